@@ -1,0 +1,191 @@
+"""The BPE merge loop: from pre-token counts to an ordered list of merges.
+
+Conventions (CS336 assignment 1): the most frequent adjacent pair inside a pre-token is merged next, pairs counted with
+the pre-token's frequency; ties go to the lexicographically greatest pair of byte strings, i.e. ``max`` over
+``(count, (left_bytes, right_bytes))``.
+
+How it stays fast in pure Python:
+- Each distinct pre-token is held once, as a ``str`` with one character per token (``chr(token_id)``), so finding
+  and replacing a pair is ``str.find`` / ``str.replace`` in C, and replacing left to right without overlap is exactly
+  BPE's rule (``"aaa"`` with ``(a, a)`` gives ``"Xa"``).
+- Pair counts are updated incrementally, only around the places a merge touched, through an index from each pair to
+  the words that hold it (entries go stale lazily: a word that lost the pair is skipped by a C-level ``in`` check).
+- The next pair comes from a heap whose key encodes the tie rule, so comparisons stay in C: a pair's key is
+  ``(-count, inv(left), inv(right))`` where ``inv`` reverses byte order (each byte b becomes ``chr(256 - b)``,
+  followed by a terminator ``chr(257)``, so a prefix sorts after its extensions). Counts only ever fall for pairs
+  that exist (merging creates pairs with a brand-new token), so a popped entry whose count is stale is pushed back
+  with the current count and new pairs are pushed once after each merge.
+
+Example:
+    >>> result = merge_counts({"low": 5, "lower": 2, "newest": 6, "widest": 3}, n_merges=3)
+    >>> [(bytes(l), bytes(r)) for l, r in result.merges]
+    [(b's', b't'), (b'e', b'st'), (b'o', b'w')]
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Merge:
+    """One learned merge: its rank (0-based), the two parts, the new token's bytes and the pair count when chosen."""
+
+    rank: int
+    left: bytes
+    right: bytes
+    count: int
+
+    @property
+    def token(self) -> bytes:
+        return self.left + self.right
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """Merges in learned order (as byte pairs), their counts, and why the loop stopped."""
+
+    merges: list[tuple[bytes, bytes]]
+    counts: list[int]
+    stopped_early: bool
+    message: str
+
+
+class CancelCheck(Protocol):
+    def __call__(self) -> bool: ...
+
+
+def merge_counts(
+    word_counts: Mapping[str, int] | Mapping[bytes, int],
+    *,
+    n_merges: int,
+    on_merge: Callable[[Merge], object] | None = None,
+    should_stop: CancelCheck | None = None,
+) -> MergeResult:
+    """Learn up to ``n_merges`` merges from pre-token counts (keys: bytes, or str with one char per byte).
+
+    ``on_merge`` is called with each :class:`Merge` as it is learned; ``should_stop`` is polled every merge and ends
+    training early (keeping what was learned) when it returns True.
+    """
+    if n_merges < 0:
+        raise ValueError(f"n_merges must be >= 0, got {n_merges}.")
+    words: list[str] = []
+    freqs: list[int] = []
+    for w, c in word_counts.items():
+        if isinstance(w, bytes):
+            w = w.decode("latin-1")
+        if len(w) >= 2 and c > 0:
+            words.append(w)
+            freqs.append(c)
+
+    tokens: list[bytes] = [bytes([b]) for b in range(256)]
+    inv: list[str] = [chr(256 - b) + "\u0101" for b in range(256)]  # "\u0101" == chr(257), the terminator
+
+    pair_counts: dict[str, int] = {}
+    index: dict[str, set[int]] = {}
+    for wi, w in enumerate(words):
+        f = freqs[wi]
+        for i in range(len(w) - 1):
+            p = w[i : i + 2]
+            pair_counts[p] = pair_counts.get(p, 0) + f
+            s = index.get(p)
+            if s is None:
+                index[p] = {wi}
+            else:
+                s.add(wi)
+
+    heap = [(-c, inv[ord(p[0])], inv[ord(p[1])], p) for p, c in pair_counts.items()]
+    heapq.heapify(heap)
+
+    merges: list[tuple[bytes, bytes]] = []
+    counts: list[int] = []
+    message = f"Learned all {n_merges} merges."
+    stopped_early = False
+    get = pair_counts.get
+    while len(merges) < n_merges:
+        if should_stop is not None and should_stop():
+            stopped_early = True
+            message = f"Cancelled after {len(merges)} of {n_merges} merges; the merges learned so far are kept."
+            break
+        # Pop the best pair whose count is current.
+        best = None
+        while heap:
+            negc, il, ir, p = heapq.heappop(heap)
+            c = get(p, 0)
+            if c == -negc:
+                best = p
+                break
+            if c > 0:
+                heapq.heappush(heap, (-c, il, ir, p))
+        if best is None or -negc <= 0:
+            stopped_early = True
+            message = (
+                f"Stopped after {len(merges)} of {n_merges} merges: no pair of adjacent tokens is left in the "
+                "corpus (every pre-token is a single token). Use a larger corpus or a smaller vocabulary size."
+            )
+            break
+        count = -negc
+        a, b = ord(best[0]), ord(best[1])
+        new_id = len(tokens)
+        x = chr(new_id)
+        tokens.append(tokens[a] + tokens[b])
+        inv.append(inv[a][:-1] + inv[b])
+        merges.append((tokens[a], tokens[b]))
+        counts.append(count)
+
+        touched: set[str] = set()
+        for wi in index.pop(best, ()):
+            w = words[wi]
+            if best not in w:
+                continue  # stale index entry: an earlier merge took this pair away
+            f = freqs[wi]
+            nw = w.replace(best, x)
+            words[wi] = nw
+            n = len(w)
+            # Pairs destroyed in the old word: the pair itself and its neighbours (a neighbour between two
+            # occurrences, as in "abab", is counted once, as the right neighbour of the first).
+            i = w.find(best)
+            prev_end = -1
+            while i != -1:
+                if i > 0 and i != prev_end:
+                    q = w[i - 1 : i + 1]
+                    pair_counts[q] -= f
+                if i + 2 < n:
+                    q = w[i + 1 : i + 3]
+                    pair_counts[q] -= f
+                prev_end = i + 2
+                i = w.find(best, prev_end)
+            # Pairs created in the new word: every pair with the new token (once, even for runs like "XX").
+            j = nw.find(x)
+            m = len(nw)
+            while j != -1:
+                if j > 0 and nw[j - 1] != x:
+                    q = nw[j - 1 : j + 1]
+                    pair_counts[q] = get(q, 0) + f
+                    touched.add(q)
+                    idx = index.get(q)
+                    if idx is None:
+                        index[q] = {wi}
+                    else:
+                        idx.add(wi)
+                if j + 1 < m:
+                    q = nw[j : j + 2]
+                    pair_counts[q] = get(q, 0) + f
+                    touched.add(q)
+                    idx = index.get(q)
+                    if idx is None:
+                        index[q] = {wi}
+                    else:
+                        idx.add(wi)
+                j = nw.find(x, j + 1)
+        pair_counts.pop(best, None)
+        for q in touched:
+            c = pair_counts[q]
+            if c > 0:
+                heapq.heappush(heap, (-c, inv[ord(q[0])], inv[ord(q[1])], q))
+        if on_merge is not None:
+            on_merge(Merge(len(merges) - 1, tokens[a], tokens[b], count))
+    return MergeResult(merges, counts, stopped_early, message)

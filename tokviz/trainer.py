@@ -1,0 +1,109 @@
+"""``train_bpe``: corpus in, trained :class:`~tokviz.tokenizer.Tokenizer` out.
+
+Counting pre-tokens (streamed, over both cores for large inputs) is separate from the merge loop
+(:mod:`tokviz.bpe`), so the same counts can feed several runs. The vocabulary is laid out as the CS336 reference:
+special tokens first, then the 256 single bytes, then one token per merge in learned order.
+
+Example:
+    >>> tok = train_bpe(["low lower lowest " * 20], vocab_size=260)
+    >>> tok.merges[:2], tok.vocab_size
+    ([(b'o', b'w'), (b'l', b'ow')], 260)
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+
+from tokviz.bpe import CancelCheck, Merge, merge_counts
+from tokviz.counting import count_chunks, iter_file
+from tokviz.pretokenize import PreTokenizer
+from tokviz.tokenizer import Tokenizer, TrainingReport
+
+Corpus = str | os.PathLike[str] | Iterable[str]
+
+
+def corpus_chunks(corpus: Corpus | Sequence[str | os.PathLike[str]], *, errors: str = "strict") -> Iterator[str]:
+    """Text chunks of a corpus given as a path, a list of paths, or an iterable of text chunks.
+
+    A plain ``str`` is a path (pass ``[text]`` to train on a string); ``errors="replace"`` reads non-UTF-8 files
+    with replacement characters instead of failing.
+    """
+    if isinstance(corpus, (str, os.PathLike)):
+        path = Path(corpus)
+        if not path.is_file():
+            raise ValueError(
+                f"{corpus!s:.80}: no such file. A str is read as a path; to train on text, pass [text] instead."
+            )
+        yield from iter_file(path, errors=errors)
+        return
+    for item in corpus:
+        if isinstance(item, os.PathLike):
+            yield from corpus_chunks(item, errors=errors)
+        elif isinstance(item, str):
+            yield item
+        else:
+            raise ValueError(f"corpus items must be text (str) or paths, got {type(item).__name__}.")
+
+
+def validate_vocab_size(vocab_size: object, n_special: int) -> int:
+    """Return ``vocab_size`` if usable, else raise ValueError saying what would be."""
+    base = 256 + n_special
+    if isinstance(vocab_size, bool) or not isinstance(vocab_size, int):
+        raise ValueError(f"vocab_size must be an integer, got {vocab_size!r}.")
+    if vocab_size < base:
+        raise ValueError(
+            f"vocab_size {vocab_size} is too small: it must be at least {base} "
+            f"(256 single bytes + {n_special} special token{'s' if n_special != 1 else ''})."
+        )
+    return vocab_size
+
+
+def train_bpe(
+    corpus: Corpus,
+    *,
+    vocab_size: int,
+    special_tokens: Sequence[str] | None = None,
+    pattern: str = "gpt2",
+    progress: Callable[[Merge], object] | None = None,
+    should_stop: CancelCheck | None = None,
+    workers: int | None = None,
+    errors: str = "strict",
+    count_progress: Callable[[int], object] | None = None,
+    name: str = "bpe",
+) -> Tokenizer:
+    """Train a byte-level BPE tokenizer of ``vocab_size`` tokens (specials + 256 bytes + merges).
+
+    ``progress`` gets every :class:`~tokviz.bpe.Merge` as it is learned; ``should_stop`` is polled every merge and
+    ends training early; ``count_progress`` gets the number of characters counted so far. If the corpus runs out of
+    pairs first, training stops early and ``tok.training.message`` says so.
+    """
+    specials = list(dict.fromkeys(special_tokens or []))
+    validate_vocab_size(vocab_size, len(specials))
+    pretok = PreTokenizer.create(pattern, special_tokens=specials)
+    t0 = time.perf_counter()
+    counts = count_chunks(corpus_chunks(corpus, errors=errors), pretok, workers=workers, on_progress=count_progress)
+    t1 = time.perf_counter()
+    result = merge_counts(counts, n_merges=vocab_size - 256 - len(specials), on_merge=progress, should_stop=should_stop)
+    t2 = time.perf_counter()
+    vocab: dict[int, bytes] = {i: s.encode("utf-8") for i, s in enumerate(specials)}
+    base = len(specials)
+    vocab.update({base + b: bytes([b]) for b in range(256)})
+    for k, (a, b) in enumerate(result.merges):
+        vocab[base + 256 + k] = a + b
+    report = TrainingReport(
+        requested_vocab_size=vocab_size,
+        vocab_size=len(vocab),
+        merge_counts=result.counts,
+        seconds=t2 - t0,
+        stopped_early=result.stopped_early,
+        message=result.message,
+        counting_seconds=t1 - t0,
+        n_pretokens=sum(counts.values()),
+        n_distinct_pretokens=len(counts),
+    )
+    tok = Tokenizer(vocab, result.merges, specials, pattern, name=name)
+    tok.training = report
+    return tok
