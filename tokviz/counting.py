@@ -22,6 +22,8 @@ from tokviz.pretokenize import PreTokenizer, chunk_text
 
 #: Below this many characters counting stays in-process: starting a worker costs more than it saves.
 PARALLEL_MIN_CHARS = 1 << 20
+#: Characters per chunk sent to a worker: large enough to amortise the transfer, small enough to bound memory.
+CHUNK_CHARS = 1 << 20
 
 
 def count_text(text: str, pretokenizer: PreTokenizer) -> Counter[str]:
@@ -49,7 +51,7 @@ def count_chunks(
     pretokenizer: PreTokenizer,
     *,
     workers: int | None = None,
-    chunk_chars: int = 1 << 20,
+    chunk_chars: int | None = None,
     on_progress: Callable[[int], object] | None = None,
 ) -> Counter[str]:
     """Count pre-tokens over a stream of text chunks read as their concatenation.
@@ -57,7 +59,7 @@ def count_chunks(
     ``workers`` defaults to the number of cores (at most 2 here); parallel counting forks worker processes and is
     used only for inputs over :data:`PARALLEL_MIN_CHARS`. ``on_progress`` gets the number of characters counted.
     """
-    pieces = chunk_text(chunks, pretokenizer, target=chunk_chars)
+    pieces = chunk_text(chunks, pretokenizer, target=chunk_chars or CHUNK_CHARS)
     first = _take_up_to(pieces, PARALLEL_MIN_CHARS)
     n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     total: Counter[str] = Counter()

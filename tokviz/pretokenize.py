@@ -176,8 +176,10 @@ class PreTokenizer:
         # A user regex need not cover every character; the gaps become pieces of their own, so nothing is lost.
         out: list[str] = []
         pos = 0
+        # The budget grows with the text (1 s per million characters) so only pathological patterns hit it.
+        budget = self.timeout + len(text) * 1e-6
         try:
-            for m in self._compiled.finditer(text, timeout=self.timeout):
+            for m in self._compiled.finditer(text, timeout=budget):
                 s, e = m.span()
                 if s > pos:
                     out.append(text[pos:s])
@@ -186,8 +188,8 @@ class PreTokenizer:
                 pos = max(pos, e)
         except TimeoutError as e:
             raise ValueError(
-                f"The pre-tokenizer regex took over {self.timeout:g} s on this text (catastrophic backtracking); "
-                "simplify the pattern."
+                f"The pre-tokenizer regex took over {budget:.1f} s on this text (catastrophic backtracking); "
+                "simplify the pattern, e.g. avoid nested or overlapping quantifiers such as (x|x)+."
             ) from e
         if pos < len(text):
             out.append(text[pos:])

@@ -1,0 +1,74 @@
+"""The merge loop against a plain, obviously-correct BPE on random corpora, plus its stop conditions."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tokviz.bpe import Merge, merge_counts
+
+
+def naive_bpe(word_counts: dict[bytes, int], n_merges: int) -> list[tuple[bytes, bytes]]:
+    """CS336's definition, recounting every pair each step: max over (count, (left, right))."""
+    words = {tuple(bytes([b]) for b in w): c for w, c in word_counts.items()}
+    merges = []
+    for _ in range(n_merges):
+        pairs: Counter[tuple[bytes, bytes]] = Counter()
+        for w, c in words.items():
+            for p in zip(w, w[1:]):
+                pairs[p] += c
+        if not pairs:
+            break
+        best = max(pairs.items(), key=lambda kv: (kv[1], kv[0]))[0]
+        merges.append(best)
+        new_words: dict[tuple[bytes, ...], int] = {}
+        for w, c in words.items():
+            out, i = [], 0
+            while i < len(w):
+                if i + 1 < len(w) and (w[i], w[i + 1]) == best:
+                    out.append(w[i] + w[i + 1])
+                    i += 2
+                else:
+                    out.append(w[i])
+                    i += 1
+            new_words[tuple(out)] = new_words.get(tuple(out), 0) + c
+        words = new_words
+    return merges
+
+
+WORDS = st.dictionaries(
+    st.binary(min_size=1, max_size=8).map(lambda b: bytes(x % 4 + 97 for x in b)) | st.binary(min_size=1, max_size=5),
+    st.integers(1, 20),
+    max_size=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=WORDS, n=st.integers(0, 40))
+def test_incremental_merges_equal_naive_recount(words: dict[bytes, int], n: int) -> None:
+    result = merge_counts(words, n_merges=n)
+    assert result.merges == naive_bpe(words, n)
+
+
+def test_runs_of_one_byte_merge_left_to_right() -> None:
+    # "aaaa" -> (aa)(aa) -> (aaaa); "aaa" keeps a trailing a.
+    # Pair counts include overlapping pairs (aaaa holds three (a, a)): 3 * 3 + 2 * 1 = 11.
+    result = merge_counts({b"aaaa": 3, b"aaa": 1}, n_merges=4)
+    assert result.merges == [(b"a", b"a"), (b"aa", b"aa"), (b"aa", b"a")]
+    assert result.counts == [11, 3, 1]
+    assert result.stopped_early and "no pair" in result.message
+
+
+def test_callback_sees_every_merge_and_cancel_keeps_what_was_learned() -> None:
+    seen: list[Merge] = []
+    result = merge_counts({b"abcdefgh": 2}, n_merges=5, on_merge=seen.append, should_stop=lambda: len(seen) >= 2)
+    assert [m.rank for m in seen] == [0, 1]
+    assert [(m.left, m.right) for m in seen] == result.merges
+    assert result.stopped_early and "Cancelled after 2" in result.message
+
+
+def test_negative_merge_count_is_refused() -> None:
+    with pytest.raises(ValueError, match=">= 0"):
+        merge_counts({b"ab": 1}, n_merges=-1)

@@ -1,0 +1,72 @@
+"""Pre-token counting: chunked and parallel counting equals one pass; file reading names bad bytes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import tokviz.counting as counting
+from tokviz.counting import count_chunks, count_text, iter_file
+from tokviz.pretokenize import PreTokenizer
+
+TEXT = (
+    "Hello  world!\n\n  It's 2024<|endoftext|>   spaces   \t\ttabs<|endoftext|><|endoftext|>"
+    "naïve café 🙃 1234567 don't\r\n\r\n"
+) * 300
+
+
+@pytest.mark.parametrize("pattern", ["gpt2", "gpt4", "o200k"])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_chunked_counting_equals_one_pass(pattern: str, workers: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    pt = PreTokenizer.create(pattern, special_tokens=["<|endoftext|>"])
+    expected = count_text(TEXT, pt)
+    monkeypatch.setattr(counting, "PARALLEL_MIN_CHARS", 2_000)
+    progress: list[int] = []
+    # Input pieces of 13 characters cut through whitespace runs, multi-byte characters' neighbours and specials.
+    parts = [TEXT[i : i + 13] for i in range(0, len(TEXT), 13)]
+    got = count_chunks(iter(parts), pt, workers=workers, chunk_chars=1_000, on_progress=progress.append)
+    assert got == expected
+    assert len(progress) > 10 and progress[-1] == len(TEXT)  # many chunks were counted, all characters
+    assert "<|endoftext|>" not in got  # special tokens are not counted
+
+
+def test_counts_are_keyed_by_utf8_bytes_as_latin1() -> None:
+    counts = count_text("é é", PreTokenizer.create("gpt2"))
+    assert counts == {"é".encode().decode("latin-1"): 1, " é".encode().decode("latin-1"): 1}
+
+
+def test_iter_file_reads_across_block_boundaries(tmp_path: Path) -> None:
+    path = tmp_path / "t.txt"
+    text = "añb🙃c" * 100
+    path.write_text(text, encoding="utf-8")
+    assert "".join(iter_file(path, block=7)) == text
+
+
+@pytest.mark.parametrize("block", [3, 1 << 20])
+def test_iter_file_names_the_first_bad_byte(tmp_path: Path, block: int) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_bytes("héllo wörld ".encode() * 3 + b"\xc3(" + b" tail")
+    expected = len("héllo wörld ".encode() * 3)
+    with pytest.raises(ValueError, match=rf"byte {expected} \(0xc3\)"):
+        "".join(iter_file(path, block=block))
+    assert "\ufffd" in "".join(iter_file(path, errors="replace", block=block))
+
+
+def test_parallel_path_is_taken_for_large_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    if "fork" not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip("no fork start method on this platform")
+    pids: set[int] = set()
+    real = counting.count_text
+
+    def spy(text: str, pt: PreTokenizer):  # runs in the workers: report their pid through the counts
+        c = real(text, pt)
+        c[f"__pid{os.getpid()}"] = 1
+        return c
+
+    monkeypatch.setattr(counting, "count_text", spy)
+    monkeypatch.setattr(counting, "PARALLEL_MIN_CHARS", 2_000)
+    got = count_chunks([TEXT], PreTokenizer.create("gpt2"), workers=2, chunk_chars=1_000)
+    pids = {k for k in got if k.startswith("__pid")}
+    assert f"__pid{os.getpid()}" not in pids and len(pids) >= 1

@@ -1,0 +1,91 @@
+"""train_bpe: the CS336 reference run, special tokens, input validation, early stop."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tokviz import train_bpe
+from tokviz.gpt2_files import decode_token
+
+
+def read_reference_merges(path: Path) -> list[tuple[bytes, bytes]]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        left, right = line.split(" ")
+        out.append((decode_token(left), decode_token(right)))
+    return out
+
+
+def test_reproduces_cs336_reference_merges_in_order(cs336_dir: Path) -> None:
+    tok = train_bpe(cs336_dir / "corpus.en", vocab_size=500, special_tokens=["<|endoftext|>"])
+    reference = read_reference_merges(cs336_dir / "train-bpe-reference-merges.txt")
+    assert len(reference) == 243
+    assert tok.merges == reference
+    ref_vocab = json.loads((cs336_dir / "train-bpe-reference-vocab.json").read_text(encoding="utf-8"))
+    ref_bytes = {b"<|endoftext|>" if k == "<|endoftext|>" else decode_token(k) for k in ref_vocab}
+    assert set(tok.vocab.values()) == ref_bytes
+    assert set(tok.vocab) == set(ref_vocab.values())
+    assert tok.vocab[0] == b"<|endoftext|>"  # layout: specials, then bytes, then merges
+    assert not tok.training.stopped_early
+
+
+def test_parallel_counting_gives_the_same_merges(cs336_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tokviz.counting as counting
+
+    text = (cs336_dir / "corpus.en").read_text(encoding="utf-8")
+    serial = train_bpe([text], vocab_size=400, special_tokens=["<|endoftext|>"], workers=1)
+    monkeypatch.setattr(counting, "PARALLEL_MIN_CHARS", 10_000)
+    monkeypatch.setattr(counting, "CHUNK_CHARS", 5_000)
+    # Small chunks fed one line at a time: many seams, inside whitespace runs and inside special tokens.
+    lines = [text[i : i + 777] for i in range(0, len(text), 777)]
+    parallel = train_bpe(iter(lines), vocab_size=400, special_tokens=["<|endoftext|>"], workers=2)
+    assert parallel.merges == serial.merges
+    assert parallel.training.n_pretokens == serial.training.n_pretokens
+
+
+def test_nothing_merges_across_special_tokens() -> None:
+    tok = train_bpe(["xa<s>bx<s>xa"], vocab_size=270, special_tokens=["<s>"])
+    # (a, b) would only form across "<s>"; ties go to the greater pair, so (x, a) comes before (b, x).
+    assert tok.merges == [(b"x", b"a"), (b"b", b"x")]
+    assert tok.training.merge_counts == [2, 1]
+    assert tok.training.stopped_early
+
+
+def test_stops_cleanly_when_no_pair_is_left() -> None:
+    tok = train_bpe(["ab ab"], vocab_size=1000)
+    assert tok.vocab_size == 258  # 256 bytes + "ab" + " ab"
+    assert tok.training.stopped_early
+    assert "no pair" in tok.training.message and "smaller vocabulary" in tok.training.message
+
+
+@pytest.mark.parametrize("size", [255, 0, -5])
+def test_vocab_size_below_bytes_plus_specials_is_refused(size: int) -> None:
+    with pytest.raises(ValueError, match="at least 257"):
+        train_bpe(["hello"], vocab_size=size, special_tokens=["<|endoftext|>"])
+
+
+def test_non_integer_vocab_size_is_refused() -> None:
+    with pytest.raises(ValueError, match="integer"):
+        train_bpe(["hello"], vocab_size="500")  # type: ignore[arg-type]
+
+
+def test_missing_file_and_bad_utf8_name_the_problem(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no such file"):
+        train_bpe(str(tmp_path / "nope.txt"), vocab_size=300)
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"hello \xff world")
+    with pytest.raises(ValueError, match=r"byte 6 \(0xff\)"):
+        train_bpe(bad, vocab_size=300)
+    tok = train_bpe(bad, vocab_size=300, errors="replace")
+    assert tok.training.n_pretokens == 3
+
+
+def test_progress_gets_every_merge_in_order() -> None:
+    seen = []
+    tok = train_bpe(["the cat sat on the mat " * 10], vocab_size=270, progress=seen.append)
+    assert [m.rank for m in seen] == list(range(len(tok.merges)))
+    assert [(m.left, m.right) for m in seen] == tok.merges
+    assert [m.count for m in seen] == tok.training.merge_counts
