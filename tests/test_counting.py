@@ -57,15 +57,13 @@ def test_iter_file_names_the_first_bad_byte(tmp_path: Path, block: int) -> None:
 def test_parallel_path_is_taken_for_large_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
     if "fork" not in __import__("multiprocessing").get_all_start_methods():
         pytest.skip("no fork start method on this platform")
-    pids: set[int] = set()
-    real = counting.count_text
+    real = counting.count_into
 
-    def spy(text: str, pt: PreTokenizer):  # runs in the workers: report their pid through the counts
-        c = real(text, pt)
-        c[f"__pid{os.getpid()}"] = 1
-        return c
+    def spy(counts, text: str, pt: PreTokenizer) -> None:  # runs in the workers: report their pid via the counts
+        real(counts, text, pt)
+        counts[f"__pid{os.getpid()}"] = 1
 
-    monkeypatch.setattr(counting, "count_text", spy)
+    monkeypatch.setattr(counting, "count_into", spy)
     monkeypatch.setattr(counting, "PARALLEL_MIN_CHARS", 2_000)
     got = count_chunks([TEXT], PreTokenizer.create("gpt2"), workers=2, chunk_chars=1_000)
     pids = {k for k in got if k.startswith("__pid")}

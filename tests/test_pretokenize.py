@@ -90,3 +90,18 @@ def test_chunking_equals_one_pass(name: str, text: str, cuts: list[int], target:
     chunks = list(chunk_text(parts, pt, target=target))
     assert "".join(chunks) == text
     assert [p for c in chunks for p in pt.iter_pieces(c)] == list(pt.iter_pieces(text))
+
+
+MIXED = st.lists(
+    st.sampled_from(["a", "b", " ", "  ", "\n", "\t", "'s", "9", ".", "é", "🙃", "\u00a0", "\u3000", "你好", "\x1c"]),
+    max_size=50,
+).map("".join)
+
+
+@pytest.mark.parametrize("name", list(NAMED_PATTERNS))
+@settings(max_examples=300, deadline=None)
+@given(text=MIXED, padding=st.integers(0, 200))
+def test_mixed_ascii_windows_equal_regex(name: str, text: str, padding: int) -> None:
+    # Mostly-ASCII text takes the windowed path; it must equal `regex` over the whole text.
+    text = "word " * padding + text + " tail" * (padding // 3)
+    assert PreTokenizer.create(name).findall(text) == regex.findall(NAMED_PATTERNS[name], text)

@@ -137,6 +137,8 @@ def merge_counts(
         counts.append(count)
 
         touched: set[str] = set()
+        ca, cb = best[0], best[1]
+        ba = cb + ca  # the pair between two adjacent occurrences, as in "abab"
         for wi in index.pop(best, ()):
             w = words[wi]
             if best not in w:
@@ -144,35 +146,32 @@ def merge_counts(
             f = freqs[wi]
             nw = w.replace(best, x)
             words[wi] = nw
-            n = len(w)
-            # Pairs destroyed in the old word: the pair itself and its neighbours (a neighbour between two
-            # occurrences, as in "abab", is counted once, as the right neighbour of the first).
-            i = w.find(best)
-            prev_end = -1
-            while i != -1:
-                if i > 0 and i != prev_end:
-                    q = w[i - 1 : i + 1]
-                    pair_counts[q] -= f
-                if i + 2 < n:
-                    q = w[i + 1 : i + 3]
-                    pair_counts[q] -= f
-                prev_end = i + 2
-                i = w.find(best, prev_end)
-            # Pairs created in the new word: every pair with the new token (once, even for runs like "XX").
+            # One pass over the new token's positions updates both sides: a neighbour L that was (L, a) is now
+            # (L, X); a neighbour R that was (b, R) is now (X, R); two occurrences side by side turn (b, a) into
+            # (X, X), counted once, as the right side of the first.
+            last = len(nw) - 1
             j = nw.find(x)
-            m = len(nw)
             while j != -1:
-                if j > 0 and nw[j - 1] != x:
-                    q = nw[j - 1 : j + 1]
-                    pair_counts[q] = get(q, 0) + f
-                    touched.add(q)
-                    idx = index.get(q)
-                    if idx is None:
-                        index[q] = {wi}
+                if j > 0:
+                    left = nw[j - 1]
+                    if left != x:
+                        pair_counts[left + ca] -= f
+                        q = left + x
+                        pair_counts[q] = get(q, 0) + f
+                        touched.add(q)
+                        idx = index.get(q)
+                        if idx is None:
+                            index[q] = {wi}
+                        else:
+                            idx.add(wi)
+                if j < last:
+                    right = nw[j + 1]
+                    if right == x:
+                        pair_counts[ba] -= f
+                        q = x + x
                     else:
-                        idx.add(wi)
-                if j + 1 < m:
-                    q = nw[j : j + 2]
+                        pair_counts[cb + right] -= f
+                        q = x + right
                     pair_counts[q] = get(q, 0) + f
                     touched.add(q)
                     idx = index.get(q)

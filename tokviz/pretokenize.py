@@ -169,8 +169,32 @@ class PreTokenizer:
         if self._ascii is not None:
             if text.isascii():
                 return self._ascii.findall(text)
-            return self._compiled.findall(text)
+            # Mostly-ASCII text (English with the odd "é" or emoji): run `re` on the ASCII stretches and `regex`
+            # only on windows around the non-ASCII characters, cut at safe positions. Text with many non-ASCII
+            # characters goes to `regex` whole, where the windows would only add overhead.
+            if len(text.encode("utf-8")) - len(text) > len(text) >> 5:
+                return self._compiled.findall(text)
+            return self._findall_mixed(text)
         return self._custom_pieces(text)
+
+    def _findall_mixed(self, text: str) -> list[str]:
+        out: list[str] = []
+        fast, slow = self._ascii.findall, self._compiled.findall
+        pos = 0
+        n = len(text)
+        for m in _NON_ASCII_RUN.finditer(text):
+            s, e = m.span()
+            if s < pos:
+                continue  # inside the previous window already
+            a = _safe_cut_before(text, pos, s)
+            b = _safe_cut_after(text, e, n)
+            if a > pos:
+                out += fast(text[pos:a])
+            out += slow(text[a:b])
+            pos = b
+        if pos < n:
+            out += fast(text[pos:])
+        return out
 
     def _custom_pieces(self, text: str) -> list[str]:
         # A user regex need not cover every character; the gaps become pieces of their own, so nothing is lost.
@@ -214,6 +238,12 @@ class PreTokenizer:
         if pos < len(text):
             out.append((text[pos:], False))
         return out
+
+    def split_on_specials(self, text: str) -> list[str]:
+        """The stretches between special tokens (the specials themselves dropped), for counting."""
+        if self._special_re is None:
+            return [text]
+        return self._special_re.split(text)
 
     def split(self, text: str) -> list[Piece]:
         """Pieces with character spans, special tokens marked; they cover ``text`` in order without gaps."""
@@ -289,9 +319,39 @@ class PreTokenizer:
         return good[-1] if good else 0
 
 
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
+def _is_space(ch: str) -> bool:
+    return ch.isspace() or _regex_space(ch)
+
+
+def _safe_cut_before(text: str, lo: int, hi: int) -> int:
+    """The last safe cut i in (lo, hi]: text[i] == " " and text[i-1] is not whitespace; else lo."""
+    i = text.rfind(" ", lo + 1, hi + 1)
+    while i > lo:
+        if not _is_space(text[i - 1]):
+            return i
+        i = text.rfind(" ", lo + 1, i)
+    return lo
+
+
+def _safe_cut_after(text: str, lo: int, hi: int) -> int:
+    """The first safe cut i in [lo, hi): text[i] == " " and text[i-1] is not whitespace; else hi."""
+    i = text.find(" ", max(lo, 1), hi)
+    while i != -1:
+        if not _is_space(text[i - 1]):
+            return i
+        i = text.find(" ", i + 1, hi)
+    return hi
+
+
+_REGEX_SPACE = regex.compile(r"\s")
+
+
 def _regex_space(ch: str) -> bool:
     # `regex`'s \s and str.isspace() differ on a few code points; treat either as whitespace to stay safe.
-    return bool(regex.match(r"\s", ch))
+    return _REGEX_SPACE.match(ch) is not None
 
 
 def chunk_text(
