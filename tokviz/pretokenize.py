@@ -182,8 +182,7 @@ class PreTokenizer:
         fast, slow = self._ascii.findall, self._compiled.findall
         pos = 0
         n = len(text)
-        for m in _NON_ASCII_RUN.finditer(text):
-            s, e = m.span()
+        for s, e in _non_ascii_runs(text):
             if s < pos:
                 continue  # inside the previous window already
             a = _safe_cut_before(text, pos, s)
@@ -320,6 +319,14 @@ class PreTokenizer:
 
 
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
+def _non_ascii_runs(text: str, *, block: int = 4096) -> Iterator[tuple[int, int]]:
+    """Spans of non-ASCII runs; whole ASCII blocks are skipped with str.isascii(), far faster than a regex scan."""
+    for s in range(0, len(text), block):
+        if not text[s : s + block].isascii():
+            for m in _NON_ASCII_RUN.finditer(text, s, s + block):
+                yield m.span()
 
 
 def _is_space(ch: str) -> bool:
