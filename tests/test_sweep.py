@@ -21,6 +21,7 @@ from tokviz.sweep import (
     compression_curves,
     default_baselines,
     length_distribution,
+    log_spaced_sizes,
     merge_steps,
     side_by_side_rows,
     size_range,
@@ -277,3 +278,13 @@ def test_sizes_side_by_side(trained: Tokenizer, split: tuple[str, str]) -> None:
     rows = side_by_side_rows(views)
     assert len(rows) == sum(v.n_tokens for v in views)
     assert sum(r["changed"] for r in rows) == sum(v.n_changed for v in views)
+
+
+def test_log_spaced_sizes() -> None:
+    sizes = log_spaced_sizes(257, 50257, n=100)
+    assert sizes[0] == 257 and sizes[-1] == 50257
+    assert list(sizes) == sorted(set(sizes)) and 90 <= len(sizes) <= 100
+    assert log_spaced_sizes(300, 300) == (300,)
+    for bad in [(0, 10, 5), (10, 5, 5), (256, 512, 1), (256.0, 512, 5)]:
+        with pytest.raises(ValueError):
+            log_spaced_sizes(bad[0], bad[1], n=bad[2])  # type: ignore[arg-type]

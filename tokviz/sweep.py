@@ -48,6 +48,25 @@ def size_range(tok: Tokenizer) -> tuple[int, int]:
     return base, base + len(tok.merges)
 
 
+def log_spaced_sizes(lo: int, hi: int, *, n: int = 200) -> tuple[int, ...]:
+    """About ``n`` distinct sizes from ``lo`` to ``hi`` (both included), evenly spaced on a log scale.
+
+    A curve over every size of a big run has thousands of points; these are enough for a smooth line on a log axis
+    and keep the figure light (the numbers at each chosen size stay exact).
+
+    >>> log_spaced_sizes(256, 8192, n=6)
+    (256, 512, 1024, 2048, 4096, 8192)
+    """
+    if isinstance(lo, bool) or isinstance(hi, bool) or not isinstance(lo, int) or not isinstance(hi, int):
+        raise ValueError(f"lo and hi must be integers, got {lo!r} and {hi!r}.")
+    if not 0 < lo <= hi:
+        raise ValueError(f"Need 0 < lo <= hi, got lo={lo}, hi={hi}.")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+        raise ValueError(f"n must be an integer >= 2, got {n!r}.")
+    step = (hi / lo) ** (1 / (n - 1))
+    return tuple(sorted({lo, hi, *(min(hi, round(lo * step**i)) for i in range(n))}))
+
+
 def _base(tok: Tokenizer) -> int:
     return 256 + len(tok.special_tokens or [])
 

@@ -1,0 +1,106 @@
+"""tokviz.charts: the figures carry exactly the sweep's numbers, on the right axes (data checks, not pixels)."""
+
+from __future__ import annotations
+
+import json
+
+import pydoc_data.topics
+import pytest
+
+from tokviz import train_bpe
+from tokviz.charts import compression_figure, length_figure, token_count_figure
+from tokviz.sweep import (
+    SizeComparison,
+    compression_curves,
+    default_baselines,
+    length_distribution,
+    log_spaced_sizes,
+    size_range,
+    split_holdout,
+    train_patterns,
+)
+
+
+@pytest.fixture(scope="module")
+def texts() -> tuple[str, str]:
+    topics = pydoc_data.topics.topics
+    return split_holdout("\n".join(topics[k] for k in sorted(topics))[:60_000])
+
+
+@pytest.fixture(scope="module")
+def comparison(texts: tuple[str, str]) -> SizeComparison:
+    train, heldout = texts
+    runs = train_patterns([train], vocab_size=700, patterns=("gpt2", "gpt4"))
+    pretrained = train_bpe([heldout], vocab_size=300, name="pretrained-ish")
+    return compression_curves(heldout, runs, baselines=default_baselines(train), pretrained=[pretrained])
+
+
+def test_compression_figure_traces_equal_the_sweep(comparison: SizeComparison) -> None:
+    fig = compression_figure(comparison)
+    assert fig.layout.xaxis.type == "log"
+    assert [t.name for t in fig.data[:2]] == ["bpe gpt2", "bpe gpt4"]
+    for trace, curve in zip(fig.data, comparison.curves):
+        assert trace.mode == "lines"
+        assert list(trace.x) == list(curve.sizes)
+        assert list(trace.y) == list(curve.ratios)
+        assert list(trace.customdata) == list(curve.tokens)  # the hover's exact token counts
+        assert "%{x:,}" in trace.hovertemplate and "%{y:.4f}" in trace.hovertemplate
+    points = fig.data[len(comparison.curves):]
+    assert len(points) == len(comparison.points) == 4
+    for trace, point in zip(points, comparison.points):
+        assert list(trace.x) == [point.vocab_size] and list(trace.y) == [point.ratio]
+        assert point.label in trace.name and point.kind in trace.hovertemplate
+    byte_lines = [s for s in fig.layout.shapes if s.y0 == 1.0 and s.y1 == 1.0]
+    assert len(byte_lines) == 1
+    assert not compression_figure(comparison, byte_line=False).layout.shapes
+    json.loads(fig.to_json())  # serialisable for the app
+
+
+def test_point_symbols_tell_baselines_from_pretrained(comparison: SizeComparison) -> None:
+    fig = compression_figure(comparison)
+    symbols = {p.kind: t.marker.symbol for t, p in zip(fig.data[len(comparison.curves):], comparison.points)}
+    assert symbols["baseline"] != symbols["pretrained"]
+
+
+def test_light_theme(comparison: SizeComparison) -> None:
+    for fig in (compression_figure(comparison), token_count_figure(comparison)):
+        assert fig.layout.paper_bgcolor == "white" and fig.layout.plot_bgcolor == "white"
+        assert fig.layout.template.layout.plot_bgcolor == "white"  # plotly_white, not the grey default
+
+
+def test_token_count_figure(comparison: SizeComparison) -> None:
+    fig = token_count_figure(comparison)
+    assert fig.layout.xaxis.type == "log"
+    assert fig.layout.yaxis.title.text == "tokens"
+    for trace, curve in zip(fig.data, comparison.curves):
+        assert list(trace.x) == list(curve.sizes) and list(trace.y) == list(curve.tokens)
+        assert list(trace.customdata) == list(curve.ratios)
+    for trace, point in zip(fig.data[len(comparison.curves):], comparison.points):
+        assert list(trace.y) == [point.tokens]
+
+
+def test_figures_on_log_spaced_sizes(texts: tuple[str, str]) -> None:
+    train, heldout = texts
+    tok = train_bpe([train], vocab_size=2000)
+    sizes = log_spaced_sizes(*size_range(tok), n=40)
+    assert sizes[0] == 256 and sizes[-1] == 2000 and len(sizes) <= 40
+    assert all(b / a < 1.1 for a, b in zip(sizes, sizes[1:]))  # even steps on a log scale
+    fig = compression_figure(compression_curves(heldout, [tok], sizes=sizes))
+    assert list(fig.data[0].x) == list(sizes)
+
+
+@pytest.mark.parametrize("share", [True, False])
+def test_length_figure(texts: tuple[str, str], share: bool) -> None:
+    tok = train_bpe([texts[0]], vocab_size=900)
+    dist = length_distribution(tok, [256, 500, 900], text=texts[1])
+    fig = length_figure(dist, share=share)
+    assert fig.layout.barmode == "group" and fig.layout.xaxis.type == "linear"
+    assert [t.name for t in fig.data] == ["256 tokens", "500 tokens", "900 tokens"]
+    for trace, size, row in zip(fig.data, dist.sizes, dist.counts):
+        assert trace.type == "bar"
+        assert list(trace.x) == list(dist.lengths)
+        expected = [100 * s for s in dist.shares(size)] if share else list(row)
+        assert list(trace.y) == expected
+        assert [c[0] for c in trace.customdata] == list(row)
+    assert "tokens of the text" in fig.layout.title.text
+    assert "vocabulary" in length_figure(length_distribution(tok, [300])).layout.title.text
