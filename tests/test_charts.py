@@ -89,18 +89,37 @@ def test_figures_on_log_spaced_sizes(texts: tuple[str, str]) -> None:
     assert list(fig.data[0].x) == list(sizes)
 
 
+@pytest.fixture(scope="module")
+def tok900(texts: tuple[str, str]):
+    return train_bpe([texts[0]], vocab_size=900)
+
+
 @pytest.mark.parametrize("share", [True, False])
-def test_length_figure(texts: tuple[str, str], share: bool) -> None:
-    tok = train_bpe([texts[0]], vocab_size=900)
-    dist = length_distribution(tok, [256, 500, 900], text=texts[1])
-    fig = length_figure(dist, share=share)
-    assert fig.layout.barmode == "group" and fig.layout.xaxis.type == "linear"
-    assert [t.name for t in fig.data] == ["256 tokens", "500 tokens", "900 tokens"]
+def test_length_figure(texts: tuple[str, str], tok900, share: bool) -> None:
+    dist = length_distribution(tok900, [256, 500, 900], text=texts[1])
+    fig = length_figure(dist, share=share, max_length=None)
+    assert fig.layout.barmode == "group" and fig.layout.xaxis.type == "category"
+    assert [t.name for t in fig.data] == ["vocab 256", "vocab 500", "vocab 900"]
     for trace, size, row in zip(fig.data, dist.sizes, dist.counts):
         assert trace.type == "bar"
-        assert list(trace.x) == list(dist.lengths)
+        assert list(trace.x) == [str(n) for n in dist.lengths]
         expected = [100 * s for s in dist.shares(size)] if share else list(row)
-        assert list(trace.y) == expected
+        assert list(trace.y) == pytest.approx(expected)
         assert [c[0] for c in trace.customdata] == list(row)
     assert "tokens of the text" in fig.layout.title.text
-    assert "vocabulary" in length_figure(length_distribution(tok, [300])).layout.title.text
+    assert "vocabulary" in length_figure(length_distribution(tok900, [300])).layout.title.text
+
+
+def test_length_figure_folds_long_tokens(tok900) -> None:
+    dist = length_distribution(tok900, [256, 900])
+    longest = dist.lengths[-1]
+    assert longest > 4  # the fold below has something to fold
+    fig = length_figure(dist, share=False, max_length=4)
+    for trace, row in zip(fig.data, dist.counts):
+        assert list(trace.x) == [str(n) for n in dist.lengths if n < 4] + ["4+"]
+        assert sum(trace.y) == sum(row)  # nothing lost
+        assert trace.y[-1] == sum(c for n, c in zip(dist.lengths, row) if n >= 4)
+    # a cap above the longest token changes nothing
+    assert list(length_figure(dist, max_length=longest + 1).data[1].x) == [str(n) for n in dist.lengths]
+    with pytest.raises(ValueError, match="max_length"):
+        length_figure(dist, max_length=1)

@@ -24,6 +24,8 @@ from tokviz.sweep import LengthDistribution, SizeComparison, SizeCurve, SizePoin
 
 # Okabe-Ito colours (distinguishable with colour blindness), led by the app's primary colour.
 PALETTE = ("#4f46e5", "#e69f00", "#009e73", "#cc79a7", "#0072b2", "#d55e00", "#56b4e9", "#000000")
+# Curves of different patterns can lie on top of each other; dashes keep each one visible.
+_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 _POINT_SYMBOLS = {"baseline": "diamond", "pretrained": "star"}
 _FONT = {"family": "sans-serif", "size": 14, "color": "#1f2937"}
 
@@ -44,7 +46,7 @@ def _layout(fig: go.Figure, *, title: str, x_title: str, y_title: str, log_x: bo
     return fig
 
 
-def _curve_trace(curve: SizeCurve, color: str, *, y_is_ratio: bool) -> go.Scatter:
+def _curve_trace(curve: SizeCurve, color: str, dash: str, *, y_is_ratio: bool) -> go.Scatter:
     # customdata carries only the value not on the y axis (bytes are constant, so they go in the template):
     # a curve over every size has thousands of points and the figure's JSON stays small.
     if y_is_ratio:
@@ -58,7 +60,7 @@ def _curve_trace(curve: SizeCurve, color: str, *, y_is_ratio: bool) -> go.Scatte
         y=y,
         mode="lines",
         name=curve.label,
-        line={"color": color, "width": 2.5},
+        line={"color": color, "width": 2.5, "dash": dash},
         customdata=other,
         hovertemplate=(
             f"<b>{curve.label}</b> ({curve.pattern})<br>vocab size %{{x:,}}<br>{lines}"
@@ -98,14 +100,14 @@ def compression_figure(
     """
     fig = go.Figure()
     colors = _colors(len(comparison.curves) + len(comparison.points))
-    for curve, color in zip(comparison.curves, colors):
-        fig.add_trace(_curve_trace(curve, color, y_is_ratio=True))
+    for i, (curve, color) in enumerate(zip(comparison.curves, colors)):
+        fig.add_trace(_curve_trace(curve, color, _DASHES[i % len(_DASHES)], y_is_ratio=True))
     for point, color in zip(comparison.points, colors[len(comparison.curves):]):
         fig.add_trace(_point_trace(point, point.ratio, color))
     if byte_line:
         # A layout line, not a trace, so it spans the whole x range whatever the data.
         fig.add_hline(y=1.0, line={"color": "#6b7280", "dash": "dot", "width": 1.5},
-                      annotation_text="bytes: 1.0", annotation_position="bottom right")
+                      annotation_text="bytes: 1.0 per token", annotation_position="bottom")
     return _layout(fig, title=title, x_title="vocabulary size (log scale)", y_title="UTF-8 bytes per token",
                    log_x=True)
 
@@ -114,34 +116,51 @@ def token_count_figure(comparison: SizeComparison, *, title: str = "Tokens in th
     """The token count of the measured text (fewer is better) against vocabulary size on a log axis."""
     fig = go.Figure()
     colors = _colors(len(comparison.curves) + len(comparison.points))
-    for curve, color in zip(comparison.curves, colors):
-        fig.add_trace(_curve_trace(curve, color, y_is_ratio=False))
+    for i, (curve, color) in enumerate(zip(comparison.curves, colors)):
+        fig.add_trace(_curve_trace(curve, color, _DASHES[i % len(_DASHES)], y_is_ratio=False))
     for point, color in zip(comparison.points, colors[len(comparison.curves):]):
         fig.add_trace(_point_trace(point, point.tokens, color))
     return _layout(fig, title=title, x_title="vocabulary size (log scale)", y_title="tokens", log_x=True)
 
 
+def _fold_lengths(
+    lengths: Sequence[int], row: Sequence[int], max_length: int | None
+) -> tuple[list[str], list[int]]:
+    """Bar labels and counts, lengths above ``max_length`` summed into one "N+" bar."""
+    if max_length is None or not lengths or lengths[-1] <= max_length:
+        return [str(n) for n in lengths], list(row)
+    labels = [str(n) for n in lengths if n < max_length] + [f"{max_length}+"]
+    counts = [c for n, c in zip(lengths, row) if n < max_length]
+    counts.append(sum(c for n, c in zip(lengths, row) if n >= max_length))
+    return labels, counts
+
+
 def length_figure(
-    distribution: LengthDistribution, *, title: str | None = None, share: bool = True
+    distribution: LengthDistribution, *, title: str | None = None, share: bool = True, max_length: int | None = 16
 ) -> go.Figure:
     """Grouped bars: how many tokens have each length in bytes, one colour per vocabulary size.
 
     With ``share`` the bars are percentages, so sizes with very different totals compare; the hover always gives
-    the count and the share.
+    the count and the share. Lengths of ``max_length`` bytes and more share one bar: a few very long tokens (runs
+    of spaces in code) would otherwise stretch the axis to a hundred mostly empty bars. The CSV keeps every length.
     """
+    if max_length is not None and (isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 2):
+        raise ValueError(f"max_length must be an integer >= 2 or None (no folding), got {max_length!r}.")
     if title is None:
         what = "vocabulary" if distribution.kind == "vocabulary" else "tokens of the text"
         title = f"Token lengths in the {what} at each size"
     fig = go.Figure()
     for size, row, color in zip(distribution.sizes, distribution.counts, _colors(len(distribution.sizes))):
-        shares = distribution.shares(size)
+        labels, counts = _fold_lengths(distribution.lengths, row, max_length)
+        total = sum(counts)
+        shares = [100 * c / total if total else 0.0 for c in counts]
         fig.add_trace(
             go.Bar(
-                x=list(distribution.lengths),
-                y=[100 * s for s in shares] if share else list(row),
-                name=f"{size:,} tokens",
+                x=labels,
+                y=shares if share else counts,
+                name=f"vocab {size:,}",
                 marker={"color": color},
-                customdata=[[c, 100 * s] for c, s in zip(row, shares)],
+                customdata=[[c, sh] for c, sh in zip(counts, shares)],
                 hovertemplate=(
                     f"<b>vocab size {size:,}</b><br>%{{x}} bytes long: %{{customdata[0]:,}} tokens"
                     " (%{customdata[1]:.2f}%)<extra></extra>"
@@ -151,5 +170,6 @@ def length_figure(
     fig.update_layout(barmode="group", bargap=0.15)
     _layout(fig, title=title, x_title="token length (bytes)", y_title="% of tokens" if share else "tokens",
             log_x=False)
-    fig.update_xaxes(dtick=1)
+    # lengths are labels, in order, so an empty length still keeps its place
+    fig.update_xaxes(type="category")
     return fig
