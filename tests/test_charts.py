@@ -7,7 +7,7 @@ import json
 import pydoc_data.topics
 import pytest
 
-from tokviz import train_bpe
+from tokviz import Tokenizer, train_bpe
 from tokviz.charts import compression_figure, length_figure, token_count_figure
 from tokviz.sweep import (
     SizeComparison,
@@ -90,12 +90,12 @@ def test_figures_on_log_spaced_sizes(texts: tuple[str, str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def tok900(texts: tuple[str, str]):
+def tok900(texts: tuple[str, str]) -> Tokenizer:
     return train_bpe([texts[0]], vocab_size=900)
 
 
 @pytest.mark.parametrize("share", [True, False])
-def test_length_figure(texts: tuple[str, str], tok900, share: bool) -> None:
+def test_length_figure(texts: tuple[str, str], tok900: Tokenizer, share: bool) -> None:
     dist = length_distribution(tok900, [256, 500, 900], text=texts[1])
     fig = length_figure(dist, share=share, max_length=None)
     assert fig.layout.barmode == "group" and fig.layout.xaxis.type == "category"
@@ -110,7 +110,7 @@ def test_length_figure(texts: tuple[str, str], tok900, share: bool) -> None:
     assert "vocabulary" in length_figure(length_distribution(tok900, [300])).layout.title.text
 
 
-def test_length_figure_folds_long_tokens(tok900) -> None:
+def test_length_figure_folds_long_tokens(tok900: Tokenizer) -> None:
     dist = length_distribution(tok900, [256, 900])
     longest = dist.lengths[-1]
     assert longest > 4  # the fold below has something to fold

@@ -31,6 +31,7 @@ from typing import Any
 from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.encoding import Encoding
 from tokviz.tokenizer import Tokenizer
+from tokviz.trainer import Corpus, train_bpe
 
 # Must exceed any merge rank; the tokenizer uses the same idea (a pair that is not a merge never wins).
 _NO_RANK = 1 << 62
@@ -194,7 +195,13 @@ def merge_steps(tok: Tokenizer, piece: bytes) -> list[int]:
 
 
 def piece_counts(tok: Tokenizer, text: str) -> tuple[Counter[bytes], int]:
-    """The text's pre-token pieces (as UTF-8 bytes) with their counts, and how many special tokens it holds."""
+    """The text's pre-token pieces (as UTF-8 bytes) with their counts, and how many special tokens it holds.
+
+    >>> tok = Tokenizer({i: bytes([i]) for i in range(256)}, [], ["<s>"])
+    >>> pieces, n_special = piece_counts(tok, "hi hi<s>hi")
+    >>> sorted(pieces.items()), n_special
+    ([(b' hi', 1), (b'hi', 2)], 1)
+    """
     pieces: Counter[str] = Counter()
     n_special = 0
     pt = tok.pretokenizer
@@ -305,7 +312,11 @@ class SizeComparison:
 
 
 def default_baselines(train_text: str) -> tuple[Any, ...]:
-    """The lecture's baselines: bytes, characters, and words with a vocabulary built from ``train_text``."""
+    """The lecture's baselines: bytes, characters, and words with a vocabulary built from ``train_text``.
+
+    >>> [(b.name, b.vocab_size) for b in default_baselines("the cat the")]
+    [('byte', 256), ('character', 1114112), ('word', 4)]
+    """
     _check_text(train_text, "train_text")
     return (ByteTokenizer(), CharacterTokenizer(), WordTokenizer.from_corpus([train_text]))
 
@@ -364,7 +375,7 @@ def compression_curves(
 
 
 def train_patterns(
-    corpus: Any,
+    corpus: Corpus,
     *,
     vocab_size: int,
     patterns: Sequence[str] = ("gpt2", "gpt4", "o200k"),
@@ -373,9 +384,10 @@ def train_patterns(
     """One training run per pre-tokenizer pattern on the same corpus, named ``"bpe <pattern>"``.
 
     ``corpus`` is what :func:`tokviz.trainer.train_bpe` takes; an iterator is read once and reused for every run.
-    """
-    from tokviz.trainer import train_bpe
 
+    >>> [t.name for t in train_patterns(["it's 2024!"], vocab_size=257, patterns=("gpt2", "o200k"))]
+    ['bpe gpt2', 'bpe o200k']
+    """
     if isinstance(corpus, Iterable) and not isinstance(corpus, (str, bytes, list, tuple)):
         corpus = list(corpus)
     if not patterns:
@@ -507,7 +519,12 @@ def sizes_side_by_side(tok: Tokenizer, text: str, sizes: Iterable[int]) -> list[
 
 
 def side_by_side_rows(views: Sequence[SizeView]) -> list[dict[str, object]]:
-    """One row per token per size (for a CSV download): size, position, id, bytes as hex, spans, changed."""
+    """One row per token per size (for a CSV download): size, position, id, bytes as hex, spans, changed.
+
+    >>> views = sizes_side_by_side(Tokenizer({i: bytes([i]) for i in range(256)}, []), "hi", [256])
+    >>> side_by_side_rows(views)[0]
+    {'vocab_size': 256, 'index': 0, 'id': 104, 'token_hex': '68', 'byte_start': 0, 'byte_end': 1, 'changed': False}
+    """
     return [
         {"vocab_size": v.vocab_size, "index": i, "id": v.encoding.ids[i], "token_hex": v.encoding.tokens[i].hex(),
          "byte_start": v.encoding.byte_spans[i][0], "byte_end": v.encoding.byte_spans[i][1],
