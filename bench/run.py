@@ -245,6 +245,11 @@ def render_spread(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def load_average() -> str:
+    """The 1-minute load average: above the number of cores, other work competed with the benchmark."""
+    return f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "?"
+
+
 def environment() -> str:
     """One line on what was measured where: versions, cores, and the tokviz commit (and whether it was dirty)."""
     import tiktoken
@@ -282,7 +287,7 @@ def main(argv: list[str] | None = None) -> None:
     corpus_en = shared_cs336_dir() / "corpus.en"
     if not corpus_en.is_file():
         sys.exit(f"{corpus_en} not found; set TOKVIZ_SHARED_DATA to the shared data folder.")
-    started = time.perf_counter()
+    started, load_before = time.perf_counter(), load_average()
     corpus = ensure_corpus(args.size)
     log(f"corpus: {corpus}")
     train_rows, train_raw = bench_training(corpus, args.repeats)
@@ -290,7 +295,8 @@ def main(argv: list[str] | None = None) -> None:
     enc_rows, checks, enc_raw = bench_encoding(plain_text_file(corpus), args.repeats)
     header = (f"## tokviz benchmark ({'quick' if args.quick else 'full'}: {args.size / 1e6:g} MB corpus, "
               f"{args.repeats} fresh processes per measurement, {args.small_runs} runs for corpus.en)\n\n"
-              f"{environment()}. Ratio = ours / peer: for seconds lower is better, for MB/s higher is better.")
+              f"{environment()}; load average {load_before} at the start, {load_average()} at the end. "
+              "Ratio = ours / peer: for seconds lower is better, for MB/s higher is better.")
     text = report(train_rows + small_rows + enc_rows, checks, header)
     print(text)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
