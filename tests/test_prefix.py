@@ -20,7 +20,7 @@ SPECIAL = "<|endoftext|>"
 def pydoc_text() -> str:
     # ~465 KB of Python documentation, always installed; a slice keeps each training run well under a second.
     topics = pydoc_data.topics.topics
-    return "\n".join(topics[k] for k in sorted(topics))[:120_000]
+    return "\n".join(topics[k] for k in sorted(topics))[:80_000]
 
 
 def assert_same_tokenizer(prefix: Tokenizer, direct: Tokenizer, probe: str) -> None:
