@@ -112,7 +112,9 @@ def compression_figure(
                    log_x=True)
 
 
-def token_count_figure(comparison: SizeComparison, *, title: str = "Tokens in this text by vocabulary size") -> go.Figure:
+def token_count_figure(
+    comparison: SizeComparison, *, title: str = "Tokens in this text by vocabulary size"
+) -> go.Figure:
     """The token count of the measured text (fewer is better) against vocabulary size on a log axis."""
     fig = go.Figure()
     colors = _colors(len(comparison.curves) + len(comparison.points))

@@ -355,7 +355,9 @@ def compression_curves(
     names = [t.name for t in tokenizers]
     dup = next((n for n in names if names.count(n) > 1), None)
     if dup is not None:
-        raise ValueError(f"Two tokenizers are both named {dup!r}; give each a distinct name so the curves can be told apart.")
+        raise ValueError(
+            f"Two tokenizers are both named {dup!r}; give each a distinct name so the curves can be told apart."
+        )
     wanted = None if sizes is None else list(sizes)
     bad = next((s for s in wanted or () if isinstance(s, bool) or not isinstance(s, int)), None)
     if bad is not None:
