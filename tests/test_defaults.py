@@ -1,0 +1,188 @@
+"""Built-in tokenizers: trained once, cached on disk by version/corpus/pattern/size, corrupt caches retrained."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tokviz import Tokenizer, train_bpe
+from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
+from tokviz.default_corpus import FALLBACK_CORPUS
+from tokviz.defaults import (
+    CACHE_VERSION,
+    GPT2_NAME,
+    DefaultCorpus,
+    build_defaults,
+    cache_dir,
+    cache_key,
+    default_corpus,
+    default_selection,
+    default_tokenizers,
+    gpt2_files_dir,
+    load_or_train,
+    size_label,
+)
+
+SMALL = DefaultCorpus(FALLBACK_CORPUS, "test")  # small, but with enough pairs for a few hundred merges
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return build_defaults(directory=tmp_path_factory.mktemp("cache"), gpt2_files=None)
+
+
+def test_names_in_display_order(built):
+    assert list(built.tokenizers) == [
+        "bpe-gpt2-512", "bpe-gpt2-2k", "bpe-gpt2-8k", "bpe-gpt4-512", "bpe-gpt4-2k", "bpe-gpt4-8k",
+        "character", "byte", "word",
+    ]
+    for name, tok in built.tokenizers.items():
+        assert tok.name == name
+
+
+def test_sizes_are_prefixes_of_one_run_per_pattern(built):
+    toks = built.tokenizers
+    for pattern in ("gpt2", "gpt4"):
+        full = toks[f"bpe-{pattern}-8k"]
+        assert full.vocab_size == 8192 and full.pattern == pattern and full.special_tokens == []
+        for label, size in (("512", 512), ("2k", 2048)):
+            small = toks[f"bpe-{pattern}-{label}"]
+            assert small.vocab_size == size
+            assert small.merges == full.merges[: size - 256]
+    assert toks["bpe-gpt2-8k"].merges != toks["bpe-gpt4-8k"].merges
+
+
+def test_trained_on_pydoc_topics(built):
+    from pydoc_data.topics import topics
+
+    assert built.corpus.source == "pydoc_data.topics"
+    assert built.corpus.text == "\n\n".join(topics[k] for k in sorted(topics))
+    tok = built.tokenizers["bpe-gpt2-8k"]
+    text = built.corpus.text[:5000]
+    assert tok.decode(tok.encode(text)) == text
+    assert len(tok.encode(text)) < len(text.encode()) / 3  # it learned the corpus
+
+
+def test_baselines_are_there(built):
+    toks = built.tokenizers
+    assert isinstance(toks["character"], CharacterTokenizer) and isinstance(toks["byte"], ByteTokenizer)
+    word = toks["word"]
+    assert isinstance(word, WordTokenizer)
+    head = built.corpus.text[:2000].rsplit(" ", 1)[0]  # whole words only
+    assert word.unknown_rate(head) == 0.0  # its vocabulary comes from the same corpus
+    assert word.encode("zzyzx")[0] == word.unk_id  # and a word it never saw is unknown
+
+
+def test_second_build_reads_the_cache(tmp_path):
+    first = build_defaults(directory=tmp_path, sizes=(300, 400), corpus=SMALL, gpt2_files=None)
+    assert not first.from_cache and all(r.saved for r in first.runs)
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == sorted(cache_key(SMALL, pattern=p, vocab_size=400) for p in ("gpt2", "gpt4"))
+    second = build_defaults(directory=tmp_path, sizes=(300, 400), corpus=SMALL, gpt2_files=None)
+    assert second.from_cache
+    for name in ("bpe-gpt2-300", "bpe-gpt4-400"):
+        assert second.tokenizers[name].merges == first.tokenizers[name].merges
+        assert second.tokenizers[name].vocab == first.tokenizers[name].vocab
+
+
+def test_corrupt_cache_is_retrained_silently(tmp_path):
+    path = tmp_path / cache_key(SMALL, pattern="gpt2", vocab_size=300)
+    path.write_text("{ not json", encoding="utf-8")
+    run = load_or_train(SMALL, pattern="gpt2", vocab_size=300, directory=tmp_path, name="x")
+    assert not run.from_cache and run.saved
+    assert Tokenizer.load(path).merges == run.tokenizer.merges  # rewritten with a sound file
+    assert run.tokenizer.merges == train_bpe([SMALL.text], vocab_size=300).merges
+
+
+def test_mismatched_cache_file_is_retrained(tmp_path):
+    path = tmp_path / cache_key(SMALL, pattern="gpt4", vocab_size=300)
+    train_bpe([SMALL.text], vocab_size=300, pattern="gpt2").save(path)  # right name, wrong pattern inside
+    run = load_or_train(SMALL, pattern="gpt4", vocab_size=300, directory=tmp_path, name="x")
+    assert not run.from_cache and run.tokenizer.pattern == "gpt4"
+    assert Tokenizer.load(path).pattern == "gpt4"
+
+
+def test_unwritable_cache_still_gives_tokenizers(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    run = load_or_train(SMALL, pattern="gpt2", vocab_size=300, directory=blocker / "sub", name="x")
+    assert not run.saved and run.tokenizer.vocab_size == 300
+    assert not list(tmp_path.glob("**/*.tmp")) and not list(tmp_path.glob("**/.*.tmp"))
+
+
+def test_cache_key_changes_with_every_part():
+    base = cache_key(SMALL, pattern="gpt2", vocab_size=8192)
+    assert f"-v{CACHE_VERSION}-" in base and base.endswith(".json")
+    others = {
+        cache_key(DefaultCorpus(SMALL.text + "!", "test"), pattern="gpt2", vocab_size=8192),
+        cache_key(SMALL, pattern="gpt4", vocab_size=8192),
+        cache_key(SMALL, pattern="gpt2", vocab_size=4096),
+    }
+    assert base not in others and len(others) == 3
+    assert cache_key(DefaultCorpus(SMALL.text, "elsewhere"), pattern="gpt2", vocab_size=8192) == base
+
+
+def test_cache_dir_precedence(monkeypatch):
+    assert cache_dir({"TOKVIZ_CACHE_DIR": "/a", "XDG_CACHE_HOME": "/b"}) == Path("/a")
+    assert cache_dir({"XDG_CACHE_HOME": "/b"}) == Path("/b/tokviz")
+    monkeypatch.setenv("HOME", "/home/someone")
+    assert cache_dir({}) == Path("/home/someone/.cache/tokviz")
+    monkeypatch.setenv("TOKVIZ_CACHE_DIR", "/from/env")
+    assert cache_dir() == Path("/from/env")
+
+
+def test_fallback_corpus_when_pydoc_data_is_missing(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "pydoc_data.topics", None)  # makes the import fail
+    corpus = default_corpus()
+    assert corpus.source == "tokviz.default_corpus" and corpus.text == FALLBACK_CORPUS
+    built = build_defaults(directory=tmp_path, gpt2_files=None)
+    bpe = [n for n in built.tokenizers if n.startswith("bpe-gpt2-")]
+    reached = built.tokenizers[bpe[-1]].vocab_size
+    assert reached < 8192  # the small corpus runs out of pairs
+    assert bpe == ["bpe-gpt2-512", f"bpe-gpt2-{size_label(reached)}"]
+
+
+def test_size_label():
+    assert [size_label(n) for n in (256, 512, 1024, 2048, 8192, 1500)] == ["256", "512", "1k", "2k", "8k", "1500"]
+
+
+def test_bad_sizes():
+    with pytest.raises(ValueError, match="sizes must be integers >= 256"):
+        build_defaults(sizes=(100,), gpt2_files=None)
+    with pytest.raises(ValueError, match="sizes must be integers >= 256"):
+        build_defaults(sizes=(), gpt2_files=None)
+
+
+def test_gpt2_files_dir(tmp_path, cs336_dir):
+    assert gpt2_files_dir({"TOKVIZ_GPT2_DIR": str(tmp_path)}) is None
+    assert gpt2_files_dir({"TOKVIZ_GPT2_DIR": str(cs336_dir)}) == cs336_dir
+
+
+def test_gpt2_offered_when_its_files_are_found(tmp_path, cs336_dir, gpt2_tokenizer):
+    toks = default_tokenizers(directory=tmp_path, sizes=(300,), corpus=SMALL, gpt2_files=cs336_dir)
+    assert list(toks)[:3] == ["bpe-gpt2-300", "bpe-gpt4-300", GPT2_NAME]
+    gpt2 = toks[GPT2_NAME]
+    text = "hello world <|endoftext|> 🌍"
+    assert gpt2.encode(text) == gpt2_tokenizer.encode(text)
+    assert gpt2.special_tokens == ["<|endoftext|>"]
+
+
+def test_default_selection():
+    names = ["bpe-gpt2-8k", "bpe-gpt4-8k", GPT2_NAME, "character", "byte", "word"]
+    assert default_selection(names) == ["bpe-gpt2-8k", "bpe-gpt4-8k", GPT2_NAME, "byte"]
+    assert default_selection(["x", "y", "z", "w"]) == ["x", "y", "z"]
+
+
+def test_cold_and_warm_start_times(tmp_path):
+    # The issue's budget: cold start (training) under 5 s, warm start (cache files) under 1 s, on this machine.
+    t0 = time.perf_counter()
+    cold = build_defaults(directory=tmp_path)
+    t1 = time.perf_counter()
+    warm = build_defaults(directory=tmp_path)
+    t2 = time.perf_counter()
+    assert not cold.from_cache and warm.from_cache
+    assert t1 - t0 < 5.0, f"cold start took {t1 - t0:.2f} s"
+    assert t2 - t1 < 1.0, f"warm start took {t2 - t1:.2f} s"

@@ -1,0 +1,247 @@
+"""The built-in tokenizers the app starts with: BPE trained on text that ships with Python, GPT-2's if its files are
+here, and the three baselines. Training happens once; the result is kept in a cache folder across restarts.
+
+Corpus: the standard library's ``pydoc_data.topics`` (about 465 KB of English prose and code), or
+:data:`tokviz.default_corpus.FALLBACK_CORPUS` where a Python build leaves it out. One 8192-token BPE is trained per
+pre-tokenizer pattern (gpt2 and gpt4, so the digit observation can contrast them); smaller sizes are prefixes of the
+same run (merges are learned in order, so a prefix equals training at that size).
+
+Cache: ``$TOKVIZ_CACHE_DIR``, else ``$XDG_CACHE_HOME/tokviz``, else ``~/.cache/tokviz``; one file per (format version,
+corpus hash, pattern, size) in our own format. A corrupt or mismatched file is retrained and rewritten silently; an
+unwritable folder only costs the retraining at the next start.
+
+Example:
+    >>> import tempfile
+    >>> toks = default_tokenizers(directory=tempfile.mkdtemp(), gpt2_files=None)
+    >>> list(toks)[:3], "byte" in toks
+    (['bpe-gpt2-512', 'bpe-gpt2-2k', 'bpe-gpt2-8k'], True)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
+from tokviz.default_corpus import FALLBACK_CORPUS
+from tokviz.tokenizer import Tokenizer
+from tokviz.trainer import train_bpe
+
+#: Bump when the trainer or the file format changes what a cached file would hold.
+CACHE_VERSION = 1
+SIZES: tuple[int, ...] = (512, 2048, 8192)
+PATTERNS: tuple[str, ...] = ("gpt2", "gpt4")
+GPT2_NAME = "gpt2 (OpenAI)"
+GPT2_SPECIALS = ["<|endoftext|>"]
+#: What a new user sees selected: two BPEs that differ only in their pattern, GPT-2 itself, and the byte baseline.
+PREFERRED_SELECTION: tuple[str, ...] = ("bpe-gpt2-8k", "bpe-gpt4-8k", GPT2_NAME, "byte")
+_REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class DefaultCorpus:
+    """The training text and where it came from (``"pydoc_data.topics"`` or ``"tokviz.default_corpus"``)."""
+
+    text: str
+    source: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class CachedTraining:
+    """One trained tokenizer and how it was obtained: read from ``path`` or trained (and saved if ``saved``)."""
+
+    tokenizer: Tokenizer
+    path: Path
+    from_cache: bool
+    saved: bool
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """The built-in tokenizers, ordered name -> tokenizer, with what it took to get them."""
+
+    tokenizers: dict[str, Any]
+    corpus: DefaultCorpus
+    runs: tuple[CachedTraining, ...]
+    seconds: float
+
+    @property
+    def from_cache(self) -> bool:
+        """True when every trained tokenizer was read from the cache folder."""
+        return all(r.from_cache for r in self.runs)
+
+
+def default_corpus(*, use_pydoc: bool = True) -> DefaultCorpus:
+    """The text to train on: ``pydoc_data.topics`` joined in key order, or our own fallback corpus.
+
+    >>> default_corpus(use_pydoc=False).source
+    'tokviz.default_corpus'
+    """
+    if use_pydoc:
+        try:
+            from pydoc_data.topics import topics
+        except ImportError:  # some distributions strip pydoc_data; the app must start anyway
+            topics = None
+        if topics:
+            # Sorted keys make the text, and so the cache key, the same on every run.
+            return DefaultCorpus("\n\n".join(topics[k] for k in sorted(topics)), "pydoc_data.topics")
+    return DefaultCorpus(FALLBACK_CORPUS, "tokviz.default_corpus")
+
+
+def cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where trained tokenizers are kept: ``$TOKVIZ_CACHE_DIR``, ``$XDG_CACHE_HOME/tokviz`` or ``~/.cache/tokviz``.
+
+    >>> cache_dir({"TOKVIZ_CACHE_DIR": "/tmp/tv"}).as_posix(), cache_dir({"XDG_CACHE_HOME": "/c"}).as_posix()
+    ('/tmp/tv', '/c/tokviz')
+    """
+    env = os.environ if env is None else env
+    if env.get("TOKVIZ_CACHE_DIR"):
+        return Path(env["TOKVIZ_CACHE_DIR"]).expanduser()
+    if env.get("XDG_CACHE_HOME"):
+        return Path(env["XDG_CACHE_HOME"]).expanduser() / "tokviz"
+    return Path.home() / ".cache" / "tokviz"
+
+
+def cache_key(corpus: DefaultCorpus, *, pattern: str, vocab_size: int) -> str:
+    """The cache file name: changes with the format version, the corpus text, the pattern and the size.
+
+    >>> cache_key(DefaultCorpus("abc", "x"), pattern="gpt2", vocab_size=8192)
+    'bpe-gpt2-8192-v1-ba7816bf8f01cfea.json'
+    """
+    return f"bpe-{pattern}-{vocab_size}-v{CACHE_VERSION}-{corpus.sha256[:16]}.json"
+
+
+def size_label(n: int) -> str:
+    """Short size for names: multiples of 1024 as ``2k``, others as they are.
+
+    >>> size_label(512), size_label(2048), size_label(8192), size_label(1000)
+    ('512', '2k', '8k', '1000')
+    """
+    return f"{n // 1024}k" if n >= 1024 and n % 1024 == 0 else str(n)
+
+
+def load_or_train(
+    corpus: DefaultCorpus, *, pattern: str, vocab_size: int, directory: str | os.PathLike[str], name: str
+) -> CachedTraining:
+    """The tokenizer from the cache file if it is there and sound, else trained now and written there."""
+    t0 = time.perf_counter()
+    path = Path(directory) / cache_key(corpus, pattern=pattern, vocab_size=vocab_size)
+    if path.is_file():
+        try:
+            tok = Tokenizer.load(path)
+        except (ValueError, OSError):
+            tok = None  # corrupt or unreadable: retrain below and overwrite it
+        if tok is not None and tok.pattern == pattern and not tok.special_tokens and tok.vocab_size <= vocab_size:
+            tok.name = name
+            return CachedTraining(tok, path, True, False, time.perf_counter() - t0)
+    tok = train_bpe([corpus.text], vocab_size=vocab_size, pattern=pattern, name=name)
+    saved = _save_atomically(tok, path)
+    return CachedTraining(tok, path, False, saved, time.perf_counter() - t0)
+
+
+def _save_atomically(tok: Tokenizer, path: Path) -> bool:
+    # Write a private temporary file, then rename: two app processes starting together never read half a file.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tok.save(tmp)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:  # the folder itself is unusable: there is nothing to clean up
+            pass
+        return False
+
+
+def gpt2_files_dir(env: Mapping[str, str] | None = None) -> Path | None:
+    """The folder holding GPT-2's ``gpt2_vocab.json`` and ``gpt2_merges.txt``, or None when they are not here.
+
+    ``$TOKVIZ_GPT2_DIR`` first, else ``../shared/data/cs336`` beside the repository. Nothing is downloaded.
+    """
+    env = os.environ if env is None else env
+    d = Path(env["TOKVIZ_GPT2_DIR"]) if env.get("TOKVIZ_GPT2_DIR") else _REPO_ROOT.parent / "shared" / "data" / "cs336"
+    if (d / "gpt2_vocab.json").is_file() and (d / "gpt2_merges.txt").is_file():
+        return d
+    return None
+
+
+def build_defaults(
+    *,
+    directory: str | os.PathLike[str] | None = None,
+    sizes: Sequence[int] = SIZES,
+    patterns: Sequence[str] = PATTERNS,
+    gpt2_files: str | os.PathLike[str] | None | Literal["auto"] = "auto",
+    corpus: DefaultCorpus | None = None,
+) -> Defaults:
+    """Train (or read from the cache) the built-in BPEs and gather every default tokenizer, in display order.
+
+    Names: ``bpe-<pattern>-<size>`` for each pattern and size (sizes above what the corpus reached are dropped and
+    the reached size is offered instead), ``gpt2 (OpenAI)`` when GPT-2's files are found, then ``character``,
+    ``byte`` and ``word`` (word vocabulary from the same corpus). ``gpt2_files=None`` leaves GPT-2 out.
+    """
+    if not sizes or any(not isinstance(s, int) or s < 256 for s in sizes):
+        raise ValueError(f"sizes must be integers >= 256 (the 256 byte tokens come first), got {list(sizes)}.")
+    t0 = time.perf_counter()
+    corpus = corpus or default_corpus()
+    directory = cache_dir() if directory is None else Path(directory)
+    top = max(sizes)
+    tokenizers: dict[str, Any] = {}
+    runs: list[CachedTraining] = []
+    for pattern in patterns:
+        run = load_or_train(corpus, pattern=pattern, vocab_size=top, directory=directory,
+                            name=f"bpe-{pattern}-{size_label(top)}")
+        runs.append(run)
+        full = run.tokenizer
+        for size in _offered_sizes(sizes, full.vocab_size):
+            name = f"bpe-{pattern}-{size_label(size)}"
+            tok = full if size == full.vocab_size else full.prefix(size)
+            tok.name = name
+            tokenizers[name] = tok
+    if gpt2_files == "auto":
+        folder = gpt2_files_dir()
+    else:
+        folder = None if gpt2_files is None else Path(gpt2_files)
+    if folder is not None:
+        gpt2 = Tokenizer.from_files(folder / "gpt2_vocab.json", folder / "gpt2_merges.txt", GPT2_SPECIALS)
+        gpt2.name = GPT2_NAME
+        tokenizers[GPT2_NAME] = gpt2
+    tokenizers["character"] = CharacterTokenizer(name="character")
+    tokenizers["byte"] = ByteTokenizer(name="byte")
+    word = WordTokenizer.from_corpus([corpus.text])
+    word.name = "word"
+    tokenizers["word"] = word
+    return Defaults(tokenizers, corpus, tuple(runs), time.perf_counter() - t0)
+
+
+def _offered_sizes(sizes: Iterable[int], reached: int) -> list[int]:
+    # A small corpus can run out of pairs before the largest size: offer the reached size instead of duplicates.
+    return sorted({min(s, reached) for s in sizes})
+
+
+def default_tokenizers(**options: Any) -> dict[str, Any]:
+    """Ordered name -> tokenizer of the built-ins; the options are those of :func:`build_defaults`."""
+    return build_defaults(**options).tokenizers
+
+
+def default_selection(names: Iterable[str], *, preferred: Sequence[str] = PREFERRED_SELECTION) -> list[str]:
+    """The tokenizers shown at first: the preferred ones that exist, or else the first three names.
+
+    >>> default_selection(["bpe-gpt2-8k", "byte", "word"])
+    ['bpe-gpt2-8k', 'byte']
+    """
+    available = list(names)
+    chosen = [n for n in preferred if n in available]
+    return chosen or available[:3]
