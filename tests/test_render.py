@@ -1,0 +1,398 @@
+"""Rendering: the markup is read back with a real HTML parser, and compared with the tokenizer's own output."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tokviz import train_bpe
+from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
+from tokviz.display import TokenView
+from tokviz.render import (
+    CSS,
+    PALETTE,
+    SCROLL_AFTER_CHARS,
+    RenderOptions,
+    color_index,
+    id_color,
+    preview_length,
+    render_chips,
+    render_header,
+    render_observation,
+    render_pattern_chunks,
+    render_tokens,
+    style_tag,
+    token_rows,
+)
+from tokviz.summary import count_tokens
+
+XSS = "<script>alert(1)</script><img src=x onerror=alert(1)>"
+CORPUS = ("the quick brown fox jumps over the lazy dog. hello world, hello there! 1234 5678\n\t"
+          "Ünïcödé text: héllo wörld, 你好世界 🌍🌍 ") * 30
+
+
+@dataclass
+class Node:
+    tag: str
+    attrs: dict[str, str]
+    children: list[Node | str] = field(default_factory=list)
+    parent: Node | None = None
+
+    @property
+    def classes(self) -> set[str]:
+        return set(self.attrs.get("class", "").split())
+
+    def text(self) -> str:
+        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
+
+    def find_all(self, cls: str) -> list[Node]:
+        out = []
+        for c in self.children:
+            if isinstance(c, Node):
+                if cls in c.classes:
+                    out.append(c)
+                out.extend(c.find_all(cls))
+        return out
+
+    def first(self, cls: str) -> Node:
+        found = self.find_all(cls)
+        assert found, f"no .{cls}"
+        return found[0]
+
+
+class TreeBuilder(HTMLParser):
+    """Builds a tree and fails on unbalanced tags, so broken markup cannot pass."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Node("root", {})
+        self.cur = self.root
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node = Node(tag, {k: v or "" for k, v in attrs}, parent=self.cur)
+        self.cur.children.append(node)
+        self.cur = node
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.cur.tag == tag, f"</{tag}> closes <{self.cur.tag}>"
+        assert self.cur.parent is not None
+        self.cur = self.cur.parent
+
+    def handle_data(self, data: str) -> None:
+        self.cur.children.append(data)
+
+
+def parse(markup: str) -> Node:
+    b = TreeBuilder()
+    b.feed(markup)
+    b.close()
+    assert b.cur is b.root, "unclosed tags"
+    return b.root
+
+
+def token_text(node: Node) -> str:
+    return node.first("tv-text").text()
+
+
+@pytest.fixture(scope="module")
+def bpe():
+    return train_bpe([CORPUS], vocab_size=400, pattern="gpt2", name="tiny")
+
+
+@pytest.fixture(scope="module", params=["bpe", "byte", "character", "word"])
+def any_tok(request, bpe):
+    return {
+        "bpe": bpe,
+        "byte": ByteTokenizer(),
+        "character": CharacterTokenizer(),
+        "word": WordTokenizer.from_corpus([CORPUS]),
+    }[request.param]
+
+
+TEXTS = ["Hello, 🌍! 你好!", "hello hello", "a  b\t\tc\n\nd", XSS, "x" * 5, "🌍🌍 é\u0301 👩‍👩‍👧"]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_every_token_is_one_span_with_its_id_and_tokenizer(any_tok, text):
+    enc = any_tok.encode_with_offsets(text)
+    root = parse(render_tokens(enc, text, tokenizer="T<\"x\">"))
+    spans = root.find_all("tok")
+    assert [int(s.attrs["data-token-id"]) for s in spans] == enc.ids
+    assert {s.attrs["data-tokenizer"] for s in spans} == {'T<"x">'}
+    assert [int(s.attrs["data-index"]) for s in spans] == list(range(len(enc)))
+    assert "\ufffd" not in root.text()
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_drawn_text_reads_back_as_the_input(any_tok, text):
+    # Whole tokens show their text, groups show their characters once: together they spell the input.
+    enc = any_tok.encode_with_offsets(text)
+    root = parse(render_tokens(enc, text, tokenizer="t"))
+    container = root.first("tv-tokens")
+    shown = []
+    for child in container.children:
+        assert isinstance(child, Node)
+        shown.append(child.first("tv-glyph").text() if "tv-group" in child.classes else token_text(child))
+    assert "".join(shown) == text
+
+
+def test_hover_card_has_id_hex_bytes_and_repr(bpe):
+    text = "hello world"
+    enc = bpe.encode_with_offsets(text)
+    for span, tid, tok in zip(parse(render_tokens(enc, text, tokenizer="t")).find_all("tok"), enc.ids, enc.tokens):
+        card = span.first("tv-card")
+        values = dict(zip([k.text() for k in card.find_all("tv-k")], [v.text() for v in card.find_all("tv-v")]))
+        assert values["id"] == str(tid)
+        assert bytes.fromhex(values["bytes"]) == tok
+        assert values["repr"] == repr(tok)
+
+
+def test_split_character_is_one_group_with_its_byte_pieces():
+    text = "a🌍b"
+    enc = ByteTokenizer().encode_with_offsets(text)
+    root = parse(render_tokens(enc, text, tokenizer="byte"))
+    groups = root.find_all("tv-group")
+    assert len(groups) == 1
+    group = groups[0]
+    assert group.attrs["data-chars"] == "🌍"
+    assert group.first("tv-glyph").text() == "🌍"
+    parts = group.find_all("tok")
+    assert [int(p.attrs["data-token-id"]) for p in parts] == list("🌍".encode())
+    assert [bytes.fromhex(token_text(p)) for p in parts] == [bytes([b]) for b in "🌍".encode()]
+    # Each piece's card says which character it belongs to.
+    assert all("🌍" in p.first("tv-card").text() for p in parts)
+
+
+def test_gpt2_split_emoji_groups_pieces_that_carry_a_space(gpt2_tokenizer):
+    text = "Hello, 🌍! 你好!"
+    enc = gpt2_tokenizer.encode_with_offsets(text)
+    root = parse(render_tokens(enc, text, tokenizer="gpt2"))
+    partial = [i for i, p in enumerate(enc.partial) if p]
+    in_groups = [int(t.attrs["data-index"]) for g in root.find_all("tv-group") for t in g.find_all("tok")]
+    assert in_groups == partial
+    assert "\ufffd" not in root.text()
+
+
+def test_hostile_text_is_escaped_everywhere(bpe):
+    enc = bpe.encode_with_offsets(XSS)
+    markup = render_tokens(enc, XSS, tokenizer=XSS)
+    assert "<script" not in markup and "<img" not in markup
+    root = parse(markup)
+    assert not [n for n in _walk(root) if n.tag in ("script", "img")]
+    assert "".join(token_text(s) for s in root.find_all("tok")) == XSS
+    for fn in (lambda: render_header(XSS, count_tokens(XSS, enc.ids)),
+               lambda: render_chips([TokenView.of(1, XSS.encode())], tokenizer=XSS),
+               lambda: render_observation(XSS, [TokenView.of(1, XSS.encode())], XSS, mark="yes"),
+               lambda: render_pattern_chunks(XSS, [XSS])):
+        out = fn()
+        assert "<script" not in out and "<img" not in out
+        assert XSS in parse(out).text()
+
+
+def _walk(node: Node):
+    for c in node.children:
+        if isinstance(c, Node):
+            yield c
+            yield from _walk(c)
+
+
+def _color(span: Node) -> int:
+    (cls,) = [c for c in span.classes if c.startswith("tv-c")]
+    return int(cls[4:])
+
+
+def test_position_colors_cycle_and_neighbours_differ():
+    text = "abcdefghijklmnopqrstuvwxyz" * 2
+    enc = ByteTokenizer().encode_with_offsets(text)
+    colors = [_color(s) for s in parse(render_tokens(enc, text, tokenizer="b")).find_all("tok")]
+    assert all(a != b for a, b in zip(colors, colors[1:]))
+    assert colors == [color_index(position=i, token_id=0, color_by="position") for i in range(len(colors))]
+    assert len(set(colors)) == len(PALETTE)
+
+
+def test_id_colors_follow_the_id():
+    text = "abcabcxyzzy aaa"
+    enc = ByteTokenizer().encode_with_offsets(text)
+    spans = parse(render_tokens(enc, text, tokenizer="b", options=RenderOptions(color_by="id"))).find_all("tok")
+    by_id: dict[int, set[int]] = {}
+    for s in spans:
+        by_id.setdefault(int(s.attrs["data-token-id"]), set()).add(_color(s))
+    assert all(len(c) == 1 for c in by_id.values())
+    assert {i: c.pop() for i, c in by_id.items()} == {i: id_color(i) for i in by_id}
+
+
+def test_id_color_is_spread_over_the_palette():
+    counts = [0] * len(PALETTE)
+    for i in range(5000):
+        counts[id_color(i)] += 1
+    assert min(counts) > 5000 / len(PALETTE) / 2
+
+
+def test_palette_has_dark_text_contrast():
+    def luminance(hex_color: str) -> float:
+        rgb = [int(hex_color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    text = luminance("#111827")
+    for c in PALETTE:
+        assert (luminance(c) + 0.05) / (text + 0.05) >= 7.0, c  # WCAG AAA for normal text
+        assert f"background:{c}" in CSS
+
+
+def test_whitespace_marks_and_real_newlines():
+    text = "a b\tc\nd"
+    enc = CharacterTokenizer().encode_with_offsets(text)
+    plain = "".join(token_text(s) for s in parse(render_tokens(enc, text, tokenizer="c")).find_all("tok"))
+    assert plain == text
+    marked = parse(render_tokens(enc, text, tokenizer="c", options=RenderOptions(show_whitespace=True)))
+    assert "".join(token_text(s) for s in marked.find_all("tok")) == "a·b→c↵\nd"
+
+
+def test_control_characters_are_drawn_as_pictures():
+    text = "a\x00b\x1b"
+    enc = ByteTokenizer().encode_with_offsets(text)
+    shown = "".join(token_text(s) for s in parse(render_tokens(enc, text, tokenizer="b")).find_all("tok"))
+    assert shown == "a␀b␛"
+
+
+def test_chunk_layer_wraps_each_pretokenizer_piece(bpe):
+    text = "hello world, 1234 你好 🌍!"
+    enc = bpe.encode_with_offsets(text)
+    plain = parse(render_tokens(enc, text, tokenizer="t"))
+    assert plain.find_all("tv-chunk") == []
+    root = parse(render_tokens(enc, text, tokenizer="t", options=RenderOptions(show_chunks=True)))
+    assert "tv-chunks" in root.first("tv-tokens").classes
+    chunks = root.find_all("tv-chunk")
+    assert [p.text for p in enc.pieces] == bpe.pretokenizer.findall(text)
+    assert len(chunks) == len(enc.pieces)
+    for chunk, piece in zip(chunks, enc.pieces):
+        spelled = "".join(c.first("tv-glyph").text() if "tv-group" in c.classes else token_text(c)
+                          for c in chunk.children if isinstance(c, Node))
+        assert spelled == piece.text
+
+
+def test_unknown_words_and_special_tokens_are_marked(gpt2_tokenizer):
+    word = WordTokenizer.from_corpus(["the cat"])
+    enc = word.encode_with_offsets("the zebra")
+    spans = parse(render_tokens(enc, "the zebra", tokenizer="w", unknown_id=word.unk_id)).find_all("tok")
+    assert [("tv-unk" in s.classes) for s in spans] == [i == word.unk_id for i in enc.ids]
+    text = "a<|endoftext|>b"
+    enc = gpt2_tokenizer.encode_with_offsets(text)
+    spans = parse(render_tokens(enc, text, tokenizer="g")).find_all("tok")
+    assert [("tv-special" in s.classes) for s in spans] == enc.special
+
+
+def test_long_text_scrolls():
+    short = "a" * SCROLL_AFTER_CHARS
+    long = short + "a"
+    b = ByteTokenizer()
+    assert "tv-long" not in parse(render_tokens(b.encode_with_offsets(short), short, tokenizer="b")).first(
+        "tv-tokens").classes
+    assert "tv-long" in parse(render_tokens(b.encode_with_offsets(long), long, tokenizer="b")).first(
+        "tv-tokens").classes
+
+
+def test_empty_encoding_renders_an_empty_container():
+    root = parse(render_tokens(ByteTokenizer().encode_with_offsets(""), "", tokenizer="b"))
+    assert root.first("tv-tokens").children == []
+
+
+def test_header_shows_the_counts():
+    text = "héllo wörld"
+    ids = ByteTokenizer().encode(text)
+    counts = count_tokens(text, ids)
+    root = parse(render_header("byte", counts, vocab_size=256))
+    assert root.first("tv-name").text() == "byte"
+    assert root.first("tv-vocab").text() == "vocab 256"
+    stats = [s.text() for s in root.find_all("tv-stat")]
+    assert stats == [f"{len(ids)} tokens", f"{len(text)} chars", f"{len(text.encode())} bytes",
+                     f"{counts.bytes_per_token:.2f} bytes/token"]
+
+
+def test_chips_and_observation_rows():
+    views = [TokenView.of(7, b" hi"), TokenView.of(8, b"\xf0\x9f")]
+    root = parse(render_chips(views, tokenizer="t"))
+    spans = root.find_all("tok")
+    assert [int(s.attrs["data-token-id"]) for s in spans] == [7, 8]
+    assert [token_text(s) for s in spans] == ["·hi", "⟨f0 9f⟩"]
+    row = parse(render_observation("t", views, "a verdict", mark="lost"))
+    assert row.first("tv-verdict").text().endswith("a verdict")
+    assert "tv-lost" in row.first("tv-mark").classes
+    with pytest.raises(ValueError, match="mark must be one of"):
+        render_observation("t", views, "v", mark="maybe")  # type: ignore[arg-type]
+
+
+def test_pattern_chunks_draw_one_bracket_per_piece():
+    root = parse(render_pattern_chunks("gpt4", ["123", "456", " x"]))
+    assert [c.text() for c in root.find_all("tv-chunk")] == ["123", "456", "·x"]
+
+
+def test_options_are_checked():
+    with pytest.raises(ValueError, match="color_by must be one of"):
+        RenderOptions(color_by="rainbow")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        RenderOptions("id")  # type: ignore[misc]  # keyword-only
+
+
+def test_style_tag_holds_the_css_and_hover_rule():
+    tag = style_tag()
+    assert tag.startswith("<style>") and tag.endswith("</style>") and CSS in tag
+    assert ".tok:hover>.tv-card{display:grid}" in CSS
+
+
+def test_token_rows_describe_each_token():
+    text = "a🌍"
+    enc = ByteTokenizer().encode_with_offsets(text)
+    rows = token_rows(enc, text)
+    assert [r["id"] for r in rows] == enc.ids
+    assert [r["#"] for r in rows] == list(range(len(enc)))
+    assert [bytes.fromhex(str(r["bytes"])) for r in rows] == enc.tokens
+    assert [r["part of"] for r in rows] == ["", "🌍", "🌍", "🌍", "🌍"]
+    assert rows[0]["chars"] == "0–1"
+
+
+def test_preview_length_bounds():
+    assert preview_length("short", limit=100) == 5
+    assert preview_length("x" * 50, limit=10) == 10  # no space at all: cut at the limit
+    with pytest.raises(ValueError, match="positive"):
+        preview_length("abc", limit=0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab 1\n\t!é🌍")), min_size=0, max_size=120), st.integers(5, 100))
+def test_preview_tokens_are_those_of_the_whole_text(text, limit):
+    tok = _preview_tokenizer()
+    cut = preview_length(text, limit=limit)
+    assert cut <= limit
+    if cut == len(text):
+        return
+    assert cut >= limit // 2  # never throws away more than half the window
+    if text[cut] == " " and not text[cut - 1].isspace():
+        # A cut before a space that follows a non-space: the head's tokens start the whole text's tokens.
+        head = tok.encode(text[:cut])
+        assert tok.encode(text)[: len(head)] == head
+    else:
+        assert cut == limit  # no such place in the window: the fallback
+
+
+_TOK_CACHE: dict[str, object] = {}
+
+
+def _preview_tokenizer():
+    if "t" not in _TOK_CACHE:
+        _TOK_CACHE["t"] = train_bpe(["ab ab  1 11 \n\t!! éé 🌍 " * 20], vocab_size=300, pattern="gpt2")
+    return _TOK_CACHE["t"]
+
+
+def test_escape_is_html_escape():
+    # The token text in the markup is exactly html.escape of the shown text: no double escaping.
+    text = "a&b"
+    enc = CharacterTokenizer().encode_with_offsets(text)
+    markup = render_tokens(enc, text, tokenizer="c")
+    assert f'<span class="tv-text">{html.escape("&")}</span>' in markup

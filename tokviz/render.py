@@ -1,0 +1,334 @@
+"""Tokenizations drawn as HTML: pure functions from an :class:`~tokviz.encoding.Encoding` to markup strings.
+
+Every token is a ``<span class="tok" data-token-id=".." data-tokenizer="..">`` holding its text (``.tv-text``) and a
+hover card (``.tv-card``: index, id, bytes in hex, repr) shown by CSS alone, so the markup works wherever HTML is
+shown and tests can read it. Tokens that hold only part of a character are drawn as one group under that character
+(``.tv-group``), each byte piece still its own token span: a split emoji is never printed as "�". Every piece of
+token text, and every name, goes through :func:`html.escape`, so hostile input shows as text.
+
+The styles live in :data:`CSS`, to be injected once per page (:func:`style_tag`).
+
+Example:
+    >>> from tokviz.baselines import ByteTokenizer
+    >>> html_ = render_tokens(ByteTokenizer().encode_with_offsets("hi"), "hi", tokenizer="byte")
+    >>> html_.count('class="tok '), 'data-token-id="104"' in html_
+    (2, True)
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from tokviz.display import TokenView, control_pictures, hex_bytes, mixed_label, token_label, visible_whitespace
+from tokviz.encoding import Encoding
+from tokviz.summary import TokenCounts
+
+ColorBy = Literal["position", "id"]
+COLOR_MODES: tuple[str, ...] = ("position", "id")
+
+#: Light pastel backgrounds (Tailwind's 200 shades), ordered so that neighbours differ in hue. With the dark text
+#: colour every pair has a contrast ratio above 12:1 (WCAG AAA asks for 7:1).
+PALETTE: tuple[str, ...] = (
+    "#bfdbfe", "#fde68a", "#fbcfe8", "#bbf7d0", "#ddd6fe", "#fed7aa",
+    "#a5f3fc", "#fecdd3", "#d9f99d", "#c7d2fe", "#f5d0fe", "#99f6e4",
+)
+TEXT_COLOR = "#111827"
+#: Above this many characters the token area scrolls instead of growing the page.
+SCROLL_AFTER_CHARS = 3000
+
+CSS = (
+    ".tv-tokens{font:15px/2.1 ui-monospace,SFMono-Regular,Menlo,Consolas,'DejaVu Sans Mono',monospace;"
+    f"color:{TEXT_COLOR};white-space:pre-wrap;word-break:break-word;padding:2px 0 6px}}"
+    ".tv-tokens.tv-long{max-height:65vh;overflow-y:auto;border:1px solid #e5e7eb;border-radius:6px;padding:6px}"
+    ".tok{position:relative;border-radius:3px;padding:2px 0;margin-right:1px;"
+    "box-shadow:inset 0 0 0 1px rgba(17,24,39,.10);cursor:default}"
+    ".tok:hover{box-shadow:inset 0 0 0 2px #4f46e5;z-index:5}"
+    ".tok.tv-special{box-shadow:inset 0 0 0 2px #7c3aed;font-weight:600}"
+    ".tok.tv-unk{box-shadow:inset 0 0 0 2px #dc2626;background:#fee2e2}"
+    ".tv-card{display:none;position:absolute;left:0;top:calc(100% + 3px);z-index:1000;min-width:16em;max-width:26em;"
+    "padding:6px 9px;background:#fff;color:#111827;border:1px solid #d1d5db;border-radius:7px;"
+    "box-shadow:0 6px 18px rgba(15,23,42,.16);font:12px/1.45 ui-monospace,Menlo,Consolas,'DejaVu Sans Mono',monospace;"
+    "white-space:pre-wrap;overflow-wrap:anywhere;grid-template-columns:auto 1fr;column-gap:10px;text-align:left}"
+    ".tok:hover>.tv-card{display:grid}"
+    ".tv-k{color:#6b7280}.tv-v{color:#111827}"
+    ".tv-group{display:inline-flex;flex-direction:column;align-items:stretch;vertical-align:middle;line-height:1.25;"
+    "margin:0 2px 0 1px;padding:1px 2px 2px;border:1px dashed #94a3b8;border-radius:5px;background:#f8fafc}"
+    ".tv-glyph{text-align:center;font-size:1.05em;padding:0 2px}"
+    ".tv-parts{display:flex;gap:2px;justify-content:center}"
+    ".tok.tv-part{font-size:10px;line-height:1.5;padding:0 3px;margin:0}"
+    ".tv-chunks .tv-chunk{border:1.5px solid #64748b;border-top:0;border-radius:0 0 5px 5px;padding:0 1px 3px;"
+    "margin-right:3px;-webkit-box-decoration-break:clone;box-decoration-break:clone}"
+    ".tv-chunks .tv-chunk.tv-special-chunk{border-color:#7c3aed}"
+    ".tv-head{display:flex;align-items:baseline;gap:8px;flex-wrap:wrap;margin:0 0 2px}"
+    ".tv-name{font-weight:650;font-size:15px;color:#111827}"
+    ".tv-vocab{font-size:12px;color:#4b5563;background:#f3f4f6;border-radius:10px;padding:1px 8px}"
+    ".tv-stats{margin:1px 0 8px;font-size:13px;color:#4b5563}"
+    ".tv-stat{white-space:nowrap}.tv-stat b{color:#111827;font-weight:650}.tv-sep{color:#9ca3af;padding:0 5px}"
+    ".tv-chips{display:flex;flex-wrap:wrap;gap:3px;font:13px/1.9 ui-monospace,Menlo,Consolas,monospace;"
+    f"color:{TEXT_COLOR};white-space:pre}}"
+    ".tv-chips .tok{padding:1px 5px}"
+    ".tv-obs{margin:4px 0 10px}.tv-obs .tv-name{font-size:13px}"
+    ".tv-verdict{font-size:13px;line-height:1.45;color:#1f2937;margin-top:2px}"
+    ".tv-mark{display:inline-block;min-width:1.2em;font-weight:700}"
+    ".tv-yes{color:#15803d}.tv-no{color:#b45309}.tv-lost{color:#dc2626}"
+    ".tv-pchunks{font:12.5px/2 ui-monospace,Menlo,Consolas,monospace;margin:0 0 4px}"
+    + "".join(f".tv-c{i}{{background:{c}}}" for i, c in enumerate(PALETTE))
+    + ".tv-pchunks .tv-chunk{display:inline-block;white-space:pre;border:1.5px solid #64748b;border-top:0;"
+    "border-radius:0 0 5px 5px;padding:0 3px 1px;margin:0 3px 2px 0;background:#f8fafc;line-height:1.5}"
+)
+
+
+def style_tag() -> str:
+    """The ``<style>`` element with :data:`CSS`, to put on the page once."""
+    return f"<style>{CSS}</style>"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RenderOptions:
+    """How tokens are drawn: colours by position or by id, visible whitespace, the pre-tokenizer's chunks."""
+
+    color_by: ColorBy = "position"
+    show_whitespace: bool = False
+    show_chunks: bool = False
+
+    def __post_init__(self) -> None:
+        if self.color_by not in COLOR_MODES:
+            raise ValueError(f"color_by must be one of {', '.join(COLOR_MODES)}, got {self.color_by!r}.")
+
+
+def id_color(token_id: int) -> int:
+    """Palette index for an id: a stable multiplicative hash (the same id gets the same colour in every process).
+
+    >>> id_color(995) == id_color(995), 0 <= id_color(12345) < len(PALETTE)
+    (True, True)
+    """
+    # Knuth's multiplicative hash; the high bits of the 32-bit product mix all bits of the id.
+    return (((token_id * 2654435761) & 0xFFFFFFFF) >> 16) % len(PALETTE)
+
+
+def color_index(*, position: int, token_id: int, color_by: ColorBy) -> int:
+    """Palette index of a token: cycling with its position, or fixed by its id."""
+    return position % len(PALETTE) if color_by == "position" else id_color(token_id)
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _shown(text: str, *, show_whitespace: bool) -> str:
+    # Control characters become pictures; in whitespace mode marks are drawn, and a newline keeps its line break.
+    text = control_pictures(text)
+    return visible_whitespace(text, keep_newlines=True) if show_whitespace else text
+
+
+def _card(rows: Sequence[tuple[str, str]]) -> str:
+    cells = "".join(f'<span class="tv-k">{_esc(k)}</span><span class="tv-v">{_esc(v)}</span>' for k, v in rows)
+    return f'<span class="tv-card" role="tooltip">{cells}</span>'
+
+
+def _token_span(
+    enc: Encoding, i: int, *, tokenizer: str, options: RenderOptions, inner: str, classes: str, extra: Sequence[tuple[str, str]]
+) -> str:
+    tid = enc.ids[i]
+    token = enc.tokens[i]
+    color = color_index(position=i, token_id=tid, color_by=options.color_by)
+    rows = [("token", f"#{i}"), ("id", str(tid)), ("bytes", hex_bytes(token) or "(none)"), ("repr", repr(token)),
+            *extra]
+    return (
+        f'<span class="tok tv-c{color}{classes}" data-token-id="{tid}" data-tokenizer="{_esc(tokenizer)}" '
+        f'data-index="{i}"><span class="tv-text">{inner}</span>{_card(rows)}</span>'
+    )
+
+
+def _group_html(
+    enc: Encoding, group: list[int], text: str, *, tokenizer: str, options: RenderOptions, unknown_id: int | None
+) -> str:
+    first = group[0]
+    if len(group) == 1 and not enc.partial[first]:
+        token_text = enc.text_of(first) or ""
+        classes = ""
+        extra: list[tuple[str, str]] = []
+        if enc.special and enc.special[first]:
+            classes += " tv-special"
+            extra.append(("kind", "special token"))
+        elif unknown_id is not None and enc.ids[first] == unknown_id:
+            classes += " tv-unk"
+            extra.append(("kind", "unknown word: its text is lost"))
+        inner = _esc(_shown(token_text, show_whitespace=options.show_whitespace))
+        return _token_span(enc, first, tokenizer=tokenizer, options=options, inner=inner, classes=classes, extra=extra)
+    # Byte pieces of one character (or of a few neighbouring ones): the character once, its pieces beneath it.
+    start = min(enc.char_spans[i][0] for i in group)
+    end = max(enc.char_spans[i][1] for i in group)
+    chars = text[start:end]
+    glyph = _esc(_shown(chars, show_whitespace=True))
+    utf8 = chars.encode("utf-8")
+    extra = [("part of", f"{chars!r} = {hex_bytes(utf8)}")]
+    parts = "".join(
+        _token_span(enc, i, tokenizer=tokenizer, options=options,
+                    inner=_esc(mixed_label(enc.tokens[i])), classes=" tv-part", extra=extra)
+        for i in group
+    )
+    return (
+        f'<span class="tv-group" data-chars="{_esc(chars)}"><span class="tv-glyph">{glyph}</span>'
+        f'<span class="tv-parts">{parts}</span></span>'
+    )
+
+
+def render_tokens(
+    encoding: Encoding,
+    text: str,
+    *,
+    tokenizer: str,
+    options: RenderOptions | None = None,
+    unknown_id: int | None = None,
+) -> str:
+    """The tokens of ``text`` (encoded as ``encoding``) as coloured spans in one ``<div class="tv-tokens">``.
+
+    ``unknown_id`` marks a word tokenizer's ``<unk>`` tokens. With ``options.show_chunks`` each pre-tokenizer piece
+    is wrapped in a ``.tv-chunk`` span drawn as a bracket under its tokens.
+
+    >>> from tokviz.baselines import ByteTokenizer
+    >>> out = render_tokens(ByteTokenizer().encode_with_offsets("<b>"), "<b>", tokenizer="byte")
+    >>> "<b>" in out, "&lt;" in out
+    (False, True)
+    """
+    options = options or RenderOptions()
+    groups = encoding.groups()
+    pieces = encoding.pieces if options.show_chunks else []
+    out: list[str] = []
+    piece_i = -1
+    for group in groups:
+        html_ = _group_html(encoding, group, text, tokenizer=tokenizer, options=options, unknown_id=unknown_id)
+        if pieces:
+            start = encoding.char_spans[group[0]][0]
+            # Advance to the piece holding this group's first character; open a new chunk when it changes.
+            j = max(piece_i, 0)
+            while j < len(pieces) - 1 and pieces[j].end <= start:
+                j += 1
+            if j != piece_i:
+                if piece_i >= 0:
+                    out.append("</span>")
+                piece = pieces[j]
+                special = " tv-special-chunk" if piece.special else ""
+                out.append(f'<span class="tv-chunk{special}" data-chunk="{j}">')
+                piece_i = j
+        out.append(html_)
+    if piece_i >= 0:
+        out.append("</span>")
+    classes = "tv-tokens" + (" tv-chunks" if options.show_chunks else "") + (
+        " tv-long" if len(text) > SCROLL_AFTER_CHARS else "")
+    return f'<div class="{classes}" data-tokenizer="{_esc(tokenizer)}">{"".join(out)}</div>'
+
+
+def render_header(name: str, counts: TokenCounts, *, vocab_size: int | None = None) -> str:
+    """The name of a tokenizer with its vocabulary size and the counts (tokens, characters, bytes, bytes/token).
+
+    >>> from tokviz.summary import TokenCounts
+    >>> "1.50" in render_header("x", TokenCounts(tokens=2, characters=3, bytes=3))
+    True
+    """
+    vocab = f'<span class="tv-vocab">vocab {vocab_size:,}</span>' if vocab_size is not None else ""
+    stats = [
+        (f"{counts.tokens:,}", "tokens" if counts.tokens != 1 else "token"),
+        (f"{counts.characters:,}", "chars"),
+        (f"{counts.bytes:,}", "bytes"),
+        (f"{counts.bytes_per_token:.2f}", "bytes/token"),
+    ]
+    chips = '<span class="tv-sep">·</span>'.join(f'<span class="tv-stat"><b>{v}</b> {k}</span>' for v, k in stats)
+    return (
+        f'<div class="tv-head" data-tokenizer="{_esc(name)}"><span class="tv-name">{_esc(name)}</span>{vocab}</div>'
+        f'<div class="tv-stats" data-tokenizer="{_esc(name)}">{chips}</div>'
+    )
+
+
+def render_chips(tokens: Sequence[TokenView], *, tokenizer: str) -> str:
+    """A compact row of token chips (whitespace always visible), e.g. for the observation cards.
+
+    >>> from tokviz.display import TokenView
+    >>> 'data-token-id="995"' in render_chips([TokenView.of(995, b" world")], tokenizer="gpt2")
+    True
+    """
+    out = []
+    for i, t in enumerate(tokens):
+        rows = [("id", str(t.id)), ("bytes", hex_bytes(t.token) or "(none)"), ("repr", repr(t.token))]
+        out.append(
+            f'<span class="tok tv-c{i % len(PALETTE)}" data-token-id="{t.id}" data-tokenizer="{_esc(tokenizer)}" '
+            f'data-index="{i}"><span class="tv-text">{_esc(t.label)}</span>{_card(rows)}</span>'
+        )
+    return f'<div class="tv-chips" data-tokenizer="{_esc(tokenizer)}">{"".join(out)}</div>'
+
+
+Mark = Literal["yes", "no", "lost"]
+_MARKS = {"yes": "✓", "no": "✗", "lost": "!"}
+
+
+def render_observation(name: str, tokens: Sequence[TokenView], verdict: str, *, mark: Mark) -> str:
+    """One tokenizer's row in an observation card: name, token chips, and the verdict with a mark.
+
+    ``mark`` says whether the lecture's observation shows ("yes"), does not ("no"), or text is lost ("lost").
+    """
+    if mark not in _MARKS:
+        raise ValueError(f"mark must be one of {', '.join(_MARKS)}, got {mark!r}.")
+    return (
+        f'<div class="tv-obs" data-tokenizer="{_esc(name)}"><div class="tv-name">{_esc(name)}</div>'
+        f"{render_chips(tokens, tokenizer=name)}"
+        f'<div class="tv-verdict"><span class="tv-mark tv-{mark}">{_MARKS[mark]}</span>{_esc(verdict)}</div></div>'
+    )
+
+
+def render_pattern_chunks(label: str, chunks: Sequence[str]) -> str:
+    """A pre-tokenizer's pieces of a text as brackets, e.g. the gpt2 and gpt4 patterns on '1234567890'.
+
+    >>> render_pattern_chunks("gpt4", ["123", "4"]).count('class="tv-chunk"')
+    2
+    """
+    inner = "".join(f'<span class="tv-chunk">{_esc(visible_whitespace(control_pictures(c)))}</span>' for c in chunks)
+    return f'<div class="tv-pchunks"><span class="tv-k">{_esc(label)}</span> {inner}</div>'
+
+
+def token_rows(encoding: Encoding, text: str) -> list[dict[str, object]]:
+    """One record per token for a table: index, id, readable token, hex bytes, character span, and the
+    character(s) a partial token belongs to.
+
+    >>> from tokviz.baselines import ByteTokenizer
+    >>> token_rows(ByteTokenizer().encode_with_offsets("é"), "é")[0]["part of"]
+    'é'
+    """
+    rows: list[dict[str, object]] = []
+    for i, (tid, tok, (s, e), part) in enumerate(
+        zip(encoding.ids, encoding.tokens, encoding.char_spans, encoding.partial)
+    ):
+        rows.append({
+            "#": i,
+            "id": tid,
+            "token": token_label(tok),
+            "bytes": hex_bytes(tok),
+            "chars": f"{s}–{e}",
+            "part of": text[s:e] if part else "",
+        })
+    return rows
+
+
+def preview_length(text: str, *, limit: int) -> int:
+    """How much of ``text`` to draw: all of it up to ``limit`` characters, else a cut at or before ``limit``.
+
+    The cut falls before a space that follows a non-space character: none of the named pre-tokenizer patterns (nor
+    the word baseline's) joins those two, so the tokens before the cut are those of the whole text. With no such
+    place in the second half of the window, the cut is at ``limit``.
+
+    >>> preview_length("aaaa bbbb cccc", limit=11)
+    9
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be a positive number of characters, got {limit}.")
+    if len(text) <= limit:
+        return len(text)
+    i = text.rfind(" ", limit // 2, limit + 1)
+    while i > limit // 2:
+        if not text[i - 1].isspace():
+            return i
+        i = text.rfind(" ", limit // 2, i)
+    return limit
