@@ -8,9 +8,13 @@
 
 from tokviz.bpe import Merge
 from tokviz.encoding import Encoding, Piece
+from tokviz.formats import load_tokenizer
 from tokviz.pretokenize import NAMED_PATTERNS, PreTokenizer
 from tokviz.tokenizer import Tokenizer, TrainingReport
 from tokviz.trainer import train_bpe
 
-__all__ = ["Encoding", "Merge", "NAMED_PATTERNS", "Piece", "PreTokenizer", "Tokenizer", "TrainingReport", "train_bpe"]
+__all__ = [
+    "Encoding", "Merge", "NAMED_PATTERNS", "Piece", "PreTokenizer", "Tokenizer", "TrainingReport", "load_tokenizer",
+    "train_bpe",
+]
 __version__ = "0.1.0"

@@ -1,0 +1,63 @@
+"""PrefixSpaceTokenizer: the space goes where `tokenizers` puts it, streaming agrees, offsets stay in the input."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tokviz import Tokenizer, train_bpe
+from tokviz.formats import load_tokenizer, save
+from tokviz.prefix_space import PrefixSpaceTokenizer
+
+TEXT = "Once upon a time<s>there was<s> a cat.\n\nThe end 🌍 你好"
+
+
+@pytest.fixture(scope="module")
+def pair() -> tuple[Tokenizer, PrefixSpaceTokenizer]:
+    plain = train_bpe([TEXT * 30], vocab_size=330, special_tokens=["<s>"])
+    return plain, PrefixSpaceTokenizer(plain.vocab, plain.merges, plain.special_tokens, plain.pattern)
+
+
+def test_space_before_each_stretch_that_lacks_one(pair: tuple[Tokenizer, PrefixSpaceTokenizer]) -> None:
+    plain, tok = pair
+    # stretches: "Once upon a time" (gets one), "there was" (gets one), " a cat..." (has one already)
+    expected = plain.encode(" Once upon a time") + plain.encode("<s>") + plain.encode(" there was") + \
+        plain.encode("<s> a cat.\n\nThe end 🌍 你好")
+    assert tok.encode(TEXT) == expected
+    assert tok.decode(tok.encode(TEXT)) == " Once upon a time<s> there was<s> a cat.\n\nThe end 🌍 你好"
+    assert tok.encode("") == [] and tok.encode("<s>") == plain.encode("<s>")
+
+
+@settings(max_examples=40, deadline=None)
+@given(cuts=st.lists(st.integers(min_value=0, max_value=len(TEXT)), max_size=6))
+def test_streaming_equals_encode(pair: tuple[Tokenizer, PrefixSpaceTokenizer], cuts: list[int]) -> None:
+    _, tok = pair
+    bounds = sorted({0, len(TEXT), *cuts})
+    chunks = [TEXT[a:b] for a, b in zip(bounds, bounds[1:])]
+    assert list(tok.encode_iterable(chunks, chunk_chars=5)) == tok.encode(TEXT)
+
+
+def test_offsets_point_into_the_original_text(pair: tuple[Tokenizer, PrefixSpaceTokenizer]) -> None:
+    _, tok = pair
+    enc = tok.encode_with_offsets(TEXT)
+    assert enc.ids == tok.encode(TEXT)
+    raw = TEXT.encode("utf-8")
+    rebuilt = b""
+    for token, (s, e) in zip(enc.tokens, enc.byte_spans):
+        if e == s:  # an inserted space: no bytes of the input
+            assert token == b" "
+        else:
+            assert raw[s:e] == token.lstrip(b" ") or raw[s:e] == token
+            rebuilt = rebuilt[:s] + raw[s:e]
+    assert rebuilt == raw
+    assert enc.char_spans[-1][1] == len(TEXT) and all(0 <= s <= e <= len(TEXT) for s, e in enc.char_spans)
+    assert all(0 <= p.start <= p.end <= len(TEXT) for p in enc.pieces)
+
+
+def test_prefix_and_round_trip_keep_the_flag(pair: tuple[Tokenizer, PrefixSpaceTokenizer], tmp_path) -> None:
+    _, tok = pair
+    small = tok.prefix(300)
+    assert isinstance(small, PrefixSpaceTokenizer) and small.encode("Once")[0] == small.encode(" Once")[0]
+    save(tok, tmp_path / "t.json", format="tokviz")
+    back = load_tokenizer(tmp_path / "t.json")
+    assert isinstance(back, PrefixSpaceTokenizer) and back.encode(TEXT) == tok.encode(TEXT)
