@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from tokviz.bpe import CancelCheck, Merge, merge_counts
@@ -61,6 +62,59 @@ def validate_vocab_size(vocab_size: object, n_special: int) -> int:
     return vocab_size
 
 
+def count_corpus(
+    corpus: Corpus,
+    *,
+    special_tokens: Sequence[str] | None = None,
+    pattern: str = "gpt2",
+    workers: int | None = None,
+    errors: str = "strict",
+    count_progress: Callable[[int], object] | None = None,
+) -> Counter[str]:
+    """Pre-token counts of a corpus (keys: UTF-8 bytes as latin-1 ``str``), the input of :func:`train_from_counts`.
+
+    Keeping the counts lets one counting pass feed several runs, or a replay of the merge steps.
+    """
+    pretok = PreTokenizer.create(pattern, special_tokens=list(special_tokens or []))
+    return count_chunks(corpus_chunks(corpus, errors=errors), pretok, workers=workers, on_progress=count_progress)
+
+
+def train_from_counts(
+    counts: Mapping[str, int],
+    *,
+    vocab_size: int,
+    special_tokens: Sequence[str] | None = None,
+    pattern: str = "gpt2",
+    progress: Callable[[Merge], object] | None = None,
+    should_stop: CancelCheck | None = None,
+    name: str = "bpe",
+    counting_seconds: float = 0.0,
+) -> Tokenizer:
+    """Run the merge loop on pre-token counts and lay out the vocabulary: specials, 256 bytes, merges."""
+    specials = list(dict.fromkeys(special_tokens or []))
+    validate_vocab_size(vocab_size, len(specials))
+    t0 = time.perf_counter()
+    result = merge_counts(counts, n_merges=vocab_size - 256 - len(specials), on_merge=progress, should_stop=should_stop)
+    vocab: dict[int, bytes] = {i: s.encode("utf-8") for i, s in enumerate(specials)}
+    base = len(specials)
+    vocab.update({base + b: bytes([b]) for b in range(256)})
+    for k, (a, b) in enumerate(result.merges):
+        vocab[base + 256 + k] = a + b
+    tok = Tokenizer(vocab, result.merges, specials, pattern, name=name)
+    tok.training = TrainingReport(
+        requested_vocab_size=vocab_size,
+        vocab_size=len(vocab),
+        merge_counts=result.counts,
+        seconds=counting_seconds + time.perf_counter() - t0,
+        stopped_early=result.stopped_early,
+        message=result.message,
+        counting_seconds=counting_seconds,
+        n_pretokens=sum(counts.values()),
+        n_distinct_pretokens=len(counts),
+    )
+    return tok
+
+
 def train_bpe(
     corpus: Corpus,
     *,
@@ -82,28 +136,9 @@ def train_bpe(
     """
     specials = list(dict.fromkeys(special_tokens or []))
     validate_vocab_size(vocab_size, len(specials))
-    pretok = PreTokenizer.create(pattern, special_tokens=specials)
     t0 = time.perf_counter()
-    counts = count_chunks(corpus_chunks(corpus, errors=errors), pretok, workers=workers, on_progress=count_progress)
-    t1 = time.perf_counter()
-    result = merge_counts(counts, n_merges=vocab_size - 256 - len(specials), on_merge=progress, should_stop=should_stop)
-    t2 = time.perf_counter()
-    vocab: dict[int, bytes] = {i: s.encode("utf-8") for i, s in enumerate(specials)}
-    base = len(specials)
-    vocab.update({base + b: bytes([b]) for b in range(256)})
-    for k, (a, b) in enumerate(result.merges):
-        vocab[base + 256 + k] = a + b
-    report = TrainingReport(
-        requested_vocab_size=vocab_size,
-        vocab_size=len(vocab),
-        merge_counts=result.counts,
-        seconds=t2 - t0,
-        stopped_early=result.stopped_early,
-        message=result.message,
-        counting_seconds=t1 - t0,
-        n_pretokens=sum(counts.values()),
-        n_distinct_pretokens=len(counts),
-    )
-    tok = Tokenizer(vocab, result.merges, specials, pattern, name=name)
-    tok.training = report
-    return tok
+    counts = count_corpus(corpus, special_tokens=specials, pattern=pattern, workers=workers, errors=errors,
+                          count_progress=count_progress)
+    return train_from_counts(counts, vocab_size=vocab_size, special_tokens=specials, pattern=pattern,
+                             progress=progress, should_stop=should_stop, name=name,
+                             counting_seconds=time.perf_counter() - t0)

@@ -1,0 +1,70 @@
+"""Live training in a child process: snapshots, merges in order, cancel, errors, equality with train_bpe."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tokviz import train_bpe
+from tokviz.live import TrainingJob, TrainSpec
+from tokviz.sweep import split_holdout
+
+TEXT = "".join(f"line {i}: the quick brown fox jumps over the lazy dog {i * 7919 % 1000}\n" for i in range(3000))
+
+
+def test_job_learns_the_same_merges_as_train_bpe() -> None:
+    job = TrainingJob.start(TrainSpec(texts=(TEXT,), vocab_size=400, special_tokens=("<|endoftext|>",)))
+    snap = job.wait(timeout=120)
+    assert snap.status == "done", snap.message
+    train, heldout = split_holdout(TEXT, fraction=0.1)
+    direct = train_bpe([train], vocab_size=400, special_tokens=["<|endoftext|>"])
+    assert snap.tokenizer is not None and snap.tokenizer.merges == direct.merges
+    assert [(m.left, m.right) for m in snap.merges] == direct.merges
+    assert [m.rank for m in snap.merges] == list(range(len(direct.merges)))
+    assert snap.heldout_ratio == pytest.approx(len(heldout.encode()) / len(direct.encode(heldout)))
+    assert snap.counts is not None and sum(snap.counts.values()) == direct.training.n_pretokens
+    assert snap.fraction == 1.0
+
+
+def test_cancel_keeps_what_was_learned() -> None:
+    big = TEXT * 20  # ~1.8 MB: long enough to cancel mid-run
+    job = TrainingJob.start(TrainSpec(texts=(big,), vocab_size=50_000), interval=0.02)
+    deadline = time.perf_counter() + 60
+    while job.poll().status in ("starting", "counting") and time.perf_counter() < deadline:
+        time.sleep(0.01)
+    job.cancel()
+    snap = job.wait(timeout=60)
+    assert snap.status == "cancelled"
+    if snap.tokenizer is not None:  # cancelled while merging: the merges so far are a usable tokenizer
+        assert snap.tokenizer.vocab_size < 50_000
+        assert len(snap.tokenizer.merges) == len(snap.merges)
+        assert "Cancelled" in snap.message
+
+
+@pytest.mark.parametrize(
+    ("spec", "fragment"),
+    [
+        (TrainSpec(texts=("abc",), vocab_size=100), "at least 256"),
+        (TrainSpec(texts=("abc",), vocab_size=300, pattern="(unclosed"), "does not compile"),
+        (TrainSpec(texts=("  \n",), vocab_size=300), "empty"),
+    ],
+)
+def test_bad_specs_are_refused_before_starting(spec: TrainSpec, fragment: str) -> None:
+    with pytest.raises(ValueError, match=fragment):
+        TrainingJob.start(spec)
+
+
+def test_corpus_that_runs_out_of_pairs_stops_early_with_a_message() -> None:
+    snap = TrainingJob.start(TrainSpec(texts=("ab ab ab\n" * 20,), vocab_size=5000)).wait(timeout=60)
+    assert snap.status == "done"
+    assert snap.tokenizer is not None and snap.tokenizer.vocab_size < 5000
+    assert "no pair" in snap.message
+
+
+def test_regex_timeout_during_training_is_an_error_snapshot() -> None:
+    # Passes validation (its probes hold no long run of 'x'), then backtracks catastrophically on the corpus.
+    spec = TrainSpec(texts=("x" * 60 + "\n" + "y\n" * 5,), vocab_size=300, pattern=r"(x|x)+y|.|\n")
+    snap = TrainingJob.start(spec).wait(timeout=120)
+    assert snap.status == "error"
+    assert "catastrophic" in snap.message

@@ -1,0 +1,337 @@
+"""Live training: a training run in its own process, watched through snapshots, cancellable at any point.
+
+Pure-Python training holds the GIL, so a run inside a web server's process would stall every other session; here it
+runs in a child Python process (``python -m tokviz.live``; a plain subprocess, so it does not depend on how the
+server's own main module was started), which sends pickled frames on its stdout: batches of merges at most every
+``interval`` seconds, then the result. A reader thread queues the frames; the caller polls :meth:`TrainingJob.poll`
+whenever it redraws and gets a :class:`JobSnapshot`; nothing here blocks. Any byte written to the child's stdin
+cancels the run, which then returns the merges learned so far.
+
+The run holds out the last tenth of the corpus (cut at a line break) to measure compression on text it did not see.
+
+Example:
+    >>> job = TrainingJob.start(TrainSpec(texts=("low lower lowest\\n" * 50,), vocab_size=260))
+    >>> snap = job.wait(timeout=60)
+    >>> snap.status, len(snap.merges), snap.tokenizer.vocab_size
+    ('done', 4, 260)
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from tokviz.bpe import Merge
+from tokviz.stats import compression_ratio
+from tokviz.tokenizer import Tokenizer, TrainingReport
+
+STATUSES = ("starting", "counting", "merging", "done", "cancelled", "error")
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """What to train: corpus texts (joined with a newline), target size, specials, pre-tokenizer pattern."""
+
+    texts: tuple[str, ...]
+    vocab_size: int
+    special_tokens: tuple[str, ...] = ()
+    pattern: str = "gpt2"
+    name: str = "trained"
+    holdout: float = 0.1
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """Where a run stands. ``merges`` are all merges learned so far, in order; ``tokenizer`` is set when done.
+
+    A cancelled run keeps what it learned: its ``tokenizer`` holds the merges up to the cancel.
+    """
+
+    status: str
+    merges: tuple[Merge, ...]
+    n_target_merges: int
+    chars_counted: int
+    total_chars: int
+    seconds: float
+    message: str = ""
+    tokenizer: Tokenizer | None = None
+    heldout_ratio: float | None = None
+    counts: Counter[str] | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "cancelled", "error")
+
+    @property
+    def fraction(self) -> float:
+        """Overall progress in [0, 1]: counting is weighted as the first fifth."""
+        if self.status == "done":
+            return 1.0
+        counted = self.chars_counted / self.total_chars if self.total_chars else 0.0
+        merged = len(self.merges) / self.n_target_merges if self.n_target_merges else 0.0
+        return min(1.0, 0.2 * min(counted, 1.0) + 0.8 * merged)
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def _run(spec: TrainSpec, out: Any, cancel: Any, interval: float) -> None:
+    """The child process: count, merge, report. Every outcome ends with one final message on ``out``."""
+    from tokviz.sweep import split_holdout
+    from tokviz.trainer import count_corpus, train_from_counts
+
+    try:
+        text = "\n".join(spec.texts)
+        train_text, heldout = text, ""
+        if spec.holdout and text.count("\n") >= 1:
+            try:
+                train_text, heldout = split_holdout(text, fraction=spec.holdout)
+            except ValueError:
+                train_text, heldout = text, ""
+        out.put(("counting", 0, len(train_text)))
+
+        def on_count(done: int) -> None:
+            if cancel.is_set():
+                raise _Cancelled
+            out.put(("counting", done, len(train_text)))
+
+        t0 = time.perf_counter()
+        counts = count_corpus([train_text], special_tokens=spec.special_tokens, pattern=spec.pattern,
+                              count_progress=on_count)
+        counting_seconds = time.perf_counter() - t0
+        out.put(("merging", None, None))
+        batch: list[tuple[int, bytes, bytes, int]] = []
+        last = time.perf_counter()
+
+        def on_merge(m: Merge) -> None:
+            nonlocal last
+            batch.append((m.rank, m.left, m.right, m.count))
+            now = time.perf_counter()
+            if now - last >= interval:
+                out.put(("merges", list(batch), None))
+                batch.clear()
+                last = now
+
+        tok = train_from_counts(counts, vocab_size=spec.vocab_size, special_tokens=spec.special_tokens,
+                                pattern=spec.pattern, progress=on_merge, should_stop=cancel.is_set, name=spec.name,
+                                counting_seconds=counting_seconds)
+        if batch:
+            out.put(("merges", list(batch), None))
+        ratio = compression_ratio(heldout, tok) if heldout.strip() else None
+        assert tok.training is not None  # set by train_from_counts
+        status = "cancelled" if cancel.is_set() else "done"
+        out.put((status, (tok.to_dict(), tok.training, ratio), counts))
+    except _Cancelled:
+        out.put(("cancelled", None, None))
+    except ValueError as e:
+        out.put(("error", str(e), None))
+    except Exception as e:  # noqa: BLE001 - a crash must reach the UI as a message, not vanish with the process
+        out.put(("error", f"Training failed unexpectedly: {type(e).__name__}: {e}", None))
+
+
+_HEADER = struct.Struct("<Q")
+
+
+def _write_frame(stream: Any, obj: object, lock: threading.Lock) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    with lock:
+        stream.write(_HEADER.pack(len(data)) + data)
+        stream.flush()
+
+
+def _read_frame(stream: Any) -> Any:
+    head = stream.read(_HEADER.size)
+    if len(head) < _HEADER.size:
+        raise EOFError
+    (n,) = _HEADER.unpack(head)
+    data = stream.read(n)
+    if len(data) < n:
+        raise EOFError
+    return pickle.loads(data)  # noqa: S301 - frames come from our own child process
+
+
+class _ReadExactly:
+    """Reads exactly n bytes from an unbuffered file (which may return fewer per call)."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+
+    def read(self, n: int) -> bytes:
+        parts = []
+        while n > 0:
+            chunk = self._raw.read(n)
+            if not chunk:
+                break
+            parts.append(chunk)
+            n -= len(chunk)
+        return b"".join(parts)
+
+
+class _FrameWriter:
+    """The child's ``out``: ``put`` sends one frame to the parent."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def put(self, item: object) -> None:
+        _write_frame(self._stream, item, self._lock)
+
+
+def main() -> None:
+    """Entry point of the child process: read the spec, train, report; any byte on stdin cancels."""
+    frames = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    sys.stdout = sys.stderr  # nothing else may write into the frame stream
+    # Own the stdin pipe through an unbuffered file: counting forks workers, and multiprocessing closes sys.stdin
+    # in each of them, which would deadlock on the buffer lock the watcher thread below holds while it waits.
+    control = os.fdopen(os.dup(sys.stdin.fileno()), "rb", buffering=0)
+    sys.stdin = open(os.devnull)  # noqa: SIM115 - replaces the process-wide stdin for its lifetime
+    spec, interval = _read_frame(_ReadExactly(control))
+    cancel = threading.Event()
+
+    def watch_stdin() -> None:
+        control.read(1)  # a byte, or EOF when the parent goes away: stop either way
+        cancel.set()
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+    _run(spec, _FrameWriter(frames), cancel, interval)
+    frames.close()
+
+
+@dataclass
+class TrainingJob:
+    """A training run in another process. Use :meth:`start`, then :meth:`poll` (or :meth:`wait`) and :meth:`cancel`."""
+
+    spec: TrainSpec
+    _process: subprocess.Popen[bytes] = field(repr=False)
+    _queue: queue.Queue[Any] = field(repr=False)
+    _started: float = 0.0
+    _snapshot: JobSnapshot | None = None
+    _merges: list[Merge] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def start(cls, spec: TrainSpec, *, interval: float = 0.1) -> TrainingJob:
+        """Validate the spec (raising ValueError with the reason) and start the run."""
+        from tokviz.pretokenize import PreTokenizer
+        from tokviz.trainer import validate_vocab_size
+
+        validate_vocab_size(spec.vocab_size, len(set(spec.special_tokens)))
+        PreTokenizer.create(spec.pattern, special_tokens=list(spec.special_tokens))  # bad regex: fail here, clearly
+        if not any(t.strip() for t in spec.texts):
+            raise ValueError("The corpus is empty: upload a text file or pick the built-in corpus.")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tokviz.live"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )
+        frames: queue.Queue[Any] = queue.Queue()
+        job = cls(spec, proc, frames, time.perf_counter())
+        n_target = spec.vocab_size - 256 - len(set(spec.special_tokens))
+        job._snapshot = JobSnapshot("starting", (), n_target, 0, sum(map(len, spec.texts)), 0.0)
+        assert proc.stdin is not None and proc.stdout is not None  # both are pipes, by construction above
+        _write_frame(proc.stdin, (spec, interval), threading.Lock())
+
+        def read_all(stream: Any = proc.stdout) -> None:
+            try:
+                while True:
+                    frames.put(_read_frame(stream))
+            except (EOFError, OSError, pickle.UnpicklingError):
+                frames.put(None)  # end of stream
+
+        threading.Thread(target=read_all, daemon=True).start()
+        return job
+
+    def cancel(self) -> None:
+        """Ask the run to stop; it keeps the merges learned so far."""
+        try:
+            assert self._process.stdin is not None  # a pipe, by construction
+            self._process.stdin.write(b"x")
+            self._process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass  # already finished
+
+    def poll(self) -> JobSnapshot:
+        """Drain what the run has sent and return the current snapshot (never blocks)."""
+        snap = self._snapshot
+        assert snap is not None  # set in start()
+        if snap.finished:
+            return snap
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:  # the child closed its stream without a final message: it died
+                code = self._process.wait(timeout=5)
+                snap = replace(snap, status="error",
+                               message=f"The training process ended unexpectedly (exit code {code}).")
+                break
+            snap = self._apply(snap, *item)
+            if snap.finished:
+                break
+        if not snap.finished:
+            snap = replace(snap, seconds=time.perf_counter() - self._started)
+        self._snapshot = snap
+        return snap
+
+    def _apply(self, snap: JobSnapshot, kind: str, a: Any, b: Any) -> JobSnapshot:
+        elapsed = time.perf_counter() - self._started
+        if kind == "counting":
+            return replace(snap, status="counting", chars_counted=a, total_chars=b, seconds=elapsed)
+        if kind == "merging":
+            return replace(snap, status="merging", chars_counted=snap.total_chars, seconds=elapsed)
+        if kind == "merges":
+            self._merges.extend(Merge(*m) for m in a)
+            return replace(snap, merges=tuple(self._merges), seconds=elapsed)
+        self._close()
+        if kind == "error":
+            return replace(snap, status="error", message=str(a), seconds=elapsed)
+        # done / cancelled
+        if a is None:
+            return replace(snap, status=kind, seconds=elapsed,
+                           message="Cancelled while counting pre-tokens; nothing was learned yet.")
+        tok_dict, report, ratio = a
+        tok = Tokenizer.from_dict(tok_dict)
+        tok.training = report
+        msg = report.message if isinstance(report, TrainingReport) else ""
+        return replace(snap, status=kind, tokenizer=tok, heldout_ratio=ratio, counts=b, message=msg,
+                       merges=tuple(self._merges), seconds=elapsed)
+
+    def _close(self) -> None:
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+        for stream in (self._process.stdin, self._process.stdout):
+            if stream is not None:
+                stream.close()
+
+    def wait(self, *, timeout: float = 600.0, poll_every: float = 0.05) -> JobSnapshot:
+        """Block until the run finishes (for scripts and tests); raises TimeoutError past ``timeout``."""
+        end = time.perf_counter() + timeout
+        while True:
+            snap = self.poll()
+            if snap.finished:
+                return snap
+            if time.perf_counter() > end:
+                raise TimeoutError(f"training did not finish within {timeout:g} s")
+            time.sleep(poll_every)
+
+    def kill(self) -> None:
+        """Stop the process at once (e.g. when a session ends)."""
+        if self._process.poll() is None:
+            self._process.kill()
+        self._close()
+
+
+if __name__ == "__main__":
+    main()
