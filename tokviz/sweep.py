@@ -33,9 +33,6 @@ from tokviz.encoding import Encoding
 from tokviz.tokenizer import Tokenizer
 from tokviz.trainer import Corpus, train_bpe
 
-# Must exceed any merge rank; the tokenizer uses the same idea (a pair that is not a merge never wins).
-_NO_RANK = 1 << 62
-
 
 # -- sizes ---------------------------------------------------------------------------------------------------------
 def size_range(tok: Tokenizer) -> tuple[int, int]:
@@ -169,26 +166,9 @@ def merge_steps(tok: Tokenizer, piece: bytes) -> list[int]:
     >>> merge_steps(Tokenizer(vocab, [(b"h", b"e"), (b"he", b"l")]), b"hello")
     [0, 1]
     """
-    ids = [tok._byte_ids[b] for b in piece]
-    if len(ids) < 2:
-        return []
-    get = tok._ranks.get
-    merged = tok._merged
-    pr = [get((ids[i], ids[i + 1]), _NO_RANK) for i in range(len(ids) - 1)]
     steps: list[int] = []
     hi = -1
-    while pr:
-        r = min(pr)
-        if r == _NO_RANK:
-            break
-        i = pr.index(r)  # leftmost occurrence of the best pair, as the encoder does
-        ids[i] = merged[r]
-        del ids[i + 1]
-        del pr[i]
-        if i > 0:
-            pr[i - 1] = get((ids[i - 1], ids[i]), _NO_RANK)
-        if i < len(pr):
-            pr[i] = get((ids[i], ids[i + 1]), _NO_RANK)
+    for r in tok.merge_path(piece)[1]:
         hi = max(hi, r)
         steps.append(hi)
     return steps

@@ -142,28 +142,40 @@ class Tokenizer:
         whole = self._whole.get(piece)
         if whole is not None:
             return (whole,)
-        ids = [self._byte_ids[b] for b in piece]
+        return tuple(self.merge_path(piece)[0])
+
+    def merge_path(self, piece: bytes, *, n_merges: int | None = None) -> tuple[list[int], list[int]]:
+        """Pure merge application to one pre-token: its final ids and the ranks of the merges applied, in order.
+
+        Only merges of rank < ``n_merges`` are used (all by default), which is how the tokenizer of a smaller
+        vocabulary would cut the piece. Unlike :meth:`encode` this never takes the whole-token shortcut.
+
+        >>> vocab = {i: bytes([i]) for i in range(256)} | {256: b"he", 257: b"hel"}
+        >>> Tokenizer(vocab, [(b"h", b"e"), (b"he", b"l")]).merge_path(b"help")
+        ([257, 112], [0, 1])
+        """
+        ids = list(map(self._byte_ids.__getitem__, piece))
+        steps: list[int] = []
         if len(ids) < 2:
-            return tuple(ids)
-        ranks = self._ranks
-        get = ranks.get
-        pr = [get((ids[i], ids[i + 1]), _NO_RANK) for i in range(len(ids) - 1)]
+            return ids, steps
+        get = self._ranks.get
+        limit = _NO_RANK if n_merges is None else n_merges
+        pr = [get(p, _NO_RANK) for p in zip(ids, ids[1:])]
         merged = self._merged
-        while True:
+        while pr:
             r = min(pr)
-            if r == _NO_RANK:
+            if r >= limit:
                 break
             i = pr.index(r)  # leftmost occurrence of the best pair
             ids[i] = merged[r]
             del ids[i + 1]
             del pr[i]
+            steps.append(r)
             if i > 0:
                 pr[i - 1] = get((ids[i - 1], ids[i]), _NO_RANK)
             if i < len(pr):
                 pr[i] = get((ids[i], ids[i + 1]), _NO_RANK)
-            if not pr:
-                break
-        return tuple(ids)
+        return ids, steps
 
     def encode(self, text: str) -> list[int]:
         """Token ids of ``text``; special tokens in the text become their single ids.
