@@ -182,10 +182,16 @@ def _detect_dir(d: Path) -> tuple[str, list[Path], Any]:
     for vocab, merges in (("vocab.json", "merges.txt"), ("encoder.json", "vocab.bpe")):
         if (d / vocab).is_file() and (d / merges).is_file():
             return "gpt2", [d / vocab, d / merges], None
+    # Other names (gpt2_vocab.json + gpt2_merges.txt): accept them when each is unambiguous.
+    vocabs, merges = sorted(d.glob("*vocab.json")), sorted(d.glob("*merges.txt"))
+    if len(vocabs) == 1 and len(merges) == 1:
+        return "gpt2", [vocabs[0], merges[0]], None
     for pattern in ("*.tiktoken", "*.model"):
         found = sorted(d.glob(pattern))
         if len(found) == 1:
             return detect_format(found[0])
+    if len(vocabs) > 1 or len(merges) > 1:
+        raise ValueError(f"{d}: several *vocab.json / *merges.txt files; give the two files of one tokenizer instead.")
     raise ValueError(f"{d}: no tokenizer.json, vocab.json + merges.txt, single .tiktoken or single .model in it.")
 
 
@@ -799,7 +805,7 @@ def save_minbpe(tok: Tokenizer, path: str | os.PathLike[str]) -> SaveResult:
 
 
 # -- dispatch -----------------------------------------------------------------------------------------------------
-def save(tok: Tokenizer, path: str | os.PathLike[str], *, format: str) -> SaveResult:  # noqa: A002
+def save(tok: Tokenizer, path: str | os.PathLike[str], *, format: str = "tokviz") -> SaveResult:  # noqa: A002
     """Write ``tok`` in ``format`` (one of :data:`FORMATS`); ``gpt2`` writes a directory, the others one file.
 
     The result's ``notes`` say what the format could not carry (a pattern, special tokens, ids).

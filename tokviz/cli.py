@@ -1,0 +1,352 @@
+"""The ``tokviz`` command: train, encode, decode, convert, diff, and list the named encodings.
+
+Every tokenizer argument (``-t``, ``diff A B``, ``convert IN``) takes whatever :func:`tokviz.load_tokenizer`
+recognises (tokviz .json, tokenizer.json, .tiktoken, minbpe .model, GPT-2 vocab.json + merges.txt or their
+directory), or the name of one of tiktoken's encodings (gpt2, r50k_base, p50k_base, cl100k_base, o200k_base) when
+its file is in tiktoken's local cache. Bad input gives one line on stderr, ``tokviz: error: ...``, and exit code 2.
+
+Example:
+    $ tokviz train corpus.txt --vocab-size 1000 --special-token '<|endoftext|>' -o tok.json
+    $ tokviz encode "Hello world" -t tok.json --show-tokens
+    $ echo "0 1 2" | tokviz decode -t tok.json
+    $ tokviz convert tok.json -o tok.tiktoken --format tiktoken
+    $ tokviz diff tok.json other.json --corpus corpus.txt --text "Hello world"
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from tokviz.bpe import Merge
+from tokviz.diff import TokenizerDiff, diff_tokenizers
+from tokviz.formats import FORMATS, load_tokenizer, save
+from tokviz.pretrained import is_encoding_name, list_encodings, load_encoding
+from tokviz.tokenizer import Tokenizer
+from tokviz.trainer import train_bpe
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (``tokviz: error: ...``) like every other error here."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"tokviz: error: {message} (see '{self.prog} --help')\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+# -- progress ---------------------------------------------------------------------------------------------------
+class ProgressBar:
+    """A plain-text bar redrawn in place with ``\\r`` on a stream, at most every ``interval`` seconds.
+
+    >>> import io
+    >>> out = io.StringIO()
+    >>> bar = ProgressBar(out, width=10, interval=0)
+    >>> bar.update("merging", 5, 10)
+    >>> out.getvalue().split("\\r")[-1]
+    'merging [#####.....] 5/10'
+    """
+
+    def __init__(self, stream: TextIO, *, width: int = 30, interval: float = 0.1) -> None:
+        self.stream = stream
+        self.width = width
+        self.interval = interval
+        self._last = float("-inf")
+        self._shown = False
+        self._length = 0
+
+    def update(self, label: str, done: int, total: int, *, unit: str = "", force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last < self.interval:
+            return  # throttled: redrawing on every merge would cost more than the merge
+        self._last = now
+        frac = min(1.0, done / total) if total > 0 else 1.0
+        filled = int(round(frac * self.width))
+        line = f"{label} [{'#' * filled}{'.' * (self.width - filled)}] {done:,}/{total:,}{unit}"
+        self.stream.write("\r" + line + " " * max(0, self._length - len(line)))
+        self.stream.flush()
+        self._shown = True
+        self._length = len(line)
+
+    def close(self) -> None:
+        if self._shown:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._shown = False
+
+
+# -- loading ----------------------------------------------------------------------------------------------------
+def resolve_tokenizer(specs: Sequence[str], *, pattern: str | None = None,
+                      special_tokens: Sequence[str] | None = None) -> Tokenizer:
+    """A tokenizer from file paths, or from a named tiktoken encoding in the local cache."""
+    if len(specs) == 1 and not Path(specs[0]).exists() and is_encoding_name(specs[0]):
+        if pattern is not None or special_tokens:
+            raise ValueError(f"{specs[0]} has its own pattern and special tokens; drop --pattern/--special-token.")
+        return load_encoding(specs[0])
+    return load_tokenizer(*specs, pattern=pattern, special_tokens=list(special_tokens) if special_tokens else None)
+
+
+def _read_text_file(path: str) -> str:
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"{path}: no such file.")
+    data = p.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not UTF-8 text (bad byte 0x{data[e.start]:02x} at byte offset {e.start}); "
+                         "convert it to UTF-8 first.") from e
+
+
+def _show(token: bytes) -> str:
+    """A token for display: its text quoted, or its bytes where it holds only part of a character."""
+    try:
+        return json.dumps(token.decode("utf-8"), ensure_ascii=False)
+    except UnicodeDecodeError:
+        return repr(token)
+
+
+# -- commands ---------------------------------------------------------------------------------------------------
+def cmd_train(args: argparse.Namespace) -> int:
+    out = Path(args.output)
+    if not out.parent.exists():
+        raise ValueError(f"{out.parent}: the output folder does not exist; create it or choose another -o.")
+    for c in args.corpus:
+        if not Path(c).is_file():
+            raise ValueError(f"{c}: no such corpus file.")
+    specials = list(dict.fromkeys(args.special_token or []))
+    n_merges = args.vocab_size - 256 - len(specials)
+    total_chars = sum(Path(c).stat().st_size for c in args.corpus)  # bytes: close enough for a progress bar
+    bar = ProgressBar(sys.stderr, interval=0.0 if args.quiet else 0.1)
+
+    def on_count(done: int) -> None:
+        if not args.quiet:
+            bar.update("counting", min(done, total_chars), total_chars, unit=" chars")
+
+    def on_merge(m: Merge) -> None:
+        if not args.quiet:
+            bar.update("merging ", m.rank + 1, n_merges, unit=" merges", force=m.rank + 1 == n_merges)
+
+    try:
+        tok = train_bpe([Path(c) for c in args.corpus], vocab_size=args.vocab_size, special_tokens=specials,
+                        pattern=args.pattern, progress=on_merge, count_progress=on_count, name=out.stem)
+    finally:
+        bar.close()
+    result = save(tok, out, format=args.format)
+    for note in result.notes:
+        print(f"tokviz: note: {note}", file=sys.stderr)
+    seconds = tok.training.seconds if tok.training else 0.0
+    message = tok.training.message if tok.training else ""
+    print(f"{len(tok.merges)} merges (vocab {tok.vocab_size}) in {seconds:.2f} s: {message} "
+          f"Saved to {out} ({result.format}).")
+    return 0
+
+
+def _input_text(args: argparse.Namespace) -> str:
+    if args.text is not None and args.file is not None:
+        raise ValueError("give the text either as an argument or with -f FILE, not both.")
+    if args.text is not None:
+        return str(args.text)
+    if args.file is not None:
+        return _read_text_file(args.file)
+    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"standard input is not UTF-8 (bad byte at offset {e.start}).") from e
+
+
+def cmd_encode(args: argparse.Namespace) -> int:
+    tok = resolve_tokenizer(args.tokenizer, pattern=args.pattern, special_tokens=args.special_token)
+    text = _input_text(args)
+    if not args.show_tokens and not args.json:
+        print(" ".join(map(str, tok.encode(text))))
+        return 0
+    enc = tok.encode_with_offsets(text)
+    if args.json:
+        payload: dict[str, object] = {"tokenizer": tok.name, "count": len(enc), "ids": enc.ids}
+        if args.show_tokens:
+            payload["tokens"] = [
+                {"id": i, "text": enc.text_of(k), "bytes": t.hex(), "start": s, "end": e}
+                for k, (i, t, (s, e)) in enumerate(zip(enc.ids, enc.tokens, enc.char_spans))
+            ]
+        print(json.dumps(payload, ensure_ascii=False))
+        return 0
+    for i, t in zip(enc.ids, enc.tokens):
+        print(f"{i}\t{_show(t)}")
+    print(f"# {len(enc)} tokens, {len(text)} characters, {enc.n_bytes} bytes ({tok.name})", file=sys.stderr)
+    return 0
+
+
+def _parse_ids(items: Sequence[str]) -> list[int]:
+    ids: list[int] = []
+    for item in items:
+        for part in item.replace(",", " ").replace("[", " ").replace("]", " ").split():
+            try:
+                ids.append(int(part))
+            except ValueError as e:
+                raise ValueError(f"{part!r} is not a token id; give integers such as 15496 995.") from e
+    return ids
+
+
+def cmd_decode(args: argparse.Namespace) -> int:
+    tok = resolve_tokenizer(args.tokenizer, pattern=args.pattern, special_tokens=args.special_token)
+    ids = _parse_ids(args.ids if args.ids else [sys.stdin.read()])
+    sys.stdout.write(tok.decode(ids) + "\n")
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    tok = resolve_tokenizer(args.input, pattern=args.pattern, special_tokens=args.special_token)
+    result = save(tok, args.output, format=args.format)
+    for note in result.notes:
+        print(f"tokviz: note: {note}", file=sys.stderr)
+    print(f"{tok.name}: {tok.vocab_size} tokens, {len(tok.merges)} merges -> "
+          f"{', '.join(map(str, result.paths))} ({result.format})")
+    return 0
+
+
+def format_diff(d: TokenizerDiff, *, corpus_label: str | None = None, max_segments: int = 20) -> list[str]:
+    """The lines ``tokviz diff`` prints."""
+    v = d.vocab
+    lines = [
+        f"A: {d.name_a} ({v.size_a:,} tokens)    B: {d.name_b} ({v.size_b:,} tokens)",
+        f"vocab: {v.shared:,} shared, {len(v.only_a):,} only in A, {len(v.only_b):,} only in B "
+        f"(jaccard {v.jaccard:.3f}); {v.same_id:,} shared tokens have the same id",
+    ]
+    dep = d.departure
+    if dep is None:
+        lines.append(f"merges: identical ({d.shared_merges:,})")
+    else:
+        def pair(p: tuple[bytes, bytes] | None) -> str:
+            return "(none)" if p is None else f"{_show(p[0])} + {_show(p[1])}"
+
+        lines.append(f"merges: the first {d.shared_merges:,} are the same; merge {dep.index + 1:,} differs: "
+                     f"A {pair(dep.pair_a)}, B {pair(dep.pair_b)}")
+        if dep.count_a is not None:
+            lines.append(f"  counts on {corpus_label or 'the corpus'} after the shared merges: A's pair {dep.count_a:,}, "
+                         f"B's pair {dep.count_b:,}: {dep.verdict}")
+        else:
+            lines.append(f"  {dep.verdict}")
+    lines.extend(f"note: {n}" for n in d.notes)
+    t = d.text_diff
+    if t is not None:
+        differing = t.differing
+        lines.append(f"text: {t.n_tokens_a} tokens in A, {t.n_tokens_b} in B; {len(differing)} of {len(t.segments)} "
+                     "segments differ")
+        for s in differing[:max_segments]:
+            a = " ".join(_show(x) for x in s.a_tokens)
+            b = " ".join(_show(x) for x in s.b_tokens)
+            lines.append(f"  chars {s.char_start}-{s.char_end} {json.dumps(s.text, ensure_ascii=False)}: A {a} | B {b}")
+        if len(differing) > max_segments:
+            lines.append(f"  ... and {len(differing) - max_segments} more")
+    return lines
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    a = resolve_tokenizer([args.a])
+    b = resolve_tokenizer([args.b])
+    corpus = None
+    if args.corpus:
+        for c in args.corpus:
+            _read_text_file(c)  # a missing or non-UTF-8 corpus fails here, with its name, before any counting
+        corpus = [Path(c) for c in args.corpus]
+    d = diff_tokenizers(a, b, corpus=corpus, text=args.text)
+    for line in format_diff(d, corpus_label=", ".join(args.corpus) if args.corpus else None):
+        print(line)
+    return 0
+
+
+def cmd_encodings(args: argparse.Namespace) -> int:
+    for s in list_encodings():
+        mark = "available" if s.available else "unavailable"
+        print(f"{s.name:12} {mark:11} {s.description}")
+        if not s.available and args.verbose:
+            print(f"{'':12} {s.hint}")
+    return 0
+
+
+# -- parser -----------------------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="tokviz", description="See how text becomes tokens: train, encode, decode, convert, compare.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    loading = _Parser(add_help=False)
+    loading.add_argument("--pattern", help="pre-tokenizer for files that store none (GPT-2, tiktoken): "
+                                           "gpt2, gpt4, o200k or a regex")
+    loading.add_argument("--special-token", action="append", metavar="T",
+                         help="special token for a file that stores none (repeatable)")
+
+    t = sub.add_parser("train", help="train a byte-level BPE tokenizer on text files")
+    t.add_argument("corpus", nargs="+", metavar="CORPUS", help="UTF-8 text file(s)")
+    t.add_argument("--vocab-size", type=int, required=True, metavar="N", help="256 bytes + special tokens + merges")
+    t.add_argument("--special-token", action="append", metavar="T", help="a special token (repeatable)")
+    t.add_argument("--pattern", default="gpt2", help="gpt2, gpt4, o200k, or a regex (default: gpt2)")
+    t.add_argument("-o", "--output", required=True, metavar="FILE", help="where to save (a directory for gpt2)")
+    t.add_argument("--format", choices=FORMATS, default="tokviz", help="file format (default: tokviz)")
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("encode", parents=[loading], help="text to token ids")
+    e.add_argument("text", nargs="?", metavar="TEXT", help="text to encode (else -f FILE, else standard input)")
+    e.add_argument("-f", "--file", metavar="FILE", help="read the text from a UTF-8 file")
+    e.add_argument("-t", "--tokenizer", nargs="+", action="extend", required=True, metavar="TOKENIZER",
+                   help="tokenizer file(s), directory, or a cached tiktoken encoding name (put TEXT before -t)")
+    e.add_argument("--json", action="store_true", help="print JSON")
+    e.add_argument("--show-tokens", action="store_true", help="print each token with its id")
+    e.set_defaults(func=cmd_encode)
+
+    d = sub.add_parser("decode", parents=[loading], help="token ids to text")
+    d.add_argument("ids", nargs="*", metavar="ID", help="token ids (else read from standard input)")
+    d.add_argument("-t", "--tokenizer", nargs="+", action="extend", required=True, metavar="TOKENIZER")
+    d.set_defaults(func=cmd_decode)
+
+    c = sub.add_parser("convert", parents=[loading], help="save a tokenizer in another format")
+    c.add_argument("input", nargs="+", metavar="IN", help="tokenizer file(s), directory or encoding name")
+    c.add_argument("-o", "--output", required=True, metavar="OUT", help="output file (a directory for gpt2)")
+    c.add_argument("--format", choices=FORMATS, required=True)
+    c.set_defaults(func=cmd_convert)
+
+    df = sub.add_parser("diff", help="compare two tokenizers")
+    df.add_argument("a", metavar="A", help="tokenizer file, directory or encoding name")
+    df.add_argument("b", metavar="B", help="tokenizer file, directory or encoding name")
+    df.add_argument("--corpus", action="append", metavar="FILE", help="count the departing merges' pairs here")
+    df.add_argument("--text", metavar="TEXT", help="show where the two tokenizations of TEXT differ")
+    df.set_defaults(func=cmd_diff)
+
+    n = sub.add_parser("encodings", help="list tiktoken's named encodings and whether they are cached here")
+    n.add_argument("-v", "--verbose", action="store_true", help="say how to provide the missing ones")
+    n.set_defaults(func=cmd_encodings)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 2 bad input, 130 interrupted)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help (0) or a usage error, already reported in one line
+        return int(e.code or 0) if not isinstance(e.code, str) else EXIT_USAGE
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:
+        return 0  # the reader (head, less) went away: nothing left to say
+    except (ValueError, OSError) as e:
+        message = str(e).replace("\n", " ") or type(e).__name__
+        if isinstance(e, OSError) and e.filename is not None and str(e.filename) not in message:
+            message = f"{e.filename}: {message}"
+        print(f"tokviz: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("\ntokviz: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
