@@ -62,6 +62,7 @@ def test_corpus_that_runs_out_of_pairs_stops_early_with_a_message() -> None:
     assert "no pair" in snap.message
 
 
+@pytest.mark.slow
 def test_regex_timeout_during_training_is_an_error_snapshot() -> None:
     # Passes validation (its probes hold no long run of 'x'), then backtracks catastrophically on the corpus.
     spec = TrainSpec(texts=("x" * 60 + "\n" + "y\n" * 5,), vocab_size=300, pattern=r"(x|x)+y|.|\n")
