@@ -37,6 +37,7 @@ import hashlib
 import json
 import os
 import re
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -431,9 +432,8 @@ def merges_from_ranks(ranks: Mapping[bytes, int]) -> tuple[list[tuple[bytes, byt
     return merges, unreachable
 
 
-def identify_rank_file(path: str | os.PathLike[str], ranks: Mapping[bytes, int]) -> KnownRankFile | None:
-    """The OpenAI encoding a rank file is, by content hash, else by its exact number of ranks (or None)."""
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def identify_rank_file(digest: str, ranks: Mapping[bytes, int]) -> KnownRankFile | None:
+    """The OpenAI encoding a rank file is, by the sha256 of its content, else by its exact number of ranks."""
     for known in KNOWN_RANK_FILES:
         if known.sha256 == digest:
             return known
@@ -441,6 +441,24 @@ def identify_rank_file(path: str | os.PathLike[str], ranks: Mapping[bytes, int])
         if len(ranks) == known.n_ranks and not set(known.special_tokens.values()) & set(ranks.values()):
             return known
     return None
+
+
+# Deriving merges costs about a second per 100k ranks; a file loaded again (the app reloading cl100k, a file
+# saved then loaded) reuses them, keyed by the content's sha256. A few entries bound the memory.
+_MERGES_CACHE: OrderedDict[str, tuple[list[tuple[bytes, bytes]], list[bytes]]] = OrderedDict()
+_MERGES_CACHE_SIZE = 4
+
+
+def _merges_for(digest: str, ranks: Mapping[bytes, int]) -> tuple[list[tuple[bytes, bytes]], list[bytes]]:
+    hit = _MERGES_CACHE.get(digest)
+    if hit is None:
+        hit = merges_from_ranks(ranks)
+        _MERGES_CACHE[digest] = hit
+        while len(_MERGES_CACHE) > _MERGES_CACHE_SIZE:
+            _MERGES_CACHE.popitem(last=False)
+    else:
+        _MERGES_CACHE.move_to_end(digest)
+    return list(hit[0]), list(hit[1])
 
 
 def load_tiktoken(
@@ -457,14 +475,15 @@ def load_tiktoken(
     """
     p = Path(path)
     ranks = read_rank_file(p)
-    known = identify_rank_file(p, ranks)
+    digest = hashlib.sha256(p.read_bytes()).hexdigest()
+    known = identify_rank_file(digest, ranks)
     missing = [b for b in range(256) if bytes([b]) not in ranks]
     if missing:
         raise ValueError(
             f"{p}: the rank file lacks {len(missing)} of the 256 single bytes (first: 0x{missing[0]:02x}); a byte-level "
             "BPE rank file ranks every byte."
         )
-    merges, _unreachable = merges_from_ranks(ranks)
+    merges, _unreachable = _merges_for(digest, ranks)
     vocab = {r: t for t, r in ranks.items()}
     if special_tokens is None:
         specials: SpecialTokens = dict(known.special_tokens) if known else {}
@@ -487,7 +506,9 @@ def save_tiktoken(tok: Tokenizer, path: str | os.PathLike[str]) -> SaveResult:
     _refuse_duplicates(tok, "tiktoken")
     specials = set(tok.special_ids.values())
     ranks = {t: i for i, t in tok.vocab.items() if i not in specials}
-    recovered, _ = merges_from_ranks(ranks)
+    lines = b"".join(base64.b64encode(t) + b" " + str(i).encode("ascii") + b"\n"
+                     for t, i in sorted(ranks.items(), key=lambda kv: kv[1]))
+    recovered, _ = _merges_for(hashlib.sha256(lines).hexdigest(), ranks)
     if recovered != tok.merges:
         k = next((i for i, (a, b) in enumerate(zip(recovered, tok.merges)) if a != b), min(len(recovered), len(tok.merges)))
         raise ValueError(
@@ -495,8 +516,6 @@ def save_tiktoken(tok: Tokenizer, path: str | os.PathLike[str]) -> SaveResult:
             "tiktoken ranks merges by the id of the token they make, so ids must follow merge order. Save as tokviz, "
             "hf or gpt2 instead."
         )
-    lines = b"".join(base64.b64encode(t) + b" " + str(i).encode("ascii") + b"\n"
-                     for t, i in sorted(ranks.items(), key=lambda kv: kv[1]))
     out = Path(path)
     out.write_bytes(lines)
     notes = _pattern_note(tok, "tiktoken")
