@@ -230,7 +230,8 @@ def format_diff(d: TokenizerDiff, *, corpus_label: str | None = None, max_segmen
         lines.append(f"merges: the first {d.shared_merges:,} are the same; merge {dep.index + 1:,} differs: "
                      f"A {pair(dep.pair_a)}, B {pair(dep.pair_b)}")
         if dep.count_a is not None:
-            lines.append(f"  counts on {corpus_label or 'the corpus'} after the shared merges: A's pair {dep.count_a:,}, "
+            where = corpus_label or "the corpus"
+            lines.append(f"  counts on {where} after the shared merges: A's pair {dep.count_a:,}, "
                          f"B's pair {dep.count_b:,}: {dep.verdict}")
         else:
             lines.append(f"  {dep.verdict}")

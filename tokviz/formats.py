@@ -105,10 +105,10 @@ def load_tokenizer(
     ``pattern`` and ``special_tokens`` fill in what GPT-2 and tiktoken files lack (given for a format that carries
     its own, they raise ValueError). Malformed files raise ValueError naming the file and line.
 
-    >>> load_tokenizer()
+    >>> load_tokenizer("no/such/tokenizer.json")
     Traceback (most recent call last):
     ...
-    ValueError: No tokenizer file given: pass a tokviz .json, tokenizer.json, a .tiktoken rank file, a minbpe .model, GPT-2 vocab.json + merges.txt, or a directory holding them.
+    ValueError: no/such/tokenizer.json: no such file or directory.
     """
     kind, files, payload = detect_format(*paths)
     if kind in ("tokviz", "hf", "minbpe") and (pattern is not None or special_tokens is not None):
@@ -196,7 +196,8 @@ def _detect_dir(d: Path) -> tuple[str, list[Path], Any]:
     raise ValueError(f"{d}: no tokenizer.json, vocab.json + merges.txt, single .tiktoken or single .model in it.")
 
 
-_RANK_LINE = re.compile(rb"^[A-Za-z0-9+/]+={0,2} \d+\s*$")
+# One base64 token (whole 4-character groups, as b64encode writes) and a rank.
+_RANK_LINE = re.compile(rb"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4}) \d+\s*$")
 
 
 def _sniff(path: Path) -> tuple[str, Any]:
@@ -222,12 +223,14 @@ def _sniff(path: Path) -> tuple[str, Any]:
         if data and all(isinstance(v, int) for v in data.values()):
             return "gpt2-vocab", None
         return "unknown", None
-    first = stripped.split(b"\n", 1)[0].rstrip(b"\r")
+    lines = [ln.rstrip(b"\r") for ln in stripped.split(b"\n")[:6]][:5]
+    first = lines[0]
     if first.strip() == b"minbpe v1":
         return "minbpe", None
     if _RANK_LINE.match(first):
         return "tiktoken", None
-    if first.startswith(b"#version") or len(first.split(b" ")) == 2:
+    # merges.txt: "#version" first, or (as some copies have it) straight to lines of two tokens
+    if first.startswith(b"#version") or all(len(ln.split(b" ")) == 2 for ln in lines if ln):
         return "gpt2-merges", None
     return "unknown", None
 
@@ -286,7 +289,8 @@ def load_gpt2(
     vp = Path(vocab_path)
     # A folder of GPT-2 files is usually named after the model; the file itself is just "vocab.json".
     name = vp.resolve().parent.name if vp.name in ("vocab.json", "encoder.json") else vp.stem
-    return _build(vocab, merges, specials, pattern or "gpt2", name=name or "gpt2", source=f"{vocab_path} + {merges_path}")
+    return _build(vocab, merges, specials, pattern or "gpt2", name=name or "gpt2",
+                  source=f"{vocab_path} + {merges_path}")
 
 
 def _utf8_or_none(b: bytes) -> str | None:
@@ -480,8 +484,8 @@ def load_tiktoken(
     missing = [b for b in range(256) if bytes([b]) not in ranks]
     if missing:
         raise ValueError(
-            f"{p}: the rank file lacks {len(missing)} of the 256 single bytes (first: 0x{missing[0]:02x}); a byte-level "
-            "BPE rank file ranks every byte."
+            f"{p}: the rank file lacks {len(missing)} of the 256 single bytes (first: 0x{missing[0]:02x}); "
+            "a byte-level BPE rank file ranks every byte."
         )
     merges, _unreachable = _merges_for(digest, ranks)
     vocab = {r: t for t, r in ranks.items()}
@@ -510,7 +514,8 @@ def save_tiktoken(tok: Tokenizer, path: str | os.PathLike[str]) -> SaveResult:
                      for t, i in sorted(ranks.items(), key=lambda kv: kv[1]))
     recovered, _ = _merges_for(hashlib.sha256(lines).hexdigest(), ranks)
     if recovered != tok.merges:
-        k = next((i for i, (a, b) in enumerate(zip(recovered, tok.merges)) if a != b), min(len(recovered), len(tok.merges)))
+        k = next((i for i, (a, b) in enumerate(zip(recovered, tok.merges)) if a != b),
+                 min(len(recovered), len(tok.merges)))
         raise ValueError(
             f"this tokenizer's merges cannot be recovered from a rank file (they first differ at merge {k + 1}): "
             "tiktoken ranks merges by the id of the token they make, so ids must follow merge order. Save as tokviz, "
@@ -624,7 +629,7 @@ def hf_from_dict(data: Mapping[str, Any], *, source: str = "<dict>", text: str |
     added = data.get("added_tokens") or []
     specials: dict[str, int] = {}
     for entry in added:
-        if not isinstance(entry, dict) or not isinstance(entry.get("content"), str) or not isinstance(entry.get("id"), int):
+        if not (isinstance(entry, dict) and isinstance(entry.get("content"), str) and isinstance(entry.get("id"), int)):
             raise ValueError(f"{source}: malformed added_tokens entry {entry!r:.80}.")
         for flag in ("lstrip", "rstrip", "single_word"):
             if entry.get(flag):
@@ -638,7 +643,8 @@ def hf_from_dict(data: Mapping[str, Any], *, source: str = "<dict>", text: str |
     vocab: dict[int, bytes] = {}
     for tok_str, i in raw_vocab.items():
         if not isinstance(i, int) or isinstance(i, bool):
-            raise ValueError(f"{_where(source, text, json.dumps(tok_str))}: id of {tok_str!r} is {i!r}, not an integer.")
+            where = _where(source, text, json.dumps(tok_str, ensure_ascii=False))
+            raise ValueError(f"{where}: id of {tok_str!r} is {i!r}, not an integer.")
         if specials.get(tok_str) == i:
             b = tok_str.encode("utf-8")  # an added token sits in the vocabulary as its literal text
         else:
