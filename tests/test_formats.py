@@ -295,6 +295,8 @@ def _hf_json(tmp_path: Path, **changes) -> Path:
         ({"pre_tokenizer": None}, "not byte-level"),
         ({"model.continuing_subword_prefix": "##"}, "continuing_subword_prefix"),
         ({"model.dropout": 0.1}, "dropout"),
+        ({"pre_tokenizer": [1]}, "pre_tokenizer must be an object"),
+        ({"model.merges": [["a"]]}, "merge 1 must be"),
     ],
 )
 def test_unsupported_hf_models_are_refused_saying_what(changes: dict, message: str, tmp_path: Path) -> None:

@@ -531,11 +531,11 @@ def save_tiktoken(tok: Tokenizer, path: str | os.PathLike[str]) -> SaveResult:
 
 
 # -- Hugging Face tokenizer.json ----------------------------------------------------------------------------------
-# Oniguruma (which `tokenizers` uses) reads "X{n,m}+" as "(X{n,m})+", a repetition, where Python's `regex` reads a
-# possessive interval; rewriting keeps the meaning `tokenizers` gives a file's pattern.
 # JSON keys to point at in error messages (f-string expressions cannot hold backslashes before Python 3.12).
 _PRE, _SPLIT, _TYPE = '"pre_tokenizer"', '"Split"', '"type": "'
 _BYTE_FALLBACK, _DROPOUT, _NORMALIZER = '"byte_fallback"', '"dropout"', '"normalizer"'
+# Oniguruma (which `tokenizers` uses) reads "X{n,m}+" as "(X{n,m})+", a repetition, where Python's `regex` reads a
+# possessive interval; rewriting keeps the meaning `tokenizers` gives a file's pattern.
 _ONIG_REPEATED_INTERVAL = re.compile(r"(\\p\{\w+\}|\\[A-Za-z]|\[(?:\\.|[^\]\\])*\]|\((?:\\.|[^()\\])*\)|[^\\()\[\]{}])"
                                      r"(\{\d+(?:,\d*)?\})\+")
 
@@ -563,6 +563,8 @@ def _hf_pretokenizer(pre: Any, source: str, text: str | None) -> tuple[str, bool
     if pre is None:
         raise ValueError(f"{source}: no pre-tokenizer, so the model is not byte-level; only byte-level BPE "
                          "(a ByteLevel pre-tokenizer) is supported.")
+    if not isinstance(pre, dict):
+        raise ValueError(f"{_where(source, text, _PRE)}: pre_tokenizer must be an object, got {pre!r:.60}.")
     steps = pre.get("pretokenizers") if pre.get("type") == "Sequence" else [pre]
     if not isinstance(steps, list) or not steps:
         raise ValueError(f"{_where(source, text, _PRE)}: an empty pre-tokenizer Sequence is not supported.")
@@ -580,7 +582,7 @@ def _hf_pretokenizer(pre: Any, source: str, text: str | None) -> tuple[str, bool
     if len(steps) == 1:
         return ("gpt2" if use_regex else WHOLE_TEXT_PATTERN), prefix
     split = steps[0]
-    where = _where(source, text, '"Split"')
+    where = _where(source, text, _SPLIT)
     if use_regex:
         raise ValueError(f"{where}: Split followed by ByteLevel(use_regex=true) splits twice; not supported.")
     if prefix:
@@ -603,8 +605,17 @@ def _hf_pretokenizer(pre: Any, source: str, text: str | None) -> tuple[str, bool
 def hf_from_dict(data: Mapping[str, Any], *, source: str = "<dict>", text: str | None = None) -> Tokenizer:
     """A Hugging Face ``tokenizer.json`` for a byte-level BPE model; other models are refused saying why.
 
-    ``text`` (the file's text) lets errors name the line of the offending entry.
+    ``text`` (the file's text) lets errors name the line of the offending entry. Ids equal `tokenizers`'
+    ``encode(text, add_special_tokens=False)``: a post-processor's template (BOS/EOS around the text) is not applied.
+    All added tokens, special or not, split the text first, as in `tokenizers`.
     """
+    try:
+        return _hf_from_dict(data, source=source, text=text)
+    except (AttributeError, TypeError, KeyError) as e:  # a value of the wrong JSON type somewhere
+        raise ValueError(f"{source}: malformed tokenizer.json ({type(e).__name__}: {e}).") from e
+
+
+def _hf_from_dict(data: Mapping[str, Any], *, source: str, text: str | None) -> Tokenizer:
     model = data.get("model")
     if not isinstance(model, dict):
         raise ValueError(f"{source}: no \"model\" object; not a Hugging Face tokenizer.json.")
@@ -621,8 +632,10 @@ def hf_from_dict(data: Mapping[str, Any], *, source: str = "<dict>", text: str |
     if model.get("dropout"):
         raise ValueError(f"{_where(source, text, _DROPOUT)}: BPE dropout makes encoding random; set it to null.")
     normalizer = data.get("normalizer")
-    if normalizer is not None and not (normalizer.get("type") == "Sequence" and not normalizer.get("normalizers")):
-        raise ValueError(f"{_where(source, text, _NORMALIZER)}: normalizer {normalizer.get('type')} is not "
+    if normalizer is not None and not (isinstance(normalizer, dict) and normalizer.get("type") == "Sequence"
+                                       and not normalizer.get("normalizers")):
+        kind = normalizer.get("type") if isinstance(normalizer, dict) else normalizer
+        raise ValueError(f"{_where(source, text, _NORMALIZER)}: normalizer {kind} is not "
                          "supported (tokviz does not normalize text); only a null normalizer is.")
     pattern, add_prefix_space = _hf_pretokenizer(data.get("pre_tokenizer"), source, text)
 
