@@ -12,12 +12,12 @@ import pytest
 
 from tokviz import Tokenizer
 from tokviz.formats import read_rank_file, save
-from tokviz.pretokenize import NAMED_PATTERNS
 from tokviz.pretrained import NAMED_ENCODINGS, list_encodings, load_encoding, status, tiktoken_cache_dir
 
 tiktoken = pytest.importorskip("tiktoken")
 
-TEXTS = ["Hello world! It's 2024.", "你好 🌍🚀 emoji  \n\n\t x", "<|endoftext|>a<|endoftext|>", "  spaces   here "]
+TEXTS = ["Hello world! It's 2024.", "你好 🌍🚀 emoji  \n\n\t x", "<|endoftext|>a<|endoftext|>", "  spaces   here ",
+         "x  \n", "a \n\n b  ", "\n \n ", "x\t\t\ny \u00a0\u00a0z  "]
 
 
 @pytest.fixture(autouse=True)
@@ -89,8 +89,10 @@ def test_cached_encodings_load_with_tiktoken_ids(cache: Path, monkeypatch: pytes
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(cache))
     available = {s.name for s in list_encodings() if s.available}
     assert available == {"gpt2", "r50k_base"}
+    from tiktoken_ext.openai_public import r50k_pat_str  # tiktoken's own gpt2/r50k pattern (no download on import)
+
     ranks = read_rank_file(status("r50k_base").paths[0])
-    reference = tiktoken.Encoding("r50k-local", pat_str=NAMED_PATTERNS["gpt2"], mergeable_ranks=ranks,
+    reference = tiktoken.Encoding("r50k-local", pat_str=r50k_pat_str, mergeable_ranks=ranks,
                                   special_tokens={"<|endoftext|>": 50256})
     for name in ("r50k_base", "gpt2"):
         tok = load_encoding(name)
