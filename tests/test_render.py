@@ -124,7 +124,6 @@ def test_every_token_is_one_span_with_its_id_and_tokenizer(any_tok, text):
     spans = root.find_all("tok")
     assert [int(s.attrs["data-token-id"]) for s in spans] == enc.ids
     assert {s.attrs["data-tokenizer"] for s in spans} == {'T<"x">'}
-    assert [int(s.attrs["data-index"]) for s in spans] == list(range(len(enc)))
     assert "\ufffd" not in root.text()
 
 
@@ -144,10 +143,11 @@ def test_drawn_text_reads_back_as_the_input(any_tok, text):
 def test_hover_card_has_id_hex_bytes_and_repr(bpe):
     text = "hello world"
     enc = bpe.encode_with_offsets(text)
-    for span, tid, tok in zip(parse(render_tokens(enc, text, tokenizer="t")).find_all("tok"), enc.ids, enc.tokens):
-        card = span.first("tv-card")
-        values = dict(zip([k.text() for k in card.find_all("tv-k")], [v.text() for v in card.find_all("tv-v")]))
-        assert values["id"] == str(tid)
+    spans = parse(render_tokens(enc, text, tokenizer="t")).find_all("tok")
+    for i, (span, tid, tok) in enumerate(zip(spans, enc.ids, enc.tokens)):
+        lines = span.first("tv-card").text().split("\n")
+        values = dict(line.split(" ", 1) for line in lines)
+        assert values["id"] == f"{tid}  (token #{i})"
         assert bytes.fromhex(values["bytes"]) == tok
         assert values["repr"] == repr(tok)
 
@@ -172,9 +172,10 @@ def test_gpt2_split_emoji_groups_pieces_that_carry_a_space(gpt2_tokenizer):
     text = "Hello, 🌍! 你好!"
     enc = gpt2_tokenizer.encode_with_offsets(text)
     root = parse(render_tokens(enc, text, tokenizer="gpt2"))
-    partial = [i for i, p in enumerate(enc.partial) if p]
-    in_groups = [int(t.attrs["data-index"]) for g in root.find_all("tv-group") for t in g.find_all("tok")]
+    partial = [enc.ids[i] for i, p in enumerate(enc.partial) if p]
+    in_groups = [int(t.attrs["data-token-id"]) for g in root.find_all("tv-group") for t in g.find_all("tok")]
     assert in_groups == partial
+    assert len(root.find_all("tok")) == len(enc)
     assert "\ufffd" not in root.text()
 
 
@@ -343,7 +344,7 @@ def test_options_are_checked():
 def test_style_tag_holds_the_css_and_hover_rule():
     tag = style_tag()
     assert tag.startswith("<style>") and tag.endswith("</style>") and CSS in tag
-    assert ".tok:hover>.tv-card{display:grid}" in CSS
+    assert ".tok:hover>.tv-card{display:block}" in CSS and ".tv-card{display:none" in CSS
 
 
 def test_token_rows_describe_each_token():

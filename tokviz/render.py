@@ -48,12 +48,12 @@ CSS = (
     ".tok:hover{box-shadow:inset 0 0 0 2px #4f46e5;z-index:5}"
     ".tok.tv-special{box-shadow:inset 0 0 0 2px #7c3aed;font-weight:600}"
     ".tok.tv-unk{box-shadow:inset 0 0 0 2px #dc2626;background:#fee2e2}"
-    ".tv-card{display:none;position:absolute;left:0;top:calc(100% + 3px);z-index:1000;min-width:16em;max-width:26em;"
+    ".tv-card{display:none;position:absolute;left:0;top:calc(100% + 3px);z-index:1000;min-width:18em;max-width:28em;"
     "padding:6px 9px;background:#fff;color:#111827;border:1px solid #d1d5db;border-radius:7px;"
     "box-shadow:0 6px 18px rgba(15,23,42,.16);font:12px/1.45 ui-monospace,Menlo,Consolas,'DejaVu Sans Mono',monospace;"
-    "white-space:pre-wrap;overflow-wrap:anywhere;grid-template-columns:auto 1fr;column-gap:10px;text-align:left}"
-    ".tok:hover>.tv-card{display:grid}"
-    ".tv-k{color:#6b7280}.tv-v{color:#111827}"
+    "white-space:pre-wrap;overflow-wrap:anywhere;text-align:left}"
+    ".tok:hover>.tv-card{display:block}.tv-card::first-line{font-weight:700}"
+    ".tv-k{color:#6b7280}"
     ".tv-group{display:inline-flex;flex-direction:column;align-items:stretch;vertical-align:middle;line-height:1.25;"
     "margin:0 2px 0 1px;padding:1px 2px 2px;border:1px dashed #94a3b8;border-radius:5px;background:#f8fafc}"
     ".tv-glyph{text-align:center;font-size:1.05em;padding:0 2px}"
@@ -66,7 +66,7 @@ CSS = (
     ".tv-name{font-weight:650;font-size:15px;color:#111827}"
     ".tv-vocab{font-size:12px;color:#4b5563;background:#f3f4f6;border-radius:10px;padding:1px 8px}"
     ".tv-stats{margin:1px 0 8px;font-size:13px;color:#4b5563}"
-    ".tv-stat{white-space:nowrap}.tv-stat b{color:#111827;font-weight:650}.tv-sep{color:#9ca3af;padding:0 5px}"
+    ".tv-stat{white-space:nowrap}.tv-stat b{color:#111827;font-weight:650}.tv-sep{color:#9ca3af;padding:0 2px}"
     ".tv-chips{display:flex;flex-wrap:wrap;gap:3px;font:13px/1.9 ui-monospace,Menlo,Consolas,monospace;"
     f"color:{TEXT_COLOR};white-space:pre}}"
     ".tv-chips .tok{padding:1px 5px}"
@@ -115,7 +115,13 @@ def color_index(*, position: int, token_id: int, color_by: ColorBy) -> int:
 
 
 def _esc(text: str) -> str:
+    """Escape for an attribute value or text: ``& < > " '``."""
     return html.escape(text, quote=True)
+
+
+def _esc_text(text: str) -> str:
+    """Escape for element text, where quotes are harmless: ``& < >`` (shorter markup for big texts)."""
+    return html.escape(text, quote=False)
 
 
 def _shown(text: str, *, show_whitespace: bool) -> str:
@@ -125,8 +131,10 @@ def _shown(text: str, *, show_whitespace: bool) -> str:
 
 
 def _card(rows: Sequence[tuple[str, str]]) -> str:
-    cells = "".join(f'<span class="tv-k">{_esc(k)}</span><span class="tv-v">{_esc(v)}</span>' for k, v in rows)
-    return f'<span class="tv-card" role="tooltip">{cells}</span>'
+    # One text node with a line per row (``label value``): a long text draws tens of thousands of cards, and one
+    # node per card instead of two per row keeps the page quick.
+    lines = "\n".join(f"{k} {v}" for k, v in rows)
+    return f'<span class="tv-card">{_esc_text(lines)}</span>'
 
 
 def _token_span(
@@ -135,11 +143,10 @@ def _token_span(
     tid = enc.ids[i]
     token = enc.tokens[i]
     color = color_index(position=i, token_id=tid, color_by=options.color_by)
-    rows = [("token", f"#{i}"), ("id", str(tid)), ("bytes", hex_bytes(token) or "(none)"), ("repr", repr(token)),
-            *extra]
+    rows = [("id", f"{tid}  (token #{i})"), ("bytes", hex_bytes(token) or "(none)"), ("repr", repr(token)), *extra]
     return (
-        f'<span class="tok tv-c{color}{classes}" data-token-id="{tid}" data-tokenizer="{_esc(tokenizer)}" '
-        f'data-index="{i}"><span class="tv-text">{inner}</span>{_card(rows)}</span>'
+        f'<span class="tok tv-c{color}{classes}" data-token-id="{tid}" data-tokenizer="{_esc(tokenizer)}">'
+        f'<span class="tv-text">{inner}</span>{_card(rows)}</span>'
     )
 
 
@@ -157,7 +164,7 @@ def _group_html(
         elif unknown_id is not None and enc.ids[first] == unknown_id:
             classes += " tv-unk"
             extra.append(("kind", "unknown word: its text is lost"))
-        inner = _esc(_shown(token_text, show_whitespace=options.show_whitespace))
+        inner = _esc_text(_shown(token_text, show_whitespace=options.show_whitespace))
         return _token_span(enc, first, tokenizer=tokenizer, options=options, inner=inner, classes=classes, extra=extra)
     # Byte pieces of one character (or of a few neighbouring ones): the character once, its pieces beneath it.
     start = min(enc.char_spans[i][0] for i in group)
@@ -168,7 +175,7 @@ def _group_html(
     extra = [("part of", f"{chars!r} = {hex_bytes(utf8)}")]
     parts = "".join(
         _token_span(enc, i, tokenizer=tokenizer, options=options,
-                    inner=_esc(mixed_label(enc.tokens[i])), classes=" tv-part", extra=extra)
+                    inner=_esc_text(mixed_label(enc.tokens[i])), classes=" tv-part", extra=extra)
         for i in group
     )
     return (
@@ -237,7 +244,8 @@ def render_header(name: str, counts: TokenCounts, *, vocab_size: int | None = No
         (f"{counts.bytes:,}", "bytes"),
         (f"{counts.bytes_per_token:.2f}", "bytes/token"),
     ]
-    chips = '<span class="tv-sep">·</span>'.join(f'<span class="tv-stat"><b>{v}</b> {k}</span>' for v, k in stats)
+    # Spaces around the separators let the line wrap between two counts in a narrow column.
+    chips = ' <span class="tv-sep">·</span> '.join(f'<span class="tv-stat"><b>{v}</b> {k}</span>' for v, k in stats)
     return (
         f'<div class="tv-head" data-tokenizer="{_esc(name)}"><span class="tv-name">{_esc(name)}</span>{vocab}</div>'
         f'<div class="tv-stats" data-tokenizer="{_esc(name)}">{chips}</div>'
@@ -255,8 +263,8 @@ def render_chips(tokens: Sequence[TokenView], *, tokenizer: str) -> str:
     for i, t in enumerate(tokens):
         rows = [("id", str(t.id)), ("bytes", hex_bytes(t.token) or "(none)"), ("repr", repr(t.token))]
         out.append(
-            f'<span class="tok tv-c{i % len(PALETTE)}" data-token-id="{t.id}" data-tokenizer="{_esc(tokenizer)}" '
-            f'data-index="{i}"><span class="tv-text">{_esc(t.label)}</span>{_card(rows)}</span>'
+            f'<span class="tok tv-c{i % len(PALETTE)}" data-token-id="{t.id}" data-tokenizer="{_esc(tokenizer)}">'
+            f'<span class="tv-text">{_esc(t.label)}</span>{_card(rows)}</span>'
         )
     return f'<div class="tv-chips" data-tokenizer="{_esc(tokenizer)}">{"".join(out)}</div>'
 
