@@ -34,8 +34,10 @@ from tokviz.samples import DEFAULT_SAMPLE, SAMPLES  # noqa: E402
 from tokviz.share import TEXT_LIMIT, ShareState, read_state, to_params  # noqa: E402
 from tokviz.summary import count_tokens  # noqa: E402
 
-#: Characters drawn as spans; counts always cover the whole text. 20k characters keep the page quick.
+#: Characters drawn as spans, shared by the panels (20k for one, 5k each for four); counts always cover the whole
+#: text. Measured in Chromium: 4 panels x 20k characters of a mixed text are ~56k spans and take ~8 s to draw.
 PREVIEW_CHARS = 20_000
+MIN_PREVIEW_CHARS = 2_000
 #: Tokenizers per row in the tokenize view.
 PER_ROW = 4
 COLOR_LABELS = {"position": "by position", "id": "same id, same color"}
@@ -87,7 +89,8 @@ def keep_widget_state() -> None:
     back at the start of every run makes it plain session state, which is kept."""
     for key, first in KEPT.items():
         st.session_state[key] = st.session_state.get(key, first)
-    st.session_state["text"] = st.session_state.get("text", "")
+    # Not the text: writing it back would send it to the browser on every run (a megabyte, for a big paste). It
+    # lives in "_text" and goes back into the text area only when the tokenize view is drawn again.
 
 
 def init_state(names: list[str]) -> None:
@@ -100,13 +103,13 @@ def init_state(names: list[str]) -> None:
     state = read_state(params, views=list(VIEWS), tokenizers=names, default_tokenizers=default_selection(names))
     st.session_state["view"] = state.view
     st.session_state["chosen"] = list(state.tokenizers)
-    st.session_state["text"] = state.text if state.text is not None else SAMPLES[DEFAULT_SAMPLE].text
+    st.session_state["_text"] = state.text if state.text is not None else SAMPLES[DEFAULT_SAMPLE].text
     st.session_state["_from_url"] = True
 
 
 def sync_url() -> None:
     """Write the current view, text and tokenizers to the URL (only when they changed)."""
-    state = ShareState(view=st.session_state["view"], text=st.session_state.get("text", ""),
+    state = ShareState(view=st.session_state["view"], text=st.session_state.get("_text", ""),
                        tokenizers=tuple(st.session_state.get("chosen", [])))
     wanted = to_params(state)
     current = {k: st.query_params.get_all(k) for k in st.query_params}
@@ -118,7 +121,7 @@ def sync_url() -> None:
 def use_sample() -> None:
     key = st.session_state.get("sample")
     if key:
-        st.session_state["text"] = SAMPLES[key].text
+        st.session_state["text"] = st.session_state["_text"] = SAMPLES[key].text
     st.session_state["sample"] = None  # a pill is an action here, not a lasting choice
 
 
@@ -130,8 +133,12 @@ def tokenize_view(tokenizers: dict[str, Any], chosen: list[str]) -> None:
                "byte pieces stay grouped under the character.")
     st.pills("Samples", list(SAMPLES), format_func=lambda k: SAMPLES[k].label, key="sample", on_change=use_sample,
              help="Each sample shows one thing tokenizers do; pick one to replace the text.")
-    st.text_area("Text", key="text", height=130, placeholder="Type or paste any text…",
-                 help=f"Texts up to {TEXT_LIMIT:,} characters are kept in the link, so you can share the view.")
+    if "text" not in st.session_state:  # first run, or back from another view
+        st.session_state["text"] = st.session_state.get("_text", "")
+    text: str = st.text_area("Text", key="text", height=130, placeholder="Type or paste any text…",
+                             help=f"Texts up to {TEXT_LIMIT:,} characters are kept in the link, so you can share "
+                             "the view.")
+    st.session_state["_text"] = text
     c1, c2, c3, c4 = st.columns([1.6, 1, 1, 1], vertical_alignment="center")
     color_by = c1.segmented_control("Colors", list(COLOR_LABELS), format_func=COLOR_LABELS.get, key="color_by",
                                     required=True)
@@ -139,14 +146,13 @@ def tokenize_view(tokenizers: dict[str, Any], chosen: list[str]) -> None:
     show_chunks = c3.toggle("Pre-tokenizer chunks", key="show_chunks",
                             help="Brackets under the tokens mark the pieces the pattern cut before merging.")
     show_table = c4.toggle("Table and ids", key="show_table", help="Each token in a table, and the ids to copy.")
-    text: str = st.session_state.get("text", "")
     if not text:
         st.info("Type or paste some text above, or pick a sample, to see its tokens.", icon="✍️")
         return
     if not chosen:
         st.info("Pick at least one tokenizer in the sidebar.", icon="👈")
         return
-    cut = preview_length(text, limit=PREVIEW_CHARS)
+    cut = preview_length(text, limit=max(MIN_PREVIEW_CHARS, PREVIEW_CHARS // len(chosen)))
     shown = text[:cut]
     if cut < len(text):
         st.info(f"Long text: counts cover all {len(text):,} characters; tokens are drawn for the first {cut:,} "
