@@ -1,0 +1,276 @@
+"""The app in a real browser: Playwright drives Debian's Chromium against ``streamlit run app.py`` on a free port.
+
+Marked ``browser`` (run by ``.ci/run``; deselect with ``-m "not browser"``). Without Chromium they skip with the
+install hint, except under ``CI=true``, where that is a failure. The screenshots land in ``docs/`` for the README
+(``$TOKVIZ_SCREENSHOT_DIR`` to put them elsewhere).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import time
+from pathlib import Path
+
+import pytest
+
+from browser_support import CHROMIUM, CHROMIUM_ARGS, IN_CI, INSTALL_HINT, ROOT, streamlit_server
+from tokviz.defaults import build_defaults, default_selection
+from tokviz.observations import OBSERVATIONS
+from tokviz.samples import DEFAULT_SAMPLE, SAMPLES
+
+pytestmark = pytest.mark.browser
+
+XSS = "<script>alert(1)</script><img src=x onerror=alert(1)>"
+SHOTS = Path(os.environ.get("TOKVIZ_SCREENSHOT_DIR", ROOT / "docs"))
+TIMEOUT = 30_000  # ms; a cold first run trains two tokenizers
+
+
+def _unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: browser tests must run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def sync_playwright():
+    try:
+        from playwright.sync_api import sync_playwright as sp
+    except ImportError:
+        _unavailable("playwright is not installed: pip install playwright (no browser download needed)")
+    if not CHROMIUM.exists():
+        _unavailable(INSTALL_HINT)
+    return sp
+
+
+@pytest.fixture(scope="module")
+def browser(sync_playwright):
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("tokviz-cache")
+
+
+@pytest.fixture(scope="module")
+def server(browser, cache_dir, tmp_path_factory):
+    log = tmp_path_factory.mktemp("logs") / "streamlit.log"
+    with streamlit_server(env={"TOKVIZ_CACHE_DIR": str(cache_dir)}, log=log) as srv:
+        yield srv
+
+
+@pytest.fixture
+def page(browser, server):
+    ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
+    pg = ctx.new_page()
+    pg.dialogs = []  # every alert/confirm/prompt the page tries to open
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    pg.set_default_timeout(TIMEOUT)
+    yield pg
+    ctx.close()
+
+
+@pytest.fixture(scope="module")
+def tokenizers(server, browser, cache_dir):
+    # Open the app once so the server trains and caches; then read the same cache files here.
+    ctx = browser.new_context()
+    pg = ctx.new_page()
+    pg.goto(server.url)
+    pg.wait_for_selector("[data-token-id]", timeout=60_000)
+    ctx.close()
+    return build_defaults(directory=cache_dir).tokenizers
+
+
+def load(page, server, query: str = "") -> None:
+    page.goto(f"{server.url}/{query}")
+    page.wait_for_selector("[data-token-id]")
+
+
+def ids(page, name: str, scope: str = ".tv-tokens") -> list[int]:
+    sel = f'{scope} .tok[data-tokenizer="{name}"]'
+    return page.eval_on_selector_all(sel, "els => els.map(e => Number(e.dataset.tokenId))")
+
+
+def type_text(page, text: str) -> None:
+    area = page.locator('[data-testid="stTextArea"] textarea')
+    area.fill(text)
+    area.press("Control+Enter")  # Streamlit commits a text area on Ctrl+Enter (or blur)
+
+
+def assert_no_exception(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_load_shows_every_tokenizer_with_its_ids(page, server, tokenizers):
+    load(page, server)
+    text = SAMPLES[DEFAULT_SAMPLE].text
+    chosen = default_selection(list(tokenizers))
+    page.wait_for_function(
+        "n => document.querySelectorAll('.tv-tokens').length === n", arg=len(chosen))
+    for name in chosen:
+        assert ids(page, name) == tokenizers[name].encode(text), name
+    # Split emoji and CJK characters are drawn as groups: no replacement character anywhere.
+    assert page.locator(".tv-group").count() >= len(chosen)
+    assert "\ufffd" not in page.inner_text(".tv-tokens >> nth=0")
+    assert_no_exception(page)
+
+
+def test_typed_text_is_tokenized(page, server, tokenizers):
+    from playwright.sync_api import expect
+
+    load(page, server)
+    type_text(page, "hello hello 1885")
+    expect(page.locator('.tv-tokens .tok[data-tokenizer="byte"]')).to_have_count(len(b"hello hello 1885"),
+                                                                                  timeout=TIMEOUT)
+    for name in default_selection(list(tokenizers)):
+        page.wait_for_function(
+            "([n, k]) => document.querySelectorAll(`.tv-tokens .tok[data-tokenizer=\"${n}\"]`).length === k",
+            arg=[name, len(tokenizers[name].encode("hello hello 1885"))])
+        assert ids(page, name) == tokenizers[name].encode("hello hello 1885"), name
+    assert "text=hello+hello+1885" in page.url or "text=hello%20hello%201885" in page.url  # shareable
+    assert_no_exception(page)
+
+
+def test_hover_shows_the_token_card(page, server, tokenizers):
+    load(page, server)
+    token = page.locator('.tv-tokens .tok[data-tokenizer="bpe-gpt2-8k"]').first
+    card = token.locator(":scope > .tv-card")
+    assert not card.is_visible()
+    token.hover()
+    page.wait_for_timeout(150)
+    assert card.is_visible()
+    tid = int(token.get_attribute("data-token-id"))
+    tok_bytes = tokenizers["bpe-gpt2-8k"].vocab[tid]
+    text = card.inner_text()
+    assert str(tid) in text and " ".join(f"{b:02x}" for b in tok_bytes) in text and repr(tok_bytes) in text
+    # The card is drawn above its neighbours, inside the page.
+    box = card.bounding_box()
+    assert box and box["width"] > 50 and box["height"] > 30
+
+
+def test_hostile_text_runs_no_script(page, server):
+    from playwright.sync_api import expect
+
+    load(page, server)
+    type_text(page, XSS)
+    expect(page.locator('.tv-tokens .tok[data-tokenizer="byte"]')).to_have_count(len(XSS.encode()),
+                                                                                  timeout=TIMEOUT)
+    page.wait_for_timeout(1000)  # time for an onerror handler to fire, if one had been injected
+    assert page.dialogs == []
+    assert page.locator(".tv-tokens script, .tv-tokens img").count() == 0
+    shown = page.eval_on_selector_all('.tv-tokens .tok[data-tokenizer="byte"] > .tv-text',
+                                      "els => els.map(e => e.textContent).join('')")
+    assert shown == XSS
+    assert_no_exception(page)
+
+
+def test_toggles_and_observations_raise_nothing(page, server):
+    from playwright.sync_api import expect
+
+    load(page, server)
+    for label in ("Show whitespace", "Pre-tokenizer chunks", "Table and ids"):
+        page.get_by_text(label, exact=True).click()
+        page.wait_for_timeout(300)
+    page.get_by_text("same id, same color", exact=True).click()
+    expect(page.locator(".tv-tokens.tv-chunks").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible(timeout=TIMEOUT)
+    assert page.locator(".tv-tokens .tok .tv-text", has_text="·").count() > 0
+    assert_no_exception(page)
+    n_chosen = page.locator(".tv-tokens").count()
+    page.get_by_text("Observations", exact=True).click()
+    expect(page.locator(".tv-obs")).to_have_count(len(OBSERVATIONS) * n_chosen, timeout=TIMEOUT)
+    assert "view=observations" in page.url
+    assert_no_exception(page)
+
+
+def test_one_megabyte_paste_stays_responsive(page, server):
+    from playwright.sync_api import expect
+
+    load(page, server)
+    unit = "The year 1885 saw 1234567 people 🌍 say hello, 你好!\n\tdef f(x): return x\n"
+    text = (unit * (2**20 // len(unit.encode()) + 1))[: 2**20]
+    area = page.locator('[data-testid="stTextArea"] textarea')
+    t0 = time.perf_counter()
+    # Paste-like: set the whole value at once (typing a megabyte key by key would take minutes).
+    area.evaluate("(el, v) => { Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')"
+                  ".set.call(el, v); el.dispatchEvent(new Event('input', {bubbles: true})); }", text)
+    area.press("Control+Enter")
+    expect(page.get_by_text("Long text", exact=False)).to_be_visible(timeout=60_000)
+    expect(page.locator(".tv-stats").first).to_contain_text(f"{len(text):,} chars", timeout=60_000)
+    page.wait_for_function("() => document.querySelectorAll('.tv-tokens .tok').length > 1000", timeout=60_000)
+    drawn = time.perf_counter() - t0
+    token = page.locator(".tv-tokens .tok").nth(200)
+    token.hover()
+    expect(token.locator(":scope > .tv-card")).to_be_visible(timeout=5_000)
+    assert drawn < 30, f"a 1 MB paste took {drawn:.1f} s to draw"
+    assert page.locator(".tv-tokens .tok").count() < len(text) // 10  # only the first part is drawn
+    assert "text=" not in page.url  # too long for a link; the rest of the state is still there
+    assert_no_exception(page)
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", head[16:24])
+
+
+def _full_page_screenshot(page, path: Path) -> None:
+    # Streamlit scrolls inside its main container, so grow the viewport to the content before the screenshot.
+    height = page.evaluate(
+        "() => Math.max(...['[data-testid=\"stMain\"]', '[data-testid=\"stAppViewContainer\"]', 'body']"
+        ".map(s => document.querySelector(s)).filter(Boolean).map(e => e.scrollHeight))")
+    page.set_viewport_size({"width": 1500, "height": min(max(int(height), 800), 4000)})
+    page.wait_for_timeout(500)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+
+
+SHOWCASE = "Hello, 🌍! 你好!\nhello hello: in 1885, 1234567890 people said “héllo wörld” 👋🏽\n"
+
+
+def test_screenshots_for_the_readme(page, server):
+    from urllib.parse import quote
+
+    from playwright.sync_api import expect
+
+    load(page, server, "?text=" + quote(SHOWCASE))  # also proves that a link carries the text
+    expect(page.locator('[data-testid="stTextArea"] textarea')).to_have_value(SHOWCASE, timeout=TIMEOUT)
+    # Hover a byte piece of a split emoji so the screenshot shows a card and the grouping.
+    piece = page.locator(".tv-tokens .tv-group .tok").nth(1)
+    _full_page_screenshot(page, SHOTS / "screenshot-tokenize.png")
+    piece.hover()
+    page.wait_for_timeout(200)
+    page.screenshot(path=str(SHOTS / "screenshot-tokenize.png"), full_page=True)
+    assert_no_exception(page)
+    page.get_by_text("Observations", exact=True).click()
+    expect(page.locator(".tv-obs").first).to_be_visible(timeout=TIMEOUT)
+    page.wait_for_timeout(500)
+    _full_page_screenshot(page, SHOTS / "screenshot-observations.png")
+    assert_no_exception(page)
+    for name in ("screenshot-tokenize.png", "screenshot-observations.png"):
+        w, h = _png_size(SHOTS / name)
+        assert w >= 1400 and h >= 700, (name, w, h)
+
+
+def test_cold_and_warm_start(browser, tmp_path):
+    """Time from opening the page to the first drawn token: with an empty cache folder, then warm (same process),
+    then after a restart (cache files). Streamlit's own page load is part of every number."""
+    times: dict[str, float] = {}
+    for phase in ("cold", "restart"):
+        with streamlit_server(env={"TOKVIZ_CACHE_DIR": str(tmp_path / "cache")}, log=tmp_path / f"{phase}.log") as srv:
+            for run in (phase, f"{phase}+warm"):
+                ctx = browser.new_context()
+                pg = ctx.new_page()
+                t0 = time.perf_counter()
+                pg.goto(srv.url)
+                pg.wait_for_selector("[data-token-id]", timeout=60_000)
+                times[run] = time.perf_counter() - t0
+                ctx.close()
+    print("time to first token (s): " + ", ".join(f"{k} {v:.2f}" for k, v in times.items()))
+    # Generous bounds: a busy 2-core CI machine must not flake; the numbers are printed for the record.
+    assert times["cold"] < 15 and times["restart"] < 10
+    assert times["cold+warm"] < 6 and times["restart+warm"] < 6
