@@ -17,10 +17,10 @@ import streamlit as st
 # Page config comes first: Streamlit applies it only before any other element.
 st.set_page_config(page_title="tokviz: see how text becomes tokens", page_icon="🔤", layout="wide")
 
-from tokviz.defaults import Defaults, build_defaults, default_selection  # noqa: E402
-from tokviz.encoding import Encoding  # noqa: E402
-from tokviz.observations import OBSERVATIONS  # noqa: E402
-from tokviz.render import (  # noqa: E402
+from tokviz.defaults import Defaults, build_defaults, default_selection
+from tokviz.encoding import Encoding
+from tokviz.observations import OBSERVATIONS
+from tokviz.render import (
     RenderOptions,
     preview_length,
     render_header,
@@ -30,9 +30,9 @@ from tokviz.render import (  # noqa: E402
     style_tag,
     token_rows,
 )
-from tokviz.samples import DEFAULT_SAMPLE, SAMPLES  # noqa: E402
-from tokviz.share import TEXT_LIMIT, ShareState, read_state, to_params  # noqa: E402
-from tokviz.summary import count_tokens  # noqa: E402
+from tokviz.samples import DEFAULT_SAMPLE, SAMPLES
+from tokviz.share import TEXT_LIMIT, ShareState, read_state, to_params
+from tokviz.summary import count_tokens
 
 #: Characters drawn as spans, shared by the panels (20k for one, 5k each for four); counts always cover the whole
 #: text. Measured in Chromium: 4 panels x 20k characters of a mixed text are ~56k spans and take ~8 s to draw.
@@ -140,8 +140,8 @@ def tokenize_view(tokenizers: dict[str, Any], chosen: list[str]) -> None:
                              "the view.")
     st.session_state["_text"] = text
     c1, c2, c3, c4 = st.columns([1.6, 1, 1, 1], vertical_alignment="center")
-    color_by = c1.segmented_control("Colors", list(COLOR_LABELS), format_func=COLOR_LABELS.get, key="color_by",
-                                    required=True)
+    color_by = c1.segmented_control("Colors", list(COLOR_LABELS), format_func=lambda k: COLOR_LABELS[k],
+                                    key="color_by", required=True)
     show_ws = c2.toggle("Show whitespace", key="show_ws", help="space ·  tab →  newline ↵")
     show_chunks = c3.toggle("Pre-tokenizer chunks", key="show_chunks",
                             help="Brackets under the tokens mark the pieces the pattern cut before merging.")
@@ -157,7 +157,8 @@ def tokenize_view(tokenizers: dict[str, Any], chosen: list[str]) -> None:
     if cut < len(text):
         st.info(f"Long text: counts cover all {len(text):,} characters; tokens are drawn for the first {cut:,} "
                 "characters only, to keep the page quick.", icon="✂️")
-    options = RenderOptions(color_by=color_by or "position", show_whitespace=show_ws, show_chunks=show_chunks)
+    options = RenderOptions(color_by="id" if color_by == "id" else "position", show_whitespace=show_ws,
+                            show_chunks=show_chunks)
     for row in range(0, len(chosen), PER_ROW):
         names = chosen[row:row + PER_ROW]
         for col, name in zip(st.columns(len(names) if len(chosen) <= PER_ROW else PER_ROW, gap="medium"), names):
@@ -233,7 +234,7 @@ def main() -> None:
     keep_widget_state()
     sidebar(defaults, names)
     view = st.session_state["view"]
-    label, render_view = VIEWS[view]
+    _, render_view = VIEWS[view]
     render_view(tokenizers, list(st.session_state.get("chosen", [])))
     sync_url()
 

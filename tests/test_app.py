@@ -209,7 +209,7 @@ def test_link_reproduces_the_view(at):
     ok(at.run())
     assert at.text_area(key="text").value == "hello hello"
     assert at.multiselect(key="chosen").value == ["word", "byte"]
-    assert [n for n, _, _ in tokens(at)][0] == "word"
+    assert next(n for n, _, _ in tokens(at)) == "word"
     assert ids_of(at, "byte") == list(b"hello hello")
 
 

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from browser_support import CHROMIUM, CHROMIUM_ARGS, IN_CI, INSTALL_HINT, ROOT, streamlit_server
+
 from tokviz.defaults import build_defaults, default_selection
 from tokviz.observations import OBSERVATIONS
 from tokviz.samples import DEFAULT_SAMPLE, SAMPLES

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -211,7 +212,7 @@ def test_position_colors_cycle_and_neighbours_differ():
     text = "abcdefghijklmnopqrstuvwxyz" * 2
     enc = ByteTokenizer().encode_with_offsets(text)
     colors = [_color(s) for s in parse(render_tokens(enc, text, tokenizer="b")).find_all("tok")]
-    assert all(a != b for a, b in zip(colors, colors[1:]))
+    assert all(a != b for a, b in pairwise(colors))
     assert colors == [color_index(position=i, token_id=0, color_by="position") for i in range(len(colors))]
     assert len(set(colors)) == len(PALETTE)
 

@@ -8,7 +8,7 @@ from tokviz.samples import DEFAULT_SAMPLE, SAMPLES, get_sample
 
 
 def test_lecture_example_is_the_default():
-    assert list(SAMPLES)[0] == DEFAULT_SAMPLE
+    assert next(iter(SAMPLES)) == DEFAULT_SAMPLE
     assert SAMPLES[DEFAULT_SAMPLE].text == "Hello, 🌍! 你好!"
 
 

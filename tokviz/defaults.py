@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import threading
 import time
@@ -89,10 +90,13 @@ def default_corpus(*, use_pydoc: bool = True) -> DefaultCorpus:
     'tokviz.default_corpus'
     """
     if use_pydoc:
+        topics: dict[str, str] | None
         try:
-            from pydoc_data.topics import topics
+            module = importlib.import_module("pydoc_data.topics")
         except ImportError:  # some distributions strip pydoc_data; the app must start anyway
             topics = None
+        else:
+            topics = getattr(module, "topics", None)
         if topics:
             # Sorted keys make the text, and so the cache key, the same on every run.
             return DefaultCorpus("\n\n".join(topics[k] for k in sorted(topics)), "pydoc_data.topics")

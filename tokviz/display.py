@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 # The marks drawn for whitespace; a newline keeps a real line break after its mark where the caller asks for it.
 SPACE_MARK = "·"
@@ -120,7 +121,7 @@ def mixed_label(token: bytes) -> str:
             i += 1
     # Separate hex from text so that 'f0' the byte never reads as the letters f and 0.
     out = parts[0]
-    for prev, cur in zip(parts, parts[1:]):
+    for prev, cur in pairwise(parts):
         out += " " + cur if _is_hex(prev) or _is_hex(cur) else cur
     return out
 

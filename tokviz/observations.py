@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import regex
 
-from tokviz.display import TokenView, hex_bytes, mixed_label
+from tokviz.display import TokenView, mixed_label
 from tokviz.encoding import Encoding
 from tokviz.pretokenize import PreTokenizer
 
@@ -155,7 +155,9 @@ class ByteFallback:
 
     @property
     def mark(self) -> Mark:
-        return {FallbackResult.BYTES: "yes", FallbackResult.WHOLE: "no", FallbackResult.LOST: "lost"}[self.result]
+        marks: dict[FallbackResult, Mark] = {FallbackResult.BYTES: "yes", FallbackResult.WHOLE: "no",
+                                             FallbackResult.LOST: "lost"}
+        return marks[self.result]
 
 
 # -- helpers -------------------------------------------------------------------------------------------------------
@@ -351,7 +353,7 @@ def byte_fallback(tokenizer: Any, text: str = "🌍 龘", *, name: str | None = 
     for ch, pos in positions.items():
         idx = _covering(enc, pos, pos + 1)
         views = _views(enc, idx)
-        label = f"{ch!r} ({'U+%04X' % ord(ch)})"
+        label = f"{ch!r} (U+{ord(ch):04X})"
         if ch not in tokenizer.decode([enc.ids[i] for i in idx]):
             kind = FallbackResult.LOST
             got = tokenizer.decode([enc.ids[i] for i in idx])
