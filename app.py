@@ -219,7 +219,8 @@ def sidebar(defaults: Defaults, names: list[str]) -> None:
         st.caption("See how text becomes tokens: byte-level BPE next to the lecture's baselines (CS336, lecture 1).")
         st.radio("View", list(VIEWS), format_func=lambda v: VIEWS[v][0], key="view")
         st.multiselect("Tokenizers", names, key="chosen", help="Shown side by side, in this order.")
-        how = "read from the cache" if defaults.from_cache else f"trained in {defaults.seconds:.1f} s"
+        # No timings here: the caption stays the same from run to run (and in the README's screenshots).
+        how = "read from the cache folder" if defaults.from_cache else "trained at this start and cached"
         st.caption(f"Built-in BPE: trained on `{defaults.corpus.source}` ({len(defaults.corpus.text) // 1000:,}k "
                    f"characters) with the gpt2 and gpt4 patterns, {how}; smaller sizes are prefixes of the same "
                    "run. Baselines: one token per character, per byte, or per word.")
