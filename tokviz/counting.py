@@ -40,10 +40,18 @@ def count_into(counts: Counter[str], text: str, pretokenizer: PreTokenizer) -> N
 
 
 def to_byte_keys(counts: Counter[str]) -> Counter[str]:
-    """Re-key counts by UTF-8 bytes held as a latin-1 ``str`` (one character a byte), as the merge loop wants."""
-    if all(k.isascii() for k in counts):
-        return counts  # ASCII pieces are their own bytes already
-    return Counter({(k if k.isascii() else k.encode("utf-8").decode("latin-1")): c for k, c in counts.items()})
+    """Re-key counts by UTF-8 bytes held as a latin-1 ``str`` (one character a byte), as the merge loop wants.
+
+    Works in place and touches only non-ASCII keys (ASCII pieces are their own bytes already). All of them are taken
+    out before any is put back, since a converted key could equal another key still waiting to be converted.
+
+    >>> to_byte_keys(Counter({"é": 2, "Ã©": 1, "a": 5}))
+    Counter({'a': 5, 'Ã©': 2, 'Ã\x83Â©': 1})
+    """
+    wide = [(k, counts.pop(k)) for k in [k for k in counts if not k.isascii()]]
+    for k, c in wide:
+        counts[k.encode("utf-8").decode("latin-1")] = c
+    return counts
 
 
 def count_text(text: str, pretokenizer: PreTokenizer) -> Counter[str]:
@@ -59,7 +67,7 @@ def _worker(conn: Connection, pretokenizer: PreTokenizer) -> None:
         while True:
             chunk = conn.recv()
             if chunk is None:
-                conn.send(("counts", counts))
+                conn.send(("counts", to_byte_keys(counts)))  # re-keyed here, in parallel, not in the parent
                 return
             count_into(counts, chunk, pretokenizer)
             conn.send(("done", None))
@@ -94,7 +102,7 @@ def count_chunks(
             if on_progress is not None:
                 on_progress(done)
         return to_byte_keys(total)
-    return to_byte_keys(_count_parallel(_chain(first, pieces), pretokenizer, n_workers, on_progress))
+    return _count_parallel(_chain(first, pieces), pretokenizer, n_workers, on_progress)
 
 
 def _count_parallel(
