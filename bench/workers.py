@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing as mp
-import os
 import statistics
 import sys
 import time
@@ -170,32 +168,22 @@ def encode(lib: str, vocab: str, merges: str, text_path: str) -> Result:
     }
 
 
-_POOL_ENCODE: Callable[[str], list[int]] | None = None  # set before the pool forks; workers inherit it warm
-
-
-def _encode_in_worker(text: str) -> tuple[int, list[int]]:
-    assert _POOL_ENCODE is not None  # set before the fork
-    return os.getpid(), _POOL_ENCODE(text)
-
-
 def encode_pool(lib: str, vocab: str, merges: str, text_path: str) -> Result:
-    """Warm a tokenizer on the text, fork a 2-process pool, and time encoding the two halves in parallel.
+    """Warm our tokenizer on the text, then time :class:`tokviz.parallel.ParallelEncoder` with 2 workers.
 
-    The timed region is ``pool.map`` only (sending the halves, encoding, sending the ids back); forking is not.
-    ``two_workers`` says whether the halves did go to different processes.
+    The pool is forked before timing (its workers inherit the warm cache); the timed region is one ``encode``:
+    cutting the text at safe positions, sending the parts, encoding, and the packed ids coming back.
     """
-    global _POOL_ENCODE
+    from tokviz.parallel import ParallelEncoder
+
     text = Path(text_path).read_text(encoding="utf-8")
-    fn, _ = load_encoder(lib, vocab, merges)
-    whole = fn(text)  # warms the tokenizer's cache before the fork
-    _POOL_ENCODE = fn
-    halves = split_at_space(text)
-    with mp.get_context("fork").Pool(2) as pool:
-        pool.map(len, ["ready", "ready"])  # both workers up before timing
-        seconds, parts = timed(lambda: pool.map(_encode_in_worker, halves, chunksize=1))
-    ids = parts[0][1] + parts[1][1]
+    _, tok = load_encoder(lib, vocab, merges)
+    whole = tok.encode(text)  # warms the tokenizer's cache before the fork
+    with ParallelEncoder(tok, workers=2) as pe:
+        pe.encode("ready " * 5000)  # both workers up before timing
+        seconds, ids = timed(lambda: pe.encode(text))
     return {"seconds": seconds, "n_bytes": len(text.encode("utf-8")), "digest": ids_digest(ids),
-            "equals_whole": ids == whole, "two_workers": parts[0][0] != parts[1][0]}
+            "equals_whole": ids == whole}
 
 
 def first_mismatch(vocab: str, merges: str, text_path: str) -> Result:
