@@ -379,7 +379,12 @@ def chunk_text(
             raise ValueError(f"Expected text chunks (str), got {type(chunk).__name__}; open files in text mode.")
         buf += chunk
         while len(buf) >= target:
-            cut = pretokenizer.safe_cut(buf)
+            # Look for a cut near ``target`` (not at the end of the buffer), so chunks come out about that size
+            # even when the input arrives in bigger blocks.
+            window = target + pretokenizer._max_special + 1
+            cut = pretokenizer.safe_cut(buf[:window] if len(buf) > window else buf)
+            if cut == 0 and len(buf) > window:
+                cut = pretokenizer.safe_cut(buf)
             if cut == 0:
                 if len(buf) < max_buffer:
                     break
