@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import heapq
+from operator import add
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -84,27 +85,29 @@ def merge_counts(
     tokens: list[bytes] = [bytes([b]) for b in range(256)]
     inv: list[str] = [chr(256 - b) + "\u0101" for b in range(256)]  # "\u0101" == chr(257), the terminator
 
-    pair_counts: dict[str, int] = {}
-    index: dict[str, set[int]] = {}
+    # The index maps a pair to the words that held it when it was created; a word may be listed twice (harmless:
+    # after its first visit the pair is gone from it and the `in` check skips it), so lists beat sets here.
+    index: dict[str, list[int]] = {}
     for wi, w in enumerate(words):
-        f = freqs[wi]
-        for i in range(len(w) - 1):
-            p = w[i : i + 2]
-            pair_counts[p] = pair_counts.get(p, 0) + f
-            s = index.get(p)
-            if s is None:
-                index[p] = {wi}
+        for p in map(add, w, w[1:]):
+            lst = index.get(p)
+            if lst is None:
+                index[p] = [wi]
             else:
-                s.add(wi)
+                lst.append(wi)
+    freq_of = freqs.__getitem__
+    pair_counts: dict[str, int] = {p: sum(map(freq_of, lst)) for p, lst in index.items()}
 
     heap = [(-c, inv[ord(p[0])], inv[ord(p[1])], p) for p, c in pair_counts.items()]
     heapq.heapify(heap)
+    heappop, heappush = heapq.heappop, heapq.heappush
 
     merges: list[tuple[bytes, bytes]] = []
     counts: list[int] = []
     message = f"Learned all {n_merges} merges."
     stopped_early = False
     get = pair_counts.get
+    index_get = index.get
     while len(merges) < n_merges:
         if should_stop is not None and should_stop():
             stopped_early = True
@@ -113,13 +116,13 @@ def merge_counts(
         # Pop the best pair whose count is current.
         best = None
         while heap:
-            negc, il, ir, p = heapq.heappop(heap)
+            negc, il, ir, p = heappop(heap)
             c = get(p, 0)
             if c == -negc:
                 best = p
                 break
             if c > 0:
-                heapq.heappush(heap, (-c, il, ir, p))
+                heappush(heap, (-c, il, ir, p))
         if best is None or -negc <= 0:
             stopped_early = True
             message = (
@@ -137,12 +140,13 @@ def merge_counts(
         counts.append(count)
 
         touched: set[str] = set()
+        touch = touched.add
         ca, cb = best[0], best[1]
         ba = cb + ca  # the pair between two adjacent occurrences, as in "abab"
         for wi in index.pop(best, ()):
             w = words[wi]
             if best not in w:
-                continue  # stale index entry: an earlier merge took this pair away
+                continue  # stale or repeated index entry: the pair is no longer in this word
             f = freqs[wi]
             nw = w.replace(best, x)
             words[wi] = nw
@@ -158,12 +162,12 @@ def merge_counts(
                         pair_counts[left + ca] -= f
                         q = left + x
                         pair_counts[q] = get(q, 0) + f
-                        touched.add(q)
-                        idx = index.get(q)
-                        if idx is None:
-                            index[q] = {wi}
+                        touch(q)
+                        lst = index_get(q)
+                        if lst is None:
+                            index[q] = [wi]
                         else:
-                            idx.add(wi)
+                            lst.append(wi)
                 if j < last:
                     right = nw[j + 1]
                     if right == x:
@@ -173,18 +177,18 @@ def merge_counts(
                         pair_counts[cb + right] -= f
                         q = x + right
                     pair_counts[q] = get(q, 0) + f
-                    touched.add(q)
-                    idx = index.get(q)
-                    if idx is None:
-                        index[q] = {wi}
+                    touch(q)
+                    lst = index_get(q)
+                    if lst is None:
+                        index[q] = [wi]
                     else:
-                        idx.add(wi)
+                        lst.append(wi)
                 j = nw.find(x, j + 1)
         pair_counts.pop(best, None)
         for q in touched:
             c = pair_counts[q]
             if c > 0:
-                heapq.heappush(heap, (-c, inv[ord(q[0])], inv[ord(q[1])], q))
+                heappush(heap, (-c, inv[ord(q[0])], inv[ord(q[1])], q))
         if on_merge is not None:
             on_merge(Merge(len(merges) - 1, tokens[a], tokens[b], count))
     return MergeResult(merges, counts, stopped_early, message)
