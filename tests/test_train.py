@@ -1,0 +1,242 @@
+"""The Train view (ui/train.py) under Streamlit's AppTest: upload, train, cancel, replay, downloads, and every bad
+input with its message, the session working on and earlier runs kept.
+
+AppTest does not run a fragment's timer, so :func:`train` re-runs the page until the job is filed, as the timer would.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tokviz.defaults import default_corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = "".join(f"line {i}: the quick brown fox jumps over the lazy dog {i * 7919 % 1000}\n" for i in range(3000))
+
+
+def random_words(n_lines: int, *, seed: int = 0) -> str:
+    """Lines of made-up words: so many distinct pre-tokens that merging to 50,000 takes seconds (time to cancel)."""
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return "\n".join(" ".join("".join(rng.choice(letters) for _ in range(rng.randint(2, 9))) for _ in range(12))
+                     for _ in range(n_lines))
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tokviz-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TOKVIZ_CACHE_DIR", str(d))
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        yield d
+        st.cache_data.clear()
+        st.cache_resource.clear()
+
+
+@pytest.fixture
+def at(cache_dir) -> AppTest:
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params["view"] = "train"
+    ok(app.run())
+    return app
+
+
+def ok(app: AppTest) -> AppTest:
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def upload(app: AppTest, *files: tuple[str, bytes]) -> AppTest:
+    app.file_uploader(key="train_files").set_value([(name, data, "text/plain") for name, data in files])
+    return ok(app.run())
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def train(app: AppTest, *, timeout: float = 60) -> AppTest:
+    """Press Train, then re-run (as the fragment's timer does) until the run is filed."""
+    ok(app.button(key="train_start").click().run())
+    end = time.monotonic() + timeout
+    while "train_job" in app.session_state and time.monotonic() < end:
+        time.sleep(0.1)
+        ok(app.run())
+    assert "train_job" not in app.session_state, "training did not finish"
+    return app
+
+
+def runs(app: AppTest) -> dict:
+    return app.session_state.get("train_runs", {})
+
+
+def test_upload_and_train(at):
+    assert texts(at.info) == ["Upload one or more text files, or pick the built-in corpus."]
+    assert at.button(key="train_start").disabled
+    upload(at, ("a.txt", CORPUS[:60_000].encode()), ("b.txt", CORPUS[60_000:].encode()))
+    assert any("2 files" in c.value for c in at.caption)
+    at.number_input(key="train_vocab").set_value(400)
+    at.text_input(key="train_specials").set_value("<|endoftext|>, <pad>")
+    at.segmented_control(key="train_pattern").set_value("gpt4")
+    ok(at.run())
+    train(at)
+    assert next(s.value for s in at.success).startswith("Trained **trained-1 (gpt4, 400)**")
+    tok = at.session_state["user_tokenizers"]["trained-1 (gpt4, 400)"]
+    assert tok.vocab_size == 400 and tok.special_tokens == ["<|endoftext|>", "<pad>"] and tok.pattern == "gpt4"
+    # the sidebar offers it, and the summary, replay and downloads are drawn
+    assert "trained-1 (gpt4, 400)" in at.multiselect(key="chosen").options
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Vocabulary size"] == "400" and metrics["Merges"] == "142"
+    assert float(metrics["Held-out compression"]) > 1
+    assert at.slider(key="train_step_1").value == 1
+    assert [b.label for b in at.get("download_button")] == [
+        "tokviz JSON", "GPT-2 vocab.json + merges.txt (zip)", "tiktoken rank file"]
+
+
+def test_train_on_the_built_in_corpus_then_use_it_in_tokenize(at):
+    at.radio(key="train_source").set_value("builtin")
+    at.number_input(key="train_vocab").set_value(300)
+    ok(at.run())
+    assert any(f"{len(default_corpus().text):,} characters" in c.value for c in at.caption)
+    train(at)
+    name = "trained-1 (gpt2, 300)"
+    assert name in runs(at)
+    # The replay slider moves over the steps; the candidate table marks the merged pair.
+    ok(at.slider(key="train_step_1").set_value(20).run())
+    assert any(m.value.startswith("**Step 20** merged") for m in at.markdown)
+    frames = [f.value for f in at.dataframe]
+    assert any("note" in f.columns and "merged" in str(list(f["note"])) for f in frames)
+    # "Compare it in Tokenize" chooses it and opens the Tokenize view with its tokens.
+    ok(at.button(key="train_compare_1").click().run())
+    assert at.radio(key="view").value == "tokenize"
+    assert at.multiselect(key="chosen").value[-1] == name
+    ok(at.text_area(key="text").set_value("the lowest tokens").run())
+    tok = at.session_state["user_tokenizers"][name]
+    assert f'data-tokenizer="{name}"' in "".join(h.proto.body for h in at.html)
+    # ... and the Observations view runs it too
+    ok(at.radio(key="view").set_value("observations").run())
+    assert name in "".join(h.proto.body for h in at.html)
+    assert tok.vocab_size == 300
+
+
+@pytest.mark.slow
+def test_settings_and_runs_survive_a_trip_to_another_view(at):
+    at.radio(key="train_source").set_value("builtin")
+    at.number_input(key="train_vocab").set_value(260)
+    at.segmented_control(key="train_pattern").set_value("o200k")
+    ok(at.run())
+    train(at)
+    ok(at.radio(key="view").set_value("tokenize").run())
+    ok(at.radio(key="view").set_value("train").run())
+    assert at.number_input(key="train_vocab").value == 260
+    assert at.segmented_control(key="train_pattern").value == "o200k"
+    assert at.radio(key="train_source").value == "builtin"
+    assert list(runs(at)) == ["trained-1 (o200k, 260)"]
+    train(at)  # a second run is added, the first kept
+    assert list(runs(at)) == ["trained-1 (o200k, 260)", "trained-2 (o200k, 260)"]
+    assert at.selectbox(key="train_run").value == "trained-2 (o200k, 260)"
+
+
+@pytest.mark.slow
+def test_cancel_keeps_what_was_learned(at):
+    upload(at, ("words.txt", random_words(20_000).encode()))
+    at.number_input(key="train_vocab").set_value(50_000)
+    ok(at.run())
+    ok(at.button(key="train_start").click().run())
+    end = time.monotonic() + 60
+    while at.session_state["train_job"].poll().status in ("starting", "counting") and time.monotonic() < end:
+        time.sleep(0.02)
+    ok(at.run())
+    assert at.get("progress")  # the live panel is drawn while the job runs
+    ok(at.button(key="train_cancel").click().run())
+    end = time.monotonic() + 60
+    while "train_job" in at.session_state and time.monotonic() < end:
+        time.sleep(0.1)
+        ok(at.run())
+    notes = texts(at.info)
+    assert any(n.startswith(("Cancelled: kept the", "Cancelled before the first merge")) for n in notes), notes
+    assert not at.button(key="train_start").disabled  # the session can train again
+
+
+def test_non_utf8_file_is_located_and_can_be_trained_with_replacements(at):
+    head = CORPUS[:30_000]
+    data = head.encode() + b"caf\xe9\n" + CORPUS[30_000:60_000].encode()
+    line, column = head.count("\n") + 1, len(head) - head.rfind("\n") + 3
+    upload(at, ("latin1.txt", data))
+    errors = texts(at.error)
+    assert len(errors) == 1 and "latin1.txt is not valid UTF-8: the first bad byte is 0xe9 at byte 30003" in errors[0]
+    assert f"(line {line}, column {column})" in errors[0] and at.button(key="train_start").disabled
+    ok(at.checkbox(key="train_replace").check().run())
+    assert texts(at.error) == []
+    assert texts(at.warning) == ["Replaced 1 invalid UTF-8 byte with U+FFFD (�) in latin1.txt."]
+    at.number_input(key="train_vocab").set_value(300)
+    train(ok(at.run()))
+    assert "trained-1 (gpt2, 300)" in runs(at)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [(b"", "empty.txt is empty: upload a text file with some content."),
+     (b"  \n\t\n", "empty.txt holds only whitespace: upload a file with some text.")],
+)
+def test_empty_files_are_refused_with_a_message(at, data, message):
+    upload(at, ("empty.txt", data))
+    assert texts(at.error) == [message] and at.button(key="train_start").disabled
+    assert at.get("checkbox") == []  # nothing to replace
+
+
+def test_a_file_over_the_limit_is_refused(at, monkeypatch):
+    monkeypatch.setenv("TOKVIZ_TRAIN_MAX_MB", "0.01")
+    upload(at, ("big.txt", b"x" * 20_000 + b"\n"))
+    assert texts(at.error) == ["big.txt is 20.0 KB, over the limit of 10.0 KB: upload a smaller file or a sample of it."]
+    assert at.button(key="train_start").disabled
+
+
+def test_a_size_the_corpus_cannot_reach_stops_early_and_keeps_the_merges(at):
+    upload(at, ("small.txt", b"ab ab ab\n" * 20))
+    at.number_input(key="train_vocab").set_value(5000)
+    train(ok(at.run()))
+    warning = texts(at.warning)[0]
+    assert "no pair" in warning and "Kept what it learned" in warning and "of the 5,000 asked for" in warning
+    (name, run), = runs(at).items()
+    assert run["tokenizer"].vocab_size < 5000 and name in at.session_state["user_tokenizers"]
+
+
+def test_bad_settings_are_messages_and_earlier_runs_stay(at):
+    at.radio(key="train_source").set_value("builtin")
+    at.number_input(key="train_vocab").set_value(270)
+    train(ok(at.run()))
+    first = list(runs(at))
+    # a vocabulary smaller than 256 bytes + 1 special token
+    at.number_input(key="train_vocab").set_value(256)
+    ok(at.button(key="train_start").click().run())
+    assert "at least 257" in texts(at.error)[0]
+    # an invalid regex
+    at.number_input(key="train_vocab").set_value(300)
+    at.segmented_control(key="train_pattern").set_value("custom")
+    ok(at.run())
+    at.text_input(key="train_regex").set_value("(unclosed")
+    ok(at.button(key="train_start").click().run())
+    assert "does not compile" in texts(at.error)[0]
+    assert list(runs(at)) == first and first[0] in at.session_state["user_tokenizers"]
+    assert not at.button(key="train_start").disabled
+
+
+@pytest.mark.slow
+def test_a_regex_that_times_out_during_training_is_a_message(at):
+    upload(at, ("x.txt", ("x" * 60 + "\n" + "y\n" * 5).encode()))
+    at.segmented_control(key="train_pattern").set_value("custom")
+    ok(at.run())
+    at.text_input(key="train_regex").set_value(r"(x|x)+y|.|\n")
+    at.number_input(key="train_vocab").set_value(300)
+    train(ok(at.run()), timeout=120)
+    error = texts(at.error)[0]
+    assert "catastrophic" in error and "Nothing was added" in error
+    assert runs(at) == {} and not at.button(key="train_start").disabled
