@@ -1,0 +1,154 @@
+"""Loading tokenizers from uploads and typed paths: every format through a temporary folder that is removed again,
+and every bad input a ValueError naming the user's file (never the temporary path)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tokviz import train_bpe
+from tokviz.formats import save
+from tokviz.upload_tokenizer import (
+    load_path,
+    load_uploaded,
+    name_for_path,
+    parse_paths,
+    parse_pattern,
+    parse_special_tokens,
+    safe_filename,
+    suggest_name,
+    unique_name,
+)
+
+TEXT = "Hello, 🌍! low lower lowest 1234567 你好"
+
+
+@pytest.fixture(scope="module")
+def small():
+    return train_bpe(["low lower lowest newer wider " * 30 + "<|endoftext|>"], vocab_size=290,
+                     special_tokens=["<|endoftext|>"])
+
+
+@pytest.fixture
+def private_tmp(tmp_path, monkeypatch) -> Path:
+    """Make tempfile use a fresh folder, so a test can see whether the upload folder was removed."""
+    d = tmp_path / "tmp"
+    d.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(d))
+    return d
+
+
+def _pieces(tok, text: str) -> list[bytes]:
+    return [tok.decode_bytes([i]) for i in tok.encode(text)]
+
+
+def _files(*paths: Path) -> list[tuple[str, bytes]]:
+    return [(p.name, p.read_bytes()) for p in paths]
+
+
+def test_gpt2_pair_in_either_order_and_folder_removed(cs336_dir, gpt2_tokenizer, private_tmp):
+    vocab, merges = cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt"
+    for order in ((vocab, merges), (merges, vocab)):
+        tok = load_uploaded(_files(*order))
+        assert tok.vocab_size == 50257
+        assert tok.encode(TEXT) == gpt2_tokenizer.encode(TEXT)
+    assert list(private_tmp.iterdir()) == []  # the temporary upload folders are gone
+
+
+@pytest.mark.parametrize("fmt", ["tokviz", "tiktoken", "minbpe", "hf"])
+def test_single_file_formats(small, tmp_path, fmt):
+    path = tmp_path / {"tokviz": "t.json", "tiktoken": "t.tiktoken", "minbpe": "t.model", "hf": "tokenizer.json"}[fmt]
+    save(small, path, format=fmt)
+    kw = {"special_tokens": ["<|endoftext|>"]} if fmt == "tiktoken" else {}
+    tok = load_uploaded(_files(path), **kw)
+    text = TEXT + "<|endoftext|>lowest"
+    # Same tokens; ids may be renumbered by formats that put the 256 bytes first (tiktoken, minbpe).
+    assert _pieces(tok, text) == _pieces(small, text)
+
+
+def test_pattern_and_special_tokens_reach_a_rank_file(small, tmp_path):
+    path = tmp_path / "t.tiktoken"
+    save(small, path, format="tiktoken")
+    plain = load_uploaded(_files(path))
+    assert "<|endoftext|>" not in plain.special_tokens
+    tok = load_uploaded(_files(path), pattern="gpt4", special_tokens=["<|endoftext|>"])
+    assert tok.special_tokens == ["<|endoftext|>"] and tok.pretokenizer.name == "gpt4"
+
+
+def test_errors_name_the_uploaded_file_not_the_temporary_folder(cs336_dir, private_tmp):
+    vocab = cs336_dir / "gpt2_vocab.json"
+    cases = {
+        "needs its merges.txt": [("gpt2_vocab.json", vocab.read_bytes())],
+        "vocab.json, line 1: invalid JSON": [("vocab.json", b"{\"a\": 0,")],
+        "model type WordPiece is not supported": [
+            ("tokenizer.json", json.dumps({"model": {"type": "WordPiece", "vocab": {}}}).encode())],
+        "bad.tiktoken, line 2: not a tiktoken rank line": [("bad.tiktoken", b"YQ== 0\nYg== x\n")],
+        "deep.json: nested too deeply": [("deep.json", b'{"model":' * 50_000 + b"1" + b"}" * 50_000)],
+        "notes.txt: not a tokenizer file": [("notes.txt", b"just some words, not a tokenizer")],
+        "empty.json: the file is empty": [("empty.json", b"")],
+        "uploaded twice": [("a.json", b"{}"), ("a.json", b"{}")],
+        "3 files uploaded": [("a", b"x"), ("b", b"y"), ("c", b"z")],
+        "No file uploaded": [],
+    }
+    for expected, files in cases.items():
+        with pytest.raises(ValueError) as info:
+            load_uploaded(files)
+        message = str(info.value)
+        assert expected in message, (expected, message)
+        assert str(private_tmp) not in message and "tokviz-upload-" not in message, message
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_over_the_size_limit():
+    with pytest.raises(ValueError, match=r"big.json: 0.0 MB, over the limit"):
+        load_uploaded([("big.json", b"{" + b" " * 100 + b"}")], max_bytes=50)
+
+
+def test_safe_filename_keeps_only_the_last_component():
+    assert safe_filename("/etc/passwd") == "passwd"
+    assert safe_filename("..\\..\\vocab.json") == "vocab.json"
+    for bad in ("", "..", "/", "a\x00b"):
+        with pytest.raises(ValueError, match="not a usable file name"):
+            safe_filename(bad)
+
+
+def test_load_path_file_pair_folder_and_errors(cs336_dir, gpt2_tokenizer, tmp_path, small):
+    pair = load_path(f'"{cs336_dir / "gpt2_merges.txt"}" ; {cs336_dir / "gpt2_vocab.json"}')
+    assert pair.encode(TEXT) == gpt2_tokenizer.encode(TEXT)
+    (tmp_path / "model").mkdir()
+    save(small, tmp_path / "model" / "tokenizer.json", format="hf")
+    assert load_path("model", base=tmp_path).encode(TEXT) == small.encode(TEXT)  # a folder, relative to base
+    with pytest.raises(ValueError, match="several"):
+        load_path(str(cs336_dir))  # the shared folder holds two tokenizers' files: it says so
+    with pytest.raises(ValueError, match="no such file"):
+        load_path(str(tmp_path / "missing.json"))
+    with pytest.raises(ValueError, match="No path given"):
+        load_path(" ; ")
+
+
+def test_parse_paths_quotes_home_and_base(tmp_path):
+    assert parse_paths("'a b/c.json'", base=tmp_path) == [tmp_path / "a b" / "c.json"]
+    assert parse_paths("~/x.model")[0] == Path.home() / "x.model"
+
+
+def test_options_parsing():
+    assert parse_special_tokens(" <|a|> <|b|> <|a|> ") == ["<|a|>", "<|b|>"]
+    assert parse_special_tokens("") is None
+    assert parse_pattern(r" ?\p{L}+| ?\d+") == r" ?\p{L}+| ?\d+"  # spaces are part of a regex
+    assert parse_pattern("   ") is None
+
+
+def test_names():
+    assert suggest_name(["gpt2_vocab.json", "gpt2_merges.txt"]) == "gpt2"
+    assert suggest_name(["mine-merges.txt", "mine-vocab.json"]) == "mine"
+    assert suggest_name(["encoder.json", "vocab.bpe"], fallback="gpt2-orig") == "gpt2-orig"
+    assert suggest_name(["cl100k_base.tiktoken"]) == "cl100k_base"
+    assert name_for_path([Path("/m/llama-3/tokenizer.json")]) == "llama-3"
+    assert name_for_path([Path("/m/x/gpt2_vocab.json"), Path("/m/x/gpt2_merges.txt")]) == "gpt2"
+    taken = {"gpt2", "gpt2 (2)", "byte"}
+    assert unique_name("gpt2", taken) == "gpt2 (3)"
+    assert unique_name("byte", taken) == "byte (2)"
+    assert unique_name("  ", taken) == "tokenizer"
