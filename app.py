@@ -33,6 +33,7 @@ from tokviz.render import (
 from tokviz.samples import DEFAULT_SAMPLE, SAMPLES
 from tokviz.share import TEXT_LIMIT, ShareState, read_state, to_params
 from tokviz.summary import count_tokens
+from ui import sizes
 from ui import train
 
 #: Characters drawn as spans, shared by the panels (20k for one, 5k each for four); counts always cover the whole
@@ -210,6 +211,7 @@ def observations_view(tokenizers: dict[str, Any], chosen: list[str]) -> None:
 VIEWS: dict[str, tuple[str, Callable[[dict[str, Any], list[str]], None]]] = {
     "tokenize": ("Tokenize", tokenize_view),
     "observations": ("Observations", observations_view),
+    "sizes": ("Vocab sizes", sizes.view),
     "train": ("Train", train.view),
 }
 

@@ -18,7 +18,7 @@ Example:
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -38,6 +38,8 @@ PALETTE: tuple[str, ...] = (
 TEXT_COLOR = "#111827"
 #: Above this many characters the token area scrolls instead of growing the page.
 SCROLL_AFTER_CHARS = 3000
+#: The bar under a token that changed from the previous vocabulary size (orange: apart from every palette colour).
+CHANGED_COLOR = "#ea580c"
 
 CSS = (
     ".tv-tokens{font:15px/2.1 ui-monospace,SFMono-Regular,Menlo,Consolas,'DejaVu Sans Mono',monospace;"
@@ -48,6 +50,13 @@ CSS = (
     ".tok:hover{box-shadow:inset 0 0 0 2px #4f46e5;z-index:5}"
     ".tok.tv-special{box-shadow:inset 0 0 0 2px #7c3aed;font-weight:600}"
     ".tok.tv-unk{box-shadow:inset 0 0 0 2px #dc2626;background:#fee2e2}"
+    # A changed token (new at this vocabulary size) gets a thick bar under it: it stays visible on every palette
+    # colour and leaves the outline free for the hover ring, which the second rule draws on top of the bar.
+    f".tok.tv-changed{{box-shadow:inset 0 -3px 0 {CHANGED_COLOR},inset 0 0 0 1px rgba(17,24,39,.10)}}"
+    f".tok.tv-changed:hover{{box-shadow:inset 0 -3px 0 {CHANGED_COLOR},inset 0 0 0 2px #4f46e5}}"
+    ".tv-legend{font-size:13px;color:#4b5563;margin:0 0 6px}"
+    ".tv-legend .tv-swatch{display:inline-block;width:2.2em;height:1.1em;vertical-align:-0.2em;margin-right:6px;"
+    f"border-radius:3px;background:#e5e7eb;box-shadow:inset 0 -3px 0 {CHANGED_COLOR}}}"
     ".tv-card{display:none;position:absolute;left:0;top:calc(100% + 3px);z-index:1000;min-width:18em;max-width:28em;"
     "padding:6px 9px;background:#fff;color:#111827;border:1px solid #d1d5db;border-radius:7px;"
     "box-shadow:0 6px 18px rgba(15,23,42,.16);font:12px/1.45 ui-monospace,Menlo,Consolas,'DejaVu Sans Mono',monospace;"
@@ -151,13 +160,14 @@ def _token_span(
 
 
 def _group_html(
-    enc: Encoding, group: list[int], text: str, *, tokenizer: str, options: RenderOptions, unknown_id: int | None
+    enc: Encoding, group: list[int], text: str, *, tokenizer: str, options: RenderOptions, unknown_id: int | None,
+    changed: Collection[int] = (),
 ) -> str:
     first = group[0]
     if len(group) == 1 and not enc.partial[first]:
         token_text = enc.text_of(first) or ""
-        classes = ""
-        extra: list[tuple[str, str]] = []
+        classes = _CHANGED_CLASS if first in changed else ""
+        extra: list[tuple[str, str]] = [_CHANGED_ROW] if first in changed else []
         if enc.special and enc.special[first]:
             classes += " tv-special"
             extra.append(("kind", "special token"))
@@ -175,7 +185,9 @@ def _group_html(
     extra = [("part of", f"{chars!r} = {hex_bytes(utf8)}")]
     parts = "".join(
         _token_span(enc, i, tokenizer=tokenizer, options=options,
-                    inner=_esc_text(mixed_label(enc.tokens[i])), classes=" tv-part", extra=extra)
+                    inner=_esc_text(mixed_label(enc.tokens[i])),
+                    classes=" tv-part" + (_CHANGED_CLASS if i in changed else ""),
+                    extra=(extra + [_CHANGED_ROW]) if i in changed else extra)
         for i in group
     )
     return (
@@ -191,24 +203,32 @@ def render_tokens(
     tokenizer: str,
     options: RenderOptions | None = None,
     unknown_id: int | None = None,
+    changed: Collection[int] = (),
 ) -> str:
     """The tokens of ``text`` (encoded as ``encoding``) as coloured spans in one ``<div class="tv-tokens">``.
 
     ``unknown_id`` marks a word tokenizer's ``<unk>`` tokens. With ``options.show_chunks`` each pre-tokenizer piece
-    is wrapped in a ``.tv-chunk`` span drawn as a bracket under its tokens.
+    is wrapped in a ``.tv-chunk`` span drawn as a bracket under its tokens. ``changed`` holds token indices to mark
+    as changed (class ``tv-changed``, a bar under the token, a line in its card), e.g. the tokens that are new at
+    this vocabulary size (:func:`tokviz.sweep.sizes_side_by_side`); :func:`render_changed_legend` explains the mark.
 
     >>> from tokviz.baselines import ByteTokenizer
     >>> out = render_tokens(ByteTokenizer().encode_with_offsets("<b>"), "<b>", tokenizer="byte")
     >>> "<b>" in out, "&lt;" in out
     (False, True)
+    >>> render_tokens(ByteTokenizer().encode_with_offsets("ab"), "ab", tokenizer="b", changed={1}).count("tv-changed")
+    1
     """
     options = options or RenderOptions()
+    # A set, so the per-token membership test stays O(1) whatever collection the caller passes.
+    changed = frozenset(changed)
     groups = encoding.groups()
     pieces = encoding.pieces if options.show_chunks else []
     out: list[str] = []
     piece_i = -1
     for group in groups:
-        html_ = _group_html(encoding, group, text, tokenizer=tokenizer, options=options, unknown_id=unknown_id)
+        html_ = _group_html(encoding, group, text, tokenizer=tokenizer, options=options, unknown_id=unknown_id,
+                            changed=changed)
         if pieces:
             start = encoding.char_spans[group[0]][0]
             # Advance to the piece holding this group's first character; open a new chunk when it changes.
@@ -230,8 +250,12 @@ def render_tokens(
     return f'<div class="{classes}" data-tokenizer="{_esc(tokenizer)}">{"".join(out)}</div>'
 
 
-def render_header(name: str, counts: TokenCounts, *, vocab_size: int | None = None) -> str:
+def render_header(
+    name: str, counts: TokenCounts, *, vocab_size: int | None = None, extra: Sequence[tuple[str, str]] = ()
+) -> str:
     """The name of a tokenizer with its vocabulary size and the counts (tokens, characters, bytes, bytes/token).
+
+    ``extra`` adds ``(value, label)`` counts after those, e.g. ``("12", "changed")``.
 
     >>> from tokviz.summary import TokenCounts
     >>> "1.50" in render_header("x", TokenCounts(tokens=2, characters=3, bytes=3))
@@ -243,13 +267,30 @@ def render_header(name: str, counts: TokenCounts, *, vocab_size: int | None = No
         (f"{counts.characters:,}", "chars"),
         (f"{counts.bytes:,}", "bytes"),
         (f"{counts.bytes_per_token:.2f}", "bytes/token"),
+        *extra,
     ]
     # Spaces around the separators let the line wrap between two counts in a narrow column.
-    chips = ' <span class="tv-sep">·</span> '.join(f'<span class="tv-stat"><b>{v}</b> {k}</span>' for v, k in stats)
+    chips = ' <span class="tv-sep">·</span> '.join(
+        f'<span class="tv-stat"><b>{_esc_text(v)}</b> {_esc_text(k)}</span>' for v, k in stats)
     return (
         f'<div class="tv-head" data-tokenizer="{_esc(name)}"><span class="tv-name">{_esc(name)}</span>{vocab}</div>'
         f'<div class="tv-stats" data-tokenizer="{_esc(name)}">{chips}</div>'
     )
+
+
+_CHANGED_CLASS = " tv-changed"
+_CHANGED_ROW = ("changed", "new at this size: not a token of the size before")
+
+
+def render_changed_legend(
+    text: str = "changed from the size before: a token that was not there at the smaller size",
+) -> str:
+    """One line explaining the mark :func:`render_tokens` draws under ``changed`` tokens.
+
+    >>> 'class="tv-swatch"' in render_changed_legend()
+    True
+    """
+    return f'<div class="tv-legend"><span class="tv-swatch"></span>{_esc_text(text)}</div>'
 
 
 def render_chips(tokens: Sequence[TokenView], *, tokenizer: str) -> str:

@@ -1,0 +1,134 @@
+"""The "Vocab sizes" view in a real browser (Playwright + Debian's Chromium against ``streamlit run``): every chart is
+drawn, hover shows exact values, every CSV downloads, and the README screenshot ``docs/screenshot-sizes.png``.
+
+Reuses the fixtures and helpers of test_browser (same skip/fail rules without Chromium); this module starts its own
+server with an empty cache folder, so its first page load includes training, and prints the cold and warm times.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+
+import pytest
+import test_browser
+from test_browser import SHOTS, TIMEOUT, _full_page_screenshot, _png_size, assert_no_exception
+
+from tokviz.defaults import default_corpus
+from tokviz.size_runs import pattern_runs
+from tokviz.sweep import sizes_side_by_side
+from ui.sizes import DEFAULT_TEXT
+
+pytestmark = pytest.mark.browser
+
+# test_browser's fixtures (the same Chromium, skip and fail rules); module-scoped, so this module starts its own server.
+sync_playwright = test_browser.sync_playwright
+browser = test_browser.browser
+cache_dir = test_browser.cache_dir
+server = test_browser.server
+page = test_browser.page
+
+N_CHARTS = 3
+SIZES = (256, 512, 1024, 4096, 8192)
+_CHARTS_DRAWN = ("n => document.querySelectorAll('.js-plotly-plot').length === n && "
+                 "[...document.querySelectorAll('.js-plotly-plot')]"
+                 ".every(g => g.querySelector('.cartesianlayer .trace'))")
+# The pixel position of one data point of a chart on the page: hover there as a user would.
+_POINT_XY = """(gd, [i, j]) => {
+    const fl = gd._fullLayout, r = gd.getBoundingClientRect(), x = gd.data[i].x[j];
+    const px = fl.xaxis.type === 'log' ? fl.xaxis.l2p(Math.log10(x)) : fl.xaxis.l2p(x);
+    return [r.left + fl.xaxis._offset + px, r.top + fl.yaxis._offset + fl.yaxis.l2p(gd.data[i].y[j])];
+}"""
+
+
+def open_sizes(page, server) -> float:
+    """Open the view; seconds until every chart and the side by side are drawn."""
+    t0 = time.perf_counter()
+    page.goto(f"{server.url}/?view=sizes")
+    page.wait_for_function(_CHARTS_DRAWN, arg=N_CHARTS, timeout=60_000)
+    page.wait_for_function("n => document.querySelectorAll('.tv-tokens').length === n", arg=len(SIZES))
+    return time.perf_counter() - t0
+
+
+def hover_text(page, chart: int, trace: int, point: int) -> str:
+    gd = page.locator(".js-plotly-plot").nth(chart)
+    gd.scroll_into_view_if_needed()
+    x, y = gd.evaluate(_POINT_XY, [trace, point])
+    page.mouse.move(x, y)
+    page.wait_for_function("g => g.querySelector('.hoverlayer .hovertext')", arg=gd.element_handle())
+    return gd.locator(".hoverlayer").text_content() or ""
+
+
+def test_every_chart_and_the_side_by_side_draw_with_exact_hovers(page, server, cache_dir):
+    cold = open_sizes(page, server)
+    warm = open_sizes(page, server)
+    print(f"vocab sizes view, all charts drawn (s): cold {cold:.2f} (training), warm {warm:.2f}")
+    assert cold < 60 and warm < 15
+    assert_no_exception(page)
+    assert page.locator('[data-testid="stAlert"]').count() == 0  # no error, warning or notice at the defaults
+    kinds = page.eval_on_selector_all(".js-plotly-plot", "els => els.map(g => g.data.map(t => t.type))")
+    assert kinds[0][:3] == ["scatter"] * 3 and kinds[1][:3] == ["scatter"] * 3 and set(kinds[2]) == {"bar"}
+    # Hover gives the exact numbers of the data (4 decimals of bytes per token, the token count with separators).
+    gd = page.locator(".js-plotly-plot").first
+    name, x, y, tokens = gd.evaluate("g => [g.data[0].name, g.data[0].x[100], g.data[0].y[100], "
+                                     "g.data[0].customdata[100]]")
+    text = hover_text(page, 0, 0, 100)
+    assert name in text and f"vocab size {x:,}" in text
+    assert f"{y:.4f} bytes per token" in text and f"{tokens:,} tokens" in text
+    assert "tokens" in hover_text(page, 1, 0, 50)
+    # The side by side: the ids of each prefix tokenizer, and the changed marks where the previous size differs.
+    corpus = default_corpus()
+    tok = pattern_runs(corpus.text, source=corpus.source, max_size=8192, patterns=("gpt2",),
+                       directory=cache_dir).runs[0]
+    for v in sizes_side_by_side(tok, DEFAULT_TEXT, SIZES):
+        sel = f'.tv-tokens[data-tokenizer="bpe gpt2@{v.vocab_size}"] .tok'
+        marks = page.eval_on_selector_all(
+            sel, "els => els.map(e => [Number(e.dataset.tokenId), e.classList.contains('tv-changed')])")
+        assert [m[0] for m in marks] == v.encoding.ids
+        assert [m[1] for m in marks] == list(v.changed)
+    assert page.locator(".tok.tv-changed").count() > 0
+    assert_no_exception(page)
+
+
+def test_every_csv_downloads(page, server):
+    open_sizes(page, server)
+    expected = {
+        "Compression CSV": ["series", "kind", "pattern", "vocab_size", "tokens", "bytes", "bytes_per_token"],
+        "Token counts CSV": ["series", "kind", "pattern", "vocab_size", "tokens", "bytes", "bytes_per_token"],
+        "Lengths CSV": ["series", "kind", "vocab_size", "length_bytes", "count", "share"],
+        "Side by side CSV": ["vocab_size", "index", "id", "token_hex", "byte_start", "byte_end", "changed"],
+    }
+    for label, header in expected.items():
+        with page.expect_download(timeout=TIMEOUT) as info:
+            page.get_by_role("button", name=label).click()
+        download = info.value
+        assert download.suggested_filename.endswith(".csv")
+        rows = list(csv.reader(io.StringIO(download.path().read_text(encoding="utf-8"))))
+        assert rows[0] == header, label
+        assert len(rows) > 5, label
+    assert_no_exception(page)
+
+
+def test_changing_options_redraws_without_errors(page, server):
+    from playwright.sync_api import expect
+
+    open_sizes(page, server)
+    page.get_by_text("gpt4", exact=True).last.click()  # the Run control
+    expect(page.locator('.tv-tokens[data-tokenizer="bpe gpt4@8192"]')).to_have_count(1, timeout=TIMEOUT)
+    page.get_by_text("held-out tokens", exact=True).click()
+    expect(page.locator(".js-plotly-plot .gtitle").last).to_contain_text("held-out tokens", timeout=TIMEOUT)
+    page.wait_for_function(_CHARTS_DRAWN, arg=N_CHARTS)
+    assert_no_exception(page)
+
+
+def test_screenshot_for_the_readme(page, server):
+    open_sizes(page, server)
+    _full_page_screenshot(page, SHOTS / "screenshot-sizes.png")
+    # Hover one point of the compression chart so the screenshot shows the exact values a user sees.
+    hover_text(page, 0, 1, 40)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SHOTS / "screenshot-sizes.png"), full_page=True)
+    w, h = _png_size(SHOTS / "screenshot-sizes.png")
+    assert w >= 1400 and h >= 1500, (w, h)
+    assert_no_exception(page)

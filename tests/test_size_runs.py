@@ -1,0 +1,175 @@
+"""tokviz.size_runs: pattern runs on a held-out split (disk cache, early stops), offered sizes, and every series."""
+
+from __future__ import annotations
+
+import doctest
+from pathlib import Path
+
+import pytest
+
+from tokviz import Tokenizer, size_runs, train_bpe
+from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
+from tokviz.size_runs import (
+    PatternRuns,
+    compare_on_text,
+    default_sizes,
+    offered_sizes,
+    pattern_runs,
+    series_kinds,
+    size_text,
+)
+from tokviz.sweep import split_holdout
+
+# Numbers, contractions and runs of spaces: the three patterns cut this differently, so their runs differ.
+LINES = [
+    "In 1885 the year's count was 1234567 and it's 2024 now; they'll say 12,345.",
+    "def f(x):\n        return x  +  1    # spaces",
+    "Don't stop: we've got 99 problems and 100000 solutions.",
+]
+CORPUS = "\n".join(LINES[i % 3] + f" line {i}" for i in range(300)) + "\n"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> PatternRuns:
+    return pattern_runs(CORPUS, source="test", max_size=400, directory=tmp_path_factory.mktemp("cache"))
+
+
+def test_runs_train_on_the_first_part_and_hold_out_the_rest(runs: PatternRuns) -> None:
+    train, heldout = split_holdout(CORPUS)
+    assert (runs.train_text, runs.heldout) == (train, heldout)
+    assert runs.patterns == ("gpt2", "gpt4", "o200k")
+    assert [t.name for t in runs.runs] == ["bpe gpt2", "bpe gpt4", "bpe o200k"]
+    for tok in runs.runs:
+        # The same merges as training directly on the first part: the split and the cache change nothing.
+        direct = train_bpe([train], vocab_size=400, pattern=tok.pattern)
+        assert tok.merges == direct.merges and tok.vocab == direct.vocab
+    # The patterns really differ here (else the comparison chart would show one curve three times).
+    assert runs.run("gpt2").merges != runs.run("gpt4").merges
+    assert runs.common_max == min(t.vocab_size for t in runs.runs)
+    with pytest.raises(ValueError, match="No run with pattern 'llama'.*gpt2, gpt4, o200k"):
+        runs.run("llama")
+
+
+def test_disk_cache_is_read_back_not_retrained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = pattern_runs(CORPUS, source="test", max_size=300, patterns=("gpt2", "gpt4"), directory=tmp_path)
+    assert not first.from_cache
+    assert len(list(tmp_path.glob("bpe-*.json"))) == 2
+    calls: list[str] = []
+    monkeypatch.setattr("tokviz.defaults.train_bpe", lambda *a, **k: calls.append("trained"))
+    again = pattern_runs(CORPUS, source="test", max_size=300, patterns=("gpt2", "gpt4"), directory=tmp_path)
+    assert again.from_cache and calls == []
+    assert [t.merges for t in again.runs] == [t.merges for t in first.runs]
+    assert [t.name for t in again.runs] == ["bpe gpt2", "bpe gpt4"]
+    assert again.key == first.key and again.digest == first.digest
+
+
+def test_without_a_directory_nothing_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TOKVIZ_CACHE_DIR", str(tmp_path / "cache"))
+    out = pattern_runs(CORPUS, source="upload.txt", max_size=280, patterns=("gpt2",))
+    assert not out.from_cache and out.runs[0].vocab_size == 280
+    assert list(tmp_path.rglob("*.json")) == []
+
+
+def test_key_changes_with_corpus_size_and_patterns(runs: PatternRuns) -> None:
+    other_text = pattern_runs(CORPUS + "x\n", source="test", max_size=400, patterns=runs.patterns)
+    other_size = pattern_runs(CORPUS, source="test", max_size=399, patterns=runs.patterns)
+    other_patterns = pattern_runs(CORPUS, source="test", max_size=400, patterns=("gpt2",))
+    assert len({runs.key, other_text.key, other_size.key, other_patterns.key}) == 4
+
+
+def test_a_run_that_runs_out_of_pairs_says_so() -> None:
+    small = pattern_runs("ab ab ab\n" * 10 + "ab\n", source="s", max_size=2048, patterns=("gpt2",))
+    assert small.runs[0].vocab_size < 2048
+    (note,) = small.stopped_early()
+    assert f"stopped at {small.runs[0].vocab_size:,} tokens" in note and "bpe gpt2" in note
+    assert pattern_runs(CORPUS, source="t", max_size=300, patterns=("gpt2",)).stopped_early() == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_size": 100}, "max_size must be an integer >= 256"),
+        ({"max_size": True}, "max_size must be an integer >= 256"),
+        ({"patterns": ()}, "patterns is empty"),
+        ({"patterns": ("gpt2", "(unclosed")}, "unclosed|regex|pattern"),
+    ],
+)
+def test_bad_options_are_clear_errors(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        pattern_runs(CORPUS, source="t", **{"max_size": 300, **kwargs})
+
+
+def test_a_corpus_without_a_line_break_cannot_be_split() -> None:
+    with pytest.raises(ValueError, match="line break"):
+        pattern_runs("one long line " * 100, source="t", max_size=300)
+
+
+def test_offered_and_default_sizes() -> None:
+    assert offered_sizes(8192) == (256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192)
+    assert offered_sizes(8827)[-2:] == (8192, 8827)
+    assert offered_sizes(256) == (256,)
+    assert default_sizes(8192) == (256, 512, 1024, 4096, 8192)
+    assert default_sizes(16384) == (256, 512, 1024, 4096, 8192)
+    assert default_sizes(3000) == (256, 512, 1024, 3000)
+    assert default_sizes(300) == (256, 300)
+    for reached in (300, 3000, 8827):
+        assert set(default_sizes(reached)) <= set(offered_sizes(reached))
+    assert [size_text(n) for n in (256, 2048, 8827, 16384)] == ["256", "2k", "8,827", "16k"]
+
+
+def test_series_kinds(runs: PatternRuns, tmp_path: Path) -> None:
+    trained = runs.run("gpt2")
+    path = tmp_path / "t.json"
+    trained.save(path)
+    loaded = Tokenizer.load(path)  # merges but no training report: one size as far as the charts know
+    kinds = series_kinds({"trained": trained, "loaded": loaded, "byte": ByteTokenizer(),
+                          "word": WordTokenizer.from_corpus(["a b"]), "junk": "not a tokenizer"})
+    assert kinds == {"trained": "curve", "loaded": "point", "byte": "point", "word": "point"}
+
+
+def test_compare_on_text_curves_points_and_labels(runs: PatternRuns) -> None:
+    text = runs.heldout
+    mine = train_bpe([runs.train_text], vocab_size=320, pattern="gpt4", name="whatever its own name is")
+    out = compare_on_text(text, runs.runs, baselines=[ByteTokenizer(), CharacterTokenizer()],
+                          extras={"mine": mine, "char here": CharacterTokenizer(name="c")}, n_points=30)
+    assert out.problems == ()
+    curves = {c.label: c for c in out.comparison.curves}
+    assert list(curves) == ["bpe gpt2", "bpe gpt4", "bpe o200k", "mine"]
+    for tok in [*runs.runs, mine]:
+        curve = curves[tok.name if tok is not mine else "mine"]
+        assert curve.sizes[0] == 256 and curve.sizes[-1] == tok.vocab_size
+        assert len(curve.sizes) <= 30
+        for s in (curve.sizes[0], curve.sizes[len(curve.sizes) // 2], curve.sizes[-1]):
+            assert curve.at(s) == len(tok.prefix(s).encode(text))
+    points = [(p.label, p.kind, p.tokens) for p in out.comparison.points]
+    assert points == [("byte", "baseline", len(text.encode())), ("character", "baseline", len(text)),
+                      ("char here", "pretrained", len(text))]
+
+
+def test_an_extra_curve_uses_its_own_heldout_text(runs: PatternRuns) -> None:
+    mine = train_bpe([runs.train_text], vocab_size=300, pattern="gpt2")
+    own = "completely different text 42\n"
+    out = compare_on_text(runs.heldout, runs.runs[:1], extras={"mine": mine}, own_texts={"mine": own})
+    curve = out.comparison.curves[-1]
+    assert curve.label == "mine (own held-out)"
+    assert curve.n_bytes == len(own.encode()) and curve.at(300) == len(mine.encode(own))
+
+
+def test_a_failing_tokenizer_is_named_not_raised(runs: PatternRuns) -> None:
+    class Broken:
+        vocab_size = 10
+
+        def encode(self, text: str) -> list[int]:
+            raise ValueError("cannot encode that")
+
+    out = compare_on_text("hi", runs.runs[:1], extras={"broken": Broken(), "junk": 3})
+    assert [p.label for p in out.comparison.points] == []
+    assert any(p.startswith("broken: cannot encode that") for p in out.problems)
+    assert any(p.startswith("junk: not a tokenizer") for p in out.problems)
+    assert len(out.comparison.curves) == 1
+
+
+def test_module_examples() -> None:
+    result = doctest.testmod(size_runs)
+    assert result.attempted >= 8 and result.failed == 0

@@ -1,0 +1,242 @@
+"""The "Vocab sizes" view under Streamlit's AppTest: three charts with the library's own numbers, the side by side
+with the prefix tokenizers' ids and the changed marks, no retraining on reruns, and messages for bad input."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+import tokviz.size_runs
+from tokviz import train_bpe
+from tokviz.baselines import ByteTokenizer
+from tokviz.defaults import GPT2_NAME, default_corpus, gpt2_files_dir
+from tokviz.samples import SAMPLES
+from tokviz.size_runs import PatternRuns, compare_on_text, pattern_runs
+from tokviz.sweep import default_baselines, sizes_side_by_side
+from ui.sizes import DEFAULT_TEXT, builtin_runs
+
+ROOT = Path(__file__).resolve().parents[1]
+XSS = "<script>alert(1)</script><img src=x onerror=alert(1)>"
+TOKEN_RE = re.compile(r'<span class="(tok[^"]*)" data-token-id="(-?\d+)" data-tokenizer="([^"]*)"')
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    """An empty cache folder for the module: the first run trains, later runs read the in-process or disk cache."""
+    d = tmp_path_factory.mktemp("tokviz-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TOKVIZ_CACHE_DIR", str(d))
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        yield d
+        st.cache_data.clear()
+        st.cache_resource.clear()
+
+
+@pytest.fixture
+def at(cache_dir) -> AppTest:
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params["view"] = "sizes"
+    return app
+
+
+@pytest.fixture(scope="module")
+def runs(cache_dir) -> PatternRuns:
+    """The view's runs, read back from the same cache folder (so they are the very merges the app used)."""
+    corpus = default_corpus()
+    return pattern_runs(corpus.text, source=corpus.source, max_size=8192, directory=cache_dir)
+
+
+def ok(app: AppTest) -> AppTest:
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def figures(app: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in app.get("plotly_chart")]
+
+
+def traces(fig: dict) -> dict[str, dict]:
+    return {t["name"]: t for t in fig["data"]}
+
+
+def spans(app: AppTest) -> list[tuple[str, int, str]]:
+    """(tokenizer, id, classes) of every token span drawn, in order."""
+    return [(html.unescape(n), int(i), c) for el in app.html for c, i, n in TOKEN_RE.findall(el.proto.body)]
+
+
+def test_three_charts_carry_the_librarys_numbers(at, runs, cache_dir):
+    ok(at.run())
+    figs = figures(at)
+    assert [f["layout"]["title"]["text"].split(" (")[0] for f in figs] == [
+        "Compression on held-out text", "Tokens in your text", "Token lengths"]
+    held = compare_on_text(runs.heldout, runs.runs, baselines=default_baselines(runs.train_text)).comparison
+    shown = traces(figs[0])
+    for curve in held.curves:
+        assert shown[curve.label]["x"] == list(curve.sizes)
+        assert shown[curve.label]["y"] == pytest.approx(list(curve.ratios))
+        assert len(curve.sizes) <= 200  # log-spaced: light figures
+    for point in held.points:
+        assert shown[f"{point.label} (baseline)"]["y"] == pytest.approx([point.ratio])
+    if gpt2_files_dir() is not None:  # the pretrained GPT-2 from the registry is a point by default
+        assert f"{GPT2_NAME} (pretrained)" in shown
+    counted = compare_on_text(DEFAULT_TEXT, runs.runs).comparison
+    for curve in counted.curves:
+        assert traces(figs[1])[curve.label]["y"] == list(curve.tokens)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Compression CSV", "Token counts CSV", "Lengths CSV", "Side by side CSV"]
+    assert not at.error and not at.warning
+
+
+def test_side_by_side_draws_each_prefix_and_marks_the_changes(at, runs):
+    ok(at.run())
+    sizes = at.multiselect(key="sizes_pick").value
+    assert sizes == [256, 512, 1024, 4096, 8192]
+    tok = runs.run("gpt2")
+    views = sizes_side_by_side(tok, DEFAULT_TEXT, sizes)
+    drawn = spans(at)
+    for v in views:
+        mine = [(i, c) for n, i, c in drawn if n == f"bpe gpt2@{v.vocab_size}"]
+        assert [i for i, _ in mine] == tok.prefix(v.vocab_size).encode(DEFAULT_TEXT)
+        assert [("tv-changed" in c.split()) for _, c in mine] == list(v.changed)
+    assert sum(v.n_changed for v in views) > 0
+    body = "".join(el.proto.body for el in at.html)
+    assert "tv-legend" in body and f"<b>{views[1].n_changed:,}</b> changed" in body
+    # Another run and other sizes: the same checks hold for gpt4.
+    ok(at.segmented_control(key="sizes_run").set_value("gpt4").run())
+    ok(at.multiselect(key="sizes_pick").set_value([384, 2048]).run())
+    gpt4 = runs.run("gpt4")
+    for s in (384, 2048):
+        assert [i for n, i, _ in spans(at) if n == f"bpe gpt4@{s}"] == gpt4.prefix(s).encode(DEFAULT_TEXT)
+    assert "gpt4" in figures(at)[2]["layout"]["title"]["text"]
+
+
+def test_reruns_never_retrain(at, cache_dir, monkeypatch):
+    calls: list[tuple[str, int]] = []
+    real = tokviz.size_runs.load_or_train
+
+    def counting(*args, **kwargs):
+        calls.append((kwargs["pattern"], kwargs["vocab_size"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tokviz.size_runs, "load_or_train", counting)
+    builtin_runs.clear()  # the view's runs must come back from the disk cache (once per pattern) ...
+    ok(at.run())
+    assert sorted(calls) == [("gpt2", 8192), ("gpt4", 8192), ("o200k", 8192)]
+    # ... and no widget of the view asks for them again.
+    ok(at.multiselect(key="sizes_pick").set_value([256, 3072]).run())
+    ok(at.segmented_control(key="sizes_run").set_value("o200k").run())
+    ok(at.segmented_control(key="sizes_lengths").set_value("usage").run())
+    ok(at.text_area(key="sizes_text").set_value("it's 1234567 o'clock").run())
+    assert len(calls) == 3
+    t0 = time.perf_counter()
+    ok(at.run())
+    assert time.perf_counter() - t0 < 3  # a warm rerun only redraws (measured ~0.1 s)
+    # A smaller largest size is one new run per pattern, and the chosen sizes are clipped to it.
+    ok(at.multiselect(key="sizes_pick").set_value([256, 512, 1024, 4096, 8192]).run())
+    ok(at.selectbox(key="sizes_max").set_value(2048).run())
+    assert sorted(calls[3:]) == [("gpt2", 2048), ("gpt4", 2048), ("o200k", 2048)]
+    assert at.multiselect(key="sizes_pick").value == [256, 512, 1024, 2048]
+    assert at.multiselect(key="sizes_pick").options[-1] == "2,048"
+    for name, trace in traces(figures(at)[0]).items():
+        if name.startswith("bpe "):
+            assert max(trace["x"]) == 2048
+    assert {n for n, _, _ in spans(at)} == {f"bpe o200k@{s}" for s in (256, 512, 1024, 2048)}
+    ok(at.selectbox(key="sizes_max").set_value(8192).run())
+    assert len(calls) == 6  # back to a size seen before: from memory
+
+
+def test_only_some_patterns(at):
+    ok(at.run())
+    ok(at.multiselect(key="sizes_patterns").set_value(["gpt2", "o200k"]).run())
+    assert [n for n in traces(figures(at)[0]) if n.startswith("bpe ")] == ["bpe gpt2", "bpe o200k"]
+    assert at.segmented_control(key="sizes_run").options == ["gpt2", "o200k"]
+    ok(at.multiselect(key="sizes_patterns").set_value([]).run())
+    assert any("Pick at least one pre-tokenizer pattern" in i.value for i in at.info)
+    assert figures(at) == []
+
+
+def test_text_edits_samples_empty_and_hostile(at, runs):
+    ok(at.run())
+    ok(at.pills(key="sizes_sample").set_value("numbers").run())
+    text = SAMPLES["numbers"].text
+    assert at.text_area(key="sizes_text").value == text
+    assert at.pills(key="sizes_sample").value is None  # a pill is an action, not a lasting choice
+    assert traces(figures(at)[1])["bpe gpt4"]["y"][-1] == len(runs.run("gpt4").encode(text))
+
+    ok(at.text_area(key="sizes_text").set_value("").run())
+    assert len(figures(at)) == 2  # compression and lengths; the text's own chart waits for text
+    assert sum("Type or paste" in i.value for i in at.info) == 2
+    assert spans(at) == []
+
+    ok(at.text_area(key="sizes_text").set_value(XSS).run())
+    body = "".join(el.proto.body for el in at.html if not el.proto.body.startswith("<style>"))
+    assert "<script" not in body and "<img" not in body
+    # At 256 every byte is a token: the drawn token texts spell the input, escaped.
+    first = body[body.index('data-tokenizer="bpe gpt2@256"'):]
+    texts = re.findall(r'<span class="tv-text">([^<]*)</span>', first)[: len(XSS.encode())]
+    assert html.unescape("".join(texts)) == XSS
+
+
+def test_session_tokenizers_join_as_a_curve_and_a_point(at, runs):
+    mine = train_bpe([runs.train_text[:50_000]], vocab_size=600, pattern="gpt4")
+    at.session_state["user_tokenizers"] = {"my bpe": mine, "my bytes": ByteTokenizer(name="b")}
+    at.session_state["user_heldout"] = {"my bpe": "held out by the train view\n"}
+    ok(at.run())
+    assert set(at.multiselect(key="sizes_extras").value) >= {"my bpe", "my bytes"}
+    shown = traces(figures(at)[0])
+    assert "my bpe (own held-out)" in shown and max(shown["my bpe (own held-out)"]["x"]) == 600
+    assert shown["my bytes (pretrained)"]["y"] == [1.0]
+    # On the typed text every extra curve is measured on that text.
+    text_traces = traces(figures(at)[1])
+    assert text_traces["my bpe"]["y"][-1] == len(mine.encode(DEFAULT_TEXT))
+    ok(at.multiselect(key="sizes_extras").set_value([]).run())
+    assert not any(n.startswith("my ") for n in traces(figures(at)[0]))
+
+
+def test_uploaded_corpus_and_its_problems(at):
+    lines = "".join(f"upload line {i}: the 42 cats' {i * 7} naps\n" for i in range(400))
+
+    def upload(name: str, data: bytes) -> AppTest:
+        return ok(at.file_uploader(key="sizes_upload").set_value((name, data, "text/plain")).run())
+
+    ok(at.run())
+    upload("mine.txt", lines.encode())
+    assert any("`mine.txt` (uploaded)" in c.value for c in at.caption)
+    assert [n for n in traces(figures(at)[0]) if n.startswith("bpe ")] == ["bpe gpt2", "bpe gpt4", "bpe o200k"]
+    assert any("stopped at" in i.value for i in at.info)  # a small corpus runs out of pairs before 8k
+    upload("flat.txt", b"one line, no break")
+    assert any("Cannot train on flat.txt" in e.value and "line break" in e.value for e in at.error)
+    assert len(figures(at)) == 3 and any("(built in)" in c.value for c in at.caption)
+    upload("empty.txt", b"")
+    assert any("empty.txt is empty" in e.value and "built-in corpus instead" in e.value for e in at.error)
+    assert len(figures(at)) == 3
+    upload("latin.txt", lines.encode() + b"caf\xe9\n")
+    assert any("1 byte was not UTF-8" in w.value for w in at.warning)
+    # Leaving the view empties the uploader, not the choice; the button goes back to the built-in corpus.
+    ok(at.radio(key="view").set_value("tokenize").run())
+    ok(at.radio(key="view").set_value("sizes").run())
+    assert any("`latin.txt` (uploaded)" in c.value for c in at.caption)
+    ok(at.button[0].click().run())  # "Use the built-in corpus"
+    assert any("(built in)" in c.value for c in at.caption)
+
+
+def test_switching_views_keeps_the_choices(at):
+    ok(at.run())
+    ok(at.selectbox(key="sizes_max").set_value(4096).run())
+    ok(at.text_area(key="sizes_text").set_value("keep me 123").run())
+    ok(at.multiselect(key="sizes_pick").set_value([512, 4096]).run())
+    ok(at.radio(key="view").set_value("tokenize").run())
+    assert not figures(at)
+    ok(at.radio(key="view").set_value("sizes").run())
+    assert at.selectbox(key="sizes_max").value == 4096
+    assert at.text_area(key="sizes_text").value == "keep me 123"
+    assert at.multiselect(key="sizes_pick").value == [512, 4096]
+    assert at.query_params["view"] == "sizes"

@@ -1,0 +1,311 @@
+"""The "Vocab sizes" view (issue 5): one training run per pattern gives every size, as curves and side by side.
+
+Only widgets and layout live here; the runs, sizes and series come from :mod:`tokviz.size_runs`, the numbers from
+:mod:`tokviz.sweep`, the figures from :mod:`tokviz.charts` and the markup from :mod:`tokviz.render`.
+
+Session state this view reads, for other views to fill:
+    ``user_tokenizers``  name -> tokenizer (the app's registry). A BPE ``Tokenizer`` with a ``training`` report can
+                         join the charts as a curve, any other tokenizer as a point.
+    ``user_heldout``     name -> held-out text of such a tokenizer (optional). Its curve is measured on that text;
+                         without it, on this view's held-out text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import streamlit as st
+
+from tokviz.charts import compression_figure, length_figure, token_count_figure
+from tokviz.defaults import GPT2_NAME, cache_dir, default_corpus
+from tokviz.render import preview_length, render_changed_legend, render_header, render_tokens
+from tokviz.samples import SAMPLES
+from tokviz.size_runs import (
+    DEFAULT_MAX_SIZE,
+    MAX_SIZES,
+    PATTERNS,
+    PatternRuns,
+    compare_on_text,
+    default_sizes,
+    offered_sizes,
+    pattern_runs,
+    series_kinds,
+    size_text,
+)
+from tokviz.summary import TokenCounts
+from tokviz.sweep import (
+    LengthDistribution,
+    SizeComparison,
+    SizeView,
+    default_baselines,
+    length_distribution,
+    rows_to_csv,
+    side_by_side_rows,
+    sizes_side_by_side,
+    token_count_curve,
+)
+from tokviz.uploads import CorpusText, read_corpus
+
+#: Characters drawn per size in the side by side (counts always cover the whole text): five sizes of 2,000
+#: characters stay quick to draw.
+SIDE_CHARS = 2_000
+#: Uploads are trained three times (once per pattern) while the page waits: 10 MB takes a few seconds.
+UPLOAD_LIMIT = 10 * 1024 * 1024
+#: Numbers: the patterns cut digits differently, so the text's own chart shows them apart; one line keeps the side
+#: by side short.
+DEFAULT_TEXT = SAMPLES["numbers"].text
+LENGTH_KINDS = {"vocabulary": "the vocabulary", "usage": "held-out tokens"}
+#: No mode bar: it covers the chart titles on hover; drag to zoom and double-click to reset still work.
+PLOT_CONFIG = {"displaylogo": False, "displayModeBar": False}
+
+
+# -- cached work (never retrain on a rerun) -------------------------------------------------------------------------
+@st.cache_resource(max_entries=8, show_spinner="Training one BPE per pattern (once, then cached on disk)…")
+def builtin_runs(max_size: int, patterns: tuple[str, ...], directory: str) -> PatternRuns:
+    """The built-in corpus's runs, shared by every session; the disk cache in ``directory`` survives restarts."""
+    corpus = default_corpus()
+    return pattern_runs(corpus.text, source=corpus.source, max_size=max_size, patterns=patterns, directory=directory)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Training one BPE per pattern on your corpus…")
+def upload_runs(_text: str, digest: str, name: str, max_size: int, patterns: tuple[str, ...]) -> PatternRuns:
+    # Kept in memory only (keyed by the text's hash): an uploaded corpus is not written to the disk cache.
+    return pattern_runs(_text, source=name, max_size=max_size, patterns=patterns, directory=None)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def baselines(_runs: PatternRuns, key: str) -> tuple[Any, ...]:
+    return default_baselines(_runs.train_text)
+
+
+@st.cache_data(max_entries=16, show_spinner="Measuring every size…")
+def compare(_runs: PatternRuns, key: str, _extras: dict[str, Any], extras_key: str, text: str | None,
+            own: dict[str, str]) -> tuple[SizeComparison, tuple[str, ...]]:
+    """``text`` None means the runs' held-out text (and each extra curve's own held-out text when there is one)."""
+    out = compare_on_text(_runs.heldout if text is None else text, _runs.runs, baselines=baselines(_runs, key),
+                          extras=_extras, own_texts=own if text is None else None)
+    return out.comparison, out.problems
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def lengths(_runs: PatternRuns, key: str, pattern: str, sizes: tuple[int, ...], kind: str) -> LengthDistribution:
+    return length_distribution(_runs.run(pattern), sizes, text=_runs.heldout if kind == "usage" else None)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def side_by_side(_runs: PatternRuns, key: str, pattern: str, sizes: tuple[int, ...], text: str,
+                 shown: str) -> tuple[list[SizeView], tuple[int, ...]]:
+    """The drawn part at each size, and the whole text's token count at each size (one pass for all sizes)."""
+    tok = _runs.run(pattern)
+    return sizes_side_by_side(tok, shown, sizes), token_count_curve(tok, text, sizes=sizes).tokens
+
+
+def tokenizers_key(tokenizers: dict[str, Any]) -> str:
+    # id() tells apart two session tokenizers that share a name (one trained again, say).
+    return "|".join(f"{n}:{type(t).__name__}:{getattr(t, 'vocab_size', 0)}:{id(t)}" for n, t in tokenizers.items())
+
+
+# -- widget state ---------------------------------------------------------------------------------------------------
+def init_choice(key: str, options: list[Any], default: list[Any] | Any, *, multi: bool) -> None:
+    """Give a widget a first value, and drop values that are no longer offered (after a smaller run, say).
+
+    Values live in session state (never passed as ``default=``), so a widget keeps them when the view comes back.
+    """
+    if key not in st.session_state:
+        st.session_state[key] = default
+        return
+    current = st.session_state[key]
+    if multi:
+        kept = [v for v in current if v in options]
+        if len(kept) != len(current):
+            st.session_state[key] = kept or default
+    elif current not in options:
+        st.session_state[key] = default
+
+
+def on_upload() -> None:
+    f = st.session_state.get("sizes_upload")
+    # Bytes that are not UTF-8 become U+FFFD (with a warning) rather than refusing the whole file.
+    st.session_state["_sizes_corpus"] = (
+        None if f is None else read_corpus(f.getvalue(), name=f.name, max_bytes=UPLOAD_LIMIT, replace=True))
+
+
+def use_builtin_corpus() -> None:
+    st.session_state["_sizes_corpus"] = None
+
+
+def use_sample() -> None:
+    key = st.session_state.get("sizes_sample")
+    if key:
+        st.session_state["sizes_text"] = SAMPLES[key].text
+    st.session_state["sizes_sample"] = None  # a pill is an action here, not a lasting choice
+
+
+def fit(fig: Any, *, height: int = 470) -> Any:
+    """Fit a chart from :mod:`tokviz.charts` into half the page: legend under the plot (a side legend takes a third
+    of a half-width chart), and point labels allowed past the axes (the character baseline sits at the right edge)."""
+    # Two legend columns: plotly's own wrapping gives one entry per line at this width.
+    fig.update_layout(height=height, margin={"r": 40, "b": 40},
+                      legend={"orientation": "h", "y": -0.2, "x": 0, "yanchor": "top", "entrywidth": 0.5,
+                              "entrywidthmode": "fraction", "font": {"size": 13}})
+    fig.update_traces(cliponaxis=False, selector={"type": "scatter"})
+    return fig
+
+
+def download(label: str, csv: str, file_name: str, key: str) -> None:
+    st.download_button(label, csv, file_name=file_name, mime="text/csv", key=key, on_click="ignore",
+                       icon=":material/download:", type="tertiary")
+
+
+# -- the view -------------------------------------------------------------------------------------------------------
+def view(tokenizers: dict[str, Any], chosen: list[str]) -> None:
+    """Compression and token counts at every size, token lengths and the text itself at chosen sizes."""
+    st.subheader("Vocab sizes", anchor=False)
+    st.caption("BPE learns its merges in order, so one training run holds every smaller vocabulary: the first k "
+               "merges. Each pattern is trained once on 90% of the corpus; the curves measure the other 10%.")
+    runs = controls()
+    if runs is None:
+        return
+    candidates = {n: t for n, t in tokenizers.items()
+                  if n in st.session_state.get("user_tokenizers", {}) or n == GPT2_NAME}
+    kinds = series_kinds(candidates)
+    init_choice("sizes_extras", list(kinds), list(kinds), multi=True)
+    st.multiselect("Also on the charts", list(kinds), key="sizes_extras", persist_state="session",
+                   format_func=lambda n: f"{n} ({'every size' if kinds[n] == 'curve' else 'one point'})",
+                   placeholder="Train or load a tokenizer in another view to add it here",
+                   help="Tokenizers from this session: a BPE trained here is a curve (every smaller size is a "
+                        "prefix of it), any other tokenizer one point at its vocabulary size.")
+    extras = {n: candidates[n] for n in st.session_state["sizes_extras"] if n in candidates}
+    own = {n: t for n, t in st.session_state.get("user_heldout", {}).items() if isinstance(t, str) and t}
+    key = runs.key
+
+    st.markdown("##### Your text", help="Counted at every size in the right-hand chart and drawn at the chosen "
+                                         "sizes further down.")
+    st.pills("Samples", list(SAMPLES), format_func=lambda k: SAMPLES[k].label, key="sizes_sample",
+             on_change=use_sample, label_visibility="collapsed")
+    st.session_state.setdefault("sizes_text", DEFAULT_TEXT)
+    text: str = st.text_area("Text", key="sizes_text", height=90, persist_state="session",
+                             label_visibility="collapsed", placeholder="Type or paste any text…")
+
+    left, right = st.columns(2, gap="medium")
+    with left:
+        held, problems = compare(runs, key, extras, tokenizers_key(extras), None, own)
+        for p in problems:
+            st.warning(p, icon="⚠️")
+        fig = compression_figure(held, title=f"Compression on held-out text ({len(runs.heldout):,} characters)")
+        st.plotly_chart(fit(fig), key="sizes_fig_compression", theme=None, config=PLOT_CONFIG)
+        download("Compression CSV", held.to_csv(), "tokviz-compression-heldout.csv", "sizes_csv_compression")
+    with right:
+        if text:
+            counted, _ = compare(runs, key, extras, tokenizers_key(extras), text, {})
+            fig = token_count_figure(counted, title=f"Tokens in your text ({len(text):,} characters)")
+            st.plotly_chart(fit(fig), key="sizes_fig_tokens", theme=None, config=PLOT_CONFIG)
+            download("Token counts CSV", counted.to_csv(), "tokviz-token-counts.csv", "sizes_csv_tokens")
+        else:
+            st.info("Type or paste some text above, or pick a sample, to count its tokens at every size.",
+                    icon="✍️")
+
+    at_chosen_sizes(runs, key, text)
+
+
+def controls() -> PatternRuns | None:
+    """Largest size, patterns and corpus; the runs they give (trained or read from a cache), or None with a hint."""
+    c1, c2, c3 = st.columns([1, 2, 2], vertical_alignment="bottom")
+    init_choice("sizes_max", list(MAX_SIZES), DEFAULT_MAX_SIZE, multi=False)
+    max_size: int = c1.selectbox("Largest size", MAX_SIZES, key="sizes_max", format_func=size_text,
+                                 persist_state="session",
+                                 help="Each pattern is trained once to this size; every smaller size is a prefix.")
+    init_choice("sizes_patterns", list(PATTERNS), list(PATTERNS), multi=True)
+    patterns: list[str] = c2.multiselect(
+        "Pre-tokenizer patterns", PATTERNS, key="sizes_patterns", persist_state="session",
+        help="Same corpus, same sizes, different pre-tokenizer: gpt2 splits numbers anywhere and contractions "
+             "after the apostrophe; gpt4 and o200k keep at most 3 digits together and handle whitespace differently.")
+    with c3.popover("Corpus", icon=":material/upload_file:", width="stretch"):
+        st.file_uploader("A UTF-8 text file to train and measure on", key="sizes_upload", on_change=on_upload,
+                         help=f"Up to {UPLOAD_LIMIT // 2**20} MB; the last 10% is held out. It stays in memory.")
+        st.button("Use the built-in corpus", on_click=use_builtin_corpus, icon=":material/undo:")
+    if not patterns:
+        st.info("Pick at least one pre-tokenizer pattern.", icon="👆")
+        return None
+    corpus: CorpusText | None = st.session_state.get("_sizes_corpus")
+    if corpus is not None and not corpus.ok:
+        st.error(f"{corpus.problem} Using the built-in corpus instead.", icon="🚫")
+        corpus = None
+    runs: PatternRuns | None = None
+    if corpus is not None:
+        digest = hashlib.sha256(corpus.text.encode("utf-8")).hexdigest()
+        try:
+            runs = upload_runs(corpus.text, digest, corpus.name, max_size, tuple(patterns))
+        except ValueError as e:  # e.g. no line break to hold out at: say why, and go on with the built-in corpus
+            st.error(f"Cannot train on {corpus.name}: {e} Using the built-in corpus instead.", icon="🚫")
+            corpus = None
+    if runs is None:
+        runs = builtin_runs(max_size, tuple(patterns), str(cache_dir()))
+    if corpus is not None and corpus.n_replaced:
+        n = corpus.n_replaced
+        st.warning(f"{corpus.name}: {n:,} {'byte was' if n == 1 else 'bytes were'} not UTF-8 and became U+FFFD "
+                   "(the replacement character).", icon="⚠️")
+    # No timings: the caption (and the README screenshot) stays the same from run to run, as the sidebar's does.
+    how = ("read from the cache folder" if runs.from_cache else
+           "trained once, kept in memory" if corpus is not None else "trained once, cached on disk")
+    where = "uploaded" if corpus is not None else "built in"
+    st.caption(f"Corpus: `{runs.source}` ({where}): {len(runs.train_text):,} characters to train on, "
+               f"{len(runs.heldout):,} held out. Runs to {max_size:,}: {how}.")
+    for note in runs.stopped_early():
+        st.info(note, icon="ℹ️")
+    return runs
+
+
+def at_chosen_sizes(runs: PatternRuns, key: str, text: str) -> None:
+    """Token lengths and the text itself at the sizes the user picks, for one pattern's run."""
+    st.markdown("##### At chosen sizes")
+    reached = runs.common_max
+    c1, c2, c3 = st.columns([1.2, 2.6, 1.8], vertical_alignment="bottom")
+    init_choice("sizes_run", list(runs.patterns), runs.patterns[0], multi=False)
+    # required=True never gives None; the fallback only satisfies the type.
+    pattern: str = c1.segmented_control("Run", runs.patterns, key="sizes_run", required=True, persist_state="session",
+                                        help="Which pattern's run to look into.") or runs.patterns[0]
+    options = list(offered_sizes(reached))
+    if "sizes_pick" in st.session_state:
+        # After a smaller run, sizes above it become its largest size (as the defaults are clipped).
+        st.session_state["sizes_pick"] = sorted({min(s, reached) for s in st.session_state["sizes_pick"]})
+    init_choice("sizes_pick", options, list(default_sizes(reached)), multi=True)
+    sizes = tuple(sorted(c2.multiselect("Sizes", options, key="sizes_pick", format_func=lambda s: f"{s:,}",
+                                        persist_state="session",
+                                        help="Each size is the first (size - 256) merges of the same run.")))
+    init_choice("sizes_lengths", list(LENGTH_KINDS), "vocabulary", multi=False)
+    kind: str = c3.segmented_control(
+        "Lengths of", list(LENGTH_KINDS), key="sizes_lengths", required=True, format_func=LENGTH_KINDS.__getitem__,
+        persist_state="session", help="Each token of the vocabulary once, or each token of the held-out text.",
+    ) or "vocabulary"
+    if not sizes:
+        st.info("Pick at least one size.", icon="👆")
+        return
+    tok = runs.run(pattern)
+    left, right = st.columns([2, 3], gap="medium")
+    with left:
+        dist = lengths(runs, key, pattern, sizes, kind)
+        st.plotly_chart(fit(length_figure(dist, title=f"Token lengths ({tok.name}, {LENGTH_KINDS[kind]})")),
+                        key="sizes_fig_lengths", theme=None, config=PLOT_CONFIG)
+        download("Lengths CSV", dist.to_csv(), "tokviz-token-lengths.csv", "sizes_csv_lengths")
+    with right:
+        if not text:
+            st.info("Type or paste some text above to see it at each size.", icon="✍️")
+            return
+        cut = preview_length(text, limit=SIDE_CHARS)
+        shown = text[:cut]
+        views, totals = side_by_side(runs, key, pattern, sizes, text, shown)
+        if cut < len(text):
+            st.caption(f"Counts cover all {len(text):,} characters; tokens are drawn for the first {cut:,}.")
+        parts = [render_changed_legend(f"changed: not a token at the size before (in {tok.name}'s run)")]
+        n_chars, n_bytes = len(text), len(text.encode("utf-8"))
+        for v, total in zip(views, totals):
+            extra = [] if v is views[0] else [(f"{v.n_changed:,}", "changed")]
+            parts.append(render_header(tok.name, TokenCounts(tokens=total, characters=n_chars, bytes=n_bytes),
+                                       vocab_size=v.vocab_size, extra=extra))
+            parts.append(render_tokens(v.encoding, shown, tokenizer=f"{tok.name}@{v.vocab_size}",
+                                       changed={i for i, c in enumerate(v.changed) if c}))
+        st.html("".join(parts))
+        download("Side by side CSV", rows_to_csv(side_by_side_rows(views)), "tokviz-side-by-side.csv",
+                 "sizes_csv_side")
