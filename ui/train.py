@@ -18,7 +18,7 @@ from typing import Any
 import streamlit as st
 
 from tokviz.defaults import DefaultCorpus, default_corpus
-from tokviz.display import hex_bytes, token_label
+from tokviz.display import token_label
 from tokviz.export import Download, ExportFailure, downloads
 from tokviz.live import JobSnapshot, TrainingJob, TrainSpec
 from tokviz.replay import ReplayStep, candidates_at, step_effect
@@ -253,13 +253,11 @@ def _summary(run: dict[str, Any]) -> None:
         import pandas as pd
 
         st.markdown("**Longest tokens**")
-        longest = pd.DataFrame([{"id": t.id, "bytes": len(t.token), "token": t.label, "hex": hex_bytes(t.token)}
-                                for t in s.longest])
-        st.dataframe(longest, hide_index=True, width="stretch", height=300,
+        longest = pd.DataFrame([{"id": t.id, "bytes": len(t.token), "token": t.label} for t in s.longest])
+        st.dataframe(longest, hide_index=True, width="stretch",
                      column_config={"id": st.column_config.NumberColumn(width="small"),
                                     "bytes": st.column_config.NumberColumn(width="small"),
-                                    "token": st.column_config.TextColumn(width="large"),
-                                    "hex": st.column_config.TextColumn(width="small")})
+                                    "token": st.column_config.TextColumn(width="large")})
         st.button("Compare it in Tokenize", key=f"train_compare_{run['id']}", on_click=_show_in_tokenize,
                   args=(s.name,), icon="🔤", help="Adds it to the chosen tokenizers and opens the Tokenize view.")
     with right:
