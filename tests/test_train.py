@@ -90,6 +90,8 @@ def test_upload_and_train(at):
     assert next(s.value for s in at.success).startswith("Trained **trained-1 (gpt4, 400)**")
     tok = at.session_state["user_tokenizers"]["trained-1 (gpt4, 400)"]
     assert tok.vocab_size == 400 and tok.special_tokens == ["<|endoftext|>", "<pad>"] and tok.pattern == "gpt4"
+    heldout = at.session_state["user_heldout"]["trained-1 (gpt4, 400)"]
+    assert heldout and CORPUS.endswith(heldout)  # the last tenth, which training did not see
     # the sidebar offers it, and the summary, replay and downloads are drawn
     assert "trained-1 (gpt4, 400)" in at.multiselect(key="chosen").options
     metrics = {m.label: m.value for m in at.metric}

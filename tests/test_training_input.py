@@ -9,6 +9,7 @@ from tokviz.training_input import (
     chosen_pattern,
     file_stem,
     gather_corpus,
+    heldout_text,
     parse_special_tokens,
     pattern_label,
     size_text,
@@ -83,3 +84,11 @@ def test_names_are_unique_and_file_safe() -> None:
     assert file_stem("trained-3 (custom, 300, cancelled)") == "trained-3-custom-300-cancelled"
     assert file_stem("???") == "tokenizer"
 
+
+
+def test_heldout_text_is_the_part_the_live_run_did_not_train_on() -> None:
+    from tokviz.sweep import split_holdout
+
+    texts = ["".join(f"line {i}\n" for i in range(100)), "last file\n"]
+    assert heldout_text(texts) == split_holdout("\n".join(texts), fraction=0.1)[1] != ""
+    assert heldout_text(["one line only"]) == ""

@@ -4,9 +4,9 @@ Training runs in a child process (:class:`tokviz.live.TrainingJob`), never on th
 this page nor other sessions of the server stall. The job lives in ``st.session_state``; a fragment that re-runs every
 :data:`POLL_SECONDS` polls it and redraws only the progress bar and the merge table. When the run ends, the fragment
 asks for one full run, which files the result: the tokenizer joins ``st.session_state["user_tokenizers"]`` (so the
-sidebar offers it to every view) and the run's record (pre-token counts for the replay, summary, downloads) joins
-``st.session_state["train_runs"]``. Earlier runs are never replaced, and a failed run adds nothing and removes
-nothing.
+sidebar offers it to every view), its held-out text joins ``st.session_state["user_heldout"]`` (for the vocab-sizes
+view), and the run's record (pre-token counts for the replay, summary, downloads) joins
+``st.session_state["train_runs"]``. Earlier runs are never replaced; a failed run adds nothing and removes nothing.
 
 Like app.py, this module only lays out widgets and calls :mod:`tokviz`.
 """
@@ -30,6 +30,7 @@ from tokviz.training_input import (
     chosen_pattern,
     file_stem,
     gather_corpus,
+    heldout_text,
     parse_special_tokens,
     trained_name,
     upload_limit,
@@ -165,6 +166,10 @@ def _file(job: TrainingJob, snap: JobSnapshot) -> None:
     tok.name = trained_name(index, pattern=job.spec.pattern, vocab_size=tok.vocab_size,
                             cancelled=snap.status == "cancelled", taken=user)
     user[tok.name] = tok
+    # The vocab-sizes view measures a session tokenizer on its own held-out text when it finds it here.
+    heldout = heldout_text(meta.get("texts", ()), fraction=job.spec.holdout)
+    if heldout:
+        st.session_state.setdefault("user_heldout", {})[tok.name] = heldout
     summary = summarize(tok, seconds=snap.seconds, heldout_ratio=snap.heldout_ratio)
     st.session_state.setdefault(RUNS, {})[tok.name] = {
         "id": index, "tokenizer": tok, "counts": snap.counts, "merges": snap.merges, "summary": summary,
