@@ -203,3 +203,21 @@ def test_installed_command(files: dict[str, Path]) -> None:
                          timeout=60)
     assert bad.returncode == 2 and bad.stdout == b""
     assert bad.stderr.decode().startswith("tokviz: error:") and bad.stderr.count(b"\n") == 1
+
+
+def test_rank_file_special_token_with_id_loads_back_to_the_same_ids(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("hello world<|endoftext|>hello there\n" * 50, encoding="utf-8")
+    assert main(["train", str(corpus), "--vocab-size", "300", "--special-token", "<|endoftext|>",
+                 "-o", str(tmp_path / "t.json"), "-q"]) == 0
+    assert main(["convert", str(tmp_path / "t.json"), "-o", str(tmp_path / "t.tiktoken"), "--format", "tiktoken"]) == 0
+    capsys.readouterr()
+    text = "hi<|endoftext|>hello"
+    assert main(["encode", text, "-t", str(tmp_path / "t.json")]) == 0
+    ours = capsys.readouterr().out.split()
+    assert main(["encode", text, "-t", str(tmp_path / "t.tiktoken"), "--special-token", "<|endoftext|>=0"]) == 0
+    assert capsys.readouterr().out.split() == ours and "0" in ours
+    assert main(["encode", text, "-t", str(tmp_path / "t.tiktoken"), "--special-token", "<|endoftext|>=0",
+                 "--special-token", "<s>"]) == 2
+    assert "TOKEN=ID" in capsys.readouterr().err

@@ -89,7 +89,26 @@ def resolve_tokenizer(specs: Sequence[str], *, pattern: str | None = None,
         if pattern is not None or special_tokens:
             raise ValueError(f"{specs[0]} has its own pattern and special tokens; drop --pattern/--special-token.")
         return load_encoding(specs[0])
-    return load_tokenizer(*specs, pattern=pattern, special_tokens=list(special_tokens) if special_tokens else None)
+    return load_tokenizer(*specs, pattern=pattern, special_tokens=parse_special_tokens(special_tokens))
+
+
+def parse_special_tokens(values: Sequence[str] | None) -> list[str] | dict[str, int] | None:
+    """``--special-token`` values: plain tokens, or ``TOKEN=ID`` to give a token the id it had when saved.
+
+    A tiktoken rank file stores no special tokens; ``'<|endoftext|>=0'`` puts one back at id 0 (where ``tokviz
+    train`` puts specials), so ids match the tokenizer that was saved.
+
+    >>> parse_special_tokens(["<|endoftext|>=0"]), parse_special_tokens(["<s>"])
+    ({'<|endoftext|>': 0}, ['<s>'])
+    """
+    if not values:
+        return None
+    with_ids = [v for v in values if "=" in v and v.rsplit("=", 1)[1].isdigit()]
+    if not with_ids:
+        return list(values)
+    if len(with_ids) != len(values):
+        raise ValueError("give every --special-token as TOKEN=ID, or none of them (mixing leaves ids unknown).")
+    return {tok: int(i) for tok, i in (v.rsplit("=", 1) for v in values)}
 
 
 def _read_text_file(path: str) -> str:
@@ -281,8 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     loading = _Parser(add_help=False)
     loading.add_argument("--pattern", help="pre-tokenizer for files that store none (GPT-2, tiktoken): "
                                            "gpt2, gpt4, o200k or a regex")
-    loading.add_argument("--special-token", action="append", metavar="T",
-                         help="special token for a file that stores none (repeatable)")
+    loading.add_argument("--special-token", action="append", metavar="T[=ID]",
+                         help="special token for a file that stores none, optionally with its id (repeatable)")
 
     t = sub.add_parser("train", help="train a byte-level BPE tokenizer on text files")
     t.add_argument("corpus", nargs="+", metavar="CORPUS", help="UTF-8 text file(s)")
