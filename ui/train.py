@@ -196,7 +196,8 @@ def _live_panel() -> None:
         return
     snap = job.poll()
     if snap.finished:
-        st.rerun()  # one full run files the result; without the job, that run no longer draws this fragment
+        _file(job, snap)  # file it here, so a single full run then draws the result (and the sidebar's new entry)
+        st.rerun()
     bar, cancel = st.columns([6, 1], vertical_alignment="bottom")
     bar.progress(snap.fraction, text=progress_text(snap))
     cancel.button("Cancel", key="train_cancel", on_click=job.cancel, icon="⏹️", width="stretch",
