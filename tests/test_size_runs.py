@@ -81,9 +81,9 @@ def test_key_changes_with_corpus_size_and_patterns(runs: PatternRuns) -> None:
 def test_a_run_that_runs_out_of_pairs_says_so() -> None:
     small = pattern_runs("ab ab ab\n" * 10 + "ab\n", source="s", max_size=2048, patterns=("gpt2",))
     assert small.runs[0].vocab_size < 2048
-    (note,) = small.stopped_early()
-    assert f"stopped at {small.runs[0].vocab_size:,} tokens" in note and "bpe gpt2" in note
-    assert pattern_runs(CORPUS, source="t", max_size=300, patterns=("gpt2",)).stopped_early() == []
+    note = small.early_stop_note()
+    assert note is not None and f"bpe gpt2 at {small.runs[0].vocab_size:,}" in note and "2,048" in note
+    assert pattern_runs(CORPUS, source="t", max_size=300, patterns=("gpt2",)).early_stop_note() is None
 
 
 @pytest.mark.parametrize(

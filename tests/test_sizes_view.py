@@ -118,6 +118,7 @@ def test_side_by_side_draws_each_prefix_and_marks_the_changes(at, runs):
     assert "gpt4" in figures(at)[2]["layout"]["title"]["text"]
 
 
+@pytest.mark.slow  # trains one more set of runs (2k) and reruns the page nine times: ~2-4 s
 def test_reruns_never_retrain(at, cache_dir, monkeypatch):
     calls: list[tuple[str, int]] = []
     real = tokviz.size_runs.load_or_train
@@ -211,7 +212,7 @@ def test_uploaded_corpus_and_its_problems(at):
     upload("mine.txt", lines.encode())
     assert any("`mine.txt` (uploaded)" in c.value for c in at.caption)
     assert [n for n in traces(figures(at)[0]) if n.startswith("bpe ")] == ["bpe gpt2", "bpe gpt4", "bpe o200k"]
-    assert any("stopped at" in i.value for i in at.info)  # a small corpus runs out of pairs before 8k
+    assert any("Not every run reaches 8,192" in i.value for i in at.info)  # a small corpus runs out of pairs
     upload("flat.txt", b"one line, no break")
     assert any("Cannot train on flat.txt" in e.value and "line break" in e.value for e in at.error)
     assert len(figures(at)) == 3 and any("(built in)" in c.value for c in at.caption)

@@ -103,13 +103,19 @@ class PatternRuns:
                 return t
         raise ValueError(f"No run with pattern {pattern!r}; these were trained: {', '.join(self.patterns)}.")
 
-    def stopped_early(self) -> list[str]:
-        """A sentence per run that did not reach :attr:`requested`, e.g. for a notice under the controls."""
-        return [
-            f"{t.name} stopped at {t.vocab_size:,} tokens: every pre-token of the training text is one token by "
-            "then, so nothing is left to merge. Upload a bigger corpus for larger sizes."
-            for t in self.runs if t.vocab_size < self.requested
-        ]
+    def early_stop_note(self) -> str | None:
+        """One notice naming the runs that did not reach :attr:`requested` and where they stopped, or None.
+
+        >>> runs = pattern_runs("ab ab\\n" * 4, source="x", max_size=300, patterns=("gpt2",))
+        >>> runs.early_stop_note().split(":")[0]
+        'Not every run reaches 300 tokens on this corpus'
+        """
+        short = [t for t in self.runs if t.vocab_size < self.requested]
+        if not short:
+            return None
+        where = ", ".join(f"{t.name} at {t.vocab_size:,}" for t in short)
+        return (f"Not every run reaches {self.requested:,} tokens on this corpus: {where}. By then every pre-token of "
+                "the training text is a single token, so nothing is left to merge; a bigger corpus goes further.")
 
 
 def pattern_runs(

@@ -252,7 +252,8 @@ def controls() -> PatternRuns | None:
     where = "uploaded" if corpus is not None else "built in"
     st.caption(f"Corpus: `{runs.source}` ({where}): {len(runs.train_text):,} characters to train on, "
                f"{len(runs.heldout):,} held out. Runs to {max_size:,}: {how}.")
-    for note in runs.stopped_early():
+    note = runs.early_stop_note()
+    if note:
         st.info(note, icon="ℹ️")
     return runs
 
