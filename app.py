@@ -33,6 +33,7 @@ from tokviz.render import (
 from tokviz.samples import DEFAULT_SAMPLE, SAMPLES
 from tokviz.share import TEXT_LIMIT, ShareState, read_state, to_params
 from tokviz.summary import count_tokens
+from ui import compare
 from ui import sizes
 from ui import train
 
@@ -213,6 +214,7 @@ VIEWS: dict[str, tuple[str, Callable[[dict[str, Any], list[str]], None]]] = {
     "observations": ("Observations", observations_view),
     "sizes": ("Vocab sizes", sizes.view),
     "train": ("Train", train.view),
+    "compare": ("Load & diff", compare.view),
 }
 
 

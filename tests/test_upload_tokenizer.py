@@ -49,13 +49,19 @@ def _files(*paths: Path) -> list[tuple[str, bytes]]:
     return [(p.name, p.read_bytes()) for p in paths]
 
 
-def test_gpt2_pair_in_either_order_and_folder_removed(cs336_dir, gpt2_tokenizer, private_tmp):
-    vocab, merges = cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt"
+def test_gpt2_files_and_folder_removed(cs336_dir, gpt2_tokenizer, private_tmp):
+    tok = load_uploaded(_files(cs336_dir / "gpt2_merges.txt", cs336_dir / "gpt2_vocab.json"))
+    assert tok.vocab_size == 50257
+    assert tok.encode(TEXT) == gpt2_tokenizer.encode(TEXT)
+    assert list(private_tmp.iterdir()) == []  # the temporary upload folder is gone
+
+
+def test_gpt2_pair_in_either_order(small, tmp_path):
+    save(small, tmp_path, format="gpt2")
+    vocab, merges = tmp_path / "vocab.json", tmp_path / "merges.txt"
     for order in ((vocab, merges), (merges, vocab)):
-        tok = load_uploaded(_files(*order))
-        assert tok.vocab_size == 50257
-        assert tok.encode(TEXT) == gpt2_tokenizer.encode(TEXT)
-    assert list(private_tmp.iterdir()) == []  # the temporary upload folders are gone
+        tok = load_uploaded(_files(*order), special_tokens=["<|endoftext|>"])
+        assert _pieces(tok, TEXT + "<|endoftext|>") == _pieces(small, TEXT + "<|endoftext|>")
 
 
 @pytest.mark.parametrize("fmt", ["tokviz", "tiktoken", "minbpe", "hf"])

@@ -161,13 +161,14 @@ def _token_span(
 
 def _group_html(
     enc: Encoding, group: list[int], text: str, *, tokenizer: str, options: RenderOptions, unknown_id: int | None,
-    changed: Collection[int] = (),
+    changed: Collection[int] = (), changed_row: tuple[str, str] | None = None,
 ) -> str:
+    row = changed_row or _CHANGED_ROW
     first = group[0]
     if len(group) == 1 and not enc.partial[first]:
         token_text = enc.text_of(first) or ""
         classes = _CHANGED_CLASS if first in changed else ""
-        extra: list[tuple[str, str]] = [_CHANGED_ROW] if first in changed else []
+        extra: list[tuple[str, str]] = [row] if first in changed else []
         if enc.special and enc.special[first]:
             classes += " tv-special"
             extra.append(("kind", "special token"))
@@ -187,7 +188,7 @@ def _group_html(
         _token_span(enc, i, tokenizer=tokenizer, options=options,
                     inner=_esc_text(mixed_label(enc.tokens[i])),
                     classes=" tv-part" + (_CHANGED_CLASS if i in changed else ""),
-                    extra=(extra + [_CHANGED_ROW]) if i in changed else extra)
+                    extra=(extra + [row]) if i in changed else extra)
         for i in group
     )
     return (
@@ -204,6 +205,7 @@ def render_tokens(
     options: RenderOptions | None = None,
     unknown_id: int | None = None,
     changed: Collection[int] = (),
+    changed_note: str | None = None,
 ) -> str:
     """The tokens of ``text`` (encoded as ``encoding``) as coloured spans in one ``<div class="tv-tokens">``.
 
@@ -211,6 +213,8 @@ def render_tokens(
     is wrapped in a ``.tv-chunk`` span drawn as a bracket under its tokens. ``changed`` holds token indices to mark
     as changed (class ``tv-changed``, a bar under the token, a line in its card), e.g. the tokens that are new at
     this vocabulary size (:func:`tokviz.sweep.sizes_side_by_side`); :func:`render_changed_legend` explains the mark.
+    ``changed_note`` replaces that card line's text where the mark means something else (e.g. "cut differently" in
+    a diff of two tokenizers).
 
     >>> from tokviz.baselines import ByteTokenizer
     >>> out = render_tokens(ByteTokenizer().encode_with_offsets("<b>"), "<b>", tokenizer="byte")
@@ -222,13 +226,14 @@ def render_tokens(
     options = options or RenderOptions()
     # A set, so the per-token membership test stays O(1) whatever collection the caller passes.
     changed = frozenset(changed)
+    changed_row = None if changed_note is None else (_CHANGED_ROW[0], changed_note)
     groups = encoding.groups()
     pieces = encoding.pieces if options.show_chunks else []
     out: list[str] = []
     piece_i = -1
     for group in groups:
         html_ = _group_html(encoding, group, text, tokenizer=tokenizer, options=options, unknown_id=unknown_id,
-                            changed=changed)
+                            changed=changed, changed_row=changed_row)
         if pieces:
             start = encoding.char_spans[group[0]][0]
             # Advance to the piece holding this group's first character; open a new chunk when it changes.

@@ -1,0 +1,190 @@
+"""The "Load & diff" view under AppTest: loading by path puts a tokenizer in every view's choices, the diff draws
+for any pair, and bad paths or files are messages, not exceptions. (Uploads need a browser: tests/test_browser_compare.py.)"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tokviz.compare import DIFF_SAMPLE, compare
+from tokviz.defaults import GPT2_NAME, build_defaults, default_corpus
+from tokviz.pretrained import NAMED_ENCODINGS
+from tokviz.samples import DEFAULT_SAMPLE, SAMPLES
+from tokviz.trainer import train_bpe
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN_RE = re.compile(r'<span class="(tok[^"]*)" data-token-id="(-?\d+)" data-tokenizer="([^"]*)"')
+XSS = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tokviz-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TOKVIZ_CACHE_DIR", str(d))
+        # An empty tiktoken cache: the named encodings are listed as unavailable, and nothing is downloaded.
+        mp.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path_factory.mktemp("tiktoken-empty")))
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        yield d
+        st.cache_data.clear()
+        st.cache_resource.clear()
+
+
+@pytest.fixture(scope="module")
+def tokenizers(cache_dir):
+    return build_defaults(directory=cache_dir).tokenizers
+
+
+@pytest.fixture(scope="module")
+def small_file(tmp_path_factory) -> Path:
+    """A small tokenizer in our own format: quick to load where the test is not about GPT-2."""
+    path = tmp_path_factory.mktemp("small") / "small.json"
+    train_bpe(["low lower lowest " * 20], vocab_size=270).save(path)
+    return path
+
+
+@pytest.fixture
+def at(cache_dir) -> AppTest:
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params["view"] = "compare"
+    return app
+
+
+def ok(app: AppTest) -> AppTest:
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def unescape(md: str) -> str:
+    """Markdown escapes removed, to compare a message with the words it should hold."""
+    return re.sub(r"\\(.)", r"\1", md)
+
+
+def spans(app: AppTest) -> list[tuple[str, int, str]]:
+    """(tokenizer, id, classes) of every token span drawn."""
+    return [(html.unescape(n), int(i), c) for el in app.html for c, i, n in TOKEN_RE.findall(el.proto.body)]
+
+
+def button(app: AppTest, label: str):
+    return next(b for b in app.button if b.label == label)
+
+
+def load_by_path(app: AppTest, text: str) -> AppTest:
+    app.text_input(key="cmp_path").set_value(text)
+    return ok(button(app, "Load from path").click().run())
+
+
+def test_load_gpt2_by_path_and_use_it_in_tokenize(at, cs336_dir, gpt2_tokenizer, small_file):
+    ok(at.run())
+    load_by_path(at, f"{cs336_dir / 'gpt2_vocab.json'}; {cs336_dir / 'gpt2_merges.txt'}")
+    assert next(unescape(s.value) for s in at.success).startswith("Loaded **gpt2** (50,257 tokens)")
+    chosen = at.multiselect(key="chosen")
+    assert "gpt2" in chosen.options and chosen.value[-1] == "gpt2"  # offered and chosen
+    assert at.text_input(key="cmp_path").value == ""
+    ok(at.radio(key="view").set_value("tokenize").run())
+    text = SAMPLES[DEFAULT_SAMPLE].text
+    assert [i for n, i, _ in spans(at) if n == "gpt2"] == gpt2_tokenizer.encode(text)
+    ok(at.radio(key="view").set_value("observations").run())
+    assert any('data-tokenizer="gpt2"' in el.proto.body for el in at.html)
+    # A second tokenizer asking for a taken name gets a distinct one; Remove takes one out of every choice.
+    ok(at.radio(key="view").set_value("compare").run())
+    at.text_input(key="cmp_name").set_value("gpt2")
+    load_by_path(at, str(small_file))
+    assert "gpt2 (2)" in at.multiselect(key="chosen").options
+    ok(at.button(key="cmp_rm_gpt2").click().run())
+    assert "gpt2" not in at.multiselect(key="chosen").options
+    assert "gpt2" not in at.multiselect(key="chosen").value and "gpt2 (2)" in at.multiselect(key="chosen").value
+
+
+def test_bad_paths_and_files_are_messages(at, tmp_path, cs336_dir):
+    (tmp_path / "broken.json").write_text('{"model": {"type": "BPE",', encoding="utf-8")
+    (tmp_path / "wp.json").write_text('{"model": {"type": "WordPiece", "vocab": {}}}', encoding="utf-8")
+    ok(at.run())
+    before = list(at.multiselect(key="chosen").options)
+    for path, expected in (
+        (str(tmp_path / "missing.json"), "missing.json: no such file or directory"),
+        (str(tmp_path / "broken.json"), "broken.json, line 1: invalid JSON"),
+        (str(tmp_path / "wp.json"), "model type WordPiece is not supported"),
+        (str(cs336_dir / "gpt2_vocab.json"), "needs its merges.txt too"),
+        ("", "No path given"),
+    ):
+        load_by_path(at, path)
+        errors = [unescape(e.value) for e in at.error]
+        assert len(errors) == 1 and expected in errors[0], (path, errors)
+        assert at.text_input(key="cmp_path").value == path  # kept, to fix it
+    assert list(at.multiselect(key="chosen").options) == before
+    assert any(el.proto.body.count('class="tv-tokens') == 1 for el in at.html)  # the diff is still drawn
+
+
+def test_diff_of_the_default_pair_matches_tokviz(at, tokenizers):
+    ok(at.run())
+    a, b = at.selectbox(key="cmp_a").value, at.selectbox(key="cmp_b").value
+    assert (a, b) == (("bpe-gpt2-8k", GPT2_NAME) if GPT2_NAME in tokenizers else ("bpe-gpt2-8k", "bpe-gpt4-8k"))
+    expected = compare(tokenizers[a], tokenizers[b], name_a=a, name_b=b, corpus=default_corpus().text,
+                       text=DIFF_SAMPLE)
+    shared = next(m for m in at.metric if m.label == "Shared tokens")
+    assert shared.value == f"{expected.diff.vocab.shared:,}"
+    assert any("merge lists differ" in m.value or "merges are the same" in m.value for m in at.markdown)
+    drawn = spans(at)
+    for name, marked in ((a, expected.marked_a), (b, expected.marked_b)):
+        side = [(i, c) for n, i, c in drawn if n == name]
+        assert [i for i, _ in side] == tokenizers[name].encode(DIFF_SAMPLE)
+        assert {k for k, (_, c) in enumerate(side) if "tv-changed" in c.split()} == marked
+    assert expected.marked_a  # the sample does show differences
+
+
+def test_baselines_and_no_corpus(at):
+    ok(at.run())
+    ok(at.selectbox(key="cmp_a").set_value("byte").run())
+    assert any("A is a baseline (one token per byte)" in i.value for i in at.info)
+    assert {n for n, _, _ in spans(at)} == {"byte", at.selectbox(key="cmp_b").value}
+    ok(at.selectbox(key="cmp_a").set_value("bpe-gpt2-512").run())
+    ok(at.selectbox(key="cmp_b").set_value("bpe-gpt4-8k").run())
+    ok(at.radio(key="cmp_corpus").set_value("none").run())
+    assert any("Choose a corpus" in m.value for m in at.markdown)
+    ok(at.text_area(key="cmp_text").set_value("").run())
+    assert spans(at) == []
+    # The choices survive a visit to another view.
+    ok(at.radio(key="view").set_value("tokenize").run())
+    ok(at.radio(key="view").set_value("compare").run())
+    assert (at.selectbox(key="cmp_a").value, at.selectbox(key="cmp_b").value) == ("bpe-gpt2-512", "bpe-gpt4-8k")
+    assert at.radio(key="cmp_corpus").value == "none"
+
+
+def test_hostile_name_is_escaped(at, small_file):
+    ok(at.run())
+    at.text_input(key="cmp_name").set_value(XSS)
+    load_by_path(at, str(small_file))
+    assert XSS in at.multiselect(key="chosen").options
+    ok(at.selectbox(key="cmp_b").set_value(XSS).run())
+    body = "".join(el.proto.body for el in at.html)
+    assert "<script" not in body and html.escape(XSS) in body
+
+
+def test_named_encodings_unavailable_offline_and_loadable_from_the_cache(at, cs336_dir, monkeypatch, tmp_path):
+    ok(at.run())
+    captions = " ".join(c.value for c in at.caption)
+    assert captions.count("**unavailable**") == len(NAMED_ENCODINGS)
+    assert "to provide it" in unescape(captions)
+    # A cache holding GPT-2's two original files (the shared files, with vocab.bpe's version line).
+    gpt2 = next(e for e in NAMED_ENCODINGS if e.name == "gpt2")
+    vocab_bpe, encoder_json = gpt2.files
+    (tmp_path / vocab_bpe.cache_key).write_bytes(b"#version: 0.2\n" + (cs336_dir / "gpt2_merges.txt").read_bytes())
+    (tmp_path / encoder_json.cache_key).write_bytes((cs336_dir / "gpt2_vocab.json").read_bytes())
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    ok(at.run())
+    ok(at.button(key="cmp_named_gpt2").click().run())
+    assert "gpt2" in at.multiselect(key="chosen").value
+    assert any("tiktoken's cache" in unescape(s.value) for s in at.success)
+
+
+def test_link_to_a_session_tokenizer_in_a_fresh_session(at):
+    at.query_params["tok"] = ["gpt2-uploaded", "byte"]
+    ok(at.run())
+    assert at.multiselect(key="chosen").value == ["byte"]

@@ -1,0 +1,332 @@
+"""The "Load & diff" view: bring in tokenizer files (upload, local path, tiktoken's cached encodings) for every view,
+and diff two tokenizers: vocabularies, the first merge where they part, and a text drawn side by side.
+
+Loaded tokenizers go into ``st.session_state["user_tokenizers"]``, which app.py merges into every view's choices.
+Loading runs in button callbacks, before the script draws the sidebar, so a new tokenizer is in the sidebar's
+choice (and chosen) in the same run. All parsing, naming and comparing is in :mod:`tokviz`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from tokviz.compare import (
+    DIFF_SAMPLE,
+    Comparison,
+    compare,
+    default_pair,
+    departure_rows,
+    departure_summary,
+    segment_rows,
+    vocab_examples,
+)
+from tokviz.defaults import DefaultCorpus, default_corpus
+from tokviz.encoding import Encoding
+from tokviz.markdown import escape_markdown
+from tokviz.pretrained import list_encodings, load_encoding
+from tokviz.render import preview_length, render_changed_legend, render_header, render_tokens
+from tokviz.summary import count_tokens
+from tokviz.upload_tokenizer import (
+    load_path,
+    load_uploaded,
+    name_for_path,
+    parse_paths,
+    parse_pattern,
+    parse_special_tokens,
+    suggest_name,
+    unique_name,
+)
+from tokviz.uploads import read_corpus
+
+USER = "user_tokenizers"
+MESSAGE = "_cmp_message"
+#: Characters of the sample drawn per side (the diff covers the same drawn part).
+DIFF_CHARS = 5000
+#: A corpus for the merge counts is pre-tokenized in full; beyond this it would keep the page waiting too long.
+CORPUS_MAX_BYTES = 50 * 1024 * 1024
+#: What the mark under a token means here (legend and hover card).
+CUT_DIFFERENTLY = "cut differently"
+CORPUS_CHOICES = {"builtin": "Built-in corpus", "upload": "Upload a text file", "none": "None"}
+
+
+# -- loading (callbacks) -------------------------------------------------------------------------------------------
+def _user() -> dict[str, Any]:
+    return st.session_state.setdefault(USER, {})
+
+
+def _say(kind: str, text: str) -> None:
+    st.session_state[MESSAGE] = (kind, text)
+
+
+def _add(tok: Any, base: str, taken: list[str], *, source: str, own: bool = True) -> None:
+    """Register ``tok`` under a free name and choose it in the sidebar (callbacks run before the sidebar)."""
+    typed = st.session_state.get("cmp_name", "").strip()
+    name = unique_name(typed or base, set(taken) | set(_user()))
+    if own:  # a shared (cached) tokenizer keeps its name; the session knows it by the key
+        tok.name = name
+    _user()[name] = tok
+    st.session_state["chosen"] = [*st.session_state.get("chosen", []), name]
+    st.session_state["cmp_name"] = ""
+    _say("success", f"Loaded **{escape_markdown(name)}** ({tok.vocab_size:,} tokens) from {escape_markdown(source)}. "
+                    "It is now chosen in the sidebar, next to the built-in tokenizers, in every view.")
+
+
+def _options() -> tuple[str | None, list[str] | None]:
+    return (parse_pattern(st.session_state.get("cmp_pattern", "")),
+            parse_special_tokens(st.session_state.get("cmp_specials", "")))
+
+
+def _load_upload(taken: list[str]) -> None:
+    key = f"cmp_files_{st.session_state.get('_cmp_upload_n', 0)}"
+    files = st.session_state.get(key) or []
+    pattern, specials = _options()
+    names = [f.name for f in files]
+    try:
+        tok = load_uploaded([(f.name, f.getvalue()) for f in files], pattern=pattern, special_tokens=specials)
+        base = suggest_name(names)
+    except ValueError as e:
+        _say("error", escape_markdown(str(e)))
+        return
+    _add(tok, base, taken, source=" + ".join(names))
+    # A new key empties the uploader, so a second click cannot load the same files twice.
+    st.session_state["_cmp_upload_n"] = st.session_state.get("_cmp_upload_n", 0) + 1
+
+
+def _load_path(taken: list[str]) -> None:
+    text = st.session_state.get("cmp_path", "")
+    pattern, specials = _options()
+    try:
+        tok = load_path(text, pattern=pattern, special_tokens=specials)
+        base = name_for_path(parse_paths(text))
+    except ValueError as e:
+        _say("error", escape_markdown(str(e)))
+        return
+    _add(tok, base, taken, source=text.strip())
+    st.session_state["cmp_path"] = ""
+
+
+@st.cache_resource(max_entries=5, show_spinner=False)
+def _named(name: str, where: str) -> Any:
+    # Shared by all sessions, like the built-ins: cl100k and o200k take a moment to read. ``where`` (the cache
+    # files) keys it, so a file provided later is read then.
+    return load_encoding(name)
+
+
+def _load_named(name: str, where: str, taken: list[str]) -> None:
+    try:
+        tok = _named(name, where)
+    except ValueError as e:
+        _say("error", escape_markdown(str(e)))
+        return
+    _add(tok, name, taken, source=f"tiktoken's cache ({where})", own=False)
+
+
+def _remove(name: str) -> None:
+    _user().pop(name, None)
+    st.session_state["chosen"] = [n for n in st.session_state.get("chosen", []) if n != name]
+    _say("info", f"Removed **{escape_markdown(name)}**.")
+
+
+# -- diff (cached computations) ------------------------------------------------------------------------------------
+def _key(name: str, tok: Any) -> str:
+    # The id() tells apart two tokenizers that had the same name in turn (one removed, another loaded).
+    return f"{name}|{type(tok).__name__}|{id(tok)}"
+
+
+@st.cache_data(max_entries=1, show_spinner=False)
+def _builtin_corpus() -> DefaultCorpus:
+    return default_corpus()
+
+
+@st.cache_data(max_entries=16, show_spinner="Comparing…")
+def _compare(_a: Any, _b: Any, key_a: str, key_b: str, name_a: str, name_b: str, corpus: str | None,
+             text: str) -> Comparison:
+    return compare(_a, _b, name_a=name_a, name_b=name_b, corpus=corpus, text=text)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _encode(_tok: Any, key: str, text: str) -> Encoding:
+    return _tok.encode_with_offsets(text)
+
+
+def _keep(key: str, default: Any, valid: Callable[[Any], bool] = lambda v: True) -> None:
+    """Give widget ``key`` its last value (kept under ``_key``): Streamlit forgets it while another view is shown."""
+    if key not in st.session_state or not valid(st.session_state[key]):
+        last = st.session_state.get(f"_{key}")
+        st.session_state[key] = last if last is not None and valid(last) else default
+
+
+def _remember(*keys: str) -> None:
+    for key in keys:
+        st.session_state[f"_{key}"] = st.session_state.get(key)
+
+
+# -- layout --------------------------------------------------------------------------------------------------------
+def _load_section(tokenizers: dict[str, Any]) -> None:
+    taken = list(tokenizers)
+    st.markdown("##### Load a tokenizer")
+    upload, path, named = st.tabs(["Upload files", "Local path", "OpenAI encodings (tiktoken cache)"])
+    with upload:
+        key = f"cmp_files_{st.session_state.get('_cmp_upload_n', 0)}"
+        files = st.file_uploader(
+            "Tokenizer file(s)", accept_multiple_files=True, key=key,
+            help="One tokenizer.json (byte-level BPE), tiktoken rank file, minbpe .model or tokviz .json; or a GPT-2 "
+                 "vocab.json and merges.txt together. The format is recognised from the content.")
+        st.button("Load uploaded files", type="primary", disabled=not files, on_click=_load_upload, args=(taken,))
+    with path:
+        st.text_input("Path on the machine running the app", key="cmp_path",
+                      placeholder="../shared/data/cs336   or   models/tokenizer.json   or   vocab.json; merges.txt",
+                      help="A tokenizer file, a folder holding one (or GPT-2's two files), or two files "
+                           "separated by ';'. Relative paths start where the app was started.")
+        st.button("Load from path", type="primary", on_click=_load_path, args=(taken,))
+    with named:
+        st.caption("Read from tiktoken's local cache only: nothing is downloaded.")
+        for s in list_encodings():
+            c1, c2 = st.columns([1, 4], vertical_alignment="top")
+            c1.markdown(f"**{s.name}**")
+            if s.available:
+                where = ";".join(map(str, s.paths))
+                c2.button(f"Load · {s.description}", key=f"cmp_named_{s.name}", on_click=_load_named,
+                          args=(s.name, where, taken))
+            else:
+                c2.caption(f"{s.description} · **unavailable**")
+                with c2.expander("How to provide it"):
+                    st.caption(escape_markdown(s.hint))
+    with st.expander("Options: pattern, special tokens, name"):
+        st.text_input("Pre-tokenizer pattern (GPT-2 and tiktoken files only)", key="cmp_pattern",
+                      placeholder="gpt2 (default), gpt4, o200k, or a regex",
+                      help="These formats store no pattern. OpenAI's own rank files are recognised and need none.")
+        st.text_input("Special tokens (GPT-2 and tiktoken files only)", key="cmp_specials",
+                      placeholder="<|endoftext|>", help="Separated by spaces. Blank: the format's own choice.")
+        st.text_input("Name", key="cmp_name", placeholder="from the file names",
+                      help="How the tokenizer is listed in the sidebar; a number is added if the name is taken.")
+    message = st.session_state.pop(MESSAGE, None)
+    if message is not None:
+        kind, text = message
+        {"success": st.success, "error": st.error}.get(kind, st.info)(text)
+    user = _user()
+    if user:
+        st.caption("Loaded in this session (they last as long as the browser tab):")
+        for name, tok in user.items():
+            c1, c2 = st.columns([5, 1], vertical_alignment="center")
+            c1.markdown(f"**{escape_markdown(name)}** · {getattr(tok, 'vocab_size', 0):,} tokens")
+            c2.button("Remove", key=f"cmp_rm_{name}", on_click=_remove, args=(name,))
+
+
+def _corpus() -> str | None:
+    source = st.radio("Corpus for the merge counts", list(CORPUS_CHOICES), format_func=CORPUS_CHOICES.__getitem__,
+                      key="cmp_corpus", horizontal=True,
+                      help="Both merge pairs are counted on it where the lists part, to tell a tie from a real "
+                           "difference. The built-in corpus is the one our BPE tokenizers were trained on.")
+    if source == "builtin":
+        corpus = _builtin_corpus()
+        st.caption(f"`{corpus.source}`: {len(corpus.text):,} characters.")
+        return corpus.text
+    if source == "upload":
+        f = st.file_uploader("Corpus (UTF-8 text)", key="cmp_corpus_file")
+        if f is None:
+            st.caption("Upload a text file to count the pairs on it.")
+            return None
+        got = read_corpus(f.getvalue(), name=f.name, max_bytes=CORPUS_MAX_BYTES)
+        if not got.ok:
+            st.error(escape_markdown(got.problem or ""))
+            return None
+        return got.text
+    return None
+
+
+def _show_merges(comparison: Comparison) -> None:
+    d = comparison.diff
+    st.markdown("##### Vocabulary and merges")
+    if d is None:
+        st.info(comparison.refusal or "These tokenizers have no vocabulary to compare.")
+        return
+    v = d.vocab
+    for col, (label, value, help_) in zip(st.columns(4), (
+        ("Shared tokens", f"{v.shared:,}", f"Tokens (as bytes) in both: A has {v.size_a:,}, B has {v.size_b:,}."),
+        ("Only in A", f"{len(v.only_a):,}", None),
+        ("Only in B", f"{len(v.only_b):,}", None),
+        ("Same id", f"{v.same_id:,}", "Shared tokens that also have the same id in both."),
+    )):
+        col.metric(label, value, help=help_, border=True)
+    examples = vocab_examples(v)
+    left, right = st.columns([1, 2], gap="medium") if examples else (None, st.container())
+    if left is not None:
+        with left:
+            st.caption("Examples, earliest ids first (· a space, ↵ a newline, ⟨..⟩ bytes of part of a character):")
+            st.dataframe(examples, hide_index=True)
+    with right:
+        st.markdown("**Where the merge lists part**")
+        if d.departure is not None:
+            st.dataframe(departure_rows(d), hide_index=True)
+        st.markdown(departure_summary(d))
+        for note in d.notes:
+            st.caption(f"Note: {escape_markdown(note)}.")
+
+
+def _show_text(comparison: Comparison, tokenizers: dict[str, Any], shown: str) -> None:
+    td = comparison.text_diff
+    if td is None:
+        return
+    st.markdown("##### The text, side by side")
+    st.html(render_changed_legend(f"{CUT_DIFFERENTLY}: in this stretch the other tokenizer has other tokens"))
+    sides = ((comparison.name_a, comparison.marked_a), (comparison.name_b, comparison.marked_b))
+    for col, (name, marked) in zip(st.columns(2, gap="medium"), sides):
+        tok = tokenizers[name]
+        enc = _encode(tok, _key(name, tok), shown)
+        with col:
+            st.html(render_header(name, count_tokens(shown, enc.ids), vocab_size=getattr(tok, "vocab_size", None),
+                                  extra=[(f"{len(marked):,}", "cut differently")])
+                    + render_tokens(enc, shown, tokenizer=name, unknown_id=getattr(tok, "unk_id", None),
+                                    changed=marked, changed_note=CUT_DIFFERENTLY))
+    differing = td.differing
+    st.caption(f"{len(differing):,} of {len(td.segments):,} stretches (between boundaries both share) are cut "
+               "differently.")
+    if differing:
+        with st.expander("The stretches cut differently"):
+            st.dataframe(segment_rows(td), hide_index=True)
+
+
+def _diff_section(tokenizers: dict[str, Any]) -> None:
+    st.markdown("##### Diff two tokenizers")
+    names = list(tokenizers)
+    if not names:
+        st.info("There is no tokenizer to compare yet.")
+        return
+    first, second = default_pair(names)
+    _keep("cmp_a", first, lambda v: v in tokenizers)
+    _keep("cmp_b", second, lambda v: v in tokenizers)
+    _keep("cmp_corpus", "builtin", lambda v: v in CORPUS_CHOICES)
+    _keep("cmp_text", DIFF_SAMPLE, lambda v: isinstance(v, str))
+    c1, c2 = st.columns(2)
+    name_a: str = c1.selectbox("A", names, key="cmp_a")
+    name_b: str = c2.selectbox("B", names, key="cmp_b")
+    corpus = _corpus()
+    text: str = st.text_area("Sample text", key="cmp_text", height=110,
+                             help="Drawn for both tokenizers, with the stretches they cut differently marked.")
+    _remember("cmp_a", "cmp_b", "cmp_corpus", "cmp_text")
+    shown = text[:preview_length(text, limit=DIFF_CHARS)] if text else ""
+    if len(shown) < len(text):
+        st.info(f"Long text: the first {len(shown):,} of {len(text):,} characters are compared and drawn.", icon="✂️")
+    a, b = tokenizers[name_a], tokenizers[name_b]
+    try:
+        comparison = _compare(a, b, _key(name_a, a), _key(name_b, b), name_a, name_b, corpus, shown)
+    except ValueError as e:  # e.g. a loaded tokenizer whose custom pattern gives up on this text
+        st.error(escape_markdown(str(e)))
+        return
+    _show_merges(comparison)
+    _show_text(comparison, tokenizers, shown)
+
+
+def view(tokenizers: dict[str, Any], chosen: list[str]) -> None:
+    """Load tokenizer files for every view, and diff two tokenizers."""
+    st.subheader("Load & diff", anchor=False)
+    st.caption("Load your own tokenizer files to use them in every view next to ours, and compare any two: "
+               "their vocabularies, the first merge where they part, and where they cut a text differently.")
+    with st.container(border=True):
+        _load_section(tokenizers)
+    with st.container(border=True):
+        _diff_section(tokenizers)
