@@ -500,3 +500,12 @@ def test_onig_interval_translation() -> None:
     assert onig_to_python(r"\p{N}{1,3}|\s++") == r"\p{N}{1,3}|\s++"  # nothing to change
     pt = PreTokenizer.create(onig_to_python(r"\p{N}{1,3}+|\D+"))
     assert pt.findall("1234567x") == ["1234567", "x"]
+
+
+def test_json_nested_too_deeply_is_a_value_error(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+    with pytest.raises(ValueError, match="nested too deeply"):
+        load_tokenizer(path)
+    with pytest.raises(ValueError, match="nested too deeply"):
+        Tokenizer.load(path)

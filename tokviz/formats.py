@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tokviz.jsonfile import parse_json
 from tokviz.gpt2_files import decode_token, encode_token, read_gpt2_files
 from tokviz.prefix_space import PrefixSpaceTokenizer
 from tokviz.pretokenize import GPT2_PATTERN, NAMED_PATTERNS
@@ -210,10 +211,7 @@ def _sniff(path: Path) -> tuple[str, Any]:
     stripped = head.lstrip()
     if stripped.startswith(b"{"):
         text = _read_text(path)
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}, line {e.lineno}: invalid JSON ({e.msg}).") from e
+        data = parse_json(text, source=str(path))
         if not isinstance(data, dict):
             return "unknown", None
         if data.get("format") == "tokviz":
@@ -696,10 +694,7 @@ def load_hf(path: str | os.PathLike[str]) -> Tokenizer:
     """Read a Hugging Face ``tokenizer.json`` (see :func:`hf_from_dict`)."""
     p = Path(path)
     text = _read_text(p)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{p}, line {e.lineno}: invalid JSON ({e.msg}).") from e
+    data = parse_json(text, source=str(p))
     if not isinstance(data, dict):
         raise ValueError(f"{p}: not a Hugging Face tokenizer.json (not a JSON object).")
     return hf_from_dict(data, source=str(p), text=text)

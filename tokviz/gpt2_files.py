@@ -14,6 +14,8 @@ import json
 import os
 from pathlib import Path
 
+from tokviz.jsonfile import parse_json
+
 
 def bytes_to_unicode() -> dict[int, str]:
     """GPT-2's table: printable latin-1 bytes map to themselves, the rest to code points from 256 up."""
@@ -54,11 +56,12 @@ def read_gpt2_files(
     their UTF-8 bytes.
     """
     try:
-        raw = json.loads(Path(vocab_path).read_text(encoding="utf-8"))
+        text = Path(vocab_path).read_text(encoding="utf-8")
     except FileNotFoundError as e:
         raise ValueError(f"{vocab_path}: no such file.") from e
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"{vocab_path}: not a GPT-2 vocab.json (invalid JSON: {e}).") from e
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{vocab_path}: not a GPT-2 vocab.json (not UTF-8 text: {e}).") from e
+    raw = parse_json(text, source=f"{vocab_path} (GPT-2 vocab.json)")
     if not isinstance(raw, dict):
         raise ValueError(f"{vocab_path}: a GPT-2 vocab.json is a JSON object {{token: id}}.")
     vocab: dict[int, bytes] = {}

@@ -295,12 +295,18 @@ class Tokenizer:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Tokenizer:
         """Read a file written by :meth:`save`; a malformed file raises ValueError naming it."""
+        from tokviz.jsonfile import parse_json
+
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            text = Path(path).read_text(encoding="utf-8")
         except FileNotFoundError as e:
             raise ValueError(f"{path}: no such file.") from e
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ValueError(f"{path}: not a tokviz tokenizer file (not valid JSON: {e}).") from e
+        except UnicodeDecodeError as e:
+            raise ValueError(f"{path}: not a tokviz tokenizer file (not UTF-8 text: {e}).") from e
+        try:
+            data = parse_json(text, source=str(path))
+        except ValueError as e:
+            raise ValueError(f"{e} It is not a tokviz tokenizer file: not valid JSON.") from e
         return cls.from_dict(data, source=str(path))
 
     @classmethod
