@@ -33,9 +33,7 @@ from tokviz.render import (
 from tokviz.samples import DEFAULT_SAMPLE, SAMPLES
 from tokviz.share import TEXT_LIMIT, ShareState, read_state, to_params
 from tokviz.summary import count_tokens
-from ui import compare
-from ui import sizes
-from ui import train
+from ui import compare, sizes, train
 
 #: Characters drawn as spans, shared by the panels (20k for one, 5k each for four); counts always cover the whole
 #: text. Measured in Chromium: 4 panels x 20k characters of a mixed text are ~56k spans and take ~8 s to draw.

@@ -10,10 +10,9 @@ The counts of B are checked against A. Run: ``python bench/sweep_timing.py [--pa
 from __future__ import annotations
 
 import argparse
+import pydoc_data.topics
 import statistics
 import time
-
-import pydoc_data.topics
 
 from tokviz import train_bpe
 from tokviz.sweep import log_spaced_sizes, size_range, split_holdout, token_count_curve

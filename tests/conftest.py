@@ -49,3 +49,22 @@ def tiktoken_gpt2(cs336_dir: Path):
     return tiktoken.Encoding(
         "gpt2-local", pat_str=GPT2_PATTERN, mergeable_ranks=ranks, special_tokens={"<|endoftext|>": 50256}
     )
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    """An empty tokviz cache folder for one test module, with Streamlit's caches cleared around it.
+
+    AppTest shares ``st.cache_*`` across app instances in one process, so each module starts from empty caches: its
+    first run trains the built-ins into this folder, later runs read the in-process or disk cache.
+    """
+    import streamlit as st
+
+    d = tmp_path_factory.mktemp("tokviz-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TOKVIZ_CACHE_DIR", str(d))
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        yield d
+        st.cache_data.clear()
+        st.cache_resource.clear()

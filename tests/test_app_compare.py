@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tokviz.compare import DIFF_SAMPLE, compare
@@ -20,20 +19,6 @@ from tokviz.trainer import train_bpe
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN_RE = re.compile(r'<span class="(tok[^"]*)" data-token-id="(-?\d+)" data-tokenizer="([^"]*)"')
 XSS = "<script>alert(1)</script>"
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("tokviz-cache")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TOKVIZ_CACHE_DIR", str(d))
-        # An empty tiktoken cache: the named encodings are listed as unavailable, and nothing is downloaded.
-        mp.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path_factory.mktemp("tiktoken-empty")))
-        st.cache_data.clear()
-        st.cache_resource.clear()
-        yield d
-        st.cache_data.clear()
-        st.cache_resource.clear()
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,14 @@ import time
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, IN_CI, INSTALL_HINT, ROOT, streamlit_server
+from browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    IN_CI,
+    INSTALL_HINT,
+    ROOT,
+    streamlit_server,
+)
 
 from tokviz.defaults import build_defaults, default_selection
 from tokviz.observations import OBSERVATIONS

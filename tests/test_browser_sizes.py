@@ -13,7 +13,13 @@ import time
 
 import pytest
 import test_browser
-from test_browser import SHOTS, TIMEOUT, _full_page_screenshot, _png_size, assert_no_exception
+from test_browser import (
+    SHOTS,
+    TIMEOUT,
+    _full_page_screenshot,
+    _png_size,
+    assert_no_exception,
+)
 
 from tokviz.defaults import default_corpus
 from tokviz.size_runs import pattern_runs

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from tokviz import Tokenizer, load_tokenizer, train_bpe
-from tokviz.diff import align, diff_tokenizers, first_departure, pair_counts_after, vocab_overlap
+from tokviz.diff import (
+    align,
+    diff_tokenizers,
+    first_departure,
+    pair_counts_after,
+    vocab_overlap,
+)
 from tokviz.prefix_space import PrefixSpaceTokenizer
 
 CORPUS = (
@@ -46,7 +52,8 @@ def test_tie_broken_differently_by_hugging_face(ours: Tokenizer, tmp_path: Path)
     # `tokenizers` and tokviz (CS336: the greatest pair wins a tie) break ties differently; on the same data the
     # first departure must be a tie.
     pytest.importorskip("tokenizers")
-    from tokenizers import Tokenizer as HFTokenizer, models, pre_tokenizers, trainers
+    from tokenizers import Tokenizer as HFTokenizer
+    from tokenizers import models, pre_tokenizers, trainers
 
     hf = HFTokenizer(models.BPE())
     hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)

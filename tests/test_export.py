@@ -11,7 +11,15 @@ import pytest
 
 from tokviz import train_bpe
 from tokviz.cli import main as cli_main
-from tokviz.export import EXPORT_FORMATS, Download, ExportFailure, downloads, export, load_command, zip_folder
+from tokviz.export import (
+    EXPORT_FORMATS,
+    Download,
+    ExportFailure,
+    downloads,
+    export,
+    load_command,
+    zip_folder,
+)
 from tokviz.formats import load_tokenizer
 from tokviz.tokenizer import Tokenizer
 

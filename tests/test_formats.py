@@ -12,9 +12,14 @@ import pytest
 
 from tokviz import Tokenizer, load_tokenizer, train_bpe
 from tokviz.formats import (
-    KNOWN_RANK_FILES, WHOLE_TEXT_PATTERN, detect_format, merges_from_ranks, onig_to_python, read_rank_file, save,
+    KNOWN_RANK_FILES,
+    WHOLE_TEXT_PATTERN,
+    detect_format,
+    merges_from_ranks,
+    onig_to_python,
+    read_rank_file,
+    save,
 )
-from tokviz.gpt2_files import encode_token
 from tokviz.prefix_space import PrefixSpaceTokenizer
 from tokviz.pretokenize import NAMED_PATTERNS, PreTokenizer, resolve_pattern
 
@@ -159,7 +164,8 @@ def test_known_rank_files_are_recognised_by_size(tmp_path: Path) -> None:
 # Hugging Face tokenizer.json, against `tokenizers`
 # ---------------------------------------------------------------------------------------------------------------
 def _hf_train(tmp_path: Path, pre_tokenizer, *, specials=("<|endoftext|>", "<pad>"), vocab_size=500) -> Path:
-    from tokenizers import Tokenizer as HFTokenizer, decoders, models, pre_tokenizers, trainers
+    from tokenizers import Tokenizer as HFTokenizer
+    from tokenizers import decoders, models, pre_tokenizers, trainers
 
     tok = HFTokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizer
@@ -183,7 +189,8 @@ LLAMA3_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,
 
 
 def _pre(kind: str):
-    from tokenizers import Regex, pre_tokenizers as pt
+    from tokenizers import Regex
+    from tokenizers import pre_tokenizers as pt
 
     if kind == "bytelevel":
         return pt.ByteLevel(add_prefix_space=False)

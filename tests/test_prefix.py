@@ -6,6 +6,7 @@ This is what lets one training run stand for every smaller vocabulary size (issu
 from __future__ import annotations
 
 import pydoc_data.topics
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st

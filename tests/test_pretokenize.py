@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import regex
 import pytest
-from hypothesis import given, settings, strategies as st
+import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tokviz.pretokenize import NAMED_PATTERNS, PreTokenizer, chunk_text, resolve_pattern
 

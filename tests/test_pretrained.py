@@ -12,7 +12,13 @@ import pytest
 
 from tokviz import Tokenizer
 from tokviz.formats import read_rank_file, save
-from tokviz.pretrained import NAMED_ENCODINGS, list_encodings, load_encoding, status, tiktoken_cache_dir
+from tokviz.pretrained import (
+    NAMED_ENCODINGS,
+    list_encodings,
+    load_encoding,
+    status,
+    tiktoken_cache_dir,
+)
 
 tiktoken = pytest.importorskip("tiktoken")
 
@@ -89,7 +95,9 @@ def test_cached_encodings_load_with_tiktoken_ids(cache: Path, monkeypatch: pytes
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(cache))
     available = {s.name for s in list_encodings() if s.available}
     assert available == {"gpt2", "r50k_base"}
-    from tiktoken_ext.openai_public import r50k_pat_str  # tiktoken's own gpt2/r50k pattern (no download on import)
+    from tiktoken_ext.openai_public import (
+        r50k_pat_str,  # tiktoken's own gpt2/r50k pattern (no download on import)
+    )
 
     ranks = read_rank_file(status("r50k_base").paths[0])
     reference = tiktoken.Encoding("r50k-local", pat_str=r50k_pat_str, mergeable_ranks=ranks,

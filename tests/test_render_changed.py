@@ -10,7 +10,13 @@ from test_render import parse, token_text
 
 from tokviz import render, train_bpe
 from tokviz.baselines import ByteTokenizer
-from tokviz.render import CHANGED_COLOR, CSS, render_changed_legend, render_header, render_tokens
+from tokviz.render import (
+    CHANGED_COLOR,
+    CSS,
+    render_changed_legend,
+    render_header,
+    render_tokens,
+)
 from tokviz.summary import count_tokens
 from tokviz.sweep import sizes_side_by_side
 

@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import tokviz.size_runs
@@ -25,19 +24,6 @@ from ui.sizes import DEFAULT_TEXT, builtin_runs
 ROOT = Path(__file__).resolve().parents[1]
 XSS = "<script>alert(1)</script><img src=x onerror=alert(1)>"
 TOKEN_RE = re.compile(r'<span class="(tok[^"]*)" data-token-id="(-?\d+)" data-tokenizer="([^"]*)"')
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    """An empty cache folder for the module: the first run trains, later runs read the in-process or disk cache."""
-    d = tmp_path_factory.mktemp("tokviz-cache")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TOKVIZ_CACHE_DIR", str(d))
-        st.cache_data.clear()
-        st.cache_resource.clear()
-        yield d
-        st.cache_data.clear()
-        st.cache_resource.clear()
 
 
 @pytest.fixture

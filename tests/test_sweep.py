@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import pydoc_data.topics
 import random
 
-import pydoc_data.topics
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,7 +16,6 @@ from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.encoding import Encoding
 from tokviz.stats import compression_ratio, length_histogram
 from tokviz.sweep import (
-    SizeCurve,
     changed_tokens,
     compression_curves,
     default_baselines,

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tokviz import Tokenizer, train_bpe
 from tokviz.baselines import ByteTokenizer, CharacterTokenizer

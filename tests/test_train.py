@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tokviz.defaults import default_corpus
@@ -26,18 +25,6 @@ def random_words(n_lines: int, *, seed: int = 0) -> str:
     letters = "abcdefghijklmnopqrstuvwxyz"
     return "\n".join(" ".join("".join(rng.choice(letters) for _ in range(rng.randint(2, 9))) for _ in range(12))
                      for _ in range(n_lines))
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("tokviz-cache")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TOKVIZ_CACHE_DIR", str(d))
-        st.cache_data.clear()
-        st.cache_resource.clear()
-        yield d
-        st.cache_data.clear()
-        st.cache_resource.clear()
 
 
 @pytest.fixture

@@ -7,7 +7,13 @@ import pytest
 from tokviz import train_bpe
 from tokviz.bpe import Merge
 from tokviz.live import JobSnapshot
-from tokviz.training_summary import SHOWN_MERGES, longest_tokens, merge_rows, progress_text, summarize
+from tokviz.training_summary import (
+    SHOWN_MERGES,
+    longest_tokens,
+    merge_rows,
+    progress_text,
+    summarize,
+)
 
 CORPUS = "".join(f"the lowest newest widest {i} 你好 🌍\n" for i in range(200))
 

@@ -25,9 +25,9 @@ Example:
 from __future__ import annotations
 
 import heapq
-from operator import add
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from operator import add
 from typing import Protocol
 
 

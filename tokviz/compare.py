@@ -25,7 +25,14 @@ from typing import Protocol, cast
 
 from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.defaults import GPT2_NAME
-from tokviz.diff import Pair, TextDiff, TokenizerDiff, VocabOverlap, align, diff_tokenizers
+from tokviz.diff import (
+    Pair,
+    TextDiff,
+    TokenizerDiff,
+    VocabOverlap,
+    align,
+    diff_tokenizers,
+)
 from tokviz.display import token_label
 from tokviz.encoding import Encoding
 from tokviz.tokenizer import Tokenizer

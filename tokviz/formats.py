@@ -43,10 +43,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tokviz.jsonfile import parse_json
 from tokviz.gpt2_files import decode_token, encode_token, read_gpt2_files
+from tokviz.jsonfile import parse_json
 from tokviz.prefix_space import PrefixSpaceTokenizer
-from tokviz.pretokenize import GPT2_PATTERN, NAMED_PATTERNS
+from tokviz.pretokenize import NAMED_PATTERNS
 from tokviz.tokenizer import Tokenizer
 
 FORMATS: tuple[str, ...] = ("tokviz", "gpt2", "tiktoken", "hf", "minbpe")

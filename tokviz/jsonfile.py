@@ -23,4 +23,4 @@ def parse_json(text: str, *, source: str) -> Any:
     except json.JSONDecodeError as e:
         raise ValueError(f"{source}, line {e.lineno}: invalid JSON ({e.msg}).") from e
     except RecursionError as e:
-        raise ValueError(f"{source}: JSON nested too deeply to be a tokenizer file.") from e
+        raise ValueError(f"{source}: nested too deeply to be a tokenizer file (JSON).") from e

@@ -22,7 +22,14 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from tokviz.display import TokenView, control_pictures, hex_bytes, mixed_label, token_label, visible_whitespace
+from tokviz.display import (
+    TokenView,
+    control_pictures,
+    hex_bytes,
+    mixed_label,
+    token_label,
+    visible_whitespace,
+)
 from tokviz.encoding import Encoding
 from tokviz.summary import TokenCounts
 

@@ -88,9 +88,6 @@ def _load(
         return load_tokenizer(*paths, pattern=pattern, special_tokens=special_tokens)
     except ValueError as e:
         message = str(e)
-    except RecursionError:
-        # json.loads gives up on very deep nesting with RecursionError rather than a JSONDecodeError.
-        message = f"{paths[0]}: nested too deeply to be a tokenizer file."
     except OSError as e:
         message = f"{e.filename or paths[0]}: cannot read ({e.strerror})."
     except Exception as e:  # noqa: BLE001 - a user's file must never crash the app: any parser failure is a message

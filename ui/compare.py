@@ -27,7 +27,12 @@ from tokviz.defaults import DefaultCorpus, default_corpus
 from tokviz.encoding import Encoding
 from tokviz.markdown import escape_markdown
 from tokviz.pretrained import list_encodings, load_encoding
-from tokviz.render import preview_length, render_changed_legend, render_header, render_tokens
+from tokviz.render import (
+    preview_length,
+    render_changed_legend,
+    render_header,
+    render_tokens,
+)
 from tokviz.summary import count_tokens
 from tokviz.upload_tokenizer import (
     load_path,

@@ -19,7 +19,12 @@ import streamlit as st
 
 from tokviz.charts import compression_figure, length_figure, token_count_figure
 from tokviz.defaults import GPT2_NAME, cache_dir, default_corpus
-from tokviz.render import preview_length, render_changed_legend, render_header, render_tokens
+from tokviz.render import (
+    preview_length,
+    render_changed_legend,
+    render_header,
+    render_tokens,
+)
 from tokviz.samples import SAMPLES
 from tokviz.size_runs import (
     DEFAULT_MAX_SIZE,

@@ -35,7 +35,12 @@ from tokviz.training_input import (
     trained_name,
     upload_limit,
 )
-from tokviz.training_summary import TrainingSummary, merge_rows, progress_text, summarize
+from tokviz.training_summary import (
+    TrainingSummary,
+    merge_rows,
+    progress_text,
+    summarize,
+)
 
 #: Seconds between two redraws of a running job (the issue asks for at least two a second).
 POLL_SECONDS = 0.4
