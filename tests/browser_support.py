@@ -28,6 +28,16 @@ CHROMIUM_ARGS = [
 ]
 INSTALL_HINT = "Chromium not found: apt-get install -y chromium"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+#: Playwright's assertions wait 5 s by default; a 2-core machine running a server, a browser and training can take
+#: longer to draw, and a slow draw is not what these tests check (the timing tests measure time themselves).
+EXPECT_TIMEOUT_MS = 20_000
+
+try:
+    from playwright.sync_api import expect as _expect
+
+    _expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+except ImportError:  # the browser tests skip (or fail under CI) on their own when Playwright is missing
+    pass
 
 
 def free_port() -> int:

@@ -168,7 +168,7 @@ def test_two_sessions_train_at_once_and_a_third_keeps_working(browser, server, t
     press_train(first)
     press_train(second)
     for page in (first, second):
-        expect(page.locator('[data-testid="stProgress"]')).to_be_visible()
+        expect(page.locator('[data-testid="stProgress"]')).to_be_visible(timeout=TIMEOUT)
     # While both train, a third session tokenizes typed text promptly ...
     area = other.locator('[data-testid="stTextArea"] textarea')
     t0 = time.monotonic()
@@ -180,7 +180,7 @@ def test_two_sessions_train_at_once_and_a_third_keeps_working(browser, server, t
     both_training = all(p.locator('[data-testid="stProgress"]').count() for p in (first, second))
     # ... and a training page itself can switch to Tokenize (tokens drawn) and back, the run going on meanwhile.
     first.get_by_test_id("stRadioGroup").get_by_text("Tokenize", exact=True).click()
-    expect(first.locator("[data-token-id]").first).to_be_visible()
+    expect(first.locator("[data-token-id]").first).to_be_visible(timeout=TIMEOUT)
     first.get_by_test_id("stRadioGroup").get_by_text("Train", exact=True).click()
     names = [wait_done(page) for page in (first, second)]
     assert "trained-1 (gpt2, 15k)" in names[0] and "trained-1 (gpt2, 15k)" in names[1]
