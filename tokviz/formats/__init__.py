@@ -1,0 +1,77 @@
+"""Tokenizer files of other tools: recognise, load and save GPT-2, tiktoken, Hugging Face, minbpe and our own.
+
+| format     | files                                    | carries                             | written as           |
+|------------|------------------------------------------|-------------------------------------|----------------------|
+| ``tokviz`` | one JSON file                            | everything                          | the given file       |
+| ``gpt2``   | ``vocab.json`` + ``merges.txt``          | ids, merges, special tokens' ids    | a **directory**      |
+| ``tiktoken``| ``base64 rank`` per line                | ids of non-special tokens only      | the given file       |
+| ``hf``     | Hugging Face ``tokenizer.json`` (BPE)    | everything                          | the given file       |
+| ``minbpe`` | karpathy/minbpe ``.model``               | merges, pattern, special tokens     | the given file       |
+
+GPT-2 files are saved to a directory (created if needed) holding ``vocab.json`` and ``merges.txt``, the layout
+``Tokenizer.from_files`` and Hugging Face's ``GPT2Tokenizer`` read; a directory rather than a zip keeps both files
+readable and diffable. Load it back from the directory or from the two files.
+
+What a format cannot carry is filled in on loading: a GPT-2 or tiktoken file has no pre-tokenizer pattern
+(``pattern=`` keyword, default ``"gpt2"``), and a rank file has no special tokens (``special_tokens=``, a list or
+``{token: id}``). For OpenAI's own rank files (r50k/p50k, cl100k, o200k), recognised by their content hash or their
+size, both are inferred. A rank file also has no merge list: merges are derived from the ranks, as Hugging Face
+converts tiktoken files (:func:`merges_from_ranks`).
+
+The package has one module per idea; everything public is importable from here:
+
+| module            | holds                                                                                 |
+|-------------------|---------------------------------------------------------------------------------------|
+| ``dispatch``      | :func:`load_tokenizer`, :func:`save`, :data:`FORMATS`                                 |
+| ``detect``        | :func:`detect_format`: recognising files by content                                   |
+| ``common``        | :class:`SaveResult`, ``SpecialTokens``, building the Tokenizer, shared error helpers  |
+| ``ours``          | :func:`tokviz_from_dict`                                                              |
+| ``gpt2``          | :func:`load_gpt2`, :func:`save_gpt2`                                                  |
+| ``tiktoken_file`` | rank files, OpenAI's known files, :func:`merges_from_ranks` and its cache             |
+| ``hf``            | ``tokenizer.json``, with Oniguruma pattern translation                                |
+| ``minbpe``        | :func:`load_minbpe`, :func:`save_minbpe`                                              |
+
+Example:
+    >>> import tempfile, pathlib
+    >>> from tokviz import train_bpe
+    >>> tok = train_bpe(["low lower lowest " * 20], vocab_size=260)
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "tok.tiktoken"
+    >>> save(tok, path, format="tiktoken").format
+    'tiktoken'
+    >>> load_tokenizer(path).encode("lowest") == tok.encode("lowest")
+    True
+"""
+
+from __future__ import annotations
+
+from tokviz.formats.common import WHOLE_TEXT_PATTERN, SaveResult, SpecialTokens
+from tokviz.formats.detect import detect_format
+from tokviz.formats.dispatch import FORMATS, load_tokenizer, save
+from tokviz.formats.gpt2 import load_gpt2, save_gpt2
+from tokviz.formats.hf import (
+    hf_from_dict,
+    hf_to_dict,
+    load_hf,
+    onig_to_python,
+    python_to_onig,
+    save_hf,
+)
+from tokviz.formats.minbpe import load_minbpe, save_minbpe
+from tokviz.formats.ours import tokviz_from_dict
+from tokviz.formats.tiktoken_file import (
+    ENDOFTEXT,
+    KNOWN_RANK_FILES,
+    KnownRankFile,
+    identify_rank_file,
+    load_tiktoken,
+    merges_from_ranks,
+    read_rank_file,
+    save_tiktoken,
+)
+
+__all__ = [
+    "ENDOFTEXT", "FORMATS", "KNOWN_RANK_FILES", "WHOLE_TEXT_PATTERN", "KnownRankFile", "SaveResult", "SpecialTokens",
+    "detect_format", "hf_from_dict", "hf_to_dict", "identify_rank_file", "load_gpt2", "load_hf", "load_minbpe",
+    "load_tiktoken", "load_tokenizer", "merges_from_ranks", "onig_to_python", "python_to_onig", "read_rank_file",
+    "save", "save_gpt2", "save_hf", "save_minbpe", "save_tiktoken", "tokviz_from_dict",
+]

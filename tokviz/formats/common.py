@@ -1,0 +1,109 @@
+"""What the format modules share: the save result, UTF-8 reading and line numbers for errors, building the Tokenizer.
+
+Also the notes and refusals for what a format cannot carry (a pattern; a token under two ids), and the pattern that
+leaves text whole (Hugging Face's ``use_regex=false``, minbpe's empty pattern).
+
+Example:
+    >>> _where("tokenizer.json", '{\\n  "model": {}\\n}', '"model"')
+    'tokenizer.json, line 2'
+    >>> _where("tokenizer.json", None, '"model"')
+    'tokenizer.json'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tokviz.prefix_space import PrefixSpaceTokenizer
+from tokviz.tokenizer import Tokenizer
+
+#: The pattern that leaves each stretch between special tokens whole (HF ``use_regex=false``, minbpe's empty pattern).
+WHOLE_TEXT_PATTERN = r"[\s\S]+"
+
+SpecialTokens = Sequence[str] | Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """What :func:`save` wrote, and what the format could not carry (to tell the user)."""
+
+    format: str
+    paths: list[Path]
+    notes: list[str] = field(default_factory=list)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ValueError(f"{path}: cannot read ({e.strerror}).") from e
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise ValueError(f"{path}, line {line}: not UTF-8 text (bad byte at offset {e.start}).") from e
+
+
+def _line_of(text: str, fragment: str) -> int | None:
+    """1-based line of the first occurrence of ``fragment`` in ``text``, to point at a bad JSON value."""
+    i = text.find(fragment)
+    return None if i < 0 else text.count("\n", 0, i) + 1
+
+
+def _where(source: str, text: str | None, fragment: str) -> str:
+    line = _line_of(text, fragment) if text is not None else None
+    return f"{source}, line {line}" if line is not None else source
+
+
+def _build(
+    vocab: dict[int, bytes],
+    merges: list[tuple[bytes, bytes]],
+    special_tokens: SpecialTokens,
+    pattern: str,
+    *,
+    name: str,
+    source: str,
+    add_prefix_space: bool = False,
+) -> Tokenizer:
+    """Make the Tokenizer, placing specials at their given ids, and name the source in any error."""
+    vocab = dict(vocab)
+    if isinstance(special_tokens, Mapping):
+        for s, i in special_tokens.items():
+            if not isinstance(i, int) or isinstance(i, bool) or i < 0:
+                raise ValueError(f"{source}: special token {s!r} has id {i!r}; ids are integers >= 0.")
+            have = vocab.get(i)
+            if have is not None and have != s.encode("utf-8"):
+                raise ValueError(
+                    f"{source}: special token {s!r} wants id {i}, which is already the token {have!r}; "
+                    "choose a free id or pass the special tokens as a list to append them."
+                )
+            vocab[i] = s.encode("utf-8")
+        specials = list(special_tokens)
+    else:
+        specials = [str(s) for s in special_tokens]
+    try:
+        if add_prefix_space:
+            return PrefixSpaceTokenizer(vocab, merges, specials, pattern, name=name)
+        return Tokenizer(vocab, merges, specials, pattern, name=name)
+    except ValueError as e:
+        raise ValueError(f"{source}: {e}") from e
+
+
+def _pattern_note(tok: Tokenizer, fmt: str) -> list[str]:
+    if tok.pretokenizer.name == "gpt2":
+        return []
+    return [f"the {fmt} format stores no pre-tokenizer pattern; load it with pattern={tok.pattern!r:.80} "
+            f"(--pattern) to get the same ids."]
+
+
+def _refuse_duplicates(tok: Tokenizer, fmt: str) -> None:
+    seen: dict[bytes, int] = {}
+    for i, t in sorted(tok.vocab.items()):
+        if t in seen:
+            raise ValueError(
+                f"token {t!r} has two ids ({seen[t]} and {i}), which the {fmt} format cannot hold (it maps each "
+                "token to one id); save as tokviz or minbpe instead."
+            )
+        seen[t] = i

@@ -1,0 +1,119 @@
+"""Recognise tokenizer files by their content (never by name alone): one file, a GPT-2 pair, or a directory.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "ranks.txt"
+    >>> _ = path.write_bytes(b"YQ== 0\\nYg== 1\\n")
+    >>> detect_format(path)[0]
+    'tiktoken'
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from tokviz.formats.common import _read_text
+from tokviz.jsonfile import parse_json
+
+_HELP = ("pass a tokviz .json, tokenizer.json, a .tiktoken rank file, a minbpe .model, GPT-2 vocab.json + merges.txt, "
+         "or a directory holding them")
+
+
+def detect_format(*paths: str | os.PathLike[str]) -> tuple[str, list[Path], Any]:
+    """``(format, files, parsed JSON or None)`` for the given paths; raises ValueError saying what was expected.
+
+    GPT-2 files come back as ``[vocab.json, merges.txt]`` whatever order they were given in.
+    """
+    if not paths:
+        raise ValueError(f"No tokenizer file given: {_HELP}.")
+    ps = [Path(p) for p in paths]
+    for p in ps:
+        if not p.exists():
+            raise ValueError(f"{p}: no such file or directory.")
+    if len(ps) == 1 and ps[0].is_dir():
+        return _detect_dir(ps[0])
+    for p in ps:
+        if p.is_dir():
+            raise ValueError(f"{p}: is a directory; give it alone, or give files only.")
+    if len(ps) > 2:
+        raise ValueError(f"Too many tokenizer files ({len(ps)}): {_HELP}.")
+    kinds = [_sniff(p) for p in ps]
+    if len(ps) == 2:
+        by_kind = {k: (p, data) for p, (k, data) in zip(ps, kinds)}
+        if set(by_kind) == {"gpt2-vocab", "gpt2-merges"}:
+            return "gpt2", [by_kind["gpt2-vocab"][0], by_kind["gpt2-merges"][0]], None
+        raise ValueError(
+            f"{ps[0]}, {ps[1]}: two files must be a GPT-2 vocab.json and merges.txt; got "
+            f"{_describe(kinds[0][0])} and {_describe(kinds[1][0])}."
+        )
+    kind, data = kinds[0]
+    if kind == "gpt2-vocab":
+        raise ValueError(f"{ps[0]}: a GPT-2 vocab.json needs its merges.txt too: give both files (or their directory).")
+    if kind == "gpt2-merges":
+        raise ValueError(f"{ps[0]}: a GPT-2 merges.txt needs its vocab.json too: give both files (or their directory).")
+    if kind == "unknown":
+        raise ValueError(f"{ps[0]}: not a tokenizer file this version recognises; {_HELP}.")
+    return kind, ps, data
+
+
+def _describe(kind: str) -> str:
+    return {"gpt2-vocab": "a GPT-2 vocab.json", "gpt2-merges": "a GPT-2 merges.txt"}.get(kind, f"a {kind} file")
+
+
+def _detect_dir(d: Path) -> tuple[str, list[Path], Any]:
+    # tokenizer.json first: where a model folder holds both, it is the complete description (specials, pattern).
+    if (d / "tokenizer.json").is_file():
+        return detect_format(d / "tokenizer.json")
+    for vocab, merges in (("vocab.json", "merges.txt"), ("encoder.json", "vocab.bpe")):
+        if (d / vocab).is_file() and (d / merges).is_file():
+            return "gpt2", [d / vocab, d / merges], None
+    # Other names (gpt2_vocab.json + gpt2_merges.txt): accept them when each is unambiguous.
+    vocabs, merges = sorted(d.glob("*vocab.json")), sorted(d.glob("*merges.txt"))
+    if len(vocabs) == 1 and len(merges) == 1:
+        return "gpt2", [vocabs[0], merges[0]], None
+    for pattern in ("*.tiktoken", "*.model"):
+        found = sorted(d.glob(pattern))
+        if len(found) == 1:
+            return detect_format(found[0])
+    if len(vocabs) > 1 or len(merges) > 1:
+        raise ValueError(f"{d}: several *vocab.json / *merges.txt files; give the two files of one tokenizer instead.")
+    raise ValueError(f"{d}: no tokenizer.json, vocab.json + merges.txt, single .tiktoken or single .model in it.")
+
+
+# One base64 token (whole 4-character groups, as b64encode writes) and a rank.
+_RANK_LINE = re.compile(rb"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4}) \d+\s*$")
+
+
+def _sniff(path: Path) -> tuple[str, Any]:
+    """Recognise one file by its content (never by its name alone)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096)
+    except OSError as e:
+        raise ValueError(f"{path}: cannot read ({e.strerror}).") from e
+    stripped = head.lstrip()
+    if stripped.startswith(b"{"):
+        text = _read_text(path)
+        data = parse_json(text, source=str(path))
+        if not isinstance(data, dict):
+            return "unknown", None
+        if data.get("format") == "tokviz":
+            return "tokviz", data
+        if isinstance(data.get("model"), dict):
+            return "hf", data
+        if data and all(isinstance(v, int) for v in data.values()):
+            return "gpt2-vocab", None
+        return "unknown", None
+    lines = [ln.rstrip(b"\r") for ln in stripped.split(b"\n")[:6]][:5]
+    first = lines[0]
+    if first.strip() == b"minbpe v1":
+        return "minbpe", None
+    if _RANK_LINE.match(first):
+        return "tiktoken", None
+    # merges.txt: "#version" first, or (as some copies have it) straight to lines of two tokens
+    if first.startswith(b"#version") or all(len(ln.split(b" ")) == 2 for ln in lines if ln):
+        return "gpt2-merges", None
+    return "unknown", None

@@ -1,0 +1,96 @@
+"""The two entry points: :func:`load_tokenizer` (recognise the format, then parse) and :func:`save` (pick the writer).
+
+Example:
+    >>> import tempfile, pathlib
+    >>> from tokviz import train_bpe
+    >>> tok = train_bpe(["low lower lowest " * 20], vocab_size=260)
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> save(tok, d / "tok.json").format, save(tok, d / "gpt2", format="gpt2").format
+    ('tokviz', 'gpt2')
+    >>> load_tokenizer(d / "gpt2").merges == load_tokenizer(d / "tok.json").merges == tok.merges
+    True
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from tokviz.formats.common import SaveResult, SpecialTokens, _read_text
+from tokviz.formats.detect import detect_format
+from tokviz.formats.gpt2 import load_gpt2, save_gpt2
+from tokviz.formats.hf import hf_from_dict, save_hf
+from tokviz.formats.minbpe import load_minbpe, save_minbpe
+from tokviz.formats.ours import tokviz_from_dict
+from tokviz.formats.tiktoken_file import load_tiktoken, save_tiktoken
+from tokviz.prefix_space import PrefixSpaceTokenizer
+from tokviz.tokenizer import Tokenizer
+
+FORMATS: tuple[str, ...] = ("tokviz", "gpt2", "tiktoken", "hf", "minbpe")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Loading: recognise the format, then parse
+# ---------------------------------------------------------------------------------------------------------------
+def load_tokenizer(
+    *paths: str | os.PathLike[str],
+    pattern: str | None = None,
+    special_tokens: SpecialTokens | None = None,
+    name: str | None = None,
+) -> Tokenizer:
+    """Load a tokenizer from one file, a pair of GPT-2 files, or a directory, recognising the format by content.
+
+    ``pattern`` and ``special_tokens`` fill in what GPT-2 and tiktoken files lack (given for a format that carries
+    its own, they raise ValueError). Malformed files raise ValueError naming the file and line.
+
+    >>> load_tokenizer("no/such/tokenizer.json")
+    Traceback (most recent call last):
+    ...
+    ValueError: no/such/tokenizer.json: no such file or directory.
+    """
+    kind, files, payload = detect_format(*paths)
+    if kind in ("tokviz", "hf", "minbpe") and (pattern is not None or special_tokens is not None):
+        raise ValueError(
+            f"{files[0]}: a {kind} file carries its own pattern and special tokens; drop the pattern/special-token "
+            "options (they are for GPT-2 and tiktoken files)."
+        )
+    if kind == "tokviz":
+        tok = tokviz_from_dict(payload, source=str(files[0]))
+    elif kind == "hf":
+        tok = hf_from_dict(payload, source=str(files[0]), text=_read_text(files[0]))
+    elif kind == "minbpe":
+        tok = load_minbpe(files[0])
+    elif kind == "tiktoken":
+        tok = load_tiktoken(files[0], pattern=pattern, special_tokens=special_tokens)
+    else:
+        tok = load_gpt2(files[0], files[1], pattern=pattern, special_tokens=special_tokens)
+    if name is not None:
+        tok.name = name
+    return tok
+
+
+# -- dispatch -----------------------------------------------------------------------------------------------------
+def save(tok: Tokenizer, path: str | os.PathLike[str], *, format: str = "tokviz") -> SaveResult:  # noqa: A002
+    """Write ``tok`` in ``format`` (one of :data:`FORMATS`); ``gpt2`` writes a directory, the others one file.
+
+    The result's ``notes`` say what the format could not carry (a pattern, special tokens, ids).
+    """
+    fmt = {"huggingface": "hf", "tokenizer.json": "hf", "tiktoken_bpe": "tiktoken"}.get(format, format)
+    if fmt == "tokviz":
+        out = Path(path)
+        out.write_text(json.dumps(tok.to_dict(), ensure_ascii=False), encoding="utf-8")
+        return SaveResult("tokviz", [out], [])
+    if fmt == "gpt2":
+        return save_gpt2(tok, path)
+    if fmt == "tiktoken":
+        result = save_tiktoken(tok, path)
+    elif fmt == "hf":
+        return save_hf(tok, path)
+    elif fmt == "minbpe":
+        return save_minbpe(tok, path)
+    else:
+        raise ValueError(f"unknown format {format!r}; choose one of: {', '.join(FORMATS)}.")
+    if isinstance(tok, PrefixSpaceTokenizer) and tok.add_prefix_space:
+        result.notes.append("a rank file has no add_prefix_space; the saved file does not add the prefix space.")
+    return result

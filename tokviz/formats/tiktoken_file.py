@@ -1,0 +1,223 @@
+"""tiktoken rank files (``base64 rank`` per line): read, write, OpenAI's known files, merges derived from ranks.
+
+A rank file has no merge list: :func:`merges_from_ranks` rebuilds it, and a small cache keyed by the content's sha256
+spares deriving them again for a file loaded twice.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> from tokviz import train_bpe
+    >>> tok = train_bpe(["low lower lowest " * 20], vocab_size=260)
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "tok.tiktoken"
+    >>> save_tiktoken(tok, path).notes
+    []
+    >>> len(read_rank_file(path)), load_tiktoken(path).merges == tok.merges
+    (260, True)
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from tokviz.formats.common import (
+    SaveResult,
+    SpecialTokens,
+    _build,
+    _pattern_note,
+    _refuse_duplicates,
+)
+from tokviz.tokenizer import Tokenizer
+
+ENDOFTEXT = "<|endoftext|>"
+
+
+@dataclass(frozen=True)
+class KnownRankFile:
+    """An OpenAI rank file: its tiktoken name, pattern name, special tokens with ids, and content sha256."""
+
+    name: str
+    pattern: str
+    special_tokens: dict[str, int]
+    n_ranks: int
+    sha256: str
+
+
+# From tiktoken_ext/openai_public.py (hashes of the published files; counts of their lines).
+KNOWN_RANK_FILES: tuple[KnownRankFile, ...] = (
+    KnownRankFile("r50k_base", "gpt2", {ENDOFTEXT: 50256}, 50256,
+                  "306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930"),
+    KnownRankFile("p50k_base", "gpt2", {ENDOFTEXT: 50256}, 50280,
+                  "94b5ca7dff4d00767bc256fdd1b27e5b17361d7b8a5f968547f9f23eb70d2069"),
+    KnownRankFile("cl100k_base", "gpt4",
+                  {ENDOFTEXT: 100257, "<|fim_prefix|>": 100258, "<|fim_middle|>": 100259, "<|fim_suffix|>": 100260,
+                   "<|endofprompt|>": 100276}, 100256,
+                  "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"),
+    KnownRankFile("o200k_base", "o200k", {ENDOFTEXT: 199999, "<|endofprompt|>": 200018}, 199998,
+                  "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"),
+)
+
+
+def read_rank_file(path: str | os.PathLike[str]) -> dict[bytes, int]:
+    """``{token bytes: rank}`` from a tiktoken file (``base64 rank`` per line); errors name the file and line."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise ValueError(f"{p}: cannot read ({e.strerror}).") from e
+    ranks: dict[bytes, int] = {}
+    seen_ranks: set[int] = set()
+    for n, line in enumerate(data.splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        try:
+            if len(parts) != 2:
+                raise ValueError(f"expected '<base64 token> <rank>', got {line[:80]!r}")
+            token = base64.b64decode(parts[0], validate=True)
+            rank = int(parts[1])
+        except (ValueError, binascii.Error) as e:
+            raise ValueError(f"{p}, line {n}: not a tiktoken rank line ({e}).") from e
+        if token in ranks:
+            raise ValueError(f"{p}, line {n}: token {token!r} appears twice (first with rank {ranks[token]}).")
+        if rank in seen_ranks:
+            raise ValueError(f"{p}, line {n}: rank {rank} is given to two tokens.")
+        ranks[token] = rank
+        seen_ranks.add(rank)
+    if not ranks:
+        raise ValueError(f"{p}: empty rank file.")
+    return ranks
+
+
+def merges_from_ranks(ranks: Mapping[bytes, int]) -> tuple[list[tuple[bytes, bytes]], list[bytes]]:
+    """Recover the merge list of a rank file: ``(merges in rank order, tokens no merge can build)``.
+
+    The token of rank r is the merge of the two parts that BPE with ranks below r leaves when applied to its bytes
+    (tiktoken's rule: the adjacent pair whose concatenation has the lowest rank merges first). This is how Hugging
+    Face converts tiktoken files. A token that BPE leaves in three or more parts cannot come from one merge; it is
+    returned in the second list (OpenAI's files have none that we know of).
+
+    >>> merges_from_ranks({b"a": 0, b"b": 1, b"ab": 2, b"abb": 3})
+    ([(b'a', b'b'), (b'ab', b'b')], [])
+    """
+    merges: list[tuple[bytes, bytes]] = []
+    unreachable: list[bytes] = []
+    get = ranks.get
+    for token, rank in sorted(ranks.items(), key=lambda kv: kv[1]):
+        if len(token) < 2:
+            continue
+        parts = [token[i : i + 1] for i in range(len(token))]
+        while len(parts) > 2:
+            best = rank
+            at = -1
+            for i in range(len(parts) - 1):
+                r = get(parts[i] + parts[i + 1])
+                if r is not None and r < best:
+                    best, at = r, i
+            if at < 0:
+                break
+            parts[at : at + 2] = [parts[at] + parts[at + 1]]
+        if len(parts) == 2:
+            merges.append((parts[0], parts[1]))
+        else:
+            unreachable.append(token)
+    return merges, unreachable
+
+
+def identify_rank_file(digest: str, ranks: Mapping[bytes, int]) -> KnownRankFile | None:
+    """The OpenAI encoding a rank file is, by the sha256 of its content, else by its exact number of ranks."""
+    for known in KNOWN_RANK_FILES:
+        if known.sha256 == digest:
+            return known
+    for known in KNOWN_RANK_FILES:
+        if len(ranks) == known.n_ranks and not set(known.special_tokens.values()) & set(ranks.values()):
+            return known
+    return None
+
+
+# Deriving merges costs about a second per 100k ranks; a file loaded again (the app reloading cl100k, a file
+# saved then loaded) reuses them, keyed by the content's sha256. A few entries bound the memory.
+_MERGES_CACHE: OrderedDict[str, tuple[list[tuple[bytes, bytes]], list[bytes]]] = OrderedDict()
+_MERGES_CACHE_SIZE = 4
+
+
+def _merges_for(digest: str, ranks: Mapping[bytes, int]) -> tuple[list[tuple[bytes, bytes]], list[bytes]]:
+    hit = _MERGES_CACHE.get(digest)
+    if hit is None:
+        hit = merges_from_ranks(ranks)
+        _MERGES_CACHE[digest] = hit
+        while len(_MERGES_CACHE) > _MERGES_CACHE_SIZE:
+            _MERGES_CACHE.popitem(last=False)
+    else:
+        _MERGES_CACHE.move_to_end(digest)
+    return list(hit[0]), list(hit[1])
+
+
+def load_tiktoken(
+    path: str | os.PathLike[str],
+    *,
+    pattern: str | None = None,
+    special_tokens: SpecialTokens | None = None,
+    name: str | None = None,
+) -> Tokenizer:
+    """A tiktoken rank file; ids are the ranks. OpenAI's own files get their pattern and special tokens.
+
+    For other files give ``pattern`` (default ``"gpt2"``) and ``special_tokens`` (a list is appended after the
+    highest rank, tiktoken's convention; a mapping gives explicit ids).
+    """
+    p = Path(path)
+    ranks = read_rank_file(p)
+    digest = hashlib.sha256(p.read_bytes()).hexdigest()
+    known = identify_rank_file(digest, ranks)
+    missing = [b for b in range(256) if bytes([b]) not in ranks]
+    if missing:
+        raise ValueError(
+            f"{p}: the rank file lacks {len(missing)} of the 256 single bytes (first: 0x{missing[0]:02x}); "
+            "a byte-level BPE rank file ranks every byte."
+        )
+    merges, _unreachable = _merges_for(digest, ranks)
+    vocab = {r: t for t, r in ranks.items()}
+    if special_tokens is None:
+        specials: SpecialTokens = dict(known.special_tokens) if known else {}
+    elif isinstance(special_tokens, Mapping):
+        specials = dict(special_tokens)
+    else:
+        nxt = max(ranks.values()) + 1
+        specials = {s: nxt + k for k, s in enumerate(dict.fromkeys(special_tokens))}
+    chosen = pattern or (known.pattern if known else "gpt2")
+    label = name or (known.name if known else p.stem)
+    return _build(vocab, merges, specials, chosen, name=label, source=str(p))
+
+
+def save_tiktoken(tok: Tokenizer, path: str | os.PathLike[str]) -> SaveResult:
+    """Write ``base64 rank`` lines (ranks = our ids) for every non-special token.
+
+    A rank file has no merge list: it is rebuilt from the ranks on loading, so the merges' tokens must have ids in
+    merge order; that is checked, and a tokenizer whose merges would not come back raises ValueError.
+    """
+    _refuse_duplicates(tok, "tiktoken")
+    specials = set(tok.special_ids.values())
+    ranks = {t: i for i, t in tok.vocab.items() if i not in specials}
+    lines = b"".join(base64.b64encode(t) + b" " + str(i).encode("ascii") + b"\n"
+                     for t, i in sorted(ranks.items(), key=lambda kv: kv[1]))
+    recovered, _ = _merges_for(hashlib.sha256(lines).hexdigest(), ranks)
+    if recovered != tok.merges:
+        k = next((i for i, (a, b) in enumerate(zip(recovered, tok.merges)) if a != b),
+                 min(len(recovered), len(tok.merges)))
+        raise ValueError(
+            f"this tokenizer's merges cannot be recovered from a rank file (they first differ at merge {k + 1}): "
+            "tiktoken ranks merges by the id of the token they make, so ids must follow merge order. Save as tokviz, "
+            "hf or gpt2 instead."
+        )
+    out = Path(path)
+    out.write_bytes(lines)
+    notes = _pattern_note(tok, "tiktoken")
+    if specials:
+        listed = ", ".join(f"{s!r}: {i}" for s, i in tok.special_ids.items())
+        notes.append(f"a rank file stores no special tokens; load it with special_tokens={{{listed}}}.")
+    return SaveResult("tiktoken", [out], notes)
