@@ -67,15 +67,11 @@ def test_downloads_load_back_to_the_same_ids(tok: Tokenizer, tmp_path: Path) -> 
 
 
 def _run_shown(command: str, capsys) -> list[int]:
-    """Run a shown load command in this process: the CLI through its main(), a python -c snippet through exec."""
+    """Run a shown load command in this process, through the CLI's main()."""
     argv = shlex.split(command.split(" && ")[-1])  # an unzip step was done by _write
     capsys.readouterr()
-    if argv[0] == "python":
-        assert argv[1] == "-c"
-        exec(argv[2], {})  # noqa: S102 - the snippet the page shows, run as the user would
-    else:
-        assert argv[:2] == ["tokviz", "encode"]
-        assert cli_main(argv[1:]) == 0, capsys.readouterr().err
+    assert argv[:2] == ["tokviz", "encode"]
+    assert cli_main(argv[1:]) == 0, capsys.readouterr().err
     return [int(x) for x in capsys.readouterr().out.split()]
 
 

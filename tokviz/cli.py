@@ -25,7 +25,7 @@ from typing import NoReturn, TextIO
 
 from tokviz.bpe import Merge
 from tokviz.diff import TokenizerDiff, diff_tokenizers
-from tokviz.formats import FORMATS, load_tokenizer, save
+from tokviz.formats import FORMATS, load_tokenizer, save, special_tokens_arg
 from tokviz.pretrained import is_encoding_name, list_encodings, load_encoding
 from tokviz.tokenizer import Tokenizer
 from tokviz.trainer import train_bpe
@@ -89,26 +89,7 @@ def resolve_tokenizer(specs: Sequence[str], *, pattern: str | None = None,
         if pattern is not None or special_tokens:
             raise ValueError(f"{specs[0]} has its own pattern and special tokens; drop --pattern/--special-token.")
         return load_encoding(specs[0])
-    return load_tokenizer(*specs, pattern=pattern, special_tokens=parse_special_tokens(special_tokens))
-
-
-def parse_special_tokens(values: Sequence[str] | None) -> list[str] | dict[str, int] | None:
-    """``--special-token`` values: plain tokens, or ``TOKEN=ID`` to give a token the id it had when saved.
-
-    A tiktoken rank file stores no special tokens; ``'<|endoftext|>=0'`` puts one back at id 0 (where ``tokviz
-    train`` puts specials), so ids match the tokenizer that was saved.
-
-    >>> parse_special_tokens(["<|endoftext|>=0"]), parse_special_tokens(["<s>"])
-    ({'<|endoftext|>': 0}, ['<s>'])
-    """
-    if not values:
-        return None
-    with_ids = [v for v in values if "=" in v and v.rsplit("=", 1)[1].isdigit()]
-    if not with_ids:
-        return list(values)
-    if len(with_ids) != len(values):
-        raise ValueError("give every --special-token as TOKEN=ID, or none of them (mixing leaves ids unknown).")
-    return {tok: int(i) for tok, i in (v.rsplit("=", 1) for v in values)}
+    return load_tokenizer(*specs, pattern=pattern, special_tokens=special_tokens_arg(special_tokens))
 
 
 def _read_text_file(path: str) -> str:

@@ -70,26 +70,27 @@ def load_command(tok: Tokenizer, fmt: str, file_name: str, *, text: str = "hello
     """The shell command that loads a download back and prints the ids of ``text`` (a zip is unpacked first).
 
     GPT-2 and tiktoken files store no pattern, so a pattern other than gpt2 is passed. A rank file also stores no
-    special tokens; the CLI's ``--special-token`` would give them new ids after the vocabulary, while training put
-    them first, so for a tokenizer with special tokens the command is a Python call that passes ``{token: id}``.
+    special tokens; they are passed as ``--special-token TOKEN=ID`` so they get back the ids training gave them.
 
     >>> from tokviz import train_bpe
     >>> load_command(train_bpe(["ab ab"], vocab_size=258), "gpt2", "t-gpt2.zip")
     "unzip -o t-gpt2.zip -d t-gpt2 && tokviz encode 'hello world' -t t-gpt2"
     >>> load_command(train_bpe(["ab ab"], vocab_size=258, pattern="gpt4"), "tiktoken", "t.tiktoken")
     "tokviz encode 'hello world' -t t.tiktoken --pattern gpt4"
+    >>> load_command(train_bpe(["ab ab"], vocab_size=259, special_tokens=["<s>"]), "tiktoken", "t.tiktoken")
+    "tokviz encode 'hello world' -t t.tiktoken --special-token '<s>=0'"
     """
     pattern = None if fmt == "tokviz" else _pattern_arg(tok)
-    if fmt == "tiktoken" and tok.special_tokens:
-        code = (f"from tokviz import load_tokenizer; tok = load_tokenizer({file_name!r}, pattern={pattern or 'gpt2'!r}, "
-                f"special_tokens={tok.special_ids!r}); print(*tok.encode({text!r}))")
-        return shlex.join(["python", "-c", code])
+    specials: list[str] = []
+    if fmt == "tiktoken":
+        for token, i in tok.special_ids.items():
+            specials += ["--special-token", f"{token}={i}"]
     target, prefix = file_name, ""
     if fmt == "gpt2":
         target = file_name.removesuffix(".zip")
         prefix = f"unzip -o {shlex.quote(file_name)} -d {shlex.quote(target)} && "
     # The text goes first: ``-t`` takes several tokenizers, so a text after it would be read as one more.
-    args = ["tokviz", "encode", text, "-t", target, *(["--pattern", pattern] if pattern else [])]
+    args = ["tokviz", "encode", text, "-t", target, *(["--pattern", pattern] if pattern else []), *specials]
     return prefix + shlex.join(args)
 
 

@@ -32,7 +32,7 @@ import tempfile
 from collections.abc import Collection, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from tokviz.formats import SpecialTokens, load_tokenizer
+from tokviz.formats import SpecialTokens, load_tokenizer, special_tokens_arg
 from tokviz.tokenizer import Tokenizer
 
 #: Largest upload accepted per file; o200k's tokenizer.json, the biggest common one, is well under it.
@@ -155,14 +155,15 @@ def load_path(
     return _load(parse_paths(text, base=base), pattern=pattern, special_tokens=special_tokens)
 
 
-def parse_special_tokens(text: str) -> list[str] | None:
-    """Special tokens typed as one line, separated by spaces; None for a blank line (the format's own choice).
+def parse_special_tokens(text: str) -> list[str] | dict[str, int] | None:
+    """Special tokens typed as one line, separated by spaces, each optionally ``TOKEN=ID``; None for a blank line.
 
     >>> parse_special_tokens("<|endoftext|>  <|pad|>"), parse_special_tokens("  ")
     (['<|endoftext|>', '<|pad|>'], None)
+    >>> parse_special_tokens("<|endoftext|>=0")
+    {'<|endoftext|>': 0}
     """
-    tokens = list(dict.fromkeys(text.split()))
-    return tokens or None
+    return special_tokens_arg(list(dict.fromkeys(text.split())))
 
 
 def parse_pattern(text: str) -> str | None:

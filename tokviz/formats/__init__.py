@@ -44,7 +44,12 @@ Example:
 
 from __future__ import annotations
 
-from tokviz.formats.common import WHOLE_TEXT_PATTERN, SaveResult, SpecialTokens
+from tokviz.formats.common import (
+    WHOLE_TEXT_PATTERN,
+    SaveResult,
+    SpecialTokens,
+    special_tokens_arg,
+)
 from tokviz.formats.detect import detect_format
 from tokviz.formats.dispatch import FORMATS, load_tokenizer, save
 from tokviz.formats.gpt2 import load_gpt2, save_gpt2
@@ -73,5 +78,6 @@ __all__ = [
     "ENDOFTEXT", "FORMATS", "KNOWN_RANK_FILES", "WHOLE_TEXT_PATTERN", "KnownRankFile", "SaveResult", "SpecialTokens",
     "detect_format", "hf_from_dict", "hf_to_dict", "identify_rank_file", "load_gpt2", "load_hf", "load_minbpe",
     "load_tiktoken", "load_tokenizer", "merges_from_ranks", "onig_to_python", "python_to_onig", "read_rank_file",
+    "special_tokens_arg",
     "save", "save_gpt2", "save_hf", "save_minbpe", "save_tiktoken", "tokviz_from_dict",
 ]

@@ -107,3 +107,22 @@ def _refuse_duplicates(tok: Tokenizer, fmt: str) -> None:
                 "token to one id); save as tokviz or minbpe instead."
             )
         seen[t] = i
+
+
+def special_tokens_arg(values: Sequence[str] | None) -> list[str] | dict[str, int] | None:
+    """Special tokens as a user types them: plain tokens, or ``TOKEN=ID`` to give a token the id it had when saved.
+
+    A tiktoken rank file stores no special tokens; ``'<|endoftext|>=0'`` puts one back at id 0 (where ``tokviz
+    train`` puts specials), so ids match the tokenizer that was saved.
+
+    >>> special_tokens_arg(["<|endoftext|>=0"]), special_tokens_arg(["<s>"])
+    ({'<|endoftext|>': 0}, ['<s>'])
+    """
+    if not values:
+        return None
+    with_ids = [v for v in values if "=" in v and v.rsplit("=", 1)[1].isdigit()]
+    if not with_ids:
+        return list(values)
+    if len(with_ids) != len(values):
+        raise ValueError("give every special token as TOKEN=ID, or none of them (mixing leaves ids unknown).")
+    return {tok: int(i) for tok, i in (v.rsplit("=", 1) for v in values)}
