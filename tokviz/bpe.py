@@ -152,7 +152,9 @@ def merge_counts(
             words[wi] = nw
             # One pass over the new token's positions updates both sides: a neighbour L that was (L, a) is now
             # (L, X); a neighbour R that was (b, R) is now (X, R); two occurrences side by side turn (b, a) into
-            # (X, X), counted once, as the right side of the first.
+            # (X, X), counted once, as the right side of the first. The count-and-index update for the new pair is
+            # written out on both sides on purpose: this is the hottest loop of training, and a helper call per
+            # occurrence costs more than the repetition.
             last = len(nw) - 1
             j = nw.find(x)
             while j != -1:
