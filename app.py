@@ -165,8 +165,9 @@ def tokenize_view(tokenizers: dict[str, Any], chosen: list[str]) -> None:
         for col, name in zip(st.columns(len(names) if len(chosen) <= PER_ROW else PER_ROW, gap="medium"), names):
             tok = tokenizers[name]
             key = _key(name, tok)
-            counts = count_tokens(text, range(n_tokens(tok, key, text)))
             enc = encode_offsets(tok, key, shown)
+            # Count the whole text only when part of it is drawn; otherwise the drawn encoding is the count.
+            counts = count_tokens(text, enc.ids if shown == text else range(n_tokens(tok, key, text)))
             with col:
                 st.html(render_header(name, counts, vocab_size=getattr(tok, "vocab_size", None))
                         + render_tokens(enc, shown, tokenizer=name, options=options,

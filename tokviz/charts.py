@@ -91,6 +91,17 @@ def _colors(n: int) -> list[str]:
     return [PALETTE[i % len(PALETTE)] for i in range(n)]
 
 
+def _comparison_figure(comparison: SizeComparison, *, y_is_ratio: bool) -> go.Figure:
+    """Curves (one color and dash each) then points (the next colors), as bytes per token or as token counts."""
+    fig = go.Figure()
+    colors = _colors(len(comparison.curves) + len(comparison.points))
+    for i, (curve, color) in enumerate(zip(comparison.curves, colors)):
+        fig.add_trace(_curve_trace(curve, color, _DASHES[i % len(_DASHES)], y_is_ratio=y_is_ratio))
+    for point, color in zip(comparison.points, colors[len(comparison.curves):]):
+        fig.add_trace(_point_trace(point, point.ratio if y_is_ratio else point.tokens, color))
+    return fig
+
+
 def compression_figure(
     comparison: SizeComparison, *, title: str = "Compression against vocabulary size", byte_line: bool = True
 ) -> go.Figure:
@@ -98,12 +109,7 @@ def compression_figure(
 
     ``byte_line`` draws the byte baseline, exactly 1.0 byte per token, across the chart.
     """
-    fig = go.Figure()
-    colors = _colors(len(comparison.curves) + len(comparison.points))
-    for i, (curve, color) in enumerate(zip(comparison.curves, colors)):
-        fig.add_trace(_curve_trace(curve, color, _DASHES[i % len(_DASHES)], y_is_ratio=True))
-    for point, color in zip(comparison.points, colors[len(comparison.curves):]):
-        fig.add_trace(_point_trace(point, point.ratio, color))
+    fig = _comparison_figure(comparison, y_is_ratio=True)
     if byte_line:
         # A layout line, not a trace, so it spans the whole x range whatever the data.
         fig.add_hline(y=1.0, line={"color": "#6b7280", "dash": "dot", "width": 1.5},
@@ -116,12 +122,7 @@ def token_count_figure(
     comparison: SizeComparison, *, title: str = "Tokens in this text by vocabulary size"
 ) -> go.Figure:
     """The token count of the measured text (fewer is better) against vocabulary size on a log axis."""
-    fig = go.Figure()
-    colors = _colors(len(comparison.curves) + len(comparison.points))
-    for i, (curve, color) in enumerate(zip(comparison.curves, colors)):
-        fig.add_trace(_curve_trace(curve, color, _DASHES[i % len(_DASHES)], y_is_ratio=False))
-    for point, color in zip(comparison.points, colors[len(comparison.curves):]):
-        fig.add_trace(_point_trace(point, point.tokens, color))
+    fig = _comparison_figure(comparison, y_is_ratio=False)
     return _layout(fig, title=title, x_title="vocabulary size (log scale)", y_title="tokens", log_x=True)
 
 

@@ -81,23 +81,36 @@ class JobSnapshot:
         return min(1.0, 0.2 * min(counted, 1.0) + 0.8 * merged)
 
 
+def split_corpus(texts: tuple[str, ...] | list[str], *, holdout: float) -> tuple[str, str]:
+    r"""The run's training text and held-out text: the texts joined by newlines, the last ``holdout`` fraction cut off
+    at a line break; all of it is training text when there is no line break to cut at (or ``holdout`` is 0).
+
+    >>> split_corpus(["one\ntwo\n", "three\nfour\n"], holdout=0.3)
+    ('one\ntwo\n\nthree\n', 'four\n')
+    >>> split_corpus(["no line break"], holdout=0.1)
+    ('no line break', '')
+    """
+    from tokviz.sweep import split_holdout
+
+    text = "\n".join(texts)
+    if not holdout:
+        return text, ""
+    try:
+        return split_holdout(text, fraction=holdout)
+    except ValueError:  # no line break with text on both sides: nothing can be held out
+        return text, ""
+
+
 class _Cancelled(Exception):
     pass
 
 
 def _run(spec: TrainSpec, out: Any, cancel: Any, interval: float) -> None:
     """The child process: count, merge, report. Every outcome ends with one final message on ``out``."""
-    from tokviz.sweep import split_holdout
     from tokviz.trainer import count_corpus, train_from_counts
 
     try:
-        text = "\n".join(spec.texts)
-        train_text, heldout = text, ""
-        if spec.holdout and text.count("\n") >= 1:
-            try:
-                train_text, heldout = split_holdout(text, fraction=spec.holdout)
-            except ValueError:
-                train_text, heldout = text, ""
+        train_text, heldout = split_corpus(spec.texts, holdout=spec.holdout)
         out.put(("counting", 0, len(train_text)))
 
         def on_count(done: int) -> None:

@@ -21,8 +21,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from tokviz.live import split_corpus
 from tokviz.pretokenize import NAMED_PATTERNS, resolve_pattern
-from tokviz.sweep import split_holdout
 from tokviz.uploads import read_corpus
 
 #: Largest upload the train view accepts, per file (Streamlit's own ``server.maxUploadSize`` is higher, 200 MB, so
@@ -173,14 +173,10 @@ def file_stem(name: str) -> str:
 
 
 def heldout_text(texts: Iterable[str], *, fraction: float = 0.1) -> str:
-    """The held-out part of a live run's corpus, cut as :mod:`tokviz.live` cuts it ("" when it holds none), so other
+    """The held-out part of a live run's corpus, cut by the same function the run uses ("" when it holds none), so other
     views can measure the tokenizer on the text it did not see.
 
     >>> heldout_text(["one\\ntwo\\n", "three\\nfour\\n"], fraction=0.3), heldout_text(["no line break"])
     ('four\\n', '')
     """
-    text = "\n".join(texts)
-    try:
-        return split_holdout(text, fraction=fraction)[1]
-    except ValueError:  # no line break to cut at: the run measured nothing held out either
-        return ""
+    return split_corpus(tuple(texts), holdout=fraction)[1]

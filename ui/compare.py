@@ -8,7 +8,6 @@ choice (and chosen) in the same run. All parsing, naming and comparing is in :mo
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -45,6 +44,7 @@ from tokviz.upload_tokenizer import (
     unique_name,
 )
 from tokviz.uploads import read_corpus
+from ui.state import remember, restore
 
 USER = "user_tokenizers"
 MESSAGE = "_cmp_message"
@@ -155,18 +155,6 @@ def _compare(_a: Any, _b: Any, key_a: str, key_b: str, name_a: str, name_b: str,
 @st.cache_data(max_entries=32, show_spinner=False)
 def _encode(_tok: Any, key: str, text: str) -> Encoding:
     return _tok.encode_with_offsets(text)
-
-
-def _keep(key: str, default: Any, valid: Callable[[Any], bool] = lambda v: True) -> None:
-    """Give widget ``key`` its last value (kept under ``_key``): Streamlit forgets it while another view is shown."""
-    if key not in st.session_state or not valid(st.session_state[key]):
-        last = st.session_state.get(f"_{key}")
-        st.session_state[key] = last if last is not None and valid(last) else default
-
-
-def _remember(*keys: str) -> None:
-    for key in keys:
-        st.session_state[f"_{key}"] = st.session_state.get(key)
 
 
 # -- layout --------------------------------------------------------------------------------------------------------
@@ -302,17 +290,17 @@ def _diff_section(tokenizers: dict[str, Any]) -> None:
         st.info("There is no tokenizer to compare yet.")
         return
     first, second = default_pair(names)
-    _keep("cmp_a", first, lambda v: v in tokenizers)
-    _keep("cmp_b", second, lambda v: v in tokenizers)
-    _keep("cmp_corpus", "builtin", lambda v: v in CORPUS_CHOICES)
-    _keep("cmp_text", DIFF_SAMPLE, lambda v: isinstance(v, str))
+    restore("cmp_a", first, lambda v: v in tokenizers)
+    restore("cmp_b", second, lambda v: v in tokenizers)
+    restore("cmp_corpus", "builtin", lambda v: v in CORPUS_CHOICES)
+    restore("cmp_text", DIFF_SAMPLE, lambda v: isinstance(v, str))
     c1, c2 = st.columns(2)
     name_a: str = c1.selectbox("A", names, key="cmp_a")
     name_b: str = c2.selectbox("B", names, key="cmp_b")
     corpus = _corpus()
     text: str = st.text_area("Sample text", key="cmp_text", height=110,
                              help="Drawn for both tokenizers, with the stretches they cut differently marked.")
-    _remember("cmp_a", "cmp_b", "cmp_corpus", "cmp_text")
+    remember(("cmp_a", "cmp_b", "cmp_corpus", "cmp_text"))
     shown = text[:preview_length(text, limit=DIFF_CHARS)] if text else ""
     if len(shown) < len(text):
         st.info(f"Long text: the first {len(shown):,} of {len(text):,} characters are compared and drawn.", icon="✂️")

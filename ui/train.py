@@ -41,6 +41,7 @@ from tokviz.training_summary import (
     progress_text,
     summarize,
 )
+from ui.state import remember, restore
 
 #: Seconds between two redraws of a running job (the issue asks for at least two a second).
 POLL_SECONDS = 0.4
@@ -68,18 +69,6 @@ KEPT: dict[str, Any] = {"train_source": "upload", "train_vocab": DEFAULT_VOCAB, 
 def builtin_corpus() -> DefaultCorpus:
     """The corpus the built-in tokenizers were trained on (shared by all sessions)."""
     return default_corpus()
-
-
-def _restore_kept() -> None:
-    for key, first in KEPT.items():
-        if key not in st.session_state:
-            st.session_state[key] = st.session_state.get("_" + key, first)
-
-
-def _remember_kept() -> None:
-    for key in KEPT:
-        if key in st.session_state:
-            st.session_state["_" + key] = st.session_state[key]
 
 
 # -- inputs --------------------------------------------------------------------------------------------------------
@@ -381,7 +370,8 @@ def view(tokenizers: dict[str, Any], chosen: list[str]) -> None:
     st.subheader("Train", anchor=False)
     st.caption("Train a byte-level BPE vocabulary on your own text and watch every merge as it is learned. Training "
                "runs in a separate process: the page stays usable, and you can cancel at any time.")
-    _restore_kept()
+    for key, first in KEPT.items():
+        restore(key, first)
     job: TrainingJob | None = st.session_state.get(JOB)
     if job is not None:
         snap = job.poll()
@@ -403,6 +393,6 @@ def view(tokenizers: dict[str, Any], chosen: list[str]) -> None:
     _outcome()
     if running:
         _live_panel()
-    _remember_kept()
+    remember(KEPT)
     _results()
 
