@@ -53,6 +53,44 @@ def test_incremental_merges_equal_naive_recount(words: dict[bytes, int], n: int)
     assert result.merges == naive_bpe(words, n)
 
 
+# Frequencies over four orders of magnitude: the heap's waiting buckets for rare new pairs fill and are let in over
+# several halvings of the threshold, and the counts of ties stay exact.
+WIDE = st.dictionaries(
+    st.binary(min_size=1, max_size=10).map(lambda b: bytes(x % 5 + 97 for x in b)),
+    st.integers(1, 5000) | st.integers(1, 3),
+    max_size=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(words=WIDE, n=st.integers(0, 60))
+def test_merges_and_counts_equal_naive_recount_over_wide_frequency_ranges(words: dict[bytes, int], n: int) -> None:
+    result = merge_counts(words, n_merges=n)
+    expected = naive_bpe(words, n)
+    assert result.merges == expected
+    # Each merge's count is its pair's count when chosen: recount it on the corpus merged up to that point.
+    assert result.counts == [naive_pair_count(words, expected[:k], pair) for k, pair in enumerate(expected)]
+
+
+def naive_pair_count(word_counts: dict[bytes, int], merges: list[tuple[bytes, bytes]], pair: tuple[bytes, bytes]) -> int:
+    """How often ``pair`` occurs side by side after applying ``merges`` to every word, weighted by frequency."""
+    total = 0
+    for w, c in word_counts.items():
+        toks = [bytes([b]) for b in w]
+        for m in merges:
+            out, i = [], 0
+            while i < len(toks):
+                if i + 1 < len(toks) and (toks[i], toks[i + 1]) == m:
+                    out.append(toks[i] + toks[i + 1])
+                    i += 2
+                else:
+                    out.append(toks[i])
+                    i += 1
+            toks = out
+        total += c * sum(1 for p in zip(toks, toks[1:]) if p == pair)
+    return total
+
+
 def test_runs_of_one_byte_merge_left_to_right() -> None:
     # "aaaa" -> (aa)(aa) -> (aaaa); "aaa" keeps a trailing a.
     # Pair counts include overlapping pairs (aaaa holds three (a, a)): 3 * 3 + 2 * 1 = 11.

@@ -14,7 +14,11 @@ How it stays fast in pure Python:
   ``(-count, inv(left), inv(right))`` where ``inv`` reverses byte order (each byte b becomes ``chr(256 - b)``,
   followed by a terminator ``chr(257)``, so a prefix sorts after its extensions). Counts only ever fall for pairs
   that exist (merging creates pairs with a brand-new token), so a popped entry whose count is stale is pushed back
-  with the current count and new pairs are pushed once after each merge.
+  with the current count and new pairs are pushed once after each merge. A new pair whose count is below a falling
+  threshold waits in a bucket instead and enters the heap only once the best count drops that low: most new pairs
+  are rare and never do, so the heap stays small.
+- A new pair's count is not updated per occurrence: the merge lists the word once per occurrence, and the count is
+  the sum of those words' frequencies, taken in C once the merge is done.
 
 Example:
     >>> result = merge_counts({"low": 5, "lower": 2, "newest": 6, "widest": 3}, n_merges=3)
@@ -101,29 +105,43 @@ def merge_counts(
     heap = [(-c, inv[ord(p[0])], inv[ord(p[1])], p) for p, c in pair_counts.items()]
     heapq.heapify(heap)
     heappop, heappush = heapq.heappop, heapq.heappush
+    # New pairs counted below `limit` wait in `low`, bucketed by count.bit_length(); `limit` halves whenever the best
+    # count in the heap falls below it, and the bucket just under it joins the heap. So every pair that could be the
+    # best is always in the heap (a waiting pair's count is below `limit` and only ever falls).
+    limit = 1 << max(0, (max(pair_counts.values(), default=0) >> 4).bit_length() - 1)
+    low: dict[int, list[str]] = {}
 
     merges: list[tuple[bytes, bytes]] = []
     counts: list[int] = []
     message = f"Learned all {n_merges} merges."
     stopped_early = False
     get = pair_counts.get
-    index_get = index.get
     while len(merges) < n_merges:
         if should_stop is not None and should_stop():
             stopped_early = True
             message = f"Cancelled after {len(merges)} of {n_merges} merges; the merges learned so far are kept."
             break
         # Pop the best pair whose count is current.
-        best = None
-        while heap:
-            negc, il, ir, p = heappop(heap)
-            c = get(p, 0)
-            if c == -negc:
-                best = p
+        while True:
+            best = None
+            while heap:
+                negc, il, ir, p = heappop(heap)
+                c = get(p, 0)
+                if c == -negc:
+                    best = p
+                    break
+                if c > 0:
+                    heappush(heap, (-c, il, ir, p))
+            if (best is not None and -negc >= limit) or limit == 1:
                 break
-            if c > 0:
-                heappush(heap, (-c, il, ir, p))
-        if best is None or -negc <= 0:
+            if best is not None:  # a waiting pair may tie or beat it: let the next bucket in first
+                heappush(heap, (negc, il, ir, best))
+            limit >>= 1
+            for q in low.pop(limit.bit_length(), ()):
+                c = get(q, 0)
+                if c > 0:
+                    heappush(heap, (-c, inv[ord(q[0])], inv[ord(q[1])], q))
+        if best is None:
             stopped_early = True
             message = (
                 f"Stopped after {len(merges)} of {n_merges} merges: no pair of adjacent tokens is left in the "
@@ -139,8 +157,8 @@ def merge_counts(
         merges.append((tokens[a], tokens[b]))
         counts.append(count)
 
-        touched: set[str] = set()
-        touch = touched.add
+        new: dict[str, list[int]] = {}  # new pair -> the words holding it, once per occurrence
+        new_get = new.get
         ca, cb = best[0], best[1]
         ba = cb + ca  # the pair between two adjacent occurrences, as in "abab"
         for wi in index.pop(best, ()):
@@ -152,9 +170,9 @@ def merge_counts(
             words[wi] = nw
             # One pass over the new token's positions updates both sides: a neighbour L that was (L, a) is now
             # (L, X); a neighbour R that was (b, R) is now (X, R); two occurrences side by side turn (b, a) into
-            # (X, X), counted once, as the right side of the first. The count-and-index update for the new pair is
-            # written out on both sides on purpose: this is the hottest loop of training, and a helper call per
-            # occurrence costs more than the repetition.
+            # (X, X), counted once, as the right side of the first. The index update for the new pair is written
+            # out on both sides on purpose: this is the hottest loop of training, and a helper call per occurrence
+            # costs more than the repetition.
             last = len(nw) - 1
             j = nw.find(x)
             while j != -1:
@@ -163,11 +181,9 @@ def merge_counts(
                     if left != x:
                         pair_counts[left + ca] -= f
                         q = left + x
-                        pair_counts[q] = get(q, 0) + f
-                        touch(q)
-                        lst = index_get(q)
+                        lst = new_get(q)
                         if lst is None:
-                            index[q] = [wi]
+                            new[q] = [wi]
                         else:
                             lst.append(wi)
                 if j < last:
@@ -178,19 +194,25 @@ def merge_counts(
                     else:
                         pair_counts[cb + right] -= f
                         q = x + right
-                    pair_counts[q] = get(q, 0) + f
-                    touch(q)
-                    lst = index_get(q)
+                    lst = new_get(q)
                     if lst is None:
-                        index[q] = [wi]
+                        new[q] = [wi]
                     else:
                         lst.append(wi)
                 j = nw.find(x, j + 1)
         pair_counts.pop(best, None)
-        for q in touched:
-            c = pair_counts[q]
-            if c > 0:
+        for q, lst in new.items():
+            c = sum(map(freq_of, lst))
+            pair_counts[q] = c
+            index[q] = lst
+            if c >= limit:
                 heappush(heap, (-c, inv[ord(q[0])], inv[ord(q[1])], q))
+            else:
+                waiting = low.get(c.bit_length())
+                if waiting is None:
+                    low[c.bit_length()] = [q]
+                else:
+                    waiting.append(q)
         if on_merge is not None:
             on_merge(Merge(len(merges) - 1, tokens[a], tokens[b], count))
     return MergeResult(merges, counts, stopped_early, message)
