@@ -68,3 +68,74 @@ def test_parallel_path_is_taken_for_large_inputs(monkeypatch: pytest.MonkeyPatch
     got = count_chunks([TEXT], PreTokenizer.create("gpt2"), workers=2, chunk_chars=1_000)
     pids = {k for k in got if k.startswith("__pid")}
     assert f"__pid{os.getpid()}" not in pids and len(pids) >= 1
+
+
+# -- workers that read ranges themselves (one file, one text) ---------------------------------------------------
+def small_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the range path run on small inputs, cut into many ranges."""
+    monkeypatch.setattr(counting, "PARALLEL_MIN_CHARS", 2_000)
+    monkeypatch.setattr(counting, "RANGE_BYTES", 700)
+
+
+@pytest.mark.parametrize("pattern", ["gpt2", "gpt4", "o200k"])
+def test_file_counted_by_range_workers_equals_one_pass(
+    pattern: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "corpus.txt"
+    path.write_text(TEXT, encoding="utf-8", newline="")
+    pt = PreTokenizer.create(pattern, special_tokens=["<|endoftext|>"])
+    small_ranges(monkeypatch)
+    progress: list[int] = []
+    got = counting.count_file(path, pt, workers=2, on_progress=progress.append)
+    assert got == count_text(TEXT, pt)
+    assert len(progress) > 10 and progress[-1] == len(TEXT)  # many ranges, every character counted once
+
+
+@pytest.mark.parametrize("pattern", ["gpt2", "gpt4"])
+def test_text_counted_by_range_workers_equals_one_pass(pattern: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    pt = PreTokenizer.create(pattern, special_tokens=["<|endoftext|>", "<|endoftext|><|endoftext|>"])
+    small_ranges(monkeypatch)
+    progress: list[int] = []
+    assert counting.count_large_text(TEXT, pt, workers=2, on_progress=progress.append) == count_text(TEXT, pt)
+    assert len(progress) > 10 and progress[-1] == len(TEXT)
+
+
+def test_range_workers_are_other_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if "fork" not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip("no fork start method on this platform")
+    real = counting.count_into
+
+    def spy(counts, text: str, pt: PreTokenizer) -> None:
+        real(counts, text, pt)
+        counts[f"__pid{os.getpid()}"] = 1
+
+    monkeypatch.setattr(counting, "count_into", spy)
+    small_ranges(monkeypatch)
+    path = tmp_path / "corpus.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    got = counting.count_file(path, PreTokenizer.create("gpt2"), workers=2)
+    pids = {k for k in got if k.startswith("__pid")}
+    assert f"__pid{os.getpid()}" not in pids and len(pids) == 2
+
+
+def test_range_workers_report_the_files_first_bad_byte(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    good = TEXT.encode("utf-8")
+    path = tmp_path / "bad.txt"
+    # Two bad bytes, the first far into the file: whichever worker meets one first, the message names the first.
+    path.write_bytes(good + b" \xff " + good + b" \xc3( " + good)
+    small_ranges(monkeypatch)
+    pt = PreTokenizer.create("gpt2", special_tokens=["<|endoftext|>"])
+    with pytest.raises(ValueError, match=rf"byte {len(good) + 1} \(0xff\)"):
+        counting.count_file(path, pt, workers=2)
+    replaced = counting.count_file(path, pt, workers=2, errors="replace")
+    assert replaced == count_text(path.read_bytes().decode("utf-8", "replace"), pt)
+
+
+def test_custom_patterns_are_streamed_not_cut_into_ranges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Range cuts are proven safe only for the named patterns; a custom one must take the streaming path.
+    path = tmp_path / "corpus.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    small_ranges(monkeypatch)
+    monkeypatch.setattr(counting, "file_ranges", lambda *a, **k: pytest.fail("custom pattern cut into ranges"))
+    pt = PreTokenizer.create(r"\S+ ?|\s")
+    assert counting.count_file(path, pt, workers=2) == count_text(TEXT, pt)

@@ -1,12 +1,19 @@
 """Pre-token counting: text in, ``{pre-token bytes (as latin-1 str): count}`` out, on one core or two.
 
-The step is a pure map-reduce: each chunk is counted on its own and the counts add up. Chunks are cut only at safe
-positions (:func:`tokviz.pretokenize.chunk_text`), so the result equals one pass over the whole text, and a large file
-is streamed: it is never held in memory whole. Special tokens split the text and are not counted.
+The step is a pure map-reduce: each part of the text is counted on its own and the counts add up. Parts are cut only
+at safe positions (:func:`tokviz.pretokenize.chunk_text`, :mod:`tokviz.ranges`), so the result equals one pass over
+the whole text. Special tokens split the text and are not counted.
 
-For inputs over :data:`PARALLEL_MIN_CHARS`, forked worker processes each keep one running count over the chunks they
-are handed (whichever worker is free takes the next chunk) and send it back once at the end, so only two counters
-cross a pipe rather than one per chunk.
+Large inputs are counted by forked worker processes, each keeping one running count that it sends back once at the
+end. How the text reaches them depends on where it is:
+
+- a file (:func:`count_file`): the parent cuts it into byte ranges and hands out (start, end) pairs; each worker
+  reads and decodes its ranges itself, so no text crosses a pipe and the parent stays idle;
+- a text in memory (:func:`count_large_text`): the same with character ranges of the text the workers inherited;
+- any other stream of chunks (:func:`count_chunks`): the parent re-cuts the stream and sends the chunks, so a stream
+  of any length is counted in bounded memory.
+
+Whichever worker is free takes the next part, so both finish at about the same time.
 
 Example:
     >>> from tokviz.pretokenize import PreTokenizer
@@ -22,13 +29,17 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
+from typing import BinaryIO
 
 from tokviz.pretokenize import PreTokenizer, chunk_text
+from tokviz.ranges import file_ranges, text_ranges
 
 #: Below this many characters counting stays in-process: starting a worker costs more than it saves.
 PARALLEL_MIN_CHARS = 1 << 20
 #: Characters per chunk handed to a worker: large enough to amortise the transfer, small enough to bound memory.
 CHUNK_CHARS = 1 << 19
+#: Bytes (or characters) per range a worker reads itself: small enough that the workers finish close together.
+RANGE_BYTES = 1 << 18
 
 
 def count_into(counts: Counter[str], text: str, pretokenizer: PreTokenizer) -> None:
@@ -61,20 +72,54 @@ def count_text(text: str, pretokenizer: PreTokenizer) -> Counter[str]:
     return to_byte_keys(counts)
 
 
-def _worker(conn: Connection, pretokenizer: PreTokenizer) -> None:
+class _DecodeFailed(Exception):
+    """A range of a file is not valid UTF-8; the parent finds and reports the file's first bad byte."""
+
+
+class _FileReader:
+    """Reads and decodes byte ranges of one file; opened on first use, so each worker process has its own handle."""
+
+    def __init__(self, path: str | os.PathLike[str], errors: str) -> None:
+        self.path = path
+        self.errors = errors
+        self._file: BinaryIO | None = None
+
+    def __call__(self, start: int, end: int) -> str:
+        if self._file is None:
+            self._file = open(self.path, "rb")  # noqa: SIM115 - lives as long as the worker process
+        self._file.seek(start)
+        try:
+            return self._file.read(end - start).decode("utf-8", self.errors)
+        except UnicodeDecodeError:
+            raise _DecodeFailed from None
+
+
+def _worker(conn: Connection, pretokenizer: PreTokenizer, read: Callable[[int, int], str] | None) -> None:
+    # A job is a text chunk, or with `read`, a (start, end) range the worker reads itself.
     counts: Counter[str] = Counter()
     try:
         while True:
-            chunk = conn.recv()
-            if chunk is None:
+            job = conn.recv()
+            if job is None:
                 conn.send(("counts", to_byte_keys(counts)))  # re-keyed here, in parallel, not in the parent
                 return
-            count_into(counts, chunk, pretokenizer)
-            conn.send(("done", None))
+            text = job if read is None else read(*job)
+            count_into(counts, text, pretokenizer)
+            conn.send(("done", len(text)))
+    except _DecodeFailed:
+        conn.send(("decode", None))
     except ValueError as e:  # e.g. a custom regex that timed out: report it, the parent raises it
         conn.send(("error", str(e)))
     finally:
         conn.close()
+
+
+def _parallel_ok(n_workers: int) -> bool:
+    return n_workers > 1 and "fork" in mp.get_all_start_methods()
+
+
+def _n_workers(workers: int | None) -> int:
+    return workers if workers is not None else min(2, os.cpu_count() or 1)
 
 
 def count_chunks(
@@ -92,8 +137,8 @@ def count_chunks(
     """
     pieces = chunk_text(chunks, pretokenizer, target=chunk_chars or CHUNK_CHARS)
     first = _take_up_to(pieces, PARALLEL_MIN_CHARS)
-    n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-    if n_workers <= 1 or sum(map(len, first)) < PARALLEL_MIN_CHARS or "fork" not in mp.get_all_start_methods():
+    n_workers = _n_workers(workers)
+    if not _parallel_ok(n_workers) or sum(map(len, first)) < PARALLEL_MIN_CHARS:
         total: Counter[str] = Counter()
         done = 0
         for chunk in _chain(first, pieces):
@@ -105,47 +150,98 @@ def count_chunks(
     return _count_parallel(_chain(first, pieces), pretokenizer, n_workers, on_progress)
 
 
+def count_file(
+    path: str | os.PathLike[str],
+    pretokenizer: PreTokenizer,
+    *,
+    workers: int | None = None,
+    errors: str = "strict",
+    on_progress: Callable[[int], object] | None = None,
+) -> Counter[str]:
+    """Count the pre-tokens of one UTF-8 file; a large one on several processes that each read their own ranges.
+
+    The parent only cuts the file into byte ranges (:func:`tokviz.ranges.file_ranges`) and hands them out, so no
+    text crosses a pipe. A custom pattern, whose safe cuts are not known in advance, is streamed instead.
+    """
+    n_workers = _n_workers(workers)
+    if not _parallel_ok(n_workers) or pretokenizer.name is None or os.path.getsize(path) < PARALLEL_MIN_CHARS:
+        return count_chunks(iter_file(path, errors=errors), pretokenizer, workers=workers, on_progress=on_progress)
+    ranges = file_ranges(path, target=RANGE_BYTES, special_tokens=pretokenizer.special_tokens)
+    try:
+        return _count_parallel(iter(ranges), pretokenizer, n_workers, on_progress, read=_FileReader(path, errors))
+    except _DecodeFailed:
+        for _ in iter_file(path, errors=errors):  # raises with the offset of the file's first bad byte
+            pass
+        raise ValueError(f"{path} is not valid UTF-8; convert it or train with replacement characters.") from None
+
+
+def count_large_text(
+    text: str,
+    pretokenizer: PreTokenizer,
+    *,
+    workers: int | None = None,
+    on_progress: Callable[[int], object] | None = None,
+) -> Counter[str]:
+    """Count the pre-tokens of a text held in memory; a large one on several processes, each taking ranges of it.
+
+    Forked workers see the text without copying it through a pipe; they are handed only (start, end) pairs.
+    """
+    n_workers = _n_workers(workers)
+    if not _parallel_ok(n_workers) or pretokenizer.name is None or len(text) < PARALLEL_MIN_CHARS:
+        return count_chunks([text], pretokenizer, workers=workers, on_progress=on_progress)
+    ranges = text_ranges(text, target=RANGE_BYTES, special_tokens=pretokenizer.special_tokens)
+
+    def read(start: int, end: int) -> str:
+        return text[start:end]
+
+    return _count_parallel(iter(ranges), pretokenizer, n_workers, on_progress, read=read)
+
+
 def _count_parallel(
-    chunks: Iterator[str], pretokenizer: PreTokenizer, n_workers: int,
-    on_progress: Callable[[int], object] | None,
+    jobs: Iterator[str] | Iterator[tuple[int, int]], pretokenizer: PreTokenizer, n_workers: int,
+    on_progress: Callable[[int], object] | None, *, read: Callable[[int, int], str] | None = None,
 ) -> Counter[str]:
     ctx = mp.get_context("fork")
     conns: list[Connection] = []
     procs = []
     for _ in range(n_workers):
         parent, child = ctx.Pipe()
-        p = ctx.Process(target=_worker, args=(child, pretokenizer), daemon=True)
+        p = ctx.Process(target=_worker, args=(child, pretokenizer, read), daemon=True)
         p.start()
         child.close()
         conns.append(parent)
         procs.append(p)
-    in_flight: dict[Connection, int] = {}
+    busy: set[Connection] = set()
     done = 0
 
     def collect(conn: Connection) -> None:
         nonlocal done
         kind, payload = conn.recv()
+        if kind == "decode":
+            raise _DecodeFailed
         if kind == "error":
             raise ValueError(payload)
-        done += in_flight.pop(conn)
+        busy.discard(conn)
+        done += payload
         if on_progress is not None:
             on_progress(done)
 
     try:
-        for chunk in chunks:
-            idle = [c for c in conns if c not in in_flight]
+        for job in jobs:
+            idle = [c for c in conns if c not in busy]
             if not idle:
-                for c in wait(list(in_flight)):
+                for c in wait(list(busy)):
                     collect(c)  # type: ignore[arg-type]
-                idle = [c for c in conns if c not in in_flight]
-            idle[0].send(chunk)
-            in_flight[idle[0]] = len(chunk)
-        while in_flight:
-            for c in wait(list(in_flight)):
+                idle = [c for c in conns if c not in busy]
+            idle[0].send(job)
+            busy.add(idle[0])
+        while busy:
+            for c in wait(list(busy)):
                 collect(c)  # type: ignore[arg-type]
         parts: list[Counter[str]] = []
         for c in conns:
             c.send(None)
+        for c in conns:
             kind, payload = c.recv()
             if kind == "error":
                 raise ValueError(payload)

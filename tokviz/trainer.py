@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from tokviz.bpe import CancelCheck, Merge, merge_counts
-from tokviz.counting import count_chunks, iter_file
+from tokviz.counting import count_chunks, count_file, count_large_text, iter_file
 from tokviz.pretokenize import PreTokenizer
 from tokviz.tokenizer import Tokenizer, TrainingReport
 
@@ -76,6 +76,16 @@ def count_corpus(
     Keeping the counts lets one counting pass feed several runs, or a replay of the merge steps.
     """
     pretok = PreTokenizer.create(pattern, special_tokens=list(special_tokens or []))
+    # One file or one text, the common cases, are counted by workers that take ranges of it themselves; anything
+    # else (several files, a stream of chunks, an open file) is streamed to them.
+    single: object = corpus
+    if isinstance(corpus, (list, tuple)) and len(corpus) == 1:
+        single = corpus[0]
+    if isinstance(single, os.PathLike) or (single is corpus and isinstance(single, str)):
+        if Path(single).is_file():
+            return count_file(single, pretok, workers=workers, errors=errors, on_progress=count_progress)
+    elif isinstance(single, str):
+        return count_large_text(single, pretok, workers=workers, on_progress=count_progress)
     return count_chunks(corpus_chunks(corpus, errors=errors), pretok, workers=workers, on_progress=count_progress)
 
 
