@@ -111,3 +111,21 @@ def test_callback_sees_every_merge_and_cancel_keeps_what_was_learned() -> None:
 def test_negative_merge_count_is_refused() -> None:
     with pytest.raises(ValueError, match=">= 0"):
         merge_counts({b"ab": 1}, n_merges=-1)
+
+
+def test_cycle_collector_state_is_restored_even_when_a_callback_raises() -> None:
+    import gc
+
+    def boom(m: Merge) -> None:
+        raise RuntimeError("stop")
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError):
+        merge_counts({b"abab": 3}, n_merges=2, on_merge=boom)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        merge_counts({b"abab": 3}, n_merges=2)
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+    finally:
+        gc.enable()

@@ -28,8 +28,10 @@ Example:
 
 from __future__ import annotations
 
+import gc
 import heapq
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import add
 from typing import Protocol
@@ -77,6 +79,29 @@ def merge_counts(
     """
     if n_merges < 0:
         raise ValueError(f"n_merges must be >= 0, got {n_merges}.")
+    with _no_cycle_collection():
+        return _merge_loop(word_counts, n_merges, on_merge, should_stop)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause the cycle collector: the loop allocates tens of thousands of lists and tuples but never a reference
+    cycle, so the collections they trigger only re-walk live data (about 4% of the loop's time)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _merge_loop(
+    word_counts: Mapping[str, int] | Mapping[bytes, int],
+    n_merges: int,
+    on_merge: Callable[[Merge], object] | None,
+    should_stop: CancelCheck | None,
+) -> MergeResult:
     words: list[str] = []
     freqs: list[int] = []
     for w, c in word_counts.items():
