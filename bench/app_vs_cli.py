@@ -5,9 +5,9 @@ Three paths, each timed as wall time, median of ``--repeats`` (3 by default), si
 - **cli**: ``tokviz train FILE --vocab-size 10000 --special-token '<|endoftext|>' -o OUT -q`` as a subprocess
   (interpreter start, imports, reading, counting, merging, saving).
 - **job**: what the Train view does once the upload has arrived: ``read_corpus`` on the file's bytes (read from
-  disk here), then :class:`tokviz.live.TrainingJob` from start to the ``done`` snapshot, polled every 50 ms. The job
-  holds out the last tenth (it trains on 90 % of the text, then encodes the held-out tenth for the compression
-  figure), so its work differs a little from the CLI's.
+  disk here), then :class:`tokviz.live.TrainingJob` from start to the ``done`` snapshot (``wait`` returns as it
+  arrives). The job holds out the last tenth (it trains on 90 % of the text, then encodes the held-out tenth for
+  the compression figure), so its work differs a little from the CLI's.
 - **browser** (``--browser``, default on where Chromium is): the real page under ``streamlit run``: upload the file
   with Playwright, press Train, until the "Trained" message is drawn. The upload through the browser and the page's
   own redraws (the live panel re-runs every 0.4 s) are included; the part from pressing Train is reported too.
@@ -61,8 +61,7 @@ def time_job(path: Path, vocab: int) -> float:
     """Wall seconds from the file's bytes to the done snapshot of a TrainingJob, as the Train view runs it."""
     t0 = time.perf_counter()
     got = read_corpus(path.read_bytes(), name=path.name, max_bytes=1 << 40)
-    snap = TrainingJob.start(TrainSpec(texts=(got.text,), vocab_size=vocab, special_tokens=(EOT,))).wait(
-        poll_every=0.05)
+    snap = TrainingJob.start(TrainSpec(texts=(got.text,), vocab_size=vocab, special_tokens=(EOT,))).wait()
     seconds = time.perf_counter() - t0
     if snap.status != "done":
         raise RuntimeError(f"job ended as {snap.status}: {snap.message}")

@@ -69,3 +69,15 @@ def test_regex_timeout_during_training_is_an_error_snapshot() -> None:
     snap = TrainingJob.start(spec).wait(timeout=120)
     assert snap.status == "error"
     assert "catastrophic" in snap.message
+
+
+def test_poll_can_wait_for_the_finish_and_returns_as_it_arrives() -> None:
+    job = TrainingJob.start(TrainSpec(texts=(TEXT,), vocab_size=300))
+    first = job.poll(finish_within=0.01)  # a fresh interpreter cannot have trained yet: the window just runs out
+    assert not first.finished
+    t0 = time.perf_counter()
+    snap = job.poll(finish_within=60)
+    waited = time.perf_counter() - t0
+    assert snap.status == "done" and snap.tokenizer is not None
+    assert waited < 30  # returned when the result came, far before the 60 s window closed
+    assert job.poll(finish_within=5) is snap  # a finished job answers at once, unchanged

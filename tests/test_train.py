@@ -64,6 +64,12 @@ def runs(app: AppTest) -> dict:
     return app.session_state.get("train_runs", {})
 
 
+def open_tab(app: AppTest, label: str, run_id: int = 1) -> None:
+    """Select one of a finished run's tabs, as a click on it does (only the open tab is drawn)."""
+    app.session_state[f"train_tab_{run_id}"] = label
+    ok(app.run())
+
+
 def test_upload_and_train(at):
     assert texts(at.info) == ["Upload one or more text files, or pick the built-in corpus."]
     assert at.button(key="train_start").disabled
@@ -79,14 +85,19 @@ def test_upload_and_train(at):
     assert tok.vocab_size == 400 and tok.special_tokens == ["<|endoftext|>", "<pad>"] and tok.pattern == "gpt4"
     heldout = at.session_state["user_heldout"]["trained-1 (gpt4, 400)"]
     assert heldout and CORPUS.endswith(heldout)  # the last tenth, which training did not see
-    # the sidebar offers it, and the summary, replay and downloads are drawn
+    # the sidebar offers it, and the summary is drawn; the other tabs are drawn only once opened
     assert "trained-1 (gpt4, 400)" in at.multiselect(key="chosen").options
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Vocabulary size"] == "400" and metrics["Merges"] == "142"
     assert float(metrics["Held-out compression"]) > 1
-    assert at.slider(key="train_step_1").value == 1
+    assert not at.get("download_button") and not at.slider and runs(at)["trained-1 (gpt4, 400)"]["downloads"] is None
+    open_tab(at, "Merge replay")
+    assert at.slider(key="train_step_1").value == 1 and not at.metric
+    open_tab(at, "Download")
     assert [b.label for b in at.get("download_button")] == [
         "tokviz JSON", "GPT-2 vocab.json + merges.txt (zip)", "tiktoken rank file"]
+    open_tab(at, "Merges")
+    assert len(at.dataframe[0].value) == 142
 
 
 def test_train_on_the_built_in_corpus_then_use_it_in_tokenize(at):
@@ -98,11 +109,13 @@ def test_train_on_the_built_in_corpus_then_use_it_in_tokenize(at):
     name = "trained-1 (gpt2, 300)"
     assert name in runs(at)
     # The replay slider moves over the steps; the candidate table marks the merged pair.
+    open_tab(at, "Merge replay")
     ok(at.slider(key="train_step_1").set_value(20).run())
     assert any(m.value.startswith("**Step 20** merged") for m in at.markdown)
     frames = [f.value for f in at.dataframe]
     assert any("note" in f.columns and "merged" in str(list(f["note"])) for f in frames)
-    # "Compare it in Tokenize" chooses it and opens the Tokenize view with its tokens.
+    # "Compare it in Tokenize" (on the Summary tab) chooses it and opens the Tokenize view with its tokens.
+    open_tab(at, "Summary")
     ok(at.button(key="train_compare_1").click().run())
     assert at.radio(key="view").value == "tokenize"
     assert at.multiselect(key="chosen").value[-1] == name

@@ -272,15 +272,22 @@ class TrainingJob:
         except (BrokenPipeError, OSError):
             pass  # already finished
 
-    def poll(self) -> JobSnapshot:
-        """Drain what the run has sent and return the current snapshot (never blocks)."""
+    def poll(self, *, finish_within: float = 0.0) -> JobSnapshot:
+        """Drain what the run has sent and return the current snapshot.
+
+        Never blocks by default. With ``finish_within`` it waits up to that many seconds for the run to finish (and
+        returns as soon as it does), so a page that redraws every fraction of a second shows the result the moment it
+        arrives instead of at its next redraw.
+        """
         snap = self._snapshot
         assert snap is not None  # set in start()
         if snap.finished:
             return snap
+        deadline = time.perf_counter() + finish_within
         while True:
             try:
-                item = self._queue.get_nowait()
+                left = deadline - time.perf_counter()
+                item = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
             except queue.Empty:
                 break
             if item is None:  # the child closed its stream without a final message: it died
@@ -328,16 +335,12 @@ class TrainingJob:
             if stream is not None:
                 stream.close()
 
-    def wait(self, *, timeout: float = 600.0, poll_every: float = 0.05) -> JobSnapshot:
+    def wait(self, *, timeout: float = 600.0) -> JobSnapshot:
         """Block until the run finishes (for scripts and tests); raises TimeoutError past ``timeout``."""
-        end = time.perf_counter() + timeout
-        while True:
-            snap = self.poll()
-            if snap.finished:
-                return snap
-            if time.perf_counter() > end:
-                raise TimeoutError(f"training did not finish within {timeout:g} s")
-            time.sleep(poll_every)
+        snap = self.poll(finish_within=timeout)
+        if not snap.finished:
+            raise TimeoutError(f"training did not finish within {timeout:g} s")
+        return snap
 
     def kill(self) -> None:
         """Stop the process at once (e.g. when a session ends)."""

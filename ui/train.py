@@ -3,10 +3,11 @@
 Training runs in a child process (:class:`tokviz.live.TrainingJob`), never on the page's script thread, so neither
 this page nor other sessions of the server stall. The job lives in ``st.session_state``; a fragment that re-runs every
 :data:`POLL_SECONDS` polls it and redraws only the progress bar and the merge table. When the run ends, the fragment
-asks for one full run, which files the result: the tokenizer joins ``st.session_state["user_tokenizers"]`` (so the
-sidebar offers it to every view), its held-out text joins ``st.session_state["user_heldout"]`` (for the vocab-sizes
-view), and the run's record (pre-token counts for the replay, summary, downloads) joins
+files the result and asks for one full run to draw it: the tokenizer joins ``st.session_state["user_tokenizers"]``
+(so the sidebar offers it to every view), its held-out text joins ``st.session_state["user_heldout"]`` (for the
+vocab-sizes view), and the run's record (pre-token counts for the replay, summary, downloads) joins
 ``st.session_state["train_runs"]``. Earlier runs are never replaced; a failed run adds nothing and removes nothing.
+A run's tabs are drawn only when opened, so the replay's counts and the download files are made on first use.
 
 Like app.py, this module only lays out widgets and calls :mod:`tokviz`.
 """
@@ -45,6 +46,8 @@ from ui.state import remember, restore
 
 #: Seconds between two redraws of a running job (the issue asks for at least two a second).
 POLL_SECONDS = 0.4
+#: How long each redraw waits for the run to end before drawing progress (a click waits at most this long).
+FINISH_WAIT_SECONDS = 0.3
 #: Largest vocabulary the form accepts (the issue asks for at least 50,000).
 MAX_VOCAB = 100_000
 DEFAULT_VOCAB = 2_000
@@ -168,7 +171,7 @@ def _file(job: TrainingJob, snap: JobSnapshot) -> None:
     st.session_state.setdefault(RUNS, {})[tok.name] = {
         "id": index, "tokenizer": tok, "counts": snap.counts, "merges": snap.merges, "summary": summary,
         "texts": meta.get("texts", ()), "described": meta.get("described", ""), "replay": {},
-        "downloads": downloads(tok, stem=file_stem(tok.name)),
+        "downloads": None,  # made when the Download tab is first opened
     }
     st.session_state["train_run"] = tok.name  # show the newest run
     where = "It is now in the sidebar's tokenizer list, for every view."
@@ -188,7 +191,8 @@ def _live_panel() -> None:
     job: TrainingJob | None = st.session_state.get(JOB)
     if job is None:
         return
-    snap = job.poll()
+    # Wait a little for the end of the run, so the result is filed the moment it arrives, not at the next redraw.
+    snap = job.poll(finish_within=FINISH_WAIT_SECONDS)
     if snap.finished:
         _file(job, snap)  # file it here, so a single full run then draws the result (and the sidebar's new entry)
         st.rerun()
@@ -327,6 +331,8 @@ def _replay(run: dict[str, Any]) -> None:
 def _downloads(run: dict[str, Any]) -> None:
     st.caption("Each file loads back to the same ids, with `tokviz encode`/`convert` or `tokviz.load_tokenizer`; "
                "the command under each button does it.")
+    if run["downloads"] is None:
+        run["downloads"] = downloads(run["tokenizer"], stem=file_stem(run["tokenizer"].name))
     for item, col in zip(run["downloads"], st.columns(len(run["downloads"]), border=True)):
         with col:
             if isinstance(item, ExportFailure):
@@ -353,15 +359,14 @@ def _results() -> None:
     run = runs[name]
     st.caption(f"Trained on {run['described']} · pattern `{run['tokenizer'].pretokenizer.label}` · special tokens: "
                f"{', '.join(f'`{t}`' for t in run['tokenizer'].special_tokens or []) or 'none'}")
-    summary, merges, replay, take = st.tabs(["Summary", "Merges", "Merge replay", "Download"])
-    with summary:
-        _summary(run)
-    with merges:
-        _merge_table(run["merges"], live=False)
-    with replay:
-        _replay(run)
-    with take:
-        _downloads(run)
+    # Only the open tab is drawn (each switch reruns the page): the replay's pair counts, the long merge table and
+    # the three download files cost nothing until asked for, so a finished run shows up sooner.
+    tabs = st.tabs(["Summary", "Merges", "Merge replay", "Download"], key=f"train_tab_{run['id']}",
+                   on_change="rerun")
+    for tab, draw in zip(tabs, (_summary, lambda r: _merge_table(r["merges"], live=False), _replay, _downloads)):
+        if tab.open:
+            with tab:
+                draw(run)
 
 
 # -- the view ------------------------------------------------------------------------------------------------------
