@@ -192,3 +192,24 @@ def test_two_sessions_train_at_once_and_a_third_keeps_working(browser, server, t
         assert_no_exception(page)
         ctx.close()
     ctx3.close()
+
+
+def test_an_upload_survives_a_look_at_another_view(browser, server, tmp_path):
+    from playwright.sync_api import expect
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text(default_corpus().text[:30_000], encoding="utf-8")
+    ctx, page = new_page(browser, server)
+    try:
+        upload_and_set(page, [notes], vocab=300)
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        sidebar.get_by_text("Tokenize", exact=True).click()
+        expect(page.locator('[data-testid="stTextArea"]').first).to_be_visible()
+        sidebar.get_by_text("Train", exact=True).click()
+        # The real uploader comes back empty; the page still has the file and trains on it.
+        expect(page.get_by_text("Using the files uploaded before")).to_be_visible()
+        expect(page.get_by_text("1 file, ")).to_be_visible()
+        press_train(page)
+        assert "trained-1 (gpt2, 300)" in wait_done(page)
+    finally:
+        ctx.close()

@@ -242,3 +242,31 @@ def test_a_regex_that_times_out_during_training_is_a_message(at):
     error = texts(at.error)[0]
     assert "catastrophic" in error and "Nothing was added" in error
     assert runs(at) == {} and not at.button(key="train_start").disabled
+
+
+def test_uploads_are_kept_while_another_view_is_shown(at):
+    upload(at, ("notes.txt", CORPUS[:50_000].encode()))
+    ok(at.radio(key="view").set_value("tokenize").run())
+    ok(at.radio(key="view").set_value("train").run())
+    # Streamlit emptied the uploader; the page says it still has the file, and trains on it
+    assert any("`notes.txt`" in c.value and "uploaded before" in c.value for c in at.caption)
+    assert not at.button(key="train_start").disabled
+    at.number_input(key="train_vocab").set_value(300)
+    ok(at.run())
+    assert any("`notes.txt`" in c.value for c in at.caption)  # still kept on later runs of the view
+    train(at)
+    run = runs(at)["trained-1 (gpt2, 300)"]
+    assert run["described"] == "notes.txt" and "".join(run["texts"]) == CORPUS[:50_000]
+    # "Forget" drops them
+    ok(at.button(key="train_forget").click().run())
+    assert texts(at.info) == ["Upload one or more text files, or pick the built-in corpus."]
+    assert at.button(key="train_start").disabled
+
+
+def test_files_removed_from_the_uploader_are_not_kept(at):
+    upload(at, ("a.txt", CORPUS[:20_000].encode()))
+    ok(at.file_uploader(key="train_files").set_value([]).run())
+    assert texts(at.info) == ["Upload one or more text files, or pick the built-in corpus."]
+    ok(at.radio(key="view").set_value("tokenize").run())
+    ok(at.radio(key="view").set_value("train").run())
+    assert at.button(key="train_start").disabled

@@ -62,6 +62,7 @@ OWN_SAMPLE = "The lowest, newest and widest tokens: 1885 people said héllo 👋
 
 # Session keys of this view (widget keys start with "train_" too).
 JOB, JOB_META, RUNS, OUTCOME, COUNTER = "train_job", "train_job_meta", "train_runs", "train_outcome", "train_counter"
+KEPT_UPLOADS, USING_KEPT = "_train_uploads", "_train_uploads_kept"  # the last upload, kept across other views
 #: Widget values kept while another view is shown (Streamlit drops a widget's state on a run that does not draw it).
 KEPT: dict[str, Any] = {"train_source": "upload", "train_vocab": DEFAULT_VOCAB, "train_specials": DEFAULT_SPECIALS,
                         "train_pattern": "gpt2", "train_regex": r"\w+|\s+|[^\w\s]+", "train_replace": False,
@@ -85,13 +86,10 @@ def _corpus_input() -> tuple[tuple[str, ...], str] | None:
                    "the built-in tokenizers learned from).")
         return (corpus.text,), f"`{corpus.source}`"
     limit = upload_limit()
-    files = st.file_uploader("Text files (UTF-8)", accept_multiple_files=True, key="train_files",
-                             help=f"One or more text files, up to {limit / 1e6:g} MB each; they are joined with a "
-                                  "line break. The last tenth is held out to measure compression.")
-    if not files:
+    uploads = _uploads(limit)
+    if not uploads:
         st.info("Upload one or more text files, or pick the built-in corpus.", icon="📄")
         return None
-    uploads = [(f.name, f.getvalue()) for f in files]
     batch = gather_corpus(uploads, max_bytes=limit)
     if batch.n_fixable:
         replace = st.checkbox("Train with replacement characters", key="train_replace",
@@ -99,6 +97,39 @@ def _corpus_input() -> tuple[tuple[str, ...], str] | None:
         if replace:
             batch = gather_corpus(uploads, max_bytes=limit, replace=True)
     return _report_batch(batch)
+
+
+def _uploads(limit: int) -> list[tuple[str, bytes]] | None:
+    """The uploaded files as (name, bytes); the last upload is kept while other views are shown.
+
+    Streamlit empties a file uploader that a run does not draw, so after a look at another view the uploader comes
+    back empty. Its widget state is gone then too, which tells that case apart from the user removing the files.
+    """
+    returning = "train_files" not in st.session_state
+    files = st.file_uploader("Text files (UTF-8)", accept_multiple_files=True, key="train_files",
+                             help=f"One or more text files, up to {limit / 1e6:g} MB each; they are joined with a "
+                                  "line break. The last tenth is held out to measure compression.")
+    if files:
+        uploads = [(f.name, f.getvalue()) for f in files]
+        st.session_state[KEPT_UPLOADS] = uploads
+        st.session_state[USING_KEPT] = False
+        return uploads
+    kept: list[tuple[str, bytes]] | None = st.session_state.get(KEPT_UPLOADS)
+    if kept and (returning or st.session_state.get(USING_KEPT)):
+        st.session_state[USING_KEPT] = True
+        note, forget = st.columns([3, 1], vertical_alignment="center")
+        note.caption(f"Using the files uploaded before: {', '.join(f'`{n}`' for n, _ in kept)}. Upload others to "
+                     "replace them.")
+        forget.button("Forget", key="train_forget", icon="🗑️", on_click=_forget_uploads, width="stretch",
+                      help="Drop the files uploaded before.")
+        return kept
+    _forget_uploads()  # the user removed them from the uploader
+    return None
+
+
+def _forget_uploads() -> None:
+    st.session_state.pop(KEPT_UPLOADS, None)
+    st.session_state.pop(USING_KEPT, None)
 
 
 def _report_batch(batch: CorpusBatch) -> tuple[tuple[str, ...], str] | None:
