@@ -233,3 +233,11 @@ def test_verdicts_change_with_the_tokenizer(bpe_gpt2):
     for obs in OBSERVATIONS:
         verdicts = {obs.run(t, obs.default_example).verdict for t in (bpe_gpt2, ByteTokenizer(), CharacterTokenizer())}
         assert len(verdicts) >= 2, obs.key
+
+
+def test_token_views_mark_the_pieces_of_each_split_character():
+    r = byte_fallback(ByteTokenizer(), "🌍🌍 é")
+    # Two emoji side by side stay two groups (by position); the space is no piece of anything.
+    assert [t.part_of for t in r.tokens] == [(0, "🌍")] * 4 + [(1, "🌍")] * 4 + [None] + [(3, "é")] * 2
+    whole = byte_fallback(CharacterTokenizer(), "🌍")
+    assert [t.part_of for t in whole.tokens] == [None]  # a whole character is not a piece

@@ -398,3 +398,17 @@ def test_escape_is_html_escape():
     enc = CharacterTokenizer().encode_with_offsets(text)
     markup = render_tokens(enc, text, tokenizer="c")
     assert f'<span class="tv-text">{html.escape("&")}</span>' in markup
+
+
+def test_observation_chips_group_the_byte_pieces_under_their_character():
+    from tokviz.observations import byte_fallback
+    from tokviz.render import render_observation
+
+    r = byte_fallback(ByteTokenizer(), "🌍🌍 é")
+    root = parse(render_observation("byte", r.tokens, r.verdict, mark=r.mark))
+    groups = root.find_all("tv-group")
+    assert [g.attrs["data-chars"] for g in groups] == ["🌍", "🌍", "é"]
+    assert [[int(t.attrs["data-token-id"]) for t in g.find_all("tok")] for g in groups] == [
+        list("🌍".encode()), list("🌍".encode()), list("é".encode())]
+    assert len(root.find_all("tok")) == 11  # every token drawn once: 4 + 4 pieces, the space, 2 pieces
+    assert all("part of" in t.first("tv-card").text() for g in groups for t in g.find_all("tok"))

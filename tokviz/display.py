@@ -82,13 +82,17 @@ def token_label(token: bytes, *, show_whitespace: bool = True) -> str:
 class TokenView:
     """One token as shown: its id, its bytes, and a one-line label (see :func:`token_label`).
 
+    ``part_of`` is set on a token that holds only part of a character: ``(position, characters)`` of the character
+    (or neighbouring characters) its bytes belong to, the same for every piece of it, so they can be drawn together.
+
     >>> TokenView.of(995, b" world")
-    TokenView(id=995, token=b' world', label='·world')
+    TokenView(id=995, token=b' world', label='·world', part_of=None)
     """
 
     id: int
     token: bytes
     label: str
+    part_of: tuple[int, str] | None = None
 
     @classmethod
     def of(cls, token_id: int, token: bytes) -> TokenView:

@@ -171,9 +171,17 @@ def _encode(tokenizer: Any, text: str, what: str, hint: str) -> Encoding:
     return tokenizer.encode_with_offsets(text)
 
 
-def _views(enc: Encoding, indices: Sequence[int] | None = None) -> tuple[TokenView, ...]:
+def _views(enc: Encoding, indices: Sequence[int] | None = None, *, text: str = "") -> tuple[TokenView, ...]:
+    """Tokens as shown; with ``text``, the byte pieces of a split character say which character they belong to."""
     idx = range(len(enc)) if indices is None else indices
-    return tuple(TokenView(enc.ids[i], enc.tokens[i], mixed_label(enc.tokens[i])) for i in idx)
+    part_of: dict[int, tuple[int, str]] = {}
+    if text:
+        for group in enc.groups():
+            if len(group) > 1 or enc.partial[group[0]]:
+                start = min(enc.char_spans[i][0] for i in group)
+                end = max(enc.char_spans[i][1] for i in group)
+                part_of.update(dict.fromkeys(group, (start, text[start:end])))
+    return tuple(TokenView(enc.ids[i], enc.tokens[i], mixed_label(enc.tokens[i]), part_of.get(i)) for i in idx)
 
 
 def _covering(enc: Encoding, start: int, end: int) -> list[int]:
@@ -249,7 +257,7 @@ def leading_space(tokenizer: Any, text: str = "hello world", *, word: str | None
             result = SpaceResult.SPLIT
             verdict = (f"{with_space} is cut into {len(covering)} tokens{_piece_kind(enc, covering)}: "
                        f"{_cut(word_views)}.")
-    return LeadingSpace(_name(tokenizer, name), text, word, _views(enc), word_views, alone, spaced, result, verdict)
+    return LeadingSpace(_name(tokenizer, name), text, word, _views(enc, text=text), word_views, alone, spaced, result, verdict)
 
 
 # -- 2. repetition -------------------------------------------------------------------------------------------------
@@ -288,7 +296,7 @@ def repetition(tokenizer: Any, text: str = "hello hello", *, word: str | None = 
             because = f": the later one's first token carries the {before} before the word"
         verdict = (f"Different ids for the same word: {_cut(first.tokens)} ({_ids(first.ids)}) vs "
                    f"{_cut(other.tokens)} ({_ids(other.ids)}){because}.")
-    return Repetition(_name(tokenizer, name), text, word, _views(enc), occurrences, same, verdict)
+    return Repetition(_name(tokenizer, name), text, word, _views(enc, text=text), occurrences, same, verdict)
 
 
 # -- 3. digits -----------------------------------------------------------------------------------------------------
@@ -330,7 +338,7 @@ def digit_chunking(tokenizer: Any, text: str = "1234567890 1885", *, name: str |
                         "before any merge.")
         else:
             verdict += f" Its {pretok.label} pattern keeps a run of digits in one piece; the merges alone cut it."
-    return DigitChunking(_name(tokenizer, name), text, _views(enc), numbers, pattern_chunks(text), result, verdict)
+    return DigitChunking(_name(tokenizer, name), text, _views(enc, text=text), numbers, pattern_chunks(text), result, verdict)
 
 
 # -- 4. byte fallback ----------------------------------------------------------------------------------------------
@@ -369,7 +377,7 @@ def byte_fallback(tokenizer: Any, text: str = "🌍 龘", *, name: str | None = 
     # The card's overall result is the worst case: lost beats bytes beats whole.
     order = [FallbackResult.LOST, FallbackResult.BYTES, FallbackResult.WHOLE]
     result = next(r for r in order if any(c.result is r for c in cuts))
-    return ByteFallback(_name(tokenizer, name), text, _views(enc), tuple(cuts), result, "; ".join(sentences) + ".")
+    return ByteFallback(_name(tokenizer, name), text, _views(enc, text=text), tuple(cuts), result, "; ".join(sentences) + ".")
 
 
 # -- the four, for the app -----------------------------------------------------------------------------------------

@@ -83,7 +83,9 @@ CSS = (
     ".tv-vocab{font-size:12px;color:#4b5563;background:#f3f4f6;border-radius:10px;padding:1px 8px}"
     ".tv-stats{margin:1px 0 8px;font-size:13px;color:#4b5563}"
     ".tv-stat{white-space:nowrap}.tv-stat b{color:#111827;font-weight:650}.tv-sep{color:#9ca3af;padding:0 2px}"
-    ".tv-chips{display:flex;flex-wrap:wrap;gap:3px;font:13px/1.9 ui-monospace,Menlo,Consolas,monospace;"
+    # flex-end: a plain chip sits level with the byte row of a character group beside it, not stretched to its height
+    ".tv-chips{display:flex;flex-wrap:wrap;align-items:flex-end;gap:3px;"
+    "font:13px/1.9 ui-monospace,Menlo,Consolas,monospace;"
     f"color:{TEXT_COLOR};white-space:pre}}"
     ".tv-chips .tok{padding:1px 5px}"
     ".tv-obs{margin:4px 0 10px}.tv-obs .tv-name{font-size:13px}"
@@ -312,14 +314,33 @@ def render_chips(tokens: Sequence[TokenView], *, tokenizer: str) -> str:
     >>> 'data-token-id="995"' in render_chips([TokenView.of(995, b" world")], tokenizer="gpt2")
     True
     """
-    out = []
-    for i, t in enumerate(tokens):
-        rows = [("id", str(t.id)), ("bytes", hex_bytes(t.token) or "(none)"), ("repr", repr(t.token))]
-        out.append(
-            f'<span class="tok tv-c{i % len(PALETTE)}" data-token-id="{t.id}" data-tokenizer="{_esc(tokenizer)}">'
-            f'<span class="tv-text">{_esc(t.label)}</span>{_card(rows)}</span>'
-        )
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        # Byte pieces of one character go in one group under that character, as in render_tokens.
+        j = i + 1
+        while tokens[i].part_of is not None and j < len(tokens) and tokens[j].part_of == tokens[i].part_of:
+            j += 1
+        chips = "".join(_chip(k, t, tokenizer=tokenizer) for k, t in enumerate(tokens[i:j], start=i))
+        part_of = tokens[i].part_of
+        if part_of is None:
+            out.append(chips)
+        else:
+            chars = part_of[1]
+            out.append(f'<span class="tv-group" data-chars="{_esc(chars)}"><span class="tv-glyph">'
+                       f'{_esc(_shown(chars, show_whitespace=True))}</span><span class="tv-parts">{chips}</span></span>')
+        i = j
     return f'<div class="tv-chips" data-tokenizer="{_esc(tokenizer)}">{"".join(out)}</div>'
+
+
+def _chip(i: int, t: TokenView, *, tokenizer: str) -> str:
+    rows = [("id", str(t.id)), ("bytes", hex_bytes(t.token) or "(none)"), ("repr", repr(t.token))]
+    if t.part_of is not None:
+        rows.append(("part of", f"{t.part_of[1]!r} = {hex_bytes(t.part_of[1].encode('utf-8'))}"))
+    return (
+        f'<span class="tok tv-c{i % len(PALETTE)}" data-token-id="{t.id}" data-tokenizer="{_esc(tokenizer)}">'
+        f'<span class="tv-text">{_esc(t.label)}</span>{_card(rows)}</span>'
+    )
 
 
 Mark = Literal["yes", "no", "lost"]
