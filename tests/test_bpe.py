@@ -72,7 +72,9 @@ def test_merges_and_counts_equal_naive_recount_over_wide_frequency_ranges(words:
     assert result.counts == [naive_pair_count(words, expected[:k], pair) for k, pair in enumerate(expected)]
 
 
-def naive_pair_count(word_counts: dict[bytes, int], merges: list[tuple[bytes, bytes]], pair: tuple[bytes, bytes]) -> int:
+def naive_pair_count(
+    word_counts: dict[bytes, int], merges: list[tuple[bytes, bytes]], pair: tuple[bytes, bytes]
+) -> int:
     """How often ``pair`` occurs side by side after applying ``merges`` to every word, weighted by frequency."""
     total = 0
     for w, c in word_counts.items():

@@ -92,3 +92,11 @@ def test_heldout_text_is_the_part_the_live_run_did_not_train_on() -> None:
     texts = ["".join(f"line {i}\n" for i in range(100)), "last file\n"]
     assert heldout_text(texts) == split_holdout("\n".join(texts), fraction=0.1)[1] != ""
     assert heldout_text(["one line only"]) == ""
+
+
+@pytest.mark.parametrize("typed", ["<|endoftext|>, <pad>", "<|endoftext|> <pad>", " <|endoftext|>,<pad> ,, <pad>"])
+def test_train_and_load_views_read_typed_special_tokens_alike(typed: str) -> None:
+    from tokviz.upload_tokenizer import parse_special_tokens as load_view
+
+    assert parse_special_tokens(typed) == ("<|endoftext|>", "<pad>")
+    assert load_view(typed) == ["<|endoftext|>", "<pad>"]

@@ -257,7 +257,8 @@ def leading_space(tokenizer: Any, text: str = "hello world", *, word: str | None
             result = SpaceResult.SPLIT
             verdict = (f"{with_space} is cut into {len(covering)} tokens{_piece_kind(enc, covering)}: "
                        f"{_cut(word_views)}.")
-    return LeadingSpace(_name(tokenizer, name), text, word, _views(enc, text=text), word_views, alone, spaced, result, verdict)
+    return LeadingSpace(_name(tokenizer, name), text, word, _views(enc, text=text), word_views, alone, spaced, result,
+                        verdict)
 
 
 # -- 2. repetition -------------------------------------------------------------------------------------------------
@@ -338,7 +339,8 @@ def digit_chunking(tokenizer: Any, text: str = "1234567890 1885", *, name: str |
                         "before any merge.")
         else:
             verdict += f" Its {pretok.label} pattern keeps a run of digits in one piece; the merges alone cut it."
-    return DigitChunking(_name(tokenizer, name), text, _views(enc, text=text), numbers, pattern_chunks(text), result, verdict)
+    return DigitChunking(_name(tokenizer, name), text, _views(enc, text=text), numbers, pattern_chunks(text), result,
+                         verdict)
 
 
 # -- 4. byte fallback ----------------------------------------------------------------------------------------------
@@ -377,7 +379,8 @@ def byte_fallback(tokenizer: Any, text: str = "🌍 龘", *, name: str | None = 
     # The card's overall result is the worst case: lost beats bytes beats whole.
     order = [FallbackResult.LOST, FallbackResult.BYTES, FallbackResult.WHOLE]
     result = next(r for r in order if any(c.result is r for c in cuts))
-    return ByteFallback(_name(tokenizer, name), text, _views(enc, text=text), tuple(cuts), result, "; ".join(sentences) + ".")
+    return ByteFallback(_name(tokenizer, name), text, _views(enc, text=text), tuple(cuts), result,
+                        "; ".join(sentences) + ".")
 
 
 # -- the four, for the app -----------------------------------------------------------------------------------------

@@ -327,8 +327,9 @@ def render_chips(tokens: Sequence[TokenView], *, tokenizer: str) -> str:
             out.append(chips)
         else:
             chars = part_of[1]
-            out.append(f'<span class="tv-group" data-chars="{_esc(chars)}"><span class="tv-glyph">'
-                       f'{_esc(_shown(chars, show_whitespace=True))}</span><span class="tv-parts">{chips}</span></span>')
+            glyph = _esc(_shown(chars, show_whitespace=True))
+            out.append(f'<span class="tv-group" data-chars="{_esc(chars)}"><span class="tv-glyph">{glyph}</span>'
+                       f'<span class="tv-parts">{chips}</span></span>')
         i = j
     return f'<div class="tv-chips" data-tokenizer="{_esc(tokenizer)}">{"".join(out)}</div>'
 

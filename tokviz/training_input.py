@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from tokviz.formats.common import split_special_tokens
 from tokviz.live import split_corpus
 from tokviz.pretokenize import NAMED_PATTERNS, resolve_pattern
 from tokviz.uploads import read_corpus
@@ -106,12 +107,12 @@ def gather_corpus(files: Iterable[tuple[str, bytes]], *, max_bytes: int, replace
 
 
 def parse_special_tokens(text: str) -> tuple[str, ...]:
-    """Special tokens typed as a comma-separated list: trimmed, empty entries dropped, duplicates once, in order.
+    """Special tokens to train with, typed separated by commas or spaces (as in every view), each once, in order.
 
-    >>> parse_special_tokens(" <|endoftext|>, <pad>,, <|endoftext|> ")
-    ('<|endoftext|>', '<pad>')
+    >>> parse_special_tokens(" <|endoftext|>, <pad>,, <|endoftext|> <unk>")
+    ('<|endoftext|>', '<pad>', '<unk>')
     """
-    return tuple(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
+    return tuple(split_special_tokens(text))
 
 
 def chosen_pattern(choice: str, custom: str) -> str:

@@ -32,7 +32,7 @@ import tempfile
 from collections.abc import Collection, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from tokviz.formats import SpecialTokens, load_tokenizer, special_tokens_arg
+from tokviz.formats import SpecialTokens, load_tokenizer, special_tokens_arg, split_special_tokens
 from tokviz.tokenizer import Tokenizer
 
 #: Largest upload accepted per file; o200k's tokenizer.json, the biggest common one, is well under it.
@@ -156,14 +156,15 @@ def load_path(
 
 
 def parse_special_tokens(text: str) -> list[str] | dict[str, int] | None:
-    """Special tokens typed as one line, separated by spaces, each optionally ``TOKEN=ID``; None for a blank line.
+    """Special tokens typed as one line, separated by commas or spaces (as in every view), each optionally
+    ``TOKEN=ID``; None for a blank line.
 
-    >>> parse_special_tokens("<|endoftext|>  <|pad|>"), parse_special_tokens("  ")
+    >>> parse_special_tokens("<|endoftext|>  <|pad|>"), parse_special_tokens(" , ")
     (['<|endoftext|>', '<|pad|>'], None)
-    >>> parse_special_tokens("<|endoftext|>=0")
-    {'<|endoftext|>': 0}
+    >>> parse_special_tokens("<|endoftext|>=0, <|pad|>=1")
+    {'<|endoftext|>': 0, '<|pad|>': 1}
     """
-    return special_tokens_arg(list(dict.fromkeys(text.split())))
+    return special_tokens_arg(split_special_tokens(text))
 
 
 def parse_pattern(text: str) -> str | None:

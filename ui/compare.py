@@ -193,7 +193,9 @@ def _load_section(tokenizers: dict[str, Any]) -> None:
                       placeholder="gpt2 (default), gpt4, o200k, or a regex",
                       help="These formats store no pattern. OpenAI's own rank files are recognised and need none.")
         st.text_input("Special tokens (GPT-2 and tiktoken files only)", key="cmp_specials",
-                      placeholder="<|endoftext|>", help="Separated by spaces. Blank: the format's own choice.")
+                      placeholder="<|endoftext|>",
+                      help="Separated by commas or spaces; TOKEN=ID gives a token its saved id. Blank: the format's "
+                           "own choice.")
         st.text_input("Name", key="cmp_name", placeholder="from the file names",
                       help="How the tokenizer is listed in the sidebar; a number is added if the name is taken.")
     message = st.session_state.pop(MESSAGE, None)

@@ -151,8 +151,8 @@ def _settings() -> tuple[int, tuple[str, ...], str]:
                             help="256 single bytes + the special tokens + the merges to learn. If the corpus runs "
                                  "out of pairs first, training stops early and keeps what it learned.")
     specials = st.text_input("Special tokens", key="train_specials",
-                             help="Comma-separated. Each is one token of its own and never merged; the text is "
-                                  "split at them before counting.")
+                             help="Separated by commas or spaces. Each is one token of its own and never merged; "
+                                  "the text is split at them before counting.")
     choice = st.segmented_control("Pre-tokenizer", PATTERN_CHOICES, format_func=PATTERN_LABELS.__getitem__,
                                   key="train_pattern", required=True,
                                   help="The regex that cuts text into pieces before merging: merges never cross a "

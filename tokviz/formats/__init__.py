@@ -49,6 +49,7 @@ from tokviz.formats.common import (
     SaveResult,
     SpecialTokens,
     special_tokens_arg,
+    split_special_tokens,
 )
 from tokviz.formats.detect import detect_format
 from tokviz.formats.dispatch import FORMATS, load_tokenizer, save
@@ -79,5 +80,6 @@ __all__ = [
     "detect_format", "hf_from_dict", "hf_to_dict", "identify_rank_file", "load_gpt2", "load_hf", "load_minbpe",
     "load_tiktoken", "load_tokenizer", "merges_from_ranks", "onig_to_python", "python_to_onig", "read_rank_file",
     "special_tokens_arg",
+    "split_special_tokens",
     "save", "save_gpt2", "save_hf", "save_minbpe", "save_tiktoken", "tokviz_from_dict",
 ]

@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,6 +109,19 @@ def _refuse_duplicates(tok: Tokenizer, fmt: str) -> None:
                 "token to one id); save as tokviz or minbpe instead."
             )
         seen[t] = i
+
+
+def split_special_tokens(text: str) -> list[str]:
+    """Special tokens typed in one text field, the same way in every view: separated by commas and/or whitespace,
+    empty entries dropped, each once, in order (so a token cannot itself hold a comma or a space).
+
+    >>> split_special_tokens(" <|endoftext|>, <pad>,,<|endoftext|>  <|im_end|>=2 ")
+    ['<|endoftext|>', '<pad>', '<|im_end|>=2']
+    """
+    return list(dict.fromkeys(t for t in _SEPARATORS.split(text) if t))
+
+
+_SEPARATORS = re.compile(r"[,\s]+")
 
 
 def special_tokens_arg(values: Sequence[str] | None) -> list[str] | dict[str, int] | None:
