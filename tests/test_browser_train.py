@@ -27,6 +27,7 @@ pytestmark = pytest.mark.browser
 
 TIMEOUT = 60_000  # ms
 LIVE = re.compile(r"([1-9][\d,]*) merges learned so far")
+PROGRESS = re.compile(r"Merging: ([\d,]+) of")
 SAMPLE = "The tokenizer's newest tokens: café, 1885, 你好 🌍 and zxqv words.\n"
 
 
@@ -92,6 +93,27 @@ def wait_done(page) -> str:
     return done.inner_text()
 
 
+def live_screenshot(page) -> bool:
+    """Screenshot the live panel for the README, but only a frame whose progress bar and merge table show the same
+    moment of the run (a redraw arriving during the capture would mix two); False if this try could not tell."""
+    def state() -> tuple[str | None, str | None]:
+        text = page.evaluate("document.body.innerText")
+        bar, table = PROGRESS.search(text), LIVE.search(text)
+        return (bar.group(1) if bar else None), (table.group(1) if table else None)
+
+    before = state()
+    if before[0] is None or before[0] != before[1]:
+        return False
+    trial = SHOTS / ".screenshot-train-live.tmp.png"
+    trial.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(trial), full_page=True)
+    if state() != before:
+        trial.unlink()
+        return False
+    trial.replace(SHOTS / "screenshot-train-live.png")
+    return True
+
+
 def test_upload_train_watch_download_and_load_back(browser, server, tmp_path):
     from playwright.sync_api import expect
 
@@ -115,10 +137,11 @@ def test_upload_train_watch_download_and_load_back(browser, server, tmp_path):
             n = int(found.group(1).replace(",", ""))
             if not seen or n != seen[-1][1]:
                 seen.append((time.monotonic(), n))
-            if len(seen) == 3 and not shot:
-                shot = True
+            if len(seen) == 2:
+                page.set_viewport_size({"width": 1500, "height": 1125})  # the live panel's height, for the README
+            if len(seen) >= 3 and not shot:
                 expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
-                _full_page_screenshot(page, SHOTS / "screenshot-train-live.png")
+                shot = live_screenshot(page)
         page.wait_for_timeout(50)
     counts = [n for _, n in seen]
     assert len(counts) >= 3 and counts == sorted(counts), counts
