@@ -139,3 +139,20 @@ def test_custom_patterns_are_streamed_not_cut_into_ranges(tmp_path: Path, monkey
     monkeypatch.setattr(counting, "file_ranges", lambda *a, **k: pytest.fail("custom pattern cut into ranges"))
     pt = PreTokenizer.create(r"\S+ ?|\s")
     assert counting.count_file(path, pt, workers=2) == count_text(TEXT, pt)
+
+
+def test_a_file_without_safe_cuts_for_long_stretches_is_streamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Megabytes without a space would make one huge range that a worker reads whole; such a file is streamed instead.
+    path = tmp_path / "minified.txt"
+    text = "a b " + "x" * 5_000 + " c d" + TEXT
+    path.write_text(text, encoding="utf-8")
+    small_ranges(monkeypatch)
+    monkeypatch.setattr(counting, "MAX_RANGE_BYTES", 4_000)
+    streamed: list[int] = []
+    real = counting.count_chunks
+    monkeypatch.setattr(counting, "count_chunks", lambda *a, **k: streamed.append(1) or real(*a, **k))
+    pt = PreTokenizer.create("gpt2", special_tokens=["<|endoftext|>"])
+    assert counting.count_file(path, pt, workers=2) == count_text(text, pt)
+    assert streamed == [1]

@@ -40,6 +40,9 @@ PARALLEL_MIN_CHARS = 1 << 20
 CHUNK_CHARS = 1 << 19
 #: Bytes (or characters) per range a worker reads itself: small enough that the workers finish close together.
 RANGE_BYTES = 1 << 18
+#: A file whose safe cuts lie further apart than this (megabytes without a space) is streamed instead, so no worker
+#: ever holds one huge range in memory.
+MAX_RANGE_BYTES = 64 << 20
 
 
 def count_into(counts: Counter[str], text: str, pretokenizer: PreTokenizer) -> None:
@@ -167,6 +170,8 @@ def count_file(
     if not _parallel_ok(n_workers) or pretokenizer.name is None or os.path.getsize(path) < PARALLEL_MIN_CHARS:
         return count_chunks(iter_file(path, errors=errors), pretokenizer, workers=workers, on_progress=on_progress)
     ranges = file_ranges(path, target=RANGE_BYTES, special_tokens=pretokenizer.special_tokens)
+    if max(b - a for a, b in ranges) > MAX_RANGE_BYTES:
+        return count_chunks(iter_file(path, errors=errors), pretokenizer, workers=workers, on_progress=on_progress)
     try:
         return _count_parallel(iter(ranges), pretokenizer, n_workers, on_progress, read=_FileReader(path, errors))
     except _DecodeFailed:
