@@ -40,7 +40,7 @@ PARALLEL_MIN_CHARS = 1 << 20
 CHUNK_CHARS = 1 << 19
 #: Bytes (or characters) per range a worker reads itself: small enough that the workers finish close together.
 RANGE_BYTES = 1 << 18
-#: A file whose safe cuts lie further apart than this (megabytes without a space) is streamed instead, so no worker
+#: Input whose safe cuts lie further apart than this (megabytes without a space) is streamed instead, so no worker
 #: ever holds one huge range in memory.
 MAX_RANGE_BYTES = 64 << 20
 
@@ -195,6 +195,8 @@ def count_large_text(
     if not _parallel_ok(n_workers) or pretokenizer.name is None or len(text) < PARALLEL_MIN_CHARS:
         return count_chunks([text], pretokenizer, workers=workers, on_progress=on_progress)
     ranges = text_ranges(text, target=RANGE_BYTES, special_tokens=pretokenizer.special_tokens)
+    if max(b - a for a, b in ranges) > MAX_RANGE_BYTES:
+        return count_chunks([text], pretokenizer, workers=workers, on_progress=on_progress)
 
     def read(start: int, end: int) -> str:
         return text[start:end]
