@@ -156,3 +156,18 @@ def test_a_file_without_safe_cuts_for_long_stretches_is_streamed(
     pt = PreTokenizer.create("gpt2", special_tokens=["<|endoftext|>"])
     assert counting.count_file(path, pt, workers=2) == count_text(text, pt)
     assert streamed == [1]
+
+
+def test_a_worker_that_dies_is_a_clear_error_not_a_hang(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if "fork" not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip("no fork start method on this platform")
+
+    def die(counts, text: str, pt: PreTokenizer) -> None:  # runs in the worker, as an out-of-memory kill would
+        os._exit(9)
+
+    path = tmp_path / "corpus.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    small_ranges(monkeypatch)
+    monkeypatch.setattr(counting, "count_into", die)
+    with pytest.raises(ChildProcessError, match=r"ended unexpectedly \(exit code 9\)"):
+        counting.count_file(path, PreTokenizer.create("gpt2"), workers=2)

@@ -29,7 +29,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from tokviz.pretokenize import PreTokenizer, chunk_text
 from tokviz.ranges import file_ranges, text_ranges
@@ -223,7 +223,7 @@ def _count_parallel(
 
     def collect(conn: Connection) -> None:
         nonlocal done
-        kind, payload = conn.recv()
+        kind, payload = _receive(conn, procs)
         if kind == "decode":
             raise _DecodeFailed
         if kind == "error":
@@ -249,7 +249,7 @@ def _count_parallel(
         for c in conns:
             c.send(None)
         for c in conns:
-            kind, payload = c.recv()
+            kind, payload = _receive(c, procs)
             if kind == "error":
                 raise ValueError(payload)
             parts.append(payload)
@@ -265,6 +265,21 @@ def _count_parallel(
     for other in parts[1:]:
         total.update(other)  # costs the size of the smaller counter
     return total
+
+
+def _receive(conn: Connection, procs: list[Any]) -> tuple[str, Any]:
+    """The next message from a worker; a worker that died (killed, out of memory) becomes a clear error."""
+    try:
+        kind, payload = conn.recv()
+    except (EOFError, ConnectionError):
+        for p in procs:
+            p.join(timeout=1)
+        codes = sorted({p.exitcode for p in procs if p.exitcode not in (0, None)})
+        how = f" (exit code {', '.join(map(str, codes))})" if codes else ""
+        raise ChildProcessError(
+            f"a pre-token counting process ended unexpectedly{how}; it may have run out of memory."
+        ) from None
+    return kind, payload
 
 
 def _take_up_to(it: Iterator[str], n_chars: int) -> list[str]:
