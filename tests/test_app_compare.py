@@ -1,5 +1,6 @@
 """The "Load & diff" view under AppTest: loading by path puts a tokenizer in every view's choices, the diff draws
-for any pair, and bad paths or files are messages, not exceptions. (Uploads need a browser: tests/test_browser_compare.py.)"""
+for any pair, and bad paths or files are messages, not exceptions.
+(Uploads need a browser: tests/test_browser_compare.py.)"""
 
 from __future__ import annotations
 

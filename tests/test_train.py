@@ -197,7 +197,8 @@ def test_empty_files_are_refused_with_a_message(at, data, message):
 def test_a_file_over_the_limit_is_refused(at, monkeypatch):
     monkeypatch.setenv("TOKVIZ_TRAIN_MAX_MB", "0.01")
     upload(at, ("big.txt", b"x" * 20_000 + b"\n"))
-    assert texts(at.error) == ["big.txt is 20.0 KB, over the limit of 10.0 KB: upload a smaller file or a sample of it."]
+    assert texts(at.error) == [
+        "big.txt is 20.0 KB, over the limit of 10.0 KB: upload a smaller file or a sample of it."]
     assert at.button(key="train_start").disabled
 
 

@@ -301,7 +301,9 @@ def repetition(tokenizer: Any, text: str = "hello hello", *, word: str | None = 
 
 
 # -- 3. digits -----------------------------------------------------------------------------------------------------
-def pattern_chunks(text: str, *, patterns: Sequence[str] = CONTRAST_PATTERNS) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def pattern_chunks(
+    text: str, *, patterns: Sequence[str] = CONTRAST_PATTERNS
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The pre-tokenizer pieces of ``text`` under each named pattern.
 
     >>> dict(pattern_chunks("1885"))

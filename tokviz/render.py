@@ -156,7 +156,8 @@ def _card(rows: Sequence[tuple[str, str]]) -> str:
 
 
 def _token_span(
-    enc: Encoding, i: int, *, tokenizer: str, options: RenderOptions, inner: str, classes: str, extra: Sequence[tuple[str, str]]
+    enc: Encoding, i: int, *, tokenizer: str, options: RenderOptions, inner: str, classes: str,
+    extra: Sequence[tuple[str, str]],
 ) -> str:
     tid = enc.ids[i]
     token = enc.tokens[i]

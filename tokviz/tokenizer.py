@@ -286,7 +286,8 @@ class Tokenizer:
             raise ValueError(f"{source}: unsupported tokviz format version {data.get('version')!r}.")
         try:
             vocab = {int(i): base64.b64decode(t, validate=True) for i, t in data["vocab"]}
-            merges = [(base64.b64decode(a, validate=True), base64.b64decode(b, validate=True)) for a, b in data["merges"]]
+            merges = [(base64.b64decode(a, validate=True), base64.b64decode(b, validate=True))
+                      for a, b in data["merges"]]
             return cls(vocab, merges, list(data.get("special_tokens") or []), str(data.get("pattern", "gpt2")),
                        name=str(data.get("name", "bpe")))
         except (KeyError, TypeError, ValueError) as e:
