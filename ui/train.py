@@ -47,7 +47,7 @@ from ui.state import remember, restore
 #: Seconds between two redraws of a running job (the issue asks for at least two a second).
 POLL_SECONDS = 0.4
 #: How long each redraw waits for the run to end before drawing progress (a click waits at most this long).
-FINISH_WAIT_SECONDS = 0.3
+FINISH_WAIT_SECONDS = 0.2
 #: Largest vocabulary the form accepts (the issue asks for at least 50,000).
 MAX_VOCAB = 100_000
 DEFAULT_VOCAB = 2_000
