@@ -165,6 +165,13 @@ def count_file(
 
     The parent only cuts the file into byte ranges (:func:`tokviz.ranges.file_ranges`) and hands them out, so no
     text crosses a pipe. A custom pattern, whose safe cuts are not known in advance, is streamed instead.
+
+    >>> import pathlib, tempfile
+    >>> from tokviz.pretokenize import PreTokenizer
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "corpus.txt"
+    >>> _ = path.write_text("the cat the", encoding="utf-8")
+    >>> sorted(count_file(path, PreTokenizer.create("gpt2")).items())
+    [(' cat', 1), (' the', 1), ('the', 1)]
     """
     n_workers = _n_workers(workers)
     if not _parallel_ok(n_workers) or pretokenizer.name is None or os.path.getsize(path) < PARALLEL_MIN_CHARS:
@@ -190,6 +197,10 @@ def count_large_text(
     """Count the pre-tokens of a text held in memory; a large one on several processes, each taking ranges of it.
 
     Forked workers see the text without copying it through a pipe; they are handed only (start, end) pairs.
+
+    >>> from tokviz.pretokenize import PreTokenizer
+    >>> sorted(count_large_text("a b a", PreTokenizer.create("gpt2")).items())
+    [(' a', 1), (' b', 1), ('a', 1)]
     """
     n_workers = _n_workers(workers)
     if not _parallel_ok(n_workers) or pretokenizer.name is None or len(text) < PARALLEL_MIN_CHARS:
