@@ -168,9 +168,10 @@ def count_file(
 
     >>> import pathlib, tempfile
     >>> from tokviz.pretokenize import PreTokenizer
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "corpus.txt"
-    >>> _ = path.write_text("the cat the", encoding="utf-8")
-    >>> sorted(count_file(path, PreTokenizer.create("gpt2")).items())
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "corpus.txt"
+    ...     _ = path.write_text("the cat the", encoding="utf-8")
+    ...     sorted(count_file(path, PreTokenizer.create("gpt2")).items())
     [(' cat', 1), (' the', 1), ('the', 1)]
     """
     n_workers = _n_workers(workers)
