@@ -224,6 +224,8 @@ def sidebar(defaults: Defaults, names: list[str]) -> None:
         st.caption("See how text becomes tokens: byte-level BPE next to the lecture's baselines (CS336, lecture 1).")
         st.radio("View", list(VIEWS), format_func=lambda v: VIEWS[v][0], key="view")
         st.multiselect("Tokenizers", names, key="chosen", help="Shown side by side, in this order.")
+        if st.session_state.get("view") != "train":
+            train.sidebar_status()  # a training run started in the Train view goes on while others are shown
         # No timings here: the caption stays the same from run to run (and in the README's screenshots).
         how = "read from the cache folder" if defaults.from_cache else "trained at this start and cached"
         st.caption(f"Built-in BPE: trained on `{defaults.corpus.source}` ({len(defaults.corpus.text) // 1000:,}k "
@@ -234,6 +236,7 @@ def sidebar(defaults: Defaults, names: list[str]) -> None:
 def main() -> None:
     st.html(style_tag())
     defaults = load_defaults()
+    train.file_if_finished()  # before the list is built, so a run that ended on another view is in it
     tokenizers = all_tokenizers()
     names = list(tokenizers)
     init_state(names)

@@ -236,3 +236,28 @@ def test_an_upload_survives_a_look_at_another_view(browser, server, tmp_path):
         assert "trained-1 (gpt2, 300)" in wait_done(page)
     finally:
         ctx.close()
+
+
+def test_training_goes_on_while_another_view_is_shown(browser, server, tmp_path):
+    from playwright.sync_api import expect
+
+    words = tmp_path / "words.txt"
+    words.write_text(random_words(20_000, seed=2), encoding="utf-8")
+    ctx, page = new_page(browser, server)
+    try:
+        upload_and_set(page, [words], vocab=8000)
+        press_train(page)
+        expect(page.locator('[data-testid="stProgress"]')).to_be_visible()
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        sidebar.get_by_text("Tokenize", exact=True).click()
+        # The Tokenize view's sidebar follows the run, and says when it is done, with the new tokenizer listed.
+        expect(sidebar.locator('[data-testid="stProgress"]')).to_be_visible()
+        toast = page.locator('[data-testid="stToast"]')
+        expect(toast).to_be_visible(timeout=120_000)
+        assert "trained-1 (gpt2, 8k)" in toast.inner_text()
+        expect(sidebar.locator('[data-testid="stProgress"]')).to_have_count(0)
+        sidebar.locator('[data-testid="stMultiSelect"]').click()
+        expect(page.get_by_role("option", name="trained-1 (gpt2, 8k)")).to_be_visible()
+        assert_no_exception(page)
+    finally:
+        ctx.close()

@@ -271,3 +271,25 @@ def test_files_removed_from_the_uploader_are_not_kept(at):
     ok(at.radio(key="view").set_value("tokenize").run())
     ok(at.radio(key="view").set_value("train").run())
     assert at.button(key="train_start").disabled
+
+
+def test_a_run_goes_on_while_another_view_is_shown_and_joins_the_list_when_done(at):
+    upload(at, ("words.txt", random_words(8_000, seed=3).encode()))
+    at.number_input(key="train_vocab").set_value(5_000)
+    ok(at.run())
+    ok(at.button(key="train_start").click().run())
+    ok(at.radio(key="view").set_value("tokenize").run())
+    # Still running (a few seconds of merging): the Tokenize view's sidebar shows how far it is.
+    assert "train_job" in at.session_state
+    assert len(at.sidebar.get("progress")) == 1
+    assert any("Training runs on" in c.value for c in at.sidebar.caption)
+    end = time.monotonic() + 60
+    while "train_job" in at.session_state and time.monotonic() < end:
+        time.sleep(0.1)
+        ok(at.run())  # as the sidebar fragment's timer would
+    assert "train_job" not in at.session_state, "training did not finish"
+    name = "trained-1 (gpt2, 5k)"
+    assert name in at.multiselect(key="chosen").options  # filed from the Tokenize view
+    assert any(name in t.value for t in at.toast)  # and announced there once
+    ok(at.run())
+    assert not at.toast

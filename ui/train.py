@@ -63,6 +63,7 @@ OWN_SAMPLE = "The lowest, newest and widest tokens: 1885 people said héllo 👋
 # Session keys of this view (widget keys start with "train_" too).
 JOB, JOB_META, RUNS, OUTCOME, COUNTER = "train_job", "train_job_meta", "train_runs", "train_outcome", "train_counter"
 KEPT_UPLOADS, USING_KEPT = "_train_uploads", "_train_uploads_kept"  # the last upload, kept across other views
+ANNOUNCE = "_train_announce"  # a run was filed while another view was shown: toast its outcome once
 #: Widget values kept while another view is shown (Streamlit drops a widget's state on a run that does not draw it).
 KEPT: dict[str, Any] = {"train_source": "upload", "train_vocab": DEFAULT_VOCAB, "train_specials": DEFAULT_SPECIALS,
                         "train_pattern": "gpt2", "train_regex": r"\w+|\s+|[^\w\s]+", "train_replace": False,
@@ -398,6 +399,45 @@ def _results() -> None:
         if tab.open:
             with tab:
                 draw(run)
+
+
+# -- while another view is shown -----------------------------------------------------------------------------------
+def file_if_finished() -> None:
+    """File a run that ended while another view was shown, so that every view's sidebar lists its tokenizer.
+
+    Called at the top of every page run, before the tokenizer list is built. On another view the outcome is also
+    announced once, as a toast (the Train view shows it as its message instead).
+    """
+    job: TrainingJob | None = st.session_state.get(JOB)
+    if job is None:
+        return
+    snap = job.poll()
+    if snap.finished:
+        _file(job, snap)
+        if st.session_state.get("view") != "train":
+            st.session_state[ANNOUNCE] = True
+
+
+def sidebar_status() -> None:
+    """In the sidebar of the other views: a running job's progress (redrawn on its own), or the toast of one that
+    has just been filed."""
+    if st.session_state.pop(ANNOUNCE, False):
+        kind, text = st.session_state.get(OUTCOME, ("info", "Training ended."))
+        st.toast(text, icon={"success": "✅", "warning": "⚠️", "info": "ℹ️", "error": "🛑"}.get(kind, "ℹ️"))
+    if st.session_state.get(JOB) is not None:
+        _background_progress()
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def _background_progress() -> None:
+    job: TrainingJob | None = st.session_state.get(JOB)
+    if job is None:
+        return
+    snap = job.poll(finish_within=FINISH_WAIT_SECONDS)
+    if snap.finished:
+        st.rerun()  # a full run files it (file_if_finished) and lists the new tokenizer in the sidebar
+    st.progress(snap.fraction, text=progress_text(snap))
+    st.caption("Training runs on while you look at other views; the result joins the list above when it is done.")
 
 
 # -- the view ------------------------------------------------------------------------------------------------------
