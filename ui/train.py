@@ -8,6 +8,8 @@ files the result and asks for one full run to draw it: the tokenizer joins ``st.
 vocab-sizes view), and the run's record (pre-token counts for the replay, summary, downloads) joins
 ``st.session_state["train_runs"]``. Earlier runs are never replaced; a failed run adds nothing and removes nothing.
 A run's tabs are drawn only when opened, so the replay's counts and the download files are made on first use.
+A run goes on while another view is shown: that view's sidebar follows it (:func:`sidebar_status`), and every page
+run files a finished job before the tokenizer list is built (:func:`file_if_finished`).
 
 Like app.py, this module only lays out widgets and calls :mod:`tokviz`.
 """
