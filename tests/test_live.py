@@ -81,3 +81,37 @@ def test_poll_can_wait_for_the_finish_and_returns_as_it_arrives() -> None:
     assert snap.status == "done" and snap.tokenizer is not None
     assert waited < 30  # returned when the result came, far before the 60 s window closed
     assert job.poll(finish_within=5) is snap  # a finished job answers at once, unchanged
+
+
+def test_a_prewarmed_process_takes_the_next_run() -> None:
+    from tokviz import live
+
+    live.prewarm()
+    spare = live._spare
+    assert spare is not None and spare.poll() is None  # started, waiting for a spec
+    job = TrainingJob.start(TrainSpec(texts=(TEXT,), vocab_size=300))
+    assert job._process is spare and live._spare is None  # handed out once
+    snap = job.wait(timeout=60)
+    assert snap.status == "done" and snap.tokenizer is not None
+    train, _ = split_holdout(TEXT, fraction=0.1)
+    assert snap.tokenizer.merges == train_bpe([train], vocab_size=300).merges
+    # A spare that died is not handed out: the next run starts a fresh process.
+    live.prewarm()
+    dead = live._spare
+    dead.kill()
+    dead.communicate()
+    other = TrainingJob.start(TrainSpec(texts=(TEXT,), vocab_size=280))
+    assert other._process is not dead and other.wait(timeout=60).status == "done"
+
+
+def test_a_spare_that_died_unnoticed_is_replaced_by_a_fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tokviz import live
+
+    live.prewarm()
+    dead = live._spare
+    dead.kill()
+    dead.wait()
+    # poll() already says it exited; pretend it had not, as when it dies between the check and the write
+    monkeypatch.setattr(live, "_take_spare", lambda: dead)
+    job = TrainingJob.start(TrainSpec(texts=(TEXT,), vocab_size=280))
+    assert job._process is not dead and job.wait(timeout=60).status == "done"

@@ -4,8 +4,9 @@ Pure-Python training holds the GIL, so a run inside a web server's process would
 runs in a child Python process (``python -m tokviz.live``; a plain subprocess, so it does not depend on how the
 server's own main module was started), which sends pickled frames on its stdout: batches of merges at most every
 ``interval`` seconds, then the result. A reader thread queues the frames; the caller polls :meth:`TrainingJob.poll`
-whenever it redraws and gets a :class:`JobSnapshot`; nothing here blocks. Any byte written to the child's stdin
-cancels the run, which then returns the merges learned so far.
+whenever it redraws and gets a :class:`JobSnapshot` (it blocks only if asked to wait for the end). Any byte written to the child's stdin
+cancels the run, which then returns the merges learned so far. :func:`prewarm` keeps one such process started and
+waiting (Python started, trainer imported), so a page that may train soon does not make its run wait for that.
 
 The run holds out the last tenth of the corpus (cut at a line break) to measure compression on text it did not see.
 
@@ -18,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import queue
@@ -209,6 +211,7 @@ def main() -> None:
     # in each of them, which would deadlock on the buffer lock the watcher thread below holds while it waits.
     control = os.fdopen(os.dup(sys.stdin.fileno()), "rb", buffering=0)
     sys.stdin = open(os.devnull)  # noqa: SIM115 - replaces the process-wide stdin for its lifetime
+    import tokviz.trainer  # noqa: F401 - imported before the spec arrives: a spare process waits warm
     spec, interval = _read_frame(_ReadExactly(control))
     cancel = threading.Event()
 
@@ -242,16 +245,22 @@ class TrainingJob:
         PreTokenizer.create(spec.pattern, special_tokens=list(spec.special_tokens))  # bad regex: fail here, clearly
         if not any(t.strip() for t in spec.texts):
             raise ValueError("The corpus is empty: upload a text file or pick the built-in corpus.")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tokviz.live"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        )
+        started = time.perf_counter()
+        proc = _take_spare()
+        try:
+            if proc is None:
+                raise BrokenPipeError
+            _write_frame(proc.stdin, (spec, interval), threading.Lock())
+        except (BrokenPipeError, OSError):  # no spare, or it died just now: a fresh process
+            if proc is not None:
+                _discard(proc)
+            proc = _spawn()
+            _write_frame(proc.stdin, (spec, interval), threading.Lock())
         frames: queue.Queue[Any] = queue.Queue()
-        job = cls(spec, proc, frames, time.perf_counter())
+        job = cls(spec, proc, frames, started)
         n_target = spec.vocab_size - 256 - len(set(spec.special_tokens))
         job._snapshot = JobSnapshot("starting", (), n_target, 0, sum(map(len, spec.texts)), 0.0)
-        assert proc.stdin is not None and proc.stdout is not None  # both are pipes, by construction above
-        _write_frame(proc.stdin, (spec, interval), threading.Lock())
+        assert proc.stdout is not None  # a pipe, by construction in _spawn
 
         def read_all(stream: Any = proc.stdout) -> None:
             try:
@@ -347,6 +356,56 @@ class TrainingJob:
         if self._process.poll() is None:
             self._process.kill()
         self._close()
+
+
+# -- a warm spare process ------------------------------------------------------------------------------------------
+# Starting Python and importing the trainer takes ~0.15 s, a quarter of a 5 MB training run. A page that may soon
+# train calls prewarm(); the next TrainingJob.start then hands its spec to that already-started process.
+_spare: subprocess.Popen[bytes] | None = None
+_spare_lock = threading.Lock()
+
+
+def _spawn() -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tokviz.live"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )
+
+
+def prewarm() -> None:
+    """Start one spare training process (per server process) if none is waiting; cheap to call on every page run.
+
+    The spare waits for a spec and exits by itself when this process goes away (its stdin closes).
+
+    >>> prewarm(); prewarm()  # at most one spare
+    >>> spare = _take_spare()
+    >>> spare is not None and _take_spare() is None
+    True
+    >>> spare.kill(); spare.communicate()
+    (b'', None)
+    """
+    global _spare
+    with _spare_lock:
+        if _spare is None or _spare.poll() is not None:
+            _spare = _spawn()
+
+
+def _discard(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a process and close its pipes (one that broke may refuse a last flush)."""
+    proc.kill()
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+    proc.wait()
+
+
+def _take_spare() -> subprocess.Popen[bytes] | None:
+    """The spare process, if one is alive; each is handed out once."""
+    global _spare
+    with _spare_lock:
+        proc, _spare = _spare, None
+    return proc if proc is not None and proc.poll() is None else None
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import streamlit as st
 from tokviz.defaults import DefaultCorpus, default_corpus
 from tokviz.display import token_label
 from tokviz.export import Download, ExportFailure, downloads
-from tokviz.live import JobSnapshot, TrainingJob, TrainSpec
+from tokviz.live import JobSnapshot, TrainingJob, TrainSpec, prewarm
 from tokviz.replay import ReplayStep, candidates_at, step_effect
 from tokviz.replay_display import candidate_rows, render_step_effect, sample_for_step
 from tokviz.tokenizer import Tokenizer
@@ -463,6 +463,8 @@ def view(tokenizers: dict[str, Any], chosen: list[str]) -> None:
     with right:
         vocab, specials, pattern = _settings()
     running = job is not None
+    if not running:
+        prewarm()  # a training process waits, started, for the next press of Train
     go = st.button("Train", type="primary", icon="▶️", key="train_start", disabled=running or corpus is None,
                    help="Training is running; cancel it to start another." if running else None)
     if go and corpus is not None and not running:
