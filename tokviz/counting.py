@@ -175,17 +175,18 @@ def count_file(
     [(' cat', 1), (' the', 1), ('the', 1)]
     """
     n_workers = _n_workers(workers)
-    if not _parallel_ok(n_workers) or pretokenizer.name is None or os.path.getsize(path) < PARALLEL_MIN_CHARS:
-        return count_chunks(iter_file(path, errors=errors), pretokenizer, workers=workers, on_progress=on_progress)
-    ranges = file_ranges(path, target=RANGE_BYTES, special_tokens=pretokenizer.special_tokens)
-    if max(b - a for a, b in ranges) > MAX_RANGE_BYTES:
-        return count_chunks(iter_file(path, errors=errors), pretokenizer, workers=workers, on_progress=on_progress)
-    try:
-        return _count_parallel(iter(ranges), pretokenizer, n_workers, on_progress, read=_FileReader(path, errors))
-    except _DecodeFailed:
-        for _ in iter_file(path, errors=errors):  # raises with the offset of the file's first bad byte
-            pass
-        raise ValueError(f"{path} is not valid UTF-8; convert it or train with replacement characters.") from None
+    if _ranges_pay(n_workers, pretokenizer, os.path.getsize(path)):
+        ranges = file_ranges(path, target=RANGE_BYTES, special_tokens=pretokenizer.special_tokens)
+        if _small_enough(ranges):
+            try:
+                return _count_parallel(iter(ranges), pretokenizer, n_workers, on_progress,
+                                       read=_FileReader(path, errors))
+            except _DecodeFailed:
+                for _ in iter_file(path, errors=errors):  # raises with the offset of the file's first bad byte
+                    pass
+                bad = f"{path} is not valid UTF-8; convert it or train with replacement characters."
+                raise ValueError(bad) from None
+    return count_chunks(iter_file(path, errors=errors), pretokenizer, workers=workers, on_progress=on_progress)
 
 
 def count_large_text(
@@ -204,16 +205,23 @@ def count_large_text(
     [(' a', 1), (' b', 1), ('a', 1)]
     """
     n_workers = _n_workers(workers)
-    if not _parallel_ok(n_workers) or pretokenizer.name is None or len(text) < PARALLEL_MIN_CHARS:
-        return count_chunks([text], pretokenizer, workers=workers, on_progress=on_progress)
-    ranges = text_ranges(text, target=RANGE_BYTES, special_tokens=pretokenizer.special_tokens)
-    if max(b - a for a, b in ranges) > MAX_RANGE_BYTES:
-        return count_chunks([text], pretokenizer, workers=workers, on_progress=on_progress)
+    if _ranges_pay(n_workers, pretokenizer, len(text)):
+        ranges = text_ranges(text, target=RANGE_BYTES, special_tokens=pretokenizer.special_tokens)
+        if _small_enough(ranges):
+            return _count_parallel(iter(ranges), pretokenizer, n_workers, on_progress,
+                                   read=lambda start, end: text[start:end])
+    return count_chunks([text], pretokenizer, workers=workers, on_progress=on_progress)
 
-    def read(start: int, end: int) -> str:
-        return text[start:end]
 
-    return _count_parallel(iter(ranges), pretokenizer, n_workers, on_progress, read=read)
+def _ranges_pay(n_workers: int, pretokenizer: PreTokenizer, size: int) -> bool:
+    """Whether to count an input of ``size`` in ranges: workers are possible and worth starting, and the pattern is
+    a named one, whose safe cuts are known (a custom pattern is streamed)."""
+    return _parallel_ok(n_workers) and pretokenizer.name is not None and size >= PARALLEL_MIN_CHARS
+
+
+def _small_enough(ranges: list[tuple[int, int]]) -> bool:
+    """No range over :data:`MAX_RANGE_BYTES` (else the input is streamed, so no worker holds one huge range)."""
+    return max(b - a for a, b in ranges) <= MAX_RANGE_BYTES
 
 
 def _count_parallel(

@@ -4,9 +4,10 @@ Pure-Python training holds the GIL, so a run inside a web server's process would
 runs in a child Python process (``python -m tokviz.live``; a plain subprocess, so it does not depend on how the
 server's own main module was started), which sends pickled frames on its stdout: batches of merges at most every
 ``interval`` seconds, then the result. A reader thread queues the frames; the caller polls :meth:`TrainingJob.poll`
-whenever it redraws and gets a :class:`JobSnapshot` (it blocks only if asked to wait for the end). Any byte written to the child's stdin
-cancels the run, which then returns the merges learned so far. :func:`prewarm` keeps one such process started and
-waiting (Python started, trainer imported), so a page that may train soon does not make its run wait for that.
+whenever it redraws and gets a :class:`JobSnapshot` (it blocks only if asked to wait for the end). Any byte
+written to the child's stdin cancels the run, which then returns the merges learned so far. :func:`prewarm` keeps
+one such process started and waiting (Python started, trainer imported), so a page that may train soon does not
+make its run wait for that.
 
 The run holds out the last tenth of the corpus (cut at a line break) to measure compression on text it did not see.
 
@@ -340,9 +341,7 @@ class TrainingJob:
             self._process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self._process.kill()
-        for stream in (self._process.stdin, self._process.stdout):
-            if stream is not None:
-                stream.close()
+        _close_pipes(self._process)
 
     def wait(self, *, timeout: float = 600.0) -> JobSnapshot:
         """Block until the run finishes (for scripts and tests); raises TimeoutError past ``timeout``."""
@@ -391,13 +390,18 @@ def prewarm() -> None:
 
 
 def _discard(proc: subprocess.Popen[bytes]) -> None:
-    """Stop a process and close its pipes (one that broke may refuse a last flush)."""
+    """Stop a process at once and close its pipes."""
     proc.kill()
+    proc.wait()
+    _close_pipes(proc)
+
+
+def _close_pipes(proc: subprocess.Popen[bytes]) -> None:
+    # A pipe that broke may refuse its last flush; it is closed all the same.
     for stream in (proc.stdin, proc.stdout):
         if stream is not None:
             with contextlib.suppress(OSError):
                 stream.close()
-    proc.wait()
 
 
 def _take_spare() -> subprocess.Popen[bytes] | None:

@@ -19,7 +19,7 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import AnyStr
 
 #: How far past a target a cut is looked for before giving up on that target.
@@ -33,48 +33,41 @@ def file_ranges(
 
     Reads only a small window around each target, so it costs next to nothing even for a large file.
     """
-    if target < 1:
-        raise ValueError(f"target must be at least 1 byte, got {target}.")
-    size = os.path.getsize(path)
-    specials = [s.encode("utf-8") for s in special_tokens if s]
-    longest = max(map(len, specials), default=0)
-    cuts = [0]
     with open(path, "rb") as f:
-        t = target
-        while t < size:
-            start = max(t - longest, cuts[-1])
+
+        def window(start: int, end: int) -> bytes:
             f.seek(start)
-            window = f.read(WINDOW + longest)
-            cut = _cut_in(window, t - start, specials, space=b" ")
-            if cut is not None and start + cut > cuts[-1]:
-                cuts.append(start + cut)
-                t = start + cut + target
-            else:
-                t += WINDOW
-    if size > 0:
-        cuts.append(size)
-    return list(zip(cuts, cuts[1:]))
+            return f.read(end - start)
+
+        specials = [s.encode("utf-8") for s in special_tokens if s]
+        return _ranges(os.path.getsize(path), window, target=target, specials=specials, space=b" ")
 
 
 def text_ranges(text: str, *, target: int, special_tokens: Sequence[str] = ()) -> list[tuple[int, int]]:
     """Character ranges ``[(start, end), ...]`` of about ``target`` characters covering ``text``, cut at safe spaces."""
+    return _ranges(len(text), lambda start, end: text[start:end], target=target,
+                   specials=[s for s in special_tokens if s], space=" ")
+
+
+def _ranges(
+    size: int, window: Callable[[int, int], AnyStr], *, target: int, specials: Sequence[AnyStr], space: AnyStr
+) -> list[tuple[int, int]]:
+    """The ranges of an input of ``size`` units (bytes or characters) that ``window(start, end)`` reads a part of."""
     if target < 1:
-        raise ValueError(f"target must be at least 1 character, got {target}.")
-    specials = [s for s in special_tokens if s]
+        raise ValueError(f"target must be at least 1, got {target}.")
     longest = max(map(len, specials), default=0)
     cuts = [0]
     t = target
-    while t < len(text):
+    while t < size:
         start = max(t - longest, cuts[-1])
-        window = text[start : t + WINDOW + longest]
-        cut = _cut_in(window, t - start, specials, space=" ")
+        cut = _cut_in(window(start, t + WINDOW + longest), t - start, specials, space=space)
         if cut is not None and start + cut > cuts[-1]:
             cuts.append(start + cut)
             t = start + cut + target
         else:
             t += WINDOW
-    if text:
-        cuts.append(len(text))
+    if size > 0:
+        cuts.append(size)
     return list(zip(cuts, cuts[1:]))
 
 

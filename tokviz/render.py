@@ -191,9 +191,7 @@ def _group_html(
     start = min(enc.char_spans[i][0] for i in group)
     end = max(enc.char_spans[i][1] for i in group)
     chars = text[start:end]
-    glyph = _esc(_shown(chars, show_whitespace=True))
-    utf8 = chars.encode("utf-8")
-    extra = [("part of", f"{chars!r} = {hex_bytes(utf8)}")]
+    extra = [_part_of_row(chars)]
     parts = "".join(
         _token_span(enc, i, tokenizer=tokenizer, options=options,
                     inner=_esc_text(mixed_label(enc.tokens[i])),
@@ -201,6 +199,17 @@ def _group_html(
                     extra=(extra + [row]) if i in changed else extra)
         for i in group
     )
+    return _group_span(chars, parts)
+
+
+def _part_of_row(chars: str) -> tuple[str, str]:
+    """The hover card's row saying which character(s) a byte piece belongs to."""
+    return "part of", f"{chars!r} = {hex_bytes(chars.encode('utf-8'))}"
+
+
+def _group_span(chars: str, parts: str) -> str:
+    """The byte pieces of ``chars`` (already drawn as ``parts``) under the character itself."""
+    glyph = _esc(_shown(chars, show_whitespace=True))
     return (
         f'<span class="tv-group" data-chars="{_esc(chars)}"><span class="tv-glyph">{glyph}</span>'
         f'<span class="tv-parts">{parts}</span></span>'
@@ -324,13 +333,7 @@ def render_chips(tokens: Sequence[TokenView], *, tokenizer: str) -> str:
             j += 1
         chips = "".join(_chip(k, t, tokenizer=tokenizer) for k, t in enumerate(tokens[i:j], start=i))
         part_of = tokens[i].part_of
-        if part_of is None:
-            out.append(chips)
-        else:
-            chars = part_of[1]
-            glyph = _esc(_shown(chars, show_whitespace=True))
-            out.append(f'<span class="tv-group" data-chars="{_esc(chars)}"><span class="tv-glyph">{glyph}</span>'
-                       f'<span class="tv-parts">{chips}</span></span>')
+        out.append(chips if part_of is None else _group_span(part_of[1], chips))
         i = j
     return f'<div class="tv-chips" data-tokenizer="{_esc(tokenizer)}">{"".join(out)}</div>'
 
@@ -338,7 +341,7 @@ def render_chips(tokens: Sequence[TokenView], *, tokenizer: str) -> str:
 def _chip(i: int, t: TokenView, *, tokenizer: str) -> str:
     rows = [("id", str(t.id)), ("bytes", hex_bytes(t.token) or "(none)"), ("repr", repr(t.token))]
     if t.part_of is not None:
-        rows.append(("part of", f"{t.part_of[1]!r} = {hex_bytes(t.part_of[1].encode('utf-8'))}"))
+        rows.append(_part_of_row(t.part_of[1]))
     return (
         f'<span class="tok tv-c{i % len(PALETTE)}" data-token-id="{t.id}" data-tokenizer="{_esc(tokenizer)}">'
         f'<span class="tv-text">{_esc(t.label)}</span>{_card(rows)}</span>'

@@ -3,13 +3,13 @@
 Training runs in a child process (:class:`tokviz.live.TrainingJob`), never on the page's script thread, so neither
 this page nor other sessions of the server stall. The job lives in ``st.session_state``; a fragment that re-runs every
 :data:`POLL_SECONDS` polls it and redraws only the progress bar and the merge table. When the run ends, the fragment
-files the result and asks for one full run to draw it: the tokenizer joins ``st.session_state["user_tokenizers"]``
-(so the sidebar offers it to every view), its held-out text joins ``st.session_state["user_heldout"]`` (for the
-vocab-sizes view), and the run's record (pre-token counts for the replay, summary, downloads) joins
-``st.session_state["train_runs"]``. Earlier runs are never replaced; a failed run adds nothing and removes nothing.
+asks for one full run, which files the result (:func:`file_if_finished`, before anything is drawn) and draws it: the
+tokenizer joins ``st.session_state["user_tokenizers"]`` (so the sidebar offers it to every view), its held-out text
+joins ``st.session_state["user_heldout"]`` (for the vocab-sizes view), and the run's record (pre-token counts for
+the replay, summary, downloads) joins ``st.session_state["train_runs"]``. Earlier runs are never replaced; a failed
+run adds nothing and removes nothing.
 A run's tabs are drawn only when opened, so the replay's counts and the download files are made on first use.
-A run goes on while another view is shown: that view's sidebar follows it (:func:`sidebar_status`), and every page
-run files a finished job before the tokenizer list is built (:func:`file_if_finished`).
+A run goes on while another view is shown: that view's sidebar follows it (:func:`sidebar_status`).
 
 Like app.py, this module only lays out widgets and calls :mod:`tokviz`.
 """
@@ -66,6 +66,7 @@ OWN_SAMPLE = "The lowest, newest and widest tokens: 1885 people said héllo 👋
 JOB, JOB_META, RUNS, OUTCOME, COUNTER = "train_job", "train_job_meta", "train_runs", "train_outcome", "train_counter"
 KEPT_UPLOADS, USING_KEPT = "_train_uploads", "_train_uploads_kept"  # the last upload, kept across other views
 ANNOUNCE = "_train_announce"  # a run was filed while another view was shown: toast its outcome once
+OUTCOME_ICONS = {"success": "✅", "warning": "⚠️", "info": "ℹ️", "error": "🛑"}
 #: Widget values kept while another view is shown (Streamlit drops a widget's state on a run that does not draw it).
 KEPT: dict[str, Any] = {"train_source": "upload", "train_vocab": DEFAULT_VOCAB, "train_specials": DEFAULT_SPECIALS,
                         "train_pattern": "gpt2", "train_regex": r"\w+|\s+|[^\w\s]+", "train_replace": False,
@@ -225,11 +226,7 @@ def _live_panel() -> None:
     job: TrainingJob | None = st.session_state.get(JOB)
     if job is None:
         return
-    # Wait a little for the end of the run, so the result is filed the moment it arrives, not at the next redraw.
-    snap = job.poll(finish_within=FINISH_WAIT_SECONDS)
-    if snap.finished:
-        _file(job, snap)  # file it here, so a single full run then draws the result (and the sidebar's new entry)
-        st.rerun()
+    snap = _running_snapshot(job)
     bar, cancel = st.columns([6, 1], vertical_alignment="bottom")
     bar.progress(snap.fraction, text=progress_text(snap))
     cancel.button("Cancel", key="train_cancel", on_click=job.cancel, icon="⏹️", width="stretch",
@@ -261,7 +258,7 @@ def _outcome() -> None:
         return
     kind, text = got
     show = {"success": st.success, "warning": st.warning, "info": st.info, "error": st.error}[kind]
-    show(text, icon={"success": "✅", "warning": "⚠️", "info": "ℹ️", "error": "🛑"}[kind])
+    show(text, icon=OUTCOME_ICONS[kind])
 
 
 # -- results -------------------------------------------------------------------------------------------------------
@@ -425,9 +422,19 @@ def sidebar_status() -> None:
     has just been filed."""
     if st.session_state.pop(ANNOUNCE, False):
         kind, text = st.session_state.get(OUTCOME, ("info", "Training ended."))
-        st.toast(text, icon={"success": "✅", "warning": "⚠️", "info": "ℹ️", "error": "🛑"}.get(kind, "ℹ️"))
+        st.toast(text, icon=OUTCOME_ICONS[kind])
     if st.session_state.get(JOB) is not None:
         _background_progress()
+
+
+def _running_snapshot(job: TrainingJob) -> JobSnapshot:
+    """The running job's snapshot for a redraw. It waits a little for the run's end, so the result shows the moment it
+    arrives rather than at the next redraw; at the end, one full page run files it (:func:`file_if_finished`, before
+    the sidebar lists the tokenizers) and draws it."""
+    snap = job.poll(finish_within=FINISH_WAIT_SECONDS)
+    if snap.finished:
+        st.rerun()
+    return snap
 
 
 @st.fragment(run_every=POLL_SECONDS)
@@ -435,9 +442,7 @@ def _background_progress() -> None:
     job: TrainingJob | None = st.session_state.get(JOB)
     if job is None:
         return
-    snap = job.poll(finish_within=FINISH_WAIT_SECONDS)
-    if snap.finished:
-        st.rerun()  # a full run files it (file_if_finished) and lists the new tokenizer in the sidebar
+    snap = _running_snapshot(job)
     st.progress(snap.fraction, text=progress_text(snap))
     st.caption("Training runs on while you look at other views; the result joins the list above when it is done.")
 
@@ -450,13 +455,7 @@ def view(tokenizers: dict[str, Any], chosen: list[str]) -> None:
                "runs in a separate process: the page stays usable, and you can cancel at any time.")
     for key, first in KEPT.items():
         restore(key, first)
-    job: TrainingJob | None = st.session_state.get(JOB)
-    if job is not None:
-        snap = job.poll()
-        if snap.finished:
-            _file(job, snap)
-            # The sidebar was drawn before the run was filed: draw the page again so its list has the tokenizer.
-            st.rerun()
+    job: TrainingJob | None = st.session_state.get(JOB)  # a finished one was filed at the top of this page run
     left, right = st.columns([3, 2], gap="large", border=True)
     with left:
         corpus = _corpus_input()
