@@ -54,7 +54,7 @@ def test_gpt2_special_token_fixtures(name: str, expected: list[int], cs336_dir: 
 
 
 def test_gpt2_without_specials_splits_the_marker(cs336_dir: Path, tiktoken_gpt2) -> None:
-    tok = Tokenizer.from_files(cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt")
+    tok = Tokenizer.from_files(cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt", [])
     assert tok.encode("<|endoftext|>") == tiktoken_gpt2.encode_ordinary("<|endoftext|>")
 
 

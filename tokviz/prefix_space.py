@@ -21,7 +21,6 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from itertools import chain
-from typing import Any
 
 from tokviz.encoding import Encoding, Piece
 from tokviz.pretokenize import chunk_text
@@ -112,7 +111,3 @@ class PrefixSpaceTokenizer(Tokenizer):
         small = super().prefix(vocab_size)
         return PrefixSpaceTokenizer(small.vocab, small.merges, small.special_tokens, small.pattern, name=small.name,
                                     add_prefix_space=self.add_prefix_space)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Our own format plus ``"add_prefix_space": true`` (read back by :func:`tokviz.formats.load_tokenizer`)."""
-        return super().to_dict() | {"add_prefix_space": self.add_prefix_space}

@@ -1,4 +1,4 @@
-"""The byte-level BPE ``Tokenizer``: encode, decode, offsets, streaming, prefixes, and our own file format.
+"""The byte-level BPE ``Tokenizer``: encode, decode, offsets, streaming, prefixes; files through tokviz.formats.
 
 A tokenizer is its merges (the single source of truth, in learned order), a vocabulary mapping ids to bytes, the
 special tokens and the pre-tokenizer pattern. Encoding pre-tokenizes, then applies merges by rank inside each piece,
@@ -17,21 +17,16 @@ Example:
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain
-from pathlib import Path
 from typing import Any
 
 from tokviz.encoding import Encoding, Piece
 from tokviz.pretokenize import PreTokenizer, chunk_text
 
-FORMAT_NAME = "tokviz"
-FORMAT_VERSION = 1
 _NO_RANK = 1 << 62
 # Above this many cached pieces the cache starts afresh, so streaming a huge corpus keeps memory bounded.
 CACHE_LIMIT = 1 << 19
@@ -256,59 +251,33 @@ class Tokenizer:
                          name=f"{self.name}@{base + k}")
 
     # -- files -----------------------------------------------------------------------------------------------------
+    # Every file format, ours included, lives in tokviz.formats, which imports this module; these methods import it
+    # when called, so neither module needs the other while it is being imported.
     def to_dict(self) -> dict[str, Any]:
-        """Our own format: JSON-able, lossless for any bytes (base64)."""
-        b64 = lambda b: base64.b64encode(b).decode("ascii")  # noqa: E731
-        return {
-            "format": FORMAT_NAME,
-            "version": FORMAT_VERSION,
-            "name": self.name,
-            "pattern": self.pattern,
-            "special_tokens": list(self.special_tokens or []),
-            "vocab": [[i, b64(t)] for i, t in sorted(self.vocab.items())],
-            "merges": [[b64(a), b64(b)] for a, b in self.merges],
-        }
+        """Our own format as a JSON-able dict, lossless for any bytes (see :mod:`tokviz.formats.ours`)."""
+        from tokviz.formats.ours import to_dict
+
+        return to_dict(self)
 
     def save(self, path: str | os.PathLike[str], *, format: str = "tokviz") -> None:  # noqa: A002
-        """Write the tokenizer to ``path`` (our own JSON format; other formats live in :mod:`tokviz.formats`)."""
-        if format != "tokviz":
-            from tokviz import formats
+        """Write the tokenizer to ``path`` in ``format`` (default our own JSON; see :func:`tokviz.formats.save`)."""
+        from tokviz.formats.dispatch import save
 
-            formats.save(self, path, format=format)
-            return
-        Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False), encoding="utf-8")
+        save(self, path, format=format)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "<dict>") -> Tokenizer:
-        if not isinstance(data, Mapping) or data.get("format") != FORMAT_NAME:
-            raise ValueError(f"{source}: not a tokviz tokenizer file (no \"format\": \"{FORMAT_NAME}\").")
-        if data.get("version") != FORMAT_VERSION:
-            raise ValueError(f"{source}: unsupported tokviz format version {data.get('version')!r}.")
-        try:
-            vocab = {int(i): base64.b64decode(t, validate=True) for i, t in data["vocab"]}
-            merges = [(base64.b64decode(a, validate=True), base64.b64decode(b, validate=True))
-                      for a, b in data["merges"]]
-            return cls(vocab, merges, list(data.get("special_tokens") or []), str(data.get("pattern", "gpt2")),
-                       name=str(data.get("name", "bpe")))
-        except (KeyError, TypeError, ValueError) as e:
-            raise ValueError(f"{source}: malformed tokviz tokenizer file: {e}") from e
+        """The tokenizer a :meth:`to_dict` dict holds, of the class that was saved (a prefix-space one stays one)."""
+        from tokviz.formats.ours import tokenizer_from_dict
+
+        return tokenizer_from_dict(data, source=source)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Tokenizer:
-        """Read a file written by :meth:`save`; a malformed file raises ValueError naming it."""
-        from tokviz.jsonfile import parse_json
+        """Read a file written by :meth:`save` (our format); a malformed file raises ValueError naming it."""
+        from tokviz.formats.ours import load_ours_tokenizer
 
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except FileNotFoundError as e:
-            raise ValueError(f"{path}: no such file.") from e
-        except UnicodeDecodeError as e:
-            raise ValueError(f"{path}: not a tokviz tokenizer file (not UTF-8 text: {e}).") from e
-        try:
-            data = parse_json(text, source=str(path))
-        except ValueError as e:
-            raise ValueError(f"{e} It is not a tokviz tokenizer file: not valid JSON.") from e
-        return cls.from_dict(data, source=str(path))
+        return load_ours_tokenizer(path)
 
     @classmethod
     def from_files(
@@ -319,11 +288,14 @@ class Tokenizer:
         *,
         pattern: str = "gpt2",
     ) -> Tokenizer:
-        """Load GPT-2 format files (``vocab.json`` + ``merges.txt``, bytes written with GPT-2's byte-to-unicode map)."""
-        from tokviz.gpt2_files import read_gpt2_files
+        """Load GPT-2 format files (``vocab.json`` + ``merges.txt``), as :func:`tokviz.load_tokenizer` does.
 
-        vocab, merges = read_gpt2_files(vocab_filepath, merges_filepath)
-        return cls(vocab, merges, special_tokens, pattern, name=Path(vocab_filepath).stem)
+        Without ``special_tokens`` the specials are the vocabulary entries no merge builds (GPT-2's own files thus
+        come with ``<|endoftext|>`` special at 50256); pass ``[]`` for none.
+        """
+        from tokviz.formats.gpt2 import load_gpt2
+
+        return load_gpt2(vocab_filepath, merges_filepath, pattern=pattern, special_tokens=special_tokens)
 
 
 def encoding_from_pieces(

@@ -25,7 +25,7 @@ The package has one module per idea; everything public is importable from here:
 | ``dispatch``      | :func:`load_tokenizer`, :func:`save`, :data:`FORMATS`                                 |
 | ``detect``        | :func:`detect_format`: recognising files by content                                   |
 | ``common``        | :class:`SaveResult`, ``SpecialTokens``, building the Tokenizer, shared error helpers  |
-| ``ours``          | :func:`tokviz_from_dict`                                                              |
+| ``ours``          | our JSON format: :func:`save_ours`, :func:`load_ours`, :func:`to_dict`, :func:`from_dict` |
 | ``gpt2``          | :func:`load_gpt2`, :func:`save_gpt2`                                                  |
 | ``tiktoken_file`` | rank files, OpenAI's known files, :func:`merges_from_ranks` and its cache             |
 | ``hf``            | ``tokenizer.json``, with Oniguruma pattern translation                                |
@@ -63,7 +63,15 @@ from tokviz.formats.hf import (
     save_hf,
 )
 from tokviz.formats.minbpe import load_minbpe, save_minbpe
-from tokviz.formats.ours import tokviz_from_dict
+from tokviz.formats.ours import (
+    Saveable,
+    from_dict,
+    load_ours,
+    save_ours,
+    to_dict,
+    tokenizer_from_dict,
+    tokviz_from_dict,
+)
 from tokviz.formats.tiktoken_file import (
     ENDOFTEXT,
     KNOWN_RANK_FILES,
@@ -76,10 +84,38 @@ from tokviz.formats.tiktoken_file import (
 )
 
 __all__ = [
-    "ENDOFTEXT", "FORMATS", "KNOWN_RANK_FILES", "WHOLE_TEXT_PATTERN", "KnownRankFile", "SaveResult", "SpecialTokens",
-    "detect_format", "hf_from_dict", "hf_to_dict", "identify_rank_file", "load_gpt2", "load_hf", "load_minbpe",
-    "load_tiktoken", "load_tokenizer", "merges_from_ranks", "onig_to_python", "python_to_onig", "read_rank_file",
+    "ENDOFTEXT",
+    "FORMATS",
+    "KNOWN_RANK_FILES",
+    "WHOLE_TEXT_PATTERN",
+    "KnownRankFile",
+    "SaveResult",
+    "Saveable",
+    "SpecialTokens",
+    "detect_format",
+    "from_dict",
+    "hf_from_dict",
+    "hf_to_dict",
+    "identify_rank_file",
+    "load_gpt2",
+    "load_hf",
+    "load_minbpe",
+    "load_ours",
+    "load_tiktoken",
+    "load_tokenizer",
+    "merges_from_ranks",
+    "onig_to_python",
+    "python_to_onig",
+    "read_rank_file",
+    "save",
+    "save_gpt2",
+    "save_hf",
+    "save_minbpe",
+    "save_ours",
+    "save_tiktoken",
     "special_tokens_arg",
     "split_special_tokens",
-    "save", "save_gpt2", "save_hf", "save_minbpe", "save_tiktoken", "tokviz_from_dict",
+    "to_dict",
+    "tokenizer_from_dict",
+    "tokviz_from_dict",
 ]

@@ -67,9 +67,9 @@ def _detect_dir(d: Path) -> tuple[str, list[Path], Any]:
     # tokenizer.json first: where a model folder holds both, it is the complete description (specials, pattern).
     if (d / "tokenizer.json").is_file():
         return detect_format(d / "tokenizer.json")
-    for vocab, merges in (("vocab.json", "merges.txt"), ("encoder.json", "vocab.bpe")):
-        if (d / vocab).is_file() and (d / merges).is_file():
-            return "gpt2", [d / vocab, d / merges], None
+    for vocab_name, merges_name in (("vocab.json", "merges.txt"), ("encoder.json", "vocab.bpe")):
+        if (d / vocab_name).is_file() and (d / merges_name).is_file():
+            return "gpt2", [d / vocab_name, d / merges_name], None
     # Other names (gpt2_vocab.json + gpt2_merges.txt): accept them when each is unambiguous.
     vocabs, merges = sorted(d.glob("*vocab.json")), sorted(d.glob("*merges.txt"))
     if len(vocabs) == 1 and len(merges) == 1:

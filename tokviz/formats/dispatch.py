@@ -13,16 +13,14 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 
 from tokviz.formats.common import SaveResult, SpecialTokens, _read_text
 from tokviz.formats.detect import detect_format
 from tokviz.formats.gpt2 import load_gpt2, save_gpt2
 from tokviz.formats.hf import hf_from_dict, save_hf
 from tokviz.formats.minbpe import load_minbpe, save_minbpe
-from tokviz.formats.ours import tokviz_from_dict
+from tokviz.formats.ours import Saveable, save_ours, tokenizer_from_dict
 from tokviz.formats.tiktoken_file import load_tiktoken, save_tiktoken
 from tokviz.prefix_space import PrefixSpaceTokenizer
 from tokviz.tokenizer import Tokenizer
@@ -56,7 +54,7 @@ def load_tokenizer(
             "options (they are for GPT-2 and tiktoken files)."
         )
     if kind == "tokviz":
-        tok = tokviz_from_dict(payload, source=str(files[0]))
+        tok = tokenizer_from_dict(payload, source=str(files[0]))
     elif kind == "hf":
         tok = hf_from_dict(payload, source=str(files[0]), text=_read_text(files[0]))
     elif kind == "minbpe":
@@ -71,26 +69,27 @@ def load_tokenizer(
 
 
 # -- dispatch -----------------------------------------------------------------------------------------------------
-def save(tok: Tokenizer, path: str | os.PathLike[str], *, format: str = "tokviz") -> SaveResult:  # noqa: A002
+def save(tok: Saveable, path: str | os.PathLike[str], *, format: str = "tokviz") -> SaveResult:  # noqa: A002
     """Write ``tok`` in ``format`` (one of :data:`FORMATS`); ``gpt2`` writes a directory, the others one file.
 
-    The result's ``notes`` say what the format could not carry (a pattern, special tokens, ids).
+    The result's ``notes`` say what the format could not carry (a pattern, special tokens, ids). Only our own
+    format holds the baselines (byte, character, word).
     """
     fmt = {"huggingface": "hf", "tokenizer.json": "hf", "tiktoken_bpe": "tiktoken"}.get(format, format)
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {format!r}; choose one of: {', '.join(FORMATS)}.")
     if fmt == "tokviz":
-        out = Path(path)
-        out.write_text(json.dumps(tok.to_dict(), ensure_ascii=False), encoding="utf-8")
-        return SaveResult("tokviz", [out], [])
+        return save_ours(tok, path)
+    if not isinstance(tok, Tokenizer):
+        raise ValueError(f"the {fmt} format holds BPE tokenizers only; save the {type(tok).__name__} baseline in the "
+                         "tokviz format instead.")
     if fmt == "gpt2":
         return save_gpt2(tok, path)
-    if fmt == "tiktoken":
-        result = save_tiktoken(tok, path)
-    elif fmt == "hf":
+    if fmt == "hf":
         return save_hf(tok, path)
-    elif fmt == "minbpe":
+    if fmt == "minbpe":
         return save_minbpe(tok, path)
-    else:
-        raise ValueError(f"unknown format {format!r}; choose one of: {', '.join(FORMATS)}.")
+    result = save_tiktoken(tok, path)
     if isinstance(tok, PrefixSpaceTokenizer) and tok.add_prefix_space:
         result.notes.append("a rank file has no add_prefix_space; the saved file does not add the prefix space.")
     return result

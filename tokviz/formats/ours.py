@@ -1,24 +1,170 @@
-"""Our own format (one JSON file, see :meth:`Tokenizer.to_dict`) read from its parsed JSON.
+"""Our own format: one JSON file holding everything a tokviz tokenizer is, lossless for any bytes.
+
+This module is the one reader and the one writer of the format; ``Tokenizer.save``/``load``/``to_dict``/``from_dict``
+call into it. The file is a JSON object::
+
+    {"format": "tokviz", "version": 1, "kind": "bpe", "name": "...", "pattern": "gpt2", "rule": "merges",
+     "special_tokens": ["<|endoftext|>"], "vocab": [[id, base64 bytes], ...], "merges": [[base64, base64], ...]}
+
+``kind`` is ``"bpe"`` (absent in older files, which are all BPE), ``"byte"``, ``"character"`` or ``"word"`` (the
+lecture's baselines; a word tokenizer adds ``"words"``). A tokenizer that adds Hugging Face's prefix space carries
+``"add_prefix_space"``, and loads back as a :class:`~tokviz.prefix_space.PrefixSpaceTokenizer`. ``rule`` says how
+ranks are applied (``"merges"``: the merge list, CS336's convention; ``"ranks"``: the rank of the concatenation,
+tiktoken's); older files have none and mean ``"merges"``.
 
 Example:
     >>> from tokviz import train_bpe
     >>> tok = train_bpe(["low lower lowest " * 20], vocab_size=260)
-    >>> tokviz_from_dict(tok.to_dict()).merges == tok.merges
-    True
+    >>> back = tokenizer_from_dict(to_dict(tok))
+    >>> back.merges == tok.merges, back.encode("lowest") == tok.encode("lowest")
+    (True, True)
+    >>> type(from_dict(to_dict(ByteTokenizer()))).__name__
+    'ByteTokenizer'
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
+from tokviz.formats.common import SaveResult, _read_text
+from tokviz.jsonfile import parse_json
 from tokviz.prefix_space import PrefixSpaceTokenizer
 from tokviz.tokenizer import Tokenizer
 
+FORMAT_NAME = "tokviz"
+FORMAT_VERSION = 1
+RULES = ("merges", "ranks")
 
-def tokviz_from_dict(data: Mapping[str, Any], *, source: str = "<dict>") -> Tokenizer:
-    """Our own format (see :meth:`Tokenizer.to_dict`), plus the ``add_prefix_space`` flag a HF import may carry."""
-    tok = Tokenizer.from_dict(data, source=source)
-    if data.get("add_prefix_space"):
-        return PrefixSpaceTokenizer(tok.vocab, tok.merges, tok.special_tokens, tok.pattern, name=tok.name)
+#: Everything our format can hold.
+Saveable = Tokenizer | ByteTokenizer | CharacterTokenizer | WordTokenizer
+
+
+def _b64(b: bytes) -> str:
+    return base64.b64encode(b).decode("ascii")
+
+
+def to_dict(tok: Saveable) -> dict[str, Any]:
+    """The JSON-able dict of ``tok`` (any tokviz tokenizer or baseline).
+
+    >>> to_dict(CharacterTokenizer())
+    {'format': 'tokviz', 'version': 1, 'kind': 'character', 'name': 'character'}
+    """
+    head: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION}
+    if isinstance(tok, ByteTokenizer):
+        return head | {"kind": "byte", "name": tok.name}
+    if isinstance(tok, CharacterTokenizer):
+        return head | {"kind": "character", "name": tok.name}
+    if isinstance(tok, WordTokenizer):
+        # words[0] is always <unk>, which the constructor puts back.
+        return head | {"kind": "word", "name": tok.name, "words": tok.words[1:]}
+    if not isinstance(tok, Tokenizer):
+        raise ValueError(f"cannot save a {type(tok).__name__} in the tokviz format; it holds tokviz tokenizers and "
+                         "the byte, character and word baselines.")
+    out = head | {
+        "kind": "bpe",
+        "name": tok.name,
+        "pattern": tok.pattern,
+        "rule": getattr(tok, "rule", "merges"),
+        "special_tokens": list(tok.special_tokens or []),
+        "vocab": [[i, _b64(t)] for i, t in sorted(tok.vocab.items())],
+        "merges": [[_b64(a), _b64(b)] for a, b in tok.merges],
+    }
+    if isinstance(tok, PrefixSpaceTokenizer):
+        out["add_prefix_space"] = tok.add_prefix_space
+    return out
+
+
+def from_dict(data: Any, *, source: str = "<dict>") -> Saveable:
+    """The tokenizer a dict written by :func:`to_dict` holds; ValueError naming ``source`` when it is malformed."""
+    if not isinstance(data, Mapping) or data.get("format") != FORMAT_NAME:
+        raise ValueError(f"{source}: not a tokviz tokenizer file (no \"format\": \"{FORMAT_NAME}\").")
+    if data.get("version") != FORMAT_VERSION:
+        raise ValueError(f"{source}: unsupported tokviz format version {data.get('version')!r}; this version of "
+                         f"tokviz reads version {FORMAT_VERSION}.")
+    kind = data.get("kind", "bpe")
+    name = data.get("name")
+    if kind == "byte":
+        return ByteTokenizer(name=str(name or "byte"))
+    if kind == "character":
+        return CharacterTokenizer(name=str(name or "character"))
+    if kind == "word":
+        words = data.get("words")
+        if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+            raise ValueError(f"{source}: malformed tokviz word tokenizer: \"words\" must be a list of strings.")
+        return WordTokenizer(words, name=str(name or "word"))
+    if kind != "bpe":
+        raise ValueError(f"{source}: unknown tokenizer kind {kind!r}; expected bpe, byte, character or word.")
+    return _bpe_from_dict(data, source=source)
+
+
+def _bpe_from_dict(data: Mapping[str, Any], *, source: str) -> Tokenizer:
+    rule = data.get("rule", "merges")
+    if rule not in RULES:
+        raise ValueError(f"{source}: unknown \"rule\" {rule!r}; expected one of {', '.join(RULES)}.")
+    try:
+        vocab = {int(i): base64.b64decode(t, validate=True) for i, t in data["vocab"]}
+        merges = [(base64.b64decode(a, validate=True), base64.b64decode(b, validate=True)) for a, b in data["merges"]]
+        specials = [str(s) for s in data.get("special_tokens") or []]
+        pattern = str(data.get("pattern", "gpt2"))
+        name = str(data.get("name", "bpe"))
+    except (KeyError, TypeError, ValueError, binascii.Error) as e:
+        raise ValueError(f"{source}: malformed tokviz tokenizer file: {e}") from e
+    # Pass rule only when it is not the default, so files stay readable by a Tokenizer without the field.
+    extra: dict[str, Any] = {} if rule == "merges" else {"rule": rule}
+    try:
+        if "add_prefix_space" in data:
+            return PrefixSpaceTokenizer(vocab, merges, specials, pattern, name=name,
+                                        add_prefix_space=bool(data["add_prefix_space"]), **extra)
+        return Tokenizer(vocab, merges, specials, pattern, name=name, **extra)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{source}: malformed tokviz tokenizer file: {e}") from e
+
+
+def tokenizer_from_dict(data: Any, *, source: str = "<dict>") -> Tokenizer:
+    """Like :func:`from_dict`, for callers that need a BPE :class:`Tokenizer` (a baseline is refused, saying so)."""
+    tok = from_dict(data, source=source)
+    if not isinstance(tok, Tokenizer):
+        raise ValueError(f"{source}: holds the {type(tok).__name__} baseline, not a BPE tokenizer; read it with "
+                         "tokviz.formats.load_ours.")
     return tok
+
+
+#: The name the format package has exported since before this module held the whole format.
+tokviz_from_dict = tokenizer_from_dict
+
+
+def save_ours(tok: Saveable, path: str | os.PathLike[str]) -> SaveResult:
+    """Write ``tok`` to ``path`` in our format; everything is kept, so there are no notes."""
+    out = Path(path)
+    out.write_text(json.dumps(to_dict(tok), ensure_ascii=False), encoding="utf-8")
+    return SaveResult("tokviz", [out], [])
+
+
+def _read(path: str | os.PathLike[str]) -> tuple[Any, str]:
+    p = Path(path)
+    if not p.exists():
+        raise ValueError(f"{p}: no such file.")
+    text = _read_text(p)
+    try:
+        return parse_json(text, source=str(p)), str(p)
+    except ValueError as e:
+        raise ValueError(f"{e} It is not a tokviz tokenizer file: not valid JSON.") from e
+
+
+def load_ours(path: str | os.PathLike[str]) -> Saveable:
+    """Read a file written by :func:`save_ours`: a BPE tokenizer or a baseline, of the class that was saved."""
+    data, source = _read(path)
+    return from_dict(data, source=source)
+
+
+def load_ours_tokenizer(path: str | os.PathLike[str]) -> Tokenizer:
+    """Read a file written by :func:`save_ours` that holds a BPE tokenizer (a baseline is refused, saying so)."""
+    data, source = _read(path)
+    return tokenizer_from_dict(data, source=source)

@@ -1,0 +1,172 @@
+"""Our own format: every tokenizer kind loads back as the same class with the same ids; one reader, one writer."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tokviz import Tokenizer, load_tokenizer, train_bpe
+from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
+from tokviz.formats import load_ours, save, to_dict
+from tokviz.formats.ours import Saveable
+from tokviz.prefix_space import PrefixSpaceTokenizer
+
+CORPUS = ("Once upon a time, a little girl named Lily found a shiny red ball. It's 1999 or 2024, isn't it? "
+          "你好世界，我们在学习。 emoji 🌍🚀👍🏽 <|endoftext|> tabs\tand   spaces\r\n") * 6
+SPECIAL = "<|endoftext|>"
+TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200) | st.lists(
+    st.sampled_from(["Once", " upon", " a", "time", SPECIAL, " ", "\n", "你好", "🌍", "12345", "It's"]), max_size=30
+).map("".join)
+
+
+def _has_rule() -> bool:
+    return "rule" in {f.name for f in dataclasses.fields(Tokenizer)}
+
+
+def _kinds() -> dict[str, Saveable]:
+    plain = train_bpe([CORPUS], vocab_size=340, special_tokens=[SPECIAL], pattern="gpt4")
+    kinds: dict[str, Saveable] = {
+        "plain": plain,
+        "prefix-space": PrefixSpaceTokenizer(plain.vocab, plain.merges, plain.special_tokens, plain.pattern,
+                                             name="ps"),
+        "prefix-space-off": PrefixSpaceTokenizer(plain.vocab, plain.merges, plain.special_tokens, plain.pattern,
+                                                 name="ps0", add_prefix_space=False),
+        "byte": ByteTokenizer(),
+        "character": CharacterTokenizer(),
+        "word": WordTokenizer.from_corpus([CORPUS], max_size=40),
+    }
+    if _has_rule():
+        kinds["ranks-rule"] = Tokenizer(plain.vocab, plain.merges, plain.special_tokens, plain.pattern,
+                                        name="ranked", rule="ranks")  # type: ignore[call-arg]
+    return kinds
+
+
+KINDS = _kinds()
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Saveable, Saveable]]:
+    d = tmp_path_factory.mktemp("ours")
+    out: dict[str, tuple[Saveable, Saveable]] = {}
+    for kind, tok in KINDS.items():
+        path = d / f"{kind}.json"
+        assert save(tok, path).format == "tokviz"
+        out[kind] = (tok, load_ours(path))
+    return out
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_load_gives_back_the_same_class_and_fields(kind: str, saved: dict[str, tuple[Saveable, Saveable]]) -> None:
+    tok, back = saved[kind]
+    assert type(back) is type(tok)
+    assert back == tok  # dataclass equality: vocab, merges, specials, pattern, name, flags (and the rule)
+    if isinstance(tok, Tokenizer):
+        assert isinstance(back, Tokenizer) and back.special_ids == tok.special_ids
+        assert getattr(back, "rule", "merges") == getattr(tok, "rule", "merges")
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=TEXT)
+def test_load_gives_back_the_same_ids(kind: str, text: str, saved: dict[str, tuple[Saveable, Saveable]]) -> None:
+    tok, back = saved[kind]
+    assert back.encode(text) == tok.encode(text)
+    assert back.decode(back.encode(text)) == tok.decode(tok.encode(text))
+
+
+@pytest.mark.parametrize("kind", sorted(k for k, t in KINDS.items() if isinstance(t, Tokenizer)))
+def test_every_bpe_reader_of_our_format_agrees(kind: str, tmp_path: Path) -> None:
+    tok = KINDS[kind]
+    assert isinstance(tok, Tokenizer)
+    path = tmp_path / "t.json"
+    tok.save(path)
+    readers = [Tokenizer.load(path), load_tokenizer(path), Tokenizer.from_dict(tok.to_dict())]
+    for back in readers:
+        assert type(back) is type(tok) and back.encode(CORPUS) == tok.encode(CORPUS)
+    assert json.loads(path.read_text(encoding="utf-8")) == tok.to_dict() == to_dict(tok)
+
+
+def test_a_prefix_space_tokenizer_survives_tokenizer_save_and_load(tmp_path: Path) -> None:
+    tok = KINDS["prefix-space"]
+    assert isinstance(tok, PrefixSpaceTokenizer)
+    tok.save(tmp_path / "ps.json")
+    back = Tokenizer.load(tmp_path / "ps.json")
+    assert isinstance(back, PrefixSpaceTokenizer) and back.add_prefix_space
+    # The flag matters: without it "Once" at the start of a text is cut differently.
+    plain = KINDS["plain"]
+    assert back.encode("Once") == tok.encode("Once") != plain.encode("Once")
+
+
+def test_files_written_before_kind_and_rule_existed_still_load(tmp_path: Path) -> None:
+    tok = KINDS["plain"]
+    old = {k: v for k, v in to_dict(tok).items() if k not in ("kind", "rule")}
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(old), encoding="utf-8")
+    back = Tokenizer.load(path)
+    assert type(back) is Tokenizer and back.merges == tok.merges and back.encode(CORPUS) == tok.encode(CORPUS)
+    assert getattr(back, "rule", "merges") == "merges"
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ({"kind": "sentencepiece"}, "unknown tokenizer kind 'sentencepiece'"),
+        ({"rule": "greedy"}, "unknown \"rule\" 'greedy'"),
+        ({"kind": "word", "words": "abc"}, "\"words\" must be a list of strings"),
+        ({"merges": [["!!", "AA=="]]}, "malformed"),
+    ],
+)
+def test_malformed_files_say_what_is_wrong(change: dict[str, object], fragment: str, tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(to_dict(KINDS["plain"]) | change), encoding="utf-8")
+    with pytest.raises(ValueError, match=fragment) as info:
+        load_ours(path)
+    assert str(path) in str(info.value)
+
+
+def test_a_baseline_file_is_refused_where_a_bpe_tokenizer_is_needed(tmp_path: Path) -> None:
+    save(ByteTokenizer(), tmp_path / "byte.json")
+    with pytest.raises(ValueError, match="ByteTokenizer baseline.*load_ours"):
+        Tokenizer.load(tmp_path / "byte.json")
+    with pytest.raises(ValueError, match="ByteTokenizer baseline"):
+        load_tokenizer(tmp_path / "byte.json")
+    with pytest.raises(ValueError, match="BPE tokenizers only.*tokviz format"):
+        save(ByteTokenizer(), tmp_path / "byte.tiktoken", format="tiktoken")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# GPT-2 files: Tokenizer.from_files and load_tokenizer are one reader
+# ---------------------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def gpt2_pair(cs336_dir: Path) -> tuple[Tokenizer, Tokenizer]:
+    vocab, merges = cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt"
+    return Tokenizer.from_files(vocab, merges), load_tokenizer(vocab, merges)
+
+
+def test_from_files_and_load_tokenizer_give_the_same_gpt2(gpt2_pair: tuple[Tokenizer, Tokenizer],
+                                                          cs336_dir: Path, tiktoken_gpt2) -> None:
+    a, b = gpt2_pair
+    assert a.special_ids == b.special_ids == {SPECIAL: 50256}
+    assert a == b
+    for name in ("corpus.en", "tinystories_sample.txt", "german.txt", "address.txt",
+                 "special_token_double_newlines_non_whitespace.txt"):
+        text = (cs336_dir / name).read_text(encoding="utf-8")
+        assert a.encode(text) == b.encode(text) == tiktoken_gpt2.encode(text, allowed_special="all"), name
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=TEXT)
+def test_from_files_and_load_tokenizer_agree_on_any_text(text: str, gpt2_pair: tuple[Tokenizer, Tokenizer],
+                                                         tiktoken_gpt2) -> None:
+    a, b = gpt2_pair
+    assert a.encode(text) == b.encode(text) == tiktoken_gpt2.encode(text, allowed_special="all")
+
+
+def test_from_files_takes_explicit_specials(cs336_dir: Path) -> None:
+    none = Tokenizer.from_files(cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt", [])
+    assert none.special_ids == {} and len(none.encode(SPECIAL)) > 1
