@@ -18,18 +18,51 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+import re
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from itertools import chain
-from typing import Any
+from typing import Any, Literal
 
 from tokviz.encoding import Encoding, Piece
-from tokviz.pretokenize import PreTokenizer, chunk_text
+from tokviz.piece_bpe import NO_RANK, merge_by_pairs, split_by_ranks
+from tokviz.pretokenize import PreTokenizer, chunk_text, compile_special
 
-_NO_RANK = 1 << 62
 # Above this many cached pieces the cache starts afresh, so streaming a huge corpus keeps memory bounded.
 CACHE_LIMIT = 1 << 19
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_HIGH_SURROGATE = re.compile("[\ud800-\udbff]")
+
+
+def repair_surrogates(text: str) -> str:
+    """``text`` with lone surrogates replaced by U+FFFD and surrogate pairs joined, exactly as tiktoken repairs it.
+
+    A Python ``str`` may hold surrogates (from ``surrogateescape`` decoding or JSON ``"\\ud800"``), which UTF-8
+    cannot encode; tiktoken round-trips the text through UTF-16, which does both at once.
+
+    >>> repair_surrogates("a\\udc80b"), repair_surrogates("\\ud83d\\ude43") == "\\U0001f643"
+    ('a\ufffdb', True)
+    """
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _repaired_stream(chunks: Iterable[str]) -> Iterator[str]:
+    """Chunks repaired like :func:`repair_surrogates` on their concatenation: a chunk that ends in a high surrogate
+    keeps it back for the next chunk, which may start with its low half."""
+    held = ""
+    for chunk in chunks:
+        if not isinstance(chunk, str) or (not held and (chunk.isascii() or not _SURROGATE.search(chunk))):
+            yield chunk  # the common case costs one flag check; chunk_text reports a non-str chunk
+            continue
+        chunk = held + chunk
+        held = ""
+        if _HIGH_SURROGATE.match(chunk[-1]):
+            chunk, held = chunk[:-1], chunk[-1]
+        yield repair_surrogates(chunk)
+    if held:
+        yield repair_surrogates(held)
 
 
 @dataclass(frozen=True)
@@ -68,6 +101,15 @@ class Tokenizer:
 
     ``vocab`` maps ids to bytes and must hold all 256 single bytes; ``merges`` are byte pairs in rank order, each
     joining two tokens of the vocabulary into a third; special tokens missing from ``vocab`` get new ids at the end.
+
+    ``rule`` says how :meth:`encode` cuts a piece. ``"merges"`` (tokenizers trained here, GPT-2 and Hugging Face
+    files) applies the merge list, lowest rank first. ``"ranks"`` (tiktoken rank files) merges the adjacent pair whose
+    concatenation is the regular (non-special) token of lowest id, and makes that token, as tiktoken does; ``merges``
+    are then only derived, for the views, and may miss tokens that no merge builds (:attr:`unbuildable_ids`).
+
+    >>> vocab = {i: bytes([i]) for i in range(256)} | {256: b"ab", 257: b"abc"}
+    >>> Tokenizer(vocab, [(b"a", b"b")]).encode("abc"), Tokenizer(vocab, [(b"a", b"b")], rule="ranks").encode("abc")
+    ([256, 99], [257])
     """
 
     vocab: dict[int, bytes]
@@ -75,9 +117,12 @@ class Tokenizer:
     special_tokens: list[str] | None = None
     pattern: str = "gpt2"
     name: str = "bpe"
+    rule: Literal["merges", "ranks"] = "merges"
     training: TrainingReport | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.rule not in ("merges", "ranks"):
+            raise ValueError(f"rule must be 'merges' or 'ranks', got {self.rule!r}.")
         self.vocab = dict(self.vocab)
         self.merges = [(bytes(a), bytes(b)) for a, b in self.merges]
         self.special_tokens = list(dict.fromkeys(self.special_tokens or []))
@@ -116,9 +161,20 @@ class Tokenizer:
             merged.append(inew)
         self._ranks = ranks
         self._merged = merged
-        # Tokens BPE can produce (bytes and merge results, not specials): a piece equal to one is that token.
-        self._whole = {self.vocab[i]: i for i in chain(self._byte_ids, merged)}
+        special_ids = set(self._special_ids.values())
+        # Regular tokens (bytes -> id, specials excluded): the rank rule's ranks. Every byte is in it, even one whose
+        # id is also a special token's, so any piece can be cut.
+        regular = {t: i for t, i in encoder.items() if i not in special_ids}
+        for byte, byte_id in enumerate(self._byte_ids):
+            regular.setdefault(bytes([byte]), byte_id)
+        self._regular = regular
+        # Tokens BPE can produce (not specials): a piece equal to one is that token, as in tiktoken.
+        if self.rule == "ranks":
+            self._whole = regular
+        else:
+            self._whole = {self.vocab[i]: i for i in chain(self._byte_ids, merged)}
         self._cache = _PieceCache(self._bpe)
+        self._allowing: dict[frozenset[str], PreTokenizer] = {}
 
     # -- basic facts -----------------------------------------------------------------------------------------------
     @property
@@ -132,57 +188,110 @@ class Tokenizer:
     def token_to_id(self, token: bytes) -> int | None:
         return self._encoder.get(token)
 
+    @cached_property
+    def unbuildable_ids(self) -> list[int]:
+        """Ids of regular tokens that are neither a byte nor a merge's result, in id order.
+
+        The rank rule still emits them, but views that follow the merge list (replay, anatomy, diff) cannot show
+        how they are made. Empty for tokenizers trained here and for OpenAI's rank files.
+
+        >>> vocab = {i: bytes([i]) for i in range(256)} | {256: b"ab", 257: b"abc"}
+        >>> Tokenizer(vocab, [(b"a", b"b")], rule="ranks").unbuildable_ids
+        [257]
+        """
+        built = set(self._byte_ids) | set(self._merged)
+        return sorted(i for i in self._regular.values() if i not in built)
+
     # -- encoding ------------------------------------------------------------------------------------------------
     def _bpe(self, piece: bytes) -> tuple[int, ...]:
         whole = self._whole.get(piece)
         if whole is not None:
             return (whole,)
+        if self.rule == "ranks":
+            regular = self._regular
+            bounds = split_by_ranks(piece, regular)
+            return tuple([regular[piece[a:b]] for a, b in zip(bounds, bounds[1:], strict=False)])
         return tuple(self.merge_path(piece)[0])
 
     def merge_path(self, piece: bytes, *, n_merges: int | None = None) -> tuple[list[int], list[int]]:
         """Pure merge application to one pre-token: its final ids and the ranks of the merges applied, in order.
 
         Only merges of rank < ``n_merges`` are used (all by default), which is how the tokenizer of a smaller
-        vocabulary would cut the piece. Unlike :meth:`encode` this never takes the whole-token shortcut.
+        vocabulary would cut the piece. Unlike :meth:`encode` this never takes the whole-token shortcut, and it
+        always follows the merge list, whatever :attr:`rule` is (the views replay merges). O(n log n) in the length.
 
         >>> vocab = {i: bytes([i]) for i in range(256)} | {256: b"he", 257: b"hel"}
         >>> Tokenizer(vocab, [(b"h", b"e"), (b"he", b"l")]).merge_path(b"help")
         ([257, 112], [0, 1])
         """
         ids = list(map(self._byte_ids.__getitem__, piece))
-        steps: list[int] = []
-        if len(ids) < 2:
-            return ids, steps
-        get = self._ranks.get
-        limit = _NO_RANK if n_merges is None else n_merges
-        pr = [get(p, _NO_RANK) for p in zip(ids, ids[1:])]
-        merged = self._merged
-        while pr:
-            r = min(pr)
-            if r >= limit:
-                break
-            i = pr.index(r)  # leftmost occurrence of the best pair
-            ids[i] = merged[r]
-            del ids[i + 1]
-            del pr[i]
-            steps.append(r)
-            if i > 0:
-                pr[i - 1] = get((ids[i - 1], ids[i]), _NO_RANK)
-            if i < len(pr):
-                pr[i] = get((ids[i], ids[i + 1]), _NO_RANK)
-        return ids, steps
+        limit = NO_RANK if n_merges is None else n_merges
+        return merge_by_pairs(ids, self._ranks, self._merged, limit=limit)
 
-    def encode(self, text: str) -> list[int]:
-        """Token ids of ``text``; special tokens in the text become their single ids.
+    def encode(
+        self,
+        text: str,
+        *,
+        allowed_special: Literal["all"] | AbstractSet[str] = "all",
+        disallowed_special: Literal["all"] | Collection[str] = (),
+    ) -> list[int]:
+        """Token ids of ``text``; special tokens in the text become their single ids (by default, all of them).
 
-        >>> Tokenizer({i: bytes([i]) for i in range(256)}, []).encode("hi")
-        [104, 105]
+        The keywords are tiktoken's: a special token in ``allowed_special`` becomes its id, one in
+        ``disallowed_special`` (``"all"``: every special not allowed) makes encoding raise ValueError, and one that
+        is neither is encoded as ordinary text. Lone surrogates, which UTF-8 cannot hold, are first replaced by
+        U+FFFD (and surrogate pairs joined), as tiktoken does (:func:`repair_surrogates`).
+
+        >>> tok = Tokenizer({i: bytes([i]) for i in range(256)}, [], special_tokens=["<s>"])
+        >>> tok.encode("hi<s>"), tok.encode("hi<s>", allowed_special=set())
+        ([104, 105, 256], [104, 105, 60, 115, 62])
         """
         if not isinstance(text, str):
             raise ValueError(f"encode expects str, got {type(text).__name__}; decode bytes as UTF-8 first.")
+        if allowed_special == "all" and not disallowed_special:
+            pt = self.pretokenizer  # the default: every special token is one, as before the keywords existed
+        else:
+            pt = self._pretokenizer_allowing(allowed_special, disallowed_special, text)
+        try:
+            return self._encode_with(text, pt)
+        except UnicodeEncodeError:
+            # Only text with lone surrogates gets here, so ordinary text pays nothing for the check.
+            return self._encode_with(repair_surrogates(text), pt)
+
+    def _pretokenizer_allowing(
+        self,
+        allowed_special: Literal["all"] | AbstractSet[str],
+        disallowed_special: Literal["all"] | Collection[str],
+        text: str,
+    ) -> PreTokenizer:
+        """The pre-tokenizer that splits off only the allowed specials; raises if a disallowed one is in ``text``."""
+        specials = frozenset(self._special_ids)
+        allowed = specials if allowed_special == "all" else _str_set(allowed_special, "allowed_special") & specials
+        disallowed = specials - allowed if disallowed_special == "all" else _str_set(
+            disallowed_special, "disallowed_special")
+        if disallowed:
+            found = _search_specials(disallowed, text)
+            if found is not None:
+                t = found.group()
+                raise ValueError(
+                    f"The text holds {t!r}, a disallowed special token. To encode it as the special token, pass it "
+                    f"in allowed_special (e.g. allowed_special={{{t!r}}}); to encode it as ordinary text, leave it "
+                    f"out of disallowed_special (disallowed_special=() disables the check for every special token)."
+                )
+        if allowed == specials:
+            return self.pretokenizer
+        pt = self._allowing.get(allowed)
+        if pt is None:
+            if len(self._allowing) >= 64:
+                self._allowing.clear()
+            ordered = sorted(allowed)
+            pt = replace(self.pretokenizer, special_tokens=tuple(ordered), _special_re=compile_special(ordered))
+            self._allowing[allowed] = pt
+        return pt
+
+    def _encode_with(self, text: str, pt: PreTokenizer) -> list[int]:
         lookup = self._cache.__getitem__
-        pt = self.pretokenizer
-        if not self._special_ids:
+        if not pt.special_tokens:
             return list(chain.from_iterable(map(lookup, pt.findall(text))))
         out: list[int] = []
         for seg, is_special in pt.segments(text):
@@ -195,9 +304,14 @@ class Tokenizer:
     def encode_iterable(self, chunks: Iterable[str], *, chunk_chars: int = 1 << 16) -> Iterator[int]:
         """Stream ids for an iterable of text chunks (e.g. an open file) with bounded memory.
 
-        Chunks are re-cut at safe positions, so the ids equal ``encode("".join(chunks))`` whatever the boundaries.
+        Chunks are re-cut at safe positions, so the ids equal ``encode("".join(chunks))`` whatever the boundaries;
+        lone surrogates are repaired as :meth:`encode` repairs them, across chunk boundaries too.
+
+        >>> tok = Tokenizer({i: bytes([i]) for i in range(256)}, [])
+        >>> list(tok.encode_iterable(["a\\ud83d", "\\ude43\\udc80"])) == tok.encode("a\\U0001f643\\ufffd")
+        True
         """
-        for chunk in chunk_text(chunks, self.pretokenizer, target=chunk_chars):
+        for chunk in chunk_text(_repaired_stream(chunks), self.pretokenizer, target=chunk_chars):
             yield from self.encode(chunk)
 
     def encode_with_offsets(self, text: str) -> Encoding:
@@ -209,8 +323,20 @@ class Tokenizer:
         """
         if not isinstance(text, str):
             raise ValueError(f"encode_with_offsets expects str, got {type(text).__name__}.")
-        pieces = self.pretokenizer.split(text)
-        return encoding_from_pieces(pieces, self._piece_ids, self.vocab)
+        if text.isascii() or not _SURROGATE.search(text):
+            return encoding_from_pieces(self.pretokenizer.split(text), self._piece_ids, self.vocab)
+        # Lone surrogates are repaired as encode repairs them; spans still index ``text`` (a joined surrogate pair
+        # is one character of the repaired text but two of ``text``), while pieces hold the repaired characters.
+        repaired = repair_surrogates(text)
+        enc = encoding_from_pieces(self.pretokenizer.split(repaired), self._piece_ids, self.vocab)
+        if len(repaired) == len(text):
+            return enc
+        at = _original_positions(text)
+        return replace(
+            enc,
+            char_spans=[(at[a], at[b]) for a, b in enc.char_spans],
+            pieces=[replace(p, start=at[p.start], end=at[p.end]) for p in enc.pieces],
+        )
 
     def _piece_ids(self, piece: Piece) -> Sequence[int]:
         if piece.special:
@@ -248,7 +374,7 @@ class Tokenizer:
         keep = set(self._byte_ids) | set(self._special_ids.values()) | set(self._merged[:k])
         vocab = {i: t for i, t in self.vocab.items() if i in keep}
         return Tokenizer(vocab, self.merges[:k], list(self.special_tokens or []), self.pattern,
-                         name=f"{self.name}@{base + k}")
+                         name=f"{self.name}@{base + k}", rule=self.rule)
 
     # -- files -----------------------------------------------------------------------------------------------------
     # Every file format, ours included, lives in tokviz.formats, which imports this module; these methods import it
@@ -296,6 +422,35 @@ class Tokenizer:
         from tokviz.formats.gpt2 import load_gpt2
 
         return load_gpt2(vocab_filepath, merges_filepath, pattern=pattern, special_tokens=special_tokens)
+
+
+def _search_specials(specials: AbstractSet[str], text: str) -> Any:
+    """The first match in ``text`` of any of ``specials`` (longest first where two overlap), or None."""
+    special_re = compile_special(sorted(specials))
+    return None if special_re is None else special_re.search(text)
+
+
+def _str_set(value: object, keyword: str) -> frozenset[str]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ValueError(f'{keyword} must be "all" or a set of special tokens, e.g. {{"<|endoftext|>"}}; '
+                         f"got {value!r:.80}.")
+    items = frozenset(value)
+    bad = next((s for s in items if not isinstance(s, str)), None)
+    if bad is not None:
+        raise ValueError(f"{keyword} must hold special tokens as str, got {bad!r:.80}.")
+    return items
+
+
+def _original_positions(text: str) -> list[int]:
+    """For each character of ``repair_surrogates(text)``, where it starts in ``text``; then ``len(text)``."""
+    at: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        at.append(i)
+        pair = "\ud800" <= text[i] <= "\udbff" and i + 1 < n and "\udc00" <= text[i + 1] <= "\udfff"
+        i += 2 if pair else 1
+    at.append(n)
+    return at
 
 
 def encoding_from_pieces(
