@@ -110,7 +110,7 @@ def test_rank_files_give_tiktokens_ids_on_fixtures(name: str, cs336_dir: Path) -
 def test_rank_files_give_tiktokens_ids_on_any_text(name: str, text: str) -> None:
     ours, theirs = _pair(name)
     assert ours.encode(text) == theirs.encode(text, allowed_special="all")  # type: ignore[attr-defined]
-    assert ours.encode(text, disallowed_special=()) == theirs.encode_ordinary(text)  # type: ignore[attr-defined]
+    assert ours.encode(text, allowed_special=set()) == theirs.encode_ordinary(text)  # type: ignore[attr-defined]
 
 
 def test_openai_files_have_no_unbuildable_tokens() -> None:
