@@ -40,7 +40,7 @@ for p in (ROOT, ROOT / "tests"):
 
 from bench.corpus import ensure_corpus  # noqa: E402
 from tokviz.live import TrainingJob, TrainSpec  # noqa: E402
-from tokviz.uploads import read_corpus  # noqa: E402
+from tokviz.viewmodels.uploads import read_corpus  # noqa: E402
 
 EOT = "<|endoftext|>"
 OUT = ROOT / "bench" / "_out" / "app_vs_cli.json"

@@ -1,4 +1,5 @@
-"""Shared fixtures: where the read-only test data lives, and the GPT-2 reference tokenizers built from it."""
+"""Shared fixtures: where the read-only test data lives, the GPT-2 reference tokenizers built from it, an empty cache
+folder per module, and the real-browser fixtures (Debian's Chromium, ``streamlit run`` on a free port, a page)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,20 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    INSTALL_HINT,
+    _unavailable,
+    streamlit_server,
+)
+from helpers import (
+    TIMEOUT as BROWSER_TIMEOUT,
+)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# scripts/fetch_test_data.py puts third-party packages here; their modules are data for the tests, not tests.
+collect_ignore = ["_data"]
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -23,6 +36,19 @@ def cs336_dir() -> Path:
     d = shared_data_dir() / "cs336"
     if not (d / "corpus.en").is_file():
         msg = f"CS336 fixtures not found at {d}; set TOKVIZ_SHARED_DATA to the shared data folder."
+        if IN_CI:
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return d
+
+
+@pytest.fixture(scope="session")
+def pretrained_dir() -> Path:
+    """The real tokenizer files (OpenAI rank files, Whisper, Llama 3 tokenizer.json); skipped with a reason when
+    absent, a failure under CI=true."""
+    d = shared_data_dir() / "pretrained"
+    if not (d / "o200k_base.tiktoken").is_file():
+        msg = f"Pretrained tokenizer files not found at {d}; set TOKVIZ_SHARED_DATA to the shared data folder."
         if IN_CI:
             pytest.fail(msg)
         pytest.skip(msg)
@@ -68,3 +94,43 @@ def cache_dir(tmp_path_factory):
         yield d
         st.cache_data.clear()
         st.cache_resource.clear()
+
+
+# -- real-browser fixtures (tests marked ``browser``) -----------------------------------------------------------
+@pytest.fixture(scope="module")
+def sync_playwright():
+    try:
+        from playwright.sync_api import sync_playwright as sp
+    except ImportError:
+        _unavailable("playwright is not installed: pip install playwright (no browser download needed)")
+    if not CHROMIUM.exists():
+        _unavailable(INSTALL_HINT)
+    return sp
+
+
+@pytest.fixture(scope="module")
+def browser(sync_playwright):
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server(browser, cache_dir, tmp_path_factory):
+    log = tmp_path_factory.mktemp("logs") / "streamlit.log"
+    with streamlit_server(env={"TOKVIZ_CACHE_DIR": str(cache_dir)}, log=log) as srv:
+        yield srv
+
+
+@pytest.fixture
+def page(browser, server):
+    ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
+    pg = ctx.new_page()
+    pg.dialogs = []  # every alert/confirm/prompt the page tries to open
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    pg.set_default_timeout(BROWSER_TIMEOUT)
+    yield pg
+    ctx.close()
+
+

@@ -12,11 +12,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tokviz.baselines import ByteTokenizer
-from tokviz.defaults import build_defaults, default_selection
-from tokviz.observations import OBSERVATIONS
-from tokviz.render import PALETTE, id_color
-from tokviz.samples import DEFAULT_SAMPLE, SAMPLES
-from tokviz.share import TEXT_LIMIT
+from tokviz.viewmodels.defaults import build_defaults, default_selection
+from tokviz.viewmodels.observations import OBSERVATIONS
+from tokviz.viewmodels.render import PALETTE, id_color
+from tokviz.viewmodels.samples import DEFAULT_SAMPLE, SAMPLES
+from tokviz.viewmodels.share import TEXT_LIMIT
 
 ROOT = Path(__file__).resolve().parents[1]
 XSS = "<script>alert(1)</script><img src=x onerror=alert(1)>"
@@ -66,7 +66,7 @@ def test_default_view_draws_every_default_tokenizer(at, tokenizers):
     for name in chosen:
         assert ids_of(at, name) == tokenizers[name].encode(text), name
     assert at.query_params["tok"] == chosen and at.query_params["text"] == text
-    assert at.query_params["view"] == "tokenize"
+    assert at.session_state["view"] == "tokenize"
 
 
 def test_every_sample(at):
@@ -165,8 +165,8 @@ def test_hostile_text_is_escaped(at):
 
 def test_observations_view(at, tokenizers):
     ok(at.run())
-    ok(at.radio(key="view").set_value("observations").run())
-    assert at.query_params["view"] == "observations"
+    ok(at.switch_page("tokviz/pages/observations.py").run())
+    assert at.session_state["view"] == "observations"
     assert [t.value for t in at.text_input] == [o.default_example for o in OBSERVATIONS]
     chosen = at.multiselect(key="chosen").value
     body = bodies(at)
@@ -189,8 +189,8 @@ def test_switching_views_keeps_the_text_and_options(at):
     ok(at.run())
     ok(at.text_area(key="text").set_value("keep me").run())
     ok(at.toggle(key="show_ws").set_value(True).run())
-    ok(at.radio(key="view").set_value("observations").run())
-    ok(at.radio(key="view").set_value("tokenize").run())
+    ok(at.switch_page("tokviz/pages/observations.py").run())
+    ok(at.switch_page("tokviz/pages/tokenize.py").run())
     assert at.text_area(key="text").value == "keep me"
     assert at.toggle(key="show_ws").value is True
     assert at.query_params["text"] == "keep me"

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tokviz.compare import DIFF_SAMPLE, compare
-from tokviz.defaults import GPT2_NAME, build_defaults, default_corpus
 from tokviz.pretrained import NAMED_ENCODINGS
-from tokviz.samples import DEFAULT_SAMPLE, SAMPLES
 from tokviz.trainer import train_bpe
+from tokviz.viewmodels.compare import DIFF_SAMPLE, compare
+from tokviz.viewmodels.defaults import GPT2_NAME, build_defaults, default_corpus
+from tokviz.viewmodels.samples import DEFAULT_SAMPLE, SAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN_RE = re.compile(r'<span class="(tok[^"]*)" data-token-id="(-?\d+)" data-tokenizer="([^"]*)"')
@@ -73,13 +73,13 @@ def test_load_gpt2_by_path_and_use_it_in_tokenize(at, cs336_dir, gpt2_tokenizer,
     chosen = at.multiselect(key="chosen")
     assert "gpt2" in chosen.options and chosen.value[-1] == "gpt2"  # offered and chosen
     assert at.text_input(key="cmp_path").value == ""
-    ok(at.radio(key="view").set_value("tokenize").run())
+    ok(at.switch_page("tokviz/pages/tokenize.py").run())
     text = SAMPLES[DEFAULT_SAMPLE].text
     assert [i for n, i, _ in spans(at) if n == "gpt2"] == gpt2_tokenizer.encode(text)
-    ok(at.radio(key="view").set_value("observations").run())
+    ok(at.switch_page("tokviz/pages/observations.py").run())
     assert any('data-tokenizer="gpt2"' in el.proto.body for el in at.html)
     # A second tokenizer asking for a taken name gets a distinct one; Remove takes one out of every choice.
-    ok(at.radio(key="view").set_value("compare").run())
+    ok(at.switch_page("tokviz/pages/compare.py").run())
     at.text_input(key="cmp_name").set_value("gpt2")
     load_by_path(at, str(small_file))
     assert "gpt2 (2)" in at.multiselect(key="chosen").options
@@ -137,8 +137,8 @@ def test_baselines_and_no_corpus(at):
     ok(at.text_area(key="cmp_text").set_value("").run())
     assert spans(at) == []
     # The choices survive a visit to another view.
-    ok(at.radio(key="view").set_value("tokenize").run())
-    ok(at.radio(key="view").set_value("compare").run())
+    ok(at.switch_page("tokviz/pages/tokenize.py").run())
+    ok(at.switch_page("tokviz/pages/compare.py").run())
     assert (at.selectbox(key="cmp_a").value, at.selectbox(key="cmp_b").value) == ("bpe-gpt2-512", "bpe-gpt4-8k")
     assert at.radio(key="cmp_corpus").value == "none"
 

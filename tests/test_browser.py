@@ -7,78 +7,27 @@ install hint, except under ``CI=true``, where that is a failure. The screenshots
 
 from __future__ import annotations
 
-import os
-import struct
 import time
-from pathlib import Path
 
 import pytest
-from browser_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    IN_CI,
-    INSTALL_HINT,
-    ROOT,
+from helpers import (
+    SHOTS,
+    TIMEOUT,
+    _full_page_screenshot,
+    _png_size,
+    assert_no_exception,
     streamlit_server,
 )
 
-from tokviz.defaults import build_defaults, default_selection
-from tokviz.observations import OBSERVATIONS
-from tokviz.samples import DEFAULT_SAMPLE, SAMPLES
+from tokviz.viewmodels.defaults import build_defaults, default_selection
+from tokviz.viewmodels.observations import OBSERVATIONS
+from tokviz.viewmodels.samples import DEFAULT_SAMPLE, SAMPLES
 
 pytestmark = pytest.mark.browser
 
 XSS = "<script>alert(1)</script><img src=x onerror=alert(1)>"
-SHOTS = Path(os.environ.get("TOKVIZ_SCREENSHOT_DIR", ROOT / "docs"))
-TIMEOUT = 30_000  # ms; a cold first run trains two tokenizers
 
 
-def _unavailable(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: browser tests must run)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def sync_playwright():
-    try:
-        from playwright.sync_api import sync_playwright as sp
-    except ImportError:
-        _unavailable("playwright is not installed: pip install playwright (no browser download needed)")
-    if not CHROMIUM.exists():
-        _unavailable(INSTALL_HINT)
-    return sp
-
-
-@pytest.fixture(scope="module")
-def browser(sync_playwright):
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("tokviz-cache")
-
-
-@pytest.fixture(scope="module")
-def server(browser, cache_dir, tmp_path_factory):
-    log = tmp_path_factory.mktemp("logs") / "streamlit.log"
-    with streamlit_server(env={"TOKVIZ_CACHE_DIR": str(cache_dir)}, log=log) as srv:
-        yield srv
-
-
-@pytest.fixture
-def page(browser, server):
-    ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
-    pg = ctx.new_page()
-    pg.dialogs = []  # every alert/confirm/prompt the page tries to open
-    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
-    pg.set_default_timeout(TIMEOUT)
-    yield pg
-    ctx.close()
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +57,6 @@ def type_text(page, text: str) -> None:
     area.press("Control+Enter")  # Streamlit commits a text area on Ctrl+Enter (or blur)
 
 
-def assert_no_exception(page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0
 
 
 def test_load_shows_every_tokenizer_with_its_ids(page, server, tokenizers):
@@ -190,7 +137,7 @@ def test_toggles_and_observations_raise_nothing(page, server):
     n_chosen = page.locator(".tv-tokens").count()
     page.get_by_text("Observations", exact=True).click()
     expect(page.locator(".tv-obs")).to_have_count(len(OBSERVATIONS) * n_chosen, timeout=TIMEOUT)
-    assert "view=observations" in page.url
+    assert "/observations" in page.url  # each page has its own path
     assert_no_exception(page)
 
 
@@ -219,21 +166,8 @@ def test_one_megabyte_paste_stays_responsive(page, server):
     assert_no_exception(page)
 
 
-def _png_size(path: Path) -> tuple[int, int]:
-    head = path.read_bytes()[:24]
-    assert head[:8] == b"\x89PNG\r\n\x1a\n"
-    return struct.unpack(">II", head[16:24])
 
 
-def _full_page_screenshot(page, path: Path) -> None:
-    # Streamlit scrolls inside its main container, so grow the viewport to the content before the screenshot.
-    height = page.evaluate(
-        "() => Math.max(...['[data-testid=\"stMain\"]', '[data-testid=\"stAppViewContainer\"]', 'body']"
-        ".map(s => document.querySelector(s)).filter(Boolean).map(e => e.scrollHeight))")
-    page.set_viewport_size({"width": 1500, "height": min(max(int(height), 800), 4000)})
-    page.wait_for_timeout(500)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(path), full_page=True)
 
 
 SHOWCASE = "Hello, 🌍! 你好!\nhello hello: in 1885, 1234567890 people said “héllo wörld” 👋🏽\n"
@@ -263,21 +197,19 @@ def test_screenshots_for_the_readme(page, server):
         assert w >= 1400 and h >= 700, (name, w, h)
 
 
-def test_cold_and_warm_start(browser, tmp_path):
-    """Time from opening the page to the first drawn token: with an empty cache folder, then warm (same process),
-    then after a restart (cache files). Streamlit's own page load is part of every number."""
-    times: dict[str, float] = {}
+def test_cold_start_trains_and_a_restart_reads_the_cache(browser, tmp_path):
+    """With an empty cache folder the first page trains the built-ins; after a restart they come from the cache
+    files. (How long each takes is measured in bench/, not asserted here: timings flake on a loaded machine.)"""
+    said: dict[str, str] = {}
     for phase in ("cold", "restart"):
         with streamlit_server(env={"TOKVIZ_CACHE_DIR": str(tmp_path / "cache")}, log=tmp_path / f"{phase}.log") as srv:
-            for run in (phase, f"{phase}+warm"):
-                ctx = browser.new_context()
-                pg = ctx.new_page()
-                t0 = time.perf_counter()
-                pg.goto(srv.url)
-                pg.wait_for_selector("[data-token-id]", timeout=60_000)
-                times[run] = time.perf_counter() - t0
-                ctx.close()
-    print("time to first token (s): " + ", ".join(f"{k} {v:.2f}" for k, v in times.items()))
-    # Generous bounds: a busy 2-core CI machine must not flake; the numbers are printed for the record.
-    assert times["cold"] < 15 and times["restart"] < 10
-    assert times["cold+warm"] < 6 and times["restart+warm"] < 6
+            ctx = browser.new_context()
+            pg = ctx.new_page()
+            pg.goto(srv.url)
+            pg.wait_for_selector("[data-token-id]", timeout=60_000)
+            said[phase] = pg.locator('[data-testid="stSidebar"]').inner_text()
+            assert_no_exception(pg)
+            ctx.close()
+    assert "trained at this start and cached" in said["cold"]
+    assert "read from the cache folder" in said["restart"]
+    assert any((tmp_path / "cache").iterdir())

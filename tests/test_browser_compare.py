@@ -11,17 +11,12 @@ import os
 from pathlib import Path
 
 import pytest
-import test_browser
-from browser_support import ROOT, streamlit_server
-from test_browser import _full_page_screenshot, _png_size, assert_no_exception
+from helpers import ROOT, _full_page_screenshot, _png_size, assert_no_exception, streamlit_server
 
-from tokviz.samples import DEFAULT_SAMPLE, SAMPLES
+from tokviz.viewmodels.samples import DEFAULT_SAMPLE, SAMPLES
 
 pytestmark = pytest.mark.browser
 
-# The same Chromium fixtures as test_browser.py (pytest finds fixtures among a module's names).
-sync_playwright = test_browser.sync_playwright
-browser = test_browser.browser
 SHOTS = Path(os.environ.get("TOKVIZ_SCREENSHOT_DIR", ROOT / "docs"))
 TIMEOUT = 30_000  # ms
 

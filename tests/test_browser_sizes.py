@@ -12,8 +12,7 @@ import io
 import time
 
 import pytest
-import test_browser
-from test_browser import (
+from helpers import (
     SHOTS,
     TIMEOUT,
     _full_page_screenshot,
@@ -21,19 +20,14 @@ from test_browser import (
     assert_no_exception,
 )
 
-from tokviz.defaults import default_corpus
-from tokviz.size_runs import pattern_runs
+from tokviz.pages.sizes import DEFAULT_TEXT
 from tokviz.sweep import sizes_side_by_side
-from ui.sizes import DEFAULT_TEXT
+from tokviz.viewmodels.defaults import default_corpus
+from tokviz.viewmodels.size_runs import pattern_runs
 
 pytestmark = pytest.mark.browser
 
 # test_browser's fixtures (the same Chromium, skip and fail rules); module-scoped, so this module starts its own server.
-sync_playwright = test_browser.sync_playwright
-browser = test_browser.browser
-cache_dir = test_browser.cache_dir
-server = test_browser.server
-page = test_browser.page
 
 N_CHARTS = 3
 SIZES = (256, 512, 1024, 4096, 8192)

@@ -1,4 +1,4 @@
-"""tokviz.charts: the figures carry exactly the sweep's numbers, on the right axes (data checks, not pixels)."""
+"""tokviz.viewmodels.charts: the figures carry exactly the sweep's numbers, on the right axes (data checks, not pixels)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pydoc_data.topics
 import pytest
 
 from tokviz import Tokenizer, train_bpe
-from tokviz.charts import compression_figure, length_figure, token_count_figure
 from tokviz.sweep import (
     SizeComparison,
     compression_curves,
@@ -19,6 +18,7 @@ from tokviz.sweep import (
     split_holdout,
     train_patterns,
 )
+from tokviz.viewmodels.charts import compression_figure, length_figure, token_count_figure
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
-from tokviz.compare import (
+from tokviz.tokenizer import Tokenizer
+from tokviz.trainer import train_bpe
+from tokviz.viewmodels.compare import (
     DIFF_SAMPLE,
     baseline_kind,
     compare,
@@ -18,9 +20,7 @@ from tokviz.compare import (
     segment_rows,
     vocab_examples,
 )
-from tokviz.defaults import GPT2_NAME
-from tokviz.tokenizer import Tokenizer
-from tokviz.trainer import train_bpe
+from tokviz.viewmodels.defaults import GPT2_NAME
 
 BASE = {i: bytes([i]) for i in range(256)}
 AB = Tokenizer(BASE | {256: b"ab"}, [(b"a", b"b")], name="ab")

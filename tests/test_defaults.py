@@ -10,8 +10,8 @@ import pytest
 
 from tokviz import Tokenizer, train_bpe
 from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
-from tokviz.default_corpus import FALLBACK_CORPUS
-from tokviz.defaults import (
+from tokviz.viewmodels.default_corpus import FALLBACK_CORPUS
+from tokviz.viewmodels.defaults import (
     CACHE_VERSION,
     GPT2_NAME,
     DefaultCorpus,
@@ -137,7 +137,7 @@ def test_cache_dir_precedence(monkeypatch):
 def test_fallback_corpus_when_pydoc_data_is_missing(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "pydoc_data.topics", None)  # makes the import fail
     corpus = default_corpus()
-    assert corpus.source == "tokviz.default_corpus" and corpus.text == FALLBACK_CORPUS
+    assert corpus.source == "tokviz.viewmodels.default_corpus" and corpus.text == FALLBACK_CORPUS
     built = build_defaults(directory=tmp_path, gpt2_files=None)
     bpe = [n for n in built.tokenizers if n.startswith("bpe-gpt2-")]
     reached = built.tokenizers[bpe[-1]].vocab_size

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tokviz.display import (
+from tokviz.viewmodels.display import (
     TokenView,
     control_pictures,
     decode_whole,

@@ -11,7 +11,9 @@ import pytest
 
 from tokviz import train_bpe
 from tokviz.cli import main as cli_main
-from tokviz.export import (
+from tokviz.formats import load_tokenizer
+from tokviz.tokenizer import Tokenizer
+from tokviz.viewmodels.export import (
     EXPORT_FORMATS,
     Download,
     ExportFailure,
@@ -20,8 +22,6 @@ from tokviz.export import (
     load_command,
     zip_folder,
 )
-from tokviz.formats import load_tokenizer
-from tokviz.tokenizer import Tokenizer
 
 CORPUS = "".join(f"Line {i}: the lowest newest café 🌍 costs {i * 37 % 1000} <|endoftext|>\n" for i in range(300))
 SAMPLE = "the newest café 🌍 costs 123 <|endoftext|> lowest\n"

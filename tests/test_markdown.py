@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tokviz.markdown import escape_markdown
+from tokviz.viewmodels.markdown import escape_markdown
 
 HOSTILE = "**bold** _it_ `code` [link](http://x) $x^2$ :smile: <b>hi</b> # h1\n- item | a | b ~~s~~ C:\\dir\\f.json"
 

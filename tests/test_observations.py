@@ -8,7 +8,8 @@ import pytest
 
 from tokviz import train_bpe
 from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
-from tokviz.observations import (
+from tokviz.pretokenize import PreTokenizer
+from tokviz.viewmodels.observations import (
     OBSERVATIONS,
     DigitResult,
     FallbackResult,
@@ -19,7 +20,6 @@ from tokviz.observations import (
     pattern_chunks,
     repetition,
 )
-from tokviz.pretokenize import PreTokenizer
 
 ENGLISH = "hello world. the world says hello to the world, hello hello world! " * 40
 

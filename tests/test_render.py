@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from itertools import pairwise
 
 import pytest
+from helpers import Node, parse, token_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokviz import train_bpe
 from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
-from tokviz.display import TokenView
-from tokviz.render import (
+from tokviz.viewmodels.display import TokenView
+from tokviz.viewmodels.render import (
     CSS,
     PALETTE,
     SCROLL_AFTER_CHARS,
@@ -30,74 +29,19 @@ from tokviz.render import (
     style_tag,
     token_rows,
 )
-from tokviz.summary import count_tokens
+from tokviz.viewmodels.summary import count_tokens
 
 XSS = "<script>alert(1)</script><img src=x onerror=alert(1)>"
 CORPUS = ("the quick brown fox jumps over the lazy dog. hello world, hello there! 1234 5678\n\t"
           "Ünïcödé text: héllo wörld, 你好世界 🌍🌍 ") * 30
 
 
-@dataclass
-class Node:
-    tag: str
-    attrs: dict[str, str]
-    children: list[Node | str] = field(default_factory=list)
-    parent: Node | None = None
-
-    @property
-    def classes(self) -> set[str]:
-        return set(self.attrs.get("class", "").split())
-
-    def text(self) -> str:
-        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
-
-    def find_all(self, cls: str) -> list[Node]:
-        out = []
-        for c in self.children:
-            if isinstance(c, Node):
-                if cls in c.classes:
-                    out.append(c)
-                out.extend(c.find_all(cls))
-        return out
-
-    def first(self, cls: str) -> Node:
-        found = self.find_all(cls)
-        assert found, f"no .{cls}"
-        return found[0]
 
 
-class TreeBuilder(HTMLParser):
-    """Builds a tree and fails on unbalanced tags, so broken markup cannot pass."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Node("root", {})
-        self.cur = self.root
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = Node(tag, {k: v or "" for k, v in attrs}, parent=self.cur)
-        self.cur.children.append(node)
-        self.cur = node
-
-    def handle_endtag(self, tag: str) -> None:
-        assert self.cur.tag == tag, f"</{tag}> closes <{self.cur.tag}>"
-        assert self.cur.parent is not None
-        self.cur = self.cur.parent
-
-    def handle_data(self, data: str) -> None:
-        self.cur.children.append(data)
 
 
-def parse(markup: str) -> Node:
-    b = TreeBuilder()
-    b.feed(markup)
-    b.close()
-    assert b.cur is b.root, "unclosed tags"
-    return b.root
 
 
-def token_text(node: Node) -> str:
-    return node.first("tv-text").text()
 
 
 @pytest.fixture(scope="module")
@@ -401,8 +345,8 @@ def test_escape_is_html_escape():
 
 
 def test_observation_chips_group_the_byte_pieces_under_their_character():
-    from tokviz.observations import byte_fallback
-    from tokviz.render import render_observation
+    from tokviz.viewmodels.observations import byte_fallback
+    from tokviz.viewmodels.render import render_observation
 
     r = byte_fallback(ByteTokenizer(), "🌍🌍 é")
     root = parse(render_observation("byte", r.tokens, r.verdict, mark=r.mark))

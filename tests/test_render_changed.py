@@ -1,4 +1,4 @@
-"""tokviz.render's marks for the vocab-size view: tokens that changed from the size before, the legend, and extra
+"""tokviz.viewmodels.render's marks for the vocab-size view: tokens that changed from the size before, the legend, and extra
 counts in the header. Markup is read back with the HTML parser of test_render."""
 
 from __future__ import annotations
@@ -6,19 +6,20 @@ from __future__ import annotations
 import doctest
 
 import pytest
-from test_render import parse, token_text
+from helpers import parse, token_text
 
-from tokviz import render, train_bpe
+from tokviz import train_bpe
 from tokviz.baselines import ByteTokenizer
-from tokviz.render import (
+from tokviz.sweep import sizes_side_by_side
+from tokviz.viewmodels import render
+from tokviz.viewmodels.render import (
     CHANGED_COLOR,
     CSS,
     render_changed_legend,
     render_header,
     render_tokens,
 )
-from tokviz.summary import count_tokens
-from tokviz.sweep import sizes_side_by_side
+from tokviz.viewmodels.summary import count_tokens
 
 XSS = "<script>alert(1)</script>"
 TEXT = "hello hello world 🌍 你好, hello!"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tokviz.samples import DEFAULT_SAMPLE, SAMPLES, get_sample
+from tokviz.viewmodels.samples import DEFAULT_SAMPLE, SAMPLES, get_sample
 
 
 def test_lecture_example_is_the_default():

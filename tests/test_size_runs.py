@@ -1,4 +1,4 @@
-"""tokviz.size_runs: pattern runs on a held-out split (disk cache, early stops), offered sizes, and every series."""
+"""tokviz.viewmodels.size_runs: pattern runs on a held-out split (disk cache, early stops), offered sizes, and every series."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tokviz import Tokenizer, size_runs, train_bpe
+from tokviz import Tokenizer, train_bpe
 from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
-from tokviz.size_runs import (
+from tokviz.sweep import split_holdout
+from tokviz.viewmodels import size_runs
+from tokviz.viewmodels.size_runs import (
     PatternRuns,
     compare_on_text,
     default_sizes,
@@ -18,7 +20,6 @@ from tokviz.size_runs import (
     series_kinds,
     size_text,
 )
-from tokviz.sweep import split_holdout
 
 # Numbers, contractions and runs of spaces: the three patterns cut this differently, so their runs differ.
 LINES = [
@@ -55,7 +56,7 @@ def test_disk_cache_is_read_back_not_retrained(tmp_path: Path, monkeypatch: pyte
     assert not first.from_cache
     assert len(list(tmp_path.glob("bpe-*.json"))) == 2
     calls: list[str] = []
-    monkeypatch.setattr("tokviz.defaults.train_bpe", lambda *a, **k: calls.append("trained"))
+    monkeypatch.setattr("tokviz.viewmodels.defaults.train_bpe", lambda *a, **k: calls.append("trained"))
     again = pattern_runs(CORPUS, source="test", max_size=300, patterns=("gpt2", "gpt4"), directory=tmp_path)
     assert again.from_cache and calls == []
     assert [t.merges for t in again.runs] == [t.merges for t in first.runs]

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import tokviz.size_runs
+import tokviz.viewmodels.size_runs
 from tokviz import train_bpe
 from tokviz.baselines import ByteTokenizer
-from tokviz.defaults import GPT2_NAME, default_corpus, gpt2_files_dir
-from tokviz.samples import SAMPLES
-from tokviz.size_runs import PatternRuns, compare_on_text, pattern_runs
+from tokviz.pages.sizes import DEFAULT_TEXT, builtin_runs
 from tokviz.sweep import default_baselines, sizes_side_by_side
-from ui.sizes import DEFAULT_TEXT, builtin_runs
+from tokviz.viewmodels.defaults import GPT2_NAME, default_corpus, gpt2_files_dir
+from tokviz.viewmodels.samples import SAMPLES
+from tokviz.viewmodels.size_runs import PatternRuns, compare_on_text, pattern_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 XSS = "<script>alert(1)</script><img src=x onerror=alert(1)>"
@@ -107,13 +107,13 @@ def test_side_by_side_draws_each_prefix_and_marks_the_changes(at, runs):
 @pytest.mark.slow  # trains one more set of runs (2k) and reruns the page nine times: ~2-4 s
 def test_reruns_never_retrain(at, cache_dir, monkeypatch):
     calls: list[tuple[str, int]] = []
-    real = tokviz.size_runs.load_or_train
+    real = tokviz.viewmodels.size_runs.load_or_train
 
     def counting(*args, **kwargs):
         calls.append((kwargs["pattern"], kwargs["vocab_size"]))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(tokviz.size_runs, "load_or_train", counting)
+    monkeypatch.setattr(tokviz.viewmodels.size_runs, "load_or_train", counting)
     builtin_runs.clear()  # the view's runs must come back from the disk cache (once per pattern) ...
     ok(at.run())
     assert sorted(calls) == [("gpt2", 8192), ("gpt4", 8192), ("o200k", 8192)]
@@ -208,8 +208,8 @@ def test_uploaded_corpus_and_its_problems(at):
     upload("latin.txt", lines.encode() + b"caf\xe9\n")
     assert any("1 byte was not UTF-8" in w.value for w in at.warning)
     # Leaving the view empties the uploader, not the choice; the button goes back to the built-in corpus.
-    ok(at.radio(key="view").set_value("tokenize").run())
-    ok(at.radio(key="view").set_value("sizes").run())
+    ok(at.switch_page("tokviz/pages/tokenize.py").run())
+    ok(at.switch_page("tokviz/pages/sizes.py").run())
     assert any("`latin.txt` (uploaded)" in c.value for c in at.caption)
     ok(at.button[0].click().run())  # "Use the built-in corpus"
     assert any("(built in)" in c.value for c in at.caption)
@@ -220,10 +220,10 @@ def test_switching_views_keeps_the_choices(at):
     ok(at.selectbox(key="sizes_max").set_value(4096).run())
     ok(at.text_area(key="sizes_text").set_value("keep me 123").run())
     ok(at.multiselect(key="sizes_pick").set_value([512, 4096]).run())
-    ok(at.radio(key="view").set_value("tokenize").run())
+    ok(at.switch_page("tokviz/pages/tokenize.py").run())
     assert not figures(at)
-    ok(at.radio(key="view").set_value("sizes").run())
+    ok(at.switch_page("tokviz/pages/sizes.py").run())
     assert at.selectbox(key="sizes_max").value == 4096
     assert at.text_area(key="sizes_text").value == "keep me 123"
     assert at.multiselect(key="sizes_pick").value == [512, 4096]
-    assert at.query_params["view"] == "sizes"
+    assert at.session_state["view"] == "sizes"

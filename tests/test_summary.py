@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from tokviz.baselines import ByteTokenizer
 from tokviz.stats import compression_ratio
-from tokviz.summary import count_tokens
+from tokviz.viewmodels.summary import count_tokens
 
 
 @given(st.text(max_size=50))

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tokviz.defaults import default_corpus
+from tokviz.viewmodels.defaults import default_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = "".join(f"line {i}: the quick brown fox jumps over the lazy dog {i * 7919 % 1000}\n" for i in range(3000))
@@ -117,13 +117,13 @@ def test_train_on_the_built_in_corpus_then_use_it_in_tokenize(at):
     # "Compare it in Tokenize" (on the Summary tab) chooses it and opens the Tokenize view with its tokens.
     open_tab(at, "Summary")
     ok(at.button(key="train_compare_1").click().run())
-    assert at.radio(key="view").value == "tokenize"
+    assert at.session_state["view"] == "tokenize"
     assert at.multiselect(key="chosen").value[-1] == name
     ok(at.text_area(key="text").set_value("the lowest tokens").run())
     tok = at.session_state["user_tokenizers"][name]
     assert f'data-tokenizer="{name}"' in "".join(h.proto.body for h in at.html)
     # ... and the Observations view runs it too
-    ok(at.radio(key="view").set_value("observations").run())
+    ok(at.switch_page("tokviz/pages/observations.py").run())
     assert name in "".join(h.proto.body for h in at.html)
     assert tok.vocab_size == 300
 
@@ -135,8 +135,8 @@ def test_settings_and_runs_survive_a_trip_to_another_view(at):
     at.segmented_control(key="train_pattern").set_value("o200k")
     ok(at.run())
     train(at)
-    ok(at.radio(key="view").set_value("tokenize").run())
-    ok(at.radio(key="view").set_value("train").run())
+    ok(at.switch_page("tokviz/pages/tokenize.py").run())
+    ok(at.switch_page("tokviz/pages/train.py").run())
     assert at.number_input(key="train_vocab").value == 260
     assert at.segmented_control(key="train_pattern").value == "o200k"
     assert at.radio(key="train_source").value == "builtin"
@@ -247,8 +247,8 @@ def test_a_regex_that_times_out_during_training_is_a_message(at):
 
 def test_uploads_are_kept_while_another_view_is_shown(at):
     upload(at, ("notes.txt", CORPUS[:50_000].encode()))
-    ok(at.radio(key="view").set_value("tokenize").run())
-    ok(at.radio(key="view").set_value("train").run())
+    ok(at.switch_page("tokviz/pages/tokenize.py").run())
+    ok(at.switch_page("tokviz/pages/train.py").run())
     # Streamlit emptied the uploader; the page says it still has the file, and trains on it
     assert any("`notes.txt`" in c.value and "uploaded before" in c.value for c in at.caption)
     assert not at.button(key="train_start").disabled
@@ -268,8 +268,8 @@ def test_files_removed_from_the_uploader_are_not_kept(at):
     upload(at, ("a.txt", CORPUS[:20_000].encode()))
     ok(at.file_uploader(key="train_files").set_value([]).run())
     assert texts(at.info) == ["Upload one or more text files, or pick the built-in corpus."]
-    ok(at.radio(key="view").set_value("tokenize").run())
-    ok(at.radio(key="view").set_value("train").run())
+    ok(at.switch_page("tokviz/pages/tokenize.py").run())
+    ok(at.switch_page("tokviz/pages/train.py").run())
     assert at.button(key="train_start").disabled
 
 
@@ -278,7 +278,7 @@ def test_a_run_goes_on_while_another_view_is_shown_and_joins_the_list_when_done(
     at.number_input(key="train_vocab").set_value(5_000)
     ok(at.run())
     ok(at.button(key="train_start").click().run())
-    ok(at.radio(key="view").set_value("tokenize").run())
+    ok(at.switch_page("tokviz/pages/tokenize.py").run())
     # Still running (a few seconds of merging): the Tokenize view's sidebar shows how far it is.
     assert "train_job" in at.session_state
     assert len(at.sidebar.get("progress")) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tokviz.training_input import (
+from tokviz.viewmodels.training_input import (
     DEFAULT_MAX_MB,
     chosen_pattern,
     file_stem,
@@ -96,7 +96,7 @@ def test_heldout_text_is_the_part_the_live_run_did_not_train_on() -> None:
 
 @pytest.mark.parametrize("typed", ["<|endoftext|>, <pad>", "<|endoftext|> <pad>", " <|endoftext|>,<pad> ,, <pad>"])
 def test_train_and_load_views_read_typed_special_tokens_alike(typed: str) -> None:
-    from tokviz.upload_tokenizer import parse_special_tokens as load_view
+    from tokviz.viewmodels.upload_tokenizer import parse_special_tokens as load_view
 
     assert parse_special_tokens(typed) == ("<|endoftext|>", "<pad>")
     assert load_view(typed) == ["<|endoftext|>", "<pad>"]

@@ -7,7 +7,7 @@ import pytest
 from tokviz import train_bpe
 from tokviz.bpe import Merge
 from tokviz.live import JobSnapshot
-from tokviz.training_summary import (
+from tokviz.viewmodels.training_summary import (
     SHOWN_MERGES,
     longest_tokens,
     merge_rows,

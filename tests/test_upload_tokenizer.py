@@ -11,7 +11,7 @@ import pytest
 
 from tokviz import train_bpe
 from tokviz.formats import save
-from tokviz.upload_tokenizer import (
+from tokviz.viewmodels.upload_tokenizer import (
     load_path,
     load_uploaded,
     name_for_path,

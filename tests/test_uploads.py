@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tokviz.uploads import bad_byte_count, read_corpus
+from tokviz.viewmodels.uploads import bad_byte_count, read_corpus
 
 
 def test_good_utf8_is_read_and_bom_dropped() -> None:

@@ -6,7 +6,7 @@ shown and tests can read it. Tokens that hold only part of a character are drawn
 (``.tv-group``), each byte piece still its own token span: a split emoji is never printed as "�". Every piece of
 token text, and every name, goes through :func:`html.escape`, so hostile input shows as text.
 
-The styles live in :data:`CSS`, to be injected once per page (:func:`style_tag`).
+The styles live in ``tokviz.css`` (:data:`CSS`), to be injected once per page (:func:`style_tag`).
 
 Example:
     >>> from tokviz.baselines import ByteTokenizer
@@ -20,9 +20,11 @@ from __future__ import annotations
 import html
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from typing import Literal
 
-from tokviz.display import (
+from tokviz.encoding import Encoding
+from tokviz.viewmodels.display import (
     TokenView,
     control_pictures,
     hex_bytes,
@@ -30,8 +32,7 @@ from tokviz.display import (
     token_label,
     visible_whitespace,
 )
-from tokviz.encoding import Encoding
-from tokviz.summary import TokenCounts
+from tokviz.viewmodels.summary import TokenCounts
 
 ColorBy = Literal["position", "id"]
 COLOR_MODES: tuple[str, ...] = ("position", "id")
@@ -48,55 +49,9 @@ SCROLL_AFTER_CHARS = 3000
 #: The bar under a token that changed from the previous vocabulary size (orange: apart from every palette colour).
 CHANGED_COLOR = "#ea580c"
 
-CSS = (
-    ".tv-tokens{font:15px/2.1 ui-monospace,SFMono-Regular,Menlo,Consolas,'DejaVu Sans Mono',monospace;"
-    f"color:{TEXT_COLOR};white-space:pre-wrap;word-break:break-word;padding:2px 0 6px}}"
-    ".tv-tokens.tv-long{max-height:65vh;overflow-y:auto;border:1px solid #e5e7eb;border-radius:6px;padding:6px}"
-    ".tok{position:relative;border-radius:3px;padding:2px 0;margin-right:1px;"
-    "box-shadow:inset 0 0 0 1px rgba(17,24,39,.10);cursor:default}"
-    ".tok:hover{box-shadow:inset 0 0 0 2px #4f46e5;z-index:5}"
-    ".tok.tv-special{box-shadow:inset 0 0 0 2px #7c3aed;font-weight:600}"
-    ".tok.tv-unk{box-shadow:inset 0 0 0 2px #dc2626;background:#fee2e2}"
-    # A changed token (new at this vocabulary size) gets a thick bar under it: it stays visible on every palette
-    # colour and leaves the outline free for the hover ring, which the second rule draws on top of the bar.
-    f".tok.tv-changed{{box-shadow:inset 0 -3px 0 {CHANGED_COLOR},inset 0 0 0 1px rgba(17,24,39,.10)}}"
-    f".tok.tv-changed:hover{{box-shadow:inset 0 -3px 0 {CHANGED_COLOR},inset 0 0 0 2px #4f46e5}}"
-    ".tv-legend{font-size:13px;color:#4b5563;margin:0 0 6px}"
-    ".tv-legend .tv-swatch{display:inline-block;width:2.2em;height:1.1em;vertical-align:-0.2em;margin-right:6px;"
-    f"border-radius:3px;background:#e5e7eb;box-shadow:inset 0 -3px 0 {CHANGED_COLOR}}}"
-    ".tv-card{display:none;position:absolute;left:0;top:calc(100% + 3px);z-index:1000;min-width:18em;max-width:28em;"
-    "padding:6px 9px;background:#fff;color:#111827;border:1px solid #d1d5db;border-radius:7px;"
-    "box-shadow:0 6px 18px rgba(15,23,42,.16);font:12px/1.45 ui-monospace,Menlo,Consolas,'DejaVu Sans Mono',monospace;"
-    "white-space:pre-wrap;overflow-wrap:anywhere;text-align:left}"
-    ".tok:hover>.tv-card{display:block}.tv-card::first-line{font-weight:700}"
-    ".tv-k{color:#6b7280}"
-    ".tv-group{display:inline-flex;flex-direction:column;align-items:stretch;vertical-align:middle;line-height:1.25;"
-    "margin:0 2px 0 1px;padding:1px 2px 2px;border:1px dashed #94a3b8;border-radius:5px;background:#f8fafc}"
-    ".tv-glyph{text-align:center;font-size:1.05em;padding:0 2px}"
-    ".tv-parts{display:flex;gap:2px;justify-content:center}"
-    ".tok.tv-part{font-size:10px;line-height:1.5;padding:0 3px;margin:0}"
-    ".tv-chunks .tv-chunk{border:1.5px solid #64748b;border-top:0;border-radius:0 0 5px 5px;padding:0 1px 3px;"
-    "margin-right:3px;-webkit-box-decoration-break:clone;box-decoration-break:clone}"
-    ".tv-chunks .tv-chunk.tv-special-chunk{border-color:#7c3aed}"
-    ".tv-head{display:flex;align-items:baseline;gap:8px;flex-wrap:wrap;margin:0 0 2px}"
-    ".tv-name{font-weight:650;font-size:15px;color:#111827}"
-    ".tv-vocab{font-size:12px;color:#4b5563;background:#f3f4f6;border-radius:10px;padding:1px 8px}"
-    ".tv-stats{margin:1px 0 8px;font-size:13px;color:#4b5563}"
-    ".tv-stat{white-space:nowrap}.tv-stat b{color:#111827;font-weight:650}.tv-sep{color:#9ca3af;padding:0 2px}"
-    # flex-end: a plain chip sits level with the byte row of a character group beside it, not stretched to its height
-    ".tv-chips{display:flex;flex-wrap:wrap;align-items:flex-end;gap:3px;"
-    "font:13px/1.9 ui-monospace,Menlo,Consolas,monospace;"
-    f"color:{TEXT_COLOR};white-space:pre}}"
-    ".tv-chips .tok{padding:1px 5px}"
-    ".tv-obs{margin:4px 0 10px}.tv-obs .tv-name{font-size:13px}"
-    ".tv-verdict{font-size:13px;line-height:1.45;color:#1f2937;margin-top:2px}"
-    ".tv-mark{display:inline-block;min-width:1.2em;font-weight:700}"
-    ".tv-yes{color:#15803d}.tv-no{color:#b45309}.tv-lost{color:#dc2626}"
-    ".tv-pchunks{font:12.5px/2 ui-monospace,Menlo,Consolas,monospace;margin:0 0 4px}"
-    + "".join(f".tv-c{i}{{background:{c}}}" for i, c in enumerate(PALETTE))
-    + ".tv-pchunks .tv-chunk{display:inline-block;white-space:pre;border:1.5px solid #64748b;border-top:0;"
-    "border-radius:0 0 5px 5px;padding:0 3px 1px;margin:0 3px 2px 0;background:#f8fafc;line-height:1.5}"
-)
+#: The styles of every view's markup, from ``tokviz.css`` beside this module (package data). The palette and colour
+#: constants above are written into it; a test checks that they agree.
+CSS = (resources.files("tokviz.viewmodels") / "tokviz.css").read_text(encoding="utf-8")
 
 
 def style_tag() -> str:
@@ -281,7 +236,7 @@ def render_header(
 
     ``extra`` adds ``(value, label)`` counts after those, e.g. ``("12", "changed")``.
 
-    >>> from tokviz.summary import TokenCounts
+    >>> from tokviz.viewmodels.summary import TokenCounts
     >>> "1.50" in render_header("x", TokenCounts(tokens=2, characters=3, bytes=3))
     True
     """
@@ -320,7 +275,7 @@ def render_changed_legend(
 def render_chips(tokens: Sequence[TokenView], *, tokenizer: str) -> str:
     """A compact row of token chips (whitespace always visible), e.g. for the observation cards.
 
-    >>> from tokviz.display import TokenView
+    >>> from tokviz.viewmodels.display import TokenView
     >>> 'data-token-id="995"' in render_chips([TokenView.of(995, b" world")], tokenizer="gpt2")
     True
     """

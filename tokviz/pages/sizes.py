@@ -1,7 +1,8 @@
-"""The "Vocab sizes" view (issue 5): one training run per pattern gives every size, as curves and side by side.
+"""The "Vocab sizes" page: one training run per pattern gives every size, as curves and side by side.
 
-Only widgets and layout live here; the runs, sizes and series come from :mod:`tokviz.size_runs`, the numbers from
-:mod:`tokviz.sweep`, the figures from :mod:`tokviz.charts` and the markup from :mod:`tokviz.render`.
+Only widgets and layout live here; the runs, sizes and series come from :mod:`tokviz.viewmodels.size_runs`, the
+numbers from :mod:`tokviz.sweep`, the figures from :mod:`tokviz.viewmodels.charts` and the markup from
+:mod:`tokviz.viewmodels.render`.
 
 Session state this view reads, for other views to fill:
     ``user_tokenizers``  name -> tokenizer (the app's registry). A BPE ``Tokenizer`` with a ``training`` report can
@@ -17,28 +18,7 @@ from typing import Any
 
 import streamlit as st
 
-from tokviz.charts import compression_figure, length_figure, token_count_figure
-from tokviz.defaults import GPT2_NAME, cache_dir, default_corpus
-from tokviz.render import (
-    preview_length,
-    render_changed_legend,
-    render_header,
-    render_tokens,
-)
-from tokviz.samples import SAMPLES
-from tokviz.size_runs import (
-    DEFAULT_MAX_SIZE,
-    MAX_SIZES,
-    PATTERNS,
-    PatternRuns,
-    compare_on_text,
-    default_sizes,
-    offered_sizes,
-    pattern_runs,
-    series_kinds,
-    size_text,
-)
-from tokviz.summary import TokenCounts
+from tokviz.pages.state import PERSIST, keep_choice
 from tokviz.sweep import (
     LengthDistribution,
     SizeComparison,
@@ -50,7 +30,30 @@ from tokviz.sweep import (
     sizes_side_by_side,
     token_count_curve,
 )
-from tokviz.uploads import CorpusText, read_corpus
+from tokviz.viewmodels.charts import compression_figure, length_figure, token_count_figure
+from tokviz.viewmodels.defaults import GPT2_NAME, cache_dir, default_corpus
+from tokviz.viewmodels.keys import tokenizers_key
+from tokviz.viewmodels.render import (
+    preview_length,
+    render_changed_legend,
+    render_header,
+    render_tokens,
+)
+from tokviz.viewmodels.samples import SAMPLES
+from tokviz.viewmodels.size_runs import (
+    DEFAULT_MAX_SIZE,
+    MAX_SIZES,
+    PATTERNS,
+    PatternRuns,
+    compare_on_text,
+    default_sizes,
+    offered_sizes,
+    pattern_runs,
+    series_kinds,
+    size_text,
+)
+from tokviz.viewmodels.summary import TokenCounts
+from tokviz.viewmodels.uploads import CorpusText, read_corpus
 
 #: Characters drawn per size in the side by side (counts always cover the whole text): five sizes of 2,000
 #: characters stay quick to draw.
@@ -106,29 +109,6 @@ def side_by_side(_runs: PatternRuns, key: str, pattern: str, sizes: tuple[int, .
     return sizes_side_by_side(tok, shown, sizes), token_count_curve(tok, text, sizes=sizes).tokens
 
 
-def tokenizers_key(tokenizers: dict[str, Any]) -> str:
-    # id() tells apart two session tokenizers that share a name (one trained again, say).
-    return "|".join(f"{n}:{type(t).__name__}:{getattr(t, 'vocab_size', 0)}:{id(t)}" for n, t in tokenizers.items())
-
-
-# -- widget state ---------------------------------------------------------------------------------------------------
-def init_choice(key: str, options: list[Any], default: list[Any] | Any, *, multi: bool) -> None:
-    """Give a widget a first value, and drop values that are no longer offered (after a smaller run, say).
-
-    Values live in session state (never passed as ``default=``), so a widget keeps them when the view comes back.
-    """
-    if key not in st.session_state:
-        st.session_state[key] = default
-        return
-    current = st.session_state[key]
-    if multi:
-        kept = [v for v in current if v in options]
-        if len(kept) != len(current):
-            st.session_state[key] = kept or default
-    elif current not in options:
-        st.session_state[key] = default
-
-
 def on_upload() -> None:
     f = st.session_state.get("sizes_upload")
     # Bytes that are not UTF-8 become U+FFFD (with a warning) rather than refusing the whole file.
@@ -148,8 +128,9 @@ def use_sample() -> None:
 
 
 def fit(fig: Any, *, height: int = 470) -> Any:
-    """Fit a chart from :mod:`tokviz.charts` into half the page: legend under the plot (a side legend takes a third
-    of a half-width chart), and point labels allowed past the axes (the character baseline sits at the right edge)."""
+    """Fit a chart from :mod:`tokviz.viewmodels.charts` into half the page: legend under the plot (a side legend takes
+    a third of a half-width chart), and point labels allowed past the axes (the character baseline sits at the right
+    edge)."""
     # Two legend columns: plotly's own wrapping gives one entry per line at this width.
     fig.update_layout(height=height, margin={"r": 40, "b": 40},
                       legend={"orientation": "h", "y": -0.2, "x": 0, "yanchor": "top", "entrywidth": 0.5,
@@ -175,8 +156,8 @@ def view(tokenizers: dict[str, Any], chosen: list[str]) -> None:
     candidates = {n: t for n, t in tokenizers.items()
                   if n in st.session_state.get("user_tokenizers", {}) or n == GPT2_NAME}
     kinds = series_kinds(candidates)
-    init_choice("sizes_extras", list(kinds), list(kinds), multi=True)
-    st.multiselect("Also on the charts", list(kinds), key="sizes_extras", persist_state="session",
+    keep_choice("sizes_extras", list(kinds), list(kinds), multi=True)
+    st.multiselect("Also on the charts", list(kinds), key="sizes_extras", persist_state=PERSIST,
                    format_func=lambda n: f"{n} ({'every size' if kinds[n] == 'curve' else 'one point'})",
                    placeholder="Train or load a tokenizer in another view to add it here",
                    help="Tokenizers from this session: a BPE trained here is a curve (every smaller size is a "
@@ -190,7 +171,7 @@ def view(tokenizers: dict[str, Any], chosen: list[str]) -> None:
     st.pills("Samples", list(SAMPLES), format_func=lambda k: SAMPLES[k].label, key="sizes_sample",
              on_change=use_sample, label_visibility="collapsed")
     st.session_state.setdefault("sizes_text", DEFAULT_TEXT)
-    text: str = st.text_area("Text", key="sizes_text", height=90, persist_state="session",
+    text: str = st.text_area("Text", key="sizes_text", height=90, persist_state=PERSIST,
                              label_visibility="collapsed", placeholder="Type or paste any text…")
 
     left, right = st.columns(2, gap="medium")
@@ -217,13 +198,13 @@ def view(tokenizers: dict[str, Any], chosen: list[str]) -> None:
 def controls() -> PatternRuns | None:
     """Largest size, patterns and corpus; the runs they give (trained or read from a cache), or None with a hint."""
     c1, c2, c3 = st.columns([1, 2, 2], vertical_alignment="bottom")
-    init_choice("sizes_max", list(MAX_SIZES), DEFAULT_MAX_SIZE, multi=False)
+    keep_choice("sizes_max", list(MAX_SIZES), DEFAULT_MAX_SIZE, multi=False)
     max_size: int = c1.selectbox("Largest size", MAX_SIZES, key="sizes_max", format_func=size_text,
-                                 persist_state="session",
+                                 persist_state=PERSIST,
                                  help="Each pattern is trained once to this size; every smaller size is a prefix.")
-    init_choice("sizes_patterns", list(PATTERNS), list(PATTERNS), multi=True)
+    keep_choice("sizes_patterns", list(PATTERNS), list(PATTERNS), multi=True)
     patterns: list[str] = c2.multiselect(
-        "Pre-tokenizer patterns", PATTERNS, key="sizes_patterns", persist_state="session",
+        "Pre-tokenizer patterns", PATTERNS, key="sizes_patterns", persist_state=PERSIST,
         help="Same corpus, same sizes, different pre-tokenizer: gpt2 splits numbers anywhere and contractions "
              "after the apostrophe; gpt4 and o200k keep at most 3 digits together and handle whitespace differently.")
     with c3.popover("Corpus", icon=":material/upload_file:", width="stretch"):
@@ -268,22 +249,22 @@ def at_chosen_sizes(runs: PatternRuns, key: str, text: str) -> None:
     st.markdown("##### At chosen sizes")
     reached = runs.common_max
     c1, c2, c3 = st.columns([1.2, 2.6, 1.8], vertical_alignment="bottom")
-    init_choice("sizes_run", list(runs.patterns), runs.patterns[0], multi=False)
+    keep_choice("sizes_run", list(runs.patterns), runs.patterns[0], multi=False)
     # required=True never gives None; the fallback only satisfies the type.
-    pattern: str = c1.segmented_control("Run", runs.patterns, key="sizes_run", required=True, persist_state="session",
+    pattern: str = c1.segmented_control("Run", runs.patterns, key="sizes_run", required=True, persist_state=PERSIST,
                                         help="Which pattern's run to look into.") or runs.patterns[0]
     options = list(offered_sizes(reached))
     if "sizes_pick" in st.session_state:
         # After a smaller run, sizes above it become its largest size (as the defaults are clipped).
         st.session_state["sizes_pick"] = sorted({min(s, reached) for s in st.session_state["sizes_pick"]})
-    init_choice("sizes_pick", options, list(default_sizes(reached)), multi=True)
+    keep_choice("sizes_pick", options, list(default_sizes(reached)), multi=True)
     sizes = tuple(sorted(c2.multiselect("Sizes", options, key="sizes_pick", format_func=lambda s: f"{s:,}",
-                                        persist_state="session",
+                                        persist_state=PERSIST,
                                         help="Each size is the first (size - 256) merges of the same run.")))
-    init_choice("sizes_lengths", list(LENGTH_KINDS), "vocabulary", multi=False)
+    keep_choice("sizes_lengths", list(LENGTH_KINDS), "vocabulary", multi=False)
     kind: str = c3.segmented_control(
         "Lengths of", list(LENGTH_KINDS), key="sizes_lengths", required=True, format_func=LENGTH_KINDS.__getitem__,
-        persist_state="session", help="Each token of the vocabulary once, or each token of the held-out text.",
+        persist_state=PERSIST, help="Each token of the vocabulary once, or each token of the held-out text.",
     ) or "vocabulary"
     if not sizes:
         st.info("Pick at least one size.", icon="👆")
@@ -315,3 +296,12 @@ def at_chosen_sizes(runs: PatternRuns, key: str, text: str) -> None:
         st.html("".join(parts))
         download("Side by side CSV", rows_to_csv(side_by_side_rows(views)), "tokviz-side-by-side.csv",
                  "sizes_csv_side")
+
+
+if __name__ == "__main__":
+    # Streamlit runs this file as the page's script. Draw with the imported module, not this copy, so that its
+    # caches and fragments are the ones the rest of the app (and the tests) see.
+    from tokviz.pages import sizes as page
+    from tokviz.pages.registry import run_page
+
+    run_page(page.view)

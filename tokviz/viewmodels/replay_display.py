@@ -9,7 +9,8 @@ Example:
     >>> from tokviz.replay import candidates_at, step_effect
     >>> from tokviz.trainer import train_from_counts
     >>> tok = train_from_counts(Counter({"ab": 3, "ba": 3}), vocab_size=258)
-    >>> [(r["left"], r["right"], r["note"]) for r in candidate_rows(candidates_at(tok, Counter({"ab": 3, "ba": 3}), step=0))]
+    >>> step = candidates_at(tok, Counter({"ab": 3, "ba": 3}), step=0)
+    >>> [(r["left"], r["right"], r["note"]) for r in candidate_rows(step)]
     [('b', 'a', 'merged (won the tie)'), ('a', 'b', 'tied')]
     >>> 'class="tok tv-c0 tv-new"' in render_step_effect(step_effect(tok, "ba", step=0), tokenizer="t")
     True
@@ -20,11 +21,11 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
-from tokviz.display import hex_bytes, token_label
 from tokviz.encoding import Encoding
-from tokviz.render import PALETTE
 from tokviz.replay import ReplayStep, StepEffect
 from tokviz.tokenizer import Tokenizer
+from tokviz.viewmodels.display import hex_bytes, token_label
+from tokviz.viewmodels.render import PALETTE
 
 #: Outline of a token the step created; the page's own ``.tok`` styles give the chip its colour and hover card.
 NEW_TOKEN_CSS = (

@@ -2,8 +2,8 @@
 
 The summary is what a user wants to know about a fresh vocabulary: how big it got (and whether it fell short of the
 request), how long it took, how well it compresses text it did not see (the held-out last tenth of the corpus), its
-longest tokens (shown readably: :func:`tokviz.display.token_label`, never "�"), and how many tokens have each length
-(a :class:`~tokviz.sweep.LengthDistribution`, ready for :func:`tokviz.charts.length_figure`).
+longest tokens (shown readably: :func:`tokviz.viewmodels.display.token_label`, never "�"), and how many tokens have
+each length (a :class:`~tokviz.sweep.LengthDistribution`, ready for :func:`tokviz.viewmodels.charts.length_figure`).
 
 Example:
     >>> from tokviz import train_bpe
@@ -21,10 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tokviz.bpe import Merge
-from tokviz.display import TokenView, hex_bytes, token_label
 from tokviz.live import JobSnapshot
 from tokviz.sweep import LengthDistribution, length_distribution
 from tokviz.tokenizer import Tokenizer
+from tokviz.viewmodels.display import TokenView, hex_bytes, token_label
 
 #: Merges shown in the live table: the newest ones are what changes; a table of 50,000 rows redrawn twice a second
 #: would cost more to send than the training itself.

@@ -2,8 +2,8 @@
 
 Everything here is a pure function of the widget values, so the rules (what blocks training, what is offered as a
 fix, how a run is named) are tested without a browser. Each uploaded file goes through
-:func:`tokviz.uploads.read_corpus`; a batch is usable only when every file is, since training silently without one
-of the files the user chose would be a surprise.
+:func:`tokviz.viewmodels.uploads.read_corpus`; a batch is usable only when every file is, since training silently
+without one of the files the user chose would be a surprise.
 
 Example:
     >>> batch = gather_corpus([("a.txt", b"hello\\n"), ("b.txt", b"caf\\xe9\\n")], max_bytes=1000)
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from tokviz.formats.common import split_special_tokens
 from tokviz.live import split_corpus
 from tokviz.pretokenize import NAMED_PATTERNS, resolve_pattern
-from tokviz.uploads import read_corpus
+from tokviz.viewmodels.uploads import read_corpus
 
 #: Largest upload the train view accepts, per file (Streamlit's own ``server.maxUploadSize`` is higher, 200 MB, so
 #: this limit is the one users meet, with our own message). ``$TOKVIZ_TRAIN_MAX_MB`` overrides it.

@@ -24,9 +24,9 @@ from typing import Any, Literal
 
 import regex
 
-from tokviz.display import TokenView, mixed_label
 from tokviz.encoding import Encoding
 from tokviz.pretokenize import PreTokenizer
+from tokviz.viewmodels.display import TokenView, mixed_label
 
 Mark = Literal["yes", "no", "lost"]
 #: The patterns whose pre-tokenizer pieces the digit observation contrasts.
@@ -386,6 +386,10 @@ def byte_fallback(tokenizer: Any, text: str = "🌍 龘", *, name: str | None = 
 
 
 # -- the four, for the app -----------------------------------------------------------------------------------------
+#: What running any one observation gives.
+ObservationResult = LeadingSpace | Repetition | DigitChunking | ByteFallback
+
+
 @dataclass(frozen=True)
 class Observation:
     """One of the lecture's observations: a title, the question it asks, a default example and the function."""
@@ -394,7 +398,7 @@ class Observation:
     title: str
     question: str
     default_example: str
-    run: Callable[..., Any]
+    run: Callable[..., ObservationResult]
 
 
 OBSERVATIONS: tuple[Observation, ...] = (

@@ -2,9 +2,9 @@
 here, and the three baselines. Training happens once; the result is kept in a cache folder across restarts.
 
 Corpus: the standard library's ``pydoc_data.topics`` (about 465 KB of English prose and code), or
-:data:`tokviz.default_corpus.FALLBACK_CORPUS` where a Python build leaves it out. One 8192-token BPE is trained per
-pre-tokenizer pattern (gpt2 and gpt4, so the digit observation can contrast them); smaller sizes are prefixes of the
-same run (merges are learned in order, so a prefix equals training at that size).
+:data:`~tokviz.viewmodels.default_corpus.FALLBACK_CORPUS` where a Python build leaves it out. One 8192-token BPE is
+trained per pre-tokenizer pattern (gpt2 and gpt4, so the digit observation can contrast them); smaller sizes are
+prefixes of the same run (merges are learned in order, so a prefix equals training at that size).
 
 Cache: ``$TOKVIZ_CACHE_DIR``, else ``$XDG_CACHE_HOME/tokviz``, else ``~/.cache/tokviz``; one file per (format version,
 corpus hash, pattern, size) in our own format. A corrupt or mismatched file is retrained and rewritten silently; an
@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
-from tokviz.default_corpus import FALLBACK_CORPUS
 from tokviz.tokenizer import Tokenizer
 from tokviz.trainer import train_bpe
+from tokviz.viewmodels.default_corpus import FALLBACK_CORPUS
 
 #: Bump when the trainer or the file format changes what a cached file would hold.
 CACHE_VERSION = 1
@@ -47,7 +47,7 @@ _REPO_ROOT = Path(__file__).resolve().parents[1]
 
 @dataclass(frozen=True)
 class DefaultCorpus:
-    """The training text and where it came from (``"pydoc_data.topics"`` or ``"tokviz.default_corpus"``)."""
+    """The training text and where it came from (``"pydoc_data.topics"`` or ``"tokviz.viewmodels.default_corpus"``)."""
 
     text: str
     source: str
@@ -87,7 +87,7 @@ def default_corpus(*, use_pydoc: bool = True) -> DefaultCorpus:
     """The text to train on: ``pydoc_data.topics`` joined in key order, or our own fallback corpus.
 
     >>> default_corpus(use_pydoc=False).source
-    'tokviz.default_corpus'
+    'tokviz.viewmodels.default_corpus'
     """
     if use_pydoc:
         topics: dict[str, str] | None
@@ -100,7 +100,7 @@ def default_corpus(*, use_pydoc: bool = True) -> DefaultCorpus:
         if topics:
             # Sorted keys make the text, and so the cache key, the same on every run.
             return DefaultCorpus("\n\n".join(topics[k] for k in sorted(topics)), "pydoc_data.topics")
-    return DefaultCorpus(FALLBACK_CORPUS, "tokviz.default_corpus")
+    return DefaultCorpus(FALLBACK_CORPUS, "tokviz.viewmodels.default_corpus")
 
 
 def cache_dir(env: Mapping[str, str] | None = None) -> Path:

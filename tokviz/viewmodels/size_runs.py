@@ -3,8 +3,8 @@
 One BPE run per pre-tokenizer pattern is trained on the first 90 % of a corpus, to the largest size asked for; every
 smaller size is a prefix of that run (:meth:`~tokviz.tokenizer.Tokenizer.prefix`), so changing sizes never retrains.
 The runs of the built-in corpus are kept on disk with the built-in tokenizers' cache
-(:func:`tokviz.defaults.load_or_train`, keyed by the training text's hash, the pattern and the size), so a restart
-reads them back instead of training.
+(:func:`tokviz.viewmodels.defaults.load_or_train`, keyed by the training text's hash, the pattern and the size), so a
+restart reads them back instead of training.
 The last 10 % of the corpus is the held-out text the compression curves are measured on.
 
 Other tokenizers join the charts through :func:`series_kinds` (a BPE with a training report becomes a curve, any
@@ -30,7 +30,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from tokviz.defaults import DefaultCorpus, load_or_train, size_label
 from tokviz.pretokenize import PreTokenizer
 from tokviz.sweep import (
     SizeComparison,
@@ -44,6 +43,7 @@ from tokviz.sweep import (
 )
 from tokviz.tokenizer import Tokenizer
 from tokviz.trainer import train_bpe
+from tokviz.viewmodels.defaults import DefaultCorpus, load_or_train, size_label
 
 #: The patterns compared on one corpus: GPT-2's, GPT-4's (cl100k) and GPT-4o's (o200k).
 PATTERNS: tuple[str, ...] = ("gpt2", "gpt4", "o200k")

@@ -12,7 +12,10 @@ from typing import Any
 
 import streamlit as st
 
-from tokviz.compare import (
+from tokviz.encoding import Encoding
+from tokviz.pages.state import PERSIST, keep
+from tokviz.pretrained import list_encodings, load_encoding
+from tokviz.viewmodels.compare import (
     DIFF_SAMPLE,
     Comparison,
     compare,
@@ -22,18 +25,17 @@ from tokviz.compare import (
     segment_rows,
     vocab_examples,
 )
-from tokviz.defaults import DefaultCorpus, default_corpus
-from tokviz.encoding import Encoding
-from tokviz.markdown import escape_markdown
-from tokviz.pretrained import list_encodings, load_encoding
-from tokviz.render import (
+from tokviz.viewmodels.defaults import DefaultCorpus, default_corpus
+from tokviz.viewmodels.keys import tokenizer_key
+from tokviz.viewmodels.markdown import escape_markdown
+from tokviz.viewmodels.render import (
     preview_length,
     render_changed_legend,
     render_header,
     render_tokens,
 )
-from tokviz.summary import count_tokens
-from tokviz.upload_tokenizer import (
+from tokviz.viewmodels.summary import count_tokens
+from tokviz.viewmodels.upload_tokenizer import (
     load_path,
     load_uploaded,
     name_for_path,
@@ -43,8 +45,7 @@ from tokviz.upload_tokenizer import (
     suggest_name,
     unique_name,
 )
-from tokviz.uploads import read_corpus
-from ui.state import remember, restore
+from tokviz.viewmodels.uploads import read_corpus
 
 USER = "user_tokenizers"
 MESSAGE = "_cmp_message"
@@ -136,11 +137,6 @@ def _remove(name: str) -> None:
 
 
 # -- diff (cached computations) ------------------------------------------------------------------------------------
-def _key(name: str, tok: Any) -> str:
-    # The id() tells apart two tokenizers that had the same name in turn (one removed, another loaded).
-    return f"{name}|{type(tok).__name__}|{id(tok)}"
-
-
 @st.cache_data(max_entries=1, show_spinner=False)
 def _builtin_corpus() -> DefaultCorpus:
     return default_corpus()
@@ -213,7 +209,7 @@ def _load_section(tokenizers: dict[str, Any]) -> None:
 
 def _corpus() -> str | None:
     source = st.radio("Corpus for the merge counts", list(CORPUS_CHOICES), format_func=CORPUS_CHOICES.__getitem__,
-                      key="cmp_corpus", horizontal=True,
+                      key="cmp_corpus", persist_state=PERSIST, horizontal=True,
                       help="Both merge pairs are counted on it where the lists part, to tell a tie from a real "
                            "difference. The built-in corpus is the one our BPE tokenizers were trained on.")
     if source == "builtin":
@@ -271,7 +267,7 @@ def _show_text(comparison: Comparison, tokenizers: dict[str, Any], shown: str) -
     sides = ((comparison.name_a, comparison.marked_a), (comparison.name_b, comparison.marked_b))
     for col, (name, marked) in zip(st.columns(2, gap="medium"), sides):
         tok = tokenizers[name]
-        enc = _encode(tok, _key(name, tok), shown)
+        enc = _encode(tok, tokenizer_key(name, tok), shown)
         with col:
             st.html(render_header(name, count_tokens(shown, enc.ids), vocab_size=getattr(tok, "vocab_size", None),
                                   extra=[(f"{len(marked):,}", "cut differently")])
@@ -292,23 +288,22 @@ def _diff_section(tokenizers: dict[str, Any]) -> None:
         st.info("There is no tokenizer to compare yet.")
         return
     first, second = default_pair(names)
-    restore("cmp_a", first, lambda v: v in tokenizers)
-    restore("cmp_b", second, lambda v: v in tokenizers)
-    restore("cmp_corpus", "builtin", lambda v: v in CORPUS_CHOICES)
-    restore("cmp_text", DIFF_SAMPLE, lambda v: isinstance(v, str))
+    keep("cmp_a", first, valid=lambda v: v in tokenizers)
+    keep("cmp_b", second, valid=lambda v: v in tokenizers)
+    keep("cmp_corpus", "builtin", valid=lambda v: v in CORPUS_CHOICES)
+    keep("cmp_text", DIFF_SAMPLE, valid=lambda v: isinstance(v, str))
     c1, c2 = st.columns(2)
-    name_a: str = c1.selectbox("A", names, key="cmp_a")
-    name_b: str = c2.selectbox("B", names, key="cmp_b")
+    name_a: str = c1.selectbox("A", names, key="cmp_a", persist_state=PERSIST)
+    name_b: str = c2.selectbox("B", names, key="cmp_b", persist_state=PERSIST)
     corpus = _corpus()
-    text: str = st.text_area("Sample text", key="cmp_text", height=110,
+    text: str = st.text_area("Sample text", key="cmp_text", persist_state=PERSIST, height=110,
                              help="Drawn for both tokenizers, with the stretches they cut differently marked.")
-    remember(("cmp_a", "cmp_b", "cmp_corpus", "cmp_text"))
     shown = text[:preview_length(text, limit=DIFF_CHARS)] if text else ""
     if len(shown) < len(text):
         st.info(f"Long text: the first {len(shown):,} of {len(text):,} characters are compared and drawn.", icon="✂️")
     a, b = tokenizers[name_a], tokenizers[name_b]
     try:
-        comparison = _compare(a, b, _key(name_a, a), _key(name_b, b), name_a, name_b, corpus, shown)
+        comparison = _compare(a, b, tokenizer_key(name_a, a), tokenizer_key(name_b, b), name_a, name_b, corpus, shown)
     except ValueError as e:  # e.g. a loaded tokenizer whose custom pattern gives up on this text
         st.error(escape_markdown(str(e)))
         return
@@ -325,3 +320,12 @@ def view(tokenizers: dict[str, Any], chosen: list[str]) -> None:
         _load_section(tokenizers)
     with st.container(border=True):
         _diff_section(tokenizers)
+
+
+if __name__ == "__main__":
+    # Streamlit runs this file as the page's script. Draw with the imported module, not this copy, so that its
+    # caches and fragments are the ones the rest of the app (and the tests) see.
+    from tokviz.pages import compare as page
+    from tokviz.pages.registry import run_page
+
+    run_page(page.view)

@@ -20,14 +20,15 @@ from typing import Any
 
 import streamlit as st
 
-from tokviz.defaults import DefaultCorpus, default_corpus
-from tokviz.display import token_label
-from tokviz.export import Download, ExportFailure, downloads
 from tokviz.live import JobSnapshot, TrainingJob, TrainSpec, prewarm
+from tokviz.pages.state import GOTO, PERSIST, keep
 from tokviz.replay import ReplayStep, candidates_at, step_effect
-from tokviz.replay_display import candidate_rows, render_step_effect, sample_for_step
 from tokviz.tokenizer import Tokenizer
-from tokviz.training_input import (
+from tokviz.viewmodels.defaults import DefaultCorpus, default_corpus
+from tokviz.viewmodels.display import token_label
+from tokviz.viewmodels.export import Download, ExportFailure, downloads
+from tokviz.viewmodels.replay_display import candidate_rows, render_step_effect, sample_for_step
+from tokviz.viewmodels.training_input import (
     PATTERN_CHOICES,
     CorpusBatch,
     chosen_pattern,
@@ -38,13 +39,12 @@ from tokviz.training_input import (
     trained_name,
     upload_limit,
 )
-from tokviz.training_summary import (
+from tokviz.viewmodels.training_summary import (
     TrainingSummary,
     merge_rows,
     progress_text,
     summarize,
 )
-from ui.state import remember, restore
 
 #: Seconds between two redraws of a running job (the issue asks for at least two a second).
 POLL_SECONDS = 0.4
@@ -67,7 +67,7 @@ JOB, JOB_META, RUNS, OUTCOME, COUNTER = "train_job", "train_job_meta", "train_ru
 KEPT_UPLOADS, USING_KEPT = "_train_uploads", "_train_uploads_kept"  # the last upload, kept across other views
 ANNOUNCE = "_train_announce"  # a run was filed while another view was shown: toast its outcome once
 OUTCOME_ICONS = {"success": "✅", "warning": "⚠️", "info": "ℹ️", "error": "🛑"}
-#: Widget values kept while another view is shown (Streamlit drops a widget's state on a run that does not draw it).
+#: First values of the widgets kept for the whole session (see :mod:`tokviz.pages.state`).
 KEPT: dict[str, Any] = {"train_source": "upload", "train_vocab": DEFAULT_VOCAB, "train_specials": DEFAULT_SPECIALS,
                         "train_pattern": "gpt2", "train_regex": r"\w+|\s+|[^\w\s]+", "train_replace": False,
                         "train_sample_kind": "corpus", "train_sample": OWN_SAMPLE}
@@ -83,7 +83,7 @@ def builtin_corpus() -> DefaultCorpus:
 def _corpus_input() -> tuple[tuple[str, ...], str] | None:
     """The training texts and a short description of them, or None (with the reason shown) when not ready."""
     source = st.radio("Corpus", list(SOURCE_LABELS), format_func=SOURCE_LABELS.__getitem__, key="train_source",
-                      horizontal=True)
+                      persist_state=PERSIST, horizontal=True)
     if source == "builtin":
         corpus = builtin_corpus()
         st.caption(f"`{corpus.source}`: Python's reference documentation, {len(corpus.text):,} characters (the text "
@@ -96,7 +96,7 @@ def _corpus_input() -> tuple[tuple[str, ...], str] | None:
         return None
     batch = gather_corpus(uploads, max_bytes=limit)
     if batch.n_fixable:
-        replace = st.checkbox("Train with replacement characters", key="train_replace",
+        replace = st.checkbox("Train with replacement characters", key="train_replace", persist_state=PERSIST,
                               help="Each byte that is not valid UTF-8 becomes U+FFFD (�) in the training text.")
         if replace:
             batch = gather_corpus(uploads, max_bytes=limit, replace=True)
@@ -152,18 +152,20 @@ def _report_batch(batch: CorpusBatch) -> tuple[tuple[str, ...], str] | None:
 def _settings() -> tuple[int, tuple[str, ...], str]:
     """Vocabulary size, special tokens and pattern as typed (the trainer validates them when starting)."""
     vocab = st.number_input("Vocabulary size", min_value=256, max_value=MAX_VOCAB, step=1000, key="train_vocab",
+                            persist_state=PERSIST,
                             help="256 single bytes + the special tokens + the merges to learn. If the corpus runs "
                                  "out of pairs first, training stops early and keeps what it learned.")
-    specials = st.text_input("Special tokens", key="train_specials",
+    specials = st.text_input("Special tokens", key="train_specials", persist_state=PERSIST,
                              help="Separated by commas or spaces. Each is one token of its own and never merged; "
                                   "the text is split at them before counting.")
     choice = st.segmented_control("Pre-tokenizer", PATTERN_CHOICES, format_func=PATTERN_LABELS.__getitem__,
-                                  key="train_pattern", required=True,
+                                  key="train_pattern", persist_state=PERSIST, required=True,
                                   help="The regex that cuts text into pieces before merging: merges never cross a "
                                        "piece boundary.")
     regex = ""
     if choice == "custom":
-        regex = st.text_input("Custom regex", key="train_regex", help="Python `regex` syntax; every match is a piece.")
+        regex = st.text_input("Custom regex", key="train_regex", persist_state=PERSIST,
+                              help="Python `regex` syntax; every match is a piece.")
     return int(vocab), parse_special_tokens(specials), chosen_pattern(choice or "gpt2", regex)
 
 
@@ -265,11 +267,11 @@ def _outcome() -> None:
 def _show_in_tokenize(name: str) -> None:
     chosen = [n for n in st.session_state.get("chosen", []) if n != name]
     st.session_state["chosen"] = [*chosen, name]
-    st.session_state["view"] = "tokenize"
+    st.session_state[GOTO] = "tokenize"  # a callback cannot switch pages: the frame does it at the top of the run
 
 
 def _summary(run: dict[str, Any]) -> None:
-    from tokviz.charts import length_figure
+    from tokviz.viewmodels.charts import length_figure
 
     s: TrainingSummary = run["summary"]
     a, b, c, d = st.columns(4, border=True)
@@ -338,11 +340,12 @@ def _replay(run: dict[str, Any]) -> None:
         st.dataframe(pd.DataFrame(candidate_rows(cands)), hide_index=True, width="stretch",
                      column_config={"count": st.column_config.NumberColumn(format="localized")})
     with right:
-        kind = st.segmented_control("Sample text", ["corpus", "own"], key="train_sample_kind", required=True,
+        kind = st.segmented_control("Sample text", ["corpus", "own"], key="train_sample_kind",
+                                    persist_state=PERSIST, required=True,
                                     format_func={"corpus": "A corpus line with this pair", "own": "Your own text"}
                                     .__getitem__)
         if kind == "own":
-            text = st.text_input("Your text", key="train_sample")
+            text = st.text_input("Your text", key="train_sample", persist_state=PERSIST)
         else:
             text = corpus_sample
         if not text:
@@ -454,7 +457,7 @@ def view(tokenizers: dict[str, Any], chosen: list[str]) -> None:
     st.caption("Train a byte-level BPE vocabulary on your own text and watch every merge as it is learned. Training "
                "runs in a separate process: the page stays usable, and you can cancel at any time.")
     for key, first in KEPT.items():
-        restore(key, first)
+        keep(key, first)
     job: TrainingJob | None = st.session_state.get(JOB)  # a finished one was filed at the top of this page run
     left, right = st.columns([3, 2], gap="large", border=True)
     with left:
@@ -472,6 +475,13 @@ def view(tokenizers: dict[str, Any], chosen: list[str]) -> None:
     _outcome()
     if running:
         _live_panel()
-    remember(KEPT)
     _results()
 
+
+if __name__ == "__main__":
+    # Streamlit runs this file as the page's script. Draw with the imported module, not this copy, so that its
+    # caches and fragments are the ones the rest of the app (and the tests) see.
+    from tokviz.pages import train as page
+    from tokviz.pages.registry import run_page
+
+    run_page(page.view)

@@ -1,0 +1,237 @@
+"""Helpers shared by several test files: the repository and its shared data, the real-browser tests (run
+``streamlit run app.py`` on a free port and drive Debian's Chromium), and a small HTML tree to read our markup.
+
+No browser is ever downloaded (``playwright install`` needs the network): the tests use ``/usr/bin/chromium`` (or
+``$TOKVIZ_CHROMIUM``). Where it is missing they skip with the install hint, except under ``CI=true``, where a missing
+browser fails the run so that CI cannot pass without having looked.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path(os.environ.get("TOKVIZ_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+INSTALL_HINT = "Chromium not found: apt-get install -y chromium"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+#: Playwright's assertions wait 5 s by default; a 2-core machine running a server, a browser and training can take
+#: longer to draw, and a slow draw is not what these tests check (the timing tests measure time themselves).
+EXPECT_TIMEOUT_MS = 20_000
+
+try:
+    from playwright.sync_api import expect as _expect
+
+    _expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+except ImportError:  # the browser tests skip (or fail under CI) on their own when Playwright is missing
+    pass
+
+
+def free_port() -> int:
+    """A TCP port that was free a moment ago on 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes], *, timeout: float = 60.0) -> None:
+    """Poll ``/_stcore/health`` until it answers 200; raise with the reason if the server dies or never answers."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {process.returncode} before answering")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"streamlit did not answer {url}/_stcore/health within {timeout:.0f} s")
+
+
+@contextmanager
+def streamlit_server(*, env: Mapping[str, str], log: Path, app: Path = ROOT / "app.py") -> Iterator[Server]:
+    """Start ``streamlit run`` in its own process group on a free port; stop the whole group afterwards."""
+    port = free_port()
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port), "--server.headless", "true",
+        "--server.address", "127.0.0.1", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
+    ]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc)
+        yield Server(url, proc, log)
+    finally:
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate the process group this helper started (and only it), then kill it if it lingers."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+# -- browser tests --------------------------------------------------------------------------------------------------
+SHOTS = Path(os.environ.get("TOKVIZ_SCREENSHOT_DIR", ROOT / "docs"))
+#: Playwright's default wait (ms): a cold first run trains two tokenizers, and a loaded 2-core machine draws slowly.
+TIMEOUT = 30_000
+
+
+def _unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: browser tests must run)")
+    pytest.skip(reason)
+
+
+def assert_no_exception(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", head[16:24])
+
+
+def _full_page_screenshot(page, path: Path) -> None:
+    # Streamlit scrolls inside its main container, so grow the viewport to the content before the screenshot.
+    height = page.evaluate(
+        "() => Math.max(...['[data-testid=\"stMain\"]', '[data-testid=\"stAppViewContainer\"]', 'body']"
+        ".map(s => document.querySelector(s)).filter(Boolean).map(e => e.scrollHeight))")
+    page.set_viewport_size({"width": 1500, "height": min(max(int(height), 800), 4000)})
+    page.wait_for_timeout(500)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+
+
+
+# -- reading our markup ----------------------------------------------------------------------------------------------
+@dataclass
+class Node:
+    tag: str
+    attrs: dict[str, str]
+    children: list[Node | str] = field(default_factory=list)
+    parent: Node | None = None
+
+    @property
+    def classes(self) -> set[str]:
+        return set(self.attrs.get("class", "").split())
+
+    def text(self) -> str:
+        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
+
+    def find_all(self, cls: str) -> list[Node]:
+        out = []
+        for c in self.children:
+            if isinstance(c, Node):
+                if cls in c.classes:
+                    out.append(c)
+                out.extend(c.find_all(cls))
+        return out
+
+    def first(self, cls: str) -> Node:
+        found = self.find_all(cls)
+        assert found, f"no .{cls}"
+        return found[0]
+
+
+class TreeBuilder(HTMLParser):
+    """Builds a tree and fails on unbalanced tags, so broken markup cannot pass."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Node("root", {})
+        self.cur = self.root
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node = Node(tag, {k: v or "" for k, v in attrs}, parent=self.cur)
+        self.cur.children.append(node)
+        self.cur = node
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.cur.tag == tag, f"</{tag}> closes <{self.cur.tag}>"
+        assert self.cur.parent is not None
+        self.cur = self.cur.parent
+
+    def handle_data(self, data: str) -> None:
+        self.cur.children.append(data)
+
+
+def parse(markup: str) -> Node:
+    b = TreeBuilder()
+    b.feed(markup)
+    b.close()
+    assert b.cur is b.root, "unclosed tags"
+    return b.root
+
+
+def token_text(node: Node) -> str:
+    return node.first("tv-text").text()
+
+
+
+
+# -- Hugging Face tokenizer.json files trained by `tokenizers` itself -----------------------------------------------
+HF_TRAIN_TEXT = (
+    "Once upon a time, a little girl named Lily found a shiny red ball in the park. She was very happy! "
+    "\"Can I play with it?\" asked her friend Tom. It's 1999 or 2024, isn't it? We'll see: 3.14159, 42.\n\n"
+) * 8 + "你好世界，我们在学习。日本語もあります。Ünïcödé ÉCOLE ﬁne ﬂow\n" * 4 + "emoji 🌍🚀👍🏽 again\n" * 4 + \
+    "tabs\tand   spaces\r\n" * 4
+
+
+def train_hf_json(path: Path, *, normalizer=None, pre_tokenizer=None, added=(), specials=("<|endoftext|>",),
+                  vocab_size: int = 400, ignore_merges: bool = False, texts=(HF_TRAIN_TEXT,)) -> Path:
+    """Train a byte-level BPE with `tokenizers` (its ByteLevel alphabet, so every byte is a token), with the given
+    normalizer and pre-tokenizer set on the ``tokenizers.Tokenizer`` (ByteLevel alone by default) and ``added``
+    (``tokenizers.AddedToken`` or str) added after training; write its ``to_str()`` to ``path`` and return it."""
+    from tokenizers import Tokenizer as HFTokenizer
+    from tokenizers import models, pre_tokenizers, trainers
+
+    tok = HFTokenizer(models.BPE(ignore_merges=ignore_merges))
+    if normalizer is not None:
+        tok.normalizer = normalizer
+    tok.pre_tokenizer = pre_tokenizer if pre_tokenizer is not None else pre_tokenizers.ByteLevel(add_prefix_space=False)
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  special_tokens=list(specials), show_progress=False)
+    tok.train_from_iterator(list(texts), trainer=trainer)
+    if added:
+        tok.add_tokens(list(added))
+    path.write_text(tok.to_str(), encoding="utf-8")
+    return path

@@ -1,0 +1,58 @@
+"""The Observations page: the lecture's four observations, each computed live for every chosen tokenizer.
+
+The observations and their verdicts come from :mod:`tokviz.viewmodels.observations`, the markup from
+:mod:`tokviz.viewmodels.render`.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from tokviz.pages.state import PERSIST, keep
+from tokviz.protocol import TokenizerLike
+from tokviz.viewmodels.keys import tokenizer_key
+from tokviz.viewmodels.observations import OBSERVATIONS, ObservationResult
+from tokviz.viewmodels.render import render_observation, render_pattern_chunks
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def observe(_tok: TokenizerLike, key: str, observation: str, example: str, name: str) -> ObservationResult:
+    obs = next(o for o in OBSERVATIONS if o.key == observation)
+    return obs.run(_tok, example, name=name)
+
+
+def view(tokenizers: dict[str, TokenizerLike], chosen: list[str]) -> None:
+    """One card per observation, each with an example the user can edit."""
+    st.subheader("Observations", anchor=False)
+    st.caption("Each card runs the chosen tokenizers on its example; edit the example to test your own. "
+               "✓ the lecture's observation shows for that tokenizer · ✗ it does not · ! the text is lost.")
+    if not chosen:
+        st.info("Pick at least one tokenizer in the sidebar.", icon="👈")
+        return
+    for obs, col in zip(OBSERVATIONS, st.columns(len(OBSERVATIONS), border=True)):
+        with col:
+            st.markdown(f"**{obs.title}**")
+            st.caption(obs.question)
+            keep(f"obs_{obs.key}", obs.default_example)
+            example = st.text_input("Example", key=f"obs_{obs.key}", persist_state=PERSIST)
+            try:
+                results = [observe(tokenizers[n], tokenizer_key(n, tokenizers[n]), obs.key, example, n)
+                           for n in chosen]
+            except ValueError as e:
+                st.warning(str(e))
+                continue
+            parts = []
+            if obs.key == "digits" and results:
+                parts.append("".join(render_pattern_chunks(f"{p} pattern", chunks)
+                                     for p, chunks in results[0].pattern_chunks))
+            parts += [render_observation(r.tokenizer, r.tokens, r.verdict, mark=r.mark) for r in results]
+            st.html("".join(parts))
+
+
+if __name__ == "__main__":
+    # Streamlit runs this file as the page's script. Draw with the imported module, not this copy, so that its
+    # caches and fragments are the ones the rest of the app (and the tests) see.
+    from tokviz.pages import observations as page
+    from tokviz.pages.registry import run_page
+
+    run_page(page.view)

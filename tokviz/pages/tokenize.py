@@ -1,0 +1,111 @@
+"""The Tokenize page: one text, every chosen tokenizer's tokens side by side, with counts, hover cards and a table.
+
+Only widgets and layout live here; the markup comes from :mod:`tokviz.viewmodels.render`, the counts from
+:mod:`tokviz.viewmodels.summary`.
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from tokviz.encoding import Encoding
+from tokviz.pages.state import PERSIST, keep
+from tokviz.protocol import TokenizerLike
+from tokviz.viewmodels.keys import tokenizer_key
+from tokviz.viewmodels.render import RenderOptions, preview_length, render_header, render_tokens, token_rows
+from tokviz.viewmodels.samples import SAMPLES
+from tokviz.viewmodels.share import TEXT_LIMIT
+from tokviz.viewmodels.summary import count_tokens
+
+#: Characters drawn as spans, shared by the panels (20k for one, 5k each for four); counts always cover the whole
+#: text. Measured in Chromium: 4 panels x 20k characters of a mixed text are ~56k spans and take ~8 s to draw.
+PREVIEW_CHARS = 20_000
+MIN_PREVIEW_CHARS = 2_000
+#: Tokenizers per row.
+PER_ROW = 4
+COLOR_LABELS = {"position": "by position", "id": "same id, same color"}
+#: The page's toggles and their first values.
+OPTIONS: dict[str, object] = {"color_by": "position", "show_ws": False, "show_chunks": False, "show_table": False}
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def n_tokens(_tok: TokenizerLike, key: str, text: str) -> int:
+    return len(_tok.encode(text))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def encode_offsets(_tok: TokenizerLike, key: str, text: str) -> Encoding:
+    return _tok.encode_with_offsets(text)
+
+
+def use_sample() -> None:
+    key = st.session_state.get("sample")
+    if key:
+        st.session_state["text"] = SAMPLES[key].text
+    st.session_state["sample"] = None  # a pill is an action here, not a lasting choice
+
+
+def view(tokenizers: dict[str, TokenizerLike], chosen: list[str]) -> None:
+    """Text in, every chosen tokenizer's tokens side by side."""
+    st.subheader("Tokenize", anchor=False)
+    st.caption("Every chosen tokenizer cuts the same text. Hover a token for its id and bytes; characters cut into "
+               "byte pieces stay grouped under the character.")
+    st.pills("Samples", list(SAMPLES), format_func=lambda k: SAMPLES[k].label, key="sample", on_change=use_sample,
+             help="Each sample shows one thing tokenizers do; pick one to replace the text.")
+    text: str = st.text_area("Text", key="text", persist_state=PERSIST, height=130,
+                             placeholder="Type or paste any text…",
+                             help=f"Texts up to {TEXT_LIMIT:,} characters are kept in the link, so you can share "
+                             "the view.")
+    for key, first in OPTIONS.items():
+        keep(key, first)
+    c1, c2, c3, c4 = st.columns([1.6, 1, 1, 1], vertical_alignment="center")
+    color_by = c1.segmented_control("Colors", list(COLOR_LABELS), format_func=lambda k: COLOR_LABELS[k],
+                                    key="color_by", persist_state=PERSIST, required=True)
+    show_ws = c2.toggle("Show whitespace", key="show_ws", persist_state=PERSIST, help="space ·  tab →  newline ↵")
+    show_chunks = c3.toggle("Pre-tokenizer chunks", key="show_chunks", persist_state=PERSIST,
+                            help="Brackets under the tokens mark the pieces the pattern cut before merging.")
+    show_table = c4.toggle("Table and ids", key="show_table", persist_state=PERSIST,
+                           help="Each token in a table, and the ids to copy.")
+    if not text:
+        st.info("Type or paste some text above, or pick a sample, to see its tokens.", icon="✍️")
+        return
+    if not chosen:
+        st.info("Pick at least one tokenizer in the sidebar.", icon="👈")
+        return
+    cut = preview_length(text, limit=max(MIN_PREVIEW_CHARS, PREVIEW_CHARS // len(chosen)))
+    shown = text[:cut]
+    if cut < len(text):
+        st.info(f"Long text: counts cover all {len(text):,} characters; tokens are drawn for the first {cut:,} "
+                "characters only, to keep the page quick.", icon="✂️")
+    options = RenderOptions(color_by="id" if color_by == "id" else "position", show_whitespace=bool(show_ws),
+                            show_chunks=bool(show_chunks))
+    for row in range(0, len(chosen), PER_ROW):
+        names = chosen[row:row + PER_ROW]
+        for col, name in zip(st.columns(len(names) if len(chosen) <= PER_ROW else PER_ROW, gap="medium"), names):
+            tok = tokenizers[name]
+            key = tokenizer_key(name, tok)
+            enc = encode_offsets(tok, key, shown)
+            # Count the whole text only when part of it is drawn; otherwise the drawn encoding is the count.
+            counts = count_tokens(text, enc.ids if shown == text else range(n_tokens(tok, key, text)))
+            with col:
+                st.html(render_header(name, counts, vocab_size=getattr(tok, "vocab_size", None))
+                        + render_tokens(enc, shown, tokenizer=name, options=options,
+                                        unknown_id=getattr(tok, "unk_id", None)))
+                if show_table:
+                    import pandas as pd  # imported on first use: it costs ~0.3 s of a cold start otherwise
+
+                    st.dataframe(pd.DataFrame(token_rows(enc, shown)), hide_index=True, height=280)
+                    more = "" if cut == len(text) else f" (first {len(enc):,} tokens, of the drawn part)"
+                    st.caption(f"Token ids{more}: use the copy button to copy them.")
+                    st.code(json.dumps(enc.ids), language=None, wrap_lines=True)
+
+
+if __name__ == "__main__":
+    # Streamlit runs this file as the page's script. Draw with the imported module, not this copy, so that its
+    # caches and fragments are the ones the rest of the app (and the tests) see.
+    from tokviz.pages import tokenize as page
+    from tokviz.pages.registry import run_page
+
+    run_page(page.view)
