@@ -1,4 +1,4 @@
-"""Training from the app against the CLI: the same 5 MB file trained to a 10k vocabulary (issue 4, item 6).
+"""Training from the app against the CLI: the same 5 MB file trained to a 10k vocabulary.
 
 Three paths, each timed as wall time, median of ``--repeats`` (3 by default), sides alternating in order:
 

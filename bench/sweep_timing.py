@@ -1,4 +1,4 @@
-"""Time issue 5's one-pass size sweep against encoding with prefix tokenizers.
+"""Time the one-pass size sweep against encoding with prefix tokenizers.
 
 Corpus: pydoc_data.topics (stdlib). The first 90 % (cut at a line) trains one BPE run to 8192 tokens; the held-out
 tenth is measured two ways:

@@ -1,6 +1,6 @@
 """``Tokenizer.prefix(k)`` equals training at size k directly: same merges, same vocabulary, same ids, same encodings.
 
-This is what lets one training run stand for every smaller vocabulary size (issue 5).
+This is what lets one training run stand for every smaller vocabulary size.
 """
 
 from __future__ import annotations

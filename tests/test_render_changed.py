@@ -1,9 +1,7 @@
-"""tokviz.viewmodels.render's marks for the vocab-size view: tokens that changed from the size before, the legend, and extra
-counts in the header. Markup is read back with the HTML parser of test_render."""
+"""Marks of tokviz.viewmodels.render for the vocab-size view: tokens changed from the size before, the legend, and extra
+counts in the header. Markup is read back with the HTML tree of tests/helpers.py."""
 
 from __future__ import annotations
-
-import doctest
 
 import pytest
 from helpers import parse, token_text
@@ -11,7 +9,6 @@ from helpers import parse, token_text
 from tokviz import train_bpe
 from tokviz.baselines import ByteTokenizer
 from tokviz.sweep import sizes_side_by_side
-from tokviz.viewmodels import render
 from tokviz.viewmodels.render import (
     CHANGED_COLOR,
     CSS,
@@ -75,8 +72,3 @@ def test_header_extra_counts_are_escaped_and_optional() -> None:
     stats = [s.text() for s in parse(render_header("n", counts, extra=[("7", "changed"), (XSS, XSS)])).find_all(
         "tv-stat")]
     assert stats[-2:] == ["7 changed", f"{XSS} {XSS}"]
-
-
-def test_render_examples() -> None:
-    result = doctest.testmod(render)
-    assert result.attempted > 10 and result.failed == 0

@@ -1,8 +1,7 @@
-"""tokviz.viewmodels.size_runs: pattern runs on a held-out split (disk cache, early stops), offered sizes, and every series."""
+"""tokviz.viewmodels.size_runs: pattern runs on a held-out split (disk cache, early stops), offered sizes, every series."""
 
 from __future__ import annotations
 
-import doctest
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,6 @@ import pytest
 from tokviz import Tokenizer, train_bpe
 from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.sweep import split_holdout
-from tokviz.viewmodels import size_runs
 from tokviz.viewmodels.size_runs import (
     PatternRuns,
     compare_on_text,
@@ -169,8 +167,3 @@ def test_a_failing_tokenizer_is_named_not_raised(runs: PatternRuns) -> None:
     assert any(p.startswith("broken: cannot encode that") for p in out.problems)
     assert any(p.startswith("junk: not a tokenizer") for p in out.problems)
     assert len(out.comparison.curves) == 1
-
-
-def test_module_examples() -> None:
-    result = doctest.testmod(size_runs)
-    assert result.attempted >= 8 and result.failed == 0

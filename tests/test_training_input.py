@@ -10,7 +10,7 @@ from tokviz.viewmodels.training_input import (
     file_stem,
     gather_corpus,
     heldout_text,
-    parse_special_tokens,
+    training_special_tokens,
     pattern_label,
     size_text,
     trained_name,
@@ -65,8 +65,12 @@ def test_upload_limit_from_the_environment() -> None:
 
 
 def test_special_tokens_and_patterns() -> None:
-    assert parse_special_tokens("") == ()
-    assert parse_special_tokens("<a>,<b> , <a>") == ("<a>", "<b>")
+    assert training_special_tokens("") == ()
+    assert training_special_tokens("<a>,<b> , <a>") == ("<a>", "<b>")
+    # The same parser as the Load view's field: TOKEN=ID is read as an id there, and refused for training here,
+    # never taken as a literal token "<a>=3".
+    with pytest.raises(ValueError, match="without =ID"):
+        training_special_tokens("<a>=3")
     assert chosen_pattern("o200k", "ignored") == "o200k"
     assert chosen_pattern("custom", "") == ""  # the trainer refuses it with its own message
     with pytest.raises(ValueError, match="pattern choice"):
@@ -98,5 +102,5 @@ def test_heldout_text_is_the_part_the_live_run_did_not_train_on() -> None:
 def test_train_and_load_views_read_typed_special_tokens_alike(typed: str) -> None:
     from tokviz.viewmodels.upload_tokenizer import parse_special_tokens as load_view
 
-    assert parse_special_tokens(typed) == ("<|endoftext|>", "<pad>")
+    assert training_special_tokens(typed) == ("<|endoftext|>", "<pad>")
     assert load_view(typed) == ["<|endoftext|>", "<pad>"]

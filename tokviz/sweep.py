@@ -26,10 +26,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import Any
+from typing import Any, Protocol
 
 from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.encoding import Encoding
+from tokviz.protocol import TokenizerLike
+from tokviz.stats import bytes_per_token
 from tokviz.tokenizer import Tokenizer
 from tokviz.trainer import Corpus, train_bpe
 
@@ -69,7 +71,7 @@ def _base(tok: Tokenizer) -> int:
     return 256 + len(tok.special_tokens or [])
 
 
-def _require_bpe(tok: Any) -> None:
+def _require_bpe(tok: TokenizerLike) -> None:
     if not isinstance(tok, Tokenizer):
         raise ValueError(
             f"Expected a trained BPE Tokenizer, got {type(tok).__name__}; baselines have a single size, so pass them "
@@ -132,8 +134,7 @@ class SizeCurve:
 
     @property
     def ratios(self) -> tuple[float, ...]:
-        # 0.0 for an empty text, which has no tokens (as tokviz.stats.compression_ratio).
-        return tuple(self.n_bytes / t if t else 0.0 for t in self.tokens)
+        return tuple(bytes_per_token(self.n_bytes, t) for t in self.tokens)
 
     def at(self, size: int) -> int:
         """The token count at ``size``; ValueError if that size was not computed."""
@@ -269,7 +270,7 @@ class SizePoint:
 
     @property
     def ratio(self) -> float:
-        return self.n_bytes / self.tokens if self.tokens else 0.0
+        return bytes_per_token(self.n_bytes, self.tokens)
 
     def row(self) -> dict[str, object]:
         return {"series": self.label, "kind": self.kind, "pattern": "", "vocab_size": self.vocab_size,
@@ -301,7 +302,18 @@ def default_baselines(train_text: str) -> tuple[Any, ...]:
     return (ByteTokenizer(), CharacterTokenizer(), WordTokenizer.from_corpus([train_text]))
 
 
-def measure_point(tokenizer: Any, text: str, *, kind: str) -> SizePoint:
+class Countable(Protocol):
+    """What :func:`measure_point` needs of a tokenizer: a name, a vocabulary size and ``encode``."""
+
+    name: str
+
+    @property
+    def vocab_size(self) -> int: ...
+
+    def encode(self, text: str) -> list[int]: ...
+
+
+def measure_point(tokenizer: Countable, text: str, *, kind: str) -> SizePoint:
     """Token count of ``text`` under a single-size tokenizer (anything with ``encode``, ``vocab_size``, ``name``)."""
     for attr in ("encode", "vocab_size", "name"):
         if not hasattr(tokenizer, attr):

@@ -15,6 +15,7 @@ import streamlit as st
 from tokviz.encoding import Encoding
 from tokviz.pages.state import PERSIST, keep
 from tokviz.pretrained import list_encodings, load_encoding
+from tokviz.protocol import TokenizerLike
 from tokviz.viewmodels.compare import (
     DIFF_SAMPLE,
     Comparison,
@@ -59,7 +60,7 @@ CORPUS_CHOICES = {"builtin": "Built-in corpus", "upload": "Upload a text file", 
 
 
 # -- loading (callbacks) -------------------------------------------------------------------------------------------
-def _user() -> dict[str, Any]:
+def _user() -> dict[str, TokenizerLike]:
     return st.session_state.setdefault(USER, {})
 
 
@@ -67,7 +68,7 @@ def _say(kind: str, text: str) -> None:
     st.session_state[MESSAGE] = (kind, text)
 
 
-def _add(tok: Any, base: str, taken: list[str], *, source: str, own: bool = True) -> None:
+def _add(tok: TokenizerLike, base: str, taken: list[str], *, source: str, own: bool = True) -> None:
     """Register ``tok`` under a free name and choose it in the sidebar (callbacks run before the sidebar)."""
     typed = st.session_state.get("cmp_name", "").strip()
     name = unique_name(typed or base, set(taken) | set(_user()))
@@ -80,7 +81,7 @@ def _add(tok: Any, base: str, taken: list[str], *, source: str, own: bool = True
                     "It is now chosen in the sidebar, next to the built-in tokenizers, in every view.")
 
 
-def _options() -> tuple[str | None, list[str] | None]:
+def _options() -> tuple[str | None, list[str] | dict[str, int] | None]:
     return (parse_pattern(st.session_state.get("cmp_pattern", "")),
             parse_special_tokens(st.session_state.get("cmp_specials", "")))
 
@@ -143,18 +144,18 @@ def _builtin_corpus() -> DefaultCorpus:
 
 
 @st.cache_data(max_entries=16, show_spinner="Comparing…")
-def _compare(_a: Any, _b: Any, key_a: str, key_b: str, name_a: str, name_b: str, corpus: str | None,
+def _compare(_a: TokenizerLike, _b: TokenizerLike, key_a: str, key_b: str, name_a: str, name_b: str, corpus: str | None,
              text: str) -> Comparison:
     return compare(_a, _b, name_a=name_a, name_b=name_b, corpus=corpus, text=text)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _encode(_tok: Any, key: str, text: str) -> Encoding:
+def _encode(_tok: TokenizerLike, key: str, text: str) -> Encoding:
     return _tok.encode_with_offsets(text)
 
 
 # -- layout --------------------------------------------------------------------------------------------------------
-def _load_section(tokenizers: dict[str, Any]) -> None:
+def _load_section(tokenizers: dict[str, TokenizerLike]) -> None:
     taken = list(tokenizers)
     st.markdown("##### Load a tokenizer")
     upload, path, named = st.tabs(["Upload files", "Local path", "OpenAI encodings (tiktoken cache)"])
@@ -258,7 +259,7 @@ def _show_merges(comparison: Comparison) -> None:
             st.caption(f"Note: {escape_markdown(note)}.")
 
 
-def _show_text(comparison: Comparison, tokenizers: dict[str, Any], shown: str) -> None:
+def _show_text(comparison: Comparison, tokenizers: dict[str, TokenizerLike], shown: str) -> None:
     td = comparison.text_diff
     if td is None:
         return
@@ -281,7 +282,7 @@ def _show_text(comparison: Comparison, tokenizers: dict[str, Any], shown: str) -
             st.dataframe(segment_rows(td), hide_index=True)
 
 
-def _diff_section(tokenizers: dict[str, Any]) -> None:
+def _diff_section(tokenizers: dict[str, TokenizerLike]) -> None:
     st.markdown("##### Diff two tokenizers")
     names = list(tokenizers)
     if not names:
@@ -311,7 +312,7 @@ def _diff_section(tokenizers: dict[str, Any]) -> None:
     _show_text(comparison, tokenizers, shown)
 
 
-def view(tokenizers: dict[str, Any], chosen: list[str]) -> None:
+def view(tokenizers: dict[str, TokenizerLike], chosen: list[str]) -> None:
     """Load tokenizer files for every view, and diff two tokenizers."""
     st.subheader("Load & diff", anchor=False)
     st.caption("Load your own tokenizer files to use them in every view next to ours, and compare any two: "

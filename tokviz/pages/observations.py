@@ -11,7 +11,7 @@ import streamlit as st
 from tokviz.pages.state import PERSIST, keep
 from tokviz.protocol import TokenizerLike
 from tokviz.viewmodels.keys import tokenizer_key
-from tokviz.viewmodels.observations import OBSERVATIONS, ObservationResult
+from tokviz.viewmodels.observations import OBSERVATIONS, DigitChunking, ObservationResult
 from tokviz.viewmodels.render import render_observation, render_pattern_chunks
 
 
@@ -42,9 +42,10 @@ def view(tokenizers: dict[str, TokenizerLike], chosen: list[str]) -> None:
                 st.warning(str(e))
                 continue
             parts = []
-            if obs.key == "digits" and results:
+            first = results[0] if results else None
+            if isinstance(first, DigitChunking):
                 parts.append("".join(render_pattern_chunks(f"{p} pattern", chunks)
-                                     for p, chunks in results[0].pattern_chunks))
+                                     for p, chunks in first.pattern_chunks))
             parts += [render_observation(r.tokenizer, r.tokens, r.verdict, mark=r.mark) for r in results]
             st.html("".join(parts))
 

@@ -19,6 +19,7 @@ from typing import Any
 import streamlit as st
 
 from tokviz.pages.state import PERSIST, keep_choice
+from tokviz.protocol import TokenizerLike
 from tokviz.sweep import (
     LengthDistribution,
     SizeComparison,
@@ -88,7 +89,7 @@ def baselines(_runs: PatternRuns, key: str) -> tuple[Any, ...]:
 
 
 @st.cache_data(max_entries=16, show_spinner="Measuring every size…")
-def compare(_runs: PatternRuns, key: str, _extras: dict[str, Any], extras_key: str, text: str | None,
+def compare(_runs: PatternRuns, key: str, _extras: dict[str, TokenizerLike], extras_key: str, text: str | None,
             own: dict[str, str]) -> tuple[SizeComparison, tuple[str, ...]]:
     """``text`` None means the runs' held-out text (and each extra curve's own held-out text when there is one)."""
     out = compare_on_text(_runs.heldout if text is None else text, _runs.runs, baselines=baselines(_runs, key),
@@ -145,7 +146,7 @@ def download(label: str, csv: str, file_name: str, key: str) -> None:
 
 
 # -- the view -------------------------------------------------------------------------------------------------------
-def view(tokenizers: dict[str, Any], chosen: list[str]) -> None:
+def view(tokenizers: dict[str, TokenizerLike], chosen: list[str]) -> None:
     """Compression and token counts at every size, token lengths and the text itself at chosen sizes."""
     st.subheader("Vocab sizes", anchor=False)
     st.caption("BPE learns its merges in order, so one training run holds every smaller vocabulary: the first k "

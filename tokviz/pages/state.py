@@ -8,12 +8,13 @@ replaced by the default.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Literal
 
 import streamlit as st
 
 #: Passed to every widget whose value should survive a visit to another page.
-PERSIST = "session"
+PERSIST: Literal["session"] = "session"
 #: Session state key a widget callback sets to a page's path to open that page on the next run (callbacks cannot
 #: call ``st.switch_page`` themselves).
 GOTO = "_goto_page"
@@ -27,7 +28,7 @@ def keep(key: str, default: object, *, valid: Callable[[object], bool] | None = 
         st.session_state[key] = default
 
 
-def keep_choice(key: str, options: list[object], default: object, *, multi: bool) -> None:
+def keep_choice(key: str, options: Sequence[object], default: object, *, multi: bool) -> None:
     """:func:`keep` for a pick among ``options``: values no longer offered are dropped (all of them: the default)."""
     if key not in st.session_state:
         st.session_state[key] = default

@@ -1,4 +1,4 @@
-"""Train view (issue 4): train a BPE vocabulary on uploaded text, watch every merge, replay a step, download it.
+"""The Train page: train a BPE vocabulary on uploaded text, watch every merge, replay a step, download it.
 
 Training runs in a child process (:class:`tokviz.live.TrainingJob`), never on the page's script thread, so neither
 this page nor other sessions of the server stall. The job lives in ``st.session_state``; a fragment that re-runs every
@@ -22,11 +22,13 @@ import streamlit as st
 
 from tokviz.live import JobSnapshot, TrainingJob, TrainSpec, prewarm
 from tokviz.pages.state import GOTO, PERSIST, keep
+from tokviz.protocol import TokenizerLike
 from tokviz.replay import ReplayStep, candidates_at, step_effect
 from tokviz.tokenizer import Tokenizer
 from tokviz.viewmodels.defaults import DefaultCorpus, default_corpus
 from tokviz.viewmodels.display import token_label
 from tokviz.viewmodels.export import Download, ExportFailure, downloads
+from tokviz.viewmodels.markdown import escape_markdown
 from tokviz.viewmodels.replay_display import candidate_rows, render_step_effect, sample_for_step
 from tokviz.viewmodels.training_input import (
     PATTERN_CHOICES,
@@ -35,8 +37,8 @@ from tokviz.viewmodels.training_input import (
     file_stem,
     gather_corpus,
     heldout_text,
-    parse_special_tokens,
     trained_name,
+    training_special_tokens,
     upload_limit,
 )
 from tokviz.viewmodels.training_summary import (
@@ -149,8 +151,9 @@ def _report_batch(batch: CorpusBatch) -> tuple[tuple[str, ...], str] | None:
     return batch.texts, ", ".join(batch.names)
 
 
-def _settings() -> tuple[int, tuple[str, ...], str]:
-    """Vocabulary size, special tokens and pattern as typed (the trainer validates them when starting)."""
+def _settings() -> tuple[int, tuple[str, ...] | None, str]:
+    """Vocabulary size, special tokens (None, with the reason shown, when they cannot be used) and pattern as typed
+    (the trainer validates the rest when starting)."""
     vocab = st.number_input("Vocabulary size", min_value=256, max_value=MAX_VOCAB, step=1000, key="train_vocab",
                             persist_state=PERSIST,
                             help="256 single bytes + the special tokens + the merges to learn. If the corpus runs "
@@ -166,7 +169,12 @@ def _settings() -> tuple[int, tuple[str, ...], str]:
     if choice == "custom":
         regex = st.text_input("Custom regex", key="train_regex", persist_state=PERSIST,
                               help="Python `regex` syntax; every match is a piece.")
-    return int(vocab), parse_special_tokens(specials), chosen_pattern(choice or "gpt2", regex)
+    try:
+        parsed: tuple[str, ...] | None = training_special_tokens(specials)
+    except ValueError as e:
+        st.error(escape_markdown(str(e)), icon="🛑")
+        parsed = None
+    return int(vocab), parsed, chosen_pattern(choice or "gpt2", regex)
 
 
 # -- running -------------------------------------------------------------------------------------------------------
@@ -451,7 +459,7 @@ def _background_progress() -> None:
 
 
 # -- the view ------------------------------------------------------------------------------------------------------
-def view(tokenizers: dict[str, Any], chosen: list[str]) -> None:
+def view(tokenizers: dict[str, TokenizerLike], chosen: list[str]) -> None:
     """Upload or pick a corpus, set the size, specials and pattern, train live; then summary, replay, downloads."""
     st.subheader("Train", anchor=False)
     st.caption("Train a byte-level BPE vocabulary on your own text and watch every merge as it is learned. Training "
@@ -467,9 +475,10 @@ def view(tokenizers: dict[str, Any], chosen: list[str]) -> None:
     running = job is not None
     if not running:
         prewarm()  # a training process waits, started, for the next press of Train
-    go = st.button("Train", type="primary", icon="▶️", key="train_start", disabled=running or corpus is None,
+    go = st.button("Train", type="primary", icon="▶️", key="train_start",
+                   disabled=running or corpus is None or specials is None,
                    help="Training is running; cancel it to start another." if running else None)
-    if go and corpus is not None and not running:
+    if go and corpus is not None and specials is not None and not running:
         _start(*corpus, vocab, specials, pattern)
         st.rerun()  # draw the running state (button disabled, live panel) from the top
     _outcome()

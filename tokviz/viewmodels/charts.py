@@ -1,4 +1,4 @@
-"""Plotly figures for the vocabulary-size sweep (issue 5): pure functions from :mod:`tokviz.sweep` results to figures.
+"""Plotly figures for the vocabulary-size sweep: pure functions from :mod:`tokviz.sweep` results to figures.
 
 - :func:`compression_figure`: UTF-8 bytes per token against vocabulary size (log x): one line per BPE run (e.g. one
   per pre-tokenizer pattern), baselines and pretrained tokenizers as labelled points, bytes (1.0) as a dotted line.
@@ -49,6 +49,8 @@ def _layout(fig: go.Figure, *, title: str, x_title: str, y_title: str, log_x: bo
 def _curve_trace(curve: SizeCurve, color: str, dash: str, *, y_is_ratio: bool) -> go.Scatter:
     # customdata carries only the value not on the y axis (bytes are constant, so they go in the template):
     # a curve over every size has thousands of points and the figure's JSON stays small.
+    y: list[float]
+    other: list[float]
     if y_is_ratio:
         y, other = list(curve.ratios), list(curve.tokens)
         lines = "%{customdata:,} tokens<br>%{y:.4f} bytes per token"

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
+from tokviz.protocol import TokenizerLike
 from tokviz.tokenizer import Tokenizer
 from tokviz.trainer import train_bpe
 from tokviz.viewmodels.default_corpus import FALLBACK_CORPUS
@@ -72,7 +73,7 @@ class CachedTraining:
 class Defaults:
     """The built-in tokenizers, ordered name -> tokenizer, with what it took to get them."""
 
-    tokenizers: dict[str, Any]
+    tokenizers: dict[str, TokenizerLike]
     corpus: DefaultCorpus
     runs: tuple[CachedTraining, ...]
     seconds: float
@@ -202,7 +203,7 @@ def build_defaults(
     corpus = corpus or default_corpus()
     directory = cache_dir() if directory is None else Path(directory)
     top = max(sizes)
-    tokenizers: dict[str, Any] = {}
+    tokenizers: dict[str, TokenizerLike] = {}
     runs: list[CachedTraining] = []
     for pattern in patterns:
         run = load_or_train(corpus, pattern=pattern, vocab_size=top, directory=directory,
@@ -235,7 +236,7 @@ def _offered_sizes(sizes: Iterable[int], reached: int) -> list[int]:
     return sorted({min(s, reached) for s in sizes})
 
 
-def default_tokenizers(**options: Any) -> dict[str, Any]:
+def default_tokenizers(**options: Any) -> dict[str, TokenizerLike]:
     """Ordered name -> tokenizer of the built-ins; the options are those of :func:`build_defaults`."""
     return build_defaults(**options).tokenizers
 

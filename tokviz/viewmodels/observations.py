@@ -20,12 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Literal
+from typing import Literal
 
 import regex
 
 from tokviz.encoding import Encoding
 from tokviz.pretokenize import PreTokenizer
+from tokviz.protocol import TokenizerLike
 from tokviz.viewmodels.display import TokenView, mixed_label
 
 Mark = Literal["yes", "no", "lost"]
@@ -161,11 +162,11 @@ class ByteFallback:
 
 
 # -- helpers -------------------------------------------------------------------------------------------------------
-def _name(tokenizer: Any, name: str | None) -> str:
+def _name(tokenizer: TokenizerLike, name: str | None) -> str:
     return name if name is not None else str(getattr(tokenizer, "name", type(tokenizer).__name__))
 
 
-def _encode(tokenizer: Any, text: str, what: str, hint: str) -> Encoding:
+def _encode(tokenizer: TokenizerLike, text: str, what: str, hint: str) -> Encoding:
     if not isinstance(text, str) or not text:
         raise ValueError(f"The {what} example is empty; type a text such as {hint!r}.")
     return tokenizer.encode_with_offsets(text)
@@ -210,7 +211,7 @@ def _piece_kind(enc: Encoding, indices: Sequence[int]) -> str:
 
 
 # -- 1. leading space ----------------------------------------------------------------------------------------------
-def leading_space(tokenizer: Any, text: str = "hello world", *, word: str | None = None,
+def leading_space(tokenizer: TokenizerLike, text: str = "hello world", *, word: str | None = None,
                   name: str | None = None) -> LeadingSpace:
     """Is the word after a space one token together with that space?
 
@@ -262,7 +263,7 @@ def leading_space(tokenizer: Any, text: str = "hello world", *, word: str | None
 
 
 # -- 2. repetition -------------------------------------------------------------------------------------------------
-def repetition(tokenizer: Any, text: str = "hello hello", *, word: str | None = None,
+def repetition(tokenizer: TokenizerLike, text: str = "hello hello", *, word: str | None = None,
                name: str | None = None) -> Repetition:
     """Do all occurrences of a repeated word get the same ids?
 
@@ -312,7 +313,8 @@ def pattern_chunks(
     return tuple((p, tuple(PreTokenizer.create(p).findall(text))) for p in patterns)
 
 
-def digit_chunking(tokenizer: Any, text: str = "1234567890 1885", *, name: str | None = None) -> DigitChunking:
+def digit_chunking(tokenizer: TokenizerLike, text: str = "1234567890 1885", *,
+                   name: str | None = None) -> DigitChunking:
     """How each run of digits in ``text`` is cut into tokens, with the gpt2/gpt4 pre-tokenizer pieces for contrast.
 
     >>> from tokviz.baselines import ByteTokenizer
@@ -346,7 +348,7 @@ def digit_chunking(tokenizer: Any, text: str = "1234567890 1885", *, name: str |
 
 
 # -- 4. byte fallback ----------------------------------------------------------------------------------------------
-def byte_fallback(tokenizer: Any, text: str = "🌍 龘", *, name: str | None = None) -> ByteFallback:
+def byte_fallback(tokenizer: TokenizerLike, text: str = "🌍 龘", *, name: str | None = None) -> ByteFallback:
     """For each distinct non-ASCII character: one token, several byte tokens, or lost (decoding does not give it back).
 
     >>> from tokviz.baselines import CharacterTokenizer

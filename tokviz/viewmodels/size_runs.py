@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tokviz.pretokenize import PreTokenizer
+from tokviz.protocol import TokenizerLike
 from tokviz.sweep import (
     SizeComparison,
     SizeCurve,
@@ -270,7 +271,7 @@ def compare_on_text(
 class _Named:
     """A tokenizer seen under its registry name (the key a user picked it by), for :func:`measure_point`."""
 
-    def __init__(self, tok: Any, name: str) -> None:
+    def __init__(self, tok: TokenizerLike, name: str) -> None:
         self._tok = tok
         self.name = name
         self.vocab_size = tok.vocab_size

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sized
 from dataclasses import dataclass
 
+from tokviz.stats import bytes_per_token
+
 
 @dataclass(frozen=True)
 class TokenCounts:
@@ -23,7 +25,7 @@ class TokenCounts:
     @property
     def bytes_per_token(self) -> float:
         """UTF-8 bytes per token (0.0 for empty text, which has no tokens)."""
-        return self.bytes / self.tokens if self.tokens else 0.0
+        return bytes_per_token(self.bytes, self.tokens)
 
 
 def count_tokens(text: str, ids: Sized) -> TokenCounts:

@@ -21,9 +21,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from tokviz.formats.common import split_special_tokens
 from tokviz.live import split_corpus
 from tokviz.pretokenize import NAMED_PATTERNS, resolve_pattern
+from tokviz.viewmodels.upload_tokenizer import parse_special_tokens
 from tokviz.viewmodels.uploads import read_corpus
 
 #: Largest upload the train view accepts, per file (Streamlit's own ``server.maxUploadSize`` is higher, 200 MB, so
@@ -106,13 +106,21 @@ def gather_corpus(files: Iterable[tuple[str, bytes]], *, max_bytes: int, replace
     return CorpusBatch(tuple(names), tuple(texts), n_bytes, tuple(problems), n_fixable, n_replaced, tuple(replaced_in))
 
 
-def parse_special_tokens(text: str) -> tuple[str, ...]:
-    """Special tokens to train with, typed separated by commas or spaces (as in every view), each once, in order.
+def training_special_tokens(text: str) -> tuple[str, ...]:
+    """Special tokens to train with, read by the same parser as every view's special-token field; training gives
+    them ids itself (0, 1, … in order), so ``TOKEN=ID`` is refused with how to fix it.
 
-    >>> parse_special_tokens(" <|endoftext|>, <pad>,, <|endoftext|> <unk>")
+    >>> training_special_tokens(" <|endoftext|>, <pad>,, <|endoftext|> <unk>")
     ('<|endoftext|>', '<pad>', '<unk>')
+    >>> training_special_tokens("<|endoftext|>=5")
+    Traceback (most recent call last):
+    ...
+    ValueError: Training numbers special tokens itself (0, 1, … in the order typed): give them without =ID.
     """
-    return tuple(split_special_tokens(text))
+    parsed = parse_special_tokens(text)
+    if isinstance(parsed, dict):
+        raise ValueError("Training numbers special tokens itself (0, 1, … in the order typed): give them without =ID.")
+    return tuple(parsed or ())
 
 
 def chosen_pattern(choice: str, custom: str) -> str:
