@@ -154,6 +154,10 @@ def test_hostile_name_is_escaped(at, small_file):
 
 
 def test_named_encodings_unavailable_offline_and_loadable_from_the_cache(at, cs336_dir, monkeypatch, tmp_path):
+    # As if the built-in package data were missing, so that tiktoken's cache (the second source) is what counts.
+    import tokviz.pretrained
+
+    monkeypatch.setattr(tokviz.pretrained, "builtin_file", lambda name: tmp_path / "no-data" / f"{name}.tiktoken.gz")
     ok(at.run())
     captions = " ".join(c.value for c in at.caption)
     assert captions.count("**unavailable**") == len(NAMED_ENCODINGS)

@@ -138,17 +138,49 @@ def test_diff_reports_tie(files: dict[str, Path], tmp_path: Path, capsys: pytest
     assert "segments differ" in out
 
 
-def test_named_encoding_from_cache(gpt2_tokenizer: Tokenizer, tiktoken_gpt2, tmp_path: Path,
-                                   monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_named_encodings_are_built_in(gpt2_tokenizer: Tokenizer, tiktoken_gpt2, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))  # an empty cache: the built-in files are enough
+    for name in ("r50k_base", "gpt2"):
+        code, out, _ = run(capsys, "encode", SAMPLE, "-t", name)
+        assert code == 0 and list(map(int, out.split())) == tiktoken_gpt2.encode(SAMPLE, allowed_special="all")
+    code, out, err = run(capsys, "encode", "Hello world", "-t", "o200k_base", "--show-tokens")
+    assert code == 0 and out.splitlines() == ['13225\t"Hello"', '2375\t" world"'] and "(o200k_base)" in err
+    code, _, err = run(capsys, "encode", "hi", "-t", "o200k_base", "--pattern", "gpt2")
+    assert code == 2 and "has its own pattern" in err
+
+
+def test_list_shows_built_in_cached_and_unavailable(gpt2_tokenizer: Tokenizer, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
-    code, _, err = run(capsys, "encode", "hi", "-t", "r50k_base")
-    assert code == 2 and err.startswith("tokviz: error: encoding 'r50k_base' is not available offline")
+    code, out, _ = run(capsys, "list")
+    lines = out.splitlines()
+    built, cache, missing = (lines.index(h) for h in (
+        "built in (offline; checked against tiktoken's SHA-256 when loaded):", f"tiktoken's cache ({tmp_path}):",
+        "not available here:"))
+    assert code == 0 and built < cache < missing
+    assert [ln.split()[0] for ln in lines[built + 1:cache]] == [e.name for e in NAMED_ENCODINGS]
+    assert lines[cache + 1] == "  (none of the named encodings)"
+    assert {ln.split()[0] for ln in lines[missing + 1:]} == {"whisper-multilingual", "llama3", "llama4", "qwen",
+                                                              "qwen3.5"}
     r50k = next(e for e in NAMED_ENCODINGS if e.name == "r50k_base")
     save(gpt2_tokenizer, tmp_path / r50k.files[0].cache_key, format="tiktoken")
-    code, out, _ = run(capsys, "encode", SAMPLE, "-t", "r50k_base")
-    assert code == 0 and list(map(int, out.split())) == tiktoken_gpt2.encode(SAMPLE, allowed_special="all")
-    code, out, _ = run(capsys, "encodings")
-    assert code == 0 and any(line.startswith("r50k_base") and "unavailable" not in line for line in out.splitlines())
+    code, out, _ = run(capsys, "encodings", "-v")  # the former name of the command still works
+    cached = tmp_path / r50k.files[0].cache_key
+    assert code == 0 and f"  r50k_base            {cached}  (the built-in copy is used)" in out
+    assert "pip download --no-deps llama-models" in out
+
+
+def test_unrecognised_rank_file_gets_a_note(files: dict[str, Path], tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    save(load_tokenizer(files["tok"]), tmp_path / "t.tiktoken", format="tiktoken")
+    code, out, err = run(capsys, "encode", "the dog", "-t", tmp_path / "t.tiktoken")
+    assert code == 0 and out.strip()
+    assert err.startswith(f"tokviz: note: {tmp_path / 't.tiktoken'}: a rank file tokviz does not recognise")
+    assert "--pattern" in err
+    code, _, err = run(capsys, "encode", "the dog", "-t", tmp_path / "t.tiktoken", "--pattern", "gpt2")
+    assert code == 0 and err == ""
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from tokviz import Tokenizer, load_tokenizer, train_bpe
 from tokviz.formats import (
     KNOWN_RANK_FILES,
     WHOLE_TEXT_PATTERN,
+    PatternGuessWarning,
     detect_format,
     merges_from_ranks,
     onig_to_python,
@@ -124,7 +125,8 @@ def test_rank_file_of_unknown_size_takes_pattern_and_specials(tmp_path: Path) ->
     trained = train_bpe([TRAIN_TEXT], vocab_size=420, pattern="gpt4", special_tokens=["<|endoftext|>", "<|pad|>"])
     result = save(trained, tmp_path / "small.tiktoken", format="tiktoken")
     assert any("special" in n for n in result.notes) and any("pattern" in n for n in result.notes)
-    plain = load_tokenizer(tmp_path / "small.tiktoken")
+    with pytest.warns(PatternGuessWarning, match=r"GPT-2 pattern \('gpt2'\).*pattern="):
+        plain = load_tokenizer(tmp_path / "small.tiktoken")
     assert plain.pretokenizer.name == "gpt2" and plain.special_tokens == []  # nothing to infer from
     tok = load_tokenizer(tmp_path / "small.tiktoken", pattern="gpt4", special_tokens=trained.special_ids)
     assert tok.merges == trained.merges and tok.vocab == trained.vocab

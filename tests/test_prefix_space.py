@@ -62,3 +62,26 @@ def test_prefix_and_round_trip_keep_the_flag(pair: tuple[Tokenizer, PrefixSpaceT
     save(tok, tmp_path / "t.json", format="tokviz")
     back = load_tokenizer(tmp_path / "t.json")
     assert isinstance(back, PrefixSpaceTokenizer) and back.encode(TEXT) == tok.encode(TEXT)
+
+
+def test_special_keywords_as_in_tokenizer(pair: tuple[Tokenizer, PrefixSpaceTokenizer]) -> None:
+    plain, tok = pair
+    # "<s>" as ordinary text: one stretch, so only the start of the text gets the space.
+    assert tok.encode(TEXT, allowed_special=set()) == plain.encode(" " + TEXT, allowed_special=set())
+    assert tok.encode(TEXT, allowed_special={"<s>"}) == tok.encode(TEXT)
+    with pytest.raises(ValueError, match="disallowed special token"):
+        tok.encode(TEXT, allowed_special=set(), disallowed_special="all")
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.lists(st.sampled_from(["a", " ", "<s>", "\ud83d", "\ude43", "\udc80", "é", "🌍"]), max_size=12)
+       .map("".join))
+def test_lone_surrogates_are_repaired_everywhere(pair: tuple[Tokenizer, PrefixSpaceTokenizer], text: str) -> None:
+    from tokviz.tokenizer import repair_surrogates
+
+    _, tok = pair
+    ids = tok.encode(text)
+    assert ids == tok.encode(repair_surrogates(text))
+    enc = tok.encode_with_offsets(text)
+    assert enc.ids == ids and all(0 <= s <= e <= len(text) for s, e in enc.char_spans)
+    assert list(tok.encode_iterable([text[:3], text[3:]], chunk_chars=2)) == ids

@@ -1,9 +1,11 @@
-"""The ``tokviz`` command: train, encode, decode, convert, diff, and list the named encodings.
+"""The ``tokviz`` command: train, encode, decode, convert, diff, and list the tokenizers available by name.
 
 Every tokenizer argument (``-t``, ``diff A B``, ``convert IN``) takes whatever :func:`tokviz.load_tokenizer`
 recognises (tokviz .json, tokenizer.json, .tiktoken, minbpe .model, GPT-2 vocab.json + merges.txt or their
-directory), or the name of one of tiktoken's encodings (gpt2, r50k_base, p50k_base, cl100k_base, o200k_base) when
-its file is in tiktoken's local cache. Bad input gives one line on stderr, ``tokviz: error: ...``, and exit code 2.
+directory), or the name of one of OpenAI's encodings (gpt2, r50k_base, p50k_base, cl100k_base, o200k_base), built
+in. ``tokviz list`` shows what is built in, what tiktoken's cache holds, and what is not available. Bad input gives
+one line on stderr, ``tokviz: error: ...``, and exit code 2; a rank file loaded with a guessed pattern gives a
+``tokviz: note: ...`` line there.
 
 Example:
     $ tokviz train corpus.txt --vocab-size 1000 --special-token '<|endoftext|>' -o tok.json
@@ -11,6 +13,8 @@ Example:
     $ echo "0 1 2" | tokviz decode -t tok.json
     $ tokviz convert tok.json -o tok.tiktoken --format tiktoken
     $ tokviz diff tok.json other.json --corpus corpus.txt --text "Hello world"
+    $ tokviz encode "Hello world" -t o200k_base
+    $ tokviz list
 """
 
 from __future__ import annotations
@@ -19,14 +23,15 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
 from tokviz.bpe import Merge
 from tokviz.diff import TokenizerDiff, diff_tokenizers
-from tokviz.formats import FORMATS, load_tokenizer, save, special_tokens_arg
-from tokviz.pretrained import is_encoding_name, list_encodings, load_encoding
+from tokviz.formats import FORMATS, PatternGuessWarning, load_tokenizer, save, special_tokens_arg
+from tokviz.pretrained import is_encoding_name, list_encodings, list_rank_files, load_encoding, tiktoken_cache_dir
 from tokviz.tokenizer import Tokenizer
 from tokviz.trainer import train_bpe
 
@@ -84,12 +89,23 @@ class ProgressBar:
 # -- loading ----------------------------------------------------------------------------------------------------
 def resolve_tokenizer(specs: Sequence[str], *, pattern: str | None = None,
                       special_tokens: Sequence[str] | None = None) -> Tokenizer:
-    """A tokenizer from file paths, or from a named tiktoken encoding in the local cache."""
+    """A tokenizer from file paths, or from one of OpenAI's named encodings (built in).
+
+    A guessed pattern (a rank file tokviz does not know, given without --pattern) is said on stderr as a note.
+    """
     if len(specs) == 1 and not Path(specs[0]).exists() and is_encoding_name(specs[0]):
         if pattern is not None or special_tokens:
             raise ValueError(f"{specs[0]} has its own pattern and special tokens; drop --pattern/--special-token.")
         return load_encoding(specs[0])
-    return load_tokenizer(*specs, pattern=pattern, special_tokens=special_tokens_arg(special_tokens))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PatternGuessWarning)
+        tok = load_tokenizer(*specs, pattern=pattern, special_tokens=special_tokens_arg(special_tokens))
+    for w in caught:
+        if issubclass(w.category, PatternGuessWarning):
+            print(f"tokviz: note: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return tok
 
 
 def _read_text_file(path: str) -> str:
@@ -264,13 +280,50 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_encodings(args: argparse.Namespace) -> int:
-    for s in list_encodings():
-        mark = "available" if s.available else "unavailable"
-        print(f"{s.name:12} {mark:11} {s.description}")
-        if not s.available and args.verbose:
-            print(f"{'':12} {s.hint}")
+def cmd_list(args: argparse.Namespace) -> int:
+    """What ``-t NAME`` can load: built in, in tiktoken's cache, and known but not available here."""
+    listed = list_encodings()
+    builtin = [s for s in listed if s.source == "builtin"]
+    print("built in (offline; checked against tiktoken's SHA-256 when loaded):")
+    for s in builtin:
+        also = "  [also in tiktoken's cache]" if s.cached else ""
+        print(f"  {s.name:20} {s.label:7} {s.description}{also}")
+    if not builtin:
+        print("  (none: the package data is missing; reinstall tokviz)")
+    root = tiktoken_cache_dir()
+    cached = [s for s in listed if s.cached]
+    where = "turned off (TIKTOKEN_CACHE_DIR is empty)" if root is None else str(root)
+    print(f"tiktoken's cache ({where}):")
+    for s in cached:
+        note = "" if s.source == "cache" else "  (the built-in copy is used)"
+        print(f"  {s.name:20} {', '.join(map(str, s.paths))}{note}")
+    if not cached:
+        print("  (none of the named encodings)")
+    missing = [s for s in listed if not s.available]
+    print("not available here:")
+    for s in missing:
+        print(f"  {s.name:20} unavailable: {s.description}")
+        if args.verbose:
+            print(f"  {'':20} {s.hint}")
+    for f in list_rank_files():
+        print(f"  {f.name:20} not shipped: {f.label}, in {f.source} (the file is recognised when loaded)")
+        if args.verbose:
+            print(f"  {'':20} {f.hint}")
     return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """Start the Streamlit app that ships in the package (the same as ``streamlit run app.py`` in a checkout)."""
+    import importlib.util
+    import subprocess
+
+    if importlib.util.find_spec("streamlit") is None:
+        raise ValueError("the app needs streamlit, plotly and pandas: pip install 'tokviz[app]'.")
+    script = Path(__file__).with_name("pages") / "app.py"
+    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(args.port)]
+    if args.headless:
+        command += ["--server.headless", "true"]
+    return subprocess.call(command)
 
 
 # -- parser -----------------------------------------------------------------------------------------------------
@@ -298,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("text", nargs="?", metavar="TEXT", help="text to encode (else -f FILE, else standard input)")
     e.add_argument("-f", "--file", metavar="FILE", help="read the text from a UTF-8 file")
     e.add_argument("-t", "--tokenizer", nargs="+", action="extend", required=True, metavar="TOKENIZER",
-                   help="tokenizer file(s), directory, or a cached tiktoken encoding name (put TEXT before -t)")
+                   help="tokenizer file(s), directory, or an encoding name such as o200k_base (put TEXT before -t)")
     e.add_argument("--json", action="store_true", help="print JSON")
     e.add_argument("--show-tokens", action="store_true", help="print each token with its id")
     e.set_defaults(func=cmd_encode)
@@ -321,9 +374,15 @@ def build_parser() -> argparse.ArgumentParser:
     df.add_argument("--text", metavar="TEXT", help="show where the two tokenizations of TEXT differ")
     df.set_defaults(func=cmd_diff)
 
-    n = sub.add_parser("encodings", help="list tiktoken's named encodings and whether they are cached here")
+    n = sub.add_parser("list", aliases=["encodings"],
+                       help="list the encodings built in, those in tiktoken's cache, and those not available")
     n.add_argument("-v", "--verbose", action="store_true", help="say how to provide the missing ones")
-    n.set_defaults(func=cmd_encodings)
+    n.set_defaults(func=cmd_list)
+
+    a = sub.add_parser("app", help="start the viewer in the browser (needs the app extra: pip install 'tokviz[app]')")
+    a.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
+    a.add_argument("--headless", action="store_true", help="do not open a browser")
+    a.set_defaults(func=cmd_app)
     return p
 
 

@@ -18,13 +18,22 @@ Example:
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from itertools import chain
+from typing import Literal
 
 from tokviz.encoding import Encoding, Piece
-from tokviz.pretokenize import chunk_text
-from tokviz.tokenizer import Tokenizer, encoding_from_pieces
+from tokviz.pretokenize import PreTokenizer, chunk_text
+from tokviz.tokenizer import (
+    _SURROGATE,
+    Tokenizer,
+    _original_positions,
+    _repaired_stream,
+    encoding_from_pieces,
+    repair_surrogates,
+)
 
 
 @dataclass
@@ -33,19 +42,22 @@ class PrefixSpaceTokenizer(Tokenizer):
 
     add_prefix_space: bool = True
 
-    def _segments(self, text: str, *, continuation: bool = False) -> list[tuple[str, bool, bool]]:
-        """``(segment, is_special, prefixed)``; a continuation's first segment is mid-text, so it gets no space."""
+    def _segments(self, text: str, *, continuation: bool = False,
+                  pt: PreTokenizer | None = None) -> list[tuple[str, bool, bool]]:
+        """``(segment, is_special, prefixed)``; a continuation's first segment is mid-text, so it gets no space.
+
+        ``pt`` splits off the special tokens (by default all of them; fewer where :meth:`encode` allows fewer)."""
         out: list[tuple[str, bool, bool]] = []
-        for k, (seg, is_special) in enumerate(self.pretokenizer.segments(text)):
+        for k, (seg, is_special) in enumerate((pt or self.pretokenizer).segments(text)):
             mid_text = continuation and k == 0
             prefixed = self.add_prefix_space and not is_special and not mid_text and not seg.startswith(" ")
             out.append((seg, is_special, prefixed))
         return out
 
-    def _encode(self, text: str, *, continuation: bool) -> list[int]:
+    def _encode(self, text: str, *, continuation: bool, pt: PreTokenizer | None = None) -> list[int]:
         lookup = self._cache.__getitem__
         out: list[int] = []
-        for seg, is_special, prefixed in self._segments(text, continuation=continuation):
+        for seg, is_special, prefixed in self._segments(text, continuation=continuation, pt=pt):
             if is_special:
                 out.append(self._special_ids[seg])
             else:
@@ -54,21 +66,48 @@ class PrefixSpaceTokenizer(Tokenizer):
                 out.extend(chain.from_iterable(map(lookup, self.pretokenizer.findall(" " + seg if prefixed else seg))))
         return out
 
-    def encode(self, text: str) -> list[int]:
-        """Token ids of ``text`` with the prefix space added where `tokenizers` adds it."""
+    def encode(
+        self,
+        text: str,
+        *,
+        allowed_special: Literal["all"] | AbstractSet[str] = "all",
+        disallowed_special: Literal["all"] | Collection[str] = (),
+    ) -> list[int]:
+        """Token ids of ``text`` with the prefix space added where `tokenizers` adds it.
+
+        The keywords and the repair of lone surrogates are :meth:`Tokenizer.encode`'s; a special token encoded as
+        ordinary text does not start a new stretch, so it gets no space after it.
+        """
         if not isinstance(text, str):
             raise ValueError(f"encode expects str, got {type(text).__name__}; decode bytes as UTF-8 first.")
-        return self._encode(text, continuation=False)
+        pt = None
+        if allowed_special != "all" or disallowed_special:
+            pt = self._pretokenizer_allowing(allowed_special, disallowed_special, text)
+        try:
+            return self._encode(text, continuation=False, pt=pt)
+        except UnicodeEncodeError:
+            # Only text with lone surrogates gets here, so ordinary text pays nothing for the check.
+            return self._encode(repair_surrogates(text), continuation=False, pt=pt)
 
     def encode_iterable(self, chunks: Iterable[str], *, chunk_chars: int = 1 << 16) -> Iterator[int]:
         """Stream ids; equal to ``encode("".join(chunks))`` (only the true start of a stretch gets a space)."""
-        for k, chunk in enumerate(chunk_text(chunks, self.pretokenizer, target=chunk_chars)):
+        stream = chunk_text(_repaired_stream(chunks), self.pretokenizer, target=chunk_chars)
+        for k, chunk in enumerate(stream):
             yield from self._encode(chunk, continuation=k > 0)
 
     def encode_with_offsets(self, text: str) -> Encoding:
         """Offsets in ``text`` itself; each added space is a token with an empty span where it was inserted."""
         if not isinstance(text, str):
             raise ValueError(f"encode_with_offsets expects str, got {type(text).__name__}.")
+        if not text.isascii() and _SURROGATE.search(text):
+            # As Tokenizer.encode_with_offsets: encode the repaired text, then index spans into ``text`` itself.
+            repaired = repair_surrogates(text)
+            enc = self.encode_with_offsets(repaired)
+            if len(repaired) == len(text):
+                return enc
+            at = _original_positions(text)
+            return replace(enc, char_spans=[(at[a], at[b]) for a, b in enc.char_spans],
+                           pieces=[replace(p, start=at[p.start], end=at[p.end]) for p in enc.pieces])
         # Encode the text with the spaces inserted, then map every position back: an inserted space sits at
         # position q of the widened text; positions after it move back by one (in characters and in bytes alike,
         # since a space is one byte).

@@ -13,9 +13,10 @@ GPT-2 files are saved to a directory (created if needed) holding ``vocab.json`` 
 readable and diffable. Load it back from the directory or from the two files.
 
 What a format cannot carry is filled in on loading: a GPT-2 or tiktoken file has no pre-tokenizer pattern
-(``pattern=`` keyword, default ``"gpt2"``), and a rank file has no special tokens (``special_tokens=``, a list or
-``{token: id}``). For OpenAI's own rank files (r50k/p50k, cl100k, o200k), recognised by their content hash or their
-size, both are inferred. A rank file also has no merge list: merges are derived from the ranks, as Hugging Face
+(``pattern=`` keyword, default ``"gpt2"``, with a warning for a rank file), and a rank file has no special tokens
+(``special_tokens=``, a list or ``{token: id}``). Rank files tokviz knows get both: OpenAI's (r50k/p50k, cl100k,
+o200k; recognised by content hash or size) and Whisper's, Llama 3/4's and Qwen's (by content hash). A rank file
+also has no merge list: merges are derived from the ranks, as Hugging Face
 converts tiktoken files (:func:`merges_from_ranks`).
 
 The package has one module per idea; everything public is importable from here:
@@ -27,7 +28,8 @@ The package has one module per idea; everything public is importable from here:
 | ``common``        | :class:`SaveResult`, ``SpecialTokens``, building the Tokenizer, shared error helpers  |
 | ``ours``          | our JSON format: :func:`save_ours`, :func:`load_ours`, :func:`to_dict`, :func:`from_dict` |
 | ``gpt2``          | :func:`load_gpt2`, :func:`save_gpt2`                                                  |
-| ``tiktoken_file`` | rank files, OpenAI's known files, :func:`merges_from_ranks` and its cache             |
+| ``tiktoken_file`` | rank files: read, write, recognise, :func:`merges_from_ranks` and its cache           |
+| ``known_rank_files``| the rank files recognised by SHA-256 (OpenAI, Whisper, Llama, Qwen): pattern, specials|
 | ``hf``            | ``tokenizer.json``, with Oniguruma pattern translation                                |
 | ``minbpe``        | :func:`load_minbpe`, :func:`save_minbpe`                                              |
 
@@ -38,7 +40,7 @@ Example:
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "tok.tiktoken"
     >>> save(tok, path, format="tiktoken").format
     'tiktoken'
-    >>> load_tokenizer(path).encode("lowest") == tok.encode("lowest")
+    >>> load_tokenizer(path, pattern="gpt2").encode("lowest") == tok.encode("lowest")
     True
 """
 
@@ -62,6 +64,13 @@ from tokviz.formats.hf import (
     python_to_onig,
     save_hf,
 )
+from tokviz.formats.known_rank_files import (
+    ENDOFTEXT,
+    KNOWN_RANK_FILES,
+    OPENAI_RANK_FILES,
+    OTHER_RANK_FILES,
+    KnownRankFile,
+)
 from tokviz.formats.minbpe import load_minbpe, save_minbpe
 from tokviz.formats.ours import (
     Saveable,
@@ -73,22 +82,25 @@ from tokviz.formats.ours import (
     tokviz_from_dict,
 )
 from tokviz.formats.tiktoken_file import (
-    ENDOFTEXT,
-    KNOWN_RANK_FILES,
-    KnownRankFile,
+    PatternGuessWarning,
     identify_rank_file,
     load_tiktoken,
     merges_from_ranks,
+    parse_rank_file,
     read_rank_file,
     save_tiktoken,
+    tiktoken_from_bytes,
 )
 
 __all__ = [
     "ENDOFTEXT",
     "FORMATS",
     "KNOWN_RANK_FILES",
+    "OPENAI_RANK_FILES",
+    "OTHER_RANK_FILES",
     "WHOLE_TEXT_PATTERN",
     "KnownRankFile",
+    "PatternGuessWarning",
     "SaveResult",
     "Saveable",
     "SpecialTokens",
@@ -105,6 +117,7 @@ __all__ = [
     "load_tokenizer",
     "merges_from_ranks",
     "onig_to_python",
+    "parse_rank_file",
     "python_to_onig",
     "read_rank_file",
     "save",
@@ -115,6 +128,7 @@ __all__ = [
     "save_tiktoken",
     "special_tokens_arg",
     "split_special_tokens",
+    "tiktoken_from_bytes",
     "to_dict",
     "tokenizer_from_dict",
     "tokviz_from_dict",

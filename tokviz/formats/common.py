@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tokviz.prefix_space import PrefixSpaceTokenizer
 from tokviz.tokenizer import Tokenizer
@@ -67,8 +68,12 @@ def _build(
     name: str,
     source: str,
     add_prefix_space: bool = False,
+    rule: str = "merges",
 ) -> Tokenizer:
-    """Make the Tokenizer, placing specials at their given ids, and name the source in any error."""
+    """Make the Tokenizer, placing specials at their given ids, and name the source in any error.
+
+    ``rule`` is the Tokenizer's (``"ranks"`` for rank files); it is passed only when it is not the default.
+    """
     vocab = dict(vocab)
     if isinstance(special_tokens, Mapping):
         for s, i in special_tokens.items():
@@ -84,10 +89,11 @@ def _build(
         specials = list(special_tokens)
     else:
         specials = [str(s) for s in special_tokens]
+    extra: dict[str, Any] = {} if rule == "merges" else {"rule": rule}
     try:
         if add_prefix_space:
-            return PrefixSpaceTokenizer(vocab, merges, specials, pattern, name=name)
-        return Tokenizer(vocab, merges, specials, pattern, name=name)
+            return PrefixSpaceTokenizer(vocab, merges, specials, pattern, name=name, **extra)
+        return Tokenizer(vocab, merges, specials, pattern, name=name, **extra)
     except ValueError as e:
         raise ValueError(f"{source}: {e}") from e
 

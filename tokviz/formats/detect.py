@@ -42,7 +42,7 @@ def detect_format(*paths: str | os.PathLike[str]) -> tuple[str, list[Path], Any]
         raise ValueError(f"Too many tokenizer files ({len(ps)}): {_HELP}.")
     kinds = [_sniff(p) for p in ps]
     if len(ps) == 2:
-        by_kind = {k: (p, data) for p, (k, data) in zip(ps, kinds)}
+        by_kind = {k: (p, data) for p, (k, data) in zip(ps, kinds, strict=True)}
         if set(by_kind) == {"gpt2-vocab", "gpt2-merges"}:
             return "gpt2", [by_kind["gpt2-vocab"][0], by_kind["gpt2-merges"][0]], None
         raise ValueError(

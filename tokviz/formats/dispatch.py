@@ -37,16 +37,33 @@ def load_tokenizer(
     special_tokens: SpecialTokens | None = None,
     name: str | None = None,
 ) -> Tokenizer:
-    """Load a tokenizer from one file, a pair of GPT-2 files, or a directory, recognising the format by content.
+    """Load a tokenizer from one file, a pair of GPT-2 files, or a directory, recognising the format by content; or
+    one of OpenAI's named encodings (``"cl100k_base"``, ``"o200k_base"``, ``"gpt2"``...: built in, offline).
 
     ``pattern`` and ``special_tokens`` fill in what GPT-2 and tiktoken files lack (given for a format that carries
-    its own, they raise ValueError). Malformed files raise ValueError naming the file and line.
+    its own, they raise ValueError). Malformed files raise ValueError naming the file and line. A file whose name
+    is also an encoding's wins over the encoding.
 
+    >>> load_tokenizer("cl100k_base").encode("Hello world")
+    [9906, 1917]
     >>> load_tokenizer("no/such/tokenizer.json")
     Traceback (most recent call last):
     ...
     ValueError: no/such/tokenizer.json: no such file or directory.
     """
+    if len(paths) == 1 and not os.path.exists(paths[0]):
+        # Imported when needed: tokviz.pretrained builds on this package, so importing it at the top would make
+        # the two modules import each other.
+        from tokviz.pretrained import is_encoding_name, load_encoding
+
+        if is_encoding_name(os.fspath(paths[0])):
+            if pattern is not None or special_tokens is not None:
+                raise ValueError(f"{os.fspath(paths[0])} has its own pattern and special tokens; drop the pattern/"
+                                 "special-token options.")
+            tok = load_encoding(os.fspath(paths[0]))
+            if name is not None:
+                tok.name = name
+            return tok
     kind, files, payload = detect_format(*paths)
     if kind in ("tokviz", "hf", "minbpe") and (pattern is not None or special_tokens is not None):
         raise ValueError(

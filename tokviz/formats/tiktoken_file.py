@@ -1,4 +1,10 @@
-"""tiktoken rank files (``base64 rank`` per line): read, write, OpenAI's known files, merges derived from ranks.
+"""tiktoken rank files (``base64 rank`` per line): read, write, recognise known files, derive merges from ranks.
+
+A rank file stores neither a pattern nor special tokens: files tokviz knows (OpenAI's, Whisper's, Llama 3 and 4's,
+Qwen's: :mod:`tokviz.formats.known_rank_files`) are recognised by their SHA-256 and get their own; any other file
+loads with the pattern given (``pattern=``), else with the GPT-2 pattern and a :class:`PatternGuessWarning`.
+An empty token (Whisper's multilingual file ranks ``=``, the empty string, at 50256) is kept as an id that no text
+produces, as tiktoken keeps it.
 
 A rank file has no merge list: :func:`merges_from_ranks` rebuilds it, and a small cache keyed by the content's sha256
 spares deriving them again for a file loaded twice.
@@ -10,7 +16,7 @@ Example:
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "tok.tiktoken"
     >>> save_tiktoken(tok, path).notes
     []
-    >>> len(read_rank_file(path)), load_tiktoken(path).merges == tok.merges
+    >>> len(read_rank_file(path)), load_tiktoken(path, pattern="gpt2").merges == tok.merges
     (260, True)
 """
 
@@ -18,12 +24,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
 import hashlib
 import os
+import warnings
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from tokviz.formats.common import (
@@ -33,45 +38,34 @@ from tokviz.formats.common import (
     _pattern_note,
     _refuse_duplicates,
 )
+from tokviz.formats.known_rank_files import OPENAI_RANK_FILES, KnownRankFile, identify
 from tokviz.piece_bpe import split_by_ranks
 from tokviz.tokenizer import Tokenizer
 
-ENDOFTEXT = "<|endoftext|>"
 
-
-@dataclass(frozen=True)
-class KnownRankFile:
-    """An OpenAI rank file: its tiktoken name, pattern name, special tokens with ids, and content sha256."""
-
-    name: str
-    pattern: str
-    special_tokens: dict[str, int]
-    n_ranks: int
-    sha256: str
-
-
-# From tiktoken_ext/openai_public.py (hashes of the published files; counts of their lines).
-KNOWN_RANK_FILES: tuple[KnownRankFile, ...] = (
-    KnownRankFile("r50k_base", "gpt2", {ENDOFTEXT: 50256}, 50256,
-                  "306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930"),
-    KnownRankFile("p50k_base", "gpt2", {ENDOFTEXT: 50256}, 50280,
-                  "94b5ca7dff4d00767bc256fdd1b27e5b17361d7b8a5f968547f9f23eb70d2069"),
-    KnownRankFile("cl100k_base", "gpt4",
-                  {ENDOFTEXT: 100257, "<|fim_prefix|>": 100258, "<|fim_middle|>": 100259, "<|fim_suffix|>": 100260,
-                   "<|endofprompt|>": 100276}, 100256,
-                  "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"),
-    KnownRankFile("o200k_base", "o200k", {ENDOFTEXT: 199999, "<|endofprompt|>": 200018}, 199998,
-                  "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"),
-)
+class PatternGuessWarning(UserWarning):
+    """A rank file was loaded with a guessed pre-tokenizer pattern (it stores none, and tokviz does not know it)."""
 
 
 def read_rank_file(path: str | os.PathLike[str]) -> dict[bytes, int]:
     """``{token bytes: rank}`` from a tiktoken file (``base64 rank`` per line); errors name the file and line."""
-    p = Path(path)
+    return parse_rank_file(_read_bytes(Path(path)), source=str(path))
+
+
+def _read_bytes(p: Path) -> bytes:
     try:
-        data = p.read_bytes()
+        return p.read_bytes()
     except OSError as e:
         raise ValueError(f"{p}: cannot read ({e.strerror}).") from e
+
+
+def parse_rank_file(data: bytes, *, source: str) -> dict[bytes, int]:
+    """``{token bytes: rank}`` from a rank file's content; errors name ``source`` and the line.
+
+    >>> parse_rank_file(b"YQ== 0\\nYg== 1\\n= 2\\n", source="r.tiktoken")
+    {b'a': 0, b'b': 1, b'': 2}
+    """
+    p = source
     ranks: dict[bytes, int] = {}
     seen_ranks: set[int] = set()
     for n, line in enumerate(data.splitlines(), 1):
@@ -81,7 +75,8 @@ def read_rank_file(path: str | os.PathLike[str]) -> dict[bytes, int]:
         try:
             if len(parts) != 2:
                 raise ValueError(f"expected '<base64 token> <rank>', got {line[:80]!r}")
-            token = base64.b64decode(parts[0], validate=True)
+            # "=" is the empty token (Whisper's multilingual file has one); tiktoken's lenient decoding reads it so.
+            token = b"" if parts[0] in (b"=", b"==") else base64.b64decode(parts[0], validate=True)
             rank = int(parts[1])
         except (ValueError, binascii.Error) as e:
             raise ValueError(f"{p}, line {n}: not a tiktoken rank line ({e}).") from e
@@ -122,11 +117,12 @@ def merges_from_ranks(ranks: Mapping[bytes, int]) -> tuple[list[tuple[bytes, byt
 
 
 def identify_rank_file(digest: str, ranks: Mapping[bytes, int]) -> KnownRankFile | None:
-    """The OpenAI encoding a rank file is, by the sha256 of its content, else by its exact number of ranks."""
-    for known in KNOWN_RANK_FILES:
-        if known.sha256 == digest:
-            return known
-    for known in KNOWN_RANK_FILES:
+    """The known file a rank file is, by the sha256 of its content; else the OpenAI encoding with its exact number
+    of ranks (a file saved from OpenAI's tokens by another tool, with other bytes but the same ranks)."""
+    known = identify(digest)
+    if known is not None:
+        return known
+    for known in OPENAI_RANK_FILES:
         if len(ranks) == known.n_ranks and not set(known.special_tokens.values()) & set(ranks.values()):
             return known
     return None
@@ -157,14 +153,31 @@ def load_tiktoken(
     special_tokens: SpecialTokens | None = None,
     name: str | None = None,
 ) -> Tokenizer:
-    """A tiktoken rank file; ids are the ranks. OpenAI's own files get their pattern and special tokens.
+    """A tiktoken rank file; ids are the ranks. Known files (OpenAI's, Whisper, Llama, Qwen) get their pattern and
+    special tokens.
 
-    For other files give ``pattern`` (default ``"gpt2"``) and ``special_tokens`` (a list is appended after the
-    highest rank, tiktoken's convention; a mapping gives explicit ids).
+    For other files give ``pattern`` (else the GPT-2 pattern, with a :class:`PatternGuessWarning`) and
+    ``special_tokens`` (a list is appended after the highest rank, tiktoken's convention; a mapping gives explicit
+    ids).
     """
     p = Path(path)
-    ranks = read_rank_file(p)
-    digest = hashlib.sha256(p.read_bytes()).hexdigest()
+    return tiktoken_from_bytes(_read_bytes(p), source=str(p), pattern=pattern, special_tokens=special_tokens,
+                               name=name)
+
+
+def tiktoken_from_bytes(
+    data: bytes,
+    *,
+    source: str,
+    pattern: str | None = None,
+    special_tokens: SpecialTokens | None = None,
+    name: str | None = None,
+) -> Tokenizer:
+    """:func:`load_tiktoken` on a rank file's content (``source`` names it in messages; its stem names the
+    tokenizer when neither ``name`` nor a known file does)."""
+    p = Path(source)
+    ranks = parse_rank_file(data, source=source)
+    digest = hashlib.sha256(data).hexdigest()
     known = identify_rank_file(digest, ranks)
     missing = [b for b in range(256) if bytes([b]) not in ranks]
     if missing:
@@ -182,9 +195,16 @@ def load_tiktoken(
         nxt = max(ranks.values()) + 1
         specials = {s: nxt + k for k, s in enumerate(dict.fromkeys(special_tokens))}
     chosen = pattern or (known.pattern if known else "gpt2")
+    if not pattern and known is None:
+        warnings.warn(
+            f"{p}: a rank file tokviz does not recognise, loaded without a pattern: it is pre-tokenized with the "
+            "GPT-2 pattern ('gpt2'), which may not be the one it was trained with. Pass pattern= (CLI: --pattern) "
+            "with 'gpt2', 'gpt4', 'o200k' or the model's own regex.",
+            PatternGuessWarning, stacklevel=3)
     label = name or (known.name if known else p.stem)
     # tiktoken's rule (rank of the concatenation), so tokens outside the derived merges are still produced.
-    return dataclasses.replace(_build(vocab, merges, specials, chosen, name=label, source=str(p)), rule="ranks")
+    # Built once with the rule (dataclasses.replace would build the tokenizer twice: seconds for o200k).
+    return _build(vocab, merges, specials, chosen, name=label, source=str(p), rule="ranks")
 
 
 def save_tiktoken(tok: Tokenizer, path: str | os.PathLike[str]) -> SaveResult:
@@ -196,11 +216,12 @@ def save_tiktoken(tok: Tokenizer, path: str | os.PathLike[str]) -> SaveResult:
     _refuse_duplicates(tok, "tiktoken")
     specials = set(tok.special_ids.values())
     ranks = {t: i for i, t in tok.vocab.items() if i not in specials}
-    lines = b"".join(base64.b64encode(t) + b" " + str(i).encode("ascii") + b"\n"
+    # The empty token is written "=", as Whisper's file has it (an empty field would leave the line one field).
+    lines = b"".join((base64.b64encode(t) or b"=") + b" " + str(i).encode("ascii") + b"\n"
                      for t, i in sorted(ranks.items(), key=lambda kv: kv[1]))
     recovered, _ = _merges_for(hashlib.sha256(lines).hexdigest(), ranks)
     if recovered != tok.merges:
-        k = next((i for i, (a, b) in enumerate(zip(recovered, tok.merges)) if a != b),
+        k = next((i for i, (a, b) in enumerate(zip(recovered, tok.merges, strict=False)) if a != b),
                  min(len(recovered), len(tok.merges)))
         raise ValueError(
             f"this tokenizer's merges cannot be recovered from a rank file (they first differ at merge {k + 1}): "

