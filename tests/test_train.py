@@ -90,7 +90,7 @@ def test_upload_and_train(at):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Vocabulary size"] == "400" and metrics["Merges"] == "142"
     assert float(metrics["Held-out compression"]) > 1
-    assert not at.get("download_button") and not at.slider and runs(at)["trained-1 (gpt4, 400)"]["downloads"] is None
+    assert not at.get("download_button") and not at.slider and runs(at)["trained-1 (gpt4, 400)"].downloads is None
     open_tab(at, "Merge replay")
     assert at.slider(key="train_step_1").value == 1 and not at.metric
     open_tab(at, "Download")
@@ -209,7 +209,7 @@ def test_a_size_the_corpus_cannot_reach_stops_early_and_keeps_the_merges(at):
     warning = texts(at.warning)[0]
     assert "no pair" in warning and "Kept what it learned" in warning and "of the 5,000 asked for" in warning
     (name, run), = runs(at).items()
-    assert run["tokenizer"].vocab_size < 5000 and name in at.session_state["user_tokenizers"]
+    assert run.tokenizer.vocab_size < 5000 and name in at.session_state["user_tokenizers"]
 
 
 def test_bad_settings_are_messages_and_earlier_runs_stay(at):
@@ -257,7 +257,7 @@ def test_uploads_are_kept_while_another_view_is_shown(at):
     assert any("`notes.txt`" in c.value for c in at.caption)  # still kept on later runs of the view
     train(at)
     run = runs(at)["trained-1 (gpt2, 300)"]
-    assert run["described"] == "notes.txt" and "".join(run["texts"]) == CORPUS[:50_000]
+    assert run.described == "notes.txt" and "".join(run.texts) == CORPUS[:50_000]
     # "Forget" drops them
     ok(at.button(key="train_forget").click().run())
     assert texts(at.info) == ["Upload one or more text files, or pick the built-in corpus."]

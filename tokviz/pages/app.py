@@ -121,3 +121,8 @@ def main() -> None:
     sidebar(names)
     current.run()
     sync_url()
+
+
+
+if __name__ == "__main__":  # ``tokviz app`` runs this file with streamlit
+    main()

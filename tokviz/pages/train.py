@@ -42,13 +42,14 @@ from tokviz.viewmodels.training_input import (
     upload_limit,
 )
 from tokviz.viewmodels.training_summary import (
+    TrainedRun,
     TrainingSummary,
     merge_rows,
     progress_text,
     summarize,
 )
 
-#: Seconds between two redraws of a running job (the issue asks for at least two a second).
+#: Seconds between two redraws of a running job: at least two a second, so the merges are seen as they come.
 POLL_SECONDS = 0.4
 #: How long each redraw waits for the run to end before drawing progress (a click waits at most this long).
 FINISH_WAIT_SECONDS = 0.2
@@ -213,11 +214,9 @@ def _file(job: TrainingJob, snap: JobSnapshot) -> None:
     if heldout:
         st.session_state.setdefault("user_heldout", {})[tok.name] = heldout
     summary = summarize(tok, seconds=snap.seconds, heldout_ratio=snap.heldout_ratio)
-    st.session_state.setdefault(RUNS, {})[tok.name] = {
-        "id": index, "tokenizer": tok, "counts": snap.counts, "merges": snap.merges, "summary": summary,
-        "texts": meta.get("texts", ()), "described": meta.get("described", ""), "replay": {},
-        "downloads": None,  # made when the Download tab is first opened
-    }
+    st.session_state.setdefault(RUNS, {})[tok.name] = TrainedRun(
+        id=index, tokenizer=tok, counts=snap.counts, merges=snap.merges, summary=summary,
+        texts=tuple(meta.get("texts", ())), described=meta.get("described", ""))
     st.session_state["train_run"] = tok.name  # show the newest run
     where = "It is now in the sidebar's tokenizer list, for every view."
     if snap.status == "cancelled":
@@ -278,10 +277,10 @@ def _show_in_tokenize(name: str) -> None:
     st.session_state[GOTO] = "tokenize"  # a callback cannot switch pages: the frame does it at the top of the run
 
 
-def _summary(run: dict[str, Any]) -> None:
+def _summary(run: TrainedRun) -> None:
     from tokviz.viewmodels.charts import length_figure
 
-    s: TrainingSummary = run["summary"]
+    s: TrainingSummary = run.summary
     a, b, c, d = st.columns(4, border=True)
     a.metric("Vocabulary size", f"{s.vocab_size:,}",
              help=f"Asked for {s.requested_vocab_size:,}: 256 bytes + {s.n_special} special + merges.")
@@ -303,35 +302,35 @@ def _summary(run: dict[str, Any]) -> None:
                      column_config={"id": st.column_config.NumberColumn(width="small"),
                                     "bytes": st.column_config.NumberColumn(width="small"),
                                     "token": st.column_config.TextColumn(width="large")})
-        st.button("Compare it in Tokenize", key=f"train_compare_{run['id']}", on_click=_show_in_tokenize,
+        st.button("Compare it in Tokenize", key=f"train_compare_{run.id}", on_click=_show_in_tokenize,
                   args=(s.name,), icon="🔤", help="Adds it to the chosen tokenizers and opens the Tokenize view.")
     with right:
         fig = length_figure(s.lengths, title="Token lengths in the vocabulary", share=False)
         fig.update_layout(showlegend=False, height=300, margin={"t": 40, "b": 10, "l": 10, "r": 10})
-        st.plotly_chart(fig, config={"displayModeBar": False}, key=f"train_lengths_{run['id']}")
+        st.plotly_chart(fig, config={"displayModeBar": False}, key=f"train_lengths_{run.id}")
 
 
-def _replay_step(run: dict[str, Any], step: int) -> tuple[ReplayStep, str]:
+def _replay_step(run: TrainedRun, step: int) -> tuple[ReplayStep, str]:
     """The candidate pairs before ``step`` and a corpus stretch where the step applies (kept per run)."""
-    cache: dict[int, tuple[ReplayStep, str]] = run["replay"]
+    cache: dict[int, tuple[ReplayStep, str]] = run.replay
     if step not in cache:
         if len(cache) >= REPLAY_CACHE:
             cache.pop(next(iter(cache)))
-        tok = run["tokenizer"]
-        cache[step] = (candidates_at(tok, run["counts"], step=step, top=10),
-                       sample_for_step(tok, run["texts"], step=step))
+        tok = run.tokenizer
+        cache[step] = (candidates_at(tok, run.counts, step=step, top=10),
+                       sample_for_step(tok, run.texts, step=step))
     return cache[step]
 
 
 @st.fragment
-def _replay(run: dict[str, Any]) -> None:
+def _replay(run: TrainedRun) -> None:
     """Slider over the merge steps; moving it re-runs only this fragment."""
-    tok: Tokenizer = run["tokenizer"]
+    tok: Tokenizer = run.tokenizer
     n = len(tok.merges)
-    if n == 0 or run["counts"] is None:
+    if n == 0 or run.counts is None:
         st.info("This run learned no merges, so there is nothing to replay.")
         return
-    k = st.slider("Merge step", 1, n, key=f"train_step_{run['id']}", help="Step k learns merge k.") if n > 1 else 1
+    k = st.slider("Merge step", 1, n, key=f"train_step_{run.id}", help="Step k learns merge k.") if n > 1 else 1
     step = k - 1
     try:
         cands, corpus_sample = _replay_step(run, step)
@@ -370,12 +369,12 @@ def _replay(run: dict[str, Any]) -> None:
                        "and the pre-tokenizer have cut it.")
 
 
-def _downloads(run: dict[str, Any]) -> None:
+def _downloads(run: TrainedRun) -> None:
     st.caption("Each file loads back to the same ids, with `tokviz encode`/`convert` or `tokviz.load_tokenizer`; "
                "the command under each button does it.")
-    if run["downloads"] is None:
-        run["downloads"] = downloads(run["tokenizer"], stem=file_stem(run["tokenizer"].name))
-    for item, col in zip(run["downloads"], st.columns(len(run["downloads"]), border=True)):
+    if run.downloads is None:
+        run.downloads = downloads(run.tokenizer, stem=file_stem(run.tokenizer.name))
+    for item, col in zip(run.downloads, st.columns(len(run.downloads), border=True)):
         with col:
             if isinstance(item, ExportFailure):
                 st.markdown(f"**{item.label}**")
@@ -383,13 +382,13 @@ def _downloads(run: dict[str, Any]) -> None:
                 continue
             d: Download = item
             st.download_button(d.label, data=d.data, file_name=d.file_name, mime=d.mime, on_click="ignore",
-                               key=f"train_dl_{d.format}_{run['id']}", icon="⬇️", width="stretch")
+                               key=f"train_dl_{d.format}_{run.id}", icon="⬇️", width="stretch")
             st.caption(f"`{d.file_name}`, {len(d.data):,} bytes." + "".join(f" Note: {n}" for n in d.notes))
             st.code(d.load_command, language="bash", wrap_lines=True)
 
 
 def _results() -> None:
-    runs: dict[str, dict[str, Any]] = st.session_state.get(RUNS, {})
+    runs: dict[str, TrainedRun] = st.session_state.get(RUNS, {})
     if not runs:
         return
     st.divider()
@@ -399,13 +398,13 @@ def _results() -> None:
     name = st.selectbox("Trained tokenizer", names, key="train_run",
                         help="Every tokenizer trained in this session; each is also in the sidebar's list.")
     run = runs[name]
-    st.caption(f"Trained on {run['described']} · pattern `{run['tokenizer'].pretokenizer.label}` · special tokens: "
-               f"{', '.join(f'`{t}`' for t in run['tokenizer'].special_tokens or []) or 'none'}")
+    st.caption(f"Trained on {run.described} · pattern `{run.tokenizer.pretokenizer.label}` · special tokens: "
+               f"{', '.join(f'`{t}`' for t in run.tokenizer.special_tokens or []) or 'none'}")
     # Only the open tab is drawn (each switch reruns the page): the replay's pair counts, the long merge table and
     # the three download files cost nothing until asked for, so a finished run shows up sooner.
-    tabs = st.tabs(["Summary", "Merges", "Merge replay", "Download"], key=f"train_tab_{run['id']}",
+    tabs = st.tabs(["Summary", "Merges", "Merge replay", "Download"], key=f"train_tab_{run.id}",
                    on_change="rerun")
-    for tab, draw in zip(tabs, (_summary, lambda r: _merge_table(r["merges"], live=False), _replay, _downloads)):
+    for tab, draw in zip(tabs, (_summary, lambda r: _merge_table(r.merges, live=False), _replay, _downloads)):
         if tab.open:
             with tab:
                 draw(run)

@@ -17,8 +17,9 @@ Example:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tokviz.bpe import Merge
 from tokviz.live import JobSnapshot
@@ -120,3 +121,24 @@ def progress_text(snap: JobSnapshot) -> str:
     if snap.status == "cancelled":
         return f"Cancelled after {len(snap.merges):,} merges" + t
     return "Training failed" + t
+
+
+@dataclass
+class TrainedRun:
+    """A finished training run as the Train page keeps it: the tokenizer and what it was trained on, its summary,
+    and two things made on first use (the replay steps looked at, the download files).
+
+    ``counts`` are the pre-token counts the merges were learned from (None when the run did not keep them): merge
+    replay needs them. ``replay`` maps a step to what the page drew for it; ``downloads`` is None until the Download
+    tab is first opened, then a tuple of files or failures (see :mod:`tokviz.viewmodels.export`).
+    """
+
+    id: int
+    tokenizer: Tokenizer
+    counts: Counter[str] | None
+    merges: tuple[Merge, ...]
+    summary: TrainingSummary
+    texts: tuple[str, ...]
+    described: str
+    replay: dict[int, tuple[object, str]] = field(default_factory=dict)
+    downloads: tuple[object, ...] | None = None
