@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tokviz.counting as counting
 from tokviz.counting import count_chunks, count_text, iter_file
@@ -171,3 +173,40 @@ def test_a_worker_that_dies_is_a_clear_error_not_a_hang(tmp_path: Path, monkeypa
     monkeypatch.setattr(counting, "count_into", die)
     with pytest.raises(ChildProcessError, match=r"ended unexpectedly \(exit code 9\)"):
         counting.count_file(path, PreTokenizer.create("gpt2"), workers=2)
+
+
+# Custom patterns that read context (lookahead, lookbehind, anchors, boundaries) and ones that do not.
+STREAM_PATTERNS = [r"\w+(?=\s)|\w|\s|.", r"(?<=a)b+|\w|\s|.", r"^\w+|\w|\s|.", r"\w+$|\w|\s|.", r"\b\w\w|\w|\s|.",
+                   r"a+b|a|\s|.", r"\w+|\s+|[^\w\s]+"]
+_PRETOKENIZERS = {p: PreTokenizer.create(p, special_tokens=["<s>"]) for p in STREAM_PATTERNS}
+
+
+@pytest.mark.parametrize("pattern", STREAM_PATTERNS)
+@settings(max_examples=60, deadline=None)
+@given(text=st.lists(st.sampled_from(["a", "b", "ab", " ", "\n", "aaa", "é", "<s>", "x y"]), max_size=60).map("".join),
+       chunk_chars=st.integers(1, 16))
+def test_counting_equals_one_pass_for_any_pattern(pattern: str, text: str, chunk_chars: int,
+                                                  tmp_path_factory: pytest.TempPathFactory) -> None:
+    pt = _PRETOKENIZERS[pattern]
+    expected = count_text(text, pt)
+    path = tmp_path_factory.mktemp("c") / "t.txt"
+    path.write_text(text, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(counting, "CHUNK_CHARS", chunk_chars)
+        assert counting.count_large_text(text, pt, workers=1) == expected
+        assert counting.count_file(path, pt, workers=1) == expected
+        assert count_chunks(iter(text), pt, workers=1, chunk_chars=chunk_chars) == expected
+
+
+@pytest.mark.parametrize("pattern", [r"\w+(?=\s)|\w|\s|.", r"a+b|a|\s|."])
+def test_parallel_counting_equals_one_pass_for_a_context_pattern(pattern: str, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    text = ("xab xab <s>aaab aaa\n" * 400 + "tail") * 3
+    pt = _PRETOKENIZERS[pattern]
+    monkeypatch.setattr(counting, "PARALLEL_MIN_CHARS", 1_000)
+    monkeypatch.setattr(counting, "CHUNK_CHARS", 300)
+    path = tmp_path / "t.txt"
+    path.write_text(text, encoding="utf-8")
+    expected = count_text(text, pt)
+    assert counting.count_large_text(text, pt, workers=2) == expected
+    assert counting.count_file(path, pt, workers=2) == expected

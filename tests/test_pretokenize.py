@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import pytest
 import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokviz.pretokenize import NAMED_PATTERNS, PreTokenizer, chunk_text, resolve_pattern
+from tokviz.pretokenize import NAMED_PATTERNS, PreTokenizer, chunk_text, is_context_free, resolve_pattern
+from tokviz.tokenizer import Tokenizer
 
 ASCII_ALPHABET = "".join(chr(c) for c in range(128))
 # Characters that stress the patterns: letters, digits, apostrophes, every ASCII whitespace incl. \x1c-\x1f.
@@ -109,3 +111,100 @@ def test_mixed_ascii_windows_equal_regex(name: str, text: str, padding: int) -> 
     # Mostly-ASCII text takes the windowed path; it must equal `regex` over the whole text.
     text = "word " * padding + text + " tail" * (padding // 3)
     assert PreTokenizer.create(name).findall(text) == regex.findall(NAMED_PATTERNS[name], text)
+
+
+# Patterns whose matches read context: lookahead (near and far), lookbehind, anchors, word boundaries, a
+# backreference. Streaming may cut their text only at special tokens.
+CONTEXT_PATTERNS = [
+    r"\w+(?=\s)|\w|\s|.",
+    r"a(?=[^z]*z)|.|\n",
+    r"(?<=a)b+|\w|\s|.",
+    r"(?<!x)a+|\w|\s|.",
+    r"^\w+|\w|\s|.",
+    r"(?m)^a|\w|\s|.",
+    r"\w+$|\w|\s|.",
+    r"\w+\Z|\w|\s|.",
+    r"\Aab|.|\n",
+    r"\b\w\w|\w|\s|.",
+    r"\B\w+|\w|\s|.",
+    r"(\w)\1|\w|\s|.",
+]
+# Context-free patterns, including ones whose attempts read ahead and fall back (a+b|a on a long run of a).
+CONTEXT_FREE_PATTERNS = [r"a+b|a", r"ab|a", r"a|ab", r"[a-z]+", r"\w+|\s+|[^\w\s]+", r"(?:ab)+|b|\s", r"(?i)A+|\s",
+                         r"x{2,3}|a|b", r"(?>a+)b|.", r"\S+ ?|\s"]
+STREAM_TEXT = st.lists(st.sampled_from(["a", "b", "x", "z", " ", "  ", "\n", "ab", "aaaa", "é", "<s>", "<s"]),
+                       max_size=40).map("".join)
+
+
+@functools.cache
+def _pretokenizer(pattern: str, specials: tuple[str, ...]) -> PreTokenizer:
+    return PreTokenizer.create(pattern, special_tokens=list(specials))  # vetting a custom regex takes a while
+
+
+@functools.cache
+def _stream_tokenizer(pattern: str) -> Tokenizer:
+    vocab = {i: bytes([i]) for i in range(256)} | {256: b"<s>", 257: b"ab", 258: b"aa", 259: b" a"}
+    return Tokenizer(vocab, [(b"a", b"b"), (b"a", b"a"), (b" ", b"a")], ["<s>"], pattern)
+
+
+def _parts(text: str, cuts: list[int]) -> list[str]:
+    bounds = sorted({min(c, len(text)) for c in cuts})
+    return [text[a:b] for a, b in zip([0, *bounds], [*bounds, len(text)])]
+
+
+@pytest.mark.parametrize("pattern", CONTEXT_PATTERNS + CONTEXT_FREE_PATTERNS)
+@pytest.mark.parametrize("specials", [(), ("<s>",)])
+@settings(max_examples=120, deadline=None)
+@given(text=STREAM_TEXT, cuts=st.lists(st.integers(0, 120), max_size=6), target=st.integers(1, 12))
+def test_chunking_equals_one_pass_for_any_pattern(pattern: str, specials: tuple[str, ...], text: str,
+                                                 cuts: list[int], target: int) -> None:
+    pt = _pretokenizer(pattern, specials)
+    chunks = list(chunk_text(_parts(text, cuts), pt, target=target))
+    assert "".join(chunks) == text
+    assert [p for c in chunks for p in pt.iter_pieces(c)] == list(pt.iter_pieces(text))
+
+
+@pytest.mark.parametrize("pattern", CONTEXT_PATTERNS + CONTEXT_FREE_PATTERNS)
+@settings(max_examples=80, deadline=None)
+@given(text=STREAM_TEXT, cuts=st.lists(st.integers(0, 120), max_size=6), chunk_chars=st.integers(1, 12))
+def test_encode_iterable_equals_encode_for_any_pattern(pattern: str, text: str, cuts: list[int],
+                                                      chunk_chars: int) -> None:
+    tok = _stream_tokenizer(pattern)
+    assert list(tok.encode_iterable(_parts(text, cuts), chunk_chars=chunk_chars)) == tok.encode(text)
+
+
+def test_the_lookahead_example_streams_exactly() -> None:
+    tok = Tokenizer({i: bytes([i]) for i in range(256)} | {256: b"ab"}, [(b"a", b"b")], pattern=r"\w+(?=\s)|\w|\s|.")
+    s = "xab xab xab xab"
+    assert list(tok.encode_iterable([s], chunk_chars=5)) == tok.encode(s) == [120, 256, 32] * 3 + [120, 97, 98]
+
+
+def test_an_attempt_that_reads_far_ahead_is_not_cut() -> None:
+    # `a+b|a` gives single a's on a run of a's, unless a b ends the run: no cut is final before that b arrives.
+    pt = PreTokenizer.create(r"a+b|a")
+    text = "a" * 50 + "b"
+    assert [p for c in chunk_text([text[i : i + 5] for i in range(0, 51, 5)], pt, target=5)
+            for p in pt.iter_pieces(c)] == [(text, False)]
+
+
+@pytest.mark.parametrize(("pattern", "free"), [
+    *[(p, False) for p in CONTEXT_PATTERNS],
+    *[(p, True) for p in CONTEXT_FREE_PATTERNS],
+    (r"(*SKIP)a|b", False), (r"(?r)a|b", False), (r"(?x)a # c", False), (r"a{e<=1}|b", False), (r"\X|a", False),
+    (r"(?P<n>a)(?P=n)|a", False), (r"(?(1)a|b)", False), (r"[[:alpha:]]+|.", False), (r"\Ka", False),
+    (r"(?P<n>\p{L}+)|\pN|[\x00-\x1f]|\u00e9|\N{BULLET}|\.", True), (r"[\]\\-]+|a", True), (r"\Ga|b", False),
+])
+def test_context_free_patterns_are_told_apart(pattern: str, free: bool) -> None:
+    assert is_context_free(pattern) is free
+
+
+def test_streaming_still_cuts_context_free_patterns_and_only_specials_otherwise() -> None:
+    text = ("some words here\n" * 200 + "<s>") * 3
+    free = PreTokenizer.create(r"\w+|\s+|[^\w\s]+", special_tokens=["<s>"])
+    context = PreTokenizer.create(r"\w+(?=\s)|\w|\s|.", special_tokens=["<s>"])
+    free_chunks = list(chunk_text([text], free, target=100))
+    context_chunks = list(chunk_text([text], context, target=100))
+    assert max(map(len, free_chunks)) < 200 and len(free_chunks) > 50
+    # Cut at special tokens only (here at the last one the buffer holds when a cut is looked for).
+    assert len(context_chunks) > 1 and all(c.startswith("<s>") for c in context_chunks[1:])
+    assert list(chunk_text([text.replace("<s>", "")], context, target=100)) == [text.replace("<s>", "")]
