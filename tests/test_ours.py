@@ -170,3 +170,42 @@ def test_from_files_and_load_tokenizer_agree_on_any_text(text: str, gpt2_pair: t
 def test_from_files_takes_explicit_specials(cs336_dir: Path) -> None:
     none = Tokenizer.from_files(cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt", [])
     assert none.special_ids == {} and len(none.encode(SPECIAL)) > 1
+
+
+def test_no_module_level_import_cycle_in_the_library() -> None:
+    # tokviz.formats imports tokviz.tokenizer; Tokenizer's file methods import formats only when called. Walk the
+    # imports each library module runs when it is imported (top-level statements only) and look for a cycle.
+    import ast
+
+    root = Path(__file__).resolve().parents[1] / "tokviz"
+    modules = {".".join(p.relative_to(root.parent).with_suffix("").parts).removesuffix(".__init__"): p
+               for p in root.rglob("*.py") if p.relative_to(root).parts[0] not in ("pages", "viewmodels")}
+    graph: dict[str, set[str]] = {}
+    for mod, path in modules.items():
+        deps: set[str] = set()
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:  # top level only, not inside functions
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tokviz"):
+                deps |= {m for m in (f"{node.module}.{a.name}" for a in node.names) if m in modules}
+                # "from tokviz import x" inside tokviz.*: the package is already being imported (it is the
+                # parent), so only the submodule x is a new import.
+                if not mod.startswith(node.module + "."):
+                    deps.add(node.module)
+            elif isinstance(node, ast.Import):
+                deps |= {a.name for a in node.names if a.name.startswith("tokviz")}
+        graph[mod] = {d for d in deps if d in modules and d != mod}
+    assert "tokviz.formats.ours" in graph["tokviz.formats"] or "tokviz.formats.dispatch" in graph["tokviz.formats"]
+
+    def cycle_from(start: str) -> list[str] | None:
+        stack = [(start, [start])]
+        while stack:
+            node, path = stack.pop()
+            for nxt in graph.get(node, ()):
+                if nxt == start:
+                    return path + [nxt]
+                if nxt not in path:
+                    stack.append((nxt, path + [nxt]))
+        return None
+
+    for mod in ("tokviz.tokenizer", "tokviz.formats", "tokviz.formats.ours", "tokviz.pretrained",
+                "tokviz.prefix_space"):
+        assert cycle_from(mod) is None, cycle_from(mod)
