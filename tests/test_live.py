@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from tokviz import train_bpe
-from tokviz.live import TrainingJob, TrainSpec
+from tokviz.live import JobSnapshot, TrainingJob, TrainSpec
 from tokviz.sweep import split_holdout
 
 TEXT = "".join(f"line {i}: the quick brown fox jumps over the lazy dog {i * 7919 % 1000}\n" for i in range(3000))
@@ -115,3 +119,95 @@ def test_a_spare_that_died_unnoticed_is_replaced_by_a_fresh_process(monkeypatch:
     monkeypatch.setattr(live, "_take_spare", lambda: dead)
     job = TrainingJob.start(TrainSpec(texts=(TEXT,), vocab_size=280))
     assert job._process is not dead and job.wait(timeout=60).status == "done"
+
+
+# -- faults: a process killed at any phase ends the run cleanly ---------------------------------------------------
+def _children(pid: int) -> list[int]:
+    """Live child processes of ``pid`` (from /proc; zombies, already dead, are left out)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if fields[0] != "Z" and int(fields[1]) == pid:
+            out.append(int(entry.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2 :].split()[0] != "Z"
+
+
+def _wait_for(condition: Callable[[], object], *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.01)
+
+
+def _until_finished(job: TrainingJob, *, timeout: float) -> JobSnapshot:
+    deadline = time.monotonic() + timeout
+    snap = job.poll()
+    while not snap.finished:
+        if time.monotonic() > deadline:
+            pytest.fail(f"the run did not finish within {timeout:g} s after the kill; it shows {snap.status!r}")
+        snap = job.poll(finish_within=0.1)
+    return snap
+
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux) to see processes")
+BIG = TEXT * 60  # ~5 MB: counted by two worker processes, for long enough to kill one of them
+
+
+@needs_proc
+def test_a_run_whose_process_is_killed_while_counting_ends_with_an_error_and_leaves_no_process() -> None:
+    job = TrainingJob.start(TrainSpec(texts=(BIG,), vocab_size=300), interval=0.02)
+    pid = job._process.pid
+    _wait_for(lambda: len(_children(pid)) >= 2, timeout=120, what="the counting workers to start")
+    workers = _children(pid)
+    assert job.poll().status in ("starting", "counting")
+    os.kill(pid, signal.SIGKILL)  # as the out-of-memory killer would
+    snap = _until_finished(job, timeout=30)
+    assert snap.status == "error"
+    assert "ended unexpectedly" in snap.message and "signal 9" in snap.message and "counting" in snap.message
+    _wait_for(lambda: not any(map(_alive, workers)), timeout=30, what="the counting workers to exit")
+    assert TrainingJob.start(TrainSpec(texts=(TEXT,), vocab_size=300)).wait(timeout=120).status == "done"
+
+
+@needs_proc
+def test_a_run_whose_process_is_killed_while_merging_ends_with_an_error() -> None:
+    job = TrainingJob.start(TrainSpec(texts=(TEXT * 3,), vocab_size=20_000), interval=0.02)
+    deadline = time.monotonic() + 120
+    while not job.poll().merges:
+        assert time.monotonic() < deadline, "no merge arrived within 120 s"
+        time.sleep(0.01)
+    assert job.poll().status == "merging"
+    os.kill(job._process.pid, signal.SIGKILL)
+    snap = _until_finished(job, timeout=30)
+    assert snap.status == "error"
+    assert "ended unexpectedly" in snap.message and "merging" in snap.message
+    assert snap.merges  # the merges that had arrived are still shown
+    assert not _alive(job._process.pid)
+    assert TrainingJob.start(TrainSpec(texts=(TEXT,), vocab_size=300)).wait(timeout=120).status == "done"
+
+
+@needs_proc
+def test_a_killed_counting_worker_ends_the_run_with_an_error_and_leaves_no_process() -> None:
+    job = TrainingJob.start(TrainSpec(texts=(BIG,), vocab_size=300), interval=0.02)
+    pid = job._process.pid
+    _wait_for(lambda: len(_children(pid)) >= 2, timeout=120, what="the counting workers to start")
+    workers = _children(pid)
+    os.kill(workers[0], signal.SIGKILL)
+    snap = _until_finished(job, timeout=30)
+    assert snap.status == "error"
+    assert "counting process ended unexpectedly" in snap.message
+    _wait_for(lambda: not any(map(_alive, [pid, *workers])), timeout=30, what="the run's processes to exit")

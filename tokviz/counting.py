@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any, BinaryIO
 
+from tokviz.lifeline import die_with_parent
 from tokviz.pretokenize import PreTokenizer, chunk_text
 from tokviz.ranges import file_ranges, text_ranges
 
@@ -97,8 +98,10 @@ class _FileReader:
             raise _DecodeFailed from None
 
 
-def _worker(conn: Connection, pretokenizer: PreTokenizer, read: Callable[[int, int], str] | None) -> None:
+def _worker(conn: Connection, pretokenizer: PreTokenizer, read: Callable[[int, int], str] | None,
+            parent_pid: int) -> None:
     # A job is a text chunk, or with `read`, a (start, end) range the worker reads itself.
+    die_with_parent(parent_pid)  # a parent killed outright must not leave this process counting on
     counts: Counter[str] = Counter()
     try:
         while True:
@@ -233,13 +236,19 @@ def _count_parallel(
     procs = []
     for _ in range(n_workers):
         parent, child = ctx.Pipe()
-        p = ctx.Process(target=_worker, args=(child, pretokenizer, read), daemon=True)
+        p = ctx.Process(target=_worker, args=(child, pretokenizer, read, os.getpid()), daemon=True)
         p.start()
         child.close()
         conns.append(parent)
         procs.append(p)
     busy: set[Connection] = set()
     done = 0
+
+    def send(conn: Connection, job: object) -> None:
+        try:
+            conn.send(job)
+        except (BrokenPipeError, ConnectionError):  # the worker died while idle
+            raise _died(procs) from None
 
     def collect(conn: Connection) -> None:
         nonlocal done
@@ -260,14 +269,14 @@ def _count_parallel(
                 for c in wait(list(busy)):
                     collect(c)  # type: ignore[arg-type]
                 idle = [c for c in conns if c not in busy]
-            idle[0].send(job)
+            send(idle[0], job)
             busy.add(idle[0])
         while busy:
             for c in wait(list(busy)):
                 collect(c)  # type: ignore[arg-type]
         parts: list[Counter[str]] = []
         for c in conns:
-            c.send(None)
+            send(c, None)
         for c in conns:
             kind, payload = _receive(c, procs)
             if kind == "error":
@@ -292,14 +301,19 @@ def _receive(conn: Connection, procs: list[Any]) -> tuple[str, Any]:
     try:
         kind, payload = conn.recv()
     except (EOFError, ConnectionError):
-        for p in procs:
-            p.join(timeout=1)
-        codes = sorted({p.exitcode for p in procs if p.exitcode not in (0, None)})
-        how = f" (exit code {', '.join(map(str, codes))})" if codes else ""
-        raise ChildProcessError(
-            f"a pre-token counting process ended unexpectedly{how}; it may have run out of memory."
-        ) from None
+        raise _died(procs) from None
     return kind, payload
+
+
+def _died(procs: list[Any]) -> ChildProcessError:
+    """The error for a worker that ended without reporting, saying how it ended (signal or exit code)."""
+    for p in procs:
+        p.join(timeout=1)
+    codes = sorted({p.exitcode for p in procs if p.exitcode not in (0, None)})
+    how = ", ".join(f"killed by signal {-c}" if c < 0 else f"exit code {c}" for c in codes)
+    return ChildProcessError(
+        f"a pre-token counting process ended unexpectedly{f' ({how})' if how else ''}; it may have run out of memory."
+    )
 
 
 def _take_up_to(it: Iterator[str], n_chars: int) -> list[str]:

@@ -38,6 +38,8 @@ from tokviz.stats import compression_ratio
 from tokviz.tokenizer import Tokenizer, TrainingReport
 
 STATUSES = ("starting", "counting", "merging", "done", "cancelled", "error")
+#: Seconds a run's process may be gone before its final message is given up on.
+_EXIT_GRACE = 1.0
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,8 @@ def _run(spec: TrainSpec, out: Any, cancel: Any, interval: float) -> None:
         out.put((status, (tok.to_dict(), tok.training, ratio), counts))
     except _Cancelled:
         out.put(("cancelled", None, None))
+    except ChildProcessError as e:  # a counting worker was killed (e.g. out of memory): say so, not "unexpectedly"
+        out.put(("error", f"Training stopped: {e} Try again, perhaps with a smaller corpus.", None))
     except ValueError as e:
         out.put(("error", str(e), None))
     except Exception as e:  # noqa: BLE001 - a crash must reach the UI as a message, not vanish with the process
@@ -235,6 +239,7 @@ class TrainingJob:
     _started: float = 0.0
     _snapshot: JobSnapshot | None = None
     _merges: list[Merge] = field(default_factory=list, repr=False)
+    _exited_at: float | None = field(default=None, repr=False)
 
     @classmethod
     def start(cls, spec: TrainSpec, *, interval: float = 0.1) -> TrainingJob:
@@ -297,13 +302,17 @@ class TrainingJob:
         while True:
             try:
                 left = deadline - time.perf_counter()
-                item = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
+                # Wake at least every 0.2 s while waiting, to notice a process that died without a word.
+                item = self._queue.get(timeout=min(left, 0.2)) if left > 0 else self._queue.get_nowait()
             except queue.Empty:
+                if self._died_silently():
+                    snap = self._died(snap)
+                    break
+                if deadline - time.perf_counter() > 0:
+                    continue
                 break
             if item is None:  # the child closed its stream without a final message: it died
-                code = self._process.wait(timeout=5)
-                snap = replace(snap, status="error",
-                               message=f"The training process ended unexpectedly (exit code {code}).")
+                snap = self._died(snap)
                 break
             snap = self._apply(snap, *item)
             if snap.finished:
@@ -312,6 +321,30 @@ class TrainingJob:
             snap = replace(snap, seconds=time.perf_counter() - self._started)
         self._snapshot = snap
         return snap
+
+    def _died_silently(self) -> bool:
+        """Whether the process has exited a while ago with no final message: its stream may stay open (a process
+        it forked may still hold it), so its end is not waited for. The grace lets frames it wrote arrive."""
+        if self._process.poll() is None:
+            return False
+        if self._exited_at is None:
+            self._exited_at = time.perf_counter()
+        return time.perf_counter() - self._exited_at > _EXIT_GRACE
+
+    def _died(self, snap: JobSnapshot) -> JobSnapshot:
+        """The error snapshot of a run whose process ended without a final message (killed, out of memory)."""
+        try:
+            code = self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            code = self._process.wait()
+        _close_pipes(self._process)
+        how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+        phase = {"starting": "while starting", "counting": "while counting pre-tokens",
+                 "merging": "while merging"}.get(snap.status, "")
+        return replace(snap, status="error", seconds=time.perf_counter() - self._started,
+                       message=f"The training process ended unexpectedly {phase} ({how}); the system may have run "
+                               "out of memory. Nothing was saved; start the run again, perhaps with a smaller corpus.")
 
     def _apply(self, snap: JobSnapshot, kind: str, a: Any, b: Any) -> JobSnapshot:
         elapsed = time.perf_counter() - self._started

@@ -17,9 +17,12 @@ Example:
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 from array import array
 from types import TracebackType
 from typing import Any
+
+from tokviz.lifeline import die_with_parent
 
 # Set in the parent just before forking; each worker inherits it (with its warm cache) instead of unpickling it.
 _TOKENIZER: Any = None
@@ -58,7 +61,9 @@ class ParallelEncoder:
         global _TOKENIZER
         if self.workers > 1 and "fork" in mp.get_all_start_methods():
             _TOKENIZER = self.tokenizer
-            self._pool = mp.get_context("fork").Pool(self.workers)
+            # Workers die with this process, so one killed outright leaves no worker behind.
+            self._pool = mp.get_context("fork").Pool(self.workers, initializer=die_with_parent,
+                                                     initargs=(os.getpid(),))
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
