@@ -9,6 +9,7 @@ browser fails the run so that CI cannot pass without having looked.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import struct
@@ -235,3 +236,24 @@ def train_hf_json(path: Path, *, normalizer=None, pre_tokenizer=None, added=(), 
         tok.add_tokens(list(added))
     path.write_text(tok.to_str(), encoding="utf-8")
     return path
+
+
+def read_reference_merges(path: Path) -> list[tuple[bytes, bytes]]:
+    """The CS336 reference merges file (GPT-2 byte characters, one ``left right`` pair a line) as byte pairs."""
+    from tokviz.gpt2_files import decode_token
+
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        left, right = line.split(" ")
+        out.append((decode_token(left), decode_token(right)))
+    return out
+
+
+# -- reading Streamlit's Markdown -------------------------------------------------------------------------------------
+def plain(md: str) -> str:
+    """What a Markdown message says, for comparing it with words: backslash escapes and code-span fences removed.
+
+    Messages quote user text escaped (tokviz.viewmodels.markdown), so ``a\\.txt`` and ```a.txt``` both read a.txt.
+    """
+    md = re.sub(r"(`+) ?(.*?) ?\1", r"\2", md)
+    return re.sub(r"\\(.)", r"\1", md).replace("  \n", "\n")

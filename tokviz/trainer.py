@@ -20,7 +20,8 @@ from pathlib import Path
 
 from tokviz.bpe import CancelCheck, Merge, merge_counts
 from tokviz.counting import count_chunks, count_file, count_large_text, iter_file
-from tokviz.pretokenize import PreTokenizer
+from tokviz.counts import Counts
+from tokviz.pretokenize import PreTokenizer, validate_special_tokens
 from tokviz.tokenizer import Tokenizer, TrainingReport
 
 Corpus = str | os.PathLike[str] | Iterable[str]
@@ -32,6 +33,8 @@ def corpus_chunks(corpus: Corpus | Sequence[str | os.PathLike[str]], *, errors: 
     A plain ``str`` is a path (pass ``[text]`` to train on a string); ``errors="replace"`` reads non-UTF-8 files
     with replacement characters instead of failing.
     """
+    validate_corpus(corpus)
+    errors = validate_errors(errors)
     if isinstance(corpus, (str, os.PathLike)):
         path = Path(corpus)
         if not path.is_file():
@@ -47,6 +50,27 @@ def corpus_chunks(corpus: Corpus | Sequence[str | os.PathLike[str]], *, errors: 
             yield item
         else:
             raise ValueError(f"corpus items must be text (str) or paths, got {type(item).__name__}.")
+
+
+#: Ways of reading bytes that are not UTF-8: fail, or stand in U+FFFD, drop them, or keep them escaped.
+DECODE_ERRORS = ("strict", "replace", "ignore", "backslashreplace", "surrogateescape")
+
+
+def validate_errors(errors: object) -> str:
+    """Return ``errors`` if it names a way of decoding bad bytes, else raise ValueError listing them."""
+    if errors not in DECODE_ERRORS:
+        raise ValueError(f"errors={errors!r:.40} is not a way of reading bad bytes; use one of "
+                         f"{', '.join(map(repr, DECODE_ERRORS))}.")
+    return str(errors)
+
+
+def validate_corpus(corpus: object) -> None:
+    """Raise ValueError unless ``corpus`` is a path, or an iterable of texts or paths (checked as they are read)."""
+    if isinstance(corpus, (str, os.PathLike)):
+        return
+    if corpus is None or isinstance(corpus, (bytes, bytearray)) or not isinstance(corpus, Iterable):
+        raise ValueError(f"corpus must be a file path, a list of paths or an iterable of texts, got "
+                         f"{type(corpus).__name__}; to train on a string, pass [text].")
 
 
 def validate_vocab_size(vocab_size: object, n_special: int) -> int:
@@ -75,7 +99,9 @@ def count_corpus(
 
     Keeping the counts lets one counting pass feed several runs, or a replay of the merge steps.
     """
-    pretok = PreTokenizer.create(pattern, special_tokens=list(special_tokens or []))
+    validate_corpus(corpus)
+    errors = validate_errors(errors)
+    pretok = PreTokenizer.create(pattern, special_tokens=validate_special_tokens(special_tokens))
     # One file or one text, the common cases, are counted by workers that take ranges of it themselves; anything
     # else (several files, a stream of chunks, an open file) is streamed to them.
     single: object = corpus
@@ -101,7 +127,7 @@ def train_from_counts(
     counting_seconds: float = 0.0,
 ) -> Tokenizer:
     """Run the merge loop on pre-token counts and lay out the vocabulary: specials, 256 bytes, merges."""
-    specials = list(dict.fromkeys(special_tokens or []))
+    specials = list(dict.fromkeys(validate_special_tokens(special_tokens)))
     validate_vocab_size(vocab_size, len(specials))
     t0 = time.perf_counter()
     result = merge_counts(counts, n_merges=vocab_size - 256 - len(specials), on_merge=progress, should_stop=should_stop)
@@ -142,9 +168,18 @@ def train_bpe(
 
     ``progress`` gets every :class:`~tokviz.bpe.Merge` as it is learned; ``should_stop`` is polled every merge and
     ends training early; ``count_progress`` gets the number of characters counted so far. If the corpus runs out of
-    pairs first, training stops early and ``tok.training.message`` says so.
+    pairs first, training stops early and ``tok.training.message`` says so. ``corpus`` may also be
+    :class:`~tokviz.counts.Counts` counted before: only the merge loop runs (``special_tokens`` default to theirs).
     """
-    specials = list(dict.fromkeys(special_tokens or []))
+    validate_special_tokens(special_tokens)  # a str would pass below as a list of one-character tokens
+    if isinstance(corpus, Counts):
+        specials = list(corpus.special_tokens if special_tokens is None else dict.fromkeys(special_tokens))
+        corpus.check_same_settings(pattern, specials)
+        return train_from_counts(corpus.counts, vocab_size=vocab_size, special_tokens=specials, pattern=pattern,
+                                 progress=progress, should_stop=should_stop, name=name)
+    validate_corpus(corpus)
+    errors = validate_errors(errors)
+    specials = list(dict.fromkeys(validate_special_tokens(special_tokens)))
     validate_vocab_size(vocab_size, len(specials))
     t0 = time.perf_counter()
     counts = count_corpus(corpus, special_tokens=specials, pattern=pattern, workers=workers, errors=errors,
