@@ -244,10 +244,10 @@ class TrainingJob:
     @classmethod
     def start(cls, spec: TrainSpec, *, interval: float = 0.1) -> TrainingJob:
         """Validate the spec (raising ValueError with the reason) and start the run."""
-        from tokviz.pretokenize import PreTokenizer
+        from tokviz.pretokenize import PreTokenizer, validate_special_tokens
         from tokviz.trainer import validate_vocab_size
 
-        validate_vocab_size(spec.vocab_size, len(set(spec.special_tokens)))
+        validate_vocab_size(spec.vocab_size, len(set(validate_special_tokens(spec.special_tokens))))
         PreTokenizer.create(spec.pattern, special_tokens=list(spec.special_tokens))  # bad regex: fail here, clearly
         if not any(t.strip() for t in spec.texts):
             raise ValueError("The corpus is empty: upload a text file or pick the built-in corpus.")

@@ -97,10 +97,17 @@ def compile_custom(source: str, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
     """
     if not source:
         raise ValueError("The pre-tokenizer regex is empty: give a pattern such as 'gpt2', 'gpt4', 'o200k' or a regex.")
+    depth = _nesting(source)
+    too_deep = (f"The pre-tokenizer regex nests groups {depth} deep (at most {MAX_NESTING} are accepted); "
+                "simplify the pattern, e.g. drop redundant parentheses.")
+    if depth > MAX_NESTING:
+        raise ValueError(too_deep)
     try:
         compiled = regex.compile(source)
     except regex.error as e:
         raise ValueError(f"The pre-tokenizer regex does not compile ({e}); check brackets and escapes.") from e
+    except RecursionError as e:  # the regex compiler recurses per nesting level (of groups, or of anything else)
+        raise ValueError(too_deep) from e
     try:
         if compiled.fullmatch(""):
             raise ValueError(
@@ -117,11 +124,72 @@ def compile_custom(source: str, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
     return compiled
 
 
+#: Deepest group nesting accepted in a custom regex (the `regex` compiler recurses per level; 500 overflow it).
+MAX_NESTING = 100
+
+
+def _nesting(source: str) -> int:
+    """The deepest nesting of parentheses in a regex, not counting escaped ones or ones inside a class."""
+    depth = deepest = 0
+    i, n = 0, len(source)
+    in_class = False
+    while i < n:
+        c = source[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if source.startswith("]", i + 1) or source.startswith("^]", i + 1):
+                i += 2 if source[i + 1] == "]" else 3
+                continue
+        elif c == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c == ")":
+            depth -= 1
+        i += 1
+    return deepest
+
+
+def validate_special_tokens(special_tokens: object) -> list[str]:
+    """The special tokens as a list of non-empty strings, or a ValueError saying how to give them.
+
+    >>> validate_special_tokens(("<s>", "</s>"))
+    ['<s>', '</s>']
+    >>> validate_special_tokens("<s>")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: special_tokens must be a list of strings, not the str '<s>' (...); write ['<s>'].
+    """
+    if special_tokens is None:
+        return []
+    if isinstance(special_tokens, (str, bytes)):
+        shown = f"{special_tokens!r:.60}"
+        raise ValueError(
+            f"special_tokens must be a list of strings, not the {type(special_tokens).__name__} {shown} (which would "
+            f"make each of its characters a special token); write [{shown}]."
+        )
+    try:
+        tokens = list(special_tokens)  # type: ignore[call-overload]
+    except TypeError:
+        raise ValueError(
+            f"special_tokens must be a list of strings, got {type(special_tokens).__name__}."
+        ) from None
+    for k, t in enumerate(tokens):
+        if not isinstance(t, str):
+            hint = " (decode bytes as UTF-8 first)" if isinstance(t, bytes) else ""
+            raise ValueError(f"special token {k + 1} is {t!r:.60}, not a string{hint}; give each one as text.")
+        if not t:
+            raise ValueError(f"special token {k + 1} is the empty string; remove it from the special tokens.")
+    return tokens
+
+
 def compile_special(special_tokens: Sequence[str]) -> Any | None:
     """A regex matching any special token, longest first so the longest wins where two overlap."""
-    specials = sorted({s for s in special_tokens}, key=len, reverse=True)
-    if any(not s for s in specials):
-        raise ValueError("A special token is the empty string; remove it from the special tokens.")
+    specials = sorted(set(validate_special_tokens(special_tokens)), key=len, reverse=True)
     if not specials:
         return None
     return regex.compile("|".join(regex.escape(s) for s in specials))
@@ -157,7 +225,7 @@ class PreTokenizer:
         else:
             compiled = regex.compile(source)
             ascii_twin = re.compile(_ASCII_TWINS[name])
-        specials = tuple(special_tokens or ())
+        specials = tuple(validate_special_tokens(special_tokens))
         return cls(source, name, specials, timeout, compiled, ascii_twin, compile_special(specials))
 
     @property
