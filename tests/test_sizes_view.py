@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import plain
 from streamlit.testing.v1 import AppTest
 
 import tokviz.viewmodels.size_runs
@@ -146,7 +147,7 @@ def test_only_some_patterns(at):
     assert [n for n in traces(figures(at)[0]) if n.startswith("bpe ")] == ["bpe gpt2", "bpe o200k"]
     assert at.segmented_control(key="sizes_run").options == ["gpt2", "o200k"]
     ok(at.multiselect(key="sizes_patterns").set_value([]).run())
-    assert any("Pick at least one pre-tokenizer pattern" in i.value for i in at.info)
+    assert any("Pick at least one pre-tokenizer pattern" in plain(i.value) for i in at.info)
     assert figures(at) == []
 
 
@@ -160,7 +161,7 @@ def test_text_edits_samples_empty_and_hostile(at, runs):
 
     ok(at.text_area(key="sizes_text").set_value("").run())
     assert len(figures(at)) == 2  # compression and lengths; the text's own chart waits for text
-    assert sum("Type or paste" in i.value for i in at.info) == 2
+    assert sum("Type or paste" in plain(i.value) for i in at.info) == 2
     assert spans(at) == []
 
     ok(at.text_area(key="sizes_text").set_value(XSS).run())
@@ -198,15 +199,15 @@ def test_uploaded_corpus_and_its_problems(at):
     upload("mine.txt", lines.encode())
     assert any("`mine.txt` (uploaded)" in c.value for c in at.caption)
     assert [n for n in traces(figures(at)[0]) if n.startswith("bpe ")] == ["bpe gpt2", "bpe gpt4", "bpe o200k"]
-    assert any("Not every run reaches 8,192" in i.value for i in at.info)  # a small corpus runs out of pairs
+    assert any("Not every run reaches 8,192" in plain(i.value) for i in at.info)  # a small corpus runs out of pairs
     upload("flat.txt", b"one line, no break")
-    assert any("Cannot train on flat.txt" in e.value and "line break" in e.value for e in at.error)
+    assert any("Cannot train on flat.txt" in plain(e.value) and "line break" in plain(e.value) for e in at.error)
     assert len(figures(at)) == 3 and any("(built in)" in c.value for c in at.caption)
     upload("empty.txt", b"")
-    assert any("empty.txt is empty" in e.value and "built-in corpus instead" in e.value for e in at.error)
+    assert any("empty.txt is empty" in plain(e.value) and "built-in corpus instead" in plain(e.value) for e in at.error)
     assert len(figures(at)) == 3
     upload("latin.txt", lines.encode() + b"caf\xe9\n")
-    assert any("1 byte was not UTF-8" in w.value for w in at.warning)
+    assert any("1 byte was not UTF-8" in plain(w.value) for w in at.warning)
     # Leaving the view empties the uploader, not the choice; the button goes back to the built-in corpus.
     ok(at.switch_page("tokviz/pages/tokenize.py").run())
     ok(at.switch_page("tokviz/pages/sizes.py").run())

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import plain
 from streamlit.testing.v1 import AppTest
 
 from tokviz.viewmodels.defaults import default_corpus
@@ -46,7 +47,7 @@ def upload(app: AppTest, *files: tuple[str, bytes]) -> AppTest:
 
 
 def texts(elements) -> list[str]:
-    return [e.value for e in elements]
+    return [plain(e.value) for e in elements]
 
 
 def train(app: AppTest, *, timeout: float = 60) -> AppTest:

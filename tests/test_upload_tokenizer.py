@@ -4,6 +4,7 @@ and every bad input a ValueError naming the user's file (never the temporary pat
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -122,17 +123,58 @@ def test_safe_filename_keeps_only_the_last_component():
 
 
 def test_load_path_file_pair_folder_and_errors(cs336_dir, gpt2_tokenizer, tmp_path, small):
-    pair = load_path(f'"{cs336_dir / "gpt2_merges.txt"}" ; {cs336_dir / "gpt2_vocab.json"}')
+    roots = (cs336_dir.resolve(), tmp_path.resolve())
+    pair = load_path(f'"{cs336_dir / "gpt2_merges.txt"}" ; {cs336_dir / "gpt2_vocab.json"}', roots=roots)
     assert pair.encode(TEXT) == gpt2_tokenizer.encode(TEXT)
     (tmp_path / "model").mkdir()
     save(small, tmp_path / "model" / "tokenizer.json", format="hf")
-    assert load_path("model", base=tmp_path).encode(TEXT) == small.encode(TEXT)  # a folder, relative to base
+    # a folder, relative to base
+    assert load_path("model", base=tmp_path, roots=roots).encode(TEXT) == small.encode(TEXT)
     with pytest.raises(ValueError, match="several"):
-        load_path(str(cs336_dir))  # the shared folder holds two tokenizers' files: it says so
+        load_path(str(cs336_dir), roots=roots)  # the shared folder holds two tokenizers' files: it says so
     with pytest.raises(ValueError, match="no such file"):
-        load_path(str(tmp_path / "missing.json"))
+        load_path(str(tmp_path / "missing.json"), roots=roots)
     with pytest.raises(ValueError, match="No path given"):
-        load_path(" ; ")
+        load_path(" ; ", roots=roots)
+
+
+def test_local_paths_are_off_unless_the_server_names_folders(tmp_path, monkeypatch, small):
+    save(small, tmp_path / "t.json")
+    monkeypatch.delenv("TOKVIZ_LOCAL_PATHS", raising=False)
+    with pytest.raises(ValueError, match="off"):
+        load_path(str(tmp_path / "t.json"))
+    monkeypatch.setenv("TOKVIZ_LOCAL_PATHS", str(tmp_path))
+    assert load_path(str(tmp_path / "t.json")).encode(TEXT) == small.encode(TEXT)
+
+
+def test_paths_outside_the_folders_say_nothing_of_what_is_there(tmp_path):
+    inside, outside = tmp_path / "in", tmp_path / "out"
+    inside.mkdir()
+    outside.mkdir()
+    (outside / "secret.json").write_text("{}", encoding="utf-8")
+    (inside / "link.json").symlink_to(outside / "secret.json")
+    said = []
+    for typed in (str(outside / "secret.json"), str(outside / "nothing.json"), str(inside / "link.json"),
+                  str(inside / ".." / "out" / "secret.json")):
+        with pytest.raises(ValueError, match="outside the folders") as e:
+            load_path(typed, roots=(inside.resolve(),))
+        said.append(str(e.value).split(":", 1)[1])
+    assert len(set(said)) == 1  # the same words whether the file exists or not
+
+
+def test_special_files_are_never_read(tmp_path):
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)  # reading it would hang the session
+    with pytest.raises(ValueError, match="not a regular file"):
+        load_path(str(fifo), roots=(tmp_path.resolve(),))
+
+
+def test_a_bad_server_file_is_named_not_quoted(tmp_path):
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.1 localhost\n::1 ip6-localhost\n", encoding="utf-8")
+    with pytest.raises(ValueError) as e:
+        load_path(str(hosts), roots=(tmp_path.resolve(),))
+    assert "localhost" not in str(e.value) and "127.0.0.1" not in str(e.value) and str(hosts) in str(e.value)
 
 
 def test_parse_paths_quotes_home_and_base(tmp_path):

@@ -28,7 +28,7 @@ from tokviz.viewmodels.compare import (
 )
 from tokviz.viewmodels.defaults import DefaultCorpus, default_corpus
 from tokviz.viewmodels.keys import tokenizer_key
-from tokviz.viewmodels.markdown import escape_markdown
+from tokviz.viewmodels.markdown import code_span, escape_markdown
 from tokviz.viewmodels.render import (
     preview_length,
     render_changed_legend,
@@ -37,8 +37,10 @@ from tokviz.viewmodels.render import (
 )
 from tokviz.viewmodels.summary import count_tokens
 from tokviz.viewmodels.upload_tokenizer import (
+    LOCAL_PATHS_ENV,
     load_path,
     load_uploaded,
+    local_roots,
     name_for_path,
     parse_paths,
     parse_pattern,
@@ -167,11 +169,16 @@ def _load_section(tokenizers: dict[str, TokenizerLike]) -> None:
                  "vocab.json and merges.txt together. The format is recognised from the content.")
         st.button("Load uploaded files", type="primary", disabled=not files, on_click=_load_upload, args=(taken,))
     with path:
-        st.text_input("Path on the machine running the app", key="cmp_path",
-                      placeholder="../shared/data/cs336   or   models/tokenizer.json   or   vocab.json; merges.txt",
-                      help="A tokenizer file, a folder holding one (or GPT-2's two files), or two files "
-                           "separated by ';'. Relative paths start where the app was started.")
-        st.button("Load from path", type="primary", on_click=_load_path, args=(taken,))
+        roots = local_roots()
+        if not roots:
+            st.info(f"Loading from a path on the server is off, as it should be on a shared server. To read your own "
+                    f"folders, start the app with `{LOCAL_PATHS_ENV}` naming them (see the README).", icon="🔒")
+        else:
+            st.text_input("Path on the machine running the app", key="cmp_path",
+                          placeholder=f"{roots[0] / 'tokenizer.json'}   or   a folder in {roots[0]}",
+                          help="A tokenizer file, a folder holding one (or GPT-2's two files), or two files separated "
+                               f"by ';', inside {', '.join(map(str, roots))}.")
+            st.button("Load from path", type="primary", on_click=_load_path, args=(taken,))
     with named:
         st.caption("Read from tiktoken's local cache only: nothing is downloaded.")
         for s in list_encodings():
@@ -215,7 +222,7 @@ def _corpus() -> str | None:
                            "difference. The built-in corpus is the one our BPE tokenizers were trained on.")
     if source == "builtin":
         corpus = _builtin_corpus()
-        st.caption(f"`{corpus.source}`: {len(corpus.text):,} characters.")
+        st.caption(f"{code_span(corpus.source)}: {len(corpus.text):,} characters.")
         return corpus.text
     if source == "upload":
         f = st.file_uploader("Corpus (UTF-8 text)", key="cmp_corpus_file")
@@ -234,7 +241,7 @@ def _show_merges(comparison: Comparison) -> None:
     d = comparison.diff
     st.markdown("##### Vocabulary and merges")
     if d is None:
-        st.info(comparison.refusal or "These tokenizers have no vocabulary to compare.")
+        st.info(escape_markdown(comparison.refusal or "These tokenizers have no vocabulary to compare."))
         return
     v = d.vocab
     for col, (label, value, help_) in zip(st.columns(4), (

@@ -11,6 +11,7 @@ import streamlit as st
 from tokviz.pages.state import PERSIST, keep
 from tokviz.protocol import TokenizerLike
 from tokviz.viewmodels.keys import tokenizer_key
+from tokviz.viewmodels.markdown import escape_markdown
 from tokviz.viewmodels.observations import OBSERVATIONS, DigitChunking, ObservationResult
 from tokviz.viewmodels.render import render_observation, render_pattern_chunks
 
@@ -39,7 +40,7 @@ def view(tokenizers: dict[str, TokenizerLike], chosen: list[str]) -> None:
                 results = [observe(tokenizers[n], tokenizer_key(n, tokenizers[n]), obs.key, example, n)
                            for n in chosen]
             except ValueError as e:
-                st.warning(str(e))
+                st.warning(escape_markdown(str(e)))
                 continue
             parts = []
             first = results[0] if results else None

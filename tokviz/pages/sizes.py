@@ -34,6 +34,7 @@ from tokviz.sweep import (
 from tokviz.viewmodels.charts import compression_figure, length_figure, token_count_figure
 from tokviz.viewmodels.defaults import GPT2_NAME, cache_dir, default_corpus
 from tokviz.viewmodels.keys import tokenizers_key
+from tokviz.viewmodels.markdown import code_span, escape_markdown
 from tokviz.viewmodels.render import (
     preview_length,
     render_changed_legend,
@@ -179,7 +180,7 @@ def view(tokenizers: dict[str, TokenizerLike], chosen: list[str]) -> None:
     with left:
         held, problems = compare(runs, key, extras, tokenizers_key(extras), None, own)
         for p in problems:
-            st.warning(p, icon="⚠️")
+            st.warning(escape_markdown(p), icon="⚠️")
         fig = compression_figure(held, title=f"Compression on held-out text ({len(runs.heldout):,} characters)")
         st.plotly_chart(fit(fig), key="sizes_fig_compression", theme=None, config=PLOT_CONFIG)
         download("Compression CSV", held.to_csv(), "tokviz-compression-heldout.csv", "sizes_csv_compression")
@@ -217,7 +218,7 @@ def controls() -> PatternRuns | None:
         return None
     corpus: CorpusText | None = st.session_state.get("_sizes_corpus")
     if corpus is not None and not corpus.ok:
-        st.error(f"{corpus.problem} Using the built-in corpus instead.", icon="🚫")
+        st.error(f"{escape_markdown(corpus.problem)} Using the built-in corpus instead.", icon="🚫")
         corpus = None
     runs: PatternRuns | None = None
     if corpus is not None:
@@ -225,23 +226,24 @@ def controls() -> PatternRuns | None:
         try:
             runs = upload_runs(corpus.text, digest, corpus.name, max_size, tuple(patterns))
         except ValueError as e:  # e.g. no line break to hold out at: say why, and go on with the built-in corpus
-            st.error(f"Cannot train on {corpus.name}: {e} Using the built-in corpus instead.", icon="🚫")
+            st.error(f"Cannot train on {code_span(corpus.name)}: {escape_markdown(str(e))} Using the built-in corpus "
+                     "instead.", icon="🚫")
             corpus = None
     if runs is None:
         runs = builtin_runs(max_size, tuple(patterns), str(cache_dir()))
     if corpus is not None and corpus.n_replaced:
         n = corpus.n_replaced
-        st.warning(f"{corpus.name}: {n:,} {'byte was' if n == 1 else 'bytes were'} not UTF-8 and became U+FFFD "
-                   "(the replacement character).", icon="⚠️")
+        st.warning(f"{code_span(corpus.name)}: {n:,} {'byte was' if n == 1 else 'bytes were'} not UTF-8 and became "
+                   "U+FFFD (the replacement character).", icon="⚠️")
     # No timings: the caption (and the README screenshot) stays the same from run to run, as the sidebar's does.
     how = ("read from the cache folder" if runs.from_cache else
            "trained once, kept in memory" if corpus is not None else "trained once, cached on disk")
     where = "uploaded" if corpus is not None else "built in"
-    st.caption(f"Corpus: `{runs.source}` ({where}): {len(runs.train_text):,} characters to train on, "
+    st.caption(f"Corpus: {code_span(runs.source)} ({where}): {len(runs.train_text):,} characters to train on, "
                f"{len(runs.heldout):,} held out. Runs to {max_size:,}: {how}.")
     note = runs.early_stop_note()
     if note:
-        st.info(note, icon="ℹ️")
+        st.info(escape_markdown(note), icon="ℹ️")
     return runs
 
 

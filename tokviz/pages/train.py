@@ -28,7 +28,7 @@ from tokviz.tokenizer import Tokenizer
 from tokviz.viewmodels.defaults import DefaultCorpus, default_corpus
 from tokviz.viewmodels.display import token_label
 from tokviz.viewmodels.export import Download, ExportFailure, downloads
-from tokviz.viewmodels.markdown import escape_markdown
+from tokviz.viewmodels.markdown import code_span, escape_markdown
 from tokviz.viewmodels.replay_display import candidate_rows, render_step_effect, sample_for_step
 from tokviz.viewmodels.training_input import (
     PATTERN_CHOICES,
@@ -89,9 +89,9 @@ def _corpus_input() -> tuple[tuple[str, ...], str] | None:
                       persist_state=PERSIST, horizontal=True)
     if source == "builtin":
         corpus = builtin_corpus()
-        st.caption(f"`{corpus.source}`: Python's reference documentation, {len(corpus.text):,} characters (the text "
-                   "the built-in tokenizers learned from).")
-        return (corpus.text,), f"`{corpus.source}`"
+        st.caption(f"{code_span(corpus.source)}: Python's reference documentation, {len(corpus.text):,} characters "
+                   "(the text the built-in tokenizers learned from).")
+        return (corpus.text,), corpus.source
     limit = upload_limit()
     uploads = _uploads(limit)
     if not uploads:
@@ -125,7 +125,7 @@ def _uploads(limit: int) -> list[tuple[str, bytes]] | None:
     if kept and (returning or st.session_state.get(USING_KEPT)):
         st.session_state[USING_KEPT] = True
         note, forget = st.columns([3, 1], vertical_alignment="center")
-        note.caption(f"Using the files uploaded before: {', '.join(f'`{n}`' for n, _ in kept)}. Upload others to "
+        note.caption(f"Using the files uploaded before: {', '.join(code_span(n) for n, _ in kept)}. Upload others to "
                      "replace them.")
         forget.button("Forget", key="train_forget", icon="🗑️", on_click=_forget_uploads, width="stretch",
                       help="Drop the files uploaded before.")
@@ -141,12 +141,12 @@ def _forget_uploads() -> None:
 
 def _report_batch(batch: CorpusBatch) -> tuple[tuple[str, ...], str] | None:
     for problem in batch.problems:
-        st.error(problem, icon="⚠️")
+        st.error(escape_markdown(problem), icon="⚠️")
     if not batch.ok:
         return None
     if batch.n_replaced:
         st.warning(f"Replaced {batch.n_replaced:,} invalid UTF-8 byte{'s' if batch.n_replaced != 1 else ''} with "
-                   f"U+FFFD (�) in {', '.join(batch.replaced_in)}.", icon="🩹")
+                   f"U+FFFD (�) in {', '.join(map(code_span, batch.replaced_in))}.", icon="🩹")
     n = len(batch.names)
     st.caption(f"{n} file{'s' if n != 1 else ''}, {batch.n_bytes:,} bytes, {batch.n_chars:,} characters.")
     return batch.texts, ", ".join(batch.names)
@@ -184,7 +184,7 @@ def _start(texts: tuple[str, ...], described: str, vocab: int, specials: tuple[s
     try:
         job = TrainingJob.start(spec)
     except ValueError as e:  # bad vocab size, bad regex, empty corpus: said before anything starts
-        st.session_state[OUTCOME] = ("error", str(e))
+        st.session_state[OUTCOME] = ("error", escape_markdown(str(e)))
         return
     st.session_state[JOB] = job
     st.session_state[JOB_META] = {"texts": texts, "described": described, "pattern": pattern}
@@ -199,7 +199,8 @@ def _file(job: TrainingJob, snap: JobSnapshot) -> None:
     if snap.status == "error" or tok is None:
         kind = "error" if snap.status == "error" else "info"
         extra = " Nothing was added; tokenizers trained before are still here." if kind == "error" else ""
-        st.session_state[OUTCOME] = (kind, (snap.message or "Training ended without a tokenizer.") + extra)
+        said = escape_markdown(snap.message or "Training ended without a tokenizer.")
+        st.session_state[OUTCOME] = (kind, said + extra)
         return
     if snap.status == "cancelled" and not tok.merges:
         st.session_state[OUTCOME] = ("info", "Cancelled before the first merge; nothing was added.")
@@ -222,8 +223,8 @@ def _file(job: TrainingJob, snap: JobSnapshot) -> None:
     if snap.status == "cancelled":
         kind, text = "info", f"Cancelled: kept the {len(tok.merges):,} merges learned so far as **{tok.name}**."
     elif summary.stopped_early:
-        kind, text = "warning", (f"{summary.message} Kept what it learned as **{tok.name}** (vocabulary "
-                                 f"{tok.vocab_size:,} of the {summary.requested_vocab_size:,} asked for).")
+        kind, text = "warning", (f"{escape_markdown(summary.message)} Kept what it learned as **{tok.name}** "
+                                 f"(vocabulary {tok.vocab_size:,} of the {summary.requested_vocab_size:,} asked for).")
     else:
         kind, text = "success", f"Trained **{tok.name}**: {len(tok.merges):,} merges in {summary.seconds:.1f} s."
     st.session_state[OUTCOME] = (kind, f"{text} {where}")
@@ -291,7 +292,7 @@ def _summary(run: TrainedRun) -> None:
     d.metric("Held-out compression", ratio, help="UTF-8 bytes per token on the last tenth of the corpus, which "
                                                  "training did not see (n/a: the corpus has no line break to cut at).")
     if not s.reached:
-        st.caption(f"Stopped at {s.vocab_size:,} of {s.requested_vocab_size:,}: {s.message}")
+        st.caption(f"Stopped at {s.vocab_size:,} of {s.requested_vocab_size:,}: {escape_markdown(s.message)}")
     left, right = st.columns([2, 3], gap="large")
     with left:
         import pandas as pd
@@ -335,12 +336,13 @@ def _replay(run: TrainedRun) -> None:
     try:
         cands, corpus_sample = _replay_step(run, step)
     except ValueError as e:
-        st.warning(str(e))
+        st.warning(escape_markdown(str(e)))
         return
     left, right = st.columns(2, gap="large")
     with left:
         a, b = cands.merge
-        st.markdown(f"**Step {k:,}** merged `{token_label(a)}` + `{token_label(b)}` → `{token_label(a + b)}`")
+        st.markdown(f"**Step {k:,}** merged {code_span(token_label(a))} + {code_span(token_label(b))} → "
+                    f"{code_span(token_label(a + b))}")
         st.caption(cands.tie_note + " Counts are over the corpus as cut by the merges before this step.")
         import pandas as pd
 
@@ -378,7 +380,7 @@ def _downloads(run: TrainedRun) -> None:
         with col:
             if isinstance(item, ExportFailure):
                 st.markdown(f"**{item.label}**")
-                st.warning(item.message)
+                st.warning(escape_markdown(item.message))
                 continue
             d: Download = item
             st.download_button(d.label, data=d.data, file_name=d.file_name, mime=d.mime, on_click="ignore",
@@ -398,8 +400,9 @@ def _results() -> None:
     name = st.selectbox("Trained tokenizer", names, key="train_run",
                         help="Every tokenizer trained in this session; each is also in the sidebar's list.")
     run = runs[name]
-    st.caption(f"Trained on {run.described} · pattern `{run.tokenizer.pretokenizer.label}` · special tokens: "
-               f"{', '.join(f'`{t}`' for t in run.tokenizer.special_tokens or []) or 'none'}")
+    specials = ", ".join(map(code_span, run.tokenizer.special_tokens or [])) or "none"
+    st.caption(f"Trained on {escape_markdown(run.described)} · pattern {code_span(run.tokenizer.pretokenizer.label)} "
+               f"· special tokens: {specials}")
     # Only the open tab is drawn (each switch reruns the page): the replay's pair counts, the long merge table and
     # the three download files cost nothing until asked for, so a finished run shows up sooner.
     tabs = st.tabs(["Summary", "Merges", "Merge replay", "Download"], key=f"train_tab_{run.id}",

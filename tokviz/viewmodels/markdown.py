@@ -26,4 +26,19 @@ def escape_markdown(text: str) -> str:
     return _MARKUP.sub(r"\\\1", text).replace("\n", "  \n")
 
 
-__all__ = ["escape_markdown"]
+
+
+
+def code_span(text: str) -> str:
+    """``text`` as a Markdown code span that shows it exactly, backticks included (the fence is longer than any run
+    of backticks in it); newlines become spaces, since a code span is one line.
+
+    >>> code_span("a.txt"), code_span("x`y"), code_span("`q")
+    ('`a.txt`', '``x`y``', '`` `q ``')
+    """
+    text = text.replace("\r", " ").replace("\n", " ")
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+__all__ = ["code_span", "escape_markdown"]

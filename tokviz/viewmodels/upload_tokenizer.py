@@ -28,8 +28,10 @@ Example:
 from __future__ import annotations
 
 import os
+import re
+import stat
 import tempfile
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from tokviz.formats import SpecialTokens, load_tokenizer, special_tokens_arg, split_special_tokens
@@ -138,21 +140,75 @@ def parse_paths(text: str, *, base: str | os.PathLike[str] | None = None) -> lis
     return paths
 
 
+#: Environment variable naming the folders the "Local path" field may read (separated by ``os.pathsep``). Unset or
+#: empty, local paths are off: a shared server must not let its users read its files.
+LOCAL_PATHS_ENV = "TOKVIZ_LOCAL_PATHS"
+
+
+def local_roots(environ: Mapping[str, str] | None = None) -> tuple[Path, ...]:
+    """The folders local paths may lie in, resolved; empty when loading from local paths is off.
+
+    >>> local_roots({}), [p.name for p in local_roots({LOCAL_PATHS_ENV: "/tmp"})]
+    ((), ['tmp'])
+    """
+    env = os.environ if environ is None else environ
+    return tuple(Path(p).expanduser().resolve() for p in env.get(LOCAL_PATHS_ENV, "").split(os.pathsep) if p.strip())
+
+
+def _check_local(paths: Sequence[Path], roots: Sequence[Path]) -> None:
+    """Refuse paths outside ``roots`` (without saying whether they exist) and anything but files and folders."""
+    if not roots:
+        raise ValueError(f"Loading from a path on the server is off. Upload the files instead, or start the app with "
+                         f"{LOCAL_PATHS_ENV} naming the folders it may read.")
+    for p in paths:
+        real = p.resolve()  # symlinks followed: a link inside a root may not point outside it
+        if not any(real == r or real.is_relative_to(r) for r in roots):
+            raise ValueError(f"{p}: outside the folders this server may read ({', '.join(map(str, roots))}).")
+        if not real.exists():
+            raise ValueError(f"{p}: no such file or directory.")
+        inside = [real] if not real.is_dir() else [c for c in real.iterdir()]
+        for c in inside:
+            mode = c.stat().st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                raise ValueError(f"{c}: not a regular file (a pipe, device or socket is never read).")
+
+
 def load_path(
     text: str,
     *,
     pattern: str | None = None,
     special_tokens: SpecialTokens | None = None,
     base: str | os.PathLike[str] | None = None,
+    roots: Sequence[Path] | None = None,
 ) -> Tokenizer:
     """The tokenizer at the typed path(s) (see :func:`parse_paths`); every failure a ValueError naming the path.
 
-    >>> load_path("no/such/folder")
+    Only paths inside ``roots`` (default :func:`local_roots`) are read, only regular files, and a file that fails
+    to load is named without quoting its content: the user did not upload it, so its content is not theirs to see.
+
+    >>> load_path("no/such/folder", roots=())
     Traceback (most recent call last):
     ...
-    ValueError: no/such/folder: no such file or directory.
+    ValueError: Loading from a path on the server is off. Upload the files instead, or start the app with \
+TOKVIZ_LOCAL_PATHS naming the folders it may read.
     """
-    return _load(parse_paths(text, base=base), pattern=pattern, special_tokens=special_tokens)
+    paths = parse_paths(text, base=base)
+    _check_local(paths, local_roots() if roots is None else roots)
+    try:
+        return _load(paths, pattern=pattern, special_tokens=special_tokens)
+    except ValueError as e:
+        # What a folder holds (several tokenizers, none) and which component is unsupported are said as they are;
+        # any other failure of a file may quote its content, so only the file is named.
+        said = str(e)
+        structural = "not supported" in said or "needs its" in said or any(p.is_dir() for p in paths)
+        if structural and not _QUOTES_CONTENT.search(said.split(": ", 1)[-1]):
+            raise
+        raise ValueError(f"{' + '.join(map(str, paths))}: not a tokenizer file tokviz can read. (The reason is not "
+                         "shown for files on the server; upload the file to see it.)") from e
+
+
+# A message that points into a file (a line, a repr of bytes or of a token) may show what the file holds.
+_QUOTES_CONTENT = re.compile(r"line \d|b'|b\"|: got |token ")
 
 
 def parse_special_tokens(text: str) -> list[str] | dict[str, int] | None:
