@@ -131,3 +131,36 @@ def test_cycle_collector_state_is_restored_even_when_a_callback_raises() -> None
         assert not gc.isenabled()  # a caller that had it off keeps it off
     finally:
         gc.enable()
+
+
+LONG = st.dictionaries(
+    st.binary(min_size=1, max_size=40).map(lambda b: bytes(x % 3 + 97 for x in b))
+    | st.tuples(st.sampled_from([b"a", b"ab", b"\x00", b"aab"]), st.integers(1, 40)).map(lambda t: t[0] * t[1]),
+    st.integers(1, 50),
+    max_size=12,
+)
+
+
+@pytest.mark.parametrize("long_word", [1, 3, 12])
+@settings(max_examples=150, deadline=None)
+@given(words=LONG, n=st.integers(0, 50))
+def test_long_word_path_equals_naive_recount(long_word: int, words: dict[bytes, int], n: int) -> None:
+    # LONG_WORD lowered so that every word (1), most words (3) or some words (12) take the linked-list path, mixed
+    # with words on the string path in one corpus: merges and counts must be exactly the naive ones.
+    from unittest import mock
+
+    with mock.patch("tokviz.bpe.LONG_WORD", long_word):
+        result = merge_counts(words, n_merges=n)
+    expected = naive_bpe(words, n)
+    assert result.merges == expected
+    assert result.counts == [naive_pair_count(words, expected[:k], pair) for k, pair in enumerate(expected)]
+
+
+@pytest.mark.parametrize("word", [b"\x00" * 5000, bytes(97 + (i * 7919) % 26 for i in range(3000)), b"ab" * 2500])
+def test_one_long_word_equals_the_string_path(word: bytes) -> None:
+    from unittest import mock
+
+    long_path = merge_counts({word: 2, b"abc": 3}, n_merges=300)
+    with mock.patch("tokviz.bpe.LONG_WORD", 1 << 30):
+        string_path = merge_counts({word: 2, b"abc": 3}, n_merges=300)
+    assert long_path == string_path and len(word) >= 512

@@ -19,6 +19,11 @@ How it stays fast in pure Python:
   are rare and never do, so the heap stays small.
 - A new pair's count is not updated per occurrence: the merge lists the word once per occurrence, and the count is
   the sum of those words' frequencies, taken in C once the merge is done.
+- A long word (``LONG_WORD`` characters or more, such as a megabyte without a space) would make each ``replace`` and
+  ``find`` rescan it for every merge, quadratic in its length. Such a word is held instead as a linked list over
+  arrays, with an index from each pair to its positions there, so a merge visits only the occurrences of the pair
+  it merges; their neighbours are updated exactly as the string path does, and the index entries that go stale are
+  skipped when visited.
 
 Example:
     >>> result = merge_counts({"low": 5, "lower": 2, "newest": 6, "widest": 3}, n_merges=3)
@@ -35,6 +40,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import add
 from typing import Protocol
+
+#: Words at least this long take the linked-list path (see the module docstring); shorter ones, nearly every
+#: pre-token of ordinary text, keep the C-level string path.
+LONG_WORD = 512
 
 
 @dataclass(frozen=True)
@@ -126,6 +135,7 @@ def _merge_loop(
                 lst.append(wi)
     freq_of = freqs.__getitem__
     pair_counts: dict[str, int] = {p: sum(map(freq_of, lst)) for p, lst in index.items()}
+    long_words = _LongWords(words, LONG_WORD)
 
     heap = [(-c, inv[ord(p[0])], inv[ord(p[1])], p) for p, c in pair_counts.items()]
     heapq.heapify(heap)
@@ -225,6 +235,8 @@ def _merge_loop(
                     else:
                         lst.append(wi)
                 j = nw.find(x, j + 1)
+        if long_words.index:
+            long_words.merge(best, x, freqs, pair_counts, new)
         pair_counts.pop(best, None)
         for q, lst in new.items():
             c = sum(map(freq_of, lst))
@@ -241,3 +253,115 @@ def _merge_loop(
         if on_merge is not None:
             on_merge(Merge(len(merges) - 1, tokens[a], tokens[b], count))
     return MergeResult(merges, counts, stopped_early, message)
+
+
+class _LongWords:
+    """The long words, each as token codes in an array with ``prev``/``next`` links, and where each pair occurs.
+
+    ``index`` maps a pair (two characters) to keys ``word << 32 | position`` of its left token; the string of a long
+    word in ``words`` is emptied, so the string path's ``in`` check skips it without a lookup.
+    """
+
+    def __init__(self, words: list[str], min_len: int) -> None:
+        self.codes: dict[int, list[int]] = {}
+        self.nxt: dict[int, list[int]] = {}
+        self.prv: dict[int, list[int]] = {}
+        self.index: dict[str, list[int]] = {}
+        for wi, w in enumerate(words):
+            if len(w) < min_len:
+                continue
+            n = len(w)
+            self.codes[wi] = list(map(ord, w))
+            self.nxt[wi] = list(range(1, n + 1))
+            self.prv[wi] = list(range(-1, n - 1))
+            base = wi << 32
+            index = self.index
+            for i, p in enumerate(map(add, w, w[1:])):
+                lst = index.get(p)
+                if lst is None:
+                    index[p] = [base | i]
+                else:
+                    lst.append(base | i)
+            words[wi] = ""
+
+    def merge(self, best: str, x: str, freqs: list[int], pair_counts: dict[str, int],
+              new: dict[str, list[int]]) -> None:
+        """Merge ``best`` into ``x`` in every long word, left to right without overlap as ``str.replace`` does, then
+        update the neighbours' pair counts and record the new pairs (``new``: once per occurrence) like the string
+        path does on the replaced string."""
+        keys = self.index.pop(best, None)
+        if not keys:
+            return
+        keys.sort()  # by word, then position: left to right inside each word
+        a, b, xc = ord(best[0]), ord(best[1]), ord(x)
+        ca, cb = best[0], best[1]
+        ba = cb + ca
+        index = self.index
+        mask = (1 << 32) - 1
+        word = -1
+        merged_at: list[int] = []
+        codes: list[int] = []
+        nxt: list[int] = []
+        prv: list[int] = []
+        n = 0
+        for key in keys:
+            wi, i = key >> 32, key & mask
+            if wi != word:
+                if merged_at:
+                    self._neighbours(word, merged_at, codes, nxt, prv, n, xc, x, ca, cb, ba, freqs[word],
+                                     pair_counts, new, index)
+                    merged_at = []
+                word = wi
+                codes, nxt, prv = self.codes[wi], self.nxt[wi], self.prv[wi]
+                n = len(codes)
+            if codes[i] != a:
+                continue  # stale: this token was merged into another
+            j = nxt[i]
+            if j >= n or codes[j] != b:
+                continue
+            codes[i] = xc
+            codes[j] = -1
+            k = nxt[j]
+            nxt[i] = k
+            if k < n:
+                prv[k] = i
+            merged_at.append(i)
+        if merged_at:
+            self._neighbours(word, merged_at, codes, nxt, prv, n, xc, x, ca, cb, ba, freqs[word], pair_counts, new,
+                             index)
+
+    @staticmethod
+    def _neighbours(wi: int, merged_at: list[int], codes: list[int], nxt: list[int], prv: list[int], n: int,
+                    xc: int, x: str, ca: str, cb: str, ba: str, f: int, pair_counts: dict[str, int],
+                    new: dict[str, list[int]], index: dict[str, list[int]]) -> None:
+        base = wi << 32
+        for i in merged_at:
+            p = prv[i]
+            if p >= 0:
+                left = codes[p]
+                if left != xc:
+                    cl = chr(left)
+                    pair_counts[cl + ca] -= f
+                    q = cl + x
+                    _add(new, q, wi)
+                    _add(index, q, base | p)
+            k = nxt[i]
+            if k < n:
+                right = codes[k]
+                if right == xc:
+                    pair_counts[ba] -= f
+                    q = x + x
+                else:
+                    cr = chr(right)
+                    pair_counts[cb + cr] -= f
+                    q = x + cr
+                _add(new, q, wi)
+                _add(index, q, base | i)
+
+
+def _add(table: dict[str, list[int]], key: str, value: int) -> None:
+    lst = table.get(key)
+    if lst is None:
+        table[key] = [value]
+    else:
+        lst.append(value)
