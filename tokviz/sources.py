@@ -67,6 +67,7 @@ def source_ranges(source: Source, *, target: int, special_tokens: tuple[str, ...
         tuple[int, int]]:
     """Byte ranges of about ``target`` bytes covering the source, cut where :func:`tokviz.ranges.file_ranges` cuts."""
     if not is_url(source):
+        source_size(source)  # a missing file is a ValueError naming it
         return file_ranges(source, target=target, special_tokens=special_tokens)
     fs, path = _filesystem(str(source))
     size = source_size(source)

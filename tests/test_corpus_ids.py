@@ -1,0 +1,149 @@
+"""encode_corpus: one flat .npy of ids equal to ``encode`` of each document, EOT between, in order, bounded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tokviz import Tokenizer, load_tokenizer, train_bpe
+from tokviz.corpus_ids import NpyWriter, encode_corpus, ids_dtype, windowed
+
+np = pytest.importorskip("numpy", reason="numpy (the scale extra) holds the id arrays")
+EOT = "<|endoftext|>"
+
+
+def _docs(folder: Path, texts: list[str]) -> list[Path]:
+    paths = []
+    for i, t in enumerate(texts):
+        p = folder / f"d{i}.txt"
+        p.write_text(t, encoding="utf-8")
+        paths.append(p)
+    return paths
+
+
+def _expected(tok: Any, texts: list[str], eot: int | None) -> list[int]:
+    out: list[int] = []
+    for i, t in enumerate(texts):
+        if i and eot is not None:
+            out.append(eot)
+        out += tok.encode(t)
+    return out
+
+
+AWKWARD = [
+    ("a b" + EOT) * 40 + "  x" + " " * 50 + "y\n\n  z" + EOT + EOT + " " + EOT,
+    "é  🌍 " * 30 + "\t\t  \n " + (EOT + "  ") * 20 + "end",
+    "",
+    "no-spaces-at-all" * 20,
+]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("eot", [None, EOT])
+def test_gpt2_ids_equal_encode_of_each_document(gpt2_tokenizer: Tokenizer, cs336_dir: Path, tmp_path: Path,
+                                               workers: int, eot: str | None) -> None:
+    texts = [*AWKWARD, (cs336_dir / "tinystories_sample.txt").read_text(encoding="utf-8"),
+             (cs336_dir / "corpus.en").read_text(encoding="utf-8")]
+    paths = _docs(tmp_path, texts)
+    seen: list[tuple[int, int]] = []
+    out = encode_corpus(paths, gpt2_tokenizer, tmp_path / "ids.npy", eot=eot, workers=workers, range_bytes=3000,
+                        on_progress=lambda d, t: seen.append((d, t)))
+    ids = np.load(out.path, mmap_mode="r")
+    assert ids.dtype == np.uint16 and out.dtype == "uint16"
+    assert ids.tolist() == _expected(gpt2_tokenizer, texts, 50256 if eot else None)
+    assert out.n_ids == len(ids) and out.n_documents == len(texts) and out.eot_id == (50256 if eot else None)
+    total = sum(p.stat().st_size for p in paths)
+    assert seen[-1] == (total, total)
+    assert not (tmp_path / "ids.npy.partial").exists()
+
+
+def test_the_built_in_gpt2_and_a_large_vocabulary_in_uint32(tmp_path: Path) -> None:
+    texts = ["Hello world, it's 2024!" * 50, "  indented\n\tcode = 1  " * 40]
+    paths = _docs(tmp_path, texts)
+    gpt2 = load_tokenizer("gpt2")
+    out = encode_corpus(paths, gpt2, tmp_path / "a.npy", eot=EOT, workers=2, range_bytes=64)
+    assert np.load(out.path).tolist() == _expected(gpt2, texts, 50256)
+    cl100k = load_tokenizer("cl100k_base")
+    out = encode_corpus(paths, cl100k, tmp_path / "b.npy", workers=2, range_bytes=64)
+    ids = np.load(out.path)
+    assert ids.dtype == np.uint32 and ids.tolist() == _expected(cl100k, texts, None)
+    assert max(cl100k.vocab) >= 1 << 16  # why uint32: the vocabulary does not fit 16 bits
+
+
+def test_against_tiktoken(tiktoken_gpt2: Any, gpt2_tokenizer: Tokenizer, cs336_dir: Path, tmp_path: Path) -> None:
+    text = (cs336_dir / "tinystories_sample.txt").read_text(encoding="utf-8")
+    out = encode_corpus(_docs(tmp_path, [text]), gpt2_tokenizer, tmp_path / "ids.npy", workers=2, range_bytes=999)
+    assert np.load(out.path).tolist() == tiktoken_gpt2.encode(text, allowed_special="all")
+
+
+small = train_bpe(["the cat sat on the mat, 12345 times\n\n  over  and over<s>é🌍 " * 10], vocab_size=300,
+                  special_tokens=["<s>"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(st.lists(st.sampled_from(list("the cat 1 \n\té🌍") + ["<s>", "  ", "<", "s>"]),
+                               max_size=80).map("".join), min_size=1, max_size=4),
+       range_bytes=st.integers(1, 40), eot=st.sampled_from([None, "<s>"]))
+def test_hypothesis_corpora_in_tiny_ranges(tmp_path_factory: pytest.TempPathFactory, texts: list[str],
+                                           range_bytes: int, eot: str | None) -> None:
+    folder = tmp_path_factory.mktemp("h")
+    paths = _docs(folder, texts)
+    want = _expected(small, texts, small.special_ids["<s>"] if eot else None)
+    out = encode_corpus(paths, small, folder / "ids.npy", eot=eot, workers=2, range_bytes=range_bytes)
+    assert np.load(out.path).tolist() == want
+
+
+def test_tokenizers_that_cannot_be_cut_are_streamed(tmp_path: Path) -> None:
+    custom = train_bpe(["ab ab  ab\nab"], vocab_size=260, pattern=r"\w+|\s+")
+    texts = ["ab ab  ab\nab " * 30, "b a"]
+    out = encode_corpus(_docs(tmp_path, texts), custom, tmp_path / "ids.npy", workers=2, eot=None)
+    assert np.load(out.path).tolist() == _expected(custom, texts, None)
+
+
+def test_bad_input_says_what_to_do(tmp_path: Path, gpt2_tokenizer: Tokenizer) -> None:
+    paths = _docs(tmp_path, ["hi"])
+    with pytest.raises(ValueError, match="not a special token.*<\\|endoftext\\|>"):
+        encode_corpus(paths, gpt2_tokenizer, tmp_path / "x.npy", eot="<eos>")
+    with pytest.raises(ValueError, match="output folder does not exist"):
+        encode_corpus(paths, gpt2_tokenizer, tmp_path / "no" / "x.npy")
+    with pytest.raises(ValueError, match="workers must be a positive integer"):
+        encode_corpus(paths, gpt2_tokenizer, tmp_path / "x.npy", workers=0)
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"ok " * 50 + b"\xff")
+    for workers in (1, 2):
+        with pytest.raises(ValueError, match="not valid UTF-8"):
+            encode_corpus([bad], gpt2_tokenizer, tmp_path / "x.npy", workers=workers, range_bytes=16)
+        assert not (tmp_path / "x.npy").exists() and not (tmp_path / "x.npy.partial").exists()
+
+
+def test_writer_refuses_ids_that_do_not_fit(tmp_path: Path) -> None:
+    w = NpyWriter(tmp_path / "x.npy", "uint16")
+    w.append(np.array([1, 65535]))
+    with pytest.raises(ValueError, match="65536 does not fit uint16"):
+        w.append(np.array([65536]))
+    assert np.load(w.close()).tolist() == [1, 65535]
+    assert ids_dtype(65535) == "uint16" and ids_dtype(65536) == "uint32"
+
+
+def test_windowed_keeps_at_most_window_jobs_in_flight() -> None:
+    in_flight = 0
+    peak = 0
+
+    def submit(job: int) -> int:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        return job
+
+    def result(job: int) -> int:
+        nonlocal in_flight
+        in_flight -= 1
+        return job * 10
+
+    assert list(windowed(submit, result, list(range(50)), 3)) == [j * 10 for j in range(50)]  # type: ignore[arg-type]
+    assert peak == 3

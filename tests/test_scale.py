@@ -1,0 +1,240 @@
+"""Counting and encoding on a Dask LocalCluster of two worker processes: exact counts, same merges, killed workers.
+
+One cluster serves the whole module (starting one costs seconds). Without dask the tests skip with the reason,
+except under CI=true, where they fail: CI installs the scale extra.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import ROOT, read_reference_merges
+
+from tokviz import train_bpe
+from tokviz.counts import count_files
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+EOT = "<|endoftext|>"
+OPTIONAL = ("dask", "distributed", "fsspec", "numpy", "pyarrow")
+
+
+def test_the_library_imports_without_the_scale_packages(tmp_path: Path) -> None:
+    # A fresh interpreter where dask, fsspec, numpy and pyarrow cannot be imported: tokviz, and the modules that use
+    # them only when called, still load; asking for a cluster says how to install it.
+    blocker = tmp_path / "sitecustomize.py"
+    blocker.write_text(
+        "import sys\n"
+        "class _Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        f"        if name.split('.')[0] in {OPTIONAL!r}:\n"
+        "            raise ImportError(f'{name} is blocked in this test')\n"
+        "sys.meta_path.insert(0, _Block())\n",
+        encoding="utf-8",
+    )
+    code = (
+        "import tokviz, tokviz.counts, tokviz.corpus_ids, tokviz.sources, tokviz.scale, tokviz.cli\n"
+        "from tokviz.counts import count_texts\n"
+        "assert count_texts(['a b'])[' b'] == 1\n"
+        "try:\n"
+        "    tokviz.scale.connect('local:1').__enter__()\n"
+        "except ValueError as e:\n"
+        "    print(e)\n"
+    )
+    env = {"PYTHONPATH": f"{tmp_path}:{ROOT}", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "pip install 'tokviz[scale]'" in out.stdout
+
+
+def _distributed() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        msg = "dask[distributed] is not installed: pip install 'tokviz[scale]'"
+        if IN_CI:
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return distributed
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    distributed = _distributed()
+    import cloudpickle
+
+    # The worker plugin below is defined here; send it by value, so workers need not import this test module.
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as c:
+        yield c
+
+
+@pytest.fixture
+def client(cluster: Any) -> Iterator[Any]:
+    distributed = _distributed()
+    with distributed.Client(cluster) as c:
+        c.wait_for_workers(2, timeout=60)
+        yield c
+
+
+def test_counts_on_dask_train_the_cs336_reference_merges(client: Any, cs336_dir: Path) -> None:
+    from tokviz.scale import count_on_dask
+
+    corpus = cs336_dir / "corpus.en"
+    seen: list[tuple[int, int]] = []
+    counts = count_on_dask([str(corpus)], client=client, special_tokens=[EOT], range_bytes=4096,
+                           on_progress=lambda done, total: seen.append((done, total)))
+    assert len(seen) > 20 and seen[-1] == (corpus.stat().st_size, corpus.stat().st_size)  # many ranges
+    assert counts == count_files([corpus], special_tokens=[EOT])
+    assert train_bpe(counts, vocab_size=500).merges == read_reference_merges(
+        cs336_dir / "train-bpe-reference-merges.txt")
+
+
+def _awkward_corpus(folder: Path) -> list[Path]:
+    """Files full of special tokens, runs of spaces and newlines, and multi-byte characters, where tiny ranges
+    put many targets inside a special token or a whitespace run."""
+    parts = [
+        ("a b" + EOT) * 40 + "  x" + " " * 50 + "y\n\n  z" + EOT + EOT + " " + EOT,
+        ("é  🌍 " * 30) + "\t\t  \n " + ("<|endoftext|>  " * 20) + "end",
+        "no-spaces-at-all" * 20,
+        "",
+        " " * 300 + "<|endoftext|>" + "\n" * 10 + " q",
+    ]
+    paths = []
+    for i, text in enumerate(parts):
+        p = folder / f"doc{i}.txt"
+        p.write_text(text, encoding="utf-8")
+        paths.append(p)
+    return paths
+
+
+@pytest.mark.parametrize("range_bytes", [1, 5, 64])
+def test_tiny_ranges_in_special_tokens_and_whitespace_count_exactly(client: Any, tmp_path: Path,
+                                                                    range_bytes: int) -> None:
+    from tokviz.scale import count_on_dask
+
+    paths = _awkward_corpus(tmp_path)
+    sources = [str(p) for p in paths[:2]] + [p.as_uri() for p in paths[2:]]  # plain paths and file:// URLs
+    want = count_files(paths, special_tokens=[EOT])
+    got = count_on_dask(sources, client=client, special_tokens=[EOT], range_bytes=range_bytes, split_every=3)
+    assert got == want
+    joined = train_bpe(want, vocab_size=300)
+    assert train_bpe(got, vocab_size=300).merges == joined.merges
+
+
+def test_a_custom_pattern_is_counted_one_file_a_task(client: Any, tmp_path: Path) -> None:
+    from tokviz.scale import count_on_dask
+
+    paths = _awkward_corpus(tmp_path)
+    pattern = r"\w+|\s+|[^\w\s]+"
+    got = count_on_dask([str(p) for p in paths], client=client, pattern=pattern, special_tokens=[EOT])
+    assert got == count_files(paths, pattern=pattern, special_tokens=[EOT])
+
+
+def test_task_errors_reach_the_caller_with_their_message(client: Any, tmp_path: Path) -> None:
+    from tokviz.scale import count_on_dask
+
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"ok " * 100 + b"caf\xe9 " + b"ok " * 100)
+    with pytest.raises(ValueError, match="not valid UTF-8: byte 303"):
+        count_on_dask([str(bad)], client=client, range_bytes=64)
+    with pytest.raises(ValueError, match="no such file"):
+        count_on_dask([str(tmp_path / "missing.txt")], client=client)
+
+
+class _KillOnce:
+    """A worker plugin: the worker process SIGKILLs itself when it starts its third counting task, once per marker
+    file (the restarted worker, and the other one, find the marker and carry on)."""
+
+    name = "tokviz-kill-once"
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+        self.started = 0
+
+    def setup(self, worker: Any) -> None:
+        self.started = 0
+
+    def teardown(self, worker: Any) -> None:
+        pass
+
+    def transition(self, key: Any, start: str, finish: str, **kwargs: Any) -> None:
+        from tokviz.scale.dask_count import MAP_KEY
+
+        if finish == "executing" and str(key).startswith(MAP_KEY):
+            self.started += 1
+            if self.started == 3:
+                try:
+                    fd = os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                except FileExistsError:
+                    return
+                os.close(fd)
+                os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _with_killer(client: Any, marker: Path) -> None:
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    plugin = type("KillOnce", (_KillOnce, WorkerPlugin), {})(str(marker))
+    client.register_plugin(plugin, name=_KillOnce.name)
+
+
+@pytest.mark.slow
+def test_a_killed_worker_is_retried_and_nothing_is_dropped(client: Any, cluster: Any, cs336_dir: Path,
+                                                           tmp_path: Path) -> None:
+    from tokviz.scale import count_on_dask
+
+    corpus = cs336_dir / "corpus.en"
+    marker = tmp_path / "killed"
+    _with_killer(client, marker)
+    try:
+        got = count_on_dask([str(corpus)], client=client, special_tokens=[EOT], range_bytes=2048, split_every=4)
+    finally:
+        client.unregister_worker_plugin(_KillOnce.name)
+    assert marker.exists()  # a worker really died mid-count
+    assert got == count_files([corpus], special_tokens=[EOT])
+
+
+@pytest.mark.slow
+def test_with_no_failures_allowed_a_killed_worker_is_one_clear_error(client: Any, cluster: Any, cs336_dir: Path,
+                                                                     tmp_path: Path) -> None:
+    from tokviz.scale import count_on_dask
+    from tokviz.scale.dask_count import WorkerLost
+
+    marker = tmp_path / "killed"
+    before = cluster.scheduler.allowed_failures
+    cluster.scheduler.allowed_failures = 0
+    _with_killer(client, marker)
+    try:
+        with pytest.raises(WorkerLost, match="a Dask worker died while counting"):
+            count_on_dask([str(cs336_dir / "corpus.en")], client=client, special_tokens=[EOT], range_bytes=2048)
+    finally:
+        client.unregister_worker_plugin(_KillOnce.name)
+        cluster.scheduler.allowed_failures = before
+    assert marker.exists()
+
+
+def test_encode_on_dask_gives_the_ids_of_encode_per_document(client: Any, gpt2_tokenizer: Any, tmp_path: Path,
+                                                            cs336_dir: Path) -> None:
+    np = pytest.importorskip("numpy")
+    from tokviz.scale import encode_on_dask
+
+    paths = _awkward_corpus(tmp_path) + [cs336_dir / "tinystories_sample.txt"]
+    texts = [p.read_text(encoding="utf-8") for p in paths]
+    out = encode_on_dask([str(p) for p in paths], gpt2_tokenizer, tmp_path / "ids.npy", client=client, eot=EOT,
+                         range_bytes=300)
+    want: list[int] = []
+    for i, t in enumerate(texts):
+        want += ([50256] if i else []) + gpt2_tokenizer.encode(t)
+    ids = np.load(out.path, mmap_mode="r")
+    assert ids.dtype == np.uint16 and out.dtype == "uint16" and out.n_ids == len(want)
+    assert ids.tolist() == want
+    assert not (tmp_path / "ids.npy.partial").exists()

@@ -1,0 +1,22 @@
+"""Beyond one machine: pre-token counting and corpus encoding on a Dask cluster (the optional ``scale`` extra).
+
+``pip install 'tokviz[scale]'`` brings ``dask[distributed]``, ``fsspec`` and ``numpy``; they are imported only when
+a function here runs, so ``import tokviz`` (and this package) needs none of them.
+
+- :func:`count_on_dask`: byte ranges of each file are counted on the workers (each reads its own ranges through
+  fsspec), the partial counts are summed in a tree on the workers, and one :class:`tokviz.counts.Counts` comes back.
+- :func:`encode_on_dask`: a corpus to one flat ``.npy`` of token ids, ranges encoded on the workers, written in
+  order by the client.
+- :func:`connect`: a ``distributed.Client`` for an address, or ``local:N`` for a local cluster of N processes.
+
+Example:
+    >>> from tokviz.scale import connect  # cheap: nothing of dask is imported yet
+    >>> callable(connect)
+    True
+"""
+
+from tokviz.scale.cluster import connect
+from tokviz.scale.dask_count import count_on_dask
+from tokviz.scale.dask_encode import encode_on_dask
+
+__all__ = ["connect", "count_on_dask", "encode_on_dask"]

@@ -1,0 +1,133 @@
+"""Pre-token counting on a Dask cluster: byte ranges counted on the workers, partial counts summed in a tree.
+
+1. Plan (on the workers): each file is cut into byte ranges of about ``range_bytes`` at the safe places local
+   counting cuts (:func:`tokviz.sources.source_ranges`); only a small window around each cut is read.
+2. Map (on the workers): one task per range reads its bytes through fsspec and counts them
+   (:func:`tokviz.sources.count_range`). A custom pattern, whose safe cuts are not known in advance, gets one
+   task per file that streams the file through :func:`tokviz.counting.count_chunks` instead.
+3. Reduce (on the workers): partial counts are summed ``split_every`` at a time, then those sums, and so on, so the
+   client receives one table, never one per range.
+
+The counts equal those of one process over each file (each file is one document), so training from them gives the
+same merges. A worker that dies (killed, out of memory) takes its tasks with it: the scheduler runs them again
+elsewhere, recomputing any lost partial sum from its inputs, up to its ``allowed-failures`` setting (3 by
+default); past that the count stops with one :class:`WorkerLost` error. No range is ever left out of the sum.
+
+Example (a local cluster: slow to start, so not run here)::
+
+    from tokviz.scale import connect, count_on_dask
+    with connect("local:2") as client:
+        counts = count_on_dask(["s3://bucket/part-0.txt", "corpus.txt"], client=client,
+                               special_tokens=["<|endoftext|>"])
+    counts.save("counts.tsv")
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from tokviz.counting import count_chunks
+from tokviz.counts import Counts
+from tokviz.pretokenize import PreTokenizer
+from tokviz.scale.cluster import import_distributed
+from tokviz.sources import Source, count_range, iter_source, source_ranges, source_size
+
+#: Bytes per map task: large enough that the scheduler's per-task cost (about a millisecond) and sending a partial
+#: table back are small beside counting it, small enough that a worker holds little text at once.
+DASK_RANGE_BYTES = 8 << 20
+#: Partial tables summed per reduce task.
+SPLIT_EVERY = 8
+#: Key prefix of the map tasks (a test, or a Dask dashboard, can tell them apart from the plan and reduce tasks).
+MAP_KEY = "tokviz-count-range"
+
+
+class WorkerLost(RuntimeError):
+    """A Dask worker died running a counting task more often than the scheduler allows."""
+
+
+@functools.lru_cache(maxsize=8)
+def _pretokenizer(pattern: str, special_tokens: tuple[str, ...]) -> PreTokenizer:
+    # Built once per worker process and pattern, not once per task.
+    return PreTokenizer.create(pattern, special_tokens=list(special_tokens))
+
+
+def _plan(source: Source, target: int, special_tokens: tuple[str, ...], named: bool) -> list[tuple[int, int]]:
+    if not named:
+        return [(0, source_size(source))]  # one streamed task per file
+    return source_ranges(source, target=target, special_tokens=special_tokens)
+
+
+def _count(source: Source, start: int, end: int, pattern: str, special_tokens: tuple[str, ...], errors: str,
+           whole: bool) -> Counter[str]:
+    pretok = _pretokenizer(pattern, special_tokens)
+    if whole:
+        return count_chunks(iter_source(source, errors=errors), pretok, workers=1)
+    return count_range(source, start, end, pretok, errors=errors)
+
+
+def _sum(*parts: Counter[str]) -> Counter[str]:
+    ordered = sorted(parts, key=len, reverse=True)
+    total = ordered[0]
+    for other in ordered[1:]:
+        total.update(other)  # costs the size of the smaller table
+    return total
+
+
+def count_on_dask(
+    sources: Sequence[Source],
+    *,
+    client: Any,
+    pattern: str = "gpt2",
+    special_tokens: Sequence[str] = (),
+    errors: str = "strict",
+    range_bytes: int = DASK_RANGE_BYTES,
+    split_every: int = SPLIT_EVERY,
+    on_progress: Callable[[int, int], object] | None = None,
+) -> Counts:
+    """Count the pre-tokens of ``sources`` (paths the workers can read, or fsspec URLs) on a Dask ``client``.
+
+    ``on_progress(done, total)`` gets the bytes counted so far and the total, as map tasks finish. Returns the
+    same :class:`~tokviz.counts.Counts` as :func:`tokviz.counts.count_files` on one machine.
+    """
+    distributed = import_distributed()
+    if range_bytes < 1 or split_every < 2:
+        raise ValueError(f"range_bytes must be >= 1 and split_every >= 2, got {range_bytes} and {split_every}.")
+    specials = tuple(dict.fromkeys(special_tokens))
+    pretok = PreTokenizer.create(pattern, special_tokens=list(specials))  # a bad pattern fails here, once
+    named = pretok.name is not None
+    run = uuid.uuid4().hex[:12]
+    plans = client.gather([client.submit(_plan, s, range_bytes, specials, named, key=f"tokviz-count-plan-{run}-{i}")
+                           for i, s in enumerate(sources)])
+    jobs = [(s, a, b) for s, ranges in zip(sources, plans) for a, b in ranges]
+    total_bytes = sum(b - a for _, a, b in jobs)
+    if not jobs:
+        return Counts(Counter(), pattern=pattern, special_tokens=specials)
+    level = [client.submit(_count, s, a, b, pattern, specials, errors, not named, key=f"{MAP_KEY}-{run}-{i}")
+             for i, (s, a, b) in enumerate(jobs)]
+    sizes = {f.key: b - a for f, (_, a, b) in zip(level, jobs)}
+    maps = list(level)
+    depth = 0
+    while len(level) > 1:
+        depth += 1
+        level = [client.submit(_sum, *level[i:i + split_every], key=f"tokviz-count-sum-{run}-{depth}-{i}")
+                 for i in range(0, len(level), split_every)]
+    try:
+        done = 0
+        for f in distributed.as_completed(maps):
+            if f.status == "error":  # only an error crosses to the client here, never a partial table
+                f.result()  # raises the task's own error (a bad byte, a missing file) with its message
+            done += sizes[f.key]
+            if on_progress is not None:
+                on_progress(done, total_bytes)
+        del maps  # only the tree's root is needed now; the workers may free the partial tables
+        counts: Counter[str] = level[0].result()
+    except distributed.KilledWorker as e:
+        raise WorkerLost(
+            f"a Dask worker died while counting ({e}); the scheduler gave up after its allowed failures. "
+            "Workers usually die of memory: give them more, or count with a smaller range_bytes."
+        ) from e
+    return Counts(counts, pattern=pattern, special_tokens=specials)
