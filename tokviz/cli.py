@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from tokviz.bpe import Merge
+from tokviz.counting import iter_file
 from tokviz.diff import TokenizerDiff, diff_tokenizers
 from tokviz.formats import FORMATS, PatternGuessWarning, load_tokenizer, save, special_tokens_arg
 from tokviz.pretrained import is_encoding_name, list_encodings, list_rank_files, load_encoding, tiktoken_cache_dir
@@ -178,8 +179,27 @@ def _input_text(args: argparse.Namespace) -> str:
         raise ValueError(f"standard input is not UTF-8 (bad byte at offset {e.start}).") from e
 
 
+def _write_ids_streamed(tok: Tokenizer, path: str, out: TextIO, *, batch: int = 1 << 16) -> None:
+    """Encode a file block by block and write its ids as they come, so memory does not grow with the file."""
+    if not Path(path).is_file():
+        raise ValueError(f"{path}: no such file.")
+    sep = ""
+    ids: list[int] = []
+    for i in tok.encode_iterable(iter_file(path)):  # exact whatever the block boundaries (see chunk_text)
+        ids.append(i)
+        if len(ids) >= batch:
+            out.write(sep + " ".join(map(str, ids)))
+            sep = " "
+            ids.clear()
+    out.write(sep + " ".join(map(str, ids)) + "\n" if ids or not sep else "\n")
+
+
 def cmd_encode(args: argparse.Namespace) -> int:
     tok = resolve_tokenizer(args.tokenizer, pattern=args.pattern, special_tokens=args.special_token)
+    if args.file is not None and args.text is None and not args.show_tokens and not args.json \
+            and hasattr(tok, "encode_iterable"):
+        _write_ids_streamed(tok, args.file, sys.stdout)
+        return 0
     text = _input_text(args)
     if not args.show_tokens and not args.json:
         print(" ".join(map(str, tok.encode(text))))
@@ -386,14 +406,45 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: Arguments that hold text rather than paths, by their ``dest``, with the name a message gives them.
+_TEXT_ARGUMENTS = {"text": "TEXT", "pattern": "--pattern", "special_token": "--special-token"}
+
+
+def check_text_arguments(args: argparse.Namespace) -> None:
+    """Refuse text arguments that are not UTF-8 (Python keeps such bytes as lone surrogates) or hold a lone
+    surrogate, naming the argument and the character's position.
+
+    >>> check_text_arguments(argparse.Namespace(text="ab\\udcff"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: TEXT is not UTF-8: byte 0xff at character 3 cannot be decoded; pass UTF-8 text (...).
+    """
+    for dest, label in _TEXT_ARGUMENTS.items():
+        value = getattr(args, dest, None)
+        for k, v in enumerate(value if isinstance(value, list) else [value]):
+            if not isinstance(v, str):
+                continue
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError as e:
+                name = f"{label} #{k + 1}" if isinstance(value, list) and len(value) > 1 else label
+                ch = ord(v[e.start])
+                if 0xDC80 <= ch <= 0xDCFF:  # how Python keeps a byte of command-line text that is not UTF-8
+                    raise ValueError(f"{name} is not UTF-8: byte 0x{ch - 0xDC00:02x} at character {e.start + 1} "
+                                     "cannot be decoded; pass UTF-8 text (check the terminal's encoding).") from None
+                raise ValueError(f"{name} holds a lone surrogate U+{ch:04X} at character {e.start + 1}, which is "
+                                 "not a character; remove it or give the whole character.") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 ok, 2 bad input, 130 interrupted)."""
+    """Run the command line; returns the exit code (0 ok, 1 a bug, 2 bad input, 130 interrupted)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help (0) or a usage error, already reported in one line
         return int(e.code or 0) if not isinstance(e.code, str) else EXIT_USAGE
     try:
+        check_text_arguments(args)
         return int(args.func(args))
     except BrokenPipeError:
         return 0  # the reader (head, less) went away: nothing left to say
@@ -406,6 +457,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ntokviz: interrupted", file=sys.stderr)
         return 130
+    except RecursionError:
+        print("tokviz: error: the input is nested too deeply to process; simplify it.", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as e:  # noqa: BLE001 - a bug still gets one line, not a traceback
+        print(f"tokviz: error: unexpected {type(e).__name__}: {str(e).replace(chr(10), ' ')} (a bug in tokviz; "
+              "please report it)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -350,7 +350,7 @@ def iter_file(path: str | os.PathLike[str], *, errors: str = "strict", block: in
                 pos = data_offset - pending + e.start
                 raise ValueError(
                     f"{path} is not valid UTF-8: byte {max(pos, 0)} (0x{e.object[e.start]:02x}) cannot be decoded. "
-                    "Convert the file to UTF-8 or train with replacement characters."
+                    "Convert the file to UTF-8 (training can also read it with replacement characters)."
                 ) from e
             if text:
                 yield text
