@@ -147,3 +147,18 @@ def test_windowed_keeps_at_most_window_jobs_in_flight() -> None:
 
     assert list(windowed(submit, result, list(range(50)), 3)) == [j * 10 for j in range(50)]  # type: ignore[arg-type]
     assert peak == 3
+
+
+def test_cli_encode_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tokviz.cli import main
+
+    texts = ["Hello world, it's 2024!" * 50, "second document"]
+    paths = [str(p) for p in _docs(tmp_path, texts)]
+    out = tmp_path / "ids.npy"
+    assert main(["encode-corpus", *paths, "-t", "gpt2", "-o", str(out), "--eot", "--workers", "2"]) == 0
+    captured = capsys.readouterr()
+    assert "encoding [" in captured.err and "(uint16) from 2 document(s)" in captured.out
+    assert np.load(out).tolist() == _expected(load_tokenizer("gpt2"), texts, 50256)
+    assert main(["encode-corpus", *paths, "-t", "gpt2", "-o", str(out), "--eot", "<eos>"]) == 2
+    assert "not a special token" in capsys.readouterr().err
+    assert main(["encode-corpus", *paths, "-t", "gpt2", "-o", str(out), "--workers", "0"]) == 2

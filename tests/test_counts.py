@@ -126,3 +126,25 @@ def test_bad_inputs_say_what_to_do(tmp_path: Path) -> None:
     bad.write_bytes(b"caf\xe9 ok")
     with pytest.raises(ValueError, match="not valid UTF-8"):
         count_files([bad])
+
+
+def test_cli_count_then_train_from_counts(cs336_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tokviz.cli import main
+
+    counts = tmp_path / "counts.tsv"
+    assert main(["count", str(cs336_dir / "corpus.en"), "--special-token", EOT, "-o", str(counts)]) == 0
+    captured = capsys.readouterr()
+    assert "pre-tokens" in captured.out and "counting [" in captured.err  # the summary on stdout, the bar on stderr
+    assert Counts.load(counts) == count_files([cs336_dir / "corpus.en"], special_tokens=[EOT])
+    out = tmp_path / "tok.json"
+    assert main(["train", "--counts", str(counts), "--vocab-size", "500", "-o", str(out), "-q"]) == 0
+    from tokviz import Tokenizer
+
+    tok = Tokenizer.load(out)
+    assert tok.merges == read_reference_merges(cs336_dir / "train-bpe-reference-merges.txt")
+    assert tok.special_tokens == [EOT]  # taken from the counts file
+    assert main(["train", str(cs336_dir / "corpus.en"), "--counts", str(counts), "--vocab-size", "500",
+                 "-o", str(out)]) == 2
+    assert "not both" in capsys.readouterr().err
+    assert main(["train", "--counts", str(tmp_path / "nope.tsv"), "--vocab-size", "500", "-o", str(out)]) == 2
+    assert "no such counts file" in capsys.readouterr().err

@@ -238,3 +238,23 @@ def test_encode_on_dask_gives_the_ids_of_encode_per_document(client: Any, gpt2_t
     assert ids.dtype == np.uint16 and out.dtype == "uint16" and out.n_ids == len(want)
     assert ids.tolist() == want
     assert not (tmp_path / "ids.npy.partial").exists()
+
+
+@pytest.mark.slow
+def test_cli_dask_local_cluster(cs336_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _distributed()
+    np = pytest.importorskip("numpy")
+    from tokviz import load_tokenizer
+    from tokviz.cli import main
+    from tokviz.counts import Counts
+
+    corpus = str(cs336_dir / "corpus.en")
+    counts = tmp_path / "counts.tsv"
+    assert main(["count", corpus, "--special-token", EOT, "-o", str(counts), "--dask", "local:2", "-q"]) == 0
+    assert Counts.load(counts) == count_files([corpus], special_tokens=[EOT])
+    ids = tmp_path / "ids.npy"
+    assert main(["encode-corpus", corpus, corpus, "-t", "gpt2", "-o", str(ids), "--eot", "--dask", "local:2"]) == 0
+    one = load_tokenizer("gpt2").encode((cs336_dir / "corpus.en").read_text(encoding="utf-8"))
+    assert np.load(ids).tolist() == one + [50256] + one
+    assert main(["count", corpus, "-o", str(counts), "--dask", "local:zero"]) == 2
+    assert "local:N needs a number of workers" in capsys.readouterr().err

@@ -15,6 +15,8 @@ Example:
     $ tokviz diff tok.json other.json --corpus corpus.txt --text "Hello world"
     $ tokviz encode "Hello world" -t o200k_base
     $ tokviz list
+    $ tokviz count corpus.txt -o counts.tsv --dask local:2; tokviz train --counts counts.tsv --vocab-size 1000 -o t.json
+    $ tokviz encode-corpus a.txt b.txt -t gpt2 -o ids.npy --eot
 """
 
 from __future__ import annotations
@@ -134,10 +136,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if not out.parent.exists():
         raise ValueError(f"{out.parent}: the output folder does not exist; create it or choose another -o.")
+    if bool(args.corpus) == (args.counts is not None):
+        raise ValueError("give CORPUS file(s) to train on, or --counts FILE made by `tokviz count`, not both.")
+    from tokviz.cli_scale import load_counts
+
+    counts = load_counts(args.counts) if args.counts is not None else None
     for c in args.corpus:
         if not Path(c).is_file():
             raise ValueError(f"{c}: no such corpus file.")
-    specials = list(dict.fromkeys(args.special_token or []))
+    specials = list(dict.fromkeys(args.special_token or (counts.special_tokens if counts is not None else [])))
     n_merges = args.vocab_size - 256 - len(specials)
     total_chars = sum(Path(c).stat().st_size for c in args.corpus)  # bytes: close enough for a progress bar
     bar = ProgressBar(sys.stderr, interval=0.0 if args.quiet else 0.1)
@@ -151,8 +158,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             bar.update("merging ", m.rank + 1, n_merges, unit=" merges", force=m.rank + 1 == n_merges)
 
     try:
-        tok = train_bpe([Path(c) for c in args.corpus], vocab_size=args.vocab_size, special_tokens=specials,
-                        pattern=args.pattern, progress=on_merge, count_progress=on_count, name=out.stem)
+        tok = train_bpe(counts if counts is not None else [Path(c) for c in args.corpus], vocab_size=args.vocab_size,
+                        special_tokens=specials, pattern=counts.pattern if counts is not None else args.pattern,
+                        progress=on_merge, count_progress=on_count, name=out.stem)
     finally:
         bar.close()
     result = save(tok, out, format=args.format)
@@ -358,7 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="special token for a file that stores none, optionally with its id (repeatable)")
 
     t = sub.add_parser("train", help="train a byte-level BPE tokenizer on text files")
-    t.add_argument("corpus", nargs="+", metavar="CORPUS", help="UTF-8 text file(s)")
+    t.add_argument("corpus", nargs="*", metavar="CORPUS", help="UTF-8 text file(s) (or --counts)")
+    t.add_argument("--counts", metavar="FILE", help="train from pre-token counts saved by `tokviz count` (their "
+                                                    "pattern and special tokens)")
     t.add_argument("--vocab-size", type=int, required=True, metavar="N", help="256 bytes + special tokens + merges")
     t.add_argument("--special-token", action="append", metavar="T", help="a special token (repeatable)")
     t.add_argument("--pattern", default="gpt2", help="gpt2, gpt4, o200k, or a regex (default: gpt2)")
@@ -403,6 +413,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
     a.add_argument("--headless", action="store_true", help="do not open a browser")
     a.set_defaults(func=cmd_app)
+
+    from tokviz.cli_scale import add_scale_commands  # count, encode-corpus
+
+    add_scale_commands(sub, loading)
     return p
 
 
