@@ -1,0 +1,37 @@
+"""Token-budget chunks as table rows and as JSONL (one JSON object per chunk) to download.
+
+Example:
+    >>> from tokviz.baselines import ByteTokenizer
+    >>> from tokviz.budget import chunk_by_tokens
+    >>> chunks = chunk_by_tokens(ByteTokenizer(), "Hi. Bye.", max_tokens=4, boundary="sentence")
+    >>> print(chunks_jsonl(chunks, tokenizer="byte"))
+    {"index": 0, "start": 0, "end": 4, "n_tokens": 4, "cut": "sentence", "tokenizer": "byte", "text": "Hi. "}
+    {"index": 1, "start": 4, "end": 8, "n_tokens": 4, "cut": "end", "tokenizer": "byte", "text": "Bye."}
+    <BLANKLINE>
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from tokviz.budget import Chunk
+
+JSONL_MIME = "application/jsonl"
+
+
+def chunk_rows(chunks: Iterable[Chunk], *, preview: int = 80) -> list[dict[str, object]]:
+    """One row per chunk: number, character span, own token count, where it was cut, and its start as a preview."""
+    return [{"chunk": c.index + 1, "start": c.start, "end": c.end, "tokens": c.n_tokens, "cut": c.cut,
+             "preview": c.text[:preview] + ("…" if len(c.text) > preview else "")} for c in chunks]
+
+
+def chunk_record(chunk: Chunk, *, tokenizer: str) -> dict[str, object]:
+    """The JSON object of one chunk (the text last, so a reader sees the numbers first)."""
+    return {"index": chunk.index, "start": chunk.start, "end": chunk.end, "n_tokens": chunk.n_tokens,
+            "cut": chunk.cut, "tokenizer": tokenizer, "text": chunk.text}
+
+
+def chunks_jsonl(chunks: Iterable[Chunk], *, tokenizer: str) -> str:
+    """JSONL: one object per chunk and line (UTF-8 text kept as is), each line ending in a newline."""
+    return "".join(json.dumps(chunk_record(c, tokenizer=tokenizer), ensure_ascii=False) + "\n" for c in chunks)
