@@ -163,6 +163,10 @@ def test_named_encodings_unavailable_offline_and_loadable_from_the_cache(at, cs3
     import tokviz.pretrained
 
     monkeypatch.setattr(tokviz.pretrained, "builtin_file", lambda name: tmp_path / "no-data" / f"{name}.tiktoken.gz")
+    import tokviz.viewmodels.menu
+
+    monkeypatch.setattr(tokviz.viewmodels.menu, "BUILTIN_ENCODINGS", {})  # nor offered in every list
+    monkeypatch.setattr(tokviz.pages.compare, "BUILTIN_ENCODINGS", {})
     ok(at.run())
     captions = " ".join(c.value for c in at.caption)
     assert captions.count("**unavailable**") == len(NAMED_ENCODINGS)
@@ -183,3 +187,16 @@ def test_link_to_a_session_tokenizer_in_a_fresh_session(at):
     at.query_params["tok"] = ["gpt2-uploaded", "byte"]
     ok(at.run())
     assert at.multiselect(key="chosen").value == ["byte"]
+
+
+def test_built_in_encodings_are_offered_without_any_upload(at, tiktoken_gpt2):
+    ok(at.run())
+    ok(at.button(key="cmp_named_o200k_base").click().run())
+    assert at.multiselect(key="chosen").value[-1] == "GPT-4o · o200k_base"
+    ok(at.button(key="cmp_named_p50k_base").click().run())  # built in, not in every list: loaded on request
+    assert "p50k_base" in at.multiselect(key="chosen").options
+    assert any("built-in copy" in unescape(s.value) for s in at.success)
+    # GPT-2 against our BPE in the diff, with GPT-2's own ids.
+    ok(at.selectbox(key="cmp_b").set_value("GPT-2 · r50k_base").run())
+    drawn = [i for n, i, _ in spans(at) if n == "GPT-2 · r50k_base"]
+    assert drawn == tiktoken_gpt2.encode(at.text_area(key="cmp_text").value, allowed_special="all")

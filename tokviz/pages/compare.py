@@ -8,6 +8,7 @@ choice (and chosen) in the same run. All parsing, naming and comparing is in :mo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
@@ -29,6 +30,7 @@ from tokviz.viewmodels.compare import (
 from tokviz.viewmodels.defaults import DefaultCorpus, default_corpus
 from tokviz.viewmodels.keys import tokenizer_key
 from tokviz.viewmodels.markdown import code_span, escape_markdown
+from tokviz.viewmodels.menu import BUILTIN_ENCODINGS
 from tokviz.viewmodels.render import (
     preview_length,
     render_changed_legend,
@@ -130,7 +132,14 @@ def _load_named(name: str, where: str, taken: list[str]) -> None:
     except ValueError as e:
         _say("error", escape_markdown(str(e)))
         return
-    _add(tok, name, taken, source=f"tiktoken's cache ({where})", own=False)
+    _add(tok, name, taken, source=f"tiktoken's cache ({where})" if where else "the package's built-in copy",
+         own=False)
+
+
+def _choose(name: str) -> None:
+    chosen = [n for n in st.session_state.get("chosen", []) if n != name]
+    st.session_state["chosen"] = [*chosen, name]
+    _say("success", f"**{escape_markdown(name)}** is chosen in the sidebar.")
 
 
 def _remove(name: str) -> None:
@@ -157,10 +166,10 @@ def _encode(_tok: TokenizerLike, key: str, text: str) -> Encoding:
 
 
 # -- layout --------------------------------------------------------------------------------------------------------
-def _load_section(tokenizers: dict[str, TokenizerLike]) -> None:
+def _load_section(tokenizers: Mapping[str, TokenizerLike]) -> None:
     taken = list(tokenizers)
     st.markdown("##### Load a tokenizer")
-    upload, path, named = st.tabs(["Upload files", "Local path", "OpenAI encodings (tiktoken cache)"])
+    upload, path, named = st.tabs(["Upload files", "Local path", "OpenAI encodings"])
     with upload:
         key = f"cmp_files_{st.session_state.get('_cmp_upload_n', 0)}"
         files = st.file_uploader(
@@ -180,12 +189,17 @@ def _load_section(tokenizers: dict[str, TokenizerLike]) -> None:
                                f"by ';', inside {', '.join(map(str, roots))}.")
             st.button("Load from path", type="primary", on_click=_load_path, args=(taken,))
     with named:
-        st.caption("Read from tiktoken's local cache only: nothing is downloaded.")
+        st.caption("Built into tokviz (checked against tiktoken's SHA-256), else read from tiktoken's local cache: "
+                   "nothing is downloaded.")
+        in_menu = {enc: shown for shown, enc in BUILTIN_ENCODINGS.items()}
         for s in list_encodings():
             c1, c2 = st.columns([1, 4], vertical_alignment="top")
-            c1.markdown(f"**{s.name}**")
-            if s.available:
-                where = ";".join(map(str, s.paths))
+            c1.markdown(f"**{escape_markdown(s.title)}**")
+            if s.name in in_menu and in_menu[s.name] in tokenizers:
+                c2.button(f"Choose it · {s.description}", key=f"cmp_named_{s.name}", on_click=_choose,
+                          args=(in_menu[s.name],), help="Built in: already in every page's list.")
+            elif s.available:
+                where = ";".join(map(str, s.paths)) if s.source == "cache" else ""
                 c2.button(f"Load · {s.description}", key=f"cmp_named_{s.name}", on_click=_load_named,
                           args=(s.name, where, taken))
             else:
@@ -266,7 +280,7 @@ def _show_merges(comparison: Comparison) -> None:
             st.caption(f"Note: {escape_markdown(note)}.")
 
 
-def _show_text(comparison: Comparison, tokenizers: dict[str, TokenizerLike], shown: str) -> None:
+def _show_text(comparison: Comparison, tokenizers: Mapping[str, TokenizerLike], shown: str) -> None:
     td = comparison.text_diff
     if td is None:
         return
@@ -289,7 +303,7 @@ def _show_text(comparison: Comparison, tokenizers: dict[str, TokenizerLike], sho
             st.dataframe(segment_rows(td), hide_index=True)
 
 
-def _diff_section(tokenizers: dict[str, TokenizerLike]) -> None:
+def _diff_section(tokenizers: Mapping[str, TokenizerLike]) -> None:
     st.markdown("##### Diff two tokenizers")
     names = list(tokenizers)
     if not names:
@@ -319,7 +333,7 @@ def _diff_section(tokenizers: dict[str, TokenizerLike]) -> None:
     _show_text(comparison, tokenizers, shown)
 
 
-def view(tokenizers: dict[str, TokenizerLike], chosen: list[str]) -> None:
+def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
     """Load tokenizer files for every view, and diff two tokenizers."""
     st.subheader("Load & diff", anchor=False)
     st.caption("Load your own tokenizer files to use them in every view next to ours, and compare any two: "

@@ -6,6 +6,8 @@ The observations and their verdicts come from :mod:`tokviz.viewmodels.observatio
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import streamlit as st
 
 from tokviz.pages.state import PERSIST, keep
@@ -22,7 +24,7 @@ def observe(_tok: TokenizerLike, key: str, observation: str, example: str, name:
     return obs.run(_tok, example, name=name)
 
 
-def view(tokenizers: dict[str, TokenizerLike], chosen: list[str]) -> None:
+def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
     """One card per observation, each with an example the user can edit."""
     st.subheader("Observations", anchor=False)
     st.caption("Each card runs the chosen tokenizers on its example; edit the example to test your own. "

@@ -6,12 +6,13 @@ Pages never build tokenizers themselves: they call :func:`all_tokenizers`, and t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import streamlit as st
 
 from tokviz.protocol import TokenizerLike
 from tokviz.viewmodels.defaults import Defaults, build_defaults
+from tokviz.viewmodels.menu import TokenizerMenu
 
 #: Session state key of the session's own tokenizers (name -> tokenizer), which win over built-ins on a name clash.
 USER = "user_tokenizers"
@@ -29,9 +30,10 @@ def user_tokenizers() -> dict[str, TokenizerLike]:
     return user
 
 
-def all_tokenizers() -> dict[str, TokenizerLike]:
-    """Every tokenizer a user can pick: the built-ins, then the session's own."""
-    return {**load_defaults().tokenizers, **user_tokenizers()}
+def all_tokenizers() -> TokenizerMenu:
+    """Every tokenizer a user can pick: the built-ins, then the session's own (the OpenAI encodings are read only
+    when a page asks for one)."""
+    return load_defaults().tokenizers.with_own(user_tokenizers())
 
 
 def chosen() -> list[str]:
@@ -39,6 +41,6 @@ def chosen() -> list[str]:
     return list(st.session_state.get("chosen", []))
 
 
-def run_page(view: Callable[[dict[str, TokenizerLike], list[str]], None]) -> None:
+def run_page(view: Callable[[Mapping[str, TokenizerLike], list[str]], None]) -> None:
     """Draw one page's body: what every page module does when Streamlit runs it as a script."""
     view(all_tokenizers(), chosen())

@@ -14,6 +14,7 @@ Session state this view reads, for other views to fill:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
@@ -32,9 +33,10 @@ from tokviz.sweep import (
     token_count_curve,
 )
 from tokviz.viewmodels.charts import compression_figure, length_figure, token_count_figure
-from tokviz.viewmodels.defaults import GPT2_NAME, cache_dir, default_corpus
+from tokviz.viewmodels.defaults import cache_dir, default_corpus
 from tokviz.viewmodels.keys import tokenizers_key
 from tokviz.viewmodels.markdown import code_span, escape_markdown
+from tokviz.viewmodels.menu import BUILTIN_ENCODINGS
 from tokviz.viewmodels.render import (
     preview_length,
     render_changed_legend,
@@ -147,7 +149,7 @@ def download(label: str, csv: str, file_name: str, key: str) -> None:
 
 
 # -- the view -------------------------------------------------------------------------------------------------------
-def view(tokenizers: dict[str, TokenizerLike], chosen: list[str]) -> None:
+def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
     """Compression and token counts at every size, token lengths and the text itself at chosen sizes."""
     st.subheader("Vocab sizes", anchor=False)
     st.caption("BPE learns its merges in order, so one training run holds every smaller vocabulary: the first k "
@@ -155,8 +157,9 @@ def view(tokenizers: dict[str, TokenizerLike], chosen: list[str]) -> None:
     runs = controls()
     if runs is None:
         return
-    candidates = {n: t for n, t in tokenizers.items()
-                  if n in st.session_state.get("user_tokenizers", {}) or n == GPT2_NAME}
+    # The session's own tokenizers and the OpenAI encodings (read here if no page has needed them yet).
+    candidates = {n: tokenizers[n] for n in tokenizers
+                  if n in st.session_state.get("user_tokenizers", {}) or n in BUILTIN_ENCODINGS}
     kinds = series_kinds(candidates)
     keep_choice("sizes_extras", list(kinds), list(kinds), multi=True)
     st.multiselect("Also on the charts", list(kinds), key="sizes_extras", persist_state=PERSIST,

@@ -7,6 +7,7 @@ Only widgets and layout live here; the markup comes from :mod:`tokviz.viewmodels
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import streamlit as st
 
@@ -47,7 +48,7 @@ def use_sample() -> None:
     st.session_state["sample"] = None  # a pill is an action here, not a lasting choice
 
 
-def view(tokenizers: dict[str, TokenizerLike], chosen: list[str]) -> None:
+def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
     """Text in, every chosen tokenizer's tokens side by side."""
     st.subheader("Tokenize", anchor=False)
     st.caption("Every chosen tokenizer cuts the same text. Hover a token for its id and bytes; characters cut into "

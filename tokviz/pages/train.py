@@ -16,6 +16,7 @@ Like app.py, this module only lays out widgets and calls :mod:`tokviz`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
@@ -461,7 +462,7 @@ def _background_progress() -> None:
 
 
 # -- the view ------------------------------------------------------------------------------------------------------
-def view(tokenizers: dict[str, TokenizerLike], chosen: list[str]) -> None:
+def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
     """Upload or pick a corpus, set the size, specials and pattern, train live; then summary, replay, downloads."""
     st.subheader("Train", anchor=False)
     st.caption("Train a byte-level BPE vocabulary on your own text and watch every merge as it is learned. Training "

@@ -1,5 +1,6 @@
-"""The built-in tokenizers the app starts with: BPE trained on text that ships with Python, GPT-2's if its files are
-here, and the three baselines. Training happens once; the result is kept in a cache folder across restarts.
+"""The built-in tokenizers the app starts with: BPE trained on text that ships with Python, the OpenAI encodings
+people use (GPT-2, GPT-4, GPT-4o, from the package's own copies of their rank files, read when first shown), and
+the three baselines. Training happens once; the result is kept in a cache folder across restarts.
 
 Corpus: the standard library's ``pydoc_data.topics`` (about 465 KB of English prose and code), or
 :data:`~tokviz.viewmodels.default_corpus.FALLBACK_CORPUS` where a Python build leaves it out. One 8192-token BPE is
@@ -34,15 +35,18 @@ from tokviz.protocol import TokenizerLike
 from tokviz.tokenizer import Tokenizer
 from tokviz.trainer import train_bpe
 from tokviz.viewmodels.default_corpus import FALLBACK_CORPUS
+from tokviz.viewmodels.menu import BUILTIN_ENCODINGS, TokenizerMenu
 
 #: Bump when the trainer or the file format changes what a cached file would hold.
 CACHE_VERSION = 1
 SIZES: tuple[int, ...] = (512, 2048, 8192)
 PATTERNS: tuple[str, ...] = ("gpt2", "gpt4")
-GPT2_NAME = "gpt2 (OpenAI)"
+GPT2_NAME = "GPT-2 · r50k_base"
+GPT4_NAME = "GPT-4 · cl100k_base"
+GPT4O_NAME = "GPT-4o · o200k_base"
 GPT2_SPECIALS = ["<|endoftext|>"]
-#: What a new user sees selected: two BPEs that differ only in their pattern, GPT-2 itself, and the byte baseline.
-PREFERRED_SELECTION: tuple[str, ...] = ("bpe-gpt2-8k", "bpe-gpt4-8k", GPT2_NAME, "byte")
+#: What a new user sees selected: our own BPE next to the tokenizers people use.
+PREFERRED_SELECTION: tuple[str, ...] = ("bpe-gpt2-8k", GPT2_NAME, GPT4_NAME, GPT4O_NAME)
 _REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -73,7 +77,7 @@ class CachedTraining:
 class Defaults:
     """The built-in tokenizers, ordered name -> tokenizer, with what it took to get them."""
 
-    tokenizers: dict[str, TokenizerLike]
+    tokenizers: TokenizerMenu
     corpus: DefaultCorpus
     runs: tuple[CachedTraining, ...]
     seconds: float
@@ -194,8 +198,10 @@ def build_defaults(
     """Train (or read from the cache) the built-in BPEs and gather every default tokenizer, in display order.
 
     Names: ``bpe-<pattern>-<size>`` for each pattern and size (sizes above what the corpus reached are dropped and
-    the reached size is offered instead), ``gpt2 (OpenAI)`` when GPT-2's files are found, then ``character``,
-    ``byte`` and ``word`` (word vocabulary from the same corpus). ``gpt2_files=None`` leaves GPT-2 out.
+    the reached size is offered instead), then ``character``, ``byte`` and ``word`` (word vocabulary from the same
+    corpus), then the built-in OpenAI encodings (:data:`~tokviz.viewmodels.menu.BUILTIN_ENCODINGS`, read on first
+    use). ``gpt2_files`` names a folder of GPT-2's vocab.json + merges.txt to use as GPT-2 instead; None leaves the
+    OpenAI encodings out.
     """
     if not sizes or any(not isinstance(s, int) or s < 256 for s in sizes):
         raise ValueError(f"sizes must be integers >= 256 (the 256 byte tokens come first), got {list(sizes)}.")
@@ -215,20 +221,22 @@ def build_defaults(
             tok = full if size == full.vocab_size else full.prefix(size)
             tok.name = name
             tokenizers[name] = tok
-    if gpt2_files == "auto":
-        folder = gpt2_files_dir()
-    else:
-        folder = None if gpt2_files is None else Path(gpt2_files)
-    if folder is not None:
-        gpt2 = Tokenizer.from_files(folder / "gpt2_vocab.json", folder / "gpt2_merges.txt", GPT2_SPECIALS)
-        gpt2.name = GPT2_NAME
-        tokenizers[GPT2_NAME] = gpt2
     tokenizers["character"] = CharacterTokenizer(name="character")
     tokenizers["byte"] = ByteTokenizer(name="byte")
     word = WordTokenizer.from_corpus([corpus.text])
     word.name = "word"
     tokenizers["word"] = word
-    return Defaults(tokenizers, corpus, tuple(runs), time.perf_counter() - t0)
+    lazy: dict[str, str] = {}
+    if gpt2_files == "auto":
+        lazy = dict(BUILTIN_ENCODINGS)
+    elif gpt2_files is not None:
+        folder = Path(gpt2_files)
+        gpt2 = Tokenizer.from_files(folder / "gpt2_vocab.json", folder / "gpt2_merges.txt", GPT2_SPECIALS)
+        gpt2.name = GPT2_NAME
+        tokenizers[GPT2_NAME] = gpt2
+        lazy = {n: e for n, e in BUILTIN_ENCODINGS.items() if n != GPT2_NAME}
+    menu = TokenizerMenu(tokenizers, lazy=lazy)
+    return Defaults(menu, corpus, tuple(runs), time.perf_counter() - t0)
 
 
 def _offered_sizes(sizes: Iterable[int], reached: int) -> list[int]:
@@ -236,7 +244,7 @@ def _offered_sizes(sizes: Iterable[int], reached: int) -> list[int]:
     return sorted({min(s, reached) for s in sizes})
 
 
-def default_tokenizers(**options: Any) -> dict[str, TokenizerLike]:
+def default_tokenizers(**options: Any) -> TokenizerMenu:
     """Ordered name -> tokenizer of the built-ins; the options are those of :func:`build_defaults`."""
     return build_defaults(**options).tokenizers
 

@@ -1,0 +1,85 @@
+"""The tokenizers a user can pick, as one mapping: ready ones and built-in encodings loaded on first use.
+
+GPT-4o's rank file takes seconds to read, so listing it in the sidebar must not load it: the menu knows each
+built-in encoding's name and size up front and loads it (once per process, shared by every session) only when a
+page asks for that tokenizer. The session's own tokenizers come after the built-ins and win on a name clash.
+
+Example:
+    >>> from tokviz.baselines import ByteTokenizer
+    >>> m = TokenizerMenu({"byte": ByteTokenizer()}, lazy={"GPT-2 · r50k_base": "gpt2"})
+    >>> list(m), m.is_loaded("GPT-2 · r50k_base")
+    (['byte', 'GPT-2 · r50k_base'], False)
+    >>> m["GPT-2 · r50k_base"].encode("hello world"), m.is_loaded("GPT-2 · r50k_base")
+    ([31373, 995], True)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+
+from tokviz.pretrained import load_encoding
+from tokviz.protocol import TokenizerLike
+
+#: The built-in encodings the app offers, by the names people know them by.
+BUILTIN_ENCODINGS: dict[str, str] = {
+    "GPT-2 · r50k_base": "gpt2",
+    "GPT-4 · cl100k_base": "cl100k_base",
+    "GPT-4o · o200k_base": "o200k_base",
+}
+
+_loaded: dict[str, TokenizerLike] = {}
+_locks: dict[str, threading.Lock] = {}
+_guard = threading.Lock()
+
+
+def load_builtin(encoding: str, *, name: str) -> TokenizerLike:
+    """The built-in ``encoding`` under the display ``name``, loaded once per process (two sessions asking at once
+    wait for one load)."""
+    with _guard:
+        lock = _locks.setdefault(name, threading.Lock())
+    with lock:
+        tok = _loaded.get(name)
+        if tok is None:
+            loaded = load_encoding(encoding)
+            loaded.name = name
+            tok = _loaded[name] = loaded
+    return tok
+
+
+class TokenizerMenu(Mapping[str, TokenizerLike]):
+    """Name -> tokenizer: ``ready`` ones, then ``lazy`` built-in encodings (display name -> encoding name), then the
+    session's ``own`` (which replace a built-in of the same name)."""
+
+    def __init__(self, ready: Mapping[str, TokenizerLike], *, lazy: Mapping[str, str] | None = None,
+                 own: Mapping[str, TokenizerLike] | None = None) -> None:
+        self._ready = dict(ready)
+        self._lazy = dict(lazy or {})
+        self._own = dict(own or {})
+
+    def __getitem__(self, name: str) -> TokenizerLike:
+        if name in self._own:
+            return self._own[name]
+        if name in self._ready:
+            return self._ready[name]
+        if name in self._lazy:
+            return load_builtin(self._lazy[name], name=name)
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        seen = set()
+        for name in (*self._ready, *self._lazy, *self._own):
+            if name not in seen:
+                seen.add(name)
+                yield name
+
+    def __len__(self) -> int:
+        return len({*self._ready, *self._lazy, *self._own})
+
+    def is_loaded(self, name: str) -> bool:
+        """False for a built-in encoding not read yet (asking for it would read it)."""
+        return name not in self._lazy or name in self._own or name in _loaded
+
+    def with_own(self, own: Mapping[str, TokenizerLike]) -> TokenizerMenu:
+        """The same menu with a session's own tokenizers added."""
+        return TokenizerMenu(self._ready, lazy=self._lazy, own={**self._own, **own})
