@@ -36,9 +36,11 @@ from tokviz.pretokenize import PreTokenizer
 from tokviz.scale.cluster import import_distributed
 from tokviz.sources import Source, count_range, iter_source, source_ranges, source_size
 
-#: Bytes per map task: large enough that the scheduler's per-task cost (about a millisecond) and sending a partial
-#: table back are small beside counting it, small enough that a worker holds little text at once.
+#: Most bytes per map task: large enough that the scheduler's per-task cost (about a millisecond) and sending a
+#: partial table on are small beside counting it, small enough that a worker holds little text at once.
 DASK_RANGE_BYTES = 8 << 20
+#: Fewest bytes per map task when a small corpus is cut finer so that every worker gets some.
+MIN_RANGE_BYTES = 1 << 20
 #: Partial tables summed per reduce task.
 SPLIT_EVERY = 8
 #: Key prefix of the map tasks (a test, or a Dask dashboard, can tell them apart from the plan and reduce tasks).
@@ -84,16 +86,21 @@ def count_on_dask(
     pattern: str = "gpt2",
     special_tokens: Sequence[str] = (),
     errors: str = "strict",
-    range_bytes: int = DASK_RANGE_BYTES,
+    range_bytes: int | None = None,
     split_every: int = SPLIT_EVERY,
     on_progress: Callable[[int, int], object] | None = None,
 ) -> Counts:
     """Count the pre-tokens of ``sources`` (paths the workers can read, or fsspec URLs) on a Dask ``client``.
 
-    ``on_progress(done, total)`` gets the bytes counted so far and the total, as map tasks finish. Returns the
-    same :class:`~tokviz.counts.Counts` as :func:`tokviz.counts.count_files` on one machine.
+    ``range_bytes`` defaults to about four ranges per worker, between :data:`MIN_RANGE_BYTES` and
+    :data:`DASK_RANGE_BYTES`. ``on_progress(done, total)`` gets the bytes counted so far and the total, as map tasks
+    finish. Returns the same :class:`~tokviz.counts.Counts` as :func:`tokviz.counts.count_files` on one machine.
     """
     distributed = import_distributed()
+    if range_bytes is None:
+        n_workers = max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
+        total = sum(client.gather([client.submit(source_size, s, pure=False) for s in sources]))
+        range_bytes = min(DASK_RANGE_BYTES, max(MIN_RANGE_BYTES, total // (4 * n_workers)))
     if range_bytes < 1 or split_every < 2:
         raise ValueError(f"range_bytes must be >= 1 and split_every >= 2, got {range_bytes} and {split_every}.")
     specials = tuple(dict.fromkeys(special_tokens))
