@@ -71,6 +71,22 @@ def readable(token: bytes) -> str:
     return token.decode("utf-8", errors="backslashreplace")
 
 
+def quoted(token: bytes) -> str:
+    """A token quoted for tables and the command line: Python's escapes for unprintable characters, ``\\xNN`` for
+    bytes that are not whole UTF-8, each escaped once.
+
+    >>> print(quoted(b" hi\\n"), quoted(b"\\xe4\\xbd"), quoted("é".encode()))
+    ' hi\\n' '\\xe4\\xbd' 'é'
+    """
+    parts = []
+    for ch in token.decode("utf-8", errors="surrogateescape"):
+        if "\udc80" <= ch <= "\udcff":
+            parts.append(f"\\x{ord(ch) - 0xDC00:02x}")
+        else:
+            parts.append(repr(ch)[1:-1])
+    return "'" + "".join(parts) + "'"
+
+
 def whole_text(token: bytes) -> str | None:
     """The token's text, or None when its bytes are not whole UTF-8 on their own.
 
@@ -337,7 +353,7 @@ class PairCandidate:
     @property
     def label(self) -> str:
         """``'h' + 'e'``, readable."""
-        return f"{readable(self.left_bytes)!r} + {readable(self.right_bytes)!r}"
+        return f"{quoted(self.left_bytes)} + {quoted(self.right_bytes)}"
 
 
 @dataclass(frozen=True)

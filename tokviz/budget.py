@@ -21,8 +21,10 @@ Example:
 
 from __future__ import annotations
 
+import json
 import re
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -166,3 +168,22 @@ def chunk_by_tokens(
             before.insert(j0 + 1, before[j0])
             j0 += 1
     return chunks
+
+
+def chunk_record(chunk: Chunk, *, tokenizer: str) -> dict[str, object]:
+    """The JSON object of one chunk (the text last, so a reader sees the numbers first)."""
+    return {"index": chunk.index, "start": chunk.start, "end": chunk.end, "n_tokens": chunk.n_tokens,
+            "cut": chunk.cut, "tokenizer": tokenizer, "text": chunk.text}
+
+
+def chunks_jsonl(chunks: Iterable[Chunk], *, tokenizer: str) -> str:
+    """JSONL: one object per chunk and line (UTF-8 text kept as is), each line ending in a newline.
+
+    >>> from tokviz.baselines import ByteTokenizer
+    >>> print(chunks_jsonl(chunk_by_tokens(ByteTokenizer(), "Hi. Bye.", max_tokens=4, boundary="sentence"),
+    ...                    tokenizer="byte"))
+    {"index": 0, "start": 0, "end": 4, "n_tokens": 4, "cut": "sentence", "tokenizer": "byte", "text": "Hi. "}
+    {"index": 1, "start": 4, "end": 8, "n_tokens": 4, "cut": "end", "tokenizer": "byte", "text": "Bye."}
+    <BLANKLINE>
+    """
+    return "".join(json.dumps(chunk_record(c, tokenizer=tokenizer), ensure_ascii=False) + "\n" for c in chunks)

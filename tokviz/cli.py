@@ -30,10 +30,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
+from tokviz.anatomy import MergeNode, TokenAnatomy, anatomy, bpe_model, merge_index, quoted, trace_text
 from tokviz.bpe import Merge
+from tokviz.budget import BOUNDARIES, chunk_by_tokens, chunks_jsonl
 from tokviz.counting import iter_file
 from tokviz.diff import TokenizerDiff, diff_tokenizers
 from tokviz.formats import FORMATS, PatternGuessWarning, load_tokenizer, save, special_tokens_arg
+from tokviz.health import DuplicateGroups, vocab_health
 from tokviz.pretrained import is_encoding_name, list_encodings, list_rank_files, load_encoding, tiktoken_cache_dir
 from tokviz.tokenizer import Tokenizer
 from tokviz.trainer import train_bpe
@@ -354,6 +357,100 @@ def cmd_app(args: argparse.Namespace) -> int:
     return subprocess.call(command)
 
 
+def _tree_text(node: MergeNode | None) -> str:
+    """A merge tree in brackets: ``((' '+'t')+'ok')``."""
+    if node is None:
+        return "(no merge tree)"
+    if node.left is None or node.right is None:
+        return quoted(node.token_bytes)
+    return f"({_tree_text(node.left)} + {_tree_text(node.right)})"
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """Replay BPE on each pre-token of TEXT (or the one at --at), then the anatomy of every token it gives."""
+    tok = resolve_tokenizer(args.tokenizer, pattern=args.pattern, special_tokens=args.special_token)
+    text = _input_text(args)
+    if not text:
+        raise ValueError("the text is empty; give some text to explain.")
+    if args.at is not None:
+        traces = [trace_text(tok, text, args.at)]
+    else:
+        traces = [trace_text(tok, text, p.start) for p in bpe_model(tok).encode_with_offsets(text).pieces
+                  if p.end > p.start][: args.max_pieces]
+    index = merge_index(tok)
+    seen: dict[int, TokenAnatomy] = {}
+    for t in traces:
+        print(f"piece {t.piece!r} (chars {t.char_start}-{t.char_end}, {len(t.piece_bytes)} bytes):")
+        for s in t.steps:
+            print(f"  step {s.index + 1}: {s.chosen.label} -> {s.chosen.result} (rank {s.chosen.rank:,}; "
+                  f"{s.reason})")
+        print("  tokens: " + " ".join(f"{quoted(b)}={i}" for i, b in zip(t.ids, t.tokens)))
+        print(f"  {t.stop_reason}")
+        for i in t.ids:
+            if i not in seen:
+                seen[i] = anatomy(tok, i, index=index)
+    print("tokens:")
+    for i, a in seen.items():
+        rank = "-" if a.rank is None else f"{a.rank:,}"
+        line = (f"  {i}\t{quoted(a.token_bytes)}\t{a.kind}\trank {rank}\tbytes {a.hex}\t"
+                f"in {len(a.used_by):,} longer tokens")
+        if a.pair_count is not None:
+            line += f"\tpair count {a.pair_count:,}"
+        print(line)
+        print(f"  \t{_tree_text(a.tree) if a.tree is not None else a.note}")
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Vocabulary health: each check's count and definition, then its first --limit tokens."""
+    tok = resolve_tokenizer(args.tokenizer, pattern=args.pattern, special_tokens=args.special_token)
+    corpus = "\n".join(_read_text_file(c) for c in args.corpus) if args.corpus else None
+    t0 = time.perf_counter()
+    h = vocab_health(tok, corpus=corpus, n_longest=max(args.limit, 50))
+    seconds = time.perf_counter() - t0
+    vocab: dict[int, bytes] = getattr(tok, "vocab", {})
+    if args.json:
+        checks = {c.key: {"title": c.title, "definition": c.definition, "count": c.count, "ids": list(c.ids)}
+                  for c in h.checks}
+        print(json.dumps({"tokenizer": h.tokenizer, "vocab_size": h.vocab_size, "n_regular": h.n_regular,
+                          "corpus_tokens": h.corpus_tokens, "notes": list(h.notes), "checks": checks},
+                         ensure_ascii=False))
+        return 0
+    where = f", corpus of {h.corpus_tokens:,} tokens" if h.corpus_tokens is not None else " (no --corpus: the " \
+        "corpus checks are left out)"
+    print(f"{h.tokenizer}: {h.vocab_size:,} tokens, {h.n_regular:,} regular{where}; checked in {seconds:.2f} s")
+    for c in h.checks:
+        print(f"{c.title}: {c.count:,}. {c.definition}")
+        shown = c.groups[: args.limit] if isinstance(c, DuplicateGroups) else [(i,) for i in c.ids[: args.limit]]
+        for group in shown:
+            print("  " + "  ".join(f"{i}={quoted(vocab[i])}" for i in group))
+        if c.count > args.limit:
+            print(f"  ... and {c.count - args.limit:,} more")
+    for note in h.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def cmd_chunk(args: argparse.Namespace) -> int:
+    """Cut a text file into chunks of at most --max-tokens tokens; JSONL to -o or standard output."""
+    tok = resolve_tokenizer(args.tokenizer, pattern=args.pattern, special_tokens=args.special_token)
+    text = _read_text_file(args.file)
+    chunks = chunk_by_tokens(tok, text, max_tokens=args.max_tokens, boundary=args.at)
+    data = chunks_jsonl(chunks, tokenizer=tok.name)
+    if args.output:
+        out = Path(args.output)
+        if not out.parent.exists():
+            raise ValueError(f"{out.parent}: the output folder does not exist; create it or choose another -o.")
+        out.write_text(data, encoding="utf-8")
+    else:
+        sys.stdout.write(data)
+    largest = max((c.n_tokens for c in chunks), default=0)
+    where = f" -> {args.output}" if args.output else ""
+    print(f"# {len(chunks)} chunks of at most {args.max_tokens} tokens (largest {largest}), cut at {args.at} "
+          f"boundaries ({tok.name}){where}", file=sys.stderr)
+    return 0
+
+
 # -- parser -----------------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="tokviz", description="See how text becomes tokens: train, encode, decode, convert, compare.")
@@ -408,6 +505,33 @@ def build_parser() -> argparse.ArgumentParser:
                        help="list the encodings built in, those in tiktoken's cache, and those not available")
     n.add_argument("-v", "--verbose", action="store_true", help="say how to provide the missing ones")
     n.set_defaults(func=cmd_list)
+
+    x = sub.add_parser("explain", parents=[loading], help="replay BPE on a text and show how each token is built")
+    x.add_argument("text", nargs="?", metavar="TEXT", help="text to explain (else -f FILE, else standard input)")
+    x.add_argument("-f", "--file", metavar="FILE", help="read the text from a UTF-8 file")
+    x.add_argument("-t", "--tokenizer", nargs="+", action="extend", required=True, metavar="TOKENIZER",
+                   help="a BPE tokenizer file, directory or encoding name (put TEXT before -t)")
+    x.add_argument("--at", type=int, metavar="CHAR", help="only the pre-token holding this character (0-based)")
+    x.add_argument("--max-pieces", type=int, default=50, metavar="N", help="explain at most N pre-tokens (50)")
+    x.set_defaults(func=cmd_explain)
+
+    ins = sub.add_parser("inspect", parents=[loading], help="vocabulary health: junk and suspicious tokens")
+    ins.add_argument("tokenizer", nargs="+", metavar="TOKENIZER", help="tokenizer file(s), directory or encoding name")
+    ins.add_argument("--corpus", action="append", metavar="FILE",
+                     help="reference text for the corpus checks (never produced, mostly a part); repeatable")
+    ins.add_argument("--limit", type=int, default=10, metavar="N", help="tokens shown per check (10)")
+    ins.add_argument("--json", action="store_true", help="print JSON with every flagged id")
+    ins.set_defaults(func=cmd_inspect)
+
+    ch = sub.add_parser("chunk", parents=[loading], help="cut a text file into chunks of at most N tokens (JSONL)")
+    ch.add_argument("file", metavar="FILE", help="UTF-8 text file")
+    ch.add_argument("-t", "--tokenizer", nargs="+", action="extend", required=True, metavar="TOKENIZER")
+    ch.add_argument("--max-tokens", type=int, required=True, metavar="N", help="most tokens per chunk, each chunk "
+                    "encoded on its own")
+    ch.add_argument("--at", choices=BOUNDARIES, default="token",
+                    help="cut at the last token boundary (default), sentence end or paragraph end that fits")
+    ch.add_argument("-o", "--output", metavar="FILE", help="write the JSONL here (else standard output)")
+    ch.set_defaults(func=cmd_chunk)
 
     a = sub.add_parser("app", help="start the viewer in the browser (needs the app extra: pip install 'tokviz[app]')")
     a.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")

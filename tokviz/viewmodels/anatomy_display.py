@@ -18,7 +18,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
-from tokviz.anatomy import EncodeTrace, MergeNode, TokenAnatomy, TraceStep, readable
+from tokviz.anatomy import EncodeTrace, MergeNode, TokenAnatomy, TraceStep, quoted, readable
 
 
 def _fmt(value: int | None) -> str:
@@ -27,7 +27,7 @@ def _fmt(value: int | None) -> str:
 
 def token_label(token: bytes) -> str:
     """A token as shown in tables: its readable text quoted, spaces kept visible by the quotes."""
-    return repr(readable(token))
+    return quoted(token)
 
 
 def card_rows(a: TokenAnatomy, *, occurrences: int | None = None) -> list[tuple[str, str]]:

@@ -1,4 +1,5 @@
-"""Token-budget chunks as table rows and as JSONL (one JSON object per chunk) to download.
+"""Token-budget chunks as table rows and as JSONL (one JSON object per chunk, from :mod:`tokviz.budget`, which
+the command line shares) to download.
 
 Example:
     >>> from tokviz.baselines import ByteTokenizer
@@ -12,10 +13,11 @@ Example:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
-from tokviz.budget import Chunk
+from tokviz.budget import Chunk, chunk_record, chunks_jsonl
+
+__all__ = ["JSONL_MIME", "chunk_record", "chunk_rows", "chunks_jsonl"]
 
 JSONL_MIME = "application/jsonl"
 
@@ -24,14 +26,3 @@ def chunk_rows(chunks: Iterable[Chunk], *, preview: int = 80) -> list[dict[str, 
     """One row per chunk: number, character span, own token count, where it was cut, and its start as a preview."""
     return [{"chunk": c.index + 1, "start": c.start, "end": c.end, "tokens": c.n_tokens, "cut": c.cut,
              "preview": c.text[:preview] + ("…" if len(c.text) > preview else "")} for c in chunks]
-
-
-def chunk_record(chunk: Chunk, *, tokenizer: str) -> dict[str, object]:
-    """The JSON object of one chunk (the text last, so a reader sees the numbers first)."""
-    return {"index": chunk.index, "start": chunk.start, "end": chunk.end, "n_tokens": chunk.n_tokens,
-            "cut": chunk.cut, "tokenizer": tokenizer, "text": chunk.text}
-
-
-def chunks_jsonl(chunks: Iterable[Chunk], *, tokenizer: str) -> str:
-    """JSONL: one object per chunk and line (UTF-8 text kept as is), each line ending in a newline."""
-    return "".join(json.dumps(chunk_record(c, tokenizer=tokenizer), ensure_ascii=False) + "\n" for c in chunks)

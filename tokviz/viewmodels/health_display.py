@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tokviz.anatomy import readable
+from tokviz.anatomy import quoted
 from tokviz.health import DuplicateGroups, HealthList, VocabHealth
 
 
@@ -31,7 +31,7 @@ def summary_rows(h: VocabHealth) -> list[dict[str, object]]:
 
 def _row(i: int, vocab: Mapping[int, bytes]) -> dict[str, object]:
     b = vocab[i]
-    return {"id": i, "token": repr(readable(b)), "hex": b.hex(" "), "bytes": len(b)}
+    return {"id": i, "token": quoted(b), "hex": b.hex(" "), "bytes": len(b)}
 
 
 def check_rows(h: VocabHealth, key: str, vocab: Mapping[int, bytes], *, limit: int = 500) -> list[dict[str, object]]:
