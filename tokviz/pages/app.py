@@ -92,7 +92,7 @@ def main() -> None:
     """One run of the app: frame, sidebar, the current page, then the link."""
     # Page config comes first: Streamlit applies it only before any other element.
     st.set_page_config(page_title="tokviz: see how text becomes tokens", page_icon="🔤", layout="wide")
-    from tokviz.pages import train
+    from tokviz.pages import anatomy_panel, train
     from tokviz.pages.registry import all_tokenizers
     from tokviz.pages.state import GOTO
     from tokviz.viewmodels.render import style_tag
@@ -119,6 +119,8 @@ def main() -> None:
     init_state(names)
     st.session_state["view"] = next(s.path for s in PAGES if pages[s.path] is current)
     sidebar(names)
+    anatomy_panel.listen()
+    anatomy_panel.panel(all_tokenizers())
     current.run()
     sync_url()
 

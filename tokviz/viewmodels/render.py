@@ -119,7 +119,8 @@ def _token_span(
     color = color_index(position=i, token_id=tid, color_by=options.color_by)
     rows = [("id", f"{tid}  (token #{i})"), ("bytes", hex_bytes(token) or "(none)"), ("repr", repr(token)), *extra]
     return (
-        f'<span class="tok tv-c{color}{classes}" data-token-id="{tid}" data-tokenizer="{_esc(tokenizer)}">'
+        f'<span class="tok tv-c{color}{classes}" data-token-id="{tid}" data-tokenizer="{_esc(tokenizer)}" '
+        f'data-char="{enc.char_spans[i][0]}">'
         f'<span class="tv-text">{inner}</span>{_card(rows)}</span>'
     )
 

@@ -1,0 +1,99 @@
+"""Click a token anywhere, read its anatomy in the sidebar: how it is built, where it is used, and BPE replayed on
+the pre-token it sits in.
+
+A small script-only component (``token_click.js``) listens for clicks on every drawn token (the ``.tok`` spans of
+:mod:`tokviz.viewmodels.render`, on any page) and hands Python the tokenizer's name, the id and the character the
+token starts at. The panel's numbers come from :mod:`tokviz.anatomy` through :mod:`tokviz.viewmodels.anatomy_display`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import streamlit as st
+
+from tokviz.anatomy import EncodeTrace, TokenAnatomy, anatomy, occurrences, trace, trace_text
+from tokviz.protocol import TokenizerLike
+from tokviz.viewmodels.anatomy_display import (
+    candidate_rows,
+    card_rows,
+    merge_tree_html,
+    trace_rows,
+    trace_summary,
+    used_by_rows,
+)
+from tokviz.viewmodels.keys import tokenizer_key
+from tokviz.viewmodels.markdown import code_span, escape_markdown
+
+#: Session state key of the token being inspected: (tokenizer name, id, first character, page it was clicked on).
+INSPECT = "_inspect_token"
+_click = st.components.v2.component(
+    "tokviz_token_click", js=(Path(__file__).with_name("token_click.js")).read_text(encoding="utf-8"))
+
+
+def listen() -> None:
+    """Mount the click listener (drawing nothing); a click on a token opens its anatomy on the next run."""
+    result = _click(key="tv_token_click", on_clicked_change=lambda: None)
+    clicked = getattr(result, "clicked", None)
+    if isinstance(clicked, Mapping) and isinstance(clicked.get("tokenizer"), str):
+        st.session_state[INSPECT] = (clicked["tokenizer"], int(clicked.get("id", -1)), int(clicked.get("char", -1)),
+                                     st.session_state.get("view", ""))
+
+
+@st.cache_data(max_entries=64, show_spinner="Reading the token's anatomy…")
+def _anatomy(_tok: TokenizerLike, key: str, token_id: int) -> TokenAnatomy:
+    return anatomy(_tok, token_id)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _trace(_tok: TokenizerLike, key: str, text: str, char: int, piece: str) -> EncodeTrace:
+    return trace_text(_tok, text, char) if text else trace(_tok, piece)
+
+
+def _close() -> None:
+    st.session_state.pop(INSPECT, None)
+
+
+def panel(tokenizers: Mapping[str, TokenizerLike]) -> None:
+    """The anatomy of the clicked token, at the top of the sidebar (nothing until a token is clicked)."""
+    picked = st.session_state.get(INSPECT)
+    if not picked:
+        return
+    name, token_id, char, view = picked
+    with st.sidebar.container(border=True):
+        top, close = st.columns([4, 1], vertical_alignment="center")
+        top.markdown(f"**Token {token_id:,}** of {code_span(name)}")
+        close.button("✕", key="inspect_close", on_click=_close, help="Close the token's anatomy.")
+        if name not in tokenizers:
+            st.info("That tokenizer is no longer in the list.")
+            return
+        tok = tokenizers[name]
+        key = tokenizer_key(name, tok)
+        try:
+            a = _anatomy(tok, key, token_id)
+        except ValueError as e:  # a baseline, WordPiece, Unigram: no merges to show
+            st.info(escape_markdown(str(e)), icon="ℹ️")
+            return
+        text = st.session_state.get("text", "") if view == "tokenize" and char >= 0 else ""
+        count = occurrences(tok, token_id, text) if text else None
+        st.dataframe([{"": k, "value": v} for k, v in card_rows(a, occurrences=count)], hide_index=True,
+                     column_config={"": st.column_config.TextColumn(width="small")})
+        with st.expander("Merge tree, down to single bytes", expanded=True):
+            st.html(merge_tree_html(a))
+        if a.used_by:
+            with st.expander(f"Part of {len(a.used_by):,} longer tokens"):
+                st.dataframe(used_by_rows(a, getattr(tok, "vocab", {})), hide_index=True)
+        piece = a.text if a.text is not None else ""
+        if not text and not piece:
+            return
+        t = _trace(tok, key, text, char, piece)
+        with st.expander("BPE on its pre-token, step by step", expanded=True):
+            st.caption(escape_markdown(trace_summary(t)))
+            rows = trace_rows(t, getattr(tok, "vocab", {}))
+            if rows:
+                st.dataframe(rows, hide_index=True)
+                step = st.number_input("Candidates at step", 1, len(rows), 1, key="inspect_step",
+                                       help="Every adjacent pair at that step with its rank; the lowest rank wins, "
+                                            "the leftmost on a tie.")
+                st.dataframe(candidate_rows(t.steps[int(step) - 1]), hide_index=True)
