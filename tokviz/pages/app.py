@@ -38,6 +38,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("sizes", "Vocab sizes", ":material/bar_chart:", "sizes"),
     PageSpec("train", "Train", ":material/model_training:", "train"),
     PageSpec("compare", "Load & diff", ":material/compare_arrows:", "compare"),
+    PageSpec("inspect", "Inspect", ":material/biotech:", "inspect"),
 )
 
 
