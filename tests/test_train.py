@@ -294,3 +294,19 @@ def test_a_run_goes_on_while_another_view_is_shown_and_joins_the_list_when_done(
     assert any(name in t.value for t in at.toast)  # and announced there once
     ok(at.run())
     assert not at.toast
+
+
+def test_trained_on_all_of_corpus_en_the_view_gives_the_reference_merges(at, cs336_dir):
+    # With the held-out tenth on (the default), the run sees 90% of the corpus and departs from the reference; off,
+    # it trains on all of it, as the library and the CLI do.
+    from helpers import read_reference_merges
+
+    upload(at, ("corpus.en", (cs336_dir / "corpus.en").read_bytes()))
+    assert at.toggle(key="train_holdout").value is True
+    at.toggle(key="train_holdout").set_value(False)
+    at.number_input(key="train_vocab").set_value(500)
+    at.text_input(key="train_specials").set_value("<|endoftext|>")
+    train(ok(at.run()))
+    (run,) = runs(at).values()
+    assert run.tokenizer.merges == read_reference_merges(cs336_dir / "train-bpe-reference-merges.txt")
+    assert run.summary.heldout_ratio is None  # nothing was held out to measure on

@@ -74,7 +74,9 @@ OUTCOME_ICONS = {"success": "✅", "warning": "⚠️", "info": "ℹ️", "error
 #: First values of the widgets kept for the whole session (see :mod:`tokviz.pages.state`).
 KEPT: dict[str, Any] = {"train_source": "upload", "train_vocab": DEFAULT_VOCAB, "train_specials": DEFAULT_SPECIALS,
                         "train_pattern": "gpt2", "train_regex": r"\w+|\s+|[^\w\s]+", "train_replace": False,
-                        "train_sample_kind": "corpus", "train_sample": OWN_SAMPLE}
+                        "train_sample_kind": "corpus", "train_sample": OWN_SAMPLE, "train_holdout": True}
+#: The share of the corpus held out (when asked) to measure compression on text the run did not see.
+HOLDOUT = 0.1
 
 
 @st.cache_resource(show_spinner=False)
@@ -167,6 +169,9 @@ def _settings() -> tuple[int, tuple[str, ...] | None, str]:
                                   key="train_pattern", persist_state=PERSIST, required=True,
                                   help="The regex that cuts text into pieces before merging: merges never cross a "
                                        "piece boundary.")
+    st.toggle("Hold out the last tenth", key="train_holdout", persist_state=PERSIST,
+              help="Keep the last 10% of the corpus out of training to measure compression on text the run did not "
+                   "see. Turn it off to train on all of it (to match a reference run, such as CS336's merges).")
     regex = ""
     if choice == "custom":
         regex = st.text_input("Custom regex", key="train_regex", persist_state=PERSIST,
@@ -181,7 +186,8 @@ def _settings() -> tuple[int, tuple[str, ...] | None, str]:
 
 # -- running -------------------------------------------------------------------------------------------------------
 def _start(texts: tuple[str, ...], described: str, vocab: int, specials: tuple[str, ...], pattern: str) -> None:
-    spec = TrainSpec(texts=texts, vocab_size=vocab, special_tokens=specials, pattern=pattern, holdout=0.1)
+    holdout = HOLDOUT if st.session_state.get("train_holdout", True) else 0.0
+    spec = TrainSpec(texts=texts, vocab_size=vocab, special_tokens=specials, pattern=pattern, holdout=holdout)
     try:
         job = TrainingJob.start(spec)
     except ValueError as e:  # bad vocab size, bad regex, empty corpus: said before anything starts
@@ -291,7 +297,8 @@ def _summary(run: TrainedRun) -> None:
                                                  f"{s.counting_seconds:.2f} s of it.")
     ratio = f"{s.heldout_ratio:.2f}" if s.heldout_ratio is not None else "n/a"
     d.metric("Held-out compression", ratio, help="UTF-8 bytes per token on the last tenth of the corpus, which "
-                                                 "training did not see (n/a: the corpus has no line break to cut at).")
+                                                 "training did not see (n/a: trained on all of it, or the corpus "
+                                                 "has no line break to cut at).")
     if not s.reached:
         st.caption(f"Stopped at {s.vocab_size:,} of {s.requested_vocab_size:,}: {escape_markdown(s.message)}")
     left, right = st.columns([2, 3], gap="large")
