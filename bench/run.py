@@ -34,6 +34,12 @@ if str(ROOT) not in sys.path:
 from bench.corpus import SEPARATOR, ensure_corpus  # noqa: E402
 
 WORKERS = ROOT / "bench" / "workers.py"
+LONG_WORKERS = ROOT / "bench" / "long_workers.py"
+LONG_DATA = ROOT / "bench" / "_data" / "long"
+# Hugging Face's trainer rescans a long word for every merge: on 1 MB without a space it runs for many minutes, so
+# its side of those rows stops here and the ratio is then an upper bound.
+HF_LONG_TIMEOUT_S = 120
+LONG_ENCODE_TARGET = 2.0
 OUT_DIR = ROOT / "bench" / "_out"
 EOT = "<|endoftext|>"
 FULL_SIZE = 5_000_000
@@ -217,6 +223,74 @@ def id_checks(runs: dict[str, list[Sample]], files: dict[str, str]) -> list[str]
     return lines
 
 
+def run_long_worker(task: str, *, timeout: float = WORKER_TIMEOUT_S, **kwargs: Any) -> Sample | None:
+    """Run one task of ``bench/long_workers.py`` in a fresh process; None if it ran past ``timeout`` seconds."""
+    cmd = [sys.executable, str(LONG_WORKERS), task, json.dumps(kwargs)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return None
+    if proc.returncode != 0:
+        raise RuntimeError(f"long worker {task} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def bench_long_inputs(repeats: int) -> tuple[list[Row], list[str], dict[str, Any]]:
+    """Inputs once quadratic: long pieces to encode, long words to train on, a rank file with a 44 KB token."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import long_workers  # noqa: PLC0415  (bench/ is not a package on sys.path by default)
+
+    LONG_DATA.mkdir(parents=True, exist_ok=True)
+    d = shared_cs336_dir()
+    o200k = d.parent / "pretrained" / "o200k_base.tiktoken"
+    gpt2 = {"vocab": str(d / "gpt2_vocab.json"), "merges": str(d / "gpt2_merges.txt")}
+    rows: list[Row] = []
+    checks: list[str] = []
+    raw: dict[str, Any] = {}
+    encode_cases = [("x1m", '"x" * 1,000,000, o200k', {"rank_file": str(o200k)}),
+                    ("base64", "100 KB random base64, GPT-2", gpt2), ("acgt", "100 KB random ACGT, GPT-2", gpt2)]
+    for kind, label, files in encode_cases:
+        if "rank_file" in files and not o200k.is_file():
+            checks.append(f"{label}: skipped, {o200k} not found")
+            continue
+        log(f"long input: encode {label}, {repeats} repeats")
+        runs = alternate(repeats, {lib: (lambda lib=lib, kind=kind, files=files: run_long_worker(
+                                       "encode_long", lib=lib, kind=kind, files=files))
+                                   for lib in ("ours", "tiktoken")})
+        ours, peer = [s["seconds"] for s in runs["ours"]], [s["seconds"] for s in runs["tiktoken"]]
+        ratio = statistics.median(ours) / statistics.median(peer)
+        rows.append(Row(f"encode {label} [s] vs tiktoken", statistics.median(ours), statistics.median(peer),
+                        f"ratio ≤ {LONG_ENCODE_TARGET:g}", ratio <= LONG_ENCODE_TARGET, spread(ours, peer)))
+        same = {s["digest"] for s in runs["ours"]} == {s["digest"] for s in runs["tiktoken"]}
+        checks.append(f"ids, ours == tiktoken on {label}: " + ("OK" if same else "MISMATCH"))
+        raw[f"encode_{kind}"] = runs
+    for kind, label in [("letters1m", "1 MB of letters without spaces"), ("nul1m", "1 MB of NUL bytes")]:
+        path = long_workers.write_input(kind, str(LONG_DATA))
+        log(f"long input: train vocab {TRAIN_VOCAB} on {label}, {repeats} repeats (HF stops at {HF_LONG_TIMEOUT_S} s)")
+        ours_runs = [run_long_worker("train_long", lib="ours", path=path, vocab_size=TRAIN_VOCAB)
+                     for _ in range(repeats)]
+        hf = run_long_worker("train_long", timeout=HF_LONG_TIMEOUT_S, lib="hf", path=path, vocab_size=TRAIN_VOCAB)
+        ours = [s["seconds"] for s in ours_runs if s is not None]
+        if hf is None:
+            name = f"train vocab 10k, {label} [s] vs HF tokenizers (HF stopped at {HF_LONG_TIMEOUT_S} s: ratio ≤)"
+            rows.append(Row(name, statistics.median(ours), float(HF_LONG_TIMEOUT_S), "ratio ≤ 10", True,
+                            spread(ours)))
+        else:
+            ratio = statistics.median(ours) / hf["seconds"]
+            rows.append(Row(f"train vocab 10k, {label} [s] vs HF tokenizers", statistics.median(ours),
+                            hf["seconds"], "ratio ≤ 10", ratio <= 10, spread(ours, [hf["seconds"]])))
+        raw[f"train_{kind}"] = {"ours": ours_runs, "hf": hf}
+    path = long_workers.write_big_token_file(str(LONG_DATA))
+    log(f"long input: load a rank file with a 44 KB token, {repeats} repeats")
+    runs = alternate(repeats, {lib: (lambda lib=lib: run_long_worker("load_rank_file", lib=lib, path=path))
+                               for lib in ("ours", "tiktoken")})
+    ours, peer = [s["seconds"] for s in runs["ours"]], [s["seconds"] for s in runs["tiktoken"]]
+    rows.append(Row("load a rank file with a 44 KB token [s] vs tiktoken", statistics.median(ours),
+                    statistics.median(peer), spread=spread(ours, peer)))
+    raw["load_big_token"] = runs
+    return rows, checks, raw
+
+
 # --- reporting ------------------------------------------------------------------------------------------------
 
 
@@ -291,6 +365,9 @@ def main(argv: list[str] | None = None) -> None:
     train_rows, train_raw = bench_training(corpus, args.repeats)
     small_rows, small_raw = bench_small_training(corpus_en, args.small_runs)
     enc_rows, checks, enc_raw = bench_encoding(plain_text_file(corpus), args.repeats)
+    long_rows, long_checks, long_raw = bench_long_inputs(1 if args.quick else min(args.repeats, 3))
+    enc_rows += long_rows
+    checks += long_checks
     header = (f"## tokviz benchmark ({'quick' if args.quick else 'full'}: {args.size / 1e6:g} MB corpus, "
               f"{args.repeats} fresh processes per measurement, {args.small_runs} runs for corpus.en)\n\n"
               f"{environment()}; load average {load_before} at the start, {load_average()} at the end. "
@@ -299,7 +376,8 @@ def main(argv: list[str] | None = None) -> None:
     print(text)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     (OUT_DIR / "results.md").write_text(text, encoding="utf-8")
-    raw = {"args": vars(args), "training": train_raw, "small_training": small_raw, "encoding": enc_raw}
+    raw = {"args": vars(args), "training": train_raw, "small_training": small_raw, "encoding": enc_raw,
+           "long_inputs": long_raw}
     (OUT_DIR / "results.json").write_text(json.dumps(raw, indent=1), encoding="utf-8")
     log(f"done in {time.perf_counter() - started:.0f} s; written to {OUT_DIR / 'results.md'}")
 

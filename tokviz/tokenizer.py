@@ -211,7 +211,8 @@ class Tokenizer:
             regular = self._regular
             bounds = split_by_ranks(piece, regular)
             return tuple([regular[piece[a:b]] for a, b in zip(bounds, bounds[1:], strict=False)])
-        return tuple(self.merge_path(piece)[0])
+        # merge_path without its keyword handling: this runs once per distinct piece.
+        return tuple(merge_by_pairs(list(map(self._byte_ids.__getitem__, piece)), self._ranks, self._merged)[0])
 
     def merge_path(self, piece: bytes, *, n_merges: int | None = None) -> tuple[list[int], list[int]]:
         """Pure merge application to one pre-token: its final ids and the ranks of the merges applied, in order.
