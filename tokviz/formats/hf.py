@@ -1,4 +1,11 @@
-"""Hugging Face ``tokenizer.json`` (byte-level BPE only), including Oniguruma <-> Python pattern translation.
+"""Hugging Face ``tokenizer.json`` (byte-level BPE), read as ``tokenizers`` reads it, and written for it.
+
+Any byte-level BPE file loads: its normalizer, pre-tokenizer and added tokens are run as ``tokenizers`` runs them
+(:mod:`tokviz.hf_pipeline`). A file that needs none of that (no normalizer; ByteLevel alone or after one isolating
+Split; added tokens without options, each keeping the id of its text) loads as a plain, faster
+:class:`~tokviz.tokenizer.Tokenizer`. A vocabulary may lack the 13 bytes that never occur in UTF-8 (0xC0, 0xC1,
+0xF5-0xFF): no text can produce them, so they get ids past the end that are kept out of ``vocab``; lacking any
+other byte is an error.
 
 Example:
     >>> from tokviz import train_bpe
@@ -19,6 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from tokviz.added_tokens import AddedToken, assign_ids
 from tokviz.formats.common import (
     WHOLE_TEXT_PATTERN,
     SaveResult,
@@ -27,27 +35,24 @@ from tokviz.formats.common import (
     _refuse_duplicates,
     _where,
 )
+from tokviz.formats.hf_components import normalizer_from_json, onig_to_python, pre_tokenizers_from_json
 from tokviz.gpt2_files import decode_token, encode_token
+from tokviz.hf_pipeline import ByteLevel, PipelineTokenizer, PreTokenizerStep
+from tokviz.hf_pretokenizers import PatternSplit
 from tokviz.jsonfile import parse_json
 from tokviz.pretokenize import NAMED_PATTERNS
 from tokviz.tokenizer import Tokenizer
 
+__all__ = ["hf_from_dict", "hf_to_dict", "load_hf", "onig_to_python", "python_to_onig", "save_hf"]
+
 # JSON keys to point at in error messages (f-string expressions cannot hold backslashes before Python 3.12).
-_PRE, _SPLIT, _TYPE = '"pre_tokenizer"', '"Split"', '"type": "'
+_PRE, _TYPE = '"pre_tokenizer"', '"type": "'
 _BYTE_FALLBACK, _DROPOUT, _NORMALIZER = '"byte_fallback"', '"dropout"', '"normalizer"'
-# Oniguruma (which `tokenizers` uses) reads "X{n,m}+" as "(X{n,m})+", a repetition, where Python's `regex` reads a
-# possessive interval; rewriting keeps the meaning `tokenizers` gives a file's pattern.
-_ONIG_REPEATED_INTERVAL = re.compile(r"(\\p\{\w+\}|\\[A-Za-z]|\[(?:\\.|[^\]\\])*\]|\((?:\\.|[^()\\])*\)|[^\\()\[\]{}])"
-                                     r"(\{\d+(?:,\d*)?\})\+")
+#: The bytes that never occur in UTF-8 text: a vocabulary may lack them.
+NEVER_UTF8 = frozenset([0xC0, 0xC1, *range(0xF5, 0x100)])
 
-
-def onig_to_python(pattern: str) -> str:
-    """A `tokenizers` (Oniguruma) regex in Python ``regex`` terms: ``X{n,m}+`` becomes ``(?:X{n,m})+``.
-
-    >>> onig_to_python(r"\\p{N}{1,3}+|\\s+")
-    '(?:\\\\p{N}{1,3})+|\\\\s+'
-    """
-    return _ONIG_REPEATED_INTERVAL.sub(r"(?:\1\2)+", pattern)
+#: What :func:`hf_from_dict` returns: the plain tokenizer when the file allows it, else the pipeline.
+HFTokenizer = Tokenizer | PipelineTokenizer
 
 
 def python_to_onig(pattern: str) -> str:
@@ -59,56 +64,37 @@ def python_to_onig(pattern: str) -> str:
     return re.sub(r"(\{\d+(?:,\d*)?\})\+(?=\||\)|$)", r"\1", pattern)
 
 
-def _hf_pretokenizer(pre: Any, source: str, text: str | None) -> tuple[str, bool]:
-    """``(pattern, add_prefix_space)`` of a byte-level pre-tokenizer, or ValueError saying what is unsupported."""
-    if pre is None:
-        raise ValueError(f"{source}: no pre-tokenizer, so the model is not byte-level; only byte-level BPE "
-                         "(a ByteLevel pre-tokenizer) is supported.")
-    if not isinstance(pre, dict):
-        raise ValueError(f"{_where(source, text, _PRE)}: pre_tokenizer must be an object, got {pre!r:.60}.")
-    steps = pre.get("pretokenizers") if pre.get("type") == "Sequence" else [pre]
-    if not isinstance(steps, list) or not steps:
-        raise ValueError(f"{_where(source, text, _PRE)}: an empty pre-tokenizer Sequence is not supported.")
-    kinds = [s.get("type") if isinstance(s, dict) else None for s in steps]
-    if kinds[-1] != "ByteLevel" or any(k not in ("Split", "ByteLevel") for k in kinds) or len(steps) > 2 or (
-        len(steps) == 2 and kinds[0] != "Split"
-    ):
-        raise ValueError(
-            f"{_where(source, text, _PRE)}: pre-tokenizer {' + '.join(map(str, kinds))} is not supported; "
-            "tokviz reads byte-level BPE: ByteLevel alone, or Split (regex, Isolated) followed by ByteLevel."
-        )
-    byte_level = steps[-1]
-    prefix = bool(byte_level.get("add_prefix_space", True))
-    use_regex = bool(byte_level.get("use_regex", True))
-    if len(steps) == 1:
-        return ("gpt2" if use_regex else WHOLE_TEXT_PATTERN), prefix
-    split = steps[0]
-    where = _where(source, text, _SPLIT)
-    if use_regex:
-        raise ValueError(f"{where}: Split followed by ByteLevel(use_regex=true) splits twice; not supported.")
-    if prefix:
-        raise ValueError(f"{where}: Split followed by ByteLevel(add_prefix_space=true) adds a space to every piece; "
-                         "not supported.")
-    if split.get("behavior") != "Isolated" or split.get("invert"):
-        raise ValueError(f"{where}: Split with behavior {split.get('behavior')!r} (invert={split.get('invert')}) is "
-                         "not supported; only Isolated, not inverted.")
-    pat = split.get("pattern")
-    if isinstance(pat, dict) and isinstance(pat.get("Regex"), str):
-        for named, src in NAMED_PATTERNS.items():
-            if pat["Regex"] in (src, python_to_onig(src)):
-                return named, False  # one of ours (as we write it): keep its name and its fast ASCII path
-        return onig_to_python(pat["Regex"]), False
-    if isinstance(pat, dict) and isinstance(pat.get("String"), str):
-        return re.escape(pat["String"]), False
-    raise ValueError(f"{where}: Split pattern must be {{\"Regex\": ...}} or {{\"String\": ...}}, got {pat!r:.80}.")
+def _plain_pattern(steps: list[PreTokenizerStep]) -> tuple[str, bool] | None:
+    """``(pattern, add_prefix_space)`` when the plain Tokenizer cuts text as these steps do, else None."""
+    if len(steps) == 1 and isinstance(steps[0], ByteLevel):
+        return ("gpt2" if steps[0].use_regex else WHOLE_TEXT_PATTERN), steps[0].add_prefix_space
+    if len(steps) != 2:
+        return None
+    split, level = steps[0], steps[1]
+    if not isinstance(split, PatternSplit) or not isinstance(level, ByteLevel):
+        return None
+    if split.behavior != "Isolated" or level.use_regex or level.add_prefix_space or not split.source:
+        return None
+    for named, src in NAMED_PATTERNS.items():
+        if split.source in (src, onig_to_python(python_to_onig(src))):
+            return named, False  # one of ours (as we write it): keep its name and its fast ASCII path
+    return split.source, False
 
 
-def hf_from_dict(data: Mapping[str, Any], *, source: str = "<dict>", text: str | None = None) -> Tokenizer:
+def _pattern_label(steps: list[PreTokenizerStep]) -> str:
+    for s in steps:
+        if isinstance(s, PatternSplit):
+            return s.source
+        if isinstance(s, ByteLevel) and s.use_regex:
+            return "gpt2"
+    return WHOLE_TEXT_PATTERN
+
+
+def hf_from_dict(data: Mapping[str, Any], *, source: str = "<dict>", text: str | None = None) -> HFTokenizer:
     """A Hugging Face ``tokenizer.json`` for a byte-level BPE model; other models are refused saying why.
 
     ``text`` (the file's text) lets errors name the line of the offending entry. Ids equal `tokenizers`'
     ``encode(text, add_special_tokens=False)``: a post-processor's template (BOS/EOS around the text) is not applied.
-    All added tokens, special or not, split the text first, as in `tokenizers`.
     """
     try:
         return _hf_from_dict(data, source=source, text=text)
@@ -116,8 +102,7 @@ def hf_from_dict(data: Mapping[str, Any], *, source: str = "<dict>", text: str |
         raise ValueError(f"{source}: malformed tokenizer.json ({type(e).__name__}: {e}).") from e
 
 
-def _hf_from_dict(data: Mapping[str, Any], *, source: str, text: str | None) -> Tokenizer:
-    model = data.get("model")
+def _check_model(model: Any, source: str, text: str | None) -> None:
     if not isinstance(model, dict):
         raise ValueError(f"{source}: no \"model\" object; not a Hugging Face tokenizer.json.")
     mtype = model.get("type", "BPE")
@@ -132,48 +117,138 @@ def _hf_from_dict(data: Mapping[str, Any], *, source: str, text: str | None) -> 
             raise ValueError(f"{_where(source, text, key)}: BPE with {key}={model[key]!r} is not supported.")
     if model.get("dropout"):
         raise ValueError(f"{_where(source, text, _DROPOUT)}: BPE dropout makes encoding random; set it to null.")
-    normalizer = data.get("normalizer")
-    if normalizer is not None and not (isinstance(normalizer, dict) and normalizer.get("type") == "Sequence"
-                                       and not normalizer.get("normalizers")):
-        kind = normalizer.get("type") if isinstance(normalizer, dict) else normalizer
-        raise ValueError(f"{_where(source, text, _NORMALIZER)}: normalizer {kind} is not "
-                         "supported (tokviz does not normalize text); only a null normalizer is.")
-    pattern, add_prefix_space = _hf_pretokenizer(data.get("pre_tokenizer"), source, text)
 
-    added = data.get("added_tokens") or []
-    specials: dict[str, int] = {}
-    for entry in added:
+
+def _added_tokens(data: Mapping[str, Any], source: str) -> list[tuple[dict[str, Any], str, int]]:
+    out = []
+    for entry in data.get("added_tokens") or []:
         if not (isinstance(entry, dict) and isinstance(entry.get("content"), str) and isinstance(entry.get("id"), int)):
             raise ValueError(f"{source}: malformed added_tokens entry {entry!r:.80}.")
-        for flag in ("lstrip", "rstrip", "single_word"):
-            if entry.get(flag):
-                raise ValueError(f"{_where(source, text, json.dumps(entry['content']))}: added token "
-                                 f"{entry['content']!r} has {flag}=true, which tokviz does not support.")
-        specials[entry["content"]] = entry["id"]
+        out.append((entry, entry["content"], entry["id"]))
+    return out
 
+
+def _hf_from_dict(data: Mapping[str, Any], *, source: str, text: str | None) -> HFTokenizer:
+    model = data.get("model")
+    _check_model(model, source, text)
+    assert isinstance(model, dict)  # checked above; tells the type checker
+    normalizer = normalizer_from_json(data.get("normalizer"), where=_where(source, text, _NORMALIZER))
+    pre = data.get("pre_tokenizer")
+    if pre is None:
+        raise ValueError(f"{source}: no pre-tokenizer, so the model is not byte-level; only byte-level BPE "
+                         "(a ByteLevel pre-tokenizer) is supported.")
+    if not isinstance(pre, dict):
+        raise ValueError(f"{_where(source, text, _PRE)}: pre_tokenizer must be an object, got {pre!r:.60}.")
+    steps = pre_tokenizers_from_json(pre, where=_where(source, text, _PRE))
+    n_level = sum(isinstance(s, ByteLevel) for s in steps)
+    if n_level != 1:
+        raise ValueError(f"{_where(source, text, _PRE)}: the pre-tokenizer has {n_level} ByteLevel steps; tokviz "
+                         "reads byte-level BPE, whose pre-tokenizer holds exactly one ByteLevel.")
+
+    added = _added_tokens(data, source)
+    contents = {content for _, content, _ in added}
     raw_vocab = model.get("vocab")
     if not isinstance(raw_vocab, dict):
         raise ValueError(f"{source}: model.vocab must be an object {{token: id}}.")
-    vocab: dict[int, bytes] = {}
+    vocab: dict[int, bytes] = {}  # what the model can produce: byte-level tokens
+    literal: dict[int, bytes] = {}  # an added token's text sitting in the vocabulary as it is
     for tok_str, i in raw_vocab.items():
         if not isinstance(i, int) or isinstance(i, bool):
-            where = _where(source, text, json.dumps(tok_str, ensure_ascii=False))
-            raise ValueError(f"{where}: id of {tok_str!r} is {i!r}, not an integer.")
-        if specials.get(tok_str) == i:
-            b = tok_str.encode("utf-8")  # an added token sits in the vocabulary as its literal text
-        else:
-            try:
-                b = decode_token(tok_str)
-            except ValueError as e:
-                raise ValueError(
-                    f"{_where(source, text, json.dumps(tok_str, ensure_ascii=False))}: token {tok_str!r} is not "
-                    "written with GPT-2's byte-to-unicode table, so the model is not byte-level."
-                ) from e
-        if i in vocab:
-            raise ValueError(f"{_where(source, text, json.dumps(tok_str, ensure_ascii=False))}: id {i} is given twice.")
-        vocab[i] = b
+            raise ValueError(f"{_at(source, text, tok_str)}: id of {tok_str!r} is {i!r}, not an integer.")
+        if i in vocab or i in literal:
+            raise ValueError(f"{_at(source, text, tok_str)}: id {i} is given twice.")
+        try:
+            vocab[i] = decode_token(tok_str)
+        except ValueError as e:
+            if tok_str not in contents:
+                raise ValueError(f"{_at(source, text, tok_str)}: token {tok_str!r} is not written with GPT-2's "
+                                 "byte-to-unicode table, so the model is not byte-level.") from e
+            literal[i] = tok_str.encode("utf-8")
+    merges = _merges(model, source, text, {t: vocab[i] for t, i in raw_vocab.items() if i in vocab})
+    ids = assign_ids([(c, i) for _, c, i in added], raw_vocab)
+    tokens = [AddedToken(ids[c], c, special=bool(e.get("special")), single_word=bool(e.get("single_word")),
+                         lstrip=bool(e.get("lstrip")), rstrip=bool(e.get("rstrip")),
+                         normalized=bool(e.get("normalized", not e.get("special"))))
+              for e, c, _ in added if c]
+    tokens = list({t.content: t for t in tokens}.values())  # a content given twice: the last entry's options
+    present = {b[0] for b in vocab.values() if len(b) == 1}
+    missing = [b for b in range(256) if b not in present]
+    if any(b not in NEVER_UTF8 for b in missing):
+        bad = next(b for b in missing if b not in NEVER_UTF8)
+        raise ValueError(f"{source}: the vocabulary lacks byte 0x{bad:02x}, which UTF-8 text can hold; a byte-level "
+                         "BPE vocabulary needs every such byte so that any text can be encoded.")
+    name = Path(source).parent.name if Path(source).name == "tokenizer.json" else Path(source).stem
+    name = name or "hf"
+    ignore_merges = bool(model.get("ignore_merges"))
 
+    plain = _plain_pattern(steps) if normalizer is None and not missing else None
+    if plain is not None and _plain_added(tokens) and not literal:
+        specials = {t.content: t.id for t in tokens}
+        # An added token sits in the vocabulary under its own text; read as GPT-2 bytes that text may differ from
+        # it ("<|é|>"), and the plain Tokenizer keeps one token per id: the added token's text. Text could reach
+        # the other reading only if it is valid UTF-8 and ignore_merges looks whole pieces up.
+        plain_vocab = dict(vocab)
+        for t in tokens:
+            b = plain_vocab.get(t.id)
+            if b is not None and b != t.content.encode("utf-8") and raw_vocab.get(t.content) == t.id:
+                plain_vocab[t.id] = t.content.encode("utf-8")
+                if ignore_merges and _is_utf8(b):
+                    plain = None
+    if plain is not None and _plain_added(tokens) and not literal:
+        try:
+            tok = _build(plain_vocab, merges, specials, plain[0], name=name, source=source,
+                         add_prefix_space=plain[1])
+        except ValueError:
+            tok = None  # e.g. an added token's id already holds another token: the pipeline keeps both
+        if tok is not None and tok.special_ids == specials and (
+                not ignore_merges or not _unbuildable(tok, vocab, set(specials.values()))):
+            return tok
+
+    # Ids for the missing never-UTF-8 bytes, past every id in use: the model needs all 256, text never reaches them.
+    top = max([*vocab, *literal, *(t.id for t in tokens)], default=-1) + 1
+    hidden = list(range(top, top + len(missing)))
+    model_vocab = vocab | {i: bytes([b]) for i, b in zip(hidden, missing)}
+    try:
+        bpe = Tokenizer(model_vocab, merges, name=name)
+    except ValueError as e:
+        raise ValueError(f"{source}: {e}") from e
+    return PipelineTokenizer(bpe, normalizer=normalizer, pre_tokenizers=steps, added=tokens,
+                             ignore_merges=ignore_merges, whole={b: i for i, b in vocab.items()},
+                             extra_vocab=literal, hidden_ids=hidden, name=name, pattern=_pattern_label(steps))
+
+
+def _is_utf8(b: bytes) -> bool:
+    try:
+        b.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _at(source: str, text: str | None, token: str) -> str:
+    # Only on an error: finding the line searches the whole file.
+    return _where(source, text, json.dumps(token, ensure_ascii=False))
+
+
+def _plain_added(tokens: list[AddedToken]) -> bool:
+    """Added tokens the plain Tokenizer cuts out alike: no options, all matched in one pass."""
+    if any(t.single_word or t.lstrip or t.rstrip for t in tokens):
+        return False
+    return len({t.normalized for t in tokens}) <= 1
+
+
+def _unbuildable(tok: Tokenizer, vocab: Mapping[int, bytes], specials: set[int]) -> bool:
+    """Whether a vocabulary token is neither a byte nor a merge's result (ignore_merges would still emit it)."""
+    built = {tok.token_to_id(bytes([b])) for b in range(256)}
+    built |= {tok.token_to_id(a + b) for a, b in tok.merges}
+    return any(i not in built and i not in specials for i in vocab)
+
+
+def _merges(model: Mapping[str, Any], source: str, text: str | None,
+            known: Mapping[str, bytes]) -> list[tuple[bytes, bytes]]:
+    """The merges as byte pairs; ``known`` holds the vocabulary's tokens already decoded (merges name them)."""
     merges: list[tuple[bytes, bytes]] = []
+    get = known.get
     for k, m in enumerate(model.get("merges") or []):
         if isinstance(m, str):
             parts = m.split(" ")
@@ -184,16 +259,18 @@ def _hf_from_dict(data: Mapping[str, Any], *, source: str, text: str | None) -> 
         if len(parts) != 2 or not all(isinstance(x, str) and x for x in parts):
             raise ValueError(f"{_where(source, text, json.dumps(m, ensure_ascii=False))}: merge {k + 1} must be "
                              f"\"a b\" or [\"a\", \"b\"], got {m!r:.80}.")
+        a, b = get(parts[0]), get(parts[1])
+        if a is not None and b is not None:
+            merges.append((a, b))
+            continue
         try:
             merges.append((decode_token(parts[0]), decode_token(parts[1])))
         except ValueError as e:
             raise ValueError(f"{_where(source, text, json.dumps(m, ensure_ascii=False))}: merge {k + 1}: {e}.") from e
-    name = Path(source).parent.name if Path(source).name == "tokenizer.json" else Path(source).stem
-    return _build(vocab, merges, specials, pattern, name=name or "hf", source=source,
-                  add_prefix_space=add_prefix_space)
+    return merges
 
 
-def load_hf(path: str | os.PathLike[str]) -> Tokenizer:
+def load_hf(path: str | os.PathLike[str]) -> HFTokenizer:
     """Read a Hugging Face ``tokenizer.json`` (see :func:`hf_from_dict`)."""
     p = Path(path)
     text = _read_text(p)

@@ -1,0 +1,55 @@
+"""Regex matches as Hugging Face ``tokenizers`` finds them (Oniguruma's iteration), with Python's ``regex``.
+
+Python and Oniguruma disagree only around empty matches: Python accepts an empty match right after a match and, after
+an empty match at ``p``, looks for a non-empty one at ``p``; Oniguruma's iterator refuses an empty match that ends
+where the previous match ended and then resumes one character further on. :func:`onig_spans` follows Oniguruma, and
+costs nothing extra on patterns that never match the empty string (it walks by hand only from the first empty match).
+
+Unicode classes of the Rust library, spelled for ``regex`` (:data:`RUST_WORD`, :data:`RUST_SPACE`): Rust's ``\\w``
+is Alphabetic + Mark + Decimal_Number + Connector_Punctuation + Join_Control and its ``\\s`` is White_Space, which is
+not what Python's ``str.isspace`` tests (it also takes U+001C..U+001F).
+
+Example:
+    >>> import regex
+    >>> onig_spans(regex.compile("a*"), "baa")
+    [(0, 0), (1, 3)]
+    >>> [m.span() for m in regex.finditer("a*", "baa")]
+    [(0, 0), (1, 3), (3, 3)]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Rust ``regex``'s Unicode ``\w`` and ``\s`` (also ``char::is_whitespace``) as ``regex`` classes.
+RUST_WORD = r"[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]"
+RUST_SPACE = r"\p{White_Space}"
+
+
+def onig_spans(compiled: Any, text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of every match of ``compiled`` in ``text``, in Oniguruma's ``find_iter`` order and rules."""
+    out: list[tuple[int, int]] = []
+    for m in compiled.finditer(text):
+        s, e = m.span()
+        if s == e:
+            # From the first empty match on, Python's rules and Oniguruma's can part: walk as Oniguruma does.
+            return out + _onig_walk(compiled, text, s, out[-1][1] if out else None)
+        out.append((s, e))
+    return out
+
+
+def _onig_walk(compiled: Any, text: str, pos: int, last_end: int | None) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    n = len(text)
+    while pos <= n:
+        m = compiled.search(text, pos)
+        if m is None:
+            break
+        s, e = m.span()
+        if s == e and last_end == e:
+            pos += 1  # an empty match where the last one ended: skip a character, as Oniguruma does
+            continue
+        out.append((s, e))
+        last_end = e
+        pos = e
+    return out
