@@ -80,7 +80,7 @@ class TrainingReport:
     n_distinct_pretokens: int = 0
 
 
-class _PieceCache(dict):  # type: ignore[type-arg]
+class _PieceCache(dict[str, tuple[int, ...]]):
     """piece (str) -> token ids (tuple); a miss runs BPE once, then the answer is a C-level lookup."""
 
     def __init__(self, bpe: Any) -> None:
