@@ -355,3 +355,24 @@ def test_llama3_offsets_equal_tokenizers(llama3: tuple[Any, Any], fixture_texts:
     for text in fixture_texts:
         expected = [tuple(o) for o in theirs.encode(text, add_special_tokens=False).offsets]
         assert ours.encode_with_offsets(text).char_spans == expected, text[:60]
+
+
+def test_pipeline_saves_back_the_file_it_was_read_from(files: dict[str, Path], tmp_path: Path) -> None:
+    from tokviz.formats.hf import save_hf
+
+    ours = load_tokenizer(files["added-options"])
+    save_hf(ours, tmp_path / "tokenizer.json")
+    back, theirs = load_tokenizer(tmp_path / "tokenizer.json"), hf.Tokenizer.from_file(str(tmp_path / "tokenizer.json"))
+    for text in TEXTS:
+        assert back.encode(text) == ours.encode(text) == theirs.encode(text, add_special_tokens=False).ids
+
+
+def test_unicode_forms_align_long_mixed_text_word_by_word(fixture_texts: list[str]) -> None:
+    from tokviz.normalizers import UnicodeForm
+
+    for form in ("NFC", "NFD", "NFKC", "NFKD"):
+        for text in fixture_texts:
+            out, align = UnicodeForm(form).normalize(text)  # type: ignore[arg-type]
+            assert out == unicodedata.normalize(form, text) and len(align) == len(out)
+            assert all(0 <= s < e <= len(text) for s, e in align)
+            assert [s for s, _ in align] == sorted(s for s, _ in align)

@@ -107,7 +107,8 @@ class PipelineTokenizer:
     ``model`` holds the model's vocabulary and merges (no special tokens); ``added`` the added tokens with their
     ids; ``whole`` (for ``ignore_merges``) maps the bytes of every vocabulary token to its id; ``extra_vocab`` holds
     vocabulary entries the model cannot produce (an added token's literal text in the vocabulary); ``hidden_ids``
-    are ids the loader added for bytes that never occur in UTF-8, left out of :attr:`vocab`.
+    are ids the loader added for bytes that never occur in UTF-8, left out of :attr:`vocab`; ``file_data`` is the
+    ``tokenizer.json`` it was read from, written back as it was when saved in that format.
     """
 
     def __init__(
@@ -123,6 +124,7 @@ class PipelineTokenizer:
         hidden_ids: Iterable[int] = (),
         name: str = "hf",
         pattern: str = "gpt2",
+        file_data: Mapping[str, Any] | None = None,
     ) -> None:
         self.model = model
         self.normalizer = normalizer
@@ -131,6 +133,7 @@ class PipelineTokenizer:
         self.ignore_merges = ignore_merges
         self.name = name
         self.pattern = pattern
+        self.file_data = file_data
         levels = [k for k, s in enumerate(self.pre_tokenizers) if isinstance(s, ByteLevel)]
         # Bytes become characters only if a pre-tokenizer after ByteLevel looks at them.
         self._map_after = levels[-1] if levels and levels[-1] < len(self.pre_tokenizers) - 1 else None

@@ -102,6 +102,27 @@ class UnicodeForm:
         if text.isascii() or unicodedata.is_normalized(self.form, text):
             return text, identity_alignment(len(text))
         whole = unicodedata.normalize(self.form, text)
+        # Work word by word (a space or newline never composes with what precedes it), and align in detail only
+        # the words that change; the concatenation is checked against the whole text's normalization.
+        parts: list[str] = []
+        align: Alignment = []
+        for m in _WORDS.finditer(text):
+            a, b = m.span()
+            word = m.group()
+            if word.isascii() or unicodedata.is_normalized(self.form, word):
+                parts.append(word)
+                align.extend((i, i + 1) for i in range(a, b))
+            else:
+                part, inner = self._aligned(word)
+                parts.append(part)
+                align.extend((x + a, y + a) for x, y in inner)
+        if "".join(parts) != whole:
+            _, align = self._aligned(text)
+        return whole, align
+
+    def _aligned(self, text: str) -> tuple[str, Alignment]:
+        """``text`` normalized, aligned per starter-and-marks segment."""
+        whole = unicodedata.normalize(self.form, text)
         bounds = _segments(text)
         parts = [unicodedata.normalize(self.form, text[a:b]) for a, b in zip(bounds, bounds[1:])]
         if "".join(parts) != whole:
@@ -118,6 +139,9 @@ class UnicodeForm:
             else:
                 align.extend([(a, b)] * len(part))
         return whole, align
+
+
+_WORDS = regex.compile(r"[ \n]?[^ \n]*")
 
 
 def NFC() -> UnicodeForm:  # noqa: N802 - named as in tokenizer.json

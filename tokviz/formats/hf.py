@@ -214,7 +214,8 @@ def _hf_from_dict(data: Mapping[str, Any], *, source: str, text: str | None) -> 
         raise ValueError(f"{source}: {e}") from e
     return PipelineTokenizer(bpe, normalizer=normalizer, pre_tokenizers=steps, added=tokens,
                              ignore_merges=ignore_merges, whole={b: i for i, b in vocab.items()},
-                             extra_vocab=literal, hidden_ids=hidden, name=name, pattern=_pattern_label(steps))
+                             extra_vocab=literal, hidden_ids=hidden, name=name, pattern=_pattern_label(steps),
+                             file_data=data)
 
 
 def _is_utf8(b: bytes) -> bool:
@@ -280,10 +281,15 @@ def load_hf(path: str | os.PathLike[str]) -> HFTokenizer:
     return hf_from_dict(data, source=str(p), text=text)
 
 
-def hf_to_dict(tok: Tokenizer) -> dict[str, Any]:
+def hf_to_dict(tok: HFTokenizer) -> dict[str, Any]:
     """The ``tokenizer.json`` of a tokenizer: ByteLevel BPE with ``ignore_merges`` (a piece that is a whole token
     is that token, our rule), the pattern as a Split pre-tokenizer unless it is GPT-2's, and the special tokens as
-    added tokens with their ids."""
+    added tokens with their ids. A pipeline read from a ``tokenizer.json`` gives back that file's content."""
+    if isinstance(tok, PipelineTokenizer):
+        if tok.file_data is None:
+            raise ValueError(f"{tok.name}: this pipeline was not read from a tokenizer.json, so there is no file to "
+                             "write back; build it from a tokenizer.json.")
+        return json.loads(json.dumps(tok.file_data))
     _refuse_duplicates(tok, "hf")
     prefix = bool(getattr(tok, "add_prefix_space", False))
     name = tok.pretokenizer.name
@@ -327,7 +333,7 @@ def hf_to_dict(tok: Tokenizer) -> dict[str, Any]:
     }
 
 
-def save_hf(tok: Tokenizer, path: str | os.PathLike[str]) -> SaveResult:
+def save_hf(tok: HFTokenizer, path: str | os.PathLike[str]) -> SaveResult:
     """Write a Hugging Face ``tokenizer.json`` (see :func:`hf_to_dict`)."""
     out = Path(path)
     out.write_text(json.dumps(hf_to_dict(tok), ensure_ascii=False, indent=2), encoding="utf-8")
