@@ -240,9 +240,9 @@ def _plain_added(tokens: list[AddedToken]) -> bool:
 
 def _unbuildable(tok: Tokenizer, vocab: Mapping[int, bytes], specials: set[int]) -> bool:
     """Whether a vocabulary token is neither a byte nor a merge's result (ignore_merges would still emit it)."""
-    built = {tok.token_to_id(bytes([b])) for b in range(256)}
-    built |= {tok.token_to_id(a + b) for a, b in tok.merges}
-    return any(i not in built and i not in specials for i in vocab)
+    built = {bytes([b]) for b in range(256)}
+    built.update(a + b for a, b in tok.merges)
+    return any(t not in built and i not in specials for i, t in vocab.items())
 
 
 def _merges(model: Mapping[str, Any], source: str, text: str | None,
@@ -257,13 +257,14 @@ def _merges(model: Mapping[str, Any], source: str, text: str | None,
             parts = m
         else:
             parts = []
+        if len(parts) == 2 and type(parts[0]) is str and type(parts[1]) is str:
+            a, b = get(parts[0]), get(parts[1])
+            if a is not None and b is not None:
+                merges.append((a, b))  # the common case: both halves are vocabulary tokens, already decoded
+                continue
         if len(parts) != 2 or not all(isinstance(x, str) and x for x in parts):
             raise ValueError(f"{_where(source, text, json.dumps(m, ensure_ascii=False))}: merge {k + 1} must be "
                              f"\"a b\" or [\"a\", \"b\"], got {m!r:.80}.")
-        a, b = get(parts[0]), get(parts[1])
-        if a is not None and b is not None:
-            merges.append((a, b))
-            continue
         try:
             merges.append((decode_token(parts[0]), decode_token(parts[1])))
         except ValueError as e:
