@@ -44,6 +44,7 @@ PAGES: tuple[PageSpec, ...] = (
 
 def init_state(names: list[str]) -> None:
     """Fill the widgets' state from the URL once per session, so a shared link reproduces the view."""
+    from tokviz.pages.registry import all_tokenizers, restore_own
     from tokviz.viewmodels.defaults import default_selection
     from tokviz.viewmodels.samples import DEFAULT_SAMPLE, SAMPLES
     from tokviz.viewmodels.share import read_state
@@ -53,6 +54,11 @@ def init_state(names: list[str]) -> None:
         st.session_state["chosen"] = [n for n in st.session_state.get("chosen", []) if n in names]
         return
     params = {k: st.query_params.get_all(k) for k in st.query_params}
+    first = read_state(params, tokenizers=names, default_tokenizers=default_selection(names))
+    missing = restore_own(first.own)  # the session's own tokenizers, from the store: now their names exist
+    if missing:
+        st.session_state["_missing_own"] = len(missing)
+    names = list(all_tokenizers())
     state = read_state(params, tokenizers=names, default_tokenizers=default_selection(names))
     st.session_state["chosen"] = list(state.tokenizers)
     st.session_state["text"] = state.text if state.text is not None else SAMPLES[DEFAULT_SAMPLE].text
@@ -61,9 +67,11 @@ def init_state(names: list[str]) -> None:
 
 def sync_url() -> None:
     """Write the current text and tokenizers to the URL (only when they changed); the path names the page."""
+    from tokviz.pages.registry import own_hashes
     from tokviz.viewmodels.share import ShareState, to_params
 
-    state = ShareState(text=st.session_state.get("text", ""), tokenizers=tuple(st.session_state.get("chosen", [])))
+    state = ShareState(text=st.session_state.get("text", ""), tokenizers=tuple(st.session_state.get("chosen", [])),
+                       own=own_hashes())
     wanted = to_params(state)
     current = {k: st.query_params.get_all(k) for k in st.query_params}
     normal = {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}
@@ -119,6 +127,12 @@ def main() -> None:
     names = list(all_tokenizers())
     init_state(names)
     st.session_state["view"] = next(s.path for s in PAGES if pages[s.path] is current)
+    n_missing = st.session_state.pop("_missing_own", 0)
+    if n_missing:
+        st.warning(f"This link names {n_missing} tokenizer{'s' if n_missing != 1 else ''} that this server does not "
+                   "have (links carry tokenizers by their hash in the server's store: another server, or one whose "
+                   "store was cleared, cannot show them). The rest of the view is restored.", icon="🔗")
+    names = list(all_tokenizers())
     sidebar(names)
     anatomy_panel.listen()
     anatomy_panel.panel(all_tokenizers())

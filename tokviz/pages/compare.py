@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 
 from tokviz.encoding import Encoding
+from tokviz.pages.registry import forget_own, keep_own
 from tokviz.pages.state import PERSIST, keep
 from tokviz.pretrained import list_encodings, load_encoding
 from tokviz.protocol import TokenizerLike
@@ -78,7 +79,10 @@ def _add(tok: TokenizerLike, base: str, taken: list[str], *, source: str, own: b
     name = unique_name(typed or base, set(taken) | set(_user()))
     if own:  # a shared (cached) tokenizer keeps its name; the session knows it by the key
         tok.name = name
-    _user()[name] = tok
+    if own:
+        keep_own(tok, name, source=source)  # kept on the server: a refresh, a restart or the link brings it back
+    else:
+        _user()[name] = tok
     st.session_state["chosen"] = [*st.session_state.get("chosen", []), name]
     st.session_state["cmp_name"] = ""
     _say("success", f"Loaded **{escape_markdown(name)}** ({tok.vocab_size:,} tokens) from {escape_markdown(source)}. "
@@ -143,7 +147,7 @@ def _choose(name: str) -> None:
 
 
 def _remove(name: str) -> None:
-    _user().pop(name, None)
+    forget_own(name)  # from the list and from the server's store
     st.session_state["chosen"] = [n for n in st.session_state.get("chosen", []) if n != name]
     _say("info", f"Removed **{escape_markdown(name)}**.")
 

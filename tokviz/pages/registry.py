@@ -11,8 +11,9 @@ from collections.abc import Callable, Mapping
 import streamlit as st
 
 from tokviz.protocol import TokenizerLike
-from tokviz.viewmodels.defaults import Defaults, build_defaults
+from tokviz.viewmodels.defaults import Defaults, build_defaults, cache_dir
 from tokviz.viewmodels.menu import TokenizerMenu
+from tokviz.viewmodels.store import TokenizerStore
 
 #: Session state key of the session's own tokenizers (name -> tokenizer), which win over built-ins on a name clash.
 USER = "user_tokenizers"
@@ -44,3 +45,60 @@ def chosen() -> list[str]:
 def run_page(view: Callable[[Mapping[str, TokenizerLike], list[str]], None]) -> None:
     """Draw one page's body: what every page module does when Streamlit runs it as a script."""
     view(all_tokenizers(), chosen())
+
+
+#: Session state key: name -> store hash of the session's own tokenizers that are kept on the server.
+OWN_HASHES = "_own_hashes"
+
+
+@st.cache_resource(show_spinner=False)
+def store() -> TokenizerStore:
+    """The server's tokenizer store, under the cache folder (shared by every session; each sees only its own)."""
+    return TokenizerStore(cache_dir() / "store")
+
+
+def keep_own(tok: TokenizerLike, name: str, *, source: str) -> bool:
+    """Add a session tokenizer and keep it in the store, so a refresh or a link brings it back; False (kept for this
+    session only) when our file format cannot hold it."""
+    user_tokenizers()[name] = tok
+    try:
+        h = store().put(tok, name=name, source=source)
+    except (ValueError, OSError):
+        return False
+    st.session_state.setdefault(OWN_HASHES, {})[name] = h
+    return True
+
+
+def forget_own(name: str) -> None:
+    """Remove a session tokenizer from the list and from the store."""
+    user_tokenizers().pop(name, None)
+    h = st.session_state.get(OWN_HASHES, {}).pop(name, None)
+    if h:
+        store().remove(h)
+
+
+def restore_own(hashes: tuple[str, ...]) -> list[str]:
+    """Bring back the session's own tokenizers a link names; the hashes this server does not have."""
+    missing = []
+    known = st.session_state.setdefault(OWN_HASHES, {})
+    for h in hashes:
+        if h in known.values():
+            continue
+        got = store().get(h)
+        if got is None:
+            missing.append(h)
+            continue
+        name = got.name
+        n = 2
+        while name in user_tokenizers() or name in load_defaults().tokenizers:
+            name, n = f"{got.name} ({n})", n + 1
+        got.tokenizer.name = name  # type: ignore[misc]
+        user_tokenizers()[name] = got.tokenizer
+        known[name] = h
+    return missing
+
+
+def own_hashes() -> tuple[str, ...]:
+    """The store hashes of the session's own tokenizers still in its list, in order."""
+    user = user_tokenizers()
+    return tuple(h for n, h in st.session_state.get(OWN_HASHES, {}).items() if n in user)

@@ -22,6 +22,7 @@ from typing import Any
 import streamlit as st
 
 from tokviz.live import JobSnapshot, TrainingJob, TrainSpec, prewarm
+from tokviz.pages.registry import keep_own
 from tokviz.pages.state import GOTO, PERSIST, keep
 from tokviz.protocol import TokenizerLike
 from tokviz.replay import ReplayStep, candidates_at, step_effect
@@ -216,7 +217,7 @@ def _file(job: TrainingJob, snap: JobSnapshot) -> None:
     user = st.session_state.setdefault("user_tokenizers", {})
     tok.name = trained_name(index, pattern=job.spec.pattern, vocab_size=tok.vocab_size,
                             cancelled=snap.status == "cancelled", taken=user)
-    user[tok.name] = tok
+    keep_own(tok, tok.name, source="trained in the Train page")  # kept on the server: a refresh brings it back
     # The vocab-sizes view measures a session tokenizer on its own held-out text when it finds it here.
     heldout = heldout_text(meta.get("texts", ()), fraction=job.spec.holdout)
     if heldout:

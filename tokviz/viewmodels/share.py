@@ -2,8 +2,9 @@
 
 The page is the URL's path (``/observations``); the query holds ``text`` (the input, only up to
 :data:`TEXT_LIMIT` characters: longer texts are left out of the link rather than cut, so a link never silently shows
-a different text) and ``tok`` (repeated, one per chosen tokenizer). Reading is forgiving: an unknown tokenizer name
-falls back to the defaults. Links from before pages had paths carried the page as ``?view=``: :func:`legacy_view`
+a different text), ``tok`` (repeated, one per chosen tokenizer) and ``own`` (the store hashes of the session's own
+tokenizers, so a link brings them back on this server). Reading is forgiving: an unknown tokenizer name falls back
+to the defaults. Links from before pages had paths carried the page as ``?view=``: :func:`legacy_view`
 reads it.
 
 Example:
@@ -16,9 +17,11 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+_HASH = re.compile(r"[0-9a-f]{64}")
 #: Longest text kept in a link: URLs of a few kilobytes work in every browser and chat client.
 TEXT_LIMIT = 2000
 
@@ -29,6 +32,8 @@ class ShareState:
 
     text: str | None
     tokenizers: tuple[str, ...]
+    #: Hashes of the session's own tokenizers in the server's store (see :mod:`tokviz.viewmodels.store`).
+    own: tuple[str, ...] = ()
 
 
 def shareable_text(text: str, *, limit: int = TEXT_LIMIT) -> str | None:
@@ -59,7 +64,7 @@ def read_state(
     A text longer than ``limit`` (a hand-made link) is cut to ``limit`` characters.
 
     >>> read_state({"tok": ["byte", "gone"]}, tokenizers=["byte"], default_tokenizers=["byte"])
-    ShareState(text=None, tokenizers=('byte',))
+    ShareState(text=None, tokenizers=('byte',), own=())
     """
     text_values = _values(params, "text")
     text = text_values[-1][:limit] if text_values else None
@@ -67,7 +72,8 @@ def read_state(
     chosen = tuple(dict.fromkeys(t for t in _values(params, "tok") if t in known))
     if not chosen:
         chosen = tuple(t for t in default_tokenizers if t in known)
-    return ShareState(text=text, tokenizers=chosen)
+    own = tuple(dict.fromkeys(h for h in _values(params, "own") if _HASH.fullmatch(h)))
+    return ShareState(text=text, tokenizers=chosen, own=own)
 
 
 def to_params(state: ShareState) -> dict[str, str | list[str]]:
@@ -76,6 +82,8 @@ def to_params(state: ShareState) -> dict[str, str | list[str]]:
     if state.text is not None and shareable_text(state.text) is not None:
         out["text"] = state.text
     out["tok"] = list(state.tokenizers)
+    if state.own:
+        out["own"] = list(state.own)
     return out
 
 

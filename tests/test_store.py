@@ -1,0 +1,92 @@
+"""The server's tokenizer store: content-addressed, data only, bounded, damaged entries discarded; and in the app, a
+session's own tokenizer comes back in a fresh session (a refresh, a restart, a shared link) by its hash."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import ROOT, plain
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from streamlit.testing.v1 import AppTest
+
+from tokviz import train_bpe
+from tokviz.baselines import WordTokenizer
+from tokviz.prefix_space import PrefixSpaceTokenizer
+from tokviz.viewmodels.store import TokenizerStore, canonical, is_hash
+
+TOK = train_bpe(["low lower lowest newest widest " * 30], vocab_size=280, special_tokens=["<|endoftext|>"])
+
+
+def test_the_hash_names_the_content(tmp_path):
+    store = TokenizerStore(tmp_path)
+    h = store.put(TOK, name="mine", source="test")
+    assert is_hash(h) and (tmp_path / f"{h}.json").read_bytes() == canonical(TOK)
+    assert store.put(TOK, name="again", source="test") == h  # the same tokenizer is stored once
+    assert json.loads((tmp_path / f"{h}.meta.json").read_text())["name"] == "again"
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(max_size=200))
+def test_what_comes_back_encodes_alike(tmp_path_factory, text):
+    store = TokenizerStore(tmp_path_factory.mktemp("store"))
+    for tok in (TOK, PrefixSpaceTokenizer(TOK.vocab, TOK.merges, TOK.special_tokens, TOK.pattern),
+                WordTokenizer.from_corpus(["a b c low lower"])):
+        got = store.get(store.put(tok, name="t", source="test"))
+        assert got is not None and type(got.tokenizer) is type(tok)
+        assert got.tokenizer.encode(text) == tok.encode(text)
+
+
+def test_damaged_or_foreign_entries_are_discarded_never_run(tmp_path):
+    store = TokenizerStore(tmp_path)
+    h = store.put(TOK, name="mine", source="test")
+    body = tmp_path / f"{h}.json"
+    body.write_bytes(body.read_bytes()[:-10])  # truncated
+    assert store.get(h) is None and not body.exists()
+    assert store.get("../../etc/passwd") is None and store.get("x" * 64) is None
+
+
+def test_the_store_is_bounded_least_recently_used_out_first(tmp_path):
+    toks = [train_bpe([f"{w} " * 50 + "abc abd"], vocab_size=258 + k) for k, w in enumerate(("aa", "bb", "cc"))]
+    size = len(canonical(toks[0]))
+    store = TokenizerStore(tmp_path, max_bytes=int(size * 2.5))
+    first, second = store.put(toks[0], name="a", source=""), store.put(toks[1], name="b", source="")
+    assert store.get(first) is not None  # used again: now the second is the least recently used
+    third = store.put(toks[2], name="c", source="")
+    assert store.get(second) is None and store.get(first) is not None and store.get(third) is not None
+
+
+@pytest.fixture
+def app(cache_dir) -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+
+
+def test_a_loaded_tokenizer_comes_back_in_a_fresh_session_and_can_be_removed(cache_dir, tmp_path, monkeypatch):
+    path = tmp_path / "mine.json"
+    TOK.save(path)
+    monkeypatch.setenv("TOKVIZ_LOCAL_PATHS", str(tmp_path))
+    first = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    first.query_params["view"] = "compare"
+    first.run()
+    first.text_input(key="cmp_path").set_value(str(path)).run()
+    next(b for b in first.button if b.label == "Load from path").click().run()
+    assert not first.exception
+    own = first.query_params["own"]
+    own = own if isinstance(own, str) else own[0]
+    assert is_hash(own)
+    # A new session with the link (what a refresh, a restart or a colleague's browser does) gets it back.
+    second = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    second.query_params["own"] = own
+    second.query_params["tok"] = "mine"
+    second.run()
+    assert not second.exception
+    assert "mine" in second.multiselect(key="chosen").value
+    assert second.session_state["user_tokenizers"]["mine"].encode("lowest") == TOK.encode("lowest")
+    # Removing it takes it out of the store: a third session with the same link says so.
+    second.switch_page("tokviz/pages/compare.py").run()
+    second.button(key="cmp_rm_mine").click().run()
+    third = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    third.query_params["own"] = own
+    third.run()
+    assert any("does not have" in plain(w.value) for w in third.warning)
