@@ -225,3 +225,27 @@ def test_session_tokenizers_join_the_choices(at):
     assert "mine" in at.multiselect(key="chosen").options
     ok(at.multiselect(key="chosen").set_value(["mine"]).run())
     assert ids_of(at, "mine") == list(SAMPLES[DEFAULT_SAMPLE].text.encode())
+
+
+def test_a_link_carries_every_setting_of_the_view(at):
+    # Change the toggles, colours and an observation example; the link then holds them, and a fresh session opened
+    # with that link (another browser, a colleague) draws the same.
+    ok(at.run())
+    ok(at.toggle(key="show_ws").set_value(True).run())
+    ok(at.toggle(key="show_chunks").set_value(True).run())
+    ok(at.segmented_control(key="color_by").set_value("id").run())
+    params = {k: at.query_params[k] for k in at.query_params}
+    assert params["show_ws"] == "1" and params["show_chunks"] == "1" and params["color_by"] == "id"
+    ok(at.switch_page("tokviz/pages/observations.py").run())
+    ok(at.text_input(key="obs_digits").set_value("in 2024, 3.14159").run())
+    params = {k: at.query_params[k] for k in at.query_params}
+    assert params["obs_digits"] == "in 2024, 3.14159"
+    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for k, v in params.items():
+        fresh.query_params[k] = v
+    ok(fresh.run())
+    assert fresh.toggle(key="show_ws").value and fresh.toggle(key="show_chunks").value
+    assert fresh.segmented_control(key="color_by").value == "id"
+    assert bodies(fresh) == bodies(at.switch_page("tokviz/pages/tokenize.py").run())  # the same tokens, drawn alike
+    ok(fresh.switch_page("tokviz/pages/observations.py").run())
+    assert fresh.text_input(key="obs_digits").value == "in 2024, 3.14159"

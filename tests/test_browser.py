@@ -8,6 +8,7 @@ install hint, except under ``CI=true``, where that is a failure. The screenshots
 from __future__ import annotations
 
 import time
+from urllib.parse import quote
 
 import pytest
 from helpers import (
@@ -76,11 +77,13 @@ def test_load_shows_every_tokenizer_with_its_ids(page, server, tokenizers):
 def test_typed_text_is_tokenized(page, server, tokenizers):
     from playwright.sync_api import expect
 
-    load(page, server)
+    # The default selection and the byte baseline (whose ids are the text's bytes).
+    chosen = [*default_selection(list(tokenizers)), "byte"]
+    load(page, server, "?" + "&".join(f"tok={quote(n)}" for n in chosen))
     type_text(page, "hello hello 1885")
     expect(page.locator('.tv-tokens .tok[data-tokenizer="byte"]')).to_have_count(len(b"hello hello 1885"),
                                                                                   timeout=TIMEOUT)
-    for name in default_selection(list(tokenizers)):
+    for name in chosen:
         page.wait_for_function(
             "([n, k]) => document.querySelectorAll(`.tv-tokens .tok[data-tokenizer=\"${n}\"]`).length === k",
             arg=[name, len(tokenizers[name].encode("hello hello 1885"))])
@@ -109,7 +112,7 @@ def test_hover_shows_the_token_card(page, server, tokenizers):
 def test_hostile_text_runs_no_script(page, server):
     from playwright.sync_api import expect
 
-    load(page, server)
+    load(page, server, "?tok=bpe-gpt2-8k&tok=byte")
     type_text(page, XSS)
     expect(page.locator('.tv-tokens .tok[data-tokenizer="byte"]')).to_have_count(len(XSS.encode()),
                                                                                   timeout=TIMEOUT)

@@ -47,7 +47,7 @@ def init_state(names: list[str]) -> None:
     from tokviz.pages.registry import all_tokenizers, restore_own
     from tokviz.viewmodels.defaults import default_selection
     from tokviz.viewmodels.samples import DEFAULT_SAMPLE, SAMPLES
-    from tokviz.viewmodels.share import read_state
+    from tokviz.viewmodels.share import read_state, settings_from_params
 
     if st.session_state.get("_from_url"):
         # Tokenizers can disappear from the session registry: keep the choice to those that still exist.
@@ -62,17 +62,21 @@ def init_state(names: list[str]) -> None:
     state = read_state(params, tokenizers=names, default_tokenizers=default_selection(names))
     st.session_state["chosen"] = list(state.tokenizers)
     st.session_state["text"] = state.text if state.text is not None else SAMPLES[DEFAULT_SAMPLE].text
+    # Every other setting the link carries; each page checks its own values when it draws (a value it does not
+    # offer falls back to its default).
+    st.session_state.update(settings_from_params(params))
     st.session_state["_from_url"] = True
 
 
 def sync_url() -> None:
     """Write the current text and tokenizers to the URL (only when they changed); the path names the page."""
     from tokviz.pages.registry import own_hashes
-    from tokviz.viewmodels.share import ShareState, to_params
+    from tokviz.viewmodels.share import ShareState, settings_to_params, to_params
 
     state = ShareState(text=st.session_state.get("text", ""), tokenizers=tuple(st.session_state.get("chosen", [])),
                        own=own_hashes())
-    wanted = to_params(state)
+    wanted = {**to_params(state), **settings_to_params(
+        {k: st.session_state[k] for k in st.session_state if isinstance(k, str) and not k.startswith("_")})}
     current = {k: st.query_params.get_all(k) for k in st.query_params}
     normal = {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}
     if current != normal:

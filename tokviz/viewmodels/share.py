@@ -95,3 +95,80 @@ def legacy_view(params: Mapping[str, str | Sequence[str]], *, views: Sequence[st
     """
     values = _values(params, "view")
     return values[-1] if values and values[-1] in views else None
+
+
+#: The settings a link carries besides the text and tokenizers: widget key -> kind of value. Every setting a user
+#: can change on a page is here, so a link reproduces the whole view.
+SETTINGS: dict[str, str] = {
+    # Tokenize
+    "color_by": "str", "show_ws": "bool", "show_chunks": "bool", "show_table": "bool",
+    # Observations (the four examples)
+    "obs_leading_space": "str", "obs_repetition": "str", "obs_digits": "str", "obs_byte_fallback": "str",
+    # Vocab sizes
+    "sizes_max": "int", "sizes_patterns": "strs", "sizes_run": "str", "sizes_pick": "ints", "sizes_lengths": "str",
+    "sizes_extras": "strs", "sizes_text": "str",
+    # Train
+    "train_source": "str", "train_vocab": "int", "train_specials": "str", "train_pattern": "str",
+    "train_regex": "str", "train_holdout": "bool", "train_sample_kind": "str",
+    "train_sample": "str",
+    # Load & diff
+    "cmp_a": "str", "cmp_b": "str", "cmp_corpus": "str", "cmp_text": "str",
+    # Inspect
+    "inspect_tab": "str", "inspect_health_tok": "str", "inspect_health_check": "str", "inspect_lang_source": "str",
+    "inspect_lang_measure": "str", "inspect_budget_tok": "str", "inspect_budget_n": "int", "inspect_budget_at": "str",
+}
+#: Keys whose name starts with one of these carry the replay step of a training run (one key per run).
+SETTING_PREFIXES: dict[str, str] = {"train_step_": "int"}
+
+
+def _kind(key: str) -> str | None:
+    if key in SETTINGS:
+        return SETTINGS[key]
+    return next((k for p, k in SETTING_PREFIXES.items() if key.startswith(p) and key[len(p):].isdigit()), None)
+
+
+def settings_to_params(values: Mapping[str, object], *, limit: int = TEXT_LIMIT) -> dict[str, str | list[str]]:
+    """Query parameters for the settings in ``values`` (other keys are ignored; texts longer than ``limit`` are left
+    out, as the main text is).
+
+    >>> settings_to_params({"show_ws": True, "sizes_pick": [512, 2048], "color_by": "id", "other": 1})
+    {'show_ws': '1', 'sizes_pick': ['512', '2048'], 'color_by': 'id'}
+    """
+    out: dict[str, str | list[str]] = {}
+    for key, value in values.items():
+        kind = _kind(key)
+        if kind is None or value is None:
+            continue
+        if kind == "bool":
+            out[key] = "1" if value else "0"
+        elif kind in ("strs", "ints") and isinstance(value, (list, tuple)):
+            out[key] = [str(v) for v in value]
+        elif kind in ("str", "int") and (kind == "int" or len(str(value)) <= limit):
+            out[key] = str(value)
+    return out
+
+
+def settings_from_params(params: Mapping[str, str | Sequence[str]], *, limit: int = TEXT_LIMIT) -> dict[str, object]:
+    """The settings a link carries, typed; values of the wrong shape are dropped (each page then uses its default,
+    and refuses a value it does not offer).
+
+    >>> settings_from_params({"show_ws": "1", "sizes_pick": ["512", "x"], "train_vocab": "900", "tok": "byte"})
+    {'show_ws': True, 'sizes_pick': [512], 'train_vocab': 900}
+    """
+    out: dict[str, object] = {}
+    for key in params:
+        kind = _kind(key)
+        values = _values(params, key)
+        if kind is None or not values:
+            continue
+        if kind == "bool" and values[-1] in ("0", "1"):
+            out[key] = values[-1] == "1"
+        elif kind == "int" and values[-1].isdigit() and len(values[-1]) <= 9:
+            out[key] = int(values[-1])
+        elif kind == "str":
+            out[key] = values[-1][:limit]
+        elif kind == "strs":
+            out[key] = [v[:limit] for v in values]
+        elif kind == "ints":
+            out[key] = [int(v) for v in values if v.isdigit() and len(v) <= 9]
+    return out

@@ -1,0 +1,46 @@
+"""Looking inside a tokenizer in a real browser: clicking a token opens its anatomy in the sidebar, and the Inspect
+page draws its health checks and the language chart. The README's screenshots of them are taken here."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import SHOTS, TIMEOUT, _full_page_screenshot, assert_no_exception
+
+pytestmark = pytest.mark.browser
+
+
+def test_clicking_a_token_opens_its_anatomy(page, server):
+    from playwright.sync_api import expect
+
+    page.goto(f"{server.url}/?text=" + "The%20lowest%20tokenization%20of%201885")
+    page.wait_for_selector("[data-token-id]", timeout=TIMEOUT)
+    first = page.locator('.tv-tokens .tok[data-tokenizer="bpe-gpt2-8k"]').nth(1)  # " lowest" or its start
+    token_id = first.get_attribute("data-token-id")
+    first.click()
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    expect(sidebar.get_by_text(f"Token {int(token_id):,}", exact=False)).to_be_visible(timeout=TIMEOUT)
+    expect(sidebar.locator(".tv-merge-tree")).to_be_visible(timeout=TIMEOUT)
+    expect(sidebar.get_by_text("BPE on its pre-token, step by step")).to_be_visible()
+    assert_no_exception(page)
+    page.wait_for_timeout(800)
+    _full_page_screenshot(page, SHOTS / "screenshot-anatomy.png")
+    # A real rank file's token too: GPT-4o's first token of the text.
+    page.locator('.tv-tokens .tok[data-tokenizer="GPT-4o · o200k_base"]').first.click()
+    expect(sidebar.get_by_text("GPT-4o · o200k_base", exact=False).first).to_be_visible(timeout=TIMEOUT)
+    assert_no_exception(page)
+
+
+def test_inspect_page_health_and_languages(page, server):
+    from playwright.sync_api import expect
+
+    page.goto(f"{server.url}/inspect")
+    expect(page.get_by_text("regular tokens checked", exact=False)).to_be_visible(timeout=60_000)
+    expect(page.locator('[data-testid="stMetric"]').nth(3)).to_be_visible(timeout=TIMEOUT)  # one per check
+    assert_no_exception(page)
+    page.wait_for_timeout(500)
+    _full_page_screenshot(page, SHOTS / "screenshot-health.png")
+    page.get_by_role("tab", name="Languages").click()
+    expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=TIMEOUT)
+    assert_no_exception(page)
+    page.wait_for_timeout(800)
+    _full_page_screenshot(page, SHOTS / "screenshot-languages.png")
