@@ -13,7 +13,8 @@ def test_clicking_a_token_opens_its_anatomy(page, server):
     from playwright.sync_api import expect
 
     page.goto(f"{server.url}/?text=" + "The%20lowest%20tokenization%20of%201885")
-    page.wait_for_selector("[data-token-id]", timeout=TIMEOUT)
+    # All four default panels drawn (GPT-4o's rank file is read on first use).
+    expect(page.locator(".tv-tokens")).to_have_count(4, timeout=60_000)
     first = page.locator('.tv-tokens .tok[data-tokenizer="bpe-gpt2-8k"]').nth(1)  # " lowest" or its start
     token_id = first.get_attribute("data-token-id")
     first.click()

@@ -61,10 +61,13 @@ def panel(tokenizers: Mapping[str, TokenizerLike]) -> None:
     if not picked:
         return
     name, token_id, char, view = picked
+    # The sidebar widens while the panel is open: its tables need the room.
+    st.html("<style>section[data-testid='stSidebar']{width:460px !important;min-width:460px !important}</style>")
     with st.sidebar.container(border=True):
         top, close = st.columns([4, 1], vertical_alignment="center")
         top.markdown(f"**Token {token_id:,}** of {code_span(name)}")
-        close.button("✕", key="inspect_close", on_click=_close, help="Close the token's anatomy.")
+        close.button("", icon=":material/close:", key="inspect_close", on_click=_close,
+                     help="Close the token's anatomy.")
         if name not in tokenizers:
             st.info("That tokenizer is no longer in the list.")
             return

@@ -137,9 +137,9 @@ def main() -> None:
                    "have (links carry tokenizers by their hash in the server's store: another server, or one whose "
                    "store was cleared, cannot show them). The rest of the view is restored.", icon="🔗")
     names = list(all_tokenizers())
-    sidebar(names)
     anatomy_panel.listen()
-    anatomy_panel.panel(all_tokenizers())
+    anatomy_panel.panel(all_tokenizers())  # first in the sidebar, under the page list: in view when a token is clicked
+    sidebar(names)
     current.run()
     sync_url()
 
