@@ -94,14 +94,14 @@ def test_load_gpt2_by_path_and_use_it_in_tokenize(at, cs336_dir, gpt2_tokenizer,
 
 def test_bad_paths_and_files_are_messages(at, tmp_path, cs336_dir):
     (tmp_path / "broken.json").write_text('{"model": {"type": "BPE",', encoding="utf-8")
-    (tmp_path / "wp.json").write_text('{"model": {"type": "WordPiece", "vocab": {}}}', encoding="utf-8")
+    (tmp_path / "wp.json").write_text('{"model": {"type": "WordLevel", "vocab": {}}}', encoding="utf-8")
     ok(at.run())
     before = list(at.multiselect(key="chosen").options)
     for path, expected in (
         (str(tmp_path / "missing.json"), "missing.json: no such file or directory"),
         # A server file's own failure is not quoted (it may show what the file holds); an upload's is.
         (str(tmp_path / "broken.json"), "broken.json: not a tokenizer file tokviz can read"),
-        (str(tmp_path / "wp.json"), "model type WordPiece is not supported"),
+        (str(tmp_path / "wp.json"), "model type WordLevel is not supported"),
         (str(cs336_dir / "gpt2_vocab.json"), "needs its merges.txt too"),
         ("", "No path given"),
     ):

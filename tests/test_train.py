@@ -96,7 +96,8 @@ def test_upload_and_train(at):
     assert at.slider(key="train_step_1").value == 1 and not at.metric
     open_tab(at, "Download")
     assert [b.label for b in at.get("download_button")] == [
-        "tokviz JSON", "GPT-2 vocab.json + merges.txt (zip)", "tiktoken rank file"]
+        "tokviz JSON", "Hugging Face tokenizer.json", "GPT-2 vocab.json + merges.txt (zip)", "tiktoken rank file",
+        "minbpe .model"]
     open_tab(at, "Merges")
     assert len(at.dataframe[0].value) == 142
 

@@ -90,8 +90,8 @@ def test_errors_name_the_uploaded_file_not_the_temporary_folder(cs336_dir, priva
     cases = {
         "needs its merges.txt": [("gpt2_vocab.json", vocab.read_bytes())],
         "vocab.json, line 1: invalid JSON": [("vocab.json", b"{\"a\": 0,")],
-        "model type WordPiece is not supported": [
-            ("tokenizer.json", json.dumps({"model": {"type": "WordPiece", "vocab": {}}}).encode())],
+        "model type WordLevel is not supported": [
+            ("tokenizer.json", json.dumps({"model": {"type": "WordLevel", "vocab": {}}}).encode())],
         "bad.tiktoken, line 2: not a tiktoken rank line": [("bad.tiktoken", b"YQ== 0\nYg== x\n")],
         "deep.json: nested too deeply": [("deep.json", b'{"model":' * 50_000 + b"1" + b"}" * 50_000)],
         "notes.txt: not a tokenizer file": [("notes.txt", b"just some words, not a tokenizer")],
@@ -200,3 +200,25 @@ def test_names():
     assert unique_name("gpt2", taken) == "gpt2 (3)"
     assert unique_name("byte", taken) == "byte (2)"
     assert unique_name("  ", taken) == "tokenizer"
+
+
+def test_the_train_pages_gpt2_zip_loads_back(small):
+    from tokviz.viewmodels.export import export
+
+    d = export(small, format="gpt2", stem="mine")
+    tok = load_uploaded([(d.file_name, d.data)], pattern=small.pattern)
+    assert tok.encode(TEXT) == small.encode(TEXT)
+
+
+def test_a_hostile_zip_is_refused_or_flattened(tmp_path):
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("../../etc/evil.json", "not a tokenizer")
+    with pytest.raises(ValueError) as e:
+        load_uploaded([("x.zip", buf.getvalue())])
+    assert "evil.json" in str(e.value) and "/etc" not in str(e.value)  # read by its base name, in a temp folder
+    with pytest.raises(ValueError, match="not a readable zip"):
+        load_uploaded([("x.zip", b"not a zip")])

@@ -81,7 +81,10 @@ class JobSnapshot:
         """Overall progress in [0, 1]: counting is weighted as the first fifth."""
         if self.status == "done":
             return 1.0
-        counted = self.chars_counted / self.total_chars if self.total_chars else 0.0
+        # Once merging has begun, counting is over, whatever share of the text it covered (the held-out part is
+        # never counted).
+        counted = 1.0 if self.status != "counting" else (
+            self.chars_counted / self.total_chars if self.total_chars else 0.0)
         merged = len(self.merges) / self.n_target_merges if self.n_target_merges else 0.0
         return min(1.0, 0.2 * min(counted, 1.0) + 0.8 * merged)
 

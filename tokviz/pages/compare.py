@@ -104,9 +104,10 @@ def _load_upload(taken: list[str]) -> None:
         base = suggest_name(names)
     except ValueError as e:
         _say("error", escape_markdown(str(e)))
-        return
-    _add(tok, base, taken, source=" + ".join(names))
-    # A new key empties the uploader, so a second click cannot load the same files twice.
+    else:
+        _add(tok, base, taken, source=" + ".join(names))
+    # A new key empties the uploader (a refused file too), so the next pick starts afresh and a second click cannot
+    # load the same files twice.
     st.session_state["_cmp_upload_n"] = st.session_state.get("_cmp_upload_n", 0) + 1
 
 
@@ -178,8 +179,9 @@ def _load_section(tokenizers: Mapping[str, TokenizerLike]) -> None:
         key = f"cmp_files_{st.session_state.get('_cmp_upload_n', 0)}"
         files = st.file_uploader(
             "Tokenizer file(s)", accept_multiple_files=True, key=key,
-            help="One tokenizer.json (byte-level BPE), tiktoken rank file, minbpe .model or tokviz .json; or a GPT-2 "
-                 "vocab.json and merges.txt together. The format is recognised from the content.")
+            help="One tokenizer.json, tiktoken rank file, minbpe .model or tokviz .json; or a GPT-2 vocab.json and "
+                 "merges.txt together (or the zip the Train page downloads). The format is recognised from the "
+                 "content.")
         st.button("Load uploaded files", type="primary", disabled=not files, on_click=_load_upload, args=(taken,))
     with path:
         roots = local_roots()

@@ -10,9 +10,8 @@ raising, so the page can say why that one button is missing.
 Example:
     >>> from tokviz import train_bpe
     >>> tok = train_bpe(["low lower lowest " * 20], vocab_size=260, name="demo")
-    >>> [(d.format, d.file_name, d.mime) for d in downloads(tok, stem="demo")]
-    [('tokviz', 'demo.json', 'application/json'), ('gpt2', 'demo-gpt2.zip', 'application/zip'), \
-('tiktoken', 'demo.tiktoken', 'text/plain')]
+    >>> [d.file_name for d in downloads(tok, stem="demo")]
+    ['demo.json', 'demo-tokenizer.json', 'demo-gpt2.zip', 'demo.tiktoken', 'demo.model']
 """
 
 from __future__ import annotations
@@ -28,9 +27,11 @@ from tokviz.formats import save
 from tokviz.tokenizer import Tokenizer
 
 #: The download formats, in the order the page offers them.
-EXPORT_FORMATS: tuple[str, ...] = ("tokviz", "gpt2", "tiktoken")
-_LABELS = {"tokviz": "tokviz JSON", "gpt2": "GPT-2 vocab.json + merges.txt (zip)", "tiktoken": "tiktoken rank file"}
-_MIME = {"tokviz": "application/json", "gpt2": "application/zip", "tiktoken": "text/plain"}
+EXPORT_FORMATS: tuple[str, ...] = ("tokviz", "hf", "gpt2", "tiktoken", "minbpe")
+_LABELS = {"tokviz": "tokviz JSON", "hf": "Hugging Face tokenizer.json", "gpt2": "GPT-2 vocab.json + merges.txt (zip)",
+           "tiktoken": "tiktoken rank file", "minbpe": "minbpe .model"}
+_MIME = {"tokviz": "application/json", "hf": "application/json", "gpt2": "application/zip", "tiktoken": "text/plain",
+         "minbpe": "text/plain"}
 # A fixed timestamp makes the zip the same bytes for the same tokenizer (zip stores times; 1980 is its epoch).
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -58,7 +59,8 @@ class ExportFailure:
 
 
 def _suffix(fmt: str) -> str:
-    return {"tokviz": ".json", "gpt2": "-gpt2.zip", "tiktoken": ".tiktoken"}[fmt]
+    return {"tokviz": ".json", "hf": "-tokenizer.json", "gpt2": "-gpt2.zip", "tiktoken": ".tiktoken",
+            "minbpe": ".model"}[fmt]
 
 
 def _pattern_arg(tok: Tokenizer) -> str | None:
@@ -80,7 +82,8 @@ def load_command(tok: Tokenizer, fmt: str, file_name: str, *, text: str = "hello
     >>> load_command(train_bpe(["ab ab"], vocab_size=259, special_tokens=["<s>"]), "tiktoken", "t.tiktoken")
     "tokviz encode 'hello world' -t t.tiktoken --special-token '<s>=0'"
     """
-    pattern = None if fmt == "tokviz" else _pattern_arg(tok)
+    # Our format, tokenizer.json and minbpe files carry their own pattern and special tokens.
+    pattern = None if fmt in ("tokviz", "hf", "minbpe") else _pattern_arg(tok)
     specials: list[str] = []
     if fmt == "tiktoken":
         for token, i in tok.special_ids.items():

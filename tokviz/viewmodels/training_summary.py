@@ -114,6 +114,8 @@ def progress_text(snap: JobSnapshot) -> str:
         return "Starting the training process…" + t
     if snap.status == "counting":
         return f"Counting pre-tokens: {snap.chars_counted:,} of {snap.total_chars:,} characters" + t
+    if snap.status == "merging" and snap.n_target_merges and len(snap.merges) >= snap.n_target_merges:
+        return f"Finishing: {len(snap.merges):,} merges learned, building the tokenizer" + t
     if snap.status == "merging":
         return f"Merging: {len(snap.merges):,} of {snap.n_target_merges:,} merges" + t
     if snap.status == "done":

@@ -27,10 +27,12 @@ Example:
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import stat
 import tempfile
+import zipfile
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -62,7 +64,23 @@ def safe_filename(name: str) -> str:
     return base
 
 
+def _unzip(name: str, data: bytes, *, max_bytes: int) -> list[tuple[str, bytes]]:
+    """The files of an uploaded zip (a GPT-2 download: vocab.json + merges.txt), by their base names only (no
+    folders are made from member paths) and within the size limit, so a hostile archive cannot write or grow."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            members = [m for m in z.infolist() if not m.is_dir()]
+            if len(members) > MAX_FILES or sum(m.file_size for m in members) > max_bytes:
+                raise ValueError(f"{name}: a zip of a tokenizer holds at most {MAX_FILES} files and "
+                                 f"{max_bytes / 1e6:.0f} MB; this one holds more.")
+            return [(safe_filename(m.filename), z.read(m)) for m in members]
+    except zipfile.BadZipFile as e:
+        raise ValueError(f"{name}: not a readable zip file ({e}).") from e
+
+
 def _check_files(files: Sequence[UploadedFile], *, max_bytes: int) -> list[tuple[str, bytes]]:
+    if len(files) == 1 and files[0][0].lower().endswith(".zip"):
+        files = _unzip(safe_filename(files[0][0]), files[0][1], max_bytes=max_bytes)
     if not files:
         raise ValueError("No file uploaded: upload one tokenizer file, or GPT-2's vocab.json and merges.txt together.")
     if len(files) > MAX_FILES:
