@@ -68,7 +68,7 @@ class ByteTokenizer:
         return bytes([i])
 
 
-class _CodePoints(dict):  # type: ignore[type-arg]
+class _CodePoints(dict[int, bytes]):
     def __missing__(self, i: int) -> bytes:
         return chr(i).encode("utf-8", errors="surrogatepass")
 
@@ -183,7 +183,7 @@ class WordTokenizer:
         return self.words[i].encode("utf-8")
 
 
-class _PieceBytes(dict):  # type: ignore[type-arg]
+class _PieceBytes(dict[int, bytes]):
     # Maps the placeholder id -1 - start back to that piece's bytes.
     def __init__(self, by_start: dict[int, bytes]) -> None:
         super().__init__()

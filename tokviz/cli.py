@@ -36,8 +36,10 @@ from tokviz.budget import BOUNDARIES, chunk_by_tokens, chunks_jsonl
 from tokviz.counting import iter_file
 from tokviz.diff import TokenizerDiff, diff_tokenizers
 from tokviz.formats import FORMATS, PatternGuessWarning, load_tokenizer, save, special_tokens_arg
+from tokviz.formats.dispatch import Loaded
 from tokviz.health import DuplicateGroups, vocab_health
 from tokviz.pretrained import is_encoding_name, list_encodings, list_rank_files, load_encoding, tiktoken_cache_dir
+from tokviz.protocol import TokenizerLike
 from tokviz.tokenizer import Tokenizer
 from tokviz.trainer import train_bpe
 
@@ -94,7 +96,7 @@ class ProgressBar:
 
 # -- loading ----------------------------------------------------------------------------------------------------
 def resolve_tokenizer(specs: Sequence[str], *, pattern: str | None = None,
-                      special_tokens: Sequence[str] | None = None) -> Tokenizer:
+                      special_tokens: Sequence[str] | None = None) -> Loaded:
     """A tokenizer from file paths, or from one of OpenAI's named encodings (built in).
 
     A guessed pattern (a rank file tokviz does not know, given without --pattern) is said on stderr as a note.
@@ -190,7 +192,7 @@ def _input_text(args: argparse.Namespace) -> str:
         raise ValueError(f"standard input is not UTF-8 (bad byte at offset {e.start}).") from e
 
 
-def _write_ids_streamed(tok: Tokenizer, path: str, out: TextIO, *, batch: int = 1 << 16) -> None:
+def _write_ids_streamed(tok: TokenizerLike, path: str, out: TextIO, *, batch: int = 1 << 16) -> None:
     """Encode a file block by block and write its ids as they come, so memory does not grow with the file."""
     if not Path(path).is_file():
         raise ValueError(f"{path}: no such file.")
@@ -249,8 +251,16 @@ def cmd_decode(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bpe(tok: Loaded, what: str) -> Tokenizer:
+    """The tokenizer as our byte-level BPE, or a ValueError saying which family cannot be used for ``what``."""
+    if not isinstance(tok, Tokenizer):
+        family = getattr(tok, "family", type(tok).__name__)
+        raise ValueError(f"{tok.name} is a {family} tokenizer: {what} works on byte-level BPE tokenizers only.")
+    return tok
+
+
 def cmd_convert(args: argparse.Namespace) -> int:
-    tok = resolve_tokenizer(args.input, pattern=args.pattern, special_tokens=args.special_token)
+    tok = _bpe(resolve_tokenizer(args.input, pattern=args.pattern, special_tokens=args.special_token), "convert")
     result = save(tok, args.output, format=args.format)
     for note in result.notes:
         print(f"tokviz: note: {note}", file=sys.stderr)
@@ -298,8 +308,8 @@ def format_diff(d: TokenizerDiff, *, corpus_label: str | None = None, max_segmen
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    a = resolve_tokenizer([args.a])
-    b = resolve_tokenizer([args.b])
+    a = _bpe(resolve_tokenizer([args.a]), "diff")
+    b = _bpe(resolve_tokenizer([args.b]), "diff")
     corpus = None
     if args.corpus:
         for c in args.corpus:

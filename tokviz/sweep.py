@@ -383,7 +383,7 @@ def train_patterns(
     ['bpe gpt2', 'bpe o200k']
     """
     if isinstance(corpus, Iterable) and not isinstance(corpus, (str, bytes, list, tuple)):
-        corpus = list(corpus)
+        corpus = list(corpus)  # type: ignore[assignment]  # an iterator of texts or paths, read once into a list
     if not patterns:
         raise ValueError("patterns is empty; name at least one, e.g. ('gpt2', 'gpt4').")
     return [

@@ -24,7 +24,7 @@ from tokviz.counts import Counts
 from tokviz.pretokenize import PreTokenizer, validate_special_tokens
 from tokviz.tokenizer import Tokenizer, TrainingReport
 
-Corpus = str | os.PathLike[str] | Iterable[str]
+Corpus = str | os.PathLike[str] | Iterable[str] | Iterable[os.PathLike[str]]
 
 
 def corpus_chunks(corpus: Corpus | Sequence[str | os.PathLike[str]], *, errors: str = "strict") -> Iterator[str]:

@@ -23,7 +23,12 @@ from tokviz.formats.minbpe import load_minbpe, save_minbpe
 from tokviz.formats.ours import Saveable, save_ours, tokenizer_from_dict
 from tokviz.formats.tiktoken_file import load_tiktoken, save_tiktoken
 from tokviz.prefix_space import PrefixSpaceTokenizer
+from tokviz.protocol import TokenizerLike
 from tokviz.tokenizer import Tokenizer
+
+#: What :func:`load_tokenizer` returns: our byte-level BPE (the common case, with merges and a pre-tokenizer), or a
+#: tokenizer of another pipeline or family, which every view draws through :class:`~tokviz.protocol.TokenizerLike`.
+Loaded = Tokenizer | TokenizerLike
 
 FORMATS: tuple[str, ...] = ("tokviz", "gpt2", "tiktoken", "hf", "minbpe")
 
@@ -36,7 +41,7 @@ def load_tokenizer(
     pattern: str | None = None,
     special_tokens: SpecialTokens | None = None,
     name: str | None = None,
-) -> Tokenizer:
+) -> Loaded:
     """Load a tokenizer from one file, a pair of GPT-2 files, or a directory, recognising the format by content; or
     one of OpenAI's named encodings (``"cl100k_base"``, ``"o200k_base"``, ``"gpt2"``...: built in, offline).
 
@@ -60,7 +65,7 @@ def load_tokenizer(
             if pattern is not None or special_tokens is not None:
                 raise ValueError(f"{os.fspath(paths[0])} has its own pattern and special tokens; drop the pattern/"
                                  "special-token options.")
-            tok = load_encoding(os.fspath(paths[0]))
+            tok: Loaded = load_encoding(os.fspath(paths[0]))
             if name is not None:
                 tok.name = name
             return tok

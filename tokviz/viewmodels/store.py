@@ -29,9 +29,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.formats.ours import from_dict, to_dict
 from tokviz.jsonfile import parse_json
 from tokviz.protocol import TokenizerLike
+from tokviz.tokenizer import Tokenizer
 
 #: Default bound of the store on disk.
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
@@ -52,7 +54,10 @@ class StoredTokenizer:
 
 
 def canonical(tok: TokenizerLike) -> bytes:
-    """The tokenizer's file in our format, written the same way every time (sorted keys, no spaces)."""
+    """The tokenizer's file in our format, written the same way every time (sorted keys, no spaces); ValueError for
+    a tokenizer our format cannot hold (a tokenizer.json pipeline, another family: those stay in the session)."""
+    if not isinstance(tok, (Tokenizer, ByteTokenizer, CharacterTokenizer, WordTokenizer)):
+        raise ValueError(f"{type(tok).__name__} cannot be written in tokviz's format; it is kept for this session.")
     return json.dumps(to_dict(tok), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 

@@ -37,7 +37,7 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from tokviz.formats import SpecialTokens, load_tokenizer, special_tokens_arg, split_special_tokens
-from tokviz.tokenizer import Tokenizer
+from tokviz.formats.dispatch import Loaded
 
 #: Largest upload accepted per file; o200k's tokenizer.json, the biggest common one, is well under it.
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
@@ -102,7 +102,7 @@ def _check_files(files: Sequence[UploadedFile], *, max_bytes: int) -> list[tuple
 
 def _load(
     paths: Sequence[Path], *, pattern: str | None, special_tokens: SpecialTokens | None, hide: str | None = None
-) -> Tokenizer:
+) -> Loaded:
     """load_tokenizer, with every failure a ValueError; ``hide`` (a temporary folder) is cut out of messages."""
     try:
         return load_tokenizer(*paths, pattern=pattern, special_tokens=special_tokens)
@@ -123,7 +123,7 @@ def load_uploaded(
     pattern: str | None = None,
     special_tokens: SpecialTokens | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
-) -> Tokenizer:
+) -> Loaded:
     """The tokenizer in uploaded ``(name, bytes)`` files, recognised by content; ValueError naming the upload.
 
     Files keep their names in the temporary folder (a directory of GPT-2 files is recognised by them), which is
@@ -198,7 +198,7 @@ def load_path(
     special_tokens: SpecialTokens | None = None,
     base: str | os.PathLike[str] | None = None,
     roots: Sequence[Path] | None = None,
-) -> Tokenizer:
+) -> Loaded:
     """The tokenizer at the typed path(s) (see :func:`parse_paths`); every failure a ValueError naming the path.
 
     Only paths inside ``roots`` (default :func:`local_roots`) are read, only regular files, and a file that fails
