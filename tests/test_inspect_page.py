@@ -66,3 +66,23 @@ def test_measures_tab(at):
     ok(at.run())
     open_tab(at, "Measures")
     assert len(at.dataframe[0].value) == len(at.multiselect(key="chosen").value)
+
+
+
+def test_languages_from_one_upload_per_language(at):
+    ok(at.run())
+    open_tab(at, "Languages")
+    ok(at.radio(key="inspect_lang_source").set_value("files").run())
+    texts = {"English": "The cat sat on the mat.", "Deutsch": "Die Katze saß auf der Matte.",
+             "Thai": "แมวนั่งบนเสื่อ"}
+    at.file_uploader(key="inspect_lang_files").set_value(
+        [(f"{k}.txt", v.encode(), "text/plain") for k, v in texts.items()])
+    ok(at.run())
+    table = at.dataframe[0].value
+    assert set(table["Language"]) == set(texts)
+    english = table[table["Language"] == "English"]
+    assert all(float(p) == 1.0 for p in english["Premium (x reference)"])  # English is the reference
+    # A file that is not UTF-8 is a message naming it, not an exception.
+    at.file_uploader(key="inspect_lang_files").set_value([("Latin1.txt", b"caf\xe9", "text/plain")])
+    ok(at.run())
+    assert any("Latin1.txt" in plain(e.value) for e in at.error)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from pathlib import Path
 
 import streamlit as st
 
@@ -29,10 +30,12 @@ from tokviz.viewmodels.languages import (
     cost_rows,
     costs_csv,
     language_costs,
+    parallel_from_texts,
     parse_parallel_tsv,
 )
 from tokviz.viewmodels.markdown import code_span, escape_markdown
 from tokviz.viewmodels.measures_display import measure_help, measure_rows, zipf_figure
+from tokviz.viewmodels.uploads import read_corpus
 
 TABS = ["Vocabulary health", "Languages", "Measures", "Token budgets"]
 PLOT_CONFIG = {"displaylogo": False, "displayModeBar": False}
@@ -100,13 +103,32 @@ def _health_tab(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> N
 
 
 def _parallel() -> ParallelText | None:
-    source = st.radio("Texts", ["builtin", "tsv"], key="inspect_lang_source", persist_state=PERSIST,
+    source = st.radio("Texts", ["builtin", "files", "tsv"], key="inspect_lang_source", persist_state=PERSIST,
                       horizontal=True, format_func={"builtin": "Built-in parallel passage",
+                                                    "files": "Your own (one file per language)",
                                                     "tsv": "Your own (TSV, a column per language)"}.__getitem__)
     if source == "builtin":
         par = builtin_parallel_text()
         st.caption(escape_markdown(f"{par.title}: {par.source}, {len(par.languages)} languages."))
         return par
+    if source == "files":
+        files = st.file_uploader("One UTF-8 text file per language, named after it (English.txt, Thai.txt, …)",
+                                 type=["txt"], accept_multiple_files=True, key="inspect_lang_files")
+        if not files:
+            st.info("Upload the same text in several languages, one file each, or use the built-in passage.",
+                    icon="📄")
+            return None
+        try:
+            texts = {}
+            for f in files:
+                read = read_corpus(f.getvalue(), name=f.name)
+                if read.problem:
+                    raise ValueError(read.problem)
+                texts[Path(f.name).stem] = read.text
+            return parallel_from_texts(texts, source=", ".join(f.name for f in files))
+        except ValueError as e:
+            st.error(escape_markdown(str(e)), icon="🛑")
+            return None
     f = st.file_uploader("TSV file: a header row of language names, then the same text in each column",
                          type=["tsv", "txt"], key="inspect_lang_tsv")
     if f is None:
