@@ -187,7 +187,7 @@ def test_unrecognised_rank_file_gets_a_note(files: dict[str, Path], tmp_path: Pa
     ("argv", "message"),
     [
         (["encode", "hi", "-t", "{dir}/missing.json"], "missing.json: no such file"),
-        (["encode", "-f", "{latin1}", "-t", "{tok}"], "not valid UTF-8: byte 3 (0xe9)"),
+        (["encode", "-f", "{latin1}", "-t", "{tok}"], "not valid UTF-8: the first bad byte is 0xe9 at byte 3"),
         (["train", "{latin1}", "--vocab-size", "300", "-o", "{dir}/x.json"], "not valid UTF-8"),
         (["train", "{corpus}", "--vocab-size", "256", "--special-token", "<s>", "-o", "{dir}/x.json"],
          "must be at least 257"),

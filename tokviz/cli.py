@@ -40,6 +40,7 @@ from tokviz.formats.dispatch import Loaded
 from tokviz.health import DuplicateGroups, vocab_health
 from tokviz.pretrained import is_encoding_name, list_encodings, list_rank_files, load_encoding, tiktoken_cache_dir
 from tokviz.protocol import TokenizerLike
+from tokviz.textfile import read_utf8
 from tokviz.tokenizer import Tokenizer
 from tokviz.trainer import train_bpe
 
@@ -117,15 +118,7 @@ def resolve_tokenizer(specs: Sequence[str], *, pattern: str | None = None,
 
 
 def _read_text_file(path: str) -> str:
-    p = Path(path)
-    if not p.is_file():
-        raise ValueError(f"{path}: no such file.")
-    data = p.read_bytes()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{path}: not UTF-8 text (bad byte 0x{data[e.start]:02x} at byte offset {e.start}); "
-                         "convert it to UTF-8 first.") from e
+    return read_utf8(path)
 
 
 def _show(token: bytes) -> str:

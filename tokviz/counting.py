@@ -34,6 +34,7 @@ from typing import Any, BinaryIO
 from tokviz.lifeline import die_with_parent
 from tokviz.pretokenize import PreTokenizer, chunk_text
 from tokviz.ranges import file_ranges, text_ranges
+from tokviz.textfile import bad_utf8
 
 #: Below this many characters counting stays in-process: starting a worker costs more than it saves.
 PARALLEL_MIN_CHARS = 1 << 20
@@ -339,6 +340,7 @@ def iter_file(path: str | os.PathLike[str], *, errors: str = "strict", block: in
     """
     with open(path, "rb") as f:
         data_offset = 0
+        line = 1
         decoder = codecs.getincrementaldecoder("utf-8")(errors=errors)
         while True:
             raw = f.read(block)
@@ -347,12 +349,11 @@ def iter_file(path: str | os.PathLike[str], *, errors: str = "strict", block: in
             try:
                 text = decoder.decode(raw, final=final)
             except UnicodeDecodeError as e:
-                pos = data_offset - pending + e.start
-                raise ValueError(
-                    f"{path} is not valid UTF-8: byte {max(pos, 0)} (0x{e.object[e.start]:02x}) cannot be decoded. "
-                    "Convert the file to UTF-8 (training can also read it with replacement characters)."
-                ) from e
+                where = bad_utf8(str(path), e.object, e, offset=max(data_offset - pending, 0), line=line)
+                raise ValueError(f"{where}. Convert the file to UTF-8 (the library's errors='replace' reads bad "
+                                 "bytes as U+FFFD).") from e
             if text:
+                line += text.count("\n")
                 yield text
             if final:
                 return

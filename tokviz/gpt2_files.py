@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 from tokviz.jsonfile import parse_json
+from tokviz.textfile import read_utf8
 
 
 def bytes_to_unicode() -> dict[int, str]:
@@ -55,12 +56,7 @@ def read_gpt2_files(
     Tokens of vocab.json that are not in the byte table (such as ``<|endoftext|>`` written literally) are taken as
     their UTF-8 bytes.
     """
-    try:
-        text = Path(vocab_path).read_text(encoding="utf-8")
-    except FileNotFoundError as e:
-        raise ValueError(f"{vocab_path}: no such file.") from e
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{vocab_path}: not a GPT-2 vocab.json (not UTF-8 text: {e}).") from e
+    text = read_utf8(vocab_path)
     raw = parse_json(text, source=f"{vocab_path} (GPT-2 vocab.json)")
     if not isinstance(raw, dict):
         raise ValueError(f"{vocab_path}: a GPT-2 vocab.json is a JSON object {{token: id}}.")

@@ -29,6 +29,7 @@ from tokviz.pretokenize import PreTokenizer
 
 # _ranges is the cutter behind file_ranges, given a window reader: a remote file is cut by the same rule.
 from tokviz.ranges import _ranges, file_ranges
+from tokviz.textfile import bad_utf8
 
 Source = str | os.PathLike[str]
 
@@ -91,8 +92,9 @@ def read_range(source: Source, start: int, end: int, *, errors: str = "strict") 
     try:
         return data.decode("utf-8", errors)
     except UnicodeDecodeError as e:
-        raise ValueError(f"{source} is not valid UTF-8: byte {start + e.start} (0x{data[e.start]:02x}) cannot be "
-                         "decoded. Convert the file to UTF-8 or count with errors='replace'.") from e
+        # A range starts mid-file: its line is not known here, only the byte.
+        where = bad_utf8(str(source), data, e, offset=start, line=None if start == 0 else 0)
+        raise ValueError(f"{where}. Convert the file to UTF-8 or count with errors='replace'.") from e
 
 
 def iter_source(source: Source, *, errors: str = "strict", block: int = 1 << 20) -> Iterator[str]:
@@ -109,8 +111,8 @@ def iter_source(source: Source, *, errors: str = "strict", block: int = 1 << 20)
             try:
                 text = decoder.decode(raw, final=not raw)
             except UnicodeDecodeError as e:
-                raise ValueError(f"{source} is not valid UTF-8 near byte {offset + e.start}; convert it to UTF-8 "
-                                 "or count with errors='replace'.") from e
+                where = bad_utf8(str(source), e.object, e, offset=offset, line=0)
+                raise ValueError(f"{where}. Convert the file to UTF-8 or count with errors='replace'.") from e
             if text:
                 yield text
             if not raw:

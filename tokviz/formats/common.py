@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tokviz.prefix_space import PrefixSpaceTokenizer
+from tokviz.textfile import read_utf8
 from tokviz.tokenizer import Tokenizer
 
 #: The pattern that leaves each stretch between special tokens whole (HF ``use_regex=false``, minbpe's empty pattern).
@@ -37,15 +38,7 @@ class SaveResult:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise ValueError(f"{path}: cannot read ({e.strerror}).") from e
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        raise ValueError(f"{path}, line {line}: not UTF-8 text (bad byte at offset {e.start}).") from e
+    return read_utf8(path)
 
 
 def _line_of(text: str, fragment: str) -> int | None:

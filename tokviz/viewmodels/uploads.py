@@ -12,8 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from tokviz.textfile import bad_utf8
+
 #: Default upper limit for one upload; the app may configure another.
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+
 
 
 @dataclass(frozen=True)
@@ -52,14 +55,11 @@ def read_corpus(data: bytes, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES, r
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         if not replace:
-            line = data.count(b"\n", 0, e.start) + 1
-            col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
             bad = bad_byte_count(data)
             return CorpusText(
                 name, "", n, fixable=True,
                 problem=(
-                    f"{name} is not valid UTF-8: the first bad byte is 0x{data[e.start]:02x} at byte {e.start} "
-                    f"(line {line}, column {col}).\n{bad} byte{'s' if bad != 1 else ''} in all cannot be decoded; "
+                    f"{bad_utf8(name, data, e)}.\n{bad} byte{'s' if bad != 1 else ''} in all cannot be decoded; "
                     "convert the file to UTF-8, or train with replacement characters (each bad byte becomes U+FFFD)."
                 ),
             )
