@@ -101,7 +101,7 @@ def test_bad_upload_is_a_message(page, server, tmp_path):
     page.goto(f"{server.url}/?view=compare")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files([str(bad)])
     page.get_by_role("button", name="Load uploaded files").click()
-    expect(page.locator('[data-testid="stAlert"]', has_text="model type Unigram is not supported")).to_be_visible()
+    expect(page.locator('[data-testid="stAlert"]', has_text="needs at least one piece")).to_be_visible()
     # The message shows the file's name as typed: escaped Markdown, not backslashes or formatting.
     expect(page.locator('[data-testid="stAlert"]', has_text="tokenizer.json")).to_be_visible()
     assert page.locator('.tv-tokens').count() == 2  # the diff below is still drawn

@@ -296,8 +296,10 @@ def _hf_json(tmp_path: Path, **changes) -> Path:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"model.type": "WordPiece"}, "model type WordPiece is not supported"),
-        ({"model.type": "Unigram"}, "model type Unigram is not supported"),
+        # WordPiece and Unigram load (tests/test_families.py), but not with a ByteLevel pre-tokenizer.
+        ({"model.type": "WordPiece"}, "pre-tokenizer ByteLevel with a character-level model"),
+        ({"model.type": "Unigram"}, "pre-tokenizer ByteLevel with a character-level model"),
+        ({"model.type": "WordLevel"}, "model type WordLevel is not supported"),
         ({"model.byte_fallback": True}, "byte_fallback"),
         ({"normalizer": {"type": "Precompiled"}}, "normalizer Precompiled is not supported"),
         ({"pre_tokenizer": {"type": "Metaspace", "replacement": "▁"}}, "pre-tokenizer Metaspace is not supported"),

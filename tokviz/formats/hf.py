@@ -95,7 +95,15 @@ def hf_from_dict(data: Mapping[str, Any], *, source: str = "<dict>", text: str |
 
     ``text`` (the file's text) lets errors name the line of the offending entry. Ids equal `tokenizers`'
     ``encode(text, add_special_tokens=False)``: a post-processor's template (BOS/EOS around the text) is not applied.
+    WordPiece, Unigram and SentencePiece-style (character) BPE are read by
+    :func:`tokviz.formats.hf_families.family_from_dict`.
     """
+    # Imported here: hf_families builds on this package's components, and only non-byte-level files need it.
+    from tokviz.formats.hf_families import family_from_dict
+
+    family = family_from_dict(data, source=source)
+    if family is not None:
+        return family  # type: ignore[return-value]  # a TokenizerLike of another family, not byte-level BPE
     try:
         return _hf_from_dict(data, source=source, text=text)
     except (AttributeError, TypeError, KeyError) as e:  # a value of the wrong JSON type somewhere
