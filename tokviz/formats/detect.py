@@ -94,6 +94,11 @@ def _sniff(path: Path) -> tuple[str, Any]:
             head = f.read(4096)
     except OSError as e:
         raise ValueError(f"{path}: cannot read ({e.strerror}).") from e
+    # A SentencePiece model is binary protobuf starting with a newline byte (field 1): look before stripping.
+    from tokviz.formats.sentencepiece_model import looks_like_sentencepiece
+
+    if looks_like_sentencepiece(head):
+        return "sentencepiece", None
     stripped = head.lstrip()
     if stripped.startswith(b"{"):
         text = _read_text(path)

@@ -81,6 +81,14 @@ def load_tokenizer(
         tok = hf_from_dict(payload, source=str(files[0]), text=_read_text(files[0]))
     elif kind == "minbpe":
         tok = load_minbpe(files[0])
+    elif kind == "sentencepiece":
+        # Imported here: the reader needs the optional sentencepiece package only when such a file is loaded.
+        from tokviz.formats.sentencepiece_model import load_sentencepiece
+
+        if pattern is not None or special_tokens is not None:
+            raise ValueError(f"{files[0]}: a SentencePiece model carries its own rules; drop the pattern/special-"
+                             "token options.")
+        tok = load_sentencepiece(files[0])
     elif kind == "tiktoken":
         tok = load_tiktoken(files[0], pattern=pattern, special_tokens=special_tokens)
     else:
