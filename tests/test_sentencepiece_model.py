@@ -163,3 +163,44 @@ def test_a_broken_model_file_is_refused_naming_it(tmp_path: Path) -> None:
     bad.write_bytes(b"\n\x05\n\x03abc" + b"\xff" * 20)
     with pytest.raises(ValueError, match=r"broken\.model"):
         load_sentencepiece(bad)
+
+
+# -- real files: Mistral's SentencePiece models, from the mistral-common package ------------------------------------
+PACKAGES = Path(__file__).resolve().parent / "_data" / "packages"
+MISTRAL = ["mistral_common/data/tokenizer.model.v1", "mistral_common/data/mistral_instruct_tokenizer_240323.model.v3"]
+
+
+def _real(member: str) -> Path:
+    path = PACKAGES / member
+    if not path.is_file():
+        msg = f"{path} not found: run python3 scripts/fetch_test_data.py (downloads mistral-common, which ships it)."
+        if IN_CI:
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
+
+
+@pytest.mark.parametrize("member", MISTRAL)
+def test_mistral_models_give_sentencepiece_ids(member: str, cs336_dir: Path) -> None:
+    path = _real(member)
+    ref = spm.SentencePieceProcessor(model_file=str(path))
+    tok = load_tokenizer(path)  # recognised by content: the name ends in .v1 / .v3
+    assert isinstance(tok, SentencePieceTokenizer) and tok.family == "bpe-sp"
+    assert tok.vocab_size == ref.get_piece_size() and tok.unk_id == ref.unk_id()
+    for text in _texts(cs336_dir):
+        ids = tok.encode(text)
+        assert ids == ref.encode(text), text[:60]
+        assert tok.decode(ids) == ref.decode(ids)
+    enc = tok.encode_with_offsets("a \U00013000 b")  # an Egyptian hieroglyph: no piece, so its four bytes
+    assert [tok.piece(i) for i, p in zip(enc.ids, enc.partial, strict=True) if p] == [
+        "<0xF0>", "<0x93>", "<0x80>", "<0x80>"]
+    assert [g for g in enc.groups() if len(g) > 1] and all(
+        enc.char_spans[i] == (2, 3) for g in enc.groups() if len(g) > 1 for i in g)
+
+    @settings(max_examples=60, deadline=None)
+    @given(TEXT)
+    def check(text: str) -> None:
+        assert tok.encode(text) == ref.encode(text)
+        assert tok.encode_with_offsets(text).ids == ref.encode(text)
+
+    check()
