@@ -31,7 +31,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 from tokviz.bpe import Merge
 from tokviz.stats import compression_ratio
@@ -113,24 +113,68 @@ class _Cancelled(Exception):
     pass
 
 
+# -- messages from the training process (one frame each, in order) ---------------------------------------------------
+@dataclass(frozen=True)
+class Counting:
+    """Counting pre-tokens: ``done`` of ``total`` characters."""
+
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class MergingStarted:
+    """Counting is over; merges follow."""
+
+
+@dataclass(frozen=True)
+class MergesLearned:
+    """The merges learned since the last message, as (rank, left, right, count)."""
+
+    merges: tuple[tuple[int, bytes, bytes, int], ...]
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The run ended with a tokenizer (done, or cancelled after some merges); ``tokenizer`` is its dict in our
+    format, None when it was cancelled before the first merge."""
+
+    status: Literal["done", "cancelled"]
+    tokenizer: dict[str, Any] | None = None
+    report: TrainingReport | None = None
+    heldout_ratio: float | None = None
+    counts: Counter[str] | None = None
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The run failed; ``message`` says why and what to try."""
+
+    message: str
+
+
+#: Every message a training process sends; its last one is a Finished or a Failed.
+Message = Counting | MergingStarted | MergesLearned | Finished | Failed
+
+
 def _run(spec: TrainSpec, out: Any, cancel: Any, interval: float) -> None:
     """The child process: count, merge, report. Every outcome ends with one final message on ``out``."""
     from tokviz.trainer import count_corpus, train_from_counts
 
     try:
         train_text, heldout = split_corpus(spec.texts, holdout=spec.holdout)
-        out.put(("counting", 0, len(train_text)))
+        out.put(Counting(0, len(train_text)))
 
         def on_count(done: int) -> None:
             if cancel.is_set():
                 raise _Cancelled
-            out.put(("counting", done, len(train_text)))
+            out.put(Counting(done, len(train_text)))
 
         t0 = time.perf_counter()
         counts = count_corpus([train_text], special_tokens=spec.special_tokens, pattern=spec.pattern,
                               count_progress=on_count)
         counting_seconds = time.perf_counter() - t0
-        out.put(("merging", None, None))
+        out.put(MergingStarted())
         batch: list[tuple[int, bytes, bytes, int]] = []
         last = time.perf_counter()
 
@@ -139,7 +183,7 @@ def _run(spec: TrainSpec, out: Any, cancel: Any, interval: float) -> None:
             batch.append((m.rank, m.left, m.right, m.count))
             now = time.perf_counter()
             if now - last >= interval:
-                out.put(("merges", list(batch), None))
+                out.put(MergesLearned(tuple(batch)))
                 batch.clear()
                 last = now
 
@@ -147,19 +191,18 @@ def _run(spec: TrainSpec, out: Any, cancel: Any, interval: float) -> None:
                                 pattern=spec.pattern, progress=on_merge, should_stop=cancel.is_set, name=spec.name,
                                 counting_seconds=counting_seconds)
         if batch:
-            out.put(("merges", list(batch), None))
+            out.put(MergesLearned(tuple(batch)))
         ratio = compression_ratio(heldout, tok) if heldout.strip() else None
         assert tok.training is not None  # set by train_from_counts
-        status = "cancelled" if cancel.is_set() else "done"
-        out.put((status, (tok.to_dict(), tok.training, ratio), counts))
+        out.put(Finished("cancelled" if cancel.is_set() else "done", tok.to_dict(), tok.training, ratio, counts))
     except _Cancelled:
-        out.put(("cancelled", None, None))
+        out.put(Finished("cancelled"))
     except ChildProcessError as e:  # a counting worker was killed (e.g. out of memory): say so, not "unexpectedly"
-        out.put(("error", f"Training stopped: {e} Try again, perhaps with a smaller corpus.", None))
+        out.put(Failed(f"Training stopped: {e} Try again, perhaps with a smaller corpus."))
     except ValueError as e:
-        out.put(("error", str(e), None))
+        out.put(Failed(str(e)))
     except Exception as e:  # noqa: BLE001 - a crash must reach the UI as a message, not vanish with the process
-        out.put(("error", f"Training failed unexpectedly: {type(e).__name__}: {e}", None))
+        out.put(Failed(f"Training failed unexpectedly: {type(e).__name__}: {e}"))
 
 
 _HEADER = struct.Struct("<Q")
@@ -317,7 +360,7 @@ class TrainingJob:
             if item is None:  # the child closed its stream without a final message: it died
                 snap = self._died(snap)
                 break
-            snap = self._apply(snap, *item)
+            snap = self._apply(snap, item)
             if snap.finished:
                 break
         if not snap.finished:
@@ -349,28 +392,26 @@ class TrainingJob:
                        message=f"The training process ended unexpectedly {phase} ({how}); the system may have run "
                                "out of memory. Nothing was saved; start the run again, perhaps with a smaller corpus.")
 
-    def _apply(self, snap: JobSnapshot, kind: str, a: Any, b: Any) -> JobSnapshot:
+    def _apply(self, snap: JobSnapshot, msg: Message) -> JobSnapshot:
         elapsed = time.perf_counter() - self._started
-        if kind == "counting":
-            return replace(snap, status="counting", chars_counted=a, total_chars=b, seconds=elapsed)
-        if kind == "merging":
+        if isinstance(msg, Counting):
+            return replace(snap, status="counting", chars_counted=msg.done, total_chars=msg.total, seconds=elapsed)
+        if isinstance(msg, MergingStarted):
             return replace(snap, status="merging", chars_counted=snap.total_chars, seconds=elapsed)
-        if kind == "merges":
-            self._merges.extend(Merge(*m) for m in a)
+        if isinstance(msg, MergesLearned):
+            self._merges.extend(Merge(*m) for m in msg.merges)
             return replace(snap, merges=tuple(self._merges), seconds=elapsed)
         self._close()
-        if kind == "error":
-            return replace(snap, status="error", message=str(a), seconds=elapsed)
-        # done / cancelled
-        if a is None:
-            return replace(snap, status=kind, seconds=elapsed,
+        if isinstance(msg, Failed):
+            return replace(snap, status="error", message=msg.message, seconds=elapsed)
+        if msg.tokenizer is None:
+            return replace(snap, status=msg.status, seconds=elapsed,
                            message="Cancelled while counting pre-tokens; nothing was learned yet.")
-        tok_dict, report, ratio = a
-        tok = Tokenizer.from_dict(tok_dict)
-        tok.training = report
-        msg = report.message if isinstance(report, TrainingReport) else ""
-        return replace(snap, status=kind, tokenizer=tok, heldout_ratio=ratio, counts=b, message=msg,
-                       merges=tuple(self._merges), seconds=elapsed)
+        tok = Tokenizer.from_dict(msg.tokenizer)
+        tok.training = msg.report
+        said = msg.report.message if msg.report is not None else ""
+        return replace(snap, status=msg.status, tokenizer=tok, heldout_ratio=msg.heldout_ratio, counts=msg.counts,
+                       message=said, merges=tuple(self._merges), seconds=elapsed)
 
     def _close(self) -> None:
         try:
@@ -449,4 +490,8 @@ def _take_spare() -> subprocess.Popen[bytes] | None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run the imported module's main, not this __main__ copy's: the messages it sends are then pickled as
+    # tokviz.live classes, which the parent can read back.
+    from tokviz.live import main as _main
+
+    _main()
