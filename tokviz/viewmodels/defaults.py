@@ -253,7 +253,9 @@ def default_selection(names: Iterable[str], *, preferred: Sequence[str] = PREFER
     """The tokenizers shown at first: the preferred ones that exist, or else the first three names.
 
     >>> default_selection(["bpe-gpt2-8k", "byte", "word"])
-    ['bpe-gpt2-8k', 'byte']
+    ['bpe-gpt2-8k']
+    >>> default_selection(["x", "y", "z", "w"])
+    ['x', 'y', 'z']
     """
     available = list(names)
     chosen = [n for n in preferred if n in available]

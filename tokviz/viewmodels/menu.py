@@ -6,10 +6,10 @@ page asks for that tokenizer. The session's own tokenizers come after the built-
 
 Example:
     >>> from tokviz.baselines import ByteTokenizer
-    >>> m = TokenizerMenu({"byte": ByteTokenizer()}, lazy={"GPT-2 · r50k_base": "gpt2"})
-    >>> list(m), m.is_loaded("GPT-2 · r50k_base")
-    (['byte', 'GPT-2 · r50k_base'], False)
-    >>> m["GPT-2 · r50k_base"].encode("hello world"), m.is_loaded("GPT-2 · r50k_base")
+    >>> m = TokenizerMenu({"byte": ByteTokenizer()}, lazy={"GPT-2 (menu example)": "gpt2"})
+    >>> list(m), m.is_loaded("GPT-2 (menu example)")
+    (['byte', 'GPT-2 (menu example)'], False)
+    >>> m["GPT-2 (menu example)"].encode("hello world"), m.is_loaded("GPT-2 (menu example)")
     ([31373, 995], True)
 """
 
