@@ -6,17 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import read_reference_merges
 
 from tokviz import train_bpe
 from tokviz.gpt2_files import decode_token
-
-
-def read_reference_merges(path: Path) -> list[tuple[bytes, bytes]]:
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        left, right = line.split(" ")
-        out.append((decode_token(left), decode_token(right)))
-    return out
 
 
 def test_reproduces_cs336_reference_merges_in_order(cs336_dir: Path) -> None:
@@ -77,7 +70,7 @@ def test_missing_file_and_bad_utf8_name_the_problem(tmp_path: Path) -> None:
         train_bpe(str(tmp_path / "nope.txt"), vocab_size=300)
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"hello \xff world")
-    with pytest.raises(ValueError, match=r"byte 6 \(0xff\)"):
+    with pytest.raises(ValueError, match=r"the first bad byte is 0xff at byte 6 "):
         train_bpe(bad, vocab_size=300)
     tok = train_bpe(bad, vocab_size=300, errors="replace")
     assert tok.training.n_pretokens == 3
