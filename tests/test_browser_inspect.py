@@ -45,3 +45,19 @@ def test_inspect_page_health_and_languages(page, server):
     assert_no_exception(page)
     page.wait_for_timeout(800)
     _full_page_screenshot(page, SHOTS / "screenshot-languages.png")
+
+
+def test_the_sidebar_picker_shows_every_choice(page, server):
+    # Nine chosen tokenizers: the picker grows to show them all, none clipped at its bottom edge.
+    from urllib.parse import quote
+
+    names = ["bpe-gpt2-512", "bpe-gpt2-2k", "bpe-gpt2-8k", "bpe-gpt4-512", "bpe-gpt4-2k", "bpe-gpt4-8k", "character",
+             "byte", "word"]
+    page.goto(f"{server.url}/?" + "&".join(f"tok={quote(n)}" for n in names))
+    page.wait_for_selector("[data-token-id]", timeout=TIMEOUT)
+    container = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelectTagsContainer"]').first
+    tags = container.locator("[data-tag]")
+    assert tags.count() == len(names)
+    box, last = container.bounding_box(), tags.nth(len(names) - 1).bounding_box()
+    assert box is not None and last is not None
+    assert last["y"] + last["height"] <= box["y"] + box["height"] + 1
