@@ -249,3 +249,12 @@ def test_a_link_carries_every_setting_of_the_view(at):
     assert bodies(fresh) == bodies(at.switch_page("tokviz/pages/tokenize.py").run())  # the same tokens, drawn alike
     ok(fresh.switch_page("tokviz/pages/observations.py").run())
     assert fresh.text_input(key="obs_digits").value == "in 2024, 3.14159"
+
+
+def test_panels_say_their_pattern_and_the_word_baseline_its_unknown_rate(at, tokenizers):
+    ok(at.run())
+    ok(at.multiselect(key="chosen").set_value(["bpe-gpt4-8k", "word"]).run())
+    body = bodies(at)
+    assert "<b>gpt4</b> pattern" in body
+    rate = tokenizers["word"].unknown_rate(at.text_area(key="text").value)
+    assert f"<b>{rate:.1%}</b> unknown words" in body

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import streamlit as st
 
+from tokviz.baselines import WordTokenizer
 from tokviz.encoding import Encoding
 from tokviz.pages.state import PERSIST, keep
 from tokviz.protocol import TokenizerLike
@@ -39,6 +40,24 @@ def n_tokens(_tok: TokenizerLike, key: str, text: str) -> int:
 @st.cache_data(max_entries=64, show_spinner=False)
 def encode_offsets(_tok: TokenizerLike, key: str, text: str) -> Encoding:
     return _tok.encode_with_offsets(text)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _unknown_rate(_tok: WordTokenizer, key: str, text: str) -> float:
+    return _tok.unknown_rate(text)
+
+
+def panel_facts(tok: TokenizerLike, text: str) -> list[tuple[str, str]]:
+    """What a panel's header says besides the counts: the pre-tokenizer pattern the tokenizer cuts with, and for a
+    tokenizer that can lose text (the word baseline), the share of words it does not know."""
+    facts: list[tuple[str, str]] = []
+    pre = getattr(tok, "pretokenizer", None)
+    label = getattr(pre, "label", None)
+    if isinstance(label, str) and label:
+        facts.append((label if len(label) <= 24 else label[:23] + "…", "pattern"))
+    if isinstance(tok, WordTokenizer):
+        facts.append((f"{_unknown_rate(tok, tokenizer_key(tok.name, tok), text):.1%}", "unknown words"))
+    return facts
 
 
 def use_sample() -> None:
@@ -91,7 +110,8 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
             # Count the whole text only when part of it is drawn; otherwise the drawn encoding is the count.
             counts = count_tokens(text, enc.ids if shown == text else range(n_tokens(tok, key, text)))
             with col:
-                st.html(render_header(name, counts, vocab_size=getattr(tok, "vocab_size", None))
+                st.html(render_header(name, counts, vocab_size=getattr(tok, "vocab_size", None),
+                                      extra=panel_facts(tok, text))
                         + render_tokens(enc, shown, tokenizer=name, options=options,
                                         unknown_id=getattr(tok, "unk_id", None)))
                 if show_table:
