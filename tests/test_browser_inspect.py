@@ -61,3 +61,22 @@ def test_the_sidebar_picker_shows_every_choice(page, server):
     box, last = container.bounding_box(), tags.nth(len(names) - 1).bounding_box()
     assert box is not None and last is not None
     assert last["y"] + last["height"] <= box["y"] + box["height"] + 1
+
+
+def test_hover_cards_stay_inside_the_window(page, server):
+    # The last token of the rightmost panel sits near the right edge; its card opens leftwards, fully visible, and
+    # a token near the bottom of the window opens its card upwards.
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 1100, "height": 700})
+    page.goto(f"{server.url}/?text=" + "word%20" * 60)
+    expect(page.locator(".tv-tokens")).to_have_count(4, timeout=60_000)
+    panel = page.locator(".tv-tokens").nth(3)
+    tokens = panel.locator(".tok")
+    rightmost = max(range(tokens.count()), key=lambda i: (tokens.nth(i).bounding_box() or {"x": 0})["x"])
+    tokens.nth(rightmost).scroll_into_view_if_needed()
+    tokens.nth(rightmost).hover()
+    page.wait_for_timeout(200)
+    card = tokens.nth(rightmost).locator(".tv-card").bounding_box()
+    assert card is not None and card["x"] >= 0 and card["x"] + card["width"] <= 1100
+    assert card["y"] >= 0 and card["y"] + card["height"] <= 700

@@ -15,5 +15,21 @@ export default function (component) {
   };
   window.__tokvizClick = onClick;
   document.addEventListener("click", onClick, true);
-  return () => document.removeEventListener("click", onClick, true);
+  // A hover card near the window's right or bottom edge opens to the left or above instead of being cut off.
+  if (window.__tokvizHover) document.removeEventListener("mouseover", window.__tokvizHover, true);
+  const onHover = (event) => {
+    const tok = event.target.closest && event.target.closest(".tok");
+    const card = tok && tok.querySelector(":scope > .tv-card");
+    if (!card) return;
+    card.style.left = ""; card.style.right = ""; card.style.top = ""; card.style.bottom = "";
+    const box = card.getBoundingClientRect();
+    if (box.right > window.innerWidth - 4) { card.style.left = "auto"; card.style.right = "0"; }
+    if (box.bottom > window.innerHeight - 4) { card.style.top = "auto"; card.style.bottom = "calc(100% + 3px)"; }
+  };
+  window.__tokvizHover = onHover;
+  document.addEventListener("mouseover", onHover, true);
+  return () => {
+    document.removeEventListener("click", onClick, true);
+    document.removeEventListener("mouseover", onHover, true);
+  };
 }
