@@ -80,3 +80,18 @@ def test_hover_cards_stay_inside_the_window(page, server):
     card = tokens.nth(rightmost).locator(".tv-card").bounding_box()
     assert card is not None and card["x"] >= 0 and card["x"] + card["width"] <= 1100
     assert card["y"] >= 0 and card["y"] + card["height"] <= 700
+
+
+def test_a_token_at_a_line_end_is_one_box(page, server):
+    # A narrow window wraps the text many times; no token without a line break of its own is split across lines.
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 900, "height": 900})
+    page.goto(f"{server.url}/?tok=bpe-gpt2-8k&text=" + "In%201885%2C%20people%20said%20hello%20" * 20)
+    expect(page.locator(".tv-tokens")).to_have_count(1, timeout=60_000)
+    split = page.eval_on_selector_all(
+        ".tv-tokens .tok:not(.tv-nl):not(.tv-part)",
+        "els => els.filter(e => e.getClientRects().length > 1).map(e => e.textContent)")
+    lines = page.eval_on_selector(".tv-tokens", "e => Math.round(e.getBoundingClientRect().height)")
+    assert lines > 60  # the text did wrap onto several lines
+    assert split == []

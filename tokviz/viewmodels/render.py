@@ -118,6 +118,8 @@ def _token_span(
     token = enc.tokens[i]
     color = color_index(position=i, token_id=tid, color_by=options.color_by)
     rows = [("id", f"{tid}  (token #{i})"), ("bytes", hex_bytes(token) or "(none)"), ("repr", repr(token)), *extra]
+    if b"\n" in token:
+        classes += " tv-nl"  # holds a line break: it must flow with the text, not stand as one block
     return (
         f'<span class="tok tv-c{color}{classes}" data-token-id="{tid}" data-tokenizer="{_esc(tokenizer)}" '
         f'data-char="{enc.char_spans[i][0]}">'
