@@ -116,6 +116,10 @@ def test_train_on_the_built_in_corpus_then_use_it_in_tokenize(at):
     assert any(m.value.startswith("**Step 20** merged") for m in at.markdown)
     frames = [f.value for f in at.dataframe]
     assert any("note" in f.columns and "merged" in str(list(f["note"])) for f in frames)
+    # A typed step moves the slider there in one go.
+    ok(at.number_input(key="train_step_go_1").set_value(37).run())
+    assert at.slider(key="train_step_1").value == 37
+    assert any(m.value.startswith("**Step 37** merged") for m in at.markdown)
     # "Compare it in Tokenize" (on the Summary tab) chooses it and opens the Tokenize view with its tokens.
     open_tab(at, "Summary")
     ok(at.button(key="train_compare_1").click().run())

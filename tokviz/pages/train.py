@@ -333,6 +333,10 @@ def _replay_step(run: TrainedRun, step: int) -> tuple[ReplayStep, str]:
 
 
 @st.fragment
+def _go_to_step(slider_key: str, typed_key: str) -> None:
+    st.session_state[slider_key] = int(st.session_state[typed_key])
+
+
 def _replay(run: TrainedRun) -> None:
     """Slider over the merge steps; moving it re-runs only this fragment."""
     tok: Tokenizer = run.tokenizer
@@ -340,7 +344,14 @@ def _replay(run: TrainedRun) -> None:
     if n == 0 or run.counts is None:
         st.info("This run learned no merges, so there is nothing to replay.")
         return
-    k = st.slider("Merge step", 1, n, key=f"train_step_{run.id}", help="Step k learns merge k.") if n > 1 else 1
+    k = 1
+    if n > 1:
+        slider_key = f"train_step_{run.id}"
+        c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
+        k = c1.slider("Merge step", 1, n, key=slider_key, help="Step k learns merge k.")
+        # A step typed here moves the slider: reaching step 65 takes one entry, not 64 key presses.
+        c2.number_input("Go to step", 1, n, value=k, key=f"train_step_go_{run.id}", on_change=_go_to_step,
+                        args=(slider_key, f"train_step_go_{run.id}"))
     step = k - 1
     try:
         cands, corpus_sample = _replay_step(run, step)
@@ -356,7 +367,8 @@ def _replay(run: TrainedRun) -> None:
         import pandas as pd
 
         st.dataframe(pd.DataFrame(candidate_rows(cands)), hide_index=True, width="stretch",
-                     column_config={"count": st.column_config.NumberColumn(format="localized")})
+                     column_config={"count": st.column_config.NumberColumn(format="localized"),
+                                    "note": st.column_config.TextColumn(width="medium")})
     with right:
         kind = st.segmented_control("Sample text", ["corpus", "own"], key="train_sample_kind",
                                     persist_state=PERSIST, required=True,
