@@ -147,6 +147,8 @@ def test_upload_train_watch_download_and_load_back(browser, server, tmp_path):
                 page.set_viewport_size({"width": 1500, "height": 1125})  # the live panel's height, for the README
             if len(seen) >= 3 and not shot:
                 expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
+                # The live panel draws each merged pair's count as it is learned (a plotly line, log scale).
+                expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible()
                 shot = live_screenshot(page)
         page.wait_for_timeout(50)
     counts = [n for _, n in seen]

@@ -27,6 +27,7 @@ from tokviz.pages.state import GOTO, PERSIST, keep
 from tokviz.protocol import TokenizerLike
 from tokviz.replay import ReplayStep, candidates_at, step_effect
 from tokviz.tokenizer import Tokenizer
+from tokviz.viewmodels.charts import merge_count_figure
 from tokviz.viewmodels.defaults import DefaultCorpus, default_corpus
 from tokviz.viewmodels.display import token_label
 from tokviz.viewmodels.export import Download, ExportFailure, downloads
@@ -249,6 +250,10 @@ def _live_panel() -> None:
     bar.progress(snap.fraction, text=progress_text(snap))
     cancel.button("Cancel", key="train_cancel", on_click=job.cancel, icon="⏹️", width="stretch",
                   help="Stop now and keep the merges learned so far.")
+    if snap.merges:
+        # The fall of these counts is the lesson: the first merges join the commonest pairs, later ones rare pairs.
+        st.plotly_chart(merge_count_figure([m.count for m in snap.merges]), key="train_live_counts", theme=None,
+                        config={"displayModeBar": False})
     _merge_table(snap.merges, live=True)
 
 

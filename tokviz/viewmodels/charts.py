@@ -178,3 +178,26 @@ def length_figure(
     # lengths are labels, in order, so an empty length still keeps its place
     fig.update_xaxes(type="category")
     return fig
+
+
+def merge_count_figure(counts: Sequence[int], *, title: str = "Count of each merged pair") -> go.Figure:
+    """The pair count of every merge, in the order learned, on a log scale: how fast the frequent pairs run out.
+
+    Long runs are thinned to at most 2,000 points (every k-th merge, the last one kept), so a live redraw stays
+    small.
+
+    >>> fig = merge_count_figure([900, 400, 400, 12])
+    >>> list(fig.data[0].x), list(fig.data[0].y), fig.layout.yaxis.type
+    ([1, 2, 3, 4], [900, 400, 400, 12], 'log')
+    """
+    n = len(counts)
+    step = max(1, -(-n // 2000))
+    xs = list(range(1, n + 1, step))
+    if xs and xs[-1] != n:
+        xs.append(n)
+    fig = go.Figure(go.Scatter(x=xs, y=[counts[x - 1] for x in xs], mode="lines", line={"color": "#4f46e5"},
+                               hovertemplate="merge %{x:,}: pair seen %{y:,} times<extra></extra>"))
+    fig.update_layout(title=title, height=260, margin={"l": 50, "r": 20, "t": 40, "b": 40}, template="plotly_white",
+                      xaxis_title="merge", yaxis_title="pair count", showlegend=False)
+    fig.update_yaxes(type="log")
+    return fig
