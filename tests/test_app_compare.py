@@ -200,3 +200,22 @@ def test_built_in_encodings_are_offered_without_any_upload(at, tiktoken_gpt2):
     ok(at.selectbox(key="cmp_b").set_value("GPT-2 · r50k_base").run())
     drawn = [i for n, i, _ in spans(at) if n == "GPT-2 · r50k_base"]
     assert drawn == tiktoken_gpt2.encode(at.text_area(key="cmp_text").value, allowed_special="all")
+
+
+def test_the_diff_says_where_a_rank_file_has_tokens_no_merge_builds(at, tmp_path):
+    import base64
+
+    # Bytes 0-255, then "abc" at 256: no merge of two tokens makes it ("ab" and "bc" are not tokens), but the rank
+    # rule reaches it directly, as tiktoken does.
+    lines = [f"{base64.b64encode(bytes([i])).decode()} {i}" for i in range(256)]
+    lines.append(f"{base64.b64encode(b'abc').decode()} 256")
+    path = tmp_path / "odd.tiktoken"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ok(at.run())
+    load_by_path(at, str(path))
+    # An unrecognised rank file got GPT-2's pattern by guess: the page says so and where to pick another.
+    assert any("does not recognise" in plain(w.value) and "Options" in plain(w.value) for w in at.warning)
+    name = at.multiselect(key="chosen").value[-1]
+    ok(at.selectbox(key="cmp_b").set_value(name).run())
+    assert any("1 token that no derived merge builds" in plain(c.value) for c in at.caption)
+    assert at.session_state["user_tokenizers"][name].encode("abc") == [256]

@@ -8,12 +8,14 @@ choice (and chosen) in the same run. All parsing, naming and comparing is in :mo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import streamlit as st
 
 from tokviz.encoding import Encoding
+from tokviz.formats import PatternGuessWarning
 from tokviz.pages.registry import forget_own, keep_own
 from tokviz.pages.state import PERSIST, keep
 from tokviz.pretrained import list_encodings, load_encoding
@@ -73,7 +75,7 @@ def _say(kind: str, text: str) -> None:
     st.session_state[MESSAGE] = (kind, text)
 
 
-def _add(tok: TokenizerLike, base: str, taken: list[str], *, source: str, own: bool = True) -> None:
+def _add(tok: TokenizerLike, base: str, taken: list[str], *, source: str, own: bool = True, note: str = "") -> None:
     """Register ``tok`` under a free name and choose it in the sidebar (callbacks run before the sidebar)."""
     typed = st.session_state.get("cmp_name", "").strip()
     name = unique_name(typed or base, set(taken) | set(_user()))
@@ -85,13 +87,28 @@ def _add(tok: TokenizerLike, base: str, taken: list[str], *, source: str, own: b
         _user()[name] = tok
     st.session_state["chosen"] = [*st.session_state.get("chosen", []), name]
     st.session_state["cmp_name"] = ""
-    _say("success", f"Loaded **{escape_markdown(name)}** ({tok.vocab_size:,} tokens) from {escape_markdown(source)}. "
-                    "It is now chosen in the sidebar, next to the built-in tokenizers, in every view.")
+    _say("warning" if note else "success",
+         f"Loaded **{escape_markdown(name)}** ({tok.vocab_size:,} tokens) from {escape_markdown(source)}. "
+         "It is now chosen in the sidebar, next to the built-in tokenizers, in every view." + escape_markdown(note))
 
 
 def _options() -> tuple[str | None, list[str] | dict[str, int] | None]:
     return (parse_pattern(st.session_state.get("cmp_pattern", "")),
             parse_special_tokens(st.session_state.get("cmp_specials", "")))
+
+
+def _loaded_with_guess(load: Callable[[], TokenizerLike]) -> tuple[TokenizerLike, str]:
+    """Run a load, and say (instead of only warning in the log) when an unknown rank file got a guessed pattern."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PatternGuessWarning)
+        tok = load()
+    guesses = [str(w.message) for w in caught if issubclass(w.category, PatternGuessWarning)]
+    note = ""
+    if guesses:
+        note = (" It is a rank file tokviz does not recognise, so it was pre-tokenized with GPT-2's pattern: if its "
+                "model used another, remove it, pick the pattern under Options (gpt4, o200k or a regex) and load "
+                "it again.")
+    return tok, note
 
 
 def _load_upload(taken: list[str]) -> None:
@@ -100,12 +117,13 @@ def _load_upload(taken: list[str]) -> None:
     pattern, specials = _options()
     names = [f.name for f in files]
     try:
-        tok = load_uploaded([(f.name, f.getvalue()) for f in files], pattern=pattern, special_tokens=specials)
+        tok, note = _loaded_with_guess(lambda: load_uploaded([(f.name, f.getvalue()) for f in files],
+                                                             pattern=pattern, special_tokens=specials))
         base = suggest_name(names)
     except ValueError as e:
         _say("error", escape_markdown(str(e)))
     else:
-        _add(tok, base, taken, source=" + ".join(names))
+        _add(tok, base, taken, source=" + ".join(names), note=note)
     # A new key empties the uploader (a refused file too), so the next pick starts afresh and a second click cannot
     # load the same files twice.
     st.session_state["_cmp_upload_n"] = st.session_state.get("_cmp_upload_n", 0) + 1
@@ -115,12 +133,12 @@ def _load_path(taken: list[str]) -> None:
     text = st.session_state.get("cmp_path", "")
     pattern, specials = _options()
     try:
-        tok = load_path(text, pattern=pattern, special_tokens=specials)
+        tok, note = _loaded_with_guess(lambda: load_path(text, pattern=pattern, special_tokens=specials))
         base = name_for_path(parse_paths(text))
     except ValueError as e:
         _say("error", escape_markdown(str(e)))
         return
-    _add(tok, base, taken, source=text.strip())
+    _add(tok, base, taken, source=text.strip(), note=note)
     st.session_state["cmp_path"] = ""
 
 
@@ -225,7 +243,7 @@ def _load_section(tokenizers: Mapping[str, TokenizerLike]) -> None:
     message = st.session_state.pop(MESSAGE, None)
     if message is not None:
         kind, text = message
-        {"success": st.success, "error": st.error}.get(kind, st.info)(text)
+        {"success": st.success, "error": st.error, "warning": st.warning}.get(kind, st.info)(text)
     user = _user()
     if user:
         st.caption("Loaded in this session (they last as long as the browser tab):")
@@ -336,6 +354,14 @@ def _diff_section(tokenizers: Mapping[str, TokenizerLike]) -> None:
         st.error(escape_markdown(str(e)))
         return
     _show_merges(comparison)
+    for side, name, tok in (("A", name_a, a), ("B", name_b, b)):
+        outside = getattr(tok, "unbuildable_ids", ())
+        if outside:
+            # A rank file's merges are derived from its ranks; tiktoken's rule still reaches these tokens.
+            many = f"{len(outside):,} tokens that no derived merge builds" if len(outside) != 1 else \
+                "1 token that no derived merge builds"
+            st.caption(f"Note: {side} ({escape_markdown(name)}) is a rank file with {many}; the rank rule reaches "
+                       "them, so the merge lists above leave them out.")
     _show_text(comparison, tokenizers, shown)
 
 
