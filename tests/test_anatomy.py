@@ -52,6 +52,7 @@ def test_trace_gives_the_encoders_ids_on_gpt2(gpt2_tokenizer: Tokenizer, text: s
     _check_trace(gpt2_tokenizer, text)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXT)
 def test_trace_gives_the_encoders_ids_on_cl100k(cl100k: Tokenizer, text: str) -> None:
@@ -152,6 +153,7 @@ def test_anatomy_on_gpt2(gpt2_tokenizer: Tokenizer) -> None:
     assert partial.text is None and partial.display == "\\xe4\\xbd"
 
 
+@pytest.mark.slow
 def test_anatomy_on_cl100k_gives_ranks(cl100k: Tokenizer) -> None:
     i = cl100k.encode(" tokenization")[0]
     a = anatomy(cl100k, i)

@@ -11,6 +11,9 @@ from tokviz.anatomy import anatomy, trace_text
 from tokviz.pages.anatomy_panel import INSPECT
 from tokviz.viewmodels.defaults import GPT4O_NAME, build_defaults
 
+# Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def at(cache_dir) -> AppTest:

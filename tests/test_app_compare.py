@@ -19,6 +19,9 @@ from tokviz.viewmodels.compare import DIFF_SAMPLE, compare
 from tokviz.viewmodels.defaults import GPT2_NAME, build_defaults, default_corpus
 from tokviz.viewmodels.samples import DEFAULT_SAMPLE, SAMPLES
 
+# Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN_RE = re.compile(r'<span class="(tok[^"]*)" data-token-id="(-?\d+)" data-tokenizer="([^"]*)"')
 XSS = "<script>alert(1)</script>"

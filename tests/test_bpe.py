@@ -46,6 +46,7 @@ WORDS = st.dictionaries(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(words=WORDS, n=st.integers(0, 40))
 def test_incremental_merges_equal_naive_recount(words: dict[bytes, int], n: int) -> None:
@@ -141,6 +142,7 @@ LONG = st.dictionaries(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("long_word", [1, 3, 12])
 @settings(max_examples=150, deadline=None)
 @given(words=LONG, n=st.integers(0, 50))

@@ -53,6 +53,7 @@ def test_chunks_rejoin_and_fit_on_a_trained_tokenizer(trained: Tokenizer, text: 
     _check(trained, text, n, mode)
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXT, n=st.integers(min_value=5, max_value=30), mode=MODE)
 def test_chunks_fit_when_re_encoding_adds_a_prefix_space(gpt2_tokenizer: Tokenizer, text: str, n: int,

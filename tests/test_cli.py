@@ -138,6 +138,7 @@ def test_diff_reports_tie(files: dict[str, Path], tmp_path: Path, capsys: pytest
     assert "segments differ" in out
 
 
+@pytest.mark.slow
 def test_named_encodings_are_built_in(gpt2_tokenizer: Tokenizer, tiktoken_gpt2, tmp_path: Path,
                                      monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))  # an empty cache: the built-in files are enough

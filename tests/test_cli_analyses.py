@@ -11,6 +11,9 @@ from tokviz import Tokenizer
 from tokviz.anatomy import trace
 from tokviz.cli import main
 
+# Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def tok_file(tmp_path_factory: pytest.TempPathFactory, cs336_dir: Path) -> Path:

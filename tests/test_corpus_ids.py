@@ -12,6 +12,9 @@ from hypothesis import strategies as st
 from tokviz import Tokenizer, load_tokenizer, train_bpe
 from tokviz.corpus_ids import NpyWriter, encode_corpus, ids_dtype, windowed
 
+# Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
+pytestmark = pytest.mark.slow
+
 np = pytest.importorskip("numpy", reason="numpy (the scale extra) holds the id arrays")
 EOT = "<|endoftext|>"
 

@@ -185,6 +185,7 @@ _PRETOKENIZERS = {p: PreTokenizer.create(p, special_tokens=["<s>"]) for p in STR
 @settings(max_examples=60, deadline=None)
 @given(text=st.lists(st.sampled_from(["a", "b", "ab", " ", "\n", "aaa", "é", "<s>", "x y"]), max_size=60).map("".join),
        chunk_chars=st.integers(1, 16))
+@pytest.mark.slow
 def test_counting_equals_one_pass_for_any_pattern(pattern: str, text: str, chunk_chars: int,
                                                   tmp_path_factory: pytest.TempPathFactory) -> None:
     pt = _PRETOKENIZERS[pattern]

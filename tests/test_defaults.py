@@ -190,6 +190,7 @@ def test_the_openai_encodings_are_offered_and_read_only_when_asked(tmp_path, tik
     assert toks[GPT2_NAME].name == GPT2_NAME and toks.is_loaded(GPT2_NAME)
 
 
+@pytest.mark.slow
 def test_a_second_start_reads_the_cache(tmp_path):
     # How long each start takes is measured in bench/, not asserted: timings flake on a loaded machine.
     cold = build_defaults(directory=tmp_path)

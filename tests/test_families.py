@@ -25,6 +25,9 @@ tokenizers = pytest.importorskip("tokenizers")
 from tokenizers import Tokenizer as HFTokenizer  # noqa: E402
 from tokenizers import decoders, models, normalizers, pre_tokenizers, trainers  # noqa: E402
 
+# Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
+pytestmark = pytest.mark.slow
+
 FIXTURES = ("corpus.en", "german.txt", "address.txt", "tinystories_sample.txt")
 SAMPLES = ["", " ", "  leading and trailing  ", "Hello, World! It's 2024.", "naïve café ÉCOLE Ünïcödé",
            "你好，世界！日本語。한국어", "emoji 🌍🚀 family 👨‍👩‍👧 skin 👍🏽", "tabs\tand\nnewlines\r\n\x00\x0b\u200b",

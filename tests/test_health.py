@@ -66,6 +66,7 @@ def test_mostly_a_part_by_hand() -> None:
     assert h.mostly_part is not None and h.mostly_part.ids == (97, 98, 99)
 
 
+@pytest.mark.slow
 def test_rank_files_and_o200k_sized_vocabularies() -> None:
     tok = load_tokenizer("cl100k_base")
     h = vocab_health(tok, corpus=CORPUS)

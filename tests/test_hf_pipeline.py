@@ -27,6 +27,9 @@ from tokenizers import AddedToken, Regex  # noqa: E402
 from tokenizers import normalizers as N  # noqa: E402
 from tokenizers import pre_tokenizers as P  # noqa: E402
 
+# Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
+pytestmark = pytest.mark.slow
+
 TEXTS = [
     "",
     "Hello, WORLD! It's 2024; we'll see... 1234567890 $3.50 (x+y)^2",

@@ -10,6 +10,9 @@ from tokviz.budget import chunk_by_tokens
 from tokviz.viewmodels.defaults import build_defaults
 from tokviz.viewmodels.languages import builtin_parallel_text
 
+# Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def at(cache_dir) -> AppTest:

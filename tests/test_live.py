@@ -14,6 +14,9 @@ from tokviz import train_bpe
 from tokviz.live import JobSnapshot, TrainingJob, TrainSpec
 from tokviz.sweep import split_holdout
 
+# Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
+pytestmark = pytest.mark.slow
+
 TEXT = "".join(f"line {i}: the quick brown fox jumps over the lazy dog {i * 7919 % 1000}\n" for i in range(3000))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -64,6 +65,7 @@ PIECES = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(table=merge_tables(), piece=PIECES, limit=st.one_of(st.just(NO_RANK), st.integers(0, 45)))
 def test_merge_by_pairs_equals_the_list_algorithm(table, piece: bytes, limit: int) -> None:
@@ -79,6 +81,7 @@ def test_merge_by_pairs_equals_the_list_algorithm(table, piece: bytes, limit: in
 @settings(max_examples=400, deadline=None)
 @given(table=merge_tables(), piece=PIECES, limit=st.one_of(st.just(NO_RANK), st.integers(0, 45)),
        shuffle=st.randoms(use_true_random=False))
+@pytest.mark.slow
 def test_split_by_ranks_equals_the_plain_rule(table, piece: bytes, limit: int, shuffle) -> None:
     tokens, _, _ = table
     distinct = list(dict.fromkeys(tokens))

@@ -104,6 +104,7 @@ MIXED = st.lists(
 ).map("".join)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(NAMED_PATTERNS))
 @settings(max_examples=300, deadline=None)
 @given(text=MIXED, padding=st.integers(0, 200))
@@ -152,6 +153,7 @@ def _parts(text: str, cuts: list[int]) -> list[str]:
     return [text[a:b] for a, b in zip([0, *bounds], [*bounds, len(text)])]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pattern", CONTEXT_PATTERNS + CONTEXT_FREE_PATTERNS)
 @pytest.mark.parametrize("specials", [(), ("<s>",)])
 @settings(max_examples=120, deadline=None)
@@ -164,6 +166,7 @@ def test_chunking_equals_one_pass_for_any_pattern(pattern: str, specials: tuple[
     assert [p for c in chunks for p in pt.iter_pieces(c)] == list(pt.iter_pieces(text))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pattern", CONTEXT_PATTERNS + CONTEXT_FREE_PATTERNS)
 @settings(max_examples=80, deadline=None)
 @given(text=STREAM_TEXT, cuts=st.lists(st.integers(0, 120), max_size=6), chunk_chars=st.integers(1, 12))

@@ -36,6 +36,9 @@ from tokviz.formats import (
 from tokviz.formats.known_rank_files import by_name
 from tokviz.pretokenize import NAMED_PATTERNS
 
+# Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
+pytestmark = pytest.mark.slow
+
 tiktoken = pytest.importorskip("tiktoken")
 
 PACKAGES = Path(__file__).resolve().parent / "_data" / "packages"

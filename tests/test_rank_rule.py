@@ -14,6 +14,9 @@ from hypothesis import strategies as st
 from tokviz import Tokenizer, load_tokenizer, train_bpe
 from tokviz.formats import merges_from_ranks, read_rank_file
 
+# Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
+pytestmark = pytest.mark.slow
+
 tiktoken = pytest.importorskip("tiktoken")
 tiktoken_load = pytest.importorskip("tiktoken.load")  # a submodule the package does not import
 

@@ -18,6 +18,7 @@ def run(cs336_dir: Path):
     return tok, counts
 
 
+@pytest.mark.slow
 def test_every_other_step_replays_the_trainers_choice(run) -> None:
     tok, counts = run
     assert tok.training is not None
@@ -29,6 +30,7 @@ def test_every_other_step_replays_the_trainers_choice(run) -> None:
         assert [c.count for c in r.candidates] == sorted((c.count for c in r.candidates), reverse=True)
 
 
+@pytest.mark.slow
 def test_ties_are_marked_and_explained(run) -> None:
     tok, counts = run
     # corpus.en's first tie comes early (HF's tie rule departs from CS336's at merge 31)

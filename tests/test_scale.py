@@ -20,6 +20,9 @@ from helpers import ROOT, read_reference_merges
 from tokviz import train_bpe
 from tokviz.counts import count_files
 
+# Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
+pytestmark = pytest.mark.slow
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 EOT = "<|endoftext|>"
 OPTIONAL = ("dask", "distributed", "fsspec", "numpy", "pyarrow")

@@ -20,6 +20,9 @@ from tokviz.formats.detect import detect_format
 from tokviz.formats.sentencepiece_model import SentencePieceTokenizer, load_sentencepiece, read_options
 from tokviz.protocol import TokenizerLike
 
+# Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
+pytestmark = pytest.mark.slow
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 try:
     import sentencepiece as spm

@@ -22,6 +22,9 @@ from tokviz.viewmodels.defaults import GPT2_NAME, default_corpus, gpt2_files_dir
 from tokviz.viewmodels.samples import SAMPLES
 from tokviz.viewmodels.size_runs import PatternRuns, compare_on_text, pattern_runs
 
+# Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 XSS = "<script>alert(1)</script><img src=x onerror=alert(1)>"
 TOKEN_RE = re.compile(r'<span class="(tok[^"]*)" data-token-id="(-?\d+)" data-tokenizer="([^"]*)"')

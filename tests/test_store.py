@@ -62,6 +62,7 @@ def app(cache_dir) -> AppTest:
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
 
 
+@pytest.mark.slow
 def test_a_loaded_tokenizer_comes_back_in_a_fresh_session_and_can_be_removed(cache_dir, tmp_path, monkeypatch):
     path = tmp_path / "mine.json"
     TOK.save(path)

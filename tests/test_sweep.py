@@ -55,6 +55,7 @@ def prefix_count(tok: Tokenizer, text: str, size: int) -> int:
 
 
 # -- token_count_curve -----------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_curve_equals_prefix_encodes_on_heldout_text(trained: Tokenizer, split: tuple[str, str]) -> None:
     text = split[1] + EXTRA
     curve = token_count_curve(trained, text)

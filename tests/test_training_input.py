@@ -10,10 +10,10 @@ from tokviz.viewmodels.training_input import (
     file_stem,
     gather_corpus,
     heldout_text,
-    training_special_tokens,
     pattern_label,
     size_text,
     trained_name,
+    training_special_tokens,
     upload_limit,
 )
 
