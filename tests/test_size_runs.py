@@ -167,3 +167,48 @@ def test_a_failing_tokenizer_is_named_not_raised(runs: PatternRuns) -> None:
     assert any(p.startswith("broken: cannot encode that") for p in out.problems)
     assert any(p.startswith("junk: not a tokenizer") for p in out.problems)
     assert len(out.comparison.curves) == 1
+
+
+# -- SizeJob: the same runs, trained in child processes ------------------------------------------------------------
+@pytest.mark.slow  # three child processes, one per pattern
+def test_size_job_gives_the_runs_of_pattern_runs() -> None:
+    from tokviz.viewmodels.size_runs import SizeJob
+
+    job = SizeJob.start(CORPUS, source="test", max_size=400)
+    snaps = [job.poll()]
+    while not snaps[-1].finished:
+        snaps.append(job.poll(finish_within=0.2))
+    done = snaps[-1]
+    assert done.status == "done" and done.fraction == 1.0 and done.runs is not None
+    fractions = [s.fraction for s in snaps]
+    assert fractions == sorted(fractions)  # progress never goes back, from one pattern to the next
+    want = pattern_runs(CORPUS, source="test", max_size=400)
+    assert (done.runs.train_text, done.runs.heldout, done.runs.patterns) == (want.train_text, want.heldout,
+                                                                               want.patterns)
+    for got, ref in zip(done.runs.runs, want.runs):
+        assert (got.name, got.merges, got.vocab) == (ref.name, ref.merges, ref.vocab)
+
+
+def test_size_job_refuses_bad_input_before_starting() -> None:
+    from tokviz.viewmodels.size_runs import SizeJob
+
+    with pytest.raises(ValueError, match="line break"):
+        SizeJob.start("no line break here", source="x")
+    with pytest.raises(ValueError, match="max_size must be an integer >= 256"):
+        SizeJob.start(CORPUS, source="x", max_size=100)
+    with pytest.raises(ValueError, match="patterns is empty"):
+        SizeJob.start(CORPUS, source="x", patterns=())
+
+
+@pytest.mark.slow
+def test_size_job_whose_child_is_killed_ends_with_the_reason() -> None:
+    import os
+    import signal
+
+    from tokviz.viewmodels.size_runs import SizeJob
+
+    job = SizeJob.start(CORPUS * 20, source="x", max_size=16384)
+    os.kill(job._job._process.pid, signal.SIGKILL)
+    snap = job.wait(timeout=60)
+    assert snap.status == "error" and snap.runs is None
+    assert "ended unexpectedly" in snap.message and "killed by signal 9" in snap.message

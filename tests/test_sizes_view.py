@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -46,6 +47,17 @@ def runs(cache_dir) -> PatternRuns:
 
 def ok(app: AppTest) -> AppTest:
     assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def trained(app: AppTest, *, timeout: float = 120) -> AppTest:
+    """Re-run the page (as the progress fragment's timer does; AppTest runs no timers) until the upload's training
+    job is gone."""
+    end = time.monotonic() + timeout
+    while "_sizes_job" in app.session_state and time.monotonic() < end:
+        time.sleep(0.1)
+        ok(app.run())
+    assert "_sizes_job" not in app.session_state, "the upload's training did not finish"
     return app
 
 
@@ -196,7 +208,7 @@ def test_uploaded_corpus_and_its_problems(at):
     lines = "".join(f"upload line {i}: the 42 cats' {i * 7} naps\n" for i in range(400))
 
     def upload(name: str, data: bytes) -> AppTest:
-        return ok(at.file_uploader(key="sizes_upload").set_value((name, data, "text/plain")).run())
+        return trained(ok(at.file_uploader(key="sizes_upload").set_value((name, data, "text/plain")).run()))
 
     ok(at.run())
     upload("mine.txt", lines.encode())
@@ -231,3 +243,59 @@ def test_switching_views_keeps_the_choices(at):
     assert at.text_area(key="sizes_text").value == "keep me 123"
     assert at.multiselect(key="sizes_pick").value == [512, 4096]
     assert at.session_state["view"] == "sizes"
+
+
+def _upload_corpus(n_lines: int) -> bytes:
+    return "".join(f"upload line {i}: the {i % 97} cats' {i * 7919 % 10007} naps, {i * 31 % 101} dreams\n"
+                   for i in range(n_lines)).encode()
+
+
+def test_an_upload_trains_in_child_processes_with_progress_then_draws(at, monkeypatch):
+    ok(at.run())  # the built-in runs are drawn (trained or read here, before the trainer is taken away below)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the server process trained")
+
+    # Nothing in this process may count or merge: the runs must come from child processes.
+    import tokviz.trainer
+
+    for name in ("count_corpus", "train_from_counts", "train_bpe"):
+        monkeypatch.setattr(tokviz.trainer, name, refuse)
+    monkeypatch.setattr(tokviz.viewmodels.size_runs, "train_bpe", refuse)
+    data = _upload_corpus(4000)
+    ok(at.file_uploader(key="sizes_upload").set_value(("big.txt", data, "text/plain")).run())
+    assert "_sizes_job" in at.session_state and at.get("progress")  # drawn while it runs, charts not yet
+    assert any(p.proto.text.startswith("Training 1 of 3 (gpt2)") for p in at.get("progress"))
+    assert not figures(at)
+    trained(at)
+    assert any("`big.txt` (uploaded)" in c.value for c in at.caption) and len(figures(at)) == 3
+    # The same merges as one training in this process would give.
+    monkeypatch.undo()
+    want = pattern_runs(data.decode(), source="big.txt", max_size=8192)
+    got = at.session_state["_sizes_corpus"]
+    assert got.name == "big.txt"
+    shown = traces(figures(at)[0])
+    for tok in want.runs:
+        curve = compare_on_text(want.heldout, [tok]).comparison.curves[0]
+        assert shown[curve.label]["y"] == pytest.approx(list(curve.ratios))
+
+
+def test_an_upload_can_be_cancelled_and_a_killed_child_ends_with_a_message(at):
+    import signal
+
+    ok(at.run())
+    data = _upload_corpus(30_000)
+    ok(at.file_uploader(key="sizes_upload").set_value(("slow.txt", data, "text/plain")).run())
+    ok(at.button(key="sizes_cancel").click().run())
+    trained(at)
+    assert any("Training on slow.txt was cancelled" in plain(i.value) for i in at.info)
+    assert len(figures(at)) == 3 and any("(built in)" in c.value for c in at.caption)
+    # Train again; then the child dies as the out-of-memory killer would end it.
+    ok(at.button(key="sizes_retrain").click().run())
+    job = at.session_state["_sizes_job"]
+    os.kill(job._job._process.pid, signal.SIGKILL)
+    trained(at)
+    errors = [plain(e.value) for e in at.error]
+    assert any("Cannot train on slow.txt: The training process ended unexpectedly" in e and "killed by signal 9" in e
+               and "Using the built-in corpus instead" in e for e in errors), errors
+    assert len(figures(at)) == 3

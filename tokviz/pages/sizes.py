@@ -13,8 +13,9 @@ Session state this view reads, for other views to fill:
 
 from __future__ import annotations
 
-import hashlib
+from collections import OrderedDict
 from collections.abc import Mapping
+from threading import Lock
 from typing import Any
 
 import streamlit as st
@@ -49,12 +50,15 @@ from tokviz.viewmodels.size_runs import (
     MAX_SIZES,
     PATTERNS,
     PatternRuns,
+    SizeJob,
+    SizeJobSnapshot,
     compare_on_text,
     default_sizes,
     offered_sizes,
     pattern_runs,
     series_kinds,
     size_text,
+    upload_key,
 )
 from tokviz.viewmodels.summary import TokenCounts
 from tokviz.viewmodels.uploads import CorpusText, read_corpus
@@ -62,8 +66,15 @@ from tokviz.viewmodels.uploads import CorpusText, read_corpus
 #: Characters drawn per size in the side by side (counts always cover the whole text): five sizes of 2,000
 #: characters stay quick to draw.
 SIDE_CHARS = 2_000
-#: Uploads are trained three times (once per pattern) while the page waits: 10 MB takes a few seconds.
+#: Uploads are trained three times (once per pattern), each in a child process: 10 MB takes a few seconds each.
 UPLOAD_LIMIT = 10 * 1024 * 1024
+#: Seconds between two redraws of a running upload's training, and how long each waits for its end.
+POLL_SECONDS = 0.4
+FINISH_WAIT_SECONDS = 0.2
+#: Finished upload runs kept in the server's memory (shared by sessions that upload the same text).
+UPLOADS_KEPT = 4
+# Session keys: the running job, and how the last job for a given upload ended when it gave no runs.
+JOB, ENDED = "_sizes_job", "_sizes_ended"
 #: Numbers: the patterns cut digits differently, so the text's own chart shows them apart; one line keeps the side
 #: by side short.
 DEFAULT_TEXT = SAMPLES["numbers"].text
@@ -80,10 +91,34 @@ def builtin_runs(max_size: int, patterns: tuple[str, ...], directory: str) -> Pa
     return pattern_runs(corpus.text, source=corpus.source, max_size=max_size, patterns=patterns, directory=directory)
 
 
-@st.cache_resource(max_entries=4, show_spinner="Training one BPE per pattern on your corpus…")
-def upload_runs(_text: str, digest: str, name: str, max_size: int, patterns: tuple[str, ...]) -> PatternRuns:
-    # Kept in memory only (keyed by the text's hash): an uploaded corpus is not written to the disk cache.
-    return pattern_runs(_text, source=name, max_size=max_size, patterns=patterns, directory=None)
+class _Finished:
+    """Runs of uploaded corpora, by :func:`tokviz.viewmodels.size_runs.upload_key`, least recently used out first.
+
+    Kept in memory only: an uploaded corpus is not written to the disk cache."""
+
+    def __init__(self, limit: int) -> None:
+        self._runs: OrderedDict[str, PatternRuns] = OrderedDict()
+        self._limit = limit
+        self._lock = Lock()  # sessions run on threads of their own
+
+    def get(self, key: str) -> PatternRuns | None:
+        with self._lock:
+            runs = self._runs.get(key)
+            if runs is not None:
+                self._runs.move_to_end(key)
+            return runs
+
+    def put(self, key: str, runs: PatternRuns) -> None:
+        with self._lock:
+            self._runs[key] = runs
+            self._runs.move_to_end(key)
+            while len(self._runs) > self._limit:
+                self._runs.popitem(last=False)
+
+
+@st.cache_resource(show_spinner=False)
+def finished_uploads() -> _Finished:
+    return _Finished(UPLOADS_KEPT)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -115,13 +150,77 @@ def side_by_side(_runs: PatternRuns, key: str, pattern: str, sizes: tuple[int, .
 
 def on_upload() -> None:
     f = st.session_state.get("sizes_upload")
+    _drop_job()
+    st.session_state.pop(ENDED, None)  # the same file again: a new try
     # Bytes that are not UTF-8 become U+FFFD (with a warning) rather than refusing the whole file.
     st.session_state["_sizes_corpus"] = (
         None if f is None else read_corpus(f.getvalue(), name=f.name, max_bytes=UPLOAD_LIMIT, replace=True))
 
 
 def use_builtin_corpus() -> None:
+    _drop_job()
     st.session_state["_sizes_corpus"] = None
+
+
+class _Stopped(ValueError):
+    """The user cancelled the upload's training: said as a notice, not an error."""
+
+
+def _drop_job() -> None:
+    job: SizeJob | None = st.session_state.pop(JOB, None)
+    if job is not None:
+        job.kill()
+
+
+def _upload_runs(corpus: CorpusText, max_size: int, patterns: tuple[str, ...]) -> PatternRuns | None:
+    """The upload's runs when trained; else starts (or follows) their training in child processes and draws its
+    progress, returning None. A run that cannot start or that ended without runs raises ValueError with the reason
+    (the caller says it and goes on with the built-in corpus)."""
+    key = upload_key(corpus.text, max_size=max_size, patterns=patterns)
+    done = finished_uploads().get(key)
+    if done is not None:
+        return done
+    ended: tuple[str, str, str] | None = st.session_state.get(ENDED)
+    if ended is not None and ended[0] == key:
+        raise (_Stopped if ended[1] == "cancelled" else ValueError)(ended[2])
+    job: SizeJob | None = st.session_state.get(JOB)
+    if job is not None and job.key != key:  # other settings or another corpus: that run is no longer wanted
+        _drop_job()
+        job = None
+    if job is None:
+        job = SizeJob.start(corpus.text, source=corpus.name, max_size=max_size, patterns=patterns)
+        st.session_state[JOB] = job
+    snap = job.poll()
+    if snap.finished:
+        return _file(job, snap)
+    _live_progress()
+    return None
+
+
+def _file(job: SizeJob, snap: SizeJobSnapshot) -> PatternRuns:
+    st.session_state.pop(JOB, None)
+    if snap.runs is None:
+        st.session_state[ENDED] = (job.key, snap.status, snap.message)
+        raise (_Stopped if snap.status == "cancelled" else ValueError)(snap.message)
+    finished_uploads().put(job.key, snap.runs)
+    return snap.runs
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def _live_progress() -> None:
+    """The upload's training progress, redrawn on its own; when it ends, one full run draws the charts."""
+    job: SizeJob | None = st.session_state.get(JOB)
+    if job is None:
+        return
+    snap = job.poll(finish_within=FINISH_WAIT_SECONDS)
+    if snap.finished:
+        st.rerun()
+    bar, cancel = st.columns([6, 1], vertical_alignment="bottom")
+    bar.progress(snap.fraction, text=snap.text)
+    cancel.button("Cancel", key="sizes_cancel", on_click=job.cancel, icon="⏹️", width="stretch",
+                  help="Stop training on this corpus and go back to the built-in one.")
+    st.caption("Training runs in a separate process, one pattern after the other; the charts follow when it is done. "
+               "Other views (and other users) stay responsive meanwhile.")
 
 
 def use_sample() -> None:
@@ -225,9 +324,16 @@ def controls() -> PatternRuns | None:
         corpus = None
     runs: PatternRuns | None = None
     if corpus is not None:
-        digest = hashlib.sha256(corpus.text.encode("utf-8")).hexdigest()
         try:
-            runs = upload_runs(corpus.text, digest, corpus.name, max_size, tuple(patterns))
+            runs = _upload_runs(corpus, max_size, tuple(patterns))
+            if runs is None:
+                return None  # training: the progress is drawn, the charts follow
+        except _Stopped:
+            st.info(f"Training on {code_span(corpus.name)} was cancelled; showing the built-in corpus. Upload it "
+                    "again or press Train again.", icon="⏹️")
+            st.button("Train again", key="sizes_retrain", icon=":material/replay:",
+                      on_click=lambda: st.session_state.pop(ENDED, None))
+            corpus = None
         except ValueError as e:  # e.g. no line break to hold out at: say why, and go on with the built-in corpus
             st.error(f"Cannot train on {code_span(corpus.name)}: {escape_markdown(str(e))} Using the built-in corpus "
                      "instead.", icon="🚫")

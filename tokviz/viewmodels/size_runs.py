@@ -162,6 +162,137 @@ def pattern_runs(
     return PatternRuns(source, train, heldout, max_size, tuple(runs), all(cached), time.perf_counter() - t0)
 
 
+# -- training an upload in child processes -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SizeJobSnapshot:
+    """Where a :class:`SizeJob` stands: ``status`` is ``"running"``, ``"done"`` (``runs`` set), ``"cancelled"`` or
+    ``"error"`` (``message`` says why); ``fraction`` is the overall progress in [0, 1] and ``text`` one line for a
+    progress bar."""
+
+    status: Literal["running", "done", "cancelled", "error"]
+    fraction: float
+    text: str
+    message: str = ""
+    runs: PatternRuns | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status != "running"
+
+
+class SizeJob:
+    """:func:`pattern_runs` for an uploaded corpus, one :class:`tokviz.live.TrainingJob` (a child process) per
+    pattern, one after the other, so that the server process that polls it never trains (pure-Python training holds
+    the GIL: other sessions would wait).
+
+    The runs equal :func:`pattern_runs` on the same text (the child counts and merges as :func:`train_bpe` does).
+    Start with :meth:`start`, then :meth:`poll` on every redraw; :meth:`cancel` stops the pattern being trained and
+    drops the runs (a partial set of sizes would mislead the charts). A child that dies (killed, out of memory)
+    ends the job with ``"error"`` and the reason.
+
+    >>> job = SizeJob.start("low lower lowest\\n" * 40, source="demo", max_size=260, patterns=("gpt2", "gpt4"))
+    >>> snap = job.wait(timeout=120)
+    >>> snap.status, [t.vocab_size for t in snap.runs.runs], snap.fraction
+    ('done', [260, 260], 1.0)
+    """
+
+    def __init__(self, key: str, source: str, train: str, heldout: str, max_size: int,
+                 patterns: tuple[str, ...]) -> None:
+        self.key = key
+        self.source = source
+        self._train, self._heldout = train, heldout
+        self._max_size = max_size
+        self.patterns = patterns
+        self._done: list[Tokenizer] = []
+        self._job: Any = None
+        self._t0 = time.perf_counter()
+        self._snapshot = SizeJobSnapshot("running", 0.0, "Starting the training process…")
+
+    @classmethod
+    def start(cls, text: str, *, source: str, max_size: int = DEFAULT_MAX_SIZE, patterns: Sequence[str] = PATTERNS,
+              fraction: float = HOLDOUT_FRACTION) -> SizeJob:
+        """Check the input as :func:`pattern_runs` does (ValueError with the reason, before any process starts),
+        split off the held-out text and start training the first pattern."""
+        if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 256:
+            raise ValueError(f"max_size must be an integer >= 256 (the 256 byte tokens come first), got {max_size!r}.")
+        if not patterns:
+            raise ValueError("patterns is empty; name at least one, e.g. ('gpt2', 'gpt4').")
+        for p in patterns:
+            PreTokenizer.create(p)
+        train, heldout = split_holdout(text, fraction=fraction)
+        unique = tuple(dict.fromkeys(patterns))
+        job = cls(upload_key(text, max_size=max_size, patterns=unique), source, train, heldout, max_size, unique)
+        job._next()
+        return job
+
+    def _next(self) -> None:
+        from tokviz.live import TrainingJob, TrainSpec
+
+        p = self.patterns[len(self._done)]
+        # holdout=0: the held-out text is already split off, so the child trains on exactly ``train``.
+        self._job = TrainingJob.start(TrainSpec(texts=(self._train,), vocab_size=self._max_size, pattern=p,
+                                                name=f"bpe {p}", holdout=0.0))
+
+    def poll(self, *, finish_within: float = 0.0) -> SizeJobSnapshot:
+        """Drain what the running child sent, start the next pattern when one ends, and return the snapshot; waits
+        up to ``finish_within`` seconds for the whole job to end."""
+        from tokviz.viewmodels.training_summary import progress_text
+
+        deadline = time.perf_counter() + finish_within
+        while not self._snapshot.finished:
+            snap = self._job.poll(finish_within=max(0.0, deadline - time.perf_counter()))
+            n, i = len(self.patterns), len(self._done)
+            where = f"Training {i + 1} of {n} ({self.patterns[i]})"
+            if not snap.finished:
+                self._snapshot = SizeJobSnapshot("running", (i + snap.fraction) / n,
+                                                 f"{where}: {progress_text(snap)}")
+                if time.perf_counter() >= deadline:
+                    break
+                continue
+            if snap.status == "done" and snap.tokenizer is not None:
+                self._done.append(snap.tokenizer)
+                if len(self._done) < n:
+                    self._next()
+                    continue
+                runs = PatternRuns(self.source, self._train, self._heldout, self._max_size, tuple(self._done),
+                                   False, time.perf_counter() - self._t0)
+                self._snapshot = SizeJobSnapshot("done", 1.0, f"Done: {n} run{'s' if n != 1 else ''}", runs=runs)
+            elif snap.status == "cancelled":
+                self._snapshot = SizeJobSnapshot("cancelled", self._snapshot.fraction, "Cancelled",
+                                                 message="Cancelled: nothing was kept.")
+            else:
+                self._snapshot = SizeJobSnapshot("error", self._snapshot.fraction, "Training failed",
+                                                 message=snap.message or "Training ended without a tokenizer.")
+        return self._snapshot
+
+    def wait(self, *, timeout: float = 600.0) -> SizeJobSnapshot:
+        """Block until the job ends (for scripts and tests); TimeoutError past ``timeout``."""
+        snap = self.poll(finish_within=timeout)
+        if not snap.finished:
+            raise TimeoutError(f"training did not finish within {timeout:g} s")
+        return snap
+
+    def cancel(self) -> None:
+        """Stop the pattern being trained; the job ends as ``"cancelled"`` at its next poll."""
+        if not self._snapshot.finished:
+            self._job.cancel()
+
+    def kill(self) -> None:
+        """Stop the child at once (the corpus was replaced, or the session gave up on it)."""
+        if self._job is not None:
+            self._job.kill()
+
+
+def upload_key(text: str, *, max_size: int, patterns: Sequence[str]) -> str:
+    """What tells one upload's runs apart: the corpus hash, the size and the patterns (in order).
+
+    >>> upload_key("abc", max_size=512, patterns=("gpt2",))[-9:]
+    '-512-gpt2'
+    """
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    return f"{digest}-{max_size}-{'+'.join(dict.fromkeys(patterns))}"
+
+
 # -- sizes ---------------------------------------------------------------------------------------------------------
 def offered_sizes(reached: int, *, nice: Sequence[int] = NICE_SIZES) -> tuple[int, ...]:
     """The sizes to pick from: the nice sizes up to ``reached``, and ``reached`` itself.
