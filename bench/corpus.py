@@ -184,11 +184,36 @@ def iter_documents() -> Iterator[str]:
             yield doc
 
 
-def build_corpus(target_bytes: int, documents: Iterable[str] | None = None) -> str:
+def iter_source_texts() -> Iterator[str]:
+    """The standard library's own ``.py`` files, in path order, each distinct file once (tests and ``__main__``
+    modules included: they are text, not imported)."""
+    root = Path(sysconfig.get_paths()["stdlib"]).resolve()
+    seen: set[str] = set()
+    for path in sorted(root.rglob("*.py")):
+        if "site-packages" in path.relative_to(root).parts[:1] or not path.is_file():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8").replace(SEPARATOR, "")
+        except (UnicodeDecodeError, OSError):
+            continue
+        if text.strip() and text not in seen:
+            seen.add(text)
+            yield text
+
+
+def iter_distinct_documents() -> Iterator[str]:
+    """Docstrings and pydoc topics (as :func:`iter_documents`), then the standard library's source files: text that
+    does not repeat, so a corpus of a few MB measures a trainer on as many distinct pre-tokens as real text has."""
+    yield from iter_documents()
+    yield from iter_source_texts()
+
+
+def build_corpus(target_bytes: int, documents: Iterable[str] | None = None, *, repeat: bool = True) -> str:
     """Exactly ``target_bytes`` UTF-8 bytes of documents joined by :data:`SEPARATOR`, repeated if need be.
 
     Documents are read only as far as needed, so a small target imports few modules. The last document is cut at a
-    character boundary and padded with newlines (at most 3) to reach the exact size.
+    character boundary and padded with newlines (at most 3) to reach the exact size. With ``repeat=False`` running
+    out of documents is an error instead.
     """
     if target_bytes <= 0:
         raise ValueError(f"target_bytes must be positive, got {target_bytes}.")
@@ -202,6 +227,8 @@ def build_corpus(target_bytes: int, documents: Iterable[str] | None = None) -> s
         if doc is None:
             if not used:
                 raise ValueError("no documents to build a corpus from.")
+            if not repeat:
+                raise ValueError(f"only {size:,} bytes of distinct text here; ask for a smaller size.")
             docs, first_pass = iter(used), False
             continue
         if first_pass:
@@ -213,40 +240,49 @@ def build_corpus(target_bytes: int, documents: Iterable[str] | None = None) -> s
     return data + "\n" * (target_bytes - len(data.encode("utf-8")))
 
 
-def cache_path(target_bytes: int, data_dir: Path = DATA_DIR) -> Path:
+def cache_path(target_bytes: int, data_dir: Path = DATA_DIR, *, distinct: bool = False) -> Path:
     """Where the corpus of this size is cached for this Python version and generator version."""
     v = sys.version_info
-    return data_dir / f"stdlib-docs-g{GENERATOR_VERSION}-py{v.major}.{v.minor}.{v.micro}-{target_bytes}.txt"
+    kind = "stdlib-docs-src" if distinct else "stdlib-docs"
+    return data_dir / f"{kind}-g{GENERATOR_VERSION}-py{v.major}.{v.minor}.{v.micro}-{target_bytes}.txt"
 
 
-def ensure_corpus(target_bytes: int = DEFAULT_SIZE, data_dir: Path = DATA_DIR) -> Path:
-    """Path of the cached corpus, generated first (in a fresh subprocess, to contain import side effects) if absent."""
-    path = cache_path(target_bytes, data_dir)
+def ensure_corpus(target_bytes: int = DEFAULT_SIZE, data_dir: Path = DATA_DIR, *, distinct: bool = False) -> Path:
+    """Path of the cached corpus, generated first (in a fresh subprocess, to contain import side effects) if absent.
+
+    ``distinct=True``: docstrings, then source files, no repetition (see :func:`iter_distinct_documents`).
+    """
+    path = cache_path(target_bytes, data_dir, distinct=distinct)
     if path.is_file() and path.stat().st_size == target_bytes:
         return path
     data_dir.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
     cmd = [sys.executable, str(Path(__file__).resolve()), "--size", str(target_bytes), "--write", str(tmp)]
+    if distinct:
+        cmd.append("--distinct")
     subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     tmp.replace(path)
     return path
 
 
-def write_corpus(target_bytes: int, out: Path) -> None:
+def write_corpus(target_bytes: int, out: Path, *, distinct: bool = False) -> None:
     """Generate the corpus in this process and write it to ``out`` (bytes as generated: no newline translation)."""
-    out.write_bytes(build_corpus(target_bytes).encode("utf-8"))
+    text = (build_corpus(target_bytes, iter_distinct_documents(), repeat=False) if distinct
+            else build_corpus(target_bytes))
+    out.write_bytes(text.encode("utf-8"))
 
 
 def main(argv: list[str] | None = None) -> None:
     """Command line: make sure the corpus is cached and print its path and SHA-256."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", type=int, default=DEFAULT_SIZE, help="size in UTF-8 bytes (default: %(default)s)")
+    ap.add_argument("--distinct", action="store_true", help="docstrings then source files, never repeated")
     ap.add_argument("--write", type=Path, help=argparse.SUPPRESS)  # internal: generate here, in this process
     args = ap.parse_args(argv)
     if args.write is not None:
-        write_corpus(args.size, args.write)
+        write_corpus(args.size, args.write, distinct=args.distinct)
         return
-    path = ensure_corpus(args.size)
+    path = ensure_corpus(args.size, distinct=args.distinct)
     print(path, hashlib.sha256(path.read_bytes()).hexdigest())
 
 

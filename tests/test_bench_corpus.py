@@ -49,3 +49,17 @@ def test_repeats_short_input_and_cuts_at_character_boundary(monkeypatch: pytest.
     assert build_corpus(101, ["é" * 20, "ab"]) == text
     with pytest.raises(ValueError):
         build_corpus(0)
+
+
+def test_distinct_corpus_never_repeats_and_refuses_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(ROOT))
+    from bench.corpus import SEPARATOR, build_corpus, iter_source_texts
+
+    with pytest.raises(ValueError, match="only 57 bytes of distinct text"):
+        build_corpus(101, ["é" * 20, "ab"], repeat=False)
+    sources = iter_source_texts()
+    docs = [next(sources) for _ in range(40)]
+    assert len(set(docs)) == len(docs) and all(SEPARATOR not in d for d in docs)
+    text = build_corpus(150_000, docs, repeat=False)
+    parts = text.split(SEPARATOR)
+    assert len(text.encode("utf-8")) == 150_000 and len(set(parts)) == len(parts) > 3
