@@ -132,3 +132,62 @@ def test_screenshot_for_the_readme(page, server):
     w, h = _png_size(SHOTS / "screenshot-sizes.png")
     assert w >= 1400 and h >= 1500, (w, h)
     assert_no_exception(page)
+
+
+def _random_words(n_lines: int, *, seed: int) -> str:
+    """Made-up words: many distinct pre-tokens, so three runs to 16k take a while (time for the other session)."""
+    import random
+
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return "\n".join(" ".join("".join(rng.choice(letters) for _ in range(rng.randint(2, 9))) for _ in range(12))
+                     for _ in range(n_lines)) + "\n"
+
+
+def upload_corpus(page, path) -> None:
+    """Open the Corpus popover and pick ``path`` in its uploader."""
+    page.get_by_role("button", name="Corpus").click()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+
+
+def test_an_upload_trains_while_another_session_tokenizes(browser, server, tmp_path):
+    """Session 1 trains an uploaded corpus on this view; meanwhile session 2's Tokenize view answers an edit. Order of
+    events only: session 2's new tokens are drawn while session 1 still shows its progress, then session 1's charts."""
+    from playwright.sync_api import expect
+
+    corpus = tmp_path / "words.txt"
+    corpus.write_text(_random_words(40_000, seed=5), encoding="utf-8")
+    ctx1 = browser.new_context(viewport={"width": 1500, "height": 1000})
+    ctx2 = browser.new_context(viewport={"width": 1500, "height": 1000})
+    try:
+        first, second = ctx1.new_page(), ctx2.new_page()
+        for pg in (first, second):
+            pg.set_default_timeout(TIMEOUT)
+        first.goto(f"{server.url}/sizes?sizes_max=16384")
+        first.wait_for_function(_CHARTS_DRAWN, arg=N_CHARTS, timeout=60_000)
+        second.goto(f"{server.url}/?tok=byte")
+        second.wait_for_selector('.tv-tokens .tok[data-tokenizer="byte"]')
+        upload_corpus(first, corpus)
+        progress = first.locator('[data-testid="stProgress"]')
+        expect(progress).to_be_visible(timeout=TIMEOUT)
+        expect(progress).to_contain_text("Training 1 of 3 (gpt2)")
+        # Session 2 edits its text: new tokens are drawn ...
+        edit = "session two edits while session one trains"
+        area = second.locator('[data-testid="stTextArea"] textarea')
+        area.fill(edit)
+        area.press("Control+Enter")
+        expect(second.locator('.tv-tokens .tok[data-tokenizer="byte"]')).to_have_count(len(edit.encode()))
+        # ... before session 1 is done: its progress is still on the page, and no chart of the upload yet.
+        still_training = progress.count() == 1 and first.get_by_text("(uploaded)").count() == 0
+        seen = progress.inner_text() if still_training else ""
+        assert still_training, "session 1 had finished before session 2's edit was drawn: the order is not shown"
+        print(f"session 2 drew its edit while session 1 showed: {seen!r}")
+        # Then session 1 finishes and draws the upload's runs.
+        expect(first.get_by_text("(uploaded)")).to_be_visible(timeout=300_000)
+        first.wait_for_function(_CHARTS_DRAWN, arg=N_CHARTS, timeout=60_000)
+        assert progress.count() == 0
+        assert_no_exception(first)
+        assert_no_exception(second)
+    finally:
+        ctx1.close()
+        ctx2.close()
