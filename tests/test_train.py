@@ -318,3 +318,23 @@ def test_trained_on_all_of_corpus_en_the_view_gives_the_reference_merges(at, cs3
     (run,) = runs(at).values()
     assert run.tokenizer.merges == read_reference_merges(cs336_dir / "train-bpe-reference-merges.txt")
     assert run.summary.heldout_ratio is None  # nothing was held out to measure on
+
+
+def test_a_vocabulary_size_out_of_range_is_said_and_train_stays_off(at):
+    at.radio(key="train_source").set_value("builtin")
+    ok(at.number_input(key="train_vocab").set_value(100).run())
+    # The value typed is kept (not the old one), said to be too small, and Train cannot run with it.
+    assert at.number_input(key="train_vocab").value == 100
+    assert texts(at.error) == ["Vocabulary size 100 is too small: it must be at least 257 (256 single bytes + 1 "
+                               "special token). Train stays off until it is."]
+    assert at.button(key="train_start").disabled
+    ok(at.text_input(key="train_specials").set_value("").run())
+    assert "at least 256 (256 single bytes + 0 special tokens)" in texts(at.error)[0]
+    ok(at.number_input(key="train_vocab").set_value(1_000_000).run())
+    assert texts(at.error) == ["Vocabulary size 1,000,000 is too large for this page: at most 100,000. Train stays "
+                               "off until it is."]
+    assert at.button(key="train_start").disabled
+    ok(at.number_input(key="train_vocab").set_value(300).run())
+    assert texts(at.error) == [] and not at.button(key="train_start").disabled
+    train(at)
+    assert list(runs(at)) == ["trained-1 (gpt2, 300)"]  # the size shown is the size trained

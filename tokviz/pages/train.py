@@ -157,11 +157,12 @@ def _report_batch(batch: CorpusBatch) -> tuple[tuple[str, ...], str] | None:
     return batch.texts, ", ".join(batch.names)
 
 
-def _settings() -> tuple[int, tuple[str, ...] | None, str]:
-    """Vocabulary size, special tokens (None, with the reason shown, when they cannot be used) and pattern as typed
-    (the trainer validates the rest when starting)."""
-    vocab = st.number_input("Vocabulary size", min_value=256, max_value=MAX_VOCAB, step=1000, key="train_vocab",
-                            persist_state=PERSIST,
+def _settings() -> tuple[int | None, tuple[str, ...] | None, str]:
+    """Vocabulary size and special tokens (each None, with the reason shown, when it cannot be used) and pattern as
+    typed (the trainer validates the rest when starting)."""
+    # No min_value or max_value: out of range, Streamlit's box would keep its old value with no more than a red
+    # outline, and Train would then run with a size the user did not ask for. Every value is taken and checked below.
+    vocab = st.number_input("Vocabulary size", step=1000, key="train_vocab", persist_state=PERSIST,
                             help="256 single bytes + the special tokens + the merges to learn. If the corpus runs "
                                  "out of pairs first, training stops early and keeps what it learned.")
     specials = st.text_input("Special tokens", key="train_specials", persist_state=PERSIST,
@@ -183,7 +184,34 @@ def _settings() -> tuple[int, tuple[str, ...] | None, str]:
     except ValueError as e:
         st.error(escape_markdown(str(e)), icon="🛑")
         parsed = None
-    return int(vocab), parsed, chosen_pattern(choice or "gpt2", regex)
+    size = vocab_size_or_problem(vocab, n_special=len(set(parsed or ())))
+    if isinstance(size, str):
+        st.error(escape_markdown(size), icon="🛑")
+    return (size if isinstance(size, int) else None), parsed, chosen_pattern(choice or "gpt2", regex)
+
+
+def vocab_size_or_problem(value: object, *, n_special: int) -> int | str:
+    """The vocabulary size typed, or the message that says why Train cannot use it and what would do.
+
+    >>> vocab_size_or_problem(1000, n_special=1), vocab_size_or_problem(100, n_special=1)[:40]
+    (1000, 'Vocabulary size 100 is too small: it mus')
+    """
+    from tokviz.trainer import validate_vocab_size
+
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"Vocabulary size {value!r} is not a whole number: type one between 256 and {MAX_VOCAB:,}."
+    try:
+        validate_vocab_size(value, n_special)
+    except ValueError:
+        base = 256 + n_special
+        return (f"Vocabulary size {value:,} is too small: it must be at least {base:,} (256 single bytes + "
+                f"{n_special} special token{'s' if n_special != 1 else ''}). Train stays off until it is.")
+    if value > MAX_VOCAB:
+        return (f"Vocabulary size {value:,} is too large for this page: at most {MAX_VOCAB:,}. Train stays off until "
+                "it is.")
+    return value
 
 
 # -- running -------------------------------------------------------------------------------------------------------
@@ -504,9 +532,9 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
     if not running:
         prewarm()  # a training process waits, started, for the next press of Train
     go = st.button("Train", type="primary", icon="▶️", key="train_start",
-                   disabled=running or corpus is None or specials is None,
+                   disabled=running or corpus is None or specials is None or vocab is None,
                    help="Training is running; cancel it to start another." if running else None)
-    if go and corpus is not None and specials is not None and not running:
+    if go and corpus is not None and specials is not None and vocab is not None and not running:
         _start(*corpus, vocab, specials, pattern)
         st.rerun()  # draw the running state (button disabled, live panel) from the top
     _outcome()
