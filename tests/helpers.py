@@ -257,3 +257,45 @@ def plain(md: str) -> str:
     """
     md = re.sub(r"(`+) ?(.*?) ?\1", r"\2", md)
     return re.sub(r"\\(.)", r"\1", md).replace("  \n", "\n")
+
+
+def train_family_json(path: Path, family: str, *, texts=(HF_TRAIN_TEXT,), vocab_size: int = 300) -> Path:
+    """Train a small tokenizer of another family with `tokenizers` and write its ``tokenizer.json`` to ``path``:
+    ``"wordpiece"`` (BERT uncased: BertNormalizer, BertPreTokenizer, ``##``, ``[UNK]``), ``"unigram"`` (Metaspace,
+    ``<unk>``, no byte fallback) or ``"bpe-sp"`` (Metaspace, byte fallback with the 256 ``<0xNN>`` pieces, as
+    Llama 2's files have them)."""
+    import json
+
+    from tokenizers import Tokenizer as HFTokenizer
+    from tokenizers import decoders, models, normalizers, pre_tokenizers, trainers
+
+    if family == "wordpiece":
+        tok = HFTokenizer(models.WordPiece(unk_token="[UNK]"))
+        tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tok.decoder = decoders.WordPiece()
+        trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=["[UNK]", "[CLS]", "[SEP]"],
+                                            show_progress=False)
+    elif family == "unigram":
+        tok = HFTokenizer(models.Unigram())
+        tok.pre_tokenizer = pre_tokenizers.Metaspace()
+        tok.decoder = decoders.Metaspace()
+        trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=["<unk>", "<s>", "</s>"],
+                                          unk_token="<unk>", show_progress=False)
+    elif family == "bpe-sp":
+        tok = HFTokenizer(models.BPE(unk_token="<unk>", fuse_unk=True, byte_fallback=True))
+        tok.pre_tokenizer = pre_tokenizers.Metaspace()
+        tok.decoder = decoders.Metaspace()
+        trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<unk>", "<s>", "</s>"],
+                                      show_progress=False)
+    else:
+        raise ValueError(f"family must be wordpiece, unigram or bpe-sp, got {family!r}")
+    tok.train_from_iterator(list(texts), trainer=trainer)
+    data = json.loads(tok.to_str())
+    if family == "bpe-sp":
+        vocab = data["model"]["vocab"]
+        for b in range(256):
+            vocab.setdefault(f"<0x{b:02X}>", len(vocab))
+        data["decoder"] = {"type": "Sequence", "decoders": [{"type": "ByteFallback"}, data["decoder"]]}
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path

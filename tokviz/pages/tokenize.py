@@ -15,6 +15,7 @@ from tokviz.baselines import WordTokenizer
 from tokviz.encoding import Encoding
 from tokviz.pages.state import PERSIST, keep
 from tokviz.protocol import TokenizerLike
+from tokviz.viewmodels.family_views import describer, family_label, render_round_trip, round_trip
 from tokviz.viewmodels.keys import tokenizer_key
 from tokviz.viewmodels.render import RenderOptions, preview_length, render_header, render_tokens, token_rows
 from tokviz.viewmodels.samples import SAMPLES
@@ -57,7 +58,16 @@ def panel_facts(tok: TokenizerLike, text: str) -> list[tuple[str, str]]:
         facts.append((label if len(label) <= 24 else label[:23] + "…", "pattern"))
     if isinstance(tok, WordTokenizer):
         facts.append((f"{_unknown_rate(tok, tokenizer_key(tok.name, tok), text):.1%}", "unknown words"))
+    family = family_label(tok)
+    if family is not None:
+        facts.append((family, "family"))
     return facts
+
+
+def _round_trip_note(tok: TokenizerLike, text: str, enc: Encoding) -> str:
+    # Another family says whether decoding gives the text back, and what it lost where it does not.
+    rt = round_trip(tok, text, enc)
+    return render_round_trip(rt) if rt is not None else ""
 
 
 def use_sample() -> None:
@@ -113,7 +123,8 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
                 st.html(render_header(name, counts, vocab_size=getattr(tok, "vocab_size", None),
                                       extra=panel_facts(tok, text))
                         + render_tokens(enc, shown, tokenizer=name, options=options,
-                                        unknown_id=getattr(tok, "unk_id", None)))
+                                        unknown_id=getattr(tok, "unk_id", None), describe=describer(tok))
+                        + _round_trip_note(tok, shown, enc))
                 if show_table:
                     import pandas as pd  # imported on first use: it costs ~0.3 s of a cold start otherwise
 

@@ -32,6 +32,7 @@ from tokviz.viewmodels.display import (
     token_label,
     visible_whitespace,
 )
+from tokviz.viewmodels.family_views import FamilyDescriber
 from tokviz.viewmodels.summary import TokenCounts
 
 ColorBy = Literal["position", "id"]
@@ -129,7 +130,7 @@ def _token_span(
 
 def _group_html(
     enc: Encoding, group: list[int], text: str, *, tokenizer: str, options: RenderOptions, unknown_id: int | None,
-    changed: Collection[int] = (), changed_row: tuple[str, str] | None = None,
+    changed: Collection[int] = (), changed_row: tuple[str, str] | None = None, describe: FamilyDescriber | None = None,
 ) -> str:
     row = changed_row or _CHANGED_ROW
     first = group[0]
@@ -137,6 +138,9 @@ def _group_html(
         token_text = enc.text_of(first) or ""
         classes = _CHANGED_CLASS if first in changed else ""
         extra: list[tuple[str, str]] = [row] if first in changed else []
+        if describe is not None:
+            return _family_span(enc, first, text, describe, tokenizer=tokenizer, options=options, classes=classes,
+                                extra=extra)
         if enc.special and enc.special[first]:
             classes += " tv-special"
             extra.append(("kind", "special token"))
@@ -154,10 +158,26 @@ def _group_html(
         _token_span(enc, i, tokenizer=tokenizer, options=options,
                     inner=_esc_text(mixed_label(enc.tokens[i])),
                     classes=" tv-part" + (_CHANGED_CLASS if i in changed else ""),
-                    extra=(extra + [row]) if i in changed else extra)
+                    # another family's byte-fallback piece: its rule and its name (<0xF0>) in its card
+                    extra=extra + (describe.note(enc, i, text).card_rows() if describe is not None else [])
+                    + ([row] if i in changed else []))
         for i in group
     )
     return _group_span(chars, parts)
+
+
+def _family_span(enc: Encoding, i: int, text: str, describe: FamilyDescriber, *, tokenizer: str,
+                 options: RenderOptions, classes: str, extra: list[tuple[str, str]]) -> str:
+    # Another family's token: the user's own characters, with the piece's mark (▁, ##) drawn apart, not as text.
+    note = describe.note(enc, i, text)
+    mark = f'<span class="tv-mark-piece">{_esc_text(note.mark)}</span>' if note.mark else ""
+    if note.unknown:
+        classes += " tv-unk"
+    elif enc.special and enc.special[i]:
+        classes += " tv-special"
+    inner = mark + _esc_text(_shown(note.text, show_whitespace=options.show_whitespace))
+    return _token_span(enc, i, tokenizer=tokenizer, options=options, inner=inner, classes=classes,
+                       extra=[*note.card_rows(), *extra])
 
 
 def _part_of_row(chars: str) -> tuple[str, str]:
@@ -183,6 +203,7 @@ def render_tokens(
     unknown_id: int | None = None,
     changed: Collection[int] = (),
     changed_note: str | None = None,
+    describe: FamilyDescriber | None = None,
 ) -> str:
     """The tokens of ``text`` (encoded as ``encoding``) as coloured spans in one ``<div class="tv-tokens">``.
 
@@ -191,7 +212,8 @@ def render_tokens(
     as changed (class ``tv-changed``, a bar under the token, a line in its card), e.g. the tokens that are new at
     this vocabulary size (:func:`tokviz.sweep.sizes_side_by_side`); :func:`render_changed_legend` explains the mark.
     ``changed_note`` replaces that card line's text where the mark means something else (e.g. "cut differently" in
-    a diff of two tokenizers).
+    a diff of two tokenizers). ``describe`` (:func:`tokviz.viewmodels.family_views.describer`) draws another
+    family's tokens over the user's characters with their ``▁``/``##`` mark apart, and names the rule in each card.
 
     >>> from tokviz.baselines import ByteTokenizer
     >>> out = render_tokens(ByteTokenizer().encode_with_offsets("<b>"), "<b>", tokenizer="byte")
@@ -210,7 +232,7 @@ def render_tokens(
     piece_i = -1
     for group in groups:
         html_ = _group_html(encoding, group, text, tokenizer=tokenizer, options=options, unknown_id=unknown_id,
-                            changed=changed, changed_row=changed_row)
+                            changed=changed, changed_row=changed_row, describe=describe)
         if pieces:
             start = encoding.char_spans[group[0]][0]
             # Advance to the piece holding this group's first character; open a new chunk when it changes.
