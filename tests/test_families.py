@@ -9,6 +9,7 @@ whitespace and controls); characters assigned in recent Unicode versions may be 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -362,3 +363,56 @@ def test_malformed_family_files_name_the_file() -> None:
     with pytest.raises(ValueError, match=r"x\.json: BPE model: merge 1 .* not in the vocabulary"):
         family_from_dict({"model": {"type": "BPE", "byte_fallback": True, "vocab": {"a": 0}, "merges": ["a b"]}},
                          source="x.json")
+
+
+# -- a real file: Google's BERT-base Chinese vocabulary, from the cn-clip package -----------------------------------
+PACKAGES = Path(__file__).resolve().parent / "_data" / "packages"
+BERT_CHINESE = PACKAGES / "cn_clip" / "clip" / "vocab.txt"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+REAL_SAMPLES = SAMPLES + ["北京大学的学生在图书馆里学习自然语言处理。", "ＡＢＣ１２３ full-width",
+                          "unaffable uninstallation", "Chinese-CLIP 中文 CLIP 模型 2022 年发布，支持图文检索！",
+                          "ﬁ ﬂ ² ½ Ⅻ ㈱ 〇"]
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["uncased", "cased"])
+def bert_chinese(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """The real vocab.txt in `tokenizers`' BERT pipeline (as transformers builds it from vocab.txt), saved as a
+    tokenizer.json that both libraries then read."""
+    if not BERT_CHINESE.is_file():
+        msg = f"{BERT_CHINESE} not found: run python3 scripts/fetch_test_data.py (downloads cn-clip, which ships it)."
+        if IN_CI:
+            pytest.fail(msg)
+        pytest.skip(msg)
+    from tokenizers.implementations import BertWordPieceTokenizer
+
+    path = tmp_path_factory.mktemp("bert-zh") / "tokenizer.json"
+    BertWordPieceTokenizer(str(BERT_CHINESE), lowercase=request.param).save(str(path))
+    return _ours(path), HFTokenizer.from_file(str(path))
+
+
+def test_real_bert_vocabulary_gives_tokenizers_ids(bert_chinese, cs336_dir: Path) -> None:
+    ours, ref = bert_chinese
+    assert ours.family == "wordpiece" and ours.vocab_size == ref.get_vocab_size() == 21128
+    assert ours.unk_id == ref.token_to_id("[UNK]") == 100
+    seen_unk = seen_continuation = 0
+    for text in _texts(cs336_dir) + REAL_SAMPLES:
+        ids = ours.encode(text)
+        assert ids == ref.encode(text, add_special_tokens=False).ids, text[:60]
+        assert ours.decode(ids) == ref.decode(ids, skip_special_tokens=False), text[:60]
+        seen_unk += ids.count(ours.unk_id)
+        seen_continuation += sum(ours.piece(i).startswith("##") for i in ids)
+    assert seen_unk and seen_continuation  # the texts reach [UNK] and ## pieces of the real vocabulary
+    for text in REAL_SAMPLES:
+        _check_offsets(ours, ref, text)
+
+
+def test_real_bert_vocabulary_on_drawn_text(bert_chinese) -> None:
+    ours, ref = bert_chinese
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(TEXT)
+    def check(text: str) -> None:
+        assert ours.encode(text) == ref.encode(text, add_special_tokens=False).ids
+        _check_offsets(ours, ref, text)
+
+    check()
