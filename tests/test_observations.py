@@ -241,3 +241,95 @@ def test_token_views_mark_the_pieces_of_each_split_character():
     assert [t.part_of for t in r.tokens] == [(0, "🌍")] * 4 + [(1, "🌍")] * 4 + [None] + [(3, "é")] * 2
     whole = byte_fallback(CharacterTokenizer(), "🌍")
     assert [t.part_of for t in whole.tokens] == [None]  # a whole character is not a piece
+
+
+# -- the other families: what WordPiece, Unigram and SentencePiece BPE do on each observation ------------------------
+@pytest.fixture(scope="module")
+def families(tmp_path_factory):
+    pytest.importorskip("tokenizers")
+    from helpers import train_family_json
+
+    from tokviz import load_tokenizer
+
+    d = tmp_path_factory.mktemp("families")
+    return {f: load_tokenizer(train_family_json(d / f"{f}.json", f)) for f in ("wordpiece", "unigram", "bpe-sp")}
+
+
+def test_wordpiece_does_not_keep_the_space(families):
+    tok = families["wordpiece"]
+    r = leading_space(tok, "hello world")
+    assert r.result is SpaceResult.DROPPED and r.mark == "no"
+    cut = " | ".join(tok.piece(i) for i in tok.encode("world"))
+    assert [t.id for t in r.word_tokens] == tok.encode("world")  # the same tokens as the word alone
+    assert f"' world' is cut as 'world' alone would be ({cut})" in r.verdict
+    assert "WordPiece's pre-tokenizer drops spaces" in r.verdict
+
+
+@pytest.mark.parametrize("family", ["unigram", "bpe-sp"])
+def test_sentencepiece_families_write_the_space_as_a_mark(families, family):
+    tok = families[family]
+    r = leading_space(tok, "hello world")
+    first = tok.piece(r.word_tokens[0].id)
+    assert first.startswith("▁")  # the trained vocabularies put the space's ▁ in the word's first piece
+    assert r.result is (SpaceResult.ATTACHED if len(r.word_tokens) == 1 else SpaceResult.SPLIT)
+    assert f"writes the space as the ▁ of the first piece ({first!r})" in r.verdict
+
+
+def test_attached_sentencepiece_space_says_a_first_word_gets_one_too(tmp_path):
+    pytest.importorskip("tokenizers")
+    from helpers import train_family_json
+
+    from tokviz import load_tokenizer
+
+    tok = load_tokenizer(train_family_json(tmp_path / "t.json", "bpe-sp", texts=["hello world " * 200]))
+    r = leading_space(tok, "hello world")
+    assert [tok.piece(t.id) for t in r.word_tokens] == ["▁world"] and r.result is SpaceResult.ATTACHED
+    assert r.alone_ids == (r.word_tokens[0].id,)  # Metaspace puts the ▁ before 'world' alone as well
+    assert "writes the space as ▁ inside the token ('▁world'), and puts a ▁ before a first word too." in r.verdict
+
+
+def test_repetition_in_the_families(families):
+    wp = repetition(families["wordpiece"], "hello hello")
+    assert wp.same and "WordPiece drops the spaces" in wp.verdict
+    sp = repetition(families["bpe-sp"], "hello hello")
+    first = families["bpe-sp"].piece(sp.occurrences[0].ids[0])
+    assert sp.same and first.startswith("▁") and f"every occurrence starts with {first!r}" in sp.verdict
+    uni = repetition(families["unigram"], "hello hello")
+    assert uni.same and uni.verdict.startswith(f"Both occurrences of 'hello' get the same {_ids_text(uni)}")
+
+
+def _ids_text(r) -> str:
+    ids = r.occurrences[0].ids
+    return f"id {ids[0]}" if len(ids) == 1 else "ids " + ", ".join(map(str, ids))
+
+
+def test_digits_in_the_families(families):
+    for family, rule in (("wordpiece", "takes the longest vocabulary piece first"),
+                         ("unigram", "takes the cut whose pieces' scores sum highest"),
+                         ("bpe-sp", "merges characters in rank order")):
+        tok = families[family]
+        r = digit_chunking(tok, "1234567890 1885")
+        assert rule in r.verdict
+        every_digit = all(len(n.tokens) == len(n.number) for n in r.numbers)
+        assert ("every digit is a token of its own" in r.verdict) == every_digit
+        assert r.result is (DigitResult.CHUNKED if any(len(n.tokens) > 1 for n in r.numbers) else DigitResult.WHOLE)
+
+
+def test_emoji_through_byte_fallback_or_unknown(families):
+    sp = byte_fallback(families["bpe-sp"], "龘")
+    pieces = [families["bpe-sp"].piece(t.id) for t in sp.tokens if t.part_of]
+    assert pieces == ["<0xE9>", "<0xBE>", "<0x98>"] and sp.result is FallbackResult.BYTES
+    assert "(byte fallback: <0xE9> <0xBE> <0x98> spell its UTF-8" in sp.verdict
+    wp = byte_fallback(families["wordpiece"], "龘")
+    assert wp.result is FallbackResult.LOST and wp.mark == "lost"
+    assert "decodes to '[UNK]'" in wp.verdict and "and so is its whole word" in wp.verdict
+    uni = byte_fallback(families["unigram"], "龘")
+    assert uni.result is FallbackResult.LOST and "decodes to '<unk>'" in uni.verdict
+
+
+@pytest.mark.parametrize("obs", OBSERVATIONS, ids=[o.key for o in OBSERVATIONS])
+def test_every_observation_runs_on_every_family(obs, families):
+    for tok in families.values():
+        r = obs.run(tok, obs.default_example)
+        assert r.verdict and r.mark in ("yes", "no", "lost")
+        assert [t.id for t in r.tokens] == tok.encode(obs.default_example)

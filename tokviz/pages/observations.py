@@ -12,6 +12,7 @@ import streamlit as st
 
 from tokviz.pages.state import PERSIST, keep
 from tokviz.protocol import TokenizerLike
+from tokviz.viewmodels.family_views import family_label
 from tokviz.viewmodels.keys import tokenizer_key
 from tokviz.viewmodels.markdown import escape_markdown
 from tokviz.viewmodels.observations import OBSERVATIONS, DigitChunking, ObservationResult
@@ -32,6 +33,12 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
     if not chosen:
         st.info("Pick at least one tokenizer in the sidebar.", icon="👈")
         return
+    families = [(n, family_label(tokenizers[n])) for n in chosen]
+    others = ", ".join(f"{escape_markdown(n)} is {f}" for n, f in families if f is not None)
+    if others:
+        st.caption(f"Other families than byte-level BPE: {others}. Their verdicts say what the family does: "
+                   "SentencePiece's ▁ for a space, WordPiece's dropped spaces and ## continuations, byte fallback "
+                   "(`<0xNN>` pieces) or an unknown token for a character outside the vocabulary.")
     for obs, col in zip(OBSERVATIONS, st.columns(len(OBSERVATIONS), border=True)):
         with col:
             st.markdown(f"**{obs.title}**")

@@ -9,6 +9,12 @@ what the tokenizer actually did. Nothing is hard-coded: a tokenizer that behaves
 3. :func:`digit_chunking`: how are "1234567890" and "1885" cut (and how do the gpt2 and gpt4 patterns pre-split them)?
 4. :func:`byte_fallback`: how many byte tokens do "🌍" and a rare CJK character take?
 
+A tokenizer of another family (WordPiece, Unigram, SentencePiece BPE: :mod:`tokviz.viewmodels.family_views`) gets
+one more sentence saying what its family does there: SentencePiece writes the space as ``▁`` inside the token and
+puts one before the first word too, WordPiece drops spaces and marks continuations ``##``, byte fallback spells a
+character outside the vocabulary as ``<0xNN>`` pieces, and WordPiece (or a model without byte pieces) makes it
+unknown.
+
 Example:
     >>> from tokviz.baselines import ByteTokenizer
     >>> byte_fallback(ByteTokenizer(), "🌍").verdict
@@ -25,9 +31,11 @@ from typing import Literal
 import regex
 
 from tokviz.encoding import Encoding
+from tokviz.metaspace import SPACE_MARK
 from tokviz.pretokenize import PreTokenizer
 from tokviz.protocol import TokenizerLike
 from tokviz.viewmodels.display import TokenView, mixed_label
+from tokviz.viewmodels.family_views import FAMILY_LABELS, family_of
 
 Mark = Literal["yes", "no", "lost"]
 #: The patterns whose pre-tokenizer pieces the digit observation contrasts.
@@ -40,6 +48,7 @@ class SpaceResult(str, Enum):
     ATTACHED = "attached"  # one token holds the space and the word
     SEPARATE = "separate"  # the word is one token, the space belongs to another
     SPLIT = "split"  # the word (with or without its space) is cut into several tokens
+    DROPPED = "dropped"  # no token holds the space at all (WordPiece's pre-tokenizer drops it)
 
 
 class DigitResult(str, Enum):
@@ -198,6 +207,23 @@ def _ids(ids: Sequence[int]) -> str:
     return f"id {ids[0]}" if len(ids) == 1 else "ids " + ", ".join(map(str, ids))
 
 
+def _piece(tokenizer: TokenizerLike, tid: int) -> str:
+    try:
+        return str(tokenizer.piece(tid))  # type: ignore[attr-defined]  # only called for the families, which have it
+    except ValueError:
+        return ""
+
+
+def _family(tokenizer: TokenizerLike) -> tuple[str, str] | None:
+    """(family key, label) of a tokenizer of another family, else None."""
+    family = family_of(tokenizer)
+    return None if family is None else (family, FAMILY_LABELS[family])
+
+
+def _pieces(tokenizer: TokenizerLike, enc: Encoding, indices: Sequence[int]) -> str:
+    return " ".join(_piece(tokenizer, enc.ids[i]) for i in indices)
+
+
 def _piece_kind(enc: Encoding, indices: Sequence[int]) -> str:
     # Name the baselines' behaviour from the tokens themselves: every token a whole single character, or single
     # bytes with some character cut apart (no merges at all).
@@ -234,6 +260,7 @@ def leading_space(tokenizer: TokenizerLike, text: str = "hello world", *, word: 
         start, end = pos + 1, pos + 1 + len(word)
     covering = _covering(enc, start - 1, end)
     word_views = _views(enc, covering)
+    fam = _family(tokenizer)
     alone = tuple(tokenizer.encode(word))
     spaced = tuple(tokenizer.encode(" " + word))
     with_space = repr(" " + word)
@@ -247,6 +274,16 @@ def leading_space(tokenizer: TokenizerLike, text: str = "hello world", *, word: 
         else:
             other = f"{word!r} alone takes {len(alone)} tokens ({_ids(alone)})"
         verdict = f"{with_space} is one token with its leading space (id {tid}); {other}."
+        if fam is not None and _piece(tokenizer, tid).startswith(SPACE_MARK):
+            verdict += (f" {fam[1]} writes the space as ▁ inside the token ({_piece(tokenizer, tid)!r})"
+                        + (", and puts a ▁ before a first word too." if alone == (tid,) else "."))
+    elif not _covering(enc, start - 1, start):
+        result = SpaceResult.DROPPED
+        verdict = (f"The space is not kept: no token holds it, so {with_space} is cut as {word!r} alone would be "
+                   f"({_cut(word_views)}).")
+        if fam is not None and fam[0] == "wordpiece":
+            verdict += (" WordPiece's pre-tokenizer drops spaces; instead, ## marks a piece that continues a word, "
+                        "and decoding puts one space between words.")
     else:
         inside = _covering(enc, start, end)
         word_only = len(inside) == 1 and enc.char_spans[inside[0]] == (start, end) and not enc.partial[inside[0]]
@@ -258,6 +295,9 @@ def leading_space(tokenizer: TokenizerLike, text: str = "hello world", *, word: 
             result = SpaceResult.SPLIT
             verdict = (f"{with_space} is cut into {len(covering)} tokens{_piece_kind(enc, covering)}: "
                        f"{_cut(word_views)}.")
+            first = _piece(tokenizer, enc.ids[covering[0]]) if fam is not None else ""
+            if fam is not None and first.startswith(SPACE_MARK):
+                verdict += f" {fam[1]} writes the space as the ▁ of the first piece ({first!r})."
     return LeadingSpace(_name(tokenizer, name), text, word, _views(enc, text=text), word_views, alone, spaced, result,
                         verdict)
 
@@ -290,12 +330,26 @@ def repetition(tokenizer: TokenizerLike, text: str = "hello hello", *, word: str
         both = "Both" if len(spans) == 2 else f"All {len(spans)}"
         verdict = (f"{both} occurrences of {word!r} get the same {_ids(first.ids)}"
                    + (f" ({_cut(first.tokens)})." if len(first.ids) > 1 else "."))
+        fam = _family(tokenizer)
+        idx = _covering(enc, first.start, first.end)
+        if fam is not None and fam[0] == "wordpiece":
+            verdict += " WordPiece drops the spaces, so a word is cut the same wherever it stands."
+        elif fam is not None and idx and _piece(tokenizer, enc.ids[idx[0]]).startswith(SPACE_MARK):
+            verdict += (f" {fam[1]} puts a ▁ before the first word too, so every occurrence starts with "
+                        f"{_piece(tokenizer, enc.ids[idx[0]])!r}.")
+        elif fam is not None and idx and idx[0] > 0 and _piece(tokenizer, enc.ids[idx[0] - 1]) == SPACE_MARK:
+            verdict += f" {fam[1]} made the ▁ before the word a token of its own, so the words are cut alike."
     else:
         other = next(o for o in occurrences if o.ids != first.ids)
         because = ""
         if any(enc.char_spans[i][0] < other.start for i in _covering(enc, other.start, other.end)):
             before = "space" if text[other.start - 1] == " " else f"{text[other.start - 1]!r}"
             because = f": the later one's first token carries the {before} before the word"
+            fam = _family(tokenizer)
+            if fam is not None:
+                later = _piece(tokenizer, enc.ids[_covering(enc, other.start, other.end)[0]])
+                if later.startswith(SPACE_MARK):
+                    because += f" (as ▁, in {later!r}), and the first has none"
         verdict = (f"Different ids for the same word: {_cut(first.tokens)} ({_ids(first.ids)}) vs "
                    f"{_cut(other.tokens)} ({_ids(other.ids)}){because}.")
     return Repetition(_name(tokenizer, name), text, word, _views(enc, text=text), occurrences, same, verdict)
@@ -343,6 +397,17 @@ def digit_chunking(tokenizer: TokenizerLike, text: str = "1234567890 1885", *,
                         "before any merge.")
         else:
             verdict += f" Its {pretok.label} pattern keeps a run of digits in one piece; the merges alone cut it."
+    fam = _family(tokenizer)
+    if fam is not None:
+        rules = {"wordpiece": "takes the longest vocabulary piece first, from the left (## on every piece after "
+                              "the first)",
+                 "unigram": "takes the cut whose pieces' scores sum highest",
+                 "bpe-sp": "merges characters in rank order"}
+        verdict += f" {fam[1]} {rules[fam[0]]}"
+        if all(len(n.number) > 1 and len(n.tokens) == len(n.number) for n in numbers):
+            verdict += "; here every digit is a token of its own."
+        else:
+            verdict += "."
     return DigitChunking(_name(tokenizer, name), text, _views(enc, text=text), numbers, pattern_chunks(text), result,
                          verdict)
 
@@ -364,6 +429,7 @@ def byte_fallback(tokenizer: TokenizerLike, text: str = "🌍 龘", *, name: str
         raise ValueError("The byte-fallback example has no non-ASCII character; add one such as 🌍 or 龘.")
     cuts: list[CharCut] = []
     sentences: list[str] = []
+    fam = _family(tokenizer)
     for ch, pos in positions.items():
         idx = _covering(enc, pos, pos + 1)
         views = _views(enc, idx)
@@ -372,10 +438,15 @@ def byte_fallback(tokenizer: TokenizerLike, text: str = "🌍 龘", *, name: str
             kind = FallbackResult.LOST
             got = tokenizer.decode([enc.ids[i] for i in idx])
             sentences.append(f"{label} becomes {_ids([enc.ids[i] for i in idx])}, which decodes to {got!r}: "
-                             "the character is lost")
+                             "the character is lost"
+                             + (f" ({fam[1]} has no byte fallback here: a character outside its vocabulary is "
+                                "unknown" + (", and so is its whole word)" if fam[0] == "wordpiece" else ")")
+                                if fam is not None else ""))
         elif any(enc.partial[i] for i in idx):
             kind = FallbackResult.BYTES
-            sentences.append(f"{label} → {len(idx)} tokens{_piece_kind(enc, idx)}: {_cut(views)}")
+            sentences.append(f"{label} → {len(idx)} tokens{_piece_kind(enc, idx)}: {_cut(views)}"
+                             + (f" (byte fallback: {_pieces(tokenizer, enc, idx)} spell its UTF-8, as the "
+                                "character is not in the vocabulary)" if fam is not None else ""))
         else:
             kind = FallbackResult.WHOLE
             sentences.append(f"{label} is one token ({_ids([enc.ids[i] for i in idx])})")
