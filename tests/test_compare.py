@@ -114,3 +114,51 @@ def test_readable_labels():
     c = compare(AB, CD, name_a="a", name_b="b")
     assert vocab_examples(c.diff.vocab) == [{"only in A": "ab", "only in B": "cd"}]
     assert len(vocab_examples(c.diff.vocab, limit=0)) == 0
+
+
+# -- across families --------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def families(tmp_path_factory):
+    pytest.importorskip("tokenizers")
+    from helpers import train_family_json
+
+    from tokviz import load_tokenizer
+
+    d = tmp_path_factory.mktemp("families")
+    return {f: load_tokenizer(train_family_json(d / f"{f}.json", f)) for f in ("wordpiece", "unigram", "bpe-sp")}
+
+
+def test_families_are_compared_as_plain_text_not_refused(families):
+    from tokviz.diff import mapped_overlap
+
+    bpe = train_bpe(["hello world, the world says hello. " * 30], vocab_size=300)
+    c = compare(families["wordpiece"], bpe, name_a="wp", name_b="bpe", text="Hello world")
+    assert c.diff is None and c.mapped == mapped_overlap(families["wordpiece"], bpe)
+    assert c.refusal is not None and c.refusal.startswith(
+        "A is WordPiece and B is byte-level BPE, so merges are not compared: WordPiece has no merges")
+    assert "▁ read as a space, ## dropped" in c.refusal and "baseline" not in c.refusal
+    c = compare(families["unigram"], families["bpe-sp"], name_a="u", name_b="s", text="Hello world")
+    assert c.refusal is not None and "Unigram has no merges" in c.refusal
+    assert "merges characters, not bytes" in c.refusal
+    assert c.mapped is not None and c.mapped.shared > 0
+    rows = vocab_examples(c.mapped)
+    assert rows and not any("▁" in r["only in A"] or "▁" in r["only in B"] for r in rows)
+
+
+def test_a_family_beside_a_baseline_names_only_the_baseline(families):
+    c = compare(families["bpe-sp"], ByteTokenizer(), name_a="s", name_b="byte", text="hi")
+    assert c.mapped is None and c.refusal is not None and c.refusal.startswith("B is a baseline (one token per byte)")
+    assert "A is a baseline" not in c.refusal
+
+
+def test_marks_across_families_follow_the_plain_text(families):
+    text = "hello world 龘"
+    c = compare(families["bpe-sp"], families["bpe-sp"], name_a="a", name_b="b", text=text)
+    assert not c.marked_a and not c.marked_b
+    c = compare(families["wordpiece"], families["bpe-sp"], name_a="a", name_b="b", text=text)
+    assert c.text_diff is not None
+    wp = families["wordpiece"].encode_with_offsets(text)
+    # '龘' is [UNK] for WordPiece and three byte pieces for SentencePiece BPE: both sides marked there.
+    unk = wp.ids.index(families["wordpiece"].unk_id)
+    assert unk in c.marked_a
+    assert len(c.marked_b) >= 3

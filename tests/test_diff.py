@@ -131,3 +131,69 @@ def test_notes_for_different_patterns(ours: Tokenizer) -> None:
     d = diff_tokenizers(ours, other, corpus=[CORPUS])
     assert not d.same_pattern and any("patterns differ" in n for n in d.notes)
     assert any("A's pattern" in n for n in d.notes)
+
+
+# -- across families: vocabularies and texts compared as plain text -------------------------------------------------
+def test_plain_token_maps_each_familys_marks() -> None:
+    from tokviz.diff import plain_token
+
+    assert plain_token("▁hello", family="bpe-sp") == b" hello"
+    assert plain_token("▁", family="unigram") == b" "
+    assert plain_token("a▁b", family="unigram") == b"a b"
+    assert plain_token("##llo", family="wordpiece") == b"llo"
+    assert plain_token("##", family="wordpiece") == b"##"  # the prefix alone is a piece, not a mark
+    assert plain_token("hello", family="wordpiece") == b"hello"
+    assert plain_token("<0xF0>", family="bpe-sp") == b"\xf0"
+    assert plain_token("<0xZZ>", family="bpe-sp") == b"<0xZZ>"
+    assert plain_token("<s>", family="unigram") == b"<s>"
+
+
+@pytest.fixture(scope="module")
+def families(tmp_path_factory):
+    pytest.importorskip("tokenizers")
+    from helpers import train_family_json
+
+    from tokviz import load_tokenizer
+
+    d = tmp_path_factory.mktemp("families")
+    return {f: load_tokenizer(train_family_json(d / f"{f}.json", f)) for f in ("wordpiece", "unigram", "bpe-sp")}
+
+
+def test_mapped_overlap_counts_the_texts_both_hold(families) -> None:
+    from tokviz.diff import mapped_overlap, plain_token, plain_vocab
+
+    bpe = train_bpe(["hello world, the world says hello. " * 30], vocab_size=300)
+    for name, tok in families.items():
+        plain = plain_vocab(tok)
+        assert set(plain) == set(tok.vocab)
+        assert all(plain[i] == plain_token(tok.piece(i), family=name) for i in tok.vocab)
+        for other in (bpe, *families.values()):
+            o = mapped_overlap(tok, other)
+            mine, theirs = set(plain.values()), set(plain_vocab(other).values())
+            assert o.shared == len(mine & theirs)
+            assert set(o.only_a) == mine - theirs and set(o.only_b) == theirs - mine
+    # The marks really were mapped: SentencePiece's '▁he'-like pieces meet the byte-level BPE's ' he'-like tokens.
+    sp = families["bpe-sp"]
+    spaced = {tok for tok in plain_vocab(sp).values() if tok.startswith(b" ") and len(tok) > 1}
+    assert spaced & set(bpe.vocab.values())
+    assert not any(b"\xe2\x96\x81" in t for t in plain_vocab(sp).values())
+    assert not any(t.startswith(b"##") and len(t) > 2 for t in plain_vocab(families["wordpiece"]).values())
+
+
+def test_align_across_families_covers_the_text_with_plain_tokens(families) -> None:
+    from tokviz.diff import align, plain_token
+
+    text = "Hello  world, 龘 hello!"
+    bpe = train_bpe(["hello world, the world says hello. " * 30], vocab_size=300)
+    for a in families.values():
+        for b in (bpe, *families.values()):
+            td = align(a, b, text)
+            assert sum(len(s.a_ids) for s in td.segments) == len(a.encode(text))
+            assert sum(len(s.b_ids) for s in td.segments) == len(b.encode(text))
+            assert [s.char_start for s in td.segments[1:]] == [s.char_end for s in td.segments[:-1]]
+            assert td.segments[0].char_start == 0 and td.segments[-1].char_end == len(text)
+            for s in td.segments:
+                assert s.text == text[s.char_start:s.char_end]
+                assert s.a_tokens == [plain_token(a.piece(i), family=a.family) for i in s.a_ids]
+    same = align(families["bpe-sp"], families["bpe-sp"], text)
+    assert not same.differing  # a tokenizer against itself cuts every stretch alike

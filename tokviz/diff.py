@@ -7,6 +7,11 @@ point (after the merges they share), so a tie is recognisable as one: equal coun
 On a sample text, :func:`align` cuts the text wherever both tokenizers have a token boundary; each piece between
 such cuts is a :class:`Segment` with each side's tokens, so an app can draw the two tokenizations side by side.
 
+Tokenizers of different families write the same text differently: SentencePiece's ``▁`` is a space, WordPiece's
+``##`` marks a piece inside a word, a byte-fallback piece ``<0xF0>`` is one byte (and GPT-2's ``Ġ`` is a space
+byte, which the readers already map). :func:`plain_vocab` maps every token to the plain text bytes it stands for,
+so :func:`mapped_overlap` says how many tokens two families share once their conventions are set aside.
+
 Example:
     >>> base = {i: bytes([i]) for i in range(256)}
     >>> a = Tokenizer(base | {256: b"ab"}, [(b"a", b"b")])
@@ -22,10 +27,13 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from tokviz.counting import count_chunks
+from tokviz.metaspace import SPACE_MARK
+from tokviz.piece_pipeline import piece_bytes
 from tokviz.tokenizer import Tokenizer
 from tokviz.trainer import corpus_chunks
 
@@ -117,13 +125,67 @@ class TokenizerDiff:
 
 def vocab_overlap(a: Tokenizer, b: Tokenizer) -> VocabOverlap:
     """Compare the vocabularies as sets of byte strings (lists in id order)."""
-    ta, tb = set(a.vocab.values()), set(b.vocab.values())
-    ids_b = {t: i for i, t in b.vocab.items()}
-    only_a = [t for _, t in sorted(a.vocab.items()) if t not in tb]
-    only_b = [t for _, t in sorted(b.vocab.items()) if t not in ta]
-    same_id = sum(1 for i, t in a.vocab.items() if ids_b.get(t) == i)
-    return VocabOverlap(len(a.vocab), len(b.vocab), len(ta & tb), list(dict.fromkeys(only_a)),
+    return _overlap(a.vocab, b.vocab)
+
+
+def _overlap(va: Mapping[int, bytes], vb: Mapping[int, bytes]) -> VocabOverlap:
+    ta, tb = set(va.values()), set(vb.values())
+    ids_b = {t: i for i, t in vb.items()}
+    only_a = [t for _, t in sorted(va.items()) if t not in tb]
+    only_b = [t for _, t in sorted(vb.items()) if t not in ta]
+    same_id = sum(1 for i, t in va.items() if ids_b.get(t) == i)
+    return VocabOverlap(len(va), len(vb), len(ta & tb), list(dict.fromkeys(only_a)),
                         list(dict.fromkeys(only_b)), same_id)
+
+
+class HasVocab(Protocol):
+    """A tokenizer with a vocabulary: ``vocab`` (id -> the bytes its encodings show)."""
+
+    @property
+    def vocab(self) -> Mapping[int, bytes]: ...
+
+
+def plain_token(piece: str, *, family: str, prefix: str = "##") -> bytes:
+    """The plain text bytes a vocabulary piece of another family stands for: ``▁`` is a space (SentencePiece
+    BPE, Unigram), a leading ``##`` is dropped (WordPiece: it only says the piece continues a word), a byte piece
+    ``<0xNN>`` is its byte.
+
+    >>> plain_token("▁hello", family="unigram"), plain_token("##llo", family="wordpiece"), plain_token(
+    ...     "<0xF0>", family="bpe-sp")
+    (b' hello', b'llo', b'\\xf0')
+    """
+    if family == "wordpiece":
+        return (piece[len(prefix):] if piece.startswith(prefix) and len(piece) > len(prefix) else piece).encode()
+    data = piece_bytes(piece)
+    return data if len(data) == 1 and piece.startswith("<0x") else piece.replace(SPACE_MARK, " ").encode()
+
+
+def family_kind(tok: object) -> str:
+    """``"wordpiece"``, ``"unigram"``, ``"bpe-sp"`` for another family, ``"byte-level"`` for any other."""
+    family = getattr(tok, "family", None)
+    return family if family in ("wordpiece", "unigram", "bpe-sp") else "byte-level"
+
+
+def plain_vocab(tok: HasVocab) -> dict[int, bytes]:
+    """Every id's token as plain text bytes (see :func:`plain_token`); a byte-level tokenizer's tokens are
+    already bytes (GPT-2's ``Ġ`` was mapped when its file was read).
+
+    >>> base = {i: bytes([i]) for i in range(256)}
+    >>> plain_vocab(Tokenizer(base | {256: b" a"}, [(b" ", b"a")]))[256]
+    b' a'
+    """
+    family = family_kind(tok)
+    if family == "byte-level":
+        return dict(tok.vocab)
+    piece = getattr(tok, "piece")  # noqa: B009  # every tokenizer of these families names its pieces
+    prefix = getattr(getattr(tok, "wordpiece", None), "prefix", "##")
+    return {i: plain_token(piece(i), family=family, prefix=prefix) for i in tok.vocab}
+
+
+def mapped_overlap(a: HasVocab, b: HasVocab) -> VocabOverlap:
+    """The vocabularies of any two tokenizers compared as plain text (:func:`plain_vocab`): ``shared`` counts the
+    distinct texts both hold; a WordPiece ``a`` and ``##a`` are one text."""
+    return _overlap(plain_vocab(a), plain_vocab(b))
 
 
 def _apply_merges(word: bytes, ranks: dict[Pair, int]) -> list[bytes]:
@@ -198,7 +260,14 @@ def first_departure(
 
 
 def align(a: Tokenizer, b: Tokenizer, text: str) -> TextDiff:
-    """Both tokenizations of ``text``, cut at the byte boundaries they share (see :class:`Segment`)."""
+    """Both tokenizations of ``text``, cut at the byte boundaries they share (see :class:`Segment`).
+
+    With a tokenizer of another family on a side, its tokens' bytes are not the text's (``▁``, ``##`` are marks),
+    so the cuts are where both have a token end in the text's characters, and each side's tokens are given as
+    plain text bytes (:func:`plain_token`), so that ``Segment.same`` compares what the tokens stand for.
+    """
+    if family_kind(a) != "byte-level" or family_kind(b) != "byte-level":
+        return _align_by_chars(a, b, text)
     ea, eb = a.encode_with_offsets(text), b.encode_with_offsets(text)
     n_bytes = len(text.encode("utf-8"))
     shared = sorted(({0, n_bytes} | {e for _, e in ea.byte_spans}) & ({0, n_bytes} | {e for _, e in eb.byte_spans}))
@@ -219,6 +288,44 @@ def align(a: Tokenizer, b: Tokenizer, text: str) -> TextDiff:
         segments.append(Segment(start, end, c0, c1, text[c0:c1], [ea.ids[i] for i in a_idx],
                                 [ea.tokens[i] for i in a_idx], [eb.ids[i] for i in b_idx],
                                 [eb.tokens[i] for i in b_idx]))
+    return TextDiff(text, segments, len(ea), len(eb))
+
+
+def _plain_tokens(tok: object, ids: Sequence[int], tokens: Sequence[bytes]) -> list[bytes]:
+    family = family_kind(tok)
+    if family == "byte-level":
+        return list(tokens)
+    piece = getattr(tok, "piece")  # noqa: B009  # every tokenizer of these families names its pieces
+    prefix = getattr(getattr(tok, "wordpiece", None), "prefix", "##")
+    return [plain_token(piece(i), family=family, prefix=prefix) for i in ids]
+
+
+def _align_by_chars(a: Tokenizer, b: Tokenizer, text: str) -> TextDiff:
+    ea, eb = a.encode_with_offsets(text), b.encode_with_offsets(text)
+    n = len(text)
+    ends_a = {0, n} | {e for _, e in ea.char_spans}
+    ends_b = {0, n} | {e for _, e in eb.char_spans}
+    shared = sorted(ends_a & ends_b)
+    plain_a = _plain_tokens(a, ea.ids, ea.tokens)
+    plain_b = _plain_tokens(b, eb.ids, eb.tokens)
+    # Byte offset of each character boundary, for the segments' byte spans over the text's UTF-8.
+    byte_at = [0] * (n + 1)
+    for i, ch in enumerate(text):
+        byte_at[i + 1] = byte_at[i] + len(ch.encode("utf-8"))
+    segments: list[Segment] = []
+    ia = ib = 0
+    for start, end in zip(shared, shared[1:]):
+        a_idx: list[int] = []
+        while ia < len(ea) and ea.char_spans[ia][1] <= end:
+            a_idx.append(ia)
+            ia += 1
+        b_idx: list[int] = []
+        while ib < len(eb) and eb.char_spans[ib][1] <= end:
+            b_idx.append(ib)
+            ib += 1
+        segments.append(Segment(byte_at[start], byte_at[end], start, end, text[start:end],
+                                [ea.ids[i] for i in a_idx], [plain_a[i] for i in a_idx],
+                                [eb.ids[i] for i in b_idx], [plain_b[i] for i in b_idx]))
     return TextDiff(text, segments, len(ea), len(eb))
 
 
@@ -243,5 +350,6 @@ def diff_tokenizers(
                          align(a, b, text) if text is not None else None, notes)
 
 
-__all__ = ["MergeDeparture", "Segment", "TextDiff", "TokenizerDiff", "VocabOverlap", "align", "diff_tokenizers",
-           "first_departure", "pair_counts_after", "vocab_overlap"]
+__all__ = ["HasVocab", "MergeDeparture", "Segment", "TextDiff", "TokenizerDiff", "VocabOverlap", "align",
+           "diff_tokenizers", "family_kind", "first_departure", "mapped_overlap", "pair_counts_after", "plain_token",
+           "plain_vocab", "vocab_overlap"]

@@ -14,6 +14,7 @@ from typing import Any
 
 import streamlit as st
 
+from tokviz.diff import VocabOverlap
 from tokviz.encoding import Encoding
 from tokviz.formats import PatternGuessWarning
 from tokviz.pages.registry import forget_own, keep_own
@@ -31,6 +32,7 @@ from tokviz.viewmodels.compare import (
     vocab_examples,
 )
 from tokviz.viewmodels.defaults import DefaultCorpus, default_corpus
+from tokviz.viewmodels.family_views import describer
 from tokviz.viewmodels.keys import tokenizer_key
 from tokviz.viewmodels.markdown import code_span, escape_markdown
 from tokviz.viewmodels.menu import BUILTIN_ENCODINGS
@@ -278,6 +280,9 @@ def _corpus() -> str | None:
 def _show_merges(comparison: Comparison) -> None:
     d = comparison.diff
     st.markdown("##### Vocabulary and merges")
+    if d is None and comparison.mapped is not None:
+        _show_mapped(comparison, comparison.mapped)
+        return
     if d is None:
         st.info(escape_markdown(comparison.refusal or "These tokenizers have no vocabulary to compare."))
         return
@@ -304,6 +309,24 @@ def _show_merges(comparison: Comparison) -> None:
             st.caption(f"Note: {escape_markdown(note)}.")
 
 
+def _show_mapped(comparison: Comparison, v: VocabOverlap) -> None:
+    # Different families: no merges to line up, but the vocabularies meet once their marks are mapped to text.
+    st.info(escape_markdown(comparison.refusal or ""))
+    for col, (label, value, help_) in zip(st.columns(4), (
+        ("Shared once mapped", f"{v.shared:,}", f"Plain texts both vocabularies hold: A has {v.size_a:,} tokens, "
+                                                f"B has {v.size_b:,} (a WordPiece 'a' and '##a' are one text)."),
+        ("Only in A", f"{len(v.only_a):,}", "Plain texts only A's vocabulary holds."),
+        ("Only in B", f"{len(v.only_b):,}", "Plain texts only B's vocabulary holds."),
+        ("Overlap", f"{v.jaccard:.1%}", "Shared texts over all distinct texts of both (Jaccard)."),
+    )):
+        col.metric(label, value, help=help_, border=True)
+    examples = vocab_examples(v)
+    if examples:
+        st.caption("Examples, earliest ids first, as plain text (· a space, ↵ a newline, ⟨..⟩ bytes of part of a "
+                   "character):")
+        st.dataframe(examples, hide_index=True)
+
+
 def _show_text(comparison: Comparison, tokenizers: Mapping[str, TokenizerLike], shown: str) -> None:
     td = comparison.text_diff
     if td is None:
@@ -318,10 +341,11 @@ def _show_text(comparison: Comparison, tokenizers: Mapping[str, TokenizerLike], 
             st.html(render_header(name, count_tokens(shown, enc.ids), vocab_size=getattr(tok, "vocab_size", None),
                                   extra=[(f"{len(marked):,}", "cut differently")])
                     + render_tokens(enc, shown, tokenizer=name, unknown_id=getattr(tok, "unk_id", None),
-                                    changed=marked, changed_note=CUT_DIFFERENTLY))
+                                    changed=marked, changed_note=CUT_DIFFERENTLY, describe=describer(tok)))
     differing = td.differing
     st.caption(f"{len(differing):,} of {len(td.segments):,} stretches (between boundaries both share) are cut "
-               "differently.")
+               "differently." + (" Tokens are compared as the plain text they stand for (▁ a space, ## dropped)."
+                                 if comparison.mapped is not None else ""))
     if differing:
         with st.expander("The stretches cut differently"):
             st.dataframe(segment_rows(td), hide_index=True)

@@ -4,6 +4,9 @@ sentences, table rows and token marks a view needs.
 :func:`compare` runs :func:`tokviz.diff.diff_tokenizers` when both sides are BPE tokenizers. A baseline (one token
 per character, byte or word) has no merge list, so for it the vocabulary and merge comparison is refused with a
 reason, and only the text is compared: the aligned segments work for any tokenizer that encodes with offsets.
+When a side is of another family (WordPiece, Unigram, SentencePiece BPE), merges are not compared (the first two
+have none, and SentencePiece merges characters, not bytes), but the vocabularies are, as plain text once each
+family's marks are mapped (:func:`tokviz.diff.mapped_overlap`): ``mapped`` says how many tokens are shared.
 
 Example:
     >>> from tokviz.baselines import ByteTokenizer
@@ -25,12 +28,15 @@ from typing import Protocol, cast
 
 from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.diff import (
+    HasVocab,
     Pair,
     TextDiff,
     TokenizerDiff,
     VocabOverlap,
     align,
     diff_tokenizers,
+    family_kind,
+    mapped_overlap,
 )
 from tokviz.encoding import Encoding
 from tokviz.tokenizer import Tokenizer
@@ -72,6 +78,9 @@ class Comparison:
     text_diff: TextDiff | None
     marked_a: frozenset[int] = frozenset()
     marked_b: frozenset[int] = frozenset()
+    #: Tokenizers of different families: their vocabularies compared as plain text (``▁`` a space, ``##`` dropped,
+    #: byte pieces and byte-level tokens as their bytes); None where ``diff`` compares them, or for a baseline.
+    mapped: VocabOverlap | None = None
 
 
 def default_pair(names: Sequence[str], *, preferred: Sequence[tuple[str, str]] = PREFERRED_PAIRS) -> tuple[str, str]:
@@ -102,8 +111,34 @@ def baseline_kind(tok: object) -> str | None:
     return "no merge list"
 
 
+#: What the views call each kind of tokenizer.
+KIND_LABELS = {"byte-level": "byte-level BPE", "wordpiece": "WordPiece", "unigram": "Unigram",
+               "bpe-sp": "SentencePiece BPE"}
+
+
+def family_refusal(a: object, b: object) -> str | None:
+    """Why merges are not compared when a side is of another family, and how the vocabularies are instead; None
+    for two byte-level BPE tokenizers.
+
+    >>> from tokviz.trainer import train_bpe
+    >>> family_refusal(train_bpe(["ab"], vocab_size=257), train_bpe(["ab"], vocab_size=257)) is None
+    True
+    """
+    ka, kb = family_kind(a), family_kind(b)
+    if ka == kb == "byte-level":
+        return None
+    why = {"wordpiece": "WordPiece has no merges, it takes the longest piece first",
+           "unigram": "Unigram has no merges, it scores whole pieces",
+           "bpe-sp": "SentencePiece BPE merges characters, not bytes"}
+    reasons = list(dict.fromkeys(why[k] for k in (ka, kb) if k in why))
+    return (f"A is {KIND_LABELS[ka]} and B is {KIND_LABELS[kb]}, so merges are not compared: {'; '.join(reasons)}. "
+            "The vocabularies are compared as plain text: ▁ read as a space, ## dropped, byte pieces and "
+            "byte-level tokens as their bytes.")
+
+
 def _refusal(a: object, b: object) -> str | None:
-    kinds = [("A", baseline_kind(a)), ("B", baseline_kind(b))]
+    # Another family's tokenizer is no baseline: it is named by family_refusal, or by the baseline beside it.
+    kinds = [(side, None if family_kind(t) != "byte-level" else baseline_kind(t)) for side, t in (("A", a), ("B", b))]
     missing = [(side, kind) for side, kind in kinds if kind is not None]
     if not missing:
         return None
@@ -155,6 +190,12 @@ def compare(
     """
     refusal = _refusal(a, b)
     diff = None
+    mapped = None
+    baseline = any(isinstance(t, cls) for t in (a, b) for cls, _ in _BASELINES)
+    if not baseline and (family_kind(a) != "byte-level" or family_kind(b) != "byte-level"):
+        # Another family on a side (and no baseline): the vocabularies compare once the marks are mapped.
+        refusal = family_refusal(a, b)
+        mapped = mapped_overlap(cast(HasVocab, a), cast(HasVocab, b))
     if refusal is None:
         ta, tb = cast(Tokenizer, a), cast(Tokenizer, b)
         diff = dataclasses.replace(diff_tokenizers(ta, tb, corpus=[corpus] if corpus else None),
@@ -163,7 +204,7 @@ def compare(
     text_diff = align(cast(Tokenizer, a), cast(Tokenizer, b), text) if text else None
     marked_a, marked_b = differing_token_indices(text_diff) if text_diff else (frozenset(), frozenset())
     return Comparison(name_a=name_a, name_b=name_b, diff=diff, refusal=refusal, text_diff=text_diff,
-                      marked_a=marked_a, marked_b=marked_b)
+                      marked_a=marked_a, marked_b=marked_b, mapped=mapped)
 
 
 def pair_label(pair: Pair | None) -> str:
@@ -261,6 +302,7 @@ __all__ = [
     "departure_rows",
     "departure_summary",
     "differing_token_indices",
+    "family_refusal",
     "pair_label",
     "segment_rows",
     "vocab_examples",
