@@ -123,3 +123,28 @@ def test_length_figure_folds_long_tokens(tok900: Tokenizer) -> None:
     assert list(length_figure(dist, max_length=longest + 1).data[1].x) == [str(n) for n in dist.lengths]
     with pytest.raises(ValueError, match="max_length"):
         length_figure(dist, max_length=1)
+
+
+def test_other_families_are_points_on_the_size_charts(tmp_path):
+    """WordPiece, Unigram and SentencePiece BPE tokenizers join the charts as points at their vocabulary size, with
+    their own token counts."""
+    pytest.importorskip("tokenizers")
+    from helpers import train_family_json
+
+    from tokviz import load_tokenizer
+    from tokviz.viewmodels.size_runs import compare_on_text, series_kinds
+
+    extras = {f: load_tokenizer(train_family_json(tmp_path / f"{f}.json", f)) for f in ("wordpiece", "unigram",
+                                                                                        "bpe-sp")}
+    text = "Hello world, the 1885 world says héllo 🌍 龘 again.\n" * 5
+    assert series_kinds(extras) == dict.fromkeys(extras, "point")
+    out = compare_on_text(text, {}, baselines=[], extras=extras)
+    assert not out.problems
+    points = {p.label: p for p in out.comparison.points}
+    for name, tok in extras.items():
+        p = points[name]
+        assert (p.vocab_size, p.tokens) == (tok.vocab_size, len(tok.encode(text)))
+        assert p.ratio == pytest.approx(len(text.encode("utf-8")) / p.tokens)
+    fig = compression_figure(out.comparison)
+    drawn = {t.text[0]: (t.x[0], t.y[0]) for t in fig.data if t.mode == "markers+text"}
+    assert drawn == {n: (p.vocab_size, p.ratio) for n, p in points.items()}

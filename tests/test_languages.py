@@ -112,3 +112,22 @@ def test_texts_errors() -> None:
     with pytest.raises(ValueError, match="at least one text"):
         parallel_from_texts({})
     assert parallel_from_texts({"Deutsch": "a", "Français": "b"}).reference == "Deutsch"
+
+
+def test_other_families_have_language_costs(tmp_path):
+    """The language-cost view takes WordPiece, Unigram and SentencePiece BPE tokenizers like any other."""
+    pytest.importorskip("tokenizers")
+    from helpers import train_family_json
+
+    from tokviz import load_tokenizer
+
+    toks = [load_tokenizer(train_family_json(tmp_path / f"{f}.json", f)) for f in ("wordpiece", "unigram", "bpe-sp")]
+    par = builtin_parallel_text()
+    costs = language_costs(toks, par)
+    assert len(costs) == len(toks) * len(par.languages)
+    for c in costs:
+        tok = next(t for t in toks if t.name == c.tokenizer)
+        text = par.by_name(c.language).text
+        assert c.n_tokens == len(tok.encode(text))
+    fig = language_cost_figure(costs)
+    assert {t.name for t in fig.data} == {t.name for t in toks}
