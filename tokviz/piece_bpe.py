@@ -27,8 +27,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from heapq import heapify, heappop, heappush
+from typing import Any
 
 #: A rank above every real one: the pair is not a merge (or its concatenation not a token).
 NO_RANK = 1 << 62
@@ -85,13 +86,42 @@ def _pairs_short(
 def _pairs_heap(
     ids: list[int], ranks: Mapping[tuple[int, int], int], merged: Sequence[int], limit: int
 ) -> tuple[list[int], list[int]]:
+    steps: list[int] = []
+    nxt = _heap_merge(ids, None, ranks, merged, limit, steps)
+    out = []
+    i, n = 0, len(ids)
+    while i < n:
+        out.append(ids[i])
+        i = nxt[i]
+    return out, steps
+
+
+def _heap_merge(
+    ids: list[int],
+    piece: bytes | None,
+    ranks: Mapping[Any, int],
+    merged: Sequence[int],
+    limit: int,
+    steps: list[int],
+) -> list[int]:
+    """Both rules' heap loop; the ``nxt`` links of the result (node ``i`` is followed by ``nxt[i]``, ``n`` ends).
+
+    The merge-list rule (``piece`` None) works on the token ids of ``ids``, updated in place, and records the rank
+    of each merge in ``steps``; the rank rule works on the byte offsets of ``piece`` (``ids`` then only gives the
+    length) and looks up the concatenation's bytes. The one branch per lookup costs less than a call would.
+    """
+    by_pairs = piece is None
     n = len(ids)
     get = ranks.get
-    nxt = list(range(1, n + 1))  # nxt[i] == n: i is the last node, or merged away
+    nxt = list(range(1, n + 1))
+    nxt.append(n)  # nxt[n] == n, so the node after the last one reads as "none"
     prv = list(range(-1, n - 1))
     buckets: dict[int, list[int]] = {}
-    for i, pair in enumerate(zip(ids, ids[1:], strict=False)):
-        r = get(pair)
+    if piece is None:
+        firsts: Iterable[int | None] = map(get, zip(ids, ids[1:], strict=False))
+    else:
+        firsts = map(get, map(piece.__getitem__, map(slice, range(n - 1), range(2, n + 1))))
+    for i, r in enumerate(firsts):
         if r is not None and r < limit:
             b = buckets.get(r)
             if b is None:
@@ -100,25 +130,27 @@ def _pairs_heap(
                 b.append(i)
     heap = list(buckets)
     heapify(heap)
-    steps: list[int] = []
     while heap:
         r = heappop(heap)
         at = buckets.pop(r)
         at.sort()
-        new_id = merged[r]
+        new_id = merged[r] if by_pairs else 0
         for t, i in enumerate(at):
             j = nxt[i]
-            if j == n or get((ids[i], ids[j])) != r:
-                continue  # stale: a neighbour's merge changed this pair
-            ids[i] = new_id
+            if j == n:
+                continue
             k = nxt[j]
+            if get((ids[i], ids[j]) if piece is None else piece[i:k]) != r:
+                continue  # stale: a neighbour's merge changed this pair
             nxt[i] = k
             nxt[j] = n
-            steps.append(r)
+            if piece is None:
+                ids[i] = new_id
+                steps.append(r)
             lower = False
             p = prv[i]
             if p >= 0:
-                r2 = get((ids[p], ids[i]))
+                r2 = get((ids[p], new_id) if piece is None else piece[p:k])
                 if r2 is not None and r2 < limit:
                     b = buckets.get(r2)
                     if b is None:
@@ -129,7 +161,7 @@ def _pairs_heap(
                     lower = r2 < r
             if k < n:
                 prv[k] = i
-                r2 = get((ids[i], ids[k]))
+                r2 = get((new_id, ids[k]) if piece is None else piece[i : nxt[k]])
                 if r2 is not None and r2 < limit:
                     b = buckets.get(r2)
                     if b is None:
@@ -148,12 +180,7 @@ def _pairs_heap(
                 else:
                     b.extend(rest)
                 break
-    out = []
-    i = 0
-    while i < n:
-        out.append(ids[i])
-        i = nxt[i]
-    return out, steps
+    return nxt
 
 
 def split_by_ranks(piece: bytes, ranks: Mapping[bytes, int], *, limit: int = NO_RANK) -> list[int]:
@@ -193,65 +220,7 @@ def _ranks_short(piece: bytes, ranks: Mapping[bytes, int], limit: int) -> list[i
 
 def _ranks_heap(piece: bytes, ranks: Mapping[bytes, int], limit: int) -> list[int]:
     n = len(piece)
-    get = ranks.get
-    nxt = list(range(1, n + 1))
-    nxt.append(n)  # nxt[n] == n, so the node after the last one reads as "none"
-    prv = list(range(-1, n - 1))
-    buckets: dict[int, list[int]] = {}
-    for i, r in enumerate(map(get, map(piece.__getitem__, map(slice, range(n - 1), range(2, n + 1))))):
-        if r is not None and r < limit:
-            b = buckets.get(r)
-            if b is None:
-                buckets[r] = [i]
-            else:
-                b.append(i)
-    heap = list(buckets)
-    heapify(heap)
-    while heap:
-        r = heappop(heap)
-        at = buckets.pop(r)
-        at.sort()
-        for t, i in enumerate(at):
-            j = nxt[i]
-            if j == n:
-                continue
-            k = nxt[j]
-            if get(piece[i:k]) != r:
-                continue  # stale: a neighbour's merge changed this pair
-            nxt[i] = k
-            nxt[j] = n
-            lower = False
-            p = prv[i]
-            if p >= 0:
-                r2 = get(piece[p:k])
-                if r2 is not None and r2 < limit:
-                    b = buckets.get(r2)
-                    if b is None:
-                        buckets[r2] = [p]
-                        heappush(heap, r2)
-                    else:
-                        b.append(p)
-                    lower = r2 < r
-            if k < n:
-                prv[k] = i
-                r2 = get(piece[i : nxt[k]])
-                if r2 is not None and r2 < limit:
-                    b = buckets.get(r2)
-                    if b is None:
-                        buckets[r2] = [i]
-                        heappush(heap, r2)
-                    else:
-                        b.append(i)
-                    lower = lower or r2 < r
-            if lower and t + 1 < len(at):
-                rest = at[t + 1 :]
-                b = buckets.get(r)
-                if b is None:
-                    buckets[r] = rest
-                    heappush(heap, r)
-                else:
-                    b.extend(rest)
-                break
+    nxt = _heap_merge(list(range(n)), piece, ranks, (), limit, [])
     bounds = []
     i = 0
     while i < n:
