@@ -195,3 +195,39 @@ def test_prefix_keeps_ids_and_first_merges(small_tok: Tokenizer) -> None:
 def test_encode_rejects_bytes(small_tok: Tokenizer) -> None:
     with pytest.raises(ValueError, match="expects str"):
         small_tok.encode(b"abc")  # type: ignore[arg-type]
+
+
+def test_deferred_merges_are_made_once_when_first_read_and_survive_pickling() -> None:
+    import pickle
+
+    from tokviz.tokenizer import DeferredMerges
+
+    made: list[int] = []
+
+    def make() -> list[tuple[bytes, bytes]]:
+        made.append(1)
+        return [(b"a", b"b"), (b"ab", b"c")]
+
+    vocab = {i: bytes([i]) for i in range(256)} | {256: b"ab", 257: b"abc"}
+    tok = Tokenizer(vocab, DeferredMerges(make), rule="ranks")  # type: ignore[arg-type]
+    assert tok.encode("abcab") == [257, 256] and made == []  # encoding reads ranks, never the merge list
+    clone = pickle.loads(pickle.dumps(tok))
+    assert made == [1] and clone.merges == [(b"a", b"b"), (b"ab", b"c")]
+    assert tok.merges == clone.merges and tok.merge_path(b"abc") == ([257], [0, 1]) and made == [1, 1]
+    assert tok == clone and tok.unbuildable_ids == []
+    with pytest.raises(ValueError, match="rule='ranks'"):
+        Tokenizer(vocab, DeferredMerges(make))  # type: ignore[arg-type]
+
+
+def test_rank_file_loads_without_deriving_its_merges(tmp_path: Path) -> None:
+    import base64
+
+    from tokviz.formats import tiktoken_file
+
+    ranks = {bytes([b]): b for b in range(256)} | {b"ab": 256, b"abc": 257}
+    path = tmp_path / "tiny.tiktoken"
+    path.write_text("".join(f"{base64.b64encode(t).decode()} {r}\n" for t, r in ranks.items()))
+    tiktoken_file._MERGES_CACHE.clear()
+    tok = tiktoken_file.load_tiktoken(path, pattern="gpt2")
+    assert tok.encode("abc") == [257] and not tiktoken_file._MERGES_CACHE
+    assert tok.merges == [(b"a", b"b"), (b"ab", b"c")] and len(tiktoken_file._MERGES_CACHE) == 1

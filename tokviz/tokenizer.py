@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -95,6 +95,32 @@ class _PieceCache(dict[str, tuple[int, ...]]):
         return ids
 
 
+class DeferredMerges:
+    """A merge list made on first use, for tokenizers that encode without one (``rule="ranks"``).
+
+    A rank file has no merge list: it is derived from the ranks, only for the views that replay merges, and deriving
+    it costs seconds for o200k_base. Passed as ``merges`` of a rank-rule :class:`Tokenizer`, it is computed the first
+    time ``merges`` (or anything built from it) is read, so loading the file and encoding never wait for it.
+    Pickling stores the computed list.
+
+    >>> vocab = {i: bytes([i]) for i in range(256)} | {256: b"ab"}
+    >>> tok = Tokenizer(vocab, DeferredMerges(lambda: [(b"a", b"b")]), rule="ranks")  # type: ignore[arg-type]
+    >>> tok.encode("ab"), tok.merges
+    ([256], [(b'a', b'b')])
+    """
+
+    __slots__ = ("_make",)
+
+    def __init__(self, make: Callable[[], list[tuple[bytes, bytes]]]) -> None:
+        self._make = make
+
+    def make(self) -> list[tuple[bytes, bytes]]:
+        return self._make()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (list, (self.make(),))
+
+
 @dataclass
 class Tokenizer:
     """A byte-level BPE tokenizer (the CS336 ``get_tokenizer`` shape).
@@ -124,7 +150,11 @@ class Tokenizer:
         if self.rule not in ("merges", "ranks"):
             raise ValueError(f"rule must be 'merges' or 'ranks', got {self.rule!r}.")
         self.vocab = dict(self.vocab)
-        self.merges = [(bytes(a), bytes(b)) for a, b in self.merges]
+        deferred = isinstance(self.__dict__["_merges"], DeferredMerges)
+        if deferred and self.rule != "ranks":
+            raise ValueError("DeferredMerges are for rule='ranks' tokenizers, which encode without the merge list.")
+        if not deferred:
+            self.merges = [(bytes(a), bytes(b)) for a, b in self.merges]
         self.special_tokens = list(dict.fromkeys(self.special_tokens or []))
         self.pretokenizer = PreTokenizer.create(self.pattern, special_tokens=self.special_tokens)
         encoder: dict[bytes, int] = {}
@@ -150,17 +180,8 @@ class Tokenizer:
             self._special_ids[s] = sid
         self._encoder = encoder
         self._byte_ids = [encoder[bytes([b])] for b in range(256)]
-        ranks: dict[tuple[int, int], int] = {}
-        merged: list[int] = []
-        for r, (a, b) in enumerate(self.merges):
-            ia, ib, inew = encoder.get(a), encoder.get(b), encoder.get(a + b)
-            if ia is None or ib is None or inew is None:
-                bad = a if ia is None else b if ib is None else a + b
-                raise ValueError(f"merge {r + 1} ({a!r}, {b!r}) uses {bad!r}, which is not in the vocabulary.")
-            ranks.setdefault((ia, ib), r)
-            merged.append(inew)
-        self._ranks = ranks
-        self._merged = merged
+        if not deferred:
+            self._index_merges()
         special_ids = set(self._special_ids.values())
         # Regular tokens (bytes -> id, specials excluded): the rank rule's ranks. Every byte is in it, even one whose
         # id is also a special token's, so any piece can be cut.
@@ -172,9 +193,35 @@ class Tokenizer:
         if self.rule == "ranks":
             self._whole = regular
         else:
-            self._whole = {self.vocab[i]: i for i in chain(self._byte_ids, merged)}
+            self._whole = {self.vocab[i]: i for i in chain(self._byte_ids, self._merged)}
         self._cache = _PieceCache(self._bpe)
         self._allowing: dict[frozenset[str], PreTokenizer] = {}
+
+    def _index_merges(self) -> tuple[dict[tuple[int, int], int], list[int]]:
+        """Check the merges against the vocabulary and index them: (left id, right id) -> rank, and each merge's
+        new id, the tables merge application reads."""
+        encoder = self._encoder
+        ranks: dict[tuple[int, int], int] = {}
+        merged: list[int] = []
+        for r, (a, b) in enumerate(self.merges):
+            ia, ib, inew = encoder.get(a), encoder.get(b), encoder.get(a + b)
+            if ia is None or ib is None or inew is None:
+                bad = a if ia is None else b if ib is None else a + b
+                raise ValueError(f"merge {r + 1} ({a!r}, {b!r}) uses {bad!r}, which is not in the vocabulary.")
+            ranks.setdefault((ia, ib), r)
+            merged.append(inew)
+        self.__dict__["_merge_tables"] = tables = (ranks, merged)
+        return tables
+
+    @property
+    def _ranks(self) -> dict[tuple[int, int], int]:
+        tables = self.__dict__.get("_merge_tables")
+        return (tables or self._index_merges())[0]
+
+    @property
+    def _merged(self) -> list[int]:
+        tables = self.__dict__.get("_merge_tables")
+        return (tables or self._index_merges())[1]
 
     # -- basic facts -----------------------------------------------------------------------------------------------
     @property
@@ -506,3 +553,20 @@ def encoding_from_pieces(
             local = e
         byte_pos += local
     return Encoding(ids, tokens, byte_spans, char_spans, partial, list(pieces), special)
+
+
+def _get_merges(self: Tokenizer) -> list[tuple[bytes, bytes]]:
+    value = self.__dict__["_merges"]
+    if isinstance(value, DeferredMerges):
+        value = self.__dict__["_merges"] = [(bytes(a), bytes(b)) for a, b in value.make()]
+    return value
+
+
+def _set_merges(self: Tokenizer, value: list[tuple[bytes, bytes]]) -> None:
+    self.__dict__["_merges"] = value
+    self.__dict__.pop("_merge_tables", None)  # indexed again from the new list when next needed
+
+
+# ``merges`` stays a dataclass field (init, eq, repr, replace) but is read through this property, so that a rank
+# file's merges can be derived when first read instead of while loading (see DeferredMerges).
+Tokenizer.merges = property(_get_merges, _set_merges, doc="Merges in rank order, as byte pairs.")  # type: ignore[assignment]

@@ -40,7 +40,7 @@ from tokviz.formats.common import (
 )
 from tokviz.formats.known_rank_files import OPENAI_RANK_FILES, KnownRankFile, identify
 from tokviz.piece_bpe import SHORT_PIECE, split_by_ranks
-from tokviz.tokenizer import Tokenizer
+from tokviz.tokenizer import DeferredMerges, Tokenizer
 
 
 class PatternGuessWarning(UserWarning):
@@ -201,7 +201,6 @@ def tiktoken_from_bytes(
             f"{p}: the rank file lacks {len(missing)} of the 256 single bytes (first: 0x{missing[0]:02x}); "
             "a byte-level BPE rank file ranks every byte."
         )
-    merges, _unreachable = _merges_for(digest, ranks)
     vocab = {r: t for t, r in ranks.items()}
     if special_tokens is None:
         specials: SpecialTokens = dict(known.special_tokens) if known else {}
@@ -220,7 +219,9 @@ def tiktoken_from_bytes(
     label = name or (known.name if known else p.stem)
     # tiktoken's rule (rank of the concatenation), so tokens outside the derived merges are still produced.
     # Built once with the rule (dataclasses.replace would build the tokenizer twice: seconds for o200k).
-    return _build(vocab, merges, specials, chosen, name=label, source=str(p), rule="ranks")
+    # The merge list is only derived, for the views, and costs seconds on a big file: it is made when first read.
+    merges = DeferredMerges(lambda: _merges_for(digest, ranks)[0])
+    return _build(vocab, merges, specials, chosen, name=label, source=str(p), rule="ranks")  # type: ignore[arg-type]
 
 
 def save_tiktoken(tok: Tokenizer, path: str | os.PathLike[str]) -> SaveResult:
