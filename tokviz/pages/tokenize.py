@@ -12,18 +12,27 @@ from collections.abc import Mapping
 import streamlit as st
 
 from tokviz.baselines import WordTokenizer
-from tokviz.encoding import Encoding
+from tokviz.incremental import SegmentCache, find_anchors
 from tokviz.pages.state import PERSIST, keep
 from tokviz.protocol import TokenizerLike
 from tokviz.viewmodels.family_views import describer, family_label, render_round_trip, round_trip
 from tokviz.viewmodels.keys import tokenizer_key
-from tokviz.viewmodels.render import RenderOptions, preview_length, render_header, render_tokens, token_rows
+from tokviz.viewmodels.paging import (
+    Panel,
+    draw_page,
+    encode_panel,
+    page_bounds,
+    strip_figure,
+    strip_pages,
+    strip_points,
+)
+from tokviz.viewmodels.render import RenderOptions, render_header, render_tokens, token_rows
 from tokviz.viewmodels.samples import SAMPLES
 from tokviz.viewmodels.share import TEXT_LIMIT
 from tokviz.viewmodels.summary import count_tokens
 
-#: Characters drawn as spans, shared by the panels (20k for one, 5k each for four); counts always cover the whole
-#: text. Measured in Chromium: 4 panels x 20k characters of a mixed text are ~56k spans and take ~8 s to draw.
+#: Characters of a page, shared by the panels (20k for one, 5k each for four); counts and the strip always cover the
+#: whole text. Measured in Chromium: 4 panels x 20k characters of a mixed text are ~56k spans and take ~8 s to draw.
 PREVIEW_CHARS = 20_000
 MIN_PREVIEW_CHARS = 2_000
 #: Tokenizers per row.
@@ -33,14 +42,16 @@ COLOR_LABELS = {"position": "by position", "id": "same id, same color"}
 OPTIONS: dict[str, object] = {"color_by": "position", "show_ws": False, "show_chunks": False, "show_table": False}
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def n_tokens(_tok: TokenizerLike, key: str, text: str) -> int:
-    return len(_tok.encode(text))
+@st.cache_resource(show_spinner=False)
+def segment_cache() -> SegmentCache:
+    """Segments encoded by any session of this process, keyed by tokenizer and segment text: an edit of a long text
+    re-encodes only the segment or two it touches."""
+    return SegmentCache()
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def encode_offsets(_tok: TokenizerLike, key: str, text: str) -> Encoding:
-    return _tok.encode_with_offsets(text)
+@st.cache_data(max_entries=8, show_spinner=False)
+def _anchors(text: str) -> list[int]:
+    return find_anchors(text)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -64,9 +75,12 @@ def panel_facts(tok: TokenizerLike, text: str) -> list[tuple[str, str]]:
     return facts
 
 
-def _round_trip_note(tok: TokenizerLike, text: str, enc: Encoding) -> str:
-    # Another family says whether decoding gives the text back, and what it lost where it does not.
-    rt = round_trip(tok, text, enc)
+def _round_trip_note(tok: TokenizerLike, text: str, panel: Panel, cache: SegmentCache) -> str:
+    # Another family says whether decoding gives the text back, and what it lost where it does not. Such a family is
+    # encoded whole (it cannot be cut), so the whole text's encoding is the one already held.
+    if family_label(tok) is None:
+        return ""
+    rt = round_trip(tok, text, cache.encoding(tok, panel.key, text))
     return render_round_trip(rt) if rt is not None else ""
 
 
@@ -104,35 +118,86 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
     if not chosen:
         st.info("Pick at least one tokenizer in the sidebar.", icon="👈")
         return
-    cut = preview_length(text, limit=max(MIN_PREVIEW_CHARS, PREVIEW_CHARS // len(chosen)))
-    shown = text[:cut]
-    if cut < len(text):
-        st.info(f"Long text: counts cover all {len(text):,} characters; tokens are drawn for the first {cut:,} "
-                "characters only, to keep the page quick.", icon="✂️")
+    anchors = _anchors(text)
+    page_chars = max(MIN_PREVIEW_CHARS, PREVIEW_CHARS // len(chosen))
+    pages = page_bounds(text, page_chars=page_chars, anchors=anchors)
+    cache = segment_cache()
+    panels = {name: encode_panel(tokenizers[name], text, key=tokenizer_key(name, tokenizers[name]), cache=cache,
+                                 anchors=anchors) for name in chosen}
+    current = 0
+    if len(pages) > 1:
+        st.info(f"Long text: counts and the strip cover all {len(text):,} characters; tokens are drawn a page "
+                f"(up to {page_chars:,} characters) at a time, to keep the page quick.", icon="✂️")
+        current = _page_picker(text, pages, panels)
     options = RenderOptions(color_by="id" if color_by == "id" else "position", show_whitespace=bool(show_ws),
                             show_chunks=bool(show_chunks))
     for row in range(0, len(chosen), PER_ROW):
         names = chosen[row:row + PER_ROW]
         for col, name in zip(st.columns(len(names) if len(chosen) <= PER_ROW else PER_ROW, gap="medium"), names):
-            tok = tokenizers[name]
-            key = tokenizer_key(name, tok)
-            enc = encode_offsets(tok, key, shown)
-            # Count the whole text only when part of it is drawn; otherwise the drawn encoding is the count.
-            counts = count_tokens(text, enc.ids if shown == text else range(n_tokens(tok, key, text)))
+            panel = panels[name]
+            tok = panel.tokenizer
+            page = draw_page(panel, pages[current], cache=cache)
+            enc = page.encoding
+            counts = count_tokens(text, range(panel.n_tokens))
             with col:
                 st.html(render_header(name, counts, vocab_size=getattr(tok, "vocab_size", None),
                                       extra=panel_facts(tok, text))
-                        + render_tokens(enc, shown, tokenizer=name, options=options,
+                        + render_tokens(enc, page.text, tokenizer=name, options=options,
                                         unknown_id=getattr(tok, "unk_id", None), describe=describer(tok))
-                        + _round_trip_note(tok, shown, enc))
+                        + _round_trip_note(tok, text, panel, cache))
                 if show_table:
                     import pandas as pd  # imported on first use: it costs ~0.3 s of a cold start otherwise
 
-                    st.dataframe(pd.DataFrame(token_rows(enc, shown)), hide_index=True, height=280)
-                    more = "" if cut == len(text) else f" (first {len(enc):,} tokens, of the drawn part)"
+                    rows = token_rows(enc, page.text)
+                    for r in rows:  # numbered and placed in the whole text, not in the page
+                        r["#"] = int(str(r["#"])) + page.first
+                    st.dataframe(pd.DataFrame(rows), hide_index=True, height=280)
+                    more = "" if len(pages) == 1 else (f" of page {current + 1} (tokens {page.first:,}–"
+                                                       f"{page.first + len(enc) - 1:,} of {panel.n_tokens:,})")
                     st.caption(f"Token ids{more}: use the copy button to copy them.")
                     st.code(json.dumps(enc.ids), language=None, wrap_lines=True)
 
+
+PAGE_KEY = "tok_page"
+STRIP_KEY = "tok_strip"
+_STRIP_PAGES = "_tok_strip_pages"
+
+
+def _pick_page() -> None:
+    # A point picked on the strip opens the page it lies in (the points' pages were kept when the strip was drawn).
+    state = st.session_state.get(STRIP_KEY)
+    points = state.get("selection", {}).get("points", []) if state is not None else []
+    pages: list[list[int]] = st.session_state.get(_STRIP_PAGES, [])
+    for p in points:
+        curve, index = p.get("curve_number"), p.get("point_index")
+        if isinstance(curve, int) and isinstance(index, int) and curve < len(pages) and index < len(pages[curve]):
+            st.session_state[PAGE_KEY] = pages[curve][index]
+            return
+
+
+def _page_picker(text: str, pages: list[tuple[int, int]], panels: Mapping[str, Panel]) -> int:
+    """The page number input and the bytes-per-token strip; returns the index of the page to draw."""
+    n = len(pages)
+    keep(PAGE_KEY, 1)
+    value = st.session_state[PAGE_KEY]
+    if not isinstance(value, int) or not 1 <= value <= n:
+        st.session_state[PAGE_KEY] = max(1, min(n, value)) if isinstance(value, int) else 1
+    c1, c2 = st.columns([1, 4], vertical_alignment="center")
+    number = c1.number_input(f"Page (of {n:,})", min_value=1, max_value=n, step=1, key=PAGE_KEY,
+                             persist_state=PERSIST,
+                             help="The text is drawn a page at a time, cut between tokens; counts and the strip "
+                                  "cover all of it. Pick a point on the strip to open its page.")
+    current = int(number) - 1
+    a, b = pages[current]
+    c1.caption(f"Characters {a:,}–{b:,} of {len(text):,}.")
+    points = strip_points(dict(panels))
+    fig = strip_figure(points, pages=pages, current=current, text_chars=len(text))
+    st.session_state[_STRIP_PAGES] = strip_pages(points, pages=pages)
+    with c2:
+        st.caption("Bytes per token along the whole text: where a line dips, that tokenizer compresses badly.")
+        st.plotly_chart(fig, key=STRIP_KEY, on_select=_pick_page, selection_mode="points",
+                        config={"displayModeBar": False})
+    return current
 
 if __name__ == "__main__":
     # Streamlit runs this file as the page's script. Draw with the imported module, not this copy, so that its

@@ -101,7 +101,7 @@ def legacy_view(params: Mapping[str, str | Sequence[str]], *, views: Sequence[st
 #: can change on a page is here, so a link reproduces the whole view.
 SETTINGS: dict[str, str] = {
     # Tokenize
-    "color_by": "str", "show_ws": "bool", "show_chunks": "bool", "show_table": "bool",
+    "color_by": "str", "show_ws": "bool", "show_chunks": "bool", "show_table": "bool", "tok_page": "int",
     # Observations (the four examples)
     "obs_leading_space": "str", "obs_repetition": "str", "obs_digits": "str", "obs_byte_fallback": "str",
     # Vocab sizes
