@@ -148,10 +148,42 @@ def test_marks_and_text_are_escaped(toks) -> None:
 
 
 def test_whitespace_mode_draws_the_users_spaces(toks) -> None:
-    markup = _draw(toks["wordpiece"], "a\tb", options=RenderOptions(show_whitespace=True))
-    # WordPiece drops the tab: no token draws it, and no token draws a space either.
-    drawn = "".join(n.text() for n in parse(markup).find_all("tv-text"))
-    assert drawn == "ab" and "→" not in drawn and "·" not in drawn
+    markup = _draw(toks["wordpiece"], "a\tb  c", options=RenderOptions(show_whitespace=True))
+    # WordPiece drops the tab and the spaces: no token holds them, they are drawn between the tokens.
+    tree = parse(markup)
+    assert "".join(n.text() for n in tree.find_all("tv-text")) == "abc"
+    assert [n.text() for n in tree.find_all("tv-gap")] == ["→", "··"]
+
+
+def _drawn_text(markup: str) -> str:
+    """The text a reader sees, in order: token texts without their marks, and the gaps between tokens."""
+    tree = parse(re.sub(r'<span class="tv-mark-piece">.*?</span>', "", markup))
+    out = []
+
+    def walk(node) -> None:
+        for child in node.children:
+            if isinstance(child, str):
+                continue
+            if child.classes & {"tv-text", "tv-gap", "tv-glyph"}:
+                out.append(child.text())
+            elif "tv-card" not in child.classes and "tv-parts" not in child.classes:
+                walk(child)
+
+    walk(tree)
+    return "".join(out)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet=st.sampled_from(list("aAbéÉ 中🌍\t\n!,1_")), max_size=30))
+def test_every_character_of_the_text_is_drawn_once(toks, text: str) -> None:
+    """Tokens over the user's characters, marks apart, dropped characters between: the drawing reads as the text."""
+    for name, tok in toks.items():
+        drawn = _drawn_text(_draw(tok, text))
+        if name == "wordpiece":
+            assert drawn == text, (name, text, drawn)
+        else:
+            # A space that became ▁ is drawn as the mark (removed above): every other character is there, in order.
+            assert drawn.replace(" ", "") == text.replace(" ", ""), (name, text, drawn)
 
 
 # -- decoding back ----------------------------------------------------------------------------------------------------

@@ -180,6 +180,12 @@ def _family_span(enc: Encoding, i: int, text: str, describe: FamilyDescriber, *,
                        extra=[*note.card_rows(), *extra])
 
 
+def _gap(chars: str, options: RenderOptions) -> str:
+    # Characters no token holds (dropped by the tokenizer): plain text, so the user's words stay apart.
+    shown = _esc_text(_shown(chars, show_whitespace=options.show_whitespace))
+    return f'<span class="tv-gap" title="in no token">{shown}</span>'
+
+
 def _part_of_row(chars: str) -> tuple[str, str]:
     """The hover card's row saying which character(s) a byte piece belongs to."""
     return "part of", f"{chars!r} = {hex_bytes(chars.encode('utf-8'))}"
@@ -230,9 +236,15 @@ def render_tokens(
     pieces = encoding.pieces if options.show_chunks else []
     out: list[str] = []
     piece_i = -1
+    covered = 0  # another family may drop characters (WordPiece: spaces); they are drawn between its tokens
     for group in groups:
         html_ = _group_html(encoding, group, text, tokenizer=tokenizer, options=options, unknown_id=unknown_id,
                             changed=changed, changed_row=changed_row, describe=describe)
+        if describe is not None:
+            start = min(encoding.char_spans[i][0] for i in group)
+            if start > covered:
+                html_ = _gap(text[covered:start], options) + html_
+            covered = max(covered, *(encoding.char_spans[i][1] for i in group))
         if pieces:
             start = encoding.char_spans[group[0]][0]
             # Advance to the piece holding this group's first character; open a new chunk when it changes.
@@ -247,6 +259,8 @@ def render_tokens(
                 out.append(f'<span class="tv-chunk{special}" data-chunk="{j}">')
                 piece_i = j
         out.append(html_)
+    if describe is not None and covered < len(text):
+        out.append(_gap(text[covered:], options))
     if piece_i >= 0:
         out.append("</span>")
     classes = "tv-tokens" + (" tv-chunks" if options.show_chunks else "") + (
