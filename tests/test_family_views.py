@@ -7,6 +7,7 @@ The tokenizers are small tokenizer.json files that `tokenizers` trains here (tes
 from __future__ import annotations
 
 import html
+import os
 import re
 from pathlib import Path
 
@@ -249,3 +250,37 @@ def test_describer_reads_a_sentencepiece_model(tmp_path: Path) -> None:
     cards = _cards(_draw(tok, "hello 龘"))
     assert "rule Unigram · best-scoring segmentation" in cards[0][1]
     assert any(f"rule Unigram · {BYTE_FALLBACK_RULE}" in c for _, c in cards)
+
+
+MISTRAL = Path(__file__).resolve().parent / "_data" / "packages" / "mistral_common" / "data" / "tokenizer.model.v1"
+
+
+def test_mistrals_real_model_is_drawn_with_its_rules() -> None:
+    """A real SentencePiece BPE model (Mistral 7B's, from mistral-common): ▁ marks, byte-fallback groups with the
+    rule, merges by piece score, and the round trip of sentencepiece's own decoding."""
+    spm = pytest.importorskip("sentencepiece")
+    if not MISTRAL.is_file():
+        msg = f"{MISTRAL} not found: run python3 scripts/fetch_test_data.py (downloads mistral-common, which ships it)."
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    tok = load_tokenizer(MISTRAL)
+    ref = spm.SentencePieceProcessor(model_file=str(MISTRAL))
+    text = "Hello wörld \U00013000 12"  # an Egyptian hieroglyph: no piece, so its four bytes
+    enc = tok.encode_with_offsets(text)
+    markup = _draw(tok, text)
+    cards = _cards(markup)
+    assert [int(i) for i in re.findall(r'data-token-id="(\d+)"', markup)] == ref.encode(text)
+    d = describer(tok)
+    assert d is not None
+    for i, (_, card) in enumerate(cards):
+        piece = ref.id_to_piece(enc.ids[i])
+        assert f"piece {piece!r}" in card
+        if ref.is_byte(enc.ids[i]):
+            assert f"rule SentencePiece BPE · {BYTE_FALLBACK_RULE}" in card and "part of '\U00013000'" in card
+        elif len(piece) > 1:
+            assert "the pair whose merged piece scores highest first" in card
+            assert f"score {ref.get_score(enc.ids[i]):.4g}" in card
+    assert [g.attrs["data-chars"] for g in parse(markup).find_all("tv-group")] == ["\U00013000"]
+    rt = round_trip(tok, text, enc)
+    assert rt is not None and rt.decoded == ref.decode(ref.encode(text)) and rt.exact == (rt.decoded == text)

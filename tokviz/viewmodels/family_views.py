@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import html
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -110,6 +110,8 @@ class FamilyDescriber:
         self.prefix: str = getattr(wordpiece, "prefix", "##")
         unigram = getattr(tok, "unigram", None)
         self._scores: list[float] | None = getattr(unigram, "scores", None)
+        # A SentencePiece .model keeps a score per piece (Unigram: its log probability; BPE: the merge order).
+        self._model_score: Callable[[int], float] | None = getattr(getattr(tok, "processor", None), "get_score", None)
         bpe = getattr(tok, "bpe", None)
         merges: Sequence[tuple[str, str]] = getattr(bpe, "merge_pieces", ())
         # The rank of the merge that builds each piece (the first one, as the merge loop would reach it).
@@ -159,16 +161,31 @@ class FamilyDescriber:
                 if shown[:1].isspace():
                     shown = shown[1:]
                 rows.append(("▁", "a space before it (or the start of the text), as SentencePiece writes it"))
+            score = self._score(tid)
             if self.family == "unigram":
                 rule = "best-scoring segmentation"
-                if self._scores is not None and 0 <= tid < len(self._scores):
-                    rows.append(("score", f"{self._scores[tid]:.4g} (log probability of the piece)"))
+                if score is not None:
+                    rows.append(("score", f"{score:.4g} (log probability of the piece)"))
             elif len(piece) == 1:
                 rule = "a character in the vocabulary, no merge applied"
             else:
                 rank = self._rank.get(piece)
                 rule = "merges of characters" + ("" if rank is None else f" (the last is merge #{rank + 1:,})")
+                if rank is None and score is not None:
+                    # A .model file orders its merges by the merged piece's score, highest first.
+                    rule += " (the pair whose merged piece scores highest first)"
+                    rows.append(("score", f"{score:.4g}"))
         return TokenNote(mark, shown, f"{self.label} · {rule}", tuple(rows))
+
+    def _score(self, tid: int) -> float | None:
+        if self._scores is not None:
+            return self._scores[tid] if 0 <= tid < len(self._scores) else None
+        if self._model_score is not None:
+            try:
+                return float(self._model_score(tid))
+            except (IndexError, ValueError, TypeError):
+                return None
+        return None
 
     def _continued(self, enc: Encoding, i: int) -> bool:
         """Whether the next token continues the same word (a WordPiece ``##`` piece right after this one)."""
