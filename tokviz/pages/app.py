@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
+
+if TYPE_CHECKING:  # imported when first used: a cold start stays quick
+    from tokviz.viewmodels.text_store import TextStore
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ def init_state(names: list[str]) -> None:
     from tokviz.viewmodels.defaults import default_selection
     from tokviz.viewmodels.samples import DEFAULT_SAMPLE, SAMPLES
     from tokviz.viewmodels.share import read_state, settings_from_params
+    from tokviz.viewmodels.text_store import texts_from_refs
 
     if st.session_state.get("_from_url"):
         # Tokenizers can disappear from the session registry: keep the choice to those that still exist.
@@ -65,18 +70,44 @@ def init_state(names: list[str]) -> None:
     # Every other setting the link carries; each page checks its own values when it draws (a value it does not
     # offer falls back to its default).
     st.session_state.update(settings_from_params(params))
+    # Texts too long for a link travel by their hash in this server's text store.
+    found, missing_texts = texts_from_refs(params, _text_store(), keys=_text_keys())
+    st.session_state.update(found)
+    if missing_texts:
+        st.session_state["_missing_texts"] = len(missing_texts)
     st.session_state["_from_url"] = True
+
+
+def _text_store() -> TextStore:
+    from tokviz.viewmodels.defaults import cache_dir
+    from tokviz.viewmodels.text_store import TextStore
+
+    return TextStore(cache_dir() / "texts")
+
+
+def _text_keys() -> set[str]:
+    """The settings that hold free text: the page's text and every text setting a link carries."""
+    from tokviz.viewmodels.share import SETTINGS
+
+    return {"text", *(k for k, kind in SETTINGS.items() if kind == "str")}
 
 
 def sync_url() -> None:
     """Write the current text and tokenizers to the URL (only when they changed); the path names the page."""
     from tokviz.pages.registry import own_hashes
     from tokviz.viewmodels.share import ShareState, settings_to_params, to_params
+    from tokviz.viewmodels.text_store import link_by_ref
 
     state = ShareState(text=st.session_state.get("text", ""), tokenizers=tuple(st.session_state.get("chosen", [])),
                        own=own_hashes())
     wanted = {**to_params(state), **settings_to_params(
         {k: st.session_state[k] for k in st.session_state if isinstance(k, str) and not k.startswith("_")})}
+    texts = {k: v for k in _text_keys() if isinstance(v := st.session_state.get(k), str)}
+    wanted, left_out = link_by_ref(wanted, texts, _text_store())
+    if left_out and st.session_state.get("_left_out") != left_out:
+        st.toast("The text is too long to travel in a link, even by its hash on this server: the link carries the "
+                 "settings only.", icon="🔗")
+    st.session_state["_left_out"] = left_out
     current = {k: st.query_params.get_all(k) for k in st.query_params}
     normal = {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}
     if current != normal:
@@ -106,8 +137,9 @@ def main() -> None:
     # Page config comes first: Streamlit applies it only before any other element.
     st.set_page_config(page_title="tokviz: see how text becomes tokens", page_icon="🔤", layout="wide")
     from tokviz.pages import anatomy_panel, train
-    from tokviz.pages.registry import all_tokenizers
+    from tokviz.pages.registry import all_tokenizers, cache_notices
     from tokviz.pages.state import GOTO
+    from tokviz.viewmodels.markdown import escape_markdown
     from tokviz.viewmodels.render import style_tag
     from tokviz.viewmodels.share import legacy_view
 
@@ -136,6 +168,13 @@ def main() -> None:
         st.warning(f"This link names {n_missing} tokenizer{'s' if n_missing != 1 else ''} that this server does not "
                    "have (links carry tokenizers by their hash in the server's store: another server, or one whose "
                    "store was cleared, cannot show them). The rest of the view is restored.", icon="🔗")
+    for note in cache_notices():  # damaged cache entries, discarded and rebuilt: said, never an exception box
+        st.warning(escape_markdown(note), icon="🧹")
+    n_texts = st.session_state.pop("_missing_texts", 0)
+    if n_texts:
+        st.warning(f"This link names {'a text' if n_texts == 1 else f'{n_texts} texts'} by hash, and this server does "
+                   "not have that text (texts too long for a link are kept on the server that made the link, for a "
+                   "while). The rest of the view is restored.", icon="🔗")
     names = list(all_tokenizers())
     anatomy_panel.listen()
     anatomy_panel.panel(all_tokenizers())  # first in the sidebar, under the page list: in view when a token is clicked
