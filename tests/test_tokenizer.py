@@ -231,3 +231,24 @@ def test_rank_file_loads_without_deriving_its_merges(tmp_path: Path) -> None:
     tok = tiktoken_file.load_tiktoken(path, pattern="gpt2")
     assert tok.encode("abc") == [257] and not tiktoken_file._MERGES_CACHE
     assert tok.merges == [(b"a", b"b"), (b"ab", b"c")] and len(tiktoken_file._MERGES_CACHE) == 1
+
+
+@pytest.mark.parametrize("vocab", [
+    {i: bytes([i]) for i in range(256)} | {256: b"ab", 257: b"ab"},  # a token given twice: the first id wins
+    {i: bytes([i]) for i in range(256)} | {256: bytearray(b"ab")},  # a bytearray token
+    {i: bytes([i]) for i in range(256)} | {True: b"\x01"},  # type: ignore[dict-item]
+])
+def test_encoder_keeps_the_first_id_of_a_repeated_token(vocab: dict[int, bytes]) -> None:
+    from tokviz.tokenizer import _encoder_of
+
+    slow: dict[bytes, int] = {}
+    for i, t in vocab.items():
+        slow.setdefault(bytes(t), i)
+    assert _encoder_of(vocab) == slow and list(_encoder_of(vocab)) == list(slow)
+
+
+def test_encoder_refuses_an_entry_that_is_not_int_to_bytes() -> None:
+    from tokviz.tokenizer import _encoder_of
+
+    with pytest.raises(ValueError, match="vocab must map int ids to bytes; got 256: str"):
+        _encoder_of({i: bytes([i]) for i in range(256)} | {256: "ab"})  # type: ignore[dict-item]
