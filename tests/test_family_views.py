@@ -174,7 +174,7 @@ def _drawn_text(markup: str) -> str:
     return "".join(out)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(alphabet=st.sampled_from(list("aAbéÉ 中🌍\t\n!,1_")), max_size=30))
 def test_every_character_of_the_text_is_drawn_once(toks, text: str) -> None:
     """Tokens over the user's characters, marks apart, dropped characters between: the drawing reads as the text."""
@@ -284,3 +284,42 @@ def test_mistrals_real_model_is_drawn_with_its_rules() -> None:
     assert [g.attrs["data-chars"] for g in parse(markup).find_all("tv-group")] == ["\U00013000"]
     rt = round_trip(tok, text, enc)
     assert rt is not None and rt.decoded == ref.decode(ref.encode(text)) and rt.exact == (rt.decoded == text)
+
+
+SPM_TESTS = Path(__file__).resolve().parent / "_data" / "packages" / "test"
+
+
+@pytest.mark.parametrize("name", ["test_model.model", "test_ja_model.model"])
+def test_real_unigram_models_are_drawn_with_their_rules(name: str) -> None:
+    """Real Unigram models (SentencePiece's own test models: NFKC, spaces squeezed, no byte pieces): scores in the
+    cards, unknown pieces marked, and a round-trip note that names what their normalization lost."""
+    spm = pytest.importorskip("sentencepiece")
+    path = SPM_TESTS / name
+    if not path.is_file():
+        msg = f"{path} not found: run python3 scripts/fetch_test_data.py (downloads sentencepiece's sdist)."
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    tok = load_tokenizer(path)
+    ref = spm.SentencePieceProcessor(model_file=str(path))
+    assert family_label(tok) == "Unigram"
+    text = "  Ｈｅｌｌｏ   wörld 東京 🌍  "
+    enc = tok.encode_with_offsets(text)
+    assert enc.ids == ref.encode(text)
+    markup = _draw(tok, text)
+    cards = _cards(markup)
+    for i, (_, card) in enumerate(cards):
+        tid = enc.ids[i]
+        if tid == ref.unk_id():
+            assert "rule Unigram · unknown piece: <unk> replaces it, its text is lost" in card
+        else:
+            assert "rule Unigram · best-scoring segmentation" in card
+            assert f"score {ref.get_score(tid):.4g} (log probability of the piece)" in card
+    unk = [n for n in parse(markup).find_all("tok") if "tv-unk" in n.classes]
+    assert len(unk) == enc.ids.count(ref.unk_id()) > 0  # the emoji has no piece in either model
+    rt = round_trip(tok, text, enc)
+    assert rt is not None and not rt.exact and rt.decoded == ref.decode(enc.ids)
+    assert "characters the normalizer changed: 'Ｈ', 'ｅ', 'ｌ', 'ｏ'" in rt.sentence
+    for tid, (s, e) in zip(enc.ids, enc.char_spans):
+        if tid == ref.unk_id():
+            assert f"{text[s:e]!r} became <unk>" in rt.lost

@@ -263,9 +263,20 @@ def round_trip(tok: object, text: str, enc: Encoding) -> RoundTrip | None:
         # The decoder puts one space between words and none around punctuation, whatever the text had.
         if _spaces(text) != _spaces(decoded):
             lost.append("the spaces: the decoder puts one space between words, whatever the text had")
-    elif text[:1].isspace() and not decoded[:1].isspace():
-        # Metaspace's decoder drops the first ▁: it cannot tell one it put before the text from a space of the text.
-        lost.append("the leading space: the decoder drops the first ▁")
+    else:
+        inside_unknown = "".join(unknown)
+        changed = [c for c in text if not c.isspace() and c not in decoded and c not in inside_unknown]
+        if changed:
+            lost.append(f"characters the normalizer changed: {_examples(changed)}")
+        lead = text[:1].isspace() and not decoded[:1].isspace()
+        if lead:
+            # Metaspace's decoder drops the first ▁: it cannot tell one put before the text from a space of the text.
+            lost.append("the leading space: the decoder drops the first ▁")
+        before, after = _spaces(text[1:] if lead else text), _spaces(decoded)
+        if before != after:
+            fewer = len("".join(after)) < len("".join(before))
+            lost.append("the spaces: runs squeezed to one, or spaces at the ends dropped" if fewer else
+                        "the spaces: decoding adds some" + (" (around an unknown piece)" if unknown else ""))
     for u in dict.fromkeys(unknown):
         lost.append(f"{u!r} became {ftok.piece(unk) if unk is not None else 'the unknown token'}")
     if not lost:
