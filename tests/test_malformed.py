@@ -38,18 +38,24 @@ LIBRARY_ROWS: list[tuple[str, Callable[[], object], str]] = [
      r"list of strings"),
     ("special tokens of a live run", lambda: TrainingJob.start(TrainSpec(("a b",), 300, special_tokens="<s>")),  # type: ignore[arg-type]
      r"list of strings"),
-    ("corpus None", lambda: train_bpe(None, vocab_size=300), r"corpus must be a file path.*got NoneType"),  # type: ignore[arg-type]
-    ("corpus as bytes", lambda: train_bpe(b"a b", vocab_size=300), r"corpus must be .*got bytes"),  # type: ignore[arg-type]
-    ("a corpus item that is not text", lambda: train_bpe([b"a b"], vocab_size=300), r"corpus items must be text"),  # type: ignore[list-item]
+    ("corpus None", lambda: train_bpe(None, vocab_size=300),
+     r"corpus must be a file path.*got NoneType"),  # type: ignore[arg-type]
+    ("corpus as bytes", lambda: train_bpe(b"a b", vocab_size=300),
+     r"corpus must be .*got bytes"),  # type: ignore[arg-type]
+    ("a corpus item that is not text", lambda: train_bpe([b"a b"], vocab_size=300),
+     r"corpus items must be text"),  # type: ignore[list-item]
     ("unknown errors=", lambda: train_bpe(["a b"], vocab_size=300, errors="bogus"),
      r"errors='bogus' is not a way of reading bad bytes; use one of 'strict', 'replace'"),
     ("a regex nested 500 deep", lambda: train_bpe(["a b"], vocab_size=300, pattern=DEEP),
      r"nests groups 500 deep .*simplify the pattern"),
     ("a regex nested 500 deep, not in groups", lambda: PreTokenizer.create("[a]" + "(?:" * 150 + "a" + ")" * 150),
      r"nests groups 150 deep"),
-    ("a pattern that is a number", lambda: PreTokenizer.create(5), r"pattern must be a name or a regex string"),  # type: ignore[arg-type]
-    ("a pattern that is None", lambda: PreTokenizer.create(None), r"pattern must be a name or a regex string"),  # type: ignore[arg-type]
-    ("vocab size as text", lambda: train_bpe(["a b"], vocab_size="300"), r"vocab_size must be an integer"),  # type: ignore[arg-type]
+    ("a pattern that is a number", lambda: PreTokenizer.create(5),
+     r"pattern must be a name or a regex string"),  # type: ignore[arg-type]
+    ("a pattern that is None", lambda: PreTokenizer.create(None),
+     r"pattern must be a name or a regex string"),  # type: ignore[arg-type]
+    ("vocab size as text", lambda: train_bpe(["a b"], vocab_size="300"),
+     r"vocab_size must be an integer"),  # type: ignore[arg-type]
     ("JSON Infinity", lambda: parse_json('{"vocab": [[0, "AA=="],\n [Infinity, "AQ=="]]}', source="t.json"),
      r"^t\.json, line 2: Infinity is not a number"),
     ("JSON -Infinity", lambda: parse_json('[-Infinity]', source="t.json"), r"^t\.json, line 1: -Infinity"),
@@ -73,10 +79,16 @@ def good(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tok = train_bpe(["low lower lowest " * 20], vocab_size=260, special_tokens=["<|endoftext|>"])
     save(tok, folder / "t.json", format="tokviz")
     save(tok, folder / "gpt2", format="gpt2")
+    save(tok, folder / "t.model", format="minbpe")
+    save(tok, folder / "t.tiktoken", format="tiktoken")
+    save(tok, folder / "tokenizer.json", format="hf")
     return {
         "ours": json.loads((folder / "t.json").read_text(encoding="utf-8")),
         "vocab.json": (folder / "gpt2" / "vocab.json").read_text(encoding="utf-8"),
         "merges.txt": (folder / "gpt2" / "merges.txt").read_text(encoding="utf-8"),
+        "minbpe": (folder / "t.model").read_text(encoding="utf-8"),
+        "tiktoken": (folder / "t.tiktoken").read_text(encoding="ascii"),
+        "hf": json.loads((folder / "tokenizer.json").read_text(encoding="utf-8")),
     }
 
 
@@ -103,33 +115,53 @@ def _set(key: str, value: object) -> Callable[[dict[str, Any]], object]:
 
 
 DUPLICATE = r"duplicate|twice|more than once|two tokens"
-FORMAT_SIDE = "a format loader's check (tokviz/formats/), not yet made"
-# (name, how the file is made, message it must give, whether it fails today for the format loader's sake)
-OURS_ROWS: list[tuple[str, Callable[[dict[str, Any]], str], str, bool]] = [
-    ("id Infinity", _ours_text('[\n   1,', "[\n   Infinity,"), r"line \d+: Infinity is not a number", False),
-    ("id 1e400", _ours_text('[\n   1,', "[\n   1e400,"), r"line \d+: the number 1e400", False),
+# (name, how the file is made, message it must give)
+OURS_ROWS: list[tuple[str, Callable[[dict[str, Any]], str], str]] = [
+    ("id Infinity", _ours_text('[\n   1,', "[\n   Infinity,"), r"line \d+: Infinity is not a number"),
+    ("id 1e400", _ours_text('[\n   1,', "[\n   1e400,"), r"line \d+: the number 1e400"),
     ("id of 5000 digits", _ours_text('[\n   1,', "[\n   " + "9" * 5000 + ","),
-     r"line \d+: the integer 9+\.\.\. has 5000", False),
-    ("negative id", _ours_text('[\n   1,', "[\n   -1,"), r"negative|-1 is not", True),
-    ("id that is text", _ours_text('[\n   1,', '[\n   "1",'), r"integer", True),
-    ("duplicate id", _ours(lambda d: d["vocab"].append(d["vocab"][1])), DUPLICATE, True),
-    ("special tokens as a string", _ours(_set("special_tokens", "abc")), r"special_tokens.*list", True),
-    ("pattern a number", _ours(_set("pattern", 5)), r"pattern.*(string|text|regex)", True),
-    ("pattern null", _ours(_set("pattern", None)), r"pattern.*(string|text|regex)", True),
-    ("vocab not a list", _ours(_set("vocab", "abc")), r"\"vocab\".*list", True),
-    ("merges not a list", _ours(_set("merges", 5)), r"\"merges\".*list", True),
-    ("truncated file", lambda g: json.dumps(g["ours"])[:200], r"line 1: invalid JSON", False),
-    ("nested too deeply", lambda g: "[" * 100_000 + "]" * 100_000, r"nested too deeply|not a tokenizer file", False),
+     r"line \d+: the integer 9+\.\.\. has 5000"),
+    ("negative id", _ours_text('[\n   1,', "[\n   -1,"), r"vocab entry 2: the id -1 is negative"),
+    ("id that is text", _ours_text('[\n   1,', '[\n   "1",'),
+     r"vocab entry 2: the id is the string '1', not an integer"),
+    ("id true", _ours_text('[\n   1,', "[\n   true,"), r"vocab entry 2: the id is true, not an integer"),
+    ("id 1.5", _ours_text('[\n   1,', "[\n   1.5,"), r"vocab entry 2: the id is the number 1\.5"),
+    ("id past 32 bits", _ours_text('[\n   1,', "[\n   9999999999999999999,"),
+     r"vocab entry 2: the id 9999999999999999999 is larger than any vocabulary's"),
+    ("duplicate id", _ours(lambda d: d["vocab"].append(d["vocab"][1])), r"vocab entry 261: duplicate id 1 \(entry 2"),
+    ("duplicate token", _ours(lambda d: d["vocab"].append([999, d["vocab"][5][1]])),
+     r"vocab entry 261: duplicate token b'\\x04' \(id 5 has it too\)"),
+    ("vocab entry not a pair", _ours(lambda d: d["vocab"].__setitem__(3, 5)), r"vocab entry 4 is the number 5.*pair"),
+    ("token not a string", _ours(lambda d: d["vocab"].__setitem__(3, [3, 5])),
+     r"vocab entry 4: .* not a base64 string"),
+    ("token not base64", _ours(lambda d: d["vocab"].__setitem__(3, [3, "!!"])),
+     r"vocab entry 4: '!!' is not valid base64"),
+    ("no vocab", _ours(lambda d: d.pop("vocab")), r"no \"vocab\""),
+    ("special tokens as a string", _ours(_set("special_tokens", "abc")),
+     r"\"special_tokens\" is the string 'abc'; it must be a list of strings; write \['abc'\]"),
+    ("a special token null", _ours(_set("special_tokens", [None])), r"special token 1 is null"),
+    ("an empty special token", _ours(_set("special_tokens", [""])), r"special token 1 is the empty string"),
+    ("a special token twice", _ours(_set("special_tokens", ["<|endoftext|>", "<|endoftext|>"])),
+     r"special token 2 .* is a duplicate"),
+    ("pattern a number", _ours(_set("pattern", 5)), r"\"pattern\" is the number 5; it must be a string"),
+    ("pattern null", _ours(_set("pattern", None)), r"\"pattern\" is null; it must be a string"),
+    ("pattern nested too deeply", _ours(_set("pattern", DEEP)), r"nests groups 500 deep"),
+    ("name a number", _ours(_set("name", 5)), r"\"name\" is the number 5"),
+    ("add_prefix_space text", _ours(_set("add_prefix_space", "yes")), r"\"add_prefix_space\" is the string 'yes'"),
+    ("version true", _ours(_set("version", True)), r"unsupported tokviz format version True"),
+    ("vocab not a list", _ours(_set("vocab", "abc")), r"\"vocab\" is the string 'abc'; it must be a list"),
+    ("merges not a list", _ours(_set("merges", 5)), r"\"merges\" is the number 5; it must be a list"),
+    ("merge not a pair", _ours(lambda d: d["merges"].__setitem__(0, "ab")), r"merge 1 is the string 'ab'.*pair"),
+    ("truncated file", lambda g: json.dumps(g["ours"])[:200], r"line 1: invalid JSON"),
+    ("nested too deeply", lambda g: "[" * 100_000 + "]" * 100_000, r"nested too deeply|not a tokenizer file"),
 ]
 
 
-def _failing(rows: list[Any]) -> list[Any]:
-    return [pytest.param(*row[:-1], id=row[0],
-                         marks=[pytest.mark.xfail(strict=True, reason=FORMAT_SIDE)] if row[-1] else [])
-            for row in rows]
+def _rows(rows: list[Any]) -> list[Any]:
+    return [pytest.param(*row, id=row[0]) for row in rows]
 
 
-@pytest.mark.parametrize(("name", "make", "message"), _failing(OURS_ROWS))
+@pytest.mark.parametrize(("name", "make", "message"), _rows(OURS_ROWS))
 def test_a_malformed_tokviz_file_is_refused(name: str, make: Callable[[dict[str, Any]], str], message: str,
                                             good: dict[str, Any], tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
@@ -139,20 +171,29 @@ def test_a_malformed_tokviz_file_is_refused(name: str, make: Callable[[dict[str,
     assert str(path) in str(info.value)
 
 
-GPT2_ROWS: list[tuple[str, Callable[[str, str], tuple[str, str]], str, bool]] = [
-    ("vocab.json key a lone surrogate", lambda v, m: (v.replace('"low"', '"\\ud800"', 1), m), r"surrogate|U\+D800",
-     True),
-    ("vocab.json id Infinity", lambda v, m: (v.replace(": 0,", ": Infinity,", 1), m), r"Infinity is not a number",
-     False),
-    ("vocab.json id negative", lambda v, m: (v.replace(": 0,", ": -5,", 1), m), r"negative|-5 is not", True),
-    ("vocab.json duplicate id", lambda v, m: (v.replace(": 1,", ": 0,", 1), m), DUPLICATE, False),
-    ("empty merges.txt", lambda v, m: (v, ""), r"merges\.txt", True),
-    ("truncated merges.txt", lambda v, m: (v, "\n".join(m.splitlines()[:-1]) + "\n"), r"merges\.txt", True),
-    ("vocab.json not an object", lambda v, m: ("[1, 2]", m), r"vocab\.json.*(object|mapping)", True),
+GPT2_ROWS: list[tuple[str, Callable[[str, str], tuple[str, str]], str]] = [
+    ("vocab.json key a lone surrogate", lambda v, m: (v.replace('"low"', '"\\ud800"', 1), m),
+     r"vocab\.json, line 1: token '\\ud800' holds a lone surrogate U\+D800"),
+    ("vocab.json id Infinity", lambda v, m: (v.replace(": 0,", ": Infinity,", 1), m), r"Infinity is not a number"),
+    ("vocab.json id negative", lambda v, m: (v.replace(": 0,", ": -5,", 1), m), r"is -5, which is negative"),
+    ("vocab.json id text", lambda v, m: (v.replace(": 0,", ': "0",', 1), m), r"is '0', not an integer"),
+    ("vocab.json id past 32 bits", lambda v, m: (v.replace(": 0,", ": 99999999999,", 1), m),
+     r"99999999999, larger than any vocabulary's"),
+    ("vocab.json duplicate id", lambda v, m: (v.replace(": 1,", ": 0,", 1), m), r"id 0 is given to two tokens"),
+    ("vocab.json duplicate token", lambda v, m: (v.replace('{"', '{"low": 999, "', 1), m),
+     r"vocab\.json \(GPT-2 vocab\.json\), line 1: duplicate key 'low'"),
+    ("empty merges.txt", lambda v, m: (v, ""), r"merges\.txt does not cover .*vocab\.json.*truncated or empty"),
+    ("truncated merges.txt", lambda v, m: (v, "\n".join(m.splitlines()[:-1]) + "\n"),
+     r"merges\.txt does not cover .*no merge makes the token ' low' \(id 259\).*truncated"),
+    ("merges.txt of unknown tokens", lambda v, m: (v, m + "zz qq\n"), r"merge 4 .* not in the vocabulary"),
+    ("merges.txt line of three", lambda v, m: (v, m + "a b c\n"), r"merges\.txt, line 5: expected two tokens"),
+    ("vocab.json not an object", lambda v, m: ("[1, 2]", m),
+     r"vocab\.json: a GPT-2 vocab\.json is a JSON object.*not a list"),
+    ("vocab.json of text ids", lambda v, m: ('{"a": "b"}', m), r"vocab\.json, line 1: the id of token 'a' is 'b'"),
 ]
 
 
-@pytest.mark.parametrize(("name", "make", "message"), _failing(GPT2_ROWS))
+@pytest.mark.parametrize(("name", "make", "message"), _rows(GPT2_ROWS))
 def test_malformed_gpt2_files_are_refused(name: str, make: Callable[[str, str], tuple[str, str]], message: str,
                                           good: dict[str, Any], tmp_path: Path) -> None:
     vocab, merges = make(good["vocab.json"], good["merges.txt"])
@@ -162,6 +203,139 @@ def test_malformed_gpt2_files_are_refused(name: str, make: Callable[[str, str], 
     with pytest.raises(ValueError, match=message) as info:
         load_tokenizer(tmp_path / "vocab.json", tmp_path / "merges.txt")
     assert "vocab.json" in str(info.value) or "merges.txt" in str(info.value)
+
+
+def _replace(old: str, new: str) -> Callable[[str], str]:
+    def make(text: str) -> str:
+        assert old in text
+        return text.replace(old, new, 1)
+
+    return make
+
+
+# The good minbpe file: version, pattern, "1", "<|endoftext|> 259", then the merges as id pairs.
+MINBPE_ROWS: list[tuple[str, Callable[[str], str], str]] = [
+    ("a negative special count", _replace("\n1\n", "\n-5\n"), r"line 3: the number of special tokens is -5"),
+    ("a special count that is not a number", _replace("\n1\n", "\none\n"), r"line 3: expected the number"),
+    ("more specials than lines", _replace("\n1\n", "\n99\n"), r"line \d+: expected 99 special-token lines"),
+    ("a negative special id", _replace("<|endoftext|> 259", "<|endoftext|> -1"),
+     r"line 4: expected '<special token> <id>'"),
+    ("a special id of 5000 digits", _replace("<|endoftext|> 259", "<|endoftext|> " + "9" * 5000),
+     r"line 4: special token '<\|endoftext\|>': the id 4294967296 is larger"),
+    ("a special token twice", _replace("\n1\n<|endoftext|> 259\n", "\n2\n<|endoftext|> 259\n<|endoftext|> 260\n"),
+     r"line 5: special token '<\|endoftext\|>' is listed twice"),
+    ("two specials of one id", _replace("\n1\n<|endoftext|> 259\n", "\n2\n<|endoftext|> 259\n<pad> 259\n"),
+     r"line 5: special token '<pad>' has id 259, which another special token has"),
+    ("a special on a merge's id", _replace("<|endoftext|> 259", "<|endoftext|> 256"),
+     r"special token '<\|endoftext\|>' wants id 256, which is already the token b'ow'"),
+    ("a merge of an unknown id", lambda t: t + "999 5\n", r"line 8: merge uses id 999, which no earlier line makes"),
+    ("a merge of a negative id", lambda t: t + "-1 5\n", r"line 8: merge uses id -1"),
+    ("a merge of three ids", lambda t: t + "1 2 3\n", r"line 8: expected a merge as two ids"),
+    ("a pattern that does not compile", _replace("minbpe v1\n", "minbpe v1\n(unclosed"), r"does not compile"),
+    ("a pattern nested too deeply", lambda t: t.replace(t.split("\n")[1], DEEP, 1), r"nests groups 500 deep"),
+    ("truncated", lambda t: "minbpe v1\n", r"truncated minbpe model"),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "message"), _rows(MINBPE_ROWS))
+def test_a_malformed_minbpe_model_is_refused(name: str, make: Callable[[str], str], message: str,
+                                             good: dict[str, Any], tmp_path: Path) -> None:
+    path = tmp_path / "bad.model"
+    path.write_text(make(good["minbpe"]), encoding="utf-8")
+    with pytest.raises(ValueError, match=message) as info:
+        load_tokenizer(path)
+    assert str(path) in str(info.value)
+
+
+# The good rank file: "AA== 1" (byte 0 at rank 1, since the special token took id 0), "AQ== 2", ...
+TIKTOKEN_ROWS: list[tuple[str, Callable[[str], str], str]] = [
+    ("a negative rank", _replace(" 2\n", " -2\n"),
+     r"line 2: not a tiktoken rank line \(the rank '-2' is not an integer"),
+    ("a rank that is a float", _replace(" 2\n", " 2.0\n"), r"line 2: .*the rank '2\.0' is not an integer"),
+    ("a rank of 5000 digits", lambda t: t + "YWJjZA== " + "9" * 5000 + "\n",
+     r"line 260: the rank 9{20}\.\.\. is larger"),
+    ("a rank past 32 bits", lambda t: t + "YWJjZA== 99999999999\n", r"line 260: the rank 99999999999 is larger"),
+    ("a duplicate rank", _replace(" 2\n", " 1\n"), r"line 2: rank 1 is given to two tokens"),
+    ("a duplicate token", lambda t: t + "AA== 999\n", r"line 260: token b'\\x00' appears twice"),
+    ("bad base64", _replace("AQ== 2", "A!Q= 2"), r"line 2: not a tiktoken rank line"),
+    ("a missing byte", lambda t: "\n".join(line for line in t.split("\n") if not line.startswith("AQ== ")),
+     r"lacks 1 of the 256 single bytes \(first: 0x01\)"),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "message"), _rows(TIKTOKEN_ROWS))
+def test_a_malformed_rank_file_is_refused(name: str, make: Callable[[str], str], message: str,
+                                          good: dict[str, Any], tmp_path: Path) -> None:
+    path = tmp_path / "bad.tiktoken"
+    path.write_text(make(good["tiktoken"]), encoding="ascii")
+    with pytest.raises(ValueError, match=message) as info:
+        load_tokenizer(path, pattern="gpt2")
+    assert str(path) in str(info.value)
+
+
+def _hf(change: Callable[[dict[str, Any]], object]) -> Callable[[dict[str, Any]], str]:
+    def make(good: dict[str, Any]) -> str:
+        data = json.loads(json.dumps(good["hf"]))
+        change(data)
+        return json.dumps(data)
+
+    return make
+
+
+def _model(key: str, value: object) -> Callable[[dict[str, Any]], object]:
+    return lambda d: d["model"].__setitem__(key, value)
+
+
+def _vocab_id(value: object) -> Callable[[dict[str, Any]], object]:
+    return lambda d: d["model"]["vocab"].__setitem__("ow", value)
+
+
+def _added(key: str, value: object) -> Callable[[dict[str, Any]], object]:
+    return lambda d: d["added_tokens"][0].__setitem__(key, value)
+
+
+HF_ROWS: list[tuple[str, Callable[[dict[str, Any]], str], str]] = [
+    ("vocab id text", _hf(_vocab_id("5")), r"token 'ow': the id is the string '5', not an integer"),
+    ("vocab id negative", _hf(_vocab_id(-5)), r"token 'ow': the id -5 is negative"),
+    ("vocab id true", _hf(_vocab_id(True)), r"token 'ow': the id is true"),
+    ("vocab id 1.5", _hf(_vocab_id(1.5)), r"token 'ow': the id is the number 1\.5"),
+    ("vocab id past 32 bits", _hf(_vocab_id(99999999999)), r"token 'ow': the id 99999999999 is larger"),
+    ("vocab duplicate id", _hf(_vocab_id(3)), r"id 3 is given twice"),
+    ("vocab not an object", _hf(_model("vocab", [1, 2])), r"model\.vocab must be an object"),
+    ("vocab key a lone surrogate", _hf(lambda d: d["model"]["vocab"].__setitem__("\ud800", 999)),
+     r"token '\\ud800' is not written with GPT-2's byte-to-unicode table"),
+    ("merges not a list", _hf(_model("merges", "abc")), r"merge 1 must be"),
+    ("a merge that is a number", _hf(lambda d: d["model"]["merges"].__setitem__(0, 5)), r"merge 1 must be .* got 5"),
+    ("a merge of three", _hf(lambda d: d["model"]["merges"].__setitem__(0, ["o", "w", "x"])), r"merge 1 must be"),
+    ("model.type a number", _hf(_model("type", 5)), r"model type 5 is not supported"),
+    ("ignore_merges text", _hf(_model("ignore_merges", "yes")), r"model\.ignore_merges is the string 'yes'"),
+    ("unk_token a number", _hf(_model("unk_token", 5)), r"model\.unk_token is the number 5"),
+    ("added_tokens a string", _hf(lambda d: d.__setitem__("added_tokens", "abc")),
+     r"\"added_tokens\" is the string 'abc'; it must be a list"),
+    ("an added token a string", _hf(lambda d: d["added_tokens"].__setitem__(0, "abc")),
+     r"malformed added_tokens entry"),
+    ("an added id text", _hf(_added("id", "0")), r"added token 1 \('<\|endoftext\|>'\): the id is the string '0'"),
+    ("an added id negative", _hf(_added("id", -1)), r"added token 1 .*: the id -1 is negative"),
+    ("an added content number", _hf(_added("content", 5)), r"malformed added_tokens entry"),
+    ("an added content empty", _hf(_added("content", "")), r"added token 1 \(''\): its content is the empty string"),
+    ("an added flag text", _hf(_added("special", "yes")), r"\"special\" is the string 'yes'; it must be true or false"),
+    ("pre_tokenizer a string", _hf(lambda d: d.__setitem__("pre_tokenizer", "ByteLevel")),
+     r"pre_tokenizer must be an object"),
+    ("normalizer a string", _hf(lambda d: d.__setitem__("normalizer", "NFC")), r"normalizer must be an object or null"),
+    ("decoder a string", _hf(lambda d: d.__setitem__("decoder", "x")), r"\"decoder\" is the string 'x'"),
+    ("post_processor a list", _hf(lambda d: d.__setitem__("post_processor", [])), r"\"post_processor\" is a list"),
+    ("truncation a number", _hf(lambda d: d.__setitem__("truncation", 5)), r"\"truncation\" is the number 5"),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "message"), _rows(HF_ROWS))
+def test_a_malformed_tokenizer_json_is_refused(name: str, make: Callable[[dict[str, Any]], str], message: str,
+                                               good: dict[str, Any], tmp_path: Path) -> None:
+    path = tmp_path / "tokenizer.json"
+    path.write_text(make(good), encoding="utf-8")
+    with pytest.raises(ValueError, match=message) as info:
+        load_tokenizer(path)
+    assert str(path) in str(info.value)
 
 
 # -- command line --------------------------------------------------------------------------------------------------
@@ -208,3 +382,39 @@ def test_command_line_refuses_in_one_line(argv: list[str], message: str, cli_fil
     assert len(lines) == 1 and lines[0].startswith("tokviz: error: "), err
     assert "Traceback" not in err
     assert re.search(message, lines[0]), lines[0]
+
+
+def _file_cases() -> list[Any]:
+    """Every malformed-file row as (files to write, extra CLI options, message), for the command line's turn."""
+    cases: list[Any] = []
+    for name, make, message in OURS_ROWS:
+        cases.append(pytest.param(lambda g, m=make: {"bad.json": m(g)}, [], message, id=f"tokviz: {name}"))
+    for name, pair, message in GPT2_ROWS:
+        cases.append(pytest.param(
+            lambda g, m=pair: dict(zip(("vocab.json", "merges.txt"), m(g["vocab.json"], g["merges.txt"]), strict=True)),
+            [], message, id=f"gpt2: {name}"))
+    for name, edit, message in MINBPE_ROWS:
+        cases.append(pytest.param(lambda g, m=edit: {"bad.model": m(g["minbpe"])}, [], message, id=f"minbpe: {name}"))
+    for name, edit, message in TIKTOKEN_ROWS:
+        cases.append(pytest.param(lambda g, m=edit: {"bad.tiktoken": m(g["tiktoken"])}, ["--pattern", "gpt2"],
+                                  message, id=f"tiktoken: {name}"))
+    for name, make, message in HF_ROWS:
+        cases.append(pytest.param(lambda g, m=make: {"tokenizer.json": m(g)}, [], message, id=f"hf: {name}"))
+    return cases
+
+
+@pytest.mark.parametrize(("files", "options", "message"), _file_cases())
+def test_command_line_refuses_a_malformed_file_in_one_line(files: Callable[[dict[str, Any]], dict[str, str]],
+                                                            options: list[str], message: str, good: dict[str, Any],
+                                                            tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    paths = []
+    for file_name, content in files(good).items():
+        (tmp_path / file_name).write_text(content, encoding="utf-8")
+        paths.append(str(tmp_path / file_name))
+    code = main(["encode", "hi", "-t", *paths, *options])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = err.strip("\n").split("\n")
+    assert len(lines) == 1 and lines[0].startswith("tokviz: error: "), err
+    assert re.search(message, lines[0]), lines[0]
+    assert any(p in lines[0] for p in paths), lines[0]

@@ -14,7 +14,7 @@ import json
 import os
 from pathlib import Path
 
-from tokviz.jsonfile import parse_json
+from tokviz.jsonfile import MAX_ID, parse_json
 from tokviz.textfile import read_utf8
 
 
@@ -48,6 +48,29 @@ def decode_token(text: str) -> bytes:
         raise ValueError(f"character {e.args[0]!r} is not in GPT-2's byte-to-unicode table") from e
 
 
+def _where(path: str | os.PathLike[str], text: str, token: str) -> str:
+    """``vocab.json, line 3`` where the token's key is found in the file (escaped or not), else the file alone."""
+    for fragment in (json.dumps(token, ensure_ascii=False), json.dumps(token)):
+        at = text.find(fragment + ":")
+        if at == -1:
+            at = text.find(fragment)
+        if at != -1:
+            return f"{path}, line {text.count(chr(10), 0, at) + 1}"
+    return str(path)
+
+
+def _lone_surrogate(text: str) -> str | None:
+    """``U+D800`` for the first lone surrogate in ``text`` (JSON can write one as ``\\ud800``), else None.
+
+    >>> _lone_surrogate("a\\ud800"), _lone_surrogate("ab")
+    ('U+D800', None)
+    """
+    for c in text:
+        if 0xD800 <= ord(c) <= 0xDFFF:
+            return f"U+{ord(c):04X}"
+    return None
+
+
 def read_gpt2_files(
     vocab_path: str | os.PathLike[str], merges_path: str | os.PathLike[str]
 ) -> tuple[dict[int, bytes], list[tuple[bytes, bytes]]]:
@@ -57,19 +80,33 @@ def read_gpt2_files(
     their UTF-8 bytes.
     """
     text = read_utf8(vocab_path)
-    raw = parse_json(text, source=f"{vocab_path} (GPT-2 vocab.json)")
+    # A key given twice would silently keep one id of the two: refused like any other duplicate.
+    raw = parse_json(text, source=f"{vocab_path} (GPT-2 vocab.json)", unique_keys=True)
     if not isinstance(raw, dict):
-        raise ValueError(f"{vocab_path}: a GPT-2 vocab.json is a JSON object {{token: id}}.")
+        raise ValueError(f"{vocab_path}: a GPT-2 vocab.json is a JSON object {{token: id}}, not "
+                         f"{'a list' if isinstance(raw, list) else 'a ' + type(raw).__name__}; give the model's "
+                         "vocab.json.")
     vocab: dict[int, bytes] = {}
     for tok, i in raw.items():
-        if not isinstance(i, int) or isinstance(i, bool):
-            raise ValueError(f"{vocab_path}: id of token {tok!r} is {i!r}, not an integer.")
+        if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i <= MAX_ID:
+            numeric = isinstance(i, int) and not isinstance(i, bool)
+            why = (f"{i!r:.40}, not an integer" if not numeric else f"{i}, which is negative" if i < 0
+                   else f"{i}, larger than any vocabulary's (ids stop at {MAX_ID})")
+            raise ValueError(f"{_where(vocab_path, text, tok)}: the id of token {tok!r:.60} is {why}; ids are "
+                             "plain integers 0 and up.")
         try:
             b = decode_token(tok)
         except ValueError:
+            surrogate = _lone_surrogate(tok)
+            if surrogate is not None:
+                raise ValueError(f"{_where(vocab_path, text, tok)}: token {tok!r:.60} holds a lone surrogate "
+                                 f"{surrogate}, which is not text (UTF-8 cannot hold it); fix or remove that "
+                                 "entry.") from None
             b = tok.encode("utf-8")
         if i in vocab:
-            raise ValueError(f"{vocab_path}: id {i} is given to two tokens.")
+            other = next(t for t, j in raw.items() if j == i)
+            raise ValueError(f"{_where(vocab_path, text, tok)}: id {i} is given to two tokens ({other!r:.60} and "
+                             f"{tok!r:.60}); give each token its own id.")
         vocab[i] = b
     merges: list[tuple[bytes, bytes]] = []
     try:

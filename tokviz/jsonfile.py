@@ -18,6 +18,9 @@ from typing import Any
 
 #: Digits an integer in a tokenizer file may have: ids, ranks and counts all fit in 64 bits (19 digits).
 MAX_INT_DIGITS = 19
+#: The largest token id or rank: tiktoken and Hugging Face ``tokenizers`` keep them in 32 bits, and no vocabulary
+#: comes near it.
+MAX_ID = 2**32 - 1
 
 
 class _BadNumber(Exception):
@@ -47,6 +50,35 @@ def _float(literal: str) -> float:
     return value
 
 
+class _DuplicateKey(Exception):
+    """A key given twice in one JSON object (``json.loads`` keeps the last silently)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return out
+
+
+def _line_of_second(text: str, key: str) -> int | None:
+    """The line of the second occurrence of ``key`` written as a JSON string (escaped or not), if found."""
+    for fragment in (json.dumps(key, ensure_ascii=False), json.dumps(key)):
+        first = text.find(fragment)
+        second = text.find(fragment, first + 1) if first != -1 else -1
+        if second != -1:
+            return text.count("\n", 0, second) + 1
+    return None
+
+
 # JSON strings, skipped when looking for where a bad number is (the same text may sit inside a string before it).
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
@@ -63,21 +95,32 @@ def _line_of(text: str, literal: str) -> int:
     return text.count("\n", 0, hit) + 1 if hit != -1 else 1
 
 
-def parse_json(text: str, *, source: str) -> Any:
+def parse_json(text: str, *, source: str, unique_keys: bool = False) -> Any:
     """``json.loads`` with a ValueError naming ``source`` and the line for bad JSON, for numbers no tokenizer file
     holds (``NaN``, ``Infinity``, ``1e400``, integers of more than :data:`MAX_INT_DIGITS` digits), or for nesting
-    too deep to parse (which the standard library reports as RecursionError).
+    too deep to parse (which the standard library reports as RecursionError). With ``unique_keys`` a key given
+    twice in one object is refused too (``json.loads`` would keep the last one silently).
 
     >>> parse_json('{"a":\\n 1e400}', source="t.json")
     Traceback (most recent call last):
     ...
     ValueError: t.json, line 2: the number 1e400 is too large to be finite; use a finite integer.
+    >>> parse_json('{"a": 1,\\n "a": 2}', source="t.json", unique_keys=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: t.json, line 2: duplicate key 'a' (the same object has it twice); keep one of them.
     """
     try:
-        return json.loads(text, parse_constant=_constant, parse_int=_integer, parse_float=_float)
+        return json.loads(text, parse_constant=_constant, parse_int=_integer, parse_float=_float,
+                          object_pairs_hook=_unique_pairs if unique_keys else None)
     except json.JSONDecodeError as e:
         raise ValueError(f"{source}, line {e.lineno}: invalid JSON ({e.msg}).") from e
     except _BadNumber as e:
         raise ValueError(f"{source}, line {_line_of(text, e.literal)}: {e.reason}.") from None
+    except _DuplicateKey as e:
+        line = _line_of_second(text, e.key)
+        where = source if line is None else f"{source}, line {line}"
+        raise ValueError(f"{where}: duplicate key {e.key!r:.60} (the same object has it twice); keep one of them.") \
+            from None
     except RecursionError as e:
         raise ValueError(f"{source}: nested too deeply to be a tokenizer file (JSON).") from e

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tokviz.jsonfile import MAX_ID
 from tokviz.prefix_space import PrefixSpaceTokenizer
 from tokviz.textfile import read_utf8
 from tokviz.tokenizer import Tokenizer
@@ -89,6 +90,48 @@ def _build(
         return Tokenizer(vocab, merges, specials, pattern, name=name, **extra)
     except ValueError as e:
         raise ValueError(f"{source}: {e}") from e
+
+
+def _type_name(value: object) -> str:
+    """How a JSON value is named in messages: ``the string 'abc'``, ``null``, ``the number 5``, ``a list``.
+
+    >>> _type_name("abc"), _type_name(None), _type_name(True), _type_name(5), _type_name([1])
+    ("the string 'abc'", 'null', 'true', 'the number 5', 'a list')
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f"the string {value!r:.60}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r:.30}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
+def _check_id(value: object, *, what: str) -> int:
+    """``value`` as a token id (an integer from 0 to :data:`MAX_ID`; JSON ``true`` is not one), or a ValueError
+    saying how to fix it.
+
+    >>> _check_id(5, what="vocab entry 1")
+    5
+    >>> _check_id("5", what="vocab entry 1")
+    Traceback (most recent call last):
+    ...
+    ValueError: vocab entry 1: the id is the string '5', not an integer; write ids as plain numbers 0 and up.
+    """
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"{what}: the id is {_type_name(value)}, not an integer; write ids as plain numbers 0 and up.")
+    if value < 0:
+        raise ValueError(f"{what}: the id {value} is negative; ids are integers 0 and up.")
+    if value > MAX_ID:
+        raise ValueError(f"{what}: the id {value} is larger than any vocabulary's (ids stop at {MAX_ID}); number the "
+                         "tokens from 0.")
+    return value
 
 
 def _pattern_note(tok: Tokenizer, fmt: str) -> list[str]:

@@ -45,6 +45,9 @@ def detect_format(*paths: str | os.PathLike[str]) -> tuple[str, list[Path], Any]
         by_kind = {k: (p, data) for p, (k, data) in zip(ps, kinds, strict=True)}
         if set(by_kind) == {"gpt2-vocab", "gpt2-merges"}:
             return "gpt2", [by_kind["gpt2-vocab"][0], by_kind["gpt2-merges"][0]], None
+        if set(by_kind) == {"json", "gpt2-merges"}:
+            # JSON beside a merges.txt is meant as its vocab.json: its reader says what is wrong with it.
+            return "gpt2", [by_kind["json"][0], by_kind["gpt2-merges"][0]], None
         raise ValueError(
             f"{ps[0]}, {ps[1]}: two files must be a GPT-2 vocab.json and merges.txt; got "
             f"{_describe(kinds[0][0])} and {_describe(kinds[1][0])}."
@@ -54,13 +57,14 @@ def detect_format(*paths: str | os.PathLike[str]) -> tuple[str, list[Path], Any]
         raise ValueError(f"{ps[0]}: a GPT-2 vocab.json needs its merges.txt too: give both files (or their directory).")
     if kind == "gpt2-merges":
         raise ValueError(f"{ps[0]}: a GPT-2 merges.txt needs its vocab.json too: give both files (or their directory).")
-    if kind == "unknown":
+    if kind in ("unknown", "json"):
         raise ValueError(f"{ps[0]}: not a tokenizer file this version recognises; {_HELP}.")
     return kind, ps, data
 
 
 def _describe(kind: str) -> str:
-    return {"gpt2-vocab": "a GPT-2 vocab.json", "gpt2-merges": "a GPT-2 merges.txt"}.get(kind, f"a {kind} file")
+    return {"gpt2-vocab": "a GPT-2 vocab.json", "gpt2-merges": "a GPT-2 merges.txt",
+            "json": "a JSON file of no tokenizer format"}.get(kind, f"a {kind} file")
 
 
 def _detect_dir(d: Path) -> tuple[str, list[Path], Any]:
@@ -100,18 +104,20 @@ def _sniff(path: Path) -> tuple[str, Any]:
     if looks_like_sentencepiece(head):
         return "sentencepiece", None
     stripped = head.lstrip()
+    if stripped.startswith(b"["):
+        return "json", None
     if stripped.startswith(b"{"):
         text = _read_text(path)
         data = parse_json(text, source=str(path))
         if not isinstance(data, dict):
-            return "unknown", None
+            return "json", None
         if data.get("format") == "tokviz":
             return "tokviz", data
         if isinstance(data.get("model"), dict):
             return "hf", data
         if data and all(isinstance(v, int) for v in data.values()):
             return "gpt2-vocab", None
-        return "unknown", None
+        return "json", None
     lines = [ln.rstrip(b"\r") for ln in stripped.split(b"\n")[:6]][:5]
     first = lines[0]
     if first.strip() == b"minbpe v1":

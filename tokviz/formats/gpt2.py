@@ -49,8 +49,31 @@ def load_gpt2(
     vp = Path(vocab_path)
     # A folder of GPT-2 files is usually named after the model; the file itself is just "vocab.json".
     name = vp.resolve().parent.name if vp.name in ("vocab.json", "encoder.json") else vp.stem
-    return _build(vocab, merges, specials, pattern or "gpt2", name=name or "gpt2",
-                  source=f"{vocab_path} + {merges_path}")
+    tok = _build(vocab, merges, specials, pattern or "gpt2", name=name or "gpt2",
+                 source=f"{vocab_path} + {merges_path}")
+    if special_tokens is None:
+        _refuse_missing_merges(tok, specials, vocab_path=vocab_path, merges_path=merges_path)
+    return tok
+
+
+def _refuse_missing_merges(tok: Tokenizer, inferred: SpecialTokens, *, vocab_path: str | os.PathLike[str],
+                           merges_path: str | os.PathLike[str]) -> None:
+    """Refuse a merges.txt that does not cover vocab.json, rather than make its unmerged tokens special.
+
+    A real special token (``<|endoftext|>``) is text the merges cut into several parts; a token the merges cut into
+    exactly two vocabulary entries is what one more merge would make, so its merge is missing (an empty or truncated
+    merges.txt), and as a special token it would be matched in any text.
+    """
+    for s in inferred:
+        parts = tok.merge_path(s.encode("utf-8"))[0]
+        if len(parts) == 2:
+            a, b = (tok.vocab[i] for i in parts)
+            raise ValueError(
+                f"{merges_path} does not cover {vocab_path}: no merge makes the token {s!r:.60} (id "
+                f"{tok.special_ids[s]}), though merging {a!r:.30} and {b!r:.30} would; the file looks truncated or "
+                f"empty ({len(tok.merges)} merges for {len(tok.vocab)} tokens). Give the complete merges.txt, or "
+                "name the special tokens (special_tokens=, CLI --special-token) so that no others are guessed."
+            )
 
 
 def _utf8_or_none(b: bytes) -> str | None:

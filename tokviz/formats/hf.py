@@ -31,15 +31,17 @@ from tokviz.formats.common import (
     WHOLE_TEXT_PATTERN,
     SaveResult,
     _build,
+    _check_id,
     _read_text,
     _refuse_duplicates,
+    _type_name,
     _where,
 )
 from tokviz.formats.hf_components import normalizer_from_json, onig_to_python, pre_tokenizers_from_json
 from tokviz.gpt2_files import decode_token, encode_token
 from tokviz.hf_pipeline import ByteLevel, PipelineTokenizer, PreTokenizerStep
 from tokviz.hf_pretokenizers import PatternSplit
-from tokviz.jsonfile import parse_json
+from tokviz.jsonfile import MAX_ID, parse_json
 from tokviz.pretokenize import NAMED_PATTERNS
 from tokviz.tokenizer import Tokenizer
 
@@ -129,9 +131,19 @@ def _check_model(model: Any, source: str, text: str | None) -> None:
 
 def _added_tokens(data: Mapping[str, Any], source: str) -> list[tuple[dict[str, Any], str, int]]:
     out = []
-    for entry in data.get("added_tokens") or []:
-        if not (isinstance(entry, dict) and isinstance(entry.get("content"), str) and isinstance(entry.get("id"), int)):
+    entries = data.get("added_tokens") or []
+    if not isinstance(entries, list):
+        raise ValueError(f"{source}: \"added_tokens\" is {_type_name(entries)}; it must be a list of objects.")
+    for k, entry in enumerate(entries, 1):
+        if not (isinstance(entry, dict) and isinstance(entry.get("content"), str)):
             raise ValueError(f"{source}: malformed added_tokens entry {entry!r:.80}.")
+        what = f"{source}: added token {k} ({entry['content']!r:.40})"
+        _check_id(entry.get("id"), what=what)
+        if not entry["content"]:
+            raise ValueError(f"{what}: its content is the empty string, which no text can match; remove the entry.")
+        for flag in ("special", "single_word", "lstrip", "rstrip", "normalized"):
+            if not isinstance(entry.get(flag, False), bool):
+                raise ValueError(f"{what}: \"{flag}\" is {_type_name(entry[flag])}; it must be true or false.")
         out.append((entry, entry["content"], entry["id"]))
     return out
 
@@ -140,6 +152,13 @@ def _hf_from_dict(data: Mapping[str, Any], *, source: str, text: str | None) -> 
     model = data.get("model")
     _check_model(model, source, text)
     assert isinstance(model, dict)  # checked above; tells the type checker
+    # Parts tokviz does not run (ids are tokenizers' encode without them) must still have their JSON types.
+    for key in ("decoder", "post_processor", "truncation", "padding"):
+        if not isinstance(data.get(key), (dict, type(None))):
+            raise ValueError(f"{source}: \"{key}\" is {_type_name(data[key])}; it must be an object or null.")
+    if not isinstance(model.get("unk_token"), (str, type(None))):
+        raise ValueError(f"{source}: model.unk_token is {_type_name(model['unk_token'])}; it must be a string or "
+                         "null.")
     normalizer = normalizer_from_json(data.get("normalizer"), where=_where(source, text, _NORMALIZER))
     pre = data.get("pre_tokenizer")
     if pre is None:
@@ -161,8 +180,8 @@ def _hf_from_dict(data: Mapping[str, Any], *, source: str, text: str | None) -> 
     vocab: dict[int, bytes] = {}  # what the model can produce: byte-level tokens
     literal: dict[int, bytes] = {}  # an added token's text sitting in the vocabulary as it is
     for tok_str, i in raw_vocab.items():
-        if not isinstance(i, int) or isinstance(i, bool):
-            raise ValueError(f"{_at(source, text, tok_str)}: id of {tok_str!r} is {i!r}, not an integer.")
+        if not isinstance(i, int) or isinstance(i, bool) or i < 0 or i > MAX_ID:
+            _check_id(i, what=f"{_at(source, text, tok_str)}: token {tok_str!r:.60}")  # says what is wrong
         if i in vocab or i in literal:
             raise ValueError(f"{_at(source, text, tok_str)}: id {i} is given twice.")
         try:
@@ -187,7 +206,9 @@ def _hf_from_dict(data: Mapping[str, Any], *, source: str, text: str | None) -> 
                          "BPE vocabulary needs every such byte so that any text can be encoded.")
     name = Path(source).parent.name if Path(source).name == "tokenizer.json" else Path(source).stem
     name = name or "hf"
-    ignore_merges = bool(model.get("ignore_merges"))
+    ignore_merges = model.get("ignore_merges") or False
+    if not isinstance(ignore_merges, bool):
+        raise ValueError(f"{source}: model.ignore_merges is {_type_name(ignore_merges)}; it must be true or false.")
 
     plain = _plain_pattern(steps) if normalizer is None and not missing else None
     if plain is not None and _plain_added(tokens) and not literal:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tokviz.formats.common import WHOLE_TEXT_PATTERN, SaveResult, _build, _read_text
+from tokviz.formats.common import WHOLE_TEXT_PATTERN, SaveResult, _build, _check_id, _read_text
+from tokviz.jsonfile import MAX_ID, MAX_INT_DIGITS
 from tokviz.prefix_space import PrefixSpaceTokenizer
 from tokviz.tokenizer import Tokenizer
 
@@ -40,6 +41,8 @@ def load_minbpe(path: str | os.PathLike[str]) -> Tokenizer:
         n_special = int(lines[2].strip())
     except ValueError as e:
         raise ValueError(f"{p}, line 3: expected the number of special tokens, got {lines[2][:40]!r}.") from e
+    if n_special < 0:
+        raise ValueError(f"{p}, line 3: the number of special tokens is {n_special}; it is a count, 0 or more.")
     specials: dict[str, int] = {}
     for n in range(4, 4 + n_special):
         if n > len(lines):
@@ -47,7 +50,15 @@ def load_minbpe(path: str | os.PathLike[str]) -> Tokenizer:
         parts = lines[n - 1].strip().rsplit(maxsplit=1)
         if len(parts) != 2 or not parts[1].isdigit():
             raise ValueError(f"{p}, line {n}: expected '<special token> <id>', got {lines[n - 1][:80]!r}.")
-        specials[parts[0]] = int(parts[1])
+        token = parts[0]
+        sid = _check_id(int(parts[1]) if len(parts[1]) <= MAX_INT_DIGITS else MAX_ID + 1,
+                        what=f"{p}, line {n}: special token {token!r:.60}")
+        if token in specials:
+            raise ValueError(f"{p}, line {n}: special token {token!r:.60} is listed twice; list each once.")
+        if sid in specials.values():
+            raise ValueError(f"{p}, line {n}: special token {token!r:.60} has id {sid}, which another special token "
+                             "has; give each special token its own id.")
+        specials[token] = sid
     vocab: dict[int, bytes] = {i: bytes([i]) for i in range(256)}
     merges: list[tuple[bytes, bytes]] = []
     for n in range(4 + n_special, len(lines) + 1):

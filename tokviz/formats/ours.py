@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
-from tokviz.formats.common import SaveResult, _read_text
+from tokviz.formats.common import SaveResult, _check_id, _read_text, _type_name
 from tokviz.jsonfile import parse_json
 from tokviz.prefix_space import PrefixSpaceTokenizer
 from tokviz.tokenizer import Tokenizer
@@ -85,7 +85,7 @@ def from_dict(data: Any, *, source: str = "<dict>") -> Saveable:
     """The tokenizer a dict written by :func:`to_dict` holds; ValueError naming ``source`` when it is malformed."""
     if not isinstance(data, Mapping) or data.get("format") != FORMAT_NAME:
         raise ValueError(f"{source}: not a tokviz tokenizer file (no \"format\": \"{FORMAT_NAME}\").")
-    if data.get("version") != FORMAT_VERSION:
+    if data.get("version") != FORMAT_VERSION or isinstance(data.get("version"), bool):
         raise ValueError(f"{source}: unsupported tokviz format version {data.get('version')!r}; this version of "
                          f"tokviz reads version {FORMAT_VERSION}.")
     kind = data.get("kind", "bpe")
@@ -108,23 +108,97 @@ def _bpe_from_dict(data: Mapping[str, Any], *, source: str) -> Tokenizer:
     rule = data.get("rule", "merges")
     if rule not in RULES:
         raise ValueError(f"{source}: unknown \"rule\" {rule!r}; expected one of {', '.join(RULES)}.")
-    try:
-        vocab = {int(i): base64.b64decode(t, validate=True) for i, t in data["vocab"]}
-        merges = [(base64.b64decode(a, validate=True), base64.b64decode(b, validate=True)) for a, b in data["merges"]]
-        specials = [str(s) for s in data.get("special_tokens") or []]
-        pattern = str(data.get("pattern", "gpt2"))
-        name = str(data.get("name", "bpe"))
-    except (KeyError, TypeError, ValueError, binascii.Error) as e:
-        raise ValueError(f"{source}: malformed tokviz tokenizer file: {e}") from e
+    if "vocab" not in data or "merges" not in data:
+        missing = "vocab" if "vocab" not in data else "merges"
+        raise ValueError(f"{source}: malformed tokviz tokenizer file: no \"{missing}\" (a BPE file has \"vocab\" "
+                         "and \"merges\").")
+    specials = _specials(data.get("special_tokens", []), source=source)
+    vocab = _vocab(data["vocab"], specials, source=source)
+    merges = _merges(data["merges"], source=source)
+    pattern = data.get("pattern", "gpt2")
+    if not isinstance(pattern, str):
+        raise ValueError(f"{source}: \"pattern\" is {_type_name(pattern)}; it must be a string: a pattern name "
+                         "(\"gpt2\", \"gpt4\", \"o200k\") or a regex.")
+    name = data.get("name", "bpe")
+    if not isinstance(name, str):
+        raise ValueError(f"{source}: \"name\" is {_type_name(name)}; it must be a string.")
+    prefix = data.get("add_prefix_space", False)
+    if not isinstance(prefix, bool):
+        raise ValueError(f"{source}: \"add_prefix_space\" is {_type_name(prefix)}; it must be true or false.")
     # Pass rule only when it is not the default, so files stay readable by a Tokenizer without the field.
     extra: dict[str, Any] = {} if rule == "merges" else {"rule": rule}
     try:
         if "add_prefix_space" in data:
-            return PrefixSpaceTokenizer(vocab, merges, specials, pattern, name=name,
-                                        add_prefix_space=bool(data["add_prefix_space"]), **extra)
+            return PrefixSpaceTokenizer(vocab, merges, specials, pattern, name=name, add_prefix_space=prefix, **extra)
         return Tokenizer(vocab, merges, specials, pattern, name=name, **extra)
     except (TypeError, ValueError) as e:
         raise ValueError(f"{source}: malformed tokviz tokenizer file: {e}") from e
+
+
+def _bytes_of(value: object, *, what: str) -> bytes:
+    if not isinstance(value, str):
+        raise ValueError(f"{what}: the token is {_type_name(value)}, not a base64 string.")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (ValueError, binascii.Error) as e:
+        raise ValueError(f"{what}: {value!r:.40} is not valid base64 ({e}).") from e
+
+
+def _specials(value: object, *, source: str) -> list[str]:
+    if not isinstance(value, list):
+        shown = f"; write [{value!r:.60}]" if isinstance(value, str) else ""
+        raise ValueError(f"{source}: \"special_tokens\" is {_type_name(value)}; it must be a list of strings"
+                         f"{shown}.")
+    seen: set[str] = set()
+    for k, s in enumerate(value, 1):
+        if not isinstance(s, str) or not s:
+            raise ValueError(f"{source}: special token {k} is {_type_name(s) if s != '' else 'the empty string'}; "
+                             "each special token is a non-empty string.")
+        if s in seen:
+            raise ValueError(f"{source}: special token {k} ({s!r:.60}) is a duplicate of an earlier one; list each "
+                             "special token once.")
+        seen.add(s)
+    return list(value)
+
+
+def _vocab(value: object, specials: list[str], *, source: str) -> dict[int, bytes]:
+    """The ``[[id, base64], ...]`` list as a dict, refusing duplicate ids and duplicate tokens (a token may repeat
+    only as a special token's entry: a special such as ``"a"`` has its own id beside the byte ``a``)."""
+    if not isinstance(value, list):
+        raise ValueError(f"{source}: \"vocab\" is {_type_name(value)}; it must be a list of [id, base64 bytes] "
+                         "pairs.")
+    vocab: dict[int, bytes] = {}
+    entry_of: dict[int, int] = {}
+    first: dict[bytes, int] = {}
+    special_bytes = {s.encode("utf-8") for s in specials}
+    for k, pair in enumerate(value, 1):
+        what = f"{source}: vocab entry {k}"
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise ValueError(f"{what} is {_type_name(pair)}; each entry is a pair [id, base64 bytes].")
+        i = _check_id(pair[0], what=what)
+        token = _bytes_of(pair[1], what=what)
+        if i in vocab:
+            raise ValueError(f"{what}: duplicate id {i} (entry {entry_of[i]} has it too); give each id once.")
+        if token in first and token not in special_bytes:
+            raise ValueError(f"{what}: duplicate token {token!r:.60} (id {first[token]} has it too); a token has one "
+                             "id, unless it is also a special token: remove one of the entries.")
+        vocab[i] = token
+        entry_of[i] = k
+        first.setdefault(token, i)
+    return vocab
+
+
+def _merges(value: object, *, source: str) -> list[tuple[bytes, bytes]]:
+    if not isinstance(value, list):
+        raise ValueError(f"{source}: \"merges\" is {_type_name(value)}; it must be a list of [base64, base64] "
+                         "pairs.")
+    merges: list[tuple[bytes, bytes]] = []
+    for k, pair in enumerate(value, 1):
+        what = f"{source}: merge {k}"
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise ValueError(f"{what} is {_type_name(pair)}; each merge is a pair [base64, base64].")
+        merges.append((_bytes_of(pair[0], what=what), _bytes_of(pair[1], what=what)))
+    return merges
 
 
 def tokenizer_from_dict(data: Any, *, source: str = "<dict>") -> Tokenizer:

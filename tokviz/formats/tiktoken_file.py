@@ -39,6 +39,7 @@ from tokviz.formats.common import (
     _refuse_duplicates,
 )
 from tokviz.formats.known_rank_files import OPENAI_RANK_FILES, KnownRankFile, identify
+from tokviz.jsonfile import MAX_ID, MAX_INT_DIGITS
 from tokviz.piece_bpe import SHORT_PIECE, split_by_ranks
 from tokviz.tokenizer import DeferredMerges, Tokenizer
 
@@ -77,9 +78,15 @@ def parse_rank_file(data: bytes, *, source: str) -> dict[bytes, int]:
                 raise ValueError(f"expected '<base64 token> <rank>', got {line[:80]!r}")
             # "=" is the empty token (Whisper's multilingual file has one); tiktoken's lenient decoding reads it so.
             token = b"" if parts[0] in (b"=", b"==") else base64.b64decode(parts[0], validate=True)
-            rank = int(parts[1])
+            if not parts[1].isdigit():
+                raise ValueError(f"the rank {parts[1][:20].decode('utf-8', 'replace')!r} is not an integer 0 or more")
+            rank = int(parts[1]) if len(parts[1]) <= MAX_INT_DIGITS else MAX_ID + 1
         except (ValueError, binascii.Error) as e:
             raise ValueError(f"{p}, line {n}: not a tiktoken rank line ({e}).") from e
+        if rank > MAX_ID:
+            shown = parts[1][:20].decode("ascii") + ("..." if len(parts[1]) > 20 else "")
+            raise ValueError(f"{p}, line {n}: the rank {shown} is larger than any "
+                             f"vocabulary's (ranks stop at {MAX_ID}); ranks number the tokens from 0.")
         if token in ranks:
             raise ValueError(f"{p}, line {n}: token {token!r} appears twice (first with rank {ranks[token]}).")
         if rank in seen_ranks:
