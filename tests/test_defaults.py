@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,7 +85,8 @@ def test_second_build_reads_the_cache(tmp_path):
     first = build_defaults(directory=tmp_path, sizes=(300, 400), corpus=SMALL, gpt2_files=None)
     assert not first.from_cache and all(r.saved for r in first.runs)
     files = sorted(p.name for p in tmp_path.iterdir())
-    assert files == sorted(cache_key(SMALL, pattern=p, vocab_size=400) for p in ("gpt2", "gpt4"))
+    keys = [cache_key(SMALL, pattern=p, vocab_size=400) for p in ("gpt2", "gpt4")]
+    assert files == sorted(keys + [k + ".sha256" for k in keys])  # each file with its checksum
     second = build_defaults(directory=tmp_path, sizes=(300, 400), corpus=SMALL, gpt2_files=None)
     assert second.from_cache
     for name in ("bpe-gpt2-300", "bpe-gpt4-400"):
@@ -90,13 +94,64 @@ def test_second_build_reads_the_cache(tmp_path):
         assert second.tokenizers[name].vocab == first.tokenizers[name].vocab
 
 
-def test_corrupt_cache_is_retrained_silently(tmp_path):
+def test_corrupt_cache_is_retrained_with_a_notice(tmp_path):
     path = tmp_path / cache_key(SMALL, pattern="gpt2", vocab_size=300)
     path.write_text("{ not json", encoding="utf-8")
     run = load_or_train(SMALL, pattern="gpt2", vocab_size=300, directory=tmp_path, name="x")
     assert not run.from_cache and run.saved
+    assert run.notice is not None and "x was damaged" in run.notice and path.name in run.notice
     assert Tokenizer.load(path).merges == run.tokenizer.merges  # rewritten with a sound file
     assert run.tokenizer.merges == train_bpe([SMALL.text], vocab_size=300).merges
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _flip_a_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    at = data.index(b'"merges"') + 20  # inside a base64 token: the JSON stays valid, a merge changes
+    data[at] = ord("A") if data[at] != ord("A") else ord("B")
+    path.write_bytes(bytes(data))
+
+
+def _valid_but_wrong(path: Path) -> None:
+    path.write_text(json.dumps({"format": "tokviz", "version": 1, "vocab": "abc", "merges": 5}), encoding="utf-8")
+
+
+def _valid_but_wrong_with_its_checksum(path: Path) -> None:
+    # Poisoned by someone who also rewrote the checksum: the content checks still refuse it.
+    _valid_but_wrong(path)
+    path.with_name(path.name + ".sha256").write_text(hashlib.sha256(path.read_bytes()).hexdigest(), encoding="ascii")
+
+
+def _another_tokenizer_with_its_checksum(path: Path) -> None:
+    train_bpe([SMALL.text], vocab_size=300, pattern="gpt4").save(path)
+    path.with_name(path.name + ".sha256").write_text(hashlib.sha256(path.read_bytes()).hexdigest(), encoding="ascii")
+
+
+def _no_checksum(path: Path) -> None:
+    path.with_name(path.name + ".sha256").unlink()
+
+
+@pytest.mark.parametrize(("damage", "why"), [
+    (_truncate, "does not match its checksum"),
+    (_flip_a_byte, "does not match its checksum"),
+    (_valid_but_wrong, "does not match its checksum"),
+    (_valid_but_wrong_with_its_checksum, "does not read as a tokenizer"),
+    (_another_tokenizer_with_its_checksum, "holds another tokenizer"),
+    (_no_checksum, "checksum file is missing"),
+])
+def test_a_damaged_cache_file_is_discarded_rebuilt_and_noticed(tmp_path: Path, damage: Any, why: str) -> None:
+    first = build_defaults(directory=tmp_path, sizes=(300,), patterns=("gpt2",), corpus=SMALL, gpt2_files=None)
+    assert first.notices == () and not first.from_cache
+    path = first.runs[0].path
+    damage(path)
+    again = build_defaults(directory=tmp_path, sizes=(300,), patterns=("gpt2",), corpus=SMALL, gpt2_files=None)
+    assert not again.from_cache and len(again.notices) == 1 and why in again.notices[0], again.notices
+    assert again.tokenizers["bpe-gpt2-300"].merges == first.tokenizers["bpe-gpt2-300"].merges
+    third = build_defaults(directory=tmp_path, sizes=(300,), patterns=("gpt2",), corpus=SMALL, gpt2_files=None)
+    assert third.from_cache and third.notices == ()  # rebuilt: sound again, nothing to say
 
 
 def test_mismatched_cache_file_is_retrained(tmp_path):

@@ -3,7 +3,10 @@ session's own tokenizer comes back in a fresh session (a refresh, a restart, a s
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import ROOT, plain
@@ -45,6 +48,66 @@ def test_damaged_or_foreign_entries_are_discarded_never_run(tmp_path):
     body.write_bytes(body.read_bytes()[:-10])  # truncated
     assert store.get(h) is None and not body.exists()
     assert store.get("../../etc/passwd") is None and store.get("x" * 64) is None
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _flip_a_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    at = data.index(b'"merges"') + 20  # inside a base64 token: still valid JSON, another merge
+    data[at] = ord("A") if data[at] != ord("A") else ord("B")
+    path.write_bytes(bytes(data))
+
+
+def _valid_but_wrong(path: Path) -> None:
+    path.write_text(json.dumps({"format": "tokviz", "version": 1, "vocab": "abc", "merges": 5}), encoding="utf-8")
+
+
+@pytest.mark.parametrize("damage", [_truncate, _flip_a_byte, _valid_but_wrong])
+def test_a_damaged_entry_is_discarded_with_a_notice_and_rebuilt_when_kept_again(tmp_path: Path, damage: Any) -> None:
+    store = TokenizerStore(tmp_path)
+    h = store.put(TOK, name="mine", source="test")
+    body = tmp_path / f"{h}.json"
+    damage(body)
+    notices: list[str] = []
+    assert store.get(h, notice=notices.append) is None and not body.exists()
+    assert len(notices) == 1 and h[:12] in notices[0] and "was removed" in notices[0], notices
+    # The session that has the tokenizer keeps it again: the entry is whole once more.
+    assert store.put(TOK, name="mine", source="test", notice=notices.append) == h
+    assert store.get(h, notice=notices.append).tokenizer.merges == TOK.merges and len(notices) == 1
+
+
+@pytest.mark.parametrize("damage", [_truncate, _flip_a_byte, _valid_but_wrong])
+def test_a_damaged_file_is_rewritten_when_the_same_tokenizer_is_kept(tmp_path: Path, damage: Any) -> None:
+    store = TokenizerStore(tmp_path)
+    h = store.put(TOK, name="mine", source="test")
+    damage(tmp_path / f"{h}.json")
+    notices: list[str] = []
+    store.put(TOK, name="mine", source="test", notice=notices.append)
+    assert len(notices) == 1 and "mine" in notices[0] and "written again" in notices[0], notices
+    assert store.get(h).tokenizer.merges == TOK.merges
+
+
+@pytest.mark.parametrize("record", [
+    '{"name": "mi',                                              # truncated
+    '{"name": "mind", "source": "test", "used": 1, "sha256": "0"}',  # changed: the checksum no longer fits
+    '[1, 2]',                                                    # valid JSON, not a record
+    '{"name": 5, "source": ["x"], "used": "soon"}',              # valid JSON, wrong types
+    "[" * 100_000 + "]" * 100_000,                               # nested too deeply to parse
+])
+def test_a_damaged_record_is_rebuilt_with_a_notice(tmp_path: Path, record: str) -> None:
+    store = TokenizerStore(tmp_path)
+    h = store.put(TOK, name="mine", source="test")
+    meta = tmp_path / f"{h}.meta.json"
+    meta.write_text(record, encoding="utf-8")
+    notices: list[str] = []
+    got = store.get(h, notice=notices.append)
+    assert got is not None and got.tokenizer.merges == TOK.merges and got.name == TOK.name
+    assert len(notices) == 1 and "rebuilt" in notices[0], notices
+    again = store.get(h, notice=notices.append)
+    assert again is not None and again.name == TOK.name and len(notices) == 1  # sound again
 
 
 def test_the_store_is_bounded_least_recently_used_out_first(tmp_path):
@@ -91,3 +154,26 @@ def test_a_loaded_tokenizer_comes_back_in_a_fresh_session_and_can_be_removed(cac
     third.query_params["own"] = own
     third.run()
     assert any("does not have" in plain(w.value) for w in third.warning)
+
+
+@pytest.mark.slow
+def test_the_page_says_when_a_linked_entry_or_a_cache_file_was_damaged(cache_dir):
+    import streamlit as st
+
+    warm = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    warm.run()  # trains the built-ins into the cache folder
+    assert not warm.exception and not any("damaged" in plain(w.value) for w in warm.warning)
+    h = TokenizerStore(cache_dir / "store").put(TOK, name="mine", source="test")
+    _flip_a_byte(cache_dir / "store" / f"{h}.json")
+    built_in = next(p for p in cache_dir.glob("bpe-gpt2-*.json"))
+    _truncate(built_in)
+    st.cache_resource.clear()  # a restart: the built-ins are read from the (damaged) cache folder again
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["own"] = h
+    at.run()
+    assert not at.exception
+    said = [plain(w.value) for w in at.warning]
+    assert any(h[:12] in w and "was damaged" in w and "removed" in w for w in said), said
+    assert any(built_in.name in w and "was damaged" in w and "trained again" in w for w in said), said
+    assert hashlib.sha256(built_in.read_bytes()).hexdigest() == built_in.with_name(
+        built_in.name + ".sha256").read_text(encoding="ascii").strip()  # rebuilt, whole

@@ -62,7 +62,7 @@ def keep_own(tok: TokenizerLike, name: str, *, source: str) -> bool:
     session only) when our file format cannot hold it."""
     user_tokenizers()[name] = tok
     try:
-        h = store().put(tok, name=name, source=source)
+        h = store().put(tok, name=name, source=source, notice=note_cache)
     except (ValueError, OSError):
         return False
     st.session_state.setdefault(OWN_HASHES, {})[name] = h
@@ -84,7 +84,7 @@ def restore_own(hashes: tuple[str, ...]) -> list[str]:
     for h in hashes:
         if h in known.values():
             continue
-        got = store().get(h)
+        got = store().get(h, notice=note_cache)
         if got is None:
             missing.append(h)
             continue
@@ -96,6 +96,24 @@ def restore_own(hashes: tuple[str, ...]) -> list[str]:
         user_tokenizers()[name] = got.tokenizer
         known[name] = h
     return missing
+
+
+#: Session state key: what was found damaged in the cache folder or the store and repaired, not yet shown.
+CACHE_NOTICES = "_cache_notices"
+
+
+def note_cache(text: str) -> None:
+    """Keep a notice about a damaged cache entry for the page to show (the store and the caches report, never raise)."""
+    st.session_state.setdefault(CACHE_NOTICES, []).append(text)
+
+
+def cache_notices() -> list[str]:
+    """The notices to show now: the session's own, and once per session those of the built-ins' cache files."""
+    notes = list(st.session_state.pop(CACHE_NOTICES, []))
+    if not st.session_state.get("_defaults_noticed"):
+        st.session_state["_defaults_noticed"] = True
+        notes += load_defaults().notices
+    return notes
 
 
 def own_hashes() -> tuple[str, ...]:

@@ -353,6 +353,8 @@ def controls() -> PatternRuns | None:
     note = runs.early_stop_note()
     if note:
         st.info(escape_markdown(note), icon="ℹ️")
+    for damaged in runs.notices:  # a damaged cache file, discarded and retrained
+        st.warning(escape_markdown(damaged), icon="🧹")
     return runs
 
 

@@ -8,8 +8,9 @@ trained per pre-tokenizer pattern (gpt2 and gpt4, so the digit observation can c
 prefixes of the same run (merges are learned in order, so a prefix equals training at that size).
 
 Cache: ``$TOKVIZ_CACHE_DIR``, else ``$XDG_CACHE_HOME/tokviz``, else ``~/.cache/tokviz``; one file per (format version,
-corpus hash, pattern, size) in our own format. A corrupt or mismatched file is retrained and rewritten silently; an
-unwritable folder only costs the retraining at the next start.
+corpus hash, pattern, size) in our own format, its SHA-256 beside it. A damaged or mismatched file is retrained and
+rewritten, with a notice (:attr:`Defaults.notices`) the app shows; an unwritable folder only costs the retraining
+at the next start.
 
 Example:
     >>> import tempfile
@@ -31,6 +32,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
+from tokviz.formats.ours import tokenizer_from_dict
+from tokviz.jsonfile import parse_json
 from tokviz.protocol import TokenizerLike
 from tokviz.tokenizer import Tokenizer
 from tokviz.trainer import train_bpe
@@ -38,7 +41,7 @@ from tokviz.viewmodels.default_corpus import FALLBACK_CORPUS
 from tokviz.viewmodels.menu import BUILTIN_ENCODINGS, TokenizerMenu
 
 #: Bump when the trainer or the file format changes what a cached file would hold.
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: a checksum file beside each cache file
 SIZES: tuple[int, ...] = (512, 2048, 8192)
 PATTERNS: tuple[str, ...] = ("gpt2", "gpt4")
 GPT2_NAME = "GPT-2 · r50k_base"
@@ -71,6 +74,9 @@ class CachedTraining:
     from_cache: bool
     saved: bool
     seconds: float
+    #: Set when a cache file was there but damaged (truncated, changed, or not what it should hold): it was
+    #: discarded and the tokenizer retrained; a page shows this to say why the start took longer.
+    notice: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,11 @@ class Defaults:
     def from_cache(self) -> bool:
         """True when every trained tokenizer was read from the cache folder."""
         return all(r.from_cache for r in self.runs)
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        """What went wrong with the cache folder and was repaired (damaged files retrained), for a page to show."""
+        return tuple(r.notice for r in self.runs if r.notice)
 
 
 def default_corpus(*, use_pydoc: bool = True) -> DefaultCorpus:
@@ -126,7 +137,7 @@ def cache_key(corpus: DefaultCorpus, *, pattern: str, vocab_size: int) -> str:
     """The cache file name: changes with the format version, the corpus text, the pattern and the size.
 
     >>> cache_key(DefaultCorpus("abc", "x"), pattern="gpt2", vocab_size=8192)
-    'bpe-gpt2-8192-v1-ba7816bf8f01cfea.json'
+    'bpe-gpt2-8192-v2-ba7816bf8f01cfea.json'
     """
     return f"bpe-{pattern}-{vocab_size}-v{CACHE_VERSION}-{corpus.sha256[:16]}.json"
 
@@ -143,35 +154,85 @@ def size_label(n: int) -> str:
 def load_or_train(
     corpus: DefaultCorpus, *, pattern: str, vocab_size: int, directory: str | os.PathLike[str], name: str
 ) -> CachedTraining:
-    """The tokenizer from the cache file if it is there and sound, else trained now and written there."""
+    """The tokenizer from the cache file if it is there and sound, else trained now and written there.
+
+    A cache file is written with its SHA-256 beside it (``<file>.sha256``); one whose bytes no longer match
+    (truncated, a byte changed), that does not parse, or that holds another tokenizer than its name says is
+    discarded and retrained, and the result's ``notice`` says so (never an exception).
+
+    >>> import tempfile
+    >>> d, corpus = Path(tempfile.mkdtemp()), DefaultCorpus("low lower lowest " * 20, "doctest")
+    >>> first = load_or_train(corpus, pattern="gpt2", vocab_size=260, directory=d, name="t")
+    >>> with first.path.open("r+b") as f:
+    ...     _ = f.truncate(100)
+    >>> again = load_or_train(corpus, pattern="gpt2", vocab_size=260, directory=d, name="t")
+    >>> again.from_cache, again.notice.split(":")[0], again.tokenizer.merges == first.tokenizer.merges
+    (False, 'The cached tokenizer t was damaged', True)
+    """
     t0 = time.perf_counter()
     path = Path(directory) / cache_key(corpus, pattern=pattern, vocab_size=vocab_size)
+    notice = None
     if path.is_file():
-        try:
-            tok = Tokenizer.load(path)
-        except (ValueError, OSError):
-            tok = None  # corrupt or unreadable: retrain below and overwrite it
-        if tok is not None and tok.pattern == pattern and not tok.special_tokens and tok.vocab_size <= vocab_size:
+        tok, problem = _read_cached(path, pattern=pattern, vocab_size=vocab_size)
+        if tok is not None:
             tok.name = name
             return CachedTraining(tok, path, True, False, time.perf_counter() - t0)
+        notice = (f"The cached tokenizer {name} was damaged: {problem}. It was discarded and trained again "
+                  f"({path.name} in the cache folder).")
+        _discard(path)
     tok = train_bpe([corpus.text], vocab_size=vocab_size, pattern=pattern, name=name)
     saved = _save_atomically(tok, path)
-    return CachedTraining(tok, path, False, saved, time.perf_counter() - t0)
+    return CachedTraining(tok, path, False, saved, time.perf_counter() - t0, notice)
+
+
+def _checksum_path(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def _read_cached(path: Path, *, pattern: str, vocab_size: int) -> tuple[Tokenizer | None, str]:
+    """The cached tokenizer, or None and what is wrong with the file."""
+    try:
+        data = path.read_bytes()
+        expected = _checksum_path(path).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None, "its checksum file is missing or unreadable"
+    if hashlib.sha256(data).hexdigest() != expected:
+        return None, "its content does not match its checksum (truncated or changed)"
+    try:
+        tok = tokenizer_from_dict(parse_json(data.decode("utf-8"), source=path.name), source=path.name)
+    except (ValueError, UnicodeDecodeError) as e:
+        return None, f"it does not read as a tokenizer ({e})"
+    if tok.pattern != pattern or tok.special_tokens or tok.vocab_size > vocab_size:
+        return None, "it holds another tokenizer than its name says"
+    return tok, ""
+
+
+def _discard(path: Path) -> None:
+    for p in (path, _checksum_path(path)):
+        try:
+            p.unlink(missing_ok=True)
+        except OSError:  # a read-only folder: the rewrite below fails too, and the next start retrains again
+            pass
 
 
 def _save_atomically(tok: Tokenizer, path: Path) -> bool:
-    # Write a private temporary file, then rename: two app processes starting together never read half a file.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    # Write private temporary files, then rename: two app processes starting together never read half a file.
+    # The checksum goes last, so a file without a matching one (a crash between the two) is retrained.
+    tag = f"{os.getpid()}.{threading.get_ident()}.tmp"
+    tmp, tmp_sum = path.with_name(f".{path.name}.{tag}"), path.with_name(f".{path.name}.sha256.{tag}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tok.save(tmp)
+        tmp_sum.write_text(hashlib.sha256(tmp.read_bytes()).hexdigest() + "\n", encoding="ascii")
         os.replace(tmp, path)
+        os.replace(tmp_sum, _checksum_path(path))
         return True
     except OSError:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:  # the folder itself is unusable: there is nothing to clean up
-            pass
+        for t in (tmp, tmp_sum):
+            try:
+                t.unlink(missing_ok=True)
+            except OSError:  # the folder itself is unusable: there is nothing to clean up
+                pass
         return False
 
 

@@ -77,6 +77,8 @@ class PatternRuns:
     runs: tuple[Tokenizer, ...]
     from_cache: bool
     seconds: float
+    #: Damaged cache files that were discarded and retrained (see :func:`tokviz.viewmodels.defaults.load_or_train`).
+    notices: tuple[str, ...] = ()
 
     @property
     def patterns(self) -> tuple[str, ...]:
@@ -149,6 +151,7 @@ def pattern_runs(
     t0 = time.perf_counter()
     runs: list[Tokenizer] = []
     cached: list[bool] = []
+    notices: list[str] = []
     for p in dict.fromkeys(patterns):
         name = f"bpe {p}"
         if directory is None:
@@ -159,7 +162,9 @@ def pattern_runs(
                                 directory=Path(directory), name=name)
             runs.append(got.tokenizer)
             cached.append(got.from_cache)
-    return PatternRuns(source, train, heldout, max_size, tuple(runs), all(cached), time.perf_counter() - t0)
+            notices += [got.notice] if got.notice else []
+    return PatternRuns(source, train, heldout, max_size, tuple(runs), all(cached), time.perf_counter() - t0,
+                       tuple(notices))
 
 
 # -- training an upload in child processes -------------------------------------------------------------------------

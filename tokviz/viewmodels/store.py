@@ -2,9 +2,12 @@
 
 Each tokenizer is kept as data only: its canonical file in our JSON format (``<hash>.json``, the SHA-256 of that
 file names it) and a small JSON record beside it (``<hash>.meta.json``: display name, where it came from, when it
-was last used). Nothing in the store is executed or unpickled; a file whose content no longer matches its name
-(truncated, edited) is discarded on reading. The store is bounded: past ``max_bytes`` the least recently used
-entries go first. Nothing lists the store: a session reaches only the hashes it made or that its link names.
+was last used, with a checksum of the name and source). Nothing in the store is executed or unpickled; a file whose
+content no longer matches its name (truncated, edited) is discarded on reading, and rewritten when the same
+tokenizer is stored again; a damaged record is rebuilt from the tokenizer. Each of these is reported through the
+``notice`` callback of :meth:`TokenizerStore.get` and :meth:`TokenizerStore.put` (a page shows it), never raised.
+The store is bounded: past ``max_bytes`` the least recently used entries go first. Nothing lists the store: a
+session reaches only the hashes it made or that its link names.
 
 Example:
     >>> import tempfile
@@ -26,8 +29,10 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.formats.ours import from_dict, to_dict
@@ -82,24 +87,29 @@ class TokenizerStore:
     def _paths(self, h: str) -> tuple[Path, Path]:
         return self.directory / f"{h}.json", self.directory / f"{h}.meta.json"
 
-    def put(self, tok: TokenizerLike, *, name: str, source: str) -> str:
+    def put(self, tok: TokenizerLike, *, name: str, source: str, notice: Notice | None = None) -> str:
         """Store ``tok`` (ValueError if our format cannot hold it) and return its hash; storing it again only
-        updates its record."""
+        updates its record, and rewrites its file if that was damaged (saying so through ``notice``)."""
         data = canonical(tok)
         h = hashlib.sha256(data).hexdigest()
         body, meta = self._paths(h)
         with _lock:
             self.directory.mkdir(parents=True, exist_ok=True)
-            if not body.is_file():
+            damaged = body.is_file() and not _sound(body, h)
+            if damaged or not body.is_file():
                 tmp = body.with_name(f".{body.name}.{os.getpid()}.{threading.get_ident()}.tmp")
                 tmp.write_bytes(data)
                 tmp.replace(body)
-            meta.write_text(json.dumps({"name": name, "source": source, "used": time.time()}), encoding="utf-8")
+            if damaged and notice is not None:
+                notice(f"The server's stored copy of {name} was damaged (its content no longer matched its hash); "
+                       "it was written again.")
+            _write_record(meta, name=name, source=source)
             self._evict(keep=h)
         return h
 
-    def get(self, h: str) -> StoredTokenizer | None:
-        """The stored tokenizer ``h``, or None when it is not here, or was damaged (then it is removed)."""
+    def get(self, h: str, *, notice: Notice | None = None) -> StoredTokenizer | None:
+        """The stored tokenizer ``h``, or None when it is not here, or was damaged (then it is removed, and
+        ``notice`` is told). A damaged record (name, source) is rebuilt from the tokenizer."""
         if not is_hash(h):
             return None
         body, meta = self._paths(h)
@@ -107,22 +117,32 @@ class TokenizerStore:
             data = body.read_bytes()
         except OSError:
             return None
+        problem = None
+        tok = None
         if hashlib.sha256(data).hexdigest() != h:
-            self.remove(h)  # truncated or changed: never half-read
+            problem = "its content no longer matches its hash (truncated or changed)"
+        else:
+            try:
+                tok = from_dict(parse_json(data.decode("utf-8"), source=body.name), source=body.name)
+            except (ValueError, UnicodeDecodeError) as e:
+                problem = f"it does not read as a tokenizer ({e})"
+        if tok is None:
+            self.remove(h)  # never half-read, never shown again
+            if notice is not None:
+                notice(f"A tokenizer this link names ({h[:12]}…) was damaged in the server's store: {problem}. It "
+                       "was removed; train or load it again to keep it.")
             return None
+        record = _read_record(meta)
+        if record is None:
+            record = {"name": str(getattr(tok, "name", "") or h[:12]), "source": ""}
+            if notice is not None and meta.is_file():
+                notice(f"The record of the stored tokenizer {record['name']} was damaged; it was rebuilt from the "
+                       "tokenizer (its name, without where it came from).")
         try:
-            tok = from_dict(parse_json(data.decode("utf-8"), source=body.name), source=body.name)
-            record = json.loads(meta.read_text(encoding="utf-8")) if meta.is_file() else {}
-        except (ValueError, OSError):
-            self.remove(h)
-            return None
-        name = str(record.get("name") or getattr(tok, "name", h[:12]))
-        record["used"] = time.time()
-        try:
-            meta.write_text(json.dumps(record), encoding="utf-8")
+            _write_record(meta, name=record["name"], source=record["source"])
         except OSError:
             pass  # a read-only store still serves what it holds
-        return StoredTokenizer(h, tok, name, str(record.get("source", "")))
+        return StoredTokenizer(h, tok, record["name"] or h[:12], record["source"])
 
     def remove(self, h: str) -> None:
         """Forget ``h`` (its file and record); nothing happens for an unknown hash."""
@@ -149,3 +169,42 @@ class TokenizerStore:
             if h != keep:
                 self.remove(h)
                 total -= size
+
+
+#: Told what was damaged and repaired (one sentence); a page shows it.
+Notice = Callable[[str], None]
+
+
+def _sound(body: Path, h: str) -> bool:
+    try:
+        return hashlib.sha256(body.read_bytes()).hexdigest() == h
+    except OSError:
+        return False
+
+
+def _record_sum(name: str, source: str) -> str:
+    return hashlib.sha256(json.dumps([name, source]).encode("utf-8")).hexdigest()[:16]
+
+
+def _write_record(meta: Path, *, name: str, source: str) -> None:
+    record = {"name": name, "source": source, "used": time.time(), "sha256": _record_sum(name, source)}
+    meta.write_text(json.dumps(record), encoding="utf-8")
+
+
+def _read_record(meta: Path) -> dict[str, str] | None:
+    """``{"name", "source"}`` of a sound record, else None (missing, not JSON, wrong types, checksum off).
+
+    Records written before they had a checksum are taken when their types are right.
+    """
+    try:
+        raw: Any = parse_json(meta.read_text(encoding="utf-8"), source=meta.name)
+    except (OSError, ValueError):  # UnicodeDecodeError and too-deep nesting are ValueErrors here
+        return None
+    if not isinstance(raw, dict):
+        return None
+    name, source, check = raw.get("name"), raw.get("source", ""), raw.get("sha256")
+    if not isinstance(name, str) or not isinstance(source, str) or not isinstance(raw.get("used", 0), (int, float)):
+        return None
+    if check is not None and check != _record_sum(name, source):
+        return None
+    return {"name": name, "source": source}
