@@ -62,6 +62,17 @@ def test_disk_cache_is_read_back_not_retrained(tmp_path: Path, monkeypatch: pyte
     assert again.key == first.key and again.digest == first.digest
 
 
+def test_a_damaged_cache_file_is_retrained_and_said(tmp_path: Path) -> None:
+    first = pattern_runs(CORPUS, source="test", max_size=300, patterns=("gpt2", "gpt4"), directory=tmp_path)
+    assert first.notices == ()
+    damaged = sorted(tmp_path.glob("bpe-gpt4-*.json"))[0]
+    damaged.write_bytes(damaged.read_bytes()[:-40])  # truncated
+    again = pattern_runs(CORPUS, source="test", max_size=300, patterns=("gpt2", "gpt4"), directory=tmp_path)
+    assert not again.from_cache and len(again.notices) == 1 and damaged.name in again.notices[0], again.notices
+    assert [t.merges for t in again.runs] == [t.merges for t in first.runs]
+    assert pattern_runs(CORPUS, source="test", max_size=300, patterns=("gpt2", "gpt4"), directory=tmp_path).notices == ()
+
+
 def test_without_a_directory_nothing_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TOKVIZ_CACHE_DIR", str(tmp_path / "cache"))
