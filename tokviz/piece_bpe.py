@@ -27,7 +27,7 @@ Example:
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from heapq import heapify, heappop, heappush
 from itertools import accumulate, chain, compress, repeat
@@ -189,9 +189,7 @@ def _incremental(
         at = buckets.pop(r)
         at.sort()
         new = merged[r] if merged is not None else None
-        t = 0
         for i in at:
-            t += 1
             if pr[i] != r:
                 continue  # stale: a merge here or next door changed this pair
             j = nxt[i]
@@ -229,9 +227,10 @@ def _incremental(
                         lower = True
             else:
                 pr[i] = NO_RANK
-            if lower and t < len(at):
-                # A better pair appeared: it merges first, and the rest of this rank waits its turn again.
-                rest = at[t:]
+            if lower and i != at[-1]:
+                # A better pair appeared: it merges first, and the rest of this rank waits its turn again. The
+                # first entry for i is the one that merged (a second one is stale), so index() finds this place.
+                rest = at[at.index(i) + 1 :]
                 b = buckets.get(r)
                 if b is None:
                     buckets[r] = rest
@@ -248,19 +247,11 @@ def _incremental(
 
 
 def _first_buckets(pr: list[int], limit: int) -> dict[int, list[int]]:
-    """Positions of each rank below ``limit``, ascending, by one C-level stable sort instead of a Python loop."""
-    m = len(pr)
-    order = sorted(range(m), key=pr.__getitem__)
-    ranked = list(map(pr.__getitem__, order))
-    buckets: dict[int, list[int]] = {}
-    lo = 0
-    while lo < m:
-        r = ranked[lo]
-        if r >= limit:
-            break
-        hi = bisect_right(ranked, r, lo)
-        buckets[r] = order[lo:hi]
-        lo = hi
+    """Positions of each rank below ``limit``, ascending: appended in one C-level pass (no Python loop, no sort)."""
+    buckets: defaultdict[int, list[int]] = defaultdict(list)
+    deque(map(list.append, map(buckets.__getitem__, pr), range(len(pr))), maxlen=0)
+    for r in [r for r in buckets if r >= limit]:
+        del buckets[r]
     return buckets
 
 
@@ -302,3 +293,57 @@ def _ranks_short(piece: bytes, ranks: Mapping[bytes, int], limit: int) -> list[i
 def _ranks_heap(piece: bytes, ranks: Mapping[bytes, int], limit: int) -> list[int]:
     tokens = _merge_long(list(map(_BYTES.__getitem__, piece)), ranks, None, limit, [])
     return list(accumulate(map(len, tokens), initial=0))
+
+
+def encode_pairs(ids: list[int], ranks: Mapping[tuple[int, int], int], merged: Sequence[int]) -> list[int]:
+    """:func:`merge_by_pairs` for the encoder: every merge, and only the final ids (``ids`` is consumed).
+
+    Most pieces are a few bytes long, so the loop for them is this one, without the steps and the limit the views
+    need: on pieces that are all different (random base64) the per-piece work is what the encoder costs.
+
+    >>> encode_pairs([104, 101, 108, 112], {(104, 101): 0, (256, 108): 1}, [256, 257])
+    [257, 112]
+    """
+    if len(ids) > SHORT_PIECE:
+        return _merge_long(ids, ranks, merged, NO_RANK, [])
+    get = ranks.get
+    pr = list(map(get, zip(ids, ids[1:]), repeat(NO_RANK)))
+    while pr:
+        r = min(pr)
+        if r == NO_RANK:
+            break
+        i = pr.index(r)  # leftmost occurrence of the best pair
+        ids[i] = new = merged[r]
+        del ids[i + 1]
+        del pr[i]
+        if i:
+            pr[i - 1] = get((ids[i - 1], new), NO_RANK)
+        if i < len(pr):
+            pr[i] = get((new, ids[i + 1]), NO_RANK)
+    return ids
+
+
+def encode_ranks(piece: bytes, ranks: Mapping[bytes, int]) -> list[bytes]:
+    """tiktoken's rule for the encoder: the final tokens' bytes (their ranks are one lookup each away).
+
+    >>> encode_ranks(b"hello", {b"h": 0, b"e": 1, b"l": 2, b"o": 3, b"ll": 4, b"llo": 5})
+    [b'h', b'e', b'llo']
+    """
+    tokens = list(map(_BYTES.__getitem__, piece))
+    if len(piece) > SHORT_PIECE:
+        return _merge_long(tokens, ranks, None, NO_RANK, [])
+    get = ranks.get
+    pr = list(map(get, map(add, tokens, tokens[1:]), repeat(NO_RANK)))
+    while pr:
+        r = min(pr)
+        if r == NO_RANK:
+            break
+        i = pr.index(r)
+        tokens[i] = new = tokens[i] + tokens[i + 1]
+        del tokens[i + 1]
+        del pr[i]
+        if i:
+            pr[i - 1] = get(tokens[i - 1] + new, NO_RANK)
+        if i < len(pr):
+            pr[i] = get(new + tokens[i + 1], NO_RANK)
+    return tokens

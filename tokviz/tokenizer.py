@@ -27,7 +27,7 @@ from itertools import chain
 from typing import Any, Literal
 
 from tokviz.encoding import Encoding, Piece
-from tokviz.piece_bpe import NO_RANK, merge_by_pairs, split_by_ranks
+from tokviz.piece_bpe import NO_RANK, encode_pairs, encode_ranks, merge_by_pairs
 from tokviz.pretokenize import PreTokenizer, chunk_text, compile_special
 
 # Above this many cached pieces the cache starts afresh, so streaming a huge corpus keeps memory bounded.
@@ -254,11 +254,9 @@ class Tokenizer:
         if whole is not None:
             return (whole,)
         if self.rule == "ranks":
-            regular = self._regular
-            bounds = split_by_ranks(piece, regular)
-            return tuple([regular[piece[a:b]] for a, b in zip(bounds, bounds[1:], strict=False)])
-        # merge_path without its keyword handling: this runs once per distinct piece.
-        return tuple(merge_by_pairs(list(map(self._byte_ids.__getitem__, piece)), self._ranks, self._merged)[0])
+            return tuple(map(self._regular.__getitem__, encode_ranks(piece, self._regular)))
+        # the encoder's loop (no steps, no limit): this runs once per distinct piece.
+        return tuple(encode_pairs(list(map(self._byte_ids.__getitem__, piece)), self._ranks, self._merged))
 
     def merge_path(self, piece: bytes, *, n_merges: int | None = None) -> tuple[list[int], list[int]]:
         """Pure merge application to one pre-token: its final ids and the ranks of the merges applied, in order.
