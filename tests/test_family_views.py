@@ -323,3 +323,16 @@ def test_real_unigram_models_are_drawn_with_their_rules(name: str) -> None:
     for tid, (s, e) in zip(enc.ids, enc.char_spans):
         if tid == ref.unk_id():
             assert f"{text[s:e]!r} became <unk>" in rt.lost
+
+
+def test_round_trip_names_a_few_unknown_texts_and_counts_the_rest(toks) -> None:
+    from tokviz.viewmodels.family_views import UNKNOWN_NAMED
+
+    tok = toks["unigram"]
+    rare = "龘齉靐鱻麤爩驫厵"  # none is in the trained vocabulary
+    text = " ".join(rare)
+    rt = round_trip(tok, text, tok.encode_with_offsets(text))
+    assert rt is not None
+    named = [x for x in rt.lost if x.endswith("became <unk>")]
+    assert named == [f"{c!r} became <unk>" for c in rare[:UNKNOWN_NAMED]]
+    assert rt.lost[-1] == f"{len(rare) - UNKNOWN_NAMED:,} more texts became unknown"

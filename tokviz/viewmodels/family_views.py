@@ -45,6 +45,8 @@ FAMILY_LABELS: dict[str, str] = {
 BYTE_FALLBACK_RULE = "byte fallback for a character not in the vocabulary"
 #: How much of a decoded text a note quotes.
 QUOTE_CHARS = 120
+#: How many distinct unknown texts a note names (a long text in a small vocabulary can have thousands).
+UNKNOWN_NAMED = 5
 _BYTE_PIECE = regex.compile(r"<0x[0-9A-Fa-f]{2}>")
 _WS = regex.compile(r"\s+")
 
@@ -250,13 +252,16 @@ def round_trip(tok: object, text: str, enc: Encoding) -> RoundTrip | None:
     lost: list[str] = []
     unk = ftok.unk_id
     unknown = [text[s:e] for tid, (s, e) in zip(enc.ids, enc.char_spans) if tid == unk and e > s]
+    # Sets of characters, so a long text is scanned once (a substring test per character would be quadratic).
+    in_unknown = set("".join(unknown))
+    chars = dict.fromkeys(text)  # distinct characters, in the order they come
     norm = getattr(tok, "normalizer", None)
     if getattr(norm, "lowercase", False):
-        upper = [c for c in text if c.lower() != c and c not in "".join(unknown)]
+        upper = [c for c in chars if c.lower() != c and c not in in_unknown]
         if upper:
             lost.append(f"capitals: {_examples(upper)} became lowercase")
     if getattr(norm, "strips_accents", False):
-        accented = [c for c in text if not c.isascii() and _has_accent(c)]
+        accented = [c for c in chars if not c.isascii() and _has_accent(c)]
         if accented:
             lost.append(f"accents: {_examples(accented)} lost their marks")
     if family_of(tok) == "wordpiece":
@@ -264,8 +269,8 @@ def round_trip(tok: object, text: str, enc: Encoding) -> RoundTrip | None:
         if _spaces(text) != _spaces(decoded):
             lost.append("the spaces: the decoder puts one space between words, whatever the text had")
     else:
-        inside_unknown = "".join(unknown)
-        changed = [c for c in text if not c.isspace() and c not in decoded and c not in inside_unknown]
+        kept = set(decoded)
+        changed = [c for c in chars if not c.isspace() and c not in kept and c not in in_unknown]
         if changed:
             lost.append(f"characters the normalizer changed: {_examples(changed)}")
         lead = text[:1].isspace() and not decoded[:1].isspace()
@@ -277,8 +282,11 @@ def round_trip(tok: object, text: str, enc: Encoding) -> RoundTrip | None:
             fewer = len("".join(after)) < len("".join(before))
             lost.append("the spaces: runs squeezed to one, or spaces at the ends dropped" if fewer else
                         "the spaces: decoding adds some" + (" (around an unknown piece)" if unknown else ""))
-    for u in dict.fromkeys(unknown):
+    distinct = list(dict.fromkeys(unknown))
+    for u in distinct[:UNKNOWN_NAMED]:
         lost.append(f"{u!r} became {ftok.piece(unk) if unk is not None else 'the unknown token'}")
+    if len(distinct) > UNKNOWN_NAMED:
+        lost.append(f"{len(distinct) - UNKNOWN_NAMED:,} more texts became unknown")
     if not lost:
         at = next((k for k, (x, y) in enumerate(zip(text, decoded)) if x != y), min(len(text), len(decoded)))
         lost.append(f"the text differs from character {at} on ({text[at:at + 12]!r} became "
