@@ -116,3 +116,62 @@ def test_a_long_run_is_not_quadratic_in_steps() -> None:
     ids, steps = tok.merge_path(b"x" * 100_001)
     assert ids == [257] * 25_000 + [120]
     assert steps == [0] * 50_000 + [1] * 25_000
+
+
+# DENSE_ROUND 0: never a bulk round (the incremental loop alone); 10**9: every round in bulk while it can be.
+@pytest.mark.slow
+@pytest.mark.parametrize("dense", [0, piece_bpe.DENSE_ROUND, 10**9])
+@settings(max_examples=150, deadline=None)
+@given(table=merge_tables(), piece=PIECES, shuffle=st.randoms(use_true_random=False))
+def test_bulk_rounds_equal_the_plain_rules(dense: int, table, piece: bytes, shuffle) -> None:
+    tokens, ranks, merged = table
+    ids = [ALPHABET.index(c) for c in piece]
+    distinct = list(dict.fromkeys(tokens))
+    order = list(range(3, len(distinct)))
+    shuffle.shuffle(order)
+    by_rank = {t: r for r, t in enumerate(distinct[:3])} | {distinct[i]: 3 + k for k, i in enumerate(order)}
+    saved = piece_bpe.DENSE_ROUND
+    piece_bpe.DENSE_ROUND = dense
+    try:
+        expected_ids, expected_steps = reference_merge_path(ids, ranks, merged)
+        assert piece_bpe._pairs_heap(list(ids), ranks, merged, NO_RANK) == (expected_ids, expected_steps)
+        assert piece_bpe.encode_pairs(list(ids), ranks, merged) == expected_ids
+        expected = reference_split_by_ranks(piece, by_rank)
+        bounds = piece_bpe._ranks_heap(piece, by_rank, NO_RANK)
+        assert [piece[a:b] for a, b in zip(bounds, bounds[1:], strict=False)] == expected
+        assert piece_bpe.encode_ranks(piece, by_rank) == expected
+    finally:
+        piece_bpe.DENSE_ROUND = saved
+
+
+@pytest.mark.parametrize("dense", [0, 10**9])
+def test_a_bulk_round_stops_where_a_merge_makes_a_better_pair(dense: int) -> None:
+    # "aa" merges everywhere at once only if no merge of the round makes a better pair; here "aa" + "b" is "aab",
+    # which ranks better, so after the first "aa" the rule takes "aab", then "aaba", before any other "aa".
+    ranks = {b"a": 0, b"b": 1, b"aab": 3, b"aaba": 4, b"aa": 5}
+    piece = b"aabaa" * 10
+    saved = piece_bpe.DENSE_ROUND
+    piece_bpe.DENSE_ROUND = dense
+    try:
+        tokens = piece_bpe.encode_ranks(piece, ranks)
+    finally:
+        piece_bpe.DENSE_ROUND = saved
+    assert tokens == reference_split_by_ranks(piece, ranks)
+    assert tokens[0] == b"aaba"  # a round of "aa" everywhere at once would have begun with "aab", "aa"
+
+
+@pytest.mark.parametrize("dense", [0, 10**9])
+def test_a_run_merges_in_rounds_as_one_merge_at_a_time_would(dense: int) -> None:
+    # The closed form of a run: "x" * 100_001 with "xx" and "xxxx" is 25,000 "xxxx" and one "x" (odd lengths and
+    # the three-in-a-row overlaps are where a round must take every other pair).
+    ranks = {b"x": 0, b"xx": 1, b"xxx": 3, b"xxxx": 2}
+    saved = piece_bpe.DENSE_ROUND
+    piece_bpe.DENSE_ROUND = dense
+    try:
+        tokens = piece_bpe.encode_ranks(b"x" * 100_001, ranks)
+        ids, steps = piece_bpe._pairs_heap([0] * 100_001, {(0, 0): 0, (1, 1): 1}, [1, 2], NO_RANK)
+    finally:
+        piece_bpe.DENSE_ROUND = saved
+    assert tokens == [b"xxxx"] * 25_000 + [b"x"]
+    assert ids == [2] * 25_000 + [0]
+    assert steps == [0] * 50_000 + [1] * 25_000
