@@ -68,8 +68,8 @@ def _build(
 
     ``rule`` is the Tokenizer's (``"ranks"`` for rank files); it is passed only when it is not the default.
     """
-    vocab = dict(vocab)
     if isinstance(special_tokens, Mapping):
+        vocab = dict(vocab)  # placed below; the Tokenizer copies the vocabulary anyway, so only copy to change it
         for s, i in special_tokens.items():
             if not isinstance(i, int) or isinstance(i, bool) or i < 0:
                 raise ValueError(f"{source}: special token {s!r} has id {i!r}; ids are integers >= 0.")

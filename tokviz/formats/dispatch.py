@@ -78,7 +78,12 @@ def load_tokenizer(
     if kind == "tokviz":
         tok = tokenizer_from_dict(payload, source=str(files[0]))
     elif kind == "hf":
-        tok = hf_from_dict(payload, source=str(files[0]), text=_read_text(files[0]))
+        # The file's text only names the line in a message: read again for an error, not held (a 65 MB file is
+        # about 90 MB of text) while a large vocabulary is built.
+        try:
+            tok = hf_from_dict(payload, source=str(files[0]))
+        except ValueError:
+            tok = hf_from_dict(payload, source=str(files[0]), text=_read_text(files[0]))
     elif kind == "minbpe":
         tok = load_minbpe(files[0])
     elif kind == "sentencepiece":

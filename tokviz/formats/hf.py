@@ -216,10 +216,12 @@ def _hf_from_dict(data: Mapping[str, Any], *, source: str, text: str | None) -> 
         # An added token sits in the vocabulary under its own text; read as GPT-2 bytes that text may differ from
         # it ("<|é|>"), and the plain Tokenizer keeps one token per id: the added token's text. Text could reach
         # the other reading only if it is valid UTF-8 and ignore_merges looks whole pieces up.
-        plain_vocab = dict(vocab)
+        plain_vocab = vocab  # copied only when an entry changes: a copy of a large vocabulary costs its size again
         for t in tokens:
             b = plain_vocab.get(t.id)
             if b is not None and b != t.content.encode("utf-8") and raw_vocab.get(t.content) == t.id:
+                if plain_vocab is vocab:
+                    plain_vocab = dict(vocab)
                 plain_vocab[t.id] = t.content.encode("utf-8")
                 if ignore_merges and _is_utf8(b):
                     plain = None
