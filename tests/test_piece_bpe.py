@@ -145,11 +145,11 @@ def test_bulk_rounds_equal_the_plain_rules(dense: int, table, piece: bytes, shuf
 
 
 @pytest.mark.parametrize("dense", [0, 10**9])
-def test_a_bulk_round_stops_where_a_merge_makes_a_better_pair(dense: int) -> None:
+@pytest.mark.parametrize("piece", [b"aabaa" * 10, b"aabaac" * 10])  # with runs of "a" (overlaps), and without
+def test_a_bulk_round_stops_where_a_merge_makes_a_better_pair(dense: int, piece: bytes) -> None:
     # "aa" merges everywhere at once only if no merge of the round makes a better pair; here "aa" + "b" is "aab",
     # which ranks better, so after the first "aa" the rule takes "aab", then "aaba", before any other "aa".
-    ranks = {b"a": 0, b"b": 1, b"aab": 3, b"aaba": 4, b"aa": 5}
-    piece = b"aabaa" * 10
+    ranks = {b"a": 0, b"b": 1, b"c": 2, b"aab": 3, b"aaba": 4, b"aa": 5}
     saved = piece_bpe.DENSE_ROUND
     piece_bpe.DENSE_ROUND = dense
     try:
@@ -157,7 +157,7 @@ def test_a_bulk_round_stops_where_a_merge_makes_a_better_pair(dense: int) -> Non
     finally:
         piece_bpe.DENSE_ROUND = saved
     assert tokens == reference_split_by_ranks(piece, ranks)
-    assert tokens[0] == b"aaba"  # a round of "aa" everywhere at once would have begun with "aab", "aa"
+    assert tokens[0] == b"aaba"  # "aa" everywhere at once would have begun with "aab", "aa"
 
 
 @pytest.mark.parametrize("dense", [0, 10**9])
