@@ -161,3 +161,20 @@ def test_page_of() -> None:
     pages = [(0, 10), (10, 20), (20, 25)]
     assert [page_of(pages, p) for p in (0, 9, 10, 24, 25, 1000)] == [0, 0, 1, 2, 2, 2]
     assert page_of([], 3) == 0
+
+
+def test_a_page_untouched_by_an_edit_is_kept_as_it_was(toks: dict[str, TokenizerLike]) -> None:
+    tok = toks["bpe-gpt2"]
+    text = _prose(30_000)
+    cache = SegmentCache()
+    pages = page_bounds(text, page_chars=3000)
+    one = draw_page(encode_panel(tok, text, key="k", cache=cache), pages[1])
+    edited = text[:25_000] + "x" + text[25_000:]  # a later page
+    panel = encode_panel(tok, edited, key="k", cache=cache)
+    again = draw_page(panel, page_bounds(edited, page_chars=3000)[1])
+    assert again.encoding is one.encoding and again.source == one.source and again.first == one.first
+    edited = "x" + text  # an earlier page: the page's segments are the same, its first token's index moves
+    panel = encode_panel(tok, edited, key="k", cache=cache)
+    moved = draw_page(panel, page_bounds(edited, page_chars=3000)[1])
+    fresh = tok.encode(edited)
+    assert moved.encoding.ids == fresh[moved.first:moved.first + len(moved.encoding)]

@@ -36,9 +36,10 @@ import threading
 import zlib
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from itertools import accumulate
+from typing import TypeVar
 
 import regex
 
@@ -48,6 +49,8 @@ from tokviz.prefix_space import PrefixSpaceTokenizer
 from tokviz.pretokenize import PreTokenizer
 from tokviz.protocol import TokenizerLike
 from tokviz.tokenizer import Tokenizer
+
+T = TypeVar("T")
 
 #: Characters per segment aimed at, on prose: small enough that re-encoding one is instant, large enough that a
 #: megabyte is a few hundred segments.
@@ -293,17 +296,18 @@ class SegmentCache:
     def __init__(self, *, max_chars: int = 8_000_000, max_offset_chars: int = 1_000_000) -> None:
         if max_chars < 0 or max_offset_chars < 0:
             raise ValueError("cache bounds must be zero or more characters.")
-        self._bounds = {"ids": max_chars, "offsets": max_offset_chars}
-        self._entries: OrderedDict[tuple[str, Hashable, str], list[int] | Encoding] = OrderedDict()
-        self._held = {"ids": 0, "offsets": 0}
+        # Drawn pages (see :meth:`memo`) are held under the offsets' bound: they are offsets too.
+        self._bounds = {"ids": max_chars, "offsets": max_offset_chars, "memo": max_offset_chars}
+        self._entries: OrderedDict[tuple[str, Hashable, str], object] = OrderedDict()
+        self._held = {"ids": 0, "offsets": 0, "memo": 0}
         self._lock = threading.Lock()
         #: Segments encoded (cache misses) since creation, by kind: what a benchmark or a test reads.
-        self.misses = {"ids": 0, "offsets": 0}
+        self.misses = {"ids": 0, "offsets": 0, "memo": 0}
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def _get(self, kind: str, key: Hashable, segment: str) -> list[int] | Encoding | None:
+    def _get(self, kind: str, key: Hashable, segment: str) -> object:
         k = (kind, key, segment)
         with self._lock:
             hit = self._entries.get(k)
@@ -311,7 +315,7 @@ class SegmentCache:
                 self._entries.move_to_end(k)
             return hit
 
-    def _put(self, kind: str, key: Hashable, segment: str, value: list[int] | Encoding) -> None:
+    def _put(self, kind: str, key: Hashable, segment: str, value: object) -> None:
         k = (kind, key, segment)
         with self._lock:
             self.misses[kind] += 1
@@ -331,6 +335,21 @@ class SegmentCache:
             return hit
         out = tok.encode(segment)
         self._put("ids", key, segment, out)
+        return out
+
+    def memo(self, key: Hashable, text: str, compute: Callable[[], T]) -> T:
+        """``compute()``, kept under ``(key, text)`` (``text`` is what the result is made from, and what it costs
+        in the bound): for results built from segments, such as a drawn page or its markup.
+
+        >>> c = SegmentCache()
+        >>> c.memo("k", "ab", lambda: [1]) is c.memo("k", "ab", lambda: [2])
+        True
+        """
+        hit = self._get("memo", key, text)
+        if hit is not None:
+            return hit  # type: ignore[return-value]  # stored by this method under this key: a T
+        out = compute()
+        self._put("memo", key, text, out)
         return out
 
     def encoding(self, tok: TokenizerLike, key: Hashable, segment: str) -> Encoding:
@@ -410,22 +429,38 @@ def encoding_between(seg: SegmentedIds, start: int, end: int, *, tok: TokenizerL
     The encoding's character spans (and pieces) are relative to ``start``; its byte spans to the first token's
     first byte. A token that starts before ``end`` may reach past it (where ``end`` is not a cut for ``tok``).
     """
-    parts = [(seg.spans[k][0], cache.encoding(tok, key, seg.text[slice(*seg.spans[k])]))
-             for k in seg.segments_between(start, end)]
-    first_segment = seg.segments_between(start, end).start
+    k, lo, page = slice_segments(seg.text, seg.spans, start, end, tok=tok, key=key, cache=cache)
+    return sum(len(ids) for ids in seg.ids_by_segment[:k]) + lo, page
+
+
+def slice_segments(text: str, spans: Sequence[tuple[int, int]], start: int, end: int, *, tok: TokenizerLike,
+                   key: Hashable, cache: SegmentCache) -> tuple[int, int, Encoding]:
+    """As :func:`encoding_between`, from the segment spans alone (no ids of the other segments needed, so a page can
+    be drawn before the rest of the text is encoded): ``(index of the first segment overlapping [start, end),
+    index of the first token in it, encoding)``.
+
+    >>> from tokviz.baselines import ByteTokenizer
+    >>> k, lo, enc = slice_segments("ab cd ef", [(0, 2), (2, 5), (5, 8)], 3, 6, tok=ByteTokenizer(), key="b",
+    ...                             cache=SegmentCache())
+    >>> k, lo, enc.ids, enc.char_spans
+    (1, 1, [99, 100, 32], [(0, 1), (1, 2), (2, 3)])
+    """
+    first = bisect_right([e for _, e in spans], start)
+    last = max(first, bisect_left([s for s, _ in spans], end))
+    parts = [(spans[k][0], cache.encoding(tok, key, text[spans[k][0]:spans[k][1]])) for k in range(first, last)]
     whole = join_encodings(parts)
-    offset = sum(len(ids) for ids in seg.ids_by_segment[:first_segment])
     starts = [a for a, _ in whole.char_spans]
     lo, hi = bisect_left(starts, start), bisect_left(starts, end)
     if lo >= hi:
-        return offset + lo, Encoding([], [], [], [], [], [], [])
+        return first, lo, Encoding([], [], [], [], [], [], [])
     b0 = whole.byte_spans[lo][0]
-    pieces = [replace(p, start=max(p.start, start) - start, end=p.end - start)
-              for p in whole.pieces if p.end > start and p.start < whole.char_spans[hi - 1][1]]
+    last = whole.char_spans[hi - 1][1]
+    pieces = [Piece(p.text, max(p.start, start) - start, p.end - start, p.special)
+              for p in whole.pieces if p.end > start and p.start < last]
     page = Encoding(
         whole.ids[lo:hi], whole.tokens[lo:hi],
         [(a - b0, b - b0) for a, b in whole.byte_spans[lo:hi]],
         [(a - start, b - start) for a, b in whole.char_spans[lo:hi]],
         whole.partial[lo:hi], pieces, whole.special[lo:hi] if whole.special else [],
     )
-    return offset + lo, page
+    return first, lo, page

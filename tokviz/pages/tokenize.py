@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import partial
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from tokviz.baselines import WordTokenizer
 from tokviz.incremental import SegmentCache, find_anchors
@@ -20,8 +22,8 @@ from tokviz.viewmodels.keys import tokenizer_key
 from tokviz.viewmodels.paging import (
     Panel,
     draw_page,
-    encode_panel,
     page_bounds,
+    plan_panel,
     strip_figure,
     strip_pages,
     strip_points,
@@ -122,29 +124,34 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
     page_chars = max(MIN_PREVIEW_CHARS, PREVIEW_CHARS // len(chosen))
     pages = page_bounds(text, page_chars=page_chars, anchors=anchors)
     cache = segment_cache()
-    panels = {name: encode_panel(tokenizers[name], text, key=tokenizer_key(name, tokenizers[name]), cache=cache,
-                                 anchors=anchors) for name in chosen}
-    current = 0
+    # Only the segments of the page in view are encoded before its tokens are drawn; the counts and the strip,
+    # which need every segment, are filled in after (a pasted megabyte shows its first page at once).
+    panels = {name: plan_panel(tokenizers[name], text, key=tokenizer_key(name, tokenizers[name]), cache=cache,
+                               anchors=anchors) for name in chosen}
+    current, strip_slot = 0, None
     if len(pages) > 1:
         st.info(f"Long text: counts and the strip cover all {len(text):,} characters; tokens are drawn a page "
                 f"(up to {page_chars:,} characters) at a time, to keep the page quick.", icon="✂️")
-        current = _page_picker(text, pages, panels)
+        current, strip_slot = _page_picker(text, pages)
     options = RenderOptions(color_by="id" if color_by == "id" else "position", show_whitespace=bool(show_ws),
                             show_chunks=bool(show_chunks))
+    headers: dict[str, DeltaGenerator] = {}
     for row in range(0, len(chosen), PER_ROW):
         names = chosen[row:row + PER_ROW]
         for col, name in zip(st.columns(len(names) if len(chosen) <= PER_ROW else PER_ROW, gap="medium"), names):
             panel = panels[name]
             tok = panel.tokenizer
-            page = draw_page(panel, pages[current], cache=cache)
+            page = draw_page(panel, pages[current])
             enc = page.encoding
-            counts = count_tokens(text, range(panel.n_tokens))
             with col:
-                st.html(render_header(name, counts, vocab_size=getattr(tok, "vocab_size", None),
-                                      extra=panel_facts(tok, text))
-                        + render_tokens(enc, page.text, tokenizer=name, options=options,
-                                        unknown_id=getattr(tok, "unk_id", None), describe=describer(tok))
-                        + _round_trip_note(tok, text, panel, cache))
+                # The header is its own element: an edit on another page changes the counts only, and the
+                # browser then redraws the header, not the page's tokens.
+                headers[name] = st.empty()
+                # The page's markup is kept with the page: an edit elsewhere redraws nothing of it.
+                markup = cache.memo(("html", name, options, page.source[0]), page.source[1], partial(
+                    render_tokens, enc, page.text, tokenizer=name, options=options,
+                    unknown_id=getattr(tok, "unk_id", None), describe=describer(tok)))
+                st.html(markup + _round_trip_note(tok, text, panel, cache))
                 if show_table:
                     import pandas as pd  # imported on first use: it costs ~0.3 s of a cold start otherwise
 
@@ -153,9 +160,15 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
                         r["#"] = int(str(r["#"])) + page.first
                     st.dataframe(pd.DataFrame(rows), hide_index=True, height=280)
                     more = "" if len(pages) == 1 else (f" of page {current + 1} (tokens {page.first:,}–"
-                                                       f"{page.first + len(enc) - 1:,} of {panel.n_tokens:,})")
+                                                       f"{page.first + len(enc) - 1:,} of the text)")
                     st.caption(f"Token ids{more}: use the copy button to copy them.")
                     st.code(json.dumps(enc.ids), language=None, wrap_lines=True)
+    for name, slot in headers.items():
+        tok = panels[name].tokenizer
+        slot.html(render_header(name, count_tokens(text, range(panels[name].n_tokens)),
+                                vocab_size=getattr(tok, "vocab_size", None), extra=panel_facts(tok, text)))
+    if strip_slot is not None:
+        _strip(strip_slot, text, pages, current, panels)
 
 
 PAGE_KEY = "tok_page"
@@ -175,8 +188,8 @@ def _pick_page() -> None:
             return
 
 
-def _page_picker(text: str, pages: list[tuple[int, int]], panels: Mapping[str, Panel]) -> int:
-    """The page number input and the bytes-per-token strip; returns the index of the page to draw."""
+def _page_picker(text: str, pages: list[tuple[int, int]]) -> tuple[int, DeltaGenerator]:
+    """The page number input, and a slot for the strip; returns the index of the page to draw and the slot."""
     n = len(pages)
     keep(PAGE_KEY, 1)
     value = st.session_state[PAGE_KEY]
@@ -190,14 +203,19 @@ def _page_picker(text: str, pages: list[tuple[int, int]], panels: Mapping[str, P
     current = int(number) - 1
     a, b = pages[current]
     c1.caption(f"Characters {a:,}–{b:,} of {len(text):,}.")
-    points = strip_points(dict(panels))
-    fig = strip_figure(points, pages=pages, current=current, text_chars=len(text))
-    st.session_state[_STRIP_PAGES] = strip_pages(points, pages=pages)
     with c2:
         st.caption("Bytes per token along the whole text: where a line dips, that tokenizer compresses badly.")
-        st.plotly_chart(fig, key=STRIP_KEY, on_select=_pick_page, selection_mode="points",
-                        config={"displayModeBar": False})
-    return current
+        slot = st.empty()
+    return current, slot
+
+
+def _strip(slot: DeltaGenerator, text: str, pages: list[tuple[int, int]], current: int,
+           panels: Mapping[str, Panel]) -> None:
+    points = strip_points(dict(panels))
+    st.session_state[_STRIP_PAGES] = strip_pages(points, pages=pages)
+    slot.plotly_chart(strip_figure(points, pages=pages, current=current, text_chars=len(text)), key=STRIP_KEY,
+                      on_select=_pick_page, selection_mode="points", config={"displayModeBar": False})
+
 
 if __name__ == "__main__":
     # Streamlit runs this file as the page's script. Draw with the imported module, not this copy, so that its

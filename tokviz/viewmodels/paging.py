@@ -15,7 +15,7 @@ Example:
     >>> pages[0][0], pages[-1][1] == len(text), all(b - a <= 1000 for a, b in pages)
     (0, True, True)
     >>> panel = encode_panel(ByteTokenizer(), text, key="byte", cache=SegmentCache())
-    >>> page = draw_page(panel, pages[1], cache=SegmentCache())
+    >>> page = draw_page(panel, pages[1])
     >>> page.encoding.ids == list(text[slice(*pages[1])].encode()), page.first == pages[1][0]
     (True, True)
 """
@@ -23,7 +23,7 @@ Example:
 from __future__ import annotations
 
 import html
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -33,9 +33,9 @@ from tokviz.incremental import (
     DEFAULT_TARGET,
     SegmentCache,
     SegmentedIds,
-    encode_segments,
-    encoding_between,
     find_anchors,
+    segment_spans,
+    slice_segments,
 )
 from tokviz.protocol import TokenizerLike
 
@@ -103,39 +103,80 @@ def page_of(pages: Sequence[tuple[int, int]], pos: int) -> int:
 
 @dataclass(frozen=True)
 class Panel:
-    """One tokenizer's segmented encoding of the whole text, with what it takes to draw a page of it."""
+    """One tokenizer's view of the whole text: where its segments are, and their ids and offsets through ``cache``
+    (each segment encoded once, when first asked for: a page can be drawn before the rest is counted)."""
 
     tokenizer: TokenizerLike
     key: Hashable
-    segments: SegmentedIds
+    text: str
+    spans: list[tuple[int, int]]
+    cache: SegmentCache
+
+    def segment_ids(self, k: int) -> list[int]:
+        s, e = self.spans[k]
+        return self.cache.ids(self.tokenizer, self.key, self.text[s:e])
+
+    @property
+    def segments(self) -> SegmentedIds:
+        """Every segment's ids (encoding those not held yet)."""
+        return SegmentedIds(self.text, self.spans, [self.segment_ids(k) for k in range(len(self.spans))])
 
     @property
     def n_tokens(self) -> int:
-        return self.segments.n_tokens
+        return sum(len(self.segment_ids(k)) for k in range(len(self.spans)))
+
+
+def plan_panel(tok: TokenizerLike, text: str, *, key: Hashable, cache: SegmentCache,
+               anchors: Sequence[int] | None = None, target: int = DEFAULT_TARGET) -> Panel:
+    """``tok``'s segments of ``text``, nothing encoded yet."""
+    return Panel(tok, key, text, segment_spans(tok, text, anchors=anchors, target=target), cache)
 
 
 def encode_panel(tok: TokenizerLike, text: str, *, key: Hashable, cache: SegmentCache,
                  anchors: Sequence[int] | None = None, target: int = DEFAULT_TARGET) -> Panel:
-    """``tok``'s ids of the whole ``text``, segment by segment through ``cache``."""
-    return Panel(tok, key, encode_segments(tok, text, key=key, cache=cache, anchors=anchors, target=target))
+    """:func:`plan_panel` with every segment's ids encoded (or found in ``cache``)."""
+    panel = plan_panel(tok, text, key=key, cache=cache, anchors=anchors, target=target)
+    panel.segments  # noqa: B018  (encodes every segment into the cache)
+    return panel
 
 
 @dataclass(frozen=True)
 class DrawnPage:
     """The tokens of one page: ``encoding`` spans index ``text`` (the page's characters, up to the end of its last
-    token), and ``first`` is the index of its first token in the whole text's encoding."""
+    token), and ``first`` is the index of its first token in the whole text's encoding. ``source`` is what the page
+    is made from, ``(key, text of its segments)``: the same source, the same page, so markup built from it can be
+    kept under it (:meth:`tokviz.incremental.SegmentCache.memo`)."""
 
     first: int
     encoding: Encoding
     text: str
+    source: tuple[Hashable, str] = ((), "")
 
 
-def draw_page(panel: Panel, page: tuple[int, int], *, cache: SegmentCache) -> DrawnPage:
-    """The tokens of ``panel`` that start in ``page``, ready for :func:`tokviz.viewmodels.render.render_tokens`."""
+def draw_page(panel: Panel, page: tuple[int, int], *, cache: SegmentCache | None = None) -> DrawnPage:
+    """The tokens of ``panel`` that start in ``page``, ready for :func:`tokviz.viewmodels.render.render_tokens`.
+
+    Only the segments of the page are encoded with offsets, and only those before it for their ids (none for the
+    first page), so a page is drawn before the rest of a long text is encoded. A page whose segments did not change
+    (an edit elsewhere) is taken from the cache as it was.
+    """
+    cache = cache or panel.cache
     start, end = page
-    first, enc = encoding_between(panel.segments, start, end, tok=panel.tokenizer, key=panel.key, cache=cache)
-    stop = max([end - start, *(e for _, e in enc.char_spans)])
-    return DrawnPage(first, enc, panel.segments.text[start:start + stop])
+    spans = panel.spans
+    k0 = bisect_right([e for _, e in spans], start)
+    k1 = max(k0, bisect_left([s for s, _ in spans], end))
+    base = spans[k0][0] if k0 < len(spans) else start
+    stretch = panel.text[base:spans[k1 - 1][1]] if k1 > k0 else ""
+    key = ("page", panel.key, start - base, end - base)
+
+    def build() -> tuple[int, Encoding, str]:
+        _, lo, enc = slice_segments(panel.text, spans, start, end, tok=panel.tokenizer, key=panel.key, cache=cache)
+        stop = max([end - start, *(e for _, e in enc.char_spans)])
+        return lo, enc, panel.text[start:start + stop]
+
+    lo, enc, text = cache.memo(key, stretch, build)
+    first = sum(len(panel.segment_ids(j)) for j in range(k0)) + lo
+    return DrawnPage(first, enc, text, (key, stretch))
 
 
 @dataclass(frozen=True)
