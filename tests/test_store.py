@@ -91,11 +91,11 @@ def test_a_damaged_file_is_rewritten_when_the_same_tokenizer_is_kept(tmp_path: P
 
 
 @pytest.mark.parametrize("record", [
-    '{"name": "mi',                                              # truncated
-    '{"name": "mind", "source": "test", "used": 1, "sha256": "0"}',  # changed: the checksum no longer fits
-    '[1, 2]',                                                    # valid JSON, not a record
-    '{"name": 5, "source": ["x"], "used": "soon"}',              # valid JSON, wrong types
-    "[" * 100_000 + "]" * 100_000,                               # nested too deeply to parse
+    pytest.param('{"name": "mi', id="truncated"),
+    pytest.param('{"name": "mind", "source": "test", "used": 1, "sha256": "0"}', id="changed, checksum off"),
+    pytest.param('[1, 2]', id="valid JSON, not a record"),
+    pytest.param('{"name": 5, "source": ["x"], "used": "soon"}', id="valid JSON, wrong types"),
+    pytest.param("[" * 100_000 + "]" * 100_000, id="nested too deeply"),
 ])
 def test_a_damaged_record_is_rebuilt_with_a_notice(tmp_path: Path, record: str) -> None:
     store = TokenizerStore(tmp_path)
