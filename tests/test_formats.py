@@ -21,6 +21,7 @@ from tokviz.formats import (
     read_rank_file,
     save,
 )
+from tokviz.gpt2_files import write_gpt2_files
 from tokviz.prefix_space import PrefixSpaceTokenizer
 from tokviz.pretokenize import NAMED_PATTERNS, PreTokenizer, resolve_pattern
 
@@ -448,6 +449,24 @@ def test_gpt2_directory_keeps_non_ascii_special_tokens(tmp_path: Path) -> None:
     back = load_tokenizer(tmp_path / "d")
     assert back.special_ids == trained.special_ids
     assert back.encode("a<|é ü|>b") == trained.encode("a<|é ü|>b")
+
+
+def test_gpt2_specials_are_guessed_only_where_merges_cover_the_rest(tmp_path: Path) -> None:
+    # "<s" is a merge's token and ">" a byte, so one more merge would make "<s>": written in brackets, as special
+    # tokens are, it is still taken as one; an unbracketed token one merge away means merges.txt was cut short.
+    vocab = {i: bytes([i]) for i in range(256)} | {256: b"<s", 257: b"<s>", 258: b"ab", 259: b"abc"}
+    merges = [(b"<", b"s"), (b"a", b"b")]
+    write_gpt2_files(vocab, merges, tmp_path / "vocab.json", tmp_path / "merges.txt")
+    with pytest.raises(ValueError, match=r"merges\.txt does not cover .*no merge makes the token 'abc' \(id 259\)"):
+        load_tokenizer(tmp_path / "vocab.json", tmp_path / "merges.txt")
+    write_gpt2_files({i: t for i, t in vocab.items() if i != 259}, merges, tmp_path / "vocab.json",
+                     tmp_path / "merges.txt")
+    tok = load_tokenizer(tmp_path / "vocab.json", tmp_path / "merges.txt")
+    assert tok.special_ids == {"<s>": 257} and tok.encode("x<s>") == [120, 257]
+    # Named special tokens: nothing is guessed, so nothing is refused.
+    write_gpt2_files(vocab, merges, tmp_path / "vocab.json", tmp_path / "merges.txt")
+    named = load_tokenizer(tmp_path / "vocab.json", tmp_path / "merges.txt", special_tokens=["<s>"])
+    assert named.special_ids == {"<s>": 257}
 
 
 # ---------------------------------------------------------------------------------------------------------------

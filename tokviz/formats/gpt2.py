@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 from tokviz.formats.common import (
@@ -62,9 +63,12 @@ def _refuse_missing_merges(tok: Tokenizer, inferred: SpecialTokens, *, vocab_pat
 
     A real special token (``<|endoftext|>``) is text the merges cut into several parts; a token the merges cut into
     exactly two vocabulary entries is what one more merge would make, so its merge is missing (an empty or truncated
-    merges.txt), and as a special token it would be matched in any text.
+    merges.txt), and as a special token it would be matched in any text. Tokens written as specials conventionally
+    are (``<s>``, ``</s>``, ``[CLS]``: in brackets) are taken as specials whatever the merges make of them.
     """
     for s in inferred:
+        if _BRACKETED.fullmatch(s):
+            continue
         parts = tok.merge_path(s.encode("utf-8"))[0]
         if len(parts) == 2:
             a, b = (tok.vocab[i] for i in parts)
@@ -74,6 +78,10 @@ def _refuse_missing_merges(tok: Tokenizer, inferred: SpecialTokens, *, vocab_pat
                 f"empty ({len(tok.merges)} merges for {len(tok.vocab)} tokens). Give the complete merges.txt, or "
                 "name the special tokens (special_tokens=, CLI --special-token) so that no others are guessed."
             )
+
+
+#: How special tokens are conventionally written: ``<s>``, ``</s>``, ``<|endoftext|>``, ``[CLS]``.
+_BRACKETED = re.compile(r"<[^<>\s]+>|\[[^\[\]\s]+\]")
 
 
 def _utf8_or_none(b: bytes) -> str | None:
