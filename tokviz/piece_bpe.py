@@ -179,7 +179,7 @@ def _incremental(
     n = len(vals)
     nxt = list(range(1, n + 1))
     prv = list(range(-1, n - 1))
-    buckets = _first_buckets(pr, limit)
+    buckets = dict(_first_buckets(pr, limit))  # a plain dict: a new rank raises KeyError below
     pr.append(NO_RANK)  # the last node has no pair
     heap = list(buckets)
     heapify(heap)
@@ -189,6 +189,7 @@ def _incremental(
         at = buckets.pop(r)
         at.sort()
         new = merged[r] if merged is not None else None
+        lower = False
         for i in at:
             if pr[i] != r:
                 continue  # stale: a merge here or next door changed this pair
@@ -201,42 +202,41 @@ def _incremental(
             vals[i] = new
             nxt[i] = k
             pr[j] = NO_RANK
-            lower = False
             p = prv[i]
             if p >= 0:
                 r2 = pr[p] = get((vals[p], new) if by_pairs else vals[p] + new, NO_RANK)
                 if r2 < limit:
-                    b = buckets.get(r2)
-                    if b is None:
+                    try:
+                        buckets[r2].append(p)
+                    except KeyError:  # a rank seen for the first time (a subscript is cheaper than .get here)
                         buckets[r2] = [p]
                         heappush(heap, r2)
-                    else:
-                        b.append(p)
-                    lower = r2 < r
+                    if r2 < r:
+                        lower = True
             if k < n:
                 prv[k] = i
                 r2 = pr[i] = get((new, vals[k]) if by_pairs else new + vals[k], NO_RANK)
                 if r2 < limit:
-                    b = buckets.get(r2)
-                    if b is None:
+                    try:
+                        buckets[r2].append(i)
+                    except KeyError:
                         buckets[r2] = [i]
                         heappush(heap, r2)
-                    else:
-                        b.append(i)
                     if r2 < r:
                         lower = True
             else:
                 pr[i] = NO_RANK
-            if lower and i != at[-1]:
+            if lower:
                 # A better pair appeared: it merges first, and the rest of this rank waits its turn again. The
                 # first entry for i is the one that merged (a second one is stale), so index() finds this place.
                 rest = at[at.index(i) + 1 :]
-                b = buckets.get(r)
-                if b is None:
-                    buckets[r] = rest
-                    heappush(heap, r)
-                else:
-                    b.extend(rest)
+                if rest:
+                    b = buckets.get(r)
+                    if b is None:
+                        buckets[r] = rest
+                        heappush(heap, r)
+                    else:
+                        b.extend(rest)
                 break
     out = []
     i = 0
