@@ -323,6 +323,8 @@ HF_ROWS: list[tuple[str, Callable[[dict[str, Any]], str], str]] = [
     ("an added id negative", _hf(_added("id", -1)), r"added token 1 .*: the id -1 is negative"),
     ("an added content number", _hf(_added("content", 5)), r"malformed added_tokens entry"),
     ("an added content empty", _hf(_added("content", "")), r"added token 1 \(''\): its content is the empty string"),
+    ("an added content a lone surrogate", _hf(_added("content", "\ud800")),
+     r"added token 1 \('\\ud800'\): its content holds a lone surrogate U\+D800"),
     ("an added flag text", _hf(_added("special", "yes")), r"\"special\" is the string 'yes'; it must be true or false"),
     ("pre_tokenizer a string", _hf(lambda d: d.__setitem__("pre_tokenizer", "ByteLevel")),
      r"pre_tokenizer must be an object"),

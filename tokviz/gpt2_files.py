@@ -59,10 +59,10 @@ def _where(path: str | os.PathLike[str], text: str, token: str) -> str:
     return str(path)
 
 
-def _lone_surrogate(text: str) -> str | None:
+def lone_surrogate(text: str) -> str | None:
     """``U+D800`` for the first lone surrogate in ``text`` (JSON can write one as ``\\ud800``), else None.
 
-    >>> _lone_surrogate("a\\ud800"), _lone_surrogate("ab")
+    >>> lone_surrogate("a\\ud800"), lone_surrogate("ab")
     ('U+D800', None)
     """
     for c in text:
@@ -97,7 +97,7 @@ def read_gpt2_files(
         try:
             b = decode_token(tok)
         except ValueError:
-            surrogate = _lone_surrogate(tok)
+            surrogate = lone_surrogate(tok)
             if surrogate is not None:
                 raise ValueError(f"{_where(vocab_path, text, tok)}: token {tok!r:.60} holds a lone surrogate "
                                  f"{surrogate}, which is not text (UTF-8 cannot hold it); fix or remove that "

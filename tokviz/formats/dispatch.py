@@ -80,9 +80,12 @@ def load_tokenizer(
     elif kind == "hf":
         # The file's text only names the line in a message: read again for an error, not held (a 65 MB file is
         # about 90 MB of text) while a large vocabulary is built.
+        failed = False
         try:
             tok = hf_from_dict(payload, source=str(files[0]))
         except ValueError:
+            failed = True
+        if failed:  # outside the handler, so the message with its line is not chained to the first one
             tok = hf_from_dict(payload, source=str(files[0]), text=_read_text(files[0]))
     elif kind == "minbpe":
         tok = load_minbpe(files[0])

@@ -38,7 +38,7 @@ from tokviz.formats.common import (
     _where,
 )
 from tokviz.formats.hf_components import normalizer_from_json, onig_to_python, pre_tokenizers_from_json
-from tokviz.gpt2_files import decode_token, encode_token
+from tokviz.gpt2_files import decode_token, encode_token, lone_surrogate
 from tokviz.hf_pipeline import ByteLevel, PipelineTokenizer, PreTokenizerStep
 from tokviz.hf_pretokenizers import PatternSplit
 from tokviz.jsonfile import MAX_ID, parse_json
@@ -141,6 +141,10 @@ def _added_tokens(data: Mapping[str, Any], source: str) -> list[tuple[dict[str, 
         _check_id(entry.get("id"), what=what)
         if not entry["content"]:
             raise ValueError(f"{what}: its content is the empty string, which no text can match; remove the entry.")
+        surrogate = lone_surrogate(entry["content"])
+        if surrogate is not None:
+            raise ValueError(f"{what}: its content holds a lone surrogate {surrogate}, which is not text (UTF-8 cannot "
+                             "hold it); fix or remove the entry.")
         for flag in ("special", "single_word", "lstrip", "rstrip", "normalized"):
             if not isinstance(entry.get(flag, False), bool):
                 raise ValueError(f"{what}: \"{flag}\" is {_type_name(entry[flag])}; it must be true or false.")
