@@ -1,0 +1,119 @@
+"""A long text in a real browser: paste 100 KB, edit one character, and page to the end of the text.
+
+What is drawn must be what a fresh encode of the edited text gives: the first page's ids are the first ids of the
+whole text, and the last page's ids its last ones, for each of the four default tokenizers (our BPE, GPT-2, GPT-4,
+GPT-4o). Marked ``browser`` (and ``slow``: the server trains the built-ins on its first start).
+"""
+
+from __future__ import annotations
+
+import pytest
+from helpers import assert_no_exception
+
+from tokviz.viewmodels.defaults import build_defaults, default_selection
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SET_VALUE = ("(el, v) => { Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')"
+             ".set.call(el, v); el.dispatchEvent(new Event('input', {bubbles: true})); }")
+
+
+def _prose(n: int) -> str:
+    from pydoc_data.topics import topics
+
+    text = "".join(topics[k] for k in sorted(topics))
+    # A special token, an emoji and CJK in the middle, so cuts near them and split characters are drawn too.
+    text = text[:40_000] + " <|endoftext|> 🌍👍🏽 你好，世界 " + text[40_000:]
+    return text[:n]
+
+
+def _ids(page, name: str) -> list[int]:
+    sel = f'.tv-tokens .tok[data-tokenizer="{name}"]'
+    return page.eval_on_selector_all(sel, "els => els.map(e => Number(e.dataset.tokenId))")
+
+
+def _commit(page, text: str) -> None:
+    from playwright.sync_api import expect
+
+    area = page.locator('[data-testid="stTextArea"] textarea')
+    area.evaluate(SET_VALUE, text)  # a paste: the whole value at once
+    area.press("Control+Enter")
+    stats = page.locator(".tv-stats")
+    expect(stats.first).to_contain_text(f"{len(text):,} chars", timeout=60_000)
+    for i in range(stats.count()):
+        expect(stats.nth(i)).to_contain_text(f"{len(text):,} chars", timeout=60_000)
+
+
+@pytest.fixture(scope="module")
+def tokenizers(server, browser, cache_dir):
+    ctx = browser.new_context()
+    pg = ctx.new_page()
+    pg.goto(server.url)
+    pg.wait_for_selector("[data-token-id]", timeout=120_000)
+    ctx.close()
+    menu = build_defaults(directory=cache_dir).tokenizers
+    return {name: menu[name] for name in default_selection(list(menu))}
+
+
+def test_paste_edit_and_page_to_the_end(page, server, tokenizers):
+    from playwright.sync_api import expect
+
+    page.goto(server.url)
+    page.wait_for_selector("[data-token-id]", timeout=60_000)
+    names = list(tokenizers)
+    assert len(names) == 4
+    text = _prose(100_000)
+    _commit(page, text)
+    expect(page.get_by_text("Long text", exact=False)).to_be_visible()
+
+    edited = text[:1200] + "Q" + text[1200:]  # on the page in view
+    _commit(page, edited)
+    for name, tok in tokenizers.items():
+        fresh = tok.encode(edited)
+        drawn = _ids(page, name)
+        assert 100 < len(drawn) < len(fresh)
+        assert drawn == fresh[:len(drawn)], name
+        # The header counts the whole edited text.
+        stats = page.locator(f'.tv-stats[data-tokenizer="{name}"]')
+        expect(stats).to_contain_text(f"{len(fresh):,} tokens")
+
+    box = page.locator('[data-testid="stNumberInput"] input')
+    label = page.locator('[data-testid="stNumberInput"]').inner_text()
+    n_pages = int(label.split("of ")[1].split(")")[0].replace(",", ""))
+    assert n_pages >= 10  # 100 KB over pages of at most 5,000 characters
+    first_page = {name: _ids(page, name) for name in names}
+    box.fill(str(n_pages))
+    box.press("Enter")
+    # The caption under the picker says the last page ends where the text ends.
+    expect(page.get_by_text(f"–{len(edited):,} of {len(edited):,}.", exact=False)).to_be_visible()
+    page.wait_for_function(
+        "([name, first]) => { const ids = [...document.querySelectorAll(`.tv-tokens .tok[data-tokenizer=\"${name}\"]`)]"
+        ".map(e => Number(e.dataset.tokenId)); return ids.length > 0 && ids.join() !== first.join(); }",
+        arg=[names[0], first_page[names[0]]], timeout=60_000)
+    for name, tok in tokenizers.items():
+        fresh = tok.encode(edited)
+        drawn = _ids(page, name)
+        assert 0 < len(drawn) < len(fresh)
+        assert drawn == fresh[-len(drawn):], name
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 1  # the bytes-per-token strip
+    assert_no_exception(page)
+
+
+def test_a_point_on_the_strip_opens_its_page(page, server, tokenizers):
+    from playwright.sync_api import expect
+
+    page.goto(server.url)
+    page.wait_for_selector("[data-token-id]", timeout=60_000)
+    text = _prose(100_000)
+    _commit(page, text)
+    box = page.locator('[data-testid="stNumberInput"] input')
+    expect(box).to_have_value("1")
+    points = page.locator('[data-testid="stPlotlyChart"] .scatterlayer .trace').first.locator(".points path")
+    expect(points.first).to_be_visible()
+    n = points.count()
+    assert n > 5
+    points.nth(n - 1).click(force=True)  # the last point of the first line: the end of the text
+    expect(box).not_to_have_value("1", timeout=30_000)
+    assert int(box.input_value()) > 10
+    expect(page.get_by_text(f"of {len(text):,}.", exact=False)).to_be_visible()
+    assert_no_exception(page)
