@@ -9,14 +9,21 @@ in which pair is best:
   token, so tokens that no merge builds are reached too (:func:`split_by_ranks`).
 
 Short pieces (most are under 20 bytes) use plain lists with C-level ``min`` and ``list.index``: quadratic, but
-fastest when n is small. Longer pieces use a doubly linked list held in arrays, with the positions of ranked adjacent
-pairs kept in one bucket per rank and a heap of the ranks that have a bucket. The lowest rank's bucket is sorted and
-merged left to right in one sweep: a merge never makes another pair of the same rank (the new token is longer than
-either part), so this is the rule's order, unless a merge makes a pair of *lower* rank, where the sweep stops and
-puts the rest of its bucket back. Positions are never removed from buckets: one whose pair a neighbouring merge
-changed is skipped when reached, because the pair now there has another rank (a rank names one pair, and the pair
-at a position only ever changes into a longer one). Each merge costs O(1) plus the sorts: O(n log n) in all, with
-far fewer Python-level steps than a heap entry per pair.
+fastest when n is small; the encoder has its own copies of these loops (:func:`encode_pairs`, :func:`encode_ranks`)
+without the merge steps and rank limit the views need. Longer pieces go through two phases:
+
+- **dense rounds**: while the lowest rank covers a good share of the pairs (a run of one character: every pair),
+  all its non-overlapping occurrences merge at once, left to right, with C-level passes over the list, provided
+  no merge of the round makes a pair of lower rank (checked first; see :func:`_merge_long`);
+- **the bucket loop**: a doubly linked list held in arrays, the positions of ranked adjacent pairs kept in one
+  bucket per rank and a heap of the ranks that have a bucket. The lowest rank's bucket is sorted and merged left
+  to right in one sweep: a merge never makes another pair of the same rank (the new token is longer than either
+  part), so this is the rule's order, unless a merge makes a pair of *lower* rank, where the sweep stops and puts
+  the rest of its bucket back. Positions are never removed from buckets: ``pr[i]``, the rank of the pair at node
+  ``i`` now, is kept exact, so an entry whose pair a neighbouring merge changed is skipped when reached without a
+  lookup (a rank names one pair, and the pair at a position only ever changes into a longer one).
+
+Each merge costs O(1) plus the sorts, and the dense rounds O(n) in all: O(n log n) for any piece.
 
 Example:
     >>> merge_by_pairs([104, 101, 108, 112], {(104, 101): 0, (256, 108): 1}, [256, 257])
