@@ -103,7 +103,7 @@ NAMES = ["bpe-gpt2", "bpe-gpt4", "bpe-o200k", "bpe-custom", "bpe-lookahead", "bp
 
 
 @pytest.mark.parametrize("name", NAMES)
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXTS, target=TARGETS)
 def test_joined_segments_equal_the_whole_text(ours: dict[str, TokenizerLike], name: str, text: str,
                                               target: int) -> None:
@@ -111,7 +111,7 @@ def test_joined_segments_equal_the_whole_text(ours: dict[str, TokenizerLike], na
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if n.startswith(("bpe", "prefix"))])
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXTS_WITH_SURROGATES, target=TARGETS)
 def test_surrogates_are_repaired_as_in_one_pass(ours: dict[str, TokenizerLike], name: str, text: str,
                                                 target: int) -> None:
@@ -123,7 +123,7 @@ LOCAL = ["bpe-gpt2", "bpe-gpt4", "bpe-o200k", "bpe-prefix-space", "byte", "chara
 
 
 @pytest.mark.parametrize("name", LOCAL + ["bpe-custom", "bpe-lookahead"])
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXTS, data=st.data(), target=TARGETS)
 def test_an_edit_reencodes_only_the_segments_it_touches(ours: dict[str, TokenizerLike], name: str, text: str,
                                                         data: st.DataObject, target: int) -> None:
@@ -177,7 +177,7 @@ def test_a_repeating_text_is_cut_too(ours: dict[str, TokenizerLike]) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXTS, data=st.data(), target=TARGETS)
 def test_pages_give_back_the_whole_encoding(ours: dict[str, TokenizerLike], name: str, text: str,
                                             data: st.DataObject, target: int) -> None:
