@@ -1,0 +1,67 @@
+"""The two readers of a rank file's lines (the C-level one for files laid out as OpenAI's, the line-by-line one for
+the rest and for errors) give the same ranks wherever the fast one answers."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tokviz.formats import tiktoken_file
+from tokviz.formats.tiktoken_file import _parse_canonical, parse_rank_file
+
+tokens = st.lists(st.binary(min_size=1, max_size=6), min_size=1, max_size=40, unique=True)
+
+
+def _slow(data: bytes) -> dict[bytes, int]:
+    saved = tiktoken_file._parse_canonical
+    tiktoken_file._parse_canonical = lambda _: None  # type: ignore[assignment]
+    try:
+        return parse_rank_file(data, source="t.tiktoken")
+    finally:
+        tiktoken_file._parse_canonical = saved
+
+
+def _file(toks: list[bytes], ranks: list[int], *, sep: bytes = b" ", end: bytes = b"\n") -> bytes:
+    return b"".join(base64.b64encode(t) + sep + str(r).encode() + end for t, r in zip(toks, ranks, strict=True))
+
+
+@settings(max_examples=60, deadline=None)
+@given(toks=tokens, data=st.data())
+def test_canonical_files_read_alike(toks: list[bytes], data: st.DataObject) -> None:
+    ranks = data.draw(st.permutations(range(len(toks) + data.draw(st.integers(0, 3)))))[: len(toks)]
+    content = _file(toks, list(ranks))
+    fast = _parse_canonical(content)
+    assert fast is not None and fast == _slow(content) == dict(zip(toks, ranks, strict=True))
+
+
+@pytest.mark.parametrize("content", [
+    _file([b"a", b"b"], [0, 1], end=b"\r\n"),  # CRLF
+    _file([b"a", b"b"], [0, 1], sep=b"\t"),  # a tab between the fields
+    _file([b"a", b"b"], [0, 1], sep=b"  "),  # two spaces
+    _file([b"a"], [0]) + b"\n" + _file([b"b"], [1]),  # an empty line
+    _file([b"a", b"b"], [0, 1])[:-1],  # no newline at the end
+    b"= 0\n" + _file([b"a"], [1]),  # the empty token (Whisper)
+    b"YR== 0\n",  # a non-canonical encoding of b"a"
+    _file([b"a", b"b"], [0, 10]),
+    b"YQ== 007\n",  # leading zeros
+])
+def test_other_layouts_fall_back_and_read_the_same(content: bytes) -> None:
+    slow = _slow(content)
+    fast = _parse_canonical(content)
+    assert fast is None or fast == slow
+    assert parse_rank_file(content, source="t.tiktoken") == slow
+
+
+@pytest.mark.parametrize("content, message", [
+    (_file([b"a", b"a"], [0, 1]), "appears twice"),
+    (_file([b"a", b"b"], [0, 0]), "given to two tokens"),
+    (_file([b"a"], [2**40]), "larger than any"),
+    (b"YQ== x\n", "is not an integer"),
+])
+def test_bad_files_are_refused_with_the_line(content: bytes, message: str) -> None:
+    assert _parse_canonical(content) is None
+    with pytest.raises(ValueError, match=message):
+        parse_rank_file(content, source="t.tiktoken")
