@@ -194,6 +194,7 @@ def test_size_job_gives_the_runs_of_pattern_runs() -> None:
     assert done.status == "done" and done.fraction == 1.0 and done.runs is not None
     fractions = [s.fraction for s in snaps]
     assert fractions == sorted(fractions)  # progress never goes back, from one pattern to the next
+    assert any(0 < f < 1 for f in fractions) and any(s.text.startswith("Training 3 of 3 (o200k)") for s in snaps)
     want = pattern_runs(CORPUS, source="test", max_size=400)
     assert (done.runs.train_text, done.runs.heldout, done.runs.patterns) == (want.train_text, want.heldout,
                                                                                want.patterns)

@@ -249,8 +249,11 @@ class SizeJob:
             n, i = len(self.patterns), len(self._done)
             where = f"Training {i + 1} of {n} ({self.patterns[i]})"
             if not snap.finished:
-                self._snapshot = SizeJobSnapshot("running", (i + snap.fraction) / n,
-                                                 f"{where}: {progress_text(snap)}")
+                # A run that is only starting has done nothing yet (its own fraction counts it as counted); and the
+                # bar never goes back.
+                part = 0.0 if snap.status == "starting" else snap.fraction
+                fraction = max(self._snapshot.fraction, (i + part) / n)
+                self._snapshot = SizeJobSnapshot("running", fraction, f"{where}: {progress_text(snap)}")
                 if time.perf_counter() >= deadline:
                     break
                 continue
