@@ -293,7 +293,7 @@ class SegmentCache:
     ([104, 105], [116, 104, 101, 114, 101], 1)
     """
 
-    def __init__(self, *, max_chars: int = 8_000_000, max_offset_chars: int = 1_000_000) -> None:
+    def __init__(self, *, max_chars: int = 8_000_000, max_offset_chars: int = 2_000_000) -> None:
         if max_chars < 0 or max_offset_chars < 0:
             raise ValueError("cache bounds must be zero or more characters.")
         # Drawn pages (see :meth:`memo`) are held under the offsets' bound: they are offsets too.
