@@ -159,6 +159,27 @@ def test_load_page_shows_hostile_names_as_typed_and_fetches_nothing(page, server
     assert recorder.requests == []
 
 
+def test_inspect_page_shows_hostile_language_names_as_typed_and_fetches_nothing(page, server, recorder):
+    """Language files are named after their language: the name is a chart label and a table row."""
+    bad, good, third = hostile_names(recorder)
+    page.goto(f"{server.url}/inspect?inspect_tab=Languages&inspect_lang_source=files")
+    uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"]').first
+    uploader.set_input_files([payload("English.txt", b"Good morning, friends."), payload(bad, b"")])
+    shown_literally(page, ALERT, f"{bad} is empty")
+    settle(page, recorder)
+    page.goto(f"{server.url}/inspect?inspect_tab=Languages&inspect_lang_source=files")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files([
+        payload("English.txt", b"Good morning, friends."), payload(good, b"Guten Morgen, Freunde."),
+        payload(third, b"Bonjour, les amis.")])
+    page.wait_for_selector(".js-plotly-plot .xtick", timeout=60_000)
+    stems = [n.removesuffix(".txt") for n in (good, third)]
+    labels = page.eval_on_selector_all(".js-plotly-plot .xtick text", "els => els.map(e => e.textContent)")
+    for stem in stems:
+        assert stem in labels, labels  # the axis label reads as typed: no tag taken as markup
+    settle(page, recorder)
+    assert recorder.requests == []
+
+
 def test_probe_a_name_rendered_as_markdown_is_fetched(browser, recorder, tmp_path):
     """The check above can fail: the same names drawn with ``st.markdown`` make the browser request the recorder."""
     names = hostile_names(recorder)
