@@ -4,6 +4,7 @@ trained here it agrees with the merge-list rule; merges derived from ranks equal
 from __future__ import annotations
 
 import base64
+import random
 from pathlib import Path
 
 import pytest
@@ -105,6 +106,32 @@ def test_rank_files_give_tiktokens_ids_on_fixtures(name: str, cs336_dir: Path) -
         assert ours.encode(text) == expected, text[:60]
         assert ours.encode_with_offsets(text).ids == expected
         assert list(ours.encode_iterable([text[: len(text) // 3], text[len(text) // 3:]], chunk_chars=64)) == expected
+
+
+def _long_inputs() -> list[str]:
+    """Long pieces of the shapes the encoder treats apart: runs of one token (merged round by round, in bulk),
+    periodic text, and random text without spaces (many ranks; each a piece of many thousand bytes, or many
+    pieces that are all different)."""
+    rnd = random.Random(11)
+    return ["x" * 100_001, "ab" * 20_000 + "a", " " * 30_001 + "z", "\u00e9" * 20_000, "\U0001f643" * 5_000,
+            base64.b64encode(rnd.randbytes(15_000)).decode("ascii"), "".join(rnd.choices("ACGT", k=30_000)),
+            "".join(rnd.choices("abcdefghijklmnopqrstuvwxyz", k=20_000)), "".join(rnd.choices("xX", k=20_000))]
+
+
+@pytest.mark.parametrize("name", list(FILES))
+def test_rank_files_give_tiktokens_ids_on_long_pieces(name: str) -> None:
+    ours, theirs = _pair(name)
+    for text in _long_inputs():
+        assert ours.encode(text) == theirs.encode_ordinary(text), text[:20]  # type: ignore[attr-defined]
+
+
+def test_gpt2_merge_list_gives_tiktokens_ids_on_long_pieces(cs336_dir: Path) -> None:
+    # The same long inputs through the merge-list rule (GPT-2's own files), against tiktoken's r50k_base.
+    ours = Tokenizer.from_files(cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt", [EOT])
+    assert ours.rule == "merges"
+    _, theirs = _pair("r50k_base")
+    for text in _long_inputs():
+        assert ours.encode(text) == theirs.encode_ordinary(text), text[:20]  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("name", list(FILES))
