@@ -98,6 +98,20 @@ def test_paste_edit_and_page_to_the_end(page, server, tokenizers):
     assert page.locator('[data-testid="stPlotlyChart"]').count() == 1  # the bytes-per-token strip
     assert_no_exception(page)
 
+    # The link carries the page (and the long text, by its hash on this server): a fresh browser opens the same page.
+    page.wait_for_function(f"() => location.search.includes('tok_page={n_pages}')", timeout=30_000)
+    last_page = {name: _ids(page, name) for name in names}
+    ctx = page.context.browser.new_context(viewport={"width": 1500, "height": 1000})
+    try:
+        other = ctx.new_page()
+        other.goto(page.url)
+        expect(other.get_by_text(f"–{len(edited):,} of {len(edited):,}.", exact=False)).to_be_visible(timeout=60_000)
+        for name in names:
+            expect(other.locator(f'.tv-tokens .tok[data-tokenizer="{name}"]').first).to_be_attached(timeout=60_000)
+        assert {name: _ids(other, name) for name in names} == last_page
+    finally:
+        ctx.close()
+
 
 def test_a_point_on_the_strip_opens_its_page(page, server, tokenizers):
     from playwright.sync_api import expect
