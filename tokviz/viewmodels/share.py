@@ -3,10 +3,10 @@
 The page is the URL's path (``/observations``); the query holds ``text`` (the input, only up to
 :data:`TEXT_LIMIT` characters: longer texts are left out of the link rather than cut, so a link never silently shows
 a different text; the app then names it by its hash in the server's text store, see
-:mod:`tokviz.viewmodels.text_store`), ``tok`` (repeated, one per chosen tokenizer) and ``own`` (the store hashes of the session's own
-tokenizers, so a link brings them back on this server). Reading is forgiving: an unknown tokenizer name falls back
-to the defaults. Links from before pages had paths carried the page as ``?view=``: :func:`legacy_view`
-reads it.
+:mod:`tokviz.viewmodels.text_store`), ``tok`` (repeated, one per chosen tokenizer) and ``own`` (the store hashes of
+the session's own tokenizers, so a link brings them back on this server). Reading is forgiving: an unknown
+tokenizer name falls back to the defaults. Links from before pages had paths carried the page as ``?view=``:
+:func:`legacy_view` reads it.
 
 Example:
     >>> s = ShareState(text="hello", tokenizers=("byte", "word"))
