@@ -121,7 +121,10 @@ class UnicodeForm:
         return whole, align
 
     def _aligned(self, text: str) -> tuple[str, Alignment]:
-        """``text`` normalized, aligned per starter-and-marks segment."""
+        """``text`` normalized, aligned as ``tokenizers`` aligns it: per character for the decompositions, per
+        starter-and-marks segment for the compositions."""
+        if self.form in ("NFD", "NFKD"):
+            return _decomposed(text, self.form)
         whole = unicodedata.normalize(self.form, text)
         bounds = _segments(text)
         parts = [unicodedata.normalize(self.form, text[a:b]) for a, b in zip(bounds, bounds[1:])]
@@ -162,6 +165,42 @@ def NFKC() -> UnicodeForm:  # noqa: N802
 def NFKD() -> UnicodeForm:  # noqa: N802
     """Compatibility decomposition."""
     return UnicodeForm("NFKD")
+
+
+def _decomposed(text: str, form: Literal["NFC", "NFD", "NFKC", "NFKD"]) -> tuple[str, Alignment]:
+    """NFD or NFKD of ``text`` with the alignment ``tokenizers`` gives it.
+
+    Each character is decomposed on its own; the first character of its decomposition stands for it and the others
+    are inserted after it. Canonical ordering then sorts each run of combining marks by class, and each character
+    carries that role along. Read in the new order, a character that stands for one takes the next original
+    character; an inserted one takes the same character as the one before it. So in ``"é\u0323"`` (NFD
+    ``"e\u0323\u0301"``) the acute accent, moved behind the dot, is aligned with the dot.
+
+    >>> text, align = _decomposed("\u00c0\u0301b", "NFD")
+    >>> text == "A\u0300\u0301b", align
+    (True, [(0, 1), (0, 1), (1, 2), (2, 3)])
+    """
+    items: list[tuple[str, bool]] = [
+        (ch, k == 0) for c in text for k, ch in enumerate(unicodedata.normalize(form, c))]
+    combining = unicodedata.combining
+    ordered: list[tuple[str, bool]] = []
+    i, n = 0, len(items)
+    while i < n:
+        if not combining(items[i][0]):
+            ordered.append(items[i])
+            i += 1
+            continue
+        j = i
+        while j < n and combining(items[j][0]):
+            j += 1
+        ordered.extend(sorted(items[i:j], key=lambda item: combining(item[0])))  # stable, as canonical ordering is
+        i = j
+    align: Alignment = []
+    at = -1
+    for _, stands_for_one in ordered:
+        at += stands_for_one
+        align.append((at, at + 1))
+    return "".join(ch for ch, _ in ordered), align
 
 
 def _segments(text: str) -> list[int]:
