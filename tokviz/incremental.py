@@ -382,12 +382,6 @@ class SegmentedIds:
     def n_tokens(self) -> int:
         return sum(map(len, self.ids_by_segment))
 
-    def segments_between(self, start: int, end: int) -> range:
-        """Indices of the segments overlapping characters ``[start, end)`` (and the one holding ``start``)."""
-        first = bisect_right([e for _, e in self.spans], start)
-        last = bisect_left([s for s, _ in self.spans], end)
-        return range(first, max(last, first))
-
 
 def encode_segments(tok: TokenizerLike, text: str, *, key: Hashable, cache: SegmentCache,
                     anchors: Sequence[int] | None = None, target: int = DEFAULT_TARGET) -> SegmentedIds:
