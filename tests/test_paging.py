@@ -179,3 +179,17 @@ def test_a_page_untouched_by_an_edit_is_kept_as_it_was(toks: dict[str, Tokenizer
     moved = draw_page(panel, page_bounds(edited, page_chars=3000)[1])
     fresh = tok.encode(edited)
     assert moved.encoding.ids == fresh[moved.first:moved.first + len(moved.encoding)]
+
+
+def test_hover_cards_number_tokens_from_the_start_of_the_text(toks: dict[str, TokenizerLike]) -> None:
+    from tokviz.viewmodels.render import RenderOptions
+
+    text = _prose(8000)
+    panel = encode_panel(toks["bpe-gpt2"], text, key="k", cache=SegmentCache())
+    pages = page_bounds(text, page_chars=2000)
+    page = draw_page(panel, pages[2])
+    assert page.first > 0
+    html_ = render_tokens(page.encoding, page.text, tokenizer="bpe",
+                          options=RenderOptions(first_index=page.first))
+    assert f"(token #{page.first})" in html_ and "(token #0)" not in html_
+    assert f"(token #{page.first + len(page.encoding) - 1})" in html_

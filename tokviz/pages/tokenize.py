@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import partial
 
 import streamlit as st
@@ -143,13 +144,14 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
             tok = panel.tokenizer
             page = draw_page(panel, pages[current])
             enc = page.encoding
+            numbered = replace(options, first_index=page.first)  # hover cards count from the start of the text
             with col:
                 # The header is its own element: an edit on another page changes the counts only, and the
                 # browser then redraws the header, not the page's tokens.
                 headers[name] = st.empty()
                 # The page's markup is kept with the page: an edit elsewhere redraws nothing of it.
-                markup = cache.memo(("html", name, options, page.source[0]), page.source[1], partial(
-                    render_tokens, enc, page.text, tokenizer=name, options=options,
+                markup = cache.memo(("html", name, numbered, page.source[0]), page.source[1], partial(
+                    render_tokens, enc, page.text, tokenizer=name, options=numbered,
                     unknown_id=getattr(tok, "unk_id", None), describe=describer(tok)))
                 st.html(markup + _round_trip_note(tok, text, panel, cache))
                 if show_table:

@@ -62,11 +62,13 @@ def style_tag() -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class RenderOptions:
-    """How tokens are drawn: colours by position or by id, visible whitespace, the pre-tokenizer's chunks."""
+    """How tokens are drawn: colours by position or by id, visible whitespace, the pre-tokenizer's chunks, and the
+    number of the first token in the hover cards (a page of a long text starts mid-text)."""
 
     color_by: ColorBy = "position"
     show_whitespace: bool = False
     show_chunks: bool = False
+    first_index: int = 0
 
     def __post_init__(self) -> None:
         if self.color_by not in COLOR_MODES:
@@ -118,7 +120,8 @@ def _token_span(
     tid = enc.ids[i]
     token = enc.tokens[i]
     color = color_index(position=i, token_id=tid, color_by=options.color_by)
-    rows = [("id", f"{tid}  (token #{i})"), ("bytes", hex_bytes(token) or "(none)"), ("repr", repr(token)), *extra]
+    rows = [("id", f"{tid}  (token #{i + options.first_index})"), ("bytes", hex_bytes(token) or "(none)"),
+            ("repr", repr(token)), *extra]
     if b"\n" in token:
         classes += " tv-nl"  # holds a line break: it must flow with the text, not stand as one block
     return (
