@@ -252,3 +252,25 @@ def test_encoder_refuses_an_entry_that_is_not_int_to_bytes() -> None:
 
     with pytest.raises(ValueError, match="vocab must map int ids to bytes; got 256: str"):
         _encoder_of({i: bytes([i]) for i in range(256)} | {256: "ab"})  # type: ignore[dict-item]
+
+
+def test_a_tokenizer_nobody_holds_is_freed_at_once_and_pickles_without_its_cache() -> None:
+    import gc
+    import pickle
+    import weakref
+
+    tok = train_bpe(["the cat sat on the mat " * 20], vocab_size=270)
+    ids = tok.encode("the zebra sat")  # fills the piece cache with " zebra", which is no token of the vocabulary
+    gone = weakref.ref(tok)
+    data = pickle.dumps(tok)
+    assert b"zebra" not in data  # the cache is not shipped with a tokenizer
+    clone = pickle.loads(data)
+    assert clone.encode("the zebra sat") == ids and clone == tok
+    was_enabled = gc.isenabled()
+    gc.disable()  # freed by reference counting alone: no cycle waits for the collector
+    try:
+        del tok
+        assert gone() is None
+    finally:
+        if was_enabled:
+            gc.enable()

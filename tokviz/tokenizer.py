@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import weakref
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
@@ -81,16 +82,24 @@ class TrainingReport:
 
 
 class _PieceCache(dict[str, tuple[int, ...]]):
-    """piece (str) -> token ids (tuple); a miss runs BPE once, then the answer is a C-level lookup."""
+    """piece (str) -> token ids (tuple); a miss runs BPE once, then the answer is a C-level lookup.
 
-    def __init__(self, bpe: Any) -> None:
+    It reaches its tokenizer's BPE through a weak reference: a strong one would make a cycle (tokenizer -> cache ->
+    tokenizer), and a tokenizer nobody uses any more (a closed session's 600 MB upload) would then wait for the
+    cycle collector instead of being freed at once.
+    """
+
+    def __init__(self, bpe: Callable[[bytes], tuple[int, ...]]) -> None:
         super().__init__()
-        self._bpe = bpe
+        self._bpe = weakref.WeakMethod(bpe)
 
     def __missing__(self, piece: str) -> tuple[int, ...]:
         if len(self) >= CACHE_LIMIT:
             self.clear()
-        ids = self._bpe(piece.encode("utf-8"))
+        bpe = self._bpe()
+        if bpe is None:
+            raise RuntimeError("this piece cache outlived its tokenizer; use the tokenizer's own methods")
+        ids = bpe(piece.encode("utf-8"))
         self[piece] = ids
         return ids
 
@@ -195,6 +204,16 @@ class Tokenizer:
             self._whole = {self.vocab[i]: i for i in chain(self._byte_ids, self._merged)}
         self._cache = _PieceCache(self._bpe)
         self._allowing: dict[frozenset[str], PreTokenizer] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The piece cache is rebuilt on the other side: it may hold many pieces, and it points back here weakly.
+        state = dict(self.__dict__)
+        state.pop("_cache", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._cache = _PieceCache(self._bpe)
 
     def _index_merges(self) -> tuple[dict[tuple[int, int], int], list[int]]:
         """Check the merges against the vocabulary and index them: (left id, right id) -> rank, and each merge's
