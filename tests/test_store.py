@@ -177,3 +177,27 @@ def test_the_page_says_when_a_linked_entry_or_a_cache_file_was_damaged(cache_dir
     assert any(built_in.name in w and "was damaged" in w and "trained again" in w for w in said), said
     assert hashlib.sha256(built_in.read_bytes()).hexdigest() == built_in.with_name(
         built_in.name + ".sha256").read_text(encoding="ascii").strip()  # rebuilt, whole
+
+
+@pytest.mark.slow
+def test_a_session_that_ends_leaves_its_tokenizer_to_be_freed(cache_dir, tmp_path):
+    """Nothing the pages keep at process level (caches, the menu, the store) holds a session's own tokenizer: once
+    the session is gone, the tokenizer is freed (by reference counting, so at once)."""
+    import gc
+    import weakref
+
+    own = TokenizerStore(cache_dir / "store").put(TOK, name="mine", source="test")
+    session = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    session.query_params["own"] = own
+    session.query_params["tok"] = "mine"
+    session.query_params["text"] = "the lowest newest widest"
+    session.run()
+    assert not session.exception and "mine" in session.multiselect(key="chosen").value
+    assert session.get("html")  # its tokens were drawn, so the page's caches have seen it
+    mine = weakref.ref(session.session_state["user_tokenizers"]["mine"])
+    session.switch_page("tokviz/pages/compare.py").run()
+    session.switch_page("tokviz/pages/inspect.py").run()
+    assert not session.exception
+    del session
+    gc.collect()  # AppTest's own script runner and element tree are cyclic; a real server drops them alike
+    assert mine() is None
