@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from helpers import TIMEOUT, assert_no_exception, streamlit_server
 
+from tokviz.viewmodels.text_store import fits_in_link
+
 pytestmark = pytest.mark.browser
 
 _DRAWN = """() => {
@@ -65,15 +67,21 @@ def fresh_page(browser, url: str):
     page = ctx.new_page()
     page.set_default_timeout(TIMEOUT)
     page.goto(url)
+    # The app writes the view into the link at the end of its first run: changes made before would race with it.
+    page.wait_for_function("() => location.search.includes('tok=')", timeout=90_000)
     return ctx, page
 
 
 def commit(locator, text: str) -> None:
     """Type into a text box and commit it as a user does (Ctrl+Enter commits a text area, Enter an input); returns
     once the app has run with it (the link changed)."""
-    with link_changes(locator.page):
+    page = locator.page
+    with link_changes(page):
         locator.fill(text, timeout=90_000)  # a long text on a busy machine
         locator.press("Control+Enter" if locator.evaluate("e => e.tagName") == "TEXTAREA" else "Enter")
+    if fits_in_link(text):  # the link carries it: wait for that very value, not just any change
+        page.wait_for_function("t => [...new URLSearchParams(location.search).values()].includes(t)", arg=text,
+                               timeout=TIMEOUT)
 
 
 @contextmanager
