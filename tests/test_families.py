@@ -339,6 +339,22 @@ def test_unknown_id_and_vocab(pairs) -> None:
     assert sp.vocab[ref.token_to_id("<0xF0>")] == b"\xf0"
 
 
+def test_unigram_ties_fall_as_tokenizers_reads_the_scores() -> None:
+    # Read correctly rounded, "a" + "b" scores exactly what "ab" scores (a tie, which keeps "ab"); tokenizers reads
+    # "ab"'s score one unit in the last place lower, so "a" "b" wins there. A 1 MB text has such ties (runs of "=").
+    v = float("-7.2217645489529705")
+    assert (v + 1.0) + -1.0 == v
+    data = {"version": "1.0", "added_tokens": [], "normalizer": None, "pre_tokenizer": None, "post_processor": None,
+            "decoder": None, "model": {"type": "Unigram", "unk_id": 0, "byte_fallback": False,
+                                       "vocab": [["<unk>", 0.0], ["a", v + 1.0], ["b", -1.0], ["ab", v]]}}
+    hf = HFTokenizer.from_str(json.dumps(data))
+    ours = family_from_dict(data, source="tie.json")
+    assert ours is not None
+    assert hf.encode("ab", add_special_tokens=False).ids == [1, 2]  # the case decides: not "ab" (id 3)
+    for text in ("ab", "abab", "aab", "abb", "ba"):
+        assert ours.encode(text) == hf.encode(text, add_special_tokens=False).ids, text
+
+
 # -- refusals -------------------------------------------------------------------------------------------------------
 def test_precompiled_charsmap_is_refused_naming_it(trained) -> None:
     path, _ = trained["unigram-always"]

@@ -36,6 +36,7 @@ from typing import Any
 from tokviz import normalizers as nz
 from tokviz.added_tokens import AddedToken, assign_ids
 from tokviz.formats.hf_components import normalizer_from_json, pre_tokenizers_from_json
+from tokviz.formats.json_floats import score_as_tokenizers_reads_it
 from tokviz.gpt2_files import encode_token
 from tokviz.hf_decoders import decoder_from_json
 from tokviz.hf_pipeline import ByteLevel
@@ -136,7 +137,8 @@ def _build(data: Mapping[str, Any], model: dict[str, Any], kind: str, source: st
         if unk_id is not None and not isinstance(unk_id, int):
             raise ValueError(f"{where}: \"unk_id\" must be an integer or null, got {unk_id!r:.40}.")
         try:
-            um = UnigramModel([(p, float(s)) for p, s in raw], unk_id=unk_id,
+            # Scores as tokenizers reads them (not correctly rounded), so Viterbi's ties fall the same way.
+            um = UnigramModel([(p, score_as_tokenizers_reads_it(s)) for p, s in raw], unk_id=unk_id,
                               byte_fallback=bool(model.get("byte_fallback")))
         except ValueError as e:
             raise ValueError(f"{where}: {e}") from e
