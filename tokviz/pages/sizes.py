@@ -4,6 +4,11 @@ Only widgets and layout live here; the runs, sizes and series come from :mod:`to
 numbers from :mod:`tokviz.sweep`, the figures from :mod:`tokviz.viewmodels.charts` and the markup from
 :mod:`tokviz.viewmodels.render`.
 
+An uploaded corpus is trained in child processes (:class:`tokviz.viewmodels.size_runs.SizeJob`, one
+:class:`tokviz.live.TrainingJob` per pattern), never on the script thread, so other sessions do not wait for it: the
+job lives in ``st.session_state``, a fragment polls it every :data:`POLL_SECONDS` and draws its progress and a Cancel
+button, and when it ends one full run draws the charts (or says why it ended, and shows the built-in corpus).
+
 Session state this view reads, for other views to fill:
     ``user_tokenizers``  name -> tokenizer (the app's registry). A BPE ``Tokenizer`` with a ``training`` report can
                          join the charts as a curve, any other tokenizer as a point.
