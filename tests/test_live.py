@@ -34,6 +34,27 @@ def test_job_learns_the_same_merges_as_train_bpe() -> None:
     assert snap.fraction == 1.0
 
 
+def test_progress_never_goes_back_through_a_real_run() -> None:
+    job = TrainingJob.start(TrainSpec(texts=(TEXT * 10,), vocab_size=1_000), interval=0.02)
+    snaps = [job.poll()]
+    deadline = time.monotonic() + 120
+    while not snaps[-1].finished and time.monotonic() < deadline:
+        snaps.append(job.poll(finish_within=0.01))
+    assert snaps[-1].status == "done", snaps[-1].message
+    fractions = [s.fraction for s in snaps]
+    assert fractions == sorted(fractions), [(s.status, f) for s, f in zip(snaps, fractions)]
+    assert snaps[0].status == "starting" and fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert {"counting", "merging"} & {s.status for s in snaps}  # the polls saw the run between start and end
+
+
+@pytest.mark.parametrize("counted", [0, 1, 50])
+def test_starting_counts_as_nothing_done_so_counting_does_not_move_the_bar_back(counted: int) -> None:
+    starting = JobSnapshot("starting", (), 100, 0, 100, 0.1)
+    counting = JobSnapshot("counting", (), 100, counted, 100, 0.2)
+    merging = JobSnapshot("merging", (), 100, 90, 100, 0.3)
+    assert starting.fraction <= counting.fraction <= merging.fraction
+
+
 def test_cancel_keeps_what_was_learned() -> None:
     big = TEXT * 20  # ~1.8 MB: long enough to cancel mid-run
     job = TrainingJob.start(TrainSpec(texts=(big,), vocab_size=50_000), interval=0.02)

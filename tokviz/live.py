@@ -78,9 +78,16 @@ class JobSnapshot:
 
     @property
     def fraction(self) -> float:
-        """Overall progress in [0, 1]: counting is weighted as the first fifth."""
+        """Overall progress in [0, 1]: counting is weighted as the first fifth. It never goes back as the status
+        moves on: a run that is only starting has done nothing yet.
+
+        >>> [JobSnapshot(s, (), 10, 0, 100, 0.0).fraction for s in ("starting", "counting", "merging", "done")]
+        [0.0, 0.0, 0.2, 1.0]
+        """
         if self.status == "done":
             return 1.0
+        if self.status == "starting":
+            return 0.0
         # Once merging has begun, counting is over, whatever share of the text it covered (the held-out part is
         # never counted).
         counted = 1.0 if self.status != "counting" else (
