@@ -69,8 +69,8 @@ from tokviz.viewmodels.render import render_header, render_tokens  # noqa: E402
 from tokviz.viewmodels.summary import count_tokens  # noqa: E402
 
 NAMES = ("bpe-gpt2-8k", "GPT-2 · r50k_base", "GPT-4 · cl100k_base", "GPT-4o · o200k_base")
-#: What the page draws per panel with four panels (tokviz.pages.tokenize: 20,000 // 4).
-PAGE_CHARS = 5000
+#: What the page draws per panel with four panels (tokviz.pages.tokenize: max(2,000, 8,000 // 4)).
+PAGE_CHARS = 2000
 OPENAI = {"GPT-2 · r50k_base": "r50k_base", "GPT-4 · cl100k_base": "cl100k_base", "GPT-4o · o200k_base": "o200k_base"}
 
 
@@ -271,6 +271,7 @@ def browser(repeats: int) -> dict[str, list[float]]:
                 commit(fresh(big, rng), "paste_1mb")
                 commit(small)
                 commit(insert_at(small, rng), "edit_100kb")
+                commit(small)  # back to the 100 KB text, so the edit's new length is what shows it is drawn
                 at = rng.randrange(PAGE_CHARS // 2)  # on the page in view: its tokens are drawn again
                 commit(small[:at] + "Z" + small[at:], "edit_100kb_page1")
                 short = small[:200]

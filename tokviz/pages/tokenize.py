@@ -34,9 +34,11 @@ from tokviz.viewmodels.samples import SAMPLES
 from tokviz.viewmodels.share import TEXT_LIMIT
 from tokviz.viewmodels.summary import count_tokens
 
-#: Characters of a page, shared by the panels (20k for one, 5k each for four); counts and the strip always cover the
-#: whole text. Measured in Chromium: 4 panels x 20k characters of a mixed text are ~56k spans and take ~8 s to draw.
-PREVIEW_CHARS = 20_000
+#: Characters of a page, shared by the panels (8k for one, 2k each for four); counts and the strip always cover the
+#: whole text. Drawing costs the browser about 0.1 s per 1,000 characters of a panel (measured in Chromium: 4 panels
+#: x 20k characters of a mixed text are ~56k spans and take ~8 s; bench/bigtext.py, 4 x 5k: 2-3 s on a busy
+#: machine), and an edit on the page in view draws it again; paging reaches the rest, so pages stay small.
+PREVIEW_CHARS = 8_000
 MIN_PREVIEW_CHARS = 2_000
 #: Tokenizers per row.
 PER_ROW = 4
