@@ -48,7 +48,9 @@ NO_RANK = 1 << 62
 #: 1.5-2x faster, at 96 the heap is).
 SHORT_PIECE = 32
 #: A round of the lowest rank is merged in bulk while that rank covers at least 1 / DENSE_ROUND of the pairs: one
-#: C-level pass over all pairs then costs less than the loop's work per merge (measured on ``"x" * 10**6``).
+#: C-level pass over all pairs then costs less than the loop's work per merge. On ``"x" * 10**6`` every round is
+#: dense; on 100 KB of random ACGT with GPT-2 (rounds of about 6% of the pairs) 16 or 32 instead of 4 sends the
+#: first rounds to bulk and the piece takes 1.6x or 2.5x as long (process time, median of 9).
 DENSE_ROUND = 4
 _BYTES = [bytes([b]) for b in range(256)]
 
