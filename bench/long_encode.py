@@ -43,8 +43,8 @@ def main(argv: list[str] | None = None) -> None:
     print("| --- | ---: | ---: | ---: | --- | --- | --- | --- |")
     for kind in args.kinds:
         files = files_for(kind)
-        runs = alternate(args.repeats, {lib: (lambda lib=lib: run_long_worker("encode_long", lib=lib, kind=kind,
-                                                                              files=files))
+        runs = alternate(args.repeats, {lib: (lambda lib=lib, kind=kind, files=files: run_long_worker(
+                                                  "encode_long", lib=lib, kind=kind, files=files))
                                         for lib in ("ours", "tiktoken")})
         ours = [s["seconds"] for s in runs["ours"]]
         peer = [s["seconds"] for s in runs["tiktoken"]]
