@@ -131,8 +131,10 @@ class TrainedRun:
     and two things made on first use (the replay steps looked at, the download files).
 
     ``counts`` are the pre-token counts the merges were learned from (None when the run did not keep them): merge
-    replay needs them. ``replay`` maps a step to what the page drew for it; ``downloads`` is None until the Download
-    tab is first opened, then a tuple of files or failures (see :mod:`tokviz.viewmodels.export`).
+    replay needs them. ``texts`` is the corpus the replay samples lines from; ``texts_kept`` is False for a run
+    brought back from the server without it (too big to keep, or dropped since): then ``texts`` is empty.
+    ``replay`` maps a step to what the page drew for it; ``downloads`` is None until the Download tab is first
+    opened, then a tuple of files or failures (see :mod:`tokviz.viewmodels.export`).
     """
 
     id: int
@@ -142,5 +144,6 @@ class TrainedRun:
     summary: TrainingSummary
     texts: tuple[str, ...]
     described: str
+    texts_kept: bool = True
     replay: dict[int, tuple[object, str]] = field(default_factory=dict)
     downloads: tuple[object, ...] | None = None
