@@ -17,7 +17,8 @@ Example:
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from tokviz import hf_pretokenizers as hp
 from tokviz import normalizers as nz
@@ -27,6 +28,10 @@ from tokviz.hf_pipeline import ByteLevel, PreTokenizerStep
 # possessive interval; rewriting keeps the meaning `tokenizers` gives a file's pattern.
 _ONIG_REPEATED_INTERVAL = re.compile(r"(\\p\{\w+\}|\\[A-Za-z]|\[(?:\\.|[^\]\\])*\]|\((?:\\.|[^()\\])*\)|[^\\()\[\]{}])"
                                      r"(\{\d+(?:,\d*)?\})\+")
+
+C = TypeVar("C")
+#: The key of a Sequence's list of components.
+_ITEMS = {"normalizer": "normalizers", "pre_tokenizer": "pretokenizers"}
 
 _UNSUPPORTED_NORMALIZER = {
     "Precompiled": "it is SentencePiece's compiled character map, which tokviz cannot run yet",
@@ -59,18 +64,49 @@ def _pattern(obj: Any, what: str, where: str) -> tuple[str, bool]:
     raise ValueError(f"{where}: {what} pattern must be {{\"Regex\": ...}} or {{\"String\": ...}}, got {obj!r:.80}.")
 
 
+def components(obj: Any, *, where: str, what: str, one: Callable[[dict[str, Any]], list[C]]) -> list[C]:
+    """The components of a ``"normalizer"`` or ``"pre_tokenizer"`` value (``what``), in order: none for null, the
+    items of a ``Sequence`` (nested ones flattened), else what ``one`` reads from the object.
+
+    A reader of another family passes its own ``one``, which reads the kinds it adds and hands the rest to
+    :func:`normalizer_step` or :func:`pre_tokenizer_step`.
+
+    >>> components({"type": "Sequence", "normalizers": [{"type": "NFC"}, None]}, where="t.json",
+    ...            what="normalizer", one=lambda o: [o["type"]])
+    ['NFC']
+    """
+    items_key = _ITEMS[what]
+    if obj is None:
+        return []
+    if not isinstance(obj, dict):
+        raise ValueError(f"{where}: {what} must be an object or null, got {obj!r:.60}.")
+    if obj.get("type") != "Sequence":
+        return one(obj)
+    items = obj.get(items_key)
+    if what == "normalizer" and not items:
+        items = []  # a normalizer Sequence without its list is read as an empty one
+    if not isinstance(items, list):
+        raise ValueError(f"{where}: a {what.replace('_', '-')} Sequence needs a list \"{items_key}\".")
+    return [c for x in items for c in components(x, where=where, what=what, one=one)]
+
+
+def compose_normalizers(steps: list[nz.Normalizer | None]) -> nz.Normalizer | None:
+    """One normalizer running ``steps`` in order (None for none, and for the steps that change nothing)."""
+    kept = [n for n in steps if n is not None]
+    if not kept:
+        return None
+    return kept[0] if len(kept) == 1 else nz.Sequence(kept)
+
+
 def normalizer_from_json(obj: Any, *, where: str) -> nz.Normalizer | None:
     """The normalizer of a ``"normalizer"`` value; None for null or an empty Sequence."""
-    if obj is None:
-        return None
-    if not isinstance(obj, dict):
-        raise ValueError(f"{where}: normalizer must be an object or null, got {obj!r:.60}.")
+    return compose_normalizers(components(obj, where=where, what="normalizer",
+                                          one=lambda o: [normalizer_step(o, where=where)]))
+
+
+def normalizer_step(obj: dict[str, Any], *, where: str) -> nz.Normalizer:
+    """One normalizer object that is not a Sequence (ValueError naming a kind tokviz does not run)."""
     kind = obj.get("type")
-    if kind == "Sequence":
-        steps = [n for n in (normalizer_from_json(x, where=where) for x in obj.get("normalizers") or []) if n]
-        if not steps:
-            return None
-        return steps[0] if len(steps) == 1 else nz.Sequence(steps)
     if kind in ("NFC", "NFD", "NFKC", "NFKD"):
         return nz.UnicodeForm(kind)
     if kind == "Lowercase":
@@ -100,30 +136,26 @@ def _behavior(obj: dict[str, Any], where: str, default: str | None = None) -> hp
 
 def pre_tokenizers_from_json(obj: Any, *, where: str) -> list[PreTokenizerStep]:
     """The pre-tokenizer steps of a ``"pre_tokenizer"`` value, Sequences flattened, in order."""
-    if obj is None:
-        return []
-    if not isinstance(obj, dict):
-        raise ValueError(f"{where}: pre_tokenizer must be an object, got {obj!r:.60}.")
+    return components(obj, where=where, what="pre_tokenizer", one=lambda o: [pre_tokenizer_step(o, where=where)])
+
+
+def pre_tokenizer_step(obj: dict[str, Any], *, where: str) -> PreTokenizerStep:
+    """One pre-tokenizer object that is not a Sequence (ValueError naming a kind tokviz does not run)."""
     kind = obj.get("type")
-    if kind == "Sequence":
-        steps = obj.get("pretokenizers")
-        if not isinstance(steps, list):
-            raise ValueError(f"{where}: a pre-tokenizer Sequence needs a list \"pretokenizers\".")
-        return [s for x in steps for s in pre_tokenizers_from_json(x, where=where)]
     if kind == "ByteLevel":
-        return [ByteLevel(add_prefix_space=bool(obj.get("add_prefix_space", True)),
-                          use_regex=bool(obj.get("use_regex", True)))]
+        return ByteLevel(add_prefix_space=bool(obj.get("add_prefix_space", True)),
+                         use_regex=bool(obj.get("use_regex", True)))
     if kind == "Split":
         source, is_regex = _pattern(obj.get("pattern"), "Split", where)
-        return [hp.Split(source, is_regex=is_regex, behavior=_behavior(obj, where), invert=bool(obj.get("invert")))]
+        return hp.Split(source, is_regex=is_regex, behavior=_behavior(obj, where), invert=bool(obj.get("invert")))
     if kind == "Digits":
-        return [hp.Digits(individual_digits=bool(obj.get("individual_digits")))]
+        return hp.Digits(individual_digits=bool(obj.get("individual_digits")))
     if kind == "Punctuation":
-        return [hp.Punctuation(_behavior(obj, where, "Isolated"))]
+        return hp.Punctuation(_behavior(obj, where, "Isolated"))
     if kind == "Whitespace":
-        return [hp.Whitespace()]
+        return hp.Whitespace()
     if kind == "WhitespaceSplit":
-        return [hp.WhitespaceSplit()]
+        return hp.WhitespaceSplit()
     why = _UNSUPPORTED_PRE.get(str(kind)) or "tokviz does not run it yet"
     raise ValueError(f"{where}: pre-tokenizer {kind} is not supported ({why}); tokviz runs ByteLevel, Split, "
                      "Digits, Punctuation, Whitespace, WhitespaceSplit and Sequences of them.")

@@ -35,7 +35,7 @@ from typing import Any
 
 from tokviz import normalizers as nz
 from tokviz.added_tokens import AddedToken, assign_ids
-from tokviz.formats.hf_components import normalizer_from_json, pre_tokenizers_from_json
+from tokviz.formats.hf_components import components, compose_normalizers, normalizer_step, pre_tokenizer_step
 from tokviz.formats.json_floats import score_as_tokenizers_reads_it
 from tokviz.gpt2_files import encode_token
 from tokviz.hf_decoders import decoder_from_json
@@ -206,16 +206,12 @@ def _added(data: Mapping[str, Any], vocab: Mapping[str, int], normalizer: nz.Nor
 
 
 def _normalizer(obj: Any, *, where: str) -> nz.Normalizer | None:
-    if obj is None:
-        return None
-    if not isinstance(obj, dict):
-        raise ValueError(f"{where}: normalizer must be an object or null, got {obj!r:.60}.")
+    return compose_normalizers(components(obj, where=where, what="normalizer",
+                                          one=lambda o: [_normalizer_step(o, where=where)]))
+
+
+def _normalizer_step(obj: dict[str, Any], *, where: str) -> nz.Normalizer | None:
     kind = obj.get("type")
-    if kind == "Sequence":
-        steps = [n for n in (_normalizer(x, where=where) for x in obj.get("normalizers") or []) if n is not None]
-        if not steps:
-            return None
-        return steps[0] if len(steps) == 1 else nz.Sequence(steps)
     if kind == "BertNormalizer":
         accents = obj.get("strip_accents")
         return BertNormalizer(clean_text=bool(obj.get("clean_text", True)),
@@ -231,20 +227,15 @@ def _normalizer(obj: Any, *, where: str) -> nz.Normalizer | None:
                              "which tokviz does not run; load the SentencePiece .model file instead, or a "
                              "tokenizer.json without this normalizer.")
         return None  # an empty map replaces nothing
-    return normalizer_from_json(obj, where=where)
+    return normalizer_step(obj, where=where)
 
 
 def _pre_tokenizers(obj: Any, *, where: str) -> list[PreTokenizerStep]:
-    if obj is None:
-        return []
-    if not isinstance(obj, dict):
-        raise ValueError(f"{where}: pre_tokenizer must be an object or null, got {obj!r:.60}.")
+    return components(obj, where=where, what="pre_tokenizer", one=lambda o: [_pre_tokenizer_step(o, where=where)])
+
+
+def _pre_tokenizer_step(obj: dict[str, Any], *, where: str) -> PreTokenizerStep:
     kind = obj.get("type")
-    if kind == "Sequence":
-        items = obj.get("pretokenizers")
-        if not isinstance(items, list):
-            raise ValueError(f"{where}: a pre-tokenizer Sequence needs a list \"pretokenizers\".")
-        return [s for x in items for s in _pre_tokenizers(x, where=where)]
     if kind == "Metaspace":
         replacement = obj.get("replacement", SPACE_MARK)
         scheme = obj.get("prepend_scheme")
@@ -254,18 +245,16 @@ def _pre_tokenizers(obj: Any, *, where: str) -> list[PreTokenizerStep]:
             raise ValueError(f"{where}: pre-tokenizer Metaspace prepend_scheme {scheme!r} is not one of "
                              f"{', '.join(PREPEND_SCHEMES)}.")
         try:
-            return [Metaspace(str(replacement), scheme, bool(obj.get("split", True)))]
+            return Metaspace(str(replacement), scheme, bool(obj.get("split", True)))
         except ValueError as e:
             raise ValueError(f"{where}: pre-tokenizer {e}") from e
     if kind == "BertPreTokenizer":
-        return [BertPreTokenizer()]
-    out: list[PreTokenizerStep] = []
-    for step in pre_tokenizers_from_json(obj, where=where):
-        if isinstance(step, ByteLevel):
-            raise ValueError(f"{where}: pre-tokenizer ByteLevel with a character-level model (WordPiece, Unigram, "
-                             "byte_fallback BPE) is not supported.")
-        out.append(SplitStep(step))
-    return out
+        return BertPreTokenizer()
+    step = pre_tokenizer_step(obj, where=where)
+    if isinstance(step, ByteLevel):
+        raise ValueError(f"{where}: pre-tokenizer ByteLevel with a character-level model (WordPiece, Unigram, "
+                         "byte_fallback BPE) is not supported.")
+    return SplitStep(step)
 
 
 def is_family(tok: object) -> bool:
