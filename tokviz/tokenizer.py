@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import re
-import weakref
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
@@ -84,22 +83,20 @@ class TrainingReport:
 class _PieceCache(dict[str, tuple[int, ...]]):
     """piece (str) -> token ids (tuple); a miss runs BPE once, then the answer is a C-level lookup.
 
-    It reaches its tokenizer's BPE through a weak reference: a strong one would make a cycle (tokenizer -> cache ->
-    tokenizer), and a tokenizer nobody uses any more (a closed session's 600 MB upload) would then wait for the
-    cycle collector instead of being freed at once.
+    The BPE it runs is a function of the tokenizer's tables, not a method of the tokenizer: a method would make a
+    cycle (tokenizer -> cache -> tokenizer), and a tokenizer nobody uses any more (a closed session's 600 MB upload)
+    would then wait for the cycle collector instead of being freed at once. It is also the shortest path for a
+    miss, which text of all-different pieces (random base64) pays once per piece.
     """
 
     def __init__(self, bpe: Callable[[bytes], tuple[int, ...]]) -> None:
         super().__init__()
-        self._bpe = weakref.WeakMethod(bpe)
+        self._bpe = bpe
 
     def __missing__(self, piece: str) -> tuple[int, ...]:
         if len(self) >= CACHE_LIMIT:
             self.clear()
-        bpe = self._bpe()
-        if bpe is None:
-            raise RuntimeError("this piece cache outlived its tokenizer; use the tokenizer's own methods")
-        ids = bpe(piece.encode("utf-8"))
+        ids = self._bpe(piece.encode("utf-8"))
         self[piece] = ids
         return ids
 
@@ -202,7 +199,7 @@ class Tokenizer:
             self._whole = regular
         else:
             self._whole = {self.vocab[i]: i for i in chain(self._byte_ids, self._merged)}
-        self._cache = _PieceCache(self._bpe)
+        self._cache = _PieceCache(self._piece_function())
         self._allowing: dict[frozenset[str], PreTokenizer] = {}
 
     def __getstate__(self) -> dict[str, Any]:
@@ -213,7 +210,7 @@ class Tokenizer:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._cache = _PieceCache(self._bpe)
+        self._cache = _PieceCache(self._piece_function())
 
     def _index_merges(self) -> tuple[dict[tuple[int, int], int], list[int]]:
         """Check the merges against the vocabulary and index them: (left id, right id) -> rank, and each merge's
@@ -269,13 +266,29 @@ class Tokenizer:
 
     # -- encoding ------------------------------------------------------------------------------------------------
     def _bpe(self, piece: bytes) -> tuple[int, ...]:
-        whole = self._whole.get(piece)
-        if whole is not None:
-            return (whole,)
+        return self._piece_function()(piece)
+
+    def _piece_function(self) -> Callable[[bytes], tuple[int, ...]]:
+        """The ids of one piece, as a function holding only the tables it reads (see :class:`_PieceCache`)."""
+        whole = self._whole.get
         if self.rule == "ranks":
-            return tuple(map(self._regular.__getitem__, encode_ranks(piece, self._regular)))
-        # the encoder's loop (no steps, no limit): this runs once per distinct piece.
-        return tuple(encode_pairs(list(map(self._byte_ids.__getitem__, piece)), self._ranks, self._merged))
+            regular = self._regular
+            rank_of = regular.__getitem__
+
+            def by_ranks(piece: bytes) -> tuple[int, ...]:
+                found = whole(piece)
+                return (found,) if found is not None else tuple(map(rank_of, encode_ranks(piece, regular)))
+
+            return by_ranks
+        byte_id = self._byte_ids.__getitem__
+        ranks, merged = self._ranks, self._merged
+
+        def by_merges(piece: bytes) -> tuple[int, ...]:
+            found = whole(piece)
+            # the encoder's loop (no steps, no limit): this runs once per distinct piece.
+            return (found,) if found is not None else tuple(encode_pairs(list(map(byte_id, piece)), ranks, merged))
+
+        return by_merges
 
     def merge_path(self, piece: bytes, *, n_merges: int | None = None) -> tuple[list[int], list[int]]:
         """Pure merge application to one pre-token: its final ids and the ranks of the merges applied, in order.
