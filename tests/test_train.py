@@ -338,3 +338,121 @@ def test_a_vocabulary_size_out_of_range_is_said_and_train_stays_off(at):
     assert texts(at.error) == [] and not at.button(key="train_start").disabled
     train(at)
     assert list(runs(at)) == ["trained-1 (gpt2, 300)"]  # the size shown is the size trained
+
+
+# -- a run comes back with its tokenizer: a refresh, a restart or a link is a fresh session ------------------------
+def fresh_session(params: dict[str, str | list[str]]) -> AppTest:
+    """A new session opened on a link (a refresh or a colleague's browser), as app.py reads it on its first run."""
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in params.items():
+        app.query_params[key] = value
+    app.query_params["view"] = "train"  # a browser's link names the page in its path, which AppTest does not have
+    return ok(app.run())
+
+
+def link_of(app: AppTest) -> dict[str, str | list[str]]:
+    """The link the session wrote (every setting of the view, its own tokenizers by hash)."""
+    return {k: app.query_params[k] for k in app.query_params}
+
+
+def replay_drawn(app: AppTest) -> tuple[list[str], list[list[object]], list[str]]:
+    steps = [m.value for m in app.markdown if m.value.startswith("**Step")]
+    frames = [f.value.astype(str).values.tolist() for f in app.dataframe]
+    return steps, frames, [h.proto.body for h in app.html if "step" in h.proto.body.lower()]
+
+
+def test_a_link_brings_back_the_run_its_summary_merges_and_replay_step(at, cache_dir):
+    at.radio(key="train_source").set_value("builtin")
+    at.number_input(key="train_vocab").set_value(300)
+    ok(at.run())
+    train(at)
+    name = "trained-1 (gpt2, 300)"
+    original = runs(at)[name]
+    summary = {m.label: m.value for m in at.metric}
+    open_tab(at, "Merge replay")
+    ok(at.number_input(key="train_step_go_1").set_value(20).run())
+    drawn = replay_drawn(at)
+    assert drawn[0] == [next(m.value for m in at.markdown if m.value.startswith("**Step 20** merged"))]
+    link = link_of(at)
+    assert link["own"] and link["train_step_1"] in ("20", ["20"]) and link["train_tab_1"] in ("Merge replay",
+                                                                                              ["Merge replay"])
+    assert any(p.name.endswith(".run.json") for p in (cache_dir / "runs").iterdir())
+
+    b = fresh_session(link)
+    assert b.session_state["view"] == "train" and name in b.session_state["user_tokenizers"]
+    again = runs(b)[name]
+    assert again.id == 1 and again.merges == original.merges and again.counts == original.counts
+    assert again.summary == original.summary and again.texts == original.texts and again.texts_kept
+    assert b.slider(key="train_step_1").value == 20
+    assert replay_drawn(b) == drawn  # the step, its candidate pairs, the corpus line and what the step did to it
+    assert b.segmented_control(key="train_sample_kind").value == "corpus"
+    assert not b.warning  # nothing missing, nothing damaged
+    open_tab(b, "Summary")
+    assert {m.label: m.value for m in b.metric} == summary
+    open_tab(b, "Merges")
+    assert len(b.dataframe[0].value) == len(original.merges)
+    open_tab(b, "Download")
+    assert len(b.get("download_button")) == 5
+    # The next run of the new session takes a fresh id and name, beside the one brought back.
+    b.number_input(key="train_vocab").set_value(280)
+    ok(b.run())
+    train(b)
+    assert list(runs(b)) == [name, "trained-2 (gpt2, 280)"] and runs(b)["trained-2 (gpt2, 280)"].id == 2
+
+
+def _train_small(app: AppTest, vocab: int = 280) -> str:
+    upload(app, ("small.txt", CORPUS[:20_000].encode()))
+    app.number_input(key="train_vocab").set_value(vocab)
+    ok(app.run())
+    train(app)
+    return next(iter(runs(app)))
+
+
+def test_a_damaged_run_record_is_said_and_the_tokenizer_still_comes_back(at, cache_dir):
+    name = _train_small(at)
+    h = at.session_state["_own_hashes"][name]
+    record = cache_dir / "runs" / f"{h}.run.json"
+    data = record.read_text(encoding="utf-8")
+    assert '"described": "small.txt"' in data
+    record.write_text(data.replace('"described": "small.txt"', '"described": "edited"'), encoding="utf-8")
+    b = fresh_session(link_of(at))
+    assert name in b.session_state["user_tokenizers"] and name not in runs(b)
+    notes = texts(b.warning)
+    assert any("record of the training run" in n and "damaged" in n for n in notes), notes
+    assert not record.exists()
+
+
+def test_removing_the_tokenizer_removes_its_run_on_the_server_too(at, cache_dir):
+    name = _train_small(at)
+    link = link_of(at)
+    h = at.session_state["_own_hashes"][name]
+    assert (cache_dir / "runs" / f"{h}.counts.tsv").exists()
+    ok(at.switch_page("tokviz/pages/compare.py").run())
+    ok(at.button(key=f"cmp_rm_{name}").click().run())
+    assert name not in runs(at) and not list((cache_dir / "runs").glob(f"{h}.*"))
+    b = fresh_session(link)
+    assert name not in b.session_state["user_tokenizers"] and not runs(b)
+
+
+def test_a_corpus_too_big_to_keep_is_said_and_the_replay_offers_your_own_text(at, monkeypatch):
+    from tokviz.viewmodels import text_store
+
+    monkeypatch.setattr(text_store, "MAX_TEXT_BYTES", 10_000)  # the 20 KB upload is too big to keep
+    name = _train_small(at)
+    assert "Its corpus is too big to keep on the server" in next(s.value for s in at.success)
+    b = fresh_session(link_of(at))
+    run = runs(b)[name]
+    assert not run.texts_kept and run.texts == () and run.merges == runs(at)[name].merges
+    open_tab(b, "Merge replay", run.id)
+    assert "train_sample_kind" not in [w.key for w in b.segmented_control]  # no corpus line to pick
+    assert any("corpus is not kept on the server" in c.value for c in b.caption)
+    assert any(m.value.startswith("**Step 1** merged") for m in b.markdown)
+    assert b.text_input(key="train_sample").value  # the replay runs on the user's own text
+    assert any("This step" in c.value for c in b.caption)
+
+
+def test_a_linked_step_past_the_last_merge_is_the_last_step(at):
+    name = _train_small(at, vocab=270)
+    link = {**link_of(at), "train_tab_1": "Merge replay", "train_step_1": "999"}
+    b = fresh_session(link)
+    assert b.slider(key="train_step_1").value == len(runs(b)[name].merges) == 270 - 256 - 1

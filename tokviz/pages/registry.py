@@ -11,9 +11,13 @@ from collections.abc import Callable, Mapping
 import streamlit as st
 
 from tokviz.protocol import TokenizerLike
+from tokviz.tokenizer import Tokenizer
 from tokviz.viewmodels.defaults import Defaults, build_defaults, cache_dir
 from tokviz.viewmodels.menu import TokenizerMenu
+from tokviz.viewmodels.run_store import RunKept, RunStore
 from tokviz.viewmodels.store import TokenizerStore
+from tokviz.viewmodels.text_store import TextStore
+from tokviz.viewmodels.training_summary import TrainedRun
 
 #: Session state key of the session's own tokenizers (name -> tokenizer), which win over built-ins on a name clash.
 USER = "user_tokenizers"
@@ -57,6 +61,13 @@ def store() -> TokenizerStore:
     return TokenizerStore(cache_dir() / "store")
 
 
+@st.cache_resource(show_spinner=False)
+def run_store() -> RunStore:
+    """The server's records of finished Train runs, beside their tokenizers (the corpus texts go to the same text
+    store the links use)."""
+    return RunStore(cache_dir() / "runs", texts=TextStore(cache_dir() / "texts"))
+
+
 def keep_own(tok: TokenizerLike, name: str, *, source: str) -> bool:
     """Add a session tokenizer and keep it in the store, so a refresh or a link brings it back; False (kept for this
     session only) when our file format cannot hold it."""
@@ -69,16 +80,32 @@ def keep_own(tok: TokenizerLike, name: str, *, source: str) -> bool:
     return True
 
 
+def keep_run(name: str, run: TrainedRun, *, holdout: float) -> RunKept:
+    """Keep the record of the Train run that made the session tokenizer ``name`` beside it in the store, so that
+    wherever the tokenizer comes back its summary, merges and replay do too."""
+    h = st.session_state.get(OWN_HASHES, {}).get(name)
+    if h is None:
+        return RunKept(False, False)
+    return run_store().put(h, run, holdout=holdout)
+
+
 def forget_own(name: str) -> None:
-    """Remove a session tokenizer from the list and from the store."""
+    """Remove a session tokenizer from the list and from the store, with the record of the run that made it."""
+    from tokviz.pages import train  # the Train page files runs; it imports this module
+
     user_tokenizers().pop(name, None)
+    train.forget_run(name)
     h = st.session_state.get(OWN_HASHES, {}).pop(name, None)
     if h:
         store().remove(h)
+        run_store().remove(h)
 
 
 def restore_own(hashes: tuple[str, ...]) -> list[str]:
-    """Bring back the session's own tokenizers a link names; the hashes this server does not have."""
+    """Bring back the session's own tokenizers a link names, with the Train runs that made them (the Train page shows
+    their summary, merges and replay); the hashes this server does not have."""
+    from tokviz.pages import train  # the Train page files runs; it imports this module
+
     missing = []
     known = st.session_state.setdefault(OWN_HASHES, {})
     for h in hashes:
@@ -95,6 +122,10 @@ def restore_own(hashes: tuple[str, ...]) -> list[str]:
         got.tokenizer.name = name  # type: ignore[misc]
         user_tokenizers()[name] = got.tokenizer
         known[name] = h
+        if isinstance(got.tokenizer, Tokenizer):
+            record = run_store().get(h, tokenizer=got.tokenizer, notice=note_cache)
+            if record is not None:
+                train.restore_run(name, record, got.tokenizer)
     return missing
 
 

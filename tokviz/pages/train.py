@@ -6,8 +6,10 @@ this page nor other sessions of the server stall. The job lives in ``st.session_
 asks for one full run, which files the result (:func:`file_if_finished`, before anything is drawn) and draws it: the
 tokenizer joins ``st.session_state["user_tokenizers"]`` (so the sidebar offers it to every view), its held-out text
 joins ``st.session_state["user_heldout"]`` (for the vocab-sizes view), and the run's record (pre-token counts for
-the replay, summary, downloads) joins ``st.session_state["train_runs"]``. Earlier runs are never replaced; a failed
-run adds nothing and removes nothing.
+the replay, summary, downloads) joins ``st.session_state["train_runs"]`` and is kept on the server beside the
+tokenizer (:func:`tokviz.pages.registry.keep_run`), so that a refresh, a restart or a link that brings the
+tokenizer back brings the run back too (:func:`restore_run`). Earlier runs are never replaced; a failed run adds
+nothing and removes nothing.
 A run's tabs are drawn only when opened, so the replay's counts and the download files are made on first use.
 A run goes on while another view is shown: that view's sidebar follows it (:func:`sidebar_status`).
 
@@ -22,7 +24,7 @@ from typing import Any
 import streamlit as st
 
 from tokviz.live import JobSnapshot, TrainingJob, TrainSpec, prewarm
-from tokviz.pages.registry import keep_own
+from tokviz.pages.registry import keep_own, keep_run
 from tokviz.pages.state import GOTO, PERSIST, keep
 from tokviz.protocol import TokenizerLike
 from tokviz.replay import ReplayStep, candidates_at, step_effect
@@ -33,6 +35,7 @@ from tokviz.viewmodels.display import token_label
 from tokviz.viewmodels.export import Download, ExportFailure, downloads
 from tokviz.viewmodels.markdown import code_span, escape_markdown
 from tokviz.viewmodels.replay_display import candidate_rows, render_step_effect, sample_for_step
+from tokviz.viewmodels.run_store import StoredRun
 from tokviz.viewmodels.training_input import (
     PATTERN_CHOICES,
     CorpusBatch,
@@ -252,11 +255,15 @@ def _file(job: TrainingJob, snap: JobSnapshot) -> None:
     if heldout:
         st.session_state.setdefault("user_heldout", {})[tok.name] = heldout
     summary = summarize(tok, seconds=snap.seconds, heldout_ratio=snap.heldout_ratio)
-    st.session_state.setdefault(RUNS, {})[tok.name] = TrainedRun(
+    run = st.session_state.setdefault(RUNS, {})[tok.name] = TrainedRun(
         id=index, tokenizer=tok, counts=snap.counts, merges=snap.merges, summary=summary,
         texts=tuple(meta.get("texts", ())), described=meta.get("described", ""))
     st.session_state["train_run"] = tok.name  # show the newest run
+    kept = keep_run(tok.name, run, holdout=job.spec.holdout)  # its summary, merges and replay come back with it
     where = "It is now in the sidebar's tokenizer list, for every view."
+    if kept.kept and not kept.corpus_kept:
+        where += (" Its corpus is too big to keep on the server, so after a refresh (or in a link) its merge replay "
+                  "offers only your own text.")
     if snap.status == "cancelled":
         kind, text = "info", f"Cancelled: kept the {len(tok.merges):,} merges learned so far as **{tok.name}**."
     elif summary.stopped_early:
@@ -265,6 +272,33 @@ def _file(job: TrainingJob, snap: JobSnapshot) -> None:
     else:
         kind, text = "success", f"Trained **{tok.name}**: {len(tok.merges):,} merges in {summary.seconds:.1f} s."
     st.session_state[OUTCOME] = (kind, f"{text} {where}")
+
+
+def restore_run(name: str, stored: StoredRun, tok: Tokenizer) -> None:
+    """File a run brought back from the server with its tokenizer ``name`` (a refresh, a restart, a link), as
+    :func:`_file` filed it: its summary, merges, replay and downloads show again.
+
+    It keeps the id it had, so the link's replay step and open tab (keyed by the id) apply to it, unless this
+    session already uses that id.
+    """
+    runs: dict[str, TrainedRun] = st.session_state.setdefault(RUNS, {})
+    if name in runs:
+        return
+    taken = {r.id for r in runs.values()}
+    counter = st.session_state.get(COUNTER, 0)
+    run_id = stored.id if stored.id > 0 and stored.id not in taken else max(taken | {counter}) + 1
+    st.session_state[COUNTER] = max(counter, run_id)  # the next run trained here takes a fresh id
+    runs[name] = stored.trained_run(tok, id=run_id)
+    if stored.texts_kept:
+        heldout = heldout_text(stored.texts, fraction=stored.holdout)
+        if heldout:
+            st.session_state.setdefault("user_heldout", {})[name] = heldout
+
+
+def forget_run(name: str) -> None:
+    """Drop the run of the session tokenizer ``name`` (its tokenizer was removed)."""
+    st.session_state.get(RUNS, {}).pop(name, None)
+    st.session_state.get("user_heldout", {}).pop(name, None)
 
 
 @st.fragment(run_every=POLL_SECONDS)
@@ -380,6 +414,9 @@ def _replay(run: TrainedRun) -> None:
     k = 1
     if n > 1:
         slider_key = f"train_step_{run.id}"
+        linked = st.session_state.get(slider_key)
+        if isinstance(linked, int) and not 1 <= linked <= n:  # a link's step past this run's merges
+            st.session_state[slider_key] = min(max(linked, 1), n)
         c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
         k = c1.slider("Merge step", 1, n, key=slider_key, help="Step k learns merge k.")
         # A step typed here moves the slider: reaching step 65 takes one entry, not 64 key presses.
@@ -403,10 +440,15 @@ def _replay(run: TrainedRun) -> None:
                      column_config={"count": st.column_config.NumberColumn(format="localized"),
                                     "note": st.column_config.TextColumn(width="medium")})
     with right:
-        kind = st.segmented_control("Sample text", ["corpus", "own"], key="train_sample_kind",
-                                    persist_state=PERSIST, required=True,
-                                    format_func={"corpus": "A corpus line with this pair", "own": "Your own text"}
-                                    .__getitem__)
+        if run.texts_kept:
+            kind = st.segmented_control("Sample text", ["corpus", "own"], key="train_sample_kind",
+                                        persist_state=PERSIST, required=True,
+                                        format_func={"corpus": "A corpus line with this pair",
+                                                     "own": "Your own text"}.__getitem__)
+        else:
+            kind = "own"
+            st.caption("This run's corpus is not kept on the server (too big to keep, or dropped since), so no corpus "
+                       "line can be shown: try the step on your own text.")
         if kind == "own":
             text = st.text_input("Your text", key="train_sample", persist_state=PERSIST)
         else:

@@ -111,15 +111,16 @@ SETTINGS: dict[str, str] = {
     # Train
     "train_source": "str", "train_vocab": "int", "train_specials": "str", "train_pattern": "str",
     "train_regex": "str", "train_holdout": "bool", "train_sample_kind": "str",
-    "train_sample": "str",
+    "train_sample": "str", "train_run": "str",
     # Load & diff
     "cmp_a": "str", "cmp_b": "str", "cmp_corpus": "str", "cmp_text": "str",
     # Inspect
     "inspect_tab": "str", "inspect_health_tok": "str", "inspect_health_check": "str", "inspect_lang_source": "str",
     "inspect_lang_measure": "str", "inspect_budget_tok": "str", "inspect_budget_n": "int", "inspect_budget_at": "str",
 }
-#: Keys whose name starts with one of these carry the replay step of a training run (one key per run).
-SETTING_PREFIXES: dict[str, str] = {"train_step_": "int"}
+#: Keys whose name starts with one of these carry the replay step and the open tab of a training run (one key per
+#: run).
+SETTING_PREFIXES: dict[str, str] = {"train_step_": "int", "train_tab_": "str"}
 
 
 def _kind(key: str) -> str | None:
