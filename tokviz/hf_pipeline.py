@@ -43,8 +43,9 @@ from tokviz.encoding import Encoding, Piece
 from tokviz.gpt2_files import decode_token, encode_token
 from tokviz.hf_pretokenizers import PieceSplitter
 from tokviz.normalizers import Alignment, Normalizer
+from tokviz.piece_pipeline import PieceCache, shared_chars
 from tokviz.pretokenize import PreTokenizer
-from tokviz.tokenizer import CACHE_LIMIT, Tokenizer
+from tokviz.tokenizer import Tokenizer
 
 Span = tuple[int, int]
 # One piece while pre-tokenizing: its text and, when offsets are wanted, each character's span in the original text.
@@ -84,21 +85,6 @@ class ByteLevel:
 
 
 PreTokenizerStep = ByteLevel | PieceSplitter
-
-
-class _ModelCache(dict[str, tuple[int, ...]]):
-    """piece -> ids; a miss runs the model once."""
-
-    def __init__(self, run: Any) -> None:
-        super().__init__()
-        self._run = run
-
-    def __missing__(self, piece: str) -> tuple[int, ...]:
-        if len(self) >= CACHE_LIMIT:
-            self.clear()
-        ids = self._run(piece)
-        self[piece] = ids
-        return ids
 
 
 class PipelineTokenizer:
@@ -150,7 +136,7 @@ class PipelineTokenizer:
         patterns = {(normalizer.normalize_text(t.content) if normalizer else t.content): t for t in norm}
         self._normed = AddedTokenMatcher(norm, patterns)
         self._special_flag = {t.id: t.special for t in self.added}
-        self._cache = _ModelCache(self._run_model)
+        self._cache: PieceCache[tuple[int, ...]] = PieceCache(self._run_model)
         self.training = None
 
     # -- facts -----------------------------------------------------------------------------------------------------
@@ -320,7 +306,7 @@ class PipelineTokenizer:
                         local += n
                     p0, p1 = pspans[0][0], max(x[1] for x in pspans)
                     pieces.append(Piece(text[p0:p1], p0, p1, False))
-        partial = [a or b for a, b in zip(_shared(char_spans), (cut.get(k, False) for k in range(len(ids))))]
+        partial = [a or b for a, b in zip(shared_chars(char_spans), (cut.get(k, False) for k in range(len(ids))))]
         return Encoding(ids, tokens, byte_spans, char_spans, partial, pieces, special)
 
     # -- decoding --------------------------------------------------------------------------------------------------
@@ -347,17 +333,6 @@ def _span_of(align: Alignment, a: int, b: int, at: int) -> Span:
         return align[a][0], max(x[1] for x in align[a:b])
     p = align[a][0] if a < len(align) else (align[-1][1] if align else at)
     return p, p
-
-
-def _shared(char_spans: list[Span]) -> list[bool]:
-    """A token is partial when a neighbour shares one of its characters (byte pieces, split characters)."""
-    n = len(char_spans)
-    out = [False] * n
-    for i in range(n - 1):
-        (s0, e0), (s1, e1) = char_spans[i], char_spans[i + 1]
-        if s0 < e0 and s1 < e1 and s1 < e0:
-            out[i] = out[i + 1] = True
-    return out
 
 
 def _continues(data: bytes, k: int) -> bool:

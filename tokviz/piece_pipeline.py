@@ -40,9 +40,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from tokviz.added_tokens import AddedToken, AddedTokenMatcher
 from tokviz.encoding import Encoding, Piece
@@ -56,6 +56,7 @@ Span = tuple[int, int]
 PieceState = tuple[str, list[Span] | None, bool]
 #: ``(id, start byte, end byte)`` of one token over its piece's UTF-8.
 TokenCut = tuple[int, int, int]
+V = TypeVar("V")
 
 
 class PieceModel(Protocol):
@@ -108,17 +109,26 @@ def shared_chars(char_spans: Sequence[Span]) -> list[bool]:
     return out
 
 
-class _Cache(dict[str, tuple[TokenCut, ...]]):
-    def __init__(self, model: PieceModel) -> None:
-        super().__init__()
-        self._model = model
+class PieceCache(dict[str, V]):
+    """piece -> what ``run`` makes of it: a miss runs it once. Emptied when it holds ``CACHE_LIMIT`` pieces, so a
+    text of endless distinct pieces does not grow it without bound. Both pipelines (this one and
+    :class:`~tokviz.hf_pipeline.PipelineTokenizer`) keep their model's results in one.
 
-    def __missing__(self, piece: str) -> tuple[TokenCut, ...]:
+    >>> cache = PieceCache(len)
+    >>> cache["abc"], list(cache.items())
+    (3, [('abc', 3)])
+    """
+
+    def __init__(self, run: Callable[[str], V]) -> None:
+        super().__init__()
+        self._run = run
+
+    def __missing__(self, piece: str) -> V:
         if len(self) >= CACHE_LIMIT:
             self.clear()
-        cuts = tuple(self._model.tokenize(piece))
-        self[piece] = cuts
-        return cuts
+        got = self._run(piece)
+        self[piece] = got
+        return got
 
 
 class PiecePipeline:
@@ -152,7 +162,7 @@ class PiecePipeline:
         patterns = {(normalizer.normalize_text(t.content) if normalizer else t.content): t for t in normed}
         self._normed = AddedTokenMatcher(normed, patterns)
         self._special = {t.id: t.special for t in self.added}
-        self._cache = _Cache(model)
+        self._cache: PieceCache[tuple[TokenCut, ...]] = PieceCache(lambda p: tuple(model.tokenize(p)))
 
     def _pieces(self, text: str, spans: list[Span] | None, first: bool) -> list[PieceState]:
         pieces: list[PieceState] = [(text, spans, first)]
