@@ -7,7 +7,7 @@ Only widgets and layout live here; the markup comes from :mod:`tokviz.viewmodels
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 
@@ -128,9 +128,10 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
     pages = page_bounds(text, page_chars=page_chars, anchors=anchors)
     cache = segment_cache()
     # Only the segments of the page in view are encoded before its tokens are drawn; the counts and the strip,
-    # which need every segment, are filled in after (a pasted megabyte shows its first page at once).
-    panels = {name: plan_panel(tokenizers[name], text, key=tokenizer_key(name, tokenizers[name]), cache=cache,
-                               anchors=anchors) for name in chosen}
+    # which need every segment, are filled in after (a pasted megabyte shows its first page at once). Each panel
+    # is planned as its column is drawn, so a built-in encoding read for the first time (GPT-4o: a second) delays
+    # only its own column, not the ones before it.
+    panels: dict[str, Panel] = {}
     current, strip_slot = 0, None
     if len(pages) > 1:
         st.info(f"Long text: counts and the strip cover all {len(text):,} characters; tokens are drawn a page "
@@ -142,7 +143,7 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
     for row in range(0, len(chosen), PER_ROW):
         names = chosen[row:row + PER_ROW]
         for col, name in zip(st.columns(len(names) if len(chosen) <= PER_ROW else PER_ROW, gap="medium"), names):
-            panel = panels[name]
+            panel = panels[name] = _plan(tokenizers, name, text, cache=cache, anchors=anchors, where=col)
             tok = panel.tokenizer
             page = draw_page(panel, pages[current])
             enc = page.encoding
@@ -173,6 +174,18 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
                                 vocab_size=getattr(tok, "vocab_size", None), extra=panel_facts(tok, text)))
     if strip_slot is not None:
         _strip(strip_slot, text, pages, current, panels)
+
+
+def _plan(tokenizers: Mapping[str, TokenizerLike], name: str, text: str, *, cache: SegmentCache,
+          anchors: Sequence[int], where: DeltaGenerator) -> Panel:
+    """The panel of one tokenizer, read first (with a spinner in its column) if it is a built-in not read yet."""
+    is_loaded = getattr(tokenizers, "is_loaded", None)
+    if is_loaded is not None and not is_loaded(name):
+        with where, st.spinner(f"Reading {name} (once per server)…"):
+            tok = tokenizers[name]
+    else:
+        tok = tokenizers[name]
+    return plan_panel(tok, text, key=tokenizer_key(name, tok), cache=cache, anchors=anchors)
 
 
 PAGE_KEY = "tok_page"

@@ -7,8 +7,8 @@ page asks for that tokenizer. The session's own tokenizers come after the built-
 Example:
     >>> from tokviz.baselines import ByteTokenizer
     >>> m = TokenizerMenu({"byte": ByteTokenizer()}, lazy={"GPT-2 (menu example)": "gpt2"})
-    >>> list(m), m.is_loaded("GPT-2 (menu example)")
-    (['byte', 'GPT-2 (menu example)'], False)
+    >>> list(m), "GPT-2 (menu example)" in m, m.is_loaded("GPT-2 (menu example)")
+    (['byte', 'GPT-2 (menu example)'], True, False)
     >>> m["GPT-2 (menu example)"].encode("hello world"), m.is_loaded("GPT-2 (menu example)")
     ([31373, 995], True)
 """
@@ -65,6 +65,11 @@ class TokenizerMenu(Mapping[str, TokenizerLike]):
         if name in self._lazy:
             return load_builtin(self._lazy[name], name=name)
         raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        # Mapping's own test would read the tokenizer (it looks the name up): asking whether a link's or the
+        # sidebar's name is offered must not read GPT-4o's rank file.
+        return name in self._own or name in self._ready or name in self._lazy
 
     def __iter__(self) -> Iterator[str]:
         seen = set()
