@@ -148,3 +148,18 @@ def test_other_families_are_points_on_the_size_charts(tmp_path):
     fig = compression_figure(out.comparison)
     drawn = {t.text[0]: (t.x[0], t.y[0]) for t in fig.data if t.mode == "markers+text"}
     assert drawn == {n: (p.vocab_size, p.ratio) for n, p in points.items()}
+
+
+def test_point_labels_are_short_and_neighbours_take_opposite_sides() -> None:
+    from tokviz.sweep import SizeComparison, SizePoint
+    from tokviz.viewmodels.charts import compression_figure
+
+    names = ["GPT-4o · o200k_base", "GPT-2 · r50k_base", "GPT-4 · cl100k_base"]
+    sizes = [200_019, 50_257, 100_277]
+    points = tuple(SizePoint(label=n, vocab_size=v, tokens=10, n_bytes=40, kind="pretrained")
+                   for n, v in zip(names, sizes, strict=True))
+    fig = compression_figure(SizeComparison(curves=(), points=points))
+    drawn = {t.text[0]: (t.x[0], t.textposition) for t in fig.data if t.mode == "markers+text"}
+    assert drawn == {"GPT-2": (50_257, "top center"), "GPT-4": (100_277, "bottom center"),
+                     "GPT-4o": (200_019, "top center")}
+    assert {t.name for t in fig.data} == {f"{n} (pretrained)" for n in names}  # the legend keeps the whole name

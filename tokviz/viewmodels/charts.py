@@ -71,14 +71,25 @@ def _curve_trace(curve: SizeCurve, color: str, dash: str, *, y_is_ratio: bool) -
     )
 
 
-def _point_trace(point: SizePoint, y: float | int, color: str) -> go.Scatter:
+def short_label(label: str) -> str:
+    """The name drawn beside a point: the part before " · " ("GPT-4o · o200k_base" -> "GPT-4o"); the legend and
+    the hover card keep the whole name. Points of neighbouring sizes (GPT-4 at 100k, GPT-4o at 200k) sit close on a
+    log axis, and their whole names ran into each other.
+
+    >>> short_label("GPT-4o · o200k_base"), short_label("bpe-gpt2-8k")
+    ('GPT-4o', 'bpe-gpt2-8k')
+    """
+    return label.split(" · ", 1)[0]
+
+
+def _point_trace(point: SizePoint, y: float | int, color: str, *, below: bool = False) -> go.Scatter:
     return go.Scatter(
         x=[point.vocab_size],
         y=[y],
         mode="markers+text",
         name=f"{point.label} ({point.kind})",
-        text=[point.label],
-        textposition="top center",
+        text=[short_label(point.label)],
+        textposition="bottom center" if below else "top center",
         marker={"color": color, "size": 13, "symbol": _POINT_SYMBOLS.get(point.kind, "circle"),
                 "line": {"color": "white", "width": 1}},
         customdata=[[point.tokens, point.n_bytes, point.ratio]],
@@ -99,8 +110,11 @@ def _comparison_figure(comparison: SizeComparison, *, y_is_ratio: bool) -> go.Fi
     colors = _colors(len(comparison.curves) + len(comparison.points))
     for i, (curve, color) in enumerate(zip(comparison.curves, colors)):
         fig.add_trace(_curve_trace(curve, color, _DASHES[i % len(_DASHES)], y_is_ratio=y_is_ratio))
-    for point, color in zip(comparison.points, colors[len(comparison.curves):]):
-        fig.add_trace(_point_trace(point, point.ratio if y_is_ratio else point.tokens, color))
+    # Points in order of size, labels above and below in turn, so that two neighbours never share a side.
+    order = sorted(range(len(comparison.points)), key=lambda k: comparison.points[k].vocab_size)
+    below = {k: n % 2 == 1 for n, k in enumerate(order)}
+    for k, (point, color) in enumerate(zip(comparison.points, colors[len(comparison.curves):])):
+        fig.add_trace(_point_trace(point, point.ratio if y_is_ratio else point.tokens, color, below=below[k]))
     return fig
 
 
