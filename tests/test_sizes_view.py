@@ -265,7 +265,9 @@ def test_an_upload_trains_in_child_processes_with_progress_then_draws(at, monkey
     data = _upload_corpus(4000)
     ok(at.file_uploader(key="sizes_upload").set_value(("big.txt", data, "text/plain")).run())
     assert "_sizes_job" in at.session_state and at.get("progress")  # drawn while it runs, charts not yet
-    assert any(p.proto.text.startswith("Training 1 of 3 (gpt2)") for p in at.get("progress"))
+    # Which run the bar names depends on how fast the first one trains here (the page waits a moment for it).
+    shown = [p.proto.text for p in at.get("progress")]
+    assert any(re.match(r"Training [123] of 3 \((gpt2|gpt4|o200k)\): ", t) for t in shown), shown
     assert not figures(at)
     trained(at)
     assert any("`big.txt` (uploaded)" in c.value for c in at.caption) and len(figures(at)) == 3
