@@ -121,6 +121,23 @@ class PatternRuns:
                 "the training text is a single token, so nothing is left to merge; a bigger corpus goes further.")
 
 
+def check_run_inputs(max_size: object, patterns: Sequence[str]) -> None:
+    """ValueError with the reason for a largest size or a pattern list that cannot be trained, before any training.
+
+    >>> check_run_inputs(100, ("gpt2",))
+    Traceback (most recent call last):
+    ...
+    ValueError: max_size must be an integer >= 256 (the 256 byte tokens come first), got 100.
+    """
+    if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 256:
+        raise ValueError(f"max_size must be an integer >= 256 (the 256 byte tokens come first), got {max_size!r}.")
+    if not patterns:
+        raise ValueError("patterns is empty; name at least one, e.g. ('gpt2', 'gpt4').")
+    for p in patterns:
+        # A pattern that is neither a known name nor a usable regex fails here, before any training.
+        PreTokenizer.create(p)
+
+
 def pattern_runs(
     text: str,
     *,
@@ -140,13 +157,7 @@ def pattern_runs(
     >>> pattern_runs("ab ab\\n" * 4, source="x", max_size=258, patterns=("gpt2",)).runs[0].vocab_size
     258
     """
-    if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 256:
-        raise ValueError(f"max_size must be an integer >= 256 (the 256 byte tokens come first), got {max_size!r}.")
-    if not patterns:
-        raise ValueError("patterns is empty; name at least one, e.g. ('gpt2', 'gpt4').")
-    for p in patterns:
-        # A pattern that is neither a known name nor a usable regex fails here, before any training.
-        PreTokenizer.create(p)
+    check_run_inputs(max_size, patterns)
     train, heldout = split_holdout(text, fraction=fraction)
     t0 = time.perf_counter()
     runs: list[Tokenizer] = []
@@ -218,12 +229,7 @@ class SizeJob:
               fraction: float = HOLDOUT_FRACTION) -> SizeJob:
         """Check the input as :func:`pattern_runs` does (ValueError with the reason, before any process starts),
         split off the held-out text and start training the first pattern."""
-        if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 256:
-            raise ValueError(f"max_size must be an integer >= 256 (the 256 byte tokens come first), got {max_size!r}.")
-        if not patterns:
-            raise ValueError("patterns is empty; name at least one, e.g. ('gpt2', 'gpt4').")
-        for p in patterns:
-            PreTokenizer.create(p)
+        check_run_inputs(max_size, patterns)
         train, heldout = split_holdout(text, fraction=fraction)
         unique = tuple(dict.fromkeys(patterns))
         job = cls(upload_key(text, max_size=max_size, patterns=unique), source, train, heldout, max_size, unique)
