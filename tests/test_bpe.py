@@ -63,6 +63,7 @@ WIDE = st.dictionaries(
 )
 
 
+@pytest.mark.slow  # over half a second: the full run has it, the quick loop does not
 @settings(max_examples=200, deadline=None)
 @given(words=WIDE, n=st.integers(0, 60))
 def test_merges_and_counts_equal_naive_recount_over_wide_frequency_ranges(words: dict[bytes, int], n: int) -> None:

@@ -151,6 +151,7 @@ def test_named_encodings_are_built_in(gpt2_tokenizer: Tokenizer, tiktoken_gpt2, 
     assert code == 2 and "has its own pattern" in err
 
 
+@pytest.mark.slow  # over half a second: the full run has it, the quick loop does not
 def test_list_shows_built_in_cached_and_unavailable(gpt2_tokenizer: Tokenizer, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch,
                                                     capsys: pytest.CaptureFixture[str]) -> None:

@@ -148,6 +148,7 @@ def gpt2_pair(cs336_dir: Path) -> tuple[Tokenizer, Tokenizer]:
     return Tokenizer.from_files(vocab, merges), load_tokenizer(vocab, merges)
 
 
+@pytest.mark.slow  # over half a second: the full run has it, the quick loop does not
 def test_from_files_and_load_tokenizer_give_the_same_gpt2(gpt2_pair: tuple[Tokenizer, Tokenizer],
                                                           cs336_dir: Path, tiktoken_gpt2) -> None:
     a, b = gpt2_pair

@@ -201,6 +201,7 @@ def test_context_free_patterns_are_told_apart(pattern: str, free: bool) -> None:
     assert is_context_free(pattern) is free
 
 
+@pytest.mark.slow  # over half a second: the full run has it, the quick loop does not
 def test_streaming_still_cuts_context_free_patterns_and_only_specials_otherwise() -> None:
     text = ("some words here\n" * 200 + "<s>") * 3
     free = PreTokenizer.create(r"\w+|\s+|[^\w\s]+", special_tokens=["<s>"])

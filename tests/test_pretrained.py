@@ -155,6 +155,7 @@ def test_listing_and_importing_read_no_rank_file(tmp_path: Path) -> None:
 
 
 # -- built in: tiktoken's ids ---------------------------------------------------------------------------------------
+@pytest.mark.slow  # over half a second: the full run has it, the quick loop does not
 @pytest.mark.parametrize("name", BUILTIN)
 def test_builtin_encodings_have_tiktokens_specials_and_ids(name: str, ours: dict[str, Tokenizer],
                                                            references: dict[str, Any], cs336_dir: Path) -> None:
@@ -185,6 +186,7 @@ def test_gpt2_is_r50k_base_under_its_own_name(ours: dict[str, Tokenizer], refere
                                                                                allowed_special="all")
 
 
+@pytest.mark.slow  # over half a second: the full run has it, the quick loop does not
 def test_load_tokenizer_takes_the_names_and_files_win(ours: dict[str, Tokenizer], tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     tok = load_tokenizer("cl100k_base")
