@@ -54,7 +54,7 @@ from tokviz.bpe import Merge
 from tokviz.counts import Counts
 from tokviz.jsonfile import parse_json
 from tokviz.tokenizer import Tokenizer, TrainingReport
-from tokviz.viewmodels.store import is_hash
+from tokviz.viewmodels.store import is_hash, least_recently_used
 from tokviz.viewmodels.text_store import TextStore
 from tokviz.viewmodels.training_summary import TrainedRun, summarize
 
@@ -245,13 +245,9 @@ class RunStore:
             # The record's time is when the run was last brought back; a counts file alone (no record) ages out.
             if kind == "run.json" or h not in used:
                 used[h] = st.st_mtime
-        total = sum(sizes.values())
-        for h in sorted(used, key=used.__getitem__):
-            if total <= self.max_bytes:
-                break
-            if h != keep:
-                self.remove(h)
-                total -= sizes[h]
+        entries = [(used[h], h, size) for h, size in sizes.items()]
+        for h in least_recently_used(entries, max_bytes=self.max_bytes, keep=keep):
+            self.remove(h)
 
 
 def _body(h: str, run: TrainedRun, *, holdout: float, counts_sum: str, texts: list[str | None] | None

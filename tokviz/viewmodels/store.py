@@ -29,7 +29,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,25 @@ def canonical(tok: TokenizerLike) -> bytes:
     if not isinstance(tok, (Tokenizer, ByteTokenizer, CharacterTokenizer, WordTokenizer)):
         raise ValueError(f"{type(tok).__name__} cannot be written in tokviz's format; it is kept for this session.")
     return json.dumps(to_dict(tok), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def least_recently_used(entries: Iterable[tuple[float, str, int]], *, max_bytes: int, keep: str) -> list[str]:
+    """The keys to remove, oldest use first, until the entries left fit in ``max_bytes``; ``keep`` (the entry just
+    written) is never one of them. ``entries`` are ``(last used, key, bytes)``; the three stores share this rule.
+
+    >>> least_recently_used([(3.0, "c", 5), (1.0, "a", 5), (2.0, "b", 5)], max_bytes=6, keep="a")
+    ['b', 'c']
+    """
+    listed = sorted(entries)
+    total = sum(size for _, _, size in listed)
+    out: list[str] = []
+    for _used, key, size in listed:
+        if total <= max_bytes:
+            break
+        if key != keep:
+            out.append(key)
+            total -= size
+    return out
 
 
 def is_hash(text: str) -> bool:
@@ -153,22 +172,15 @@ class TokenizerStore:
 
     def _evict(self, *, keep: str) -> None:
         entries = []
-        total = 0
         for body in self.directory.glob("*.json"):
             h = body.name.removesuffix(".json")
             if not is_hash(h):
                 continue
-            size = body.stat().st_size
-            total += size
             meta = self._paths(h)[1]
             used = meta.stat().st_mtime if meta.is_file() else body.stat().st_mtime
-            entries.append((used, h, size))
-        for _used, h, size in sorted(entries):
-            if total <= self.max_bytes:
-                break
-            if h != keep:
-                self.remove(h)
-                total -= size
+            entries.append((used, h, body.stat().st_size))
+        for h in least_recently_used(entries, max_bytes=self.max_bytes, keep=keep):
+            self.remove(h)
 
 
 #: Told what was damaged and repaired (one sentence); a page shows it.

@@ -30,7 +30,7 @@ import urllib.parse
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
-from tokviz.viewmodels.store import is_hash
+from tokviz.viewmodels.store import is_hash, least_recently_used
 
 #: Longest text (in URL-encoded bytes) a link carries itself. The link holds a few texts (the page's text and the
 #: text settings of the pages); at this bound all of them stay well under the 64 KB a request may take, with the
@@ -120,20 +120,13 @@ class TextStore:
 
     def _evict(self, *, keep: str) -> None:
         entries = []
-        total = 0
         for path in self.directory.glob("*.txt"):
             h = path.name.removesuffix(".txt")
-            if not is_hash(h):
-                continue
-            st = path.stat()
-            total += st.st_size
-            entries.append((st.st_mtime, h, st.st_size))
-        for _used, h, size in sorted(entries):
-            if total <= self.max_bytes:
-                break
-            if h != keep:
-                self._path(h).unlink(missing_ok=True)
-                total -= size
+            if is_hash(h):
+                st = path.stat()
+                entries.append((st.st_mtime, h, st.st_size))
+        for h in least_recently_used(entries, max_bytes=self.max_bytes, keep=keep):
+            self._path(h).unlink(missing_ok=True)
 
 
 
