@@ -266,7 +266,8 @@ class Tokenizer:
 
     # -- encoding ------------------------------------------------------------------------------------------------
     def _bpe(self, piece: bytes) -> tuple[int, ...]:
-        return self._piece_function()(piece)
+        # The piece cache's function, built once with the tokenizer (the tokenizer.json pipeline calls this per piece).
+        return self._cache._bpe(piece)
 
     def _piece_function(self) -> Callable[[bytes], tuple[int, ...]]:
         """The ids of one piece, as a function holding only the tables it reads (see :class:`_PieceCache`)."""
