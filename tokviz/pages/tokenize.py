@@ -85,6 +85,11 @@ def _round_trip_note(tok: TokenizerLike, text: str, panel: Panel, cache: Segment
     # encoded whole (it cannot be cut), so the whole text's encoding is the one already held.
     if family_label(tok) is None:
         return ""
+    # Kept with the text: decoding a megabyte and comparing it costs seconds, and a toggle reruns the page.
+    return cache.memo(("round trip", panel.key), text, lambda: _round_trip_html(tok, text, panel, cache))
+
+
+def _round_trip_html(tok: TokenizerLike, text: str, panel: Panel, cache: SegmentCache) -> str:
     rt = round_trip(tok, text, cache.encoding(tok, panel.key, text))
     return render_round_trip(rt) if rt is not None else ""
 
