@@ -52,7 +52,6 @@ VOCAB = 8000
 WORD_CHARS = 100_000
 #: Lengths of the word for WordPiece with the limit raised (tokenizers is quadratic there; see the docstring).
 SEARCH_WORD_CHARS = (2_000, 4_000)
-BYTE_PIECES = [f"<0x{b:02X}>" for b in range(256)]
 
 Encode = Callable[[str], Any]
 
@@ -90,43 +89,19 @@ def log(msg: str) -> None:
 
 
 def train_tokenizer_json(family: str, corpus: Path) -> Path:
-    """A ``tokenizer.json`` of ``family`` trained by ``tokenizers`` on ``corpus`` (cached)."""
+    """A ``tokenizer.json`` of ``family`` trained by ``tokenizers`` on ``corpus`` (cached), with the recipe the
+    tests use (:func:`tests.helpers.train_family_json`), so the bench measures the files the tests check."""
     import tokenizers
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+
+    from tests.helpers import train_family_json
 
     out = DATA / f"{family}-{corpus.stem}-v{VOCAB}-tk{tokenizers.__version__}.json"
     if out.is_file():
         return out
     log(f"training {family} with tokenizers on {corpus.name}")
-    if family == "wordpiece":
-        tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-        tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-        tok.decoder = decoders.WordPiece()
-        trainer: Any = trainers.WordPieceTrainer(vocab_size=VOCAB, special_tokens=["[UNK]", "[CLS]", "[SEP]"],
-                                                 show_progress=False)
-    elif family == "unigram":
-        tok = Tokenizer(models.Unigram())
-        tok.pre_tokenizer = pre_tokenizers.Metaspace()
-        tok.decoder = decoders.Metaspace()
-        trainer = trainers.UnigramTrainer(vocab_size=VOCAB, special_tokens=["<unk>", "<s>", "</s>"],
-                                          unk_token="<unk>", show_progress=False)
-    else:
-        tok = Tokenizer(models.BPE(unk_token="<unk>", fuse_unk=True, byte_fallback=True))
-        tok.pre_tokenizer = pre_tokenizers.Metaspace()
-        tok.decoder = decoders.Metaspace()
-        trainer = trainers.BpeTrainer(vocab_size=VOCAB, special_tokens=["<unk>", "<s>", "</s>"],
-                                      show_progress=False)
-    tok.train([str(corpus)], trainer=trainer)
-    data = json.loads(tok.to_str())
-    if family == "bpe-sp":  # the 256 byte pieces, as Llama 2's file has them
-        vocab = data["model"]["vocab"]
-        for p in BYTE_PIECES:
-            vocab.setdefault(p, len(vocab))
-        data["decoder"] = {"type": "Sequence", "decoders": [{"type": "ByteFallback"}, data["decoder"]]}
     DATA.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    return out
+    lines = corpus.read_text(encoding="utf-8").splitlines(keepends=True)
+    return train_family_json(out, family, texts=lines, vocab_size=VOCAB)
 
 
 def train_sentencepiece(model_type: str, corpus: Path) -> Path:
