@@ -51,12 +51,16 @@ def test_the_sidebar_picker_shows_every_choice(page, server):
     # Nine chosen tokenizers: the picker grows to show them all, none clipped at its bottom edge.
     from urllib.parse import quote
 
+    from playwright.sync_api import expect
+
     names = ["bpe-gpt2-512", "bpe-gpt2-2k", "bpe-gpt2-8k", "bpe-gpt4-512", "bpe-gpt4-2k", "bpe-gpt4-8k", "character",
              "byte", "word"]
     page.goto(f"{server.url}/?" + "&".join(f"tok={quote(n)}" for n in names))
     page.wait_for_selector("[data-token-id]", timeout=TIMEOUT)
     container = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelectTagsContainer"]').first
     tags = container.locator("[data-tag]")
+    # The tokens can be drawn a moment before the sidebar's tags are: wait for the tags, then count them.
+    expect(tags).to_have_count(len(names), timeout=TIMEOUT)
     assert tags.count() == len(names)
     box, last = container.bounding_box(), tags.nth(len(names) - 1).bounding_box()
     assert box is not None and last is not None
