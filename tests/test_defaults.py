@@ -81,6 +81,17 @@ def test_baselines_are_there(built):
     assert word.encode("zzyzx")[0] == word.unk_id  # and a word it never saw is unknown
 
 
+def test_the_word_baseline_is_counted_only_when_asked(tmp_path):
+    # Counting the corpus's words is a tenth of a second of every start; the menu lists "word" without it.
+    toks = default_tokenizers(directory=tmp_path, sizes=(300,), corpus=SMALL, gpt2_files=None)
+    assert "word" in toks and list(toks).index("word") == list(toks).index("byte") + 1
+    assert not toks.is_loaded("word")
+    word = toks["word"]
+    assert toks.is_loaded("word") and word.name == "word" and toks["word"] is word
+    assert word.words == WordTokenizer.from_corpus([SMALL.text]).words
+    assert toks.with_own({}).is_loaded("word")  # a session's menu shares what was made
+
+
 def test_second_build_reads_the_cache(tmp_path):
     first = build_defaults(directory=tmp_path, sizes=(300, 400), corpus=SMALL, gpt2_files=None)
     assert not first.from_cache and all(r.saved for r in first.runs)

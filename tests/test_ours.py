@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import json
 from pathlib import Path
@@ -13,7 +15,7 @@ from hypothesis import strategies as st
 from tokviz import Tokenizer, load_tokenizer, train_bpe
 from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.formats import load_ours, save, to_dict
-from tokviz.formats.ours import Saveable
+from tokviz.formats.ours import Saveable, _bytes_of, _checked_merges, _checked_vocab, _merges, _vocab
 from tokviz.prefix_space import PrefixSpaceTokenizer
 
 CORPUS = ("Once upon a time, a little girl named Lily found a shiny red ball. It's 1999 or 2024, isn't it? "
@@ -210,3 +212,55 @@ def test_no_module_level_import_cycle_in_the_library() -> None:
     for mod in ("tokviz.tokenizer", "tokviz.formats", "tokviz.formats.ours", "tokviz.pretrained",
                 "tokviz.prefix_space"):
         assert cycle_from(mod) is None, cycle_from(mod)
+
+
+_B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\n \x00é-_"
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.text(alphabet=_B64_ALPHABET, max_size=12)
+       | st.binary(max_size=9).map(lambda b: base64.b64encode(b).decode()))
+def test_a_token_reads_as_the_checked_base64_decoder_reads_it(text: str) -> None:
+    # The strict fast path must accept only what the checked decoder accepts, with the same bytes.
+    try:
+        expected: bytes | None = base64.b64decode(text, validate=True)
+    except (ValueError, binascii.Error):
+        expected = None
+    if expected is None:
+        with pytest.raises(ValueError, match="not valid base64"):
+            _bytes_of(text, what="t")
+    else:
+        assert _bytes_of(text, what="t") == expected
+
+
+_TOKEN_TEXT = st.binary(max_size=4).map(lambda b: base64.b64encode(b).decode()) | st.text(alphabet=_B64_ALPHABET,
+                                                                                          max_size=6)
+_ID = st.integers(0, 300) | st.sampled_from([-1, 2**32 - 1, 2**32, True, False, "5", 1.0, None])
+_ENTRY = st.tuples(_ID, _TOKEN_TEXT).map(list) | st.sampled_from([[1], [1, "YQ==", 2], "YQ==", None, {"a": 1}]) | (
+    st.tuples(st.integers(0, 300), st.sampled_from([5, None, ["YQ=="]])).map(list))
+
+
+def _outcome(read: object, *args: object, **kwargs: object) -> object:
+    try:
+        return read(*args, **kwargs)  # type: ignore[operator]
+    except ValueError as e:
+        return ("error", str(e))
+
+
+#: Lists the C-level path reads: ids and tokens mostly distinct (a repeat sends the list to the checked reader).
+_SOUND = st.lists(st.tuples(st.integers(0, 10**6), st.binary(min_size=1, max_size=4).map(
+    lambda b: base64.b64encode(b).decode())).map(list), min_size=1, max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(entries=st.lists(_ENTRY, max_size=12) | _SOUND, specials=st.sampled_from([[], ["a"], ["<s>"]]))
+def test_a_vocabulary_reads_as_the_entry_by_entry_reader_reads_it(entries: list[object], specials: list[str]) -> None:
+    # The C-level path answers only for plainly sound lists; for any list, the result (or the message) is the same.
+    assert _outcome(_vocab, entries, specials, source="f") == _outcome(_checked_vocab, entries, specials, source="f")
+
+
+@settings(max_examples=300, deadline=None)
+@given(merges=st.lists(st.tuples(_TOKEN_TEXT, _TOKEN_TEXT).map(list) | _ENTRY, max_size=12)
+       | _SOUND.map(lambda pairs: [[base64.b64encode(str(i).encode()).decode(), t] for i, t in pairs]))
+def test_merges_read_as_the_merge_by_merge_reader_reads_them(merges: list[object]) -> None:
+    assert _outcome(_merges, merges, source="f") == _outcome(_checked_merges, merges, source="f")

@@ -4,13 +4,16 @@ the rest and for errors) give the same ranks wherever the fast one answers."""
 from __future__ import annotations
 
 import base64
+import hashlib
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokviz.formats import tiktoken_file
+from tokviz.formats.known_rank_files import OPENAI_RANK_FILES, KnownRankFile
 from tokviz.formats.tiktoken_file import _parse_canonical, parse_rank_file
+from tokviz.pretrained import read_builtin
 
 tokens = st.lists(st.binary(min_size=1, max_size=6), min_size=1, max_size=40, unique=True)
 
@@ -65,3 +68,21 @@ def test_bad_files_are_refused_with_the_line(content: bytes, message: str) -> No
     assert _parse_canonical(content) is None
     with pytest.raises(ValueError, match=message):
         parse_rank_file(content, source="t.tiktoken")
+
+
+@pytest.mark.parametrize("known", [k for k in OPENAI_RANK_FILES if k.builtin], ids=lambda k: k.name)
+def test_known_files_read_without_checks_give_the_checked_ranks(known: KnownRankFile) -> None:
+    # The unchecked reader is used only for these files' exact bytes (by SHA-256), so it must agree on each.
+    data = read_builtin(known.name)
+    assert hashlib.sha256(data).hexdigest() in tiktoken_file._CANONICAL_FILES
+    checked = _parse_canonical(data)
+    assert checked is not None and checked == _slow(data)
+    assert list(checked.values()) == sorted(checked.values())  # ranks only rise, as the unchecked reader assumes
+    assert tiktoken_file._known_vocab(data) == {r: t for t, r in checked.items()}
+
+
+def test_a_file_that_is_not_known_is_read_with_the_checks() -> None:
+    # Same ranks as a canonical file would have, but another SHA-256: the checked reader decides (here: refuses).
+    content = _file([b"a", b"b"], [0, 0])
+    with pytest.raises(ValueError, match="given to two tokens"):
+        tiktoken_file.tiktoken_from_bytes(content, source="t.tiktoken", pattern="gpt2")

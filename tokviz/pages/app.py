@@ -134,8 +134,10 @@ def sidebar(names: list[str]) -> None:
 
 def main() -> None:
     """One run of the app: frame, sidebar, the current page, then the link."""
-    # Page config comes first: Streamlit applies it only before any other element.
-    st.set_page_config(page_title="tokviz: see how text becomes tokens", page_icon="🔤", layout="wide")
+    # Page config comes first: Streamlit applies it only before any other element. The icon is a Material one, as
+    # the pages' are: an emoji would make Streamlit load its emoji table, a tenth of a second of every start.
+    st.set_page_config(page_title="tokviz: see how text becomes tokens", page_icon=":material/text_fields:",
+                       layout="wide")
     from tokviz.pages import anatomy_panel, train
     from tokviz.pages.registry import all_tokenizers, cache_notices
     from tokviz.pages.state import GOTO

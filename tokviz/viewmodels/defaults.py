@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,7 +39,7 @@ from tokviz.protocol import TokenizerLike
 from tokviz.tokenizer import Tokenizer
 from tokviz.trainer import train_bpe
 from tokviz.viewmodels.default_corpus import FALLBACK_CORPUS
-from tokviz.viewmodels.menu import BUILTIN_ENCODINGS, TokenizerMenu
+from tokviz.viewmodels.menu import BUILTIN_ENCODINGS, Deferred, TokenizerMenu
 
 #: Bump when the trainer or the file format changes what a cached file would hold.
 CACHE_VERSION = 2  # 2: a checksum file beside each cache file
@@ -270,7 +271,7 @@ def build_defaults(
     corpus = corpus or default_corpus()
     directory = cache_dir() if directory is None else Path(directory)
     top = max(sizes)
-    tokenizers: dict[str, TokenizerLike] = {}
+    tokenizers: dict[str, TokenizerLike | Deferred] = {}
     runs: list[CachedTraining] = []
     for pattern in patterns:
         run = load_or_train(corpus, pattern=pattern, vocab_size=top, directory=directory,
@@ -279,14 +280,15 @@ def build_defaults(
         full = run.tokenizer
         for size in _offered_sizes(sizes, full.vocab_size):
             name = f"bpe-{pattern}-{size_label(size)}"
-            tok = full if size == full.vocab_size else full.prefix(size)
-            tok.name = name
-            tokenizers[name] = tok
+            if size == full.vocab_size:
+                full.name = name
+                tokenizers[name] = full
+            else:  # a smaller size is made when first picked: building each costs time at every start
+                tokenizers[name] = Deferred(partial(_prefix, full, size, name))
     tokenizers["character"] = CharacterTokenizer(name="character")
     tokenizers["byte"] = ByteTokenizer(name="byte")
-    word = WordTokenizer.from_corpus([corpus.text])
-    word.name = "word"
-    tokenizers["word"] = word
+    # Counting the corpus's words takes a tenth of a second of every start, for a baseline few pick: made on first use.
+    tokenizers["word"] = Deferred(partial(_word_baseline, corpus.text))
     lazy: dict[str, str] = {}
     if gpt2_files == "auto":
         lazy = dict(BUILTIN_ENCODINGS)
@@ -298,6 +300,18 @@ def build_defaults(
         lazy = {n: e for n, e in BUILTIN_ENCODINGS.items() if n != GPT2_NAME}
     menu = TokenizerMenu(tokenizers, lazy=lazy)
     return Defaults(menu, corpus, tuple(runs), time.perf_counter() - t0)
+
+
+def _prefix(full: Tokenizer, size: int, name: str) -> Tokenizer:
+    tok = full.prefix(size)
+    tok.name = name
+    return tok
+
+
+def _word_baseline(text: str) -> WordTokenizer:
+    word = WordTokenizer.from_corpus([text])
+    word.name = "word"
+    return word
 
 
 def _offered_sizes(sizes: Iterable[int], reached: int) -> list[int]:

@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from tokviz.pretrained import load_encoding
 from tokviz.protocol import TokenizerLike
@@ -47,11 +47,38 @@ def load_builtin(encoding: str, *, name: str) -> TokenizerLike:
     return tok
 
 
-class TokenizerMenu(Mapping[str, TokenizerLike]):
-    """Name -> tokenizer: ``ready`` ones, then ``lazy`` built-in encodings (display name -> encoding name), then the
-    session's ``own`` (which replace a built-in of the same name)."""
+class Deferred:
+    """A tokenizer made on first use by ``make`` (once, even when two sessions ask at once), for a menu entry that
+    costs time to build and is seldom picked.
 
-    def __init__(self, ready: Mapping[str, TokenizerLike], *, lazy: Mapping[str, str] | None = None,
+    >>> from tokviz.baselines import ByteTokenizer
+    >>> d = Deferred(ByteTokenizer)
+    >>> d.ready, d.get().encode("hi"), d.ready
+    (False, [104, 105], True)
+    """
+
+    def __init__(self, make: Callable[[], TokenizerLike]) -> None:
+        self._make = make
+        self._made: TokenizerLike | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def ready(self) -> bool:
+        return self._made is not None
+
+    def get(self) -> TokenizerLike:
+        with self._lock:
+            if self._made is None:
+                self._made = self._make()
+            return self._made
+
+
+class TokenizerMenu(Mapping[str, TokenizerLike]):
+    """Name -> tokenizer: ``ready`` ones (a :class:`Deferred` entry is made on first use), then ``lazy`` built-in
+    encodings (display name -> encoding name), then the session's ``own`` (which replace a built-in of the same
+    name)."""
+
+    def __init__(self, ready: Mapping[str, TokenizerLike | Deferred], *, lazy: Mapping[str, str] | None = None,
                  own: Mapping[str, TokenizerLike] | None = None) -> None:
         self._ready = dict(ready)
         self._lazy = dict(lazy or {})
@@ -61,7 +88,8 @@ class TokenizerMenu(Mapping[str, TokenizerLike]):
         if name in self._own:
             return self._own[name]
         if name in self._ready:
-            return self._ready[name]
+            entry = self._ready[name]
+            return entry.get() if isinstance(entry, Deferred) else entry
         if name in self._lazy:
             return load_builtin(self._lazy[name], name=name)
         raise KeyError(name)
@@ -82,8 +110,13 @@ class TokenizerMenu(Mapping[str, TokenizerLike]):
         return len({*self._ready, *self._lazy, *self._own})
 
     def is_loaded(self, name: str) -> bool:
-        """False for a built-in encoding not read yet (asking for it would read it)."""
-        return name not in self._lazy or name in self._own or name in _loaded
+        """False for a built-in encoding not read yet, or a deferred entry not made yet (asking for it would)."""
+        if name in self._own:
+            return True
+        entry = self._ready.get(name)
+        if isinstance(entry, Deferred):
+            return entry.ready
+        return name not in self._lazy or name in _loaded
 
     def with_own(self, own: Mapping[str, TokenizerLike]) -> TokenizerMenu:
         """The same menu with a session's own tokenizers added."""
