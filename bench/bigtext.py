@@ -62,10 +62,10 @@ from tokviz.viewmodels.paging import (  # noqa: E402
     encode_panel,
     page_bounds,
     plan_panel,
-    strip_figure,
     strip_points,
 )
 from tokviz.viewmodels.render import render_header, render_tokens  # noqa: E402
+from tokviz.viewmodels.strip import strip_html  # noqa: E402
 from tokviz.viewmodels.summary import count_tokens  # noqa: E402
 
 NAMES = ("bpe-gpt2-8k", "GPT-2 · r50k_base", "GPT-4 · cl100k_base", "GPT-4o · o200k_base")
@@ -102,7 +102,7 @@ def redraw(text: str, toks: Mapping[str, TokenizerLike], cache: SegmentCache) ->
     for name, panel in panels.items():
         render_header(name, count_tokens(text, range(panel.n_tokens)))
     points = strip_points(panels)
-    strip_figure(points, pages=pages, current=0, text_chars=len(text))
+    strip_html(points, pages=pages, current=0)
     return first, time.perf_counter() - t0
 
 

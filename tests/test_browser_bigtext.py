@@ -8,7 +8,7 @@ GPT-4o). Marked ``browser`` (and ``slow``: the server trains the built-ins on it
 from __future__ import annotations
 
 import pytest
-from helpers import assert_no_exception
+from helpers import assert_no_exception, wait_for_click_listener
 
 from tokviz.viewmodels.defaults import build_defaults, default_selection
 
@@ -95,7 +95,7 @@ def test_paste_edit_and_page_to_the_end(page, server, tokenizers):
         drawn = _ids(page, name)
         assert 0 < len(drawn) < len(fresh)
         assert drawn == fresh[-len(drawn):], name
-    assert page.locator('[data-testid="stPlotlyChart"]').count() == 1  # the bytes-per-token strip
+    assert page.locator(".tv-strip").count() == 1  # the bytes-per-token strip
     assert_no_exception(page)
 
     # The link carries the page (and the long text, by its hash on this server): a fresh browser opens the same page.
@@ -113,7 +113,7 @@ def test_paste_edit_and_page_to_the_end(page, server, tokenizers):
         ctx.close()
 
 
-def test_a_point_on_the_strip_opens_its_page(page, server, tokenizers):
+def test_a_click_on_the_strip_opens_its_page(page, server, tokenizers):
     from playwright.sync_api import expect
 
     page.goto(server.url)
@@ -122,12 +122,16 @@ def test_a_point_on_the_strip_opens_its_page(page, server, tokenizers):
     _commit(page, text)
     box = page.locator('[data-testid="stNumberInput"] input')
     expect(box).to_have_value("1")
-    points = page.locator('[data-testid="stPlotlyChart"] .scatterlayer .trace').first.locator(".points path")
-    expect(points.first).to_be_visible()
-    n = points.count()
-    assert n > 5
-    points.nth(n - 1).click(force=True)  # the last point of the first line: the end of the text
-    expect(box).not_to_have_value("1", timeout=30_000)
-    assert int(box.input_value()) > 40
+    bins = page.locator(".tv-strip .tv-strip-row").first.locator("[data-tv-page]")
+    expect(bins.first).to_be_visible()
+    last = bins.last
+    n = int(last.get_attribute("data-tv-page"))
+    assert n > 40 and bins.count() > 40
+    row = page.locator(".tv-strip-bins").first.bounding_box()
+    assert row is not None and row["width"] > 300  # drawn across the column, not collapsed
+    wait_for_click_listener(page)
+    last.click()  # the last stretch of the first row: the end of the text
+    expect(box).to_have_value(str(n), timeout=30_000)
+    expect(page.locator(f'.tv-strip-row >> nth=0 >> [data-tv-page="{n}"]').first).to_have_class("tv-bin tv-bin-current")
     expect(page.get_by_text(f"of {len(text):,}.", exact=False)).to_be_visible()
     assert_no_exception(page)

@@ -4,6 +4,8 @@ per token along the whole text."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from helpers import HF_TRAIN_TEXT
 from hypothesis import HealthCheck, given, settings
@@ -18,11 +20,11 @@ from tokviz.viewmodels.paging import (
     encode_panel,
     page_bounds,
     page_of,
-    strip_figure,
     strip_pages,
     strip_points,
 )
 from tokviz.viewmodels.render import render_tokens
+from tokviz.viewmodels.strip import SHADES, strip_html
 
 
 def _prose(n: int) -> str:
@@ -143,9 +145,16 @@ def test_strip_measures_bytes_per_token_along_the_text(toks: dict[str, Tokenizer
     assert [len(n) for n in numbers] == [len(bpe), len(byte)]
     assert numbers[0][0] == 1 and len(pages) - 1 <= numbers[0][-1] <= len(pages)
     assert numbers[0] == sorted(numbers[0])
-    fig = strip_figure(points, pages=pages, current=2, text_chars=len(text))
-    assert [t.name for t in fig.data] == ["bpe-gpt2", "byte"]
-    assert [row[0] for row in fig.data[0].customdata] == numbers[0]
+    markup = strip_html(points, pages=pages, current=2)
+    rows = re.findall(r'<div class="tv-strip-row"><span class="tv-strip-name">([^<]+)</span>(.*?)</div>', markup, re.S)
+    assert [r[0] for r in rows] == ["bpe-gpt2", "byte"]
+    bins = re.findall(r'<span class="([^"]+)" data-tv-page="(\d+)" style="flex:(\d+);background:(#[0-9a-f]+)"',
+                      rows[0][1])
+    assert [int(k) for _, k, _, _ in bins] == numbers[0]  # each stretch opens the page it lies in
+    assert sum(int(w) for _, _, w, _ in bins) == len(text)  # widths follow the text
+    assert {c for c, k, _, _ in bins if k == "3"} == {"tv-bin tv-bin-current"} != {c for c, k, _, _ in bins if k == "1"}
+    shade = [SHADES.index(s) for _, _, _, s in bins]
+    assert shade[0] > shade[-1]  # the prose is darker (more bytes per token) than the hex at the end
     with pytest.raises(ValueError, match="bins"):
         strip_points(panels, bins=0)
 
@@ -153,9 +162,8 @@ def test_strip_measures_bytes_per_token_along_the_text(toks: dict[str, Tokenizer
 def test_strip_names_are_escaped() -> None:
     text = "ab " * 2000
     panels = {"<b>x</b>": encode_panel(ByteTokenizer(), text, key="b", cache=SegmentCache())}
-    fig = strip_figure(strip_points(panels), pages=page_bounds(text, page_chars=1000), current=0,
-                       text_chars=len(text))
-    assert fig.data[0].name == "&lt;b&gt;x&lt;/b&gt;" and "<b>x" not in fig.data[0].hovertemplate
+    markup = strip_html(strip_points(panels), pages=page_bounds(text, page_chars=1000), current=0)
+    assert "&lt;b&gt;x&lt;/b&gt;" in markup and "<b>x" not in markup
 
 
 def test_page_of() -> None:

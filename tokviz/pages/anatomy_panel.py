@@ -14,6 +14,7 @@ from pathlib import Path
 import streamlit as st
 
 from tokviz.anatomy import EncodeTrace, TokenAnatomy, anatomy, occurrences, trace, trace_text
+from tokviz.pages.state import PICKED_PAGE
 from tokviz.protocol import TokenizerLike
 from tokviz.viewmodels.anatomy_display import (
     candidate_rows,
@@ -33,8 +34,12 @@ _click = st.components.v2.component(
 
 
 def listen() -> None:
-    """Mount the click listener (drawing nothing); a click on a token opens its anatomy on the next run."""
-    result = _click(key="tv_token_click", on_clicked_change=lambda: None)
+    """Mount the click listener (drawing nothing); a click on a token opens its anatomy on the next run, a click on a
+    band of the strip the page it stands for."""
+    result = _click(key="tv_token_click", on_clicked_change=lambda: None, on_page_change=lambda: None)
+    page = getattr(result, "page", None)
+    if isinstance(page, int) and page >= 1:  # a band of the bytes-per-token strip: the page draws it
+        st.session_state[PICKED_PAGE] = page
     clicked = getattr(result, "clicked", None)
     if isinstance(clicked, Mapping) and isinstance(clicked.get("tokenizer"), str):
         st.session_state[INSPECT] = (clicked["tokenizer"], int(clicked.get("id", -1)), int(clicked.get("char", -1)),

@@ -18,6 +18,9 @@ PERSIST: Literal["session"] = "session"
 #: Session state key a widget callback sets to a page's path to open that page on the next run (callbacks cannot
 #: call ``st.switch_page`` themselves).
 GOTO = "_goto_page"
+#: Session state key the click listener sets to a page number (from 1) when a band of a page's strip is clicked; the
+#: page with the strip opens it on that run.
+PICKED_PAGE = "_picked_text_page"
 
 
 def keep(key: str, default: object, *, valid: Callable[[object], bool] | None = None) -> None:

@@ -1,10 +1,16 @@
-// Clicking any drawn token (a span with data-token-id, in any page's markup) tells Python which one it was.
+// Clicking any drawn token (a span with data-token-id, in any page's markup) tells Python which one it was, and
+// clicking a band of the bytes-per-token strip (data-tv-page) which page it stands for.
 // One listener on the document, so tokens drawn after this mounted are clickable too; the previous listener is
 // removed when the component mounts again.
 export default function (component) {
   const { setTriggerValue } = component;
   if (window.__tokvizClick) document.removeEventListener("click", window.__tokvizClick, true);
   const onClick = (event) => {
+    const band = event.target.closest && event.target.closest("[data-tv-page]");
+    if (band) {
+      setTriggerValue("page", Number(band.dataset.tvPage));
+      return;
+    }
     const tok = event.target.closest && event.target.closest(".tok[data-token-id][data-tokenizer]");
     if (!tok) return;
     setTriggerValue("clicked", {

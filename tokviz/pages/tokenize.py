@@ -16,7 +16,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from tokviz.baselines import WordTokenizer
 from tokviz.incremental import SegmentCache, find_anchors
-from tokviz.pages.state import PERSIST, keep
+from tokviz.pages.state import PERSIST, PICKED_PAGE, keep
 from tokviz.protocol import TokenizerLike
 from tokviz.viewmodels.family_views import describer, family_label, render_round_trip, round_trip
 from tokviz.viewmodels.keys import tokenizer_key
@@ -25,13 +25,12 @@ from tokviz.viewmodels.paging import (
     draw_page,
     page_bounds,
     plan_panel,
-    strip_figure,
-    strip_pages,
     strip_points,
 )
 from tokviz.viewmodels.render import RenderOptions, render_header, render_tokens, token_rows
 from tokviz.viewmodels.samples import SAMPLES
 from tokviz.viewmodels.share import TEXT_LIMIT
+from tokviz.viewmodels.strip import strip_html
 from tokviz.viewmodels.summary import count_tokens
 
 #: Characters of a page, shared by the panels (8k for one, 2k each for four); counts and the strip always cover the
@@ -114,14 +113,18 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
                              "the view.")
     for key, first in OPTIONS.items():
         keep(key, first)
-    c1, c2, c3, c4 = st.columns([1.6, 1, 1, 1], vertical_alignment="center")
-    color_by = c1.segmented_control("Colors", list(COLOR_LABELS), format_func=lambda k: COLOR_LABELS[k],
-                                    key="color_by", persist_state=PERSIST, required=True)
-    show_ws = c2.toggle("Show whitespace", key="show_ws", persist_state=PERSIST, help="space ·  tab →  newline ↵")
-    show_chunks = c3.toggle("Pre-tokenizer chunks", key="show_chunks", persist_state=PERSIST,
-                            help="Brackets under the tokens mark the pieces the pattern cut before merging.")
-    show_table = c4.toggle("Table and ids", key="show_table", persist_state=PERSIST,
-                           help="Each token in a table, and the ids to copy.")
+    # The colours at their own width, the toggles in a row that wraps beside them: in fixed columns a narrow window
+    # cut the labels short ("Pre-tokenizer c…", "same id, sa").
+    with st.container(horizontal=True, vertical_alignment="center", gap="medium", wrap=False):
+        color_by = st.segmented_control("Colors", list(COLOR_LABELS), format_func=lambda k: COLOR_LABELS[k],
+                                        key="color_by", persist_state=PERSIST, required=True, width="content")
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            show_ws = st.toggle("Show whitespace", key="show_ws", persist_state=PERSIST,
+                                help="space ·  tab →  newline ↵")
+            show_chunks = st.toggle("Pre-tokenizer chunks", key="show_chunks", persist_state=PERSIST,
+                                    help="Brackets under the tokens mark the pieces the pattern cut before merging.")
+            show_table = st.toggle("Table and ids", key="show_table", persist_state=PERSIST,
+                                   help="Each token in a table, and the ids to copy.")
     if not text:
         st.info("Type or paste some text above, or pick a sample, to see its tokens.", icon="✍️")
         return
@@ -178,15 +181,16 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
         slot.html(render_header(name, count_tokens(text, range(panels[name].n_tokens)),
                                 vocab_size=getattr(tok, "vocab_size", None), extra=panel_facts(tok, text)))
     if strip_slot is not None:
-        _strip(strip_slot, text, pages, current, panels)
+        _strip(strip_slot, pages, current, panels)
 
 
 def _plan(tokenizers: Mapping[str, TokenizerLike], name: str, text: str, *, cache: SegmentCache,
           anchors: Sequence[int], where: DeltaGenerator) -> Panel:
-    """The panel of one tokenizer, read first (with a spinner in its column) if it is a built-in not read yet."""
+    """The panel of one tokenizer, made first (with a spinner in its column) if it is a built-in not read or built
+    yet: a rank file read, or a baseline or smaller size made on first use."""
     is_loaded = getattr(tokenizers, "is_loaded", None)
     if is_loaded is not None and not is_loaded(name):
-        with where, st.spinner(f"Reading {name} (once per server)…"):
+        with where, st.spinner(f"Preparing {name} (once per server)…"):
             tok = tokenizers[name]
     else:
         tok = tokenizers[name]
@@ -194,26 +198,15 @@ def _plan(tokenizers: Mapping[str, TokenizerLike], name: str, text: str, *, cach
 
 
 PAGE_KEY = "tok_page"
-STRIP_KEY = "tok_strip"
-_STRIP_PAGES = "_tok_strip_pages"
-
-
-def _pick_page() -> None:
-    # A point picked on the strip opens the page it lies in (the points' pages were kept when the strip was drawn).
-    state = st.session_state.get(STRIP_KEY)
-    points = state.get("selection", {}).get("points", []) if state is not None else []
-    pages: list[list[int]] = st.session_state.get(_STRIP_PAGES, [])
-    for p in points:
-        curve, index = p.get("curve_number"), p.get("point_index")
-        if isinstance(curve, int) and isinstance(index, int) and curve < len(pages) and index < len(pages[curve]):
-            st.session_state[PAGE_KEY] = pages[curve][index]
-            return
 
 
 def _page_picker(text: str, pages: list[tuple[int, int]]) -> tuple[int, DeltaGenerator]:
     """The page number input, and a slot for the strip; returns the index of the page to draw and the slot."""
     n = len(pages)
     keep(PAGE_KEY, 1)
+    picked = st.session_state.pop(PICKED_PAGE, None)  # a band of the strip, clicked on the run before
+    if isinstance(picked, int):
+        st.session_state[PAGE_KEY] = picked
     value = st.session_state[PAGE_KEY]
     if not isinstance(value, int) or not 1 <= value <= n:
         st.session_state[PAGE_KEY] = max(1, min(n, value)) if isinstance(value, int) else 1
@@ -221,22 +214,19 @@ def _page_picker(text: str, pages: list[tuple[int, int]]) -> tuple[int, DeltaGen
     number = c1.number_input(f"Page (of {n:,})", min_value=1, max_value=n, step=1, key=PAGE_KEY,
                              persist_state=PERSIST,
                              help="The text is drawn a page at a time, cut between tokens; counts and the strip "
-                                  "cover all of it. Pick a point on the strip to open its page.")
+                                  "cover all of it. Click the strip to open the page there.")
     current = int(number) - 1
     a, b = pages[current]
     c1.caption(f"Characters {a:,}–{b:,} of {len(text):,}.")
     with c2:
-        st.caption("Bytes per token along the whole text: where a line dips, that tokenizer compresses badly.")
+        st.caption("Bytes per token along the whole text: where a row turns pale, that tokenizer compresses badly. "
+                   "Click a stretch to open its page.")
         slot = st.empty()
     return current, slot
 
 
-def _strip(slot: DeltaGenerator, text: str, pages: list[tuple[int, int]], current: int,
-           panels: Mapping[str, Panel]) -> None:
-    points = strip_points(dict(panels))
-    st.session_state[_STRIP_PAGES] = strip_pages(points, pages=pages)
-    slot.plotly_chart(strip_figure(points, pages=pages, current=current, text_chars=len(text)), key=STRIP_KEY,
-                      on_select=_pick_page, selection_mode="points", config={"displayModeBar": False})
+def _strip(slot: DeltaGenerator, pages: list[tuple[int, int]], current: int, panels: Mapping[str, Panel]) -> None:
+    slot.html(strip_html(strip_points(dict(panels)), pages=pages, current=current))
 
 
 if __name__ == "__main__":

@@ -22,11 +22,9 @@ Example:
 
 from __future__ import annotations
 
-import html
 from bisect import bisect_left, bisect_right
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from tokviz.encoding import Encoding
 from tokviz.incremental import (
@@ -38,9 +36,6 @@ from tokviz.incremental import (
     slice_segments,
 )
 from tokviz.protocol import TokenizerLike
-
-if TYPE_CHECKING:
-    import plotly.graph_objects as go
 
 #: Most points a tokenizer's line on the strip has: more would be narrower than a pixel on a laptop screen.
 STRIP_BINS = 120
@@ -232,8 +227,7 @@ def strip_points(panels: dict[str, Panel], *, bins: int = STRIP_BINS) -> list[St
 
 
 def strip_pages(points: Sequence[StripPoint], *, pages: Sequence[tuple[int, int]]) -> list[list[int]]:
-    """For each line of :func:`strip_figure` (one per tokenizer, in order), the page number (from 1) of each point:
-    what a pick on the strip opens.
+    """For each tokenizer's line of the strip (in order), the page number (from 1) of each of its points.
 
     >>> strip_pages([StripPoint("a", 0, 4, 4, 2), StripPoint("a", 4, 9, 5, 5), StripPoint("b", 0, 9, 9, 3)],
     ...             pages=[(0, 5), (5, 9)])
@@ -241,34 +235,3 @@ def strip_pages(points: Sequence[StripPoint], *, pages: Sequence[tuple[int, int]
     """
     names = list(dict.fromkeys(p.tokenizer for p in points))
     return [[page_of(pages, (p.start + p.end) // 2) + 1 for p in points if p.tokenizer == name] for name in names]
-
-
-def strip_figure(points: Sequence[StripPoint], *, pages: Sequence[tuple[int, int]], current: int,
-                 text_chars: int) -> go.Figure:
-    """A short line chart of bytes per token along the text (higher: better compression), one line per tokenizer,
-    with the page in view shaded. Each point carries its page index (``customdata``), so picking it can open that
-    page."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    names = list(dict.fromkeys(p.tokenizer for p in points))
-    scale = 1000 if text_chars >= 10_000 else 1
-    unit = "k chars" if scale == 1000 else "chars"
-    for name, page_numbers in zip(names, strip_pages(points, pages=pages)):
-        mine = [p for p in points if p.tokenizer == name]
-        label = html.escape(name)  # plotly reads tags in names and hover text
-        fig.add_trace(go.Scatter(
-            x=[(p.start + p.end) / 2 / scale for p in mine], y=[round(p.bytes_per_token, 3) for p in mine],
-            customdata=[[k, p.start, p.end] for k, p in zip(page_numbers, mine)],
-            mode="lines+markers", marker={"size": 4}, name=label,
-            hovertemplate="%{y:.2f} bytes/token<br>characters %{customdata[1]:,}–%{customdata[2]:,}"
-                          "<br>page %{customdata[0]}<extra>" + label + "</extra>",
-        ))
-    if pages:
-        a, b = pages[min(max(current, 0), len(pages) - 1)]
-        fig.add_vrect(x0=a / scale, x1=b / scale, fillcolor="#94a3b8", opacity=0.25, line_width=0)
-    fig.update_layout(height=190, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "y": -0.35},
-                      xaxis_title=f"position in the text ({unit})", yaxis_title="bytes/token",
-                      clickmode="event+select", dragmode=False)
-    fig.update_xaxes(range=[0, text_chars / scale])
-    return fig
