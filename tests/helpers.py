@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from tokviz.lifeline import die_with_parent
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get("TOKVIZ_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -78,15 +80,19 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], *, timeout: float =
 
 @contextmanager
 def streamlit_server(*, env: Mapping[str, str], log: Path, app: Path = ROOT / "app.py") -> Iterator[Server]:
-    """Start ``streamlit run`` in its own process group on a free port; stop the whole group afterwards."""
+    """Start ``streamlit run`` in its own process group on a free port; stop the whole group afterwards.
+
+    The server also dies with the test process: a pytest killed outright (by a ``timeout``, say) runs no teardown,
+    and its servers went on loading the machine under the next runs."""
     port = free_port()
+    me = os.getpid()
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port), "--server.headless", "true",
         "--server.address", "127.0.0.1", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
     ]
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=lambda: die_with_parent(me))
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc)
@@ -123,6 +129,63 @@ def _unavailable(reason: str) -> None:
 
 def assert_no_exception(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def wait_for_click_listener(page) -> None:
+    """Wait until the page's token-click listener is mounted. Streamlit mounts the script-only component a moment
+    after the tokens it listens to can be drawn, and a click in between goes nowhere (a busy machine widens it)."""
+    page.wait_for_function("() => typeof window.__tokvizClick === 'function'", timeout=TIMEOUT)
+
+
+# Every text a plotly chart draws (titles, tick labels, axis titles, point labels, legend entries and their symbols),
+# with its kind, its box and the legend entry it belongs to (-1 outside the legend), in page pixels, for each chart.
+_CHART_TEXTS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(g => {
+  const svg = g.querySelector('svg.main-svg').getBoundingClientRect();
+  const entries = [...g.querySelectorAll('.legend .traces')];
+  const kinds = [['.gtitle, .gtitle-subtitle', 'title'],
+                 ['.xtick text, .ytick text', 'tick'], ['.g-xtitle text, .g-ytitle text', 'axis title'],
+                 ['.textpoint text', 'point label'], ['.legendtext, .legendtitletext', 'legend'],
+                 ['.legend .legendsymbols', 'legend symbol']];
+  const boxes = kinds.flatMap(([sel, kind]) => [...g.querySelectorAll(sel)]
+    .filter(t => kind === 'legend symbol' || t.textContent.trim())
+    .map(t => { const r = t.getBoundingClientRect();
+                return {kind, text: t.textContent || 'symbol', entry: entries.findIndex(e => e.contains(t)),
+                        x0: r.left, y0: r.top, x1: r.right, y1: r.bottom}; }));
+  return {right: svg.right, bottom: svg.bottom, boxes};
+})"""
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return min(a["x1"], b["x1"]) - max(a["x0"], b["x0"]) > 1 and min(a["y1"], b["y1"]) - max(a["y0"], b["y0"]) > 1
+
+
+def chart_text_clashes(page) -> list[str]:
+    """What a user would see as a drawing fault in the page's plotly charts: two texts drawn over each other (a
+    legend entry into its neighbour's symbol, an axis title into the slanted tick labels, two point labels), or a
+    text cut at the chart's right or bottom edge. Empty when every chart reads cleanly. Tick labels are not checked
+    against each other: slanted labels' boxes overlap while the labels do not, and plotly spaces them itself."""
+    found: list[str] = []
+    for chart in page.evaluate(_CHART_TEXTS):
+        boxes = chart["boxes"]
+        for t in boxes:
+            if t["x1"] > chart["right"] + 1 or t["y1"] > chart["bottom"] + 1:
+                found.append(f"{t['kind']} {t['text']!r} runs past the chart's edge")
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                if (a["kind"] == b["kind"] == "tick") or (a["entry"] >= 0 and a["entry"] == b["entry"]):
+                    continue
+                if _overlap(a, b):
+                    found.append(f"{a['kind']} {a['text']!r} is drawn over {b['kind']} {b['text']!r}")
+    return found
+
+
+def clipped_labels(page) -> list[str]:
+    """Texts in the page's main area that the browser cuts short with "…" (a toggle's label squeezed by its column,
+    a segmented control wider than its place): what a user reads as a truncated word."""
+    return page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMain"] *')]
+      .filter(e => (getComputedStyle(e).textOverflow === 'ellipsis' || e.dataset.testid === 'stButtonGroup')
+                   && e.scrollWidth > e.clientWidth + 1 && e.offsetParent !== null && e.textContent.trim())
+      .map(e => e.textContent)""")
 
 
 def _png_size(path: Path) -> tuple[int, int]:
@@ -299,3 +362,15 @@ def train_family_json(path: Path, family: str, *, texts=(HF_TRAIN_TEXT,), vocab_
         data["decoder"] = {"type": "Sequence", "decoders": [{"type": "ByteFallback"}, data["decoder"]]}
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     return path
+
+
+def random_words(n_lines: int, *, seed: int = 0) -> str:
+    """Lines of made-up words: so many distinct pre-tokens that merging to tens of thousands of tokens takes seconds,
+    where a repetitive text runs out of pairs in a blink (a test that must catch a run while it merges, to cancel or
+    kill it, trains on this)."""
+    import random
+
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return "".join(" ".join("".join(rng.choice(letters) for _ in range(rng.randint(2, 9))) for _ in range(12)) + "\n"
+                   for _ in range(n_lines))

@@ -17,6 +17,8 @@ from helpers import (
     _full_page_screenshot,
     _png_size,
     assert_no_exception,
+    chart_text_clashes,
+    clipped_labels,
     streamlit_server,
 )
 
@@ -159,11 +161,10 @@ def test_one_megabyte_paste_stays_responsive(page, server):
     expect(page.get_by_text("Long text", exact=False)).to_be_visible(timeout=60_000)
     expect(page.locator(".tv-stats").first).to_contain_text(f"{len(text):,} chars", timeout=60_000)
     page.wait_for_function("() => document.querySelectorAll('.tv-tokens .tok').length > 1000", timeout=60_000)
-    drawn = time.perf_counter() - t0
+    print(f"a 1 MB paste drawn in {time.perf_counter() - t0:.1f} s (bench/bigtext.py measures it)")
     token = page.locator(".tv-tokens .tok").nth(200)
     token.hover()
     expect(token.locator(":scope > .tv-card")).to_be_visible(timeout=5_000)
-    assert drawn < 30, f"a 1 MB paste took {drawn:.1f} s to draw"
     assert page.locator(".tv-tokens .tok").count() < len(text) // 10  # only the first part is drawn
     assert "text=" not in page.url  # too long for a link; the rest of the state is still there
     assert_no_exception(page)
@@ -198,6 +199,36 @@ def test_screenshots_for_the_readme(page, server):
     for name in ("screenshot-tokenize.png", "screenshot-observations.png"):
         w, h = _png_size(SHOTS / name)
         assert w >= 1400 and h >= 700, (name, w, h)
+
+
+# Each page, and what shows that it has drawn what it draws by default.
+_PAGES_DRAWN = {
+    "": "() => document.querySelectorAll('[data-token-id]').length > 0",
+    "sizes": "() => document.querySelectorAll('.js-plotly-plot .cartesianlayer .trace').length >= 3",
+    "train": "() => document.querySelectorAll('[data-testid=\"stCheckbox\"]').length > 0",
+    "compare": "() => document.querySelectorAll('[data-testid=\"stMetric\"]').length >= 4",
+    "inspect": "() => document.querySelectorAll('[data-testid=\"stMetric\"]').length >= 6",
+}
+
+
+@pytest.mark.parametrize("width", [1024, 1280])
+def test_a_laptop_window_cuts_no_label_and_no_chart_text(browser, server, tokenizers, width):
+    """At common laptop widths every label reads whole (the toggles once became "Pre-tokenizer c…", the colour
+    choice "same id, sa", the health checks "Not round-…") and the charts' texts neither overlap nor run past an
+    edge, on every page as it first opens."""
+    ctx = browser.new_context(viewport={"width": width, "height": 2000})
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(TIMEOUT)
+        for path, drawn in _PAGES_DRAWN.items():
+            page.goto(f"{server.url}/{path}")
+            page.wait_for_function(drawn, timeout=90_000)
+            page.wait_for_timeout(800)
+            assert_no_exception(page)
+            assert (path, clipped_labels(page)) == (path, [])
+            assert (path, chart_text_clashes(page)) == (path, [])
+    finally:
+        ctx.close()
 
 
 def test_cold_start_trains_and_a_restart_reads_the_cache(browser, tmp_path):

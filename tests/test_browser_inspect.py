@@ -4,7 +4,14 @@ page draws its health checks and the language chart. The README's screenshots of
 from __future__ import annotations
 
 import pytest
-from helpers import SHOTS, TIMEOUT, _full_page_screenshot, assert_no_exception
+from helpers import (
+    SHOTS,
+    TIMEOUT,
+    _full_page_screenshot,
+    assert_no_exception,
+    chart_text_clashes,
+    wait_for_click_listener,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -17,6 +24,7 @@ def test_clicking_a_token_opens_its_anatomy(page, server):
     expect(page.locator(".tv-tokens")).to_have_count(4, timeout=60_000)
     first = page.locator('.tv-tokens .tok[data-tokenizer="bpe-gpt2-8k"]').nth(1)  # " lowest" or its start
     token_id = first.get_attribute("data-token-id")
+    wait_for_click_listener(page)
     first.click()
     sidebar = page.locator('[data-testid="stSidebar"]')
     expect(sidebar.get_by_text(f"Token {int(token_id):,}", exact=False)).to_be_visible(timeout=TIMEOUT)
@@ -45,6 +53,15 @@ def test_inspect_page_health_and_languages(page, server):
     assert_no_exception(page)
     page.wait_for_timeout(800)
     _full_page_screenshot(page, SHOTS / "screenshot-languages.png")
+    assert chart_text_clashes(page) == []  # the slanted language names clear the axis title
+    page.get_by_role("tab", name="Measures").click()
+    # The Zipf plot drawn and shown (offsetParent: not in a hidden tab).
+    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].some(g => g.offsetParent"
+                           " && g.querySelector('.trace')"
+                           " && g.querySelector('.gtitle')?.textContent.startsWith('Zipf'))", timeout=60_000)
+    page.wait_for_timeout(500)
+    assert_no_exception(page)
+    assert chart_text_clashes(page) == []
 
 
 def test_the_sidebar_picker_shows_every_choice(page, server):

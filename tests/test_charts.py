@@ -1,4 +1,4 @@
-"""tokviz.viewmodels.charts: the figures carry exactly the sweep's numbers, on the right axes (data checks, not pixels)."""
+"""tokviz.viewmodels.charts: the figures carry exactly the sweep's numbers, on the right axes (data, not pixels)."""
 
 from __future__ import annotations
 
@@ -160,6 +160,37 @@ def test_point_labels_are_short_and_neighbours_take_opposite_sides() -> None:
                    for n, v in zip(names, sizes, strict=True))
     fig = compression_figure(SizeComparison(curves=(), points=points))
     drawn = {t.text[0]: (t.x[0], t.textposition) for t in fig.data if t.mode == "markers+text"}
+    # GPT-4o's label shares GPT-2's side less than a decade away: it starts at its marker instead of centred on it.
     assert drawn == {"GPT-2": (50_257, "top center"), "GPT-4": (100_277, "bottom center"),
-                     "GPT-4o": (200_019, "top center")}
-    assert {t.name for t in fig.data} == {f"{n} (pretrained)" for n in names}  # the legend keeps the whole name
+                     "GPT-4o": (200_019, "top right")}
+    assert {t.name for t in fig.data} == set(names)  # the legend keeps the whole name
+
+
+def test_long_names_are_cut_in_the_legend_and_beside_the_point_but_not_in_the_hover_card() -> None:
+    from tokviz.sweep import SizeComparison, SizeCurve, SizePoint
+    from tokviz.viewmodels.charts import LEGEND_CHARS, compression_figure, token_count_figure
+
+    long = "meta-llama/Llama-3.1-8B-Instruct tokenizer.json"
+    point = SizePoint(label=long, vocab_size=128_256, tokens=10, n_bytes=40, kind="pretrained")
+    curve = SizeCurve(label="bpe " + "x" * 40, pattern="gpt2", sizes=(256, 300), tokens=(40, 30), n_bytes=40)
+    for make in (compression_figure, token_count_figure):
+        fig = make(SizeComparison(curves=(curve,), points=(point,)))
+        names = [t.name for t in fig.data]
+        assert names == [curve.label[: LEGEND_CHARS - 1] + "…", long[: LEGEND_CHARS - 1] + "…"]
+        assert all(len(n) == LEGEND_CHARS for n in names)
+        star = fig.data[1]
+        assert star.text == ("meta-llama/Ll…",) and long in star.hovertemplate
+        assert curve.label in fig.data[0].hovertemplate
+
+
+def test_labels_far_apart_are_centred_and_a_subtitle_makes_room_above_the_plot() -> None:
+    from tokviz.sweep import SizeComparison, SizePoint
+    from tokviz.viewmodels.charts import compression_figure, label_positions
+
+    assert label_positions([256, 5_000, 1_000_000]) == ["top center", "bottom center", "top center"]
+    assert label_positions([]) == []
+    point = SizePoint(label="byte", vocab_size=256, tokens=40, n_bytes=40, kind="baseline")
+    plain = compression_figure(SizeComparison(curves=(), points=(point,)), title="T")
+    sub = compression_figure(SizeComparison(curves=(), points=(point,)), title="T", subtitle="46,502 characters")
+    assert (sub.layout.title.text, sub.layout.title.subtitle.text) == ("T", "46,502 characters")
+    assert sub.layout.margin.t > plain.layout.margin.t

@@ -112,3 +112,31 @@ def test_library_imports_without_the_app_packages(tmp_path):
                          timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.startswith("ok")
+
+
+#: Page modules every page may use; one page never imports another (only the frame, ``pages/app.py``, sees them all).
+SHARED_PAGE_MODULES = {"tokviz.pages.registry", "tokviz.pages.runs", "tokviz.pages.state", "tokviz.pages.anatomy_panel",
+                       "tokviz.pages.widgets"}
+PAGE_MODULES = sorted(p for p in (PACKAGE / "pages").glob("*.py") if p.name not in ("app.py", "__init__.py"))
+
+
+def _sideways(path: Path) -> list[str]:
+    me = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    named = [mod for _, mod in _imports(path)]
+    # ``from tokviz.pages import train`` names the module in its list: read those names too.
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module == "tokviz.pages":
+            named += [f"tokviz.pages.{a.name}" for a in node.names]
+    return [f"{path.relative_to(ROOT)} imports {mod} (pages share only {sorted(SHARED_PAGE_MODULES)})"
+            for mod in named if mod.startswith("tokviz.pages.") and mod not in SHARED_PAGE_MODULES and mod != me]
+
+
+@pytest.mark.parametrize("path", PAGE_MODULES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_page_imports_another(path):
+    assert _sideways(path) == []
+
+
+def test_the_sideways_checker_sees_one(tmp_path, monkeypatch):
+    fake = PACKAGE / "pages" / "_probe_sideways.py"
+    monkeypatch.setattr(Path, "read_text", lambda self, **k: "from tokviz.pages import sizes\n")
+    assert len(_sideways(fake)) == 1 and "tokviz.pages.sizes" in _sideways(fake)[0]

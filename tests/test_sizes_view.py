@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import plain
+from helpers import plain, random_words
 from streamlit.testing.v1 import AppTest
 
 import tokviz.viewmodels.size_runs
@@ -86,9 +86,9 @@ def test_three_charts_carry_the_librarys_numbers(at, runs, cache_dir):
         assert shown[curve.label]["y"] == pytest.approx(list(curve.ratios))
         assert len(curve.sizes) <= 200  # log-spaced: light figures
     for point in held.points:
-        assert shown[f"{point.label} (baseline)"]["y"] == pytest.approx([point.ratio])
+        assert shown[point.label]["y"] == pytest.approx([point.ratio])
     if gpt2_files_dir() is not None:  # the pretrained GPT-2 from the registry is a point by default
-        assert f"{GPT2_NAME} (pretrained)" in shown
+        assert GPT2_NAME in shown
     counted = compare_on_text(DEFAULT_TEXT, runs.runs).comparison
     for curve in counted.curves:
         assert traces(figs[1])[curve.label]["y"] == list(curve.tokens)
@@ -117,7 +117,7 @@ def test_side_by_side_draws_each_prefix_and_marks_the_changes(at, runs):
     gpt4 = runs.run("gpt4")
     for s in (384, 2048):
         assert [i for n, i, _ in spans(at) if n == f"bpe gpt4@{s}"] == gpt4.prefix(s).encode(DEFAULT_TEXT)
-    assert "gpt4" in figures(at)[2]["layout"]["title"]["text"]
+    assert "gpt4" in figures(at)[2]["layout"]["title"]["subtitle"]["text"]
 
 
 @pytest.mark.slow  # trains one more set of runs (2k) and reruns the page nine times: ~2-4 s
@@ -139,9 +139,8 @@ def test_reruns_never_retrain(at, cache_dir, monkeypatch):
     ok(at.segmented_control(key="sizes_lengths").set_value("usage").run())
     ok(at.text_area(key="sizes_text").set_value("it's 1234567 o'clock").run())
     assert len(calls) == 3
-    t0 = time.perf_counter()
     ok(at.run())
-    assert time.perf_counter() - t0 < 3  # a warm rerun only redraws (measured ~0.1 s)
+    assert len(calls) == 3  # a plain rerun only redraws: nothing is trained again
     # A smaller largest size is one new run per pattern, and the chosen sizes are clipped to it.
     ok(at.multiselect(key="sizes_pick").set_value([256, 512, 1024, 4096, 8192]).run())
     ok(at.selectbox(key="sizes_max").set_value(2048).run())
@@ -196,7 +195,7 @@ def test_session_tokenizers_join_as_a_curve_and_a_point(at, runs):
     assert set(at.multiselect(key="sizes_extras").value) >= {"my bpe", "my bytes"}
     shown = traces(figures(at)[0])
     assert "my bpe (own held-out)" in shown and max(shown["my bpe (own held-out)"]["x"]) == 600
-    assert shown["my bytes (pretrained)"]["y"] == [1.0]
+    assert shown["my bytes"]["y"] == [1.0]
     # On the typed text every extra curve is measured on that text.
     text_traces = traces(figures(at)[1])
     assert text_traces["my bpe"]["y"][-1] == len(mine.encode(DEFAULT_TEXT))
@@ -286,11 +285,13 @@ def test_an_upload_can_be_cancelled_and_a_killed_child_ends_with_a_message(at):
     import signal
 
     ok(at.run())
-    data = _upload_corpus(30_000)
+    # Words that keep BPE merging for seconds: a repetitive upload can finish while the page waits for it, before
+    # Cancel is pressed (as it did on a quiet machine).
+    data = random_words(12_500).encode()
     ok(at.file_uploader(key="sizes_upload").set_value(("slow.txt", data, "text/plain")).run())
     ok(at.button(key="sizes_cancel").click().run())
     trained(at)
-    assert any("Training on slow.txt was cancelled" in plain(i.value) for i in at.info)
+    assert any("Training on slow.txt was cancelled" in plain(i.value) for i in at.info), [i.value for i in at.info]
     assert len(figures(at)) == 3 and any("(built in)" in c.value for c in at.caption)
     # Train again; then the child dies as the out-of-memory killer would end it.
     ok(at.button(key="sizes_retrain").click().run())

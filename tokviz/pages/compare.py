@@ -19,6 +19,7 @@ from tokviz.encoding import Encoding
 from tokviz.formats import PatternGuessWarning
 from tokviz.pages.registry import forget_own, keep_own
 from tokviz.pages.state import PERSIST, keep
+from tokviz.pages.widgets import metric_row
 from tokviz.pretrained import list_encodings, load_encoding
 from tokviz.protocol import TokenizerLike
 from tokviz.viewmodels.compare import (
@@ -287,13 +288,12 @@ def _show_merges(comparison: Comparison) -> None:
         st.info(escape_markdown(comparison.refusal or "These tokenizers have no vocabulary to compare."))
         return
     v = d.vocab
-    for col, (label, value, help_) in zip(st.columns(4), (
+    metric_row([
         ("Shared tokens", f"{v.shared:,}", f"Tokens (as bytes) in both: A has {v.size_a:,}, B has {v.size_b:,}."),
         ("Only in A", f"{len(v.only_a):,}", None),
         ("Only in B", f"{len(v.only_b):,}", None),
         ("Same id", f"{v.same_id:,}", "Shared tokens that also have the same id in both."),
-    )):
-        col.metric(label, value, help=help_, border=True)
+    ])
     examples = vocab_examples(v)
     left, right = st.columns([1, 2], gap="medium") if examples else (None, st.container())
     if left is not None:
@@ -312,14 +312,13 @@ def _show_merges(comparison: Comparison) -> None:
 def _show_mapped(comparison: Comparison, v: VocabOverlap) -> None:
     # Different families: no merges to line up, but the vocabularies meet once their marks are mapped to text.
     st.info(escape_markdown(comparison.refusal or ""))
-    for col, (label, value, help_) in zip(st.columns(4), (
+    metric_row([
         ("Shared once mapped", f"{v.shared:,}", f"Plain texts both vocabularies hold: A has {v.size_a:,} tokens, "
                                                 f"B has {v.size_b:,} (a WordPiece 'a' and '##a' are one text)."),
         ("Only in A", f"{len(v.only_a):,}", "Plain texts only A's vocabulary holds."),
         ("Only in B", f"{len(v.only_b):,}", "Plain texts only B's vocabulary holds."),
         ("Overlap", f"{v.jaccard:.1%}", "Shared texts over all distinct texts of both (Jaccard)."),
-    )):
-        col.metric(label, value, help=help_, border=True)
+    ])
     examples = vocab_examples(v)
     if examples:
         st.caption("Examples, earliest ids first, as plain text (· a space, ↵ a newline, ⟨..⟩ bytes of part of a "

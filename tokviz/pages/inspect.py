@@ -18,6 +18,7 @@ from tokviz.budget import BOUNDARIES, chunk_by_tokens
 from tokviz.health import DEFINITIONS, VocabHealth, vocab_health
 from tokviz.measures import MEASURES, TextMeasures, measure_text, zipf_by_tokenizer
 from tokviz.pages.state import PERSIST, keep, keep_choice
+from tokviz.pages.widgets import metric_row
 from tokviz.protocol import TokenizerLike
 from tokviz.viewmodels.budget_display import JSONL_MIME, chunk_rows, chunks_jsonl
 from tokviz.viewmodels.defaults import default_corpus
@@ -88,9 +89,7 @@ def _health_tab(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> N
                f"{code_span(corpus.source)} ({min(len(corpus.text), HEALTH_CORPUS_CHARS):,} characters) in "
                f"{seconds:.1f} s.")
     summary = summary_rows(h)
-    cols = st.columns(len(summary))
-    for col, row in zip(cols, summary):
-        col.metric(str(row["check"]), f"{row['count']:,}", help=str(row["definition"]), border=True)
+    metric_row((str(row["check"]), f"{row['count']:,}", str(row["definition"])) for row in summary)
     for note in h.notes:
         st.caption(escape_markdown(note))
     keys = [str(r["key"]) for r in summary]

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 
 import streamlit as st
 
+from tokviz.pages.runs import forget_run, restore_run
 from tokviz.protocol import TokenizerLike
 from tokviz.tokenizer import Tokenizer
 from tokviz.viewmodels.defaults import Defaults, build_defaults, cache_dir
@@ -91,10 +92,8 @@ def keep_run(name: str, run: TrainedRun, *, holdout: float) -> RunKept:
 
 def forget_own(name: str) -> None:
     """Remove a session tokenizer from the list and from the store, with the record of the run that made it."""
-    from tokviz.pages import train  # the Train page files runs; it imports this module
-
     user_tokenizers().pop(name, None)
-    train.forget_run(name)
+    forget_run(name)
     h = st.session_state.get(OWN_HASHES, {}).pop(name, None)
     if h:
         store().remove(h)
@@ -104,8 +103,6 @@ def forget_own(name: str) -> None:
 def restore_own(hashes: tuple[str, ...]) -> list[str]:
     """Bring back the session's own tokenizers a link names, with the Train runs that made them (the Train page shows
     their summary, merges and replay); the hashes this server does not have."""
-    from tokviz.pages import train  # the Train page files runs; it imports this module
-
     missing = []
     known = st.session_state.setdefault(OWN_HASHES, {})
     for h in hashes:
@@ -125,7 +122,7 @@ def restore_own(hashes: tuple[str, ...]) -> list[str]:
         if isinstance(got.tokenizer, Tokenizer):
             record = run_store().get(h, tokenizer=got.tokenizer, notice=note_cache)
             if record is not None:
-                train.restore_run(name, record, got.tokenizer)
+                restore_run(name, record, got.tokenizer)
     return missing
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import streamlit as st
 
+from tokviz.pages.runs import HELDOUT
 from tokviz.pages.state import PERSIST, keep_choice
 from tokviz.protocol import TokenizerLike
 from tokviz.sweep import (
@@ -38,7 +39,13 @@ from tokviz.sweep import (
     sizes_side_by_side,
     token_count_curve,
 )
-from tokviz.viewmodels.charts import compression_figure, length_figure, token_count_figure
+from tokviz.viewmodels.charts import (
+    POINT_KINDS_NOTE,
+    compression_figure,
+    half_page,
+    length_figure,
+    token_count_figure,
+)
 from tokviz.viewmodels.defaults import cache_dir, default_corpus
 from tokviz.viewmodels.keys import tokenizers_key
 from tokviz.viewmodels.markdown import code_span, escape_markdown
@@ -235,18 +242,6 @@ def use_sample() -> None:
     st.session_state["sizes_sample"] = None  # a pill is an action here, not a lasting choice
 
 
-def fit(fig: Any, *, height: int = 470) -> Any:
-    """Fit a chart from :mod:`tokviz.viewmodels.charts` into half the page: legend under the plot (a side legend takes
-    a third of a half-width chart), and point labels allowed past the axes (the character baseline sits at the right
-    edge)."""
-    # Two legend columns: plotly's own wrapping gives one entry per line at this width.
-    fig.update_layout(height=height, margin={"r": 40, "b": 40},
-                      legend={"orientation": "h", "y": -0.2, "x": 0, "yanchor": "top", "entrywidth": 0.5,
-                              "entrywidthmode": "fraction", "font": {"size": 13}})
-    fig.update_traces(cliponaxis=False, selector={"type": "scatter"})
-    return fig
-
-
 def download(label: str, csv: str, file_name: str, key: str) -> None:
     st.download_button(label, csv, file_name=file_name, mime="text/csv", key=key, on_click="ignore",
                        icon=":material/download:", type="tertiary")
@@ -272,7 +267,7 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
                    help="Tokenizers from this session: a BPE trained here is a curve (every smaller size is a "
                         "prefix of it), any other tokenizer one point at its vocabulary size.")
     extras = {n: candidates[n] for n in st.session_state["sizes_extras"] if n in candidates}
-    own = {n: t for n, t in st.session_state.get("user_heldout", {}).items() if isinstance(t, str) and t}
+    own = {n: t for n, t in st.session_state.get(HELDOUT, {}).items() if isinstance(t, str) and t}
     key = runs.key
 
     st.markdown("##### Your text", help="Counted at every size in the right-hand chart and drawn at the chosen "
@@ -288,18 +283,20 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
         held, problems = compare(runs, key, extras, tokenizers_key(extras), None, own)
         for p in problems:
             st.warning(escape_markdown(p), icon="⚠️")
-        fig = compression_figure(held, title=f"Compression on held-out text ({len(runs.heldout):,} characters)")
-        st.plotly_chart(fit(fig), key="sizes_fig_compression", theme=None, config=PLOT_CONFIG)
+        fig = compression_figure(held, title="Compression on held-out text",
+                                 subtitle=f"{len(runs.heldout):,} characters")
+        st.plotly_chart(half_page(fig), key="sizes_fig_compression", theme=None, config=PLOT_CONFIG)
         download("Compression CSV", held.to_csv(), "tokviz-compression-heldout.csv", "sizes_csv_compression")
     with right:
         if text:
             counted, _ = compare(runs, key, extras, tokenizers_key(extras), text, {})
-            fig = token_count_figure(counted, title=f"Tokens in your text ({len(text):,} characters)")
-            st.plotly_chart(fit(fig), key="sizes_fig_tokens", theme=None, config=PLOT_CONFIG)
+            fig = token_count_figure(counted, title="Tokens in your text", subtitle=f"{len(text):,} characters")
+            st.plotly_chart(half_page(fig), key="sizes_fig_tokens", theme=None, config=PLOT_CONFIG)
             download("Token counts CSV", counted.to_csv(), "tokviz-token-counts.csv", "sizes_csv_tokens")
         else:
             st.info("Type or paste some text above, or pick a sample, to count its tokens at every size.",
                     icon="✍️")
+    st.caption(POINT_KINDS_NOTE)
 
     at_chosen_sizes(runs, key, text)
 
@@ -392,8 +389,8 @@ def at_chosen_sizes(runs: PatternRuns, key: str, text: str) -> None:
     left, right = st.columns([2, 3], gap="medium")
     with left:
         dist = lengths(runs, key, pattern, sizes, kind)
-        st.plotly_chart(fit(length_figure(dist, title=f"Token lengths ({tok.name}, {LENGTH_KINDS[kind]})")),
-                        key="sizes_fig_lengths", theme=None, config=PLOT_CONFIG)
+        fig = length_figure(dist, title="Token lengths", subtitle=f"{tok.name}, {LENGTH_KINDS[kind]}")
+        st.plotly_chart(half_page(fig), key="sizes_fig_lengths", theme=None, config=PLOT_CONFIG)
         download("Lengths CSV", dist.to_csv(), "tokviz-token-lengths.csv", "sizes_csv_lengths")
     with right:
         if not text:

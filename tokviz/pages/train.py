@@ -8,8 +8,8 @@ tokenizer joins ``st.session_state["user_tokenizers"]`` (so the sidebar offers i
 joins ``st.session_state["user_heldout"]`` (for the vocab-sizes view), and the run's record (pre-token counts for
 the replay, summary, downloads) joins ``st.session_state["train_runs"]`` and is kept on the server beside the
 tokenizer (:func:`tokviz.pages.registry.keep_run`), so that a refresh, a restart or a link that brings the
-tokenizer back brings the run back too (:func:`restore_run`). Earlier runs are never replaced; a failed run adds
-nothing and removes nothing.
+tokenizer back brings the run back too (:func:`tokviz.pages.runs.restore_run`). Earlier runs are never replaced; a
+failed run adds nothing and removes nothing.
 A run's tabs are drawn only when opened, so the replay's counts and the download files are made on first use.
 A run goes on while another view is shown: that view's sidebar follows it (:func:`sidebar_status`).
 
@@ -25,7 +25,9 @@ import streamlit as st
 
 from tokviz.live import JobSnapshot, TrainingJob, TrainSpec, prewarm
 from tokviz.pages.registry import keep_own, keep_run
+from tokviz.pages.runs import COUNTER, HELDOUT, RUNS
 from tokviz.pages.state import GOTO, PERSIST, keep
+from tokviz.pages.widgets import metric_row
 from tokviz.protocol import TokenizerLike
 from tokviz.replay import ReplayStep, candidates_at, step_effect
 from tokviz.tokenizer import Tokenizer
@@ -35,7 +37,6 @@ from tokviz.viewmodels.display import token_label
 from tokviz.viewmodels.export import Download, ExportFailure, downloads
 from tokviz.viewmodels.markdown import code_span, escape_markdown
 from tokviz.viewmodels.replay_display import candidate_rows, render_step_effect, sample_for_step
-from tokviz.viewmodels.run_store import StoredRun
 from tokviz.viewmodels.training_input import (
     PATTERN_CHOICES,
     CorpusBatch,
@@ -72,7 +73,7 @@ SOURCE_LABELS = {"upload": "Upload text files", "builtin": "Built-in corpus"}
 OWN_SAMPLE = "The lowest, newest and widest tokens: 1885 people said héllo 👋"
 
 # Session keys of this view (widget keys start with "train_" too).
-JOB, JOB_META, RUNS, OUTCOME, COUNTER = "train_job", "train_job_meta", "train_runs", "train_outcome", "train_counter"
+JOB, JOB_META, OUTCOME = "train_job", "train_job_meta", "train_outcome"
 KEPT_UPLOADS, USING_KEPT = "_train_uploads", "_train_uploads_kept"  # the last upload, kept across other views
 ANNOUNCE = "_train_announce"  # a run was filed while another view was shown: toast its outcome once
 OUTCOME_ICONS = {"success": "✅", "warning": "⚠️", "info": "ℹ️", "error": "🛑"}
@@ -175,7 +176,7 @@ def _settings() -> tuple[int | None, tuple[str, ...] | None, str]:
                                   key="train_pattern", persist_state=PERSIST, required=True,
                                   help="The regex that cuts text into pieces before merging: merges never cross a "
                                        "piece boundary.")
-    st.toggle("Hold out the last tenth", key="train_holdout", persist_state=PERSIST,
+    st.toggle("Hold out a tenth", key="train_holdout", persist_state=PERSIST,
               help="Keep the last 10% of the corpus out of training to measure compression on text the run did not "
                    "see. Turn it off to train on all of it (to match a reference run, such as CS336's merges).")
     regex = ""
@@ -253,7 +254,7 @@ def _file(job: TrainingJob, snap: JobSnapshot) -> None:
     # The vocab-sizes view measures a session tokenizer on its own held-out text when it finds it here.
     heldout = heldout_text(meta.get("texts", ()), fraction=job.spec.holdout)
     if heldout:
-        st.session_state.setdefault("user_heldout", {})[tok.name] = heldout
+        st.session_state.setdefault(HELDOUT, {})[tok.name] = heldout
     summary = summarize(tok, seconds=snap.seconds, heldout_ratio=snap.heldout_ratio)
     run = st.session_state.setdefault(RUNS, {})[tok.name] = TrainedRun(
         id=index, tokenizer=tok, counts=snap.counts, merges=snap.merges, summary=summary,
@@ -272,33 +273,6 @@ def _file(job: TrainingJob, snap: JobSnapshot) -> None:
     else:
         kind, text = "success", f"Trained **{tok.name}**: {len(tok.merges):,} merges in {summary.seconds:.1f} s."
     st.session_state[OUTCOME] = (kind, f"{text} {where}")
-
-
-def restore_run(name: str, stored: StoredRun, tok: Tokenizer) -> None:
-    """File a run brought back from the server with its tokenizer ``name`` (a refresh, a restart, a link), as
-    :func:`_file` filed it: its summary, merges, replay and downloads show again.
-
-    It keeps the id it had, so the link's replay step and open tab (keyed by the id) apply to it, unless this
-    session already uses that id.
-    """
-    runs: dict[str, TrainedRun] = st.session_state.setdefault(RUNS, {})
-    if name in runs:
-        return
-    taken = {r.id for r in runs.values()}
-    counter = st.session_state.get(COUNTER, 0)
-    run_id = stored.id if stored.id > 0 and stored.id not in taken else max(taken | {counter}) + 1
-    st.session_state[COUNTER] = max(counter, run_id)  # the next run trained here takes a fresh id
-    runs[name] = stored.trained_run(tok, id=run_id)
-    if stored.texts_kept:
-        heldout = heldout_text(stored.texts, fraction=stored.holdout)
-        if heldout:
-            st.session_state.setdefault("user_heldout", {})[name] = heldout
-
-
-def forget_run(name: str) -> None:
-    """Drop the run of the session tokenizer ``name`` (its tokenizer was removed)."""
-    st.session_state.get(RUNS, {}).pop(name, None)
-    st.session_state.get("user_heldout", {}).pop(name, None)
 
 
 @st.fragment(run_every=POLL_SECONDS)
@@ -357,16 +331,17 @@ def _summary(run: TrainedRun) -> None:
     from tokviz.viewmodels.charts import length_figure
 
     s: TrainingSummary = run.summary
-    a, b, c, d = st.columns(4, border=True)
-    a.metric("Vocabulary size", f"{s.vocab_size:,}",
-             help=f"Asked for {s.requested_vocab_size:,}: 256 bytes + {s.n_special} special + merges.")
-    b.metric("Merges", f"{s.n_merges:,}")
-    c.metric("Time", f"{s.seconds:.1f} s", help=f"Wall time from start to result; counting pre-tokens took "
-                                                 f"{s.counting_seconds:.2f} s of it.")
     ratio = f"{s.heldout_ratio:.2f}" if s.heldout_ratio is not None else "n/a"
-    d.metric("Held-out compression", ratio, help="UTF-8 bytes per token on the last tenth of the corpus, which "
-                                                 "training did not see (n/a: trained on all of it, or the corpus "
-                                                 "has no line break to cut at).")
+    metric_row([
+        ("Vocabulary size", f"{s.vocab_size:,}",
+         f"Asked for {s.requested_vocab_size:,}: 256 bytes + {s.n_special} special + merges."),
+        ("Merges", f"{s.n_merges:,}", None),
+        ("Time", f"{s.seconds:.1f} s",
+         f"Wall time from start to result; counting pre-tokens took {s.counting_seconds:.2f} s of it."),
+        ("Held-out compression", ratio, "UTF-8 bytes per token on the last tenth of the corpus, which training did "
+                                        "not see (n/a: trained on all of it, or the corpus has no line break to cut "
+                                        "at)."),
+    ])
     if not s.reached:
         st.caption(f"Stopped at {s.vocab_size:,} of {s.requested_vocab_size:,}: {escape_markdown(s.message)}")
     left, right = st.columns([2, 3], gap="large")

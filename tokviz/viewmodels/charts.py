@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
@@ -30,16 +31,19 @@ _POINT_SYMBOLS = {"baseline": "diamond", "pretrained": "star"}
 _FONT = {"family": "sans-serif", "size": 14, "color": "#1f2937"}
 
 
-def _layout(fig: go.Figure, *, title: str, x_title: str, y_title: str, log_x: bool) -> go.Figure:
+def _layout(fig: go.Figure, *, title: str, x_title: str, y_title: str, log_x: bool, subtitle: str = "") -> go.Figure:
+    # A subtitle holds what varies (the text's length, the run's name): in one long title it was cut at the right
+    # edge of a half-page chart in a narrower window.
     fig.update_layout(
         template="plotly_white",
         paper_bgcolor="white",
         plot_bgcolor="white",
         font=_FONT,
-        title={"text": title, "x": 0.0, "xanchor": "left"},
+        title={"text": title, "x": 0.0, "xanchor": "left",
+               "subtitle": {"text": subtitle, "font": {"size": 13, "color": "#4b5563"}}},
         hovermode="closest",
         legend={"title": {"text": ""}, "bgcolor": "rgba(255,255,255,0.8)"},
-        margin={"l": 60, "r": 20, "t": 60, "b": 60},
+        margin={"l": 60, "r": 20, "t": 80 if subtitle else 60, "b": 60},
     )
     fig.update_xaxes(title_text=x_title, type="log" if log_x else "linear", showgrid=True, gridcolor="#e5e7eb")
     fig.update_yaxes(title_text=y_title, showgrid=True, gridcolor="#e5e7eb", rangemode="tozero")
@@ -61,7 +65,7 @@ def _curve_trace(curve: SizeCurve, color: str, dash: str, *, y_is_ratio: bool) -
         x=list(curve.sizes),
         y=y,
         mode="lines",
-        name=curve.label,
+        name=legend_name(curve.label),
         line={"color": color, "width": 2.5, "dash": dash},
         customdata=other,
         hovertemplate=(
@@ -71,25 +75,68 @@ def _curve_trace(curve: SizeCurve, color: str, dash: str, *, y_is_ratio: bool) -
     )
 
 
-def short_label(label: str) -> str:
-    """The name drawn beside a point: the part before " · " ("GPT-4o · o200k_base" -> "GPT-4o"); the legend and
-    the hover card keep the whole name. Points of neighbouring sizes (GPT-4 at 100k, GPT-4o at 200k) sit close on a
-    log axis, and their whole names ran into each other.
+def short_label(label: str, *, width: int = 14) -> str:
+    """The name drawn beside a point: the part before " · " ("GPT-4o · o200k_base" -> "GPT-4o"), at most ``width``
+    characters; the legend and the hover card keep the whole name. Points of neighbouring sizes (GPT-4 at 100k,
+    GPT-4o at 200k) sit close on a log axis, and their whole names ran into each other.
 
-    >>> short_label("GPT-4o · o200k_base"), short_label("bpe-gpt2-8k")
-    ('GPT-4o', 'bpe-gpt2-8k')
+    >>> short_label("GPT-4o · o200k_base"), short_label("bpe-gpt2-8k"), short_label("meta-llama/Llama-3 tokenizer")
+    ('GPT-4o', 'bpe-gpt2-8k', 'meta-llama/Ll…')
     """
-    return label.split(" · ", 1)[0]
+    return legend_name(label.split(" · ", 1)[0], width=width)
 
 
-def _point_trace(point: SizePoint, y: float | int, color: str, *, below: bool = False) -> go.Scatter:
+#: Legend entries longer than this are cut (the hover card keeps the whole name): the size charts lay their legend
+#: out under a half-page plot in entries of a fixed width, and a longer name ran under its neighbour's marker.
+LEGEND_CHARS = 24
+#: What the marker shapes mean, for a note beside the size charts, so that legend entries can be the names alone (a
+#: legend title saying it ran past the edge of a half-page chart).
+POINT_KINDS_NOTE = ("Lines: BPE runs trained here, one value per vocabulary size. ◆ a baseline (character, byte, "
+                    "word). ★ a tokenizer of one size (pretrained or loaded).")
+
+
+#: The legend's font size, and the width of one entry's text: the longest name at about 0.57 em a character (the
+#: average glyph of the sans-serif font), so that a name never runs under the next entry's symbol.
+LEGEND_FONT_PX = 12
+LEGEND_ENTRY_PX = math.ceil(LEGEND_CHARS * LEGEND_FONT_PX * 0.57)
+
+
+def half_page(fig: go.Figure, *, height: int = 540) -> go.Figure:
+    """Fit a chart of this module into half a page: the legend under the plot (a side legend takes a third of a
+    half-width chart) and point labels allowed past the axes (the character baseline sits at the right edge).
+
+    The legend's entries have a fixed width, as many to a row as fit (plotly's own wrapping gives one entry per
+    line), and the legend sits at the bottom of the figure, so it stays below the axis title whatever the plot's
+    height.
+
+    >>> half_page(go.Figure(go.Scatter(x=[1], y=[1]))).layout.legend.entrywidth == LEGEND_ENTRY_PX
+    True
+    """
+    fig.update_layout(height=height, margin={"r": 40, "b": 40},
+                      legend={"orientation": "h", "yref": "container", "y": 0, "x": 0, "yanchor": "bottom",
+                              "entrywidth": LEGEND_ENTRY_PX, "entrywidthmode": "pixels",
+                              "font": {"size": LEGEND_FONT_PX}})
+    fig.update_traces(cliponaxis=False, selector={"type": "scatter"})
+    return fig
+
+
+def legend_name(name: str, *, width: int = LEGEND_CHARS) -> str:
+    """``name`` as a legend shows it: at most ``width`` characters, the cut marked with "…".
+
+    >>> legend_name("GPT-4 · cl100k_base"), legend_name("meta-llama/Llama-3.1-8B-Instruct tokenizer.json")
+    ('GPT-4 · cl100k_base', 'meta-llama/Llama-3.1-8B…')
+    """
+    return name if len(name) <= width else name[: width - 1].rstrip() + "…"
+
+
+def _point_trace(point: SizePoint, y: float | int, color: str, *, position: str = "top center") -> go.Scatter:
     return go.Scatter(
         x=[point.vocab_size],
         y=[y],
         mode="markers+text",
-        name=f"{point.label} ({point.kind})",
+        name=legend_name(point.label),
         text=[short_label(point.label)],
-        textposition="bottom center" if below else "top center",
+        textposition=position,
         marker={"color": color, "size": 13, "symbol": _POINT_SYMBOLS.get(point.kind, "circle"),
                 "line": {"color": "white", "width": 1}},
         customdata=[[point.tokens, point.n_bytes, point.ratio]],
@@ -98,6 +145,28 @@ def _point_trace(point: SizePoint, y: float | int, color: str, *, below: bool = 
             " for %{customdata[1]:,} bytes<br>%{customdata[2]:.4f} bytes per token<extra></extra>"
         ),
     )
+
+
+def label_positions(sizes: Sequence[int]) -> list[str]:
+    """Where each point's label goes, for points at these vocabulary sizes on a log axis.
+
+    In order of size the labels go above and below in turn, so that two neighbours never share a side. A label
+    whose side's previous label is less than a decade away (GPT-2 at 50k, GPT-4o at 200k, both above GPT-4 at 100k)
+    starts at its marker and runs right instead of being centred on it: centred, the two ran into each other in a
+    narrow window.
+
+    >>> label_positions([200_019, 50_257, 100_277])  # GPT-4o, GPT-2, GPT-4
+    ['top right', 'top center', 'bottom center']
+    """
+    order = sorted(range(len(sizes)), key=lambda k: sizes[k])
+    out = [""] * len(sizes)
+    last: dict[str, int] = {}  # side -> size of the last label put there
+    for n, k in enumerate(order):
+        side = "bottom" if n % 2 else "top"
+        near = side in last and sizes[k] < 10 * last[side]
+        out[k] = f"{side} {'right' if near else 'center'}"
+        last[side] = sizes[k]
+    return out
 
 
 def _colors(n: int) -> list[str]:
@@ -110,16 +179,15 @@ def _comparison_figure(comparison: SizeComparison, *, y_is_ratio: bool) -> go.Fi
     colors = _colors(len(comparison.curves) + len(comparison.points))
     for i, (curve, color) in enumerate(zip(comparison.curves, colors)):
         fig.add_trace(_curve_trace(curve, color, _DASHES[i % len(_DASHES)], y_is_ratio=y_is_ratio))
-    # Points in order of size, labels above and below in turn, so that two neighbours never share a side.
-    order = sorted(range(len(comparison.points)), key=lambda k: comparison.points[k].vocab_size)
-    below = {k: n % 2 == 1 for n, k in enumerate(order)}
+    positions = label_positions([p.vocab_size for p in comparison.points])
     for k, (point, color) in enumerate(zip(comparison.points, colors[len(comparison.curves):])):
-        fig.add_trace(_point_trace(point, point.ratio if y_is_ratio else point.tokens, color, below=below[k]))
+        fig.add_trace(_point_trace(point, point.ratio if y_is_ratio else point.tokens, color, position=positions[k]))
     return fig
 
 
 def compression_figure(
-    comparison: SizeComparison, *, title: str = "Compression against vocabulary size", byte_line: bool = True
+    comparison: SizeComparison, *, title: str = "Compression against vocabulary size", subtitle: str = "",
+    byte_line: bool = True,
 ) -> go.Figure:
     """Bytes per token (higher is better compression) against vocabulary size on a log axis.
 
@@ -131,15 +199,16 @@ def compression_figure(
         fig.add_hline(y=1.0, line={"color": "#6b7280", "dash": "dot", "width": 1.5},
                       annotation_text="bytes: 1.0 per token", annotation_position="bottom")
     return _layout(fig, title=title, x_title="vocabulary size (log scale)", y_title="UTF-8 bytes per token",
-                   log_x=True)
+                   log_x=True, subtitle=subtitle)
 
 
 def token_count_figure(
-    comparison: SizeComparison, *, title: str = "Tokens in this text by vocabulary size"
+    comparison: SizeComparison, *, title: str = "Tokens in this text by vocabulary size", subtitle: str = ""
 ) -> go.Figure:
     """The token count of the measured text (fewer is better) against vocabulary size on a log axis."""
     fig = _comparison_figure(comparison, y_is_ratio=False)
-    return _layout(fig, title=title, x_title="vocabulary size (log scale)", y_title="tokens", log_x=True)
+    return _layout(fig, title=title, x_title="vocabulary size (log scale)", y_title="tokens", log_x=True,
+                   subtitle=subtitle)
 
 
 def _fold_lengths(
@@ -155,7 +224,8 @@ def _fold_lengths(
 
 
 def length_figure(
-    distribution: LengthDistribution, *, title: str | None = None, share: bool = True, max_length: int | None = 16
+    distribution: LengthDistribution, *, title: str | None = None, subtitle: str = "", share: bool = True,
+    max_length: int | None = 16,
 ) -> go.Figure:
     """Grouped bars: how many tokens have each length in bytes, one colour per vocabulary size.
 
@@ -188,7 +258,7 @@ def length_figure(
         )
     fig.update_layout(barmode="group", bargap=0.15)
     _layout(fig, title=title, x_title="token length (bytes)", y_title="% of tokens" if share else "tokens",
-            log_x=False)
+            log_x=False, subtitle=subtitle)
     # lengths are labels, in order, so an empty length still keeps its place
     fig.update_xaxes(type="category")
     return fig
