@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers import random_words
 
 from tokviz import train_bpe
 from tokviz.live import JobSnapshot, TrainingJob, TrainSpec
@@ -56,18 +57,20 @@ def test_starting_counts_as_nothing_done_so_counting_does_not_move_the_bar_back(
 
 
 def test_cancel_keeps_what_was_learned() -> None:
-    big = TEXT * 20  # ~1.8 MB: long enough to cancel mid-run
-    job = TrainingJob.start(TrainSpec(texts=(big,), vocab_size=50_000), interval=0.02)
+    # Made-up words keep the merge loop busy for seconds; a repetitive text runs out of pairs so soon that the
+    # cancel could arrive after the run had finished.
+    job = TrainingJob.start(TrainSpec(texts=(random_words(20_000),), vocab_size=50_000), interval=0.02)
     deadline = time.perf_counter() + 60
-    while job.poll().status in ("starting", "counting") and time.perf_counter() < deadline:
+    while job.poll().status in ("starting", "counting"):
+        assert time.perf_counter() < deadline, "the run did not reach its merges within 60 s"
         time.sleep(0.01)
     job.cancel()
     snap = job.wait(timeout=60)
     assert snap.status == "cancelled"
-    if snap.tokenizer is not None:  # cancelled while merging: the merges so far are a usable tokenizer
-        assert snap.tokenizer.vocab_size < 50_000
-        assert len(snap.tokenizer.merges) == len(snap.merges)
-        assert "Cancelled" in snap.message
+    # Cancelled while merging: the merges so far are a usable tokenizer.
+    assert snap.tokenizer is not None and 256 <= snap.tokenizer.vocab_size < 50_000
+    assert len(snap.tokenizer.merges) == len(snap.merges)
+    assert "Cancelled" in snap.message
 
 
 @pytest.mark.parametrize(
@@ -107,7 +110,7 @@ def test_poll_can_wait_for_the_finish_and_returns_as_it_arrives() -> None:
     snap = job.poll(finish_within=60)
     waited = time.perf_counter() - t0
     assert snap.status == "done" and snap.tokenizer is not None
-    assert waited < 30  # returned when the result came, far before the 60 s window closed
+    assert waited < 60  # returned when the result came, not when the 60 s window closed (what is tested)
     assert job.poll(finish_within=5) is snap  # a finished job answers at once, unchanged
 
 
@@ -209,7 +212,9 @@ def test_a_run_whose_process_is_killed_while_counting_ends_with_an_error_and_lea
 
 @needs_proc
 def test_a_run_whose_process_is_killed_while_merging_ends_with_an_error() -> None:
-    job = TrainingJob.start(TrainSpec(texts=(TEXT * 3,), vocab_size=20_000), interval=0.02)
+    # A repetitive text runs out of pairs within a few hundred milliseconds, so the kill could land after
+    # the run had finished; this one keeps merging for seconds after its first merge arrives.
+    job = TrainingJob.start(TrainSpec(texts=(random_words(20_000),), vocab_size=60_000), interval=0.02)
     deadline = time.monotonic() + 120
     while not job.poll().merges:
         assert time.monotonic() < deadline, "no merge arrived within 120 s"

@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -257,9 +256,7 @@ def test_cache_key_is_tiktokens() -> None:
 def test_without_package_data_an_empty_cache_lists_all_unavailable_with_hints(
         no_builtins: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
-    t0 = time.perf_counter()
-    listed = list_encodings()
-    assert time.perf_counter() - t0 < 1.0  # nothing waits on the network
+    listed = list_encodings()  # with the network refused (the autouse fixture): nothing tries it
     for s in listed:
         assert not s.available and s.source == "none"
         assert str(tmp_path) in s.hint and "TIKTOKEN_CACHE_DIR" in s.hint and "get_encoding" in s.hint

@@ -1,7 +1,8 @@
-"""tokviz.viewmodels.size_runs: pattern runs on a held-out split (disk cache, early stops), offered sizes, every series."""
+"""tokviz.viewmodels.size_runs: pattern runs on a held-out split (disk cache, early stops), sizes offered, series."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -188,8 +189,14 @@ def test_size_job_gives_the_runs_of_pattern_runs() -> None:
 
     job = SizeJob.start(CORPUS, source="test", max_size=400)
     snaps = [job.poll()]
+    deadline = time.monotonic() + 300
     while not snaps[-1].finished:
-        snaps.append(job.poll(finish_within=0.2))
+        assert time.monotonic() < deadline, "the size job did not finish within 300 s"
+        # A poll that does not wait returns as soon as it has started the next pattern's child, which has sent
+        # nothing yet: so every pattern shows up in some snapshot however fast the machine trains. A waiting poll
+        # could start and finish the third pattern in one call and never show it.
+        time.sleep(0.02)
+        snaps.append(job.poll())
     done = snaps[-1]
     assert done.status == "done" and done.fraction == 1.0 and done.runs is not None
     fractions = [s.fraction for s in snaps]

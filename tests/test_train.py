@@ -6,12 +6,11 @@ AppTest does not run a fragment's timer, so :func:`train` re-runs the page until
 
 from __future__ import annotations
 
-import random
 import time
 from pathlib import Path
 
 import pytest
-from helpers import plain
+from helpers import plain, random_words
 from streamlit.testing.v1 import AppTest
 
 from tokviz.viewmodels.defaults import default_corpus
@@ -21,14 +20,6 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = "".join(f"line {i}: the quick brown fox jumps over the lazy dog {i * 7919 % 1000}\n" for i in range(3000))
-
-
-def random_words(n_lines: int, *, seed: int = 0) -> str:
-    """Lines of made-up words: so many distinct pre-tokens that merging to 50,000 takes seconds (time to cancel)."""
-    rng = random.Random(seed)
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    return "\n".join(" ".join("".join(rng.choice(letters) for _ in range(rng.randint(2, 9))) for _ in range(12))
-                     for _ in range(n_lines))
 
 
 @pytest.fixture
