@@ -108,7 +108,7 @@ def test_toggles(at, tokenizers):
 
     ok(at.segmented_control(key="color_by").set_value("position").run())
     for name in at.multiselect(key="chosen").value:
-        for i, (n, _, classes) in enumerate(t for t in tokens(at) if t[0] == name):
+        for i, (_, _, classes) in enumerate(t for t in tokens(at) if t[0] == name):
             assert f"tv-c{i % len(PALETTE)}" in classes.split()
 
     ok(at.toggle(key="show_table").set_value(True).run())

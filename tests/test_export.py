@@ -50,7 +50,8 @@ def test_every_format_is_offered_with_name_and_mime(tok: Tokenizer) -> None:
     assert all(isinstance(d, Download) for d in got)
     assert [(d.file_name, d.mime) for d in got if isinstance(d, Download)] == [
         ("trained-1.json", "application/json"), ("trained-1-tokenizer.json", "application/json"),
-        ("trained-1-gpt2.zip", "application/zip"), ("trained-1.tiktoken", "text/plain"), ("trained-1.model", "text/plain")]
+        ("trained-1-gpt2.zip", "application/zip"), ("trained-1.tiktoken", "text/plain"),
+        ("trained-1.model", "text/plain")]
 
 
 def test_downloads_load_back_to_the_same_ids(tok: Tokenizer, tmp_path: Path) -> None:
