@@ -131,9 +131,10 @@ def assert_no_exception(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
-def wait_for_click_listener(page) -> None:
-    """Wait until the page's token-click listener is mounted. Streamlit mounts the script-only component a moment
-    after the tokens it listens to can be drawn, and a click in between goes nowhere (a busy machine widens it)."""
+def wait_for_token_listeners(page) -> None:
+    """Wait until the page's token listeners are mounted (a click opens a token's anatomy or a strip band's page; a
+    hover card near the window's edge opens inwards). Streamlit mounts their script-only component a moment after
+    the tokens can be drawn, and a click or hover in between gets nothing of them (a busy machine widens that)."""
     page.wait_for_function("() => typeof window.__tokvizClick === 'function'", timeout=TIMEOUT)
 
 

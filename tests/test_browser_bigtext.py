@@ -8,7 +8,7 @@ GPT-4o). Marked ``browser`` (and ``slow``: the server trains the built-ins on it
 from __future__ import annotations
 
 import pytest
-from helpers import assert_no_exception, wait_for_click_listener
+from helpers import assert_no_exception, wait_for_token_listeners
 
 from tokviz.viewmodels.defaults import build_defaults, default_selection
 
@@ -129,7 +129,7 @@ def test_a_click_on_the_strip_opens_its_page(page, server, tokenizers):
     assert n > 40 and bins.count() > 40
     row = page.locator(".tv-strip-bins").first.bounding_box()
     assert row is not None and row["width"] > 300  # drawn across the column, not collapsed
-    wait_for_click_listener(page)
+    wait_for_token_listeners(page)
     last.click()  # the last stretch of the first row: the end of the text
     expect(box).to_have_value(str(n), timeout=30_000)
     expect(page.locator(f'.tv-strip-row >> nth=0 >> [data-tv-page="{n}"]').first).to_have_class("tv-bin tv-bin-current")

@@ -10,7 +10,7 @@ from helpers import (
     _full_page_screenshot,
     assert_no_exception,
     chart_text_clashes,
-    wait_for_click_listener,
+    wait_for_token_listeners,
 )
 
 pytestmark = pytest.mark.browser
@@ -24,7 +24,7 @@ def test_clicking_a_token_opens_its_anatomy(page, server):
     expect(page.locator(".tv-tokens")).to_have_count(4, timeout=60_000)
     first = page.locator('.tv-tokens .tok[data-tokenizer="bpe-gpt2-8k"]').nth(1)  # " lowest" or its start
     token_id = first.get_attribute("data-token-id")
-    wait_for_click_listener(page)
+    wait_for_token_listeners(page)
     first.click()
     sidebar = page.locator('[data-testid="stSidebar"]')
     expect(sidebar.get_by_text(f"Token {int(token_id):,}", exact=False)).to_be_visible(timeout=TIMEOUT)
@@ -96,6 +96,7 @@ def test_hover_cards_stay_inside_the_window(page, server):
     tokens = panel.locator(".tok")
     rightmost = max(range(tokens.count()), key=lambda i: (tokens.nth(i).bounding_box() or {"x": 0})["x"])
     tokens.nth(rightmost).scroll_into_view_if_needed()
+    wait_for_token_listeners(page)
     tokens.nth(rightmost).hover()
     page.wait_for_timeout(200)
     card = tokens.nth(rightmost).locator(".tv-card").bounding_box()
