@@ -138,14 +138,16 @@ def wait_for_token_listeners(page) -> None:
     page.wait_for_function("() => typeof window.__tokvizClick === 'function'", timeout=TIMEOUT)
 
 
-# Every text a plotly chart draws (titles, tick labels, axis titles, point labels, legend entries and their symbols),
-# with its kind, its box and the legend entry it belongs to (-1 outside the legend), in page pixels, for each chart.
+# Every text a plotly chart draws (titles, tick labels, axis titles, point labels, annotations, legend entries and
+# their symbols), with its kind, its box and the legend entry it belongs to (-1 outside the legend), in page pixels,
+# for each chart.
 _CHART_TEXTS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(g => {
   const svg = g.querySelector('svg.main-svg').getBoundingClientRect();
   const entries = [...g.querySelectorAll('.legend .traces')];
   const kinds = [['.gtitle, .gtitle-subtitle', 'title'],
                  ['.xtick text, .ytick text', 'tick'], ['.g-xtitle text, .g-ytitle text', 'axis title'],
-                 ['.textpoint text', 'point label'], ['.legendtext, .legendtitletext', 'legend'],
+                 ['.textpoint text', 'point label'], ['.annotation-text', 'annotation'],
+                 ['.legendtext, .legendtitletext', 'legend'],
                  ['.legend .legendsymbols', 'legend symbol']];
   const boxes = kinds.flatMap(([sel, kind]) => [...g.querySelectorAll(sel)]
     .filter(t => kind === 'legend symbol' || t.textContent.trim())
@@ -162,9 +164,10 @@ def _overlap(a: dict, b: dict) -> bool:
 
 def chart_text_clashes(page) -> list[str]:
     """What a user would see as a drawing fault in the page's plotly charts: two texts drawn over each other (a
-    legend entry into its neighbour's symbol, an axis title into the slanted tick labels, two point labels), or a
-    text cut at the chart's right or bottom edge. Empty when every chart reads cleanly. Tick labels are not checked
-    against each other: slanted labels' boxes overlap while the labels do not, and plotly spaces them itself."""
+    legend entry into its neighbour's symbol, an axis title into the slanted tick labels, two point labels, a line's
+    note into a point label), or a text cut at the chart's right or bottom edge. Empty when every chart reads
+    cleanly. Tick labels are not checked against each other: slanted labels' boxes overlap while the labels do not,
+    and plotly spaces them itself."""
     found: list[str] = []
     for chart in page.evaluate(_CHART_TEXTS):
         boxes = chart["boxes"]

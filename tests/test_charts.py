@@ -18,7 +18,7 @@ from tokviz.sweep import (
     split_holdout,
     train_patterns,
 )
-from tokviz.viewmodels.charts import compression_figure, length_figure, token_count_figure
+from tokviz.viewmodels.charts import BYTE_LINE_NOTE, compression_figure, length_figure, token_count_figure
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,9 @@ def test_compression_figure_traces_equal_the_sweep(comparison: SizeComparison) -
         assert point.label in trace.name and point.kind in trace.hovertemplate
     byte_lines = [s for s in fig.layout.shapes if s.y0 == 1.0 and s.y1 == 1.0]
     assert len(byte_lines) == 1
-    assert not compression_figure(comparison, byte_line=False).layout.shapes
+    assert [a.text for a in fig.layout.annotations] == [BYTE_LINE_NOTE]
+    bare = compression_figure(comparison, byte_line=False)
+    assert not bare.layout.shapes and not bare.layout.annotations
     json.loads(fig.to_json())  # serialisable for the app
 
 
