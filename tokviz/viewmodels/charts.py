@@ -202,7 +202,7 @@ def compression_figure(
     if byte_line:
         # A layout line, not a trace, so it spans the whole x range whatever the data. Its note sits at the foot of
         # the plot, left: on the line it ran into the character baseline's label in a narrow window, while the band
-        # under the line is empty (no byte-level tokenizer gives less than a byte per token).
+        # under the line is empty (every token holds at least one byte of the text).
         fig.add_hline(y=1.0, line=BYTE_LINE)
         fig.add_annotation(text=BYTE_LINE_NOTE, showarrow=False, xref="x domain", x=0, xanchor="left", xshift=4,
                            yref="y domain", y=0, yanchor="bottom", yshift=3,
