@@ -138,6 +138,13 @@ def wait_for_token_listeners(page) -> None:
     page.wait_for_function("() => typeof window.__tokvizClick === 'function'", timeout=TIMEOUT)
 
 
+def charts_drawn(n: int) -> str:
+    """A function for ``page.wait_for_function``: true once the page shows ``n`` plotly charts, each with a trace
+    drawn."""
+    return (f"() => document.querySelectorAll('.js-plotly-plot').length === {n} && "
+            "[...document.querySelectorAll('.js-plotly-plot')].every(g => g.querySelector('.cartesianlayer .trace'))")
+
+
 # Every text a plotly chart draws (titles, tick labels, axis titles, point labels, annotations, legend entries and
 # their symbols), with its kind, its box and the legend entry it belongs to (-1 outside the legend), in page pixels,
 # for each chart.

@@ -18,6 +18,7 @@ from helpers import (
     _png_size,
     assert_no_exception,
     chart_text_clashes,
+    charts_drawn,
     clipped_labels,
     streamlit_server,
 )
@@ -204,7 +205,7 @@ def test_screenshots_for_the_readme(page, server):
 # Each page, and what shows that it has drawn what it draws by default.
 _PAGES_DRAWN = {
     "": "() => document.querySelectorAll('[data-token-id]').length > 0",
-    "sizes": "() => document.querySelectorAll('.js-plotly-plot .cartesianlayer .trace').length >= 3",
+    "sizes": charts_drawn(3),  # compression, tokens in the text, token lengths
     "train": "() => document.querySelectorAll('[data-testid=\"stCheckbox\"]').length > 0",
     "compare": "() => document.querySelectorAll('[data-testid=\"stMetric\"]').length >= 4",
     "inspect": "() => document.querySelectorAll('[data-testid=\"stMetric\"]').length >= 6",

@@ -19,6 +19,7 @@ from helpers import (
     _png_size,
     assert_no_exception,
     chart_text_clashes,
+    charts_drawn,
     random_words,
 )
 
@@ -33,9 +34,6 @@ pytestmark = pytest.mark.browser
 
 N_CHARTS = 3
 SIZES = (256, 512, 1024, 4096, 8192)
-_CHARTS_DRAWN = ("n => document.querySelectorAll('.js-plotly-plot').length === n && "
-                 "[...document.querySelectorAll('.js-plotly-plot')]"
-                 ".every(g => g.querySelector('.cartesianlayer .trace'))")
 # The pixel position of one data point of a chart on the page: hover there as a user would.
 _POINT_XY = """(gd, [i, j]) => {
     const fl = gd._fullLayout, r = gd.getBoundingClientRect(), x = gd.data[i].x[j];
@@ -48,7 +46,7 @@ def open_sizes(page, server) -> float:
     """Open the view; seconds until every chart and the side by side are drawn."""
     t0 = time.perf_counter()
     page.goto(f"{server.url}/?view=sizes")
-    page.wait_for_function(_CHARTS_DRAWN, arg=N_CHARTS, timeout=60_000)
+    page.wait_for_function(charts_drawn(N_CHARTS), timeout=60_000)
     page.wait_for_function("n => document.querySelectorAll('.tv-tokens').length === n", arg=len(SIZES))
     return time.perf_counter() - t0
 
@@ -119,7 +117,7 @@ def test_changing_options_redraws_without_errors(page, server):
     expect(page.locator('.tv-tokens[data-tokenizer="bpe gpt4@8192"]')).to_have_count(1, timeout=TIMEOUT)
     page.get_by_text("held-out tokens", exact=True).click()
     expect(page.locator(".js-plotly-plot .gtitle-subtitle").last).to_contain_text("held-out tokens", timeout=TIMEOUT)
-    page.wait_for_function(_CHARTS_DRAWN, arg=N_CHARTS)
+    page.wait_for_function(charts_drawn(N_CHARTS))
     assert_no_exception(page)
 
 
@@ -157,7 +155,7 @@ def test_an_upload_trains_while_another_session_tokenizes(browser, server, tmp_p
         for pg in (first, second):
             pg.set_default_timeout(TIMEOUT)
         first.goto(f"{server.url}/sizes?sizes_max=16384")
-        first.wait_for_function(_CHARTS_DRAWN, arg=N_CHARTS, timeout=60_000)
+        first.wait_for_function(charts_drawn(N_CHARTS), timeout=60_000)
         second.goto(f"{server.url}/?tok=byte")
         second.wait_for_selector('.tv-tokens .tok[data-tokenizer="byte"]')
         upload_corpus(first, corpus)
@@ -177,7 +175,7 @@ def test_an_upload_trains_while_another_session_tokenizes(browser, server, tmp_p
         print(f"session 2 drew its edit while session 1 showed: {seen!r}")
         # Then session 1 finishes and draws the upload's runs.
         expect(first.get_by_text("(uploaded)")).to_be_visible(timeout=300_000)
-        first.wait_for_function(_CHARTS_DRAWN, arg=N_CHARTS, timeout=60_000)
+        first.wait_for_function(charts_drawn(N_CHARTS), timeout=60_000)
         assert progress.count() == 0
         assert_no_exception(first)
         assert_no_exception(second)

@@ -15,7 +15,15 @@ from hypothesis import strategies as st
 from tokviz import Tokenizer, load_tokenizer, train_bpe
 from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.formats import load_ours, save, to_dict
-from tokviz.formats.ours import Saveable, _bytes_of, _checked_merges, _checked_vocab, _merges, _vocab
+from tokviz.formats.ours import (
+    Saveable,
+    _bytes_of,
+    _checked_merges,
+    _checked_vocab,
+    _merges,
+    _plain_tokens,
+    _vocab,
+)
 from tokviz.prefix_space import PrefixSpaceTokenizer
 
 CORPUS = ("Once upon a time, a little girl named Lily found a shiny red ball. It's 1999 or 2024, isn't it? "
@@ -227,9 +235,11 @@ def test_a_token_reads_as_the_checked_base64_decoder_reads_it(text: str) -> None
     except (ValueError, binascii.Error):
         expected = None
     if expected is None:
+        assert _plain_tokens([text]) is None  # refused here: the checked reader then names the entry
         with pytest.raises(ValueError, match="not valid base64"):
             _bytes_of(text, what="t")
     else:
+        assert _plain_tokens([text]) == [expected]
         assert _bytes_of(text, what="t") == expected
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 
 from tokviz.pretrained import load_encoding
 from tokviz.protocol import TokenizerLike
@@ -27,25 +28,6 @@ BUILTIN_ENCODINGS: dict[str, str] = {
     "GPT-4 · cl100k_base": "cl100k_base",
     "GPT-4o · o200k_base": "o200k_base",
 }
-
-_loaded: dict[str, TokenizerLike] = {}
-_locks: dict[str, threading.Lock] = {}
-_guard = threading.Lock()
-
-
-def load_builtin(encoding: str, *, name: str) -> TokenizerLike:
-    """The built-in ``encoding`` under the display ``name``, loaded once per process (two sessions asking at once
-    wait for one load)."""
-    with _guard:
-        lock = _locks.setdefault(name, threading.Lock())
-    with lock:
-        tok = _loaded.get(name)
-        if tok is None:
-            loaded = load_encoding(encoding)
-            loaded.name = name
-            tok = _loaded[name] = loaded
-    return tok
-
 
 class Deferred:
     """A tokenizer made on first use by ``make`` (once, even when two sessions ask at once), for a menu entry that
@@ -71,6 +53,37 @@ class Deferred:
             if self._made is None:
                 self._made = self._make()
             return self._made
+
+
+#: The built-in encodings of this process by display name, each read once and shared by every session's menu.
+_builtins: dict[str, Deferred] = {}
+_guard = threading.Lock()
+
+
+def _read_builtin(encoding: str, name: str) -> TokenizerLike:
+    tok = load_encoding(encoding)
+    tok.name = name
+    return tok
+
+
+def _builtin(encoding: str, name: str) -> Deferred:
+    with _guard:
+        entry = _builtins.get(name)
+        if entry is None:
+            entry = _builtins[name] = Deferred(partial(_read_builtin, encoding, name))
+    return entry
+
+
+def load_builtin(encoding: str, *, name: str) -> TokenizerLike:
+    """The built-in ``encoding`` under the display ``name``, loaded once per process (two sessions asking at once
+    wait for one load)."""
+    return _builtin(encoding, name).get()
+
+
+def builtin_is_loaded(name: str) -> bool:
+    """Whether this process has read the built-in encoding shown as ``name``."""
+    entry = _builtins.get(name)
+    return entry is not None and entry.ready
 
 
 class TokenizerMenu(Mapping[str, TokenizerLike]):
@@ -116,7 +129,7 @@ class TokenizerMenu(Mapping[str, TokenizerLike]):
         entry = self._ready.get(name)
         if isinstance(entry, Deferred):
             return entry.ready
-        return name not in self._lazy or name in _loaded
+        return name not in self._lazy or builtin_is_loaded(name)
 
     def with_own(self, own: Mapping[str, TokenizerLike]) -> TokenizerMenu:
         """The same menu with a session's own tokenizers added."""

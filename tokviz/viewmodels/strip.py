@@ -42,12 +42,11 @@ def strip_html(points: Sequence[StripPoint], *, pages: Sequence[tuple[int, int]]
     for name, page_numbers in zip(names, numbers, strict=True):
         bins = []
         for p, number in zip(mine[name], page_numbers, strict=True):
-            k = number - 1
             shade = SHADES[min(len(SHADES) - 1, int((p.bytes_per_token - low) / span * len(SHADES)))]
             tip = (f"{name}: {p.bytes_per_token:.2f} bytes/token\ncharacters {p.start:,}–{p.end:,}\n"
-                   f"page {k + 1} (click to open)")
-            cls = "tv-bin tv-bin-current" if k == current else "tv-bin"
-            bins.append(f'<span class="{cls}" data-tv-page="{k + 1}" style="flex:{max(p.end - p.start, 1)};'
+                   f"page {number} (click to open)")
+            cls = "tv-bin tv-bin-current" if number == current + 1 else "tv-bin"
+            bins.append(f'<span class="{cls}" data-tv-page="{number}" style="flex:{max(p.end - p.start, 1)};'
                         f'background:{shade}" title="{html.escape(tip)}"></span>')
         rows.append(f'<div class="tv-strip-row"><span class="tv-strip-name">{html.escape(name)}</span>'
                     f'<span class="tv-strip-bins">{"".join(bins)}</span></div>')
