@@ -31,7 +31,7 @@ from tokviz.viewmodels.render import RenderOptions, render_tokens
 pytest.importorskip("tokenizers")
 
 FAMILIES = ("wordpiece", "unigram", "bpe-sp")
-CARD = re.compile(r'<span class="tv-text">(.*?)</span><span class="tv-card">(.*?)</span>', re.S)
+CARD = re.compile(r'<span class="tv-text">(.*?)</span><span class="tv-card" hidden>(.*?)</span>', re.S)
 TEXT = " Héllo  World, hello! 龘 1234"
 
 

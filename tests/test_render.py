@@ -289,7 +289,17 @@ def test_options_are_checked():
 def test_style_tag_holds_the_css_and_hover_rule():
     tag = style_tag()
     assert tag.startswith("<style>") and tag.endswith("</style>") and CSS in tag
-    assert ".tok:hover>.tv-card{display:block}" in CSS and ".tv-card{display:none" in CSS
+    assert ".tok:hover>.tv-card{display:block !important}" in CSS and ".tv-card{display:none" in CSS
+
+
+def test_every_card_is_hidden_by_its_own_markup():
+    # Streamlit may draw the tokens a moment before the page's stylesheet: the cards must not show then.
+    text = "héllo 🌍 <b>"
+    root = parse(render_tokens(ByteTokenizer().encode_with_offsets(text), text, tokenizer="b"))
+    cards = root.find_all("tv-card")
+    assert len(cards) == len(text.encode()) and all("hidden" in c.attrs for c in cards)
+    chips = parse(render_chips([TokenView.of(995, b" world"), TokenView.of(64, b"a")], tokenizer="gpt2"))
+    assert chips.find_all("tv-card") and all("hidden" in c.attrs for c in chips.find_all("tv-card"))
 
 
 def test_token_rows_describe_each_token():

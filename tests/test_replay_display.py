@@ -33,6 +33,8 @@ def test_step_effect_outlines_exactly_the_new_tokens() -> None:
     assert "<b>" not in html_ and "&lt;" in html_ and "t&lt;1&gt;" in html_
     assert html_.count('class="tok ') == len(effect.before) + len(effect.after)
     assert f"{len(effect.before):,} tokens" in html_ and "\ufffd" not in html_
+    # Every card stays hidden by its own markup until the page's hover rule shows it.
+    assert html_.count('class="tv-card" hidden>') == html_.count('class="tok ')
 
 
 def test_the_sample_shows_the_step() -> None:

@@ -108,9 +108,10 @@ def _shown(text: str, *, show_whitespace: bool) -> str:
 
 def _card(rows: Sequence[tuple[str, str]]) -> str:
     # One text node with a line per row (``label value``): a long text draws tens of thousands of cards, and one
-    # node per card instead of two per row keeps the page quick.
+    # node per card instead of two per row keeps the page quick. ``hidden`` keeps the card out of sight until the
+    # stylesheet's hover rule shows it, even where the markup is drawn before (or without) the stylesheet.
     lines = "\n".join(f"{k} {v}" for k, v in rows)
-    return f'<span class="tv-card">{_esc_text(lines)}</span>'
+    return f'<span class="tv-card" hidden>{_esc_text(lines)}</span>'
 
 
 def _token_span(

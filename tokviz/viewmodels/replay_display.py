@@ -55,7 +55,7 @@ def _chips(enc: Encoding, *, tokenizer: str, new: list[bool] | None = None) -> s
     out = []
     for i, (tid, token) in enumerate(zip(enc.ids, enc.tokens)):
         classes = f"tok tv-c{i % len(PALETTE)}" + (" tv-new" if new and new[i] else "")
-        card = (f'<span class="tv-card"><span class="tv-k">id</span> {tid}\n<span class="tv-k">bytes</span> '
+        card = (f'<span class="tv-card" hidden><span class="tv-k">id</span> {tid}\n<span class="tv-k">bytes</span> '
                 f"{html.escape(hex_bytes(token) or '(none)')}\n<span class=\"tv-k\">repr</span> "
                 f"{html.escape(repr(token))}</span>")
         out.append(f'<span class="{classes}" data-token-id="{tid}" data-tokenizer="{html.escape(tokenizer)}">'
