@@ -135,6 +135,33 @@ def test_screenshot_for_the_readme(page, server):
     assert_no_exception(page)
 
 
+# The two charts' boxes: (left, top, width) of the compression chart and of the token-count chart.
+_PAIR_BOXES = """() => [...document.querySelectorAll('.st-key-sizes_charts .js-plotly-plot')].map(g => {
+    const r = g.getBoundingClientRect(); return [Math.round(r.left), Math.round(r.top), Math.round(r.width)]; })"""
+
+
+@pytest.mark.parametrize(("width", "stacked"), [(1024, True), (1500, False)])
+def test_the_two_charts_stack_in_a_narrow_window(browser, server, width, stacked):
+    """Side by side in a wide window; one above the other, each the full width, where side by side each would be
+    about 260 px wide (a 1024-pixel laptop window with the sidebar open)."""
+    ctx = browser.new_context(viewport={"width": width, "height": 1400})
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(TIMEOUT)
+        page.goto(f"{server.url}/sizes")
+        page.wait_for_function(charts_drawn(N_CHARTS), timeout=90_000)
+        page.wait_for_timeout(500)  # plotly redraws to its column's width after the first draw
+        (l1, t1, w1), (l2, t2, w2) = page.evaluate(_PAIR_BOXES)
+        if stacked:
+            assert l1 == l2 and t2 > t1 and min(w1, w2) >= 500, ((l1, t1, w1), (l2, t2, w2))
+        else:
+            assert t1 == t2 and l2 > l1 + w1 - 1 and min(w1, w2) >= 400, ((l1, t1, w1), (l2, t2, w2))
+        assert chart_text_clashes(page) == []
+        assert_no_exception(page)
+    finally:
+        ctx.close()
+
+
 def upload_corpus(page, path) -> None:
     """Open the Corpus popover and pick ``path`` in its uploader."""
     page.get_by_role("button", name="Corpus").click()

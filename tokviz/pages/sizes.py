@@ -27,6 +27,7 @@ import streamlit as st
 
 from tokviz.pages.runs import HELDOUT
 from tokviz.pages.state import PERSIST, keep_choice
+from tokviz.pages.widgets import stacking_pair
 from tokviz.protocol import TokenizerLike
 from tokviz.sweep import (
     LengthDistribution,
@@ -278,7 +279,7 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
     text: str = st.text_area("Text", key="sizes_text", height=90, persist_state=PERSIST,
                              label_visibility="collapsed", placeholder="Type or paste any text…")
 
-    left, right = st.columns(2, gap="medium")
+    left, right = stacking_pair("sizes_charts")
     with left:
         held, problems = compare(runs, key, extras, tokenizers_key(extras), None, own)
         for p in problems:
