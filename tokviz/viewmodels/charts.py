@@ -77,8 +77,9 @@ def _curve_trace(curve: SizeCurve, color: str, dash: str, *, y_is_ratio: bool) -
 
 def short_label(label: str, *, width: int = 14) -> str:
     """The name drawn beside a point: the part before " · " ("GPT-4o · o200k_base" -> "GPT-4o"), at most ``width``
-    characters; the legend and the hover card keep the whole name. Points of neighbouring sizes (GPT-4 at 100k,
-    GPT-4o at 200k) sit close on a log axis, and their whole names ran into each other.
+    characters; the hover card keeps the whole name, the legend up to :data:`LEGEND_CHARS` of it. Points of
+    neighbouring sizes (GPT-4 at 100k, GPT-4o at 200k) sit close on a log axis, and their whole names ran into each
+    other.
 
     >>> short_label("GPT-4o · o200k_base"), short_label("bpe-gpt2-8k"), short_label("meta-llama/Llama-3 tokenizer")
     ('GPT-4o', 'bpe-gpt2-8k', 'meta-llama/Ll…')

@@ -74,12 +74,6 @@ def _builtin(encoding: str, name: str) -> Deferred:
     return entry
 
 
-def load_builtin(encoding: str, *, name: str) -> TokenizerLike:
-    """The built-in ``encoding`` under the display ``name``, loaded once per process (two sessions asking at once
-    wait for one load)."""
-    return _builtin(encoding, name).get()
-
-
 def builtin_is_loaded(name: str) -> bool:
     """Whether this process has read the built-in encoding shown as ``name``."""
     entry = _builtins.get(name)
@@ -88,49 +82,40 @@ def builtin_is_loaded(name: str) -> bool:
 
 class TokenizerMenu(Mapping[str, TokenizerLike]):
     """Name -> tokenizer: ``ready`` ones (a :class:`Deferred` entry is made on first use), then ``lazy`` built-in
-    encodings (display name -> encoding name), then the session's ``own`` (which replace a built-in of the same
-    name)."""
+    encodings (display name -> encoding name, each a :class:`Deferred` shared by the whole process), then the
+    session's ``own`` (which replace a built-in of the same name)."""
 
     def __init__(self, ready: Mapping[str, TokenizerLike | Deferred], *, lazy: Mapping[str, str] | None = None,
                  own: Mapping[str, TokenizerLike] | None = None) -> None:
-        self._ready = dict(ready)
-        self._lazy = dict(lazy or {})
+        entries = dict(ready)
+        for name, encoding in (lazy or {}).items():
+            entries.setdefault(name, _builtin(encoding, name))  # a ready tokenizer of the same name wins
+        self._entries = entries
         self._own = dict(own or {})
 
     def __getitem__(self, name: str) -> TokenizerLike:
         if name in self._own:
             return self._own[name]
-        if name in self._ready:
-            entry = self._ready[name]
-            return entry.get() if isinstance(entry, Deferred) else entry
-        if name in self._lazy:
-            return load_builtin(self._lazy[name], name=name)
-        raise KeyError(name)
+        entry = self._entries[name]
+        return entry.get() if isinstance(entry, Deferred) else entry
 
     def __contains__(self, name: object) -> bool:
         # Mapping's own test would read the tokenizer (it looks the name up): asking whether a link's or the
         # sidebar's name is offered must not read GPT-4o's rank file.
-        return name in self._own or name in self._ready or name in self._lazy
+        return name in self._own or name in self._entries
 
     def __iter__(self) -> Iterator[str]:
-        seen = set()
-        for name in (*self._ready, *self._lazy, *self._own):
-            if name not in seen:
-                seen.add(name)
-                yield name
+        yield from self._entries
+        yield from (name for name in self._own if name not in self._entries)
 
     def __len__(self) -> int:
-        return len({*self._ready, *self._lazy, *self._own})
+        return len({*self._entries, *self._own})
 
     def is_loaded(self, name: str) -> bool:
         """False for a built-in encoding not read yet, or a deferred entry not made yet (asking for it would)."""
-        if name in self._own:
-            return True
-        entry = self._ready.get(name)
-        if isinstance(entry, Deferred):
-            return entry.ready
-        return name not in self._lazy or builtin_is_loaded(name)
+        entry = self._entries.get(name)
+        return name in self._own or not isinstance(entry, Deferred) or entry.ready
 
     def with_own(self, own: Mapping[str, TokenizerLike]) -> TokenizerMenu:
         """The same menu with a session's own tokenizers added."""
-        return TokenizerMenu(self._ready, lazy=self._lazy, own={**self._own, **own})
+        return TokenizerMenu(self._entries, own={**self._own, **own})
