@@ -5,7 +5,7 @@ Three paths, each timed as wall time, median of ``--repeats`` (3 by default), si
 - **cli**: ``tokviz train FILE --vocab-size 10000 --special-token '<|endoftext|>' -o OUT -q`` as a subprocess
   (interpreter start, imports, reading, counting, merging, saving).
 - **job**: what the Train view does once the upload has arrived: ``read_corpus`` on the file's bytes (read from
-  disk here), then :class:`tokviz.live.TrainingJob` from start to the ``done`` snapshot (``wait`` returns as it
+  disk here), then :class:`tokviz.training.live.TrainingJob` from start to the ``done`` snapshot (``wait`` returns as it
   arrives). The job holds out the last tenth (it trains on 90 % of the text, then encodes the held-out tenth for
   the compression figure), so its work differs a little from the CLI's.
 - **browser** (``--browser``, default on where Chromium is): the real page under ``streamlit run``: upload the file
@@ -39,7 +39,7 @@ for p in (ROOT, ROOT / "tests"):
         sys.path.insert(0, str(p))
 
 from bench.corpus import ensure_corpus  # noqa: E402
-from tokviz.live import TrainingJob, TrainSpec  # noqa: E402
+from tokviz.training.live import TrainingJob, TrainSpec  # noqa: E402
 from tokviz.viewmodels.uploads import read_corpus  # noqa: E402
 
 EOT = "<|endoftext|>"
@@ -49,7 +49,7 @@ OUT = ROOT / "bench" / "_out" / "app_vs_cli.json"
 def time_cli(path: Path, vocab: int, out_dir: Path) -> float:
     """Wall seconds of the ``tokviz train`` command on ``path``."""
     exe = shutil.which("tokviz")
-    cmd = [exe] if exe else [sys.executable, "-c", "import sys; from tokviz.cli import main; sys.exit(main())"]
+    cmd = [exe] if exe else [sys.executable, "-c", "import sys; from tokviz.cli.main import main; sys.exit(main())"]
     cmd += ["train", str(path), "--vocab-size", str(vocab), "--special-token", EOT, "-o", str(out_dir / "cli.json"),
             "-q"]
     t0 = time.perf_counter()

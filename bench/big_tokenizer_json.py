@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tokviz.gpt2_files import BYTE_TO_UNICODE  # noqa: E402
+from tokviz.pre_tokenizers.byte_level import BYTE_TO_UNICODE  # noqa: E402
 
 #: Longest token drawn, in characters of GPT-2's byte table: keeps the file near 65 bytes per entry.
 MAX_LEN = 18

@@ -8,7 +8,7 @@ Measured, as wall time, medians of ``--repeats`` runs:
 
 - **view-model path** (``tokviz.viewmodels.paging``, what the page calls, no Streamlit), in the page's order: find
   the cut places, cut the pages, draw page 1 of each panel (its segments with offsets, its token HTML, both kept in
-  one :class:`tokviz.incremental.SegmentCache`) -- the *first tokens* -- then count every segment of every
+  one :class:`tokviz.pipelines.incremental.SegmentCache`) -- the *first tokens* -- then count every segment of every
   tokenizer for the headers and build the bytes-per-token strip -- *all*.
 
   - *edit*: the 100 KB text is drawn once, then one character is inserted at a random place (a new place each
@@ -55,8 +55,8 @@ for p in (ROOT, ROOT / "tests", ROOT / "bench"):
 
 from corpus import ensure_corpus  # noqa: E402
 
-from tokviz.incremental import SegmentCache, find_anchors  # noqa: E402
-from tokviz.protocol import TokenizerLike  # noqa: E402
+from tokviz.pipelines.incremental import SegmentCache, find_anchors  # noqa: E402
+from tokviz.core.protocol import TokenizerLike  # noqa: E402
 from tokviz.viewmodels.paging import (  # noqa: E402
     draw_page,
     encode_panel,

@@ -11,7 +11,7 @@ import statistics
 import time
 
 from tokviz import load_tokenizer
-from tokviz.health import vocab_health
+from tokviz.analysis.health import vocab_health
 from tokviz.viewmodels.defaults import default_corpus
 
 

@@ -84,7 +84,7 @@ def encode_long(lib: str, kind: str, files: dict[str, str]) -> Result:
         else:
             import tiktoken
 
-            from tokviz.gpt2_files import read_gpt2_files
+            from tokviz.pre_tokenizers.byte_level import read_gpt2_files
 
             vocab, _ = read_gpt2_files(files["vocab"], files["merges"])
             ranks = {b: i for i, b in vocab.items() if b != b"<|endoftext|>"}
@@ -98,7 +98,7 @@ def encode_long(lib: str, kind: str, files: dict[str, str]) -> Result:
 def train_long(lib: str, path: str, vocab_size: int) -> Result:
     """Train on one long-word file; seconds of the training call."""
     if lib == "ours":
-        from tokviz.trainer import train_bpe
+        from tokviz.training.trainer import train_bpe
 
         t0 = time.perf_counter()
         tok = train_bpe(path, vocab_size=vocab_size)

@@ -5,7 +5,7 @@ Usage::
     python bench/piece_threshold.py
 
 Prints microseconds per piece for both rules, list (``short``) and heap, on half real text, half random letters;
-``tokviz.piece_bpe.SHORT_PIECE`` is set near where the two cross.
+``tokviz.models.bpe_rules.SHORT_PIECE`` is set near where the two cross.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
 
 from bench.run import shared_cs336_dir  # noqa: E402
 from tokviz import Tokenizer  # noqa: E402
-from tokviz import piece_bpe as pb  # noqa: E402
+from tokviz.models import bpe_rules as pb  # noqa: E402
 
 LENGTHS = (8, 16, 24, 32, 40, 48, 64, 96)
 

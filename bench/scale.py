@@ -123,7 +123,7 @@ def _gpt2():  # noqa: ANN202 - a Tokenizer; imported late so the parent process 
 
 def measure(kind: str, corpus: Path, workers: int) -> dict[str, object]:
     if kind == "count-local":
-        from tokviz.counts import count_files
+        from tokviz.training.counts_table import count_files
 
         t0 = time.perf_counter()
         counts = count_files([corpus], special_tokens=[EOT], workers=workers)
@@ -157,7 +157,7 @@ def measure(kind: str, corpus: Path, workers: int) -> dict[str, object]:
             rss = sorted(client.run(_worker_rss).values())
         return {"seconds": seconds, "startup": startup, "client_rss": _rss_mb(), "worker_rss": rss, **extra}
     if kind == "encode-local":
-        from tokviz.corpus_ids import encode_corpus
+        from tokviz.corpus.ids import encode_corpus
 
         tok = _gpt2()
         t0 = time.perf_counter()
@@ -168,8 +168,8 @@ def measure(kind: str, corpus: Path, workers: int) -> dict[str, object]:
     if kind == "encode-tiktoken":
         import tiktoken
 
-        from tokviz.gpt2_files import read_gpt2_files
-        from tokviz.pretokenize import GPT2_PATTERN
+        from tokviz.pre_tokenizers.byte_level import read_gpt2_files
+        from tokviz.pre_tokenizers.pretokenizer import GPT2_PATTERN
 
         shared = Path(os.environ.get("TOKVIZ_SHARED_DATA", ROOT.parent / "shared" / "data")) / "cs336"
         vocab, _ = read_gpt2_files(shared / "gpt2_vocab.json", shared / "gpt2_merges.txt")
@@ -192,9 +192,9 @@ def measure_reduce(corpus: Path) -> dict[str, object]:
     """Per-range counting throughput on one core and the cost of summing partial tables (what a tree reduce does)."""
     import pickle
 
-    from tokviz.pretokenize import PreTokenizer
+    from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
     from tokviz.scale.dask_count import DASK_RANGE_BYTES, _sum
-    from tokviz.sources import count_range, source_ranges
+    from tokviz.corpus.sources import count_range, source_ranges
 
     pt = PreTokenizer.create("gpt2", special_tokens=[EOT])
     ranges = source_ranges(str(corpus), target=DASK_RANGE_BYTES, special_tokens=[EOT])[:8]

@@ -15,7 +15,7 @@ import statistics
 import time
 
 from tokviz import train_bpe
-from tokviz.sweep import log_spaced_sizes, size_range, split_holdout, token_count_curve
+from tokviz.analysis.sweep import log_spaced_sizes, size_range, split_holdout, token_count_curve
 
 
 def main() -> None:

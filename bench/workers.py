@@ -53,7 +53,7 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 def train_ours(path: str, vocab_size: int, specials: list[str]) -> Result:
     """Train tokviz once; wall seconds of the call and its own counting / merging split."""
-    from tokviz.trainer import train_bpe
+    from tokviz.training.trainer import train_bpe
 
     seconds, tok = timed(lambda: train_bpe(path, vocab_size=vocab_size, special_tokens=specials))
     rep = tok.training
@@ -90,7 +90,7 @@ def train_hf(path: str, vocab_size: int, specials: list[str]) -> Result:
 def train_small(lib: str, path: str, vocab_size: int, specials: list[str], runs: int) -> Result:
     """Train ``runs`` times in this one process (imports done first); every run's wall seconds."""
     if lib == "ours":
-        from tokviz.trainer import train_bpe
+        from tokviz.training.trainer import train_bpe
 
         def once() -> Any:
             return train_bpe(path, vocab_size=vocab_size, special_tokens=specials)
@@ -115,15 +115,15 @@ def load_encoder(lib: str, vocab: str, merges: str) -> tuple[Callable[[str], lis
     Each knows ``<|endoftext|>`` as a special token; the benchmark text holds none, so all encode it as ordinary text.
     """
     if lib == "ours":
-        from tokviz.tokenizer import Tokenizer
+        from tokviz.models.bpe import Tokenizer
 
         tok = Tokenizer.from_files(vocab, merges, [EOT])
         return tok.encode, tok
     if lib == "tiktoken":
         import tiktoken
 
-        from tokviz.gpt2_files import read_gpt2_files
-        from tokviz.pretokenize import GPT2_PATTERN
+        from tokviz.pre_tokenizers.byte_level import read_gpt2_files
+        from tokviz.pre_tokenizers.pretokenizer import GPT2_PATTERN
 
         table, _ = read_gpt2_files(vocab, merges)
         ranks = {b: i for i, b in table.items() if b != EOT.encode()}
@@ -169,13 +169,14 @@ def encode(lib: str, vocab: str, merges: str, text_path: str) -> Result:
 
 
 def encode_pool(lib: str, vocab: str, merges: str, text_path: str) -> Result:
-    """Warm our tokenizer on the text, then time :class:`tokviz.parallel.ParallelEncoder` with 2 workers.
+    """Warm our tokenizer on the text, then time :class:`bench.parallel.ParallelEncoder` with 2 workers.
 
     The pool is forked before timing (its workers inherit the warm cache) and used once; the timed region is the
     second ``encode``:
     cutting the text at safe positions, sending the parts, encoding, and the packed ids coming back.
     """
-    from tokviz.parallel import ParallelEncoder
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.parallel, when run as a script
+    from bench.parallel import ParallelEncoder
 
     text = Path(text_path).read_text(encoding="utf-8")
     _, tok = load_encoder(lib, vocab, merges)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tokviz.lifeline import die_with_parent
+from tokviz.core.lifeline import die_with_parent
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get("TOKVIZ_CHROMIUM", "/usr/bin/chromium"))
@@ -314,7 +314,7 @@ def train_hf_json(path: Path, *, normalizer=None, pre_tokenizer=None, added=(), 
 
 def read_reference_merges(path: Path) -> list[tuple[bytes, bytes]]:
     """The CS336 reference merges file (GPT-2 byte characters, one ``left right`` pair a line) as byte pairs."""
-    from tokviz.gpt2_files import decode_token
+    from tokviz.pre_tokenizers.byte_level import decode_token
 
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from tokviz import Tokenizer, train_bpe
-from tokviz.anatomy import anatomy, trace
-from tokviz.budget import chunk_by_tokens
-from tokviz.health import vocab_health
-from tokviz.measures import measure_text, zipf
+from tokviz.analysis.anatomy import anatomy, trace
+from tokviz.analysis.budget import chunk_by_tokens
+from tokviz.analysis.health import vocab_health
+from tokviz.analysis.measures import measure_text, zipf
 from tokviz.viewmodels.anatomy_display import (
     candidate_rows,
     card_rows,

@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, load_tokenizer, train_bpe
-from tokviz.anatomy import anatomy, bpe_model, merge_index, occurrences, trace, trace_text
-from tokviz.baselines import ByteTokenizer, CharacterTokenizer
+from tokviz.analysis.anatomy import anatomy, bpe_model, merge_index, occurrences, trace, trace_text
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer
 
 BYTES = {i: bytes([i]) for i in range(256)}
 TEXT = st.text(st.characters(codec="utf-8"), max_size=80) | st.sampled_from(

@@ -7,7 +7,7 @@ import pytest
 from helpers import ROOT, plain
 from streamlit.testing.v1 import AppTest
 
-from tokviz.anatomy import anatomy, trace_text
+from tokviz.analysis.anatomy import anatomy, trace_text
 from tokviz.pages.anatomy_panel import INSPECT
 from tokviz.viewmodels.defaults import GPT4O_NAME, build_defaults
 

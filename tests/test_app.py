@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tokviz.baselines import ByteTokenizer
+from tokviz.models.baselines import ByteTokenizer
 from tokviz.viewmodels.defaults import build_defaults, default_selection
 from tokviz.viewmodels.observations import OBSERVATIONS
 from tokviz.viewmodels.render import PALETTE, id_color
@@ -148,7 +148,7 @@ def test_one_megabyte(at, monkeypatch):
     assert "text" not in at.query_params  # too long for a link
     # Switching the whitespace toggle on such a text only redraws: the encodings come from the cache (checked by
     # counting encoder calls, not by timing, which a busy machine would make flaky).
-    from tokviz.tokenizer import Tokenizer
+    from tokviz.models.bpe import Tokenizer
 
     calls: list[str] = []
     for method in ("encode", "encode_with_offsets"):

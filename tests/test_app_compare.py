@@ -13,8 +13,8 @@ import pytest
 from helpers import plain
 from streamlit.testing.v1 import AppTest
 
-from tokviz.pretrained import NAMED_ENCODINGS
-from tokviz.trainer import train_bpe
+from tokviz.formats.pretrained import NAMED_ENCODINGS
+from tokviz.training.trainer import train_bpe
 from tokviz.viewmodels.compare import DIFF_SAMPLE, compare
 from tokviz.viewmodels.defaults import GPT2_NAME, build_defaults, default_corpus
 from tokviz.viewmodels.samples import DEFAULT_SAMPLE, SAMPLES
@@ -163,9 +163,9 @@ def test_hostile_name_is_escaped(at, small_file):
 
 def test_named_encodings_unavailable_offline_and_loadable_from_the_cache(at, cs336_dir, monkeypatch, tmp_path):
     # As if the built-in package data were missing, so that tiktoken's cache (the second source) is what counts.
-    import tokviz.pretrained
+    import tokviz.formats.pretrained
 
-    monkeypatch.setattr(tokviz.pretrained, "builtin_file", lambda name: tmp_path / "no-data" / f"{name}.tiktoken.gz")
+    monkeypatch.setattr(tokviz.formats.pretrained, "builtin_file", lambda name: tmp_path / "no-data" / f"{name}.tiktoken.gz")
     import tokviz.viewmodels.menu
 
     monkeypatch.setattr(tokviz.viewmodels.menu, "BUILTIN_ENCODINGS", {})  # nor offered in every list

@@ -13,7 +13,7 @@ from helpers import train_family_json
 from streamlit.testing.v1 import AppTest
 
 from tokviz import load_tokenizer
-from tokviz.diff import mapped_overlap
+from tokviz.analysis.diff import mapped_overlap
 from tokviz.viewmodels.family_views import round_trip
 from tokviz.viewmodels.observations import OBSERVATIONS
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokviz.bpe import Merge, merge_counts
+from tokviz.training.merge_loop import Merge, merge_counts
 
 
 def naive_bpe(word_counts: dict[bytes, int], n_merges: int) -> list[tuple[bytes, bytes]]:
@@ -152,7 +152,7 @@ def test_long_word_path_equals_naive_recount(long_word: int, words: dict[bytes, 
     # with words on the string path in one corpus: merges and counts must be exactly the naive ones.
     from unittest import mock
 
-    with mock.patch("tokviz.bpe.LONG_WORD", long_word):
+    with mock.patch("tokviz.training.merge_loop.LONG_WORD", long_word):
         result = merge_counts(words, n_merges=n)
     expected = naive_bpe(words, n)
     assert result.merges == expected
@@ -164,6 +164,6 @@ def test_one_long_word_equals_the_string_path(word: bytes) -> None:
     from unittest import mock
 
     long_path = merge_counts({word: 2, b"abc": 3}, n_merges=300)
-    with mock.patch("tokviz.bpe.LONG_WORD", 1 << 30):
+    with mock.patch("tokviz.training.merge_loop.LONG_WORD", 1 << 30):
         string_path = merge_counts({word: 2, b"abc": 3}, n_merges=300)
     assert long_path == string_path and len(word) >= 512

@@ -24,7 +24,7 @@ from helpers import (
 )
 
 from tokviz.pages.sizes import DEFAULT_TEXT
-from tokviz.sweep import sizes_side_by_side
+from tokviz.analysis.sweep import sizes_side_by_side
 from tokviz.viewmodels.defaults import default_corpus
 from tokviz.viewmodels.size_runs import pattern_runs
 

@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, train_bpe
-from tokviz.baselines import ByteTokenizer, CharacterTokenizer
-from tokviz.budget import PARAGRAPH_END, SENTENCE_END, chunk_by_tokens
-from tokviz.prefix_space import PrefixSpaceTokenizer
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer
+from tokviz.analysis.budget import PARAGRAPH_END, SENTENCE_END, chunk_by_tokens
+from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
 
 PARTS = st.sampled_from([
     "Hello", " world", ".", " ", "  ", "   ", "\n", "\n\n", "!", "?", " 123", "4567", "日本語", "。", "🌍", "👍🏽",

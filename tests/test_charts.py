@@ -8,7 +8,7 @@ import pydoc_data.topics
 import pytest
 
 from tokviz import Tokenizer, train_bpe
-from tokviz.sweep import (
+from tokviz.analysis.sweep import (
     SizeComparison,
     compression_curves,
     default_baselines,
@@ -153,7 +153,7 @@ def test_other_families_are_points_on_the_size_charts(tmp_path):
 
 
 def test_point_labels_are_short_and_neighbours_take_opposite_sides() -> None:
-    from tokviz.sweep import SizeComparison, SizePoint
+    from tokviz.analysis.sweep import SizeComparison, SizePoint
     from tokviz.viewmodels.charts import compression_figure
 
     names = ["GPT-4o · o200k_base", "GPT-2 · r50k_base", "GPT-4 · cl100k_base"]
@@ -169,7 +169,7 @@ def test_point_labels_are_short_and_neighbours_take_opposite_sides() -> None:
 
 
 def test_long_names_are_cut_in_the_legend_and_beside_the_point_but_not_in_the_hover_card() -> None:
-    from tokviz.sweep import SizeComparison, SizeCurve, SizePoint
+    from tokviz.analysis.sweep import SizeComparison, SizeCurve, SizePoint
     from tokviz.viewmodels.charts import LEGEND_CHARS, compression_figure, token_count_figure
 
     long = "meta-llama/Llama-3.1-8B-Instruct tokenizer.json"
@@ -186,7 +186,7 @@ def test_long_names_are_cut_in_the_legend_and_beside_the_point_but_not_in_the_ho
 
 
 def test_labels_far_apart_are_centred_and_a_subtitle_makes_room_above_the_plot() -> None:
-    from tokviz.sweep import SizeComparison, SizePoint
+    from tokviz.analysis.sweep import SizeComparison, SizePoint
     from tokviz.viewmodels.charts import compression_figure, label_positions
 
     assert label_positions([256, 5_000, 1_000_000]) == ["top center", "bottom center", "top center"]

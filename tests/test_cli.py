@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tokviz import Tokenizer, load_tokenizer, train_bpe
-from tokviz.cli import ProgressBar, main
+from tokviz.cli.main import ProgressBar, main
 from tokviz.formats import save
-from tokviz.pretrained import NAMED_ENCODINGS
+from tokviz.formats.pretrained import NAMED_ENCODINGS
 
 CORPUS = ("the quick brown fox jumps over the lazy dog; the dog sleeps. it's 2024!\n"
           "héllo wörld 🌍 你好 <|endoftext|> more text here, and there.\n") * 30

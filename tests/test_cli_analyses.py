@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tokviz import Tokenizer
-from tokviz.anatomy import trace
-from tokviz.cli import main
+from tokviz.analysis.anatomy import trace
+from tokviz.cli.main import main
 
 # Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
 pytestmark = pytest.mark.slow

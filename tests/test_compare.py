@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
-from tokviz.tokenizer import Tokenizer
-from tokviz.trainer import train_bpe
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
+from tokviz.models.bpe import Tokenizer
+from tokviz.training.trainer import train_bpe
 from tokviz.viewmodels.compare import (
     DIFF_SAMPLE,
     baseline_kind,
@@ -129,7 +129,7 @@ def families(tmp_path_factory):
 
 
 def test_families_are_compared_as_plain_text_not_refused(families):
-    from tokviz.diff import mapped_overlap
+    from tokviz.analysis.diff import mapped_overlap
 
     bpe = train_bpe(["hello world, the world says hello. " * 30], vocab_size=300)
     c = compare(families["wordpiece"], bpe, name_a="wp", name_b="bpe", text="Hello world")

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, load_tokenizer, train_bpe
-from tokviz.corpus_ids import NpyWriter, encode_corpus, ids_dtype, windowed
+from tokviz.corpus.ids import NpyWriter, encode_corpus, ids_dtype, windowed
 
 # Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
 pytestmark = pytest.mark.slow
@@ -153,7 +153,7 @@ def test_windowed_keeps_at_most_window_jobs_in_flight() -> None:
 
 
 def test_cli_encode_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from tokviz.cli import main
+    from tokviz.cli.main import main
 
     texts = ["Hello world, it's 2024!" * 50, "second document"]
     paths = [str(p) for p in _docs(tmp_path, texts)]

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import tokviz.counting as counting
-from tokviz.counting import count_chunks, count_text, iter_file
-from tokviz.pretokenize import PreTokenizer
+import tokviz.training.counting as counting
+from tokviz.training.counting import count_chunks, count_text, iter_file
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 
 TEXT = (
     "Hello  world!\n\n  It's 2024<|endoftext|>   spaces   \t\ttabs<|endoftext|><|endoftext|>"

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokviz import train_bpe
-from tokviz.counting import count_file
-from tokviz.counts import Counts, count_files, count_texts
-from tokviz.pretokenize import PreTokenizer
+from tokviz.training.counting import count_file
+from tokviz.training.counts_table import Counts, count_files, count_texts
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 
 EOT = "<|endoftext|>"
 
@@ -129,7 +129,7 @@ def test_bad_inputs_say_what_to_do(tmp_path: Path) -> None:
 
 
 def test_cli_count_then_train_from_counts(cs336_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from tokviz.cli import main
+    from tokviz.cli.main import main
 
     counts = tmp_path / "counts.tsv"
     assert main(["count", str(cs336_dir / "corpus.en"), "--special-token", EOT, "-o", str(counts)]) == 0

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tokviz import Tokenizer, train_bpe
-from tokviz.gpt2_files import UNICODE_TO_BYTE
+from tokviz.pre_tokenizers.byte_level import UNICODE_TO_BYTE
 
 
 # -- the adapters (as in docs/cs336.md) ---------------------------------------------------------------------------

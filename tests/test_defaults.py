@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tokviz import Tokenizer, train_bpe
-from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.viewmodels import menu
 from tokviz.viewmodels.default_corpus import FALLBACK_CORPUS
 from tokviz.viewmodels.defaults import (

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from tokviz import Tokenizer, load_tokenizer, train_bpe
-from tokviz.diff import (
+from tokviz.analysis.diff import (
     align,
     diff_tokenizers,
     first_departure,
     pair_counts_after,
     vocab_overlap,
 )
-from tokviz.prefix_space import PrefixSpaceTokenizer
+from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
 
 CORPUS = (
     "Once upon a time there was a little girl who loved her red ball. She played with it every day in the sunny "
@@ -40,7 +40,7 @@ def test_identical_tokenizers_have_no_departure(ours: Tokenizer) -> None:
 
 def test_pair_counts_reproduce_the_trainers_counts(ours: Tokenizer) -> None:
     # Counting a merge's pair after the merges before it must give the count the trainer chose it with.
-    from tokviz.diff import _corpus_word_counts
+    from tokviz.analysis.diff import _corpus_word_counts
 
     words = _corpus_word_counts(ours, [CORPUS])
     assert ours.training is not None
@@ -135,7 +135,7 @@ def test_notes_for_different_patterns(ours: Tokenizer) -> None:
 
 # -- across families: vocabularies and texts compared as plain text -------------------------------------------------
 def test_plain_token_maps_each_familys_marks() -> None:
-    from tokviz.diff import plain_token
+    from tokviz.analysis.diff import plain_token
 
     assert plain_token("▁hello", family="bpe-sp") == b" hello"
     assert plain_token("▁", family="unigram") == b" "
@@ -160,7 +160,7 @@ def families(tmp_path_factory):
 
 
 def test_mapped_overlap_counts_the_texts_both_hold(families) -> None:
-    from tokviz.diff import mapped_overlap, plain_token, plain_vocab
+    from tokviz.analysis.diff import mapped_overlap, plain_token, plain_vocab
 
     bpe = train_bpe(["hello world, the world says hello. " * 30], vocab_size=300)
     for name, tok in families.items():
@@ -181,7 +181,7 @@ def test_mapped_overlap_counts_the_texts_both_hold(families) -> None:
 
 
 def test_align_across_families_covers_the_text_with_plain_tokens(families) -> None:
-    from tokviz.diff import align, plain_token
+    from tokviz.analysis.diff import align, plain_token
 
     text = "Hello  world, 龘 hello!"
     bpe = train_bpe(["hello world, the world says hello. " * 30], vocab_size=300)

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, train_bpe
-from tokviz.pretokenize import GPT2_PATTERN
-from tokviz.tokenizer import repair_surrogates
+from tokviz.pre_tokenizers.pretokenizer import GPT2_PATTERN
+from tokviz.models.bpe import repair_surrogates
 
 tiktoken = pytest.importorskip("tiktoken")
 

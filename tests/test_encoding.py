@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tokviz.encoding import Encoding
+from tokviz.core.encoding import Encoding
 
 
 def make() -> Encoding:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tokviz import train_bpe
-from tokviz.cli import main as cli_main
+from tokviz.cli.main import main as cli_main
 from tokviz.formats import load_tokenizer
-from tokviz.tokenizer import Tokenizer
+from tokviz.models.bpe import Tokenizer
 from tokviz.viewmodels.export import (
     EXPORT_FORMATS,
     Download,

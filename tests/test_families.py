@@ -17,10 +17,10 @@ from helpers import HF_TRAIN_TEXT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tokviz.anatomy import bpe_model
+from tokviz.analysis.anatomy import bpe_model
 from tokviz.formats.hf_families import family_from_dict
-from tokviz.piece_pipeline import piece_bytes
-from tokviz.protocol import TokenizerLike
+from tokviz.pipelines.vocab_pipeline import piece_bytes
+from tokviz.core.protocol import TokenizerLike
 
 tokenizers = pytest.importorskip("tokenizers")
 from tokenizers import Tokenizer as HFTokenizer  # noqa: E402

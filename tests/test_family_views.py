@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokviz import load_tokenizer
-from tokviz.baselines import ByteTokenizer
+from tokviz.models.baselines import ByteTokenizer
 from tokviz.viewmodels.family_views import (
     BYTE_FALLBACK_RULE,
     FamilyDescriber,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tokviz.gpt2_files import (
+from tokviz.pre_tokenizers.byte_level import (
     BYTE_TO_UNICODE,
     decode_token,
     encode_token,

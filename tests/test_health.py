@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tokviz import Tokenizer, load_tokenizer
-from tokviz.baselines import ByteTokenizer, CharacterTokenizer
-from tokviz.health import round_trip_ids, vocab_health
-from tokviz.prefix_space import PrefixSpaceTokenizer
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer
+from tokviz.analysis.health import round_trip_ids, vocab_health
+from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
 
 BYTES = {i: bytes([i]) for i in range(256)}
 CORPUS = "The cat sat on the mat. THE END. 2024-01-01: the cats, the hats and the mats; naïve café 日本 🌍\n" * 5

@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokviz import load_tokenizer
-from tokviz.hf_pipeline import PipelineTokenizer
-from tokviz.prefix_space import PrefixSpaceTokenizer
-from tokviz.tokenizer import Tokenizer
+from tokviz.pipelines.byte_level_tokenizer import PipelineTokenizer
+from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
+from tokviz.models.bpe import Tokenizer
 
 hf = pytest.importorskip("tokenizers")
 from tokenizers import AddedToken, Regex  # noqa: E402
@@ -275,7 +275,7 @@ NEVER_UTF8 = [0xC0, 0xC1, *range(0xF5, 0x100)]
 
 
 def test_vocabulary_without_the_never_utf8_bytes_loads(tmp_path: Path, fixture_texts: list[str]) -> None:
-    from tokviz.gpt2_files import encode_token
+    from tokviz.pre_tokenizers.byte_level import encode_token
 
     base = train_hf_json(tmp_path / "base.json")
     drop = {encode_token(bytes([b])) for b in NEVER_UTF8}
@@ -293,7 +293,7 @@ def test_vocabulary_without_the_never_utf8_bytes_loads(tmp_path: Path, fixture_t
 
 
 def test_vocabulary_missing_a_real_byte_is_refused(tmp_path: Path) -> None:
-    from tokviz.gpt2_files import encode_token
+    from tokviz.pre_tokenizers.byte_level import encode_token
 
     base = train_hf_json(tmp_path / "base.json")
     gone = encode_token(b"\x01")
@@ -371,7 +371,7 @@ def test_pipeline_saves_back_the_file_it_was_read_from(files: dict[str, Path], t
 
 
 def test_unicode_forms_align_long_mixed_text_word_by_word(fixture_texts: list[str]) -> None:
-    from tokviz.normalizers import UnicodeForm
+    from tokviz.normalizers.components import UnicodeForm
 
     for form in ("NFC", "NFD", "NFKC", "NFKD"):
         for text in fixture_texts:

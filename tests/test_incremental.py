@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, load_tokenizer, train_bpe
-from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
-from tokviz.encoding import Encoding
-from tokviz.incremental import (
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
+from tokviz.core.encoding import Encoding
+from tokviz.pipelines.incremental import (
     SegmentCache,
     encode_segments,
     encoding_between,
@@ -25,8 +25,8 @@ from tokviz.incremental import (
     shift_encoding,
     tokens_before,
 )
-from tokviz.prefix_space import PrefixSpaceTokenizer
-from tokviz.protocol import TokenizerLike
+from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
+from tokviz.core.protocol import TokenizerLike
 
 SPECIAL = "<|endoftext|>"
 # Pieces of text chosen to meet every rule the cuts rely on: spaces after letters, digits, punctuation, apostrophes
@@ -270,7 +270,7 @@ def test_the_cache_is_bounded_and_keyed_by_tokenizer() -> None:
 
 @pytest.fixture(scope="module")
 def real() -> dict[str, Callable[[], TokenizerLike]]:
-    from tokviz.pretrained import load_encoding
+    from tokviz.formats.pretrained import load_encoding
 
     return {n: load_encoding(n) for n in ("gpt2", "cl100k_base", "o200k_base")}  # type: ignore[misc]
 

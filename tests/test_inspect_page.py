@@ -6,7 +6,7 @@ import pytest
 from helpers import ROOT, plain
 from streamlit.testing.v1 import AppTest
 
-from tokviz.budget import chunk_by_tokens
+from tokviz.analysis.budget import chunk_by_tokens
 from tokviz.viewmodels.defaults import build_defaults
 from tokviz.viewmodels.languages import builtin_parallel_text
 

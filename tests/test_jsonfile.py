@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tokviz.jsonfile import parse_json
+from tokviz.core.jsonfile import parse_json
 
 
 def test_valid_json() -> None:

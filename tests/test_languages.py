@@ -8,7 +8,7 @@ import io
 import pytest
 
 from tokviz import Tokenizer
-from tokviz.baselines import ByteTokenizer, CharacterTokenizer
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer
 from tokviz.viewmodels.language_chart import language_cost_figure
 from tokviz.viewmodels.languages import (
     COLUMNS,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import tokviz.lifeline as lifeline
+import tokviz.core.lifeline as lifeline
 
 pytestmark = pytest.mark.skipif(
     "fork" not in mp.get_all_start_methods() or not Path("/proc/self/stat").exists(),

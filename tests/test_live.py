@@ -12,8 +12,8 @@ import pytest
 from helpers import random_words
 
 from tokviz import train_bpe
-from tokviz.live import JobSnapshot, TrainingJob, TrainSpec
-from tokviz.sweep import split_holdout
+from tokviz.training.live import JobSnapshot, TrainingJob, TrainSpec
+from tokviz.analysis.sweep import split_holdout
 
 # Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
 pytestmark = pytest.mark.slow
@@ -115,7 +115,7 @@ def test_poll_can_wait_for_the_finish_and_returns_as_it_arrives() -> None:
 
 
 def test_a_prewarmed_process_takes_the_next_run() -> None:
-    from tokviz import live
+    from tokviz.training import live
 
     live.prewarm()
     spare = live._spare
@@ -136,7 +136,7 @@ def test_a_prewarmed_process_takes_the_next_run() -> None:
 
 
 def test_a_spare_that_died_unnoticed_is_replaced_by_a_fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tokviz import live
+    from tokviz.training import live
 
     live.prewarm()
     dead = live._spare

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from tokviz import load_tokenizer, train_bpe
-from tokviz.cli import main
+from tokviz.cli.main import main
 from tokviz.formats import save
-from tokviz.jsonfile import parse_json
-from tokviz.live import TrainingJob, TrainSpec
-from tokviz.pretokenize import PreTokenizer
-from tokviz.trainer import count_corpus
+from tokviz.core.jsonfile import parse_json
+from tokviz.training.live import TrainingJob, TrainSpec
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
+from tokviz.training.trainer import count_corpus
 
 DEEP = "(" * 500 + "a" + ")" * 500
 

@@ -7,8 +7,8 @@ import math
 import pytest
 
 from tokviz import Tokenizer
-from tokviz.baselines import ByteTokenizer, CharacterTokenizer
-from tokviz.measures import (
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer
+from tokviz.analysis.measures import (
     MEASURES,
     measure_text,
     renyi_efficiency,

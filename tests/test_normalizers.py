@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokviz.normalizers import UnicodeForm
+from tokviz.normalizers.components import UnicodeForm
 
 tokenizers = pytest.importorskip("tokenizers")
 

@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 from tokviz import train_bpe
-from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
-from tokviz.pretokenize import PreTokenizer
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.viewmodels.observations import (
     OBSERVATIONS,
     DigitResult,

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, load_tokenizer, train_bpe
-from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.formats import load_ours, save, to_dict
 from tokviz.formats.ours import (
     Saveable,
@@ -24,7 +24,7 @@ from tokviz.formats.ours import (
     _plain_tokens,
     _vocab,
 )
-from tokviz.prefix_space import PrefixSpaceTokenizer
+from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
 
 CORPUS = ("Once upon a time, a little girl named Lily found a shiny red ball. It's 1999 or 2024, isn't it? "
           "你好世界，我们在学习。 emoji 🌍🚀👍🏽 <|endoftext|> tabs\tand   spaces\r\n") * 6
@@ -184,7 +184,7 @@ def test_from_files_takes_explicit_specials(cs336_dir: Path) -> None:
 
 
 def test_no_module_level_import_cycle_in_the_library() -> None:
-    # tokviz.formats imports tokviz.tokenizer; Tokenizer's file methods import formats only when called. Walk the
+    # tokviz.formats imports tokviz.models.bpe; Tokenizer's file methods import formats only when called. Walk the
     # imports each library module runs when it is imported (top-level statements only) and look for a cycle.
     import ast
 
@@ -217,8 +217,8 @@ def test_no_module_level_import_cycle_in_the_library() -> None:
                     stack.append((nxt, path + [nxt]))
         return None
 
-    for mod in ("tokviz.tokenizer", "tokviz.formats", "tokviz.formats.ours", "tokviz.pretrained",
-                "tokviz.prefix_space"):
+    for mod in ("tokviz.models.bpe", "tokviz.formats", "tokviz.formats.ours", "tokviz.formats.pretrained",
+                "tokviz.pipelines.prefix_space"):
         assert cycle_from(mod) is None, cycle_from(mod)
 
 

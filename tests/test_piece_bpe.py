@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokviz import Tokenizer, piece_bpe, train_bpe
-from tokviz.piece_bpe import NO_RANK, merge_by_pairs, split_by_ranks
+from tokviz import Tokenizer, train_bpe
+from tokviz.models import bpe_rules as piece_bpe
+from tokviz.models.bpe_rules import NO_RANK, merge_by_pairs, split_by_ranks
 
 
 def reference_merge_path(ids: list[int], ranks: dict[tuple[int, int], int], merged: list[int],

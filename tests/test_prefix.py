@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, train_bpe
-from tokviz.sweep import split_holdout
+from tokviz.analysis.sweep import split_holdout
 
 SPECIAL = "<|endoftext|>"
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from tokviz import Tokenizer, train_bpe
 from tokviz.formats import load_tokenizer, save
-from tokviz.prefix_space import PrefixSpaceTokenizer
+from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
 
 TEXT = "Once upon a time<s>there was<s> a cat.\n\nThe end 🌍 你好"
 
@@ -77,7 +77,7 @@ def test_special_keywords_as_in_tokenizer(pair: tuple[Tokenizer, PrefixSpaceToke
 @given(text=st.lists(st.sampled_from(["a", " ", "<s>", "\ud83d", "\ude43", "\udc80", "é", "🌍"]), max_size=12)
        .map("".join))
 def test_lone_surrogates_are_repaired_everywhere(pair: tuple[Tokenizer, PrefixSpaceTokenizer], text: str) -> None:
-    from tokviz.tokenizer import repair_surrogates
+    from tokviz.models.bpe import repair_surrogates
 
     _, tok = pair
     ids = tok.encode(text)

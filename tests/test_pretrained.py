@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, load_tokenizer
-from tokviz import pretrained as pt
+from tokviz.formats import pretrained as pt
 from tokviz.formats import KNOWN_RANK_FILES, read_rank_file, save
-from tokviz.pretrained import (
+from tokviz.formats.pretrained import (
     NAMED_ENCODINGS,
     list_encodings,
     list_rank_files,
@@ -141,8 +141,8 @@ def test_listing_and_importing_read_no_rank_file(tmp_path: Path) -> None:
         "import gzip, sys\n"
         "def refuse(*a, **k): raise AssertionError('a rank file was read')\n"
         "gzip.decompress = refuse\n"
-        "import tokviz, tokviz.cli\n"
-        "from tokviz import pretrained\n"
+        "import tokviz, tokviz.cli.main\n"
+        "from tokviz.formats import pretrained\n"
         "listed = pretrained.list_encodings()\n"
         "assert all(s.available and s.source == 'builtin' for s in listed), listed\n"
         "assert pretrained._BUILT == {}\n"

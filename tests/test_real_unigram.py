@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from tokviz.formats.hf_families import family_from_dict
 from tokviz.formats.json_floats import serde_f64
-from tokviz.protocol import TokenizerLike
+from tokviz.core.protocol import TokenizerLike
 
 tokenizers = pytest.importorskip("tokenizers")
 

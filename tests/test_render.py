@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokviz import train_bpe
-from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.viewmodels.display import TokenView
 from tokviz.viewmodels.render import (
     CSS,

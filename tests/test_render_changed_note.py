@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tokviz.baselines import ByteTokenizer, CharacterTokenizer
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer
 from tokviz.viewmodels.render import render_tokens
 
 DEFAULT_NOTE = "new at this size: not a token of the size before"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tokviz.pretokenize import PreTokenizer
-from tokviz.replay import candidates_at, step_effect
-from tokviz.trainer import count_corpus, train_from_counts
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
+from tokviz.analysis.replay import candidates_at, step_effect
+from tokviz.training.trainer import count_corpus, train_from_counts
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 from tokviz import train_bpe
-from tokviz.replay import candidates_at, step_effect
-from tokviz.trainer import count_corpus, train_from_counts
+from tokviz.analysis.replay import candidates_at, step_effect
+from tokviz.training.trainer import count_corpus, train_from_counts
 from tokviz.viewmodels.replay_display import candidate_rows, render_step_effect, sample_for_step
 
 CORPUS = "".join(f"the lowest newest widest {i}, said héllo 🌍\n" for i in range(300))

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokviz import train_bpe
-from tokviz.bpe import Merge
-from tokviz.replay import candidates_at
-from tokviz.tokenizer import Tokenizer
+from tokviz.training.merge_loop import Merge
+from tokviz.analysis.replay import candidates_at
+from tokviz.models.bpe import Tokenizer
 from tokviz.viewmodels.run_store import RunStore, StoredRun
 from tokviz.viewmodels.store import TokenizerStore
 from tokviz.viewmodels.text_store import TextStore
@@ -30,7 +30,7 @@ CORPUS = "".join(f"line {i}: the quick brown fox jumps over the lazy dog {i * 79
 def trained(texts: tuple[str, ...] = (CORPUS,), *, vocab_size: int = 300, pattern: str = "gpt2",
             specials: tuple[str, ...] = ("<|endoftext|>",), run_id: int = 1) -> TrainedRun:
     """A run as the Train page files it: the tokenizer, its pre-token counts and each merge's count."""
-    from tokviz.trainer import count_corpus
+    from tokviz.training.trainer import count_corpus
 
     tok = train_bpe(list(texts), vocab_size=vocab_size, pattern=pattern, special_tokens=list(specials))
     counts = count_corpus(list(texts), pattern=pattern, special_tokens=list(specials), workers=1)
@@ -76,7 +76,7 @@ def test_a_run_comes_back_whole_with_its_tokenizer_read_from_the_store(tmp_path:
 
 
 def test_the_counts_are_kept_in_the_counts_tsv_format(tmp_path: Path) -> None:
-    from tokviz.counts import Counts
+    from tokviz.training.counts_table import Counts
 
     run = trained()
     h, _toks, runs = keep(tmp_path, run)

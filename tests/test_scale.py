@@ -18,7 +18,7 @@ import pytest
 from helpers import ROOT, read_reference_merges
 
 from tokviz import train_bpe
-from tokviz.counts import count_files
+from tokviz.training.counts_table import count_files
 
 # Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
 pytestmark = pytest.mark.slow
@@ -42,8 +42,8 @@ def test_the_library_imports_without_the_scale_packages(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     code = (
-        "import tokviz, tokviz.counts, tokviz.corpus_ids, tokviz.sources, tokviz.scale, tokviz.cli\n"
-        "from tokviz.counts import count_texts\n"
+        "import tokviz, tokviz.training.counts_table, tokviz.corpus.ids, tokviz.corpus.sources, tokviz.scale, tokviz.cli.main\n"
+        "from tokviz.training.counts_table import count_texts\n"
         "assert count_texts(['a b'])[' b'] == 1\n"
         "try:\n"
         "    tokviz.scale.connect('local:1').__enter__()\n"
@@ -248,8 +248,8 @@ def test_cli_dask_local_cluster(cs336_dir: Path, tmp_path: Path, capsys: pytest.
     _distributed()
     np = pytest.importorskip("numpy")
     from tokviz import load_tokenizer
-    from tokviz.cli import main
-    from tokviz.counts import Counts
+    from tokviz.cli.main import main
+    from tokviz.training.counts_table import Counts
 
     corpus = str(cs336_dir / "corpus.en")
     counts = tmp_path / "counts.tsv"

@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokviz import load_tokenizer
-from tokviz.anatomy import bpe_model
+from tokviz.analysis.anatomy import bpe_model
 from tokviz.formats.detect import detect_format
 from tokviz.formats.sentencepiece_model import SentencePieceTokenizer, load_sentencepiece, read_options
-from tokviz.protocol import TokenizerLike
+from tokviz.core.protocol import TokenizerLike
 
 # Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
 pytestmark = pytest.mark.slow

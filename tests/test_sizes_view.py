@@ -16,9 +16,9 @@ from streamlit.testing.v1 import AppTest
 
 import tokviz.viewmodels.size_runs
 from tokviz import train_bpe
-from tokviz.baselines import ByteTokenizer
+from tokviz.models.baselines import ByteTokenizer
 from tokviz.pages.sizes import DEFAULT_TEXT, builtin_runs
-from tokviz.sweep import default_baselines, sizes_side_by_side
+from tokviz.analysis.sweep import default_baselines, sizes_side_by_side
 from tokviz.viewmodels.defaults import GPT2_NAME, default_corpus, gpt2_files_dir
 from tokviz.viewmodels.samples import SAMPLES
 from tokviz.viewmodels.size_runs import PatternRuns, compare_on_text, pattern_runs
@@ -256,10 +256,10 @@ def test_an_upload_trains_in_child_processes_with_progress_then_draws(at, monkey
         raise AssertionError("the server process trained")
 
     # Nothing in this process may count or merge: the runs must come from child processes.
-    import tokviz.trainer
+    import tokviz.training.trainer
 
     for name in ("count_corpus", "train_from_counts", "train_bpe"):
-        monkeypatch.setattr(tokviz.trainer, name, refuse)
+        monkeypatch.setattr(tokviz.training.trainer, name, refuse)
     monkeypatch.setattr(tokviz.viewmodels.size_runs, "train_bpe", refuse)
     data = _upload_corpus(4000)
     ok(at.file_uploader(key="sizes_upload").set_value(("big.txt", data, "text/plain")).run())

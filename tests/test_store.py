@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from tokviz import train_bpe
-from tokviz.baselines import WordTokenizer
-from tokviz.prefix_space import PrefixSpaceTokenizer
+from tokviz.models.baselines import WordTokenizer
+from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
 from tokviz.viewmodels.store import TokenizerStore, canonical, is_hash
 
 TOK = train_bpe(["low lower lowest newest widest " * 30], vocab_size=280, special_tokens=["<|endoftext|>"])

@@ -1,4 +1,4 @@
-"""tokviz.sweep: token counts at every size equal prefix encodes; curves, held-out split, lengths, side by side."""
+"""tokviz.analysis.sweep: token counts at every size equal prefix encodes; curves, held-out split, lengths, side by side."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, train_bpe
-from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
-from tokviz.encoding import Encoding
-from tokviz.stats import compression_ratio, length_histogram
-from tokviz.sweep import (
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
+from tokviz.core.encoding import Encoding
+from tokviz.core.ratios import compression_ratio, length_histogram
+from tokviz.analysis.sweep import (
     changed_tokens,
     compression_curves,
     default_baselines,

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, train_bpe
-from tokviz.baselines import ByteTokenizer, CharacterTokenizer
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer
 
 SAMPLES = ["", "s", "🙃", "Héllò hôw are ü? 🙃", "Héllò hôw <|endoftext|> are ü? <|endoftext|>🙃"]
 FIXTURE_FILES = ["address.txt", "german.txt", "tinystories_sample.txt"]
@@ -200,7 +200,7 @@ def test_encode_rejects_bytes(small_tok: Tokenizer) -> None:
 def test_deferred_merges_are_made_once_when_first_read_and_survive_pickling() -> None:
     import pickle
 
-    from tokviz.tokenizer import DeferredMerges
+    from tokviz.models.bpe import DeferredMerges
 
     made: list[int] = []
 
@@ -239,7 +239,7 @@ def test_rank_file_loads_without_deriving_its_merges(tmp_path: Path) -> None:
     {i: bytes([i]) for i in range(256)} | {True: b"\x01"},  # type: ignore[dict-item]
 ])
 def test_encoder_keeps_the_first_id_of_a_repeated_token(vocab: dict[int, bytes]) -> None:
-    from tokviz.tokenizer import _encoder_of
+    from tokviz.models.bpe import _encoder_of
 
     slow: dict[bytes, int] = {}
     for i, t in vocab.items():
@@ -248,7 +248,7 @@ def test_encoder_keeps_the_first_id_of_a_repeated_token(vocab: dict[int, bytes])
 
 
 def test_encoder_refuses_an_entry_that_is_not_int_to_bytes() -> None:
-    from tokviz.tokenizer import _encoder_of
+    from tokviz.models.bpe import _encoder_of
 
     with pytest.raises(ValueError, match="vocab must map int ids to bytes; got 256: str"):
         _encoder_of({i: bytes([i]) for i in range(256)} | {256: "ab"})  # type: ignore[dict-item]

@@ -9,7 +9,7 @@ import pytest
 from helpers import read_reference_merges
 
 from tokviz import train_bpe
-from tokviz.gpt2_files import decode_token
+from tokviz.pre_tokenizers.byte_level import decode_token
 
 
 def test_reproduces_cs336_reference_merges_in_order(cs336_dir: Path) -> None:
@@ -26,7 +26,7 @@ def test_reproduces_cs336_reference_merges_in_order(cs336_dir: Path) -> None:
 
 
 def test_parallel_counting_gives_the_same_merges(cs336_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import tokviz.counting as counting
+    import tokviz.training.counting as counting
 
     text = (cs336_dir / "corpus.en").read_text(encoding="utf-8")
     serial = train_bpe([text], vocab_size=400, special_tokens=["<|endoftext|>"], workers=1)

@@ -6,12 +6,12 @@
 'hello world'
 """
 
-from tokviz.bpe import Merge
-from tokviz.encoding import Encoding, Piece
+from tokviz.training.merge_loop import Merge
+from tokviz.core.encoding import Encoding, Piece
 from tokviz.formats import load_tokenizer
-from tokviz.pretokenize import NAMED_PATTERNS, PreTokenizer
-from tokviz.tokenizer import Tokenizer, TrainingReport
-from tokviz.trainer import train_bpe
+from tokviz.pre_tokenizers.pretokenizer import NAMED_PATTERNS, PreTokenizer
+from tokviz.models.bpe import Tokenizer, TrainingReport
+from tokviz.training.trainer import train_bpe
 
 __all__ = [
     "Encoding", "Merge", "NAMED_PATTERNS", "Piece", "PreTokenizer", "Tokenizer", "TrainingReport", "load_tokenizer",

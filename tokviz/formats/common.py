@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tokviz.jsonfile import MAX_ID
-from tokviz.prefix_space import PrefixSpaceTokenizer
-from tokviz.textfile import read_utf8
-from tokviz.tokenizer import Tokenizer
+from tokviz.core.jsonfile import MAX_ID
+from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
+from tokviz.core.textfile import read_utf8
+from tokviz.models.bpe import Tokenizer
 
 #: The pattern that leaves each stretch between special tokens whole (HF ``use_regex=false``, minbpe's empty pattern).
 WHOLE_TEXT_PATTERN = r"[\s\S]+"

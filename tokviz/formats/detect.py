@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tokviz.formats.common import _read_text
-from tokviz.jsonfile import parse_json
+from tokviz.core.jsonfile import parse_json
 
 _HELP = ("pass a tokviz .json, tokenizer.json, a .tiktoken rank file, a minbpe .model, GPT-2 vocab.json + merges.txt, "
          "or a directory holding them")

@@ -22,12 +22,12 @@ from tokviz.formats.hf import hf_from_dict, save_hf
 from tokviz.formats.minbpe import load_minbpe, save_minbpe
 from tokviz.formats.ours import Saveable, save_ours, tokenizer_from_dict
 from tokviz.formats.tiktoken_file import load_tiktoken, save_tiktoken
-from tokviz.prefix_space import PrefixSpaceTokenizer
-from tokviz.protocol import TokenizerLike
-from tokviz.tokenizer import Tokenizer
+from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
+from tokviz.core.protocol import TokenizerLike
+from tokviz.models.bpe import Tokenizer
 
 #: What :func:`load_tokenizer` returns: our byte-level BPE (the common case, with merges and a pre-tokenizer), or a
-#: tokenizer of another pipeline or family, which every view draws through :class:`~tokviz.protocol.TokenizerLike`.
+#: tokenizer of another pipeline or family, which every view draws through :class:`~tokviz.core.protocol.TokenizerLike`.
 Loaded = Tokenizer | TokenizerLike
 
 FORMATS: tuple[str, ...] = ("tokviz", "gpt2", "tiktoken", "hf", "minbpe")
@@ -57,9 +57,9 @@ def load_tokenizer(
     ValueError: no/such/tokenizer.json: no such file or directory.
     """
     if len(paths) == 1 and not os.path.exists(paths[0]):
-        # Imported when needed: tokviz.pretrained builds on this package, so importing it at the top would make
+        # Imported when needed: tokviz.formats.pretrained builds on this package, so importing it at the top would make
         # the two modules import each other.
-        from tokviz.pretrained import is_encoding_name, load_encoding
+        from tokviz.formats.pretrained import is_encoding_name, load_encoding
 
         if is_encoding_name(os.fspath(paths[0])):
             if pattern is not None or special_tokens is not None:

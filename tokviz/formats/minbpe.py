@@ -17,9 +17,9 @@ import os
 from pathlib import Path
 
 from tokviz.formats.common import WHOLE_TEXT_PATTERN, SaveResult, _build, _check_id, _read_text
-from tokviz.jsonfile import MAX_ID, MAX_INT_DIGITS
-from tokviz.prefix_space import PrefixSpaceTokenizer
-from tokviz.tokenizer import Tokenizer
+from tokviz.core.jsonfile import MAX_ID, MAX_INT_DIGITS
+from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
+from tokviz.models.bpe import Tokenizer
 
 
 def load_minbpe(path: str | os.PathLike[str]) -> Tokenizer:

@@ -39,9 +39,9 @@ from tokviz.formats.common import (
     _refuse_duplicates,
 )
 from tokviz.formats.known_rank_files import OPENAI_RANK_FILES, KnownRankFile, identify
-from tokviz.jsonfile import MAX_ID, MAX_INT_DIGITS
-from tokviz.piece_bpe import SHORT_PIECE, split_by_ranks
-from tokviz.tokenizer import DeferredMerges, Tokenizer
+from tokviz.core.jsonfile import MAX_ID, MAX_INT_DIGITS
+from tokviz.models.bpe_rules import SHORT_PIECE, split_by_ranks
+from tokviz.models.bpe import DeferredMerges, Tokenizer
 
 
 class PatternGuessWarning(UserWarning):

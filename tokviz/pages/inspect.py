@@ -1,8 +1,8 @@
 """The Inspect page: look inside the chosen tokenizers. The vocabulary's health, what each language costs, the
 measures of the current text (with a Zipf plot), and the text cut into token-budget chunks.
 
-Only widgets and layout live here: the checks come from :mod:`tokviz.health`, the measures from
-:mod:`tokviz.measures`, the budgets from :mod:`tokviz.budget`, the languages from
+Only widgets and layout live here: the checks come from :mod:`tokviz.analysis.health`, the measures from
+:mod:`tokviz.analysis.measures`, the budgets from :mod:`tokviz.analysis.budget`, the languages from
 :mod:`tokviz.viewmodels.languages`; tables, charts and downloads from their display modules.
 """
 
@@ -14,12 +14,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from tokviz.budget import BOUNDARIES, chunk_by_tokens
-from tokviz.health import DEFINITIONS, VocabHealth, vocab_health
-from tokviz.measures import MEASURES, TextMeasures, measure_text, zipf_by_tokenizer
+from tokviz.analysis.budget import BOUNDARIES, chunk_by_tokens
+from tokviz.analysis.health import DEFINITIONS, VocabHealth, vocab_health
+from tokviz.analysis.measures import MEASURES, TextMeasures, measure_text, zipf_by_tokenizer
 from tokviz.pages.state import PERSIST, keep, keep_choice
 from tokviz.pages.widgets import metric_row
-from tokviz.protocol import TokenizerLike
+from tokviz.core.protocol import TokenizerLike
 from tokviz.viewmodels.budget_display import JSONL_MIME, chunk_rows, chunks_jsonl
 from tokviz.viewmodels.defaults import default_corpus
 from tokviz.viewmodels.health_display import check_rows, summary_rows

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import streamlit as st
 
 from tokviz.pages.state import PERSIST, keep
-from tokviz.protocol import TokenizerLike
+from tokviz.core.protocol import TokenizerLike
 from tokviz.viewmodels.family_views import family_label
 from tokviz.viewmodels.keys import tokenizer_key
 from tokviz.viewmodels.markdown import escape_markdown

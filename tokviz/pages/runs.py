@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tokviz.tokenizer import Tokenizer
+from tokviz.models.bpe import Tokenizer
 from tokviz.viewmodels.run_store import StoredRun
 from tokviz.viewmodels.training_input import heldout_text
 from tokviz.viewmodels.training_summary import TrainedRun

@@ -1,11 +1,11 @@
 """The "Vocab sizes" page: one training run per pattern gives every size, as curves and side by side.
 
 Only widgets and layout live here; the runs, sizes and series come from :mod:`tokviz.viewmodels.size_runs`, the
-numbers from :mod:`tokviz.sweep`, the figures from :mod:`tokviz.viewmodels.charts` and the markup from
+numbers from :mod:`tokviz.analysis.sweep`, the figures from :mod:`tokviz.viewmodels.charts` and the markup from
 :mod:`tokviz.viewmodels.render`.
 
 An uploaded corpus is trained in child processes (:class:`tokviz.viewmodels.size_runs.SizeJob`, one
-:class:`tokviz.live.TrainingJob` per pattern), never on the script thread, so other sessions do not wait for it: the
+:class:`tokviz.training.live.TrainingJob` per pattern), never on the script thread, so other sessions do not wait for it: the
 job lives in ``st.session_state``, a fragment polls it every :data:`POLL_SECONDS` and draws its progress and a Cancel
 button, and when it ends one full run draws the charts (or says why it ended, and shows the built-in corpus).
 
@@ -28,8 +28,8 @@ import streamlit as st
 from tokviz.pages.runs import HELDOUT
 from tokviz.pages.state import PERSIST, keep_choice
 from tokviz.pages.widgets import stacking_pair
-from tokviz.protocol import TokenizerLike
-from tokviz.sweep import (
+from tokviz.core.protocol import TokenizerLike
+from tokviz.analysis.sweep import (
     LengthDistribution,
     SizeComparison,
     SizeView,

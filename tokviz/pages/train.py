@@ -1,6 +1,6 @@
 """The Train page: train a BPE vocabulary on uploaded text, watch every merge, replay a step, download it.
 
-Training runs in a child process (:class:`tokviz.live.TrainingJob`), never on the page's script thread, so neither
+Training runs in a child process (:class:`tokviz.training.live.TrainingJob`), never on the page's script thread, so neither
 this page nor other sessions of the server stall. The job lives in ``st.session_state``; a fragment that re-runs every
 :data:`POLL_SECONDS` polls it and redraws only the progress bar and the merge table. When the run ends, the fragment
 asks for one full run, which files the result (:func:`file_if_finished`, before anything is drawn) and draws it: the
@@ -23,14 +23,14 @@ from typing import Any
 
 import streamlit as st
 
-from tokviz.live import JobSnapshot, TrainingJob, TrainSpec, prewarm
+from tokviz.training.live import JobSnapshot, TrainingJob, TrainSpec, prewarm
 from tokviz.pages.registry import keep_own, keep_run
 from tokviz.pages.runs import COUNTER, HELDOUT, RUNS
 from tokviz.pages.state import GOTO, PERSIST, keep
 from tokviz.pages.widgets import metric_row
-from tokviz.protocol import TokenizerLike
-from tokviz.replay import ReplayStep, candidates_at, step_effect
-from tokviz.tokenizer import Tokenizer
+from tokviz.core.protocol import TokenizerLike
+from tokviz.analysis.replay import ReplayStep, candidates_at, step_effect
+from tokviz.models.bpe import Tokenizer
 from tokviz.viewmodels.charts import merge_count_figure
 from tokviz.viewmodels.defaults import DefaultCorpus, default_corpus
 from tokviz.viewmodels.display import token_label
@@ -200,7 +200,7 @@ def vocab_size_or_problem(value: object, *, n_special: int) -> int | str:
     >>> vocab_size_or_problem(1000, n_special=1), vocab_size_or_problem(100, n_special=1)[:40]
     (1000, 'Vocabulary size 100 is too small: it mus')
     """
-    from tokviz.trainer import validate_vocab_size
+    from tokviz.training.trainer import validate_vocab_size
 
     if isinstance(value, float) and value.is_integer():
         value = int(value)

@@ -1,10 +1,10 @@
 """Pre-token counting on a Dask cluster: byte ranges counted on the workers, partial counts summed in a tree.
 
 1. Plan (on the workers): each file is cut into byte ranges of about ``range_bytes`` at the safe places local
-   counting cuts (:func:`tokviz.sources.source_ranges`); only a small window around each cut is read.
+   counting cuts (:func:`tokviz.corpus.sources.source_ranges`); only a small window around each cut is read.
 2. Map (on the workers): one task per range reads its bytes through fsspec and counts them
-   (:func:`tokviz.sources.count_range`). A custom pattern, whose safe cuts are not known in advance, gets one
-   task per file that streams the file through :func:`tokviz.counting.count_chunks` instead.
+   (:func:`tokviz.corpus.sources.count_range`). A custom pattern, whose safe cuts are not known in advance, gets one
+   task per file that streams the file through :func:`tokviz.training.counting.count_chunks` instead.
 3. Reduce (on the workers): partial counts are summed ``split_every`` at a time, then those sums, and so on, so the
    client receives one table, never one per range.
 
@@ -30,11 +30,11 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tokviz.counting import count_chunks
-from tokviz.counts import Counts
-from tokviz.pretokenize import PreTokenizer
+from tokviz.training.counting import count_chunks
+from tokviz.training.counts_table import Counts
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.scale.cluster import import_distributed
-from tokviz.sources import Source, count_range, iter_source, source_ranges, source_size
+from tokviz.corpus.sources import Source, count_range, iter_source, source_ranges, source_size
 
 #: Most bytes per map task: large enough that the scheduler's per-task cost (about a millisecond) and sending a
 #: partial table on are small beside counting it, small enough that a worker holds little text at once.
@@ -94,7 +94,7 @@ def count_on_dask(
 
     ``range_bytes`` defaults to about four ranges per worker, between :data:`MIN_RANGE_BYTES` and
     :data:`DASK_RANGE_BYTES`. ``on_progress(done, total)`` gets the bytes counted so far and the total, as map tasks
-    finish. Returns the same :class:`~tokviz.counts.Counts` as :func:`tokviz.counts.count_files` on one machine.
+    finish. Returns the same :class:`~tokviz.training.counts_table.Counts` as :func:`tokviz.training.counts_table.count_files` on one machine.
     """
     distributed = import_distributed()
     if range_bytes is None:

@@ -1,10 +1,10 @@
 """A corpus to one flat ``.npy`` of token ids on a Dask cluster: ranges encoded on the workers, written in order.
 
 The tokenizer is sent to every worker once; each job reads its byte range through fsspec and encodes it
-(:func:`tokviz.corpus_ids.encode_range`); the client appends the arrays to the file in corpus order, with at most a
-few jobs per worker in flight, so its memory stays bounded. The file is the one :func:`tokviz.corpus_ids.encode_corpus`
+(:func:`tokviz.corpus.ids.encode_range`); the client appends the arrays to the file in corpus order, with at most a
+few jobs per worker in flight, so its memory stays bounded. The file is the one :func:`tokviz.corpus.ids.encode_corpus`
 writes, with the same ids. A tokenizer whose ranges cannot be encoded separately (see
-:func:`tokviz.corpus_ids.can_cut`) is refused: encode it with ``encode_corpus`` on one machine.
+:func:`tokviz.corpus.ids.can_cut`) is refused: encode it with ``encode_corpus`` on one machine.
 
 Example (a local cluster: slow to start, so not run here)::
 
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tokviz.corpus_ids import (
+from tokviz.corpus.ids import (
     ENCODE_RANGE_BYTES,
     CorpusIds,
     Job,
@@ -38,8 +38,8 @@ from tokviz.corpus_ids import (
     write_in_order,
 )
 from tokviz.scale.cluster import import_distributed
-from tokviz.sources import Source
-from tokviz.tokenizer import Tokenizer
+from tokviz.corpus.sources import Source
+from tokviz.models.bpe import Tokenizer
 
 #: Jobs in flight per worker: enough to keep each busy while the client writes, few enough to bound memory.
 IN_FLIGHT_PER_WORKER = 3

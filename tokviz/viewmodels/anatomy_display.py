@@ -2,7 +2,7 @@ r"""The token anatomy card and the encode trace, as table rows and escaped HTML 
 
 Example:
     >>> from tokviz import Tokenizer
-    >>> from tokviz.anatomy import anatomy, trace
+    >>> from tokviz.analysis.anatomy import anatomy, trace
     >>> tok = Tokenizer({i: bytes([i]) for i in range(256)} | {256: b"<a"}, [(b"<", b"a")], pattern=r"\S+|\s+")
     >>> a = anatomy(tok, 256)
     >>> card_rows(a)[:3]
@@ -18,7 +18,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
-from tokviz.anatomy import EncodeTrace, MergeNode, TokenAnatomy, TraceStep, quoted, readable
+from tokviz.analysis.anatomy import EncodeTrace, MergeNode, TokenAnatomy, TraceStep, quoted, readable
 
 
 def _fmt(value: int | None) -> str:

@@ -1,9 +1,9 @@
-"""Token-budget chunks as table rows and as JSONL (one JSON object per chunk, from :mod:`tokviz.budget`, which
+"""Token-budget chunks as table rows and as JSONL (one JSON object per chunk, from :mod:`tokviz.analysis.budget`, which
 the command line shares) to download.
 
 Example:
-    >>> from tokviz.baselines import ByteTokenizer
-    >>> from tokviz.budget import chunk_by_tokens
+    >>> from tokviz.models.baselines import ByteTokenizer
+    >>> from tokviz.analysis.budget import chunk_by_tokens
     >>> chunks = chunk_by_tokens(ByteTokenizer(), "Hi. Bye.", max_tokens=4, boundary="sentence")
     >>> print(chunks_jsonl(chunks, tokenizer="byte"))
     {"index": 0, "start": 0, "end": 4, "n_tokens": 4, "cut": "sentence", "tokenizer": "byte", "text": "Hi. "}
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tokviz.budget import Chunk, chunk_record, chunks_jsonl
+from tokviz.analysis.budget import Chunk, chunk_record, chunks_jsonl
 
 __all__ = ["JSONL_MIME", "chunk_record", "chunk_rows", "chunks_jsonl"]
 

@@ -1,4 +1,4 @@
-"""Plotly figures for the vocabulary-size sweep: pure functions from :mod:`tokviz.sweep` results to figures.
+"""Plotly figures for the vocabulary-size sweep: pure functions from :mod:`tokviz.analysis.sweep` results to figures.
 
 - :func:`compression_figure`: UTF-8 bytes per token against vocabulary size (log x): one line per BPE run (e.g. one
   per pre-tokenizer pattern), baselines and pretrained tokenizers as labelled points, bytes (1.0) as a dotted line.
@@ -8,7 +8,7 @@
 Every hover shows the exact numbers; the same numbers download with each result's ``to_csv()``. Light theme.
 
 Example:
-    >>> from tokviz.sweep import SizeComparison, SizeCurve
+    >>> from tokviz.analysis.sweep import SizeComparison, SizeCurve
     >>> fig = compression_figure(SizeComparison((SizeCurve("bpe", "gpt2", (256, 300), (10, 8), 10),), ()))
     >>> fig.layout.xaxis.type, list(fig.data[0].y)
     ('log', [1.0, 1.25])
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from tokviz.sweep import LengthDistribution, SizeComparison, SizeCurve, SizePoint
+from tokviz.analysis.sweep import LengthDistribution, SizeComparison, SizeCurve, SizePoint
 
 # Okabe-Ito colours (distinguishable with colour blindness), led by the app's primary colour.
 PALETTE = ("#4f46e5", "#e69f00", "#009e73", "#cc79a7", "#0072b2", "#d55e00", "#56b4e9", "#000000")

@@ -1,16 +1,16 @@
-"""The app's diff of two tokenizers, ready to show: :mod:`tokviz.diff` for any pair, baselines included, plus the
+"""The app's diff of two tokenizers, ready to show: :mod:`tokviz.analysis.diff` for any pair, baselines included, plus the
 sentences, table rows and token marks a view needs.
 
-:func:`compare` runs :func:`tokviz.diff.diff_tokenizers` when both sides are BPE tokenizers. A baseline (one token
+:func:`compare` runs :func:`tokviz.analysis.diff.diff_tokenizers` when both sides are BPE tokenizers. A baseline (one token
 per character, byte or word) has no merge list, so for it the vocabulary and merge comparison is refused with a
 reason, and only the text is compared: the aligned segments work for any tokenizer that encodes with offsets.
 When a side is of another family (WordPiece, Unigram, SentencePiece BPE), merges are not compared (the first two
 have none, and SentencePiece merges characters, not bytes), but the vocabularies are, as plain text once each
-family's marks are mapped (:func:`tokviz.diff.mapped_overlap`): ``mapped`` says how many tokens are shared.
+family's marks are mapped (:func:`tokviz.analysis.diff.mapped_overlap`): ``mapped`` says how many tokens are shared.
 
 Example:
-    >>> from tokviz.baselines import ByteTokenizer
-    >>> from tokviz.trainer import train_bpe
+    >>> from tokviz.models.baselines import ByteTokenizer
+    >>> from tokviz.training.trainer import train_bpe
     >>> bpe = train_bpe(["low lower lowest " * 20], vocab_size=260)
     >>> c = compare(bpe, ByteTokenizer(), name_a="bpe", name_b="byte", text="lowest")
     >>> c.diff is None, c.refusal.split(":")[0]
@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, cast
 
-from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
-from tokviz.diff import (
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
+from tokviz.analysis.diff import (
     HasVocab,
     Pair,
     TextDiff,
@@ -38,8 +38,8 @@ from tokviz.diff import (
     family_kind,
     mapped_overlap,
 )
-from tokviz.encoding import Encoding
-from tokviz.tokenizer import Tokenizer
+from tokviz.core.encoding import Encoding
+from tokviz.models.bpe import Tokenizer
 from tokviz.viewmodels.defaults import GPT2_NAME
 from tokviz.viewmodels.display import token_label
 
@@ -120,7 +120,7 @@ def family_refusal(a: object, b: object) -> str | None:
     """Why merges are not compared when a side is of another family, and how the vocabularies are instead; None
     for two byte-level BPE tokenizers.
 
-    >>> from tokviz.trainer import train_bpe
+    >>> from tokviz.training.trainer import train_bpe
     >>> family_refusal(train_bpe(["ab"], vocab_size=257), train_bpe(["ab"], vocab_size=257)) is None
     True
     """
@@ -153,7 +153,7 @@ def differing_token_indices(text_diff: TextDiff) -> tuple[frozenset[int], frozen
 
     Segments hold the tokens in order, so a running count gives each token's index in its encoding.
 
-    >>> from tokviz.diff import Segment
+    >>> from tokviz.analysis.diff import Segment
     >>> seg = lambda a, b: Segment(0, 0, 0, 0, "", [0] * len(a), a, [0] * len(b), b)
     >>> differing_token_indices(TextDiff("", [seg([b"a"], [b"a"]), seg([b"bc"], [b"b", b"c"])], 2, 3))
     (frozenset({1}), frozenset({1, 2}))
@@ -182,7 +182,7 @@ def compare(
     """Compare ``a`` and ``b``: vocabularies and merges when both are BPE (pair counts on ``corpus``), and the
     tokens of ``text`` for any two tokenizers.
 
-    >>> from tokviz.trainer import train_bpe
+    >>> from tokviz.training.trainer import train_bpe
     >>> t = train_bpe(["aaab"], vocab_size=258)
     >>> c = compare(t, t, name_a="x", name_b="x", text="aaab")
     >>> c.diff.departure is None, c.marked_a
@@ -267,7 +267,7 @@ def departure_summary(diff: TokenizerDiff) -> str:
 def vocab_examples(overlap: VocabOverlap, *, limit: int = 10) -> list[dict[str, str]]:
     """Rows of readable tokens only in A and only in B (in id order, so the earliest merges first).
 
-    >>> from tokviz.diff import VocabOverlap
+    >>> from tokviz.analysis.diff import VocabOverlap
     >>> vocab_examples(VocabOverlap(3, 2, 1, [b" the", b"\\xe4"], [b"x"], 1))
     [{'only in A': '·the', 'only in B': 'x'}, {'only in A': '⟨e4⟩', 'only in B': ''}]
     """
@@ -280,7 +280,7 @@ def vocab_examples(overlap: VocabOverlap, *, limit: int = 10) -> list[dict[str, 
 def segment_rows(text_diff: TextDiff, *, limit: int = 200) -> list[dict[str, object]]:
     """The stretches cut differently, one row each: character span, text, and each side's tokens.
 
-    >>> from tokviz.diff import Segment
+    >>> from tokviz.analysis.diff import Segment
     >>> td = TextDiff("ab", [Segment(0, 2, 0, 2, "ab", [1], [b"ab"], [2, 3], [b"a", b"b"])], 1, 2)
     >>> segment_rows(td)
     [{'chars': '0–2', 'text': 'ab', 'A': 'ab', 'B': 'a | b'}]

@@ -32,12 +32,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
-from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.formats.ours import tokenizer_from_dict
-from tokviz.jsonfile import parse_json
-from tokviz.protocol import TokenizerLike
-from tokviz.tokenizer import Tokenizer
-from tokviz.trainer import train_bpe
+from tokviz.core.jsonfile import parse_json
+from tokviz.core.protocol import TokenizerLike
+from tokviz.models.bpe import Tokenizer
+from tokviz.training.trainer import train_bpe
 from tokviz.viewmodels.default_corpus import FALLBACK_CORPUS
 from tokviz.viewmodels.menu import BUILTIN_ENCODINGS, Deferred, TokenizerMenu
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tokviz.formats import save
-from tokviz.tokenizer import Tokenizer
+from tokviz.models.bpe import Tokenizer
 
 #: The download formats, in the order the page offers them.
 EXPORT_FORMATS: tuple[str, ...] = ("tokviz", "hf", "gpt2", "tiktoken", "minbpe")

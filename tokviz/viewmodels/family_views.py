@@ -9,7 +9,7 @@ in the hover card which rule of the family made the token (:class:`FamilyDescrib
 spaces; an unknown token loses its characters) what exactly was lost.
 
 Example:
-    >>> from tokviz.wordpiece import BertNormalizer, WordPieceModel, WordPieceTokenizer
+    >>> from tokviz.pipelines.wordpiece_tokenizer import BertNormalizer, WordPieceModel, WordPieceTokenizer
     >>> tok = WordPieceTokenizer(WordPieceModel({"[UNK]": 0, "un": 1, "##able": 2}), normalizer=BertNormalizer())
     >>> text = "Unable 😀"
     >>> enc = tok.encode_with_offsets(text)
@@ -33,8 +33,8 @@ from typing import Protocol
 
 import regex
 
-from tokviz.encoding import Encoding
-from tokviz.metaspace import SPACE_MARK
+from tokviz.core.encoding import Encoding
+from tokviz.pre_tokenizers.metaspace import SPACE_MARK
 
 #: The families drawn with marks and rules, and the name a student knows each by.
 FAMILY_LABELS: dict[str, str] = {
@@ -67,7 +67,7 @@ def family_of(tok: object) -> str | None:
     """The family key (``"wordpiece"``, ``"unigram"``, ``"bpe-sp"``) of a tokenizer of another family, else None
     (byte-level BPE, baselines).
 
-    >>> from tokviz.baselines import ByteTokenizer
+    >>> from tokviz.models.baselines import ByteTokenizer
     >>> family_of(ByteTokenizer())
     """
     family = getattr(tok, "family", None)
@@ -238,7 +238,7 @@ def _has_accent(c: str) -> bool:
 def round_trip(tok: object, text: str, enc: Encoding) -> RoundTrip | None:
     """What decoding ``enc`` (the encoding of ``text``) gives back, with what was lost; None outside the families.
 
-    >>> from tokviz.baselines import ByteTokenizer
+    >>> from tokviz.models.baselines import ByteTokenizer
     >>> round_trip(ByteTokenizer(), "a", ByteTokenizer().encode_with_offsets("a")) is None
     True
     """

@@ -2,7 +2,7 @@
 
 Example:
     >>> from tokviz import Tokenizer
-    >>> from tokviz.health import vocab_health
+    >>> from tokviz.analysis.health import vocab_health
     >>> tok = Tokenizer({i: bytes([i]) for i in range(256)} | {256: b"ab", 257: b" ab"}, [(b"a", b"b"), (b" ", b"ab")])
     >>> h = vocab_health(tok, corpus="ab")
     >>> [(r["check"], r["count"]) for r in summary_rows(h)][:3]
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tokviz.anatomy import quoted
-from tokviz.health import DuplicateGroups, HealthList, VocabHealth
+from tokviz.analysis.anatomy import quoted
+from tokviz.analysis.health import DuplicateGroups, HealthList, VocabHealth
 
 
 def summary_rows(h: VocabHealth) -> list[dict[str, object]]:

@@ -5,7 +5,7 @@ tokenizers that had the same name in turn (one removed, another loaded or traine
 keep a reused ``id()`` from meaning an old entry.
 
 Example:
-    >>> from tokviz.baselines import ByteTokenizer
+    >>> from tokviz.models.baselines import ByteTokenizer
     >>> b = ByteTokenizer()
     >>> tokenizer_key("byte", b) == tokenizer_key("byte", b), tokenizer_key("byte", b) == tokenizer_key("x", b)
     (True, False)
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tokviz.protocol import TokenizerLike
+from tokviz.core.protocol import TokenizerLike
 
 
 def tokenizer_key(name: str, tok: TokenizerLike) -> str:

@@ -1,7 +1,7 @@
 """The language-cost chart: a plotly grouped bar chart, one bar per tokenizer for each language.
 
 Example:
-    >>> from tokviz.baselines import ByteTokenizer, CharacterTokenizer
+    >>> from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer
     >>> from tokviz.viewmodels.languages import builtin_parallel_text, language_costs
     >>> costs = language_costs([ByteTokenizer(), CharacterTokenizer()], builtin_parallel_text())
     >>> fig = language_cost_figure(costs)

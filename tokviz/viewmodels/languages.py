@@ -11,7 +11,7 @@ whitespace-separated word). Thai, Chinese and Japanese do not put spaces between
 clauses or whole sentences and their fertility is flagged as not comparable.
 
 Example:
-    >>> from tokviz.baselines import ByteTokenizer
+    >>> from tokviz.models.baselines import ByteTokenizer
     >>> par = builtin_parallel_text()
     >>> len(par.languages) >= 12, len({t.script for t in par.languages}) >= 8, par.source
     (True, True, 'written for tokviz; translations are approximate')
@@ -29,9 +29,9 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from tokviz.measures import fertility, word_spans
-from tokviz.protocol import TokenizerLike
-from tokviz.stats import bytes_per_token
+from tokviz.analysis.measures import fertility, word_spans
+from tokviz.core.protocol import TokenizerLike
+from tokviz.core.ratios import bytes_per_token
 
 DATA_FILE = "parallel_text.json"
 #: Languages written without spaces between words (by name, for texts a user brings).
@@ -234,7 +234,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 def cost_rows(costs: Iterable[LanguageCost]) -> list[dict[str, object]]:
     """Table rows keyed by the :data:`COLUMNS` headers; ratios rounded to 3 places.
 
-    >>> from tokviz.baselines import ByteTokenizer
+    >>> from tokviz.models.baselines import ByteTokenizer
     >>> par = parallel_from_texts({"English": "ab cd", "Greek": "αβ"})
     >>> [r["Premium (x reference)"] for r in cost_rows(language_costs([ByteTokenizer()], par))]
     [1.0, 0.8]
@@ -252,7 +252,7 @@ def cost_rows(costs: Iterable[LanguageCost]) -> list[dict[str, object]]:
 def costs_csv(costs: Iterable[LanguageCost]) -> str:
     """The table as CSV text (a header row, then one row per tokenizer and language).
 
-    >>> from tokviz.baselines import ByteTokenizer
+    >>> from tokviz.models.baselines import ByteTokenizer
     >>> print(costs_csv(language_costs([ByteTokenizer()], parallel_from_texts({"English": "hi"}))).splitlines()[1])
     byte,English,,2,1.0,1.0,2.0,1,2,
     """

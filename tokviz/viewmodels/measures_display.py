@@ -1,8 +1,8 @@
 """Measures as a table with help text, and the Zipf plot of token frequencies (plotly, log-log axes).
 
 Example:
-    >>> from tokviz.baselines import ByteTokenizer
-    >>> from tokviz.measures import measure_text, zipf
+    >>> from tokviz.models.baselines import ByteTokenizer
+    >>> from tokviz.analysis.measures import measure_text, zipf
     >>> rows = measure_rows([measure_text(ByteTokenizer(), "hello")])
     >>> rows[0]["Tokenizer"], rows[0]["Compression (bytes per token)"]
     ('byte', 1.0)
@@ -17,9 +17,9 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from tokviz.measures import MEASURES, TextMeasures, ZipfData
+from tokviz.analysis.measures import MEASURES, TextMeasures, ZipfData
 
-#: The table's measure columns, in order (keys of :data:`tokviz.measures.MEASURES`).
+#: The table's measure columns, in order (keys of :data:`tokviz.analysis.measures.MEASURES`).
 TABLE_MEASURES: tuple[str, ...] = ("bytes_per_token", "fertility", "split_share", "renyi_efficiency", "vocab_share")
 
 

@@ -5,7 +5,7 @@ built-in encoding's name and size up front and loads it (once per process, share
 page asks for that tokenizer. The session's own tokenizers come after the built-ins and win on a name clash.
 
 Example:
-    >>> from tokviz.baselines import ByteTokenizer
+    >>> from tokviz.models.baselines import ByteTokenizer
     >>> m = TokenizerMenu({"byte": ByteTokenizer()}, lazy={"GPT-2 (menu example)": "gpt2"})
     >>> list(m), "GPT-2 (menu example)" in m, m.is_loaded("GPT-2 (menu example)")
     (['byte', 'GPT-2 (menu example)'], True, False)
@@ -19,8 +19,8 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 
-from tokviz.pretrained import load_encoding
-from tokviz.protocol import TokenizerLike
+from tokviz.formats.pretrained import load_encoding
+from tokviz.core.protocol import TokenizerLike
 
 #: The built-in encodings the app offers, by the names people know them by.
 BUILTIN_ENCODINGS: dict[str, str] = {
@@ -33,7 +33,7 @@ class Deferred:
     """A tokenizer made on first use by ``make`` (once, even when two sessions ask at once), for a menu entry that
     costs time to build and is seldom picked.
 
-    >>> from tokviz.baselines import ByteTokenizer
+    >>> from tokviz.models.baselines import ByteTokenizer
     >>> d = Deferred(ByteTokenizer)
     >>> d.ready, d.get().encode("hi"), d.ready
     (False, [104, 105], True)

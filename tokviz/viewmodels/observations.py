@@ -16,7 +16,7 @@ character outside the vocabulary as ``<0xNN>`` pieces, and WordPiece (or a model
 unknown.
 
 Example:
-    >>> from tokviz.baselines import ByteTokenizer
+    >>> from tokviz.models.baselines import ByteTokenizer
     >>> byte_fallback(ByteTokenizer(), "🌍").verdict
     "'🌍' (U+1F30D) → 4 tokens, one per byte: f0 | 9f | 8c | 8d."
 """
@@ -30,10 +30,10 @@ from typing import Literal
 
 import regex
 
-from tokviz.encoding import Encoding
-from tokviz.metaspace import SPACE_MARK
-from tokviz.pretokenize import PreTokenizer
-from tokviz.protocol import TokenizerLike
+from tokviz.core.encoding import Encoding
+from tokviz.pre_tokenizers.metaspace import SPACE_MARK
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
+from tokviz.core.protocol import TokenizerLike
 from tokviz.viewmodels.display import TokenView, mixed_label
 from tokviz.viewmodels.family_views import FAMILY_LABELS, family_of
 
@@ -243,7 +243,7 @@ def leading_space(tokenizer: TokenizerLike, text: str = "hello world", *, word: 
 
     ``word`` defaults to the last word of ``text`` that follows a space.
 
-    >>> from tokviz.baselines import CharacterTokenizer
+    >>> from tokviz.models.baselines import CharacterTokenizer
     >>> leading_space(CharacterTokenizer(), "hello world").result.value
     'split'
     """
@@ -309,7 +309,7 @@ def repetition(tokenizer: TokenizerLike, text: str = "hello hello", *, word: str
 
     ``word`` defaults to the first word of ``text`` that occurs more than once.
 
-    >>> from tokviz.baselines import ByteTokenizer
+    >>> from tokviz.models.baselines import ByteTokenizer
     >>> repetition(ByteTokenizer(), "hello hello").same
     True
     """
@@ -371,7 +371,7 @@ def digit_chunking(tokenizer: TokenizerLike, text: str = "1234567890 1885", *,
                    name: str | None = None) -> DigitChunking:
     """How each run of digits in ``text`` is cut into tokens, with the gpt2/gpt4 pre-tokenizer pieces for contrast.
 
-    >>> from tokviz.baselines import ByteTokenizer
+    >>> from tokviz.models.baselines import ByteTokenizer
     >>> [n.number for n in digit_chunking(ByteTokenizer(), "in 1885").numbers]
     ['1885']
     """
@@ -416,7 +416,7 @@ def digit_chunking(tokenizer: TokenizerLike, text: str = "1234567890 1885", *,
 def byte_fallback(tokenizer: TokenizerLike, text: str = "🌍 龘", *, name: str | None = None) -> ByteFallback:
     """For each distinct non-ASCII character: one token, several byte tokens, or lost (decoding does not give it back).
 
-    >>> from tokviz.baselines import CharacterTokenizer
+    >>> from tokviz.models.baselines import CharacterTokenizer
     >>> byte_fallback(CharacterTokenizer(), "é").result.value
     'whole'
     """

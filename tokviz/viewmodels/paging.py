@@ -1,15 +1,15 @@
 """A long text on the Tokenize page: pages cut at token boundaries, each panel's tokens of one page, and the
 bytes-per-token strip along the whole text.
 
-Every chosen tokenizer encodes the text in segments (:mod:`tokviz.incremental`), so an edit re-encodes one or two
+Every chosen tokenizer encodes the text in segments (:mod:`tokviz.pipelines.incremental`), so an edit re-encodes one or two
 of them; only the segments of the page in view are encoded with offsets. Pages are shared by all panels and cut, where
 the text allows, at the places segments are cut at (a token boundary for every tokenizer whose cuts they are), else
 before a space that follows a non-space character; a tokenizer whose token crosses a page's end draws that token on
 the page where it starts.
 
 Example:
-    >>> from tokviz.baselines import ByteTokenizer
-    >>> from tokviz.incremental import SegmentCache
+    >>> from tokviz.models.baselines import ByteTokenizer
+    >>> from tokviz.pipelines.incremental import SegmentCache
     >>> text = " ".join(f"word{i}" for i in range(2000))
     >>> pages = page_bounds(text, page_chars=1000)
     >>> pages[0][0], pages[-1][1] == len(text), all(b - a <= 1000 for a, b in pages)
@@ -26,8 +26,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
-from tokviz.encoding import Encoding
-from tokviz.incremental import (
+from tokviz.core.encoding import Encoding
+from tokviz.pipelines.incremental import (
     DEFAULT_TARGET,
     SegmentCache,
     SegmentedIds,
@@ -35,7 +35,7 @@ from tokviz.incremental import (
     segment_spans,
     slice_segments,
 )
-from tokviz.protocol import TokenizerLike
+from tokviz.core.protocol import TokenizerLike
 
 #: Most points a tokenizer's line on the strip has: more would be narrower than a pixel on a laptop screen.
 STRIP_BINS = 120
@@ -140,7 +140,7 @@ class DrawnPage:
     """The tokens of one page: ``encoding`` spans index ``text`` (the page's characters, up to the end of its last
     token), and ``first`` is the index of its first token in the whole text's encoding. ``source`` is what the page
     is made from, ``(key, text of its segments)``: the same source, the same page, so markup built from it can be
-    kept under it (:meth:`tokviz.incremental.SegmentCache.memo`)."""
+    kept under it (:meth:`tokviz.pipelines.incremental.SegmentCache.memo`)."""
 
     first: int
     encoding: Encoding
@@ -195,8 +195,8 @@ def strip_points(panels: dict[str, Panel], *, bins: int = STRIP_BINS) -> list[St
 
     A tokenizer encoded whole (its family cannot be cut) has one stretch: the whole text.
 
-    >>> from tokviz.baselines import ByteTokenizer
-    >>> from tokviz.incremental import SegmentCache
+    >>> from tokviz.models.baselines import ByteTokenizer
+    >>> from tokviz.pipelines.incremental import SegmentCache
     >>> p = encode_panel(ByteTokenizer(), "ab " * 3000, key="b", cache=SegmentCache(), target=64)
     >>> {round(s.bytes_per_token, 2) for s in strip_points({"byte": p}, bins=10)}
     {1.0}

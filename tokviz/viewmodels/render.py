@@ -1,4 +1,4 @@
-"""Tokenizations drawn as HTML: pure functions from an :class:`~tokviz.encoding.Encoding` to markup strings.
+"""Tokenizations drawn as HTML: pure functions from an :class:`~tokviz.core.encoding.Encoding` to markup strings.
 
 Every token is a ``<span class="tok" data-token-id=".." data-tokenizer="..">`` holding its text (``.tv-text``) and a
 hover card (``.tv-card``: index, id, bytes in hex, repr) shown by CSS alone, so the markup works wherever HTML is
@@ -9,7 +9,7 @@ token text, and every name, goes through :func:`html.escape`, so hostile input s
 The styles live in ``tokviz.css`` (:data:`CSS`), to be injected once per page (:func:`style_tag`).
 
 Example:
-    >>> from tokviz.baselines import ByteTokenizer
+    >>> from tokviz.models.baselines import ByteTokenizer
     >>> html_ = render_tokens(ByteTokenizer().encode_with_offsets("hi"), "hi", tokenizer="byte")
     >>> html_.count('class="tok '), 'data-token-id="104"' in html_
     (2, True)
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Literal
 
-from tokviz.encoding import Encoding
+from tokviz.core.encoding import Encoding
 from tokviz.viewmodels.display import (
     TokenView,
     control_pictures,
@@ -220,12 +220,12 @@ def render_tokens(
     ``unknown_id`` marks a word tokenizer's ``<unk>`` tokens. With ``options.show_chunks`` each pre-tokenizer piece
     is wrapped in a ``.tv-chunk`` span drawn as a bracket under its tokens. ``changed`` holds token indices to mark
     as changed (class ``tv-changed``, a bar under the token, a line in its card), e.g. the tokens that are new at
-    this vocabulary size (:func:`tokviz.sweep.sizes_side_by_side`); :func:`render_changed_legend` explains the mark.
+    this vocabulary size (:func:`tokviz.analysis.sweep.sizes_side_by_side`); :func:`render_changed_legend` explains the mark.
     ``changed_note`` replaces that card line's text where the mark means something else (e.g. "cut differently" in
     a diff of two tokenizers). ``describe`` (:func:`tokviz.viewmodels.family_views.describer`) draws another
     family's tokens over the user's characters with their ``▁``/``##`` mark apart, and names the rule in each card.
 
-    >>> from tokviz.baselines import ByteTokenizer
+    >>> from tokviz.models.baselines import ByteTokenizer
     >>> out = render_tokens(ByteTokenizer().encode_with_offsets("<b>"), "<b>", tokenizer="byte")
     >>> "<b>" in out, "&lt;" in out
     (False, True)
@@ -378,7 +378,7 @@ def token_rows(encoding: Encoding, text: str) -> list[dict[str, object]]:
     """One record per token for a table: index, id, readable token, hex bytes, character span, and the
     character(s) a partial token belongs to.
 
-    >>> from tokviz.baselines import ByteTokenizer
+    >>> from tokviz.models.baselines import ByteTokenizer
     >>> token_rows(ByteTokenizer().encode_with_offsets("é"), "é")[0]["part of"]
     'é'
     """

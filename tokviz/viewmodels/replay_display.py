@@ -6,8 +6,8 @@ page, with hover cards) and outlines the tokens the step created; all text goes 
 
 Example:
     >>> from collections import Counter
-    >>> from tokviz.replay import candidates_at, step_effect
-    >>> from tokviz.trainer import train_from_counts
+    >>> from tokviz.analysis.replay import candidates_at, step_effect
+    >>> from tokviz.training.trainer import train_from_counts
     >>> tok = train_from_counts(Counter({"ab": 3, "ba": 3}), vocab_size=258)
     >>> step = candidates_at(tok, Counter({"ab": 3, "ba": 3}), step=0)
     >>> [(r["left"], r["right"], r["note"]) for r in candidate_rows(step)]
@@ -21,9 +21,9 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
-from tokviz.encoding import Encoding
-from tokviz.replay import ReplayStep, StepEffect
-from tokviz.tokenizer import Tokenizer
+from tokviz.core.encoding import Encoding
+from tokviz.analysis.replay import ReplayStep, StepEffect
+from tokviz.models.bpe import Tokenizer
 from tokviz.viewmodels.display import hex_bytes, token_label
 from tokviz.viewmodels.render import PALETTE
 

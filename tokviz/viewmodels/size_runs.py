@@ -1,7 +1,7 @@
 """The data behind the app's "Vocab sizes" view: one training run per pattern on a held-out split, and every series.
 
 One BPE run per pre-tokenizer pattern is trained on the first 90 % of a corpus, to the largest size asked for; every
-smaller size is a prefix of that run (:meth:`~tokviz.tokenizer.Tokenizer.prefix`), so changing sizes never retrains.
+smaller size is a prefix of that run (:meth:`~tokviz.models.bpe.Tokenizer.prefix`), so changing sizes never retrains.
 The runs of the built-in corpus are kept on disk with the built-in tokenizers' cache
 (:func:`tokviz.viewmodels.defaults.load_or_train`, keyed by the training text's hash, the pattern and the size), so a
 restart reads them back instead of training.
@@ -30,9 +30,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from tokviz.pretokenize import PreTokenizer
-from tokviz.protocol import TokenizerLike
-from tokviz.sweep import (
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
+from tokviz.core.protocol import TokenizerLike
+from tokviz.analysis.sweep import (
     SizeComparison,
     SizeCurve,
     SizePoint,
@@ -42,8 +42,8 @@ from tokviz.sweep import (
     split_holdout,
     token_count_curve,
 )
-from tokviz.tokenizer import Tokenizer
-from tokviz.trainer import train_bpe
+from tokviz.models.bpe import Tokenizer
+from tokviz.training.trainer import train_bpe
 from tokviz.viewmodels.defaults import DefaultCorpus, load_or_train, size_label
 
 #: The patterns compared on one corpus: GPT-2's, GPT-4's (cl100k) and GPT-4o's (o200k).
@@ -147,7 +147,7 @@ def pattern_runs(
     fraction: float = HOLDOUT_FRACTION,
     directory: str | os.PathLike[str] | None = None,
 ) -> PatternRuns:
-    """Split ``text`` (:func:`tokviz.sweep.split_holdout`) and train one BPE per pattern on the first part.
+    """Split ``text`` (:func:`tokviz.analysis.sweep.split_holdout`) and train one BPE per pattern on the first part.
 
     With ``directory`` each run is read from, or written to, the disk cache there; without it they are trained in
     memory (for uploads: the user's text stays off the disk). Runs are named ``"bpe <pattern>"``.
@@ -197,7 +197,7 @@ class SizeJobSnapshot:
 
 
 class SizeJob:
-    """:func:`pattern_runs` for an uploaded corpus, one :class:`tokviz.live.TrainingJob` (a child process) per
+    """:func:`pattern_runs` for an uploaded corpus, one :class:`tokviz.training.live.TrainingJob` (a child process) per
     pattern, one after the other, so that the server process that polls it never trains (pure-Python training holds
     the GIL: other sessions would wait).
 
@@ -237,7 +237,7 @@ class SizeJob:
         return job
 
     def _next(self) -> None:
-        from tokviz.live import TrainingJob, TrainSpec
+        from tokviz.training.live import TrainingJob, TrainSpec
 
         p = self.patterns[len(self._done)]
         # holdout=0: the held-out text is already split off, so the child trains on exactly ``train``.
@@ -342,7 +342,7 @@ def series_kinds(tokenizers: Mapping[str, Any]) -> dict[str, SeriesKind]:
     so every smaller size is a prefix of it), ``"point"`` for any other tokenizer (one size only). Objects that
     cannot encode are left out.
 
-    >>> from tokviz.baselines import ByteTokenizer
+    >>> from tokviz.models.baselines import ByteTokenizer
     >>> series_kinds({"b": ByteTokenizer(), "junk": object()})
     {'b': 'point'}
     """
@@ -357,7 +357,7 @@ def series_kinds(tokenizers: Mapping[str, Any]) -> dict[str, SeriesKind]:
 
 @dataclass(frozen=True)
 class Comparison:
-    """A :class:`~tokviz.sweep.SizeComparison` and the tokenizers that could not be measured, with the reason."""
+    """A :class:`~tokviz.analysis.sweep.SizeComparison` and the tokenizers that could not be measured, with the reason."""
 
     comparison: SizeComparison
     problems: tuple[str, ...]
@@ -375,11 +375,11 @@ def compare_on_text(
     """Every series on one text: the pattern runs as curves, baselines as points, and ``extras`` by their kind.
 
     Curves are measured at about ``n_points`` log-spaced sizes in one pass each
-    (:func:`tokviz.sweep.token_count_curve`). ``extras`` are labelled by their key; an extra curve is measured on
+    (:func:`tokviz.analysis.sweep.token_count_curve`). ``extras`` are labelled by their key; an extra curve is measured on
     ``own_texts[name]`` when given (its own held-out text; its label then says so), else on ``text``. A tokenizer
     that fails on the text (ValueError) is left out and named in ``problems`` instead of failing the whole chart.
 
-    >>> from tokviz.baselines import ByteTokenizer
+    >>> from tokviz.models.baselines import ByteTokenizer
     >>> runs = pattern_runs("low lower lowest\\n" * 20, source="x", max_size=264, patterns=("gpt2",)).runs
     >>> out = compare_on_text("lower", runs, baselines=[ByteTokenizer()], extras={"mine": ByteTokenizer()})
     >>> [c.tokens[-1] for c in out.comparison.curves], [(p.label, p.kind) for p in out.comparison.points]

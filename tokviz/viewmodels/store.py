@@ -34,11 +34,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tokviz.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.formats.ours import from_dict, to_dict
-from tokviz.jsonfile import parse_json
-from tokviz.protocol import TokenizerLike
-from tokviz.tokenizer import Tokenizer
+from tokviz.core.jsonfile import parse_json
+from tokviz.core.protocol import TokenizerLike
+from tokviz.models.bpe import Tokenizer
 
 #: Default bound of the store on disk.
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sized
 from dataclasses import dataclass
 
-from tokviz.stats import bytes_per_token
+from tokviz.core.ratios import bytes_per_token
 
 
 @dataclass(frozen=True)

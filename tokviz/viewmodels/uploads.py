@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tokviz.textfile import bad_utf8
+from tokviz.core.textfile import bad_utf8
 
 #: Default upper limit for one upload; the app may configure another.
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024

@@ -1,0 +1,124 @@
+"""The corpus-scale commands of ``tokviz``: ``count`` (pre-token counts to a file) and ``encode-corpus`` (a corpus to
+one flat ``.npy`` of ids), on this machine's cores or on a Dask cluster with ``--dask ADDRESS`` (``local:N`` starts
+N local worker processes). ``tokviz train --counts FILE`` trains from a counts file.
+
+Example:
+    $ tokviz count data/*.txt --special-token '<|endoftext|>' -o counts.tsv --dask local:2
+    $ tokviz train --counts counts.tsv --vocab-size 10000 -o tok.json
+    $ tokviz encode-corpus data/*.txt -t tok.json -o ids.npy --eot --workers 2
+    $ tokviz count s3://bucket/part-*.txt -o counts.tsv --dask tcp://scheduler:8786
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from tokviz.cli.main import ProgressBar, resolve_tokenizer
+from tokviz.corpus.ids import CorpusIds, encode_corpus
+from tokviz.training.counts_table import Counts, count_files
+
+
+def _bar(args: argparse.Namespace, label: str) -> tuple[ProgressBar, Callable[[int, int], None]]:
+    bar = ProgressBar(sys.stderr)
+
+    def update(done: int, total: int) -> None:
+        if not args.quiet:
+            bar.update(label, done, total, unit=" bytes", force=done == total)
+
+    return bar, update
+
+
+def cmd_count(args: argparse.Namespace) -> int:
+    specials = list(dict.fromkeys(args.special_token or []))
+    bar, update = _bar(args, "counting")
+    try:
+        if args.dask:
+            from tokviz.scale import connect, count_on_dask
+
+            with connect(args.dask) as client:
+                counts = count_on_dask(args.files, client=client, pattern=args.pattern, special_tokens=specials,
+                                       on_progress=update)
+        else:
+            from tokviz.corpus.sources import source_size
+
+            total = sum(source_size(f) for f in args.files)
+            counts = count_files(args.files, pattern=args.pattern, special_tokens=specials, workers=args.workers,
+                                 on_progress=lambda done: update(done, total))
+    finally:
+        bar.close()
+    out = counts.save(args.output)
+    print(f"{counts.total:,} pre-tokens, {len(counts):,} distinct, from {len(args.files)} file(s). Saved to {out}.")
+    return 0
+
+
+def load_counts(path: str) -> Counts:
+    """``tokviz train --counts FILE``: the counts, or a ValueError naming the file."""
+    if not os.path.isfile(path):
+        raise ValueError(f"{path}: no such counts file; make one with `tokviz count FILES -o {path}`.")
+    return Counts.load(path)
+
+
+def cmd_encode_corpus(args: argparse.Namespace) -> int:
+    tok = resolve_tokenizer(args.tokenizer, pattern=args.pattern, special_tokens=args.special_token)
+    bar, update = _bar(args, "encoding")
+    result: CorpusIds
+    try:
+        if args.dask:
+            from tokviz.scale import connect, encode_on_dask
+            from tokviz.models.bpe import Tokenizer
+
+            if not isinstance(tok, Tokenizer):
+                raise ValueError(f"{tok.name}: --dask encodes tokviz BPE tokenizers only; drop --dask.")
+            with connect(args.dask) as client:
+                result = encode_on_dask(args.files, tok, args.output, client=client, eot=args.eot,
+                                        on_progress=update)
+        else:
+            result = encode_corpus(args.files, tok, args.output, eot=args.eot, workers=args.workers,
+                                   on_progress=update)
+    finally:
+        bar.close()
+    print(f"{result.n_ids:,} ids ({result.dtype}) from {result.n_documents} document(s) to {result.path}.")
+    return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of workers, got {text!r}")
+    return n
+
+
+def add_scale_commands(sub: argparse._SubParsersAction[Any],
+                       loading: argparse.ArgumentParser) -> None:
+    """Add ``count`` and ``encode-corpus`` to the ``tokviz`` parser's sub-commands."""
+    dask_help = "run on a Dask cluster: its scheduler's address (tcp://HOST:8786), or local:N for N local workers"
+    c = sub.add_parser("count", help="count pre-tokens of text files (or fsspec URLs) into a counts file")
+    c.add_argument("files", nargs="+", metavar="FILE", help="UTF-8 text files or URLs (s3://...), one document each")
+    c.add_argument("-o", "--output", required=True, metavar="FILE", help="where to save the counts (TSV)")
+    c.add_argument("--special-token", action="append", metavar="T", help="a special token (repeatable)")
+    c.add_argument("--pattern", default="gpt2", help="gpt2, gpt4, o200k, or a regex (default: gpt2)")
+    c.add_argument("--dask", metavar="ADDRESS", help=dask_help)
+    c.add_argument("--workers", type=_positive, metavar="N", help="local processes without --dask (default: 2)")
+    c.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    c.set_defaults(func=cmd_count)
+
+    e = sub.add_parser("encode-corpus", parents=[loading],
+                       help="encode text files into one flat .npy array of token ids (uint16 when the ids fit)")
+    e.add_argument("files", nargs="+", metavar="FILE", help="UTF-8 text files or URLs, one document each")
+    e.add_argument("-t", "--tokenizer", nargs="+", action="extend", required=True, metavar="TOKENIZER",
+                   help="tokenizer file(s), directory or encoding name (put FILEs before -t)")
+    e.add_argument("-o", "--output", required=True, metavar="FILE", help="the .npy file to write")
+    e.add_argument("--eot", nargs="?", const="<|endoftext|>", metavar="TOKEN",
+                   help="put this special token's id between documents (default TOKEN: <|endoftext|>)")
+    e.add_argument("--dask", metavar="ADDRESS", help=dask_help)
+    e.add_argument("--workers", type=_positive, default=min(2, os.cpu_count() or 1), metavar="N",
+                   help="local processes without --dask (default: this machine's cores, at most 2)")
+    e.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    e.set_defaults(func=cmd_encode_corpus)

@@ -1,0 +1,309 @@
+"""A corpus to one flat array of token ids in a ``.npy`` file, as language-model training reads it.
+
+The array is ``uint16`` when every id fits (vocabularies of up to 65,536 tokens, GPT-2's included) and ``uint32``
+otherwise. Each file is one document; with ``eot`` the id of that special token is put between documents. A file
+that already separates its documents with the special token's text (TinyStories' ``<|endoftext|>``) gets the
+special's id there anyway, since ``encode`` turns a special token's text into its id; so documents are not split
+inside a file.
+
+Memory stays bounded whatever the corpus: ids are appended to the file as they are made (the ``.npy`` header,
+which holds the length, is written last, over a fixed-size placeholder), one file is streamed at a time, and at most
+a few ranges per worker are in flight. The array is written in corpus order, to ``OUT.partial`` first and renamed
+to ``OUT`` when complete, so a failed run never leaves a file that looks finished. Read it with
+``numpy.load(path, mmap_mode="r")``.
+
+Parallel encoding (``workers > 1``, or :func:`tokviz.scale.encode_on_dask`) cuts each file into byte ranges at the
+safe places counting uses (:mod:`tokviz.corpus.ranges`) and encodes them separately: for a tokviz BPE tokenizer with a
+named pattern this gives exactly the ids of encoding the whole file. Any other tokenizer is streamed through its
+``encode_iterable`` in this process.
+
+Needs numpy (the ``scale`` extra), imported when a function here runs.
+
+Example:
+    >>> import pathlib, tempfile, numpy
+    >>> from tokviz import Tokenizer
+    >>> tok = Tokenizer({i: bytes([i]) for i in range(256)}, [], special_tokens=["<|endoftext|>"])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     a, b = pathlib.Path(folder) / "a.txt", pathlib.Path(folder) / "b.txt"
+    ...     _ = a.write_text("hi", encoding="utf-8"), b.write_text("yo", encoding="utf-8")
+    ...     out = encode_corpus([a, b], tok, pathlib.Path(folder) / "ids.npy", eot="<|endoftext|>")
+    ...     out.dtype, numpy.load(out.path).tolist()
+    ('uint16', [104, 105, 256, 121, 111])
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any, cast
+
+from tokviz.core.protocol import TokenizerLike
+from tokviz.corpus.sources import Source, iter_source, read_range, source_ranges, source_size
+from tokviz.models.bpe import Tokenizer
+
+#: Bytes of text per parallel job: enough to amortise sending the ids back, small enough to bound memory.
+ENCODE_RANGE_BYTES = 1 << 20
+#: Ids buffered before they are appended to the file when streaming.
+BATCH_IDS = 1 << 20
+#: The ``.npy`` header's fixed size: room for any length, so it can be rewritten in place at the end.
+HEADER_BYTES = 128
+
+Progress = Callable[[int, int], object]
+
+
+@dataclass(frozen=True)
+class CorpusIds:
+    """What :func:`encode_corpus` wrote: the file, its number of ids and dtype, documents, and the EOT id used."""
+
+    path: Path
+    n_ids: int
+    dtype: str
+    n_documents: int
+    eot_id: int | None
+
+
+def ids_dtype(max_id: int) -> str:
+    """``"uint16"`` if ids up to ``max_id`` fit, else ``"uint32"``.
+
+    >>> ids_dtype(50256), ids_dtype(100276)
+    ('uint16', 'uint32')
+    """
+    if max_id < 0 or max_id >= 1 << 32:
+        raise ValueError(f"token ids up to {max_id} cannot be stored as uint32.")
+    return "uint16" if max_id < 1 << 16 else "uint32"
+
+
+def max_id(tokenizer: TokenizerLike) -> int:
+    """The largest id ``tokenizer`` can emit (the vocabulary's largest key where it has one)."""
+    vocab = getattr(tokenizer, "vocab", None)
+    if isinstance(vocab, dict) and vocab:
+        return max(vocab)
+    return tokenizer.vocab_size - 1
+
+
+def eot_id(tokenizer: TokenizerLike, token: str) -> int:
+    """The id of special token ``token``; ValueError naming the tokenizer's specials if it has no such token."""
+    specials: dict[str, int] = dict(getattr(tokenizer, "special_ids", {}) or {})
+    if token not in specials:
+        have = ", ".join(map(repr, specials)) or "none"
+        raise ValueError(f"{token!r} is not a special token of {tokenizer.name} (its special tokens: {have}); "
+                         "choose one of them for the end-of-text id, or leave it out.")
+    return specials[token]
+
+
+class NpyWriter:
+    """Appends ids to a one-dimensional ``.npy`` file whose length is known only at the end.
+
+    >>> import tempfile, pathlib, numpy
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     w = NpyWriter(pathlib.Path(folder) / "x.npy", "uint16")
+    ...     w.append([1, 2]); w.append([3])
+    ...     numpy.load(w.close()).tolist()
+    [1, 2, 3]
+    """
+
+    def __init__(self, path: str | os.PathLike[str], dtype: str) -> None:
+        import numpy as np
+
+        self._np = np
+        self.path = Path(path)
+        self.dtype = np.dtype(dtype)
+        self.n = 0
+        self._limit = np.iinfo(self.dtype).max
+        self._file = open(self.path, "wb")  # noqa: SIM115 - closed by close()
+        self._file.write(self._header(0))
+
+    def _header(self, n: int) -> bytes:
+        # Format 1.0: magic, version, header length, then a Python dict literal padded with spaces to a newline.
+        body = f"{{'descr': '{self.dtype.str}', 'fortran_order': False, 'shape': ({n},), }}".encode("latin-1")
+        pad = HEADER_BYTES - 10 - len(body) - 1
+        return b"\x93NUMPY\x01\x00" + struct.pack("<H", HEADER_BYTES - 10) + body + b" " * pad + b"\n"
+
+    def append(self, ids: Any) -> None:
+        """Append ids (a sequence of ints or an integer numpy array); ValueError if one does not fit the dtype."""
+        arr = self._np.asarray(ids)
+        if arr.size == 0:
+            return
+        if arr.dtype != self.dtype:
+            top = int(arr.max())
+            if top > self._limit or int(arr.min()) < 0:
+                raise ValueError(f"token id {top} does not fit {self.dtype.name}; the tokenizer emits ids beyond its "
+                                 "vocabulary size, so write uint32.")
+            arr = arr.astype(self.dtype)
+        self._file.write(arr.tobytes())
+        self.n += int(arr.size)
+
+    def close(self) -> Path:
+        """Write the final header and close; returns the path."""
+        self._file.seek(0)
+        self._file.write(self._header(self.n))
+        self._file.close()
+        return self.path
+
+    def abort(self) -> None:
+        """Close and delete the unfinished file."""
+        self._file.close()
+        self.path.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of parallel encoding: bytes ``[start, end)`` of document ``doc`` (an index into the sources)."""
+
+    doc: int
+    source: Source
+    start: int
+    end: int
+
+
+def can_cut(tokenizer: TokenizerLike) -> bool:
+    """Whether ranges cut at safe places encode to the ids of the whole text: our BPE with a named pattern."""
+    return type(tokenizer) is Tokenizer and tokenizer.pretokenizer.name is not None
+
+
+def plan_jobs(sources: Sequence[Source], *, special_tokens: Sequence[str],
+              range_bytes: int = ENCODE_RANGE_BYTES) -> list[Job]:
+    """The byte ranges of every source, in corpus order (a range reads only a small window to find its cut)."""
+    specials = list(special_tokens)
+    return [Job(d, s, a, b) for d, s in enumerate(sources)
+            for a, b in source_ranges(s, target=range_bytes, special_tokens=specials)]
+
+
+def encode_range(tokenizer: TokenizerLike, source: Source, start: int, end: int, dtype: str) -> Any:
+    """The ids of bytes ``[start, end)`` of a source as a numpy array of ``dtype`` (a job's result)."""
+    import numpy as np
+
+    ids = np.array(tokenizer.encode(read_range(source, start, end)), dtype=np.int64)
+    if ids.size and int(ids.max()) > np.iinfo(dtype).max:
+        raise ValueError(f"token id {int(ids.max())} does not fit {dtype}.")
+    return ids.astype(dtype)
+
+
+def write_in_order(
+    jobs: Sequence[Job], results: Iterable[Any], writer: NpyWriter, *, eot: int | None, n_documents: int,
+    on_progress: Progress | None = None,
+) -> None:
+    """Append each job's ids in order, the EOT id between documents; ``results`` yields one array per job."""
+    total = sum(j.end - j.start for j in jobs)
+    done = 0
+    doc = 0
+    for job, ids in zip(jobs, results):
+        while doc < job.doc:  # documents with no ranges (empty files) still get their separator
+            doc += 1
+            if eot is not None:
+                writer.append([eot])
+        writer.append(ids)
+        done += job.end - job.start
+        if on_progress is not None:
+            on_progress(done, total)
+    while doc < n_documents - 1:
+        doc += 1
+        if eot is not None:
+            writer.append([eot])
+
+
+def windowed(submit: Callable[[Job], Any], result: Callable[[Any], Any], jobs: Sequence[Job],
+             window: int) -> Iterator[Any]:
+    """Results of ``jobs`` in order, with at most ``window`` submitted and not yet taken: bounded memory."""
+    pending: deque[Any] = deque()
+    it = iter(jobs)
+    for job in islice(it, window):
+        pending.append(submit(job))
+    while pending:
+        out = result(pending.popleft())
+        nxt = next(it, None)
+        if nxt is not None:
+            pending.append(submit(nxt))
+        yield out
+
+
+_WORKER_TOKENIZER: list[TokenizerLike] = []
+
+
+def _init_worker(tokenizer: TokenizerLike) -> None:
+    _WORKER_TOKENIZER[:] = [tokenizer]
+
+
+def _encode_job(job: Job, dtype: str) -> Any:
+    return encode_range(_WORKER_TOKENIZER[0], job.source, job.start, job.end, dtype)
+
+
+def encode_corpus(
+    sources: Sequence[Source],
+    tokenizer: TokenizerLike,
+    output: str | os.PathLike[str],
+    *,
+    eot: str | None = None,
+    workers: int = 1,
+    range_bytes: int = ENCODE_RANGE_BYTES,
+    on_progress: Progress | None = None,
+) -> CorpusIds:
+    """Encode ``sources`` (paths or fsspec URLs, one document each) to one flat ``.npy`` array at ``output``.
+
+    ``eot`` names a special token whose id goes between documents. ``workers > 1`` encodes ranges on that many
+    local processes (see the module docstring for which tokenizers). ``on_progress(done, total)`` gets bytes.
+    """
+    out = Path(output)
+    if not out.parent.is_dir():
+        raise ValueError(f"{out.parent}: the output folder does not exist; create it or choose another output.")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}.")
+    sep = eot_id(tokenizer, eot) if eot is not None else None
+    dtype = ids_dtype(max_id(tokenizer))
+    writer = NpyWriter(out.with_name(out.name + ".partial"), dtype)
+    try:
+        if workers > 1 and can_cut(tokenizer):
+            specials = cast(Tokenizer, tokenizer).pretokenizer.special_tokens
+            jobs = plan_jobs(sources, special_tokens=specials, range_bytes=range_bytes)
+            import multiprocessing as mp
+
+            ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                                     initargs=(tokenizer,)) as pool:
+
+                def submit(job: Job) -> Future[Any]:
+                    return pool.submit(_encode_job, job, dtype)
+
+                results = windowed(submit, lambda f: f.result(), jobs, 2 * workers)
+                write_in_order(jobs, results, writer, eot=sep, n_documents=len(sources), on_progress=on_progress)
+        else:
+            stream_documents(sources, tokenizer, writer, eot=sep, on_progress=on_progress)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close()
+    os.replace(writer.path, out)
+    return CorpusIds(out, writer.n, dtype, len(sources), sep)
+
+
+def stream_documents(sources: Sequence[Source], tokenizer: TokenizerLike, writer: NpyWriter, *, eot: int | None,
+                     on_progress: Progress | None = None) -> None:
+    """Encode each source with ``encode_iterable`` in this process, appending ids in batches."""
+    import numpy as np
+
+    total = sum(source_size(s) for s in sources)
+    done = 0
+
+    def chunks(source: Source) -> Iterator[str]:
+        nonlocal done
+        for chunk in iter_source(source):
+            yield chunk
+            done += len(chunk) if chunk.isascii() else len(chunk.encode("utf-8"))
+            if on_progress is not None:
+                on_progress(min(done, total), total)
+
+    for d, source in enumerate(sources):
+        if d and eot is not None:
+            writer.append([eot])
+        ids = tokenizer.encode_iterable(chunks(source))
+        while True:
+            batch = np.fromiter(islice(ids, BATCH_IDS), dtype=np.int64)
+            if batch.size == 0:
+                break
+            writer.append(batch)

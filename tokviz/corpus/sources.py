@@ -1,0 +1,139 @@
+"""Read a corpus file wherever it is: a local path, or an fsspec URL (``s3://``, ``gs://``, ``https://``, ...).
+
+A source is a path or a URL string; a string with ``://`` is a URL and is read through fsspec (imported only then,
+so local files need no extra package). Byte ranges are cut at the same safe places as local files
+(:mod:`tokviz.corpus.ranges`), reading only a small window of the file around each cut, so a cluster's client or a worker
+can plan a remote file of any size without downloading it.
+
+Example:
+    >>> import pathlib, tempfile
+    >>> from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "a.txt"
+    ...     _ = path.write_text("aa bb cc dd", encoding="utf-8")
+    ...     url = path.as_uri()  # file:///...: read through fsspec like any remote file
+    ...     source_ranges(url, target=4), read_range(url, 5, 11)
+    ([(0, 5), (5, 11)], ' cc dd')
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from tokviz.training.counting import count_chunks, count_file, count_text, iter_file
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
+
+# _ranges is the cutter behind file_ranges, given a window reader: a remote file is cut by the same rule.
+from tokviz.corpus.ranges import _ranges, file_ranges
+from tokviz.core.textfile import bad_utf8
+
+Source = str | os.PathLike[str]
+
+
+def is_url(source: Source) -> bool:
+    """Whether ``source`` is read through fsspec (a ``str`` holding ``://``)."""
+    return isinstance(source, str) and "://" in source
+
+
+def _filesystem(url: str) -> tuple[Any, str]:
+    try:
+        import fsspec
+    except ImportError as e:
+        raise ValueError(f"{url}: reading URLs needs fsspec; pip install 'tokviz[scale]' (or fsspec).") from e
+    try:
+        fs, path = fsspec.core.url_to_fs(url)
+    except (ValueError, ImportError) as e:  # an unknown protocol, or its package (s3fs, gcsfs) is missing
+        raise ValueError(f"{url}: fsspec cannot open this URL ({e}); install the filesystem's package.") from e
+    return fs, path
+
+
+def source_size(source: Source) -> int:
+    """The size of a source in bytes; ValueError if it does not exist."""
+    if is_url(source):
+        fs, path = _filesystem(str(source))
+        try:
+            return int(fs.size(path))
+        except FileNotFoundError as e:
+            raise ValueError(f"{source}: no such file.") from e
+    if not os.path.isfile(source):
+        raise ValueError(f"{source}: no such file.")
+    return os.path.getsize(source)
+
+
+def source_ranges(source: Source, *, target: int, special_tokens: tuple[str, ...] | list[str] = ()) -> list[
+        tuple[int, int]]:
+    """Byte ranges of about ``target`` bytes covering the source, cut where :func:`tokviz.corpus.ranges.file_ranges` cuts."""
+    if not is_url(source):
+        source_size(source)  # a missing file is a ValueError naming it
+        return file_ranges(source, target=target, special_tokens=special_tokens)
+    fs, path = _filesystem(str(source))
+    size = source_size(source)
+
+    def window(start: int, end: int) -> bytes:
+        return bytes(fs.cat_file(path, start=start, end=min(end, size)))
+
+    specials = [s.encode("utf-8") for s in special_tokens if s]
+    return _ranges(size, window, target=target, specials=specials, space=b" ")
+
+
+def read_range(source: Source, start: int, end: int, *, errors: str = "strict") -> str:
+    """Bytes ``[start, end)`` of a source, decoded; a bad byte raises ValueError naming the source and offset."""
+    if is_url(source):
+        fs, path = _filesystem(str(source))
+        data = bytes(fs.cat_file(path, start=start, end=end))
+    else:
+        with open(source, "rb") as f:
+            f.seek(start)
+            data = f.read(end - start)
+    try:
+        return data.decode("utf-8", errors)
+    except UnicodeDecodeError as e:
+        # A range starts mid-file: its line is not known here, only the byte.
+        where = bad_utf8(str(source), data, e, offset=start, line=None if start == 0 else 0)
+        raise ValueError(f"{where}. Convert the file to UTF-8 or count with errors='replace'.") from e
+
+
+def iter_source(source: Source, *, errors: str = "strict", block: int = 1 << 20) -> Iterator[str]:
+    """The text of a source in blocks, read with bounded memory."""
+    if not is_url(source):
+        yield from iter_file(source, errors=errors, block=block)
+        return
+    fs, path = _filesystem(str(source))
+    decoder = codecs.getincrementaldecoder("utf-8")(errors=errors)
+    offset = 0
+    with fs.open(path, "rb") as f:
+        while True:
+            raw = f.read(block)
+            try:
+                text = decoder.decode(raw, final=not raw)
+            except UnicodeDecodeError as e:
+                where = bad_utf8(str(source), e.object, e, offset=offset, line=0)
+                raise ValueError(f"{where}. Convert the file to UTF-8 or count with errors='replace'.") from e
+            if text:
+                yield text
+            if not raw:
+                return
+            offset += len(raw)
+
+
+def count_source(
+    source: Source, pretokenizer: PreTokenizer, *, workers: int | None = None, errors: str = "strict",
+    on_progress: Callable[[int], object] | None = None,
+) -> Counter[str]:
+    """Pre-token counts of one source (keys: bytes as latin-1 ``str``), on this machine."""
+    if is_url(source):
+        return count_chunks(iter_source(source, errors=errors), pretokenizer, workers=workers,
+                            on_progress=on_progress)
+    if not os.path.isfile(source):
+        raise ValueError(f"{source}: no such file.")
+    return count_file(source, pretokenizer, workers=workers, errors=errors, on_progress=on_progress)
+
+
+def count_range(source: Source, start: int, end: int, pretokenizer: PreTokenizer, *,
+                errors: str = "strict") -> Counter[str]:
+    """Pre-token counts of bytes ``[start, end)`` of a source: one map task of a distributed count."""
+    return count_text(read_range(source, start, end, errors=errors), pretokenizer)

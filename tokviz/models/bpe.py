@@ -1,0 +1,620 @@
+"""The byte-level BPE ``Tokenizer``: encode, decode, offsets, streaming, prefixes; files through tokviz.formats.
+
+A tokenizer is its merges (the single source of truth, in learned order), a vocabulary mapping ids to bytes, the
+special tokens and the pre-tokenizer pattern. Encoding pre-tokenizes, then applies merges by rank inside each piece,
+the lowest-ranked adjacent pair first (the leftmost where one pair occurs twice), exactly as training applied them.
+
+Speed: the per-piece work is a dict lookup done in C (``map`` over the regex matches with a dict whose
+``__missing__`` runs BPE for pieces not seen before); a piece that is a whole token is looked up directly, as
+tiktoken does; and after each merge only the two neighbouring pairs are re-ranked.
+
+Example:
+    >>> vocab = {i: bytes([i]) for i in range(256)} | {256: b"he", 257: b"hel"}
+    >>> tok = Tokenizer(vocab, [(b"h", b"e"), (b"he", b"l")])
+    >>> tok.encode("hello"), tok.decode(tok.encode("hello"))
+    ([257, 108, 111], 'hello')
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from itertools import chain
+from typing import Any, Literal
+
+from tokviz.core.encoding import Encoding, Piece
+from tokviz.models.bpe_rules import NO_RANK, encode_pairs, encode_ranks, merge_by_pairs
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer, chunk_text, compile_special
+
+# Above this many cached pieces the cache starts afresh, so streaming a huge corpus keeps memory bounded.
+CACHE_LIMIT = 1 << 19
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_HIGH_SURROGATE = re.compile("[\ud800-\udbff]")
+
+
+def repair_surrogates(text: str) -> str:
+    """``text`` with lone surrogates replaced by U+FFFD and surrogate pairs joined, exactly as tiktoken repairs it.
+
+    A Python ``str`` may hold surrogates (from ``surrogateescape`` decoding or JSON ``"\\ud800"``), which UTF-8
+    cannot encode; tiktoken round-trips the text through UTF-16, which does both at once.
+
+    >>> repair_surrogates("a\\udc80b"), repair_surrogates("\\ud83d\\ude43") == "\\U0001f643"
+    ('a\ufffdb', True)
+    """
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _repaired_stream(chunks: Iterable[str]) -> Iterator[str]:
+    """Chunks repaired like :func:`repair_surrogates` on their concatenation: a chunk that ends in a high surrogate
+    keeps it back for the next chunk, which may start with its low half."""
+    held = ""
+    for chunk in chunks:
+        if not isinstance(chunk, str) or (not held and (chunk.isascii() or not _SURROGATE.search(chunk))):
+            yield chunk  # the common case costs one flag check; chunk_text reports a non-str chunk
+            continue
+        chunk = held + chunk
+        held = ""
+        if _HIGH_SURROGATE.match(chunk[-1]):
+            chunk, held = chunk[:-1], chunk[-1]
+        yield repair_surrogates(chunk)
+    if held:
+        yield repair_surrogates(held)
+
+
+@dataclass(frozen=True)
+class TrainingReport:
+    """What a training run did: requested and reached sizes, the count of each merge, time, and why it stopped."""
+
+    requested_vocab_size: int
+    vocab_size: int
+    merge_counts: list[int]
+    seconds: float
+    stopped_early: bool
+    message: str
+    counting_seconds: float = 0.0
+    n_pretokens: int = 0
+    n_distinct_pretokens: int = 0
+
+
+class _PieceCache(dict[str, tuple[int, ...]]):
+    """piece (str) -> token ids (tuple); a miss runs BPE once, then the answer is a C-level lookup.
+
+    The BPE it runs is a function of the tokenizer's tables, not a method of the tokenizer: a method would make a
+    cycle (tokenizer -> cache -> tokenizer), and a tokenizer nobody uses any more (a closed session's 600 MB upload)
+    would then wait for the cycle collector instead of being freed at once. It is also the shortest path for a
+    miss, which text of all-different pieces (random base64) pays once per piece.
+    """
+
+    def __init__(self, bpe: Callable[[bytes], tuple[int, ...]]) -> None:
+        super().__init__()
+        self._bpe = bpe
+
+    def __missing__(self, piece: str) -> tuple[int, ...]:
+        if len(self) >= CACHE_LIMIT:
+            self.clear()
+        ids = self._bpe(piece.encode("utf-8"))
+        self[piece] = ids
+        return ids
+
+
+class DeferredMerges:
+    """A merge list made on first use, for tokenizers that encode without one (``rule="ranks"``).
+
+    A rank file has no merge list: it is derived from the ranks, only for the views that replay merges, and deriving
+    it costs seconds for o200k_base. Passed as ``merges`` of a rank-rule :class:`Tokenizer`, it is computed the first
+    time ``merges`` (or anything built from it) is read, so loading the file and encoding never wait for it.
+    Pickling stores the computed list.
+
+    >>> vocab = {i: bytes([i]) for i in range(256)} | {256: b"ab"}
+    >>> tok = Tokenizer(vocab, DeferredMerges(lambda: [(b"a", b"b")]), rule="ranks")  # type: ignore[arg-type]
+    >>> tok.encode("ab"), tok.merges
+    ([256], [(b'a', b'b')])
+    """
+
+    __slots__ = ("_make",)
+
+    def __init__(self, make: Callable[[], list[tuple[bytes, bytes]]]) -> None:
+        self._make = make
+
+    def make(self) -> list[tuple[bytes, bytes]]:
+        return self._make()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (list, (self.make(),))
+
+
+@dataclass
+class Tokenizer:
+    """A byte-level BPE tokenizer (the CS336 ``get_tokenizer`` shape).
+
+    ``vocab`` maps ids to bytes and must hold all 256 single bytes; ``merges`` are byte pairs in rank order, each
+    joining two tokens of the vocabulary into a third; special tokens missing from ``vocab`` get new ids at the end.
+
+    ``rule`` says how :meth:`encode` cuts a piece. ``"merges"`` (tokenizers trained here, GPT-2 and Hugging Face
+    files) applies the merge list, lowest rank first. ``"ranks"`` (tiktoken rank files) merges the adjacent pair whose
+    concatenation is the regular (non-special) token of lowest id, and makes that token, as tiktoken does; ``merges``
+    are then only derived, for the views, and may miss tokens that no merge builds (:attr:`unbuildable_ids`).
+
+    >>> vocab = {i: bytes([i]) for i in range(256)} | {256: b"ab", 257: b"abc"}
+    >>> Tokenizer(vocab, [(b"a", b"b")]).encode("abc"), Tokenizer(vocab, [(b"a", b"b")], rule="ranks").encode("abc")
+    ([256, 99], [257])
+    """
+
+    vocab: dict[int, bytes]
+    merges: list[tuple[bytes, bytes]]
+    special_tokens: list[str] | None = None
+    pattern: str = "gpt2"
+    name: str = "bpe"
+    rule: Literal["merges", "ranks"] = "merges"
+    training: TrainingReport | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.rule not in ("merges", "ranks"):
+            raise ValueError(f"rule must be 'merges' or 'ranks', got {self.rule!r}.")
+        self.vocab = dict(self.vocab)
+        deferred = isinstance(self.__dict__["_merges"], DeferredMerges)
+        if deferred and self.rule != "ranks":
+            raise ValueError("DeferredMerges are for rule='ranks' tokenizers, which encode without the merge list.")
+        if not deferred:
+            self.merges = [(bytes(a), bytes(b)) for a, b in self.merges]
+        self.special_tokens = list(dict.fromkeys(self.special_tokens or []))
+        self.pretokenizer = PreTokenizer.create(self.pattern, special_tokens=self.special_tokens)
+        encoder = _encoder_of(self.vocab)
+        missing = [b for b in range(256) if bytes([b]) not in encoder]
+        if missing:
+            raise ValueError(
+                f"vocab lacks {len(missing)} of the 256 single bytes (first: 0x{missing[0]:02x}); a byte-level BPE "
+                "vocabulary needs every byte so that any text can be encoded."
+            )
+        next_id = max(self.vocab, default=-1) + 1
+        self._special_ids: dict[str, int] = {}
+        for s in self.special_tokens:
+            sid = encoder.get(s.encode("utf-8"))
+            if sid is None:
+                sid = next_id
+                next_id += 1
+                self.vocab[sid] = s.encode("utf-8")
+                encoder[s.encode("utf-8")] = sid
+            self._special_ids[s] = sid
+        self._encoder = encoder
+        self._byte_ids = [encoder[bytes([b])] for b in range(256)]
+        if not deferred:
+            self._index_merges()
+        special_ids = set(self._special_ids.values())
+        # Regular tokens (bytes -> id, specials excluded): the rank rule's ranks. Every byte is in it, even one whose
+        # id is also a special token's, so any piece can be cut.
+        regular = dict(encoder)
+        for sid in special_ids:  # the entries whose id is a special token's: its own bytes, unless taken before it
+            if encoder.get(self.vocab[sid]) == sid:
+                del regular[self.vocab[sid]]
+        for byte, byte_id in enumerate(self._byte_ids):
+            regular.setdefault(bytes([byte]), byte_id)
+        self._regular = regular
+        # Tokens BPE can produce (not specials): a piece equal to one is that token, as in tiktoken.
+        if self.rule == "ranks":
+            self._whole = regular
+        else:
+            self._whole = {self.vocab[i]: i for i in chain(self._byte_ids, self._merged)}
+        self._cache = _PieceCache(self._piece_function())
+        self._allowing: dict[frozenset[str], PreTokenizer] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The piece cache is rebuilt on the other side: it may hold many pieces, and it points back here weakly.
+        state = dict(self.__dict__)
+        state.pop("_cache", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._cache = _PieceCache(self._piece_function())
+
+    def _index_merges(self) -> tuple[dict[tuple[int, int], int], list[int]]:
+        """Check the merges against the vocabulary and index them: (left id, right id) -> rank, and each merge's
+        new id, the tables merge application reads."""
+        encoder = self._encoder
+        ranks: dict[tuple[int, int], int] = {}
+        merged: list[int] = []
+        for r, (a, b) in enumerate(self.merges):
+            ia, ib, inew = encoder.get(a), encoder.get(b), encoder.get(a + b)
+            if ia is None or ib is None or inew is None:
+                bad = a if ia is None else b if ib is None else a + b
+                raise ValueError(f"merge {r + 1} ({a!r}, {b!r}) uses {bad!r}, which is not in the vocabulary.")
+            ranks.setdefault((ia, ib), r)
+            merged.append(inew)
+        self.__dict__["_merge_tables"] = tables = (ranks, merged)
+        return tables
+
+    @property
+    def _ranks(self) -> dict[tuple[int, int], int]:
+        tables = self.__dict__.get("_merge_tables")
+        return (tables or self._index_merges())[0]
+
+    @property
+    def _merged(self) -> list[int]:
+        tables = self.__dict__.get("_merge_tables")
+        return (tables or self._index_merges())[1]
+
+    # -- basic facts -----------------------------------------------------------------------------------------------
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
+
+    @property
+    def special_ids(self) -> dict[str, int]:
+        return dict(self._special_ids)
+
+    def token_to_id(self, token: bytes) -> int | None:
+        return self._encoder.get(token)
+
+    @cached_property
+    def unbuildable_ids(self) -> list[int]:
+        """Ids of regular tokens that are neither a byte nor a merge's result, in id order.
+
+        The rank rule still emits them, but views that follow the merge list (replay, anatomy, diff) cannot show
+        how they are made. Empty for tokenizers trained here and for OpenAI's rank files.
+
+        >>> vocab = {i: bytes([i]) for i in range(256)} | {256: b"ab", 257: b"abc"}
+        >>> Tokenizer(vocab, [(b"a", b"b")], rule="ranks").unbuildable_ids
+        [257]
+        """
+        built = set(self._byte_ids) | set(self._merged)
+        return sorted(i for i in self._regular.values() if i not in built)
+
+    # -- encoding ------------------------------------------------------------------------------------------------
+    def _bpe(self, piece: bytes) -> tuple[int, ...]:
+        # The piece cache's function, built once with the tokenizer (the tokenizer.json pipeline calls this per piece).
+        return self._cache._bpe(piece)
+
+    def _piece_function(self) -> Callable[[bytes], tuple[int, ...]]:
+        """The ids of one piece, as a function holding only the tables it reads (see :class:`_PieceCache`)."""
+        whole = self._whole.get
+        if self.rule == "ranks":
+            regular = self._regular
+            rank_of = regular.__getitem__
+
+            def by_ranks(piece: bytes) -> tuple[int, ...]:
+                found = whole(piece)
+                return (found,) if found is not None else tuple(map(rank_of, encode_ranks(piece, regular)))
+
+            return by_ranks
+        byte_id = self._byte_ids.__getitem__
+        ranks, merged = self._ranks, self._merged
+
+        def by_merges(piece: bytes) -> tuple[int, ...]:
+            found = whole(piece)
+            # the encoder's loop (no steps, no limit): this runs once per distinct piece.
+            return (found,) if found is not None else tuple(encode_pairs(list(map(byte_id, piece)), ranks, merged))
+
+        return by_merges
+
+    def merge_path(self, piece: bytes, *, n_merges: int | None = None) -> tuple[list[int], list[int]]:
+        """Pure merge application to one pre-token: its final ids and the ranks of the merges applied, in order.
+
+        Only merges of rank < ``n_merges`` are used (all by default), which is how the tokenizer of a smaller
+        vocabulary would cut the piece. Unlike :meth:`encode` this never takes the whole-token shortcut, and it
+        always follows the merge list, whatever :attr:`rule` is (the views replay merges). O(n log n) in the length.
+
+        >>> vocab = {i: bytes([i]) for i in range(256)} | {256: b"he", 257: b"hel"}
+        >>> Tokenizer(vocab, [(b"h", b"e"), (b"he", b"l")]).merge_path(b"help")
+        ([257, 112], [0, 1])
+        """
+        ids = list(map(self._byte_ids.__getitem__, piece))
+        limit = NO_RANK if n_merges is None else n_merges
+        return merge_by_pairs(ids, self._ranks, self._merged, limit=limit)
+
+    def encode(
+        self,
+        text: str,
+        *,
+        allowed_special: Literal["all"] | AbstractSet[str] = "all",
+        disallowed_special: Literal["all"] | Collection[str] = (),
+    ) -> list[int]:
+        """Token ids of ``text``; special tokens in the text become their single ids (by default, all of them).
+
+        The keywords are tiktoken's: a special token in ``allowed_special`` becomes its id, one in
+        ``disallowed_special`` (``"all"``: every special not allowed) makes encoding raise ValueError, and one that
+        is neither is encoded as ordinary text. Lone surrogates, which UTF-8 cannot hold, are first replaced by
+        U+FFFD (and surrogate pairs joined), as tiktoken does (:func:`repair_surrogates`).
+
+        >>> tok = Tokenizer({i: bytes([i]) for i in range(256)}, [], special_tokens=["<s>"])
+        >>> tok.encode("hi<s>"), tok.encode("hi<s>", allowed_special=set())
+        ([104, 105, 256], [104, 105, 60, 115, 62])
+        """
+        if not isinstance(text, str):
+            raise ValueError(f"encode expects str, got {type(text).__name__}; decode bytes as UTF-8 first.")
+        if allowed_special == "all" and not disallowed_special:
+            pt = self.pretokenizer  # the default: every special token is one, as before the keywords existed
+        else:
+            pt = self._pretokenizer_allowing(allowed_special, disallowed_special, text)
+        try:
+            return self._encode_with(text, pt)
+        except UnicodeEncodeError:
+            # Only text with lone surrogates gets here, so ordinary text pays nothing for the check.
+            return self._encode_with(repair_surrogates(text), pt)
+
+    def _pretokenizer_allowing(
+        self,
+        allowed_special: Literal["all"] | AbstractSet[str],
+        disallowed_special: Literal["all"] | Collection[str],
+        text: str,
+    ) -> PreTokenizer:
+        """The pre-tokenizer that splits off only the allowed specials; raises if a disallowed one is in ``text``."""
+        specials = frozenset(self._special_ids)
+        allowed = specials if allowed_special == "all" else _str_set(allowed_special, "allowed_special") & specials
+        disallowed = specials - allowed if disallowed_special == "all" else _str_set(
+            disallowed_special, "disallowed_special")
+        if disallowed:
+            found = _search_specials(disallowed, text)
+            if found is not None:
+                t = found.group()
+                raise ValueError(
+                    f"The text holds {t!r}, a disallowed special token. To encode it as the special token, pass it "
+                    f"in allowed_special (e.g. allowed_special={{{t!r}}}); to encode it as ordinary text, leave it "
+                    f"out of disallowed_special (disallowed_special=() disables the check for every special token)."
+                )
+        if allowed == specials:
+            return self.pretokenizer
+        pt = self._allowing.get(allowed)
+        if pt is None:
+            if len(self._allowing) >= 64:
+                self._allowing.clear()
+            ordered = sorted(allowed)
+            pt = replace(self.pretokenizer, special_tokens=tuple(ordered), _special_re=compile_special(ordered))
+            self._allowing[allowed] = pt
+        return pt
+
+    def _encode_with(self, text: str, pt: PreTokenizer) -> list[int]:
+        lookup = self._cache.__getitem__
+        if not pt.special_tokens:
+            return list(chain.from_iterable(map(lookup, pt.findall(text))))
+        out: list[int] = []
+        for seg, is_special in pt.segments(text):
+            if is_special:
+                out.append(self._special_ids[seg])
+            else:
+                out.extend(chain.from_iterable(map(lookup, pt.findall(seg))))
+        return out
+
+    def encode_iterable(self, chunks: Iterable[str], *, chunk_chars: int = 1 << 16) -> Iterator[int]:
+        """Stream ids for an iterable of text chunks (e.g. an open file) with bounded memory.
+
+        Chunks are re-cut at safe positions, so the ids equal ``encode("".join(chunks))`` whatever the boundaries;
+        lone surrogates are repaired as :meth:`encode` repairs them, across chunk boundaries too.
+
+        >>> tok = Tokenizer({i: bytes([i]) for i in range(256)}, [])
+        >>> list(tok.encode_iterable(["a\\ud83d", "\\ude43\\udc80"])) == tok.encode("a\\U0001f643\\ufffd")
+        True
+        """
+        for chunk in chunk_text(_repaired_stream(chunks), self.pretokenizer, target=chunk_chars):
+            yield from self.encode(chunk)
+
+    def encode_with_offsets(self, text: str) -> Encoding:
+        """Ids with each token's bytes, byte span and character span (see :class:`tokviz.core.encoding.Encoding`).
+
+        >>> enc = Tokenizer({i: bytes([i]) for i in range(256)}, []).encode_with_offsets("é!")
+        >>> enc.char_spans, enc.partial
+        ([(0, 1), (0, 1), (1, 2)], [True, True, False])
+        """
+        if not isinstance(text, str):
+            raise ValueError(f"encode_with_offsets expects str, got {type(text).__name__}.")
+        if text.isascii() or not _SURROGATE.search(text):
+            return encoding_from_pieces(self.pretokenizer.split(text), self._piece_ids, self.vocab)
+        # Lone surrogates are repaired as encode repairs them; spans still index ``text`` (a joined surrogate pair
+        # is one character of the repaired text but two of ``text``), while pieces hold the repaired characters.
+        repaired = repair_surrogates(text)
+        enc = encoding_from_pieces(self.pretokenizer.split(repaired), self._piece_ids, self.vocab)
+        if len(repaired) == len(text):
+            return enc
+        at = _original_positions(text)
+        return replace(
+            enc,
+            char_spans=[(at[a], at[b]) for a, b in enc.char_spans],
+            pieces=[replace(p, start=at[p.start], end=at[p.end]) for p in enc.pieces],
+        )
+
+    def _piece_ids(self, piece: Piece) -> Sequence[int]:
+        if piece.special:
+            return (self._special_ids[piece.text],)
+        return self._cache[piece.text]
+
+    # -- decoding ------------------------------------------------------------------------------------------------
+    def decode_bytes(self, ids: Iterable[int]) -> bytes:
+        """The raw bytes of ``ids`` concatenated; raises ValueError naming an unknown id."""
+        try:
+            return b"".join(map(self.vocab.__getitem__, ids))
+        except KeyError as e:
+            raise ValueError(f"id {e.args[0]!r} is not in the vocabulary (size {len(self.vocab)}).") from e
+        except TypeError as e:
+            raise ValueError(f"ids must be integers: {e}") from e
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """Text of ``ids``; bytes that do not form whole characters become U+FFFD, never an exception."""
+        return self.decode_bytes(ids).decode("utf-8", errors="replace")
+
+    # -- sizes -----------------------------------------------------------------------------------------------------
+    @cached_property
+    def _merge_token_ids(self) -> list[int]:
+        return list(self._merged)
+
+    def prefix(self, vocab_size: int) -> Tokenizer:
+        """The tokenizer of a smaller vocabulary: the specials, the 256 bytes and the first merges; ids are kept.
+
+        Because merges are learned in order, this equals training at that size directly.
+        """
+        base = 256 + len(self.special_tokens or [])
+        if not isinstance(vocab_size, int) or vocab_size < base:
+            raise ValueError(f"vocab_size must be an integer >= {base} (256 bytes + special tokens), got {vocab_size}.")
+        k = min(vocab_size - base, len(self.merges))
+        keep = set(self._byte_ids) | set(self._special_ids.values()) | set(self._merged[:k])
+        vocab = {i: t for i, t in self.vocab.items() if i in keep}
+        return Tokenizer(vocab, self.merges[:k], list(self.special_tokens or []), self.pattern,
+                         name=f"{self.name}@{base + k}", rule=self.rule)
+
+    # -- files -----------------------------------------------------------------------------------------------------
+    # Every file format, ours included, lives in tokviz.formats, which imports this module; these methods import it
+    # when called, so neither module needs the other while it is being imported.
+    def to_dict(self) -> dict[str, Any]:
+        """Our own format as a JSON-able dict, lossless for any bytes (see :mod:`tokviz.formats.ours`)."""
+        from tokviz.formats.ours import to_dict
+
+        return to_dict(self)
+
+    def save(self, path: str | os.PathLike[str], *, format: str = "tokviz") -> None:  # noqa: A002
+        """Write the tokenizer to ``path`` in ``format`` (default our own JSON; see :func:`tokviz.formats.save`)."""
+        from tokviz.formats.dispatch import save
+
+        save(self, path, format=format)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "<dict>") -> Tokenizer:
+        """The tokenizer a :meth:`to_dict` dict holds, of the class that was saved (a prefix-space one stays one)."""
+        from tokviz.formats.ours import tokenizer_from_dict
+
+        return tokenizer_from_dict(data, source=source)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Tokenizer:
+        """Read a file written by :meth:`save` (our format); a malformed file raises ValueError naming it."""
+        from tokviz.formats.ours import load_ours_tokenizer
+
+        return load_ours_tokenizer(path)
+
+    @classmethod
+    def from_files(
+        cls,
+        vocab_filepath: str | os.PathLike[str],
+        merges_filepath: str | os.PathLike[str],
+        special_tokens: list[str] | None = None,
+        *,
+        pattern: str = "gpt2",
+    ) -> Tokenizer:
+        """Load GPT-2 format files (``vocab.json`` + ``merges.txt``), as :func:`tokviz.load_tokenizer` does.
+
+        Without ``special_tokens`` the specials are the vocabulary entries no merge builds (GPT-2's own files thus
+        come with ``<|endoftext|>`` special at 50256); pass ``[]`` for none.
+        """
+        from tokviz.formats.gpt2 import load_gpt2
+
+        return load_gpt2(vocab_filepath, merges_filepath, pattern=pattern, special_tokens=special_tokens)
+
+
+def _search_specials(specials: AbstractSet[str], text: str) -> Any:
+    """The first match in ``text`` of any of ``specials`` (longest first where two overlap), or None."""
+    special_re = compile_special(sorted(specials))
+    return None if special_re is None else special_re.search(text)
+
+
+def _str_set(value: object, keyword: str) -> frozenset[str]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ValueError(f'{keyword} must be "all" or a set of special tokens, e.g. {{"<|endoftext|>"}}; '
+                         f"got {value!r:.80}.")
+    items = frozenset(value)
+    bad = next((s for s in items if not isinstance(s, str)), None)
+    if bad is not None:
+        raise ValueError(f"{keyword} must hold special tokens as str, got {bad!r:.80}.")
+    return items
+
+
+def _original_positions(text: str) -> list[int]:
+    """For each character of ``repair_surrogates(text)``, where it starts in ``text``; then ``len(text)``."""
+    at: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        at.append(i)
+        pair = "\ud800" <= text[i] <= "\udbff" and i + 1 < n and "\udc00" <= text[i + 1] <= "\udfff"
+        i += 2 if pair else 1
+    at.append(n)
+    return at
+
+
+def encoding_from_pieces(
+    pieces: Sequence[Piece], piece_ids: Any, vocab: Mapping[int, bytes]
+) -> Encoding:
+    """Build an :class:`Encoding` from pre-token pieces and a function giving each piece's ids.
+
+    Shared by every tokenizer with byte tokens, so offsets are computed one way everywhere.
+    """
+    ids: list[int] = []
+    tokens: list[bytes] = []
+    byte_spans: list[tuple[int, int]] = []
+    char_spans: list[tuple[int, int]] = []
+    partial: list[bool] = []
+    special: list[bool] = []
+    byte_pos = 0
+    for piece in pieces:
+        pids = piece_ids(piece)
+        if piece.text.isascii():
+            # one byte per character: spans coincide
+            off = byte_pos - piece.start
+            for i in pids:
+                t = vocab[i]
+                s = byte_pos
+                byte_pos += len(t)
+                ids.append(i)
+                tokens.append(t)
+                byte_spans.append((s, byte_pos))
+                char_spans.append((s - off, byte_pos - off))
+                partial.append(False)
+                special.append(piece.special)
+            continue
+        # byte offset (within the piece) where each character starts, plus the end
+        starts = [0]
+        for ch in piece.text:
+            starts.append(starts[-1] + len(ch.encode("utf-8")))
+        char_of = {}
+        for ci in range(len(piece.text)):
+            for b in range(starts[ci], starts[ci + 1]):
+                char_of[b] = ci
+        local = 0
+        for i in pids:
+            t = vocab[i]
+            s, e = local, local + len(t)
+            c0, c1 = char_of[s], char_of[e - 1] + 1
+            ids.append(i)
+            tokens.append(t)
+            byte_spans.append((byte_pos + s, byte_pos + e))
+            char_spans.append((piece.start + c0, piece.start + c1))
+            partial.append(starts[c0] != s or starts[c1] != e)
+            special.append(piece.special)
+            local = e
+        byte_pos += local
+    return Encoding(ids, tokens, byte_spans, char_spans, partial, list(pieces), special)
+
+
+def _encoder_of(vocab: Mapping[int, bytes]) -> dict[bytes, int]:
+    """bytes -> id, the first id of a token given twice; ValueError for an entry that is not int -> bytes.
+
+    Built by C-level calls when every entry is plainly typed and no token repeats (every real file: 200k entries in
+    tens of milliseconds), else entry by entry.
+    """
+    if set(map(type, vocab)) <= {int} and set(map(type, vocab.values())) <= {bytes}:
+        encoder = dict(zip(vocab.values(), vocab))
+        if len(encoder) == len(vocab):
+            return encoder
+    encoder = {}
+    for i, tok in vocab.items():
+        if not isinstance(i, int) or not isinstance(tok, (bytes, bytearray)):
+            raise ValueError(f"vocab must map int ids to bytes; got {i!r}: {type(tok).__name__}.")
+        encoder.setdefault(bytes(tok), i)
+    return encoder
+
+
+def _get_merges(self: Tokenizer) -> list[tuple[bytes, bytes]]:
+    value = self.__dict__["_merges"]
+    if isinstance(value, DeferredMerges):
+        value = self.__dict__["_merges"] = [(bytes(a), bytes(b)) for a, b in value.make()]
+    return value
+
+
+def _set_merges(self: Tokenizer, value: list[tuple[bytes, bytes]]) -> None:
+    self.__dict__["_merges"] = value
+    self.__dict__.pop("_merge_tables", None)  # indexed again from the new list when next needed
+
+
+# ``merges`` stays a dataclass field (init, eq, repr, replace) but is read through this property, so that a rank
+# file's merges can be derived when first read instead of while loading (see DeferredMerges).
+Tokenizer.merges = property(_get_merges, _set_merges, doc="Merges in rank order, as byte pairs.")  # type: ignore[assignment]

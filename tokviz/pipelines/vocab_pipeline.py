@@ -1,0 +1,369 @@
+"""The pipeline shared by the tokenizer families that work on characters (WordPiece, Unigram, SentencePiece-style
+BPE): added tokens, a normalizer, pre-tokenizer steps, then a model that cuts each piece into vocabulary pieces.
+
+It runs a ``tokenizer.json`` the way Hugging Face ``tokenizers`` does:
+
+1. added tokens with ``normalized: false`` are cut out of the original text (:mod:`tokviz.pipelines.added_tokens`);
+2. each stretch between them is normalized (:mod:`tokviz.normalizers.components`, :mod:`tokviz.pipelines.wordpiece_tokenizer`'s BertNormalizer)
+   and added tokens with ``normalized: true`` are cut out of the normalized stretch;
+3. the pre-tokenizer steps cut (and may rewrite, as :class:`~tokviz.pre_tokenizers.metaspace.Metaspace` does) each stretch;
+4. the model (:class:`PieceModel`) turns each piece into ``(id, start byte, end byte)`` triples over the piece's
+   UTF-8, which is how offsets reach the user's text.
+
+Ids equal ``tokenizers``' ``encode(text, add_special_tokens=False)``: no post-processor template is applied.
+
+What an :class:`~tokviz.core.encoding.Encoding` holds here:
+
+- ``tokens[i]``: the vocabulary piece's UTF-8 (``b"\\xe2\\x96\\x81hello"`` for ``▁hello``, ``b"##ing"``), except a
+  byte-fallback piece ``<0xF0>``, which is the byte itself (``b"\\xf0"``), and an unknown token, which holds the
+  (normalized) text it stands for so that it can be drawn;
+- ``char_spans[i]``: the characters of the text you passed that the token covers (``▁`` and ``##`` are marks, not
+  text: an inserted ``▁`` has no characters of its own);
+- ``partial[i]``: the token holds only some bytes of a character (byte fallback), or shares a character with a
+  neighbour (a character that normalization split): such tokens are drawn as one group under the character;
+- ``byte_spans[i]``: offsets into the concatenated ``tokens``.
+
+Example:
+    >>> from tokviz.pre_tokenizers.metaspace import Metaspace
+    >>> class Chars:  # a toy model: one token per character, id = code point
+    ...     def tokenize(self, piece):
+    ...         out, pos = [], 0
+    ...         for c in piece:
+    ...             n = len(c.encode("utf-8")); out.append((ord(c), pos, pos + n)); pos += n
+    ...         return out
+    >>> p = PiecePipeline(Chars(), pre_tokenizers=[Metaspace()], token_bytes={})
+    >>> p.encode("a b")
+    [9601, 97, 9601, 98]
+    >>> p.encode_with_offsets("a b").char_spans
+    [(0, 0), (0, 1), (1, 2), (2, 3)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from tokviz.pipelines.added_tokens import AddedToken, AddedTokenMatcher
+from tokviz.core.encoding import Encoding, Piece
+from tokviz.pre_tokenizers.splits import PieceSplitter
+from tokviz.normalizers.components import Alignment, Normalizer
+from tokviz.models.bpe import CACHE_LIMIT, repair_surrogates
+
+Span = tuple[int, int]
+#: One piece while pre-tokenizing: its text, each character's span in the original text (None on the ids-only
+#: path), and whether it starts the whole text (Metaspace's ``prepend_scheme: first`` asks).
+PieceState = tuple[str, list[Span] | None, bool]
+#: ``(id, start byte, end byte)`` of one token over its piece's UTF-8.
+TokenCut = tuple[int, int, int]
+V = TypeVar("V")
+
+
+class PieceModel(Protocol):
+    """A vocabulary model: cuts one pre-tokenized piece into tokens."""
+
+    def tokenize(self, piece: str) -> list[TokenCut]: ...
+
+
+class PreTokenizerStep(Protocol):
+    """Cuts (and may rewrite) one piece into pieces."""
+
+    def apply(self, piece: PieceState) -> list[PieceState]: ...
+
+
+class Decoder(Protocol):
+    """Turns the vocabulary pieces of some ids back into text (a ``tokenizer.json`` decoder)."""
+
+    def decode(self, pieces: list[str]) -> str: ...
+
+
+@dataclass(frozen=True)
+class SplitStep:
+    """A :class:`~tokviz.pre_tokenizers.splits.PieceSplitter` (Split, Digits, Punctuation...) as a pipeline step.
+
+    >>> from tokviz.pre_tokenizers.splits import WhitespaceSplit
+    >>> [t for t, _, _ in SplitStep(WhitespaceSplit()).apply(("a  b", None, True))]
+    ['a', 'b']
+    """
+
+    splitter: PieceSplitter
+
+    def apply(self, piece: PieceState) -> list[PieceState]:
+        text, spans, first = piece
+        return [(text[a:b], spans[a:b] if spans is not None else None, first and a == 0)
+                for a, b in self.splitter.split(text)]
+
+
+def shared_chars(char_spans: Sequence[Span]) -> list[bool]:
+    """Whether each token shares a character of the text with a neighbour (so they are drawn as one group).
+
+    >>> shared_chars([(0, 1), (0, 1), (1, 2)])
+    [True, True, False]
+    """
+    n = len(char_spans)
+    out = [False] * n
+    for i in range(n - 1):
+        (s0, e0), (s1, e1) = char_spans[i], char_spans[i + 1]
+        if s0 < e0 and s1 < e1 and s1 < e0:
+            out[i] = out[i + 1] = True
+    return out
+
+
+class PieceCache(dict[str, V]):
+    """piece -> what ``run`` makes of it: a miss runs it once. Emptied when it holds ``CACHE_LIMIT`` pieces, so a
+    text of endless distinct pieces does not grow it without bound. Both pipelines (this one and
+    :class:`~tokviz.pipelines.byte_level_tokenizer.PipelineTokenizer`) keep their model's results in one.
+
+    >>> cache = PieceCache(len)
+    >>> cache["abc"], list(cache.items())
+    (3, [('abc', 3)])
+    """
+
+    def __init__(self, run: Callable[[str], V]) -> None:
+        super().__init__()
+        self._run = run
+
+    def __missing__(self, piece: str) -> V:
+        if len(self) >= CACHE_LIMIT:
+            self.clear()
+        got = self._run(piece)
+        self[piece] = got
+        return got
+
+
+class PiecePipeline:
+    """Added tokens, normalizer, pre-tokenizer steps and a :class:`PieceModel`, run as ``tokenizers`` runs them.
+
+    ``token_bytes`` maps an id to the bytes an :class:`~tokviz.core.encoding.Encoding` shows for it (ids missing from it
+    show their added token's text); ``unk_id`` is the model's unknown token, whose Encoding bytes are the text it
+    replaced.
+    """
+
+    def __init__(
+        self,
+        model: PieceModel,
+        *,
+        token_bytes: Mapping[int, bytes],
+        normalizer: Normalizer | None = None,
+        pre_tokenizers: Sequence[PreTokenizerStep] = (),
+        added: Sequence[AddedToken] = (),
+        unk_id: int | None = None,
+    ) -> None:
+        self.model = model
+        self.normalizer = normalizer
+        self.pre_tokenizers = list(pre_tokenizers)
+        self.added = list(added)
+        self.unk_id = unk_id
+        self._bytes = dict(token_bytes)
+        for t in self.added:
+            self._bytes.setdefault(t.id, t.content.encode("utf-8"))
+        self._raw = AddedTokenMatcher([t for t in self.added if not t.normalized])
+        normed = [t for t in self.added if t.normalized]
+        patterns = {(normalizer.normalize_text(t.content) if normalizer else t.content): t for t in normed}
+        self._normed = AddedTokenMatcher(normed, patterns)
+        self._special = {t.id: t.special for t in self.added}
+        self._cache: PieceCache[tuple[TokenCut, ...]] = PieceCache(lambda p: tuple(model.tokenize(p)))
+
+    def _pieces(self, text: str, spans: list[Span] | None, first: bool) -> list[PieceState]:
+        pieces: list[PieceState] = [(text, spans, first)]
+        for step in self.pre_tokenizers:
+            pieces = [q for p in pieces for q in step.apply(p)]
+        return [p for p in pieces if p[0]]
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids, equal to ``tokenizers``' ``encode(text, add_special_tokens=False).ids``."""
+        if not isinstance(text, str):
+            raise ValueError(f"encode expects str, got {type(text).__name__}; decode bytes as UTF-8 first.")
+        text = repair_surrogates(text)
+        out: list[int] = []
+        normalize = self.normalizer.normalize_text if self.normalizer is not None else None
+        cache = self._cache
+        for tid, s, e in self._raw.find(text):
+            if tid is not None:
+                out.append(tid)
+                continue
+            seg = normalize(text[s:e]) if normalize is not None else text[s:e]
+            for tid2, a, b in self._normed.find(seg):
+                if tid2 is not None:
+                    out.append(tid2)
+                    continue
+                for ptext, _, _ in self._pieces(seg[a:b], None, s == 0 and a == 0):
+                    out.extend(c[0] for c in cache[ptext])
+        return out
+
+    def encode_iterable(self, chunks: Iterable[str]) -> Iterator[int]:
+        """Ids of the joined chunks: a normalizer or Metaspace looks at where a stretch starts, so the text is
+        encoded whole to stay exact."""
+        yield from self.encode("".join(chunks))
+
+    def encode_with_offsets(self, text: str) -> Encoding:
+        """Ids with token bytes, spans in ``text`` and partial marks (see the module docstring)."""
+        if not isinstance(text, str):
+            raise ValueError(f"encode_with_offsets expects str, got {type(text).__name__}.")
+        text = repair_surrogates(text)
+        ids: list[int] = []
+        tokens: list[bytes] = []
+        char_spans: list[Span] = []
+        cut: list[bool] = []
+        special: list[bool] = []
+        pieces: list[Piece] = []
+
+        def add(tid: int, data: bytes, span: Span, is_cut: bool, is_special: bool) -> None:
+            ids.append(tid)
+            tokens.append(data)
+            char_spans.append(span)
+            cut.append(is_cut)
+            special.append(is_special)
+
+        for tid, s, e in self._raw.find(text):
+            if tid is not None:
+                add(tid, self._bytes[tid], (s, e), False, self._special.get(tid, False))
+                pieces.append(Piece(text[s:e], s, e, True))
+                continue
+            align: Alignment
+            if self.normalizer is not None:
+                seg, align = self.normalizer.normalize(text[s:e])
+                align = [(x + s, y + s) for x, y in align]
+            else:
+                seg, align = text[s:e], [(i, i + 1) for i in range(s, e)]
+            for tid2, a, b in self._normed.find(seg):
+                if tid2 is not None:
+                    span = _span_of(align[a:b], align[a][0] if a < len(align) else e)
+                    add(tid2, self._bytes[tid2], span, False, self._special.get(tid2, False))
+                    pieces.append(Piece(text[span[0]:span[1]], span[0], span[1], True))
+                    continue
+                for ptext, pspans, _ in self._pieces(seg[a:b], align[a:b], s == 0 and a == 0):
+                    assert pspans is not None  # the offsets path always carries spans
+                    self._add_piece(ptext, pspans, add)
+                    p0 = min(x[0] for x in pspans)
+                    p1 = max(x[1] for x in pspans)
+                    pieces.append(Piece(text[p0:p1], p0, p1, False))
+        byte_spans: list[Span] = []
+        pos = 0
+        for t in tokens:
+            byte_spans.append((pos, pos + len(t)))
+            pos += len(t)
+        partial = [a or b for a, b in zip(cut, shared_chars(char_spans), strict=True)]
+        return Encoding(ids, tokens, byte_spans, char_spans, partial, pieces, special)
+
+    def _add_piece(self, ptext: str, pspans: list[Span], add: _Add) -> None:
+        data = ptext.encode("utf-8")
+        # For each byte of the piece, the index of its character; and where each character starts.
+        starts: list[int] = []
+        char_of: list[int] = []
+        for ci, ch in enumerate(ptext):
+            starts.append(len(char_of))
+            char_of.extend([ci] * len(ch.encode("utf-8")))
+        starts.append(len(char_of))
+        is_start = set(starts)
+        for tid, bs, be in self._cache[ptext]:
+            if be <= bs:
+                at = pspans[char_of[bs]][0] if bs < len(char_of) else pspans[-1][1]
+                add(tid, self._bytes.get(tid, b""), (at, at), False, False)
+                continue
+            c0, c1 = char_of[bs], char_of[be - 1]
+            span = _span_of(pspans[c0:c1 + 1], pspans[c0][0])
+            shown = data[bs:be] if tid == self.unk_id else self._bytes.get(tid, data[bs:be])
+            add(tid, shown, span, bs not in is_start or be not in is_start, False)
+
+    def token_bytes(self, i: int) -> bytes:
+        """The bytes an Encoding shows for id ``i`` (see the module docstring); ValueError for an unknown id."""
+        try:
+            return self._bytes[i]
+        except KeyError as e:
+            raise ValueError(f"id {i!r} is not in the vocabulary (size {len(self._bytes)}).") from e
+
+
+class VocabPipeline(PiecePipeline):
+    """A :class:`PiecePipeline` whose ids name vocabulary strings (``pieces``), decoded by a :class:`Decoder`.
+
+    ``pieces`` maps each id to its vocabulary string (``"▁hello"``, ``"##ing"``, ``"<0xF0>"``), added tokens
+    included; an Encoding shows a byte-fallback piece as its byte, any other as its UTF-8.
+    """
+
+    name: str
+
+    def __init__(self, model: PieceModel, *, pieces: Mapping[int, str], decoder: Decoder, name: str,
+                 normalizer: Normalizer | None = None, pre_tokenizers: Sequence[PreTokenizerStep] = (),
+                 added: Sequence[AddedToken] = (), unk_id: int | None = None) -> None:
+        self.name = name
+        self._pieces_by_id = dict(pieces)
+        for t in added:
+            self._pieces_by_id[t.id] = t.content
+        self.decoder = decoder
+        shown = {i: piece_bytes(p) for i, p in self._pieces_by_id.items()}
+        for t in added:
+            shown[t.id] = t.content.encode("utf-8")
+        super().__init__(model, token_bytes=shown, normalizer=normalizer, pre_tokenizers=pre_tokenizers,
+                         added=added, unk_id=unk_id)
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self._pieces_by_id)
+
+    @property
+    def vocab(self) -> dict[int, bytes]:
+        """id -> the bytes an Encoding shows for it (a piece's UTF-8; a byte-fallback piece's byte)."""
+        return dict(self._bytes)
+
+    def piece(self, i: int) -> str:
+        """The vocabulary string of id ``i``, as the file writes it: the name to show for a token."""
+        try:
+            return self._pieces_by_id[i]
+        except (KeyError, TypeError) as e:
+            raise ValueError(f"id {i!r} is not in the vocabulary (size {self.vocab_size}).") from e
+
+    def id_to_token(self, i: int) -> bytes:
+        self.piece(i)  # the error for an unknown id
+        return self._bytes[i]
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """Text as the file's decoder gives it (special tokens kept, as ``skip_special_tokens=False``)."""
+        return self.decoder.decode([self.piece(i) for i in as_ids(ids)])
+
+    def decode_bytes(self, ids: Iterable[int]) -> bytes:
+        """The tokens' bytes as an Encoding shows them, concatenated (what ``byte_spans`` index)."""
+        return b"".join(self.id_to_token(i) for i in as_ids(ids))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, vocab_size={self.vocab_size})"
+
+
+def piece_bytes(piece: str) -> bytes:
+    """What an Encoding shows for a vocabulary piece: a byte-fallback piece ``<0xNN>`` is that byte, any other
+    piece its UTF-8.
+
+    >>> piece_bytes("<0xF0>"), piece_bytes("▁a")
+    (b'\\xf0', b'\\xe2\\x96\\x81a')
+    """
+    if len(piece) == 6 and piece.startswith("<0x") and piece.endswith(">"):
+        try:
+            return bytes([int(piece[3:5], 16)])
+        except ValueError:
+            pass
+    return piece.encode("utf-8")
+
+
+def as_ids(ids: Iterable[int]) -> list[int]:
+    """``ids`` as a list; ValueError when it is not iterable.
+
+    >>> as_ids((1, 2))
+    [1, 2]
+    """
+    try:
+        return list(ids)
+    except TypeError as e:
+        raise ValueError(f"ids must be an iterable of integers: {e}") from e
+
+
+class _Add(Protocol):
+    def __call__(self, tid: int, data: bytes, span: Span, is_cut: bool, is_special: bool) -> None: ...
+
+
+def _span_of(spans: Sequence[Span], at: int) -> Span:
+    """The original span of some normalized characters: from the first one's start to the furthest end; an empty
+    run (or characters that were all inserted) sits at ``at``."""
+    if not spans:
+        return at, at
+    lo = min(s for s, e in spans if e > s) if any(e > s for s, e in spans) else spans[0][0]
+    return lo, max(max(e for _, e in spans), lo)

@@ -1,0 +1,189 @@
+"""``train_bpe``: corpus in, trained :class:`~tokviz.models.bpe.Tokenizer` out.
+
+Counting pre-tokens (streamed, over both cores for large inputs) is separate from the merge loop
+(:mod:`tokviz.training.merge_loop`), so the same counts can feed several runs. The vocabulary is laid out as the CS336 reference:
+special tokens first, then the 256 single bytes, then one token per merge in learned order.
+
+Example:
+    >>> tok = train_bpe(["low lower lowest " * 20], vocab_size=260)
+    >>> tok.merges[:2], tok.vocab_size
+    ([(b'o', b'w'), (b'l', b'ow')], 260)
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+
+from tokviz.training.merge_loop import CancelCheck, Merge, merge_counts
+from tokviz.training.counting import count_chunks, count_file, count_large_text, iter_file
+from tokviz.training.counts_table import Counts
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer, validate_special_tokens
+from tokviz.models.bpe import Tokenizer, TrainingReport
+
+Corpus = str | os.PathLike[str] | Iterable[str] | Iterable[os.PathLike[str]]
+
+
+def corpus_chunks(corpus: Corpus | Sequence[str | os.PathLike[str]], *, errors: str = "strict") -> Iterator[str]:
+    """Text chunks of a corpus given as a path, a list of paths, or an iterable of text chunks.
+
+    A plain ``str`` is a path (pass ``[text]`` to train on a string); ``errors="replace"`` reads non-UTF-8 files
+    with replacement characters instead of failing.
+    """
+    validate_corpus(corpus)
+    errors = validate_errors(errors)
+    if isinstance(corpus, (str, os.PathLike)):
+        path = Path(corpus)
+        if not path.is_file():
+            raise ValueError(
+                f"{corpus!s:.80}: no such file. A str is read as a path; to train on text, pass [text] instead."
+            )
+        yield from iter_file(path, errors=errors)
+        return
+    for item in corpus:
+        if isinstance(item, os.PathLike):
+            yield from corpus_chunks(item, errors=errors)
+        elif isinstance(item, str):
+            yield item
+        else:
+            raise ValueError(f"corpus items must be text (str) or paths, got {type(item).__name__}.")
+
+
+#: Ways of reading bytes that are not UTF-8: fail, or stand in U+FFFD, drop them, or keep them escaped.
+DECODE_ERRORS = ("strict", "replace", "ignore", "backslashreplace", "surrogateescape")
+
+
+def validate_errors(errors: object) -> str:
+    """Return ``errors`` if it names a way of decoding bad bytes, else raise ValueError listing them."""
+    if errors not in DECODE_ERRORS:
+        raise ValueError(f"errors={errors!r:.40} is not a way of reading bad bytes; use one of "
+                         f"{', '.join(map(repr, DECODE_ERRORS))}.")
+    return str(errors)
+
+
+def validate_corpus(corpus: object) -> None:
+    """Raise ValueError unless ``corpus`` is a path, or an iterable of texts or paths (checked as they are read)."""
+    if isinstance(corpus, (str, os.PathLike)):
+        return
+    if corpus is None or isinstance(corpus, (bytes, bytearray)) or not isinstance(corpus, Iterable):
+        raise ValueError(f"corpus must be a file path, a list of paths or an iterable of texts, got "
+                         f"{type(corpus).__name__}; to train on a string, pass [text].")
+
+
+def validate_vocab_size(vocab_size: object, n_special: int) -> int:
+    """Return ``vocab_size`` if usable, else raise ValueError saying what would be."""
+    base = 256 + n_special
+    if isinstance(vocab_size, bool) or not isinstance(vocab_size, int):
+        raise ValueError(f"vocab_size must be an integer, got {vocab_size!r}.")
+    if vocab_size < base:
+        raise ValueError(
+            f"vocab_size {vocab_size} is too small: it must be at least {base} "
+            f"(256 single bytes + {n_special} special token{'s' if n_special != 1 else ''})."
+        )
+    return vocab_size
+
+
+def count_corpus(
+    corpus: Corpus,
+    *,
+    special_tokens: Sequence[str] | None = None,
+    pattern: str = "gpt2",
+    workers: int | None = None,
+    errors: str = "strict",
+    count_progress: Callable[[int], object] | None = None,
+) -> Counter[str]:
+    """Pre-token counts of a corpus (keys: UTF-8 bytes as latin-1 ``str``), the input of :func:`train_from_counts`.
+
+    Keeping the counts lets one counting pass feed several runs, or a replay of the merge steps.
+    """
+    validate_corpus(corpus)
+    errors = validate_errors(errors)
+    pretok = PreTokenizer.create(pattern, special_tokens=validate_special_tokens(special_tokens))
+    # One file or one text, the common cases, are counted by workers that take ranges of it themselves; anything
+    # else (several files, a stream of chunks, an open file) is streamed to them.
+    single: object = corpus
+    if isinstance(corpus, (list, tuple)) and len(corpus) == 1:
+        single = corpus[0]
+    if isinstance(single, os.PathLike) or (single is corpus and isinstance(single, str)):
+        if Path(single).is_file():
+            return count_file(single, pretok, workers=workers, errors=errors, on_progress=count_progress)
+    elif isinstance(single, str):
+        return count_large_text(single, pretok, workers=workers, on_progress=count_progress)
+    return count_chunks(corpus_chunks(corpus, errors=errors), pretok, workers=workers, on_progress=count_progress)
+
+
+def train_from_counts(
+    counts: Mapping[str, int],
+    *,
+    vocab_size: int,
+    special_tokens: Sequence[str] | None = None,
+    pattern: str = "gpt2",
+    progress: Callable[[Merge], object] | None = None,
+    should_stop: CancelCheck | None = None,
+    name: str = "bpe",
+    counting_seconds: float = 0.0,
+) -> Tokenizer:
+    """Run the merge loop on pre-token counts and lay out the vocabulary: specials, 256 bytes, merges."""
+    specials = list(dict.fromkeys(validate_special_tokens(special_tokens)))
+    validate_vocab_size(vocab_size, len(specials))
+    t0 = time.perf_counter()
+    result = merge_counts(counts, n_merges=vocab_size - 256 - len(specials), on_merge=progress, should_stop=should_stop)
+    vocab: dict[int, bytes] = {i: s.encode("utf-8") for i, s in enumerate(specials)}
+    base = len(specials)
+    vocab.update({base + b: bytes([b]) for b in range(256)})
+    for k, (a, b) in enumerate(result.merges):
+        vocab[base + 256 + k] = a + b
+    tok = Tokenizer(vocab, result.merges, specials, pattern, name=name)
+    tok.training = TrainingReport(
+        requested_vocab_size=vocab_size,
+        vocab_size=len(vocab),
+        merge_counts=result.counts,
+        seconds=counting_seconds + time.perf_counter() - t0,
+        stopped_early=result.stopped_early,
+        message=result.message,
+        counting_seconds=counting_seconds,
+        n_pretokens=sum(counts.values()),
+        n_distinct_pretokens=len(counts),
+    )
+    return tok
+
+
+def train_bpe(
+    corpus: Corpus,
+    *,
+    vocab_size: int,
+    special_tokens: Sequence[str] | None = None,
+    pattern: str = "gpt2",
+    progress: Callable[[Merge], object] | None = None,
+    should_stop: CancelCheck | None = None,
+    workers: int | None = None,
+    errors: str = "strict",
+    count_progress: Callable[[int], object] | None = None,
+    name: str = "bpe",
+) -> Tokenizer:
+    """Train a byte-level BPE tokenizer of ``vocab_size`` tokens (specials + 256 bytes + merges).
+
+    ``progress`` gets every :class:`~tokviz.training.merge_loop.Merge` as it is learned; ``should_stop`` is polled every merge and
+    ends training early; ``count_progress`` gets the number of characters counted so far. If the corpus runs out of
+    pairs first, training stops early and ``tok.training.message`` says so. ``corpus`` may also be
+    :class:`~tokviz.training.counts_table.Counts` counted before: only the merge loop runs (``special_tokens`` default to theirs).
+    """
+    validate_special_tokens(special_tokens)  # a str would pass below as a list of one-character tokens
+    if isinstance(corpus, Counts):
+        specials = list(corpus.special_tokens if special_tokens is None else dict.fromkeys(special_tokens))
+        corpus.check_same_settings(pattern, specials)
+        return train_from_counts(corpus.counts, vocab_size=vocab_size, special_tokens=specials, pattern=pattern,
+                                 progress=progress, should_stop=should_stop, name=name)
+    validate_corpus(corpus)
+    errors = validate_errors(errors)
+    specials = list(dict.fromkeys(validate_special_tokens(special_tokens)))
+    validate_vocab_size(vocab_size, len(specials))
+    t0 = time.perf_counter()
+    counts = count_corpus(corpus, special_tokens=specials, pattern=pattern, workers=workers, errors=errors,
+                          count_progress=count_progress)
+    return train_from_counts(counts, vocab_size=vocab_size, special_tokens=specials, pattern=pattern,
+                             progress=progress, should_stop=should_stop, name=name,
+                             counting_seconds=time.perf_counter() - t0)
