@@ -55,8 +55,8 @@ for p in (ROOT, ROOT / "tests", ROOT / "bench"):
 
 from corpus import ensure_corpus  # noqa: E402
 
-from tokviz.pipelines.incremental import SegmentCache, find_anchors  # noqa: E402
 from tokviz.core.protocol import TokenizerLike  # noqa: E402
+from tokviz.pipelines.incremental import SegmentCache, find_anchors  # noqa: E402
 from tokviz.viewmodels.paging import (  # noqa: E402
     draw_page,
     encode_panel,

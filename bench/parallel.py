@@ -1,7 +1,8 @@
 """Encoding one large text on several cores: a pool of forked workers that inherit a warm tokenizer.
 
 The text is cut at safe positions (where one pass would cut anyway, see
-:meth:`tokviz.pre_tokenizers.pretokenizer.PreTokenizer.safe_cut`), each part is encoded in a worker, and the ids come back as packed
+:meth:`tokviz.pre_tokenizers.pretokenizer.PreTokenizer.safe_cut`), each part is encoded in a worker, and the ids come
+back as packed
 machine integers (``array.tobytes``), which crosses a pipe far faster than a pickled list of a million ints.
 Workers are forked after the tokenizer is built (and, ideally, has seen similar text), so its piece cache is warm in
 every worker from the start. Linux/macOS only (needs the ``fork`` start method); elsewhere it encodes in-process.

@@ -192,9 +192,9 @@ def measure_reduce(corpus: Path) -> dict[str, object]:
     """Per-range counting throughput on one core and the cost of summing partial tables (what a tree reduce does)."""
     import pickle
 
+    from tokviz.corpus.sources import count_range, source_ranges
     from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
     from tokviz.scale.dask_count import DASK_RANGE_BYTES, _sum
-    from tokviz.corpus.sources import count_range, source_ranges
 
     pt = PreTokenizer.create("gpt2", special_tokens=[EOT])
     ranges = source_ranges(str(corpus), target=DASK_RANGE_BYTES, special_tokens=[EOT])[:8]

@@ -165,7 +165,8 @@ def test_named_encodings_unavailable_offline_and_loadable_from_the_cache(at, cs3
     # As if the built-in package data were missing, so that tiktoken's cache (the second source) is what counts.
     import tokviz.formats.pretrained
 
-    monkeypatch.setattr(tokviz.formats.pretrained, "builtin_file", lambda name: tmp_path / "no-data" / f"{name}.tiktoken.gz")
+    monkeypatch.setattr(tokviz.formats.pretrained, "builtin_file",
+                        lambda name: tmp_path / "no-data" / f"{name}.tiktoken.gz")
     import tokviz.viewmodels.menu
 
     monkeypatch.setattr(tokviz.viewmodels.menu, "BUILTIN_ENCODINGS", {})  # nor offered in every list

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokviz.models.baselines import UNK, ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.core.ratios import compression_ratio
+from tokviz.models.baselines import UNK, ByteTokenizer, CharacterTokenizer, WordTokenizer
 
 CORPUS = ["the cat sat on the mat.", "the dog sat on the log!\n"]
 

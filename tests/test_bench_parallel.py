@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tokviz import Tokenizer, train_bpe
 from bench.parallel import ParallelEncoder, split_safely
+from tokviz import Tokenizer, train_bpe
 
 TEXT = ("Hello  world!\n\n  It's 2024<|endoftext|>   spaces \t\ttabs naïve café 🙃 1234567 don't\r\n" * 400)
 

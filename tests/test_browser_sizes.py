@@ -23,8 +23,8 @@ from helpers import (
     random_words,
 )
 
-from tokviz.pages.sizes import DEFAULT_TEXT
 from tokviz.analysis.sweep import sizes_side_by_side
+from tokviz.pages.sizes import DEFAULT_TEXT
 from tokviz.viewmodels.defaults import default_corpus
 from tokviz.viewmodels.size_runs import pattern_runs
 

@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, train_bpe
-from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer
 from tokviz.analysis.budget import PARAGRAPH_END, SENTENCE_END, chunk_by_tokens
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer
 from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
 
 PARTS = st.sampled_from([

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokviz import train_bpe
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.training.counting import count_file
 from tokviz.training.counts_table import Counts, count_files, count_texts
-from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 
 EOT = "<|endoftext|>"
 

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, train_bpe
-from tokviz.pre_tokenizers.pretokenizer import GPT2_PATTERN
 from tokviz.models.bpe import repair_surrogates
+from tokviz.pre_tokenizers.pretokenizer import GPT2_PATTERN
 
 tiktoken = pytest.importorskip("tiktoken")
 

@@ -21,8 +21,8 @@ from tokviz.formats import (
     read_rank_file,
     save,
 )
-from tokviz.pre_tokenizers.byte_level import write_gpt2_files
 from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
+from tokviz.pre_tokenizers.byte_level import write_gpt2_files
 from tokviz.pre_tokenizers.pretokenizer import NAMED_PATTERNS, PreTokenizer, resolve_pattern
 
 tiktoken = pytest.importorskip("tiktoken")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tokviz import Tokenizer, load_tokenizer
-from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer
 from tokviz.analysis.health import round_trip_ids, vocab_health
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer
 from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
 
 BYTES = {i: bytes([i]) for i in range(256)}

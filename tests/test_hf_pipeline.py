@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokviz import load_tokenizer
+from tokviz.models.bpe import Tokenizer
 from tokviz.pipelines.byte_level_tokenizer import PipelineTokenizer
 from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
-from tokviz.models.bpe import Tokenizer
 
 hf = pytest.importorskip("tokenizers")
 from tokenizers import AddedToken, Regex  # noqa: E402

@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, load_tokenizer, train_bpe
-from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.core.encoding import Encoding
+from tokviz.core.protocol import TokenizerLike
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.pipelines.incremental import (
     SegmentCache,
     encode_segments,
@@ -26,7 +27,6 @@ from tokviz.pipelines.incremental import (
     tokens_before,
 )
 from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
-from tokviz.core.protocol import TokenizerLike
 
 SPECIAL = "<|endoftext|>"
 # Pieces of text chosen to meet every rule the cuts rely on: spaces after letters, digits, punctuation, apostrophes

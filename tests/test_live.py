@@ -12,8 +12,8 @@ import pytest
 from helpers import random_words
 
 from tokviz import train_bpe
-from tokviz.training.live import JobSnapshot, TrainingJob, TrainSpec
 from tokviz.analysis.sweep import split_holdout
+from tokviz.training.live import JobSnapshot, TrainingJob, TrainSpec
 
 # Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
 pytestmark = pytest.mark.slow

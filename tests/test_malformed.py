@@ -13,10 +13,10 @@ import pytest
 
 from tokviz import load_tokenizer, train_bpe
 from tokviz.cli.main import main
-from tokviz.formats import save
 from tokviz.core.jsonfile import parse_json
-from tokviz.training.live import TrainingJob, TrainSpec
+from tokviz.formats import save
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
+from tokviz.training.live import TrainingJob, TrainSpec
 from tokviz.training.trainer import count_corpus
 
 DEEP = "(" * 500 + "a" + ")" * 500

@@ -7,7 +7,6 @@ import math
 import pytest
 
 from tokviz import Tokenizer
-from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer
 from tokviz.analysis.measures import (
     MEASURES,
     measure_text,
@@ -19,6 +18,7 @@ from tokviz.analysis.measures import (
     word_spans,
     zipf,
 )
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer
 
 # 256 bytes + "ab" (256) + " ab" (257): the gpt2 pattern cuts "ab ab abc" into "ab", " ab", " abc"; BPE turns
 # " abc" into " ab" + "c". Tokens: [256, 257, 257, 99].

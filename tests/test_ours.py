@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, load_tokenizer, train_bpe
-from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.formats import load_ours, save, to_dict
 from tokviz.formats.ours import (
     Saveable,
@@ -24,6 +23,7 @@ from tokviz.formats.ours import (
     _plain_tokens,
     _vocab,
 )
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
 
 CORPUS = ("Once upon a time, a little girl named Lily found a shiny red ball. It's 1999 or 2024, isn't it? "

@@ -51,7 +51,8 @@ def test_the_installed_library_and_command_work_outside_the_checkout(installed, 
     assert got.returncode == 0, got.stderr
     where, ids = got.stdout.splitlines()
     assert where.startswith(str(installed)) and ids == "[15339, 1917]"
-    cli = _run(installed, "import sys; from tokviz.cli.main import main; sys.exit(main(['encode', 'hi', '-t', 'gpt2']))",
+    cli = _run(installed, "import sys; from tokviz.cli.main import main; "
+                               "sys.exit(main(['encode', 'hi', '-t', 'gpt2']))",
                tmp_path)
     assert cli.returncode == 0 and cli.stdout.split() == ["5303"], cli.stderr
 

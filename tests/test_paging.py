@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokviz import train_bpe
+from tokviz.core.protocol import TokenizerLike
 from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.pipelines.incremental import SegmentCache, find_anchors
-from tokviz.core.protocol import TokenizerLike
 from tokviz.viewmodels.paging import (
     draw_page,
     encode_panel,

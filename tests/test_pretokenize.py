@@ -10,8 +10,14 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokviz.pre_tokenizers.pretokenizer import NAMED_PATTERNS, PreTokenizer, chunk_text, is_context_free, resolve_pattern
 from tokviz.models.bpe import Tokenizer
+from tokviz.pre_tokenizers.pretokenizer import (
+    NAMED_PATTERNS,
+    PreTokenizer,
+    chunk_text,
+    is_context_free,
+    resolve_pattern,
+)
 
 ASCII_ALPHABET = "".join(chr(c) for c in range(128))
 # Characters that stress the patterns: letters, digits, apostrophes, every ASCII whitespace incl. \x1c-\x1f.

@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, load_tokenizer
-from tokviz.formats import pretrained as pt
 from tokviz.formats import KNOWN_RANK_FILES, read_rank_file, save
+from tokviz.formats import pretrained as pt
 from tokviz.formats.pretrained import (
     NAMED_ENCODINGS,
     list_encodings,

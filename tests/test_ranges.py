@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokviz.training.counting import count_text
-from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.corpus.ranges import file_ranges, text_ranges
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
+from tokviz.training.counting import count_text
 
 SPECIALS = ["<|endoftext|>", "<|endoftext|><|endoftext|>", "<s p>"]
 # Text made of the hard cases: runs of spaces and other whitespace, specials (one holding a space), digits, letters

@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tokviz.core.protocol import TokenizerLike
 from tokviz.formats.hf_families import family_from_dict
 from tokviz.formats.json_floats import serde_f64
-from tokviz.core.protocol import TokenizerLike
 
 tokenizers = pytest.importorskip("tokenizers")
 

@@ -7,8 +7,8 @@ import pytest
 from helpers import parse, token_text
 
 from tokviz import train_bpe
-from tokviz.models.baselines import ByteTokenizer
 from tokviz.analysis.sweep import sizes_side_by_side
+from tokviz.models.baselines import ByteTokenizer
 from tokviz.viewmodels.render import (
     CHANGED_COLOR,
     CSS,

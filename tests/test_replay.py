@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.analysis.replay import candidates_at, step_effect
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.training.trainer import count_corpus, train_from_counts
 
 

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokviz import train_bpe
-from tokviz.training.merge_loop import Merge
 from tokviz.analysis.replay import candidates_at
 from tokviz.models.bpe import Tokenizer
+from tokviz.training.merge_loop import Merge
 from tokviz.viewmodels.run_store import RunStore, StoredRun
 from tokviz.viewmodels.store import TokenizerStore
 from tokviz.viewmodels.text_store import TextStore

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from tokviz import load_tokenizer
 from tokviz.analysis.anatomy import bpe_model
+from tokviz.core.protocol import TokenizerLike
 from tokviz.formats.detect import detect_format
 from tokviz.formats.sentencepiece_model import SentencePieceTokenizer, load_sentencepiece, read_options
-from tokviz.core.protocol import TokenizerLike
 
 # Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
 pytestmark = pytest.mark.slow

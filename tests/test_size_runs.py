@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tokviz import Tokenizer, train_bpe
-from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.analysis.sweep import split_holdout
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.viewmodels.size_runs import (
     PatternRuns,
     compare_on_text,

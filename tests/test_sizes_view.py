@@ -16,9 +16,9 @@ from streamlit.testing.v1 import AppTest
 
 import tokviz.viewmodels.size_runs
 from tokviz import train_bpe
+from tokviz.analysis.sweep import default_baselines, sizes_side_by_side
 from tokviz.models.baselines import ByteTokenizer
 from tokviz.pages.sizes import DEFAULT_TEXT, builtin_runs
-from tokviz.analysis.sweep import default_baselines, sizes_side_by_side
 from tokviz.viewmodels.defaults import GPT2_NAME, default_corpus, gpt2_files_dir
 from tokviz.viewmodels.samples import SAMPLES
 from tokviz.viewmodels.size_runs import PatternRuns, compare_on_text, pattern_runs

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tokviz import train_bpe
-from tokviz.models.baselines import ByteTokenizer
 from tokviz.core.ratios import compression_ratio, length_histogram
+from tokviz.models.baselines import ByteTokenizer
 
 
 def test_compression_ratio_is_bytes_per_token() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tokviz.models.baselines import ByteTokenizer
 from tokviz.core.ratios import compression_ratio
+from tokviz.models.baselines import ByteTokenizer
 from tokviz.viewmodels.summary import count_tokens
 
 

@@ -1,4 +1,5 @@
-"""tokviz.analysis.sweep: token counts at every size equal prefix encodes; curves, held-out split, lengths, side by side."""
+"""tokviz.analysis.sweep: token counts at every size equal prefix encodes; curves, held-out split, lengths, side by
+side."""
 
 from __future__ import annotations
 
@@ -12,9 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, train_bpe
-from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
-from tokviz.core.encoding import Encoding
-from tokviz.core.ratios import compression_ratio, length_histogram
 from tokviz.analysis.sweep import (
     changed_tokens,
     compression_curves,
@@ -29,6 +27,9 @@ from tokviz.analysis.sweep import (
     token_count_curve,
     train_patterns,
 )
+from tokviz.core.encoding import Encoding
+from tokviz.core.ratios import compression_ratio, length_histogram
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 
 SPECIAL = "<|endoftext|>"
 EXTRA = f"{SPECIAL}Ünïcödé 🌍 你好 — naïve café\r\n\t  x{SPECIAL}"

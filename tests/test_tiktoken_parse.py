@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from tokviz.formats import tiktoken_file
 from tokviz.formats.known_rank_files import OPENAI_RANK_FILES, KnownRankFile
-from tokviz.formats.tiktoken_file import _parse_canonical, parse_rank_file
 from tokviz.formats.pretrained import read_builtin
+from tokviz.formats.tiktoken_file import _parse_canonical, parse_rank_file
 
 tokens = st.lists(st.binary(min_size=1, max_size=6), min_size=1, max_size=40, unique=True)
 

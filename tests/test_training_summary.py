@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tokviz import train_bpe
-from tokviz.training.merge_loop import Merge
 from tokviz.training.live import JobSnapshot
+from tokviz.training.merge_loop import Merge
 from tokviz.viewmodels.training_summary import (
     SHOWN_MERGES,
     longest_tokens,

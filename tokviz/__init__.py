@@ -6,11 +6,11 @@
 'hello world'
 """
 
-from tokviz.training.merge_loop import Merge
 from tokviz.core.encoding import Encoding, Piece
 from tokviz.formats import load_tokenizer
-from tokviz.pre_tokenizers.pretokenizer import NAMED_PATTERNS, PreTokenizer
 from tokviz.models.bpe import Tokenizer, TrainingReport
+from tokviz.pre_tokenizers.pretokenizer import NAMED_PATTERNS, PreTokenizer
+from tokviz.training.merge_loop import Merge
 from tokviz.training.trainer import train_bpe
 
 __all__ = [

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any, Protocol
 
-from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.core.encoding import Encoding
 from tokviz.core.protocol import TokenizerLike
 from tokviz.core.ratios import bytes_per_token
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.models.bpe import Tokenizer
 from tokviz.training.trainer import Corpus, train_bpe
 
@@ -203,7 +203,8 @@ def token_count_curve(tok: Tokenizer, text: str, *, sizes: Iterable[int] | None 
 
     The encoder's whole-token shortcut (a piece equal to a vocabulary token maps straight to it, as in tiktoken) is
     deliberately not applied: it is a speed-up that agrees with BPE whenever each token is reachable by merging its own
-    bytes, which holds for every run of :func:`tokviz.training.trainer.train_bpe` (a token is made by merges that happened
+    bytes, which holds for every run of :func:`tokviz.training.trainer.train_bpe` (a token is made by merges that
+    happened
     inside it in some training word) and, measured, for GPT-2's 50,000 merges. For a hand-made vocabulary with an
     unreachable token, ``tok.prefix(k).encode`` gives that token where this curve follows the merges (the tests show
     such a case). Following the merges is what makes the path monotone in size, so one pass gives all sizes.
@@ -377,7 +378,8 @@ def train_patterns(
 ) -> list[Tokenizer]:
     """One training run per pre-tokenizer pattern on the same corpus, named ``"bpe <pattern>"``.
 
-    ``corpus`` is what :func:`tokviz.training.trainer.train_bpe` takes; an iterator is read once and reused for every run.
+    ``corpus`` is what :func:`tokviz.training.trainer.train_bpe` takes; an iterator is read once and reused for every
+    run.
 
     >>> [t.name for t in train_patterns(["it's 2024!"], vocab_size=257, patterns=("gpt2", "o200k"))]
     ['bpe gpt2', 'bpe o200k']

@@ -31,17 +31,23 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from tokviz.analysis.anatomy import MergeNode, TokenAnatomy, anatomy, bpe_model, merge_index, quoted, trace_text
-from tokviz.training.merge_loop import Merge
 from tokviz.analysis.budget import BOUNDARIES, chunk_by_tokens, chunks_jsonl
-from tokviz.training.counting import iter_file
 from tokviz.analysis.diff import TokenizerDiff, diff_tokenizers
-from tokviz.formats import FORMATS, PatternGuessWarning, load_tokenizer, save, special_tokens_arg
-from tokviz.formats.dispatch import Loaded
 from tokviz.analysis.health import DuplicateGroups, vocab_health
-from tokviz.formats.pretrained import is_encoding_name, list_encodings, list_rank_files, load_encoding, tiktoken_cache_dir
 from tokviz.core.protocol import TokenizerLike
 from tokviz.core.textfile import read_utf8
+from tokviz.formats import FORMATS, PatternGuessWarning, load_tokenizer, save, special_tokens_arg
+from tokviz.formats.dispatch import Loaded
+from tokviz.formats.pretrained import (
+    is_encoding_name,
+    list_encodings,
+    list_rank_files,
+    load_encoding,
+    tiktoken_cache_dir,
+)
 from tokviz.models.bpe import Tokenizer
+from tokviz.training.counting import iter_file
+from tokviz.training.merge_loop import Merge
 from tokviz.training.trainer import train_bpe
 
 EXIT_USAGE = 2

@@ -68,8 +68,8 @@ def cmd_encode_corpus(args: argparse.Namespace) -> int:
     result: CorpusIds
     try:
         if args.dask:
-            from tokviz.scale import connect, encode_on_dask
             from tokviz.models.bpe import Tokenizer
+            from tokviz.scale import connect, encode_on_dask
 
             if not isinstance(tok, Tokenizer):
                 raise ValueError(f"{tok.name}: --dask encodes tokviz BPE tokenizers only; drop --dask.")

@@ -1,7 +1,8 @@
 """``TokenizerLike``: what every tokenizer tokviz draws, counts or compares can do, whatever its family.
 
 Our BPE :class:`~tokviz.models.bpe.Tokenizer` (and its prefix-space variant), the lecture's baselines
-(:mod:`tokviz.models.baselines`) and tokenizers of other families all satisfy it structurally, so views and analyses take a
+(:mod:`tokviz.models.baselines`) and tokenizers of other families all satisfy it structurally, so views and analyses
+take a
 ``TokenizerLike`` and never need to know which one they hold. Family-specific facts (merges, an unknown id) are read
 with ``getattr`` where a view can use them.
 

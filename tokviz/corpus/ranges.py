@@ -2,7 +2,8 @@
 
 A cut falls just before a ``" "`` whose preceding character is printable ASCII (``!`` to ``~``): no named
 pre-tokenizer pattern puts that character and the space in one piece (the rule of
-:meth:`tokviz.pre_tokenizers.pretokenizer.PreTokenizer.safe_cut`), and no special token may cover the cut. In a file this is decided on
+:meth:`tokviz.pre_tokenizers.pretokenizer.PreTokenizer.safe_cut`), and no special token may cover the cut. In a file
+this is decided on
 raw bytes: a space byte after a printable ASCII byte can never sit inside a multi-byte UTF-8 character, so every range
 also decodes on its own exactly as it does inside the whole file.
 

@@ -2,7 +2,8 @@
 
 A source is a path or a URL string; a string with ``://`` is a URL and is read through fsspec (imported only then,
 so local files need no extra package). Byte ranges are cut at the same safe places as local files
-(:mod:`tokviz.corpus.ranges`), reading only a small window of the file around each cut, so a cluster's client or a worker
+(:mod:`tokviz.corpus.ranges`), reading only a small window of the file around each cut, so a cluster's client or a
+worker
 can plan a remote file of any size without downloading it.
 
 Example:
@@ -24,12 +25,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from tokviz.training.counting import count_chunks, count_file, count_text, iter_file
-from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
+from tokviz.core.textfile import bad_utf8
 
 # _ranges is the cutter behind file_ranges, given a window reader: a remote file is cut by the same rule.
 from tokviz.corpus.ranges import _ranges, file_ranges
-from tokviz.core.textfile import bad_utf8
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
+from tokviz.training.counting import count_chunks, count_file, count_text, iter_file
 
 Source = str | os.PathLike[str]
 
@@ -66,7 +67,8 @@ def source_size(source: Source) -> int:
 
 def source_ranges(source: Source, *, target: int, special_tokens: tuple[str, ...] | list[str] = ()) -> list[
         tuple[int, int]]:
-    """Byte ranges of about ``target`` bytes covering the source, cut where :func:`tokviz.corpus.ranges.file_ranges` cuts."""
+    """Byte ranges of about ``target`` bytes covering the source, cut where :func:`tokviz.corpus.ranges.file_ranges`
+    cuts."""
     if not is_url(source):
         source_size(source)  # a missing file is a ValueError naming it
         return file_ranges(source, target=target, special_tokens=special_tokens)

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from tokviz.core.jsonfile import MAX_ID
-from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
 from tokviz.core.textfile import read_utf8
 from tokviz.models.bpe import Tokenizer
+from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
 
 #: The pattern that leaves each stretch between special tokens whole (HF ``use_regex=false``, minbpe's empty pattern).
 WHOLE_TEXT_PATTERN = r"[\s\S]+"

@@ -15,8 +15,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tokviz.formats.common import _read_text
 from tokviz.core.jsonfile import parse_json
+from tokviz.formats.common import _read_text
 
 _HELP = ("pass a tokviz .json, tokenizer.json, a .tiktoken rank file, a minbpe .model, GPT-2 vocab.json + merges.txt, "
          "or a directory holding them")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 
+from tokviz.core.protocol import TokenizerLike
 from tokviz.formats.common import SaveResult, SpecialTokens, _read_text
 from tokviz.formats.detect import detect_format
 from tokviz.formats.gpt2 import load_gpt2, save_gpt2
@@ -22,9 +23,8 @@ from tokviz.formats.hf import hf_from_dict, save_hf
 from tokviz.formats.minbpe import load_minbpe, save_minbpe
 from tokviz.formats.ours import Saveable, save_ours, tokenizer_from_dict
 from tokviz.formats.tiktoken_file import load_tiktoken, save_tiktoken
-from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
-from tokviz.core.protocol import TokenizerLike
 from tokviz.models.bpe import Tokenizer
+from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
 
 #: What :func:`load_tokenizer` returns: our byte-level BPE (the common case, with merges and a pre-tokenizer), or a
 #: tokenizer of another pipeline or family, which every view draws through :class:`~tokviz.core.protocol.TokenizerLike`.

@@ -25,8 +25,8 @@ from tokviz.formats.common import (
     _pattern_note,
     _refuse_duplicates,
 )
-from tokviz.pre_tokenizers.byte_level import encode_token, read_gpt2_files
 from tokviz.models.bpe import Tokenizer
+from tokviz.pre_tokenizers.byte_level import encode_token, read_gpt2_files
 
 
 def load_gpt2(

@@ -1,7 +1,8 @@
 """Hugging Face ``tokenizer.json`` (byte-level BPE), read as ``tokenizers`` reads it, and written for it.
 
 Any byte-level BPE file loads: its normalizer, pre-tokenizer and added tokens are run as ``tokenizers`` runs them
-(:mod:`tokviz.pipelines.byte_level_tokenizer`). A file that needs none of that (no normalizer; ByteLevel alone or after one isolating
+(:mod:`tokviz.pipelines.byte_level_tokenizer`). A file that needs none of that (no normalizer; ByteLevel alone or after
+one isolating
 Split; added tokens without options, each keeping the id of its text) loads as a plain, faster
 :class:`~tokviz.models.bpe.Tokenizer`. A vocabulary may lack the 13 bytes that never occur in UTF-8 (0xC0, 0xC1,
 0xF5-0xFF): no text can produce them, so they get ids past the end that are kept out of ``vocab``; lacking any
@@ -26,7 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tokviz.pipelines.added_tokens import AddedToken, assign_ids
+from tokviz.core.jsonfile import MAX_ID, parse_json
 from tokviz.formats.common import (
     WHOLE_TEXT_PATTERN,
     SaveResult,
@@ -38,12 +39,12 @@ from tokviz.formats.common import (
     _where,
 )
 from tokviz.formats.hf_components import normalizer_from_json, onig_to_python, pre_tokenizers_from_json
-from tokviz.pre_tokenizers.byte_level import decode_token, encode_token, lone_surrogate
-from tokviz.pipelines.byte_level_tokenizer import ByteLevel, PipelineTokenizer, PreTokenizerStep
-from tokviz.pre_tokenizers.splits import PatternSplit
-from tokviz.core.jsonfile import MAX_ID, parse_json
-from tokviz.pre_tokenizers.pretokenizer import NAMED_PATTERNS
 from tokviz.models.bpe import Tokenizer
+from tokviz.pipelines.added_tokens import AddedToken, assign_ids
+from tokviz.pipelines.byte_level_tokenizer import ByteLevel, PipelineTokenizer, PreTokenizerStep
+from tokviz.pre_tokenizers.byte_level import decode_token, encode_token, lone_surrogate
+from tokviz.pre_tokenizers.pretokenizer import NAMED_PATTERNS
+from tokviz.pre_tokenizers.splits import PatternSplit
 
 __all__ = ["hf_from_dict", "hf_to_dict", "load_hf", "onig_to_python", "python_to_onig", "save_hf"]
 

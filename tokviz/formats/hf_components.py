@@ -20,9 +20,9 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from tokviz.pre_tokenizers import splits as hp
 from tokviz.normalizers import components as nz
 from tokviz.pipelines.byte_level_tokenizer import ByteLevel, PreTokenizerStep
+from tokviz.pre_tokenizers import splits as hp
 
 # Oniguruma (which `tokenizers` uses) reads "X{n,m}+" as "(X{n,m})+", a repetition, where Python's `regex` reads a
 # possessive interval; rewriting keeps the meaning `tokenizers` gives a file's pattern.

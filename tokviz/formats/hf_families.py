@@ -2,7 +2,8 @@
 
 :func:`family_from_dict` reads a parsed file whose model is ``WordPiece``, ``Unigram``, or ``BPE`` over characters
 (``byte_fallback``, or no ByteLevel step), into :class:`~tokviz.pipelines.wordpiece_tokenizer.WordPieceTokenizer`,
-:class:`~tokviz.pipelines.unigram_tokenizer.UnigramTokenizer` or :class:`~tokviz.pipelines.sentencepiece_bpe_tokenizer.SentencePieceBPETokenizer`; it returns None for
+:class:`~tokviz.pipelines.unigram_tokenizer.UnigramTokenizer` or
+:class:`~tokviz.pipelines.sentencepiece_bpe_tokenizer.SentencePieceBPETokenizer`; it returns None for
 byte-level BPE (a ByteLevel step, or GPT-2's 256 byte characters in the vocabulary) and for models it does not
 read (WordLevel), which :mod:`tokviz.formats.hf` handles.
 
@@ -33,18 +34,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tokviz.normalizers import components as nz
-from tokviz.pipelines.added_tokens import AddedToken, assign_ids
 from tokviz.formats.hf_components import components, compose_normalizers, normalizer_step, pre_tokenizer_step
 from tokviz.formats.json_floats import score_as_tokenizers_reads_it
-from tokviz.pre_tokenizers.byte_level import encode_token
-from tokviz.pipelines.decoders import decoder_from_json
+from tokviz.normalizers import components as nz
+from tokviz.pipelines.added_tokens import AddedToken, assign_ids
 from tokviz.pipelines.byte_level_tokenizer import ByteLevel
-from tokviz.pre_tokenizers.metaspace import PREPEND_SCHEMES, SPACE_MARK, Metaspace
-from tokviz.pipelines.vocab_pipeline import PreTokenizerStep, SplitStep, VocabPipeline
+from tokviz.pipelines.decoders import decoder_from_json
 from tokviz.pipelines.sentencepiece_bpe_tokenizer import CharBPEModel, SentencePieceBPETokenizer
 from tokviz.pipelines.unigram_tokenizer import UnigramModel, UnigramTokenizer
+from tokviz.pipelines.vocab_pipeline import PreTokenizerStep, SplitStep, VocabPipeline
 from tokviz.pipelines.wordpiece_tokenizer import BertNormalizer, BertPreTokenizer, WordPieceModel, WordPieceTokenizer
+from tokviz.pre_tokenizers.byte_level import encode_token
+from tokviz.pre_tokenizers.metaspace import PREPEND_SCHEMES, SPACE_MARK, Metaspace
 
 __all__ = ["FamilyTokenizer", "family_from_dict"]
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tokviz.formats.common import WHOLE_TEXT_PATTERN, SaveResult, _build, _check_id, _read_text
 from tokviz.core.jsonfile import MAX_ID, MAX_INT_DIGITS
-from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
+from tokviz.formats.common import WHOLE_TEXT_PATTERN, SaveResult, _build, _check_id, _read_text
 from tokviz.models.bpe import Tokenizer
+from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
 
 
 def load_minbpe(path: str | os.PathLike[str]) -> Tokenizer:

@@ -8,7 +8,8 @@ call into it. The file is a JSON object::
 
 ``kind`` is ``"bpe"`` (absent in older files, which are all BPE), ``"byte"``, ``"character"`` or ``"word"`` (the
 lecture's baselines; a word tokenizer adds ``"words"``). A tokenizer that adds Hugging Face's prefix space carries
-``"add_prefix_space"``, and loads back as a :class:`~tokviz.pipelines.prefix_space.PrefixSpaceTokenizer`. ``rule`` says how
+``"add_prefix_space"``, and loads back as a :class:`~tokviz.pipelines.prefix_space.PrefixSpaceTokenizer`. ``rule`` says
+how
 ranks are applied (``"merges"``: the merge list, CS336's convention; ``"ranks"``: the rank of the concatenation,
 tiktoken's); older files have none and mean ``"merges"``.
 
@@ -34,11 +35,11 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
-from tokviz.formats.common import SaveResult, _check_id, _read_text, _type_name
 from tokviz.core.jsonfile import MAX_ID, parse_json
-from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
+from tokviz.formats.common import SaveResult, _check_id, _read_text, _type_name
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.models.bpe import Tokenizer
+from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
 
 FORMAT_NAME = "tokviz"
 FORMAT_VERSION = 1

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from tokviz.core.encoding import Encoding, Piece
-from tokviz.pipelines.vocab_pipeline import as_ids, piece_bytes, shared_chars
 from tokviz.models.bpe import repair_surrogates
+from tokviz.pipelines.vocab_pipeline import as_ids, piece_bytes, shared_chars
 
 _MODEL_TYPES = {1: "unigram", 2: "bpe", 3: "word", 4: "char"}
 _INSTALL = "pip install sentencepiece"

@@ -31,6 +31,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 
+from tokviz.core.jsonfile import MAX_ID, MAX_INT_DIGITS
 from tokviz.formats.common import (
     SaveResult,
     SpecialTokens,
@@ -39,9 +40,8 @@ from tokviz.formats.common import (
     _refuse_duplicates,
 )
 from tokviz.formats.known_rank_files import OPENAI_RANK_FILES, KnownRankFile, identify
-from tokviz.core.jsonfile import MAX_ID, MAX_INT_DIGITS
-from tokviz.models.bpe_rules import SHORT_PIECE, split_by_ranks
 from tokviz.models.bpe import DeferredMerges, Tokenizer
+from tokviz.models.bpe_rules import SHORT_PIECE, split_by_ranks
 
 
 class PatternGuessWarning(UserWarning):

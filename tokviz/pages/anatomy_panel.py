@@ -3,7 +3,8 @@ the pre-token it sits in.
 
 A small script-only component (``token_click.js``) listens for clicks on every drawn token (the ``.tok`` spans of
 :mod:`tokviz.viewmodels.render`, on any page) and hands Python the tokenizer's name, the id and the character the
-token starts at. The panel's numbers come from :mod:`tokviz.analysis.anatomy` through :mod:`tokviz.viewmodels.anatomy_display`.
+token starts at. The panel's numbers come from :mod:`tokviz.analysis.anatomy` through
+:mod:`tokviz.viewmodels.anatomy_display`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pathlib import Path
 import streamlit as st
 
 from tokviz.analysis.anatomy import EncodeTrace, TokenAnatomy, anatomy, occurrences, trace, trace_text
-from tokviz.pages.state import PICKED_PAGE
 from tokviz.core.protocol import TokenizerLike
+from tokviz.pages.state import PICKED_PAGE
 from tokviz.viewmodels.anatomy_display import (
     candidate_rows,
     card_rows,

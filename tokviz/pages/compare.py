@@ -16,12 +16,12 @@ import streamlit as st
 
 from tokviz.analysis.diff import VocabOverlap
 from tokviz.core.encoding import Encoding
+from tokviz.core.protocol import TokenizerLike
 from tokviz.formats import PatternGuessWarning
+from tokviz.formats.pretrained import list_encodings, load_encoding
 from tokviz.pages.registry import forget_own, keep_own
 from tokviz.pages.state import PERSIST, keep
 from tokviz.pages.widgets import metric_row
-from tokviz.formats.pretrained import list_encodings, load_encoding
-from tokviz.core.protocol import TokenizerLike
 from tokviz.viewmodels.compare import (
     DIFF_SAMPLE,
     Comparison,

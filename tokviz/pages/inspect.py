@@ -17,9 +17,9 @@ import streamlit as st
 from tokviz.analysis.budget import BOUNDARIES, chunk_by_tokens
 from tokviz.analysis.health import DEFINITIONS, VocabHealth, vocab_health
 from tokviz.analysis.measures import MEASURES, TextMeasures, measure_text, zipf_by_tokenizer
+from tokviz.core.protocol import TokenizerLike
 from tokviz.pages.state import PERSIST, keep, keep_choice
 from tokviz.pages.widgets import metric_row
-from tokviz.core.protocol import TokenizerLike
 from tokviz.viewmodels.budget_display import JSONL_MIME, chunk_rows, chunks_jsonl
 from tokviz.viewmodels.defaults import default_corpus
 from tokviz.viewmodels.health_display import check_rows, summary_rows

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from tokviz.pages.state import PERSIST, keep
 from tokviz.core.protocol import TokenizerLike
+from tokviz.pages.state import PERSIST, keep
 from tokviz.viewmodels.family_views import family_label
 from tokviz.viewmodels.keys import tokenizer_key
 from tokviz.viewmodels.markdown import escape_markdown

@@ -10,9 +10,9 @@ from collections.abc import Callable, Mapping
 
 import streamlit as st
 
-from tokviz.pages.runs import forget_run, restore_run
 from tokviz.core.protocol import TokenizerLike
 from tokviz.models.bpe import Tokenizer
+from tokviz.pages.runs import forget_run, restore_run
 from tokviz.viewmodels.defaults import Defaults, build_defaults, cache_dir
 from tokviz.viewmodels.menu import TokenizerMenu
 from tokviz.viewmodels.run_store import RunKept, RunStore

@@ -5,7 +5,8 @@ numbers from :mod:`tokviz.analysis.sweep`, the figures from :mod:`tokviz.viewmod
 :mod:`tokviz.viewmodels.render`.
 
 An uploaded corpus is trained in child processes (:class:`tokviz.viewmodels.size_runs.SizeJob`, one
-:class:`tokviz.training.live.TrainingJob` per pattern), never on the script thread, so other sessions do not wait for it: the
+:class:`tokviz.training.live.TrainingJob` per pattern), never on the script thread, so other sessions do not wait for
+it: the
 job lives in ``st.session_state``, a fragment polls it every :data:`POLL_SECONDS` and draws its progress and a Cancel
 button, and when it ends one full run draws the charts (or says why it ended, and shows the built-in corpus).
 
@@ -25,10 +26,6 @@ from typing import Any
 
 import streamlit as st
 
-from tokviz.pages.runs import HELDOUT
-from tokviz.pages.state import PERSIST, keep_choice
-from tokviz.pages.widgets import stacking_pair
-from tokviz.core.protocol import TokenizerLike
 from tokviz.analysis.sweep import (
     LengthDistribution,
     SizeComparison,
@@ -40,6 +37,10 @@ from tokviz.analysis.sweep import (
     sizes_side_by_side,
     token_count_curve,
 )
+from tokviz.core.protocol import TokenizerLike
+from tokviz.pages.runs import HELDOUT
+from tokviz.pages.state import PERSIST, keep_choice
+from tokviz.pages.widgets import stacking_pair
 from tokviz.viewmodels.charts import (
     POINT_KINDS_NOTE,
     compression_figure,

@@ -14,10 +14,10 @@ from functools import partial
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from tokviz.models.baselines import WordTokenizer
-from tokviz.pipelines.incremental import SegmentCache, find_anchors
-from tokviz.pages.state import PERSIST, PICKED_PAGE, keep
 from tokviz.core.protocol import TokenizerLike
+from tokviz.models.baselines import WordTokenizer
+from tokviz.pages.state import PERSIST, PICKED_PAGE, keep
+from tokviz.pipelines.incremental import SegmentCache, find_anchors
 from tokviz.viewmodels.family_views import describer, family_label, render_round_trip, round_trip
 from tokviz.viewmodels.keys import tokenizer_key
 from tokviz.viewmodels.paging import (

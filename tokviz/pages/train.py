@@ -1,6 +1,7 @@
 """The Train page: train a BPE vocabulary on uploaded text, watch every merge, replay a step, download it.
 
-Training runs in a child process (:class:`tokviz.training.live.TrainingJob`), never on the page's script thread, so neither
+Training runs in a child process (:class:`tokviz.training.live.TrainingJob`), never on the page's script thread, so
+neither
 this page nor other sessions of the server stall. The job lives in ``st.session_state``; a fragment that re-runs every
 :data:`POLL_SECONDS` polls it and redraws only the progress bar and the merge table. When the run ends, the fragment
 asks for one full run, which files the result (:func:`file_if_finished`, before anything is drawn) and draws it: the
@@ -23,14 +24,14 @@ from typing import Any
 
 import streamlit as st
 
-from tokviz.training.live import JobSnapshot, TrainingJob, TrainSpec, prewarm
+from tokviz.analysis.replay import ReplayStep, candidates_at, step_effect
+from tokviz.core.protocol import TokenizerLike
+from tokviz.models.bpe import Tokenizer
 from tokviz.pages.registry import keep_own, keep_run
 from tokviz.pages.runs import COUNTER, HELDOUT, RUNS
 from tokviz.pages.state import GOTO, PERSIST, keep
 from tokviz.pages.widgets import metric_row
-from tokviz.core.protocol import TokenizerLike
-from tokviz.analysis.replay import ReplayStep, candidates_at, step_effect
-from tokviz.models.bpe import Tokenizer
+from tokviz.training.live import JobSnapshot, TrainingJob, TrainSpec, prewarm
 from tokviz.viewmodels.charts import merge_count_figure
 from tokviz.viewmodels.defaults import DefaultCorpus, default_corpus
 from tokviz.viewmodels.display import token_label

@@ -3,7 +3,8 @@
 :class:`PipelineTokenizer` runs a ``tokenizer.json`` the way ``tokenizers`` does:
 
 1. added tokens with ``normalized: false`` are cut out of the original text;
-2. each stretch between them is normalized (:mod:`tokviz.normalizers.components`), and added tokens with ``normalized: true``
+2. each stretch between them is normalized (:mod:`tokviz.normalizers.components`), and added tokens with ``normalized:
+true``
    are cut out of the normalized stretch (:mod:`tokviz.pipelines.added_tokens`);
 3. the pre-tokenizers cut each remaining stretch in turn (:mod:`tokviz.pre_tokenizers.splits`, and :class:`ByteLevel`,
    which may put a space before each piece, may cut with GPT-2's pattern, and maps bytes to characters);
@@ -13,7 +14,8 @@
 Ids equal ``tokenizers``' ``encode(text, add_special_tokens=False)``: no post-processor template is applied.
 
 Offsets: ``char_spans`` index the text you passed, through the normalizer's alignment (see
-:mod:`tokviz.normalizers.components` for how characters are aligned); a token made only of inserted characters (a prefix space,
+:mod:`tokviz.normalizers.components` for how characters are aligned); a token made only of inserted characters (a
+prefix space,
 a Prepend) has an empty span where they were inserted. ``byte_spans`` index ``decode_bytes(ids)``, the bytes the
 model saw (normalized, with inserted spaces), which are the text's own UTF-8 only when nothing was normalized or
 inserted. A token is ``partial`` when it holds only some of a character's bytes, or when another token shares a
@@ -38,14 +40,14 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
-from tokviz.pipelines.added_tokens import AddedToken, AddedTokenMatcher
 from tokviz.core.encoding import Encoding, Piece
-from tokviz.pre_tokenizers.byte_level import decode_token, encode_token
-from tokviz.pre_tokenizers.splits import PieceSplitter
-from tokviz.normalizers.components import Alignment, Normalizer
-from tokviz.pipelines.vocab_pipeline import PieceCache, shared_chars
-from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.models.bpe import Tokenizer
+from tokviz.normalizers.components import Alignment, Normalizer
+from tokviz.pipelines.added_tokens import AddedToken, AddedTokenMatcher
+from tokviz.pipelines.vocab_pipeline import PieceCache, shared_chars
+from tokviz.pre_tokenizers.byte_level import decode_token, encode_token
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
+from tokviz.pre_tokenizers.splits import PieceSplitter
 
 Span = tuple[int, int]
 # One piece while pre-tokenizing: its text and, when offsets are wanted, each character's span in the original text.

@@ -23,9 +23,9 @@ from typing import Any
 import regex
 
 from tokviz.normalizers import components as nz
-from tokviz.pre_tokenizers.metaspace import SPACE_MARK, Metaspace
 from tokviz.normalizers.components import Normalizer
 from tokviz.pipelines.vocab_pipeline import Decoder, PreTokenizerStep
+from tokviz.pre_tokenizers.metaspace import SPACE_MARK, Metaspace
 
 _CLEANUP = ((" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"), (" 'm", "'m"),
             (" do not", " don't"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re"))

@@ -2,12 +2,14 @@
 
 The text is cut at places where every tokenizer family that allows it starts afresh: encoding each segment on its
 own and joining the results gives exactly the ids (and offsets) of encoding the whole text. Which places are safe
-depends on the family, and the proofs are the ones streaming already relies on (:mod:`tokviz.pre_tokenizers.pretokenizer`):
+depends on the family, and the proofs are the ones streaming already relies on
+(:mod:`tokviz.pre_tokenizers.pretokenizer`):
 
 - our BPE (:class:`~tokviz.models.bpe.Tokenizer`, the built-in OpenAI encodings) with a named pattern (gpt2, gpt4,
   o200k): before a ``" "`` that follows a non-space character, unless a special token covers it (no named pattern
   puts the two in one piece, and BPE never merges across pieces);
-- the same with a custom pattern: where :meth:`~tokviz.pre_tokenizers.pretokenizer.PreTokenizer.safe_cut` proves a cut (verified
+- the same with a custom pattern: where :meth:`~tokviz.pre_tokenizers.pretokenizer.PreTokenizer.safe_cut` proves a cut
+(verified
   match ends for a pattern without lookaround or anchors; only special-token starts otherwise);
 - the prefix-space variant: those cuts where a space or a special token follows (so no space is added there);
 - the character, byte and word baselines: before a ``" "`` that follows a non-space character;
@@ -43,12 +45,12 @@ from typing import TypeVar
 
 import regex
 
-from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.core.encoding import Encoding, Piece
+from tokviz.core.protocol import TokenizerLike
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
+from tokviz.models.bpe import Tokenizer
 from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
-from tokviz.core.protocol import TokenizerLike
-from tokviz.models.bpe import Tokenizer
 
 T = TypeVar("T")
 

@@ -25,7 +25,6 @@ from itertools import chain
 from typing import Literal
 
 from tokviz.core.encoding import Encoding, Piece
-from tokviz.pre_tokenizers.pretokenizer import PreTokenizer, chunk_text
 from tokviz.models.bpe import (
     _SURROGATE,
     Tokenizer,
@@ -34,6 +33,7 @@ from tokviz.models.bpe import (
     encoding_from_pieces,
     repair_surrogates,
 )
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer, chunk_text
 
 
 @dataclass

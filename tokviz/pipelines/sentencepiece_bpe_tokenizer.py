@@ -4,7 +4,8 @@ A piece starts as one symbol per character: the character's vocabulary id; with 
 that is not in the vocabulary becomes its UTF-8 bytes as ``<0xNN>`` pieces (when the vocabulary has them all);
 otherwise the unknown token (neighbouring unknown characters fused into one when ``fuse_unk``), or nothing at all
 when there is no unknown token (as in Hugging Face ``tokenizers``). Then merges apply, the lowest-ranked adjacent
-pair first and leftmost among equals (:func:`tokviz.models.bpe_rules.merge_by_pairs`). With ``ignore_merges`` a piece that
+pair first and leftmost among equals (:func:`tokviz.models.bpe_rules.merge_by_pairs`). With ``ignore_merges`` a piece
+that
 is a vocabulary token is that token. Ids equal ``tokenizers``' BPE model.
 
 :class:`SentencePieceBPETokenizer` has ``family`` ``"bpe-sp"``, ``unk_id``, ``merges`` (as pairs of the pieces'
@@ -26,12 +27,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from tokviz.models.bpe_rules import merge_by_pairs
+from tokviz.normalizers.components import Normalizer
 from tokviz.pipelines.added_tokens import AddedToken
 from tokviz.pipelines.decoders import ByteFallbackDecoder, DecoderSequence, MetaspaceDecoder, keeps_text
-from tokviz.pre_tokenizers.metaspace import Metaspace
-from tokviz.normalizers.components import Normalizer
-from tokviz.models.bpe_rules import merge_by_pairs
 from tokviz.pipelines.vocab_pipeline import Decoder, PreTokenizerStep, TokenCut, VocabPipeline, piece_bytes
+from tokviz.pre_tokenizers.metaspace import Metaspace
 
 #: Without a decoder from a file: byte pieces back to characters, ``▁`` to spaces (the first piece's dropped).
 _DEFAULT_DECODER = DecoderSequence([ByteFallbackDecoder(), MetaspaceDecoder()])

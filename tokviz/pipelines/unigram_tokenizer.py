@@ -24,11 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from tokviz.normalizers.components import Normalizer
 from tokviz.pipelines.added_tokens import AddedToken
 from tokviz.pipelines.decoders import ByteFallbackDecoder, DecoderSequence, MetaspaceDecoder, keeps_text
-from tokviz.pre_tokenizers.metaspace import Metaspace
-from tokviz.normalizers.components import Normalizer
 from tokviz.pipelines.vocab_pipeline import Decoder, PreTokenizerStep, TokenCut, VocabPipeline
+from tokviz.pre_tokenizers.metaspace import Metaspace
 
 #: Without a decoder from a file: byte pieces back to characters, ``▁`` to spaces (the first piece's dropped).
 _DEFAULT_DECODER = DecoderSequence([ByteFallbackDecoder(), MetaspaceDecoder()])

@@ -4,9 +4,11 @@ BPE): added tokens, a normalizer, pre-tokenizer steps, then a model that cuts ea
 It runs a ``tokenizer.json`` the way Hugging Face ``tokenizers`` does:
 
 1. added tokens with ``normalized: false`` are cut out of the original text (:mod:`tokviz.pipelines.added_tokens`);
-2. each stretch between them is normalized (:mod:`tokviz.normalizers.components`, :mod:`tokviz.pipelines.wordpiece_tokenizer`'s BertNormalizer)
+2. each stretch between them is normalized (:mod:`tokviz.normalizers.components`,
+:mod:`tokviz.pipelines.wordpiece_tokenizer`'s BertNormalizer)
    and added tokens with ``normalized: true`` are cut out of the normalized stretch;
-3. the pre-tokenizer steps cut (and may rewrite, as :class:`~tokviz.pre_tokenizers.metaspace.Metaspace` does) each stretch;
+3. the pre-tokenizer steps cut (and may rewrite, as :class:`~tokviz.pre_tokenizers.metaspace.Metaspace` does) each
+stretch;
 4. the model (:class:`PieceModel`) turns each piece into ``(id, start byte, end byte)`` triples over the piece's
    UTF-8, which is how offsets reach the user's text.
 
@@ -44,11 +46,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from tokviz.pipelines.added_tokens import AddedToken, AddedTokenMatcher
 from tokviz.core.encoding import Encoding, Piece
-from tokviz.pre_tokenizers.splits import PieceSplitter
-from tokviz.normalizers.components import Alignment, Normalizer
 from tokviz.models.bpe import CACHE_LIMIT, repair_surrogates
+from tokviz.normalizers.components import Alignment, Normalizer
+from tokviz.pipelines.added_tokens import AddedToken, AddedTokenMatcher
+from tokviz.pre_tokenizers.splits import PieceSplitter
 
 Span = tuple[int, int]
 #: One piece while pre-tokenizing: its text, each character's span in the original text (None on the ids-only

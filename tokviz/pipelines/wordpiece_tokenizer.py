@@ -33,12 +33,12 @@ from dataclasses import dataclass
 
 import regex
 
+from tokviz.core.onig import RUST_SPACE
+from tokviz.normalizers.components import Alignment, Lowercase, Normalizer, UnicodeForm, compose, identity_alignment
 from tokviz.pipelines.added_tokens import AddedToken
 from tokviz.pipelines.decoders import WordPieceDecoder
-from tokviz.pre_tokenizers.splits import Punctuation, WhitespaceSplit
-from tokviz.normalizers.components import Alignment, Lowercase, Normalizer, UnicodeForm, compose, identity_alignment
-from tokviz.core.onig import RUST_SPACE
 from tokviz.pipelines.vocab_pipeline import Decoder, PieceState, PreTokenizerStep, SplitStep, TokenCut, VocabPipeline
+from tokviz.pre_tokenizers.splits import Punctuation, WhitespaceSplit
 
 FAMILY = "wordpiece"
 

@@ -1,5 +1,6 @@
 """Hugging Face ``tokenizers`` pre-tokenizers that cut a piece into smaller ones: Split, Digits, Punctuation,
-Whitespace, WhitespaceSplit (ByteLevel, which also rewrites pieces, lives in :mod:`tokviz.pipelines.byte_level_tokenizer`).
+Whitespace, WhitespaceSplit (ByteLevel, which also rewrites pieces, lives in
+:mod:`tokviz.pipelines.byte_level_tokenizer`).
 
 Each component's ``split(text)`` returns the ``(start, end)`` character spans of the pieces it keeps, in order,
 never empty. All of them follow ``tokenizers``' one rule (``NormalizedString::split``): a pattern marks the text as

@@ -4,7 +4,8 @@
 a function here runs, so ``import tokviz`` (and this package) needs none of them.
 
 - :func:`count_on_dask`: byte ranges of each file are counted on the workers (each reads its own ranges through
-  fsspec), the partial counts are summed in a tree on the workers, and one :class:`tokviz.training.counts_table.Counts` comes back.
+  fsspec), the partial counts are summed in a tree on the workers, and one :class:`tokviz.training.counts_table.Counts`
+  comes back.
 - :func:`encode_on_dask`: a corpus to one flat ``.npy`` of token ids, ranges encoded on the workers, written in
   order by the client.
 - :func:`connect`: a ``distributed.Client`` for an address, or ``local:N`` for a local cluster of N processes.

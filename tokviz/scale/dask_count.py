@@ -30,11 +30,11 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tokviz.training.counting import count_chunks
-from tokviz.training.counts_table import Counts
+from tokviz.corpus.sources import Source, count_range, iter_source, source_ranges, source_size
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.scale.cluster import import_distributed
-from tokviz.corpus.sources import Source, count_range, iter_source, source_ranges, source_size
+from tokviz.training.counting import count_chunks
+from tokviz.training.counts_table import Counts
 
 #: Most bytes per map task: large enough that the scheduler's per-task cost (about a millisecond) and sending a
 #: partial table on are small beside counting it, small enough that a worker holds little text at once.
@@ -94,7 +94,8 @@ def count_on_dask(
 
     ``range_bytes`` defaults to about four ranges per worker, between :data:`MIN_RANGE_BYTES` and
     :data:`DASK_RANGE_BYTES`. ``on_progress(done, total)`` gets the bytes counted so far and the total, as map tasks
-    finish. Returns the same :class:`~tokviz.training.counts_table.Counts` as :func:`tokviz.training.counts_table.count_files` on one machine.
+    finish. Returns the same :class:`~tokviz.training.counts_table.Counts` as
+    :func:`tokviz.training.counts_table.count_files` on one machine.
     """
     distributed = import_distributed()
     if range_bytes is None:

@@ -37,9 +37,9 @@ from tokviz.corpus.ids import (
     windowed,
     write_in_order,
 )
-from tokviz.scale.cluster import import_distributed
 from tokviz.corpus.sources import Source
 from tokviz.models.bpe import Tokenizer
+from tokviz.scale.cluster import import_distributed
 
 #: Jobs in flight per worker: enough to keep each busy while the client writes, few enough to bound memory.
 IN_FLIGHT_PER_WORKER = 3

@@ -1,7 +1,8 @@
 """Pre-token counting: text in, ``{pre-token bytes (as latin-1 str): count}`` out, on one core or two.
 
 The step is a pure map-reduce: each part of the text is counted on its own and the counts add up. Parts are cut only
-at safe positions (:func:`tokviz.pre_tokenizers.pretokenizer.chunk_text`, :mod:`tokviz.corpus.ranges`), so the result equals one pass over
+at safe positions (:func:`tokviz.pre_tokenizers.pretokenizer.chunk_text`, :mod:`tokviz.corpus.ranges`), so the result
+equals one pass over
 the whole text. Special tokens split the text and are not counted.
 
 Large inputs are counted by forked worker processes, each keeping one running count that it sends back once at the
@@ -32,9 +33,9 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, BinaryIO
 
 from tokviz.core.lifeline import die_with_parent
-from tokviz.pre_tokenizers.pretokenizer import PreTokenizer, chunk_text
-from tokviz.corpus.ranges import file_ranges, text_ranges
 from tokviz.core.textfile import bad_utf8
+from tokviz.corpus.ranges import file_ranges, text_ranges
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer, chunk_text
 
 #: Below this many characters counting stays in-process: starting a worker costs more than it saves.
 PARALLEL_MIN_CHARS = 1 << 20

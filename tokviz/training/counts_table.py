@@ -7,7 +7,8 @@ and special tokens it was counted with, since merges learned from counts of one 
 The file is a TSV in SentencePiece's ``piece<TAB>count`` layout, one distinct pre-token a line, most frequent
 first. TSV rather than Parquet because it needs no dependency (the library depends on ``regex`` only), can be read
 with ``head`` and ``grep``, and streams line by line. A pre-token is any bytes (a piece of a multi-byte character
-included), so each piece is written with GPT-2's byte-to-unicode table (:mod:`tokviz.pre_tokenizers.byte_level`): every byte is
+included), so each piece is written with GPT-2's byte-to-unicode table (:mod:`tokviz.pre_tokenizers.byte_level`): every
+byte is
 one printable character (``Ġ`` for a space, ``Ċ`` for a newline), so no piece holds a tab, a newline or a space,
 every byte string survives exactly, and the file reads like a GPT-2 ``vocab.json``. A few header lines come first,
 ``#pattern<TAB>"gpt2"`` and ``#special_tokens<TAB>["<|endoftext|>"]`` (JSON values): a data line's count is always
@@ -38,10 +39,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tokviz.training.counting import count_large_text
+from tokviz.corpus.sources import count_source, source_size
 from tokviz.pre_tokenizers.byte_level import BYTE_TO_UNICODE
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer, resolve_pattern
-from tokviz.corpus.sources import count_source, source_size
+from tokviz.training.counting import count_large_text
 
 #: The first line of a counts file, and the layout version it names.
 MAGIC = "#tokviz-counts"

@@ -33,9 +33,9 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from tokviz.training.merge_loop import Merge
 from tokviz.core.ratios import compression_ratio
 from tokviz.models.bpe import Tokenizer, TrainingReport
+from tokviz.training.merge_loop import Merge
 
 STATUSES = ("starting", "counting", "merging", "done", "cancelled", "error")
 #: Seconds a run's process may be gone before its final message is given up on.

@@ -1,7 +1,8 @@
 """``train_bpe``: corpus in, trained :class:`~tokviz.models.bpe.Tokenizer` out.
 
 Counting pre-tokens (streamed, over both cores for large inputs) is separate from the merge loop
-(:mod:`tokviz.training.merge_loop`), so the same counts can feed several runs. The vocabulary is laid out as the CS336 reference:
+(:mod:`tokviz.training.merge_loop`), so the same counts can feed several runs. The vocabulary is laid out as the CS336
+reference:
 special tokens first, then the 256 single bytes, then one token per merge in learned order.
 
 Example:
@@ -18,11 +19,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from tokviz.training.merge_loop import CancelCheck, Merge, merge_counts
+from tokviz.models.bpe import Tokenizer, TrainingReport
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer, validate_special_tokens
 from tokviz.training.counting import count_chunks, count_file, count_large_text, iter_file
 from tokviz.training.counts_table import Counts
-from tokviz.pre_tokenizers.pretokenizer import PreTokenizer, validate_special_tokens
-from tokviz.models.bpe import Tokenizer, TrainingReport
+from tokviz.training.merge_loop import CancelCheck, Merge, merge_counts
 
 Corpus = str | os.PathLike[str] | Iterable[str] | Iterable[os.PathLike[str]]
 
@@ -166,10 +167,12 @@ def train_bpe(
 ) -> Tokenizer:
     """Train a byte-level BPE tokenizer of ``vocab_size`` tokens (specials + 256 bytes + merges).
 
-    ``progress`` gets every :class:`~tokviz.training.merge_loop.Merge` as it is learned; ``should_stop`` is polled every merge and
+    ``progress`` gets every :class:`~tokviz.training.merge_loop.Merge` as it is learned; ``should_stop`` is polled
+    every merge and
     ends training early; ``count_progress`` gets the number of characters counted so far. If the corpus runs out of
     pairs first, training stops early and ``tok.training.message`` says so. ``corpus`` may also be
-    :class:`~tokviz.training.counts_table.Counts` counted before: only the merge loop runs (``special_tokens`` default to theirs).
+    :class:`~tokviz.training.counts_table.Counts` counted before: only the merge loop runs (``special_tokens`` default
+    to theirs).
     """
     validate_special_tokens(special_tokens)  # a str would pass below as a list of one-character tokens
     if isinstance(corpus, Counts):

@@ -1,7 +1,9 @@
-"""The app's diff of two tokenizers, ready to show: :mod:`tokviz.analysis.diff` for any pair, baselines included, plus the
+"""The app's diff of two tokenizers, ready to show: :mod:`tokviz.analysis.diff` for any pair, baselines included, plus
+the
 sentences, table rows and token marks a view needs.
 
-:func:`compare` runs :func:`tokviz.analysis.diff.diff_tokenizers` when both sides are BPE tokenizers. A baseline (one token
+:func:`compare` runs :func:`tokviz.analysis.diff.diff_tokenizers` when both sides are BPE tokenizers. A baseline (one
+token
 per character, byte or word) has no merge list, so for it the vocabulary and merge comparison is refused with a
 reason, and only the text is compared: the aligned segments work for any tokenizer that encodes with offsets.
 When a side is of another family (WordPiece, Unigram, SentencePiece BPE), merges are not compared (the first two
@@ -26,7 +28,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, cast
 
-from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.analysis.diff import (
     HasVocab,
     Pair,
@@ -39,6 +40,7 @@ from tokviz.analysis.diff import (
     mapped_overlap,
 )
 from tokviz.core.encoding import Encoding
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.models.bpe import Tokenizer
 from tokviz.viewmodels.defaults import GPT2_NAME
 from tokviz.viewmodels.display import token_label

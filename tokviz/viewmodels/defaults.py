@@ -32,10 +32,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
-from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
-from tokviz.formats.ours import tokenizer_from_dict
 from tokviz.core.jsonfile import parse_json
 from tokviz.core.protocol import TokenizerLike
+from tokviz.formats.ours import tokenizer_from_dict
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.models.bpe import Tokenizer
 from tokviz.training.trainer import train_bpe
 from tokviz.viewmodels.default_corpus import FALLBACK_CORPUS

@@ -19,8 +19,8 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 
-from tokviz.formats.pretrained import load_encoding
 from tokviz.core.protocol import TokenizerLike
+from tokviz.formats.pretrained import load_encoding
 
 #: The built-in encodings the app offers, by the names people know them by.
 BUILTIN_ENCODINGS: dict[str, str] = {

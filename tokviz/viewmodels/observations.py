@@ -31,9 +31,9 @@ from typing import Literal
 import regex
 
 from tokviz.core.encoding import Encoding
+from tokviz.core.protocol import TokenizerLike
 from tokviz.pre_tokenizers.metaspace import SPACE_MARK
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
-from tokviz.core.protocol import TokenizerLike
 from tokviz.viewmodels.display import TokenView, mixed_label
 from tokviz.viewmodels.family_views import FAMILY_LABELS, family_of
 

@@ -1,7 +1,8 @@
 """A long text on the Tokenize page: pages cut at token boundaries, each panel's tokens of one page, and the
 bytes-per-token strip along the whole text.
 
-Every chosen tokenizer encodes the text in segments (:mod:`tokviz.pipelines.incremental`), so an edit re-encodes one or two
+Every chosen tokenizer encodes the text in segments (:mod:`tokviz.pipelines.incremental`), so an edit re-encodes one or
+two
 of them; only the segments of the page in view are encoded with offsets. Pages are shared by all panels and cut, where
 the text allows, at the places segments are cut at (a token boundary for every tokenizer whose cuts they are), else
 before a space that follows a non-space character; a tokenizer whose token crosses a page's end draws that token on
@@ -27,6 +28,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 from tokviz.core.encoding import Encoding
+from tokviz.core.protocol import TokenizerLike
 from tokviz.pipelines.incremental import (
     DEFAULT_TARGET,
     SegmentCache,
@@ -35,7 +37,6 @@ from tokviz.pipelines.incremental import (
     segment_spans,
     slice_segments,
 )
-from tokviz.core.protocol import TokenizerLike
 
 #: Most points a tokenizer's line on the strip has: more would be narrower than a pixel on a laptop screen.
 STRIP_BINS = 120

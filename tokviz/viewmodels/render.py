@@ -220,7 +220,8 @@ def render_tokens(
     ``unknown_id`` marks a word tokenizer's ``<unk>`` tokens. With ``options.show_chunks`` each pre-tokenizer piece
     is wrapped in a ``.tv-chunk`` span drawn as a bracket under its tokens. ``changed`` holds token indices to mark
     as changed (class ``tv-changed``, a bar under the token, a line in its card), e.g. the tokens that are new at
-    this vocabulary size (:func:`tokviz.analysis.sweep.sizes_side_by_side`); :func:`render_changed_legend` explains the mark.
+    this vocabulary size (:func:`tokviz.analysis.sweep.sizes_side_by_side`); :func:`render_changed_legend` explains the
+    mark.
     ``changed_note`` replaces that card line's text where the mark means something else (e.g. "cut differently" in
     a diff of two tokenizers). ``describe`` (:func:`tokviz.viewmodels.family_views.describer`) draws another
     family's tokens over the user's characters with their ``▁``/``##`` mark apart, and names the rule in each card.

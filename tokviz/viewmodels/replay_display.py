@@ -21,8 +21,8 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
-from tokviz.core.encoding import Encoding
 from tokviz.analysis.replay import ReplayStep, StepEffect
+from tokviz.core.encoding import Encoding
 from tokviz.models.bpe import Tokenizer
 from tokviz.viewmodels.display import hex_bytes, token_label
 from tokviz.viewmodels.render import PALETTE

@@ -3,7 +3,8 @@ brings back the run's summary, merges and replay, not only the tokenizer.
 
 The tokenizer itself lives in :mod:`tokviz.viewmodels.store`; a run's record is keyed by the same hash and holds
 what the tokenizer file does not: the pre-token counts the merges were learned from (``<hash>.counts.tsv``, the TSV
-of :mod:`tokviz.training.counts_table`), and ``<hash>.run.json`` with each merge's pair count, the wall time, the held-out
+of :mod:`tokviz.training.counts_table`), and ``<hash>.run.json`` with each merge's pair count, the wall time, the
+held-out
 compression and share, the run's report (requested size, why it stopped), the description of the corpus, the
 SHA-256 of the counts file, the hashes of the corpus texts and a SHA-256 of all of that. The corpus texts go to the
 shared :class:`~tokviz.viewmodels.text_store.TextStore` (content-addressed, so the built-in corpus is kept once for
@@ -50,10 +51,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tokviz.training.merge_loop import Merge
-from tokviz.training.counts_table import Counts
 from tokviz.core.jsonfile import parse_json
 from tokviz.models.bpe import Tokenizer, TrainingReport
+from tokviz.training.counts_table import Counts
+from tokviz.training.merge_loop import Merge
 from tokviz.viewmodels.store import is_hash, least_recently_used
 from tokviz.viewmodels.text_store import TextStore
 from tokviz.viewmodels.training_summary import TrainedRun, summarize

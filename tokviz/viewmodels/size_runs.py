@@ -30,8 +30,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
-from tokviz.core.protocol import TokenizerLike
 from tokviz.analysis.sweep import (
     SizeComparison,
     SizeCurve,
@@ -42,7 +40,9 @@ from tokviz.analysis.sweep import (
     split_holdout,
     token_count_curve,
 )
+from tokviz.core.protocol import TokenizerLike
 from tokviz.models.bpe import Tokenizer
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.training.trainer import train_bpe
 from tokviz.viewmodels.defaults import DefaultCorpus, load_or_train, size_label
 
@@ -357,7 +357,8 @@ def series_kinds(tokenizers: Mapping[str, Any]) -> dict[str, SeriesKind]:
 
 @dataclass(frozen=True)
 class Comparison:
-    """A :class:`~tokviz.analysis.sweep.SizeComparison` and the tokenizers that could not be measured, with the reason."""
+    """A :class:`~tokviz.analysis.sweep.SizeComparison` and the tokenizers that could not be measured, with the
+    reason."""
 
     comparison: SizeComparison
     problems: tuple[str, ...]
@@ -375,7 +376,8 @@ def compare_on_text(
     """Every series on one text: the pattern runs as curves, baselines as points, and ``extras`` by their kind.
 
     Curves are measured at about ``n_points`` log-spaced sizes in one pass each
-    (:func:`tokviz.analysis.sweep.token_count_curve`). ``extras`` are labelled by their key; an extra curve is measured on
+    (:func:`tokviz.analysis.sweep.token_count_curve`). ``extras`` are labelled by their key; an extra curve is measured
+    on
     ``own_texts[name]`` when given (its own held-out text; its label then says so), else on ``text``. A tokenizer
     that fails on the text (ValueError) is left out and named in ``problems`` instead of failing the whole chart.
 

@@ -34,10 +34,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
-from tokviz.formats.ours import from_dict, to_dict
 from tokviz.core.jsonfile import parse_json
 from tokviz.core.protocol import TokenizerLike
+from tokviz.formats.ours import from_dict, to_dict
+from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.models.bpe import Tokenizer
 
 #: Default bound of the store on disk.

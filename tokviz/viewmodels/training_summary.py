@@ -3,7 +3,8 @@
 The summary is what a user wants to know about a fresh vocabulary: how big it got (and whether it fell short of the
 request), how long it took, how well it compresses text it did not see (the held-out last tenth of the corpus), its
 longest tokens (shown readably: :func:`tokviz.viewmodels.display.token_label`, never "�"), and how many tokens have
-each length (a :class:`~tokviz.analysis.sweep.LengthDistribution`, ready for :func:`tokviz.viewmodels.charts.length_figure`).
+each length (a :class:`~tokviz.analysis.sweep.LengthDistribution`, ready for
+:func:`tokviz.viewmodels.charts.length_figure`).
 
 Example:
     >>> from tokviz import train_bpe
@@ -21,10 +22,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from tokviz.training.merge_loop import Merge
-from tokviz.training.live import JobSnapshot
 from tokviz.analysis.sweep import LengthDistribution, length_distribution
 from tokviz.models.bpe import Tokenizer
+from tokviz.training.live import JobSnapshot
+from tokviz.training.merge_loop import Merge
 from tokviz.viewmodels.display import TokenView, hex_bytes, token_label
 
 #: Merges shown in the live table: the newest ones are what changes; a table of 50,000 rows redrawn twice a second
