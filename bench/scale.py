@@ -169,7 +169,7 @@ def measure(kind: str, corpus: Path, workers: int) -> dict[str, object]:
         import tiktoken
 
         from tokviz.pre_tokenizers.byte_level import read_gpt2_files
-        from tokviz.pre_tokenizers.pretokenizer import GPT2_PATTERN
+        from tokviz.pre_tokenizers.patterns import GPT2_PATTERN
 
         shared = Path(os.environ.get("TOKVIZ_SHARED_DATA", ROOT.parent / "shared" / "data")) / "cs336"
         vocab, _ = read_gpt2_files(shared / "gpt2_vocab.json", shared / "gpt2_merges.txt")

@@ -123,7 +123,7 @@ def load_encoder(lib: str, vocab: str, merges: str) -> tuple[Callable[[str], lis
         import tiktoken
 
         from tokviz.pre_tokenizers.byte_level import read_gpt2_files
-        from tokviz.pre_tokenizers.pretokenizer import GPT2_PATTERN
+        from tokviz.pre_tokenizers.patterns import GPT2_PATTERN
 
         table, _ = read_gpt2_files(vocab, merges)
         ranks = {b: i for i, b in table.items() if b != EOT.encode()}

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from tokviz import Tokenizer, train_bpe
 from tokviz.models.bpe import repair_surrogates
-from tokviz.pre_tokenizers.pretokenizer import GPT2_PATTERN
+from tokviz.pre_tokenizers.patterns import GPT2_PATTERN
 
 tiktoken = pytest.importorskip("tiktoken")
 

@@ -23,7 +23,8 @@ from tokviz.formats import (
 )
 from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
 from tokviz.pre_tokenizers.byte_level import write_gpt2_files
-from tokviz.pre_tokenizers.pretokenizer import NAMED_PATTERNS, PreTokenizer, resolve_pattern
+from tokviz.pre_tokenizers.patterns import NAMED_PATTERNS, resolve_pattern
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 
 tiktoken = pytest.importorskip("tiktoken")
 hf = pytest.importorskip("tokenizers")

@@ -11,13 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokviz.models.bpe import Tokenizer
-from tokviz.pre_tokenizers.pretokenizer import (
-    NAMED_PATTERNS,
-    PreTokenizer,
-    chunk_text,
-    is_context_free,
-    resolve_pattern,
-)
+from tokviz.pre_tokenizers.patterns import NAMED_PATTERNS, resolve_pattern
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
+from tokviz.pre_tokenizers.stream_cuts import chunk_text, is_context_free
 
 ASCII_ALPHABET = "".join(chr(c) for c in range(128))
 # Characters that stress the patterns: letters, digits, apostrophes, every ASCII whitespace incl. \x1c-\x1f.
@@ -29,7 +25,7 @@ TRICKY = "ab Z9'sllvetdmre\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f  .,!?/-_\"0123"
 @given(text=st.text(alphabet=st.sampled_from(list(TRICKY)), max_size=60) | st.text(alphabet=ASCII_ALPHABET))
 def test_ascii_twin_equals_regex(name: str, text: str) -> None:
     pt = PreTokenizer.create(name)
-    assert pt._ascii.findall(text) == regex.findall(NAMED_PATTERNS[name], text)
+    assert pt.ascii_twin.findall(text) == regex.findall(NAMED_PATTERNS[name], text)
 
 
 @pytest.mark.parametrize("name", list(NAMED_PATTERNS))

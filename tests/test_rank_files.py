@@ -34,7 +34,7 @@ from tokviz.formats import (
     save,
 )
 from tokviz.formats.known_rank_files import by_name
-from tokviz.pre_tokenizers.pretokenizer import NAMED_PATTERNS
+from tokviz.pre_tokenizers.patterns import NAMED_PATTERNS
 
 # Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
 pytestmark = pytest.mark.slow

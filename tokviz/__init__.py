@@ -9,7 +9,8 @@
 from tokviz.core.encoding import Encoding, Piece
 from tokviz.formats import load_tokenizer
 from tokviz.models.bpe import Tokenizer, TrainingReport
-from tokviz.pre_tokenizers.pretokenizer import NAMED_PATTERNS, PreTokenizer
+from tokviz.pre_tokenizers.patterns import NAMED_PATTERNS
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.training.merge_loop import Merge
 from tokviz.training.trainer import train_bpe
 

@@ -41,7 +41,7 @@ from itertools import chain
 from tokviz.analysis.anatomy import bpe_model, merge_index
 from tokviz.core.protocol import TokenizerLike
 from tokviz.models.bpe import Tokenizer
-from tokviz.pre_tokenizers.pretokenizer import compile_special
+from tokviz.pre_tokenizers.specials import compile_special
 
 #: Default thresholds for "mostly a part": at least this share inside longer tokens, seen at least this often.
 PART_SHARE = 0.9

@@ -8,7 +8,7 @@ raw bytes: a space byte after a printable ASCII byte can never sit inside a mult
 also decodes on its own exactly as it does inside the whole file.
 
 These cuts are proven only for the named patterns (gpt2, gpt4, o200k); counting cuts text with a custom pattern by
-:func:`tokviz.pre_tokenizers.pretokenizer.chunk_text` instead, which verifies each cut against the pattern.
+:func:`tokviz.pre_tokenizers.stream_cuts.chunk_text` instead, which verifies each cut against the pattern.
 
 Cuts are looked for near evenly spaced targets; where a stretch has no usable space (a minified file, a long special
 token run) the neighbouring ranges simply grow, so the ranges always cover the input in order without gaps.

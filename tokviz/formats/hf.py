@@ -43,7 +43,7 @@ from tokviz.models.bpe import Tokenizer
 from tokviz.pipelines.added_tokens import AddedToken, assign_ids
 from tokviz.pipelines.byte_level_tokenizer import ByteLevel, PipelineTokenizer, PreTokenizerStep
 from tokviz.pre_tokenizers.byte_level import decode_token, encode_token, lone_surrogate
-from tokviz.pre_tokenizers.pretokenizer import NAMED_PATTERNS
+from tokviz.pre_tokenizers.patterns import NAMED_PATTERNS
 from tokviz.pre_tokenizers.splits import PatternSplit
 
 __all__ = ["hf_from_dict", "hf_to_dict", "load_hf", "onig_to_python", "python_to_onig", "save_hf"]

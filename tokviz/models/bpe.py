@@ -28,7 +28,9 @@ from typing import Any, Literal
 
 from tokviz.core.encoding import Encoding, Piece
 from tokviz.models.bpe_rules import NO_RANK, encode_pairs, encode_ranks, merge_by_pairs
-from tokviz.pre_tokenizers.pretokenizer import PreTokenizer, chunk_text, compile_special
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
+from tokviz.pre_tokenizers.specials import compile_special
+from tokviz.pre_tokenizers.stream_cuts import chunk_text
 
 # Above this many cached pieces the cache starts afresh, so streaming a huge corpus keeps memory bounded.
 CACHE_LIMIT = 1 << 19
@@ -363,7 +365,7 @@ class Tokenizer:
             if len(self._allowing) >= 64:
                 self._allowing.clear()
             ordered = sorted(allowed)
-            pt = replace(self.pretokenizer, special_tokens=tuple(ordered), _special_re=compile_special(ordered))
+            pt = replace(self.pretokenizer, special_tokens=tuple(ordered), special_re=compile_special(ordered))
             self._allowing[allowed] = pt
         return pt
 

@@ -33,7 +33,8 @@ from tokviz.models.bpe import (
     encoding_from_pieces,
     repair_surrogates,
 )
-from tokviz.pre_tokenizers.pretokenizer import PreTokenizer, chunk_text
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
+from tokviz.pre_tokenizers.stream_cuts import chunk_text
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Pre-token counting: text in, ``{pre-token bytes (as latin-1 str): count}`` out, on one core or two.
 
 The step is a pure map-reduce: each part of the text is counted on its own and the counts add up. Parts are cut only
-at safe positions (:func:`tokviz.pre_tokenizers.pretokenizer.chunk_text`, :mod:`tokviz.corpus.ranges`), so the result
+at safe positions (:func:`tokviz.pre_tokenizers.stream_cuts.chunk_text`, :mod:`tokviz.corpus.ranges`), so the result
 equals one pass over
 the whole text. Special tokens split the text and are not counted.
 
@@ -35,7 +35,8 @@ from typing import Any, BinaryIO
 from tokviz.core.lifeline import die_with_parent
 from tokviz.core.textfile import bad_utf8
 from tokviz.corpus.ranges import file_ranges, text_ranges
-from tokviz.pre_tokenizers.pretokenizer import PreTokenizer, chunk_text
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
+from tokviz.pre_tokenizers.stream_cuts import chunk_text
 
 #: Below this many characters counting stays in-process: starting a worker costs more than it saves.
 PARALLEL_MIN_CHARS = 1 << 20

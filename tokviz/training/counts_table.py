@@ -41,7 +41,8 @@ from pathlib import Path
 
 from tokviz.corpus.sources import count_source, source_size
 from tokviz.pre_tokenizers.byte_level import BYTE_TO_UNICODE
-from tokviz.pre_tokenizers.pretokenizer import PreTokenizer, resolve_pattern
+from tokviz.pre_tokenizers.patterns import resolve_pattern
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.training.counting import count_large_text
 
 #: The first line of a counts file, and the layout version it names.

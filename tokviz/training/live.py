@@ -297,7 +297,8 @@ class TrainingJob:
     @classmethod
     def start(cls, spec: TrainSpec, *, interval: float = 0.1) -> TrainingJob:
         """Validate the spec (raising ValueError with the reason) and start the run."""
-        from tokviz.pre_tokenizers.pretokenizer import PreTokenizer, validate_special_tokens
+        from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
+        from tokviz.pre_tokenizers.specials import validate_special_tokens
         from tokviz.training.trainer import validate_vocab_size
 
         validate_vocab_size(spec.vocab_size, len(set(validate_special_tokens(spec.special_tokens))))

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from tokviz.pre_tokenizers.pretokenizer import NAMED_PATTERNS, resolve_pattern
+from tokviz.pre_tokenizers.patterns import NAMED_PATTERNS, resolve_pattern
 from tokviz.training.live import split_corpus
 from tokviz.viewmodels.upload_tokenizer import parse_special_tokens
 from tokviz.viewmodels.uploads import read_corpus
