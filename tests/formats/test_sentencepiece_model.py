@@ -169,7 +169,7 @@ def test_a_broken_model_file_is_refused_naming_it(tmp_path: Path) -> None:
 
 
 # -- real files: Mistral's SentencePiece models, from the mistral-common package ------------------------------------
-PACKAGES = Path(__file__).resolve().parent / "_data" / "packages"
+PACKAGES = Path(__file__).resolve().parents[1] / "_data" / "packages"
 MISTRAL = ["mistral_common/data/tokenizer.model.v1", "mistral_common/data/mistral_instruct_tokenizer_240323.model.v3"]
 
 

@@ -22,7 +22,7 @@ from tokviz.viewmodels.text_store import (
     texts_from_refs,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @settings(max_examples=50, deadline=None)

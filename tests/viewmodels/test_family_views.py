@@ -252,7 +252,7 @@ def test_describer_reads_a_sentencepiece_model(tmp_path: Path) -> None:
     assert any(f"rule Unigram · {BYTE_FALLBACK_RULE}" in c for _, c in cards)
 
 
-MISTRAL = Path(__file__).resolve().parent / "_data" / "packages" / "mistral_common" / "data" / "tokenizer.model.v1"
+MISTRAL = Path(__file__).resolve().parents[1] / "_data" / "packages" / "mistral_common" / "data" / "tokenizer.model.v1"
 
 
 def test_mistrals_real_model_is_drawn_with_its_rules() -> None:
@@ -286,7 +286,7 @@ def test_mistrals_real_model_is_drawn_with_its_rules() -> None:
     assert rt is not None and rt.decoded == ref.decode(ref.encode(text)) and rt.exact == (rt.decoded == text)
 
 
-SPM_TESTS = Path(__file__).resolve().parent / "_data" / "packages" / "test"
+SPM_TESTS = Path(__file__).resolve().parents[1] / "_data" / "packages" / "test"
 
 
 @pytest.mark.parametrize("name", ["test_model.model", "test_ja_model.model"])

@@ -20,7 +20,7 @@ from tokviz.viewmodels.share import TEXT_LIMIT
 # Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 XSS = "<script>alert(1)</script><img src=x onerror=alert(1)>"
 TOKEN_RE = re.compile(r'<span class="(tok[^"]*)" data-token-id="(-?\d+)" data-tokenizer="([^"]*)"')
 

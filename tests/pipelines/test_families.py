@@ -382,7 +382,7 @@ def test_malformed_family_files_name_the_file() -> None:
 
 
 # -- a real file: Google's BERT-base Chinese vocabulary, from the cn-clip package -----------------------------------
-PACKAGES = Path(__file__).resolve().parent / "_data" / "packages"
+PACKAGES = Path(__file__).resolve().parents[1] / "_data" / "packages"
 BERT_CHINESE = PACKAGES / "cn_clip" / "clip" / "vocab.txt"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REAL_SAMPLES = SAMPLES + ["北京大学的学生在图书馆里学习自然语言处理。", "ＡＢＣ１２３ full-width",

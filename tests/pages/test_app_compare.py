@@ -1,6 +1,6 @@
 """The "Load & diff" view under AppTest: loading by path puts a tokenizer in every view's choices, the diff draws
 for any pair, and bad paths or files are messages, not exceptions.
-(Uploads need a browser: tests/test_browser_compare.py.)"""
+(Uploads need a browser: tests/browser/test_browser_compare.py.)"""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from tokviz.viewmodels.samples import DEFAULT_SAMPLE, SAMPLES
 # Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN_RE = re.compile(r'<span class="(tok[^"]*)" data-token-id="(-?\d+)" data-tokenizer="([^"]*)"')
 XSS = "<script>alert(1)</script>"
 

@@ -21,7 +21,7 @@ from tokviz.viewmodels.observations import OBSERVATIONS
 pytestmark = pytest.mark.slow
 pytest.importorskip("tokenizers")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN_RE = re.compile(r'<span class="(tok[^"]*)" data-token-id="(-?\d+)" data-tokenizer="([^"]*)"')
 TEXT = "Héllo  world, hello! 龘 1234"
 

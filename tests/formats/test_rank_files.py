@@ -41,7 +41,7 @@ pytestmark = pytest.mark.slow
 
 tiktoken = pytest.importorskip("tiktoken")
 
-PACKAGES = Path(__file__).resolve().parent / "_data" / "packages"
+PACKAGES = Path(__file__).resolve().parents[1] / "_data" / "packages"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 # Words, digits, contractions in any case, whitespace runs of every kind, CJK, Vietnamese (combining marks and

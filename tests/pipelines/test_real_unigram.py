@@ -29,7 +29,7 @@ tokenizers = pytest.importorskip("tokenizers")
 # Slow: a 25,055-piece vocabulary on the fixtures takes seconds; CI runs these too.
 pytestmark = pytest.mark.slow
 
-RESOURCES = Path(__file__).resolve().parent / "_data" / "packages" / "ssentencepiece" / "resources"
+RESOURCES = Path(__file__).resolve().parents[1] / "_data" / "packages" / "ssentencepiece" / "resources"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 VOCABS = {"multilingual": "chn_jpn_yue_eng_ko_spectok.bpe.vocab", "librispeech": "librispeech-500.vocab"}
 FIXTURES = ("corpus.en", "german.txt", "address.txt", "tinystories_sample.txt")

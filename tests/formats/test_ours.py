@@ -188,7 +188,7 @@ def test_no_module_level_import_cycle_in_the_library() -> None:
     # imports each library module runs when it is imported (top-level statements only) and look for a cycle.
     import ast
 
-    root = Path(__file__).resolve().parents[1] / "tokviz"
+    root = Path(__file__).resolve().parents[2] / "tokviz"
     modules = {".".join(p.relative_to(root.parent).with_suffix("").parts).removesuffix(".__init__"): p
                for p in root.rglob("*.py") if p.relative_to(root).parts[0] not in ("pages", "viewmodels")}
     graph: dict[str, set[str]] = {}

@@ -18,7 +18,7 @@ from tokviz.viewmodels.defaults import default_corpus
 # Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CORPUS = "".join(f"line {i}: the quick brown fox jumps over the lazy dog {i * 7919 % 1000}\n" for i in range(3000))
 
 

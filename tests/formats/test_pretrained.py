@@ -35,7 +35,7 @@ openai_public = pytest.importorskip("tiktoken_ext.openai_public")
 
 TEXTS = ["Hello world! It's 2024.", "你好 🌍🚀 emoji  \n\n\t x", "<|endoftext|>a<|endoftext|>", "  spaces   here ",
          "x  \n", "a \n\n b  ", "\n \n ", "x\t\t\ny \u00a0\u00a0z  ", "1234567 numbers 3.14159", "HELLO'S they'RE"]
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BUILTIN = ("r50k_base", "p50k_base", "cl100k_base", "o200k_base")
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=120) | st.lists(
     st.sampled_from(["Hello", " world", "'s", "'LL", "12345", " ", "\n", "\t", "\r\n", "你好", "🌍", "é", "Δ", "ab" * 5,
