@@ -17,7 +17,8 @@ special tokens. Tests that need them skip, saying to run this script, when they 
 - ``cn-clip==1.6.0``: ``cn_clip/clip/vocab.txt``, the WordPiece vocabulary of Google's BERT-base Chinese (21,128
   pieces, ``##`` continuations, ``[UNK]``), read by ``tokenizers``' BERT pipeline in tests/pipelines/test_families.py.
 - ``sentencepiece==0.2.1`` (its sdist): ``test/test_model.model`` and ``test/test_ja_model.model``, Unigram models
-  (NFKC, no byte pieces) that SentencePiece's authors trained for their own tests, for tests/viewmodels/test_family_views.py.
+  (NFKC, no byte pieces) that SentencePiece's authors trained for their own tests, for
+  tests/viewmodels/test_family_views.py.
 - ``simple-sentencepiece==0.14``: ``ssentencepiece/resources/chn_jpn_yue_eng_ko_spectok.bpe.vocab`` (25,055 pieces,
   Chinese, Japanese, Cantonese, English, Korean) and ``librispeech-500.vocab``, the pieces and log-probability scores
   of real Unigram models (k2/icefall speech recognisers), read as Unigram tokenizer.json files by

@@ -1,7 +1,8 @@
 """The Train view in a real browser: upload, live progress and merges, download the GPT-2 zip and load it back, a
 screenshot; and two sessions training at once on one server while a third keeps tokenizing.
 
-Marked ``browser`` like tests/browser/test_browser.py, with the same helpers (Debian's Chromium, ``streamlit run`` on a free
+Marked ``browser`` like tests/browser/test_browser.py, with the same helpers (Debian's Chromium, ``streamlit run``
+on a free
 port); the screenshots go to ``docs/`` (``$TOKVIZ_SCREENSHOT_DIR`` to put them elsewhere).
 """
 
