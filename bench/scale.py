@@ -168,7 +168,7 @@ def measure(kind: str, corpus: Path, workers: int) -> dict[str, object]:
     if kind == "encode-tiktoken":
         import tiktoken
 
-        from tokviz.pre_tokenizers.byte_level import read_gpt2_files
+        from tokviz.formats.gpt2 import read_gpt2_files
         from tokviz.pre_tokenizers.patterns import GPT2_PATTERN
 
         shared = Path(os.environ.get("TOKVIZ_SHARED_DATA", ROOT.parent / "shared" / "data")) / "cs336"
@@ -192,9 +192,10 @@ def measure_reduce(corpus: Path) -> dict[str, object]:
     """Per-range counting throughput on one core and the cost of summing partial tables (what a tree reduce does)."""
     import pickle
 
-    from tokviz.corpus.sources import count_range, source_ranges
+    from tokviz.corpus.sources import source_ranges
     from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
     from tokviz.scale.dask_count import DASK_RANGE_BYTES, _sum
+    from tokviz.training.source_counts import count_range
 
     pt = PreTokenizer.create("gpt2", special_tokens=[EOT])
     ranges = source_ranges(str(corpus), target=DASK_RANGE_BYTES, special_tokens=[EOT])[:8]

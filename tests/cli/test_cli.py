@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from tokviz import Tokenizer, load_tokenizer, train_bpe
-from tokviz.cli.main import ProgressBar, main
+from tokviz.cli.common import ProgressBar
+from tokviz.cli.main import main
 from tokviz.formats import save
 from tokviz.formats.pretrained import NAMED_ENCODINGS
 

@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tokviz.training.counting as counting
+from tokviz.corpus.sources import iter_file
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
-from tokviz.training.counting import count_chunks, count_text, iter_file
+from tokviz.training.counting import count_chunks, count_text
 
 TEXT = (
     "Hello  world!\n\n  It's 2024<|endoftext|>   spaces   \t\ttabs<|endoftext|><|endoftext|>"

@@ -25,7 +25,6 @@ import argparse
 import json
 import sys
 import time
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
@@ -34,19 +33,19 @@ from tokviz.analysis.anatomy import MergeNode, TokenAnatomy, anatomy, bpe_model,
 from tokviz.analysis.budget import BOUNDARIES, chunk_by_tokens, chunks_jsonl
 from tokviz.analysis.diff import TokenizerDiff, diff_tokenizers
 from tokviz.analysis.health import DuplicateGroups, vocab_health
+from tokviz.cli.common import ProgressBar, resolve_tokenizer
+from tokviz.cli.scale import add_scale_commands, load_counts
 from tokviz.core.protocol import TokenizerLike
 from tokviz.core.textfile import read_utf8
-from tokviz.formats import FORMATS, PatternGuessWarning, load_tokenizer, save, special_tokens_arg
+from tokviz.corpus.sources import iter_file
+from tokviz.formats import FORMATS, save
 from tokviz.formats.dispatch import Loaded
 from tokviz.formats.pretrained import (
-    is_encoding_name,
     list_encodings,
     list_rank_files,
-    load_encoding,
     tiktoken_cache_dir,
 )
 from tokviz.models.bpe import Tokenizer
-from tokviz.training.counting import iter_file
 from tokviz.training.merge_loop import Merge
 from tokviz.training.trainer import train_bpe
 
@@ -59,68 +58,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"tokviz: error: {message} (see '{self.prog} --help')\n")
         raise SystemExit(EXIT_USAGE)
-
-
-# -- progress ---------------------------------------------------------------------------------------------------
-class ProgressBar:
-    """A plain-text bar redrawn in place with ``\\r`` on a stream, at most every ``interval`` seconds.
-
-    >>> import io
-    >>> out = io.StringIO()
-    >>> bar = ProgressBar(out, width=10, interval=0)
-    >>> bar.update("merging", 5, 10)
-    >>> out.getvalue().split("\\r")[-1]
-    'merging [#####.....] 5/10'
-    """
-
-    def __init__(self, stream: TextIO, *, width: int = 30, interval: float = 0.1) -> None:
-        self.stream = stream
-        self.width = width
-        self.interval = interval
-        self._last = float("-inf")
-        self._shown = False
-        self._length = 0
-
-    def update(self, label: str, done: int, total: int, *, unit: str = "", force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._last < self.interval:
-            return  # throttled: redrawing on every merge would cost more than the merge
-        self._last = now
-        frac = min(1.0, done / total) if total > 0 else 1.0
-        filled = int(round(frac * self.width))
-        line = f"{label} [{'#' * filled}{'.' * (self.width - filled)}] {done:,}/{total:,}{unit}"
-        self.stream.write("\r" + line + " " * max(0, self._length - len(line)))
-        self.stream.flush()
-        self._shown = True
-        self._length = len(line)
-
-    def close(self) -> None:
-        if self._shown:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._shown = False
-
-
-# -- loading ----------------------------------------------------------------------------------------------------
-def resolve_tokenizer(specs: Sequence[str], *, pattern: str | None = None,
-                      special_tokens: Sequence[str] | None = None) -> Loaded:
-    """A tokenizer from file paths, or from one of OpenAI's named encodings (built in).
-
-    A guessed pattern (a rank file tokviz does not know, given without --pattern) is said on stderr as a note.
-    """
-    if len(specs) == 1 and not Path(specs[0]).exists() and is_encoding_name(specs[0]):
-        if pattern is not None or special_tokens:
-            raise ValueError(f"{specs[0]} has its own pattern and special tokens; drop --pattern/--special-token.")
-        return load_encoding(specs[0])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", PatternGuessWarning)
-        tok = load_tokenizer(*specs, pattern=pattern, special_tokens=special_tokens_arg(special_tokens))
-    for w in caught:
-        if issubclass(w.category, PatternGuessWarning):
-            print(f"tokviz: note: {w.message}", file=sys.stderr)
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return tok
 
 
 def _read_text_file(path: str) -> str:
@@ -142,8 +79,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise ValueError(f"{out.parent}: the output folder does not exist; create it or choose another -o.")
     if bool(args.corpus) == (args.counts is not None):
         raise ValueError("give CORPUS file(s) to train on, or --counts FILE made by `tokviz count`, not both.")
-    from tokviz.cli.scale import load_counts
-
     counts = load_counts(args.counts) if args.counts is not None else None
     for c in args.corpus:
         if not Path(c).is_file():
@@ -547,9 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--headless", action="store_true", help="do not open a browser")
     a.set_defaults(func=cmd_app)
 
-    from tokviz.cli.scale import add_scale_commands  # count, encode-corpus
-
-    add_scale_commands(sub, loading)
+    add_scale_commands(sub, loading)  # count, encode-corpus
     return p
 
 

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from tokviz.cli.main import ProgressBar, resolve_tokenizer
+from tokviz.cli.common import ProgressBar, resolve_tokenizer
 from tokviz.corpus.ids import CorpusIds, encode_corpus
 from tokviz.training.counts_table import Counts, count_files
 

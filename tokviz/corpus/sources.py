@@ -21,16 +21,13 @@ from __future__ import annotations
 
 import codecs
 import os
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from tokviz.core.textfile import bad_utf8
 
 # _ranges is the cutter behind file_ranges, given a window reader: a remote file is cut by the same rule.
 from tokviz.corpus.ranges import _ranges, file_ranges
-from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
-from tokviz.training.counting import count_chunks, count_file, count_text, iter_file
 
 Source = str | os.PathLike[str]
 
@@ -122,20 +119,28 @@ def iter_source(source: Source, *, errors: str = "strict", block: int = 1 << 20)
             offset += len(raw)
 
 
-def count_source(
-    source: Source, pretokenizer: PreTokenizer, *, workers: int | None = None, errors: str = "strict",
-    on_progress: Callable[[int], object] | None = None,
-) -> Counter[str]:
-    """Pre-token counts of one source (keys: bytes as latin-1 ``str``), on this machine."""
-    if is_url(source):
-        return count_chunks(iter_source(source, errors=errors), pretokenizer, workers=workers,
-                            on_progress=on_progress)
-    if not os.path.isfile(source):
-        raise ValueError(f"{source}: no such file.")
-    return count_file(source, pretokenizer, workers=workers, errors=errors, on_progress=on_progress)
+def iter_file(path: str | os.PathLike[str], *, errors: str = "strict", block: int = 1 << 20) -> Iterator[str]:
+    """Read a UTF-8 file in blocks; a decoding error names the file and the byte offset of the first bad byte.
 
-
-def count_range(source: Source, start: int, end: int, pretokenizer: PreTokenizer, *,
-                errors: str = "strict") -> Counter[str]:
-    """Pre-token counts of bytes ``[start, end)`` of a source: one map task of a distributed count."""
-    return count_text(read_range(source, start, end, errors=errors), pretokenizer)
+    ``errors="replace"`` reads bad bytes as U+FFFD instead.
+    """
+    with open(path, "rb") as f:
+        data_offset = 0
+        line = 1
+        decoder = codecs.getincrementaldecoder("utf-8")(errors=errors)
+        while True:
+            raw = f.read(block)
+            final = not raw
+            pending = len(decoder.getstate()[0])  # bytes of a character split across blocks, kept from before
+            try:
+                text = decoder.decode(raw, final=final)
+            except UnicodeDecodeError as e:
+                where = bad_utf8(str(path), e.object, e, offset=max(data_offset - pending, 0), line=line)
+                raise ValueError(f"{where}. Convert the file to UTF-8 (the library's errors='replace' reads bad "
+                                 "bytes as U+FFFD).") from e
+            if text:
+                line += text.count("\n")
+                yield text
+            if final:
+                return
+            data_offset += len(raw)

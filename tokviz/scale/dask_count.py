@@ -3,8 +3,8 @@
 1. Plan (on the workers): each file is cut into byte ranges of about ``range_bytes`` at the safe places local
    counting cuts (:func:`tokviz.corpus.sources.source_ranges`); only a small window around each cut is read.
 2. Map (on the workers): one task per range reads its bytes through fsspec and counts them
-   (:func:`tokviz.corpus.sources.count_range`). A custom pattern, whose safe cuts are not known in advance, gets one
-   task per file that streams the file through :func:`tokviz.training.counting.count_chunks` instead.
+   (:func:`tokviz.training.source_counts.count_range`). A custom pattern, whose safe cuts are not known in advance,
+   gets one task per file that streams the file through :func:`tokviz.training.counting.count_chunks` instead.
 3. Reduce (on the workers): partial counts are summed ``split_every`` at a time, then those sums, and so on, so the
    client receives one table, never one per range.
 
@@ -30,11 +30,12 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tokviz.corpus.sources import Source, count_range, iter_source, source_ranges, source_size
+from tokviz.corpus.sources import Source, iter_source, source_ranges, source_size
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.scale.cluster import import_distributed
 from tokviz.training.counting import count_chunks
 from tokviz.training.counts_table import Counts
+from tokviz.training.source_counts import count_range
 
 #: Most bytes per map task: large enough that the scheduler's per-task cost (about a millisecond) and sending a
 #: partial table on are small beside counting it, small enough that a worker holds little text at once.

@@ -24,7 +24,6 @@ Example:
 
 from __future__ import annotations
 
-import codecs
 import multiprocessing as mp
 import os
 from collections import Counter
@@ -33,8 +32,8 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, BinaryIO
 
 from tokviz.core.lifeline import die_with_parent
-from tokviz.core.textfile import bad_utf8
 from tokviz.corpus.ranges import file_ranges, text_ranges
+from tokviz.corpus.sources import iter_file
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.pre_tokenizers.stream_cuts import chunk_text
 
@@ -333,30 +332,3 @@ def _take_up_to(it: Iterator[str], n_chars: int) -> list[str]:
 def _chain(first: list[str], rest: Iterator[str]) -> Iterator[str]:
     yield from first
     yield from rest
-
-
-def iter_file(path: str | os.PathLike[str], *, errors: str = "strict", block: int = 1 << 20) -> Iterator[str]:
-    """Read a UTF-8 file in blocks; a decoding error names the file and the byte offset of the first bad byte.
-
-    ``errors="replace"`` reads bad bytes as U+FFFD instead.
-    """
-    with open(path, "rb") as f:
-        data_offset = 0
-        line = 1
-        decoder = codecs.getincrementaldecoder("utf-8")(errors=errors)
-        while True:
-            raw = f.read(block)
-            final = not raw
-            pending = len(decoder.getstate()[0])  # bytes of a character split across blocks, kept from before
-            try:
-                text = decoder.decode(raw, final=final)
-            except UnicodeDecodeError as e:
-                where = bad_utf8(str(path), e.object, e, offset=max(data_offset - pending, 0), line=line)
-                raise ValueError(f"{where}. Convert the file to UTF-8 (the library's errors='replace' reads bad "
-                                 "bytes as U+FFFD).") from e
-            if text:
-                line += text.count("\n")
-                yield text
-            if final:
-                return
-            data_offset += len(raw)

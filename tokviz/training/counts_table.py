@@ -39,11 +39,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tokviz.corpus.sources import count_source, source_size
+from tokviz.corpus.sources import source_size
 from tokviz.pre_tokenizers.byte_level import BYTE_TO_UNICODE
 from tokviz.pre_tokenizers.patterns import resolve_pattern
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.training.counting import count_large_text
+from tokviz.training.source_counts import count_source
 
 #: The first line of a counts file, and the layout version it names.
 MAGIC = "#tokviz-counts"

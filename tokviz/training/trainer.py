@@ -19,10 +19,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
+from tokviz.corpus.sources import iter_file
 from tokviz.models.bpe import Tokenizer, TrainingReport
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.pre_tokenizers.specials import validate_special_tokens
-from tokviz.training.counting import count_chunks, count_file, count_large_text, iter_file
+from tokviz.training.counting import count_chunks, count_file, count_large_text
 from tokviz.training.counts_table import Counts
 from tokviz.training.merge_loop import CancelCheck, Merge, merge_counts
 
