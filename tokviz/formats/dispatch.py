@@ -20,7 +20,9 @@ from tokviz.formats.common import SaveResult, SpecialTokens, _read_text
 from tokviz.formats.detect import detect_format
 from tokviz.formats.gpt2 import load_gpt2, save_gpt2
 from tokviz.formats.hf import hf_from_dict, save_hf
+from tokviz.formats.hub import HubFiles, fetch_tokenizer_files, parse_hub_ref
 from tokviz.formats.minbpe import load_minbpe, save_minbpe
+from tokviz.formats.model_names import close_names, encoding_name_for_model
 from tokviz.formats.ours import Saveable, save_ours, tokenizer_from_dict
 from tokviz.formats.tiktoken_file import load_tiktoken, save_tiktoken
 from tokviz.models.bpe import Tokenizer
@@ -59,16 +61,25 @@ def load_tokenizer(
     if len(paths) == 1 and not os.path.exists(paths[0]):
         # Imported when needed: tokviz.formats.pretrained builds on this package, so importing it at the top would make
         # the two modules import each other.
-        from tokviz.formats.pretrained import is_encoding_name, load_encoding
+        from tokviz.formats.pretrained import NAMED_ENCODINGS, is_encoding_name, load_encoding
 
-        if is_encoding_name(os.fspath(paths[0])):
+        spec = os.fspath(paths[0])
+        if spec.startswith("hf:"):
+            return load_hub_tokenizer(spec, pattern=pattern, special_tokens=special_tokens, name=name)[0]
+        encoding = spec if is_encoding_name(spec) else encoding_name_for_model(spec)
+        if encoding is not None:
             if pattern is not None or special_tokens is not None:
-                raise ValueError(f"{os.fspath(paths[0])} has its own pattern and special tokens; drop the pattern/"
+                raise ValueError(f"{spec} has its own pattern and special tokens; drop the pattern/"
                                  "special-token options.")
-            tok: Loaded = load_encoding(os.fspath(paths[0]))
-            if name is not None:
-                tok.name = name
+            if not is_encoding_name(encoding):
+                raise ValueError(f"{spec} uses the {encoding} encoding, which this version of tokviz does not build; "
+                                 "load its tokenizer file instead.")
+            tok: Loaded = load_encoding(encoding)
+            if name is not None or encoding != spec:
+                tok.name = name or spec
             return tok
+        if not os.path.dirname(spec) and (near := close_names(spec, extra=tuple(e.name for e in NAMED_ENCODINGS))):
+            raise ValueError(f"{spec}: no such file, encoding or model name; did you mean {', '.join(near)}?")
     kind, files, payload = detect_format(*paths)
     if kind in ("tokviz", "hf", "minbpe") and (pattern is not None or special_tokens is not None):
         raise ValueError(
@@ -104,6 +115,25 @@ def load_tokenizer(
     if name is not None:
         tok.name = name
     return tok
+
+
+def load_hub_tokenizer(
+    spec: str,
+    *,
+    pattern: str | None = None,
+    special_tokens: SpecialTokens | None = None,
+    name: str | None = None,
+) -> tuple[Loaded, HubFiles]:
+    """The tokenizer of a Hugging Face Hub model (``hf:owner/name[@revision]``), read from its tokenizer files with
+    tokviz's own loaders, and the files it came from (their revision, folder in the client's cache, and the context
+    length they state). Raises :class:`~tokviz.formats.hub.HubError` (a ValueError) with a one-line message.
+    """
+    ref = parse_hub_ref(spec)
+    if ref is None:
+        raise ValueError(f"{spec!r} is not a Hub model id: write hf:owner/name, or hf:owner/name@revision.")
+    files = fetch_tokenizer_files(ref)
+    tok = load_tokenizer(files.folder, pattern=pattern, special_tokens=special_tokens, name=name or ref.spec)
+    return tok, files
 
 
 # -- dispatch -----------------------------------------------------------------------------------------------------
