@@ -84,7 +84,7 @@ def encode_long(lib: str, kind: str, files: dict[str, str]) -> Result:
         else:
             import tiktoken
 
-            from tokviz.pre_tokenizers.byte_level import read_gpt2_files
+            from tokviz.formats.gpt2 import read_gpt2_files
 
             vocab, _ = read_gpt2_files(files["vocab"], files["merges"])
             ranks = {b: i for i, b in vocab.items() if b != b"<|endoftext|>"}

@@ -122,7 +122,7 @@ def load_encoder(lib: str, vocab: str, merges: str) -> tuple[Callable[[str], lis
     if lib == "tiktoken":
         import tiktoken
 
-        from tokviz.pre_tokenizers.byte_level import read_gpt2_files
+        from tokviz.formats.gpt2 import read_gpt2_files
         from tokviz.pre_tokenizers.patterns import GPT2_PATTERN
 
         table, _ = read_gpt2_files(vocab, merges)

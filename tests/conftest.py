@@ -67,7 +67,7 @@ def gpt2_tokenizer(cs336_dir: Path):
 def tiktoken_gpt2(cs336_dir: Path):
     """tiktoken's GPT-2 encoding built offline from the same files (tiktoken.get_encoding would download)."""
     tiktoken = pytest.importorskip("tiktoken")
-    from tokviz.pre_tokenizers.byte_level import read_gpt2_files
+    from tokviz.formats.gpt2 import read_gpt2_files
     from tokviz.pre_tokenizers.patterns import GPT2_PATTERN
 
     vocab, _ = read_gpt2_files(cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt")

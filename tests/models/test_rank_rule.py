@@ -216,7 +216,7 @@ def test_derived_merges_equal_the_former_derivation(name: str) -> None:
 
 
 def test_derived_r50k_merges_are_gpt2s_merges_file(cs336_dir: Path) -> None:
-    from tokviz.pre_tokenizers.byte_level import read_gpt2_files
+    from tokviz.formats.gpt2 import read_gpt2_files
 
     _, gpt2_merges = read_gpt2_files(cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt")
     merges, unreachable = merges_from_ranks(read_rank_file(_rank_path("r50k_base")))

@@ -6,13 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tokviz.pre_tokenizers.byte_level import (
-    BYTE_TO_UNICODE,
-    decode_token,
-    encode_token,
-    read_gpt2_files,
-    write_gpt2_files,
-)
+from tokviz.formats.gpt2 import read_gpt2_files
+from tokviz.pre_tokenizers.byte_level import BYTE_TO_UNICODE, decode_token, encode_token, write_gpt2_files
 
 
 def test_table_is_a_printable_bijection() -> None:

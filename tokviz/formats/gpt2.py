@@ -18,6 +18,8 @@ import os
 import re
 from pathlib import Path
 
+from tokviz.core.jsonfile import MAX_ID, parse_json
+from tokviz.core.textfile import read_utf8
 from tokviz.formats.common import (
     SaveResult,
     SpecialTokens,
@@ -26,7 +28,7 @@ from tokviz.formats.common import (
     _refuse_duplicates,
 )
 from tokviz.models.bpe import Tokenizer
-from tokviz.pre_tokenizers.byte_level import encode_token, read_gpt2_files
+from tokviz.pre_tokenizers.byte_level import decode_token, encode_token, lone_surrogate
 
 
 def load_gpt2(
@@ -106,3 +108,71 @@ def save_gpt2(tok: Tokenizer, directory: str | os.PathLike[str]) -> SaveResult:
     (d / "merges.txt").write_text("#version: 0.2\n" + lines, encoding="utf-8")
     notes = _pattern_note(tok, "gpt2")
     return SaveResult("gpt2", [d / "vocab.json", d / "merges.txt"], notes)
+
+
+def _where(path: str | os.PathLike[str], text: str, token: str) -> str:
+    """``vocab.json, line 3`` where the token's key is found in the file (escaped or not), else the file alone."""
+    for fragment in (json.dumps(token, ensure_ascii=False), json.dumps(token)):
+        at = text.find(fragment + ":")
+        if at == -1:
+            at = text.find(fragment)
+        if at != -1:
+            return f"{path}, line {text.count(chr(10), 0, at) + 1}"
+    return str(path)
+
+
+def read_gpt2_files(
+    vocab_path: str | os.PathLike[str], merges_path: str | os.PathLike[str]
+) -> tuple[dict[int, bytes], list[tuple[bytes, bytes]]]:
+    """Parse ``vocab.json`` and ``merges.txt``; malformed content raises ValueError naming the file and line.
+
+    Tokens of vocab.json that are not in the byte table (such as ``<|endoftext|>`` written literally) are taken as
+    their UTF-8 bytes.
+    """
+    text = read_utf8(vocab_path)
+    # A key given twice would silently keep one id of the two: refused like any other duplicate.
+    raw = parse_json(text, source=f"{vocab_path} (GPT-2 vocab.json)", unique_keys=True)
+    if not isinstance(raw, dict):
+        raise ValueError(f"{vocab_path}: a GPT-2 vocab.json is a JSON object {{token: id}}, not "
+                         f"{'a list' if isinstance(raw, list) else 'a ' + type(raw).__name__}; give the model's "
+                         "vocab.json.")
+    vocab: dict[int, bytes] = {}
+    for tok, i in raw.items():
+        if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i <= MAX_ID:
+            numeric = isinstance(i, int) and not isinstance(i, bool)
+            why = (f"{i!r:.40}, not an integer" if not numeric else f"{i}, which is negative" if i < 0
+                   else f"{i}, larger than any vocabulary's (ids stop at {MAX_ID})")
+            raise ValueError(f"{_where(vocab_path, text, tok)}: the id of token {tok!r:.60} is {why}; ids are "
+                             "plain integers 0 and up.")
+        try:
+            b = decode_token(tok)
+        except ValueError:
+            surrogate = lone_surrogate(tok)
+            if surrogate is not None:
+                raise ValueError(f"{_where(vocab_path, text, tok)}: token {tok!r:.60} holds a lone surrogate "
+                                 f"{surrogate}, which is not text (UTF-8 cannot hold it); fix or remove that "
+                                 "entry.") from None
+            b = tok.encode("utf-8")
+        if i in vocab:
+            other = next(t for t, j in raw.items() if j == i)
+            raise ValueError(f"{_where(vocab_path, text, tok)}: id {i} is given to two tokens ({other!r:.60} and "
+                             f"{tok!r:.60}); give each token its own id.")
+        vocab[i] = b
+    merges: list[tuple[bytes, bytes]] = []
+    try:
+        lines = Path(merges_path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError as e:
+        raise ValueError(f"{merges_path}: no such file.") from e
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{merges_path}: not UTF-8 text ({e}).") from e
+    for n, line in enumerate(lines, 1):
+        if (n == 1 and line.startswith("#version")) or not line.strip():
+            continue
+        parts = line.split(" ")
+        if len(parts) != 2 or not parts[0] or not parts[1]:
+            raise ValueError(f"{merges_path}, line {n}: expected two tokens separated by one space, got {line!r}.")
+        try:
+            merges.append((decode_token(parts[0]), decode_token(parts[1])))
+        except ValueError as e:
+            raise ValueError(f"{merges_path}, line {n}: {e}.") from e
+    return vocab, merges

@@ -41,8 +41,8 @@ from tokviz.formats.common import (
 from tokviz.formats.hf_components import normalizer_from_json, onig_to_python, pre_tokenizers_from_json
 from tokviz.models.bpe import Tokenizer
 from tokviz.pipelines.added_tokens import AddedToken, assign_ids
-from tokviz.pipelines.byte_level_tokenizer import ByteLevel, PipelineTokenizer, PreTokenizerStep
-from tokviz.pre_tokenizers.byte_level import decode_token, encode_token, lone_surrogate
+from tokviz.pipelines.byte_level_tokenizer import ByteLevelStep, PipelineTokenizer
+from tokviz.pre_tokenizers.byte_level import ByteLevel, decode_token, encode_token, lone_surrogate
 from tokviz.pre_tokenizers.patterns import NAMED_PATTERNS
 from tokviz.pre_tokenizers.splits import PatternSplit
 
@@ -67,7 +67,7 @@ def python_to_onig(pattern: str) -> str:
     return re.sub(r"(\{\d+(?:,\d*)?\})\+(?=\||\)|$)", r"\1", pattern)
 
 
-def _plain_pattern(steps: list[PreTokenizerStep]) -> tuple[str, bool] | None:
+def _plain_pattern(steps: list[ByteLevelStep]) -> tuple[str, bool] | None:
     """``(pattern, add_prefix_space)`` when the plain Tokenizer cuts text as these steps do, else None."""
     if len(steps) == 1 and isinstance(steps[0], ByteLevel):
         return ("gpt2" if steps[0].use_regex else WHOLE_TEXT_PATTERN), steps[0].add_prefix_space
@@ -84,7 +84,7 @@ def _plain_pattern(steps: list[PreTokenizerStep]) -> tuple[str, bool] | None:
     return split.source, False
 
 
-def _pattern_label(steps: list[PreTokenizerStep]) -> str:
+def _pattern_label(steps: list[ByteLevelStep]) -> str:
     for s in steps:
         if isinstance(s, PatternSplit):
             return s.source

@@ -21,8 +21,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from tokviz.normalizers import components as nz
-from tokviz.pipelines.byte_level_tokenizer import ByteLevel, PreTokenizerStep
+from tokviz.pipelines.byte_level_tokenizer import ByteLevelStep
 from tokviz.pre_tokenizers import splits as hp
+from tokviz.pre_tokenizers.byte_level import ByteLevel
 
 # Oniguruma (which `tokenizers` uses) reads "X{n,m}+" as "(X{n,m})+", a repetition, where Python's `regex` reads a
 # possessive interval; rewriting keeps the meaning `tokenizers` gives a file's pattern.
@@ -134,12 +135,12 @@ def _behavior(obj: dict[str, Any], where: str, default: str | None = None) -> hp
     return b
 
 
-def pre_tokenizers_from_json(obj: Any, *, where: str) -> list[PreTokenizerStep]:
+def pre_tokenizers_from_json(obj: Any, *, where: str) -> list[ByteLevelStep]:
     """The pre-tokenizer steps of a ``"pre_tokenizer"`` value, Sequences flattened, in order."""
     return components(obj, where=where, what="pre_tokenizer", one=lambda o: [pre_tokenizer_step(o, where=where)])
 
 
-def pre_tokenizer_step(obj: dict[str, Any], *, where: str) -> PreTokenizerStep:
+def pre_tokenizer_step(obj: dict[str, Any], *, where: str) -> ByteLevelStep:
     """One pre-tokenizer object that is not a Sequence (ValueError naming a kind tokviz does not run)."""
     kind = obj.get("type")
     if kind == "ByteLevel":

@@ -36,16 +36,21 @@ from typing import Any
 
 from tokviz.formats.hf_components import components, compose_normalizers, normalizer_step, pre_tokenizer_step
 from tokviz.formats.json_floats import score_as_tokenizers_reads_it
+from tokviz.models.sentencepiece_bpe import CharBPEModel
+from tokviz.models.unigram import UnigramModel
+from tokviz.models.wordpiece import WordPieceModel
 from tokviz.normalizers import components as nz
+from tokviz.normalizers.bert_normalizer import BertNormalizer
 from tokviz.pipelines.added_tokens import AddedToken, assign_ids
-from tokviz.pipelines.byte_level_tokenizer import ByteLevel
 from tokviz.pipelines.decoders import decoder_from_json
-from tokviz.pipelines.sentencepiece_bpe_tokenizer import CharBPEModel, SentencePieceBPETokenizer
-from tokviz.pipelines.unigram_tokenizer import UnigramModel, UnigramTokenizer
-from tokviz.pipelines.vocab_pipeline import PreTokenizerStep, SplitStep, VocabPipeline
-from tokviz.pipelines.wordpiece_tokenizer import BertNormalizer, BertPreTokenizer, WordPieceModel, WordPieceTokenizer
-from tokviz.pre_tokenizers.byte_level import encode_token
+from tokviz.pipelines.sentencepiece_bpe_tokenizer import SentencePieceBPETokenizer
+from tokviz.pipelines.unigram_tokenizer import UnigramTokenizer
+from tokviz.pipelines.vocab_pipeline import VocabPipeline
+from tokviz.pipelines.wordpiece_tokenizer import WordPieceTokenizer
+from tokviz.pre_tokenizers.bert_split import BertPreTokenizer
+from tokviz.pre_tokenizers.byte_level import ByteLevel, encode_token
 from tokviz.pre_tokenizers.metaspace import PREPEND_SCHEMES, SPACE_MARK, Metaspace
+from tokviz.pre_tokenizers.steps import PreTokenizerStep, SplitStep
 
 __all__ = ["FamilyTokenizer", "family_from_dict"]
 

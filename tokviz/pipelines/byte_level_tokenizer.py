@@ -36,7 +36,6 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
@@ -45,48 +44,11 @@ from tokviz.models.bpe import Tokenizer
 from tokviz.normalizers.components import Alignment, Normalizer
 from tokviz.pipelines.added_tokens import AddedToken, AddedTokenMatcher
 from tokviz.pipelines.vocab_pipeline import PieceCache, shared_chars
-from tokviz.pre_tokenizers.byte_level import decode_token, encode_token
-from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
+from tokviz.pre_tokenizers.byte_level import ByteLevel, BytePiece, decode_token
 from tokviz.pre_tokenizers.splits import PieceSplitter
+from tokviz.pre_tokenizers.steps import Span
 
-Span = tuple[int, int]
-# One piece while pre-tokenizing: its text and, when offsets are wanted, each character's span in the original text.
-_Piece = tuple[str, list[Span] | None]
-
-
-@dataclass(frozen=True)
-class ByteLevel:
-    """``ByteLevel``: a space before each piece that lacks one, GPT-2's pattern (``use_regex``), bytes as characters.
-
-    Mapping bytes to characters matters only to a pre-tokenizer that comes after it (it then sees ``Ġ`` for a
-    space); when ByteLevel is the last one the pipeline keeps the text and lets the model take its UTF-8 bytes.
-    """
-
-    add_prefix_space: bool = True
-    use_regex: bool = True
-    _gpt2: PreTokenizer = field(default_factory=lambda: PreTokenizer.create("gpt2"), repr=False, compare=False)
-
-    def apply(self, piece: _Piece, *, map_bytes: bool) -> list[_Piece]:
-        text, spans = piece
-        if self.add_prefix_space and not text.startswith(" "):
-            text = " " + text
-            if spans is not None:
-                spans = [(spans[0][0], spans[0][0])] + spans
-        parts = self._gpt2.findall(text) if self.use_regex else [text]
-        out: list[_Piece] = []
-        pos = 0
-        for p in parts:
-            sp = spans[pos : pos + len(p)] if spans is not None else None
-            pos += len(p)
-            if map_bytes:
-                if sp is not None:
-                    sp = [s for ch, s in zip(p, sp) for _ in range(len(ch.encode("utf-8")))]
-                p = encode_token(p.encode("utf-8"))
-            out.append((p, sp))
-        return out
-
-
-PreTokenizerStep = ByteLevel | PieceSplitter
+ByteLevelStep = ByteLevel | PieceSplitter
 
 
 class PipelineTokenizer:
@@ -104,7 +66,7 @@ class PipelineTokenizer:
         model: Tokenizer,
         *,
         normalizer: Normalizer | None = None,
-        pre_tokenizers: Sequence[PreTokenizerStep] = (),
+        pre_tokenizers: Sequence[ByteLevelStep] = (),
         added: Sequence[AddedToken] = (),
         ignore_merges: bool = False,
         whole: Mapping[bytes, int] | None = None,
@@ -180,10 +142,10 @@ class PipelineTokenizer:
         return tuple(self.model.merge_path(data)[0])
 
     # -- pre-tokenizing --------------------------------------------------------------------------------------------
-    def _pieces(self, text: str, spans: list[Span] | None) -> list[_Piece]:
-        pieces: list[_Piece] = [(text, spans)]
+    def _pieces(self, text: str, spans: list[Span] | None) -> list[BytePiece]:
+        pieces: list[BytePiece] = [(text, spans)]
         for k, step in enumerate(self.pre_tokenizers):
-            out: list[_Piece] = []
+            out: list[BytePiece] = []
             if isinstance(step, ByteLevel):
                 map_bytes = k == self._map_after
                 for p in pieces:

@@ -18,14 +18,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import regex
 
 from tokviz.normalizers import components as nz
 from tokviz.normalizers.components import Normalizer
-from tokviz.pipelines.vocab_pipeline import Decoder, PreTokenizerStep
 from tokviz.pre_tokenizers.metaspace import SPACE_MARK, Metaspace
+from tokviz.pre_tokenizers.steps import PreTokenizerStep
+
+
+class Decoder(Protocol):
+    """Turns the vocabulary pieces of some ids back into text (a ``tokenizer.json`` decoder)."""
+
+    def decode(self, pieces: list[str]) -> str: ...
+
 
 _CLEANUP = ((" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"), (" 'm", "'m"),
             (" do not", " don't"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re"))

@@ -43,57 +43,19 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from tokviz.core.encoding import Encoding, Piece
 from tokviz.models.bpe import CACHE_LIMIT, repair_surrogates
+from tokviz.models.piece_model import PieceModel, TokenCut
 from tokviz.normalizers.components import Alignment, Normalizer
 from tokviz.pipelines.added_tokens import AddedToken, AddedTokenMatcher
-from tokviz.pre_tokenizers.splits import PieceSplitter
+from tokviz.pipelines.decoders import Decoder
+from tokviz.pre_tokenizers.steps import PieceState, PreTokenizerStep, Span
 
-Span = tuple[int, int]
-#: One piece while pre-tokenizing: its text, each character's span in the original text (None on the ids-only
-#: path), and whether it starts the whole text (Metaspace's ``prepend_scheme: first`` asks).
-PieceState = tuple[str, list[Span] | None, bool]
-#: ``(id, start byte, end byte)`` of one token over its piece's UTF-8.
-TokenCut = tuple[int, int, int]
 V = TypeVar("V")
 
 
-class PieceModel(Protocol):
-    """A vocabulary model: cuts one pre-tokenized piece into tokens."""
-
-    def tokenize(self, piece: str) -> list[TokenCut]: ...
-
-
-class PreTokenizerStep(Protocol):
-    """Cuts (and may rewrite) one piece into pieces."""
-
-    def apply(self, piece: PieceState) -> list[PieceState]: ...
-
-
-class Decoder(Protocol):
-    """Turns the vocabulary pieces of some ids back into text (a ``tokenizer.json`` decoder)."""
-
-    def decode(self, pieces: list[str]) -> str: ...
-
-
-@dataclass(frozen=True)
-class SplitStep:
-    """A :class:`~tokviz.pre_tokenizers.splits.PieceSplitter` (Split, Digits, Punctuation...) as a pipeline step.
-
-    >>> from tokviz.pre_tokenizers.splits import WhitespaceSplit
-    >>> [t for t, _, _ in SplitStep(WhitespaceSplit()).apply(("a  b", None, True))]
-    ['a', 'b']
-    """
-
-    splitter: PieceSplitter
-
-    def apply(self, piece: PieceState) -> list[PieceState]:
-        text, spans, first = piece
-        return [(text[a:b], spans[a:b] if spans is not None else None, first and a == 0)
-                for a, b in self.splitter.split(text)]
 
 
 def shared_chars(char_spans: Sequence[Span]) -> list[bool]:

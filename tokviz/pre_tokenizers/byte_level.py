@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from tokviz.core.jsonfile import MAX_ID, parse_json
-from tokviz.core.textfile import read_utf8
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
+from tokviz.pre_tokenizers.steps import Span
 
 
 def bytes_to_unicode() -> dict[int, str]:
@@ -48,17 +49,6 @@ def decode_token(text: str) -> bytes:
         raise ValueError(f"character {e.args[0]!r} is not in GPT-2's byte-to-unicode table") from e
 
 
-def _where(path: str | os.PathLike[str], text: str, token: str) -> str:
-    """``vocab.json, line 3`` where the token's key is found in the file (escaped or not), else the file alone."""
-    for fragment in (json.dumps(token, ensure_ascii=False), json.dumps(token)):
-        at = text.find(fragment + ":")
-        if at == -1:
-            at = text.find(fragment)
-        if at != -1:
-            return f"{path}, line {text.count(chr(10), 0, at) + 1}"
-    return str(path)
-
-
 def lone_surrogate(text: str) -> str | None:
     """``U+D800`` for the first lone surrogate in ``text`` (JSON can write one as ``\\ud800``), else None.
 
@@ -69,63 +59,6 @@ def lone_surrogate(text: str) -> str | None:
         if 0xD800 <= ord(c) <= 0xDFFF:
             return f"U+{ord(c):04X}"
     return None
-
-
-def read_gpt2_files(
-    vocab_path: str | os.PathLike[str], merges_path: str | os.PathLike[str]
-) -> tuple[dict[int, bytes], list[tuple[bytes, bytes]]]:
-    """Parse ``vocab.json`` and ``merges.txt``; malformed content raises ValueError naming the file and line.
-
-    Tokens of vocab.json that are not in the byte table (such as ``<|endoftext|>`` written literally) are taken as
-    their UTF-8 bytes.
-    """
-    text = read_utf8(vocab_path)
-    # A key given twice would silently keep one id of the two: refused like any other duplicate.
-    raw = parse_json(text, source=f"{vocab_path} (GPT-2 vocab.json)", unique_keys=True)
-    if not isinstance(raw, dict):
-        raise ValueError(f"{vocab_path}: a GPT-2 vocab.json is a JSON object {{token: id}}, not "
-                         f"{'a list' if isinstance(raw, list) else 'a ' + type(raw).__name__}; give the model's "
-                         "vocab.json.")
-    vocab: dict[int, bytes] = {}
-    for tok, i in raw.items():
-        if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i <= MAX_ID:
-            numeric = isinstance(i, int) and not isinstance(i, bool)
-            why = (f"{i!r:.40}, not an integer" if not numeric else f"{i}, which is negative" if i < 0
-                   else f"{i}, larger than any vocabulary's (ids stop at {MAX_ID})")
-            raise ValueError(f"{_where(vocab_path, text, tok)}: the id of token {tok!r:.60} is {why}; ids are "
-                             "plain integers 0 and up.")
-        try:
-            b = decode_token(tok)
-        except ValueError:
-            surrogate = lone_surrogate(tok)
-            if surrogate is not None:
-                raise ValueError(f"{_where(vocab_path, text, tok)}: token {tok!r:.60} holds a lone surrogate "
-                                 f"{surrogate}, which is not text (UTF-8 cannot hold it); fix or remove that "
-                                 "entry.") from None
-            b = tok.encode("utf-8")
-        if i in vocab:
-            other = next(t for t, j in raw.items() if j == i)
-            raise ValueError(f"{_where(vocab_path, text, tok)}: id {i} is given to two tokens ({other!r:.60} and "
-                             f"{tok!r:.60}); give each token its own id.")
-        vocab[i] = b
-    merges: list[tuple[bytes, bytes]] = []
-    try:
-        lines = Path(merges_path).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError as e:
-        raise ValueError(f"{merges_path}: no such file.") from e
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{merges_path}: not UTF-8 text ({e}).") from e
-    for n, line in enumerate(lines, 1):
-        if (n == 1 and line.startswith("#version")) or not line.strip():
-            continue
-        parts = line.split(" ")
-        if len(parts) != 2 or not parts[0] or not parts[1]:
-            raise ValueError(f"{merges_path}, line {n}: expected two tokens separated by one space, got {line!r}.")
-        try:
-            merges.append((decode_token(parts[0]), decode_token(parts[1])))
-        except ValueError as e:
-            raise ValueError(f"{merges_path}, line {n}: {e}.") from e
-    return vocab, merges
 
 
 def write_gpt2_files(
@@ -141,3 +74,39 @@ def write_gpt2_files(
     Path(vocab_path).write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
     text = "#version: 0.2\n" + "".join(f"{encode_token(a)} {encode_token(b)}\n" for a, b in merges)
     Path(merges_path).write_text(text, encoding="utf-8")
+
+
+# One piece while pre-tokenizing: its text and, when offsets are wanted, each character's span in the original text.
+BytePiece = tuple[str, list[Span] | None]
+
+
+@dataclass(frozen=True)
+class ByteLevel:
+    """``ByteLevel``: a space before each piece that lacks one, GPT-2's pattern (``use_regex``), bytes as characters.
+
+    Mapping bytes to characters matters only to a pre-tokenizer that comes after it (it then sees ``Ġ`` for a
+    space); when ByteLevel is the last one the pipeline keeps the text and lets the model take its UTF-8 bytes.
+    """
+
+    add_prefix_space: bool = True
+    use_regex: bool = True
+    _gpt2: PreTokenizer = field(default_factory=lambda: PreTokenizer.create("gpt2"), repr=False, compare=False)
+
+    def apply(self, piece: BytePiece, *, map_bytes: bool) -> list[BytePiece]:
+        text, spans = piece
+        if self.add_prefix_space and not text.startswith(" "):
+            text = " " + text
+            if spans is not None:
+                spans = [(spans[0][0], spans[0][0])] + spans
+        parts = self._gpt2.findall(text) if self.use_regex else [text]
+        out: list[BytePiece] = []
+        pos = 0
+        for p in parts:
+            sp = spans[pos : pos + len(p)] if spans is not None else None
+            pos += len(p)
+            if map_bytes:
+                if sp is not None:
+                    sp = [s for ch, s in zip(p, sp) for _ in range(len(ch.encode("utf-8")))]
+                p = encode_token(p.encode("utf-8"))
+            out.append((p, sp))
+        return out

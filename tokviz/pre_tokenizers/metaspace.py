@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from tokviz.pipelines.vocab_pipeline import PieceState
 from tokviz.pre_tokenizers.splits import apply_behavior, marked
+from tokviz.pre_tokenizers.steps import PieceState
 
 #: SentencePiece's mark for a space, U+2581 LOWER ONE EIGHTH BLOCK.
 SPACE_MARK = "\u2581"

@@ -9,7 +9,9 @@ in the hover card which rule of the family made the token (:class:`FamilyDescrib
 spaces; an unknown token loses its characters) what exactly was lost.
 
 Example:
-    >>> from tokviz.pipelines.wordpiece_tokenizer import BertNormalizer, WordPieceModel, WordPieceTokenizer
+    >>> from tokviz.normalizers.bert_normalizer import BertNormalizer
+    >>> from tokviz.models.wordpiece import WordPieceModel
+    >>> from tokviz.pipelines.wordpiece_tokenizer import WordPieceTokenizer
     >>> tok = WordPieceTokenizer(WordPieceModel({"[UNK]": 0, "un": 1, "##able": 2}), normalizer=BertNormalizer())
     >>> text = "Unable 😀"
     >>> enc = tok.encode_with_offsets(text)

@@ -10,7 +10,7 @@ show the message and carry on.
 
 Example:
     >>> from tokviz import train_bpe
-    >>> from tokviz.formats import save
+    >>> from tokviz.formats.dispatch import save
     >>> import pathlib, tempfile
     >>> tok = train_bpe(["low lower lowest " * 20], vocab_size=260)
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "mine.tiktoken"
