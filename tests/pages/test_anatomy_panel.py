@@ -55,3 +55,16 @@ def test_a_rank_file_token_and_a_baseline(at):
     assert any("merges" in plain(i.value) for i in at.sidebar.info)  # said plainly, not an exception
     at.sidebar.button(key="inspect_close").click().run()
     assert INSPECT not in at.session_state
+
+
+def test_a_joiner_names_itself_and_the_grapheme_it_is_part_of(at):
+    # GPT-4o cuts 👩‍💻 into woman | ZWJ | laptop: the joiner's card names the character that draws nothing, and the
+    # panel says which character a reader sees it in, with the code points.
+    at.run()
+    at.text_area(key="text").set_value("🌍 👩\u200d💻 🇯🇵").run()
+    at.session_state[INSPECT] = (GPT4O_NAME, 2524, 3, "tokenize")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    card = at.sidebar.dataframe[0].value
+    assert "⟨ZWJ⟩  (U+200D ZERO WIDTH JOINER)" in list(card["value"])
+    assert any("U+1F469 U+200D U+1F4BB" in c.value for c in at.sidebar.caption)

@@ -25,6 +25,8 @@ from tokviz.viewmodels.anatomy_display import (
     trace_summary,
     used_by_rows,
 )
+from tokviz.viewmodels.display import code_points, name_invisibles
+from tokviz.viewmodels.graphemes import cluster_at
 from tokviz.viewmodels.keys import tokenizer_key
 from tokviz.viewmodels.markdown import code_span, escape_markdown
 
@@ -86,6 +88,11 @@ def panel(tokenizers: Mapping[str, TokenizerLike]) -> None:
             return
         text = st.session_state.get("text", "") if view == "tokenize" and char >= 0 else ""
         count = occurrences(tok, token_id, text) if text else None
+        cluster = cluster_at(text, char) if text else ""
+        if cluster and not cluster.isascii() and (a.text is None or cluster not in a.text):
+            # The token is a part of what a reader sees as one character (👩‍💻, 🇯🇵, a byte of é): name it.
+            st.caption(f"Part of the character {escape_markdown(name_invisibles(cluster))} a reader sees: "
+                       f"{code_points(cluster)}")
         st.dataframe([{"": k, "value": v} for k, v in card_rows(a, occurrences=count)], hide_index=True,
                      column_config={"": st.column_config.TextColumn(width="small")})
         with st.expander("Merge tree, down to single bytes", expanded=True):

@@ -19,6 +19,7 @@ import html
 from collections.abc import Mapping
 
 from tokviz.analysis.anatomy import EncodeTrace, MergeNode, TokenAnatomy, TraceStep, quoted, readable
+from tokviz.viewmodels.display import char_names, has_invisible, name_invisibles
 
 
 def _fmt(value: int | None) -> str:
@@ -30,11 +31,16 @@ def token_label(token: bytes) -> str:
     return quoted(token)
 
 
+def _text(text: str) -> str:
+    # A character that draws nothing (ZWJ, ZWSP, a bidi control) is named, with its code point and Unicode name.
+    return f"{name_invisibles(text)}  ({char_names(text)})" if has_invisible(text) else text
+
+
 def card_rows(a: TokenAnatomy, *, occurrences: int | None = None) -> list[tuple[str, str]]:
     """``(label, value)`` rows of the anatomy card; ``occurrences`` (in the current text) when known."""
     rows = [
         ("Id", f"{a.id}"), ("Kind", a.kind), ("Rank", _fmt(a.rank)),
-        ("Text", a.text if a.text is not None else f"(not whole UTF-8) {a.display}"),
+        ("Text", _text(a.text) if a.text is not None else f"(not whole UTF-8) {a.display}"),
         ("Bytes (hex)", a.hex), ("Length", f"{a.n_bytes} byte{'s' if a.n_bytes != 1 else ''}"),
     ]
     if a.merge_index is not None:

@@ -36,6 +36,7 @@ from tokviz.pre_tokenizers.metaspace import SPACE_MARK
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.viewmodels.display import TokenView, mixed_label
 from tokviz.viewmodels.family_views import FAMILY_LABELS, family_of
+from tokviz.viewmodels.graphemes import grapheme_groups
 
 Mark = Literal["yes", "no", "lost"]
 #: The patterns whose pre-tokenizer pieces the digit observation contrasts.
@@ -186,7 +187,7 @@ def _views(enc: Encoding, indices: Sequence[int] | None = None, *, text: str = "
     idx = range(len(enc)) if indices is None else indices
     part_of: dict[int, tuple[int, str]] = {}
     if text:
-        for group in enc.groups():
+        for group in grapheme_groups(enc, text):
             if len(group) > 1 or enc.partial[group[0]]:
                 start = min(enc.char_spans[i][0] for i in group)
                 end = max(enc.char_spans[i][1] for i in group)

@@ -26,13 +26,19 @@ from typing import Literal
 from tokviz.core.encoding import Encoding
 from tokviz.viewmodels.display import (
     TokenView,
+    char_names,
+    code_points,
     control_pictures,
+    decode_whole,
+    has_invisible,
     hex_bytes,
+    invisible_runs,
     mixed_label,
     token_label,
     visible_whitespace,
 )
 from tokviz.viewmodels.family_views import FamilyDescriber
+from tokviz.viewmodels.graphemes import grapheme_groups
 from tokviz.viewmodels.summary import TokenCounts
 
 ColorBy = Literal["position", "id"]
@@ -106,6 +112,25 @@ def _shown(text: str, *, show_whitespace: bool) -> str:
     return visible_whitespace(text, keep_newlines=True) if show_whitespace else text
 
 
+def _text_html(text: str, *, show_whitespace: bool) -> str:
+    """Escaped token text; a character that would draw nothing there (ZWJ, ZWSP, U+FE0F alone, a soft hyphen, a
+    bidi control, a lone combining mark) becomes a chip with its name, so that its token has a box to see and hover.
+
+    >>> _text_html("a\u200bb", show_whitespace=False)
+    'a<span class="tv-inv">ZWSP</span>b'
+    """
+    return "".join(
+        _esc_text(_shown(run, show_whitespace=show_whitespace)) if label is None
+        else f'<span class="tv-inv">{_esc_text(label)}</span>'
+        for run, label in invisible_runs(text))
+
+
+def _piece_html(token: bytes) -> str:
+    # A token under a grapheme: its text (invisible characters as chips) if whole, else its bytes mixed with text.
+    whole = decode_whole(token)
+    return _text_html(whole, show_whitespace=True) if whole is not None else _esc_text(mixed_label(token))
+
+
 def _card(rows: Sequence[tuple[str, str]]) -> str:
     # One text node with a line per row (``label value``): a long text draws tens of thousands of cards, and one
     # node per card instead of two per row keeps the page quick. ``hidden`` keeps the card out of sight until the
@@ -151,16 +176,18 @@ def _group_html(
         elif unknown_id is not None and enc.ids[first] == unknown_id:
             classes += " tv-unk"
             extra.append(("kind", "unknown word: its text is lost"))
-        inner = _esc_text(_shown(token_text, show_whitespace=options.show_whitespace))
+        if has_invisible(token_text):
+            extra.append(("chars", char_names(token_text)))
+        inner = _text_html(token_text, show_whitespace=options.show_whitespace)
         return _token_span(enc, first, tokenizer=tokenizer, options=options, inner=inner, classes=classes, extra=extra)
-    # Byte pieces of one character (or of a few neighbouring ones): the character once, its pieces beneath it.
+    # Tokens of one grapheme (byte pieces of one character, or 👩 | ZWJ | 💻): the grapheme once, its tokens beneath.
     start = min(enc.char_spans[i][0] for i in group)
     end = max(enc.char_spans[i][1] for i in group)
     chars = text[start:end]
-    extra = [_part_of_row(chars)]
+    extra = [_part_of_row(chars), ("code points", code_points(chars))]
     parts = "".join(
         _token_span(enc, i, tokenizer=tokenizer, options=options,
-                    inner=_esc_text(mixed_label(enc.tokens[i])),
+                    inner=_piece_html(enc.tokens[i]),
                     classes=" tv-part" + (_CHANGED_CLASS if i in changed else ""),
                     # another family's byte-fallback piece: its rule and its name (<0xF0>) in its card
                     extra=extra + (describe.note(enc, i, text).card_rows() if describe is not None else [])
@@ -179,14 +206,14 @@ def _family_span(enc: Encoding, i: int, text: str, describe: FamilyDescriber, *,
         classes += " tv-unk"
     elif enc.special and enc.special[i]:
         classes += " tv-special"
-    inner = mark + _esc_text(_shown(note.text, show_whitespace=options.show_whitespace))
+    inner = mark + _text_html(note.text, show_whitespace=options.show_whitespace)
     return _token_span(enc, i, tokenizer=tokenizer, options=options, inner=inner, classes=classes,
                        extra=[*note.card_rows(), *extra])
 
 
 def _gap(chars: str, options: RenderOptions) -> str:
     # Characters no token holds (dropped by the tokenizer): plain text, so the user's words stay apart.
-    shown = _esc_text(_shown(chars, show_whitespace=options.show_whitespace))
+    shown = _text_html(chars, show_whitespace=options.show_whitespace)
     return f'<span class="tv-gap" title="in no token">{shown}</span>'
 
 
@@ -197,7 +224,7 @@ def _part_of_row(chars: str) -> tuple[str, str]:
 
 def _group_span(chars: str, parts: str) -> str:
     """The byte pieces of ``chars`` (already drawn as ``parts``) under the character itself."""
-    glyph = _esc(_shown(chars, show_whitespace=True))
+    glyph = _text_html(chars, show_whitespace=True)
     return (
         f'<span class="tv-group" data-chars="{_esc(chars)}"><span class="tv-glyph">{glyph}</span>'
         f'<span class="tv-parts">{parts}</span></span>'
@@ -237,7 +264,7 @@ def render_tokens(
     # A set, so the per-token membership test stays O(1) whatever collection the caller passes.
     changed = frozenset(changed)
     changed_row = None if changed_note is None else (_CHANGED_ROW[0], changed_note)
-    groups = encoding.groups()
+    groups = grapheme_groups(encoding, text)
     pieces = encoding.pieces if options.show_chunks else []
     out: list[str] = []
     piece_i = -1

@@ -1,0 +1,68 @@
+"""Every token drawn can be seen, hovered and clicked, in a real browser: characters that draw nothing (ZWJ, ZWSP,
+U+FE0F, soft hyphen, BOM, bidi controls, tags, lone combining marks) get a chip with a width, and the number of
+token boxes drawn is the number of tokens stated in each panel's header."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from helpers import TIMEOUT, assert_no_exception, wait_for_token_listeners
+
+from tokviz.formats.pretrained import load_encoding
+
+pytestmark = pytest.mark.browser
+
+HARD = ("🌍 👩\u200d💻 🇯🇵\n"
+        "a\u200bb ❤️ x\u00ady \ufeffstart\n"
+        "\u202eevil\u202c \u2066iso\u2069 \u200emark\n"
+        "tag\U000e0067\U000e0062 \U000e0067 \u0301alone \u0301\u0302 \u20e3 \ufe0f\ufe0f 1\ufe0f\u20e3 👍🏽 end")
+PANELS = {"GPT-2 · r50k_base": "r50k_base", "GPT-4 · cl100k_base": "cl100k_base", "GPT-4o · o200k_base": "o200k_base",
+          "character": None}
+SHOTS = Path(os.environ.get("TOKVIZ_REVIEW_DIR", "/tmp/tokviz-review"))
+
+# Every token's box, and the count its panel's header states.
+_BOXES = """() => [...document.querySelectorAll('.tv-tokens')].map(p => ({
+  name: p.dataset.tokenizer,
+  stated: Number((document.querySelector(`.tv-stats[data-tokenizer="${CSS.escape(p.dataset.tokenizer)}"] b`)
+                  || {textContent: 'NaN'}).textContent.replace(/,/g, '')),
+  boxes: [...p.querySelectorAll('.tok')].map(t => { const r = t.getBoundingClientRect();
+    return {id: Number(t.dataset.tokenId), w: r.width, h: r.height, x: r.left + r.width / 2, y: r.top + r.height / 2,
+            text: t.querySelector('.tv-text').textContent}; })}))"""
+
+
+@pytest.mark.parametrize("show_ws", [False, True])
+def test_every_token_has_a_box_to_see_and_click(page, server, show_ws):
+    from playwright.sync_api import expect
+
+    query = "?text=" + quote(HARD) + "".join(f"&tok={quote(n)}" for n in PANELS) + ("&show_ws=1" if show_ws else "")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{server.url}/{query}")
+    expect(page.locator(".tv-tokens")).to_have_count(len(PANELS), timeout=60_000)
+    page.wait_for_function("() => [...document.querySelectorAll('.tv-stats b')].length >= 4")
+    wait_for_token_listeners(page)
+    panels = page.evaluate(_BOXES)
+    assert [p["name"] for p in panels] == list(PANELS)
+    for p in panels:
+        file = PANELS[p["name"]]
+        if file is not None:
+            assert [b["id"] for b in p["boxes"]] == load_encoding(file).encode(HARD), p["name"]
+        assert len(p["boxes"]) == p["stated"], p["name"]  # the count drawn is the count stated
+        for b in p["boxes"]:
+            if b["text"] in ("\n", ""):
+                continue  # a line break (drawn as the line's end) is the one token with nothing to draw
+            assert b["w"] >= 4 and b["h"] >= 8, (p["name"], b)
+    # A zero-width joiner, alone in its GPT-4o token, is hovered and clicked like any token.
+    zwj = page.locator('.tv-tokens .tok[data-tokenizer="GPT-4o · o200k_base"]', has_text="ZWJ").first
+    zwj.hover()
+    card = zwj.locator(":scope > .tv-card")
+    expect(card).to_be_visible(timeout=TIMEOUT)
+    assert "U+200D" in card.inner_text()
+    zwj.click()
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    expect(sidebar.get_by_text("Token 2,524", exact=False)).to_be_visible(timeout=TIMEOUT)
+    assert_no_exception(page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"invisible-{'ws' if show_ws else 'plain'}.png"))
