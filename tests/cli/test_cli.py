@@ -256,3 +256,23 @@ def test_rank_file_special_token_with_id_loads_back_to_the_same_ids(tmp_path: Pa
     assert main(["encode", text, "-t", str(tmp_path / "t.tiktoken"), "--special-token", "<|endoftext|>=0",
                  "--special-token", "<s>"]) == 2
     assert "TOKEN=ID" in capsys.readouterr().err
+
+
+def test_train_on_files_equals_count_then_train(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `tokviz train F...` and `tokviz count F...` + `train --counts` read a list of files the same way: each file is
+    # a document, so whitespace at a file's end does not join the next file's.
+    texts = ["one two  \n\n", "  \n three four\t", "five  ", "   ", "\n six"]
+    paths = []
+    for i, text in enumerate(texts):
+        paths.append(tmp_path / f"f{i}.txt")
+        paths[-1].write_text(text * 30, encoding="utf-8")
+    files = [str(p) for p in paths]
+    assert main(["train", *files, "--vocab-size", "300", "-o", str(tmp_path / "a.json"), "-q"]) == 0
+    assert main(["count", *files, "-o", str(tmp_path / "c.tsv"), "-q"]) == 0
+    assert main(["train", "--counts", str(tmp_path / "c.tsv"), "--vocab-size", "300",
+                 "-o", str(tmp_path / "b.json"), "-q"]) == 0
+    capsys.readouterr()
+    direct, counted = (load_tokenizer(tmp_path / name) for name in ("a.json", "b.json"))
+    assert isinstance(direct, Tokenizer) and isinstance(counted, Tokenizer)
+    assert direct.merges == counted.merges
+    assert direct.merges != train_bpe(["".join(t * 30 for t in texts)], vocab_size=300).merges  # a test that can fail

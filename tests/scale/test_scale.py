@@ -134,6 +134,21 @@ def test_tiny_ranges_in_special_tokens_and_whitespace_count_exactly(client: Any,
     assert train_bpe(got, vocab_size=300).merges == joined.merges
 
 
+def test_files_ending_in_whitespace_count_as_train_bpe_reads_them(client: Any, tmp_path: Path) -> None:
+    # One meaning for a list of files: Dask, count_files and train_bpe([paths]) each end a pre-token at a file's end.
+    from tokviz.scale import count_on_dask
+    from tokviz.training.trainer import count_corpus
+
+    texts = ["hello world  \n\n", "  \n foo bar\t", "\t\tbaz <|endof", "text|> qux   ", "     ", "\n\nend"]
+    paths = []
+    for i, text in enumerate(texts):
+        paths.append(tmp_path / f"w{i}.txt")
+        paths[-1].write_text(text * 20, encoding="utf-8")
+    got = count_on_dask([str(p) for p in paths], client=client, special_tokens=[EOT], range_bytes=7)
+    assert got.counts == count_corpus(paths, special_tokens=[EOT])
+    assert train_bpe(got, vocab_size=290).merges == train_bpe(paths, vocab_size=290, special_tokens=[EOT]).merges
+
+
 def test_a_custom_pattern_is_counted_one_file_a_task(client: Any, tmp_path: Path) -> None:
     from tokviz.scale import count_on_dask
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,52 @@ def test_progress_gets_every_merge_in_order() -> None:
     assert [m.rank for m in seen] == list(range(len(tok.merges)))
     assert [(m.left, m.right) for m in seen] == tok.merges
     assert [m.count for m in seen] == tok.training.merge_counts
+
+
+def _files_ending_in_whitespace(folder: Path, *, big: bool = False) -> list[Path]:
+    # Whitespace runs at both sides of every boundary, a special token cut in two by one, a file of spaces only.
+    texts = ["hello world  \n\n", "  \n foo bar\t", "\t\tbaz <|endof", "text|> qux   ", "     ", "\n\nend"]
+    if big:  # over the parallel threshold, so a file's own ranges are counted by workers too
+        texts = [t * 1 + ("lorem ipsum dolor  sit amet\n " * 40_000) + t for t in texts]
+    paths = []
+    for i, text in enumerate(texts):
+        path = folder / f"doc{i}.txt"
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_a_list_of_files_is_a_list_of_documents(tmp_path: Path, big: bool) -> None:
+    # One meaning for a list of files: train_bpe([paths]) counts what count_files counts, each file one document,
+    # so a whitespace run or a special token never spans two files.
+    from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
+    from tokviz.training.counting import count_text
+    from tokviz.training.counts_table import count_files
+    from tokviz.training.trainer import count_corpus
+
+    paths = _files_ending_in_whitespace(tmp_path, big=big)
+    specials = ["<|endoftext|>"]
+    pretok = PreTokenizer.create("gpt2", special_tokens=specials)
+    each: Counter[str] = Counter()
+    for p in paths:
+        each.update(count_text(p.read_text(encoding="utf-8"), pretok))
+    joined = count_text("".join(p.read_text(encoding="utf-8") for p in paths), pretok)
+    assert joined != each  # the corpus is one where the two readings differ
+    assert count_corpus(paths, special_tokens=specials, workers=2) == each
+    assert count_corpus(iter(paths), special_tokens=specials, workers=1) == each
+    assert count_files(paths, special_tokens=specials).counts == each
+    tok = train_bpe(paths, vocab_size=300, special_tokens=specials)
+    assert tok.merges == train_bpe(count_files(paths, special_tokens=specials), vocab_size=300).merges
+    assert tok.training is not None and tok.training.n_pretokens == sum(each.values())
+
+
+def test_texts_between_paths_are_one_document_each_run(tmp_path: Path) -> None:
+    from tokviz.training.trainer import count_corpus
+
+    path = tmp_path / "a.txt"
+    path.write_text("x  ", encoding="utf-8")
+    got = count_corpus(["a ", " b", path, "  c"])
+    assert got == Counter({"a": 1, " ": 2, " b": 1, "x": 1, "  ": 1, " c": 1})  # "a  b", "x  ", "  c"
+    with pytest.raises(ValueError, match="no such file"):
+        count_corpus(["a", tmp_path / "missing.txt"])

@@ -17,7 +17,9 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import groupby
 from pathlib import Path
+from typing import cast
 
 from tokviz.corpus.sources import iter_file
 from tokviz.models.bpe import Tokenizer, TrainingReport
@@ -105,17 +107,61 @@ def count_corpus(
     validate_corpus(corpus)
     errors = validate_errors(errors)
     pretok = PreTokenizer.create(pattern, special_tokens=validate_special_tokens(special_tokens))
-    # One file or one text, the common cases, are counted by workers that take ranges of it themselves; anything
-    # else (several files, a stream of chunks, an open file) is streamed to them.
-    single: object = corpus
-    if isinstance(corpus, (list, tuple)) and len(corpus) == 1:
-        single = corpus[0]
-    if isinstance(single, os.PathLike) or (single is corpus and isinstance(single, str)):
-        if Path(single).is_file():
-            return count_file(single, pretok, workers=workers, errors=errors, on_progress=count_progress)
-    elif isinstance(single, str):
-        return count_large_text(single, pretok, workers=workers, on_progress=count_progress)
-    return count_chunks(corpus_chunks(corpus, errors=errors), pretok, workers=workers, on_progress=count_progress)
+    if isinstance(corpus, (list, tuple)) and len(corpus) == 1 and isinstance(corpus[0], str):
+        # One text, the common case in the app: workers take ranges of it themselves.
+        return count_large_text(corpus[0], pretok, workers=workers, on_progress=count_progress)
+    total: Counter[str] = Counter()
+    done = 0  # characters counted in the documents before this one
+    for document in corpus_documents(corpus):
+        here = 0
+
+        def progress(n: int, base: int = done) -> None:
+            nonlocal here
+            here = n
+            if count_progress is not None:
+                count_progress(base + n)
+
+        if isinstance(document, Path):
+            part = count_file(document, pretok, workers=workers, errors=errors, on_progress=progress)
+        else:
+            part = count_chunks(document, pretok, workers=workers, on_progress=progress)
+        done += here
+        small, total = sorted((part, total), key=len)
+        total.update(small)  # costs the size of the smaller table
+    return total
+
+
+def corpus_documents(corpus: Corpus) -> Iterator[Path | Iterator[str]]:
+    """The documents of a corpus, in order: each path is one document; each run of text chunks between paths is one
+    document read as their concatenation (a stream of lines or blocks). No pre-token spans two documents, so a list
+    of files counts the same here as in :func:`tokviz.training.counts_table.count_files` and on a Dask cluster.
+
+    A plain ``str`` corpus is a path. A path that is not a file raises ValueError when its turn comes.
+
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile() as f:
+    ...     [d.name == Path(f.name).name if isinstance(d, Path) else "".join(d)
+    ...      for d in corpus_documents(["a ", "b", Path(f.name), "c"])]
+    ['a b', True, 'c']
+    """
+    validate_corpus(corpus)
+    items: Iterable[object] = [Path(corpus)] if isinstance(corpus, (str, os.PathLike)) else corpus
+    for is_path, group in groupby(items, key=lambda item: isinstance(item, os.PathLike)):
+        if is_path:
+            for item in group:
+                path = Path(cast(os.PathLike[str], item))
+                if not path.is_file():
+                    raise ValueError(f"{path!s:.80}: no such file. A str corpus is read as a path; to train on text, "
+                                     "pass [text] instead.")
+                yield path
+        else:
+            yield (_text_item(item) for item in group)
+
+
+def _text_item(item: object) -> str:
+    if not isinstance(item, str):
+        raise ValueError(f"corpus items must be text (str) or paths, got {type(item).__name__}.")
+    return item
 
 
 def train_from_counts(
@@ -174,7 +220,8 @@ def train_bpe(
     ends training early; ``count_progress`` gets the number of characters counted so far. If the corpus runs out of
     pairs first, training stops early and ``tok.training.message`` says so. ``corpus`` may also be
     :class:`~tokviz.training.counts_table.Counts` counted before: only the merge loop runs (``special_tokens`` default
-    to theirs).
+    to theirs). Each path in ``corpus`` is one document: a file's end ends a pre-token (a whitespace run at the end of
+    one file does not join the next file's), as in ``tokviz count`` and on Dask (:func:`corpus_documents`).
     """
     validate_special_tokens(special_tokens)  # a str would pass below as a list of one-character tokens
     if isinstance(corpus, Counts):
