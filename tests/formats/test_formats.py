@@ -303,7 +303,7 @@ def _hf_json(tmp_path: Path, **changes) -> Path:
         ({"model.type": "Unigram"}, "pre-tokenizer ByteLevel with a character-level model"),
         ({"model.type": "WordLevel"}, "model type WordLevel is not supported"),
         ({"model.byte_fallback": True}, "byte_fallback"),
-        ({"normalizer": {"type": "Precompiled"}}, "normalizer Precompiled is not supported"),
+        ({"normalizer": {"type": "Precompiled"}}, "Precompiled normalizer needs a non-empty base64"),
         ({"pre_tokenizer": {"type": "Metaspace", "replacement": "▁"}}, "pre-tokenizer Metaspace is not supported"),
         ({"pre_tokenizer": None}, "not byte-level"),
         ({"model.continuing_subword_prefix": "##"}, "continuing_subword_prefix"),

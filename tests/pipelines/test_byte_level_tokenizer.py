@@ -304,7 +304,7 @@ def test_vocabulary_missing_a_real_byte_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("component", "message"), [
-    ({"normalizer": {"type": "Precompiled", "precompiled_charsmap": None}}, "normalizer Precompiled is not supported"),
+    ({"normalizer": {"type": "Precompiled", "precompiled_charsmap": None}}, "Precompiled normalizer needs a non-empty"),
     ({"normalizer": {"type": "BertNormalizer"}}, "normalizer BertNormalizer is not supported"),
     ({"normalizer": {"type": "Sequence", "normalizers": [{"type": "NFC"}, {"type": "StripAccents"}]}},
      "normalizer StripAccents is not supported"),

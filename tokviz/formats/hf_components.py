@@ -1,8 +1,9 @@
 """The ``normalizer`` and ``pre_tokenizer`` objects of a ``tokenizer.json``, read into tokviz's components.
 
-Readable: normalizers NFC, NFD, NFKC, NFKD, Lowercase, Strip, Replace, Prepend and Sequence; pre-tokenizers Split
-(every behaviour, inverted or not), ByteLevel, Digits, Punctuation, Whitespace, WhitespaceSplit and Sequence. Any other
-component (a ``Precompiled`` normalizer, ``Metaspace``, ``BertPreTokenizer``...) is refused with its name and why.
+Readable: normalizers NFC, NFD, NFKC, NFKD, Lowercase, Strip, Replace, Prepend, Nmt, Precompiled (SentencePiece's
+compiled character map) and Sequence; pre-tokenizers Split (every behaviour, inverted or not), ByteLevel, Digits,
+Punctuation, Whitespace, WhitespaceSplit and Sequence. Any other component (``Metaspace``, ``BertPreTokenizer``...) is
+refused with its name and why.
 Oniguruma regexes are translated with :func:`onig_to_python`.
 
 Example:
@@ -21,6 +22,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from tokviz.normalizers import components as nz
+from tokviz.normalizers.nmt import Nmt
+from tokviz.normalizers.precompiled import Precompiled
 from tokviz.pipelines.byte_level_tokenizer import ByteLevelStep
 from tokviz.pre_tokenizers import splits as hp
 from tokviz.pre_tokenizers.byte_level import ByteLevel
@@ -35,10 +38,8 @@ C = TypeVar("C")
 _ITEMS = {"normalizer": "normalizers", "pre_tokenizer": "pretokenizers"}
 
 _UNSUPPORTED_NORMALIZER = {
-    "Precompiled": "it is SentencePiece's compiled character map, which tokviz cannot run yet",
     "BertNormalizer": "it belongs to WordPiece (BERT) models, which tokviz does not read",
     "StripAccents": "tokviz does not run it yet",
-    "Nmt": "tokviz does not run it yet",
     "ByteLevel": "a ByteLevel normalizer is not run yet; files put ByteLevel in the pre-tokenizer",
 }
 _UNSUPPORTED_PRE = {
@@ -108,6 +109,16 @@ def normalizer_from_json(obj: Any, *, where: str) -> nz.Normalizer | None:
 def normalizer_step(obj: dict[str, Any], *, where: str) -> nz.Normalizer:
     """One normalizer object that is not a Sequence (ValueError naming a kind tokviz does not run)."""
     kind = obj.get("type")
+    if kind == "Nmt":
+        return Nmt()
+    if kind == "Precompiled":
+        charsmap = obj.get("precompiled_charsmap")
+        if not isinstance(charsmap, str) or not charsmap:
+            raise ValueError(f"{where}: Precompiled normalizer needs a non-empty base64 \"precompiled_charsmap\".")
+        try:
+            return Precompiled.from_base64(charsmap)
+        except ValueError as e:
+            raise ValueError(f"{where}: {e}") from e
     if kind in ("NFC", "NFD", "NFKC", "NFKD"):
         return nz.UnicodeForm(kind)
     if kind == "Lowercase":
@@ -125,7 +136,7 @@ def normalizer_step(obj: dict[str, Any], *, where: str) -> nz.Normalizer:
         return nz.Replace(source, obj["content"], is_regex=is_regex)
     why = _UNSUPPORTED_NORMALIZER.get(str(kind)) or "tokviz does not know it"
     raise ValueError(f"{where}: normalizer {kind} is not supported ({why}); tokviz runs NFC, NFD, NFKC, NFKD, "
-                     "Lowercase, Strip, Replace, Prepend and Sequences of them.")
+                     "Lowercase, Strip, Replace, Prepend, Nmt, Precompiled and Sequences of them.")
 
 
 def _behavior(obj: dict[str, Any], where: str, default: str | None = None) -> hp.Behavior:

@@ -9,9 +9,8 @@ read (WordLevel), which :mod:`tokviz.formats.hf` handles.
 
 Components read besides those of :mod:`tokviz.formats.hf_components`: the normalizers ``BertNormalizer``,
 ``StripAccents`` and ``Precompiled`` with an empty character map (which changes nothing), the pre-tokenizers
-``Metaspace`` and ``BertPreTokenizer``, and the decoders of :mod:`tokviz.pipelines.decoders`. Anything else, such as a
-``Precompiled`` normalizer with a compiled SentencePiece character map, is refused naming the file, the component
-and why.
+``Metaspace`` and ``BertPreTokenizer``, and the decoders of :mod:`tokviz.pipelines.decoders`. Anything else is refused
+naming the file, the component and why.
 
 Example:
     >>> data = {"model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
@@ -226,12 +225,7 @@ def _normalizer_step(obj: dict[str, Any], *, where: str) -> nz.Normalizer | None
                               lowercase=bool(obj.get("lowercase", True)))
     if kind == "StripAccents":
         return StripAccents()
-    if kind == "Precompiled":
-        if obj.get("precompiled_charsmap"):
-            raise ValueError(f"{where}: normalizer Precompiled is not supported: its precompiled_charsmap is "
-                             "SentencePiece's compiled normalization rules (a double-array trie of replacements), "
-                             "which tokviz does not run; load the SentencePiece .model file instead, or a "
-                             "tokenizer.json without this normalizer.")
+    if kind == "Precompiled" and not obj.get("precompiled_charsmap"):
         return None  # an empty map replaces nothing
     return normalizer_step(obj, where=where)
 
