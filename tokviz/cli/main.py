@@ -35,6 +35,7 @@ from tokviz.analysis.diff import TokenizerDiff, diff_tokenizers
 from tokviz.analysis.health import DuplicateGroups, vocab_health
 from tokviz.cli.common import ProgressBar, resolve_tokenizer
 from tokviz.cli.scale import add_scale_commands, load_counts
+from tokviz.cli.tokens import add_tokens_command
 from tokviz.core.protocol import TokenizerLike
 from tokviz.core.textfile import read_utf8
 from tokviz.corpus.sources import iter_file
@@ -476,6 +477,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="cut at the last token boundary (default), sentence end or paragraph end that fits")
     ch.add_argument("-o", "--output", metavar="FILE", help="write the JSONL here (else standard output)")
     ch.set_defaults(func=cmd_chunk)
+
+    add_tokens_command(sub)
 
     a = sub.add_parser("app", help="start the viewer in the browser (needs the app extra: pip install 'tokviz[app]')")
     a.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
