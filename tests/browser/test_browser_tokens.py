@@ -40,7 +40,7 @@ def test_every_token_has_a_box_to_see_and_click(page, server, show_ws):
     query = "?text=" + quote(HARD) + "".join(f"&tok={quote(n)}" for n in PANELS) + ("&show_ws=1" if show_ws else "")
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(f"{server.url}/{query}")
-    expect(page.locator(".tv-tokens")).to_have_count(len(PANELS), timeout=60_000)
+    expect(page.locator(".tv-tokens")).to_have_count(len(PANELS), timeout=120_000)  # the first load trains
     page.wait_for_function("() => [...document.querySelectorAll('.tv-stats b')].length >= 4")
     wait_for_token_listeners(page)
     panels = page.evaluate(_BOXES)
@@ -66,3 +66,14 @@ def test_every_token_has_a_box_to_see_and_click(page, server, show_ws):
     assert_no_exception(page)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"invisible-{'ws' if show_ws else 'plain'}.png"))
+
+
+def test_the_tokenize_path_opens_tokenize(page, server):
+    from playwright.sync_api import expect
+
+    page.goto(f"{server.url}/tokenize?text=hello%20world")
+    expect(page.locator(".tv-tokens").first).to_be_visible(timeout=120_000)  # the first load trains the built-ins
+    expect(page.get_by_role("heading", name="Tokenize")).to_be_visible()
+    assert "Page not found" not in page.inner_text("body")
+    assert "text=hello" in page.url  # the link's text went along
+    assert_no_exception(page)

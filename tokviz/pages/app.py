@@ -145,18 +145,23 @@ def main() -> None:
     from tokviz.viewmodels.render import style_tag
     from tokviz.viewmodels.share import legacy_view
 
-    pages = {s.path: st.Page(s.file, title=s.title, icon=s.icon, url_path=s.path, default=i == 0)
+    # The first page is served at the root; its own path (/tokenize, as every other page has one) is a hidden page
+    # that hands over to it.
+    pages = {s.path: st.Page(s.file, title=s.title, icon=s.icon, url_path="" if i == 0 else s.path, default=i == 0)
              for i, s in enumerate(PAGES)}
+    home = st.Page(PAGES[0].file, title=PAGES[0].title, url_path=PAGES[0].path, visibility="hidden")
     with st.sidebar:
         st.markdown("## 🔤 tokviz")
         st.caption("See how text becomes tokens: byte-level BPE next to the lecture's baselines (CS336, lecture 1).")
-    current = st.navigation(list(pages.values()))
+    current = st.navigation([*pages.values(), home])
     params = {k: st.query_params.get_all(k) for k in st.query_params}
     old = legacy_view(params, views=list(pages))
     if old is not None:
         del st.query_params["view"]
         params.pop("view")
     wanted = st.session_state.pop(GOTO, None) or old
+    if current is home:
+        wanted = PAGES[0].path
     if wanted in pages and pages[wanted] is not current:
         # The rest of the link (text, tokenizers) goes along: a page switch would drop it otherwise.
         st.switch_page(pages[wanted], query_params=params)

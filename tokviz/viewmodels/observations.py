@@ -38,7 +38,7 @@ from tokviz.viewmodels.display import TokenView, mixed_label
 from tokviz.viewmodels.family_views import FAMILY_LABELS, family_of
 from tokviz.viewmodels.graphemes import grapheme_groups
 
-Mark = Literal["yes", "no", "lost"]
+Mark = Literal["yes", "no", "partly", "lost"]
 #: The patterns whose pre-tokenizer pieces the digit observation contrasts.
 CONTRAST_PATTERNS: tuple[str, ...] = ("gpt2", "gpt4")
 
@@ -54,7 +54,8 @@ class SpaceResult(str, Enum):
 
 class DigitResult(str, Enum):
     WHOLE = "whole"  # every number is a single token
-    CHUNKED = "chunked"  # at least one number is cut into several tokens
+    CHUNKED = "chunked"  # every number of two or more digits is cut into several tokens
+    MIXED = "mixed"  # some numbers are cut, others of two or more digits stay one token
 
 
 class FallbackResult(str, Enum):
@@ -136,7 +137,7 @@ class DigitChunking:
 
     @property
     def mark(self) -> Mark:
-        return "yes" if self.result is DigitResult.CHUNKED else "no"
+        return {DigitResult.CHUNKED: "yes", DigitResult.MIXED: "partly"}.get(self.result, "no")
 
 
 @dataclass(frozen=True)
@@ -382,13 +383,20 @@ def digit_chunking(tokenizer: TokenizerLike, text: str = "1234567890 1885", *,
         raise ValueError("The digits example has no number; type one such as '1234567890 1885'.")
     covers = [_covering(enc, m.start(), m.end()) for m in runs]
     numbers = tuple(NumberCut(m.group(), m.start(), m.end(), _views(enc, c)) for m, c in zip(runs, covers))
-    result = DigitResult.CHUNKED if any(len(n.tokens) > 1 for n in numbers) else DigitResult.WHOLE
-    parts = []
+    cut = [n for n in numbers if len(n.tokens) > 1]
+    kept = [n for n in numbers if len(n.tokens) == 1 and len(n.number) > 1]
+    result = DigitResult.WHOLE if not cut else DigitResult.MIXED if kept else DigitResult.CHUNKED
+    # Said first, so that one number cut and another left whole never reads as "numbers are chunked".
+    parts = [{DigitResult.WHOLE: "No number is cut: each is one token",
+              DigitResult.CHUNKED: "Every number is cut into chunks",
+              DigitResult.MIXED: f"Only some numbers are cut: {', '.join(repr(n.number) for n in kept)} "
+                                 f"stay{'s' if len(kept) == 1 else ''} one token"}[result] + "."]
+    lines = []
     for n, c in zip(numbers, covers):
         count = f"{len(n.tokens)} token" + ("s" if len(n.tokens) != 1 else "")
         kind = _piece_kind(enc, c) if len(c) > 1 else ""
-        parts.append(f"{n.number!r} → {_cut(n.tokens)} ({count}{kind})")
-    verdict = "; ".join(parts) + "."
+        lines.append(f"{n.number!r} → {_cut(n.tokens)} ({count}{kind})")
+    verdict = parts[0] + " " + "; ".join(lines) + "."
     pretok = getattr(tokenizer, "pretokenizer", None)
     longest = max(numbers, key=lambda n: len(n.number))
     if isinstance(pretok, PreTokenizer) and len(longest.number) > 1:

@@ -374,14 +374,15 @@ def _chip(i: int, t: TokenView, *, tokenizer: str) -> str:
     )
 
 
-Mark = Literal["yes", "no", "lost"]
-_MARKS = {"yes": "✓", "no": "✗", "lost": "!"}
+Mark = Literal["yes", "no", "partly", "lost"]
+_MARKS = {"yes": "✓", "no": "✗", "partly": "◐", "lost": "!"}
 
 
 def render_observation(name: str, tokens: Sequence[TokenView], verdict: str, *, mark: Mark) -> str:
     """One tokenizer's row in an observation card: name, token chips, and the verdict with a mark.
 
-    ``mark`` says whether the lecture's observation shows ("yes"), does not ("no"), or text is lost ("lost").
+    ``mark`` says whether the lecture's observation shows ("yes"), does not ("no"), shows only in part ("partly"),
+    or text is lost ("lost").
     """
     if mark not in _MARKS:
         raise ValueError(f"mark must be one of {', '.join(_MARKS)}, got {mark!r}.")
