@@ -17,9 +17,10 @@ from typing import Any
 
 from tokviz.core.jsonfile import parse_json
 from tokviz.formats.common import _read_text
+from tokviz.formats.tekken import looks_like_tekken
 
-_HELP = ("pass a tokviz .json, tokenizer.json, a .tiktoken rank file, a minbpe .model, GPT-2 vocab.json + merges.txt, "
-         "or a directory holding them")
+_HELP = ("pass a tokviz .json, tokenizer.json, Mistral's tekken.json, a .tiktoken rank file, a minbpe .model, GPT-2 "
+         "vocab.json + merges.txt, or a directory holding them")
 
 
 def detect_format(*paths: str | os.PathLike[str]) -> tuple[str, list[Path], Any]:
@@ -71,6 +72,8 @@ def _detect_dir(d: Path) -> tuple[str, list[Path], Any]:
     # tokenizer.json first: where a model folder holds both, it is the complete description (specials, pattern).
     if (d / "tokenizer.json").is_file():
         return detect_format(d / "tokenizer.json")
+    if (d / "tekken.json").is_file():  # Mistral's own format, where a repo has no tokenizer.json
+        return detect_format(d / "tekken.json")
     for vocab_name, merges_name in (("vocab.json", "merges.txt"), ("encoder.json", "vocab.bpe")):
         if (d / vocab_name).is_file() and (d / merges_name).is_file():
             return "gpt2", [d / vocab_name, d / merges_name], None
@@ -113,6 +116,8 @@ def _sniff(path: Path) -> tuple[str, Any]:
             return "json", None
         if data.get("format") == "tokviz":
             return "tokviz", data
+        if looks_like_tekken(data):
+            return "tekken", data
         if isinstance(data.get("model"), dict):
             return "hf", data
         if data and all(isinstance(v, int) for v in data.values()):

@@ -24,6 +24,7 @@ from tokviz.formats.hub import HubFiles, fetch_tokenizer_files, parse_hub_ref
 from tokviz.formats.minbpe import load_minbpe, save_minbpe
 from tokviz.formats.model_names import close_names, encoding_name_for_model
 from tokviz.formats.ours import Saveable, save_ours, tokenizer_from_dict
+from tokviz.formats.tekken import tekken_from_dict
 from tokviz.formats.tiktoken_file import load_tiktoken, save_tiktoken
 from tokviz.models.bpe import Tokenizer
 from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
@@ -81,7 +82,7 @@ def load_tokenizer(
         if not os.path.dirname(spec) and (near := close_names(spec, extra=tuple(e.name for e in NAMED_ENCODINGS))):
             raise ValueError(f"{spec}: no such file, encoding or model name; did you mean {', '.join(near)}?")
     kind, files, payload = detect_format(*paths)
-    if kind in ("tokviz", "hf", "minbpe") and (pattern is not None or special_tokens is not None):
+    if kind in ("tokviz", "hf", "minbpe", "tekken") and (pattern is not None or special_tokens is not None):
         raise ValueError(
             f"{files[0]}: a {kind} file carries its own pattern and special tokens; drop the pattern/special-token "
             "options (they are for GPT-2 and tiktoken files)."
@@ -100,6 +101,8 @@ def load_tokenizer(
             tok = hf_from_dict(payload, source=str(files[0]), text=_read_text(files[0]))
     elif kind == "minbpe":
         tok = load_minbpe(files[0])
+    elif kind == "tekken":
+        tok = tekken_from_dict(payload, source=str(files[0]))
     elif kind == "sentencepiece":
         # Imported here: the reader needs the optional sentencepiece package only when such a file is loaded.
         from tokviz.formats.sentencepiece_model import load_sentencepiece
