@@ -84,6 +84,7 @@ def test_every_sample(at):
         assert at.text_area(key="text").value == sample.text, key
         assert at.pills(key="sample").value is None  # a pill is an action, not a lasting choice
         assert ids_of(at, "byte") == list(sample.text.encode()), key
+        assert sample.shows in [c.value for c in at.caption], key  # what to look for, under the text
 
 
 def test_toggles(at, tokenizers):

@@ -21,6 +21,9 @@ def test_samples_cover_the_issue():
     assert all(ch in texts["languages"] for ch in scripts.values())
     for s in SAMPLES.values():
         assert s.key and s.label and s.text and s.shows
+        # one line, saying what to look for
+        assert "\n" not in s.shows and len(s.shows) <= 110 and s.shows.split()[0] in ("Look", "Turn"), s.shows
+    assert "\u200d" in texts["emoji"] and "\u200b" in texts["emoji"]  # a joiner, and a character that draws nothing
 
 
 def test_unknown_sample():

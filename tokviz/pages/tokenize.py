@@ -111,6 +111,9 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
                              placeholder="Type or paste any text…",
                              help=f"Texts up to {TEXT_LIMIT:,} characters are kept in the link, so you can share "
                              "the view.")
+    sample = next((s for s in SAMPLES.values() if s.text == text), None)
+    if sample is not None:  # what this sample is for, in one line, while it is the text
+        st.caption(sample.shows)
     for key, first in OPTIONS.items():
         keep(key, first)
     # The colours at their own width, the toggles in a row that wraps beside them: in fixed columns a narrow window

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Sample:
-    """A sample text: a stable ``key`` (used in code and tests), a short ``label`` for buttons, and what it shows."""
+    """A sample text: a stable ``key`` (used in code and tests), a short ``label`` for buttons, and what it shows:
+    one line, drawn under the text box while the sample is the text, saying what to look for."""
 
     key: str
     label: str
@@ -27,16 +28,16 @@ class Sample:
 
 _SAMPLES = (
     Sample("lecture", "Hello, 🌍! 你好!", "Hello, 🌍! 你好!",
-           "The lecture's example: ASCII, an emoji and Chinese, so byte-level tokens appear."),
+           "Look at 🌍: one character, several byte tokens, drawn as one group under it."),
     Sample("repeat", "hello hello", "hello hello",
-           "The same word twice gets different ids: the second one carries its leading space."),
+           "Look at the two ids: the second hello carries its leading space, so it is another token."),
     Sample("numbers", "Numbers",
            "In 1885 the population was 1234567890? No: 12,345 people paid $3.50 each, i.e. 43207.5 in total.",
-           "Long numbers are cut differently by the GPT-2 pattern (any run) and GPT-4's (at most 3 digits)."),
+           "Look at 1234567890: GPT-4's pattern cuts digits in threes, GPT-2's lets merges cut any run."),
     Sample("code", "Code",
            "def fib(n: int) -> int:\n    \"\"\"Return the n-th Fibonacci number.\"\"\"\n    if n < 2:\n"
            "        return n\n    return fib(n - 1) + fib(n - 2)\n\n\nprint([fib(i) for i in range(10)])\n",
-           "Indentation and newlines: the GPT-4 pattern keeps runs of spaces together, GPT-2's splits them."),
+           "Look at the indentation: GPT-4's pattern keeps a run of spaces as one token, GPT-2's splits it."),
     Sample("languages", "Languages",
            "English: The quick brown fox jumps over the lazy dog.\n"
            "Deutsch: Zwölf Boxkämpfer jagen Viktor quer über den großen Sylter Deich.\n"
@@ -47,10 +48,12 @@ _SAMPLES = (
            "日本語: いろはにほへと ちりぬるを\n"
            "한국어: 다람쥐 헌 쳇바퀴에 타고파\n"
            "العربية: نص حكيم له سر قاطع وذو شأن عظيم\n",
-           "A tokenizer trained mostly on English spends many more tokens per character on other scripts."),
+           "Look at the counts: a tokenizer trained on English spends many more tokens on other scripts."),
     Sample("whitespace", "Whitespace",
            "one space, two  spaces, a\ttab,\nnew line,\n\n\nthree new lines,   trailing   \n",
-           "Turn on 'show whitespace' to see how runs of spaces, tabs and newlines become tokens."),
+           "Turn on Show whitespace: look at how runs of spaces, tabs and newlines become tokens."),
+    Sample("emoji", "Emoji", "👩\u200d💻 🇯🇵 1\ufe0f\u20e3 👍🏽 ❤\ufe0f zero\u200bwidth",
+           "Look at the groups: 👩‍💻 is woman + ZWJ + laptop; a dashed chip is a character that draws nothing."),
 )
 
 #: Samples by key, in display order.
