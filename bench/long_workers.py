@@ -18,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tokviz.formats.gpt2 import load_gpt2
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -78,9 +80,8 @@ def encode_long(lib: str, kind: str, files: dict[str, str]) -> Result:
                                        special_tokens={}).encode_ordinary
     else:
         if lib == "ours":
-            from tokviz import Tokenizer
 
-            encode = Tokenizer.from_files(files["vocab"], files["merges"], []).encode
+            encode = load_gpt2(files["vocab"], files["merges"], special_tokens=[], pattern="gpt2").encode
         else:
             import tiktoken
 

@@ -21,7 +21,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.run import shared_cs336_dir  # noqa: E402
-from tokviz import Tokenizer  # noqa: E402
+from tokviz.formats.gpt2 import load_gpt2  # noqa: E402
 from tokviz.models import bpe_rules as pb  # noqa: E402
 
 LENGTHS = (8, 16, 24, 32, 40, 48, 64, 96)
@@ -38,7 +38,7 @@ def best_of(repeats: int, run: Callable[[], object]) -> float:
 
 def main() -> None:
     d = shared_cs336_dir()
-    tok = Tokenizer.from_files(d / "gpt2_vocab.json", d / "gpt2_merges.txt")
+    tok = load_gpt2(d / "gpt2_vocab.json", d / "gpt2_merges.txt", pattern="gpt2")
     text = (d / "corpus.en").read_text(encoding="utf-8")
     rnd = random.Random(0)
     ranks, merged, regular, byte_ids = tok._ranks, tok._merged, tok._regular, tok._byte_ids

@@ -15,7 +15,8 @@ import statistics
 import time
 
 from tokviz import train_bpe
-from tokviz.analysis.sweep import log_spaced_sizes, size_range, split_holdout, token_count_curve
+from tokviz.analysis.sweep import log_spaced_sizes, size_range, token_count_curve
+from tokviz.training.holdout import split_holdout
 
 
 def main() -> None:

@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from tokviz.formats.gpt2 import load_gpt2
+
 EOT = "<|endoftext|>"
 GPT2_EOT_ID = 50256
 
@@ -117,7 +119,7 @@ def load_encoder(lib: str, vocab: str, merges: str) -> tuple[Callable[[str], lis
     if lib == "ours":
         from tokviz.models.bpe import Tokenizer
 
-        tok = Tokenizer.from_files(vocab, merges, [EOT])
+        tok = load_gpt2(vocab, merges, special_tokens=[EOT], pattern="gpt2")
         return tok.encode, tok
     if lib == "tiktoken":
         import tiktoken

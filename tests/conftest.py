@@ -18,6 +18,8 @@ from helpers import (
     TIMEOUT as BROWSER_TIMEOUT,
 )
 
+from tokviz.formats.gpt2 import load_gpt2
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # scripts/fetch_test_data.py puts third-party packages here; their modules are data for the tests, not tests.
 collect_ignore = ["_data"]
@@ -58,9 +60,8 @@ def pretrained_dir() -> Path:
 @pytest.fixture(scope="session")
 def gpt2_tokenizer(cs336_dir: Path):
     """Our GPT-2 tokenizer, from the shared vocab.json + merges.txt, with <|endoftext|> special."""
-    from tokviz import Tokenizer
 
-    return Tokenizer.from_files(cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt", ["<|endoftext|>"])
+    return load_gpt2(cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt", special_tokens=["<|endoftext|>"], pattern="gpt2")
 
 
 @pytest.fixture(scope="session")

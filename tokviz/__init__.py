@@ -1,13 +1,23 @@
 """tokviz: see how text becomes tokens. An exact, fast byte-level BPE core (no streamlit here).
 
->>> from tokviz import train_bpe, Tokenizer
+>>> import tempfile, pathlib
+>>> from tokviz import load_tokenizer, save_tokenizer, train_bpe
 >>> tok = train_bpe(["hello hello world"], vocab_size=260)
 >>> tok.decode(tok.encode("hello world"))
 'hello world'
+>>> with tempfile.TemporaryDirectory() as d:
+...     _ = save_tokenizer(tok, pathlib.Path(d) / "tok.json")
+...     load_tokenizer(pathlib.Path(d) / "tok.json").encode("hello world") == tok.encode("hello world")
+True
+
+Files are read and written by :mod:`tokviz.formats` (``save_tokenizer`` and ``load_tokenizer`` here): the
+``Tokenizer.save``/``Tokenizer.load``/``Tokenizer.from_files`` methods of earlier releases are gone, since a model
+never reaches up into the file formats.
 """
 
 from tokviz.core.encoding import Encoding, Piece
 from tokviz.formats import load_tokenizer
+from tokviz.formats.dispatch import save as save_tokenizer
 from tokviz.models.bpe import Tokenizer, TrainingReport
 from tokviz.pre_tokenizers.patterns import NAMED_PATTERNS
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
@@ -16,6 +26,6 @@ from tokviz.training.trainer import train_bpe
 
 __all__ = [
     "Encoding", "Merge", "NAMED_PATTERNS", "Piece", "PreTokenizer", "Tokenizer", "TrainingReport", "load_tokenizer",
-    "train_bpe",
+    "save_tokenizer", "train_bpe",
 ]
 __version__ = "0.1.0"

@@ -23,13 +23,13 @@ from tokviz.analysis.sweep import (
     side_by_side_rows,
     size_range,
     sizes_side_by_side,
-    split_holdout,
     token_count_curve,
     train_patterns,
 )
 from tokviz.core.encoding import Encoding
 from tokviz.core.ratios import compression_ratio, length_histogram
 from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
+from tokviz.training.holdout import split_holdout
 
 SPECIAL = "<|endoftext|>"
 EXTRA = f"{SPECIAL}Ünïcödé 🌍 你好 — naïve café\r\n\t  x{SPECIAL}"

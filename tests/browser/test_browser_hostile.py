@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 import pytest
 from helpers import TIMEOUT, assert_no_exception, streamlit_server
 
+from tokviz import save_tokenizer
+
 pytestmark = pytest.mark.browser
 
 CORPUS = "".join(f"line {i}: the quick brown fox jumps over the lazy dog {i * 7919 % 1000}\n" for i in range(300))
@@ -138,7 +140,7 @@ def test_load_page_shows_hostile_names_as_typed_and_fetches_nothing(page, server
 
     bad, good, third = hostile_names(recorder)
     tok_file = tmp_path / "tok.json"
-    train_bpe([CORPUS], vocab_size=270).save(tok_file)
+    save_tokenizer(train_bpe([CORPUS], vocab_size=270), tok_file)
     page.goto(f"{server.url}/compare")
     uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"]').first
     uploader.set_input_files([payload(bad, b'{"model": {"type": "Unigram", "vocab": []}}')])

@@ -27,8 +27,8 @@ from helpers import (
 )
 
 from tokviz import train_bpe
-from tokviz.analysis.sweep import split_holdout
 from tokviz.formats import load_tokenizer
+from tokviz.training.holdout import split_holdout
 from tokviz.viewmodels.defaults import default_corpus
 
 pytestmark = pytest.mark.browser

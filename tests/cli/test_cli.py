@@ -196,7 +196,7 @@ def test_unrecognised_rank_file_gets_a_note(files: dict[str, Path], tmp_path: Pa
          "must be at least 257"),
         (["train", "{corpus}", "--vocab-size", "300", "--pattern", "(unclosed", "-o", "{dir}/x.json"],
          "does not compile"),
-        (["train", "{dir}/nope.txt", "--vocab-size", "300", "-o", "{dir}/x.json"], "no such corpus file"),
+        (["train", "{dir}/nope.txt", "--vocab-size", "300", "-o", "{dir}/x.json"], "nope.txt: no such file"),
         (["train", "{corpus}", "--vocab-size", "300", "-o", "{dir}/no/such/dir/x.json"],
          "output folder does not exist"),
         (["encode", "hi", "-t", "{corpus}"], "not a tokenizer file this version recognises"),

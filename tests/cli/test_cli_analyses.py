@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tokviz import Tokenizer
+from tokviz import Tokenizer, save_tokenizer
 from tokviz.analysis.anatomy import trace
 from tokviz.cli.main import main
+from tokviz.formats.gpt2 import load_gpt2
 
 # Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
 pytestmark = pytest.mark.slow
@@ -17,9 +18,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def tok_file(tmp_path_factory: pytest.TempPathFactory, cs336_dir: Path) -> Path:
-    tok = Tokenizer.from_files(cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt", ["<|endoftext|>"])
+    tok = load_gpt2(cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt", special_tokens=["<|endoftext|>"], pattern="gpt2")
     path = tmp_path_factory.mktemp("tok") / "gpt2.json"
-    tok.save(path)
+    save_tokenizer(tok, path)
     return path
 
 

@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokviz import Tokenizer, train_bpe
+from tokviz import Tokenizer, save_tokenizer, train_bpe
+from tokviz.formats.gpt2 import load_gpt2
+from tokviz.formats.ours import load_ours_tokenizer
 from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer
 
 SAMPLES = ["", "s", "🙃", "Héllò hôw are ü? 🙃", "Héllò hôw <|endoftext|> are ü? <|endoftext|>🙃"]
@@ -54,7 +56,7 @@ def test_gpt2_special_token_fixtures(name: str, expected: list[int], cs336_dir: 
 
 
 def test_gpt2_without_specials_splits_the_marker(cs336_dir: Path, tiktoken_gpt2) -> None:
-    tok = Tokenizer.from_files(cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt", [])
+    tok = load_gpt2(cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt", special_tokens=[], pattern="gpt2")
     assert tok.encode("<|endoftext|>") == tiktoken_gpt2.encode_ordinary("<|endoftext|>")
 
 
@@ -135,8 +137,8 @@ def test_decode_unknown_id_is_a_value_error(small_tok: Tokenizer) -> None:
 
 def test_save_load_roundtrip(small_tok: Tokenizer, tmp_path: Path) -> None:
     path = tmp_path / "tok.json"
-    small_tok.save(path)
-    loaded = Tokenizer.load(path)
+    save_tokenizer(small_tok, path)
+    loaded = load_ours_tokenizer(path)
     assert loaded.vocab == small_tok.vocab and loaded.merges == small_tok.merges
     assert loaded.special_tokens == small_tok.special_tokens and loaded.pattern == small_tok.pattern
     assert loaded.encode(SPECIAL_TEXT) == small_tok.encode(SPECIAL_TEXT)
@@ -145,8 +147,8 @@ def test_save_load_roundtrip(small_tok: Tokenizer, tmp_path: Path) -> None:
 def test_save_load_keeps_any_bytes(tmp_path: Path) -> None:
     vocab = {i: bytes([i]) for i in range(256)} | {256: b"\xff\x00", 257: b"\xff\x00\xc3"}
     tok = Tokenizer(vocab, [(b"\xff", b"\x00"), (b"\xff\x00", b"\xc3")], pattern="gpt4")
-    tok.save(tmp_path / "t.json")
-    assert Tokenizer.load(tmp_path / "t.json").vocab == vocab
+    save_tokenizer(tok, tmp_path / "t.json")
+    assert load_ours_tokenizer(tmp_path / "t.json").vocab == vocab
 
 
 @pytest.mark.parametrize(
@@ -163,7 +165,7 @@ def test_malformed_files_raise_value_error(content: str, fragment: str, tmp_path
     path = tmp_path / "bad.json"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ValueError, match=fragment):
-        Tokenizer.load(path)
+        load_ours_tokenizer(path)
 
 
 def test_merges_must_use_known_tokens() -> None:
@@ -178,10 +180,10 @@ def test_bad_gpt2_files_name_file_and_line(tmp_path: Path) -> None:
     vocab.write_text(json.dumps({"a": 0}), encoding="utf-8")
     merges.write_text("#version: 0.2\na b\nonlyone\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"merges.txt, line 3"):
-        Tokenizer.from_files(vocab, merges)
+        load_gpt2(vocab, merges, pattern="gpt2")
     vocab.write_text("[1, 2]", encoding="utf-8")
     with pytest.raises(ValueError, match="vocab.json"):
-        Tokenizer.from_files(vocab, merges)
+        load_gpt2(vocab, merges, pattern="gpt2")
 
 
 def test_prefix_keeps_ids_and_first_merges(small_tok: Tokenizer) -> None:

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, train_bpe
-from tokviz.models.bpe import repair_surrogates
+from tokviz.core.surrogates import repair_surrogates
 from tokviz.pre_tokenizers.patterns import GPT2_PATTERN
 
 tiktoken = pytest.importorskip("tiktoken")

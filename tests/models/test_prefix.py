@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokviz import Tokenizer, train_bpe
-from tokviz.analysis.sweep import split_holdout
+from tokviz import Tokenizer, save_tokenizer, train_bpe
+from tokviz.formats.ours import load_ours_tokenizer
+from tokviz.training.holdout import split_holdout
 
 SPECIAL = "<|endoftext|>"
 
@@ -70,8 +71,8 @@ def test_prefix_on_cs336_corpus(cs336_dir) -> None:
 def test_prefix_survives_save_and_load(pydoc_text: str, tmp_path) -> None:
     big = train_bpe([pydoc_text[:30_000]], vocab_size=600)
     path = tmp_path / "big.json"
-    big.save(path)
-    loaded = Tokenizer.load(path)
+    save_tokenizer(big, path)
+    loaded = load_ours_tokenizer(path)
     assert_same_tokenizer(loaded.prefix(420), big.prefix(420), pydoc_text[-2000:])
 
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from tokviz import Tokenizer, load_tokenizer, train_bpe
 from tokviz.formats import merges_from_ranks, read_rank_file
+from tokviz.formats.gpt2 import load_gpt2
 
 # Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
 pytestmark = pytest.mark.slow
@@ -127,7 +128,7 @@ def test_rank_files_give_tiktokens_ids_on_long_pieces(name: str) -> None:
 
 def test_gpt2_merge_list_gives_tiktokens_ids_on_long_pieces(cs336_dir: Path) -> None:
     # The same long inputs through the merge-list rule (GPT-2's own files), against tiktoken's r50k_base.
-    ours = Tokenizer.from_files(cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt", [EOT])
+    ours = load_gpt2(cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt", special_tokens=[EOT], pattern="gpt2")
     assert ours.rule == "merges"
     _, theirs = _pair("r50k_base")
     for text in _long_inputs():

@@ -13,6 +13,7 @@ import pytest
 from helpers import plain
 from streamlit.testing.v1 import AppTest
 
+from tokviz import save_tokenizer
 from tokviz.formats.pretrained import NAMED_ENCODINGS
 from tokviz.training.trainer import train_bpe
 from tokviz.viewmodels.compare import DIFF_SAMPLE, compare
@@ -36,7 +37,7 @@ def tokenizers(cache_dir):
 def small_file(tmp_path_factory) -> Path:
     """A small tokenizer in our own format: quick to load where the test is not about GPT-2."""
     path = tmp_path_factory.mktemp("small") / "small.json"
-    train_bpe(["low lower lowest " * 20], vocab_size=270).save(path)
+    save_tokenizer(train_bpe(["low lower lowest " * 20], vocab_size=270), path)
     return path
 
 

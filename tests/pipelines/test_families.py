@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from tokviz.analysis.anatomy import bpe_model
 from tokviz.core.protocol import TokenizerLike
 from tokviz.formats.hf_families import family_from_dict
-from tokviz.pipelines.vocab_pipeline import piece_bytes
+from tokviz.models.piece_model import piece_bytes
 
 tokenizers = pytest.importorskip("tokenizers")
 from tokenizers import Tokenizer as HFTokenizer  # noqa: E402

@@ -77,7 +77,7 @@ def test_special_keywords_as_in_tokenizer(pair: tuple[Tokenizer, PrefixSpaceToke
 @given(text=st.lists(st.sampled_from(["a", " ", "<s>", "\ud83d", "\ude43", "\udc80", "é", "🌍"]), max_size=12)
        .map("".join))
 def test_lone_surrogates_are_repaired_everywhere(pair: tuple[Tokenizer, PrefixSpaceTokenizer], text: str) -> None:
-    from tokviz.models.bpe import repair_surrogates
+    from tokviz.core.surrogates import repair_surrogates
 
     _, tok = pair
     ids = tok.encode(text)

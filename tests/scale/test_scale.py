@@ -169,6 +169,25 @@ def test_task_errors_reach_the_caller_with_their_message(client: Any, tmp_path: 
         count_on_dask([str(tmp_path / "missing.txt")], client=client)
 
 
+def test_every_bad_file_is_named_before_counting_on_dask(client: Any, tmp_path: Path) -> None:
+    from tokviz.scale import count_on_dask
+
+    good = tmp_path / "good.txt"
+    good.write_text("fine " * 100, encoding="utf-8")
+    first = tmp_path / "first.txt"
+    first.write_bytes(b"ok " * 50 + b"\xff")
+    last = tmp_path / "last.txt"
+    last.write_bytes(b"ok " * 5 + b"caf\xe9 " + b"ok " * 5)
+    sources = [str(first), str(good), str(tmp_path / "gone.txt"), last.as_uri()]
+    with pytest.raises(ValueError, match=r"^3 of 4 files cannot be read") as e:
+        count_on_dask(sources, client=client, range_bytes=16)
+    message = str(e.value)
+    assert "gone.txt: no such file" in message and "0xff at byte 150" in message and "0xe9 at byte 18" in message
+    assert "--errors replace" in message
+    replaced = count_on_dask([str(first), str(good), last.as_uri()], client=client, errors="replace")
+    assert replaced == count_files([first, good, last], errors="replace")
+
+
 class _KillOnce:
     """A worker plugin: the worker process SIGKILLs itself when it starts its third counting task, once per marker
     file (the restarted worker, and the other one, find the marker and carry on)."""

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokviz import train_bpe
+from tokviz.formats.ours import load_ours_tokenizer
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.training.counting import count_file
 from tokviz.training.counts_table import Counts, count_files, count_texts
@@ -138,9 +139,8 @@ def test_cli_count_then_train_from_counts(cs336_dir: Path, tmp_path: Path, capsy
     assert Counts.load(counts) == count_files([cs336_dir / "corpus.en"], special_tokens=[EOT])
     out = tmp_path / "tok.json"
     assert main(["train", "--counts", str(counts), "--vocab-size", "500", "-o", str(out), "-q"]) == 0
-    from tokviz import Tokenizer
 
-    tok = Tokenizer.load(out)
+    tok = load_ours_tokenizer(out)
     assert tok.merges == read_reference_merges(cs336_dir / "train-bpe-reference-merges.txt")
     assert tok.special_tokens == [EOT]  # taken from the counts file
     assert main(["train", str(cs336_dir / "corpus.en"), "--counts", str(counts), "--vocab-size", "500",

@@ -12,7 +12,7 @@ import pytest
 from helpers import random_words
 
 from tokviz import train_bpe
-from tokviz.analysis.sweep import split_holdout
+from tokviz.training.holdout import split_holdout
 from tokviz.training.live import JobSnapshot, TrainingJob, TrainSpec
 
 # Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.

@@ -15,9 +15,9 @@ from tokviz.analysis.sweep import (
     length_distribution,
     log_spaced_sizes,
     size_range,
-    split_holdout,
     train_patterns,
 )
+from tokviz.training.holdout import split_holdout
 from tokviz.viewmodels.charts import BYTE_LINE_NOTE, compression_figure, length_figure, token_count_figure
 
 

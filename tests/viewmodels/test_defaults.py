@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tokviz import Tokenizer, train_bpe
+from tokviz import save_tokenizer, train_bpe
+from tokviz.formats.ours import load_ours_tokenizer
 from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.viewmodels import menu
 from tokviz.viewmodels.default_corpus import FALLBACK_CORPUS
@@ -111,7 +112,7 @@ def test_corrupt_cache_is_retrained_with_a_notice(tmp_path):
     run = load_or_train(SMALL, pattern="gpt2", vocab_size=300, directory=tmp_path, name="x")
     assert not run.from_cache and run.saved
     assert run.notice is not None and "x was damaged" in run.notice and path.name in run.notice
-    assert Tokenizer.load(path).merges == run.tokenizer.merges  # rewritten with a sound file
+    assert load_ours_tokenizer(path).merges == run.tokenizer.merges  # rewritten with a sound file
     assert run.tokenizer.merges == train_bpe([SMALL.text], vocab_size=300).merges
 
 
@@ -137,7 +138,7 @@ def _valid_but_wrong_with_its_checksum(path: Path) -> None:
 
 
 def _another_tokenizer_with_its_checksum(path: Path) -> None:
-    train_bpe([SMALL.text], vocab_size=300, pattern="gpt4").save(path)
+    save_tokenizer(train_bpe([SMALL.text], vocab_size=300, pattern="gpt4"), path)
     path.with_name(path.name + ".sha256").write_text(hashlib.sha256(path.read_bytes()).hexdigest(), encoding="ascii")
 
 
@@ -167,10 +168,10 @@ def test_a_damaged_cache_file_is_discarded_rebuilt_and_noticed(tmp_path: Path, d
 
 def test_mismatched_cache_file_is_retrained(tmp_path):
     path = tmp_path / cache_key(SMALL, pattern="gpt4", vocab_size=300)
-    train_bpe([SMALL.text], vocab_size=300, pattern="gpt2").save(path)  # right name, wrong pattern inside
+    save_tokenizer(train_bpe([SMALL.text], vocab_size=300, pattern="gpt2"), path)  # right name, wrong pattern inside
     run = load_or_train(SMALL, pattern="gpt4", vocab_size=300, directory=tmp_path, name="x")
     assert not run.from_cache and run.tokenizer.pattern == "gpt4"
-    assert Tokenizer.load(path).pattern == "gpt4"
+    assert load_ours_tokenizer(path).pattern == "gpt4"
 
 
 def test_unwritable_cache_still_gives_tokenizers(tmp_path):

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tokviz import Tokenizer, train_bpe
-from tokviz.analysis.sweep import split_holdout
+from tokviz import save_tokenizer, train_bpe
+from tokviz.formats.ours import load_ours_tokenizer
 from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
+from tokviz.training.holdout import split_holdout
 from tokviz.viewmodels.size_runs import (
     PatternRuns,
     compare_on_text,
@@ -133,8 +134,8 @@ def test_offered_and_default_sizes() -> None:
 def test_series_kinds(runs: PatternRuns, tmp_path: Path) -> None:
     trained = runs.run("gpt2")
     path = tmp_path / "t.json"
-    trained.save(path)
-    loaded = Tokenizer.load(path)  # merges but no training report: one size as far as the charts know
+    save_tokenizer(trained, path)
+    loaded = load_ours_tokenizer(path)  # merges but no training report: one size as far as the charts know
     kinds = series_kinds({"trained": trained, "loaded": loaded, "byte": ByteTokenizer(),
                           "word": WordTokenizer.from_corpus(["a b"]), "junk": "not a tokenizer"})
     assert kinds == {"trained": "curve", "loaded": "point", "byte": "point", "word": "point"}

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from tokviz import train_bpe
+from tokviz import save_tokenizer, train_bpe
 from tokviz.models.baselines import WordTokenizer
 from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
 from tokviz.viewmodels.store import TokenizerStore, canonical, is_hash
@@ -128,7 +128,7 @@ def app(cache_dir) -> AppTest:
 @pytest.mark.slow
 def test_a_loaded_tokenizer_comes_back_in_a_fresh_session_and_can_be_removed(cache_dir, tmp_path, monkeypatch):
     path = tmp_path / "mine.json"
-    TOK.save(path)
+    save_tokenizer(TOK, path)
     monkeypatch.setenv("TOKVIZ_LOCAL_PATHS", str(tmp_path))
     first = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     first.query_params["view"] = "compare"

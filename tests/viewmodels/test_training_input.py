@@ -91,7 +91,7 @@ def test_names_are_unique_and_file_safe() -> None:
 
 
 def test_heldout_text_is_the_part_the_live_run_did_not_train_on() -> None:
-    from tokviz.analysis.sweep import split_holdout
+    from tokviz.training.holdout import split_holdout
 
     texts = ["".join(f"line {i}\n" for i in range(100)), "last file\n"]
     assert heldout_text(texts) == split_holdout("\n".join(texts), fraction=0.1)[1] != ""

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from tokviz.core.protocol import TokenizerLike
-from tokviz.models.bpe import Tokenizer, repair_surrogates
+from tokviz.core.surrogates import repair_surrogates
+from tokviz.models.bpe import Tokenizer
 
 Rule = Literal["merges", "ranks"]
 TokenKind = Literal["byte", "merge", "special", "unbuildable"]

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from tokviz.models.bpe import Tokenizer
-from tokviz.pipelines.vocab_pipeline import piece_bytes
+from tokviz.models.piece_model import piece_bytes
 from tokviz.pre_tokenizers.metaspace import SPACE_MARK
 from tokviz.training.counting import count_chunks
 from tokviz.training.trainer import corpus_chunks

@@ -33,6 +33,7 @@ from tokviz.core.protocol import TokenizerLike
 from tokviz.core.ratios import bytes_per_token
 from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.models.bpe import Tokenizer
+from tokviz.training.holdout import check_text
 from tokviz.training.trainer import Corpus, train_bpe
 
 
@@ -97,12 +98,6 @@ def _check_sizes(tok: Tokenizer, sizes: Iterable[int] | None) -> tuple[int, ...]
     if not out:
         raise ValueError("sizes is empty; give at least one vocabulary size (or None for every size).")
     return tuple(sorted(out))
-
-
-def _check_text(text: object, what: str = "text") -> str:
-    if not isinstance(text, str):
-        raise ValueError(f"{what} must be str, got {type(text).__name__}; decode bytes as UTF-8 first.")
-    return text
 
 
 # -- CSV -----------------------------------------------------------------------------------------------------------
@@ -215,7 +210,7 @@ def token_count_curve(tok: Tokenizer, text: str, *, sizes: Iterable[int] | None 
     (9, 7, 5)
     """
     _require_bpe(tok)
-    _check_text(text)
+    check_text(text)
     wanted = _check_sizes(tok, sizes)
     pieces, n_special = piece_counts(tok, text)
     base = _base(tok)
@@ -231,31 +226,6 @@ def token_count_curve(tok: Tokenizer, text: str, *, sizes: Iterable[int] | None 
     done = [0, *accumulate(merged_at)]
     tokens = tuple(piece_bytes + n_special - done[s - base] for s in wanted)
     return SizeCurve(tok.name, tok.pretokenizer.label, wanted, tokens, len(text.encode("utf-8")))
-
-
-# -- held-out text -------------------------------------------------------------------------------------------------
-def split_holdout(text: str, *, fraction: float = 0.1) -> tuple[str, str]:
-    """Split ``text`` into ``(train, heldout)``: the last ``fraction`` of it, cut just after a line break.
-
-    The cut is the first line break at or after the target position (else the last one before it), so no line is
-    split; the same text always gives the same split and ``train + heldout == text``.
-
-    >>> split_holdout("one\\ntwo\\nthree\\nfour\\n", fraction=0.3)
-    ('one\\ntwo\\nthree\\n', 'four\\n')
-    """
-    _check_text(text)
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
-        raise ValueError(f"fraction must be a number strictly between 0 and 1 (e.g. 0.1), got {fraction!r}.")
-    target = round(len(text) * (1 - fraction))
-    cut = text.find("\n", max(target - 1, 0)) + 1
-    if not 0 < cut < len(text):
-        cut = text.rfind("\n", 0, max(target - 1, 0)) + 1
-    if not 0 < cut < len(text):
-        raise ValueError(
-            "Cannot hold out part of this text at a line boundary: it needs a line break with text on both sides; "
-            "join documents with newlines or pass a longer text."
-        )
-    return text[:cut], text[cut:]
 
 
 # -- several tokenizers on one text --------------------------------------------------------------------------------
@@ -299,7 +269,7 @@ def default_baselines(train_text: str) -> tuple[Any, ...]:
     >>> [(b.name, b.vocab_size) for b in default_baselines("the cat the")]
     [('byte', 256), ('character', 1114112), ('word', 4)]
     """
-    _check_text(train_text, "train_text")
+    check_text(train_text, "train_text")
     return (ByteTokenizer(), CharacterTokenizer(), WordTokenizer.from_corpus([train_text]))
 
 
@@ -342,7 +312,7 @@ def compression_curves(
     >>> [(c.label, c.tokens) for c in cmp.curves], cmp.points[0].ratio
     ([('bpe gpt2', (7, 2)), ('bpe gpt4', (7, 2))], 1.0)
     """
-    _check_text(text)
+    check_text(text)
     if isinstance(tokenizers, Tokenizer):
         tokenizers = [tokenizers]
     names = [t.name for t in tokenizers]
@@ -450,7 +420,7 @@ def length_distribution(tok: Tokenizer, sizes: Iterable[int], *, text: str | Non
         if text is None:
             hists.append(Counter(len(b) for i, b in sub.vocab.items() if i not in special_ids))
         else:
-            ids = sub.encode(_check_text(text))
+            ids = sub.encode(check_text(text))
             hists.append(Counter(len(sub.vocab[i]) for i in ids if i not in special_ids))
     lengths = tuple(sorted(set().union(*hists)))
     counts = tuple(tuple(h.get(n, 0) for n in lengths) for h in hists)
@@ -503,7 +473,7 @@ def sizes_side_by_side(tok: Tokenizer, text: str, sizes: Iterable[int]) -> list[
     [(256, 4, (False, False, False, False)), (258, 2, (True, False))]
     """
     _require_bpe(tok)
-    _check_text(text)
+    check_text(text)
     views: list[SizeView] = []
     prev: Encoding | None = None
     for s in _check_sizes(tok, sizes):

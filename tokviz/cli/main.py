@@ -34,7 +34,7 @@ from tokviz.analysis.budget import BOUNDARIES, chunk_by_tokens, chunks_jsonl
 from tokviz.analysis.diff import TokenizerDiff, diff_tokenizers
 from tokviz.analysis.health import DuplicateGroups, vocab_health
 from tokviz.cli.common import ProgressBar, resolve_tokenizer
-from tokviz.cli.scale import add_scale_commands, load_counts
+from tokviz.cli.scale import add_errors_argument, add_scale_commands, load_counts
 from tokviz.cli.tokens import add_tokens_command
 from tokviz.core.protocol import TokenizerLike
 from tokviz.core.textfile import read_utf8
@@ -81,12 +81,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     if bool(args.corpus) == (args.counts is not None):
         raise ValueError("give CORPUS file(s) to train on, or --counts FILE made by `tokviz count`, not both.")
     counts = load_counts(args.counts) if args.counts is not None else None
-    for c in args.corpus:
-        if not Path(c).is_file():
-            raise ValueError(f"{c}: no such corpus file.")
     specials = list(dict.fromkeys(args.special_token or (counts.special_tokens if counts is not None else [])))
     n_merges = args.vocab_size - 256 - len(specials)
-    total_chars = sum(Path(c).stat().st_size for c in args.corpus)  # bytes: close enough for a progress bar
+    # Bytes: close enough for a progress bar. Missing files are named all at once by train_bpe's check.
+    total_chars = sum(Path(c).stat().st_size for c in args.corpus if Path(c).is_file())
     bar = ProgressBar(sys.stderr, interval=0.0 if args.quiet else 0.1)
 
     def on_count(done: int) -> None:
@@ -100,7 +98,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         tok = train_bpe(counts if counts is not None else [Path(c) for c in args.corpus], vocab_size=args.vocab_size,
                         special_tokens=specials, pattern=counts.pattern if counts is not None else args.pattern,
-                        progress=on_merge, count_progress=on_count, name=out.stem)
+                        progress=on_merge, count_progress=on_count, errors=args.errors, name=out.stem)
     finally:
         bar.close()
     result = save(tok, out, format=args.format)
@@ -417,6 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("-o", "--output", required=True, metavar="FILE", help="where to save (a directory for gpt2)")
     t.add_argument("--format", choices=FORMATS, default="tokviz", help="file format (default: tokviz)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_errors_argument(t)
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("encode", parents=[loading], help="text to token ids")

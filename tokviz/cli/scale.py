@@ -41,13 +41,13 @@ def cmd_count(args: argparse.Namespace) -> int:
 
             with connect(args.dask) as client:
                 counts = count_on_dask(args.files, client=client, pattern=args.pattern, special_tokens=specials,
-                                       on_progress=update)
+                                       errors=args.errors, on_progress=update)
         else:
             from tokviz.corpus.sources import source_size
 
             total = sum(source_size(f) for f in args.files)
             counts = count_files(args.files, pattern=args.pattern, special_tokens=specials, workers=args.workers,
-                                 on_progress=lambda done: update(done, total))
+                                 errors=args.errors, on_progress=lambda done: update(done, total))
     finally:
         bar.close()
     out = counts.save(args.output)
@@ -95,6 +95,17 @@ def _positive(text: str) -> int:
     return n
 
 
+#: What ``--errors`` offers: stop at bad bytes (after naming every bad file), read them as U+FFFD, or drop them.
+ERRORS_CHOICES = ("strict", "replace", "ignore")
+
+
+def add_errors_argument(parser: argparse.ArgumentParser) -> None:
+    """``--errors strict|replace|ignore``: how bytes that are not UTF-8 are read."""
+    parser.add_argument("--errors", choices=ERRORS_CHOICES, default="strict",
+                        help="bytes that are not UTF-8: strict stops before counting and names every bad file "
+                             "(default), replace reads them as U+FFFD, ignore drops them")
+
+
 def add_scale_commands(sub: argparse._SubParsersAction[Any],
                        loading: argparse.ArgumentParser) -> None:
     """Add ``count`` and ``encode-corpus`` to the ``tokviz`` parser's sub-commands."""
@@ -106,6 +117,7 @@ def add_scale_commands(sub: argparse._SubParsersAction[Any],
     c.add_argument("--pattern", default="gpt2", help="gpt2, gpt4, o200k, or a regex (default: gpt2)")
     c.add_argument("--dask", metavar="ADDRESS", help=dask_help)
     c.add_argument("--workers", type=_positive, metavar="N", help="local processes without --dask (default: 2)")
+    add_errors_argument(c)
     c.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     c.set_defaults(func=cmd_count)
 

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from tokviz.core.protocol import TokenizerLike
+from tokviz.corpus.checks import require_utf8
 from tokviz.corpus.sources import Source, iter_source, read_range, source_ranges, source_size
 from tokviz.models.bpe import Tokenizer
 
@@ -256,6 +257,7 @@ def encode_corpus(
         raise ValueError(f"workers must be a positive integer, got {workers!r}.")
     sep = eot_id(tokenizer, eot) if eot is not None else None
     dtype = ids_dtype(max_id(tokenizer))
+    require_utf8(sources, workers=workers)  # every bad file named at once, before any encoding
     writer = NpyWriter(out.with_name(out.name + ".partial"), dtype)
     try:
         if workers > 1 and can_cut(tokenizer):

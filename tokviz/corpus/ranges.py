@@ -44,16 +44,16 @@ def file_ranges(
             return f.read(end - start)
 
         specials = [s.encode("utf-8") for s in special_tokens if s]
-        return _ranges(os.path.getsize(path), window, target=target, specials=specials, space=b" ")
+        return cut_ranges(os.path.getsize(path), window, target=target, specials=specials, space=b" ")
 
 
 def text_ranges(text: str, *, target: int, special_tokens: Sequence[str] = ()) -> list[tuple[int, int]]:
     """Character ranges ``[(start, end), ...]`` of about ``target`` characters covering ``text``, cut at safe spaces."""
-    return _ranges(len(text), lambda start, end: text[start:end], target=target,
+    return cut_ranges(len(text), lambda start, end: text[start:end], target=target,
                    specials=[s for s in special_tokens if s], space=" ")
 
 
-def _ranges(
+def cut_ranges(
     size: int, window: Callable[[int, int], AnyStr], *, target: int, specials: Sequence[AnyStr], space: AnyStr
 ) -> list[tuple[int, int]]:
     """The ranges of an input of ``size`` units (bytes or characters) that ``window(start, end)`` reads a part of."""

@@ -26,8 +26,8 @@ from typing import Any
 
 from tokviz.core.textfile import bad_utf8
 
-# _ranges is the cutter behind file_ranges, given a window reader: a remote file is cut by the same rule.
-from tokviz.corpus.ranges import _ranges, file_ranges
+# cut_ranges is the cutter behind file_ranges, given a window reader: a remote file is cut by the same rule.
+from tokviz.corpus.ranges import cut_ranges, file_ranges
 
 Source = str | os.PathLike[str]
 
@@ -37,7 +37,7 @@ def is_url(source: Source) -> bool:
     return isinstance(source, str) and "://" in source
 
 
-def _filesystem(url: str) -> tuple[Any, str]:
+def filesystem_of(url: str) -> tuple[Any, str]:
     try:
         import fsspec
     except ImportError as e:
@@ -52,7 +52,7 @@ def _filesystem(url: str) -> tuple[Any, str]:
 def source_size(source: Source) -> int:
     """The size of a source in bytes; ValueError if it does not exist."""
     if is_url(source):
-        fs, path = _filesystem(str(source))
+        fs, path = filesystem_of(str(source))
         try:
             return int(fs.size(path))
         except FileNotFoundError as e:
@@ -69,20 +69,20 @@ def source_ranges(source: Source, *, target: int, special_tokens: tuple[str, ...
     if not is_url(source):
         source_size(source)  # a missing file is a ValueError naming it
         return file_ranges(source, target=target, special_tokens=special_tokens)
-    fs, path = _filesystem(str(source))
+    fs, path = filesystem_of(str(source))
     size = source_size(source)
 
     def window(start: int, end: int) -> bytes:
         return bytes(fs.cat_file(path, start=start, end=min(end, size)))
 
     specials = [s.encode("utf-8") for s in special_tokens if s]
-    return _ranges(size, window, target=target, specials=specials, space=b" ")
+    return cut_ranges(size, window, target=target, specials=specials, space=b" ")
 
 
 def read_range(source: Source, start: int, end: int, *, errors: str = "strict") -> str:
     """Bytes ``[start, end)`` of a source, decoded; a bad byte raises ValueError naming the source and offset."""
     if is_url(source):
-        fs, path = _filesystem(str(source))
+        fs, path = filesystem_of(str(source))
         data = bytes(fs.cat_file(path, start=start, end=end))
     else:
         with open(source, "rb") as f:
@@ -101,7 +101,7 @@ def iter_source(source: Source, *, errors: str = "strict", block: int = 1 << 20)
     if not is_url(source):
         yield from iter_file(source, errors=errors, block=block)
         return
-    fs, path = _filesystem(str(source))
+    fs, path = filesystem_of(str(source))
     decoder = codecs.getincrementaldecoder("utf-8")(errors=errors)
     offset = 0
     with fs.open(path, "rb") as f:

@@ -46,15 +46,15 @@ Example:
 
 from __future__ import annotations
 
-from tokviz.formats.common import (
+from tokviz.formats.detect import detect_format
+from tokviz.formats.dispatch import FORMATS, load_tokenizer, save
+from tokviz.formats.file_checks import (
     WHOLE_TEXT_PATTERN,
     SaveResult,
     SpecialTokens,
     special_tokens_arg,
     split_special_tokens,
 )
-from tokviz.formats.detect import detect_format
-from tokviz.formats.dispatch import FORMATS, load_tokenizer, save
 from tokviz.formats.gpt2 import load_gpt2, save_gpt2
 from tokviz.formats.hf import (
     hf_from_dict,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tokviz.core.jsonfile import parse_json
-from tokviz.formats.common import _read_text
+from tokviz.formats.file_checks import read_text
 from tokviz.formats.tekken import looks_like_tekken
 
 _HELP = ("pass a tokviz .json, tokenizer.json, Mistral's tekken.json, a .tiktoken rank file, a minbpe .model, GPT-2 "
@@ -110,7 +110,7 @@ def _sniff(path: Path) -> tuple[str, Any]:
     if stripped.startswith(b"["):
         return "json", None
     if stripped.startswith(b"{"):
-        text = _read_text(path)
+        text = read_text(path)
         data = parse_json(text, source=str(path))
         if not isinstance(data, dict):
             return "json", None

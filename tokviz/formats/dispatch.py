@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 
 from tokviz.core.protocol import TokenizerLike
-from tokviz.formats.common import SaveResult, SpecialTokens, _read_text
+from tokviz.formats.file_checks import SaveResult, SpecialTokens, read_text
 from tokviz.formats.detect import detect_format
 from tokviz.formats.gpt2 import load_gpt2, save_gpt2
 from tokviz.formats.hf import hf_from_dict, save_hf
@@ -98,7 +98,7 @@ def load_tokenizer(
         except ValueError:
             failed = True
         if failed:  # outside the handler, so the message with its line is not chained to the first one
-            tok = hf_from_dict(payload, source=str(files[0]), text=_read_text(files[0]))
+            tok = hf_from_dict(payload, source=str(files[0]), text=read_text(files[0]))
     elif kind == "minbpe":
         tok = load_minbpe(files[0])
     elif kind == "tekken":

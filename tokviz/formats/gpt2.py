@@ -20,12 +20,12 @@ from pathlib import Path
 
 from tokviz.core.jsonfile import MAX_ID, parse_json
 from tokviz.core.textfile import read_utf8
-from tokviz.formats.common import (
+from tokviz.formats.file_checks import (
     SaveResult,
     SpecialTokens,
-    _build,
-    _pattern_note,
-    _refuse_duplicates,
+    build_tokenizer,
+    pattern_note,
+    refuse_duplicates,
 )
 from tokviz.models.bpe import Tokenizer
 from tokviz.pre_tokenizers.byte_level import decode_token, encode_token, lone_surrogate
@@ -52,7 +52,7 @@ def load_gpt2(
     vp = Path(vocab_path)
     # A folder of GPT-2 files is usually named after the model; the file itself is just "vocab.json".
     name = vp.resolve().parent.name if vp.name in ("vocab.json", "encoder.json") else vp.stem
-    tok = _build(vocab, merges, specials, pattern or "gpt2", name=name or "gpt2",
+    tok = build_tokenizer(vocab, merges, specials, pattern or "gpt2", name=name or "gpt2",
                  source=f"{vocab_path} + {merges_path}")
     if special_tokens is None:
         _refuse_missing_merges(tok, specials, vocab_path=vocab_path, merges_path=merges_path)
@@ -98,7 +98,7 @@ def save_gpt2(tok: Tokenizer, directory: str | os.PathLike[str]) -> SaveResult:
     d = Path(directory)
     if d.exists() and not d.is_dir():
         raise ValueError(f"{d}: GPT-2 format is written to a directory (vocab.json + merges.txt); give a directory.")
-    _refuse_duplicates(tok, "gpt2")
+    refuse_duplicates(tok, "gpt2")
     d.mkdir(parents=True, exist_ok=True)
     # Every token, specials included, goes through the byte table: for ASCII specials such as <|endoftext|> this is
     # the literal text GPT-2 ships, and for any other it reads back to the same bytes.
@@ -106,7 +106,7 @@ def save_gpt2(tok: Tokenizer, directory: str | os.PathLike[str]) -> SaveResult:
     (d / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
     lines = "".join(f"{encode_token(a)} {encode_token(b)}\n" for a, b in tok.merges)
     (d / "merges.txt").write_text("#version: 0.2\n" + lines, encoding="utf-8")
-    notes = _pattern_note(tok, "gpt2")
+    notes = pattern_note(tok, "gpt2")
     return SaveResult("gpt2", [d / "vocab.json", d / "merges.txt"], notes)
 
 

@@ -28,15 +28,16 @@ from pathlib import Path
 from typing import Any
 
 from tokviz.core.jsonfile import MAX_ID, parse_json
-from tokviz.formats.common import (
+from tokviz.core.regex_budget import compile_budgeted
+from tokviz.formats.file_checks import (
     WHOLE_TEXT_PATTERN,
     SaveResult,
-    _build,
-    _check_id,
-    _read_text,
-    _refuse_duplicates,
-    _type_name,
-    _where,
+    build_tokenizer,
+    check_id,
+    read_text,
+    refuse_duplicates,
+    type_name,
+    where_in,
 )
 from tokviz.formats.hf_components import normalizer_from_json, onig_to_python, pre_tokenizers_from_json
 from tokviz.models.bpe import Tokenizer
@@ -118,28 +119,28 @@ def _check_model(model: Any, source: str, text: str | None) -> None:
         raise ValueError(f"{source}: no \"model\" object; not a Hugging Face tokenizer.json.")
     mtype = model.get("type", "BPE")
     if mtype != "BPE":
-        raise ValueError(f"{_where(source, text, _TYPE + str(mtype))}: model type {mtype} is not supported; "
+        raise ValueError(f"{where_in(source, text, _TYPE + str(mtype))}: model type {mtype} is not supported; "
                          "tokviz reads byte-level BPE models only (not WordPiece, Unigram or WordLevel).")
     if model.get("byte_fallback"):
-        raise ValueError(f"{_where(source, text, _BYTE_FALLBACK)}: a byte_fallback BPE (SentencePiece style) works "
+        raise ValueError(f"{where_in(source, text, _BYTE_FALLBACK)}: a byte_fallback BPE (SentencePiece style) works "
                          "on characters, not bytes; only byte-level BPE (ByteLevel pre-tokenizer) is supported.")
     for key in ("continuing_subword_prefix", "end_of_word_suffix"):
         if model.get(key):
-            raise ValueError(f"{_where(source, text, key)}: BPE with {key}={model[key]!r} is not supported.")
+            raise ValueError(f"{where_in(source, text, key)}: BPE with {key}={model[key]!r} is not supported.")
     if model.get("dropout"):
-        raise ValueError(f"{_where(source, text, _DROPOUT)}: BPE dropout makes encoding random; set it to null.")
+        raise ValueError(f"{where_in(source, text, _DROPOUT)}: BPE dropout makes encoding random; set it to null.")
 
 
 def _added_tokens(data: Mapping[str, Any], source: str) -> list[tuple[dict[str, Any], str, int]]:
     out = []
     entries = data.get("added_tokens") or []
     if not isinstance(entries, list):
-        raise ValueError(f"{source}: \"added_tokens\" is {_type_name(entries)}; it must be a list of objects.")
+        raise ValueError(f"{source}: \"added_tokens\" is {type_name(entries)}; it must be a list of objects.")
     for k, entry in enumerate(entries, 1):
         if not (isinstance(entry, dict) and isinstance(entry.get("content"), str)):
             raise ValueError(f"{source}: malformed added_tokens entry {entry!r:.80}.")
         what = f"{source}: added token {k} ({entry['content']!r:.40})"
-        _check_id(entry.get("id"), what=what)
+        check_id(entry.get("id"), what=what)
         if not entry["content"]:
             raise ValueError(f"{what}: its content is the empty string, which no text can match; remove the entry.")
         surrogate = lone_surrogate(entry["content"])
@@ -148,9 +149,23 @@ def _added_tokens(data: Mapping[str, Any], source: str) -> list[tuple[dict[str, 
                              "hold it); fix or remove the entry.")
         for flag in ("special", "single_word", "lstrip", "rstrip", "normalized"):
             if not isinstance(entry.get(flag, False), bool):
-                raise ValueError(f"{what}: \"{flag}\" is {_type_name(entry[flag])}; it must be true or false.")
+                raise ValueError(f"{what}: \"{flag}\" is {type_name(entry[flag])}; it must be true or false.")
         out.append((entry, entry["content"], entry["id"]))
     return out
+
+
+def _check_decoder_regexes(decoder: Any, source: str) -> None:
+    """A byte-level file's decoder is not run (bytes decode one way), but a regex in it that does not compile, or
+    would cost too much to, is an error naming it rather than ignored."""
+    if isinstance(decoder, dict):
+        pattern = decoder.get("pattern")
+        if decoder.get("type") == "Replace" and isinstance(pattern, dict) and isinstance(pattern.get("Regex"), str):
+            try:
+                compile_budgeted(onig_to_python(pattern["Regex"]), what="Replace decoder pattern")
+            except ValueError as e:
+                raise ValueError(f"{source}: {e}") from e
+        for inner in decoder.get("decoders") or []:
+            _check_decoder_regexes(inner, source)
 
 
 def _hf_from_dict(data: Mapping[str, Any], *, source: str, text: str | None) -> HFTokenizer:
@@ -160,21 +175,22 @@ def _hf_from_dict(data: Mapping[str, Any], *, source: str, text: str | None) -> 
     # Parts tokviz does not run (ids are tokenizers' encode without them) must still have their JSON types.
     for key in ("decoder", "post_processor", "truncation", "padding"):
         if not isinstance(data.get(key), (dict, type(None))):
-            raise ValueError(f"{source}: \"{key}\" is {_type_name(data[key])}; it must be an object or null.")
+            raise ValueError(f"{source}: \"{key}\" is {type_name(data[key])}; it must be an object or null.")
     if not isinstance(model.get("unk_token"), (str, type(None))):
-        raise ValueError(f"{source}: model.unk_token is {_type_name(model['unk_token'])}; it must be a string or "
+        raise ValueError(f"{source}: model.unk_token is {type_name(model['unk_token'])}; it must be a string or "
                          "null.")
-    normalizer = normalizer_from_json(data.get("normalizer"), where=_where(source, text, _NORMALIZER))
+    _check_decoder_regexes(data.get("decoder"), source)
+    normalizer = normalizer_from_json(data.get("normalizer"), where=where_in(source, text, _NORMALIZER))
     pre = data.get("pre_tokenizer")
     if pre is None:
         raise ValueError(f"{source}: no pre-tokenizer, so the model is not byte-level; only byte-level BPE "
                          "(a ByteLevel pre-tokenizer) is supported.")
     if not isinstance(pre, dict):
-        raise ValueError(f"{_where(source, text, _PRE)}: pre_tokenizer must be an object, got {pre!r:.60}.")
-    steps = pre_tokenizers_from_json(pre, where=_where(source, text, _PRE))
+        raise ValueError(f"{where_in(source, text, _PRE)}: pre_tokenizer must be an object, got {pre!r:.60}.")
+    steps = pre_tokenizers_from_json(pre, where=where_in(source, text, _PRE))
     n_level = sum(isinstance(s, ByteLevel) for s in steps)
     if n_level != 1:
-        raise ValueError(f"{_where(source, text, _PRE)}: the pre-tokenizer has {n_level} ByteLevel steps; tokviz "
+        raise ValueError(f"{where_in(source, text, _PRE)}: the pre-tokenizer has {n_level} ByteLevel steps; tokviz "
                          "reads byte-level BPE, whose pre-tokenizer holds exactly one ByteLevel.")
 
     added = _added_tokens(data, source)
@@ -186,7 +202,7 @@ def _hf_from_dict(data: Mapping[str, Any], *, source: str, text: str | None) -> 
     literal: dict[int, bytes] = {}  # an added token's text sitting in the vocabulary as it is
     for tok_str, i in raw_vocab.items():
         if not isinstance(i, int) or isinstance(i, bool) or i < 0 or i > MAX_ID:
-            _check_id(i, what=f"{_at(source, text, tok_str)}: token {tok_str!r:.60}")  # says what is wrong
+            check_id(i, what=f"{_at(source, text, tok_str)}: token {tok_str!r:.60}")  # says what is wrong
         if i in vocab or i in literal:
             raise ValueError(f"{_at(source, text, tok_str)}: id {i} is given twice.")
         try:
@@ -213,7 +229,7 @@ def _hf_from_dict(data: Mapping[str, Any], *, source: str, text: str | None) -> 
     name = name or "hf"
     ignore_merges = model.get("ignore_merges") or False
     if not isinstance(ignore_merges, bool):
-        raise ValueError(f"{source}: model.ignore_merges is {_type_name(ignore_merges)}; it must be true or false.")
+        raise ValueError(f"{source}: model.ignore_merges is {type_name(ignore_merges)}; it must be true or false.")
 
     plain = _plain_pattern(steps) if normalizer is None and not missing else None
     if plain is not None and _plain_added(tokens) and not literal:
@@ -232,7 +248,7 @@ def _hf_from_dict(data: Mapping[str, Any], *, source: str, text: str | None) -> 
                     plain = None
     if plain is not None and _plain_added(tokens) and not literal:
         try:
-            tok = _build(plain_vocab, merges, specials, plain[0], name=name, source=source,
+            tok = build_tokenizer(plain_vocab, merges, specials, plain[0], name=name, source=source,
                          add_prefix_space=plain[1])
         except ValueError:
             tok = None  # e.g. an added token's id already holds another token: the pipeline keeps both
@@ -264,7 +280,7 @@ def _is_utf8(b: bytes) -> bool:
 
 def _at(source: str, text: str | None, token: str) -> str:
     # Only on an error: finding the line searches the whole file.
-    return _where(source, text, json.dumps(token, ensure_ascii=False))
+    return where_in(source, text, json.dumps(token, ensure_ascii=False))
 
 
 def _plain_added(tokens: list[AddedToken]) -> bool:
@@ -299,19 +315,19 @@ def _merges(model: Mapping[str, Any], source: str, text: str | None,
                 merges.append((a, b))  # the common case: both halves are vocabulary tokens, already decoded
                 continue
         if len(parts) != 2 or not all(isinstance(x, str) and x for x in parts):
-            raise ValueError(f"{_where(source, text, json.dumps(m, ensure_ascii=False))}: merge {k + 1} must be "
+            raise ValueError(f"{where_in(source, text, json.dumps(m, ensure_ascii=False))}: merge {k + 1} must be "
                              f"\"a b\" or [\"a\", \"b\"], got {m!r:.80}.")
         try:
             merges.append((decode_token(parts[0]), decode_token(parts[1])))
         except ValueError as e:
-            raise ValueError(f"{_where(source, text, json.dumps(m, ensure_ascii=False))}: merge {k + 1}: {e}.") from e
+            raise ValueError(f"{where_in(source, text, json.dumps(m, ensure_ascii=False))}: merge {k + 1}: {e}.") from e
     return merges
 
 
 def load_hf(path: str | os.PathLike[str]) -> HFTokenizer:
     """Read a Hugging Face ``tokenizer.json`` (see :func:`hf_from_dict`)."""
     p = Path(path)
-    text = _read_text(p)
+    text = read_text(p)
     data = parse_json(text, source=str(p))
     if not isinstance(data, dict):
         raise ValueError(f"{p}: not a Hugging Face tokenizer.json (not a JSON object).")
@@ -327,7 +343,7 @@ def hf_to_dict(tok: HFTokenizer) -> dict[str, Any]:
             raise ValueError(f"{tok.name}: this pipeline was not read from a tokenizer.json, so there is no file to "
                              "write back; build it from a tokenizer.json.")
         return json.loads(json.dumps(tok.file_data))
-    _refuse_duplicates(tok, "hf")
+    refuse_duplicates(tok, "hf")
     prefix = bool(getattr(tok, "add_prefix_space", False))
     name = tok.pretokenizer.name
     if name == "gpt2" or tok.pretokenizer.source == WHOLE_TEXT_PATTERN:

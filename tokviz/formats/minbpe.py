@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 from tokviz.core.jsonfile import MAX_ID, MAX_INT_DIGITS
-from tokviz.formats.common import WHOLE_TEXT_PATTERN, SaveResult, _build, _check_id, _read_text
+from tokviz.formats.file_checks import WHOLE_TEXT_PATTERN, SaveResult, build_tokenizer, check_id, read_text
 from tokviz.models.bpe import Tokenizer
 from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
 
@@ -28,7 +28,7 @@ def load_minbpe(path: str | os.PathLike[str]) -> Tokenizer:
     leaves each stretch between special tokens whole.
     """
     p = Path(path)
-    lines = _read_text(p).split("\n")
+    lines = read_text(p).split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     if not lines or lines[0].strip() != "minbpe v1":
@@ -51,7 +51,7 @@ def load_minbpe(path: str | os.PathLike[str]) -> Tokenizer:
         if len(parts) != 2 or not parts[1].isdigit():
             raise ValueError(f"{p}, line {n}: expected '<special token> <id>', got {lines[n - 1][:80]!r}.")
         token = parts[0]
-        sid = _check_id(int(parts[1]) if len(parts[1]) <= MAX_INT_DIGITS else MAX_ID + 1,
+        sid = check_id(int(parts[1]) if len(parts[1]) <= MAX_INT_DIGITS else MAX_ID + 1,
                         what=f"{p}, line {n}: special token {token!r:.60}")
         if token in specials:
             raise ValueError(f"{p}, line {n}: special token {token!r:.60} is listed twice; list each once.")
@@ -71,7 +71,7 @@ def load_minbpe(path: str | os.PathLike[str]) -> Tokenizer:
             raise ValueError(f"{p}, line {n}: merge uses id {a if a not in vocab else b}, which no earlier line makes.")
         vocab[256 + len(merges)] = vocab[a] + vocab[b]
         merges.append((vocab[a], vocab[b]))
-    return _build(vocab, merges, specials, pattern, name=p.stem, source=str(p))
+    return build_tokenizer(vocab, merges, specials, pattern, name=p.stem, source=str(p))
 
 
 def save_minbpe(tok: Tokenizer, path: str | os.PathLike[str]) -> SaveResult:

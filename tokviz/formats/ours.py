@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from tokviz.core.jsonfile import MAX_ID, parse_json
-from tokviz.formats.common import SaveResult, _check_id, _read_text, _type_name
+from tokviz.formats.file_checks import SaveResult, check_id, read_text, type_name
 from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.models.bpe import Tokenizer
 from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
@@ -120,14 +120,14 @@ def _bpe_from_dict(data: Mapping[str, Any], *, source: str) -> Tokenizer:
     merges = _merges(data["merges"], source=source)
     pattern = data.get("pattern", "gpt2")
     if not isinstance(pattern, str):
-        raise ValueError(f"{source}: \"pattern\" is {_type_name(pattern)}; it must be a string: a pattern name "
+        raise ValueError(f"{source}: \"pattern\" is {type_name(pattern)}; it must be a string: a pattern name "
                          "(\"gpt2\", \"gpt4\", \"o200k\") or a regex.")
     name = data.get("name", "bpe")
     if not isinstance(name, str):
-        raise ValueError(f"{source}: \"name\" is {_type_name(name)}; it must be a string.")
+        raise ValueError(f"{source}: \"name\" is {type_name(name)}; it must be a string.")
     prefix = data.get("add_prefix_space", False)
     if not isinstance(prefix, bool):
-        raise ValueError(f"{source}: \"add_prefix_space\" is {_type_name(prefix)}; it must be true or false.")
+        raise ValueError(f"{source}: \"add_prefix_space\" is {type_name(prefix)}; it must be true or false.")
     # Pass rule only when it is not the default, so files stay readable by a Tokenizer without the field.
     extra: dict[str, Any] = {} if rule == "merges" else {"rule": rule}
     try:
@@ -159,7 +159,7 @@ def _plain_tokens(column: list[Any]) -> list[bytes] | None:
 
 def _bytes_of(value: object, *, what: str) -> bytes:
     if not isinstance(value, str):
-        raise ValueError(f"{what}: the token is {_type_name(value)}, not a base64 string.")
+        raise ValueError(f"{what}: the token is {type_name(value)}, not a base64 string.")
     try:
         return base64.b64decode(value, validate=True)
     except (ValueError, binascii.Error) as e:
@@ -169,12 +169,12 @@ def _bytes_of(value: object, *, what: str) -> bytes:
 def _specials(value: object, *, source: str) -> list[str]:
     if not isinstance(value, list):
         shown = f"; write [{value!r:.60}]" if isinstance(value, str) else ""
-        raise ValueError(f"{source}: \"special_tokens\" is {_type_name(value)}; it must be a list of strings"
+        raise ValueError(f"{source}: \"special_tokens\" is {type_name(value)}; it must be a list of strings"
                          f"{shown}.")
     seen: set[str] = set()
     for k, s in enumerate(value, 1):
         if not isinstance(s, str) or not s:
-            raise ValueError(f"{source}: special token {k} is {_type_name(s) if s != '' else 'the empty string'}; "
+            raise ValueError(f"{source}: special token {k} is {type_name(s) if s != '' else 'the empty string'}; "
                              "each special token is a non-empty string.")
         if s in seen:
             raise ValueError(f"{source}: special token {k} ({s!r:.60}) is a duplicate of an earlier one; list each "
@@ -187,7 +187,7 @@ def _vocab(value: object, specials: list[str], *, source: str) -> dict[int, byte
     """The ``[[id, base64], ...]`` list as a dict, refusing duplicate ids and duplicate tokens (a token may repeat
     only as a special token's entry: a special such as ``"a"`` has its own id beside the byte ``a``)."""
     if not isinstance(value, list):
-        raise ValueError(f"{source}: \"vocab\" is {_type_name(value)}; it must be a list of [id, base64 bytes] "
+        raise ValueError(f"{source}: \"vocab\" is {type_name(value)}; it must be a list of [id, base64 bytes] "
                          "pairs.")
     fast = _plain_vocab(value)
     return fast if fast is not None else _checked_vocab(value, specials, source=source)
@@ -202,8 +202,8 @@ def _checked_vocab(value: list[Any], specials: list[str], *, source: str) -> dic
     for k, pair in enumerate(value, 1):
         what = f"{source}: vocab entry {k}"
         if not isinstance(pair, list) or len(pair) != 2:
-            raise ValueError(f"{what} is {_type_name(pair)}; each entry is a pair [id, base64 bytes].")
-        i = _check_id(pair[0], what=what)
+            raise ValueError(f"{what} is {type_name(pair)}; each entry is a pair [id, base64 bytes].")
+        i = check_id(pair[0], what=what)
         token = _bytes_of(pair[1], what=what)
         if i in vocab:
             raise ValueError(f"{what}: duplicate id {i} (entry {entry_of[i]} has it too); give each id once.")
@@ -237,7 +237,7 @@ def _plain_vocab(value: list[Any]) -> dict[int, bytes] | None:
 
 def _merges(value: object, *, source: str) -> list[tuple[bytes, bytes]]:
     if not isinstance(value, list):
-        raise ValueError(f"{source}: \"merges\" is {_type_name(value)}; it must be a list of [base64, base64] "
+        raise ValueError(f"{source}: \"merges\" is {type_name(value)}; it must be a list of [base64, base64] "
                          "pairs.")
     columns = _plain_pairs(value)
     if columns is not None:  # every merge a pair: decoded by C-level calls unless one is not strict base64
@@ -253,7 +253,7 @@ def _checked_merges(value: list[Any], *, source: str) -> list[tuple[bytes, bytes
     for k, pair in enumerate(value, 1):
         what = f"{source}: merge {k}"
         if not isinstance(pair, list) or len(pair) != 2:
-            raise ValueError(f"{what} is {_type_name(pair)}; each merge is a pair [base64, base64].")
+            raise ValueError(f"{what} is {type_name(pair)}; each merge is a pair [base64, base64].")
         merges.append((_bytes_of(pair[0], what=what), _bytes_of(pair[1], what=what)))
     return merges
 
@@ -282,7 +282,7 @@ def _read(path: str | os.PathLike[str]) -> tuple[Any, str]:
     p = Path(path)
     if not p.exists():
         raise ValueError(f"{p}: no such file.")
-    text = _read_text(p)
+    text = read_text(p)
     try:
         return parse_json(text, source=str(p)), str(p)
     except ValueError as e:

@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from tokviz.core.encoding import Encoding, Piece
-from tokviz.models.bpe import repair_surrogates
-from tokviz.pipelines.vocab_pipeline import as_ids, piece_bytes, shared_chars
+from tokviz.core.surrogates import repair_surrogates
+from tokviz.models.piece_model import piece_bytes
+from tokviz.pipelines.vocab_pipeline import as_ids, shared_chars
 
 _MODEL_TYPES = {1: "unigram", 2: "bpe", 3: "word", 4: "char"}
 _INSTALL = "pip install sentencepiece"

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from tokviz.core.jsonfile import parse_json
-from tokviz.formats.common import _build, _read_text
+from tokviz.formats.file_checks import build_tokenizer, read_text
 from tokviz.formats.tiktoken_file import merges_from_ranks
 from tokviz.models.bpe import DeferredMerges, Tokenizer
 
@@ -59,7 +59,7 @@ def looks_like_tekken(data: Any) -> bool:
 def load_tekken(path: str | Path, *, name: str | None = None) -> Tokenizer:
     """Read a ``tekken.json`` file (ValueError naming the file and what is wrong)."""
     p = Path(path)
-    data = parse_json(_read_text(p), source=str(p))
+    data = parse_json(read_text(p), source=str(p))
     return tekken_from_dict(data, source=str(p), name=name)
 
 
@@ -109,7 +109,7 @@ def tekken_from_dict(data: Any, *, source: str, name: str | None = None) -> Toke
         raise ValueError(f"{source}: the vocab lists the same token_bytes twice; each token must appear once.")
     merges = DeferredMerges(lambda: merges_from_ranks(ranks)[0])
     label = name or Path(source).stem
-    return _build(vocab, merges, specials, pattern, name=label, source=source,  # type: ignore[arg-type]
+    return build_tokenizer(vocab, merges, specials, pattern, name=label, source=source,  # type: ignore[arg-type]
                   rule="ranks")
 
 

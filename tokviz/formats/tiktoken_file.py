@@ -32,12 +32,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tokviz.core.jsonfile import MAX_ID, MAX_INT_DIGITS
-from tokviz.formats.common import (
+from tokviz.formats.file_checks import (
     SaveResult,
     SpecialTokens,
-    _build,
-    _pattern_note,
-    _refuse_duplicates,
+    build_tokenizer,
+    pattern_note,
+    refuse_duplicates,
 )
 from tokviz.formats.known_rank_files import OPENAI_RANK_FILES, KnownRankFile, identify
 from tokviz.models.bpe import DeferredMerges, Tokenizer
@@ -287,7 +287,7 @@ def tiktoken_from_bytes(
     # The merge list is only derived, for the views, and costs seconds on a big file: it is made when first read.
     # ``vocab`` holds the ranks only (the tokenizer adds its special tokens to its own copy).
     merges = DeferredMerges(lambda: _merges_for(digest, {t: r for r, t in vocab.items()})[0])
-    return _build(vocab, merges, specials, chosen, name=label, source=str(p), rule="ranks")  # type: ignore[arg-type]
+    return build_tokenizer(vocab, merges, specials, chosen, name=label, source=str(p), rule="ranks")  # type: ignore[arg-type]
 
 
 def save_tiktoken(tok: Tokenizer, path: str | os.PathLike[str]) -> SaveResult:
@@ -296,7 +296,7 @@ def save_tiktoken(tok: Tokenizer, path: str | os.PathLike[str]) -> SaveResult:
     A rank file has no merge list: it is rebuilt from the ranks on loading, so the merges' tokens must have ids in
     merge order; that is checked, and a tokenizer whose merges would not come back raises ValueError.
     """
-    _refuse_duplicates(tok, "tiktoken")
+    refuse_duplicates(tok, "tiktoken")
     specials = set(tok.special_ids.values())
     ranks = {t: i for i, t in tok.vocab.items() if i not in specials}
     # The empty token is written "=", as Whisper's file has it (an empty field would leave the line one field).
@@ -313,7 +313,7 @@ def save_tiktoken(tok: Tokenizer, path: str | os.PathLike[str]) -> SaveResult:
         )
     out = Path(path)
     out.write_bytes(lines)
-    notes = _pattern_note(tok, "tiktoken")
+    notes = pattern_note(tok, "tiktoken")
     if specials:
         listed = ", ".join(f"{s!r}: {i}" for s, i in tok.special_ids.items())
         notes.append(f"a rank file stores no special tokens; load it with special_tokens={{{listed}}}.")

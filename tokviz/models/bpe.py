@@ -1,4 +1,4 @@
-"""The byte-level BPE ``Tokenizer``: encode, decode, offsets, streaming, prefixes; files through tokviz.formats.
+"""The byte-level BPE ``Tokenizer``: encode, decode, offsets, streaming, prefixes (files: :mod:`tokviz.formats`).
 
 A tokenizer is its merges (the single source of truth, in learned order), a vocabulary mapping ids to bytes, the
 special tokens and the pre-tokenizer pattern. Encoding pre-tokenizes, then applies merges by rank inside each piece,
@@ -17,54 +17,20 @@ Example:
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 from itertools import chain
 from typing import Any, Literal
 
 from tokviz.core.encoding import Encoding, Piece
+from tokviz.core.surrogates import SURROGATE, original_positions, repair_surrogates, repaired_stream
 from tokviz.models.bpe_rules import NO_RANK, encode_pairs, encode_ranks, merge_by_pairs
+from tokviz.models.piece_cache import BytePieceCache
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.pre_tokenizers.specials import compile_special
 from tokviz.pre_tokenizers.stream_cuts import chunk_text
-
-# Above this many cached pieces the cache starts afresh, so streaming a huge corpus keeps memory bounded.
-CACHE_LIMIT = 1 << 19
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_HIGH_SURROGATE = re.compile("[\ud800-\udbff]")
-
-
-def repair_surrogates(text: str) -> str:
-    """``text`` with lone surrogates replaced by U+FFFD and surrogate pairs joined, exactly as tiktoken repairs it.
-
-    A Python ``str`` may hold surrogates (from ``surrogateescape`` decoding or JSON ``"\\ud800"``), which UTF-8
-    cannot encode; tiktoken round-trips the text through UTF-16, which does both at once.
-
-    >>> repair_surrogates("a\\udc80b"), repair_surrogates("\\ud83d\\ude43") == "\\U0001f643"
-    ('a\ufffdb', True)
-    """
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-
-
-def _repaired_stream(chunks: Iterable[str]) -> Iterator[str]:
-    """Chunks repaired like :func:`repair_surrogates` on their concatenation: a chunk that ends in a high surrogate
-    keeps it back for the next chunk, which may start with its low half."""
-    held = ""
-    for chunk in chunks:
-        if not isinstance(chunk, str) or (not held and (chunk.isascii() or not _SURROGATE.search(chunk))):
-            yield chunk  # the common case costs one flag check; chunk_text reports a non-str chunk
-            continue
-        chunk = held + chunk
-        held = ""
-        if _HIGH_SURROGATE.match(chunk[-1]):
-            chunk, held = chunk[:-1], chunk[-1]
-        yield repair_surrogates(chunk)
-    if held:
-        yield repair_surrogates(held)
 
 
 @dataclass(frozen=True)
@@ -80,27 +46,6 @@ class TrainingReport:
     counting_seconds: float = 0.0
     n_pretokens: int = 0
     n_distinct_pretokens: int = 0
-
-
-class _PieceCache(dict[str, tuple[int, ...]]):
-    """piece (str) -> token ids (tuple); a miss runs BPE once, then the answer is a C-level lookup.
-
-    The BPE it runs is a function of the tokenizer's tables, not a method of the tokenizer: a method would make a
-    cycle (tokenizer -> cache -> tokenizer), and a tokenizer nobody uses any more (a closed session's 600 MB upload)
-    would then wait for the cycle collector instead of being freed at once. It is also the shortest path for a
-    miss, which text of all-different pieces (random base64) pays once per piece.
-    """
-
-    def __init__(self, bpe: Callable[[bytes], tuple[int, ...]]) -> None:
-        super().__init__()
-        self._bpe = bpe
-
-    def __missing__(self, piece: str) -> tuple[int, ...]:
-        if len(self) >= CACHE_LIMIT:
-            self.clear()
-        ids = self._bpe(piece.encode("utf-8"))
-        self[piece] = ids
-        return ids
 
 
 class DeferredMerges:
@@ -129,7 +74,6 @@ class DeferredMerges:
         return (list, (self.make(),))
 
 
-@dataclass
 class Tokenizer:
     """A byte-level BPE tokenizer (the CS336 ``get_tokenizer`` shape).
 
@@ -146,24 +90,29 @@ class Tokenizer:
     ([256, 99], [257])
     """
 
-    vocab: dict[int, bytes]
-    merges: list[tuple[bytes, bytes]]
-    special_tokens: list[str] | None = None
-    pattern: str = "gpt2"
-    name: str = "bpe"
-    rule: Literal["merges", "ranks"] = "merges"
-    training: TrainingReport | None = field(default=None, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        if self.rule not in ("merges", "ranks"):
-            raise ValueError(f"rule must be 'merges' or 'ranks', got {self.rule!r}.")
-        self.vocab = dict(self.vocab)
-        deferred = isinstance(self.__dict__["_merges"], DeferredMerges)
-        if deferred and self.rule != "ranks":
+    def __init__(
+        self,
+        vocab: Mapping[int, bytes],
+        merges: Sequence[tuple[bytes, bytes]] | DeferredMerges,
+        special_tokens: Sequence[str] | None = None,
+        pattern: str = "gpt2",
+        *,
+        name: str = "bpe",
+        rule: Literal["merges", "ranks"] = "merges",
+        training: TrainingReport | None = None,
+    ) -> None:
+        if rule not in ("merges", "ranks"):
+            raise ValueError(f"rule must be 'merges' or 'ranks', got {rule!r}.")
+        deferred = isinstance(merges, DeferredMerges)
+        if deferred and rule != "ranks":
             raise ValueError("DeferredMerges are for rule='ranks' tokenizers, which encode without the merge list.")
-        if not deferred:
-            self.merges = [(bytes(a), bytes(b)) for a, b in self.merges]
-        self.special_tokens = list(dict.fromkeys(self.special_tokens or []))
+        self.vocab: dict[int, bytes] = dict(vocab)
+        self.special_tokens: list[str] = list(dict.fromkeys(special_tokens or []))
+        self.pattern = pattern
+        self.name = name
+        self.rule: Literal["merges", "ranks"] = rule
+        self.training = training
+        self._merge_source = merges
         self.pretokenizer = PreTokenizer.create(self.pattern, special_tokens=self.special_tokens)
         encoder = _encoder_of(self.vocab)
         missing = [b for b in range(256) if bytes([b]) not in encoder]
@@ -185,7 +134,7 @@ class Tokenizer:
         self._encoder = encoder
         self._byte_ids = [encoder[bytes([b])] for b in range(256)]
         if not deferred:
-            self._index_merges()
+            _ = self._merge_tables  # checks the merges against the vocabulary now, not at the first encode
         special_ids = set(self._special_ids.values())
         # Regular tokens (bytes -> id, specials excluded): the rank rule's ranks. Every byte is in it, even one whose
         # id is also a special token's, so any piece can be cut.
@@ -196,27 +145,45 @@ class Tokenizer:
         for byte, byte_id in enumerate(self._byte_ids):
             regular.setdefault(bytes([byte]), byte_id)
         self._regular = regular
-        # Tokens BPE can produce (not specials): a piece equal to one is that token, as in tiktoken.
-        if self.rule == "ranks":
-            self._whole = regular
-        else:
-            self._whole = {self.vocab[i]: i for i in chain(self._byte_ids, self._merged)}
-        self._cache = _PieceCache(self._piece_function())
+        self._cache = self._new_cache()
         self._allowing: dict[frozenset[str], PreTokenizer] = {}
 
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, Tokenizer)
+        return (self.vocab, self.merges, self.special_tokens, self.pattern, self.name, self.rule) == (
+            other.vocab, other.merges, other.special_tokens, other.pattern, other.name, other.rule)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable (a name can be changed), compared by value
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(name={self.name!r}, vocab_size={len(self.vocab)}, pattern={self.pattern!r}, "
+                f"rule={self.rule!r}, special_tokens={self.special_tokens!r})")
+
     def __getstate__(self) -> dict[str, Any]:
-        # The piece cache is rebuilt on the other side: it may hold many pieces, and it points back here weakly.
+        # The piece cache is rebuilt on the other side: it may hold many pieces, and its function is rebuilt anyway.
         state = dict(self.__dict__)
         state.pop("_cache", None)
+        state.pop("_piece_ids_of", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._cache = _PieceCache(self._piece_function())
+        self._cache = self._new_cache()
 
-    def _index_merges(self) -> tuple[dict[tuple[int, int], int], list[int]]:
-        """Check the merges against the vocabulary and index them: (left id, right id) -> rank, and each merge's
-        new id, the tables merge application reads."""
+    # -- lazy tables (each a cached_property: computed on first read, kept with the tokenizer) --------------------
+    @cached_property
+    def merges(self) -> list[tuple[bytes, bytes]]:
+        """Merges in rank order, as byte pairs; a rank file's are derived from its ranks when first read."""
+        source = self._merge_source
+        pairs = source.make() if isinstance(source, DeferredMerges) else source
+        return [(bytes(a), bytes(b)) for a, b in pairs]
+
+    @cached_property
+    def _merge_tables(self) -> tuple[dict[tuple[int, int], int], list[int]]:
+        """The merges checked against the vocabulary and indexed: (left id, right id) -> rank, and each merge's new
+        id, the tables merge application reads."""
         encoder = self._encoder
         ranks: dict[tuple[int, int], int] = {}
         merged: list[int] = []
@@ -227,18 +194,22 @@ class Tokenizer:
                 raise ValueError(f"merge {r + 1} ({a!r}, {b!r}) uses {bad!r}, which is not in the vocabulary.")
             ranks.setdefault((ia, ib), r)
             merged.append(inew)
-        self.__dict__["_merge_tables"] = tables = (ranks, merged)
-        return tables
+        return ranks, merged
 
     @property
     def _ranks(self) -> dict[tuple[int, int], int]:
-        tables = self.__dict__.get("_merge_tables")
-        return (tables or self._index_merges())[0]
+        return self._merge_tables[0]
 
     @property
     def _merged(self) -> list[int]:
-        tables = self.__dict__.get("_merge_tables")
-        return (tables or self._index_merges())[1]
+        return self._merge_tables[1]
+
+    @cached_property
+    def _whole(self) -> dict[bytes, int]:
+        """Tokens BPE can produce (not specials): a piece equal to one is that token, as in tiktoken."""
+        if self.rule == "ranks":
+            return self._regular
+        return {self.vocab[i]: i for i in chain(self._byte_ids, self._merged)}
 
     # -- basic facts -----------------------------------------------------------------------------------------------
     @property
@@ -268,11 +239,20 @@ class Tokenizer:
 
     # -- encoding ------------------------------------------------------------------------------------------------
     def _bpe(self, piece: bytes) -> tuple[int, ...]:
-        # The piece cache's function, built once with the tokenizer (the tokenizer.json pipeline calls this per piece).
-        return self._cache._bpe(piece)
+        # The piece function, built once with the tokenizer (the tokenizer.json pipeline calls this per piece).
+        return self._piece_ids_of(piece)
+
+    def _new_cache(self) -> BytePieceCache[tuple[int, ...]]:
+        """A piece cache (piece -> ids) whose misses run BPE on the piece's UTF-8."""
+        self._piece_ids_of = self._piece_function()
+        return BytePieceCache(self._piece_ids_of)
 
     def _piece_function(self) -> Callable[[bytes], tuple[int, ...]]:
-        """The ids of one piece, as a function holding only the tables it reads (see :class:`_PieceCache`)."""
+        """The ids of one piece, as a function holding only the tables it reads.
+
+        A function rather than a method, so the cache holds no reference back to the tokenizer: a tokenizer nobody
+        uses any more (a closed session's 600 MB upload) is then freed at once instead of waiting for the cycle
+        collector."""
         whole = self._whole.get
         if self.rule == "ranks":
             regular = self._regular
@@ -391,7 +371,7 @@ class Tokenizer:
         >>> list(tok.encode_iterable(["a\\ud83d", "\\ude43\\udc80"])) == tok.encode("a\\U0001f643\\ufffd")
         True
         """
-        for chunk in chunk_text(_repaired_stream(chunks), self.pretokenizer, target=chunk_chars):
+        for chunk in chunk_text(repaired_stream(chunks), self.pretokenizer, target=chunk_chars):
             yield from self.encode(chunk)
 
     def encode_with_offsets(self, text: str) -> Encoding:
@@ -403,7 +383,7 @@ class Tokenizer:
         """
         if not isinstance(text, str):
             raise ValueError(f"encode_with_offsets expects str, got {type(text).__name__}.")
-        if text.isascii() or not _SURROGATE.search(text):
+        if text.isascii() or not SURROGATE.search(text):
             return encoding_from_pieces(self.pretokenizer.split(text), self._piece_ids, self.vocab)
         # Lone surrogates are repaired as encode repairs them; spans still index ``text`` (a joined surrogate pair
         # is one character of the repaired text but two of ``text``), while pieces hold the repaired characters.
@@ -411,7 +391,7 @@ class Tokenizer:
         enc = encoding_from_pieces(self.pretokenizer.split(repaired), self._piece_ids, self.vocab)
         if len(repaired) == len(text):
             return enc
-        at = _original_positions(text)
+        at = original_positions(text)
         return replace(
             enc,
             char_spans=[(at[a], at[b]) for a, b in enc.char_spans],
@@ -438,10 +418,6 @@ class Tokenizer:
         return self.decode_bytes(ids).decode("utf-8", errors="replace")
 
     # -- sizes -----------------------------------------------------------------------------------------------------
-    @cached_property
-    def _merge_token_ids(self) -> list[int]:
-        return list(self._merged)
-
     def prefix(self, vocab_size: int) -> Tokenizer:
         """The tokenizer of a smaller vocabulary: the specials, the 256 bytes and the first merges; ids are kept.
 
@@ -455,53 +431,6 @@ class Tokenizer:
         vocab = {i: t for i, t in self.vocab.items() if i in keep}
         return Tokenizer(vocab, self.merges[:k], list(self.special_tokens or []), self.pattern,
                          name=f"{self.name}@{base + k}", rule=self.rule)
-
-    # -- files -----------------------------------------------------------------------------------------------------
-    # Every file format, ours included, lives in tokviz.formats, which imports this module; these methods import it
-    # when called, so neither module needs the other while it is being imported.
-    def to_dict(self) -> dict[str, Any]:
-        """Our own format as a JSON-able dict, lossless for any bytes (see :mod:`tokviz.formats.ours`)."""
-        from tokviz.formats.ours import to_dict
-
-        return to_dict(self)
-
-    def save(self, path: str | os.PathLike[str], *, format: str = "tokviz") -> None:  # noqa: A002
-        """Write the tokenizer to ``path`` in ``format`` (default our own JSON; see :func:`tokviz.formats.save`)."""
-        from tokviz.formats.dispatch import save
-
-        save(self, path, format=format)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, source: str = "<dict>") -> Tokenizer:
-        """The tokenizer a :meth:`to_dict` dict holds, of the class that was saved (a prefix-space one stays one)."""
-        from tokviz.formats.ours import tokenizer_from_dict
-
-        return tokenizer_from_dict(data, source=source)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Tokenizer:
-        """Read a file written by :meth:`save` (our format); a malformed file raises ValueError naming it."""
-        from tokviz.formats.ours import load_ours_tokenizer
-
-        return load_ours_tokenizer(path)
-
-    @classmethod
-    def from_files(
-        cls,
-        vocab_filepath: str | os.PathLike[str],
-        merges_filepath: str | os.PathLike[str],
-        special_tokens: list[str] | None = None,
-        *,
-        pattern: str = "gpt2",
-    ) -> Tokenizer:
-        """Load GPT-2 format files (``vocab.json`` + ``merges.txt``), as :func:`tokviz.load_tokenizer` does.
-
-        Without ``special_tokens`` the specials are the vocabulary entries no merge builds (GPT-2's own files thus
-        come with ``<|endoftext|>`` special at 50256); pass ``[]`` for none.
-        """
-        from tokviz.formats.gpt2 import load_gpt2
-
-        return load_gpt2(vocab_filepath, merges_filepath, pattern=pattern, special_tokens=special_tokens)
 
 
 def _search_specials(specials: AbstractSet[str], text: str) -> Any:
@@ -519,18 +448,6 @@ def _str_set(value: object, keyword: str) -> frozenset[str]:
     if bad is not None:
         raise ValueError(f"{keyword} must hold special tokens as str, got {bad!r:.80}.")
     return items
-
-
-def _original_positions(text: str) -> list[int]:
-    """For each character of ``repair_surrogates(text)``, where it starts in ``text``; then ``len(text)``."""
-    at: list[int] = []
-    i, n = 0, len(text)
-    while i < n:
-        at.append(i)
-        pair = "\ud800" <= text[i] <= "\udbff" and i + 1 < n and "\udc00" <= text[i + 1] <= "\udfff"
-        i += 2 if pair else 1
-    at.append(n)
-    return at
 
 
 def encoding_from_pieces(
@@ -603,20 +520,3 @@ def _encoder_of(vocab: Mapping[int, bytes]) -> dict[bytes, int]:
             raise ValueError(f"vocab must map int ids to bytes; got {i!r}: {type(tok).__name__}.")
         encoder.setdefault(bytes(tok), i)
     return encoder
-
-
-def _get_merges(self: Tokenizer) -> list[tuple[bytes, bytes]]:
-    value = self.__dict__["_merges"]
-    if isinstance(value, DeferredMerges):
-        value = self.__dict__["_merges"] = [(bytes(a), bytes(b)) for a, b in value.make()]
-    return value
-
-
-def _set_merges(self: Tokenizer, value: list[tuple[bytes, bytes]]) -> None:
-    self.__dict__["_merges"] = value
-    self.__dict__.pop("_merge_tables", None)  # indexed again from the new list when next needed
-
-
-# ``merges`` stays a dataclass field (init, eq, repr, replace) but is read through this property, so that a rank
-# file's merges can be derived when first read instead of while loading (see DeferredMerges).
-Tokenizer.merges = property(_get_merges, _set_merges, doc="Merges in rank order, as byte pairs.")  # type: ignore[assignment]

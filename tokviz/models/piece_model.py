@@ -20,3 +20,18 @@ class PieceModel(Protocol):
     """A vocabulary model: cuts one pre-tokenized piece into tokens."""
 
     def tokenize(self, piece: str) -> list[TokenCut]: ...
+
+
+def piece_bytes(piece: str) -> bytes:
+    """What an Encoding shows for a vocabulary piece: a byte-fallback piece ``<0xNN>`` is that byte, any other
+    piece its UTF-8.
+
+    >>> piece_bytes("<0xF0>"), piece_bytes("▁a")
+    (b'\\xf0', b'\\xe2\\x96\\x81a')
+    """
+    if len(piece) == 6 and piece.startswith("<0x") and piece.endswith(">"):
+        try:
+            return bytes([int(piece[3:5], 16)])
+        except ValueError:
+            pass
+    return piece.encode("utf-8")

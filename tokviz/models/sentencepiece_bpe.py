@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from tokviz.models.bpe_rules import merge_by_pairs
-from tokviz.models.piece_model import TokenCut
-from tokviz.pipelines.vocab_pipeline import piece_bytes
+from tokviz.models.piece_model import TokenCut, piece_bytes
 
 
 class CharBPEModel:

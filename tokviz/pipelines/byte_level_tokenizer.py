@@ -41,9 +41,10 @@ from typing import Any
 
 from tokviz.core.encoding import Encoding, Piece
 from tokviz.models.bpe import Tokenizer
+from tokviz.models.piece_cache import PieceCache
 from tokviz.normalizers.components import Alignment, Normalizer
 from tokviz.pipelines.added_tokens import AddedToken, AddedTokenMatcher
-from tokviz.pipelines.vocab_pipeline import PieceCache, shared_chars
+from tokviz.pipelines.vocab_pipeline import shared_chars
 from tokviz.pre_tokenizers.byte_level import ByteLevel, BytePiece, decode_token
 from tokviz.pre_tokenizers.splits import PieceSplitter
 from tokviz.pre_tokenizers.steps import Span

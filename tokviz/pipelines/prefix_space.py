@@ -18,30 +18,42 @@ Example:
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from itertools import chain
 from typing import Literal
 
 from tokviz.core.encoding import Encoding, Piece
-from tokviz.models.bpe import (
-    _SURROGATE,
-    Tokenizer,
-    _original_positions,
-    _repaired_stream,
-    encoding_from_pieces,
-    repair_surrogates,
-)
+from tokviz.core.surrogates import SURROGATE, original_positions, repair_surrogates, repaired_stream
+from tokviz.models.bpe import DeferredMerges, Tokenizer, TrainingReport, encoding_from_pieces
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.pre_tokenizers.stream_cuts import chunk_text
 
 
-@dataclass
 class PrefixSpaceTokenizer(Tokenizer):
     """A :class:`~tokviz.models.bpe.Tokenizer` that prepends ``" "`` to each non-special stretch lacking one."""
 
-    add_prefix_space: bool = True
+    def __init__(
+        self,
+        vocab: Mapping[int, bytes],
+        merges: Sequence[tuple[bytes, bytes]] | DeferredMerges,
+        special_tokens: Sequence[str] | None = None,
+        pattern: str = "gpt2",
+        *,
+        add_prefix_space: bool = True,
+        name: str = "bpe",
+        rule: Literal["merges", "ranks"] = "merges",
+        training: TrainingReport | None = None,
+    ) -> None:
+        super().__init__(vocab, merges, special_tokens, pattern, name=name, rule=rule, training=training)
+        self.add_prefix_space = add_prefix_space
+
+    def __eq__(self, other: object) -> bool:
+        same = super().__eq__(other)
+        return same if same is not True else self.add_prefix_space == getattr(other, "add_prefix_space", None)
+
+    __hash__ = None
 
     def _segments(self, text: str, *, continuation: bool = False,
                   pt: PreTokenizer | None = None) -> list[tuple[str, bool, bool]]:
@@ -92,7 +104,7 @@ class PrefixSpaceTokenizer(Tokenizer):
 
     def encode_iterable(self, chunks: Iterable[str], *, chunk_chars: int = 1 << 16) -> Iterator[int]:
         """Stream ids; equal to ``encode("".join(chunks))`` (only the true start of a stretch gets a space)."""
-        stream = chunk_text(_repaired_stream(chunks), self.pretokenizer, target=chunk_chars)
+        stream = chunk_text(repaired_stream(chunks), self.pretokenizer, target=chunk_chars)
         for k, chunk in enumerate(stream):
             yield from self._encode(chunk, continuation=k > 0)
 
@@ -100,13 +112,13 @@ class PrefixSpaceTokenizer(Tokenizer):
         """Offsets in ``text`` itself; each added space is a token with an empty span where it was inserted."""
         if not isinstance(text, str):
             raise ValueError(f"encode_with_offsets expects str, got {type(text).__name__}.")
-        if not text.isascii() and _SURROGATE.search(text):
+        if not text.isascii() and SURROGATE.search(text):
             # As Tokenizer.encode_with_offsets: encode the repaired text, then index spans into ``text`` itself.
             repaired = repair_surrogates(text)
             enc = self.encode_with_offsets(repaired)
             if len(repaired) == len(text):
                 return enc
-            at = _original_positions(text)
+            at = original_positions(text)
             return replace(enc, char_spans=[(at[a], at[b]) for a, b in enc.char_spans],
                            pieces=[replace(p, start=at[p.start], end=at[p.end]) for p in enc.pieces])
         # Encode the text with the spaces inserted, then map every position back: an inserted space sits at

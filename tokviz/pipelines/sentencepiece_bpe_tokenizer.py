@@ -27,11 +27,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from tokviz.models.piece_model import piece_bytes
 from tokviz.models.sentencepiece_bpe import CharBPEModel
 from tokviz.normalizers.components import Normalizer
 from tokviz.pipelines.added_tokens import AddedToken
 from tokviz.pipelines.decoders import ByteFallbackDecoder, Decoder, DecoderSequence, MetaspaceDecoder, keeps_text
-from tokviz.pipelines.vocab_pipeline import VocabPipeline, piece_bytes
+from tokviz.pipelines.vocab_pipeline import VocabPipeline
 from tokviz.pre_tokenizers.metaspace import Metaspace
 from tokviz.pre_tokenizers.steps import PreTokenizerStep
 

@@ -42,20 +42,19 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Protocol, TypeVar
 
 from tokviz.core.encoding import Encoding, Piece
-from tokviz.models.bpe import CACHE_LIMIT, repair_surrogates
-from tokviz.models.piece_model import PieceModel, TokenCut
+from tokviz.core.surrogates import repair_surrogates
+from tokviz.models.piece_cache import PieceCache
+from tokviz.models.piece_model import PieceModel, TokenCut, piece_bytes
 from tokviz.normalizers.components import Alignment, Normalizer
 from tokviz.pipelines.added_tokens import AddedToken, AddedTokenMatcher
 from tokviz.pipelines.decoders import Decoder
 from tokviz.pre_tokenizers.steps import PieceState, PreTokenizerStep, Span
 
 V = TypeVar("V")
-
-
 
 
 def shared_chars(char_spans: Sequence[Span]) -> list[bool]:
@@ -71,28 +70,6 @@ def shared_chars(char_spans: Sequence[Span]) -> list[bool]:
         if s0 < e0 and s1 < e1 and s1 < e0:
             out[i] = out[i + 1] = True
     return out
-
-
-class PieceCache(dict[str, V]):
-    """piece -> what ``run`` makes of it: a miss runs it once. Emptied when it holds ``CACHE_LIMIT`` pieces, so a
-    text of endless distinct pieces does not grow it without bound. Both pipelines (this one and
-    :class:`~tokviz.pipelines.byte_level_tokenizer.PipelineTokenizer`) keep their model's results in one.
-
-    >>> cache = PieceCache(len)
-    >>> cache["abc"], list(cache.items())
-    (3, [('abc', 3)])
-    """
-
-    def __init__(self, run: Callable[[str], V]) -> None:
-        super().__init__()
-        self._run = run
-
-    def __missing__(self, piece: str) -> V:
-        if len(self) >= CACHE_LIMIT:
-            self.clear()
-        got = self._run(piece)
-        self[piece] = got
-        return got
 
 
 class PiecePipeline:
@@ -291,21 +268,6 @@ class VocabPipeline(PiecePipeline):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, vocab_size={self.vocab_size})"
-
-
-def piece_bytes(piece: str) -> bytes:
-    """What an Encoding shows for a vocabulary piece: a byte-fallback piece ``<0xNN>`` is that byte, any other
-    piece its UTF-8.
-
-    >>> piece_bytes("<0xF0>"), piece_bytes("▁a")
-    (b'\\xf0', b'\\xe2\\x96\\x81a')
-    """
-    if len(piece) == 6 and piece.startswith("<0x") and piece.endswith(">"):
-        try:
-            return bytes([int(piece[3:5], 16)])
-        except ValueError:
-            pass
-    return piece.encode("utf-8")
 
 
 def as_ids(ids: Iterable[int]) -> list[int]:

@@ -30,6 +30,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from tokviz.corpus.checks import bad_sources_error, check_range, first_bad_bytes, plan_checks
 from tokviz.corpus.sources import Source, iter_source, source_ranges, source_size
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.scale.cluster import import_distributed
@@ -80,6 +81,27 @@ def _sum(*parts: Counter[str]) -> Counter[str]:
     return total
 
 
+def check_on_dask(sources: Sequence[Source], *, client: Any, errors: str = "strict") -> None:
+    """Raise one ValueError naming every missing source and, with ``errors="strict"``, every one that is not UTF-8
+    (its first bad byte), checked on the workers in ranges of
+    :data:`~tokviz.corpus.checks.CHECK_RANGE_BYTES` before any counting (:mod:`tokviz.corpus.checks`)."""
+    run = uuid.uuid4().hex[:12]
+    plans = client.gather([client.submit(plan_checks, [s], key=f"tokviz-check-plan-{run}-{i}")
+                           for i, s in enumerate(sources)])
+    missing = [m for _, gone in plans for m in gone]
+    if errors != "strict":
+        if missing:
+            raise bad_sources_error(missing, len(sources))
+        return
+    jobs = [job for ranges, _ in plans for job in ranges]
+    found = client.gather([client.submit(check_range, *job, key=f"tokviz-check-{run}-{i}")
+                           for i, job in enumerate(jobs)])
+    bad = first_bad_bytes(list(zip(jobs, found)))
+    messages = [m for s in sources for m in [bad.get(str(s))] if m]
+    if missing or messages:
+        raise bad_sources_error(missing + messages, len(sources))
+
+
 def count_on_dask(
     sources: Sequence[Source],
     *,
@@ -99,6 +121,7 @@ def count_on_dask(
     :func:`tokviz.training.counts_table.count_files` on one machine.
     """
     distributed = import_distributed()
+    check_on_dask(sources, client=client, errors=errors)
     if range_bytes is None:
         n_workers = max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
         total = sum(client.gather([client.submit(source_size, s, pure=False) for s in sources]))

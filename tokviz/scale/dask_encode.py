@@ -40,6 +40,7 @@ from tokviz.corpus.ids import (
 from tokviz.corpus.sources import Source
 from tokviz.models.bpe import Tokenizer
 from tokviz.scale.cluster import import_distributed
+from tokviz.scale.dask_count import check_on_dask
 
 #: Jobs in flight per worker: enough to keep each busy while the client writes, few enough to bound memory.
 IN_FLIGHT_PER_WORKER = 3
@@ -69,6 +70,7 @@ def encode_on_dask(
                          "can be encoded in ranges on Dask; encode this one without --dask.")
     sep = eot_id(tokenizer, eot) if eot is not None else None
     dtype = ids_dtype(max_id(tokenizer))
+    check_on_dask(sources, client=client)  # every bad file named at once, before any encoding
     jobs = client.submit(plan_jobs, list(sources), special_tokens=tokenizer.pretokenizer.special_tokens,
                          range_bytes=range_bytes, pure=False).result()
     shared = client.scatter(tokenizer, broadcast=True)  # sent to each worker once, not with every job

@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tokviz.corpus.checks import require_utf8
 from tokviz.corpus.sources import source_size
 from tokviz.pre_tokenizers.byte_level import BYTE_TO_UNICODE
 from tokviz.pre_tokenizers.patterns import resolve_pattern
@@ -179,10 +180,14 @@ def count_files(
 ) -> Counts:
     """Count the pre-tokens of UTF-8 files (local paths, or fsspec URLs such as ``s3://bucket/x.txt``), one
     document each, on this machine's cores. ``on_progress`` gets the bytes (local files: characters) done so far.
+    Every file is checked first (:func:`tokviz.corpus.checks.require_utf8`): one error names each missing file and,
+    with ``errors="strict"``, each one that is not UTF-8, before any counting.
 
     For a cluster, see :func:`tokviz.scale.count_on_dask`, which gives the same counts.
     """
     pretok = PreTokenizer.create(pattern, special_tokens=list(special_tokens))
+    paths = list(paths)
+    require_utf8(paths, errors=errors, workers=workers)  # every bad file named at once, before counting starts
     total: Counter[str] = Counter()
     done = 0
     for p in paths:

@@ -105,7 +105,7 @@ def split_corpus(texts: tuple[str, ...] | list[str], *, holdout: float) -> tuple
     >>> split_corpus(["no line break"], holdout=0.1)
     ('no line break', '')
     """
-    from tokviz.analysis.sweep import split_holdout
+    from tokviz.training.holdout import split_holdout
 
     text = "\n".join(texts)
     if not holdout:
@@ -142,12 +142,30 @@ class MergesLearned:
 
 
 @dataclass(frozen=True)
+class TrainedParts:
+    """What the child learned, as plain data for the pipe: the parent builds the :class:`Tokenizer` from it."""
+
+    vocab: dict[int, bytes]
+    merges: list[tuple[bytes, bytes]]
+    special_tokens: list[str]
+    pattern: str
+    name: str
+
+    @classmethod
+    def of(cls, tok: Tokenizer) -> TrainedParts:
+        return cls(tok.vocab, tok.merges, list(tok.special_tokens), tok.pattern, tok.name)
+
+    def build(self) -> Tokenizer:
+        return Tokenizer(self.vocab, self.merges, self.special_tokens, self.pattern, name=self.name)
+
+
+@dataclass(frozen=True)
 class Finished:
-    """The run ended with a tokenizer (done, or cancelled after some merges); ``tokenizer`` is its dict in our
-    format, None when it was cancelled before the first merge."""
+    """The run ended with a tokenizer (done, or cancelled after some merges); ``tokenizer`` holds its parts, None
+    when it was cancelled before the first merge."""
 
     status: Literal["done", "cancelled"]
-    tokenizer: dict[str, Any] | None = None
+    tokenizer: TrainedParts | None = None
     report: TrainingReport | None = None
     heldout_ratio: float | None = None
     counts: Counter[str] | None = None
@@ -201,7 +219,8 @@ def _run(spec: TrainSpec, out: Any, cancel: Any, interval: float) -> None:
             out.put(MergesLearned(tuple(batch)))
         ratio = compression_ratio(heldout, tok) if heldout.strip() else None
         assert tok.training is not None  # set by train_from_counts
-        out.put(Finished("cancelled" if cancel.is_set() else "done", tok.to_dict(), tok.training, ratio, counts))
+        out.put(Finished("cancelled" if cancel.is_set() else "done", TrainedParts.of(tok), tok.training, ratio,
+                                counts))
     except _Cancelled:
         out.put(Finished("cancelled"))
     except ChildProcessError as e:  # a counting worker was killed (e.g. out of memory): say so, not "unexpectedly"
@@ -415,7 +434,7 @@ class TrainingJob:
         if msg.tokenizer is None:
             return replace(snap, status=msg.status, seconds=elapsed,
                            message="Cancelled while counting pre-tokens; nothing was learned yet.")
-        tok = Tokenizer.from_dict(msg.tokenizer)
+        tok = msg.tokenizer.build()
         tok.training = msg.report
         said = msg.report.message if msg.report is not None else ""
         return replace(snap, status=msg.status, tokenizer=tok, heldout_ratio=msg.heldout_ratio, counts=msg.counts,

@@ -21,6 +21,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import cast
 
+from tokviz.corpus.checks import require_utf8
 from tokviz.corpus.sources import iter_file
 from tokviz.models.bpe import Tokenizer, TrainingReport
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
@@ -110,6 +111,7 @@ def count_corpus(
     if isinstance(corpus, (list, tuple)) and len(corpus) == 1 and isinstance(corpus[0], str):
         # One text, the common case in the app: workers take ranges of it themselves.
         return count_large_text(corpus[0], pretok, workers=workers, on_progress=count_progress)
+    require_utf8(_listed_paths(corpus), errors=errors, workers=workers)  # every bad file named before counting
     total: Counter[str] = Counter()
     done = 0  # characters counted in the documents before this one
     for document in corpus_documents(corpus):
@@ -156,6 +158,17 @@ def corpus_documents(corpus: Corpus) -> Iterator[Path | Iterator[str]]:
                 yield path
         else:
             yield (_text_item(item) for item in group)
+
+
+def _listed_paths(corpus: Corpus) -> list[Path]:
+    """The files of a corpus known in full before reading (a path, or the paths in a list or tuple); a stream's
+    files are checked as they are read. A ``str`` corpus that is not a file is left to :func:`corpus_documents`,
+    whose message says a ``str`` is read as a path."""
+    if isinstance(corpus, (str, os.PathLike)):
+        return [Path(corpus)] if Path(corpus).is_file() else []
+    if isinstance(corpus, (list, tuple)):
+        return [Path(p) for p in corpus if isinstance(p, os.PathLike)]
+    return []
 
 
 def _text_item(item: object) -> str:

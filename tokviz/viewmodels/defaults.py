@@ -34,6 +34,8 @@ from typing import Any, Literal
 
 from tokviz.core.jsonfile import parse_json
 from tokviz.core.protocol import TokenizerLike
+from tokviz.formats.dispatch import save
+from tokviz.formats.gpt2 import load_gpt2
 from tokviz.formats.ours import tokenizer_from_dict
 from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.models.bpe import Tokenizer
@@ -223,7 +225,7 @@ def _save_atomically(tok: Tokenizer, path: Path) -> bool:
     tmp, tmp_sum = path.with_name(f".{path.name}.{tag}"), path.with_name(f".{path.name}.sha256.{tag}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tok.save(tmp)
+        save(tok, tmp)
         tmp_sum.write_text(hashlib.sha256(tmp.read_bytes()).hexdigest() + "\n", encoding="ascii")
         os.replace(tmp, path)
         os.replace(tmp_sum, _checksum_path(path))
@@ -294,7 +296,7 @@ def build_defaults(
         lazy = dict(BUILTIN_ENCODINGS)
     elif gpt2_files is not None:
         folder = Path(gpt2_files)
-        gpt2 = Tokenizer.from_files(folder / "gpt2_vocab.json", folder / "gpt2_merges.txt", GPT2_SPECIALS)
+        gpt2 = load_gpt2(folder / "gpt2_vocab.json", folder / "gpt2_merges.txt", special_tokens=GPT2_SPECIALS)
         gpt2.name = GPT2_NAME
         tokenizers[GPT2_NAME] = gpt2
         lazy = {n: e for n, e in BUILTIN_ENCODINGS.items() if n != GPT2_NAME}

@@ -37,12 +37,12 @@ from tokviz.analysis.sweep import (
     log_spaced_sizes,
     measure_point,
     size_range,
-    split_holdout,
     token_count_curve,
 )
 from tokviz.core.protocol import TokenizerLike
 from tokviz.models.bpe import Tokenizer
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
+from tokviz.training.holdout import split_holdout
 from tokviz.training.trainer import train_bpe
 from tokviz.viewmodels.defaults import DefaultCorpus, load_or_train, size_label
 

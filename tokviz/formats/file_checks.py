@@ -4,9 +4,9 @@ Also the notes and refusals for what a format cannot carry (a pattern; a token u
 leaves text whole (Hugging Face's ``use_regex=false``, minbpe's empty pattern).
 
 Example:
-    >>> _where("tokenizer.json", '{\\n  "model": {}\\n}', '"model"')
+    >>> where_in("tokenizer.json", '{\\n  "model": {}\\n}', '"model"')
     'tokenizer.json, line 2'
-    >>> _where("tokenizer.json", None, '"model"')
+    >>> where_in("tokenizer.json", None, '"model"')
     'tokenizer.json'
 """
 
@@ -38,22 +38,22 @@ class SaveResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
     return read_utf8(path)
 
 
-def _line_of(text: str, fragment: str) -> int | None:
+def line_of(text: str, fragment: str) -> int | None:
     """1-based line of the first occurrence of ``fragment`` in ``text``, to point at a bad JSON value."""
     i = text.find(fragment)
     return None if i < 0 else text.count("\n", 0, i) + 1
 
 
-def _where(source: str, text: str | None, fragment: str) -> str:
-    line = _line_of(text, fragment) if text is not None else None
+def where_in(source: str, text: str | None, fragment: str) -> str:
+    line = line_of(text, fragment) if text is not None else None
     return f"{source}, line {line}" if line is not None else source
 
 
-def _build(
+def build_tokenizer(
     vocab: dict[int, bytes],
     merges: list[tuple[bytes, bytes]],
     special_tokens: SpecialTokens,
@@ -92,10 +92,10 @@ def _build(
         raise ValueError(f"{source}: {e}") from e
 
 
-def _type_name(value: object) -> str:
+def type_name(value: object) -> str:
     """How a JSON value is named in messages: ``the string 'abc'``, ``null``, ``the number 5``, ``a list``.
 
-    >>> _type_name("abc"), _type_name(None), _type_name(True), _type_name(5), _type_name([1])
+    >>> type_name("abc"), type_name(None), type_name(True), type_name(5), type_name([1])
     ("the string 'abc'", 'null', 'true', 'the number 5', 'a list')
     """
     if value is None:
@@ -113,19 +113,19 @@ def _type_name(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-def _check_id(value: object, *, what: str) -> int:
+def check_id(value: object, *, what: str) -> int:
     """``value`` as a token id (an integer from 0 to :data:`MAX_ID`; JSON ``true`` is not one), or a ValueError
     saying how to fix it.
 
-    >>> _check_id(5, what="vocab entry 1")
+    >>> check_id(5, what="vocab entry 1")
     5
-    >>> _check_id("5", what="vocab entry 1")
+    >>> check_id("5", what="vocab entry 1")
     Traceback (most recent call last):
     ...
     ValueError: vocab entry 1: the id is the string '5', not an integer; write ids as plain numbers 0 and up.
     """
     if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(f"{what}: the id is {_type_name(value)}, not an integer; write ids as plain numbers 0 and up.")
+        raise ValueError(f"{what}: the id is {type_name(value)}, not an integer; write ids as plain numbers 0 and up.")
     if value < 0:
         raise ValueError(f"{what}: the id {value} is negative; ids are integers 0 and up.")
     if value > MAX_ID:
@@ -134,14 +134,14 @@ def _check_id(value: object, *, what: str) -> int:
     return value
 
 
-def _pattern_note(tok: Tokenizer, fmt: str) -> list[str]:
+def pattern_note(tok: Tokenizer, fmt: str) -> list[str]:
     if tok.pretokenizer.name == "gpt2":
         return []
     return [f"the {fmt} format stores no pre-tokenizer pattern; load it with pattern={tok.pattern!r:.80} "
             f"(--pattern) to get the same ids."]
 
 
-def _refuse_duplicates(tok: Tokenizer, fmt: str) -> None:
+def refuse_duplicates(tok: Tokenizer, fmt: str) -> None:
     seen: dict[bytes, int] = {}
     for i, t in sorted(tok.vocab.items()):
         if t in seen:
