@@ -61,7 +61,8 @@ def pretrained_dir() -> Path:
 def gpt2_tokenizer(cs336_dir: Path):
     """Our GPT-2 tokenizer, from the shared vocab.json + merges.txt, with <|endoftext|> special."""
 
-    return load_gpt2(cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt", special_tokens=["<|endoftext|>"], pattern="gpt2")
+    return load_gpt2(cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt",
+                     special_tokens=["<|endoftext|>"], pattern="gpt2")
 
 
 @pytest.fixture(scope="session")

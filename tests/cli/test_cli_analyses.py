@@ -18,7 +18,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def tok_file(tmp_path_factory: pytest.TempPathFactory, cs336_dir: Path) -> Path:
-    tok = load_gpt2(cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt", special_tokens=["<|endoftext|>"], pattern="gpt2")
+    tok = load_gpt2(cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt",
+                     special_tokens=["<|endoftext|>"], pattern="gpt2")
     path = tmp_path_factory.mktemp("tok") / "gpt2.json"
     save_tokenizer(tok, path)
     return path

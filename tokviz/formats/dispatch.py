@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 
 from tokviz.core.protocol import TokenizerLike
-from tokviz.formats.file_checks import SaveResult, SpecialTokens, read_text
 from tokviz.formats.detect import detect_format
+from tokviz.formats.file_checks import SaveResult, SpecialTokens, read_text
 from tokviz.formats.gpt2 import load_gpt2, save_gpt2
 from tokviz.formats.hf import hf_from_dict, save_hf
 from tokviz.formats.hub import HubFiles, fetch_tokenizer_files, parse_hub_ref
