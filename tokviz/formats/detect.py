@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from tokviz.core.jsonfile import parse_json
+from tokviz.formats.bert_vocab import looks_like_bert_vocab
 from tokviz.formats.file_checks import read_text
 from tokviz.formats.tekken import looks_like_tekken
 
 _HELP = ("pass a tokviz .json, tokenizer.json, Mistral's tekken.json, a .tiktoken rank file, a minbpe .model, GPT-2 "
-         "vocab.json + merges.txt, or a directory holding them")
+         "vocab.json + merges.txt, a BERT vocab.txt, or a directory holding them")
 
 
 def detect_format(*paths: str | os.PathLike[str]) -> tuple[str, list[Path], Any]:
@@ -81,13 +82,16 @@ def _detect_dir(d: Path) -> tuple[str, list[Path], Any]:
     vocabs, merges = sorted(d.glob("*vocab.json")), sorted(d.glob("*merges.txt"))
     if len(vocabs) == 1 and len(merges) == 1:
         return "gpt2", [vocabs[0], merges[0]], None
+    if (d / "vocab.txt").is_file():  # a BERT vocabulary alone (its tokenizer_config.json may say the casing)
+        return detect_format(d / "vocab.txt")
     for pattern in ("*.tiktoken", "*.model"):
         found = sorted(d.glob(pattern))
         if len(found) == 1:
             return detect_format(found[0])
     if len(vocabs) > 1 or len(merges) > 1:
         raise ValueError(f"{d}: several *vocab.json / *merges.txt files; give the two files of one tokenizer instead.")
-    raise ValueError(f"{d}: no tokenizer.json, vocab.json + merges.txt, single .tiktoken or single .model in it.")
+    raise ValueError(f"{d}: no tokenizer.json, tekken.json, vocab.json + merges.txt, vocab.txt, single .tiktoken or "
+                     "single .model in it.")
 
 
 # One base64 token (whole 4-character groups, as b64encode writes) and a rank.
@@ -107,7 +111,7 @@ def _sniff(path: Path) -> tuple[str, Any]:
     if looks_like_sentencepiece(head):
         return "sentencepiece", None
     stripped = head.lstrip()
-    if stripped.startswith(b"["):
+    if stripped.startswith(b"[") and not looks_like_bert_vocab(head):  # a vocab.txt starts with [PAD] too
         return "json", None
     if stripped.startswith(b"{"):
         text = read_text(path)
@@ -129,6 +133,8 @@ def _sniff(path: Path) -> tuple[str, Any]:
         return "minbpe", None
     if _RANK_LINE.match(first):
         return "tiktoken", None
+    if looks_like_bert_vocab(head):
+        return "bert-vocab", None
     # merges.txt: "#version" first, or (as some copies have it) straight to lines of two tokens
     if first.startswith(b"#version") or all(len(ln.split(b" ")) == 2 for ln in lines if ln):
         return "gpt2-merges", None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 
 from tokviz.core.protocol import TokenizerLike
+from tokviz.formats.bert_vocab import load_bert_vocab
 from tokviz.formats.detect import detect_format
 from tokviz.formats.file_checks import SaveResult, SpecialTokens, read_text
 from tokviz.formats.gpt2 import load_gpt2, save_gpt2
@@ -82,7 +83,8 @@ def load_tokenizer(
         if not os.path.dirname(spec) and (near := close_names(spec, extra=tuple(e.name for e in NAMED_ENCODINGS))):
             raise ValueError(f"{spec}: no such file, encoding or model name; did you mean {', '.join(near)}?")
     kind, files, payload = detect_format(*paths)
-    if kind in ("tokviz", "hf", "minbpe", "tekken") and (pattern is not None or special_tokens is not None):
+    own_rules = ("tokviz", "hf", "minbpe", "tekken", "bert-vocab")
+    if kind in own_rules and (pattern is not None or special_tokens is not None):
         raise ValueError(
             f"{files[0]}: a {kind} file carries its own pattern and special tokens; drop the pattern/special-token "
             "options (they are for GPT-2 and tiktoken files)."
@@ -103,6 +105,8 @@ def load_tokenizer(
         tok = load_minbpe(files[0])
     elif kind == "tekken":
         tok = tekken_from_dict(payload, source=str(files[0]))
+    elif kind == "bert-vocab":
+        tok = load_bert_vocab(files[0])
     elif kind == "sentencepiece":
         # Imported here: the reader needs the optional sentencepiece package only when such a file is loaded.
         from tokviz.formats.sentencepiece_model import load_sentencepiece
