@@ -177,7 +177,8 @@ def test_observations_view(at, tokenizers):
     ok(at.run())
     ok(at.switch_page("tokviz/pages/observations.py").run())
     assert at.session_state["view"] == "observations"
-    assert [t.value for t in at.text_input] == [o.default_example for o in OBSERVATIONS]
+    # The page's own inputs (the sidebar holds the model box).
+    assert [t.value for t in at.main.text_input] == [o.default_example for o in OBSERVATIONS]
     chosen = at.multiselect(key="chosen").value
     body = bodies(at)
     for obs in OBSERVATIONS:

@@ -43,12 +43,13 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("train", "Train", ":material/model_training:", "train"),
     PageSpec("compare", "Load & diff", ":material/compare_arrows:", "compare"),
     PageSpec("inspect", "Inspect", ":material/biotech:", "inspect"),
+    PageSpec("files", "Files", ":material/description:", "files"),
 )
 
 
 def init_state(names: list[str]) -> None:
     """Fill the widgets' state from the URL once per session, so a shared link reproduces the view."""
-    from tokviz.pages.registry import all_tokenizers, restore_own
+    from tokviz.pages.registry import all_tokenizers, restore_models, restore_own
     from tokviz.viewmodels.defaults import default_selection
     from tokviz.viewmodels.samples import DEFAULT_SAMPLE, SAMPLES
     from tokviz.viewmodels.share import read_state, settings_from_params
@@ -63,6 +64,8 @@ def init_state(names: list[str]) -> None:
     missing = restore_own(first.own)  # the session's own tokenizers, from the store: now their names exist
     if missing:
         st.session_state["_missing_own"] = len(missing)
+    # Tokenizers loaded by model name or Hub id come back from that name (the Hub client's cache first).
+    st.session_state["_model_failures"] = restore_models(first.models)
     names = list(all_tokenizers())
     state = read_state(params, tokenizers=names, default_tokenizers=default_selection(names))
     st.session_state["chosen"] = list(state.tokenizers)
@@ -94,12 +97,12 @@ def _text_keys() -> set[str]:
 
 def sync_url() -> None:
     """Write the current text and tokenizers to the URL (only when they changed); the path names the page."""
-    from tokviz.pages.registry import own_hashes
+    from tokviz.pages.registry import model_specs, own_hashes
     from tokviz.viewmodels.share import ShareState, settings_to_params, to_params
     from tokviz.viewmodels.text_store import link_by_ref
 
     state = ShareState(text=st.session_state.get("text", ""), tokenizers=tuple(st.session_state.get("chosen", [])),
-                       own=own_hashes())
+                       own=own_hashes(), models=model_specs())
     wanted = {**to_params(state), **settings_to_params(
         {k: st.session_state[k] for k in st.session_state if isinstance(k, str) and not k.startswith("_")})}
     texts = {k: v for k in _text_keys() if isinstance(v := st.session_state.get(k), str)}
@@ -123,6 +126,7 @@ def sidebar(names: list[str]) -> None:
     with st.sidebar:
         st.multiselect("Tokenizers", names, key="chosen", persist_state=PERSIST,
                        help="Shown side by side, in this order.")
+        model_box()
         if st.session_state.get("view") != "train":
             train.sidebar_status()  # a training run started in the Train page goes on while others are shown
         # No timings here: the caption stays the same from run to run (and in the README's screenshots).
@@ -130,6 +134,50 @@ def sidebar(names: list[str]) -> None:
         st.caption(f"Built-in BPE: trained on `{defaults.corpus.source}` ({len(defaults.corpus.text) // 1000:,}k "
                    f"characters) with the gpt2 and gpt4 patterns, {how}; smaller sizes are prefixes of the same "
                    "run. Baselines: one token per character, per byte, or per word.")
+
+
+def _load_model() -> None:
+    """The model box's Load button: the typed name (else the gallery pick) loaded, listed and chosen."""
+    from tokviz.pages.registry import keep_model
+    from tokviz.viewmodels.hub_picker import gallery_choices, load_model, model_spec
+
+    typed = st.session_state.get("_model_box", "").strip()
+    picked = gallery_choices().get(st.session_state.get("_model_pick") or "")
+    try:
+        loaded = load_model(model_spec(typed) if typed else picked or model_spec(""))
+    except ValueError as e:
+        st.session_state["_model_message"] = ("error", str(e))
+        return
+    keep_model(loaded)
+    chosen = [n for n in st.session_state.get("chosen", []) if n != loaded.name]
+    st.session_state["chosen"] = [*chosen, loaded.name]
+    context = f"; context {loaded.context:,} tokens" if loaded.context else ""
+    st.session_state["_model_message"] = ("success", f"Loaded {loaded.name} ({loaded.tokenizer.vocab_size:,} tokens"
+                                                     f"{context}).")
+    st.session_state["_model_box"] = ""
+
+
+def model_box() -> None:
+    """Add a tokenizer by OpenAI model name or Hugging Face Hub id, typed or picked from the gallery."""
+    from tokviz.viewmodels.hub_picker import gallery_choices, gallery_markdown
+    from tokviz.viewmodels.markdown import escape_markdown
+
+    with st.expander("Add a model (Hub id or name)", expanded=False):
+        st.text_input("Hub model id or OpenAI model name", key="_model_box", placeholder="Qwen/Qwen3-8B or gpt-4o",
+                      help="owner/name as in the model page's address (optionally @revision), a huggingface.co "
+                           "address, or an OpenAI model name (gpt-4o, gpt-3.5-turbo, o3...). Only the tokenizer "
+                           "files are downloaded, once; then the model opens offline. Gated models need the "
+                           "server's HF_TOKEN and the licence accepted on the model page.")
+        st.selectbox("…or a popular open model", list(gallery_choices()), index=None, key="_model_pick",
+                     placeholder="Llama, Mistral, Qwen, Gemma, DeepSeek…")
+        st.button("Load", key="_model_load", on_click=_load_model, type="primary")
+        kind, text = st.session_state.pop("_model_message", (None, ""))
+        if kind == "error":
+            st.error(escape_markdown(text), icon="⚠️")
+        elif kind == "success":
+            st.success(escape_markdown(text))
+        with st.popover("The gallery: ids and licences", use_container_width=True):
+            st.markdown(gallery_markdown())
 
 
 def main() -> None:
@@ -175,6 +223,8 @@ def main() -> None:
         st.warning(f"This link names {n_missing} tokenizer{'s' if n_missing != 1 else ''} that this server does not "
                    "have (links carry tokenizers by their hash in the server's store: another server, or one whose "
                    "store was cleared, cannot show them). The rest of the view is restored.", icon="🔗")
+    for failure in st.session_state.pop("_model_failures", []):
+        st.warning(f"This link names a model that could not be loaded here: {escape_markdown(failure)}", icon="🔗")
     for note in cache_notices():  # damaged cache entries, discarded and rebuilt: said, never an exception box
         st.warning(escape_markdown(note), icon="🧹")
     n_texts = st.session_state.pop("_missing_texts", 0)

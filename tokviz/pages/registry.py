@@ -14,6 +14,7 @@ from tokviz.core.protocol import TokenizerLike
 from tokviz.models.bpe import Tokenizer
 from tokviz.pages.runs import forget_run, restore_run
 from tokviz.viewmodels.defaults import Defaults, build_defaults, cache_dir
+from tokviz.viewmodels.hub_picker import LoadedModel, load_model
 from tokviz.viewmodels.menu import TokenizerMenu
 from tokviz.viewmodels.run_store import RunKept, RunStore
 from tokviz.viewmodels.store import TokenizerStore
@@ -148,3 +149,38 @@ def own_hashes() -> tuple[str, ...]:
     """The store hashes of the session's own tokenizers still in its list, in order."""
     user = user_tokenizers()
     return tuple(h for n, h in st.session_state.get(OWN_HASHES, {}).items() if n in user)
+
+
+# -- tokenizers loaded by model name or Hub id: kept by that name, loaded again from it (links, refresh) -----------
+MODELS = "_models"
+
+
+def keep_model(loaded: LoadedModel) -> None:
+    """Add a tokenizer loaded by model name or Hub id to the session's list; the link carries its name."""
+    user_tokenizers()[loaded.name] = loaded.tokenizer
+    st.session_state.setdefault(MODELS, {})[loaded.name] = loaded.context
+
+
+def restore_models(specs: tuple[str, ...]) -> list[str]:
+    """Load again the models a link names (from the Hub client's cache when it has them); one line per failure."""
+    failed = []
+    for spec in specs:
+        if spec in st.session_state.get(MODELS, {}) and spec in user_tokenizers():
+            continue
+        try:
+            keep_model(load_model(spec))
+        except ValueError as e:
+            failed.append(str(e))
+    return failed
+
+
+def model_specs() -> tuple[str, ...]:
+    """The session's tokenizers loaded by name or Hub id, still in its list, in the order they were loaded."""
+    user = user_tokenizers()
+    return tuple(n for n in st.session_state.get(MODELS, {}) if n in user)
+
+
+def model_context(name: str) -> int | None:
+    """The context length a loaded model's files state (Hub models), None when unknown."""
+    value = st.session_state.get(MODELS, {}).get(name)
+    return value if isinstance(value, int) else None

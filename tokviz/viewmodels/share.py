@@ -3,8 +3,9 @@
 The page is the URL's path (``/observations``); the query holds ``text`` (the input, only up to
 :data:`TEXT_LIMIT` characters: longer texts are left out of the link rather than cut, so a link never silently shows
 a different text; the app then names it by its hash in the server's text store, see
-:mod:`tokviz.viewmodels.text_store`), ``tok`` (repeated, one per chosen tokenizer) and ``own`` (the store hashes of
-the session's own tokenizers, so a link brings them back on this server). Reading is forgiving: an unknown
+:mod:`tokviz.viewmodels.text_store`), ``tok`` (repeated, one per chosen tokenizer), ``own`` (the store hashes of
+the session's own tokenizers, so a link brings them back on this server) and ``model`` (tokenizers loaded by model
+name or Hub id, loaded again from that name). Reading is forgiving: an unknown
 tokenizer name falls back to the defaults. Links from before pages had paths carried the page as ``?view=``:
 :func:`legacy_view` reads it.
 
@@ -23,6 +24,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 _HASH = re.compile(r"[0-9a-f]{64}")
+# A model name or Hub id as a link may carry it (checked again when loaded): no spaces, no markup, bounded.
+_MODEL = re.compile(r"[A-Za-z0-9:._/@-]{1,300}")
 #: Longest text kept in a link: URLs of a few kilobytes work in every browser and chat client.
 TEXT_LIMIT = 2000
 
@@ -35,6 +38,9 @@ class ShareState:
     tokenizers: tuple[str, ...]
     #: Hashes of the session's own tokenizers in the server's store (see :mod:`tokviz.viewmodels.store`).
     own: tuple[str, ...] = ()
+    #: Tokenizers loaded by model name or Hub id (``hf:owner/name@revision``): loaded again from the name, so a link
+    #: works on any server that can reach the Hub or has the files cached.
+    models: tuple[str, ...] = ()
 
 
 def shareable_text(text: str, *, limit: int = TEXT_LIMIT) -> str | None:
@@ -65,7 +71,7 @@ def read_state(
     A text longer than ``limit`` (a hand-made link) is cut to ``limit`` characters.
 
     >>> read_state({"tok": ["byte", "gone"]}, tokenizers=["byte"], default_tokenizers=["byte"])
-    ShareState(text=None, tokenizers=('byte',), own=())
+    ShareState(text=None, tokenizers=('byte',), own=(), models=())
     """
     text_values = _values(params, "text")
     text = text_values[-1][:limit] if text_values else None
@@ -74,7 +80,8 @@ def read_state(
     if not chosen:
         chosen = tuple(t for t in default_tokenizers if t in known)
     own = tuple(dict.fromkeys(h for h in _values(params, "own") if _HASH.fullmatch(h)))
-    return ShareState(text=text, tokenizers=chosen, own=own)
+    models = tuple(dict.fromkeys(m for m in _values(params, "model") if _MODEL.fullmatch(m)))
+    return ShareState(text=text, tokenizers=chosen, own=own, models=models)
 
 
 def to_params(state: ShareState) -> dict[str, str | list[str]]:
@@ -85,6 +92,8 @@ def to_params(state: ShareState) -> dict[str, str | list[str]]:
     out["tok"] = list(state.tokenizers)
     if state.own:
         out["own"] = list(state.own)
+    if state.models:
+        out["model"] = list(state.models)
     return out
 
 
@@ -117,6 +126,8 @@ SETTINGS: dict[str, str] = {
     # Inspect
     "inspect_tab": "str", "inspect_health_tok": "str", "inspect_health_check": "str", "inspect_lang_source": "str",
     "inspect_lang_measure": "str", "inspect_budget_tok": "str", "inspect_budget_n": "int", "inspect_budget_at": "str",
+    # Files
+    "files_context": "int",
 }
 #: Keys whose name starts with one of these carry the replay step and the open tab of a training run (one key per
 #: run).

@@ -1,0 +1,101 @@
+"""The sidebar's model box: what a user types (an OpenAI model name, a Hub id, a Hub page address) made into what
+:func:`tokviz.load_tokenizer` takes, the gallery of popular open models as choices and as a table, and the load.
+
+Example:
+    >>> model_spec("Qwen/Qwen3-8B"), model_spec(" gpt-4o "), model_spec("https://huggingface.co/google-bert/bert-base-uncased")
+    ('hf:Qwen/Qwen3-8B', 'gpt-4o', 'hf:google-bert/bert-base-uncased')
+    >>> gallery_choices()["Qwen 2.5 / 3 · Qwen3 8B"]
+    'hf:Qwen/Qwen3-8B'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tokviz.core.protocol import TokenizerLike
+from tokviz.formats.dispatch import load_hub_tokenizer, load_tokenizer
+from tokviz.formats.hub import parse_hub_ref
+from tokviz.formats.hub_gallery import GALLERY
+from tokviz.formats.model_names import close_names, encoding_name_for_model
+from tokviz.formats.pretrained import is_encoding_name
+from tokviz.viewmodels.markdown import code_span, escape_markdown
+
+_PAGE = re.compile(r"^https?://(?:www\.)?huggingface\.co/(?!datasets/|spaces/)([^?#]+?)(?:/tree/([^/?#]+))?/?(?:[?#].*)?$")
+
+
+def model_spec(text: str) -> str:
+    """The name :func:`tokviz.load_tokenizer` takes for what was typed; ValueError saying what to type.
+
+    >>> model_spec("hf:acme/x@v1"), model_spec("huggingface.co/acme/x/tree/v1")
+    ('hf:acme/x@v1', 'hf:acme/x@v1')
+    >>> model_spec("llama")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'llama' is not an OpenAI model name or a Hub id: type owner/name, or a name such as gpt-4o.
+    """
+    s = text.strip()
+    if not s:
+        raise ValueError("Type a Hub model id (owner/name) or an OpenAI model name such as gpt-4o.")
+    if s.startswith("huggingface.co/"):
+        s = "https://" + s
+    page = _PAGE.match(s)
+    if page:
+        s = f"hf:{page.group(1)}" + (f"@{page.group(2)}" if page.group(2) else "")
+    if s.startswith("hf:"):
+        parse_hub_ref(s)  # raises for a malformed id
+        return s
+    if encoding_name_for_model(s) is not None or is_encoding_name(s):
+        return s
+    if "/" in s:
+        parse_hub_ref("hf:" + s)
+        return "hf:" + s
+    near = close_names(s)
+    if near:
+        raise ValueError(f"{s!r} is not an OpenAI model name or a Hub id; did you mean {', '.join(near)}?")
+    raise ValueError(f"{s!r} is not an OpenAI model name or a Hub id: type owner/name, or a name such as gpt-4o.")
+
+
+def gallery_choices() -> dict[str, str]:
+    """Label shown in the picker -> the id to load, in gallery order, family first; gated ones say so."""
+    return {f"{m.family} · {m.name}" + (" (gated)" if m.gated else ""): m.spec for m in GALLERY}
+
+
+def gallery_rows() -> list[dict[str, str]]:
+    """The gallery as table rows (family, model, Hub id, gated, licence, tokenizer), for a page to draw."""
+    return [{"family": m.family, "model": m.name, "Hub id": m.repo_id, "gated": "yes" if m.gated else "no",
+             "licence": m.licence, "tokenizer": m.tokenizer} for m in GALLERY]
+
+
+def gallery_markdown() -> str:
+    """The gallery as a Markdown table (family, model, Hub id, gated, licence), cells escaped.
+
+    >>> gallery_markdown().splitlines()[2].split(" | ")[:3]
+    ['| Llama 3\\\\.x', 'Llama 3\\\\.1 8B Instruct', '`meta-llama/Llama-3.1-8B-Instruct`']
+    """
+    lines = ["| family | model | Hub id | gated | licence |", "|---|---|---|---|---|"]
+    for r in gallery_rows():
+        cells = [escape_markdown(r["family"]), escape_markdown(r["model"]), code_span(r["Hub id"]), r["gated"],
+                 escape_markdown(r["licence"])]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A tokenizer loaded by name or Hub id: the name it is listed under (the spec), the tokenizer, the context
+    length its files state (Hub models; None when unknown), and the commit it came from."""
+
+    name: str
+    tokenizer: TokenizerLike
+    context: int | None
+    commit: str | None = None
+
+
+def load_model(spec: str) -> LoadedModel:
+    """Load what :func:`model_spec` returned; ValueError (one line) when it cannot be loaded."""
+    if spec.startswith("hf:"):
+        tok, files = load_hub_tokenizer(spec)
+        return LoadedModel(spec, tok, files.model_max_length, files.commit)
+    tok = load_tokenizer(spec)
+    return LoadedModel(spec, tok, None)
