@@ -3,6 +3,8 @@ Hub's protocol (tests/hub_server.py): downloads, the cache, offline loads and ea
 
 from __future__ import annotations
 
+import base64
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,6 +44,20 @@ def _wordpiece(tmp: Path) -> tuple[bytes, bytes]:
     return tok.to_str().encode(), (tmp / "vocab.txt").read_bytes()
 
 
+def _tekken() -> bytes:
+    """A small Tekken file: byte tokens and a few merged ones, five control tokens before them."""
+    extra = [b"he", b"ll", b"hell", b"hello", b" w", b"or", b" wor", b"ld", b" world", b"\xc3\xa9"]
+    vocab = [{"rank": i, "token_bytes": base64.b64encode(t).decode(), "token_str": None}
+             for i, t in enumerate([bytes([b]) for b in range(256)] + extra)]
+    specials = ["<unk>", "<s>", "</s>", "[INST]", "[/INST]"]
+    data = {"config": {"pattern": r"[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s+(?!\S)|\s+",
+                       "num_vocab_tokens": len(vocab), "default_vocab_size": len(vocab) + 8,
+                       "default_num_special_tokens": 8, "version": "v7"},
+            "vocab": vocab,
+            "special_tokens": [{"rank": i, "token_str": t, "is_control": True} for i, t in enumerate(specials)]}
+    return json.dumps(data).encode()
+
+
 def _sentencepiece(tmp: Path) -> bytes:
     corpus = tmp / "corpus.txt"
     corpus.write_text("\n".join(CORPUS * 5), encoding="utf-8")
@@ -54,7 +70,8 @@ def _sentencepiece(tmp: Path) -> bytes:
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     tmp = tmp_path_factory.mktemp("hubfiles")
     wp_json, vocab_txt = _wordpiece(tmp)
-    return {"bpe": _bpe_json(), "wp_json": wp_json, "vocab_txt": vocab_txt, "sp": _sentencepiece(tmp)}
+    return {"bpe": _bpe_json(), "wp_json": wp_json, "vocab_txt": vocab_txt, "sp": _sentencepiece(tmp),
+            "tekken": _tekken()}
 
 
 @pytest.fixture
@@ -69,6 +86,9 @@ def hub(files: dict[str, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             "acme/tiny-sp": Repo({"tokenizer.model": files["sp"], "pytorch_model.bin": b"\0" * 64}),
             "acme/tiny-bert": Repo({"tokenizer.json": files["wp_json"], "vocab.txt": files["vocab_txt"],
                                     "config.json": b'{"max_position_embeddings": 512}'}),
+            "acme/tiny-tekken": Repo({"tekken.json": files["tekken"], "consolidated.safetensors": b"\0" * 64}),
+            "acme/vocab-only": Repo({"vocab.txt": files["vocab_txt"],
+                                     "tokenizer_config.json": b'{"do_lower_case": true, "model_max_length": 512}'}),
             "acme/gated": Repo({"tokenizer.json": files["bpe"]}, token="hf_secret"),
             "acme/weights-only": Repo({"config.json": b"{}", WEIGHTS: b"\0" * 64}),
             "solo": Repo({"tokenizer.json": files["bpe"]}),
@@ -116,6 +136,27 @@ def test_wordpiece_by_id_gives_tokenizers_ids(hub: HubServer, files: dict[str, b
     assert set(got.files) == {"tokenizer.json", "vocab.txt", "config.json"}
     for text in TEXTS:
         assert tok.encode(text) == ref.encode(text).ids
+
+
+def test_tekken_by_id_gives_mistral_commons_ids(hub: HubServer, files: dict[str, bytes], tmp_path: Path) -> None:
+    tekken = pytest.importorskip("mistral_common.tokens.tokenizers.tekken")
+    (tmp_path / "tekken.json").write_bytes(files["tekken"])
+    ref = tekken.Tekkenizer.from_file(tmp_path / "tekken.json")
+    tok, got = load_hub_tokenizer("hf:acme/tiny-tekken")
+    assert got.files == ("tekken.json",) and tok.vocab_size == ref.n_words
+    for text in ["hello world", "héllo  wörld 42\n", ""]:
+        assert tok.encode(text) == ref.encode(text, bos=False, eos=False)
+    assert not any("safetensors" in p for p in _file_requests(hub))
+
+
+def test_a_bert_vocab_txt_alone_by_id_gives_tokenizers_ids(hub: HubServer, files: dict[str, bytes],
+                                                           tmp_path: Path) -> None:
+    (tmp_path / "vocab.txt").write_bytes(files["vocab_txt"])
+    ref = BertWordPieceTokenizer(str(tmp_path / "vocab.txt"), lowercase=True)
+    tok, got = load_hub_tokenizer("hf:acme/vocab-only")
+    assert set(got.files) == {"vocab.txt", "tokenizer_config.json"} and got.model_max_length == 512
+    for text in TEXTS:
+        assert tok.encode(text) == ref.encode(text, add_special_tokens=False).ids
 
 
 def test_a_repo_without_an_owner_and_a_revision(hub: HubServer, files: dict[str, bytes]) -> None:
