@@ -14,7 +14,10 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+Span = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -68,3 +71,92 @@ class Encoding:
             else:
                 out.append([i])
         return out
+
+
+def shared_chars(char_spans: Sequence[Span]) -> list[bool]:
+    """Whether each token shares a character of the text with a neighbour (so they are drawn as one group).
+
+    >>> shared_chars([(0, 1), (0, 1), (1, 2)])
+    [True, True, False]
+    """
+    n = len(char_spans)
+    out = [False] * n
+    for i in range(n - 1):
+        (s0, e0), (s1, e1) = char_spans[i], char_spans[i + 1]
+        if s0 < e0 and s1 < e1 and s1 < e0:
+            out[i] = out[i + 1] = True
+    return out
+
+
+class EncodingBuilder:
+    """Collects an encoding token by token; every tokenizer family builds its :class:`Encoding` with one, so offsets
+    and partial marks mean the same everywhere.
+
+    Byte spans follow from the tokens' lengths, in order. A token is ``partial`` when it was cut inside a character
+    (``cut``) or shares a character with a neighbour.
+
+    >>> b = EncodingBuilder()
+    >>> b.add(1, b"\\xc3", (0, 1), cut=True)
+    >>> b.add(2, b"\\xa9", (0, 1), cut=True)
+    >>> b.add(3, b"!", (1, 2))
+    >>> enc = b.build()
+    >>> enc.byte_spans, enc.partial
+    ([(0, 1), (1, 2), (2, 3)], [True, True, False])
+    """
+
+    __slots__ = ("ids", "tokens", "char_spans", "cuts", "special", "pieces")
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+        self.tokens: list[bytes] = []
+        self.char_spans: list[Span] = []
+        self.cuts: list[bool] = []
+        self.special: list[bool] = []
+        self.pieces: list[Piece] = []
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def add(self, tid: int, data: bytes, char_span: Span, *, cut: bool = False, special: bool = False) -> None:
+        """One token: its id, the bytes an Encoding shows for it, its character span in the user's text."""
+        self.ids.append(tid)
+        self.tokens.append(data)
+        self.char_spans.append(char_span)
+        self.cuts.append(cut)
+        self.special.append(special)
+
+    def recut(self, k: int, char_span: Span) -> None:
+        """Token ``k`` holds part of the character at ``char_span`` (spelled by several tokens, found later)."""
+        self.char_spans[k] = char_span
+        self.cuts[k] = True
+
+    def add_piece(self, piece: Piece) -> None:
+        """A pre-token (or special token) the tokens were cut from, for the views that draw pieces."""
+        self.pieces.append(piece)
+
+    def build(self) -> Encoding:
+        byte_spans: list[Span] = []
+        pos = 0
+        for data in self.tokens:
+            byte_spans.append((pos, pos + len(data)))
+            pos += len(data)
+        partial = [c or s for c, s in zip(self.cuts, shared_chars(self.char_spans), strict=True)]
+        return Encoding(self.ids, self.tokens, byte_spans, self.char_spans, partial, self.pieces, self.special)
+
+
+def join_token_bytes(table: Mapping[int, bytes], ids: Iterable[int]) -> bytes:
+    """The bytes of ``ids`` concatenated; ValueError naming an unknown id, or saying ids must be integers.
+
+    >>> join_token_bytes({0: b"he", 1: b"llo"}, [0, 1])
+    b'hello'
+    >>> join_token_bytes({0: b"a"}, [7])
+    Traceback (most recent call last):
+    ...
+    ValueError: id 7 is not in the vocabulary (size 1).
+    """
+    try:
+        return b"".join(map(table.__getitem__, ids))
+    except KeyError as e:
+        raise ValueError(f"id {e.args[0]!r} is not in the vocabulary (size {len(table)}).") from e
+    except TypeError as e:
+        raise ValueError(f"ids must be integers: {e}") from e

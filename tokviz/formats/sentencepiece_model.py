@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tokviz.core.encoding import Encoding, Piece
+from tokviz.core.encoding import Encoding, EncodingBuilder, Piece
 from tokviz.core.surrogates import repair_surrogates
 from tokviz.models.piece_model import piece_bytes
-from tokviz.pipelines.vocab_pipeline import as_ids, shared_chars
+from tokviz.pipelines.vocab_pipeline import as_ids
 
 _MODEL_TYPES = {1: "unigram", 2: "bpe", 3: "word", 4: "char"}
 _INSTALL = "pip install sentencepiece"
@@ -197,38 +197,25 @@ class SentencePieceTokenizer:
                 char_at[pos + k] = ci
             pos += n
         char_at[len(data)] = len(text)
-        ids: list[int] = []
-        tokens: list[bytes] = []
-        spans: list[tuple[int, int]] = []
-        cut: list[bool] = []
+        out = EncodingBuilder()
         waiting: list[int] = []  # byte pieces whose character's span comes with a later piece
         for p in proto.pieces:
             tid, b, end = p.id, p.begin, p.end
-            ids.append(tid)
             # A piece's byte range in the input, as the characters it touches (an empty range: a point).
             span = (char_at[b], char_at[end - 1] + 1) if end > b else (char_at[b], char_at[b])
-            tokens.append(p.surface.encode("utf-8") if tid == self.unk_id else self._bytes[tid])
-            spans.append(span)
-            is_byte = self._is_byte[tid]
-            cut.append(False)
-            if is_byte and end == b:
+            shown = p.surface.encode("utf-8") if tid == self.unk_id else self._bytes[tid]
+            out.add(tid, shown, span, special=self.processor.is_control(tid))
+            if self._is_byte[tid] and end == b:
                 # sentencepiece gives a character's whole range to its last byte piece, none to the others.
-                waiting.append(len(ids) - 1)
+                waiting.append(len(out) - 1)
                 continue
             if waiting:  # a character spelled by several byte pieces: each holds part of it
-                for k in waiting:
-                    spans[k] = span
-                    cut[k] = True
-                cut[-1] = True
+                for k in [*waiting, len(out) - 1]:
+                    out.recut(k, span)
             waiting = []
-        byte_spans: list[tuple[int, int]] = []
-        at = 0
-        for tok in tokens:
-            byte_spans.append((at, at + len(tok)))
-            at += len(tok)
-        partial = [a or b for a, b in zip(cut, shared_chars(spans), strict=True)]
-        pieces = [Piece(text, 0, len(text))] if text else []
-        return Encoding(ids, tokens, byte_spans, spans, partial, pieces, [self.processor.is_control(i) for i in ids])
+        if text:
+            out.add_piece(Piece(text, 0, len(text)))
+        return out.build()
 
     def decode(self, ids: Iterable[int]) -> str:
         """SentencePiece's decoding of ``ids`` (``▁`` to spaces, byte pieces to characters)."""

@@ -24,7 +24,7 @@ from functools import cached_property
 from itertools import chain
 from typing import Any, Literal
 
-from tokviz.core.encoding import Encoding, Piece
+from tokviz.core.encoding import Encoding, Piece, join_token_bytes
 from tokviz.core.surrogates import SURROGATE, original_positions, repair_surrogates, repaired_stream
 from tokviz.models.bpe_rules import NO_RANK, encode_pairs, encode_ranks, merge_by_pairs
 from tokviz.models.piece_cache import BytePieceCache
@@ -406,12 +406,7 @@ class Tokenizer:
     # -- decoding ------------------------------------------------------------------------------------------------
     def decode_bytes(self, ids: Iterable[int]) -> bytes:
         """The raw bytes of ``ids`` concatenated; raises ValueError naming an unknown id."""
-        try:
-            return b"".join(map(self.vocab.__getitem__, ids))
-        except KeyError as e:
-            raise ValueError(f"id {e.args[0]!r} is not in the vocabulary (size {len(self.vocab)}).") from e
-        except TypeError as e:
-            raise ValueError(f"ids must be integers: {e}") from e
+        return join_token_bytes(self.vocab, ids)
 
     def decode(self, ids: Iterable[int]) -> str:
         """Text of ``ids``; bytes that do not form whole characters become U+FFFD, never an exception."""

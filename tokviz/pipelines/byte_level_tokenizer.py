@@ -39,12 +39,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import chain
 from typing import Any
 
-from tokviz.core.encoding import Encoding, Piece
+from tokviz.core.encoding import Encoding, EncodingBuilder, Piece, join_token_bytes
 from tokviz.models.bpe import Tokenizer
 from tokviz.models.piece_cache import PieceCache
 from tokviz.normalizers.components import Alignment, Normalizer
 from tokviz.pipelines.added_tokens import AddedToken, AddedTokenMatcher
-from tokviz.pipelines.vocab_pipeline import shared_chars
 from tokviz.pre_tokenizers.byte_level import ByteLevel, BytePiece, decode_token
 from tokviz.pre_tokenizers.splits import PieceSplitter
 from tokviz.pre_tokenizers.steps import Span
@@ -219,30 +218,12 @@ class PipelineTokenizer:
         if not isinstance(text, str):
             raise ValueError(f"encode_with_offsets expects str, got {type(text).__name__}.")
         text = _repair(text)
-        ids: list[int] = []
-        tokens: list[bytes] = []
-        byte_spans: list[Span] = []
-        char_spans: list[Span] = []
-        special: list[bool] = []
-        pieces: list[Piece] = []
-        cut: dict[int, bool] = {}
-        pos = 0
+        out = EncodingBuilder()
         vocab = self._vocab
-
-        def add_token(tid: int, span: Span, is_special: bool) -> None:
-            nonlocal pos
-            t = vocab[tid]
-            ids.append(tid)
-            tokens.append(t)
-            byte_spans.append((pos, pos + len(t)))
-            pos += len(t)
-            char_spans.append(span)
-            special.append(is_special)
-
         for tid, s, e in self._raw.find(text):
             if tid is not None:
-                add_token(tid, (s, e), self._special_flag[tid])
-                pieces.append(Piece(text[s:e], s, e, True))
+                out.add(tid, vocab[tid], (s, e), special=self._special_flag[tid])
+                out.add_piece(Piece(text[s:e], s, e, True))
                 continue
             if self.normalizer is not None:
                 seg, align = self.normalizer.normalize(text[s:e])
@@ -253,8 +234,8 @@ class PipelineTokenizer:
             for tid2, a, b in self._normed.find(seg):
                 span = _span_of(align, a, b, s)
                 if tid2 is not None:
-                    add_token(tid2, span, self._special_flag[tid2])
-                    pieces.append(Piece(text[span[0]:span[1]], span[0], span[1], True))
+                    out.add(tid2, vocab[tid2], span, special=self._special_flag[tid2])
+                    out.add_piece(Piece(text[span[0]:span[1]], span[0], span[1], True))
                     continue
                 for ptext, pspans in self._pieces(seg[a:b], align[a:b]):
                     pspans = pspans or []  # offsets mode always carries spans
@@ -265,24 +246,18 @@ class PipelineTokenizer:
                     for i in self._cache[ptext]:
                         n = len(vocab[i])
                         first, last = per_byte[local], per_byte[local + n - 1]
-                        add_token(i, (first[0], max(first[1], last[1])), False)
                         # Cut inside a character's bytes: it starts or ends on a UTF-8 continuation byte.
-                        cut[len(ids) - 1] = _continues(data, local) or _continues(data, local + n)
+                        out.add(i, vocab[i], (first[0], max(first[1], last[1])),
+                                cut=_continues(data, local) or _continues(data, local + n))
                         local += n
                     p0, p1 = pspans[0][0], max(x[1] for x in pspans)
-                    pieces.append(Piece(text[p0:p1], p0, p1, False))
-        partial = [a or b for a, b in zip(shared_chars(char_spans), (cut.get(k, False) for k in range(len(ids))))]
-        return Encoding(ids, tokens, byte_spans, char_spans, partial, pieces, special)
+                    out.add_piece(Piece(text[p0:p1], p0, p1, False))
+        return out.build()
 
     # -- decoding --------------------------------------------------------------------------------------------------
     def decode_bytes(self, ids: Iterable[int]) -> bytes:
         """The bytes of ``ids`` concatenated (added tokens as their UTF-8 text); ValueError names an unknown id."""
-        try:
-            return b"".join(map(self._vocab.__getitem__, ids))
-        except KeyError as e:
-            raise ValueError(f"id {e.args[0]!r} is not in the vocabulary (size {len(self._vocab)}).") from e
-        except TypeError as e:
-            raise ValueError(f"ids must be integers: {e}") from e
+        return join_token_bytes(self._vocab, ids)
 
     def decode(self, ids: Iterable[int]) -> str:
         """Text of ``ids`` (the normalized text: normalizers are not undone); broken bytes become U+FFFD."""

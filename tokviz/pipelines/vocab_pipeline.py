@@ -43,9 +43,9 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
-from tokviz.core.encoding import Encoding, Piece
+from tokviz.core.encoding import Encoding, EncodingBuilder, Piece
 from tokviz.core.surrogates import repair_surrogates
 from tokviz.models.piece_cache import PieceCache
 from tokviz.models.piece_model import PieceModel, TokenCut, piece_bytes
@@ -55,21 +55,6 @@ from tokviz.pipelines.decoders import Decoder
 from tokviz.pre_tokenizers.steps import PieceState, PreTokenizerStep, Span
 
 V = TypeVar("V")
-
-
-def shared_chars(char_spans: Sequence[Span]) -> list[bool]:
-    """Whether each token shares a character of the text with a neighbour (so they are drawn as one group).
-
-    >>> shared_chars([(0, 1), (0, 1), (1, 2)])
-    [True, True, False]
-    """
-    n = len(char_spans)
-    out = [False] * n
-    for i in range(n - 1):
-        (s0, e0), (s1, e1) = char_spans[i], char_spans[i + 1]
-        if s0 < e0 and s1 < e1 and s1 < e0:
-            out[i] = out[i + 1] = True
-    return out
 
 
 class PiecePipeline:
@@ -142,24 +127,12 @@ class PiecePipeline:
         if not isinstance(text, str):
             raise ValueError(f"encode_with_offsets expects str, got {type(text).__name__}.")
         text = repair_surrogates(text)
-        ids: list[int] = []
-        tokens: list[bytes] = []
-        char_spans: list[Span] = []
-        cut: list[bool] = []
-        special: list[bool] = []
-        pieces: list[Piece] = []
-
-        def add(tid: int, data: bytes, span: Span, is_cut: bool, is_special: bool) -> None:
-            ids.append(tid)
-            tokens.append(data)
-            char_spans.append(span)
-            cut.append(is_cut)
-            special.append(is_special)
-
+        out = EncodingBuilder()
+        add = out.add
         for tid, s, e in self._raw.find(text):
             if tid is not None:
-                add(tid, self._bytes[tid], (s, e), False, self._special.get(tid, False))
-                pieces.append(Piece(text[s:e], s, e, True))
+                add(tid, self._bytes[tid], (s, e), special=self._special.get(tid, False))
+                out.add_piece(Piece(text[s:e], s, e, True))
                 continue
             align: Alignment
             if self.normalizer is not None:
@@ -170,24 +143,18 @@ class PiecePipeline:
             for tid2, a, b in self._normed.find(seg):
                 if tid2 is not None:
                     span = _span_of(align[a:b], align[a][0] if a < len(align) else e)
-                    add(tid2, self._bytes[tid2], span, False, self._special.get(tid2, False))
-                    pieces.append(Piece(text[span[0]:span[1]], span[0], span[1], True))
+                    add(tid2, self._bytes[tid2], span, special=self._special.get(tid2, False))
+                    out.add_piece(Piece(text[span[0]:span[1]], span[0], span[1], True))
                     continue
                 for ptext, pspans, _ in self._pieces(seg[a:b], align[a:b], s == 0 and a == 0):
                     assert pspans is not None  # the offsets path always carries spans
-                    self._add_piece(ptext, pspans, add)
+                    self._add_piece(ptext, pspans, out)
                     p0 = min(x[0] for x in pspans)
                     p1 = max(x[1] for x in pspans)
-                    pieces.append(Piece(text[p0:p1], p0, p1, False))
-        byte_spans: list[Span] = []
-        pos = 0
-        for t in tokens:
-            byte_spans.append((pos, pos + len(t)))
-            pos += len(t)
-        partial = [a or b for a, b in zip(cut, shared_chars(char_spans), strict=True)]
-        return Encoding(ids, tokens, byte_spans, char_spans, partial, pieces, special)
+                    out.add_piece(Piece(text[p0:p1], p0, p1, False))
+        return out.build()
 
-    def _add_piece(self, ptext: str, pspans: list[Span], add: _Add) -> None:
+    def _add_piece(self, ptext: str, pspans: list[Span], out: EncodingBuilder) -> None:
         data = ptext.encode("utf-8")
         # For each byte of the piece, the index of its character; and where each character starts.
         starts: list[int] = []
@@ -200,12 +167,12 @@ class PiecePipeline:
         for tid, bs, be in self._cache[ptext]:
             if be <= bs:
                 at = pspans[char_of[bs]][0] if bs < len(char_of) else pspans[-1][1]
-                add(tid, self._bytes.get(tid, b""), (at, at), False, False)
+                out.add(tid, self._bytes.get(tid, b""), (at, at))
                 continue
             c0, c1 = char_of[bs], char_of[be - 1]
             span = _span_of(pspans[c0:c1 + 1], pspans[c0][0])
             shown = data[bs:be] if tid == self.unk_id else self._bytes.get(tid, data[bs:be])
-            add(tid, shown, span, bs not in is_start or be not in is_start, False)
+            out.add(tid, shown, span, cut=bs not in is_start or be not in is_start)
 
     def token_bytes(self, i: int) -> bytes:
         """The bytes an Encoding shows for id ``i`` (see the module docstring); ValueError for an unknown id."""
@@ -280,10 +247,6 @@ def as_ids(ids: Iterable[int]) -> list[int]:
         return list(ids)
     except TypeError as e:
         raise ValueError(f"ids must be an iterable of integers: {e}") from e
-
-
-class _Add(Protocol):
-    def __call__(self, tid: int, data: bytes, span: Span, is_cut: bool, is_special: bool) -> None: ...
 
 
 def _span_of(spans: Sequence[Span], at: int) -> Span:
