@@ -34,6 +34,7 @@ from tokviz.pre_tokenizers.stream_cuts import (
     space_cut_after,
     space_cut_before,
 )
+from tokviz.pre_tokenizers.unicode_pins import PinnedPattern
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,8 @@ class PreTokenizer:
             compiled = compile_custom(source, timeout=timeout)
             ascii_twin = None
         else:
-            compiled = regex.compile(source)
+            # Classed by the reference engine's Unicode tables (tiktoken's), not by `regex`'s newer ones.
+            compiled = PinnedPattern(regex.compile(source))
             ascii_twin = re.compile(ASCII_TWINS[name])
         specials = tuple(validate_special_tokens(special_tokens))
         return cls(source, name, specials, timeout, compiled, ascii_twin, compile_special(specials))
