@@ -1,7 +1,9 @@
-"""encode_corpus: one flat .npy of ids equal to ``encode`` of each document, EOT between, in order, bounded."""
+"""encode_corpus: one flat .bin or .npy of ids (or shards) equal to ``encode`` of each document, EOT between, in
+order, bounded."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, load_tokenizer, train_bpe
-from tokviz.corpus.ids import NpyWriter, encode_corpus, ids_dtype, windowed
+from tokviz.corpus.id_files import IdsOutput
+from tokviz.corpus.ids import encode_corpus, ids_dtype, windowed
 
 # Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
 pytestmark = pytest.mark.slow
@@ -125,7 +128,7 @@ def test_bad_input_says_what_to_do(tmp_path: Path, gpt2_tokenizer: Tokenizer) ->
 
 
 def test_writer_refuses_ids_that_do_not_fit(tmp_path: Path) -> None:
-    w = NpyWriter(tmp_path / "x.npy", "uint16")
+    w = IdsOutput(tmp_path / "x.npy", "uint16")
     w.append(np.array([1, 65535]))
     with pytest.raises(ValueError, match="65536 does not fit uint16"):
         w.append(np.array([65536]))
@@ -165,3 +168,67 @@ def test_cli_encode_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["encode-corpus", *paths, "-t", "gpt2", "-o", str(out), "--eot", "<eos>"]) == 2
     assert "not a special token" in capsys.readouterr().err
     assert main(["encode-corpus", *paths, "-t", "gpt2", "-o", str(out), "--workers", "0"]) == 2
+
+
+def _read_manifest(manifest: Path) -> list[int]:
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    ids: list[int] = []
+    for shard in data["shards"]:
+        path = manifest.with_name(shard["path"])
+        arr = np.load(path) if path.suffix == ".npy" else np.fromfile(path, np.dtype(data["dtype"]).newbyteorder("<"))
+        assert len(arr) == shard["count"] <= data["shard_tokens"]
+        ids += arr.tolist()
+    assert data["count"] == len(ids)
+    return ids
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_bin_is_nanogpts_layout_with_a_sidecar(tmp_path: Path, workers: int) -> None:
+    # nanoGPT reads train.bin with np.memmap(path, dtype=np.uint16, mode="r"): raw ids, no header.
+    texts = ["Hello world, it's 2024!" * 50, "  indented\n\tcode = 1  " * 40, ""]
+    paths = _docs(tmp_path, texts)
+    gpt2 = load_tokenizer("gpt2")
+    want = _expected(gpt2, texts, 50256)
+    out = encode_corpus(paths, gpt2, tmp_path / "train.bin", eot=EOT, workers=workers, range_bytes=64)
+    assert out.path == tmp_path / "train.bin" and out.shards == (out.path,)
+    assert np.memmap(out.path, dtype=np.uint16, mode="r").tolist() == want
+    assert out.path.stat().st_size == 2 * len(want)
+    side = json.loads((tmp_path / "train.bin.json").read_text(encoding="utf-8"))
+    assert side["dtype"] == "uint16" and side["byteorder"] == "little" and side["count"] == len(want)
+    assert side["eot_id"] == 50256 and side["documents"] == 3
+    cl100k = load_tokenizer("cl100k_base")
+    out = encode_corpus(paths, cl100k, tmp_path / "big.bin", workers=workers, range_bytes=64)
+    side = json.loads((tmp_path / "big.bin.json").read_text(encoding="utf-8"))
+    assert side["dtype"] == "uint32" and np.fromfile(out.path, dtype="<u4").tolist() == _expected(cl100k, texts, None)
+    assert not list(tmp_path.glob("*.partial"))
+
+
+@pytest.mark.parametrize("suffix", [".bin", ".npy"])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_shards_of_at_most_n_ids_with_a_manifest(tmp_path: Path, suffix: str, workers: int) -> None:
+    texts = ["Hello world, it's 2024!" * 50, "second document", "third " * 30]
+    paths = _docs(tmp_path, texts)
+    gpt2 = load_tokenizer("gpt2")
+    want = _expected(gpt2, texts, 50256)
+    out = encode_corpus(paths, gpt2, tmp_path / f"ids{suffix}", eot=EOT, workers=workers, range_bytes=64,
+                        shard_tokens=100)
+    assert out.path == tmp_path / "ids.manifest.json" and out.n_ids == len(want)
+    assert len(out.shards) == -(-len(want) // 100) and out.shards[0].name == f"ids-00000{suffix}"
+    assert _read_manifest(out.path) == want
+    assert not (tmp_path / f"ids{suffix}").exists() and not list(tmp_path.glob("*.partial"))
+
+
+def test_cli_writes_bin_and_shards(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tokviz.cli.main import main
+
+    texts = ["Hello world, it's 2024!" * 50, "second document"]
+    paths = [str(p) for p in _docs(tmp_path, texts)]
+    want = _expected(load_tokenizer("gpt2"), texts, 50256)
+    assert main(["encode-corpus", *paths, "-t", "gpt2", "-o", str(tmp_path / "train.bin"), "--eot", "-q"]) == 0
+    assert np.memmap(tmp_path / "train.bin", dtype=np.uint16, mode="r").tolist() == want
+    assert main(["encode-corpus", *paths, "-t", "gpt2", "-o", str(tmp_path / "s.bin"), "--eot", "-q",
+                 "--shard-tokens", "64"]) == 0
+    assert "shard(s) listed" in capsys.readouterr().out
+    assert _read_manifest(tmp_path / "s.manifest.json") == want
+    assert main(["encode-corpus", *paths, "-t", "gpt2", "-o", str(tmp_path / "ids.txt")]) == 2
+    assert "name the output X.bin" in capsys.readouterr().err

@@ -276,6 +276,11 @@ def test_encode_on_dask_gives_the_ids_of_encode_per_document(client: Any, gpt2_t
     assert ids.dtype == np.uint16 and out.dtype == "uint16" and out.n_ids == len(want)
     assert ids.tolist() == want
     assert not (tmp_path / "ids.npy.partial").exists()
+    sharded = encode_on_dask([str(p) for p in paths], gpt2_tokenizer, tmp_path / "train.bin", client=client, eot=EOT,
+                             range_bytes=300, shard_tokens=1000)
+    assert sharded.path.name == "train.manifest.json" and len(sharded.shards) == -(-len(want) // 1000)
+    got = np.concatenate([np.memmap(s, dtype=np.uint16, mode="r") for s in sharded.shards]).tolist()
+    assert got == want
 
 
 @pytest.mark.slow

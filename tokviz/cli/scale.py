@@ -1,11 +1,11 @@
 """The corpus-scale commands of ``tokviz``: ``count`` (pre-token counts to a file) and ``encode-corpus`` (a corpus to
-one flat ``.npy`` of ids), on this machine's cores or on a Dask cluster with ``--dask ADDRESS`` (``local:N`` starts
-N local worker processes). ``tokviz train --counts FILE`` trains from a counts file.
+one flat ``.bin`` or ``.npy`` of ids, or shards), on this machine's cores or on a Dask cluster with ``--dask ADDRESS``
+(``local:N`` starts N local worker processes). ``tokviz train --counts FILE`` trains from a counts file.
 
 Example:
     $ tokviz count data/*.txt --special-token '<|endoftext|>' -o counts.tsv --dask local:2
     $ tokviz train --counts counts.tsv --vocab-size 10000 -o tok.json
-    $ tokviz encode-corpus data/*.txt -t tok.json -o ids.npy --eot --workers 2
+    $ tokviz encode-corpus data/*.txt -t tok.json -o train.bin --eot --workers 2   # + train.bin.json
     $ tokviz count s3://bucket/part-*.txt -o counts.tsv --dask tcp://scheduler:8786
 """
 
@@ -75,13 +75,14 @@ def cmd_encode_corpus(args: argparse.Namespace) -> int:
                 raise ValueError(f"{tok.name}: --dask encodes tokviz BPE tokenizers only; drop --dask.")
             with connect(args.dask) as client:
                 result = encode_on_dask(args.files, tok, args.output, client=client, eot=args.eot,
-                                        on_progress=update)
+                                        shard_tokens=args.shard_tokens, on_progress=update)
         else:
             result = encode_corpus(args.files, tok, args.output, eot=args.eot, workers=args.workers,
-                                   on_progress=update)
+                                   shard_tokens=args.shard_tokens, on_progress=update)
     finally:
         bar.close()
-    print(f"{result.n_ids:,} ids ({result.dtype}) from {result.n_documents} document(s) to {result.path}.")
+    shards = f" in {len(result.shards)} shard(s) listed" if result.path.suffix == ".json" else ""
+    print(f"{result.n_ids:,} ids ({result.dtype}) from {result.n_documents} document(s){shards} to {result.path}.")
     return 0
 
 
@@ -91,7 +92,7 @@ def _positive(text: str) -> int:
     except ValueError:
         n = 0
     if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number of workers, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
     return n
 
 
@@ -122,11 +123,16 @@ def add_scale_commands(sub: argparse._SubParsersAction[Any],
     c.set_defaults(func=cmd_count)
 
     e = sub.add_parser("encode-corpus", parents=[loading],
-                       help="encode text files into one flat .npy array of token ids (uint16 when the ids fit)")
+                       help="encode text files into one flat array of token ids (.bin as nanoGPT reads it, or .npy; "
+                            "uint16 when the ids fit)")
     e.add_argument("files", nargs="+", metavar="FILE", help="UTF-8 text files or URLs, one document each")
     e.add_argument("-t", "--tokenizer", nargs="+", action="extend", required=True, metavar="TOKENIZER",
                    help="tokenizer file(s), directory or encoding name (put FILEs before -t)")
-    e.add_argument("-o", "--output", required=True, metavar="FILE", help="the .npy file to write")
+    e.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="X.bin: raw little-endian ids (nanoGPT's layout) with dtype and count in X.bin.json; "
+                        "X.npy: numpy's format")
+    e.add_argument("--shard-tokens", type=_positive, metavar="N",
+                   help="write shards X-00000.bin, ... of at most N ids each, listed in X.manifest.json")
     e.add_argument("--eot", nargs="?", const="<|endoftext|>", metavar="TOKEN",
                    help="put this special token's id between documents (default TOKEN: <|endoftext|>)")
     e.add_argument("--dask", metavar="ADDRESS", help=dask_help)

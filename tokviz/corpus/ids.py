@@ -1,4 +1,5 @@
-"""A corpus to one flat array of token ids in a ``.npy`` file, as language-model training reads it.
+"""A corpus to one flat array of token ids, as language-model training reads it: a raw ``.bin`` in nanoGPT's layout
+with a JSON sidecar, a ``.npy``, or shards of either with a manifest (:mod:`tokviz.corpus.id_files`).
 
 The array is ``uint16`` when every id fits (vocabularies of up to 65,536 tokens, GPT-2's included) and ``uint32``
 otherwise. Each file is one document; with ``eot`` the id of that special token is put between documents. A file
@@ -6,11 +7,12 @@ that already separates its documents with the special token's text (TinyStories'
 special's id there anyway, since ``encode`` turns a special token's text into its id; so documents are not split
 inside a file.
 
-Memory stays bounded whatever the corpus: ids are appended to the file as they are made (the ``.npy`` header,
-which holds the length, is written last, over a fixed-size placeholder), one file is streamed at a time, and at most
-a few ranges per worker are in flight. The array is written in corpus order, to ``OUT.partial`` first and renamed
-to ``OUT`` when complete, so a failed run never leaves a file that looks finished. Read it with
-``numpy.load(path, mmap_mode="r")``.
+Memory stays bounded whatever the corpus: ids are appended to the file as they are made (the length goes in the
+``.npy`` header or the ``.bin``'s sidecar at the end), one file is streamed at a time, and at most a few ranges per
+worker are in flight. The array is written in corpus order, to ``OUT.partial`` first and renamed to ``OUT`` when
+complete, so a failed run never leaves a file that looks finished. Read a ``.npy`` with
+``numpy.load(path, mmap_mode="r")``, a ``.bin`` with ``numpy.memmap(path, dtype=numpy.uint16, mode="r")`` (the dtype
+its sidecar names).
 
 Parallel encoding (``workers > 1``, or :func:`tokviz.scale.encode_on_dask`) cuts each file into byte ranges at the
 safe places counting uses (:mod:`tokviz.corpus.ranges`) and encodes them separately: for a tokviz BPE tokenizer with a
@@ -34,7 +36,6 @@ Example:
 from __future__ import annotations
 
 import os
-import struct
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -45,6 +46,7 @@ from typing import Any, cast
 
 from tokviz.core.protocol import TokenizerLike
 from tokviz.corpus.checks import require_utf8
+from tokviz.corpus.id_files import IdsOutput, check_output
 from tokviz.corpus.sources import Source, iter_source, read_range, source_ranges, source_size
 from tokviz.models.bpe import Tokenizer
 
@@ -52,21 +54,21 @@ from tokviz.models.bpe import Tokenizer
 ENCODE_RANGE_BYTES = 1 << 20
 #: Ids buffered before they are appended to the file when streaming.
 BATCH_IDS = 1 << 20
-#: The ``.npy`` header's fixed size: room for any length, so it can be rewritten in place at the end.
-HEADER_BYTES = 128
 
 Progress = Callable[[int, int], object]
 
 
 @dataclass(frozen=True)
 class CorpusIds:
-    """What :func:`encode_corpus` wrote: the file, its number of ids and dtype, documents, and the EOT id used."""
+    """What :func:`encode_corpus` wrote: the file (the manifest when sharded), its number of ids and dtype,
+    documents, the EOT id used, and the shards (just ``path`` when not sharded)."""
 
     path: Path
     n_ids: int
     dtype: str
     n_documents: int
     eot_id: int | None
+    shards: tuple[Path, ...] = ()
 
 
 def ids_dtype(max_id: int) -> str:
@@ -96,61 +98,6 @@ def eot_id(tokenizer: TokenizerLike, token: str) -> int:
         raise ValueError(f"{token!r} is not a special token of {tokenizer.name} (its special tokens: {have}); "
                          "choose one of them for the end-of-text id, or leave it out.")
     return specials[token]
-
-
-class NpyWriter:
-    """Appends ids to a one-dimensional ``.npy`` file whose length is known only at the end.
-
-    >>> import tempfile, pathlib, numpy
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     w = NpyWriter(pathlib.Path(folder) / "x.npy", "uint16")
-    ...     w.append([1, 2]); w.append([3])
-    ...     numpy.load(w.close()).tolist()
-    [1, 2, 3]
-    """
-
-    def __init__(self, path: str | os.PathLike[str], dtype: str) -> None:
-        import numpy as np
-
-        self._np = np
-        self.path = Path(path)
-        self.dtype = np.dtype(dtype)
-        self.n = 0
-        self._limit = np.iinfo(self.dtype).max
-        self._file = open(self.path, "wb")  # noqa: SIM115 - closed by close()
-        self._file.write(self._header(0))
-
-    def _header(self, n: int) -> bytes:
-        # Format 1.0: magic, version, header length, then a Python dict literal padded with spaces to a newline.
-        body = f"{{'descr': '{self.dtype.str}', 'fortran_order': False, 'shape': ({n},), }}".encode("latin-1")
-        pad = HEADER_BYTES - 10 - len(body) - 1
-        return b"\x93NUMPY\x01\x00" + struct.pack("<H", HEADER_BYTES - 10) + body + b" " * pad + b"\n"
-
-    def append(self, ids: Any) -> None:
-        """Append ids (a sequence of ints or an integer numpy array); ValueError if one does not fit the dtype."""
-        arr = self._np.asarray(ids)
-        if arr.size == 0:
-            return
-        if arr.dtype != self.dtype:
-            top = int(arr.max())
-            if top > self._limit or int(arr.min()) < 0:
-                raise ValueError(f"token id {top} does not fit {self.dtype.name}; the tokenizer emits ids beyond its "
-                                 "vocabulary size, so write uint32.")
-            arr = arr.astype(self.dtype)
-        self._file.write(arr.tobytes())
-        self.n += int(arr.size)
-
-    def close(self) -> Path:
-        """Write the final header and close; returns the path."""
-        self._file.seek(0)
-        self._file.write(self._header(self.n))
-        self._file.close()
-        return self.path
-
-    def abort(self) -> None:
-        """Close and delete the unfinished file."""
-        self._file.close()
-        self.path.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -187,7 +134,7 @@ def encode_range(tokenizer: TokenizerLike, source: Source, start: int, end: int,
 
 
 def write_in_order(
-    jobs: Sequence[Job], results: Iterable[Any], writer: NpyWriter, *, eot: int | None, n_documents: int,
+    jobs: Sequence[Job], results: Iterable[Any], writer: IdsOutput, *, eot: int | None, n_documents: int,
     on_progress: Progress | None = None,
 ) -> None:
     """Append each job's ids in order, the EOT id between documents; ``results`` yields one array per job."""
@@ -243,22 +190,23 @@ def encode_corpus(
     eot: str | None = None,
     workers: int = 1,
     range_bytes: int = ENCODE_RANGE_BYTES,
+    shard_tokens: int | None = None,
     on_progress: Progress | None = None,
 ) -> CorpusIds:
-    """Encode ``sources`` (paths or fsspec URLs, one document each) to one flat ``.npy`` array at ``output``.
+    """Encode ``sources`` (paths or fsspec URLs, one document each) to one flat array of ids at ``output``: ``X.bin``
+    (raw little-endian, nanoGPT's layout, with ``X.bin.json``) or ``X.npy``; with ``shard_tokens`` in shards of at
+    most that many ids and a manifest (:mod:`tokviz.corpus.id_files`).
 
     ``eot`` names a special token whose id goes between documents. ``workers > 1`` encodes ranges on that many
     local processes (see the module docstring for which tokenizers). ``on_progress(done, total)`` gets bytes.
     """
-    out = Path(output)
-    if not out.parent.is_dir():
-        raise ValueError(f"{out.parent}: the output folder does not exist; create it or choose another output.")
+    out = check_output(output)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}.")
     sep = eot_id(tokenizer, eot) if eot is not None else None
     dtype = ids_dtype(max_id(tokenizer))
     require_utf8(sources, workers=workers)  # every bad file named at once, before any encoding
-    writer = NpyWriter(out.with_name(out.name + ".partial"), dtype)
+    writer = IdsOutput(out, dtype, shard_tokens=shard_tokens)
     try:
         if workers > 1 and can_cut(tokenizer):
             specials = cast(Tokenizer, tokenizer).pretokenizer.special_tokens
@@ -279,12 +227,16 @@ def encode_corpus(
     except BaseException:
         writer.abort()
         raise
-    writer.close()
-    os.replace(writer.path, out)
-    return CorpusIds(out, writer.n, dtype, len(sources), sep)
+    return finish(writer, tokenizer, n_documents=len(sources), eot=sep)
 
 
-def stream_documents(sources: Sequence[Source], tokenizer: TokenizerLike, writer: NpyWriter, *, eot: int | None,
+def finish(writer: IdsOutput, tokenizer: TokenizerLike, *, n_documents: int, eot: int | None) -> CorpusIds:
+    """Close the output, recording the tokenizer, documents and EOT id in its sidecar or manifest."""
+    path = writer.close({"tokenizer": tokenizer.name, "documents": n_documents, "eot_id": eot})
+    return CorpusIds(path, writer.n, writer.dtype.name, n_documents, eot, tuple(writer.shards))
+
+
+def stream_documents(sources: Sequence[Source], tokenizer: TokenizerLike, writer: IdsOutput, *, eot: int | None,
                      on_progress: Progress | None = None) -> None:
     """Encode each source with ``encode_iterable`` in this process, appending ids in batches."""
     import numpy as np

@@ -1,9 +1,10 @@
-"""A corpus to one flat ``.npy`` of token ids on a Dask cluster: ranges encoded on the workers, written in order.
+"""A corpus to token ids (``.bin``, ``.npy`` or shards of either) on a Dask cluster: ranges encoded on the workers,
+written in order.
 
 The tokenizer is sent to every worker once; each job reads its byte range through fsspec and encodes it
 (:func:`tokviz.corpus.ids.encode_range`); the client appends the arrays to the file in corpus order, with at most a
 few jobs per worker in flight, so its memory stays bounded. The file is the one :func:`tokviz.corpus.ids.encode_corpus`
-writes, with the same ids. A tokenizer whose ranges cannot be encoded separately (see
+writes (:mod:`tokviz.corpus.id_files`), with the same ids. A tokenizer whose ranges cannot be encoded separately (see
 :func:`tokviz.corpus.ids.can_cut`) is refused: encode it with ``encode_corpus`` on one machine.
 
 Example (a local cluster: slow to start, so not run here)::
@@ -19,18 +20,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
+from tokviz.corpus.id_files import IdsOutput, check_output
 from tokviz.corpus.ids import (
     ENCODE_RANGE_BYTES,
     CorpusIds,
     Job,
-    NpyWriter,
     Progress,
     can_cut,
     encode_range,
     eot_id,
+    finish,
     ids_dtype,
     max_id,
     plan_jobs,
@@ -58,13 +59,13 @@ def encode_on_dask(
     client: Any,
     eot: str | None = None,
     range_bytes: int = ENCODE_RANGE_BYTES,
+    shard_tokens: int | None = None,
     on_progress: Progress | None = None,
 ) -> CorpusIds:
-    """Encode ``sources`` (paths the workers can read, or fsspec URLs) to one flat ``.npy`` at ``output``."""
+    """Encode ``sources`` (paths the workers can read, or fsspec URLs) to ``output`` as
+    :func:`tokviz.corpus.ids.encode_corpus` does (``.bin`` or ``.npy``, sharded with ``shard_tokens``)."""
     distributed = import_distributed()
-    out = Path(output)
-    if not out.parent.is_dir():
-        raise ValueError(f"{out.parent}: the output folder does not exist; create it or choose another output.")
+    out = check_output(output)
     if not can_cut(tokenizer):
         raise ValueError(f"{tokenizer.name}: only a tokviz BPE tokenizer with a named pattern (gpt2, gpt4, o200k) "
                          "can be encoded in ranges on Dask; encode this one without --dask.")
@@ -75,7 +76,7 @@ def encode_on_dask(
                          range_bytes=range_bytes, pure=False).result()
     shared = client.scatter(tokenizer, broadcast=True)  # sent to each worker once, not with every job
     n_workers = max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
-    writer = NpyWriter(out.with_name(out.name + ".partial"), dtype)
+    writer = IdsOutput(out, dtype, shard_tokens=shard_tokens)
     try:
         results = windowed(lambda job: client.submit(_encode, shared, job, dtype, pure=False),
                            lambda f: f.result(), jobs, IN_FLIGHT_PER_WORKER * n_workers)
@@ -86,6 +87,4 @@ def encode_on_dask(
     except BaseException:
         writer.abort()
         raise
-    writer.close()
-    os.replace(writer.path, out)
-    return CorpusIds(out, writer.n, dtype, len(sources), sep)
+    return finish(writer, tokenizer, n_documents=len(sources), eot=sep)
