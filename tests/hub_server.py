@@ -134,7 +134,10 @@ class HubServer:
             return
         info = {"_id": name, "id": name, "modelId": name, "sha": commit, "private": False,
                 "gated": "manual" if repo.token else False, "disabled": False, "downloads": 0, "likes": 0,
-                "tags": [], "siblings": [{"rfilename": f} for f in sorted(repo.files)]}
+                "tags": [],
+                # With ?blobs=True the Hub adds each file's size and blob id; the client asks for them.
+                "siblings": [{"rfilename": f, "size": len(d), "blobId": hashlib.sha1(d).hexdigest()}
+                             for f, d in sorted(repo.files.items())]}
         self._send(h, 200, json.dumps(info).encode(), head=head, headers={"Content-Type": "application/json"})
 
     def _resolve(self, h: BaseHTTPRequestHandler, parts: list[str], *, head: bool) -> None:

@@ -144,7 +144,7 @@ def test_the_sideways_checker_sees_one(tmp_path, monkeypatch):
 #: The library's groups from the bottom up: a module imports only modules of its own group or of groups below it.
 #: ``tokviz/__init__.py`` (the public API) stands above them all and no library module imports it.
 GROUPS = ("core", "normalizers", "pre_tokenizers", "models", "pipelines", "engines", "corpus", "training", "formats",
-          "analysis", "scale", "cli")
+          "chat", "analysis", "scale", "cli")
 
 
 def _group(module: str) -> str | None:

@@ -234,6 +234,16 @@ def test_a_gated_repo_opens_with_a_token(hub: HubServer, files: dict[str, bytes]
     assert load_tokenizer("hf:acme/gated").encode("hello world") == ref.encode("hello world").ids
 
 
+def test_a_file_over_the_bound_is_refused_before_download(hub: HubServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOKVIZ_HUB_MAX_MB", "0.001")  # 1,000 bytes: every test tokenizer.json is larger
+    size = len(hub.repos["acme/tiny-bpe"].files["tokenizer.json"])
+    with pytest.raises(HubError, match=rf"tokenizer.json is {size:,} bytes, over this server's bound of 1,000 bytes "
+                                       r"for a tokenizer file \(set TOKVIZ_HUB_MAX_MB to raise it\)") as e:
+        load_tokenizer("hf:acme/tiny-bpe")
+    assert e.value.kind == "too_large"
+    assert not any("/resolve/" in p for p in _file_requests(hub))  # refused from the listing, nothing fetched
+
+
 def test_a_slow_hub_is_a_timeout(hub: HubServer) -> None:
     hub.delay = 2.0
     with pytest.raises(HubError, match=r"did not answer within 0.5 s") as e:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hub_server import Repo, hub_server
+from tokenizers import Tokenizer, models, pre_tokenizers
 
 from tokviz.formats.hub import parse_hub_ref
 from tokviz.formats.hub_gallery import GALLERY, by_id, families
-from tokviz.viewmodels.hub_picker import gallery_choices, gallery_rows, model_spec
+from tokviz.viewmodels.hub_picker import gallery_choices, gallery_rows, load_model, model_spec
 from tokviz.viewmodels.share import ShareState, read_state, to_params
 
 
@@ -61,3 +63,20 @@ def test_models_travel_in_the_link() -> None:
     # A hand-made value that could not be a name is dropped before anything loads it.
     odd = read_state({"model": ["<b>x</b>", "a b", "x" * 400, "gpt-4"]}, tokenizers=[], default_tokenizers=[])
     assert odd.models == ("gpt-4",)
+
+
+def test_sessions_share_one_copy_of_a_hub_tokenizer(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    hf = Tokenizer(models.BPE(vocab={"a": 0, "b": 1, "ab": 2}, merges=[("a", "b")]))
+    hf.pre_tokenizer = pre_tokenizers.Whitespace()
+    with hub_server() as server:
+        server.repos["acme/ab"] = Repo({"tokenizer.json": hf.to_str().encode(),
+                                        "config.json": b'{"max_position_embeddings": 128}'})
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+        first, second = load_model("hf:acme/ab"), load_model("hf:acme/ab")
+        other = load_model(f"hf:acme/ab@{server.repos['acme/ab'].sha}")
+    assert first.tokenizer is second.tokenizer  # read once, shared
+    assert other.tokenizer is not first.tokenizer and other.tokenizer.name == other.name
+    assert first.context == 128 and first.commit == server.repos["acme/ab"].sha
+    assert first.tokenizer.encode("ab a b") == hf.encode("ab a b").ids

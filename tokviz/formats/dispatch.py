@@ -17,6 +17,7 @@ import os
 
 from tokviz.core.protocol import TokenizerLike
 from tokviz.formats.bert_vocab import load_bert_vocab
+from tokviz.formats.chat_config import attach_chat_config, read_chat_config
 from tokviz.formats.detect import detect_format
 from tokviz.formats.file_checks import SaveResult, SpecialTokens, read_text
 from tokviz.formats.gpt2 import load_gpt2, save_gpt2
@@ -121,6 +122,11 @@ def load_tokenizer(
         tok = load_gpt2(files[0], files[1], pattern=pattern, special_tokens=special_tokens)
     if name is not None:
         tok.name = name
+    if len(paths) == 1 and os.path.isdir(paths[0]):
+        # A model folder's chat templates and special-token names (tokenizer_config.json, chat_template.jinja).
+        chat = read_chat_config(paths[0])
+        if chat is not None:
+            attach_chat_config(tok, chat)
     return tok
 
 

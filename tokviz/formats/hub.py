@@ -42,6 +42,10 @@ READABLE_FILES: frozenset[str] = frozenset({
 })
 #: Seconds to wait for the Hub before falling back on the cache.
 TIMEOUT = 10.0
+#: Largest tokenizer file fetched, in MB (10^6 bytes), unless ``$TOKVIZ_HUB_MAX_MB`` says otherwise: the largest real
+#: ones (Gemma 3's tokenizer.json) are about 33 MB, and a JSON file takes several times its size in memory.
+DEFAULT_MAX_MB = 128
+MAX_MB_ENV = "TOKVIZ_HUB_MAX_MB"
 
 # owner/name as the Hub spells them (letters, digits, '-', '_', '.'; no '--' or '..'), then an optional revision.
 _REPO = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9._-]{0,95}/)?[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
@@ -51,7 +55,8 @@ _REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,199}")
 class HubError(ValueError):
     """A Hub load that failed, with a one-line message that says how to fix it; ``kind`` names the failure:
     ``offline`` (no network, not cached), ``not_found`` (unknown id or revision), ``gated`` (401/403),
-    ``no_tokenizer`` (the repository has no tokenizer files), ``timeout``, ``missing_client`` or ``other``."""
+    ``no_tokenizer`` (the repository has no tokenizer files), ``too_large`` (a file over :func:`max_file_bytes`),
+    ``timeout``, ``missing_client`` or ``other``."""
 
     def __init__(self, message: str, *, kind: str) -> None:
         super().__init__(message)
@@ -104,6 +109,20 @@ def parse_hub_ref(spec: str) -> HubRef | None:
             or (revision and (not _REVISION.fullmatch(revision) or ".." in revision))):
         raise ValueError(f"{spec!r} is not a Hub model id: write hf:owner/name, or hf:owner/name@revision.")
     return HubRef(repo_id, revision or None)
+
+
+def max_file_bytes() -> int:
+    """The largest tokenizer file fetched: ``$TOKVIZ_HUB_MAX_MB`` megabytes, else :data:`DEFAULT_MAX_MB` (a value that
+    is not a positive number is ignored)."""
+    try:
+        mb = float(os.environ.get(MAX_MB_ENV, ""))
+    except ValueError:
+        mb = DEFAULT_MAX_MB
+    return int((mb if mb > 0 else DEFAULT_MAX_MB) * 1_000_000)
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:,.0f} MB" if n >= 10_000_000 else f"{n:,} bytes"
 
 
 def _env_true(name: str) -> bool:
@@ -217,13 +236,19 @@ def fetch_tokenizer_files(ref: HubRef, *, timeout: float = TIMEOUT) -> HubFiles:
     token = os.environ.get("HF_TOKEN") or None
     api = hub.HfApi(endpoint=_endpoint(), token=token)
     try:
-        info = api.model_info(ref.repo_id, revision=ref.revision, timeout=timeout)
-        listed = {s.rfilename for s in (info.siblings or ())}
-        names = tuple(f for f in TOKENIZER_FILES if f in listed)
+        info = api.model_info(ref.repo_id, revision=ref.revision, timeout=timeout, files_metadata=True)
+        sizes = {s.rfilename: s.size for s in (info.siblings or ())}
+        names = tuple(f for f in TOKENIZER_FILES if f in sizes)
         if not any(f in READABLE_FILES for f in names):
             raise HubError(f"{ref.spec} has no tokenizer files (none of {', '.join(sorted(READABLE_FILES))} at the "
                            "top of the repository); try the base model's id, which usually holds them.",
                            kind="no_tokenizer")
+        bound = max_file_bytes()
+        for f in names:
+            size = sizes[f]
+            if isinstance(size, int) and size > bound:
+                raise HubError(f"{ref.spec}: {f} is {_size(size)}, over this server's bound of {_size(bound)} for a "
+                               f"tokenizer file (set {MAX_MB_ENV} to raise it).", kind="too_large")
         paths = [Path(hub.hf_hub_download(ref.repo_id, f, revision=ref.revision, cache_dir=_cache_dir(),
                                           endpoint=_endpoint(), token=token, etag_timeout=timeout))
                  for f in names]

@@ -11,11 +11,13 @@ Example:
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from tokviz.core.protocol import TokenizerLike
-from tokviz.formats.dispatch import load_hub_tokenizer, load_tokenizer
-from tokviz.formats.hub import parse_hub_ref
+from tokviz.formats.dispatch import load_tokenizer
+from tokviz.formats.hub import fetch_tokenizer_files, parse_hub_ref
 from tokviz.formats.hub_gallery import GALLERY
 from tokviz.formats.model_names import close_names, encoding_name_for_model
 from tokviz.formats.pretrained import is_encoding_name
@@ -92,10 +94,29 @@ class LoadedModel:
     commit: str | None = None
 
 
+#: Hub tokenizers read in this process, by name and the cache folder of their revision, so that sessions opening the
+#: same model (or a link, again and again) share one copy instead of parsing the files each time; the least recently
+#: used goes first.
+_READ: OrderedDict[tuple[str, str], TokenizerLike] = OrderedDict()
+_READ_MAX = 8
+_read_lock = threading.Lock()
+
+
 def load_model(spec: str) -> LoadedModel:
     """Load what :func:`model_spec` returned; ValueError (one line) when it cannot be loaded."""
-    if spec.startswith("hf:"):
-        tok, files = load_hub_tokenizer(spec)
-        return LoadedModel(spec, tok, files.model_max_length, files.commit)
-    tok = load_tokenizer(spec)
-    return LoadedModel(spec, tok, None)
+    ref = parse_hub_ref(spec)
+    if ref is None:
+        return LoadedModel(spec, load_tokenizer(spec), None)
+    files = fetch_tokenizer_files(ref)  # the Hub (or its cache) says which revision this is, before anything is read
+    key = (spec, f"{files.folder}:{','.join(files.files)}")
+    with _read_lock:
+        tok = _READ.get(key)
+        if tok is not None:
+            _READ.move_to_end(key)
+    if tok is None:
+        tok = load_tokenizer(files.folder, name=spec)
+        with _read_lock:
+            _READ[key] = tok
+            while len(_READ) > _READ_MAX:
+                _READ.popitem(last=False)
+    return LoadedModel(spec, tok, files.model_max_length, files.commit)
