@@ -149,6 +149,27 @@ def test_files_ending_in_whitespace_count_as_train_bpe_reads_them(client: Any, t
     assert train_bpe(got, vocab_size=290).merges == train_bpe(paths, vocab_size=290, special_tokens=[EOT]).merges
 
 
+@pytest.mark.parametrize("n_shards", [1, 2, 3])
+def test_sharded_sum_equals_one_process(client: Any, cs336_dir: Path, tmp_path: Path, n_shards: int) -> None:
+    # The final sum partitioned by a hash of each pre-token: each shard summed on its own up its own tree, written by
+    # the client one shard at a time; the union is the one-process table and trains the same merges, ties included.
+    from tokviz.scale import count_shards_on_dask
+    from tokviz.training.counts_shards import iter_shards, load_shards
+
+    ties = tmp_path / "ties.txt"
+    ties.write_text(" ".join(a + b for a in "abcdefgh" for b in "ijklmnop") * 3 + " ab ba" * 7, encoding="utf-8")
+    corpora = ([cs336_dir / "corpus.en", cs336_dir / "tinystories_sample.txt", *_awkward_corpus(tmp_path)], [ties])
+    for corpus, vocab in zip(corpora, (500, 300)):
+        want = count_files(corpus, special_tokens=[EOT])
+        manifest = count_shards_on_dask([str(p) for p in corpus], tmp_path / f"shards-{vocab}", client=client,
+                                        shards=n_shards, special_tokens=[EOT], range_bytes=20_000, split_every=3)
+        got = load_shards(manifest)
+        assert got == want
+        sizes = [len(s) for s in iter_shards(manifest)]
+        assert len(sizes) == n_shards and sum(sizes) == len(want) and max(sizes) < len(want) or n_shards == 1
+        assert train_bpe(got, vocab_size=vocab).merges == train_bpe(want, vocab_size=vocab).merges
+
+
 def test_a_custom_pattern_is_counted_one_file_a_task(client: Any, tmp_path: Path) -> None:
     from tokviz.scale import count_on_dask
 
@@ -295,6 +316,12 @@ def test_cli_dask_local_cluster(cs336_dir: Path, tmp_path: Path, capsys: pytest.
     counts = tmp_path / "counts.tsv"
     assert main(["count", corpus, "--special-token", EOT, "-o", str(counts), "--dask", "local:2", "-q"]) == 0
     assert Counts.load(counts) == count_files([corpus], special_tokens=[EOT])
+    shards = tmp_path / "shards"
+    assert main(["count", corpus, "--special-token", EOT, "-o", str(shards), "--dask", "local:2", "-q",
+                 "--shards", "2"]) == 0
+    from tokviz.training.counts_shards import load_shards
+
+    assert load_shards(shards) == Counts.load(counts)
     ids = tmp_path / "ids.npy"
     assert main(["encode-corpus", corpus, corpus, "-t", "gpt2", "-o", str(ids), "--eot", "--dask", "local:2"]) == 0
     one = load_tokenizer("gpt2").encode((cs336_dir / "corpus.en").read_text(encoding="utf-8"))

@@ -408,7 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a byte-level BPE tokenizer on text files")
     t.add_argument("corpus", nargs="*", metavar="CORPUS", help="UTF-8 text file(s) (or --counts)")
     t.add_argument("--counts", metavar="FILE", help="train from pre-token counts saved by `tokviz count` (their "
-                                                    "pattern and special tokens)")
+                                                    "pattern and special tokens): a TSV, or a --shards folder")
     t.add_argument("--vocab-size", type=int, required=True, metavar="N", help="256 bytes + special tokens + merges")
     t.add_argument("--special-token", action="append", metavar="T", help="a special token (repeatable)")
     t.add_argument("--pattern", default="gpt2", help="gpt2, gpt4, o200k, or a regex (default: gpt2)")

@@ -19,6 +19,8 @@ from typing import Any
 
 from tokviz.cli.common import ProgressBar, resolve_tokenizer
 from tokviz.corpus.ids import CorpusIds, encode_corpus
+from tokviz.corpus.sources import source_size
+from tokviz.training.counts_shards import is_shards, load_shards, read_manifest, save_shards, split_counts
 from tokviz.training.counts_table import Counts, count_files
 
 
@@ -35,21 +37,34 @@ def _bar(args: argparse.Namespace, label: str) -> tuple[ProgressBar, Callable[[i
 def cmd_count(args: argparse.Namespace) -> int:
     specials = list(dict.fromkeys(args.special_token or []))
     bar, update = _bar(args, "counting")
+    manifest = None
     try:
         if args.dask:
-            from tokviz.scale import connect, count_on_dask
+            from tokviz.scale import connect, count_on_dask, count_shards_on_dask
 
             with connect(args.dask) as client:
-                counts = count_on_dask(args.files, client=client, pattern=args.pattern, special_tokens=specials,
-                                       errors=args.errors, on_progress=update)
+                if args.shards:
+                    manifest = count_shards_on_dask(args.files, args.output, client=client, shards=args.shards,
+                                                    pattern=args.pattern, special_tokens=specials,
+                                                    errors=args.errors, on_progress=update)
+                else:
+                    counts = count_on_dask(args.files, client=client, pattern=args.pattern, special_tokens=specials,
+                                           errors=args.errors, on_progress=update)
         else:
-            from tokviz.corpus.sources import source_size
-
-            total = sum(source_size(f) for f in args.files)
+            total = sum(source_size(f) for f in args.files if os.path.isfile(f) or "://" in f)
             counts = count_files(args.files, pattern=args.pattern, special_tokens=specials, workers=args.workers,
                                  errors=args.errors, on_progress=lambda done: update(done, total))
     finally:
         bar.close()
+    if manifest is None and args.shards:
+        parts = split_counts(counts.counts, args.shards)
+        manifest = save_shards([Counts(p, pattern=counts.pattern, special_tokens=counts.special_tokens)
+                                for p in parts], args.output)
+    if manifest is not None:
+        _, data = read_manifest(manifest)
+        print(f"{data['total']:,} pre-tokens, {data['distinct']:,} distinct, from {len(args.files)} file(s). Saved "
+              f"in {args.shards} shard(s) to {manifest.parent} ({manifest.name} lists them).")
+        return 0
     out = counts.save(args.output)
     print(f"{counts.total:,} pre-tokens, {len(counts):,} distinct, from {len(args.files)} file(s). Saved to {out}.")
     return 0
@@ -57,6 +72,8 @@ def cmd_count(args: argparse.Namespace) -> int:
 
 def load_counts(path: str) -> Counts:
     """``tokviz train --counts FILE``: the counts, or a ValueError naming the file."""
+    if is_shards(path):
+        return load_shards(path)
     if not os.path.isfile(path):
         raise ValueError(f"{path}: no such counts file; make one with `tokviz count FILES -o {path}`.")
     return Counts.load(path)
@@ -113,7 +130,11 @@ def add_scale_commands(sub: argparse._SubParsersAction[Any],
     dask_help = "run on a Dask cluster: its scheduler's address (tcp://HOST:8786), or local:N for N local workers"
     c = sub.add_parser("count", help="count pre-tokens of text files (or fsspec URLs) into a counts file")
     c.add_argument("files", nargs="+", metavar="FILE", help="UTF-8 text files or URLs (s3://...), one document each")
-    c.add_argument("-o", "--output", required=True, metavar="FILE", help="where to save the counts (TSV)")
+    c.add_argument("-o", "--output", required=True, metavar="FILE", help="where to save the counts (TSV; with "
+                                                                         "--shards, a folder)")
+    c.add_argument("--shards", type=_positive, metavar="N",
+                   help="sum and save the counts in N shards (a folder of TSVs and manifest.json), so with --dask no "
+                        "process holds the whole table")
     c.add_argument("--special-token", action="append", metavar="T", help="a special token (repeatable)")
     c.add_argument("--pattern", default="gpt2", help="gpt2, gpt4, o200k, or a regex (default: gpt2)")
     c.add_argument("--dask", metavar="ADDRESS", help=dask_help)

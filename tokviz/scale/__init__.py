@@ -6,8 +6,10 @@ a function here runs, so ``import tokviz`` (and this package) needs none of them
 - :func:`count_on_dask`: byte ranges of each file are counted on the workers (each reads its own ranges through
   fsspec), the partial counts are summed in a tree on the workers, and one :class:`tokviz.training.counts_table.Counts`
   comes back.
-- :func:`encode_on_dask`: a corpus to one flat ``.npy`` of token ids, ranges encoded on the workers, written in
-  order by the client.
+- :func:`count_shards_on_dask`: the same count summed and written in shards (a pre-token's hash picks its shard), so
+  no worker and not the client holds the whole table (:mod:`tokviz.training.counts_shards`).
+- :func:`encode_on_dask`: a corpus to one flat ``.bin`` or ``.npy`` of token ids (or shards), ranges encoded on the
+  workers, written in order by the client.
 - :func:`connect`: a ``distributed.Client`` for an address, or ``local:N`` for a local cluster of N processes.
 
 Example:
@@ -17,7 +19,7 @@ Example:
 """
 
 from tokviz.scale.cluster import connect
-from tokviz.scale.dask_count import count_on_dask
+from tokviz.scale.dask_count import count_on_dask, count_shards_on_dask
 from tokviz.scale.dask_encode import encode_on_dask
 
-__all__ = ["connect", "count_on_dask", "encode_on_dask"]
+__all__ = ["connect", "count_on_dask", "count_shards_on_dask", "encode_on_dask"]

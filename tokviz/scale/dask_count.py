@@ -25,9 +25,13 @@ Example (a local cluster: slow to start, so not run here)::
 from __future__ import annotations
 
 import functools
+import os
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from operator import getitem
+from pathlib import Path
 from typing import Any
 
 from tokviz.corpus.checks import bad_sources_error, check_range, first_bad_bytes, plan_checks
@@ -35,6 +39,7 @@ from tokviz.corpus.sources import Source, iter_source, source_ranges, source_siz
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.scale.cluster import import_distributed
 from tokviz.training.counting import count_chunks
+from tokviz.training.counts_shards import save_shard, split_counts, write_manifest
 from tokviz.training.counts_table import Counts
 from tokviz.training.source_counts import count_range
 
@@ -102,6 +107,69 @@ def check_on_dask(sources: Sequence[Source], *, client: Any, errors: str = "stri
         raise bad_sources_error(missing + messages, len(sources))
 
 
+@dataclass(frozen=True)
+class _Maps:
+    """The map tasks of one count: their futures, the bytes each covers, and the settings they counted with."""
+
+    run: str
+    futures: list[Any]
+    sizes: dict[str, int]
+    total_bytes: int
+    specials: tuple[str, ...]
+
+
+def _start_maps(sources: Sequence[Source], client: Any, *, pattern: str, special_tokens: Sequence[str], errors: str,
+                range_bytes: int | None, split_every: int) -> _Maps:
+    """Check the sources, plan their ranges on the workers and submit one counting task per range."""
+    check_on_dask(sources, client=client, errors=errors)
+    if range_bytes is None:
+        n_workers = max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
+        total = sum(client.gather([client.submit(source_size, s, pure=False) for s in sources]))
+        range_bytes = min(DASK_RANGE_BYTES, max(MIN_RANGE_BYTES, total // (4 * n_workers)))
+    if range_bytes < 1 or split_every < 2:
+        raise ValueError(f"range_bytes must be >= 1 and split_every >= 2, got {range_bytes} and {split_every}.")
+    specials = tuple(dict.fromkeys(special_tokens))
+    pretok = PreTokenizer.create(pattern, special_tokens=list(specials))  # a bad pattern fails here, once
+    named = pretok.name is not None
+    run = uuid.uuid4().hex[:12]
+    plans = client.gather([client.submit(_plan, s, range_bytes, specials, named, key=f"tokviz-count-plan-{run}-{i}")
+                           for i, s in enumerate(sources)])
+    jobs = [(s, a, b) for s, ranges in zip(sources, plans) for a, b in ranges]
+    futures = [client.submit(_count, s, a, b, pattern, specials, errors, not named, key=f"{MAP_KEY}-{run}-{i}")
+               for i, (s, a, b) in enumerate(jobs)]
+    sizes = {f.key: b - a for f, (_, a, b) in zip(futures, jobs)}
+    return _Maps(run, futures, sizes, sum(sizes.values()), specials)
+
+
+def _wait_maps(maps: _Maps, on_progress: Callable[[int, int], object] | None) -> None:
+    """Wait for the map tasks, reporting progress; a task's error (a bad byte, a missing file) is raised here."""
+    distributed = import_distributed()
+    done = 0
+    for f in distributed.as_completed(maps.futures):
+        if f.status == "error":  # only an error crosses to the client here, never a partial table
+            f.result()  # raises the task's own error with its message
+        done += maps.sizes[f.key]
+        if on_progress is not None:
+            on_progress(done, maps.total_bytes)
+
+
+def _tree(client: Any, level: list[Any], split_every: int, name: str) -> Any:
+    """Sum ``level`` ``split_every`` at a time, then those sums, up to one future."""
+    depth = 0
+    while len(level) > 1:
+        depth += 1
+        level = [client.submit(_sum, *level[i:i + split_every], key=f"{name}-{depth}-{i}")
+                 for i in range(0, len(level), split_every)]
+    return level[0]
+
+
+def _worker_lost(e: BaseException) -> WorkerLost:
+    return WorkerLost(
+        f"a Dask worker died while counting ({e}); the scheduler gave up after its allowed failures. "
+        "Workers usually die of memory: give them more, count with a smaller range_bytes, or use more shards."
+    )
+
+
 def count_on_dask(
     sources: Sequence[Source],
     *,
@@ -118,48 +186,76 @@ def count_on_dask(
     ``range_bytes`` defaults to about four ranges per worker, between :data:`MIN_RANGE_BYTES` and
     :data:`DASK_RANGE_BYTES`. ``on_progress(done, total)`` gets the bytes counted so far and the total, as map tasks
     finish. Returns the same :class:`~tokviz.training.counts_table.Counts` as
-    :func:`tokviz.training.counts_table.count_files` on one machine.
+    :func:`tokviz.training.counts_table.count_files` on one machine. The whole table is summed by one worker and
+    sent to the client; for tables too large for one process, see :func:`count_shards_on_dask`.
     """
     distributed = import_distributed()
-    check_on_dask(sources, client=client, errors=errors)
-    if range_bytes is None:
-        n_workers = max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
-        total = sum(client.gather([client.submit(source_size, s, pure=False) for s in sources]))
-        range_bytes = min(DASK_RANGE_BYTES, max(MIN_RANGE_BYTES, total // (4 * n_workers)))
-    if range_bytes < 1 or split_every < 2:
-        raise ValueError(f"range_bytes must be >= 1 and split_every >= 2, got {range_bytes} and {split_every}.")
-    specials = tuple(dict.fromkeys(special_tokens))
-    pretok = PreTokenizer.create(pattern, special_tokens=list(specials))  # a bad pattern fails here, once
-    named = pretok.name is not None
-    run = uuid.uuid4().hex[:12]
-    plans = client.gather([client.submit(_plan, s, range_bytes, specials, named, key=f"tokviz-count-plan-{run}-{i}")
-                           for i, s in enumerate(sources)])
-    jobs = [(s, a, b) for s, ranges in zip(sources, plans) for a, b in ranges]
-    total_bytes = sum(b - a for _, a, b in jobs)
-    if not jobs:
-        return Counts(Counter(), pattern=pattern, special_tokens=specials)
-    level = [client.submit(_count, s, a, b, pattern, specials, errors, not named, key=f"{MAP_KEY}-{run}-{i}")
-             for i, (s, a, b) in enumerate(jobs)]
-    sizes = {f.key: b - a for f, (_, a, b) in zip(level, jobs)}
-    maps = list(level)
-    depth = 0
-    while len(level) > 1:
-        depth += 1
-        level = [client.submit(_sum, *level[i:i + split_every], key=f"tokviz-count-sum-{run}-{depth}-{i}")
-                 for i in range(0, len(level), split_every)]
+    maps = _start_maps(sources, client, pattern=pattern, special_tokens=special_tokens, errors=errors,
+                       range_bytes=range_bytes, split_every=split_every)
+    if not maps.futures:
+        return Counts(Counter(), pattern=pattern, special_tokens=maps.specials)
+    root = _tree(client, list(maps.futures), split_every, f"tokviz-count-sum-{maps.run}")
     try:
-        done = 0
-        for f in distributed.as_completed(maps):
-            if f.status == "error":  # only an error crosses to the client here, never a partial table
-                f.result()  # raises the task's own error (a bad byte, a missing file) with its message
-            done += sizes[f.key]
-            if on_progress is not None:
-                on_progress(done, total_bytes)
-        del maps  # only the tree's root is needed now; the workers may free the partial tables
-        counts: Counter[str] = level[0].result()
+        _wait_maps(maps, on_progress)
+        maps.futures.clear()  # only the tree's root is needed now; the workers may free the partial tables
+        counts: Counter[str] = root.result()
     except distributed.KilledWorker as e:
-        raise WorkerLost(
-            f"a Dask worker died while counting ({e}); the scheduler gave up after its allowed failures. "
-            "Workers usually die of memory: give them more, or count with a smaller range_bytes."
-        ) from e
-    return Counts(counts, pattern=pattern, special_tokens=specials)
+        raise _worker_lost(e) from e
+    return Counts(counts, pattern=pattern, special_tokens=maps.specials)
+
+
+def _sum_split(n_shards: int, *parts: Counter[str]) -> list[Counter[str]]:
+    return split_counts(_sum(*parts), n_shards)
+
+
+def count_shards_on_dask(
+    sources: Sequence[Source],
+    output: str | os.PathLike[str],
+    *,
+    client: Any,
+    shards: int,
+    pattern: str = "gpt2",
+    special_tokens: Sequence[str] = (),
+    errors: str = "strict",
+    range_bytes: int | None = None,
+    split_every: int = SPLIT_EVERY,
+    on_progress: Callable[[int, int], object] | None = None,
+) -> Path:
+    """Count like :func:`count_on_dask`, but sum and write the table in ``shards`` parts
+    (:mod:`tokviz.training.counts_shards`), so no worker and not the client ever holds more than about one shard.
+
+    Partial tables are summed ``split_every`` at a time and each sum cut into ``shards`` parts by a hash of the
+    pre-token; part ``k`` of every sum goes up shard ``k``'s own tree of sums. The client receives the shards one at
+    a time and writes each into the folder ``output`` as it arrives, then ``manifest.json``; returns the manifest's
+    path. ``train_bpe(load_shards(path), ...)`` or ``tokviz train --counts FOLDER`` trains from it.
+    """
+    distributed = import_distributed()
+    if isinstance(shards, bool) or not isinstance(shards, int) or shards < 1:
+        raise ValueError(f"shards must be a positive integer, got {shards!r}.")
+    folder = Path(output)
+    if not folder.parent.is_dir():
+        raise ValueError(f"{folder.parent}: the output folder does not exist; create it or choose another.")
+    maps = _start_maps(sources, client, pattern=pattern, special_tokens=special_tokens, errors=errors,
+                       range_bytes=range_bytes, split_every=split_every)
+    futures = maps.futures or [client.submit(Counter, key=f"tokviz-count-empty-{maps.run}")]
+    cut = [client.submit(_sum_split, shards, *futures[i:i + split_every], key=f"tokviz-count-cut-{maps.run}-{i}")
+           for i in range(0, len(futures), split_every)]
+    roots = {client.submit(getitem, f, k, key=f"tokviz-count-part-{maps.run}-{k}-{i}"): k
+             for k in range(shards) for i, f in enumerate(cut)}
+    per_shard: list[list[Any]] = [[] for _ in range(shards)]
+    for f, k in roots.items():
+        per_shard[k].append(f)
+    tops = {_tree(client, parts, split_every, f"tokviz-count-shard-{maps.run}-{k}"): k
+            for k, parts in enumerate(per_shard)}
+    del roots, per_shard, cut
+    entries: list[dict[str, object]] = [{} for _ in range(shards)]
+    try:
+        _wait_maps(maps, on_progress)
+        maps.futures.clear()
+        for f in distributed.as_completed(list(tops)):
+            k = tops.pop(f)
+            entries[k] = save_shard(Counts(f.result(), pattern=pattern, special_tokens=maps.specials), folder, k)
+            del f  # the shard leaves the client's memory before the next arrives
+    except distributed.KilledWorker as e:
+        raise _worker_lost(e) from e
+    return write_manifest(folder, entries, pattern=pattern, special_tokens=maps.specials)
