@@ -61,6 +61,25 @@ def test_a_name_whose_encoding_is_not_built_says_so():
         load_tokenizer("text-davinci-edit-001")
 
 
+def test_gpt_oss_names_its_encoding_and_where_it_is_built():
+    with pytest.raises(ValueError, match=r"o200k_harmony encoding .* tokviz.chat.o200k_harmony\(\)"):
+        load_tokenizer("gpt-oss-120b")
+
+
+def test_the_cli_and_the_app_build_gpt_oss_encoding(capsys):
+    from tokviz.chat.openai_formats import o200k_harmony
+    from tokviz.cli.main import main
+    from tokviz.viewmodels.hub_picker import load_model, model_spec
+
+    text = "<|start|>user<|message|>Hello<|end|>"
+    want = o200k_harmony().encode(text)
+    assert want[0] == 200006 and want[2] == 200008  # gpt-oss's <|start|> and <|message|>, as tiktoken has them
+    assert main(["encode", text, "-t", "gpt-oss-20b"]) == 0
+    assert capsys.readouterr().out.split() == [str(i) for i in want]
+    loaded = load_model(model_spec("gpt-oss-120b"))
+    assert loaded.name == loaded.tokenizer.name == "gpt-oss-120b" and loaded.tokenizer.encode(text) == want
+
+
 def test_a_path_keeps_its_plain_message():
     with pytest.raises(ValueError, match=r"^no/such/gpt-4o: no such file or directory\.$"):
         load_tokenizer("no/such/gpt-4o")

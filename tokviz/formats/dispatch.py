@@ -74,6 +74,10 @@ def load_tokenizer(
             if pattern is not None or special_tokens is not None:
                 raise ValueError(f"{spec} has its own pattern and special tokens; drop the pattern/"
                                  "special-token options.")
+            if encoding == "o200k_harmony":
+                raise ValueError(f"{spec} uses the o200k_harmony encoding (o200k_base with gpt-oss's special tokens): "
+                                 "build it with tokviz.chat.o200k_harmony(); the command line and the app take the "
+                                 "name directly.")
             if not is_encoding_name(encoding):
                 raise ValueError(f"{spec} uses the {encoding} encoding, which this version of tokviz does not build; "
                                  "load its tokenizer file instead.")
