@@ -53,6 +53,9 @@ class HubServer:
         self.repos: dict[str, Repo] = {}
         self.requests: list[tuple[str, str]] = []
         self.delay = 0.0
+        #: What an unknown repository answers: 404, or 401 as huggingface.co answers a request without a token (it
+        #: does not say whether a private repository by that name exists).
+        self.unknown_status = 404
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -124,7 +127,7 @@ class HubServer:
     def _model_info(self, h: BaseHTTPRequestHandler, parts: list[str], *, head: bool) -> None:
         found = self._find(parts)
         if found is None:
-            self._error(h, 404, "RepoNotFound", head=head)
+            self._error(h, self.unknown_status, "RepoNotFound", head=head)
             return
         name, repo, rest = found
         revision = "/".join(rest[1:]) if rest[:1] == ["revision"] else "main"

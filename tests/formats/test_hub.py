@@ -224,6 +224,14 @@ def test_each_failure_is_one_line(hub: HubServer, spec: str, kind: str, message:
     assert not any(WEIGHTS in p for p in _file_requests(hub))
 
 
+def test_an_unknown_id_answered_401_as_the_hub_does(hub: HubServer) -> None:
+    hub.unknown_status = 401
+    with pytest.raises(HubError, match=r"^hf:acme/private: no such model, or it is private or gated: check the id on "
+                                       r"https://huggingface.co/acme/private") as e:
+        load_tokenizer("hf:acme/private")
+    assert e.value.kind == "gated" and "\n" not in str(e.value)
+
+
 def test_a_gated_repo_opens_with_a_token(hub: HubServer, files: dict[str, bytes],
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_TOKEN", "hf_wrong")
