@@ -67,3 +67,12 @@ def test_files_by_tokenizers(cache_dir) -> None:
     rows = {r["file"]: r for r in at.dataframe[0].value.to_dict("records")}
     assert rows["notes.md"]["of context"] == f"{want_md / 1000:.1%} of 1,000"
 
+
+
+def test_a_file_named_as_markdown_is_shown_as_text(cache_dir) -> None:
+    name = "![x](http://127.0.0.1:9/leak)<b>b</b>.jsonl"
+    at = _app(["GPT-4 · cl100k_base"])
+    _upload(at, [(name, b'{"text": "hi"}\n')])
+    ok(at.run())
+    label = at.selectbox(key="files_column_0").label
+    assert "\\!\\[x\\]" in label and "](http" not in label.replace("\\]", "")

@@ -61,8 +61,9 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
                 st.error(escape_markdown(f"{f.name}: no columns found in its first line."), icon="⚠️")
                 continue
             guess = next((c for c in offered if c.lower() in ("text", "content", "body", "prompt")), offered[0])
-            column = st.selectbox(f"Column of {f.name} that holds the text", offered, index=offered.index(guess),
-                                  key=f"files_column_{i}")
+            # A widget label is Markdown: the file's name is escaped (a name can hold an image link).
+            column = st.selectbox(escape_markdown(f"Column of {f.name} that holds the text"), offered,
+                                  index=offered.index(guess), key=f"files_column_{i}")
         inputs.append(FileInput(f.name, lambda f=f: _rewound(f), f.size, column))
         ids.append((f.file_id, column))
     typed = int(st.session_state["files_context"])
