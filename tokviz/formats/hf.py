@@ -169,93 +169,26 @@ def _check_decoder_regexes(decoder: Any, source: str) -> None:
 
 
 def _hf_from_dict(data: Mapping[str, Any], *, source: str, text: str | None) -> HFTokenizer:
-    model = data.get("model")
-    _check_model(model, source, text)
-    assert isinstance(model, dict)  # checked above; tells the type checker
-    # Parts tokviz does not run (ids are tokenizers' encode without them) must still have their JSON types.
-    for key in ("decoder", "post_processor", "truncation", "padding"):
-        if not isinstance(data.get(key), (dict, type(None))):
-            raise ValueError(f"{source}: \"{key}\" is {type_name(data[key])}; it must be an object or null.")
-    if not isinstance(model.get("unk_token"), (str, type(None))):
-        raise ValueError(f"{source}: model.unk_token is {type_name(model['unk_token'])}; it must be a string or "
-                         "null.")
-    _check_decoder_regexes(data.get("decoder"), source)
+    model = _checked_model(data, source, text)
     normalizer = normalizer_from_json(data.get("normalizer"), where=where_in(source, text, _NORMALIZER))
-    pre = data.get("pre_tokenizer")
-    if pre is None:
-        raise ValueError(f"{source}: no pre-tokenizer, so the model is not byte-level; only byte-level BPE "
-                         "(a ByteLevel pre-tokenizer) is supported.")
-    if not isinstance(pre, dict):
-        raise ValueError(f"{where_in(source, text, _PRE)}: pre_tokenizer must be an object, got {pre!r:.60}.")
-    steps = pre_tokenizers_from_json(pre, where=where_in(source, text, _PRE))
-    n_level = sum(isinstance(s, ByteLevel) for s in steps)
-    if n_level != 1:
-        raise ValueError(f"{where_in(source, text, _PRE)}: the pre-tokenizer has {n_level} ByteLevel steps; tokviz "
-                         "reads byte-level BPE, whose pre-tokenizer holds exactly one ByteLevel.")
-
+    steps = _byte_level_steps(data.get("pre_tokenizer"), source, text)
     added = _added_tokens(data, source)
-    contents = {content for _, content, _ in added}
     raw_vocab = model.get("vocab")
     if not isinstance(raw_vocab, dict):
         raise ValueError(f"{source}: model.vocab must be an object {{token: id}}.")
-    vocab: dict[int, bytes] = {}  # what the model can produce: byte-level tokens
-    literal: dict[int, bytes] = {}  # an added token's text sitting in the vocabulary as it is
-    for tok_str, i in raw_vocab.items():
-        if not isinstance(i, int) or isinstance(i, bool) or i < 0 or i > MAX_ID:
-            check_id(i, what=f"{_at(source, text, tok_str)}: token {tok_str!r:.60}")  # says what is wrong
-        if i in vocab or i in literal:
-            raise ValueError(f"{_at(source, text, tok_str)}: id {i} is given twice.")
-        try:
-            vocab[i] = decode_token(tok_str)
-        except ValueError as e:
-            if tok_str not in contents:
-                raise ValueError(f"{_at(source, text, tok_str)}: token {tok_str!r} is not written with GPT-2's "
-                                 "byte-to-unicode table, so the model is not byte-level.") from e
-            literal[i] = tok_str.encode("utf-8")
+    vocab, literal = _byte_level_vocab(raw_vocab, {content for _, content, _ in added}, source, text)
     merges = _merges(model, source, text, {t: vocab[i] for t, i in raw_vocab.items() if i in vocab})
-    ids = assign_ids([(c, i) for _, c, i in added], raw_vocab)
-    tokens = [AddedToken(ids[c], c, special=bool(e.get("special")), single_word=bool(e.get("single_word")),
-                         lstrip=bool(e.get("lstrip")), rstrip=bool(e.get("rstrip")),
-                         normalized=bool(e.get("normalized", not e.get("special"))))
-              for e, c, _ in added if c]
-    tokens = list({t.content: t for t in tokens}.values())  # a content given twice: the last entry's options
-    present = {b[0] for b in vocab.values() if len(b) == 1}
-    missing = [b for b in range(256) if b not in present]
-    if any(b not in NEVER_UTF8 for b in missing):
-        bad = next(b for b in missing if b not in NEVER_UTF8)
-        raise ValueError(f"{source}: the vocabulary lacks byte 0x{bad:02x}, which UTF-8 text can hold; a byte-level "
-                         "BPE vocabulary needs every such byte so that any text can be encoded.")
-    name = Path(source).parent.name if Path(source).name == "tokenizer.json" else Path(source).stem
-    name = name or "hf"
+    tokens = _added_token_list(added, raw_vocab)
+    missing = _missing_bytes(vocab, source)
+    name = (Path(source).parent.name if Path(source).name == "tokenizer.json" else Path(source).stem) or "hf"
     ignore_merges = model.get("ignore_merges") or False
     if not isinstance(ignore_merges, bool):
         raise ValueError(f"{source}: model.ignore_merges is {type_name(ignore_merges)}; it must be true or false.")
-
-    plain = _plain_pattern(steps) if normalizer is None and not missing else None
-    if plain is not None and _plain_added(tokens) and not literal:
-        specials = {t.content: t.id for t in tokens}
-        # An added token sits in the vocabulary under its own text; read as GPT-2 bytes that text may differ from
-        # it ("<|é|>"), and the plain Tokenizer keeps one token per id: the added token's text. Text could reach
-        # the other reading only if it is valid UTF-8 and ignore_merges looks whole pieces up.
-        plain_vocab = vocab  # copied only when an entry changes: a copy of a large vocabulary costs its size again
-        for t in tokens:
-            b = plain_vocab.get(t.id)
-            if b is not None and b != t.content.encode("utf-8") and raw_vocab.get(t.content) == t.id:
-                if plain_vocab is vocab:
-                    plain_vocab = dict(vocab)
-                plain_vocab[t.id] = t.content.encode("utf-8")
-                if ignore_merges and _is_utf8(b):
-                    plain = None
-    if plain is not None and _plain_added(tokens) and not literal:
-        try:
-            tok = build_tokenizer(plain_vocab, merges, specials, plain[0], name=name, source=source,
-                         add_prefix_space=plain[1])
-        except ValueError:
-            tok = None  # e.g. an added token's id already holds another token: the pipeline keeps both
-        if tok is not None and tok.special_ids == specials and (
-                not ignore_merges or not _unbuildable(tok, vocab, set(specials.values()))):
-            return tok
-
+    if normalizer is None and not missing and not literal and _plain_added(tokens):
+        plain = _as_plain_tokenizer(steps, vocab, raw_vocab, merges, tokens, ignore_merges=ignore_merges,
+                                    name=name, source=source)
+        if plain is not None:
+            return plain
     # Ids for the missing never-UTF-8 bytes, past every id in use: the model needs all 256, text never reaches them.
     top = max([*vocab, *literal, *(t.id for t in tokens)], default=-1) + 1
     hidden = list(range(top, top + len(missing)))
@@ -268,6 +201,109 @@ def _hf_from_dict(data: Mapping[str, Any], *, source: str, text: str | None) -> 
                              ignore_merges=ignore_merges, whole={b: i for i, b in vocab.items()},
                              extra_vocab=literal, hidden_ids=hidden, name=name, pattern=_pattern_label(steps),
                              file_data=data)
+
+
+def _checked_model(data: Mapping[str, Any], source: str, text: str | None) -> dict[str, Any]:
+    """The model object, once every part the reader looks at has its JSON type (parts tokviz does not run must
+    still have theirs: ids are tokenizers' encode without them) and the decoder's regexes compile."""
+    model = data.get("model")
+    _check_model(model, source, text)
+    assert isinstance(model, dict)  # checked above; tells the type checker
+    for key in ("decoder", "post_processor", "truncation", "padding"):
+        if not isinstance(data.get(key), (dict, type(None))):
+            raise ValueError(f"{source}: \"{key}\" is {type_name(data[key])}; it must be an object or null.")
+    if not isinstance(model.get("unk_token"), (str, type(None))):
+        raise ValueError(f"{source}: model.unk_token is {type_name(model['unk_token'])}; it must be a string or "
+                         "null.")
+    _check_decoder_regexes(data.get("decoder"), source)
+    return model
+
+
+def _byte_level_steps(pre: object, source: str, text: str | None) -> list[ByteLevelStep]:
+    """The pre-tokenizer's steps, which must hold exactly one ByteLevel (tokviz reads byte-level BPE here)."""
+    if pre is None:
+        raise ValueError(f"{source}: no pre-tokenizer, so the model is not byte-level; only byte-level BPE "
+                         "(a ByteLevel pre-tokenizer) is supported.")
+    if not isinstance(pre, dict):
+        raise ValueError(f"{where_in(source, text, _PRE)}: pre_tokenizer must be an object, got {pre!r:.60}.")
+    steps = pre_tokenizers_from_json(pre, where=where_in(source, text, _PRE))
+    n_level = sum(isinstance(s, ByteLevel) for s in steps)
+    if n_level != 1:
+        raise ValueError(f"{where_in(source, text, _PRE)}: the pre-tokenizer has {n_level} ByteLevel steps; tokviz "
+                         "reads byte-level BPE, whose pre-tokenizer holds exactly one ByteLevel.")
+    return steps
+
+
+def _byte_level_vocab(raw_vocab: Mapping[str, Any], contents: set[str], source: str,
+                      text: str | None) -> tuple[dict[int, bytes], dict[int, bytes]]:
+    """``(vocab, literal)``: what the model can produce (tokens written with GPT-2's byte table, as bytes), and the
+    added tokens whose text sits in the vocabulary as it is."""
+    vocab: dict[int, bytes] = {}
+    literal: dict[int, bytes] = {}
+    for tok_str, i in raw_vocab.items():
+        if not isinstance(i, int) or isinstance(i, bool) or i < 0 or i > MAX_ID:
+            check_id(i, what=f"{_at(source, text, tok_str)}: token {tok_str!r:.60}")  # says what is wrong
+        if i in vocab or i in literal:
+            raise ValueError(f"{_at(source, text, tok_str)}: id {i} is given twice.")
+        try:
+            vocab[i] = decode_token(tok_str)
+        except ValueError as e:
+            if tok_str not in contents:
+                raise ValueError(f"{_at(source, text, tok_str)}: token {tok_str!r} is not written with GPT-2's "
+                                 "byte-to-unicode table, so the model is not byte-level.") from e
+            literal[i] = tok_str.encode("utf-8")
+    return vocab, literal
+
+
+def _added_token_list(added: list[tuple[dict[str, Any], str, Any]], raw_vocab: Mapping[str, Any]) -> list[AddedToken]:
+    """The added tokens with their ids and options; a content given twice keeps the last entry's options."""
+    ids = assign_ids([(c, i) for _, c, i in added], raw_vocab)
+    tokens = [AddedToken(ids[c], c, special=bool(e.get("special")), single_word=bool(e.get("single_word")),
+                         lstrip=bool(e.get("lstrip")), rstrip=bool(e.get("rstrip")),
+                         normalized=bool(e.get("normalized", not e.get("special"))))
+              for e, c, _ in added if c]
+    return list({t.content: t for t in tokens}.values())
+
+
+def _missing_bytes(vocab: Mapping[int, bytes], source: str) -> list[int]:
+    """The single bytes the vocabulary lacks; only bytes UTF-8 text never holds may be missing."""
+    present = {b[0] for b in vocab.values() if len(b) == 1}
+    missing = [b for b in range(256) if b not in present]
+    bad = next((b for b in missing if b not in NEVER_UTF8), None)
+    if bad is not None:
+        raise ValueError(f"{source}: the vocabulary lacks byte 0x{bad:02x}, which UTF-8 text can hold; a byte-level "
+                         "BPE vocabulary needs every such byte so that any text can be encoded.")
+    return missing
+
+
+def _as_plain_tokenizer(steps: list[ByteLevelStep], vocab: dict[int, bytes], raw_vocab: Mapping[str, Any],
+                        merges: list[tuple[bytes, bytes]], tokens: list[AddedToken], *, ignore_merges: bool,
+                        name: str, source: str) -> Tokenizer | None:
+    """The file as a plain :class:`Tokenizer` when its pipeline is a pattern and ranks alone, else None."""
+    plain = _plain_pattern(steps)
+    if plain is None:
+        return None
+    specials = {t.content: t.id for t in tokens}
+    # An added token sits in the vocabulary under its own text; read as GPT-2 bytes that text may differ from it
+    # ("<|é|>"), and the plain Tokenizer keeps one token per id: the added token's text. Text could reach the other
+    # reading only if it is valid UTF-8 and ignore_merges looks whole pieces up.
+    plain_vocab = vocab  # copied only when an entry changes: a copy of a large vocabulary costs its size again
+    for t in tokens:
+        b = plain_vocab.get(t.id)
+        if b is not None and b != t.content.encode("utf-8") and raw_vocab.get(t.content) == t.id:
+            if plain_vocab is vocab:
+                plain_vocab = dict(vocab)
+            plain_vocab[t.id] = t.content.encode("utf-8")
+            if ignore_merges and _is_utf8(b):
+                return None
+    try:
+        tok = build_tokenizer(plain_vocab, merges, specials, plain[0], name=name, source=source,
+                              add_prefix_space=plain[1])
+    except ValueError:
+        return None  # e.g. an added token's id already holds another token: the pipeline keeps both
+    if tok.special_ids != specials or (ignore_merges and _unbuildable(tok, vocab, set(specials.values()))):
+        return None
+    return tok
 
 
 def _is_utf8(b: bytes) -> bool:
