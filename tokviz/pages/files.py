@@ -17,7 +17,7 @@ from tokviz.analysis.file_tokens import columns, detect_kind
 from tokviz.core.protocol import TokenizerLike
 from tokviz.pages.registry import model_context
 from tokviz.pages.state import PERSIST, keep
-from tokviz.viewmodels.file_table import CountTable, FileInput, count_table
+from tokviz.viewmodels.file_table import CountTable, FileInput, count_table_in_child
 from tokviz.viewmodels.markdown import escape_markdown
 
 RESULT = "_files_result"
@@ -77,8 +77,14 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
         def progress(share: float, what: str) -> None:
             bar.progress(share, text=f"Counting {what}")
 
-        table = count_table(inputs, {n: tokenizers[n] for n in chosen if n in tokenizers}, contexts=contexts,
-                            on_progress=progress)
+        try:
+            # In a child process: encoding megabytes in Python would hold the GIL every session shares.
+            table = count_table_in_child(inputs, {n: tokenizers[n] for n in chosen if n in tokenizers},
+                                         contexts=contexts, on_progress=progress)
+        except ValueError as e:
+            bar.empty()
+            st.error(escape_markdown(str(e)), icon="⚠️")
+            return
         bar.empty()
         st.session_state[RESULT] = (signature, table)
     else:

@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import csv
 import io
+import multiprocessing as mp
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from typing import BinaryIO
 
 from tokviz.analysis.file_tokens import Kind, TextCount, count_file, detect_kind
@@ -121,3 +124,60 @@ def count_table(files: Sequence[FileInput], tokenizers: Mapping[str, TokenizerLi
             base += f.size
         totals.append(Cell("(total)", name, sum_count, context, "" if sum_count else "no file could be read"))
     return CountTable(tuple(cells), tuple(totals))
+
+
+def _child(conn: Connection, files: Sequence[FileInput], tokenizers: Mapping[str, TokenizerLike],
+           contexts: Mapping[str, int | None]) -> None:
+    last = [0.0]
+
+    def progress(share: float, what: str) -> None:
+        if share - last[0] >= 0.01 or share >= 1.0:  # a hundred messages at most
+            last[0] = share
+            conn.send(("progress", (share, what)))
+
+    try:
+        conn.send(("done", count_table(files, tokenizers, contexts=contexts, on_progress=progress)))
+    except Exception as e:  # noqa: BLE001 - the parent shows it as a message
+        conn.send(("error", f"{type(e).__name__}: {e}"))
+    finally:
+        conn.close()
+
+
+def count_table_in_child(files: Sequence[FileInput], tokenizers: Mapping[str, TokenizerLike], *,
+                         contexts: Mapping[str, int | None] | None = None,
+                         on_progress: Callable[[float, str], None] | None = None) -> CountTable:
+    """:func:`count_table` in a forked child process, so pure-Python encoding does not hold the server's GIL while
+    other sessions wait; the child sees the uploads and tokenizers as they are in memory (fork copies nothing up
+    front), and sends back progress and the table. Where fork is not available, counts here.
+
+    >>> from tokviz.models.baselines import ByteTokenizer
+    >>> t = count_table_in_child([FileInput("a.txt", lambda: io.BytesIO(b"abc"), 3)], {"byte": ByteTokenizer()})
+    >>> t.cells[0].count.tokens
+    3
+    """
+    if "fork" not in mp.get_all_start_methods():
+        return count_table(files, tokenizers, contexts=contexts, on_progress=on_progress)
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(child, files, tokenizers, contexts or {}), daemon=True,
+                       name=f"tokviz-files-{os.getpid()}")
+    proc.start()
+    child.close()
+    try:
+        while True:
+            try:
+                kind, payload = parent.recv()
+            except EOFError:
+                raise ValueError(f"the counting process ended without a result (exit code {proc.exitcode}); the "
+                                 "server may be short of memory: try fewer or smaller files.") from None
+            if kind == "progress" and on_progress is not None:
+                on_progress(*payload)
+            elif kind == "done":
+                return payload
+            elif kind == "error":
+                raise ValueError(f"counting failed: {payload}")
+    finally:
+        parent.close()
+        proc.join(timeout=5)
+        if proc.is_alive():
+            proc.kill()
