@@ -32,6 +32,9 @@ The package has one module per idea; everything public is importable from here:
 | ``known_rank_files``| the rank files recognised by SHA-256 (OpenAI, Whisper, Llama, Qwen): pattern, specials|
 | ``hf``            | ``tokenizer.json``, with Oniguruma pattern translation                                |
 | ``minbpe``        | :func:`load_minbpe`, :func:`save_minbpe`                                              |
+| ``model_names``   | OpenAI model names to encodings (tiktoken's table), close matches for a typo          |
+| ``hub``           | ``hf:owner/name[@revision]``: tokenizer files of a Hub model through huggingface_hub  |
+| ``hub_gallery``   | popular open models by family: Hub id, gated or not, licence                          |
 
 Example:
     >>> import tempfile, pathlib
