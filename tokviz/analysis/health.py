@@ -205,15 +205,7 @@ def vocab_health(
     encoded = round_trip_ids(tokenizer, texts)
     not_round = tuple(i for i, ids in zip(regular, encoded) if len(ids) != 1 or ids[0] != i)
     longest_ids = sorted(regular, key=lambda i: (-len(vocab[i]), i))[:n_longest]
-    groups: dict[str, list[int]] = {}
-    bad = set(not_utf8)
-    for i, b, t in zip(regular, raw, texts):
-        if len(b) < 2 or i in bad:
-            continue
-        key = (t[1:] if t.startswith(" ") else t).casefold()
-        if key:
-            groups.setdefault(key, []).append(i)
-    dup = sorted((tuple(g) for g in groups.values() if len(g) > 1), key=lambda g: (-len(g), g[0]))
+    dup = _near_duplicates(regular, raw, texts, set(not_utf8))
 
     def make(key: str, ids: Sequence[int], values: Sequence[float] = ()) -> HealthList:
         title, definition = DEFINITIONS[key]
@@ -229,13 +221,10 @@ def vocab_health(
         produced = Counter(ids)
         never = make("never_produced", [i for i in regular if i not in produced])
         try:
-            shares = _part_shares(tokenizer, vocab, produced)
+            rows = _mostly_parts(tokenizer, vocab, produced, specials, share=part_share, min_count=part_min_count)
         except ValueError:
             notes.append("'Mostly a part' needs merges, which this tokenizer has not.")
         else:
-            rows = [(inside / (inside + own), inside + own, i) for i, (inside, own) in shares.items()
-                    if i not in specials and inside + own >= part_min_count and inside / (inside + own) >= part_share]
-            rows.sort(key=lambda r: (-r[0], -r[1], r[2]))
             part = make("mostly_part", [i for _, _, i in rows], [s for s, _, _ in rows])
             if getattr(tokenizer, "rule", "merges") == "ranks":
                 notes.append("For a rank file, 'mostly a part' follows the merges derived from the ranks; the rank "
@@ -248,3 +237,27 @@ def vocab_health(
         DuplicateGroups("near_duplicates", title, definition, tuple(dup)),
         never, part, n_corpus, tuple(notes),
     )
+
+
+def _near_duplicates(regular: Sequence[int], raw: Sequence[bytes], texts: Sequence[str],
+                     bad: set[int]) -> list[tuple[int, ...]]:
+    """Groups of tokens that differ only in case or a leading space, largest first."""
+    groups: dict[str, list[int]] = {}
+    for i, b, t in zip(regular, raw, texts):
+        if len(b) < 2 or i in bad:
+            continue
+        key = (t[1:] if t.startswith(" ") else t).casefold()
+        if key:
+            groups.setdefault(key, []).append(i)
+    return sorted((tuple(g) for g in groups.values() if len(g) > 1), key=lambda g: (-len(g), g[0]))
+
+
+def _mostly_parts(tokenizer: TokenizerLike, vocab: Mapping[int, bytes], produced: Counter[int], specials: set[int],
+                  *, share: float, min_count: int) -> list[tuple[float, int, int]]:
+    """``(share inside longer tokens, occurrences, id)`` of the tokens mostly seen as a part, most first; raises
+    ValueError for a tokenizer without merges."""
+    shares = _part_shares(tokenizer, vocab, produced)
+    rows = [(inside / (inside + own), inside + own, i) for i, (inside, own) in shares.items()
+            if i not in specials and inside + own >= min_count and inside / (inside + own) >= share]
+    rows.sort(key=lambda r: (-r[0], -r[1], r[2]))
+    return rows

@@ -251,13 +251,29 @@ def round_trip(tok: object, text: str, enc: Encoding) -> RoundTrip | None:
     decoded = ftok.decode(enc.ids)
     if decoded == text:
         return RoundTrip(ftok.name, label, decoded, True, ())
-    lost: list[str] = []
     unk = ftok.unk_id
     unknown = [text[s:e] for tid, (s, e) in zip(enc.ids, enc.char_spans) if tid == unk and e > s]
     # Sets of characters, so a long text is scanned once (a substring test per character would be quadratic).
     in_unknown = set("".join(unknown))
-    chars = dict.fromkeys(text)  # distinct characters, in the order they come
-    norm = getattr(tok, "normalizer", None)
+    chars = list(dict.fromkeys(text))  # distinct characters, in the order they come
+    lost = _normalizer_losses(getattr(tok, "normalizer", None), chars, in_unknown)
+    if family_of(tok) == "wordpiece":
+        # The decoder puts one space between words and none around punctuation, whatever the text had.
+        if _spaces(text) != _spaces(decoded):
+            lost.append("the spaces: the decoder puts one space between words, whatever the text had")
+    else:
+        lost += _piece_losses(text, decoded, chars, in_unknown, has_unknown=bool(unknown))
+    lost += _unknown_losses(unknown, ftok.piece(unk) if unk is not None else "the unknown token")
+    if not lost:
+        at = next((k for k, (x, y) in enumerate(zip(text, decoded)) if x != y), min(len(text), len(decoded)))
+        lost.append(f"the text differs from character {at} on ({text[at:at + 12]!r} became "
+                    f"{decoded[at:at + 12]!r})")
+    return RoundTrip(ftok.name, label, decoded, False, tuple(lost))
+
+
+def _normalizer_losses(norm: object, chars: list[str], in_unknown: set[str]) -> list[str]:
+    """What lowercasing and stripping accents (BERT's normalizer) took from the text."""
+    lost = []
     if getattr(norm, "lowercase", False):
         upper = [c for c in chars if c.lower() != c and c not in in_unknown]
         if upper:
@@ -266,34 +282,35 @@ def round_trip(tok: object, text: str, enc: Encoding) -> RoundTrip | None:
         accented = [c for c in chars if not c.isascii() and _has_accent(c)]
         if accented:
             lost.append(f"accents: {_examples(accented)} lost their marks")
-    if family_of(tok) == "wordpiece":
-        # The decoder puts one space between words and none around punctuation, whatever the text had.
-        if _spaces(text) != _spaces(decoded):
-            lost.append("the spaces: the decoder puts one space between words, whatever the text had")
-    else:
-        kept = set(decoded)
-        changed = [c for c in chars if not c.isspace() and c not in kept and c not in in_unknown]
-        if changed:
-            lost.append(f"characters the normalizer changed: {_examples(changed)}")
-        lead = text[:1].isspace() and not decoded[:1].isspace()
-        if lead:
-            # Metaspace's decoder drops the first ▁: it cannot tell one put before the text from a space of the text.
-            lost.append("the leading space: the decoder drops the first ▁")
-        before, after = _spaces(text[1:] if lead else text), _spaces(decoded)
-        if before != after:
-            fewer = len("".join(after)) < len("".join(before))
-            lost.append("the spaces: runs squeezed to one, or spaces at the ends dropped" if fewer else
-                        "the spaces: decoding adds some" + (" (around an unknown piece)" if unknown else ""))
+    return lost
+
+
+def _piece_losses(text: str, decoded: str, chars: list[str], in_unknown: set[str], *, has_unknown: bool) -> list[str]:
+    """What a Unigram or SentencePiece-BPE pipeline's normalizer and Metaspace decoder took from the text."""
+    lost = []
+    kept = set(decoded)
+    changed = [c for c in chars if not c.isspace() and c not in kept and c not in in_unknown]
+    if changed:
+        lost.append(f"characters the normalizer changed: {_examples(changed)}")
+    lead = text[:1].isspace() and not decoded[:1].isspace()
+    if lead:
+        # Metaspace's decoder drops the first ▁: it cannot tell one put before the text from a space of the text.
+        lost.append("the leading space: the decoder drops the first ▁")
+    before, after = _spaces(text[1:] if lead else text), _spaces(decoded)
+    if before != after:
+        fewer = len("".join(after)) < len("".join(before))
+        lost.append("the spaces: runs squeezed to one, or spaces at the ends dropped" if fewer else
+                    "the spaces: decoding adds some" + (" (around an unknown piece)" if has_unknown else ""))
+    return lost
+
+
+def _unknown_losses(unknown: list[str], unk_piece: str) -> list[str]:
+    """The texts that became the unknown token, the first few by name."""
     distinct = list(dict.fromkeys(unknown))
-    for u in distinct[:UNKNOWN_NAMED]:
-        lost.append(f"{u!r} became {ftok.piece(unk) if unk is not None else 'the unknown token'}")
+    lost = [f"{u!r} became {unk_piece}" for u in distinct[:UNKNOWN_NAMED]]
     if len(distinct) > UNKNOWN_NAMED:
         lost.append(f"{len(distinct) - UNKNOWN_NAMED:,} more texts became unknown")
-    if not lost:
-        at = next((k for k, (x, y) in enumerate(zip(text, decoded)) if x != y), min(len(text), len(decoded)))
-        lost.append(f"the text differs from character {at} on ({text[at:at + 12]!r} became "
-                    f"{decoded[at:at + 12]!r})")
-    return RoundTrip(ftok.name, label, decoded, False, tuple(lost))
+    return lost
 
 
 def _spaces(s: str) -> list[str]:
