@@ -16,6 +16,7 @@ never reaches up into the file formats.
 """
 
 from tokviz.core.encoding import Encoding, Piece
+from tokviz.engines import choose as _engines  # noqa: F401  (registers the native engines' factory)
 from tokviz.formats import load_tokenizer
 from tokviz.formats.dispatch import save as save_tokenizer
 from tokviz.models.bpe import Tokenizer, TrainingReport

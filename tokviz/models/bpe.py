@@ -25,6 +25,7 @@ from itertools import chain
 from typing import Any, Literal
 
 from tokviz.core.encoding import Encoding, Piece, join_token_bytes
+from tokviz.core.engine import Engine, engine_for
 from tokviz.core.surrogates import SURROGATE, original_positions, repair_surrogates, repaired_stream
 from tokviz.models.bpe_rules import NO_RANK, encode_pairs, encode_ranks, merge_by_pairs
 from tokviz.models.piece_cache import BytePieceCache
@@ -147,6 +148,9 @@ class Tokenizer:
         self._regular = regular
         self._cache = self._new_cache()
         self._allowing: dict[frozenset[str], PreTokenizer] = {}
+        # A native engine proven to give these ids (tokviz.engines registers the factory); None: pure Python only.
+        self.engine: Engine | None = engine_for(self)
+        self.engine_note = ""
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -166,11 +170,13 @@ class Tokenizer:
         state = dict(self.__dict__)
         state.pop("_cache", None)
         state.pop("_piece_ids_of", None)
+        state.pop("engine", None)  # native state stays in this process; the other side gets its own
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._cache = self._new_cache()
+        self.engine = engine_for(self)
 
     # -- lazy tables (each a cached_property: computed on first read, kept with the tokenizer) --------------------
     @cached_property
@@ -351,14 +357,17 @@ class Tokenizer:
 
     def _encode_with(self, text: str, pt: PreTokenizer) -> list[int]:
         lookup = self._cache.__getitem__
+        engine = self.engine  # ids of the text between specials from the engine, unless it declines the text
         if not pt.special_tokens:
-            return list(chain.from_iterable(map(lookup, pt.findall(text))))
+            ids = None if engine is None else engine.encode_ordinary(text)
+            return ids if ids is not None else list(chain.from_iterable(map(lookup, pt.findall(text))))
         out: list[int] = []
         for seg, is_special in pt.segments(text):
             if is_special:
                 out.append(self._special_ids[seg])
             else:
-                out.extend(chain.from_iterable(map(lookup, pt.findall(seg))))
+                ids = None if engine is None else engine.encode_ordinary(seg)
+                out.extend(ids if ids is not None else chain.from_iterable(map(lookup, pt.findall(seg))))
         return out
 
     def encode_iterable(self, chunks: Iterable[str], *, chunk_chars: int = 1 << 16) -> Iterator[int]:

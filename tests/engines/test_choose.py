@@ -1,0 +1,105 @@
+"""accelerate: the fastest installed engine that runs the tokenizer exactly, in the background by default; pure
+Python (with the reason) otherwise."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import pytest
+
+from tokviz import Tokenizer, load_tokenizer
+from tokviz.engines.choose import BackgroundEngine, accelerate, engine_name, installed_engines, why_pure
+
+BYTES = {i: bytes([i]) for i in range(256)}
+
+
+@pytest.mark.skipif("tiktoken" not in installed_engines(), reason="tiktoken is not installed")
+def test_background_engine_gives_the_same_ids() -> None:
+    tok = accelerate(load_tokenizer("cl100k_base"), engines=["tiktoken"])
+    assert isinstance(tok.engine, BackgroundEngine)
+    assert tok.engine.wait(120) and engine_name(tok) == "tiktoken" and why_pure(tok) == ""
+    text = "Hello, 🌍! It's 2024.\n\n  x\u0c5c's"
+    assert tok.engine.encode_ordinary(text) == load_tokenizer("cl100k_base").encode(text, allowed_special=set())
+
+
+def test_pure_when_no_engine_runs_it() -> None:
+    custom = accelerate(Tokenizer(BYTES, [], pattern=r"\w+|\W"), background=False)
+    assert custom.engine is None and "custom pattern" in why_pure(custom) and engine_name(custom) == "pure"
+    none = accelerate(Tokenizer(BYTES, []), engines=[])
+    assert none.engine is None and why_pure(none) == "no engine installed"
+
+
+@pytest.mark.skipif(not installed_engines(), reason="no engine installed")
+def test_first_installed_engine_is_chosen() -> None:
+    tok = accelerate(Tokenizer(BYTES, []), background=False)
+    assert engine_name(tok) == installed_engines()[0]
+    assert tok.engine is not None and tok.engine.encode_ordinary("héllo") == list("héllo".encode())
+
+
+def test_an_engine_that_fails_to_build_leaves_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tokviz.engines import choose
+
+    def broken(plan: object) -> object:
+        raise RuntimeError("no wheel for this machine")
+
+    monkeypatch.setitem(choose.ENGINES, "broken", broken)
+    tok = accelerate(Tokenizer(BYTES, []), engines=["broken"], background=False)
+    assert tok.engine is None and "broken failed to load: no wheel" in why_pure(tok)
+
+
+@pytest.mark.skipif("tiktoken" not in installed_engines(), reason="tiktoken is not installed")
+def test_built_on_demand_and_a_long_text_waits_for_it() -> None:
+    tok = Tokenizer(BYTES, [])
+    engine = BackgroundEngine(tok, ["tiktoken"], start_at=100, wait_at=1_000)
+    assert engine.encode_ordinary("x" * 60) is None and engine._pending is not None  # not started: short texts
+    assert engine.encode_ordinary("x" * 60) is None and engine._pending is None  # 120 characters asked: started
+    long = "héllo " * 200
+    assert engine.encode_ordinary(long) == list(long.encode())  # waits for the first engine
+    assert engine.name == "tiktoken" and engine.wait(60)
+
+
+@pytest.fixture(scope="module")
+def o200k_pair() -> tuple[Tokenizer, Tokenizer]:
+    """o200k with an engine attached at once, and a pure copy of the same tables."""
+    if not installed_engines():
+        pytest.skip("no engine installed")
+    fast = accelerate(copy.copy(load_tokenizer("o200k_base")), background=False)
+    pure = copy.copy(load_tokenizer("o200k_base"))
+    pure.engine = None
+    assert fast.engine is not None
+    return fast, pure
+
+
+TEXTS = ["", "Hello, 🌍! It's<|endoftext|> 2024.\n\n  x\u0c5c's", "<|endoftext|>", "a\ud83d\ude00 b\ud800c",
+         "tab\tsep<|endofprompt|>end " * 50, " " * 40_000 + "x<|endoftext|>" + "y" * 10]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_encode_goes_through_the_engine_with_the_same_ids(o200k_pair: tuple[Tokenizer, Tokenizer], text: str) -> None:
+    fast, pure = o200k_pair
+    assert fast.encode(text) == pure.encode(text)
+    assert fast.encode(text, allowed_special=set()) == pure.encode(text, allowed_special=set())
+    assert list(fast.encode_iterable([text[:7], text[7:]])) == pure.encode(text)
+    if "<|endoftext|>" in text:
+        with pytest.raises(ValueError, match="disallowed special token"):
+            fast.encode(text, allowed_special=set(), disallowed_special="all")
+
+
+def test_the_engine_is_used(o200k_pair: tuple[Tokenizer, Tokenizer], monkeypatch: pytest.MonkeyPatch) -> None:
+    fast, _ = o200k_pair
+    calls: list[str] = []
+    real = fast.engine.encode_ordinary  # type: ignore[union-attr]
+    monkeypatch.setattr(fast.engine, "encode_ordinary", lambda t: calls.append(t) or real(t))
+    fast.encode("a<|endoftext|>b")
+    assert calls == ["a", "b"]
+
+
+def test_every_new_tokenizer_gets_an_engine_and_pickles(monkeypatch: pytest.MonkeyPatch) -> None:
+    tok = Tokenizer(BYTES, [])
+    assert (tok.engine is not None) == bool(installed_engines())
+    again = pickle.loads(pickle.dumps(tok))
+    assert again.encode("héllo") == list("héllo".encode())
+    assert (again.engine is not None) == bool(installed_engines()) and again.engine is not tok.engine
+    monkeypatch.setenv("TOKVIZ_ENGINE", "pure")
+    assert Tokenizer(BYTES, []).engine is None

@@ -1,0 +1,129 @@
+"""Every installed engine gives the pure engine's ids: the CS336 fixtures, hypothesis text, the characters whose
+Unicode class changed between versions, and every code point in three contexts (slow) against tiktoken itself; long
+whitespace runs are declined instead of overflowing the engine's stack."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tokviz import Tokenizer, load_tokenizer, train_bpe
+from tokviz.engines.choose import installed_engines
+from tokviz.engines.native import ENGINES, FASTOKENS_ODD, has_long_space_run
+from tokviz.engines.plan import rank_plan
+from tokviz.pre_tokenizers.patterns import NAMED_PATTERNS
+from tokviz.pre_tokenizers.unicode_pins_data import RANGES
+
+ENGINE_NAMES = installed_engines()
+pytestmark = pytest.mark.skipif(not ENGINE_NAMES, reason="no native engine installed (pip install tiktoken)")
+
+FIXTURES = ("corpus.en", "german.txt", "address.txt", "tinystories_sample.txt")
+BUILTINS = ("r50k_base", "p50k_base", "cl100k_base", "o200k_base")
+CONTEXTS = ("a{c}'s", " {c}{c}", "1{c}!")
+TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80) | st.lists(st.sampled_from(
+    ["Hello", " world", "'s", "'LL", "123456", " ", "  ", "\n\n", "\t", "\r\n", "你好", " Việt", "e\u0301", "🌍",
+     "\u0c5c", "\u180e", "x" * 30, "<|endoftext|>"]), max_size=20).map("".join)
+
+_CACHE: dict[tuple[str, str], Any] = {}
+
+
+def _trained(cs336_dir: Path, pattern: str) -> Tokenizer:
+    return train_bpe([(cs336_dir / "corpus.en").read_text(encoding="utf-8")], vocab_size=600, pattern=pattern,
+                     special_tokens=["<|endoftext|>"], workers=1, name=f"trained-{pattern}")
+
+
+@pytest.fixture(scope="module")
+def tokenizers(cs336_dir: Path, gpt2_tokenizer: Tokenizer) -> dict[str, Tokenizer]:
+    toks = {name: load_tokenizer(name) for name in BUILTINS}
+    toks["gpt2-merges"] = copy.copy(gpt2_tokenizer)
+    toks |= {f"trained-{p}": _trained(cs336_dir, p) for p in ("gpt2", "gpt4", "o200k")}
+    for tok in toks.values():
+        tok.engine = None  # the pure engine is the reference here
+    return toks
+
+
+def _engine(tokenizers: dict[str, Tokenizer], tok_name: str, engine: str) -> Any:
+    key = (tok_name, engine)
+    if key not in _CACHE:
+        plan = rank_plan(tokenizers[tok_name])
+        assert plan.ok, plan.reason
+        _CACHE[key] = ENGINES[engine](plan)
+    return _CACHE[key]
+
+
+def _pure(tok: Tokenizer, text: str) -> list[int]:
+    return tok.encode(text, allowed_special=set())
+
+
+@pytest.mark.parametrize("engine", ENGINE_NAMES)
+@pytest.mark.parametrize("tok_name", [*BUILTINS, "gpt2-merges", "trained-gpt2", "trained-gpt4", "trained-o200k"])
+def test_fixtures_and_odd_characters(tokenizers: dict[str, Tokenizer], tok_name: str, engine: str,
+                                     cs336_dir: Path) -> None:
+    tok, eng = tokenizers[tok_name], _engine(tokenizers, tok_name, engine)
+    for f in FIXTURES:
+        text = (cs336_dir / f).read_text(encoding="utf-8")
+        assert eng.encode_ordinary(text) == _pure(tok, text), f
+    odd = [chr(c) for a, b, _ in RANGES for c in range(a, b + 1)] + ["\u180e"]
+    for ctx in CONTEXTS:
+        for c in odd:
+            text = ctx.format(c=c)
+            ids = eng.encode_ordinary(text)
+            assert ids is None and c in FASTOKENS_ODD and engine == "fastokens" or ids == _pure(tok, text), text
+
+
+@pytest.mark.parametrize("engine", ENGINE_NAMES)
+def test_hypothesis_text(tokenizers: dict[str, Tokenizer], engine: str) -> None:
+    names = ["o200k_base", "cl100k_base", "gpt2-merges", "trained-gpt4"]
+    engines = {n: _engine(tokenizers, n, engine) for n in names}
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(text=TEXT)
+    def check(text: str) -> None:
+        for n in names:
+            ids = engines[n].encode_ordinary(text)
+            if ids is not None or engine != "fastokens":
+                assert ids == _pure(tokenizers[n], text), n
+
+    check()
+
+
+@pytest.mark.parametrize("engine", ENGINE_NAMES)
+def test_long_whitespace_runs_are_declined(tokenizers: dict[str, Tokenizer], engine: str) -> None:
+    eng = _engine(tokenizers, "o200k_base", engine)
+    assert eng.encode_ordinary(" " * 1_000_000) is None  # tiktoken's regex overflows its stack here
+    assert eng.encode_ordinary("a" + "\n" * 40_000 + "b") is None
+    assert eng.encode_ordinary("word " * 20_000) == _pure(tokenizers["o200k_base"], "word " * 20_000)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 70), st.booleans()), max_size=12))
+def test_space_run_probe(runs: list[tuple[int, bool]]) -> None:
+    text = "".join((" \t\n"[n % 3] if space else "x") * n for n, space in runs)
+
+    longest = max((len(m) for m in re.findall(r"\s+", text)), default=0)
+    found = has_long_space_run(text, limit=32)
+    assert found if longest >= 32 else (not found if longest < 16 else True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ENGINE_NAMES)
+@pytest.mark.parametrize("tok_name", ["r50k_base", "cl100k_base", "o200k_base"])
+def test_every_code_point_against_tiktoken(tokenizers: dict[str, Tokenizer], tok_name: str, engine: str) -> None:
+    """Native against native (the reference, tiktoken): every code point in three contexts, joined in blocks."""
+    tiktoken = pytest.importorskip("tiktoken")
+    plan = rank_plan(tokenizers[tok_name])
+    ref = tiktoken.Encoding(tok_name, pat_str=NAMED_PATTERNS[plan.pattern_name], mergeable_ranks=plan.ranks,
+                            special_tokens={})
+    eng = _engine(tokenizers, tok_name, engine)
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000 and chr(c) not in FASTOKENS_ODD]
+    for ctx in CONTEXTS:
+        texts = [ctx.format(c=c) for c in chars]
+        for i in range(0, len(texts), 50_000):
+            joined = "\n".join(texts[i:i + 50_000])
+            assert eng.encode_ordinary(joined) == ref.encode_ordinary(joined), (ctx, i)

@@ -1,0 +1,101 @@
+"""The native rank engines tokviz can route a tokenizer to, built from a :class:`~tokviz.engines.plan.RankPlan`.
+
+Both are optional: their packages are imported only when an engine is built. Each declines (returns ``None``, so
+the tokenizer encodes the text itself) a text holding a long whitespace run, where tiktoken's regex overflows its
+stack (a million spaces with o200k) and fastokens is slower than the pure engine; a Rust panic is declined too.
+
+Example:
+    >>> has_long_space_run("a" + " " * 40_000 + "b", limit=32_768), has_long_space_run("a b " * 10_000, limit=32_768)
+    (True, False)
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+from tokviz.engines.plan import RankPlan
+
+# Whitespace runs at least this long go to the pure engine (which is linear on them); shorter ones stay native.
+LONG_SPACE_RUN = 1 << 15
+
+
+def has_long_space_run(text: str, *, limit: int = LONG_SPACE_RUN) -> bool:
+    """Whether ``text`` holds a run of at least ``limit`` whitespace characters (it may also say so for a run of
+    ``limit // 2``): a run that long covers a whole block of ``limit // 2`` aligned characters, so only those
+    blocks are probed, a few hundred string checks on a megabyte."""
+    half = max(1, limit // 2)
+    for i in range(0, len(text) - half + 1, half):
+        if text[i].isspace() and text[i:i + half].isspace():
+            return True
+    return False
+
+
+def _declining(encode: Callable[[str], list[int]], *, odd: str = "") -> Callable[[str], list[int] | None]:
+    def run(text: str) -> list[int] | None:
+        if len(text) >= LONG_SPACE_RUN and has_long_space_run(text):
+            return None
+        if odd and any(c in text for c in odd):
+            return None
+        try:
+            return encode(text)
+        except BaseException as e:  # a Rust panic is a BaseException; anything else is a real error
+            if type(e).__name__ == "PanicException":
+                return None
+            raise
+    return run
+
+
+class TiktokenEngine:
+    """tiktoken's ``Encoding`` over the plan's ranks, without special tokens (the tokenizer splits those off)."""
+
+    name = "tiktoken"
+
+    def __init__(self, plan: RankPlan) -> None:
+        import tiktoken
+
+        self.encoding: Any = tiktoken.Encoding(f"tokviz-{plan.pattern_name}", pat_str=plan.pattern,
+                                               mergeable_ranks=plan.ranks, special_tokens={})
+        self.encode_ordinary = _declining(self.encoding.encode_ordinary)
+
+
+# Characters PCRE2 classes otherwise than tiktoken's tables (the sweep of every code point in
+# tests/engines/test_native.py finds them): U+180E, whitespace before Unicode 6.3. A text holding one is declined.
+FASTOKENS_ODD = "\u180e"
+
+
+class FastokensEngine:
+    """``fastokens`` (Rust, PCRE2) over the plan's ranks, written to a temporary rank file that it reads at once."""
+
+    name = "fastokens"
+
+    def __init__(self, plan: RankPlan) -> None:
+        import fastokens
+
+        fd, path = tempfile.mkstemp(suffix=".tiktoken", prefix="tokviz-")
+        try:
+            # fastokens wants ids 0..n-1, each token two smaller ones: a gap (a special token's id) is filled with
+            # two bytes that start with 0xFE or 0xFF, which UTF-8 never holds, so no piece of a str can become it.
+            ranks = dict(plan.ranks)
+            taken = set(ranks.values())
+            gaps = [i for i in range(max(taken, default=-1) + 1) if i not in taken]
+            if len(gaps) > 512:
+                raise ValueError(f"{len(gaps)} unused ids below the largest; fastokens needs them contiguous")
+            ranks |= {bytes([0xFF - k // 256, k % 256]): i for k, i in enumerate(gaps)}
+            with os.fdopen(fd, "wb") as f:
+                f.write(b"".join(base64.b64encode(t) + b" %d\n" % i for t, i in ranks.items()))
+            self.native: Any = fastokens.Tokenizer.from_tiktoken(path, pattern=plan.pattern, special_tokens={})
+        finally:
+            os.unlink(path)
+        encode = self.native.encode_ordinary
+        encode("warm up")  # its first call sets up tables (about a second for o200k): paid here, off the user's text
+        self.encode_ordinary = _declining(lambda text: encode(text).ids, odd=FASTOKENS_ODD)
+
+
+ENGINES: dict[str, Callable[[RankPlan], Any]] = {"fastokens": FastokensEngine, "tiktoken": TiktokenEngine}
+# Fastest first (docs/engines.md: ordinary text, on this project's machine), and quickest to load first.
+PREFERENCE = ("fastokens", "tiktoken")
+LOAD_ORDER = ("tiktoken", "fastokens")
