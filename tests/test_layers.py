@@ -114,7 +114,7 @@ def test_library_imports_without_the_app_packages(tmp_path):
 
 #: Page modules every page may use; one page never imports another (only the frame, ``pages/app.py``, sees them all).
 SHARED_PAGE_MODULES = {"tokviz.pages.registry", "tokviz.pages.runs", "tokviz.pages.state", "tokviz.pages.anatomy_panel",
-                       "tokviz.pages.widgets"}
+                       "tokviz.pages.widgets", "tokviz.pages.chat_mode"}
 PAGE_MODULES = sorted(p for p in (PACKAGE / "pages").glob("*.py") if p.name not in ("app.py", "__init__.py"))
 
 

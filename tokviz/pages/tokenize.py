@@ -16,6 +16,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from tokviz.core.protocol import TokenizerLike
 from tokviz.models.baselines import WordTokenizer
+from tokviz.pages.chat_mode import chat_view
 from tokviz.pages.state import PERSIST, PICKED_PAGE, keep
 from tokviz.pipelines.incremental import SegmentCache, find_anchors
 from tokviz.viewmodels.family_views import describer, family_label, render_round_trip, round_trip
@@ -105,6 +106,12 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
     st.subheader("Tokenize", anchor=False)
     st.caption("Every chosen tokenizer cuts the same text. Hover a token for its id and bytes; characters cut into "
                "byte pieces stay grouped under the character.")
+    keep("tok_mode", "Text")
+    mode = st.segmented_control("Mode", ["Text", "Chat"], key="tok_mode", persist_state=PERSIST, required=True,
+                                help="Chat: a conversation rendered with each model's chat template.")
+    if mode == "Chat":
+        chat_view(tokenizers, chosen)
+        return
     st.pills("Samples", list(SAMPLES), format_func=lambda k: SAMPLES[k].label, key="sample", on_change=use_sample,
              help="Each sample shows one thing tokenizers do; pick one to replace the text.")
     text: str = st.text_area("Text", key="text", persist_state=PERSIST, height=130,

@@ -1,0 +1,113 @@
+"""The Tokenize page's Chat mode: a conversation (system, user, assistant and tool messages, added and removed)
+rendered by each chosen tokenizer's own chat template, drawn with every special token as its own chip, with the
+tokens per message, the template's overhead and the total.
+
+Only widgets and layout live here; what is shown comes from :mod:`tokviz.viewmodels.chat_display`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+import streamlit as st
+
+from tokviz.core.protocol import TokenizerLike
+from tokviz.pages.state import PERSIST, keep
+from tokviz.pages.widgets import metric_row
+from tokviz.viewmodels.chat_display import (
+    DEFAULT_MESSAGES,
+    ROLES,
+    chat_result,
+    error_html,
+    message_rows,
+    summary_metrics,
+)
+from tokviz.viewmodels.render import RenderOptions, render_tokens
+
+#: Messages a conversation may hold (each is a text box and a role picker).
+MAX_MESSAGES = 24
+_KEY = "chat_messages"
+
+
+def _messages() -> list[dict[str, str]]:
+    """The conversation kept for the session: each message has an id that names its widgets."""
+    if _KEY not in st.session_state:
+        st.session_state[_KEY] = [dict(m, id=uuid.uuid4().hex[:8]) for m in DEFAULT_MESSAGES]
+    msgs: list[dict[str, str]] = st.session_state[_KEY]
+    return msgs
+
+
+def _add(role: str) -> None:
+    msgs = _messages()
+    if len(msgs) < MAX_MESSAGES:
+        msgs.append({"role": role, "content": "", "id": uuid.uuid4().hex[:8]})
+
+
+def _remove(mid: str) -> None:
+    st.session_state[_KEY] = [m for m in _messages() if m["id"] != mid]
+
+
+def _editor() -> list[dict[str, str]]:
+    """The message editor; returns the conversation as it stands."""
+    msgs = _messages()
+    for k, m in enumerate(msgs):
+        mid = m["id"]
+        with st.container(horizontal=True, vertical_alignment="top", gap="small"):
+            role = st.selectbox(f"Role of message {k + 1}", ROLES, index=ROLES.index(m["role"])
+                                if m["role"] in ROLES else 1, key=f"chat_role_{mid}", label_visibility="collapsed",
+                                width=130)
+            content = st.text_area(f"Message {k + 1}", value=m["content"], key=f"chat_text_{mid}", height=68,
+                                   label_visibility="collapsed", placeholder=f"{role} message…")
+            st.button("", icon=":material/close:", key=f"chat_del_{mid}", on_click=_remove, args=(mid,),
+                      help="Remove this message")
+        m["role"], m["content"] = role, content
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        for role in ROLES:
+            st.button(f"+ {role}", key=f"chat_add_{role}", on_click=_add, args=(role,),
+                      disabled=len(msgs) >= MAX_MESSAGES, help=f"Add a {role} message at the end")
+    return [{"role": m["role"], "content": m["content"]} for m in msgs]
+
+
+def chat_view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
+    """The Chat mode: the editor, then each chosen tokenizer's rendering of the conversation."""
+    st.caption("Each tokenizer renders the conversation with its model's own chat template (from the model's "
+               "tokenizer_config.json) or, for OpenAI's encodings, ChatML (cl100k) and harmony (o200k, gpt-oss). "
+               "Special tokens are the framed chips.")
+    messages = _editor()
+    keep("chat_gen", True)
+    add_gen = st.toggle("Add generation prompt", key="chat_gen", persist_state=PERSIST,
+                        help="End with the header that asks the model for the next assistant message.")
+    if not messages:
+        st.info("Add a message to see the conversation's tokens.", icon="💬")
+        return
+    if not chosen:
+        st.info("Pick at least one tokenizer in the sidebar.", icon="👈")
+        return
+    options = RenderOptions(show_whitespace=True)
+    for row in range(0, len(chosen), 2):
+        names = chosen[row:row + 2]
+        for col, name in zip(st.columns(len(names), gap="medium"), names):
+            result = chat_result(name, tokenizers[name], messages, add_generation_prompt=bool(add_gen))
+            with col:
+                st.markdown(f"**{_md_escape(name)}**")
+                if result.note:
+                    st.caption(f"Rendered as {_md_escape(result.note)}.")
+                if result.breakdown is None:
+                    st.html(error_html(result.error or "no rendering"))
+                    continue
+                b = result.breakdown
+                metric_row(summary_metrics(result))
+                st.html(render_tokens(b.encoding, b.text, tokenizer=name, options=options,
+                                      unknown_id=getattr(result.tokenizer, "unk_id", None)))
+                import pandas as pd  # imported on first use, as on the text mode's table
+
+                st.dataframe(pd.DataFrame(message_rows(result, messages)), hide_index=True)
+                if not b.spans:
+                    st.caption("This template does not write each message after the ones before it, so only the "
+                               "totals are known.")
+
+
+def _md_escape(text: str) -> str:
+    """A name a user chose (a file, a Hub id) as Markdown text, not markup."""
+    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~" else c for c in text)
