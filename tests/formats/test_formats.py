@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from reference import write_gpt2_files
 
 from tokviz import Tokenizer, load_tokenizer, save_tokenizer, train_bpe
 from tokviz.formats import (
@@ -23,7 +24,6 @@ from tokviz.formats import (
 )
 from tokviz.formats.ours import load_ours_tokenizer
 from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
-from tokviz.pre_tokenizers.byte_level import write_gpt2_files
 from tokviz.pre_tokenizers.patterns import NAMED_PATTERNS, resolve_pattern
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from reference import write_gpt2_files
 
 from tokviz.formats.gpt2 import read_gpt2_files
-from tokviz.pre_tokenizers.byte_level import BYTE_TO_UNICODE, decode_token, encode_token, write_gpt2_files
+from tokviz.pre_tokenizers.byte_level import BYTE_TO_UNICODE, decode_token, encode_token
 
 
 def test_table_is_a_printable_bijection() -> None:

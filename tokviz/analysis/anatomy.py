@@ -25,7 +25,7 @@ Example:
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -234,10 +234,6 @@ class TokenAnatomy:
     @property
     def n_bytes(self) -> int:
         return len(self.token_bytes)
-
-    @property
-    def whole_utf8(self) -> bool:
-        return self.text is not None
 
 
 def _rank_of(model: Tokenizer, index: MergeIndex, i: int) -> int | None:
@@ -542,13 +538,3 @@ def trace_text(tokenizer: TokenizerLike, text: str, char_index: int, *, max_cand
             return EncodeTrace(**{**t.__dict__, "tokenizer": getattr(tokenizer, "name", model.name),
                                   "char_start": p.start, "char_end": p.end})
     raise ValueError(f"no pre-token covers character {char_index} of the text.")  # unreachable for a valid index
-
-
-def merge_order(tokenizer: TokenizerLike) -> Mapping[int, int]:
-    """Token id -> index of the merge that builds it (bytes, specials and unbuildable tokens absent).
-
-    >>> from tokviz import Tokenizer
-    >>> dict(merge_order(Tokenizer({i: bytes([i]) for i in range(256)} | {256: b"ab"}, [(b"a", b"b")])))
-    {256: 0}
-    """
-    return merge_index(tokenizer).made_by

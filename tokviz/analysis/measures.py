@@ -226,10 +226,6 @@ class TextMeasures:
     renyi_efficiency: float
     vocab_share: float
 
-    def as_row(self) -> dict[str, object]:
-        """The measures as one table row, keyed like :data:`MEASURES` plus the counts."""
-        return dict(self.__dict__)
-
 
 def measure_text(tokenizer: TokenizerLike, text: str, *, alpha: float = RENYI_ALPHA) -> TextMeasures:
     """All measures of ``tokenizer`` on ``text`` from one encoding of it.

@@ -11,9 +11,6 @@ Example:
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
-
 from tokviz.core.protocol import TokenizerLike
 
 
@@ -25,8 +22,3 @@ def bytes_per_token(n_bytes: int, n_tokens: int) -> float:
 def compression_ratio(text: str, tokenizer: TokenizerLike) -> float:
     """UTF-8 bytes per token of ``text`` under ``tokenizer`` (0.0 for empty text, which has no tokens)."""
     return bytes_per_token(len(text.encode("utf-8")), len(tokenizer.encode(text)))
-
-
-def length_histogram(tokens: Iterable[bytes]) -> dict[int, int]:
-    """How many tokens have each length in bytes, sorted by length."""
-    return dict(sorted(Counter(map(len, tokens)).items()))

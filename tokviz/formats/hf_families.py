@@ -44,7 +44,6 @@ from tokviz.pipelines.added_tokens import AddedToken, assign_ids
 from tokviz.pipelines.decoders import decoder_from_json
 from tokviz.pipelines.sentencepiece_bpe_tokenizer import SentencePieceBPETokenizer
 from tokviz.pipelines.unigram_tokenizer import UnigramTokenizer
-from tokviz.pipelines.vocab_pipeline import VocabPipeline
 from tokviz.pipelines.wordpiece_tokenizer import WordPieceTokenizer
 from tokviz.pre_tokenizers.bert_split import BertPreTokenizer
 from tokviz.pre_tokenizers.byte_level import ByteLevel, encode_token
@@ -255,12 +254,3 @@ def _pre_tokenizer_step(obj: dict[str, Any], *, where: str) -> PreTokenizerStep:
         raise ValueError(f"{where}: pre-tokenizer ByteLevel with a character-level model (WordPiece, Unigram, "
                          "byte_fallback BPE) is not supported.")
     return SplitStep(step)
-
-
-def is_family(tok: object) -> bool:
-    """Whether ``tok`` is one of the tokenizers this module builds.
-
-    >>> is_family(object())
-    False
-    """
-    return isinstance(tok, VocabPipeline)

@@ -10,10 +10,7 @@ Example:
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.pre_tokenizers.steps import Span
@@ -59,21 +56,6 @@ def lone_surrogate(text: str) -> str | None:
         if 0xD800 <= ord(c) <= 0xDFFF:
             return f"U+{ord(c):04X}"
     return None
-
-
-def write_gpt2_files(
-    vocab: dict[int, bytes], merges: list[tuple[bytes, bytes]], vocab_path: str | os.PathLike[str],
-    merges_path: str | os.PathLike[str], *, special_tokens: list[str] | None = None,
-) -> None:
-    """Write ``vocab.json`` and ``merges.txt`` (with the ``#version`` line, as GPT-2 ships it).
-
-    Special tokens are written literally (``<|endoftext|>``), as in GPT-2's own file.
-    """
-    specials = {s.encode("utf-8") for s in special_tokens or []}
-    out = {(t.decode("utf-8") if t in specials else encode_token(t)): i for i, t in sorted(vocab.items())}
-    Path(vocab_path).write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
-    text = "#version: 0.2\n" + "".join(f"{encode_token(a)} {encode_token(b)}\n" for a, b in merges)
-    Path(merges_path).write_text(text, encoding="utf-8")
 
 
 # One piece while pre-tokenizing: its text and, when offsets are wanted, each character's span in the original text.

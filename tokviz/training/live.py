@@ -37,7 +37,6 @@ from tokviz.core.ratios import compression_ratio
 from tokviz.models.bpe import Tokenizer, TrainingReport
 from tokviz.training.merge_loop import Merge
 
-STATUSES = ("starting", "counting", "merging", "done", "cancelled", "error")
 #: Seconds a run's process may be gone before its final message is given up on.
 _EXIT_GRACE = 1.0
 
