@@ -46,3 +46,10 @@ def test_the_table_and_its_errors(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "none.txt: no such file." in capsys.readouterr().err
     assert main(["tokens", str(a), "-t", "gpt-4", "--context", "0"]) == 2
     assert "--context must be a positive number" in capsys.readouterr().err
+
+
+def test_list_names_models_and_hub_ids(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "by model name" in out and "gpt-4o                 o200k_base" in out
+    assert "gpt-3.5-turbo          cl100k_base" in out and "hf:owner/name[@revision]" in out

@@ -41,6 +41,7 @@ from tokviz.core.textfile import read_utf8
 from tokviz.corpus.sources import iter_file
 from tokviz.formats import FORMATS, save
 from tokviz.formats.dispatch import Loaded
+from tokviz.formats.model_names import POPULAR_MODELS, encoding_name_for_model
 from tokviz.formats.pretrained import (
     list_encodings,
     list_rank_files,
@@ -273,6 +274,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"  {s.name:20} {', '.join(map(str, s.paths))}{note}")
     if not cached:
         print("  (none of the named encodings)")
+    print("by model name (tiktoken's table; dated versions such as gpt-4o-2024-08-06 too):")
+    for model in POPULAR_MODELS:
+        print(f"  {model:22} {encoding_name_for_model(model)}")
+    print("  gpt-oss-20b / -120b    o200k_harmony (o200k_base with gpt-oss's special tokens)")
+    print("by Hugging Face Hub id (tokenizer files only, cached; pip install 'tokviz[hub]'):")
+    print("  hf:owner/name[@revision], e.g. hf:Qwen/Qwen3-8B")
     missing = [s for s in listed if not s.available]
     print("not available here:")
     for s in missing:
