@@ -42,7 +42,7 @@ from tokviz.formats.file_checks import (
 from tokviz.formats.hf_components import normalizer_from_json, onig_to_python, pre_tokenizers_from_json
 from tokviz.models.bpe import Tokenizer
 from tokviz.pipelines.added_tokens import AddedToken, assign_ids
-from tokviz.pipelines.byte_level_tokenizer import ByteLevelStep, PipelineTokenizer
+from tokviz.pipelines.byte_level_tokenizer import ByteLevelStep, FileVocab, PipelineTokenizer
 from tokviz.pre_tokenizers.byte_level import ByteLevel, decode_token, encode_token, lone_surrogate
 from tokviz.pre_tokenizers.patterns import NAMED_PATTERNS
 from tokviz.pre_tokenizers.splits import PatternSplit
@@ -197,10 +197,9 @@ def _hf_from_dict(data: Mapping[str, Any], *, source: str, text: str | None) -> 
         bpe = Tokenizer(model_vocab, merges, name=name)
     except ValueError as e:
         raise ValueError(f"{source}: {e}") from e
-    return PipelineTokenizer(bpe, normalizer=normalizer, pre_tokenizers=steps, added=tokens,
-                             ignore_merges=ignore_merges, whole={b: i for i, b in vocab.items()},
-                             extra_vocab=literal, hidden_ids=hidden, name=name, pattern=_pattern_label(steps),
-                             file_data=data)
+    facts = FileVocab(ignore_merges, {b: i for i, b in vocab.items()}, literal, tuple(hidden))
+    return PipelineTokenizer(bpe, normalizer=normalizer, pre_tokenizers=steps, added=tokens, vocab_facts=facts,
+                             name=name, pattern=_pattern_label(steps), file_data=data)
 
 
 def _checked_model(data: Mapping[str, Any], source: str, text: str | None) -> dict[str, Any]:

@@ -36,6 +36,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
@@ -51,13 +52,26 @@ from tokviz.pre_tokenizers.steps import Span
 ByteLevelStep = ByteLevel | PieceSplitter
 
 
+@dataclass(frozen=True)
+class FileVocab:
+    """What a ``tokenizer.json``'s model says beyond its merges.
+
+    ``ignore_merges`` with ``whole`` (the bytes of every vocabulary token -> its id): a piece that is a whole token
+    is that token. ``extra_vocab``: entries the model cannot produce (an added token's literal text in the
+    vocabulary). ``hidden_ids``: ids the loader added for bytes that never occur in UTF-8, left out of ``vocab``.
+    """
+
+    ignore_merges: bool = False
+    whole: Mapping[bytes, int] = field(default_factory=dict)
+    extra_vocab: Mapping[int, bytes] = field(default_factory=dict)
+    hidden_ids: tuple[int, ...] = ()
+
+
 class PipelineTokenizer:
     """A ``tokenizer.json`` pipeline around a byte-level BPE :class:`~tokviz.models.bpe.Tokenizer` (the model).
 
     ``model`` holds the model's vocabulary and merges (no special tokens); ``added`` the added tokens with their
-    ids; ``whole`` (for ``ignore_merges``) maps the bytes of every vocabulary token to its id; ``extra_vocab`` holds
-    vocabulary entries the model cannot produce (an added token's literal text in the vocabulary); ``hidden_ids``
-    are ids the loader added for bytes that never occur in UTF-8, left out of :attr:`vocab`; ``file_data`` is the
+    ids; ``vocab_facts`` what the file's model says beyond its merges (:class:`FileVocab`); ``file_data`` is the
     ``tokenizer.json`` it was read from, written back as it was when saved in that format.
     """
 
@@ -68,19 +82,17 @@ class PipelineTokenizer:
         normalizer: Normalizer | None = None,
         pre_tokenizers: Sequence[ByteLevelStep] = (),
         added: Sequence[AddedToken] = (),
-        ignore_merges: bool = False,
-        whole: Mapping[bytes, int] | None = None,
-        extra_vocab: Mapping[int, bytes] | None = None,
-        hidden_ids: Iterable[int] = (),
+        vocab_facts: FileVocab | None = None,
         name: str = "hf",
         pattern: str = "gpt2",
         file_data: Mapping[str, Any] | None = None,
     ) -> None:
+        facts = vocab_facts if vocab_facts is not None else FileVocab()
         self.model = model
         self.normalizer = normalizer
         self.pre_tokenizers = list(pre_tokenizers)
         self.added = list(added)
-        self.ignore_merges = ignore_merges
+        self.ignore_merges = facts.ignore_merges
         self.name = name
         self.pattern = pattern
         self.file_data = file_data
@@ -88,13 +100,13 @@ class PipelineTokenizer:
         # Bytes become characters only if a pre-tokenizer after ByteLevel looks at them.
         self._map_after = levels[-1] if levels and levels[-1] < len(self.pre_tokenizers) - 1 else None
         self._mapped = self._map_after is not None
-        hidden = set(hidden_ids)
+        hidden = set(facts.hidden_ids)
         vocab = {i: t for i, t in model.vocab.items() if i not in hidden}
-        vocab.update(extra_vocab or {})
+        vocab.update(facts.extra_vocab)
         for tok in self.added:
             vocab[tok.id] = tok.content.encode("utf-8")
         self._vocab = vocab
-        self._whole = dict(whole) if whole is not None else {}
+        self._whole = dict(facts.whole)
         self._raw = AddedTokenMatcher([t for t in self.added if not t.normalized])
         norm = [t for t in self.added if t.normalized]
         patterns = {(normalizer.normalize_text(t.content) if normalizer else t.content): t for t in norm}
