@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import gc
 import heapq
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import add
@@ -111,6 +111,55 @@ def _merge_loop(
     on_merge: Callable[[Merge], object] | None,
     should_stop: CancelCheck | None,
 ) -> MergeResult:
+    words, freqs = _words_and_freqs(word_counts)
+    tokens: list[bytes] = [bytes([b]) for b in range(256)]
+    index = _pair_index(words)
+    freq_of = freqs.__getitem__
+    pair_counts: dict[str, int] = {p: sum(map(freq_of, lst)) for p, lst in index.items()}
+    long_words = _LongWords(words, LONG_WORD)
+    candidates = _Candidates(pair_counts)
+
+    merges: list[tuple[bytes, bytes]] = []
+    counts: list[int] = []
+    message = f"Learned all {n_merges} merges."
+    stopped_early = False
+    while len(merges) < n_merges:
+        if should_stop is not None and should_stop():
+            stopped_early = True
+            message = f"Cancelled after {len(merges)} of {n_merges} merges; the merges learned so far are kept."
+            break
+        found = candidates.pop_best()
+        if found is None:
+            stopped_early = True
+            message = (
+                f"Stopped after {len(merges)} of {n_merges} merges: no pair of adjacent tokens is left in the "
+                "corpus (every pre-token is a single token). Use a larger corpus or a smaller vocabulary size."
+            )
+            break
+        best, count = found
+        a, b = ord(best[0]), ord(best[1])
+        x = chr(len(tokens))
+        tokens.append(tokens[a] + tokens[b])
+        candidates.add_token(a, b)
+        merges.append((tokens[a], tokens[b]))
+        counts.append(count)
+        new = _merge_words(best, x, words, freqs, index.pop(best, ()), pair_counts)
+        if long_words.index:
+            long_words.merge(best, x, freqs, pair_counts, new)
+        pair_counts.pop(best, None)
+        for q, lst in new.items():
+            c = sum(map(freq_of, lst))
+            pair_counts[q] = c
+            index[q] = lst
+            candidates.push(q, c)
+        if on_merge is not None:
+            on_merge(Merge(len(merges) - 1, tokens[a], tokens[b], count))
+    return MergeResult(merges, counts, stopped_early, message)
+
+
+def _words_and_freqs(word_counts: Mapping[str, int] | Mapping[bytes, int]) -> tuple[list[str], list[int]]:
+    """The pre-tokens that hold a pair (two bytes or more, counted at least once) as latin-1 ``str``, and their
+    counts."""
     words: list[str] = []
     freqs: list[int] = []
     for w, c in word_counts.items():
@@ -119,12 +168,15 @@ def _merge_loop(
         if len(w) >= 2 and c > 0:
             words.append(w)
             freqs.append(c)
+    return words, freqs
 
-    tokens: list[bytes] = [bytes([b]) for b in range(256)]
-    inv: list[str] = [chr(256 - b) + "\u0101" for b in range(256)]  # "\u0101" == chr(257), the terminator
 
-    # The index maps a pair to the words that held it when it was created; a word may be listed twice (harmless:
-    # after its first visit the pair is gone from it and the `in` check skips it), so lists beat sets here.
+def _pair_index(words: list[str]) -> dict[str, list[int]]:
+    """Each adjacent pair -> the words that hold it, once per occurrence.
+
+    A word may be listed twice (harmless: after its first visit the pair is gone from it and the ``in`` check skips
+    it), so lists beat sets here.
+    """
     index: dict[str, list[int]] = {}
     for wi, w in enumerate(words):
         for p in map(add, w, w[1:]):
@@ -133,32 +185,39 @@ def _merge_loop(
                 index[p] = [wi]
             else:
                 lst.append(wi)
-    freq_of = freqs.__getitem__
-    pair_counts: dict[str, int] = {p: sum(map(freq_of, lst)) for p, lst in index.items()}
-    long_words = _LongWords(words, LONG_WORD)
+    return index
 
-    heap = [(-c, inv[ord(p[0])], inv[ord(p[1])], p) for p, c in pair_counts.items()]
-    heapq.heapify(heap)
-    heappop, heappush = heapq.heappop, heapq.heappush
-    # New pairs counted below `limit` wait in `low`, bucketed by count.bit_length(); `limit` halves whenever the best
-    # count in the heap falls below it, and the bucket just under it joins the heap. So every pair that could be the
-    # best is always in the heap (a waiting pair's count is below `limit` and only ever falls).
-    limit = 1 << max(0, (max(pair_counts.values(), default=0) >> 4).bit_length() - 1)
-    low: dict[int, list[str]] = {}
 
-    merges: list[tuple[bytes, bytes]] = []
-    counts: list[int] = []
-    message = f"Learned all {n_merges} merges."
-    stopped_early = False
-    get = pair_counts.get
-    while len(merges) < n_merges:
-        if should_stop is not None and should_stop():
-            stopped_early = True
-            message = f"Cancelled after {len(merges)} of {n_merges} merges; the merges learned so far are kept."
-            break
-        # Pop the best pair whose count is current.
+class _Candidates:
+    """The pairs that may be merged next: a heap keyed by the tie rule, plus buckets of rare new pairs.
+
+    New pairs counted below ``limit`` wait in ``low``, bucketed by ``count.bit_length()``; ``limit`` halves whenever
+    the best count in the heap falls below it, and the bucket just under it joins the heap. So every pair that could
+    be the best is always in the heap (a waiting pair's count is below ``limit`` and only ever falls).
+    """
+
+    def __init__(self, pair_counts: dict[str, int]) -> None:
+        # inv[t]: token t's bytes reversed in order (byte b -> chr(256 - b)) plus a terminator chr(257), so a heap
+        # of (-count, inv(left), inv(right)) pops the greatest pair of byte strings among the most frequent.
+        self.inv: list[str] = [chr(256 - b) + "\u0101" for b in range(256)]
+        inv = self.inv
+        self.heap = [(-c, inv[ord(p[0])], inv[ord(p[1])], p) for p, c in pair_counts.items()]
+        heapq.heapify(self.heap)
+        self.limit = 1 << max(0, (max(pair_counts.values(), default=0) >> 4).bit_length() - 1)
+        self.low: dict[int, list[str]] = {}
+        self.get = pair_counts.get
+
+    def add_token(self, a: int, b: int) -> None:
+        """Record the sort key of the token just made from tokens ``a`` and ``b``."""
+        self.inv.append(self.inv[a][:-1] + self.inv[b])
+
+    def pop_best(self) -> tuple[str, int] | None:
+        """The best pair whose count is current, with its count; None when no pair is left."""
+        heap, get, inv = self.heap, self.get, self.inv
+        heappop, heappush = heapq.heappop, heapq.heappush
         while True:
             best = None
+            negc = 0
             while heap:
                 negc, il, ir, p = heappop(heap)
                 c = get(p, 0)
@@ -167,92 +226,77 @@ def _merge_loop(
                     break
                 if c > 0:
                     heappush(heap, (-c, il, ir, p))
-            if (best is not None and -negc >= limit) or limit == 1:
-                break
+            if (best is not None and -negc >= self.limit) or self.limit == 1:
+                return None if best is None else (best, -negc)
             if best is not None:  # a waiting pair may tie or beat it: let the next bucket in first
                 heappush(heap, (negc, il, ir, best))
-            limit >>= 1
-            for q in low.pop(limit.bit_length(), ()):
+            self.limit >>= 1
+            for q in self.low.pop(self.limit.bit_length(), ()):
                 c = get(q, 0)
                 if c > 0:
                     heappush(heap, (-c, inv[ord(q[0])], inv[ord(q[1])], q))
-        if best is None:
-            stopped_early = True
-            message = (
-                f"Stopped after {len(merges)} of {n_merges} merges: no pair of adjacent tokens is left in the "
-                "corpus (every pre-token is a single token). Use a larger corpus or a smaller vocabulary size."
-            )
-            break
-        count = -negc
-        a, b = ord(best[0]), ord(best[1])
-        new_id = len(tokens)
-        x = chr(new_id)
-        tokens.append(tokens[a] + tokens[b])
-        inv.append(inv[a][:-1] + inv[b])
-        merges.append((tokens[a], tokens[b]))
-        counts.append(count)
 
-        new: dict[str, list[int]] = {}  # new pair -> the words holding it, once per occurrence
-        new_get = new.get
-        ca, cb = best[0], best[1]
-        ba = cb + ca  # the pair between two adjacent occurrences, as in "abab"
-        for wi in index.pop(best, ()):
-            w = words[wi]
-            if best not in w:
-                continue  # stale or repeated index entry: the pair is no longer in this word
-            f = freqs[wi]
-            nw = w.replace(best, x)
-            words[wi] = nw
-            # One pass over the new token's positions updates both sides: a neighbour L that was (L, a) is now
-            # (L, X); a neighbour R that was (b, R) is now (X, R); two occurrences side by side turn (b, a) into
-            # (X, X), counted once, as the right side of the first. The index update for the new pair is written
-            # out on both sides on purpose: this is the hottest loop of training, and a helper call per occurrence
-            # costs more than the repetition.
-            last = len(nw) - 1
-            j = nw.find(x)
-            while j != -1:
-                if j > 0:
-                    left = nw[j - 1]
-                    if left != x:
-                        pair_counts[left + ca] -= f
-                        q = left + x
-                        lst = new_get(q)
-                        if lst is None:
-                            new[q] = [wi]
-                        else:
-                            lst.append(wi)
-                if j < last:
-                    right = nw[j + 1]
-                    if right == x:
-                        pair_counts[ba] -= f
-                        q = x + x
-                    else:
-                        pair_counts[cb + right] -= f
-                        q = x + right
+    def push(self, q: str, c: int) -> None:
+        """A new pair ``q`` counted ``c``: into the heap, or to wait in its bucket if rare."""
+        if c >= self.limit:
+            heapq.heappush(self.heap, (-c, self.inv[ord(q[0])], self.inv[ord(q[1])], q))
+        else:
+            waiting = self.low.get(c.bit_length())
+            if waiting is None:
+                self.low[c.bit_length()] = [q]
+            else:
+                waiting.append(q)
+
+
+def _merge_words(best: str, x: str, words: list[str], freqs: list[int], listed: Iterable[int],
+                 pair_counts: dict[str, int]) -> dict[str, list[int]]:
+    """Replace ``best`` by the new token ``x`` in the ``listed`` words (short ones: long words are
+    :class:`_LongWords`'), lower their neighbours' pair counts, and return each new pair with the words holding it,
+    once per occurrence."""
+    new: dict[str, list[int]] = {}
+    new_get = new.get
+    ca, cb = best[0], best[1]
+    ba = cb + ca  # the pair between two adjacent occurrences, as in "abab"
+    for wi in listed:
+        w = words[wi]
+        if best not in w:
+            continue  # stale or repeated index entry: the pair is no longer in this word
+        f = freqs[wi]
+        nw = w.replace(best, x)
+        words[wi] = nw
+        # One pass over the new token's positions updates both sides: a neighbour L that was (L, a) is now
+        # (L, X); a neighbour R that was (b, R) is now (X, R); two occurrences side by side turn (b, a) into
+        # (X, X), counted once, as the right side of the first. The index update for the new pair is written
+        # out on both sides on purpose: this is the hottest loop of training, and a helper call per occurrence
+        # costs more than the repetition.
+        last = len(nw) - 1
+        j = nw.find(x)
+        while j != -1:
+            if j > 0:
+                left = nw[j - 1]
+                if left != x:
+                    pair_counts[left + ca] -= f
+                    q = left + x
                     lst = new_get(q)
                     if lst is None:
                         new[q] = [wi]
                     else:
                         lst.append(wi)
-                j = nw.find(x, j + 1)
-        if long_words.index:
-            long_words.merge(best, x, freqs, pair_counts, new)
-        pair_counts.pop(best, None)
-        for q, lst in new.items():
-            c = sum(map(freq_of, lst))
-            pair_counts[q] = c
-            index[q] = lst
-            if c >= limit:
-                heappush(heap, (-c, inv[ord(q[0])], inv[ord(q[1])], q))
-            else:
-                waiting = low.get(c.bit_length())
-                if waiting is None:
-                    low[c.bit_length()] = [q]
+            if j < last:
+                right = nw[j + 1]
+                if right == x:
+                    pair_counts[ba] -= f
+                    q = x + x
                 else:
-                    waiting.append(q)
-        if on_merge is not None:
-            on_merge(Merge(len(merges) - 1, tokens[a], tokens[b], count))
-    return MergeResult(merges, counts, stopped_early, message)
+                    pair_counts[cb + right] -= f
+                    q = x + right
+                lst = new_get(q)
+                if lst is None:
+                    new[q] = [wi]
+                else:
+                    lst.append(wi)
+            j = nw.find(x, j + 1)
+    return new
 
 
 class _LongWords:
