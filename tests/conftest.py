@@ -4,6 +4,7 @@ folder per module, and the real-browser fixtures (Debian's Chromium, ``streamlit
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,10 +18,17 @@ from helpers import (
 from helpers import (
     TIMEOUT as BROWSER_TIMEOUT,
 )
+from hypothesis import settings
 
 from tokviz.formats.gpt2 import load_gpt2
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The test run writes nothing into the checkout: no bytecode caches (here and in every subprocess, which inherits the
+# environment), no hypothesis example database (pytest's cache is off in pyproject.toml).
+sys.dont_write_bytecode = True
+os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+settings.register_profile("tokviz", database=None)
+settings.load_profile("tokviz")
 # scripts/fetch_test_data.py puts third-party packages here; their modules are data for the tests, not tests.
 collect_ignore = ["_data"]
 ROOT = Path(__file__).resolve().parents[1]

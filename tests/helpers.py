@@ -15,6 +15,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -116,7 +117,10 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 # -- browser tests --------------------------------------------------------------------------------------------------
-SHOTS = Path(os.environ.get("TOKVIZ_SCREENSHOT_DIR", ROOT / "docs"))
+# Screenshots go to a temporary folder (the test run writes nothing into the checkout); TOKVIZ_SCREENSHOT_DIR=docs
+# retakes README's.
+SHOTS = Path(os.environ.get("TOKVIZ_SCREENSHOT_DIR") or Path(tempfile.gettempdir()) / "tokviz-screenshots")
+SHOTS.mkdir(parents=True, exist_ok=True)
 #: Playwright's default wait (ms): a cold first run trains two tokenizers, and a loaded 2-core machine draws slowly.
 TIMEOUT = 30_000
 

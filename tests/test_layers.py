@@ -105,7 +105,7 @@ def test_library_imports_without_the_app_packages(tmp_path):
     library = [".".join(p.relative_to(ROOT).with_suffix("").parts) for p in _modules() if _floor(p) == "library"]
     library = [m.removesuffix(".__init__") for m in library]
     code = f"import importlib\nfor m in {library!r}:\n    importlib.import_module(m)\nprint('ok')\n"
-    env = {"PYTHONPATH": f"{tmp_path}:{ROOT}", "PATH": "/usr/bin:/bin"}
+    env = {"PYTHONPATH": f"{tmp_path}:{ROOT}", "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
                          timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -51,7 +51,7 @@ def test_the_library_imports_without_the_scale_packages(tmp_path: Path) -> None:
         "except ValueError as e:\n"
         "    print(e)\n"
     )
-    env = {"PYTHONPATH": f"{tmp_path}:{ROOT}", "PATH": "/usr/bin:/bin"}
+    env = {"PYTHONPATH": f"{tmp_path}:{ROOT}", "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
                          timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
