@@ -20,6 +20,9 @@ from tokviz.training.live import TrainingJob, TrainSpec
 from tokviz.training.trainer import count_corpus
 
 DEEP = "(" * 500 + "a" + ")" * 500
+# Repeat counts that multiply: minutes of compiling holding the GIL, and a MemoryError, before the regex budget.
+SLOW_COMPILE = r"(?:a{3000}){3000}|\S+|\s+"
+HUGE_COMPILE = r"(?:a{65535}){65535}"
 
 # -- library: arguments ----------------------------------------------------------------------------------------
 LIBRARY_ROWS: list[tuple[str, Callable[[], object], str]] = [
@@ -50,6 +53,10 @@ LIBRARY_ROWS: list[tuple[str, Callable[[], object], str]] = [
      r"nests groups 500 deep .*simplify the pattern"),
     ("a regex nested 500 deep, not in groups", lambda: PreTokenizer.create("[a]" + "(?:" * 150 + "a" + ")" * 150),
      r"nests groups 150 deep"),
+    ("a regex whose counts multiply to millions", lambda: train_bpe(["a b"], vocab_size=300, pattern=SLOW_COMPILE),
+     r"pre-tokenizer regex '\(\?:a\{3000\}\)\{3000\}.*is too costly to compile"),
+    ("a regex that would run out of memory compiling", lambda: PreTokenizer.create(HUGE_COMPILE),
+     r"too costly to compile"),
     ("a pattern that is a number", lambda: PreTokenizer.create(5),
      r"pattern must be a name or a regex string"),  # type: ignore[arg-type]
     ("a pattern that is None", lambda: PreTokenizer.create(None),
@@ -146,6 +153,7 @@ OURS_ROWS: list[tuple[str, Callable[[dict[str, Any]], str], str]] = [
     ("pattern a number", _ours(_set("pattern", 5)), r"\"pattern\" is the number 5; it must be a string"),
     ("pattern null", _ours(_set("pattern", None)), r"\"pattern\" is null; it must be a string"),
     ("pattern nested too deeply", _ours(_set("pattern", DEEP)), r"nests groups 500 deep"),
+    ("pattern too costly to compile", _ours(_set("pattern", SLOW_COMPILE)), r"too costly to compile"),
     ("name a number", _ours(_set("name", 5)), r"\"name\" is the number 5"),
     ("add_prefix_space text", _ours(_set("add_prefix_space", "yes")), r"\"add_prefix_space\" is the string 'yes'"),
     ("version true", _ours(_set("version", True)), r"unsupported tokviz format version True"),
@@ -235,6 +243,8 @@ MINBPE_ROWS: list[tuple[str, Callable[[str], str], str]] = [
     ("a merge of three ids", lambda t: t + "1 2 3\n", r"line 8: expected a merge as two ids"),
     ("a pattern that does not compile", _replace("minbpe v1\n", "minbpe v1\n(unclosed"), r"does not compile"),
     ("a pattern nested too deeply", lambda t: t.replace(t.split("\n")[1], DEEP, 1), r"nests groups 500 deep"),
+    ("a pattern too costly to compile", lambda t: t.replace(t.split("\n")[1], SLOW_COMPILE, 1),
+     r"too costly to compile"),
     ("truncated", lambda t: "minbpe v1\n", r"truncated minbpe model"),
 ]
 
@@ -332,7 +342,24 @@ HF_ROWS: list[tuple[str, Callable[[dict[str, Any]], str], str]] = [
     ("decoder a string", _hf(lambda d: d.__setitem__("decoder", "x")), r"\"decoder\" is the string 'x'"),
     ("post_processor a list", _hf(lambda d: d.__setitem__("post_processor", [])), r"\"post_processor\" is a list"),
     ("truncation a number", _hf(lambda d: d.__setitem__("truncation", 5)), r"\"truncation\" is the number 5"),
+    ("a Split too costly to compile", _hf(lambda d: d.__setitem__("pre_tokenizer", _split_then_bytes(SLOW_COMPILE))),
+     r"Split pattern '\(\?:a\{3000\}\)\{3000\}.*is too costly to compile"),
+    ("a Split that would run out of memory compiling",
+     _hf(lambda d: d.__setitem__("pre_tokenizer", _split_then_bytes(HUGE_COMPILE))), r"too costly to compile"),
+    ("a Replace normalizer too costly to compile",
+     _hf(lambda d: d.__setitem__("normalizer", {"type": "Replace", "pattern": {"Regex": SLOW_COMPILE}, "content": ""})),
+     r"Replace pattern .* too costly to compile"),
+    ("a Replace decoder that does not compile",
+     _hf(lambda d: d.__setitem__("decoder", {"type": "Sequence", "decoders": [
+         {"type": "Replace", "pattern": {"Regex": "[a"}, "content": "b"}, d["decoder"]]})),
+     r"Replace decoder pattern '\[a' does not compile"),
 ]
+
+
+def _split_then_bytes(pattern: str) -> dict[str, Any]:
+    return {"type": "Sequence", "pretokenizers": [
+        {"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated", "invert": False},
+        {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}
 
 
 @pytest.mark.parametrize(("name", "make", "message"), _rows(HF_ROWS))
@@ -370,6 +397,10 @@ CLI_ROWS: list[tuple[str, list[str], str]] = [
     ("diff text with a lone surrogate", ["diff", "{tok}", "{tok}", "--text", "\ud83d"], r"TEXT holds a lone surrogate"),
     ("a regex nested 500 deep", ["train", "{corpus}", "--vocab-size", "300", "--pattern", DEEP, "-o", "{out}"],
      r"nests groups 500 deep"),
+    ("a regex too costly to compile", ["train", "{corpus}", "--vocab-size", "300", "--pattern", SLOW_COMPILE,
+                                       "-o", "{out}"], r"too costly to compile"),
+    ("a regex that would run out of memory compiling", ["train", "{corpus}", "--vocab-size", "300", "--pattern",
+                                                        HUGE_COMPILE, "-o", "{out}"], r"too costly to compile"),
     ("an empty special token", ["train", "{corpus}", "--vocab-size", "300", "--special-token", "", "-o", "{out}"],
      r"empty string"),
     ("a tokenizer file with an id Infinity", ["encode", "hi", "-t", "{inf}"], r"inf\.json, line \d+: Infinity"),
@@ -425,3 +456,19 @@ def test_command_line_refuses_a_malformed_file_in_one_line(files: Callable[[dict
     assert len(lines) == 1 and lines[0].startswith("tokviz: error: "), err
     assert re.search(message, lines[0]), lines[0]
     assert any(p in lines[0] for p in paths), lines[0]
+
+
+# -- a regex that backtracks on the text, not on load --------------------------------------------------------------
+def test_a_backtracking_split_is_stopped_with_a_message(good: dict[str, Any], tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    # Before the budget, the Split's matches ran without a timeout: this text never came back (library and CLI).
+    data = json.loads(json.dumps(good["hf"]))
+    data["pre_tokenizer"] = _split_then_bytes(r"(?:a|aa)+$")
+    path = tmp_path / "tokenizer.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"Split pattern '\(\?:a\|aa\)\+\$' took over .* was stopped"):
+        load_tokenizer(path).encode("a" * 40 + "!")
+    code = main(["encode", "a" * 40 + "!", "-t", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.count("\n") == 1 and err.startswith("tokviz: error: The Split pattern"), err

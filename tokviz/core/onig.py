@@ -19,30 +19,36 @@ Example:
 
 from __future__ import annotations
 
+import time
 from typing import Any
+
+from tokviz.core.regex_budget import deadline_left
 
 #: Rust ``regex``'s Unicode ``\w`` and ``\s`` (also ``char::is_whitespace``) as ``regex`` classes.
 RUST_WORD = r"[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]"
 RUST_SPACE = r"\p{White_Space}"
 
 
-def onig_spans(compiled: Any, text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of every match of ``compiled`` in ``text``, in Oniguruma's ``find_iter`` order and rules."""
+def onig_spans(compiled: Any, text: str, *, timeout: float | None = None) -> list[tuple[int, int]]:
+    """``(start, end)`` of every match of ``compiled`` in ``text``, in Oniguruma's ``find_iter`` order and rules;
+    ``TimeoutError`` once the matching has taken ``timeout`` seconds in all (``regex``'s own timeout)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
     out: list[tuple[int, int]] = []
-    for m in compiled.finditer(text):
+    for m in compiled.finditer(text, timeout=timeout):
         s, e = m.span()
         if s == e:
             # From the first empty match on, Python's rules and Oniguruma's can part: walk as Oniguruma does.
-            return out + _onig_walk(compiled, text, s, out[-1][1] if out else None)
+            return out + _onig_walk(compiled, text, s, out[-1][1] if out else None, deadline)
         out.append((s, e))
     return out
 
 
-def _onig_walk(compiled: Any, text: str, pos: int, last_end: int | None) -> list[tuple[int, int]]:
+def _onig_walk(compiled: Any, text: str, pos: int, last_end: int | None,
+               deadline: float | None) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     n = len(text)
     while pos <= n:
-        m = compiled.search(text, pos)
+        m = compiled.search(text, pos, timeout=None if deadline is None else deadline_left(deadline))
         if m is None:
             break
         s, e = m.span()

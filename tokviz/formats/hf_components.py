@@ -17,10 +17,12 @@ Example:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import regex
+
+from tokviz.core.regex_budget import stopped_with_message
 from tokviz.normalizers import components as nz
 from tokviz.normalizers.nmt import Nmt
 from tokviz.normalizers.precompiled import Precompiled
@@ -29,9 +31,11 @@ from tokviz.pre_tokenizers import splits as hp
 from tokviz.pre_tokenizers.byte_level import ByteLevel
 
 # Oniguruma (which `tokenizers` uses) reads "X{n,m}+" as "(X{n,m})+", a repetition, where Python's `regex` reads a
-# possessive interval; rewriting keeps the meaning `tokenizers` gives a file's pattern.
-_ONIG_REPEATED_INTERVAL = re.compile(r"(\\p\{\w+\}|\\[A-Za-z]|\[(?:\\.|[^\]\\])*\]|\((?:\\.|[^()\\])*\)|[^\\()\[\]{}])"
-                                     r"(\{\d+(?:,\d*)?\})\+")
+# possessive interval; rewriting keeps the meaning `tokenizers` gives a file's pattern. Run by `regex` under the
+# budget: a file's pattern is user data, and many unclosed [ make this scan quadratic.
+_ONIG_REPEATED_INTERVAL = regex.compile(r"(\\p\{\w+\}|\\[A-Za-z]|\[(?:\\.|[^\]\\])*\]|\((?:\\.|[^()\\])*\)"
+                                        r"|[^\\()\[\]{}])"
+                                        r"(\{\d+(?:,\d*)?\})\+")
 
 C = TypeVar("C")
 #: The key of a Sequence's list of components.
@@ -54,7 +58,8 @@ def onig_to_python(pattern: str) -> str:
     >>> onig_to_python(r"\\p{N}{1,3}+|\\s+")
     '(?:\\\\p{N}{1,3})+|\\\\s+'
     """
-    return _ONIG_REPEATED_INTERVAL.sub(r"(?:\1\2)+", pattern)
+    with stopped_with_message(pattern, what="pattern (while reading it as Oniguruma does)", length=len(pattern)) as b:
+        return str(_ONIG_REPEATED_INTERVAL.sub(r"(?:\1\2)+", pattern, timeout=b))
 
 
 def _pattern(obj: Any, what: str, where: str) -> tuple[str, bool]:
@@ -133,10 +138,18 @@ def normalizer_step(obj: dict[str, Any], *, where: str) -> nz.Normalizer:
         source, is_regex = _pattern(obj.get("pattern"), "Replace", where)
         if not isinstance(obj.get("content"), str):
             raise ValueError(f"{where}: Replace normalizer needs a string \"content\".")
-        return nz.Replace(source, obj["content"], is_regex=is_regex)
+        return _at(where, lambda: nz.Replace(source, obj["content"], is_regex=is_regex))
     why = _UNSUPPORTED_NORMALIZER.get(str(kind)) or "tokviz does not know it"
     raise ValueError(f"{where}: normalizer {kind} is not supported ({why}); tokviz runs NFC, NFD, NFKC, NFKD, "
                      "Lowercase, Strip, Replace, Prepend, Nmt, Precompiled and Sequences of them.")
+
+
+def _at(where: str, build: Callable[[], C]) -> C:
+    """``build()``, its ValueError (a pattern that does not compile or is too costly to) prefixed with the file."""
+    try:
+        return build()
+    except ValueError as e:
+        raise ValueError(f"{where}: {e}") from e
 
 
 def _behavior(obj: dict[str, Any], where: str, default: str | None = None) -> hp.Behavior:
@@ -159,7 +172,9 @@ def pre_tokenizer_step(obj: dict[str, Any], *, where: str) -> ByteLevelStep:
                          use_regex=bool(obj.get("use_regex", True)))
     if kind == "Split":
         source, is_regex = _pattern(obj.get("pattern"), "Split", where)
-        return hp.Split(source, is_regex=is_regex, behavior=_behavior(obj, where), invert=bool(obj.get("invert")))
+        behavior = _behavior(obj, where)
+        invert = bool(obj.get("invert"))
+        return _at(where, lambda: hp.Split(source, is_regex=is_regex, behavior=behavior, invert=invert))
     if kind == "Digits":
         return hp.Digits(individual_digits=bool(obj.get("individual_digits")))
     if kind == "Punctuation":

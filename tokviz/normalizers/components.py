@@ -44,6 +44,7 @@ from typing import Any, Literal, Protocol
 import regex
 
 from tokviz.core.onig import RUST_SPACE, onig_spans
+from tokviz.core.regex_budget import compile_budgeted, stopped_with_message
 
 #: For each character of a normalized text, the ``[start, end)`` characters of the input it came from.
 Alignment = list[tuple[int, int]]
@@ -284,17 +285,18 @@ class Replace:
     _compiled: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        source = self.pattern if self.is_regex else regex.escape(self.pattern)
-        try:
-            compiled = regex.compile(source)
-        except regex.error as e:
-            raise ValueError(f"Replace pattern {self.pattern!r} does not compile ({e}).") from e
+        if self.is_regex:
+            compiled = compile_budgeted(self.pattern, what="Replace pattern")
+        else:
+            compiled = regex.compile(regex.escape(self.pattern))  # a literal: no repeats, nothing to budget
         object.__setattr__(self, "_compiled", compiled)
 
     def _spans(self, text: str) -> list[tuple[int, int]]:
-        if not self.is_regex and not self.pattern:
-            return []  # an empty string pattern matches nothing in `tokenizers`
-        return onig_spans(self._compiled, text)
+        if not self.is_regex:
+            # An empty string pattern matches nothing in `tokenizers`; a literal is found in linear time.
+            return onig_spans(self._compiled, text) if self.pattern else []
+        with stopped_with_message(self.pattern, what="Replace pattern", length=len(text)) as budget:
+            return onig_spans(self._compiled, text, timeout=budget)
 
     def normalize_text(self, text: str) -> str:
         spans = self._spans(text)

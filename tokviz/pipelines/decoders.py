@@ -16,12 +16,12 @@ Example:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import regex
-
+from tokviz.core.regex_budget import compile_budgeted, deadline_left, stopped_with_message
 from tokviz.normalizers import components as nz
 from tokviz.normalizers.components import Normalizer
 from tokviz.pre_tokenizers.metaspace import SPACE_MARK, Metaspace
@@ -107,11 +107,20 @@ class ReplaceDecoder:
     pattern: str
     content: str
     is_regex: bool = False
+    _compiled: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Compiled once, under the budget: a pattern that does not compile is an error naming it, at load time.
+        if self.is_regex:
+            object.__setattr__(self, "_compiled", compile_budgeted(self.pattern, what="Replace decoder pattern"))
 
     def chain(self, pieces: list[str]) -> list[str]:
         if self.is_regex:
-            compiled = regex.compile(self.pattern)
-            return [compiled.sub(self.content.replace("\\", "\\\\"), p) for p in pieces]
+            sub, content = self._compiled.sub, self.content.replace("\\", "\\\\")
+            with stopped_with_message(self.pattern, what="Replace decoder pattern",
+                                      length=sum(map(len, pieces))) as budget:
+                deadline = time.monotonic() + budget
+                return [sub(content, p, timeout=deadline_left(deadline)) for p in pieces]
         if not self.pattern:
             return list(pieces)
         return [p.replace(self.pattern, self.content) for p in pieces]
@@ -255,7 +264,10 @@ def _steps(obj: Any, where: str) -> list[Any]:
         if isinstance(pat, dict) and isinstance(pat.get("String"), str):
             return [ReplaceDecoder(pat["String"], str(obj.get("content", "")))]
         if isinstance(pat, dict) and isinstance(pat.get("Regex"), str):
-            return [ReplaceDecoder(pat["Regex"], str(obj.get("content", "")), is_regex=True)]
+            try:
+                return [ReplaceDecoder(pat["Regex"], str(obj.get("content", "")), is_regex=True)]
+            except ValueError as e:
+                raise ValueError(f"{where}: {e}") from e
         raise ValueError(f"{where}: Replace decoder pattern must be {{\"String\": ...}} or {{\"Regex\": ...}}.")
     if kind == "ByteFallback":
         return [ByteFallbackDecoder()]

@@ -24,6 +24,7 @@ from typing import Any
 import regex
 
 from tokviz.core.encoding import Piece
+from tokviz.core.regex_budget import stopped_with_message
 from tokviz.pre_tokenizers.custom import DEFAULT_TIMEOUT, compile_custom
 from tokviz.pre_tokenizers.patterns import ASCII_TWINS, resolve_pattern
 from tokviz.pre_tokenizers.specials import compile_special, validate_special_tokens
@@ -112,20 +113,14 @@ class PreTokenizer:
         out: list[str] = []
         pos = 0
         # The budget grows with the text (1 s per million characters) so only pathological patterns hit it.
-        budget = self.timeout + len(text) * 1e-6
-        try:
-            for m in self.compiled.finditer(text, timeout=budget):
+        with stopped_with_message(self.source, what="pre-tokenizer regex", length=len(text), base=self.timeout) as b:
+            for m in self.compiled.finditer(text, timeout=b):
                 s, e = m.span()
                 if s > pos:
                     out.append(text[pos:s])
                 if e > s:
                     out.append(text[s:e])
                 pos = max(pos, e)
-        except TimeoutError as e:
-            raise ValueError(
-                f"The pre-tokenizer regex took over {budget:.1f} s on this text (catastrophic backtracking); "
-                "simplify the pattern, e.g. avoid nested or overlapping quantifiers such as (x|x)+."
-            ) from e
         if pos < len(text):
             out.append(text[pos:])
         return out

@@ -33,6 +33,8 @@ from typing import Any, Literal, Protocol
 import regex
 
 from tokviz.core.onig import RUST_SPACE, RUST_WORD, onig_spans
+from tokviz.core.regex_budget import compile_budgeted, stopped_with_message
+from tokviz.pre_tokenizers.patterns import NAMED_PATTERNS
 
 Behavior = Literal["Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous"]
 BEHAVIORS: tuple[Behavior, ...] = ("Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous")
@@ -120,13 +122,14 @@ class PatternSplit:
     def __post_init__(self) -> None:
         if self.behavior not in BEHAVIORS:
             raise ValueError(f"split behavior {self.behavior!r} is not one of {', '.join(BEHAVIORS)}.")
-        try:
-            object.__setattr__(self, "_compiled", regex.compile(self.source))
-        except regex.error as e:
-            raise ValueError(f"Split pattern {self.source!r:.80} does not compile ({e}).") from e
+        object.__setattr__(self, "_compiled", compile_budgeted(self.source, what="Split pattern"))
 
     def split(self, text: str) -> list[Span]:
-        spans = onig_spans(self._compiled, text)
+        if self.source in _VETTED:
+            spans = onig_spans(self._compiled, text)  # ours: no timeout, which would double the cost of matching
+        else:
+            with stopped_with_message(self.source, what="Split pattern", length=len(text)) as budget:
+                spans = onig_spans(self._compiled, text, timeout=budget)
         if self.behavior == "Isolated":
             # The common case (Llama 3, GPT-4-style Split): matches and gaps, no marks needed.
             out: list[Span] = []
@@ -178,3 +181,9 @@ def Whitespace() -> PatternSplit:  # noqa: N802
 def WhitespaceSplit() -> PatternSplit:  # noqa: N802
     """``WhitespaceSplit``: cut at White_Space characters, which are dropped."""
     return PatternSplit(RUST_SPACE, "Removed")
+
+
+# Patterns known to match in linear time (the components above and the named pre-tokenizer patterns), matched
+# without a timeout; any other pattern comes from a file and is matched under the budget.
+_VETTED = frozenset([Digits().source, Punctuation().source, Whitespace().source, WhitespaceSplit().source,
+                     *NAMED_PATTERNS.values()])
