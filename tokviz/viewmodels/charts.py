@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from tokviz.analysis.sweep import LengthDistribution, SizeComparison, SizeCurve, SizePoint
+from tokviz.viewmodels.plot_text import plot_text, template_text
 
 # Okabe-Ito colours (distinguishable with colour blindness), led by the app's primary colour.
 PALETTE = ("#4f46e5", "#e69f00", "#009e73", "#cc79a7", "#0072b2", "#d55e00", "#56b4e9", "#000000")
@@ -39,8 +40,8 @@ def _layout(fig: go.Figure, *, title: str, x_title: str, y_title: str, log_x: bo
         paper_bgcolor="white",
         plot_bgcolor="white",
         font=_FONT,
-        title={"text": title, "x": 0.0, "xanchor": "left",
-               "subtitle": {"text": subtitle, "font": {"size": 13, "color": "#4b5563"}}},
+        title={"text": plot_text(title), "x": 0.0, "xanchor": "left",
+               "subtitle": {"text": plot_text(subtitle), "font": {"size": 13, "color": "#4b5563"}}},
         hovermode="closest",
         legend={"title": {"text": ""}, "bgcolor": "rgba(255,255,255,0.8)"},
         margin={"l": 60, "r": 20, "t": 80 if subtitle else 60, "b": 60},
@@ -65,11 +66,11 @@ def _curve_trace(curve: SizeCurve, color: str, dash: str, *, y_is_ratio: bool) -
         x=list(curve.sizes),
         y=y,
         mode="lines",
-        name=legend_name(curve.label),
+        name=plot_text(legend_name(curve.label)),
         line={"color": color, "width": 2.5, "dash": dash},
         customdata=other,
         hovertemplate=(
-            f"<b>{curve.label}</b> ({curve.pattern})<br>vocab size %{{x:,}}<br>{lines}"
+            f"<b>{template_text(curve.label)}</b> ({template_text(curve.pattern)})<br>vocab size %{{x:,}}<br>{lines}"
             f"<br>text: {curve.n_bytes:,} bytes<extra></extra>"
         ),
     )
@@ -135,14 +136,14 @@ def _point_trace(point: SizePoint, y: float | int, color: str, *, position: str 
         x=[point.vocab_size],
         y=[y],
         mode="markers+text",
-        name=legend_name(point.label),
-        text=[short_label(point.label)],
+        name=plot_text(legend_name(point.label)),
+        text=[plot_text(short_label(point.label))],
         textposition=position,
         marker={"color": color, "size": 13, "symbol": _POINT_SYMBOLS.get(point.kind, "circle"),
                 "line": {"color": "white", "width": 1}},
         customdata=[[point.tokens, point.n_bytes, point.ratio]],
         hovertemplate=(
-            f"<b>{point.label}</b> ({point.kind})<br>vocab size %{{x:,}}<br>%{{customdata[0]:,}} tokens"
+            f"<b>{template_text(point.label)}</b> ({point.kind})<br>vocab size %{{x:,}}<br>%{{customdata[0]:,}} tokens"
             " for %{customdata[1]:,} bytes<br>%{customdata[2]:.4f} bytes per token<extra></extra>"
         ),
     )

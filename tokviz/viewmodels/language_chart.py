@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from tokviz.viewmodels.languages import LanguageCost
+from tokviz.viewmodels.plot_text import plot_text, template_text
 
 #: What the chart can show: field of :class:`LanguageCost` -> (axis title, hover format).
 CHART_MEASURES: dict[str, tuple[str, str]] = {
@@ -39,10 +40,11 @@ def language_cost_figure(costs: Sequence[LanguageCost], *, measure: str = "premi
         ys = [getattr(c, measure) for c in rows]
         hatch = ["/" if measure == "fertility" and not c.spaces else "" for c in rows]
         fig.add_trace(go.Bar(
-            name=name, x=[c.language for c in rows], y=ys,
-            customdata=[[c.n_tokens, c.script, c.note] for c in rows],
+            name=plot_text(name), x=[plot_text(c.language) for c in rows], y=ys,
+            customdata=[[c.n_tokens, plot_text(c.script), plot_text(c.note)] for c in rows],
             marker={"pattern": {"shape": hatch}},
-            hovertemplate=(f"%{{x}} (%{{customdata[1]}})<br>{name}: %{{y:{fmt}}}<br>%{{customdata[0]:,}} tokens"
+            hovertemplate=(f"%{{x}} (%{{customdata[1]}})<br>{template_text(name)}: %{{y:{fmt}}}"
+                           "<br>%{customdata[0]:,} tokens"
                            "<br>%{customdata[2]}<extra></extra>"),
         ))
     if measure == "premium" and costs:

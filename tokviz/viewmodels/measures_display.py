@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 
 from tokviz.analysis.measures import MEASURES, TextMeasures, ZipfData
+from tokviz.viewmodels.plot_text import plot_text, template_text
 
 #: The table's measure columns, in order (keys of :data:`tokviz.analysis.measures.MEASURES`).
 TABLE_MEASURES: tuple[str, ...] = ("bytes_per_token", "fertility", "split_share", "renyi_efficiency", "vocab_share")
@@ -48,9 +49,10 @@ def zipf_figure(data: Mapping[str, ZipfData], *, max_points: int = 5000) -> go.F
     fig = go.Figure()
     for name, z in data.items():
         n = min(len(z), max_points)
-        fig.add_trace(go.Scatter(x=z.ranks[:n], y=z.frequencies[:n], mode="lines", name=name,
+        fig.add_trace(go.Scatter(x=z.ranks[:n], y=z.frequencies[:n], mode="lines", name=plot_text(name),
                                  customdata=z.ids[:n],
-                                 hovertemplate=f"{name}<br>rank %{{x}}: %{{y}}× (id %{{customdata}})<extra></extra>"))
+                                 hovertemplate=(f"{template_text(name)}<br>rank %{{x}}: %{{y}}× "
+                                                "(id %{customdata})<extra></extra>")))
     tops = [z.frequencies[0] for z in data.values() if len(z)]
     longest = max((min(len(z), max_points) for z in data.values()), default=0)
     if tops and longest > 1:
