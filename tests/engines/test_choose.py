@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +104,34 @@ def test_every_new_tokenizer_gets_an_engine_and_pickles(monkeypatch: pytest.Monk
     assert (again.engine is not None) == bool(installed_engines()) and again.engine is not tok.engine
     monkeypatch.setenv("TOKVIZ_ENGINE", "pure")
     assert Tokenizer(BYTES, []).engine is None
+
+
+def test_encode_corpus_goes_through_the_engine(o200k_pair: tuple[Tokenizer, Tokenizer], cs336_dir: Path,
+                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    np = pytest.importorskip("numpy")
+    from tokviz.corpus.ids import encode_corpus
+
+    fast, pure = o200k_pair
+    source = cs336_dir / "tinystories_sample.txt"
+    calls: list[int] = []
+    real = fast.engine.encode_ordinary  # type: ignore[union-attr]
+    monkeypatch.setattr(fast.engine, "encode_ordinary", lambda t: calls.append(len(t)) or real(t))
+    encode_corpus([str(source)], fast, tmp_path / "ids.npy")
+    ids = np.load(tmp_path / "ids.npy").tolist()
+    assert ids == pure.encode(source.read_text(encoding="utf-8")) and sum(calls) > 0
+
+
+@pytest.mark.skipif(installed_engines() != ["fastokens", "tiktoken"], reason="needs fastokens and tiktoken")
+def test_long_pieces_go_to_tiktoken_once_fastokens_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    tok = load_tokenizer("cl100k_base")
+    engine = BackgroundEngine(tok, ["fastokens", "tiktoken"])
+    assert engine.wait(300) and engine.name == "fastokens" and engine._long_pieces is not None
+    used: list[str] = []
+    for name, eng in (("fastokens", engine._engine), ("tiktoken", engine._long_pieces)):
+        monkeypatch.setattr(eng, "encode_ordinary", lambda t, name=name, f=eng.encode_ordinary: used.append(name)
+                            or f(t))
+    pure = copy.copy(tok)
+    pure.engine = None
+    for text in ("aA" * 5_000, "word " * 5_000):
+        assert engine.encode_ordinary(text) == pure.encode(text, allowed_special=set())
+    assert used == ["tiktoken", "fastokens"]

@@ -21,6 +21,9 @@ from tokviz.engines.plan import RankPlan
 
 # Whitespace runs at least this long go to the pure engine (which is linear on them); shorter ones stay native.
 LONG_SPACE_RUN = 1 << 15
+# Texts with a run this long without a space or newline (long pieces) go to tiktoken, which merges long pieces
+# several times faster than fastokens (docs/engines.md); both give the same ids.
+LONG_PIECE_RUN = 1 << 12
 
 
 def has_long_space_run(text: str, *, limit: int = LONG_SPACE_RUN) -> bool:
@@ -30,6 +33,21 @@ def has_long_space_run(text: str, *, limit: int = LONG_SPACE_RUN) -> bool:
     half = max(1, limit // 2)
     for i in range(0, len(text) - half + 1, half):
         if text[i].isspace() and text[i:i + half].isspace():
+            return True
+    return False
+
+
+def has_long_unspaced_run(text: str, *, limit: int = LONG_PIECE_RUN) -> bool:
+    """Whether ``text`` may hold a run of ``limit`` characters without a space or newline (a long piece: one word of
+    a million letters, a quarter million emoji): probed on aligned blocks of ``limit // 2``, as above.
+
+    >>> has_long_unspaced_run("ab" * 5_000, limit=4_096), has_long_unspaced_run("ab " * 5_000, limit=4_096)
+    (True, False)
+    """
+    half = max(1, limit // 2)
+    find = text.find
+    for i in range(0, len(text) - half + 1, half):
+        if find(" ", i, i + half) == -1 and find("\n", i, i + half) == -1:
             return True
     return False
 
