@@ -179,3 +179,14 @@ def hub_server() -> Iterator[HubServer]:
         yield server
     finally:
         server.stop()
+
+
+def point_client_at(monkeypatch, url: str) -> None:
+    """Send everything the huggingface_hub client asks to ``url``: HF_ENDPOINT for tokviz (read at each call), and
+    the client's own ENDPOINT constant, which it read once at import (an earlier test may have imported it with the
+    real Hub's address) and still uses for side requests such as its agent registry; so no test reaches the internet.
+    """
+    import huggingface_hub.constants
+
+    monkeypatch.setenv("HF_ENDPOINT", url)
+    monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", url)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import sentencepiece as spm
-from hub_server import HubServer, Repo, hub_server
+from hub_server import HubServer, Repo, hub_server, point_client_at
 from tokenizers import Tokenizer as HfTokenizer
 from tokenizers import decoders, pre_tokenizers, trainers
 from tokenizers import models as hf_models
@@ -94,7 +94,7 @@ def hub(files: dict[str, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             "solo": Repo({"tokenizer.json": files["bpe"]}),
         })
         server.repos["acme/tiny-bpe"].revisions["v1.0"] = server.repos["acme/tiny-bpe"].sha
-        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        point_client_at(monkeypatch, server.url)
         monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
         for var in ("HF_TOKEN", "HF_HUB_OFFLINE", "HF_HUB_CACHE", "HUGGING_FACE_HUB_TOKEN"):
             monkeypatch.delenv(var, raising=False)

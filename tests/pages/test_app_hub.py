@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hub_server import HubServer, Repo, hub_server
+from hub_server import HubServer, Repo, hub_server, point_client_at
 from streamlit.testing.v1 import AppTest
 from tokenizers import Tokenizer as HfTokenizer
 from tokenizers import decoders, pre_tokenizers, trainers
@@ -38,7 +38,7 @@ def hub(cache_dir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     with hub_server() as server:
         server.repos["acme/tiny-bpe"] = Repo({"tokenizer.json": js.encode(),
                                               "tokenizer_config.json": b'{"model_max_length": 2048}'})
-        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        point_client_at(monkeypatch, server.url)
         monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
         for var in ("HF_TOKEN", "HF_HUB_OFFLINE", "HF_HUB_CACHE"):
             monkeypatch.delenv(var, raising=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hub_server import Repo, hub_server
+from hub_server import Repo, hub_server, point_client_at
 from tokenizers import Tokenizer, models, pre_tokenizers
 
 from tokviz.formats.hub import parse_hub_ref
@@ -71,7 +71,7 @@ def test_sessions_share_one_copy_of_a_hub_tokenizer(tmp_path, monkeypatch: pytes
     with hub_server() as server:
         server.repos["acme/ab"] = Repo({"tokenizer.json": hf.to_str().encode(),
                                         "config.json": b'{"max_position_embeddings": 128}'})
-        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        point_client_at(monkeypatch, server.url)
         monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
         monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
         first, second = load_model("hf:acme/ab"), load_model("hf:acme/ab")
