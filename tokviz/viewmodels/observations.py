@@ -137,7 +137,9 @@ class DigitChunking:
 
     @property
     def mark(self) -> Mark:
-        return {DigitResult.CHUNKED: "yes", DigitResult.MIXED: "partly"}.get(self.result, "no")
+        marks: dict[DigitResult, Mark] = {DigitResult.CHUNKED: "yes", DigitResult.MIXED: "partly",
+                                          DigitResult.WHOLE: "no"}
+        return marks[self.result]
 
 
 @dataclass(frozen=True)
