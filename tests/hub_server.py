@@ -182,11 +182,16 @@ def hub_server() -> Iterator[HubServer]:
 
 
 def point_client_at(monkeypatch, url: str) -> None:
-    """Send everything the huggingface_hub client asks to ``url``: HF_ENDPOINT for tokviz (read at each call), and
-    the client's own ENDPOINT constant, which it read once at import (an earlier test may have imported it with the
-    real Hub's address) and still uses for side requests such as its agent registry; so no test reaches the internet.
+    """Send what tokviz asks the huggingface_hub client to ``url`` (HF_ENDPOINT, which tokviz reads at each call), and
+    switch off the client's one side request, its agent registry: that goes to the address the client read once at
+    import (an earlier test may have imported it with the real Hub's), so no test reaches the internet.
     """
-    import huggingface_hub.constants
+    import importlib
 
     monkeypatch.setenv("HF_ENDPOINT", url)
-    monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", url)
+    try:  # a private module of recent clients; older ones make no such request
+        detect_agent = importlib.import_module("huggingface_hub.utils._detect_agent")
+    except ImportError:
+        return
+    if hasattr(detect_agent, "_fetch_registry"):
+        monkeypatch.setattr(detect_agent, "_fetch_registry", lambda: None)
