@@ -203,6 +203,65 @@ def clipped_labels(page) -> list[str]:
       .map(e => e.textContent)""")
 
 
+_LAPTOP_FAULTS = r"""() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const shown = e => e.offsetParent !== null && e.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})
+    && !(e.closest('details:not([open])') && !e.closest('summary'));
+  const own = '.stDataFrame, [data-testid="stDataFrame"], .tv-tokens, pre, code, textarea, .js-plotly-plot';
+  const texts = ['[data-testid="stWidgetLabel"]', 'label', 'button', '[role="tab"]', '[role="option"]',
+                 '[data-testid="stMetricLabel"]', '[data-testid="stMetricValue"]', '[data-baseweb="tag"]',
+                 '[data-testid="stMarkdownContainer"] p', '[data-testid="stCaptionContainer"]', 'summary',
+                 '[role="radiogroup"]', '[role="group"]', '[role="tablist"]'];
+  const name = e => (e.textContent || e.getAttribute('aria-label') || e.tagName).trim().slice(0, 40);
+  const out = [], seen = new Set();
+  for (const e of main.querySelectorAll(texts.join(','))) {
+    if (!shown(e) || !e.textContent.trim()) continue;
+    for (const d of [e, ...e.querySelectorAll('*')]) {
+      if (d.offsetParent === null || !d.textContent.trim() || d.closest(own)) continue;
+      const cs = getComputedStyle(d);
+      const hides = cs.overflowX !== 'visible' || cs.textOverflow === 'ellipsis';
+      if (d.scrollWidth > d.clientWidth + 1 && hides) {
+        const msg = `clipped: ${name(d)} (${d.scrollWidth} px in ${d.clientWidth})`;
+        if (!seen.has(msg)) { seen.add(msg); out.push(msg); }
+        break;
+      }
+    }
+  }
+  // a control drawn past the edge of a box that hides what overflows (a column, a bordered container)
+  for (const e of main.querySelectorAll('button, [data-baseweb="tag"], [role="tab"], [data-testid="stWidgetLabel"]')) {
+    if (!shown(e) || e.closest(own)) continue;
+    const r = e.getBoundingClientRect();
+    for (let a = e.parentElement; a && a !== main; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX === 'visible') continue;
+      const box = a.getBoundingClientRect();
+      if (r.right > box.right + 1 || r.left < box.left - 1) out.push(`cut by its box: ${name(e)}`);
+      break;
+    }
+  }
+  const controls = [...main.querySelectorAll(
+      'button, [data-baseweb="tag"], [data-testid="stWidgetLabel"], [role="tab"], input')]
+    .filter(shown).map(e => [e, e.getBoundingClientRect()]).filter(([, r]) => r.width > 0 && r.height > 0);
+  for (let i = 0; i < controls.length; i++) {
+    for (let j = i + 1; j < controls.length; j++) {
+      const [a, ra] = controls[i], [b, rb] = controls[j];
+      if (a.contains(b) || b.contains(a)) continue;
+      const ox = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
+      const oy = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
+      if (ox > 2 && oy > 2) out.push(`overlap: ${name(a)} / ${name(b)}`);
+    }
+  }
+  return out;
+}"""
+
+
+def laptop_faults(page) -> list[str]:
+    """What reads as broken in a laptop window, over every label, option, button, tab, tag, metric, caption and
+    paragraph shown in the page's main area (closed expanders and hidden tabs left out; tables, token areas, code
+    and charts have their own checks): a text cut short (wider than its box where the box hides what overflows, or
+    ends in "…"), and two controls drawn over each other (a chip under a clear button). Empty when none."""
+    return page.evaluate(_LAPTOP_FAULTS)
+
+
 def _png_size(path: Path) -> tuple[int, int]:
     head = path.read_bytes()[:24]
     assert head[:8] == b"\x89PNG\r\n\x1a\n"

@@ -65,6 +65,11 @@ def test_health_tables(gpt2_tokenizer: Tokenizer) -> None:
     assert all(r["count"] == c.count for r, c in zip(summary, h.checks))
     rows = check_rows(h, "not_utf8", gpt2_tokenizer.vocab, limit=10)
     assert len(rows) == 10 and all("\\x" in str(r["token"]) for r in rows)
+    # the list opens on tokens the vocabulary made, not on the 128 lone bytes every byte-level vocabulary has
+    for key in ("not_utf8", "not_round_trip"):
+        every = check_rows(h, key, gpt2_tokenizer.vocab, limit=10**6)
+        sizes = [int(str(r["bytes"])) for r in every]
+        assert sizes[0] > 1 and sizes == sorted(sizes, key=lambda n: n == 1), key
     dup = check_rows(h, "near_duplicates", gpt2_tokenizer.vocab, limit=7)
     assert len(dup) == 7 and dup[0]["group"] == 1
     longest = check_rows(h, "longest", gpt2_tokenizer.vocab, limit=3)

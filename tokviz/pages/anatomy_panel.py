@@ -69,8 +69,10 @@ def panel(tokenizers: Mapping[str, TokenizerLike]) -> None:
     if not picked:
         return
     name, token_id, char, view = picked
-    # The sidebar widens while the panel is open: its tables need the room.
-    st.html("<style>section[data-testid='stSidebar']{width:460px !important;min-width:460px !important}</style>")
+    # The sidebar widens while the panel is open, where the window has room for it: its tables need the room, but in
+    # a laptop window a wider sidebar squeezed the page and pushed the clicked token out of view.
+    st.html("<style>@media (min-width:1360px){section[data-testid='stSidebar']{width:420px !important;"
+            "min-width:420px !important}}</style>")
     with st.sidebar.container(border=True):
         top, close = st.columns([4, 1], vertical_alignment="center")
         top.markdown(f"**Token {token_id:,}** of {code_span(name)}")

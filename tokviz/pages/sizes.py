@@ -305,17 +305,19 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
 
 def controls() -> PatternRuns | None:
     """Largest size, patterns and corpus; the runs they give (trained or read from a cache), or None with a hint."""
-    c1, c2, c3 = st.columns([1, 2, 2], vertical_alignment="bottom")
+    # The size and the corpus at their own widths, the patterns in the rest: in fixed columns a 1024-pixel window
+    # drew the third pattern's chip under the clear button.
+    row = st.container(horizontal=True, vertical_alignment="bottom", gap="small")
     keep_choice("sizes_max", list(MAX_SIZES), DEFAULT_MAX_SIZE, multi=False)
-    max_size: int = c1.selectbox("Largest size", MAX_SIZES, key="sizes_max", format_func=size_text,
-                                 persist_state=PERSIST,
-                                 help="Each pattern is trained once to this size; every smaller size is a prefix.")
+    max_size: int = row.selectbox("Largest size", MAX_SIZES, key="sizes_max", format_func=size_text,
+                                  persist_state=PERSIST, width=140,
+                                  help="Each pattern is trained once to this size; every smaller size is a prefix.")
     keep_choice("sizes_patterns", list(PATTERNS), list(PATTERNS), multi=True)
-    patterns: list[str] = c2.multiselect(
-        "Pre-tokenizer patterns", PATTERNS, key="sizes_patterns", persist_state=PERSIST,
+    patterns: list[str] = row.multiselect(
+        "Pre-tokenizer patterns", PATTERNS, key="sizes_patterns", persist_state=PERSIST, width="stretch",
         help="Same corpus, same sizes, different pre-tokenizer: gpt2 splits numbers anywhere and contractions "
              "after the apostrophe; gpt4 and o200k keep at most 3 digits together and handle whitespace differently.")
-    with c3.popover("Corpus", icon=":material/upload_file:", width="stretch"):
+    with row.popover("Corpus", icon=":material/upload_file:", width="content"):
         st.file_uploader("A UTF-8 text file to train and measure on", key="sizes_upload", on_change=on_upload,
                          help=f"Up to {UPLOAD_LIMIT // 2**20} MB; the last 10% is held out. It stays in memory.")
         st.button("Use the built-in corpus", on_click=use_builtin_corpus, icon=":material/undo:")
@@ -366,21 +368,23 @@ def at_chosen_sizes(runs: PatternRuns, key: str, text: str) -> None:
     """Token lengths and the text itself at the sizes the user picks, for one pattern's run."""
     st.markdown("##### At chosen sizes")
     reached = runs.common_max
-    c1, c2, c3 = st.columns([1.2, 2.6, 1.8], vertical_alignment="bottom")
+    # The two choices at their own widths in a row that wraps, the sizes below at full width: in fixed columns a
+    # 1024-pixel window cut "o200k" and "held-out text" short and drew the last size's chip under the clear button.
+    row = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
     keep_choice("sizes_run", list(runs.patterns), runs.patterns[0], multi=False)
     # required=True never gives None; the fallback only satisfies the type.
-    pattern: str = c1.segmented_control("Run", runs.patterns, key="sizes_run", required=True, persist_state=PERSIST,
+    pattern: str = row.segmented_control("Run", runs.patterns, key="sizes_run", required=True, persist_state=PERSIST,
                                         help="Which pattern's run to look into.") or runs.patterns[0]
     options = list(offered_sizes(reached))
     if "sizes_pick" in st.session_state:
         # After a smaller run, sizes above it become its largest size (as the defaults are clipped).
         st.session_state["sizes_pick"] = sorted({min(s, reached) for s in st.session_state["sizes_pick"]})
     keep_choice("sizes_pick", options, list(default_sizes(reached)), multi=True)
-    sizes = tuple(sorted(c2.multiselect("Sizes", options, key="sizes_pick", format_func=lambda s: f"{s:,}",
+    sizes = tuple(sorted(st.multiselect("Sizes", options, key="sizes_pick", format_func=lambda s: f"{s:,}",
                                         persist_state=PERSIST,
                                         help="Each size is the first (size - 256) merges of the same run.")))
     keep_choice("sizes_lengths", list(LENGTH_KINDS), "vocabulary", multi=False)
-    kind: str = c3.segmented_control(
+    kind: str = row.segmented_control(
         "Lengths of", list(LENGTH_KINDS), key="sizes_lengths", required=True, format_func=LENGTH_KINDS.__getitem__,
         persist_state=PERSIST, help="Each token of the vocabulary once, or each token of the held-out text.",
     ) or "vocabulary"

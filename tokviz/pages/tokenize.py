@@ -18,6 +18,7 @@ from tokviz.core.protocol import TokenizerLike
 from tokviz.models.baselines import WordTokenizer
 from tokviz.pages.chat_mode import chat_view
 from tokviz.pages.state import PERSIST, PICKED_PAGE, keep
+from tokviz.pages.widgets import wrapping_columns
 from tokviz.pipelines.incremental import SegmentCache, find_anchors
 from tokviz.viewmodels.family_views import describer, family_label, render_round_trip, round_trip
 from tokviz.viewmodels.keys import tokenizer_key
@@ -160,7 +161,9 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
     headers: dict[str, DeltaGenerator] = {}
     for row in range(0, len(chosen), PER_ROW):
         names = chosen[row:row + PER_ROW]
-        for col, name in zip(st.columns(len(names) if len(chosen) <= PER_ROW else PER_ROW, gap="medium"), names):
+        # Rows of two (one in a narrow window) where four panels would be under ~280 px each.
+        n_cols = len(names) if len(chosen) <= PER_ROW else PER_ROW
+        for col, name in zip(wrapping_columns(n_cols, f"tok_panels_{row}"), names):
             panel = panels[name] = _plan(tokenizers, name, text, cache=cache, anchors=anchors, where=col)
             tok = panel.tokenizer
             page = draw_page(panel, pages[current])

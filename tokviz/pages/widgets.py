@@ -3,7 +3,8 @@
 A row of metrics is a horizontal container that wraps, not a set of columns: in fixed columns a laptop window cut
 the labels and numbers short ("Not round-…", "45,4…"); wrapped, a card that does not fit moves to the next line.
 Two charts side by side sit one above the other when their place is narrow (a CSS container query on a keyed
-container: Streamlit's own columns stack only below 640 px of window, and two charts of 260 px read poorly).
+container: Streamlit's own columns stack only below 640 px of window, and two charts of 260 px read poorly); panels
+side by side wrap to rows of two, then one, so that none is narrower than a line of tokens reads.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from streamlit.delta_generator import DeltaGenerator
 Metric = tuple[str, str, str | None]
 
 
+#: Width of a metric card: the longest label drawn ("Held-out compression" and its help mark) fits.
+METRIC_PX = 200
+
+
 def metric_row(metrics: Iterable[Metric]) -> None:
     """Draw the cards side by side, as many to a line as fit.
 
@@ -24,9 +29,10 @@ def metric_row(metrics: Iterable[Metric]) -> None:
 
         metric_row([("Merges", "7,743", None), ("Time", "6.7 s", "Wall time from start to result.")])
     """
+    # One width for every card: a card alone on the last line would stretch over the whole row otherwise.
     with st.container(horizontal=True):
         for label, value, help_ in metrics:
-            st.metric(label, value, help=help_, border=True)
+            st.metric(label, value, help=help_, border=True, width=METRIC_PX)
 
 
 #: Below this width of the place for both, two charts go one above the other (each would be under ~390 px).
@@ -51,3 +57,25 @@ def stacking_pair(key: str, *, below_px: int = STACK_BELOW_PX) -> tuple[DeltaGen
     with st.container(key=key):
         left, right = st.columns(2, gap="medium")
     return left, right
+
+
+#: The most columns :func:`wrapping_columns` lays out (the rules for each count are in ``tokviz.css``).
+MAX_WRAPPING = 4
+
+
+def wrapping_columns(n: int, key: str) -> list[DeltaGenerator]:
+    """``n`` equal columns (1 to 4) in one row while each is at least ~280 px wide; else in rows of two, and one
+    below two such widths.
+
+    The rules are container queries in the page-wide ``tokviz.css`` on containers keyed ``tvwrap<n>_...``: a
+    ``<style>`` drawn here would be gone for a moment on each rerun (a token click's), and the panels with it.
+
+    Example (inside a page)::
+
+        for col, name in zip(wrapping_columns(len(names), "tok_panels"), names):
+            col.markdown(name)
+    """
+    if not 1 <= n <= MAX_WRAPPING:
+        raise ValueError(f"wrapping_columns lays out 1 to {MAX_WRAPPING} columns, got {n}; draw more in rows.")
+    with st.container(key=f"tvwrap{n}_{key}"):
+        return list(st.columns(n, gap="small"))

@@ -36,7 +36,8 @@ def _row(i: int, vocab: Mapping[int, bytes]) -> dict[str, object]:
 
 def check_rows(h: VocabHealth, key: str, vocab: Mapping[int, bytes], *, limit: int = 500) -> list[dict[str, object]]:
     """The first ``limit`` tokens a check flags, with text, hex and length (and the check's value, or the group
-    number for near-duplicates); ``vocab`` is the tokenizer's id -> bytes."""
+    number for near-duplicates); ``vocab`` is the tokenizer's id -> bytes. A list without values puts single-byte
+    tokens after the others."""
     check = next((c for c in h.checks if c.key == key), None)
     if check is None:
         keys = ", ".join(c.key for c in h.checks)
@@ -50,9 +51,11 @@ def check_rows(h: VocabHealth, key: str, vocab: Mapping[int, bytes], *, limit: i
                 out.append({"group": g, **_row(i, vocab)})
         return out
     rows = []
-    for k, i in enumerate(check.ids[:limit]):
-        row = _row(i, vocab)
-        if check.values:
-            row["value"] = check.values[k]
-        rows.append(row)
-    return rows
+    if check.values:  # ranked by their value: kept in that order
+        for k, i in enumerate(check.ids[:limit]):
+            rows.append({**_row(i, vocab), "value": check.values[k]})
+        return rows
+    # Lone bytes last: every byte-level vocabulary has them (the 128 bytes 0x80-0xFF are never whole UTF-8, nor
+    # round-trip), so the list opens on the tokens this vocabulary made.
+    ordered = sorted(check.ids, key=lambda i: len(vocab[i]) == 1)
+    return [_row(i, vocab) for i in ordered[:limit]]
