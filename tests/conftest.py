@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from helpers import (
     TIMEOUT as BROWSER_TIMEOUT,
 )
 from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from tokviz.formats.gpt2 import load_gpt2
 
@@ -29,6 +31,7 @@ sys.dont_write_bytecode = True
 os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 settings.register_profile("tokviz", database=None)
 settings.load_profile("tokviz")
+set_hypothesis_home_dir(str(Path(tempfile.gettempdir()) / "tokviz-hypothesis"))  # its Unicode tables' cache
 # scripts/fetch_test_data.py puts third-party packages here; their modules are data for the tests, not tests.
 collect_ignore = ["_data"]
 ROOT = Path(__file__).resolve().parents[1]
