@@ -59,8 +59,8 @@ def _editor() -> list[dict[str, str]]:
                                 width=130)
             content = st.text_area(f"Message {k + 1}", value=m["content"], key=f"chat_text_{mid}", height=68,
                                    label_visibility="collapsed", placeholder=f"{role} message…")
-            st.button("", icon=":material/close:", key=f"chat_del_{mid}", on_click=_remove, args=(mid,),
-                      help="Remove this message")
+            st.button("✕", key=f"chat_del_{mid}", on_click=_remove, args=(mid,), help="Remove this message",
+                      width="content")
         m["role"], m["content"] = role, content
     with st.container(horizontal=True, vertical_alignment="center", gap="small"):
         for role in ROLES:

@@ -107,17 +107,17 @@ def message_rows(result: ChatResult, messages: Sequence[Mapping[str, Any]]) -> l
     for k, m in enumerate(messages):
         content = str(m.get("content", ""))
         in_chat = by_owner.get(k)
-        rows.append({"#": k + 1, "role": str(m.get("role", "")), "message": _preview(content),
+        rows.append({"#": str(k + 1), "role": str(m.get("role", "")), "message": _preview(content),
                      "tokens in chat": in_chat,
                      "content alone": b.content_tokens[k],
                      "template adds": (in_chat - b.content_tokens[k]) if in_chat is not None else None})
     if None in by_owner:
-        rows.append({"#": None, "role": "(generation prompt)", "message": "", "tokens in chat": by_owner[None],
+        rows.append({"#": "", "role": "(generation prompt)", "message": "", "tokens in chat": by_owner[None],
                      "content alone": 0, "template adds": by_owner[None]})
     return rows
 
 
-def _preview(text: str, n: int = 40) -> str:
+def _preview(text: str, n: int = 28) -> str:
     one = " ".join(text.split())
     return one if len(one) <= n else one[: n - 1] + "…"
 
