@@ -9,7 +9,7 @@
 | ``minbpe`` | karpathy/minbpe ``.model``               | merges, pattern, special tokens     | the given file       |
 
 GPT-2 files are saved to a directory (created if needed) holding ``vocab.json`` and ``merges.txt``, the layout
-``Tokenizer.from_files`` and Hugging Face's ``GPT2Tokenizer`` read; a directory rather than a zip keeps both files
+:func:`load_gpt2` and Hugging Face's ``GPT2Tokenizer`` read; a directory rather than a zip keeps both files
 readable and diffable. Load it back from the directory or from the two files.
 
 What a format cannot carry is filled in on loading: a GPT-2 or tiktoken file has no pre-tokenizer pattern
@@ -19,22 +19,31 @@ o200k; recognised by content hash or size) and Whisper's, Llama 3/4's and Qwen's
 also has no merge list: merges are derived from the ranks, as Hugging Face
 converts tiktoken files (:func:`merges_from_ranks`).
 
-The package has one module per idea; everything public is importable from here:
+The package has one module per idea (the common entry points are importable from here):
 
-| module            | holds                                                                                 |
-|-------------------|---------------------------------------------------------------------------------------|
-| ``dispatch``      | :func:`load_tokenizer`, :func:`save`, :data:`FORMATS`                                 |
-| ``detect``        | :func:`detect_format`: recognising files by content                                   |
-| ``common``        | :class:`SaveResult`, ``SpecialTokens``, building the Tokenizer, shared error helpers  |
-| ``ours``          | our JSON format: :func:`save_ours`, :func:`load_ours`, :func:`to_dict`, :func:`from_dict` |
-| ``gpt2``          | :func:`load_gpt2`, :func:`save_gpt2`                                                  |
-| ``tiktoken_file`` | rank files: read, write, recognise, :func:`merges_from_ranks` and its cache           |
-| ``known_rank_files``| the rank files recognised by SHA-256 (OpenAI, Whisper, Llama, Qwen): pattern, specials|
-| ``hf``            | ``tokenizer.json``, with Oniguruma pattern translation                                |
-| ``minbpe``        | :func:`load_minbpe`, :func:`save_minbpe`                                              |
-| ``model_names``   | OpenAI model names to encodings (tiktoken's table), close matches for a typo          |
-| ``hub``           | ``hf:owner/name[@revision]``: tokenizer files of a Hub model through huggingface_hub  |
-| ``hub_gallery``   | popular open models by family: Hub id, gated or not, licence                          |
+| module                | holds                                                                                |
+|-----------------------|--------------------------------------------------------------------------------------|
+| ``dispatch``          | :func:`load_tokenizer` (files, encodings, model names, ``hf:`` ids), :func:`save` |
+| ``detect``            | :func:`detect_format`: recognising files by content                                 |
+| ``file_checks``       | :class:`SaveResult`, ``SpecialTokens``, building the Tokenizer, shared error helpers |
+| ``ours``              | our JSON format: :func:`save_ours`, :func:`load_ours`, :func:`to_dict`, :func:`from_dict` |
+| ``gpt2``              | ``vocab.json`` + ``merges.txt``: read, :func:`load_gpt2`, :func:`save_gpt2`          |
+| ``tiktoken_file``     | rank files: read, write, recognise, :func:`merges_from_ranks` and its cache         |
+| ``known_rank_files``  | the rank files recognised by SHA-256 (OpenAI, Whisper, Llama, Qwen): pattern, specials |
+| ``pretrained``        | the built-in encodings (r50k, p50k, cl100k, o200k and their variants), read on first use |
+| ``model_names``       | OpenAI model names to encodings (tiktoken's table), close matches for a typo        |
+| ``hf``                | byte-level BPE ``tokenizer.json``, with Oniguruma pattern translation               |
+| ``hf_components``     | a ``tokenizer.json``'s normalizers and pre-tokenizers                               |
+| ``hf_families``       | WordPiece, Unigram and SentencePiece-style BPE ``tokenizer.json`` files             |
+| ``json_floats``       | Unigram scores read as ``tokenizers`` (serde_json) reads them                       |
+| ``sentencepiece_model``| SentencePiece ``.model`` files, run by ``sentencepiece``                          |
+| ``tekken``            | Mistral's ``tekken.json``                                                           |
+| ``bert_vocab``        | a BERT ``vocab.txt`` alone (WordPiece with BERT's defaults)                          |
+| ``clip``              | CLIP-style BPE with an end-of-word suffix (``</w>``), from OpenCLIP's merges file     |
+| ``minbpe``            | :func:`load_minbpe`, :func:`save_minbpe`                                             |
+| ``hub``               | ``hf:owner/name[@revision]``: tokenizer files of a Hub model through huggingface_hub |
+| ``hub_gallery``       | popular open models by family: Hub id, gated or not, licence                         |
+| ``chat_config``       | a model's chat templates and context length from ``tokenizer_config.json``          |
 
 Example:
     >>> import tempfile, pathlib
