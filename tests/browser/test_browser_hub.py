@@ -72,7 +72,7 @@ def test_model_box_loads_a_hub_model_that_survives_a_refresh(page, server, hub, 
     assert_no_exception(page)
     page.wait_for_function("() => location.search.includes('model=')")
     query = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)
-    assert query["model"] == [NAME] and NAME in query["tok"]
+    assert query["model"] == [f"{NAME}#{hub.repos['openai-community/gpt2'].sha}"] and NAME in query["tok"]
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     for width, path in ((1024, tmp_path / "hub-1024.png"), (1280, SHOTS / "screenshot-hub.png")):
         page.set_viewport_size({"width": width, "height": 900})

@@ -73,18 +73,30 @@ def test_a_hub_id_loads_is_drawn_and_travels_in_the_link(hub: tuple[HubServer, s
                for s in at.success)
     ok(at.run())
     assert ids_of(at, "hf:acme/tiny-bpe") == want
-    assert at.query_params["model"] in ("hf:acme/tiny-bpe", ["hf:acme/tiny-bpe"])  # one value or a list of one
+    # The link names the model and pins the commit it was read at.
+    pinned = f"hf:acme/tiny-bpe#{server.repos['acme/tiny-bpe'].sha}"
+    assert at.query_params["model"] in (pinned, [pinned])  # one value or a list of one
     assert "hf:acme/tiny-bpe" in at.query_params["tok"]
 
-    # The link, opened in a new session with the network off: the model comes back from the client's cache.
+    # The link, opened in a new session with the network off: the model comes back from the client's cache, at
+    # that commit, under the name it had.
     server.requests.clear()
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    again.query_params.update({"text": TEXT, "tok": ["hf:acme/tiny-bpe"], "model": ["hf:acme/tiny-bpe"]})
+    again.query_params.update({"text": TEXT, "tok": ["hf:acme/tiny-bpe"], "model": [pinned]})
     ok(again.run())
     assert again.session_state["chosen"] == ["hf:acme/tiny-bpe"]
     assert ids_of(again, "hf:acme/tiny-bpe") == want
     assert server.requests == []
+
+    # Online, a pinned link asks the Hub for that commit, not for the branch.
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    online = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    online.query_params.update({"text": TEXT, "tok": ["hf:acme/tiny-bpe"], "model": [pinned]})
+    ok(online.run())
+    assert ids_of(online, "hf:acme/tiny-bpe") == want
+    sha = server.repos["acme/tiny-bpe"].sha
+    assert ("GET", f"/api/models/acme/tiny-bpe/revision/{sha}") in server.requests
 
 
 def test_bad_ids_and_model_names_in_the_box(hub: tuple[HubServer, str]) -> None:

@@ -61,8 +61,20 @@ def test_models_travel_in_the_link() -> None:
     back = read_state(params, tokenizers=["hf:acme/x@v1"], default_tokenizers=[])
     assert back == s
     # A hand-made value that could not be a name is dropped before anything loads it.
-    odd = read_state({"model": ["<b>x</b>", "a b", "x" * 400, "gpt-4"]}, tokenizers=[], default_tokenizers=[])
-    assert odd.models == ("gpt-4",)
+    odd = read_state({"model": ["<b>x</b>", "a b", "x" * 400, "gpt-4", "hf:a/b#xyz", "hf:a/b#" + "a" * 40]},
+                     tokenizers=[], default_tokenizers=[])
+    assert odd.models == ("gpt-4", "hf:a/b#" + "a" * 40)
+
+
+def test_a_hub_model_travels_with_its_commit() -> None:
+    from tokviz.models.baselines import ByteTokenizer
+    from tokviz.viewmodels.hub_picker import LoadedModel, from_link_value, link_value
+
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    value = link_value(LoadedModel("hf:acme/x@main", ByteTokenizer(), 512, sha))
+    assert value == f"hf:acme/x@main#{sha}" and from_link_value(value) == ("hf:acme/x@main", sha)
+    assert from_link_value("hf:acme/x#nothex") == ("hf:acme/x#nothex", None)
+    assert link_value(LoadedModel("gpt-4o", ByteTokenizer(), None, None)) == "gpt-4o"
 
 
 def test_sessions_share_one_copy_of_a_hub_tokenizer(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,7 +14,7 @@ from tokviz.core.protocol import TokenizerLike
 from tokviz.models.bpe import Tokenizer
 from tokviz.pages.runs import forget_run, restore_run
 from tokviz.viewmodels.defaults import Defaults, build_defaults, cache_dir
-from tokviz.viewmodels.hub_picker import LoadedModel, load_model
+from tokviz.viewmodels.hub_picker import LoadedModel, from_link_value, link_value, load_model
 from tokviz.viewmodels.menu import TokenizerMenu
 from tokviz.viewmodels.run_store import RunKept, RunStore
 from tokviz.viewmodels.store import TokenizerStore
@@ -156,31 +156,35 @@ MODELS = "_models"
 
 
 def keep_model(loaded: LoadedModel) -> None:
-    """Add a tokenizer loaded by model name or Hub id to the session's list; the link carries its name."""
+    """Add a tokenizer loaded by model name or Hub id to the session's list; the link carries its name (and the
+    commit of a Hub model)."""
     user_tokenizers()[loaded.name] = loaded.tokenizer
-    st.session_state.setdefault(MODELS, {})[loaded.name] = loaded.context
+    st.session_state.setdefault(MODELS, {})[loaded.name] = (loaded.context, link_value(loaded))
 
 
-def restore_models(specs: tuple[str, ...]) -> list[str]:
-    """Load again the models a link names (from the Hub client's cache when it has them); one line per failure."""
+def restore_models(values: tuple[str, ...]) -> list[str]:
+    """Load again the models a link names, a Hub model at the commit the link pins (from the Hub client's cache when
+    it has it); one line per failure."""
     failed = []
-    for spec in specs:
-        if spec in st.session_state.get(MODELS, {}) and spec in user_tokenizers():
+    for value in values:
+        name, commit = from_link_value(value)
+        if name in st.session_state.get(MODELS, {}) and name in user_tokenizers():
             continue
         try:
-            keep_model(load_model(spec))
+            keep_model(load_model(name, commit=commit))
         except ValueError as e:
             failed.append(str(e))
     return failed
 
 
 def model_specs() -> tuple[str, ...]:
-    """The session's tokenizers loaded by name or Hub id, still in its list, in the order they were loaded."""
+    """What the link carries for the session's tokenizers loaded by name or Hub id (still in its list), in the
+    order they were loaded: each name, with ``#commit`` for a Hub model."""
     user = user_tokenizers()
-    return tuple(n for n in st.session_state.get(MODELS, {}) if n in user)
+    return tuple(v[1] for n, v in st.session_state.get(MODELS, {}).items() if n in user)
 
 
 def model_context(name: str) -> int | None:
     """The context length a loaded model's files state (Hub models), None when unknown."""
     value = st.session_state.get(MODELS, {}).get(name)
-    return value if isinstance(value, int) else None
+    return value[0] if value is not None and isinstance(value[0], int) else None

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from tokviz.chat.openai_formats import o200k_harmony
 from tokviz.core.protocol import TokenizerLike
 from tokviz.formats.dispatch import load_tokenizer
-from tokviz.formats.hub import fetch_tokenizer_files, parse_hub_ref
+from tokviz.formats.hub import HubRef, fetch_tokenizer_files, parse_hub_ref
 from tokviz.formats.hub_gallery import GALLERY
 from tokviz.formats.model_names import close_names, encoding_name_for_model
 from tokviz.formats.pretrained import is_encoding_name
@@ -103,8 +103,37 @@ _READ_MAX = 8
 _read_lock = threading.Lock()
 
 
-def load_model(spec: str) -> LoadedModel:
-    """Load what :func:`model_spec` returned; ValueError (one line) when it cannot be loaded."""
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+
+
+def link_value(loaded: LoadedModel) -> str:
+    """How a link carries a loaded model: its name, and for a Hub model the commit it was read at after ``#``, so
+    the link shows that revision even after the branch moves on.
+
+    >>> from tokviz.models.baselines import ByteTokenizer
+    >>> link_value(LoadedModel("hf:acme/x", ByteTokenizer(), None, "a" * 40)) == "hf:acme/x#" + "a" * 40
+    True
+    >>> link_value(LoadedModel("gpt-4o", ByteTokenizer(), None))
+    'gpt-4o'
+    """
+    if loaded.name.startswith("hf:") and loaded.commit and _COMMIT.fullmatch(loaded.commit):
+        return f"{loaded.name}#{loaded.commit}"
+    return loaded.name
+
+
+def from_link_value(value: str) -> tuple[str, str | None]:
+    """``(name, commit)`` from :func:`link_value`'s form; the commit is None when the value pins none.
+
+    >>> from_link_value("hf:acme/x#" + "b" * 40)[1] == "b" * 40, from_link_value("gpt-4o")
+    (True, ('gpt-4o', None))
+    """
+    name, _, commit = value.partition("#")
+    return (name, commit) if name.startswith("hf:") and _COMMIT.fullmatch(commit) else (value, None)
+
+
+def load_model(spec: str, *, commit: str | None = None) -> LoadedModel:
+    """Load what :func:`model_spec` returned (a Hub model at ``commit`` when given, still listed as ``spec``);
+    ValueError (one line) when it cannot be loaded."""
     ref = parse_hub_ref(spec)
     if ref is None:
         # gpt-oss's encoding is built with the chat formats (a layer above load_tokenizer's).
@@ -113,6 +142,8 @@ def load_model(spec: str) -> LoadedModel:
             harmony.name = spec
             return LoadedModel(spec, harmony, None)
         return LoadedModel(spec, load_tokenizer(spec), None)
+    if commit is not None:
+        ref = HubRef(ref.repo_id, commit)
     files = fetch_tokenizer_files(ref)  # the Hub (or its cache) says which revision this is, before anything is read
     key = (spec, f"{files.folder}:{','.join(files.files)}")
     with _read_lock:

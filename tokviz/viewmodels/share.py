@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 _HASH = re.compile(r"[0-9a-f]{64}")
 # A model name or Hub id as a link may carry it (checked again when loaded): no spaces, no markup, bounded.
-_MODEL = re.compile(r"[A-Za-z0-9:._/@-]{1,300}")
+_MODEL = re.compile(r"[A-Za-z0-9:._/@-]{1,300}(?:#[0-9a-f]{40})?")
 #: Longest text kept in a link: URLs of a few kilobytes work in every browser and chat client.
 TEXT_LIMIT = 2000
 
@@ -38,8 +38,9 @@ class ShareState:
     tokenizers: tuple[str, ...]
     #: Hashes of the session's own tokenizers in the server's store (see :mod:`tokviz.viewmodels.store`).
     own: tuple[str, ...] = ()
-    #: Tokenizers loaded by model name or Hub id (``hf:owner/name@revision``): loaded again from the name, so a link
-    #: works on any server that can reach the Hub or has the files cached.
+    #: Tokenizers loaded by model name or Hub id (``hf:owner/name@revision``, with ``#commit`` pinning the commit the
+    #: sender's copy was read at): loaded again from the name, on any server that can reach the Hub or has the files
+    #: cached.
     models: tuple[str, ...] = ()
 
 
@@ -112,6 +113,7 @@ def legacy_view(params: Mapping[str, str | Sequence[str]], *, views: Sequence[st
 SETTINGS: dict[str, str] = {
     # Tokenize
     "color_by": "str", "show_ws": "bool", "show_chunks": "bool", "show_table": "bool", "tok_page": "int",
+    "tok_mode": "str", "chat_gen": "bool",  # Text or Chat; the chat's generation prompt (its messages stay here)
     # Observations (the four examples)
     "obs_leading_space": "str", "obs_repetition": "str", "obs_digits": "str", "obs_byte_fallback": "str",
     # Vocab sizes
