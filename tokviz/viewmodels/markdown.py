@@ -18,15 +18,27 @@ _MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
 
 
 def escape_markdown(text: str) -> str:
-    """``text`` with Markdown markup escaped and each newline a hard line break.
+    """``text`` with Markdown markup escaped, addresses kept from becoming links, and each newline a hard line break.
 
     >>> escape_markdown("a\\nb")
     'a  \\nb'
     """
-    return _MARKUP.sub(r"\\\1", text).replace("\n", "  \n")
+    return _unlinked(_MARKUP.sub(r"\\\1", text)).replace("\n", "  \n")
 
 
+# GitHub-flavoured Markdown turns www., http://, https://, ftp://, mailto:, xmpp: and e-mail addresses in plain text
+# into links after escapes are resolved, so a backslash cannot stop it: a word joiner (U+2060, zero width) inside
+# each trigger does. A name or token holding an address then shows it, unlinked.
+_AUTOLINK = re.compile(r"(?i)(?<=ww)(?=w\\\.)|(?:(?<=http)|(?<=https)|(?<=ftp)|(?<=mailto)|(?<=xmpp))(?=\\:)|(?=@)")
 
+
+def _unlinked(escaped: str) -> str:
+    """Escaped Markdown with a word joiner inside every autolink trigger.
+
+    >>> _unlinked(r"www\\.a\\.org, https\\://b, c@d\\.e").count("\u2060")
+    3
+    """
+    return _AUTOLINK.sub("\u2060", escaped)
 
 
 def code_span(text: str) -> str:
