@@ -338,3 +338,22 @@ def test_the_breakdown_splits_tokens_by_message(models) -> None:
     assert b.content_tokens[1] == len(ours.encode(messages[1]["content"]))
     assert b.overhead == b.total - sum(b.content_tokens) > 0
     assert render_chat(ours, messages) == b.text[:b.spans[-1][0]]
+
+
+def test_a_chat_template_jinja_file_is_the_models_template(tokenizer_json: str, tmp_path: Path) -> None:
+    from transformers import AutoTokenizer
+
+    d = tmp_path / "jinja"
+    d.mkdir()
+    (d / "tokenizer.json").write_text(tokenizer_json, encoding="utf-8")
+    (d / "tokenizer_config.json").write_text(json.dumps({"eos_token": "<|im_end|>",
+                                                         "tokenizer_class": "PreTrainedTokenizerFast"}),
+                                             encoding="utf-8")
+    (d / "chat_template.jinja").write_text(QWEN, encoding="utf-8")  # newer Hub repos keep the template here
+    ours, ref = load_tokenizer(d), AutoTokenizer.from_pretrained(str(d))
+    for name in ("system", "tools"):
+        tools = [WEATHER_TOOL] if name == "tools" else None
+        want_text, want_ids = _theirs(ref, CONVERSATIONS[name], add_generation_prompt=True, tools=tools)
+        assert apply_chat_template(ours, CONVERSATIONS[name], add_generation_prompt=True, tools=tools,
+                                   tokenize=False) == want_text
+        assert apply_chat_template(ours, CONVERSATIONS[name], add_generation_prompt=True, tools=tools) == want_ids

@@ -118,3 +118,15 @@ def test_a_template_that_refuses_the_conversation_is_a_message(hub: HubServer) -
     bodies = " ".join(el.proto.body for el in at.html)
     assert "chat template error: System role not supported" in bodies
     assert "GPT-2 · r50k_base has no chat template" in html.unescape(bodies)
+
+
+def test_the_mode_and_the_generation_switch_travel_in_the_link() -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.query_params.update({"tok_mode": "Chat", "chat_gen": "0", "tok": ["GPT-4 · cl100k_base"]})
+    ok(at.run())
+    assert at.segmented_control(key="tok_mode").value == "Chat"
+    assert at.toggle(key="chat_gen").value is False
+    want = apply_chat_template(cl100k_im(), [dict(m) for m in DEFAULT_MESSAGES])
+    assert ids_of(at, "GPT-4 · cl100k_base") == want
+    ok(at.segmented_control(key="tok_mode").set_value("Text").run())
+    assert at.query_params.get("tok_mode") in ("Text", ["Text"], None)  # the default may be left out of the link

@@ -33,7 +33,7 @@ from tokviz.core.jsonfile import parse_json
 TOKENIZER_FILES: tuple[str, ...] = (
     "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
     "tokenizer.model", "spiece.model", "sentencepiece.bpe.model", "tekken.json",
-    "vocab.json", "merges.txt", "vocab.txt", "config.json",
+    "vocab.json", "merges.txt", "vocab.txt", "config.json", "chat_template.jinja",
 )
 #: Files that alone or in their pair make a tokenizer (the others only describe one).
 READABLE_FILES: frozenset[str] = frozenset({
