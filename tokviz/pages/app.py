@@ -186,7 +186,7 @@ def main() -> None:
     # the pages' are: an emoji would make Streamlit load its emoji table, a tenth of a second of every start.
     st.set_page_config(page_title="tokviz: see how text becomes tokens", page_icon=":material/text_fields:",
                        layout="wide")
-    from tokviz.pages import anatomy_panel, train
+    from tokviz.pages import anatomy_panel, anatomy_warm, train
     from tokviz.pages.registry import all_tokenizers, cache_notices
     from tokviz.pages.state import GOTO
     from tokviz.viewmodels.markdown import escape_markdown
@@ -237,6 +237,9 @@ def main() -> None:
     anatomy_panel.panel(all_tokenizers())  # first in the sidebar, under the page list: in view when a token is clicked
     sidebar(names)
     current.run()
+    # The rank files the page drew get their merge lists derived in a child process: a click's anatomy then waits
+    # for none.
+    anatomy_warm.warm(all_tokenizers(), st.session_state.get("chosen", []))
     sync_url()
 
 
