@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import add
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 #: Words at least this long take the linked-list path (see the module docstring); shorter ones, nearly every
 #: pre-token of ordinary text, keep the C-level string path.
@@ -299,6 +299,17 @@ def _merge_words(best: str, x: str, words: list[str], freqs: list[int], listed: 
     return new
 
 
+class _Merge(NamedTuple):
+    """One merge as the long-word path needs it: the new token's code and character, the pair's two characters,
+    and the reversed pair (a run of the new token makes it)."""
+
+    code: int
+    char: str
+    left: str
+    right: str
+    reversed_pair: str
+
+
 class _LongWords:
     """The long words, each as token codes in an array with ``prev``/``next`` links, and where each pair occurs.
 
@@ -339,8 +350,7 @@ class _LongWords:
         keys.sort()  # by word, then position: left to right inside each word
         a, b, xc = ord(best[0]), ord(best[1]), ord(x)
         ca, cb = best[0], best[1]
-        ba = cb + ca
-        index = self.index
+        merge = _Merge(xc, x, ca, cb, cb + ca)
         mask = (1 << 32) - 1
         word = -1
         merged_at: list[int] = []
@@ -352,8 +362,7 @@ class _LongWords:
             wi, i = key >> 32, key & mask
             if wi != word:
                 if merged_at:
-                    self._neighbours(word, merged_at, codes, nxt, prv, n, xc, x, ca, cb, ba, freqs[word],
-                                     pair_counts, new, index)
+                    self._neighbours(word, merged_at, merge, freqs[word], pair_counts, new)
                     merged_at = []
                 word = wi
                 codes, nxt, prv = self.codes[wi], self.nxt[wi], self.prv[wi]
@@ -371,13 +380,15 @@ class _LongWords:
                 prv[k] = i
             merged_at.append(i)
         if merged_at:
-            self._neighbours(word, merged_at, codes, nxt, prv, n, xc, x, ca, cb, ba, freqs[word], pair_counts, new,
-                             index)
+            self._neighbours(word, merged_at, merge, freqs[word], pair_counts, new)
 
-    @staticmethod
-    def _neighbours(wi: int, merged_at: list[int], codes: list[int], nxt: list[int], prv: list[int], n: int,
-                    xc: int, x: str, ca: str, cb: str, ba: str, f: int, pair_counts: dict[str, int],
-                    new: dict[str, list[int]], index: dict[str, list[int]]) -> None:
+    def _neighbours(self, wi: int, merged_at: list[int], merge: _Merge, f: int, pair_counts: dict[str, int],
+                    new: dict[str, list[int]]) -> None:
+        """After merges at ``merged_at`` in word ``wi`` (frequency ``f``): the pairs with the neighbours on each
+        side lose ``f`` and the new pairs are recorded, as the string path does."""
+        codes, nxt, prv, index = self.codes[wi], self.nxt[wi], self.prv[wi], self.index
+        n = len(codes)
+        xc, x, ca, cb, ba = merge
         base = wi << 32
         for i in merged_at:
             p = prv[i]
