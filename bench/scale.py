@@ -17,6 +17,8 @@ Usage::
     python bench/scale.py                    # 5 MB and 200 MB rows, about 10 minutes on 2 cores
     python bench/scale.py --sizes 5          # the 5 MB rows only
     python bench/scale.py --sizes 5,200,1000 # add 1 GB (a 1 GB corpus needs that much distinct .py text)
+    python bench/scale.py --phases --sizes 5,200   # per phase: count whole / in 4 shards, merge 16k and 32k
+    python bench/scale.py --phases --mixed --sizes 1000   # + man pages, docs, other text files: 1 GB of distinct text
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,13 +61,47 @@ def source_files() -> list[Path]:
     return files
 
 
-def build_corpus(target: int, out: Path) -> Path:
-    """Write ``target`` bytes of distinct source text to ``out`` (see the module docstring)."""
+#: Text beyond Python source, for corpora larger than this installation's .py files: man pages and /usr/share/doc
+#: (gzip read), then other text files under these folders, by suffix.
+MIXED_ROOTS = ("/usr", "/opt", str(Path(sys.prefix).resolve().parents[1]))
+MIXED_SUFFIXES = frozenset(".py .pyi .txt .md .rst .html .js .ts .c .h .json .css .xml .tex .po .sh .pl .rb .go .rs "
+                           ".java .cpp .hpp .yaml .yml .toml .cfg .ini".split())
+
+
+def mixed_documents() -> Iterator[bytes]:
+    """Python source first (as :func:`source_files`), then man pages and docs, then other text files: each file's
+    bytes, in path order within each kind."""
+    import gzip
+
+    for p in source_files():
+        yield p.read_bytes()
+    for root in ("/usr/share/man", "/usr/share/doc"):
+        for p in sorted(Path(root).rglob("*")):
+            if p.is_file() and not p.is_symlink():
+                try:
+                    yield gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes()
+                except (OSError, EOFError):
+                    continue
+    for root in MIXED_ROOTS:
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames.sort()
+            for name in sorted(filenames):
+                path = Path(dirpath) / name
+                if path.suffix in MIXED_SUFFIXES and not path.is_symlink():
+                    try:
+                        yield path.read_bytes()
+                    except OSError:
+                        continue
+
+
+def build_corpus(target: int, out: Path, *, mixed: bool = False) -> Path:
+    """Write ``target`` bytes of distinct text to ``out`` (see the module docstring): Python source, and with
+    ``mixed`` more text after it (:func:`mixed_documents`)."""
     seen: set[bytes] = set()
     written = 0
+    documents = mixed_documents() if mixed else (p.read_bytes() for p in source_files())
     with open(out, "wb") as f:
-        for p in source_files():
-            data = p.read_bytes()
+        for data in documents:
             digest = hashlib.sha256(data).digest()
             if digest in seen or not data.strip():
                 continue
@@ -85,12 +122,13 @@ def build_corpus(target: int, out: Path) -> Path:
     return out
 
 
-def ensure_corpus(megabytes: int) -> Path:
+def ensure_corpus(megabytes: int, *, mixed: bool = False) -> Path:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    path = DATA_DIR / f"pysource-g{GENERATOR_VERSION}-py{sys.version_info[0]}{sys.version_info[1]}-{megabytes}MB.txt"
+    kind = "mixed" if mixed else "pysource"
+    path = DATA_DIR / f"{kind}-g{GENERATOR_VERSION}-py{sys.version_info[0]}{sys.version_info[1]}-{megabytes}MB.txt"
     if not path.exists():
         tmp = path.with_suffix(".tmp")
-        build_corpus(megabytes * MB, tmp)
+        build_corpus(megabytes * MB, tmp, mixed=mixed)
         tmp.replace(path)
     return path
 
@@ -185,7 +223,122 @@ def measure(kind: str, corpus: Path, workers: int) -> dict[str, object]:
                 "ids": sum(map(len, batches)) + len(docs) - 1}
     if kind == "reduce":
         return measure_reduce(corpus)
+    if kind in ("phase-count", "phase-shards"):
+        return measure_count_phase(corpus, workers, shards=4 if kind == "phase-shards" else None)
+    if kind == "phase-merge":
+        return measure_merge_phase()
     raise SystemExit(f"unknown measurement {kind!r}")
+
+
+def _cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
+def _worker_phase_stats(dask_worker=None) -> dict[str, float]:  # noqa: ANN001 - a distributed.Worker
+    """A Dask worker process's peak RSS, CPU seconds and bytes it sent to other workers."""
+    import resource as r
+
+    use = r.getrusage(r.RUSAGE_SELF)
+    sent = float(getattr(dask_worker, "transfer_outgoing_bytes_total", 0) or 0)
+    return {"rss": use.ru_maxrss / 1024, "cpu": use.ru_utime + use.ru_stime, "sent": sent}
+
+
+def measure_count_phase(corpus: Path, workers: int, *, shards: int | None) -> dict[str, object]:
+    """Count on a 2-worker LocalCluster, whole (one root sums the table) or in shards (each shard its own root);
+    wall and CPU seconds (client + workers), peak RSS per process, bytes moved between workers and to the client."""
+    import shutil
+
+    import distributed
+
+    from tokviz.scale import count_on_dask, count_shards_on_dask
+    from tokviz.training.counts_shards import iter_shards
+
+    out = DATA_DIR / f"phase-shards-{corpus.stem}"
+    shutil.rmtree(out, ignore_errors=True)
+    with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        client.wait_for_workers(workers)
+        before = client.run(_worker_phase_stats)
+        cpu0 = _cpu_seconds()
+        t0 = time.perf_counter()
+        if shards is None:
+            counts = count_on_dask([str(corpus)], client=client, special_tokens=[EOT])
+            counts.save(DATA_DIR / f"phase-counts-{corpus.stem}.tsv")
+            distinct, total = len(counts), counts.total
+            to_client = len(pickle_size(counts.counts))
+        else:
+            manifest = count_shards_on_dask([str(corpus)], out, client=client, shards=shards, special_tokens=[EOT])
+            sizes = [(len(s), s.total, len(pickle_size(s.counts))) for s in iter_shards(manifest)]
+            distinct, total, to_client = sum(x[0] for x in sizes), sum(x[1] for x in sizes), sum(x[2] for x in sizes)
+        seconds = time.perf_counter() - t0
+        after = client.run(_worker_phase_stats)
+    cpu = _cpu_seconds() - cpu0 + sum(after[w]["cpu"] - before[w]["cpu"] for w in after)
+    moved = sum(after[w]["sent"] - before[w]["sent"] for w in after)
+    return {"seconds": seconds, "cpu": cpu, "client_rss": _rss_mb(), "worker_rss": sorted(a["rss"] for a in
+            after.values()), "between_workers_mb": moved / MB, "to_client_mb": to_client / MB, "distinct": distinct,
+            "total": total, "shards": shards or 1}
+
+
+def pickle_size(obj: object) -> bytes:
+    import pickle
+
+    return pickle.dumps(obj, protocol=5)
+
+
+def measure_merge_phase() -> dict[str, object]:
+    """The merge loop at vocabularies 16k and 32k on the counts the count phase saved: wall, CPU, peak RSS, and
+    bytes of peak RSS per distinct pre-token beyond what the loaded counts took."""
+    from tokviz.training.counts_table import Counts
+    from tokviz.training.trainer import train_from_counts
+
+    path = next(DATA_DIR.glob("phase-counts-*.tsv"))
+    counts = Counts.load(path)
+    base = _rss_mb()
+    res: dict[str, object] = {"distinct": len(counts), "total": counts.total, "loaded_rss": base}
+    for vocab in (16_000, 32_000):
+        cpu0 = _cpu_seconds()
+        t0 = time.perf_counter()
+        tok = train_from_counts(counts.counts, vocab_size=vocab, special_tokens=[EOT])
+        res[f"seconds_{vocab}"] = time.perf_counter() - t0
+        res[f"cpu_{vocab}"] = _cpu_seconds() - cpu0
+        res[f"merges_{vocab}"] = len(tok.merges)
+        res[f"rss_{vocab}"] = _rss_mb()  # peak so far: the 32k run includes the 16k one's
+    res["seconds"] = res["seconds_16000"]
+    res["client_rss"] = _rss_mb()
+    res["worker_rss"] = []
+    res["bytes_per_distinct"] = (_rss_mb() - base) * 2**20 / max(1, len(counts))
+    return res
+
+
+def phases(sizes: list[int], *, mixed: bool) -> None:
+    """``--phases``: per-phase figures for the 100 GB projection (docs/scale.md)."""
+    lines = ["| corpus | phase | wall s | CPU s | client peak RSS MB | worker peak RSS MB | moved between workers "
+             "MB | to client MB | distinct pre-tokens |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    results: dict[str, object] = {}
+    for mb in sizes:
+        corpus = ensure_corpus(mb, mixed=mixed)
+        print(f"# {mb} MB corpus: {corpus.name} sha256 {sha256_of(corpus)[:16]}...", file=sys.stderr)
+        for label, kind in (("count, one root", "phase-count"), ("count, 4 shards", "phase-shards")):
+            r = run(kind, corpus, 2)
+            results[f"{mb}MB {label}"] = r
+            wr = ", ".join(f"{x:.0f}" for x in r["worker_rss"])  # type: ignore[attr-defined]
+            lines.append(f"| {mb} MB | {label} | {r['seconds']:.1f} | {r['cpu']:.1f} | {r['client_rss']:.0f} | {wr} | "
+                         f"{r['between_workers_mb']:.1f} | {r['to_client_mb']:.1f} | {r['distinct']:,} |")
+        m = run("phase-merge", corpus, 1)
+        results[f"{mb}MB merge"] = m
+        for vocab in (16_000, 32_000):
+            lines.append(f"| {mb} MB | merge {vocab // 1000}k, one process | {m[f'seconds_{vocab}']:.1f} | "
+                         f"{m[f'cpu_{vocab}']:.1f} | {m[f'rss_{vocab}']:.0f} |  |  |  | {m['distinct']:,} |")
+        lines.append(f"| {mb} MB | merge: peak RSS beyond the loaded counts, per distinct pre-token |  |  | "
+                     f"{m['bytes_per_distinct']:.0f} B |  |  |  |  |")
+        for f in DATA_DIR.glob("phase-counts-*.tsv"):
+            f.unlink()
+        print("\n".join(lines), file=sys.stderr)
+    print("\n".join(lines))
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    (OUT_DIR / "scale-phases.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    (OUT_DIR / "scale-phases.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def measure_reduce(corpus: Path) -> dict[str, object]:
@@ -245,7 +398,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--measure", help=argparse.SUPPRESS)
     p.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--workers", type=int, default=2, help=argparse.SUPPRESS)
+    p.add_argument("--phases", action="store_true", help="per-phase rows (count whole / in shards, merge 16k and 32k)"
+                                                         ": wall, CPU, peak RSS, bytes moved")
+    p.add_argument("--mixed", action="store_true", help="with --phases: Python source, then man pages, /usr/share/doc "
+                                                        "and other text files (for corpora past the .py text here)")
     args = p.parse_args(argv)
+    if args.phases and not args.measure:
+        phases([int(s) for s in args.sizes.split(",")], mixed=args.mixed)
+        return
     if args.measure:
         print(json.dumps(measure(args.measure, args.corpus, args.workers)))
         return

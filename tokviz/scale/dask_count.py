@@ -208,6 +208,23 @@ def _sum_split(n_shards: int, *parts: Counter[str]) -> list[Counter[str]]:
     return split_counts(_sum(*parts), n_shards)
 
 
+def _shard_trees(client: Any, cut: list[Any], shards: int, split_every: int, name: str) -> dict[Any, int]:
+    """Shard ``k``'s tree of sums over part ``k`` of every cut sum; returns each tree's root with its shard.
+
+    Part ``k`` is taken out of a cut sum on the worker that holds it (``workers=``, a preference the scheduler may
+    overrule if that worker is gone), so only the part, not the whole list of parts, crosses to the worker that sums
+    it: submitted as each cut finishes, when its holder is known.
+    """
+    distributed = import_distributed()
+    per_shard: list[list[Any]] = [[] for _ in range(shards)]
+    for f in distributed.as_completed(cut):
+        holders = list(client.who_has([f]).get(f.key, ()))
+        for k in range(shards):
+            per_shard[k].append(client.submit(getitem, f, k, key=f"{name}-part-{k}-{f.key}", workers=holders or None,
+                                              allow_other_workers=True))
+    return {_tree(client, parts, split_every, f"{name}-{k}"): k for k, parts in enumerate(per_shard)}
+
+
 def count_shards_on_dask(
     sources: Sequence[Source],
     output: str | os.PathLike[str],
@@ -240,18 +257,12 @@ def count_shards_on_dask(
     futures = maps.futures or [client.submit(Counter, key=f"tokviz-count-empty-{maps.run}")]
     cut = [client.submit(_sum_split, shards, *futures[i:i + split_every], key=f"tokviz-count-cut-{maps.run}-{i}")
            for i in range(0, len(futures), split_every)]
-    roots = {client.submit(getitem, f, k, key=f"tokviz-count-part-{maps.run}-{k}-{i}"): k
-             for k in range(shards) for i, f in enumerate(cut)}
-    per_shard: list[list[Any]] = [[] for _ in range(shards)]
-    for f, k in roots.items():
-        per_shard[k].append(f)
-    tops = {_tree(client, parts, split_every, f"tokviz-count-shard-{maps.run}-{k}"): k
-            for k, parts in enumerate(per_shard)}
-    del roots, per_shard, cut
     entries: list[dict[str, object]] = [{} for _ in range(shards)]
     try:
         _wait_maps(maps, on_progress)
         maps.futures.clear()
+        tops = _shard_trees(client, cut, shards, split_every, f"tokviz-count-shard-{maps.run}")
+        del cut
         for f in distributed.as_completed(list(tops)):
             k = tops.pop(f)
             entries[k] = save_shard(Counts(f.result(), pattern=pattern, special_tokens=maps.specials), folder, k)
