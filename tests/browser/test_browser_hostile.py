@@ -220,3 +220,123 @@ def test_train_page_says_a_vocabulary_size_below_256_and_does_not_train(page, se
     expect(error).to_have_count(0)
     expect(train).to_be_enabled()
     assert_no_exception(page)
+
+
+# -- regexes over their budget: refused with a message while the server keeps answering ---------------------------
+SLOW_COMPILE = r"(?:a{3000}){3000}|\S+|\s+"  # minutes of compiling holding the GIL before the budget
+BACKTRACKS = r"(?:a|aa)+$"  # never came back on "a" * 40 + "!" before the budget
+
+
+@dataclass
+class HealthWatch:
+    """Polls ``/_stcore/health`` ten times a second in a thread and keeps the slowest answer (seconds) of those
+    asked while :attr:`watching` (while a costly input is being refused, not while pages load)."""
+
+    url: str
+    slowest: float = 0.0
+    failures: list[str] = field(default_factory=list)
+    watching: str = ""
+    slow: list[tuple[str, float]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        import time
+        import urllib.request
+
+        while not self._stop.is_set():
+            watching, start = self.watching, time.monotonic()
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=10) as r:
+                    r.read()
+            except OSError as e:
+                self.failures.append(repr(e))
+            took = time.monotonic() - start
+            if watching and self.watching:
+                self.slowest = max(self.slowest, took)
+            if took > 0.3:
+                self.slow.append((watching or "-", round(took, 2)))
+            self._stop.wait(0.1)
+
+
+@pytest.fixture
+def health(server) -> Iterator[HealthWatch]:
+    watch = HealthWatch(server.url)
+    thread = threading.Thread(target=watch.run, daemon=True)
+    thread.start()
+    yield watch
+    watch._stop.set()
+    thread.join()
+
+
+def _hostile_split_file(tmp_path) -> str:
+    import json
+
+    from tokviz import train_bpe
+
+    path = tmp_path / "hostile-split" / "tokenizer.json"
+    path.parent.mkdir()
+    save_tokenizer(train_bpe([CORPUS], vocab_size=270), path, format="hf")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
+        {"type": "Split", "pattern": {"Regex": BACKTRACKS}, "behavior": "Isolated", "invert": False},
+        {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return str(path)
+
+
+def test_costly_regexes_are_refused_while_the_server_answers(page, browser, server, health, tmp_path):
+    from playwright.sync_api import expect
+
+    # What the machine alone costs: the slowest answer over 5 idle seconds (a loaded CI machine answers slower
+    # whatever the app does); a refusal must not add to it more than that again, and never past 1 s on a quiet one.
+    health.watching = "idle"
+    page.wait_for_timeout(5000)
+    health.watching = ""
+    bound = max(1.0, 2 * health.slowest)
+    health.slowest = 0.0
+    # The Train page's custom regex whose counts multiply to nine million: refused, naming it.
+    page.goto(f"{server.url}/train?train_source=builtin&train_vocab=300&train_pattern=custom")
+    box = page.get_by_role("textbox", name="Custom regex")
+    expect(box).to_be_visible(timeout=60_000)
+    box.fill(SLOW_COMPILE)
+    box.press("Enter")
+    page.wait_for_timeout(1000)  # the page settles with the new regex before the watch starts
+    health.watching = "train"
+    page.get_by_role("button", name="Train", exact=False).first.click()
+    expect(page.locator(ALERT, has_text="too costly to compile")).to_be_visible(timeout=60_000)
+    health.watching = ""
+    expect(page.locator(ALERT, has_text="(?:a{3000}){3000}")).to_be_visible()
+    assert_no_exception(page)
+
+    # A tokenizer.json whose Split backtracks without end on one text: loaded, and that text is refused.
+    page.goto(f"{server.url}/compare")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files([_hostile_split_file(tmp_path)])
+    page.get_by_role("button", name="Load uploaded files").click()
+    expect(page.locator(ALERT, has_text="Loaded")).to_be_visible(timeout=60_000)
+    page.locator('[data-testid="stSidebar"]').get_by_text("Tokenize", exact=True).click()
+    page.wait_for_selector('.tv-tokens .tok[data-tokenizer="uploaded"]', timeout=60_000)  # an upload's name
+    second = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    second.goto(server.url)
+    second.wait_for_selector("[data-token-id]", timeout=60_000)
+    page.wait_for_timeout(1000)
+    health.watching = "split"
+    area = page.locator('[data-testid="stTextArea"] textarea')
+    area.fill("a" * 40 + "!")
+    area.press("Control+Enter")
+    # Meanwhile another session's edit is drawn: the stopped regex holds neither the GIL nor the server.
+    try:
+        second_area = second.locator('[data-testid="stTextArea"] textarea')
+        second_area.fill("another session, drawn meanwhile")
+        second_area.press("Control+Enter")
+        expect(second.get_by_text(f"{len('another session, drawn meanwhile')} chars").first).to_be_visible(
+            timeout=30_000)  # the panels' headers count the new text
+        assert_no_exception(second)
+    finally:
+        second.context.close()
+    stopped = page.locator(ALERT, has_text="Split pattern")
+    expect(stopped).to_be_visible(timeout=60_000)
+    health.watching = ""
+    expect(stopped).to_contain_text("was stopped (catastrophic backtracking)")
+    assert_no_exception(page)
+    assert health.failures == []
+    assert health.slowest < bound, f"/_stcore/health took {health.slowest:.2f} s; over 0.3 s: {health.slow}"

@@ -22,6 +22,7 @@ from tokviz.pages.widgets import wrapping_columns
 from tokviz.pipelines.incremental import SegmentCache, find_anchors
 from tokviz.viewmodels.family_views import describer, family_label, render_round_trip, round_trip
 from tokviz.viewmodels.keys import tokenizer_key
+from tokviz.viewmodels.markdown import escape_markdown
 from tokviz.viewmodels.paging import (
     Panel,
     draw_page,
@@ -164,9 +165,14 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
         # Rows of two (one in a narrow window) where four panels would be under ~280 px each.
         n_cols = len(names) if len(chosen) <= PER_ROW else PER_ROW
         for col, name in zip(wrapping_columns(n_cols, f"tok_panels_{row}"), names):
-            panel = panels[name] = _plan(tokenizers, name, text, cache=cache, anchors=anchors, where=col)
+            try:
+                panel = _plan(tokenizers, name, text, cache=cache, anchors=anchors, where=col)
+                page = draw_page(panel, pages[current])
+            except ValueError as e:  # the tokenizer's own regex stopped on this text (over its budget): said here
+                col.error(escape_markdown(f"{name}: {e}"), icon="🛑")
+                continue
+            panels[name] = panel
             tok = panel.tokenizer
-            page = draw_page(panel, pages[current])
             enc = page.encoding
             numbered = replace(options, first_index=page.first)  # hover cards count from the start of the text
             with col:
@@ -189,12 +195,15 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
                                                        f"{page.first + len(enc) - 1:,} of the text)")
                     st.caption(f"Token ids{more}: use the copy button to copy them.")
                     st.code(json.dumps(enc.ids), language=None, wrap_lines=True)
-    for name, slot in headers.items():
-        tok = panels[name].tokenizer
-        slot.html(render_header(name, count_tokens(text, range(panels[name].n_tokens)),
-                                vocab_size=getattr(tok, "vocab_size", None), extra=panel_facts(tok, text)))
-    if strip_slot is not None:
-        _strip(strip_slot, pages, current, panels)
+    try:
+        for name, slot in headers.items():
+            tok = panels[name].tokenizer
+            slot.html(render_header(name, count_tokens(text, range(panels[name].n_tokens)),
+                                    vocab_size=getattr(tok, "vocab_size", None), extra=panel_facts(tok, text)))
+        if strip_slot is not None:
+            _strip(strip_slot, pages, current, panels)
+    except ValueError as e:  # a page not in view, which the counts need, stopped a tokenizer's regex
+        st.error(escape_markdown(str(e)), icon="🛑")
 
 
 def _plan(tokenizers: Mapping[str, TokenizerLike], name: str, text: str, *, cache: SegmentCache,
