@@ -19,7 +19,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import groupby
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, TypedDict, cast
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 from tokviz.corpus.checks import require_utf8
 from tokviz.corpus.sources import iter_file
@@ -213,20 +216,22 @@ def train_from_counts(
     return tok
 
 
-def train_bpe(
-    corpus: Corpus,
-    *,
-    vocab_size: int,
-    special_tokens: Sequence[str] | None = None,
-    pattern: str = "gpt2",
-    progress: Callable[[Merge], object] | None = None,
-    should_stop: CancelCheck | None = None,
-    workers: int | None = None,
-    errors: str = "strict",
-    count_progress: Callable[[int], object] | None = None,
-    name: str = "bpe",
-) -> Tokenizer:
-    """Train a byte-level BPE tokenizer of ``vocab_size`` tokens (specials + 256 bytes + merges).
+class TrainOptions(TypedDict, total=False):
+    """The keyword options of :func:`train_bpe`, each optional; the defaults are in brackets."""
+
+    special_tokens: Sequence[str] | None  # [none]
+    pattern: str  # a named pattern ('gpt2', 'gpt4', 'o200k') or a regex ['gpt2']
+    progress: Callable[[Merge], object] | None  # gets every merge as it is learned
+    should_stop: CancelCheck | None  # polled every merge; True ends training early
+    workers: int | None  # counting processes [as many as the machine has cores]
+    errors: str  # undecodable bytes in files: 'strict', 'replace' or 'ignore' ['strict']
+    count_progress: Callable[[int], object] | None  # gets the characters counted so far
+    name: str  # the tokenizer's name ['bpe']
+
+
+def train_bpe(corpus: Corpus, *, vocab_size: int, **options: Unpack[TrainOptions]) -> Tokenizer:
+    """Train a byte-level BPE tokenizer of ``vocab_size`` tokens (specials + 256 bytes + merges); the options are
+    :class:`TrainOptions`.
 
     ``progress`` gets every :class:`~tokviz.training.merge_loop.Merge` as it is learned; ``should_stop`` is polled
     every merge and
@@ -236,6 +241,14 @@ def train_bpe(
     to theirs). Each path in ``corpus`` is one document: a file's end ends a pre-token (a whitespace run at the end of
     one file does not join the next file's), as in ``tokviz count`` and on Dask (:func:`corpus_documents`).
     """
+    unknown = set(options) - set(TrainOptions.__annotations__)
+    if unknown:
+        raise TypeError(f"train_bpe() got unexpected keyword arguments {sorted(unknown)}; the options are "
+                        f"{sorted(TrainOptions.__annotations__)}.")
+    special_tokens = options.get("special_tokens")
+    pattern = options.get("pattern", "gpt2")
+    progress, should_stop = options.get("progress"), options.get("should_stop")
+    name = options.get("name", "bpe")
     validate_special_tokens(special_tokens)  # a str would pass below as a list of one-character tokens
     if isinstance(corpus, Counts):
         specials = list(corpus.special_tokens if special_tokens is None else dict.fromkeys(special_tokens))
@@ -243,12 +256,12 @@ def train_bpe(
         return train_from_counts(corpus.counts, vocab_size=vocab_size, special_tokens=specials, pattern=pattern,
                                  progress=progress, should_stop=should_stop, name=name)
     validate_corpus(corpus)
-    errors = validate_errors(errors)
+    errors = validate_errors(options.get("errors", "strict"))
     specials = list(dict.fromkeys(validate_special_tokens(special_tokens)))
     validate_vocab_size(vocab_size, len(specials))
     t0 = time.perf_counter()
-    counts = count_corpus(corpus, special_tokens=specials, pattern=pattern, workers=workers, errors=errors,
-                          count_progress=count_progress)
+    counts = count_corpus(corpus, special_tokens=specials, pattern=pattern, workers=options.get("workers"),
+                          errors=errors, count_progress=options.get("count_progress"))
     return train_from_counts(counts, vocab_size=vocab_size, special_tokens=specials, pattern=pattern,
                              progress=progress, should_stop=should_stop, name=name,
                              counting_seconds=time.perf_counter() - t0)
