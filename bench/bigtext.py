@@ -23,7 +23,9 @@ Measured, as wall time, medians of ``--repeats`` runs:
   ``streamlit run``, Chromium headless: paste the 1 MB text (the text area's value set at once, then Ctrl+Enter) until
   all four panels show its character count; paste 100 KB, then insert one character (again the whole value set, as a
   keystroke leaves it) until all four panels show the new count, once at a random place and once on the page in view
-  (whose tokens are then drawn again); and the same for a 200-character text, Streamlit's own round trip. The
+  (whose tokens are then drawn again); and the same for a 200-character text, Streamlit's own round trip; and one
+  key typed at the start of a 10 KB and a 100 KB text with no Ctrl+Enter (the page commits the box 150 ms after
+  the last key), until all four panels count it: keystroke to tokens. The
   server's caches are warm from the first load; each run's time inside the server is logged, to tell it from the
   browser's.
 
@@ -31,6 +33,7 @@ Usage::
 
     python bench/bigtext.py                 # both, 5 repeats
     python bench/bigtext.py --no-browser --repeats 9
+    python bench/bigtext.py --browser-only --typed-only     # keystroke to tokens alone
 
 Medians, ratios and every sample are printed and written to ``bench/_out/bigtext.json``.
 """
@@ -216,7 +219,7 @@ finally:
 """
 
 
-def browser(repeats: int) -> dict[str, list[float]]:
+def browser(repeats: int, *, typed_only: bool = False) -> dict[str, list[float]]:
     from helpers import CHROMIUM, CHROMIUM_ARGS, streamlit_server
     from playwright.sync_api import expect, sync_playwright
 
@@ -225,7 +228,8 @@ def browser(repeats: int) -> dict[str, list[float]]:
     samples = {k: [] for k in (
         "browser_paste_1mb", "browser_edit_100kb", "server_paste_1mb", "server_edit_100kb", "view_paste_1mb",
         "view_edit_100kb", "browser_paste_1mb_first", "browser_edit_100kb_page1", "server_edit_100kb_page1",
-        "view_edit_100kb_page1", "browser_edit_short", "server_edit_short", "view_edit_short")}
+        "view_edit_100kb_page1", "browser_edit_short", "server_edit_short", "view_edit_short",
+        "browser_typed_10kb", "browser_typed_100kb")}
     set_value = ("(el, v) => { Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')"
                  ".set.call(el, v); el.dispatchEvent(new Event('input', {bubbles: true})); }")
     with tempfile.TemporaryDirectory() as d:
@@ -266,7 +270,24 @@ def browser(repeats: int) -> dict[str, list[float]]:
                 drawn = [r["to_page_drawn"] for r in runs if "to_page_drawn" in r]
                 samples.setdefault(f"page_drawn_{name}", []).append(max(drawn) if drawn else 0.0)
 
+            def typed(text: str, name: str) -> None:
+                # One key typed at the start of the text (the page in view changes), no Ctrl+Enter: the page
+                # commits the box itself after a pause; timed until all four panels count the new character.
+                commit(text)
+                area.focus()
+                area.evaluate("el => el.setSelectionRange(0, 0)")
+                t0 = time.perf_counter()
+                page.keyboard.type("Z")
+                stats = page.locator(".tv-stats")
+                for i in range(len(NAMES)):
+                    expect(stats.nth(i)).to_contain_text(f"{len(text) + 1:,} chars", timeout=120_000)
+                samples[f"browser_typed_{name}"].append(time.perf_counter() - t0)
+
             for _ in range(repeats):
+                typed(fresh(small[:10_000], rng), "10kb")
+                typed(fresh(small, rng), "100kb")
+                if typed_only:
+                    continue
                 commit("warm up " * 10)
                 commit(fresh(big, rng), "paste_1mb")
                 commit(small)
@@ -286,11 +307,12 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--no-browser", action="store_true")
     ap.add_argument("--browser-only", action="store_true")
+    ap.add_argument("--typed-only", action="store_true", help="in the browser, only the typed keys")
     args = ap.parse_args()
     samples = {} if args.browser_only else view_model(args.repeats, tokenizers())
     if not args.no_browser:
-        samples |= browser(args.repeats)
-    med = {k: statistics.median(v) for k, v in samples.items()}
+        samples |= browser(args.repeats, typed_only=args.typed_only)
+    med = {k: statistics.median(v) for k, v in samples.items() if v}
     print(f"four tokenizers: {', '.join(NAMES)}; {args.repeats} repeats; medians (s)")
     rows = [
         ("100 KB, one-character edit, view-model path", "edit", "target < 0.5 s"),
@@ -308,6 +330,9 @@ def main() -> None:
         ("100 KB, one-character edit on the page in view, browser", "browser_edit_100kb_page1", ""),
         ("  of which the server's script run (the page's view alone)", "server_edit_100kb_page1", ""),
         ("200 characters, one-character edit, browser (the floor)", "browser_edit_short", ""),
+        ("10 KB, one key typed (no Ctrl+Enter) to tokens, browser", "browser_typed_10kb", "target < 0.3 s"),
+        ("100 KB, one key typed (no Ctrl+Enter) to tokens, browser", "browser_typed_100kb",
+         "target < 0.6 s"),
         ("  of which the server's script run (the page's view alone)", "server_edit_short", ""),
     ]
     for label, key, target in rows:

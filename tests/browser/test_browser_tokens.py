@@ -77,3 +77,31 @@ def test_the_tokenize_path_opens_tokenize(page, server):
     assert "Page not found" not in page.inner_text("body")
     assert "text=hello" in page.url  # the link's text went along
     assert_no_exception(page)
+
+
+def test_tokens_follow_typing_without_ctrl_enter(page, server):
+    from playwright.sync_api import expect
+
+    names = ["GPT-4o · o200k_base", "byte"]
+    page.goto(f"{server.url}/?text=x" + "".join(f"&tok={quote(n)}" for n in names))
+    expect(page.locator('.tv-tokens .tok[data-tokenizer="byte"]')).to_have_count(1, timeout=120_000)
+    wait_for_token_listeners(page)
+    area = page.locator('[data-testid="stTextArea"] textarea')
+    area.click()
+    area.press("End")
+    # Typed a key at a time, slower than the pause that commits the box: the page reruns while typing goes on,
+    # and no key may be lost to a rerun. A tag typed in is drawn as text.
+    typed = " <b>bold</b> 👩\u200d💻 typed live"
+    page.keyboard.type(typed, delay=90)
+    text = "x" + typed
+    expect(page.locator('.tv-tokens .tok[data-tokenizer="byte"]')).to_have_count(len(text.encode()), timeout=TIMEOUT)
+    assert area.input_value() == text
+    want = load_encoding("o200k_base").encode(text)
+    page.wait_for_function(
+        "n => document.querySelectorAll('.tv-tokens .tok[data-tokenizer=\"GPT-4o · o200k_base\"]').length === n",
+        arg=len(want), timeout=TIMEOUT)
+    got = page.eval_on_selector_all('.tv-tokens .tok[data-tokenizer="GPT-4o · o200k_base"]',
+                                    "els => els.map(e => Number(e.dataset.tokenId))")
+    assert got == want
+    assert page.locator(".tv-tokens b").count() == 0 and page.dialogs == []
+    assert_no_exception(page)

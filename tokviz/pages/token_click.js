@@ -1,7 +1,11 @@
 // Clicking any drawn token (a span with data-token-id, in any page's markup) tells Python which one it was, and
-// clicking a band of the bytes-per-token strip (data-tv-page) which page it stands for.
+// clicking a band of the bytes-per-token strip (data-tv-page) which page it stands for; typing in the Tokenize
+// page's Text box redraws its tokens after a pause, without Ctrl+Enter.
 // One listener on the document, so tokens drawn after this mounted are clickable too; the previous listener is
 // removed when the component mounts again.
+// Milliseconds after the last keystroke in the Text box before its tokens are drawn again.
+const TYPE_DEBOUNCE_MS = 150;
+
 export default function (component) {
   const { setTriggerValue } = component;
   if (window.__tokvizClick) document.removeEventListener("click", window.__tokvizClick, true);
@@ -34,8 +38,27 @@ export default function (component) {
   };
   window.__tokvizHover = onHover;
   document.addEventListener("mouseover", onHover, true);
+  // Tokens as you type: the page's Text box commits its value, as Ctrl+Enter does, a moment after the last
+  // keystroke (not during an IME composition). Only an event is sent: no text goes through this script.
+  if (window.__tokvizType) document.removeEventListener("input", window.__tokvizType, true);
+  let typing = null;
+  const onType = (event) => {
+    const area = event.target;
+    if (!(area instanceof HTMLTextAreaElement) || !area.closest(".st-key-text") || event.isComposing) return;
+    clearTimeout(typing);
+    typing = setTimeout(() => {
+      if (!area.isConnected) return;
+      area.dispatchEvent(new KeyboardEvent("keydown", {
+        key: "Enter", code: "Enter", keyCode: 13, which: 13, ctrlKey: true, bubbles: true, cancelable: true,
+      }));
+    }, TYPE_DEBOUNCE_MS);
+  };
+  window.__tokvizType = onType;
+  document.addEventListener("input", onType, true);
   return () => {
+    clearTimeout(typing);
     document.removeEventListener("click", onClick, true);
     document.removeEventListener("mouseover", onHover, true);
+    document.removeEventListener("input", onType, true);
   };
 }
