@@ -135,3 +135,15 @@ def test_long_pieces_go_to_tiktoken_once_fastokens_runs(monkeypatch: pytest.Monk
     for text in ("aA" * 5_000, "word " * 5_000):
         assert engine.encode_ordinary(text) == pure.encode(text, allowed_special=set())
     assert used == ["tiktoken", "fastokens"]
+
+
+@pytest.mark.skipif(installed_engines() != ["fastokens", "tiktoken"], reason="needs fastokens and tiktoken")
+def test_a_file_fastokens_cannot_load_runs_on_tiktoken(cs336_dir: Path) -> None:
+    # Whisper's rank file has an empty token, which fastokens refuses; its own pattern is one tiktoken runs.
+    tok = load_tokenizer(cs336_dir.parent / "pretrained" / "whisper-multilingual.tiktoken")
+    engine = BackgroundEngine(tok, ["fastokens", "tiktoken"])
+    assert engine.wait(300) and engine.name == "tiktoken" and "fastokens failed to load" in engine.note
+    text = "Hello, 🌍! It's 2024.\n\n  x\u0c5c's " * 3
+    pure = copy.copy(tok)
+    pure.engine = None
+    assert engine.encode_ordinary(text) == pure.encode(text, allowed_special=set())

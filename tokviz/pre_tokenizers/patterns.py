@@ -47,6 +47,19 @@ _ASCII_O200K = "|".join(
 )
 
 NAMED_PATTERNS: dict[str, str] = {"gpt2": GPT2_PATTERN, "gpt4": GPT4_PATTERN, "o200k": O200K_PATTERN}
+
+# The patterns of other models' rank files, exactly as their loaders spell them (tokviz.formats.known_rank_files
+# recognises the files). Their reference engine is tiktoken too, so they are read with its Unicode tables
+# (tokviz.pre_tokenizers.unicode_pins) and may run on a native engine (tokviz.engines.plan).
+WHISPER_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+LLAMA3_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+                  r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+QWEN_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+                r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+QWEN3_5_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|\p{N}| ?[^\s\p{L}\p{M}\p{N}]+"
+                   r"[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+RANK_FILE_PATTERNS: dict[str, str] = {"whisper": WHISPER_PATTERN, "llama3": LLAMA3_PATTERN, "qwen": QWEN_PATTERN,
+                                      "qwen3.5": QWEN3_5_PATTERN}
 ASCII_TWINS: dict[str, str] = {"gpt2": _ASCII_GPT2, "gpt4": _ASCII_GPT4, "o200k": _ASCII_O200K}
 # Aliases users meet in other tools.
 _ALIASES = {"r50k": "gpt2", "r50k_base": "gpt2", "p50k_base": "gpt2", "cl100k": "gpt4", "cl100k_base": "gpt4",

@@ -26,7 +26,7 @@ import regex
 from tokviz.core.encoding import Piece
 from tokviz.core.regex_budget import stopped_with_message
 from tokviz.pre_tokenizers.custom import DEFAULT_TIMEOUT, compile_custom
-from tokviz.pre_tokenizers.patterns import ASCII_TWINS, resolve_pattern
+from tokviz.pre_tokenizers.patterns import ASCII_TWINS, RANK_FILE_PATTERNS, resolve_pattern
 from tokviz.pre_tokenizers.specials import compile_special, validate_special_tokens
 from tokviz.pre_tokenizers.stream_cuts import (
     is_context_free,
@@ -64,6 +64,8 @@ class PreTokenizer:
         source, name = resolve_pattern(pattern)
         if name is None:
             compiled = compile_custom(source, timeout=timeout)
+            if source in RANK_FILE_PATTERNS.values():  # a rank file's own pattern: tiktoken's tables, as above
+                compiled = PinnedPattern(compiled)
             ascii_twin = None
         else:
             # Classed by the reference engine's Unicode tables (tiktoken's), not by `regex`'s newer ones.

@@ -1,4 +1,5 @@
-"""The named patterns run with the reference engine's Unicode tables, so the explainer and the engine never disagree.
+"""The named patterns (and the rank files' own: Whisper, Llama 3, Qwen) run with the reference engine's Unicode
+tables, so the explainer and the engine never disagree.
 
 ``regex`` classes characters by a newer Unicode version than tiktoken (whose engine is the reference of the named
 patterns, and the native engine tokviz routes them to): some 4,700 characters assigned or re-classed since are
@@ -45,6 +46,10 @@ class PinnedPattern:
     @property
     def pattern(self) -> str:
         return str(self.compiled.pattern)
+
+    def finditer(self, text: str, *args: Any, **kwargs: Any) -> Any:
+        """Matches over the stand-in text: use their spans (the same in ``text``), not their strings."""
+        return self.compiled.finditer(pinned_text(text), *args, **kwargs)
 
     def findall(self, text: str) -> list[str]:
         """The pieces of ``text`` (the named patterns have no groups, so findall gives whole matches)."""
