@@ -201,3 +201,89 @@ def test_a_session_that_ends_leaves_its_tokenizer_to_be_freed(cache_dir, tmp_pat
     del session
     gc.collect()  # AppTest's own script runner and element tree are cyclic; a real server drops them alike
     assert mine() is None
+
+
+# -- writes that fail: said, never partial -------------------------------------------------------------------------
+def _disk_full_after_half(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file write puts half its bytes down, then fails as a full disk does (a tmpfs would need root's mount)."""
+    import errno
+
+    def half_then_full(self: Path, data: Any, *args: Any, **kwargs: Any) -> int:
+        with open(self, "wb" if isinstance(data, bytes) else "w") as f:
+            f.write(data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", half_then_full)
+    monkeypatch.setattr(Path, "write_text", half_then_full)
+
+
+def test_a_full_disk_raises_and_leaves_no_partial_file(tmp_path, monkeypatch):
+    store = TokenizerStore(tmp_path)
+    _disk_full_after_half(monkeypatch)
+    with pytest.raises(OSError, match="No space left"):
+        store.put(TOK, name="mine", source="test")
+    assert list(tmp_path.iterdir()) == []  # before, a .tmp file stayed for good
+
+
+def test_a_store_path_that_is_a_file_raises(tmp_path):
+    (tmp_path / "store").write_text("not a folder", encoding="utf-8")
+    with pytest.raises(OSError):
+        TokenizerStore(tmp_path / "store").put(TOK, name="mine", source="test")
+
+
+def test_partial_files_are_swept_at_start_up_and_eviction(tmp_path):
+    import os
+    import time
+
+    old, young = tmp_path / ".x.json.1.2.tmp", tmp_path / ".y.json.1.2.tmp"
+    old.write_text("half", encoding="utf-8")
+    young.write_text("being written", encoding="utf-8")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    store = TokenizerStore(tmp_path)  # start-up
+    assert not old.exists() and young.exists()  # a young one may be another process's write in progress
+    os.utime(young, (time.time() - 3600, time.time() - 3600))
+    store.put(TOK, name="mine", source="test")  # eviction runs after each write
+    assert not young.exists()
+
+
+def test_the_text_and_run_stores_leave_nothing_partial_on_a_full_disk(tmp_path, monkeypatch):
+    from tokviz.viewmodels.run_store import RunStore
+    from tokviz.viewmodels.text_store import TextStore
+    from tokviz.viewmodels.training_summary import TrainedRun, summarize
+
+    texts = TextStore(tmp_path / "texts")
+    runs = RunStore(tmp_path / "runs", texts=texts)
+    h = TokenizerStore(tmp_path / "store").put(TOK, name="mine", source="test")
+    run = TrainedRun(id=1, tokenizer=TOK, counts={"low": 3}, merges=[],
+                     summary=summarize(TOK, seconds=1.0, heldout_ratio=None), texts=("low lower",), described="test")
+    _disk_full_after_half(monkeypatch)
+    assert texts.put("some text") is None
+    kept = runs.put(h, run, holdout=0.0)
+    assert not kept.kept and not kept.corpus_kept
+    assert [p.name for p in tmp_path.rglob("*.tmp")] == []
+
+
+def test_the_page_says_a_tokenizer_it_could_not_keep_is_for_this_session_only(cache_dir, tmp_path, monkeypatch):
+    import errno
+
+    from tokviz.viewmodels import store as store_module
+
+    path = tmp_path / "mine.json"
+    save_tokenizer(TOK, path)
+    monkeypatch.setenv("TOKVIZ_LOCAL_PATHS", str(tmp_path))
+
+    def full(*args: Any, **kwargs: Any) -> str:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store_module.TokenizerStore, "put", full)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params["view"] = "compare"
+    app.run()
+    app.text_input(key="cmp_path").set_value(str(path)).run()
+    next(b for b in app.button if b.label == "Load from path").click().run()
+    assert not app.exception
+    said = " ".join(plain(w.value) for w in app.warning)
+    assert "mine is kept for this session only (the server could not write it: No space left on device)" in said
+    assert "a link to this view carries the settings only" in said
+    assert "own" not in app.query_params  # and the link indeed names no stored tokenizer
+    assert not app.success  # before, it said "Loaded" as if kept

@@ -19,7 +19,7 @@ from tokviz.core.encoding import Encoding
 from tokviz.core.protocol import TokenizerLike
 from tokviz.formats import PatternGuessWarning
 from tokviz.formats.pretrained import list_encodings, load_encoding
-from tokviz.pages.registry import forget_own, keep_own
+from tokviz.pages.registry import forget_own, keep_own, session_only
 from tokviz.pages.state import PERSIST, keep
 from tokviz.pages.widgets import metric_row
 from tokviz.viewmodels.compare import (
@@ -84,12 +84,15 @@ def _add(tok: TokenizerLike, base: str, taken: list[str], *, source: str, own: b
     name = unique_name(typed or base, set(taken) | set(_user()))
     if own:  # a shared (cached) tokenizer keeps its name; the session knows it by the key
         tok.name = name
-    if own:
-        keep_own(tok, name, source=source)  # kept on the server: a refresh, a restart or the link brings it back
+    not_kept = ""
+    if own:  # kept on the server: a refresh, a restart or the link brings it back
+        not_kept = keep_own(tok, name, source=source)
     else:
         _user()[name] = tok
     st.session_state["chosen"] = [*st.session_state.get("chosen", []), name]
     st.session_state["cmp_name"] = ""
+    if not_kept:
+        note += session_only(name, not_kept)
     _say("warning" if note else "success",
          f"Loaded **{escape_markdown(name)}** ({tok.vocab_size:,} tokens) from {escape_markdown(source)}. "
          "It is now chosen in the sidebar, next to the built-in tokenizers, in every view." + escape_markdown(note))

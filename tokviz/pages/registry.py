@@ -70,16 +70,25 @@ def run_store() -> RunStore:
     return RunStore(cache_dir() / "runs", texts=TextStore(cache_dir() / "texts"))
 
 
-def keep_own(tok: TokenizerLike, name: str, *, source: str) -> bool:
-    """Add a session tokenizer and keep it in the store, so a refresh or a link brings it back; False (kept for this
-    session only) when our file format cannot hold it."""
+def keep_own(tok: TokenizerLike, name: str, *, source: str) -> str:
+    """Add a session tokenizer and keep it in the store, so a refresh or a link brings it back: "" when kept, else
+    why it is kept for this session only (our file format cannot hold it, or the server's disk refused it), for the
+    page to say with :func:`session_only`."""
     user_tokenizers()[name] = tok
     try:
         h = store().put(tok, name=name, source=source, notice=note_cache)
-    except (ValueError, OSError):
-        return False
+    except ValueError as e:
+        return f"tokviz's file format cannot hold it: {e}"
+    except OSError as e:  # a full disk, a read-only cache, a cache path that is a file: said without the path
+        return f"the server could not write it: {e.strerror or type(e).__name__}"
     st.session_state.setdefault(OWN_HASHES, {})[name] = h
-    return True
+    return ""
+
+
+def session_only(name: str, why: str) -> str:
+    """What a page says when :func:`keep_own` could not keep ``name`` (plain text: escape it for Markdown)."""
+    return (f" {name} is kept for this session only ({why}): a refresh loses it, and a link to this view carries "
+            "the settings only.")
 
 
 def keep_run(name: str, run: TrainedRun, *, holdout: float) -> RunKept:

@@ -27,7 +27,7 @@ import streamlit as st
 from tokviz.analysis.replay import ReplayStep, candidates_at, step_effect
 from tokviz.core.protocol import TokenizerLike
 from tokviz.models.bpe import Tokenizer
-from tokviz.pages.registry import keep_own, keep_run
+from tokviz.pages.registry import keep_own, keep_run, session_only
 from tokviz.pages.runs import COUNTER, HELDOUT, RUNS
 from tokviz.pages.state import GOTO, PERSIST, keep
 from tokviz.pages.widgets import metric_row
@@ -251,7 +251,8 @@ def _file(job: TrainingJob, snap: JobSnapshot) -> None:
     user = st.session_state.setdefault("user_tokenizers", {})
     tok.name = trained_name(index, pattern=job.spec.pattern, vocab_size=tok.vocab_size,
                             cancelled=snap.status == "cancelled", taken=user)
-    keep_own(tok, tok.name, source="trained in the Train page")  # kept on the server: a refresh brings it back
+    # Kept on the server, so a refresh brings it back; else why not, said below.
+    not_kept = keep_own(tok, tok.name, source="trained in the Train page")
     # The vocab-sizes view measures a session tokenizer on its own held-out text when it finds it here.
     heldout = heldout_text(meta.get("texts", ()), fraction=job.spec.holdout)
     if heldout:
@@ -263,9 +264,14 @@ def _file(job: TrainingJob, snap: JobSnapshot) -> None:
     st.session_state["train_run"] = tok.name  # show the newest run
     kept = keep_run(tok.name, run, holdout=job.spec.holdout)  # its summary, merges and replay come back with it
     where = "It is now in the sidebar's tokenizer list, for every view."
-    if kept.kept and not kept.corpus_kept:
-        where += (" Its corpus is too big to keep on the server, so after a refresh (or in a link) its merge replay "
-                  "offers only your own text.")
+    if not_kept:
+        where += escape_markdown(session_only(tok.name, not_kept))
+    elif not kept.kept:
+        where += (" The record of its run could not be written on the server, so after a refresh (or in a link) its "
+                  "summary, merges and replay are gone; the tokenizer itself is kept.")
+    elif not kept.corpus_kept:
+        where += (" Its corpus is too big to keep on the server (or the server could not write it), so after a "
+                  "refresh (or in a link) its merge replay offers only your own text.")
     if snap.status == "cancelled":
         kind, text = "info", f"Cancelled: kept the {len(tok.merges):,} merges learned so far as **{tok.name}**."
     elif summary.stopped_early:

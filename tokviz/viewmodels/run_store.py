@@ -55,7 +55,7 @@ from tokviz.core.jsonfile import parse_json
 from tokviz.models.bpe import Tokenizer, TrainingReport
 from tokviz.training.counts_table import Counts
 from tokviz.training.merge_loop import Merge
-from tokviz.viewmodels.store import is_hash, least_recently_used
+from tokviz.viewmodels.store import is_hash, least_recently_used, sweep_partial, write_atomically
 from tokviz.viewmodels.text_store import TextStore
 from tokviz.viewmodels.training_summary import TrainedRun, summarize
 
@@ -117,6 +117,7 @@ class RunStore:
         env = os.environ.get(MAX_MB_ENV, "")
         self.max_bytes = max_bytes if max_bytes is not None else (
             int(env) * 1024 * 1024 if env.isdigit() else DEFAULT_MAX_BYTES)
+        sweep_partial(self.directory)  # what a server killed mid-write left
 
     def _paths(self, h: str) -> tuple[Path, Path]:
         return self.directory / f"{h}.run.json", self.directory / f"{h}.counts.tsv"
@@ -133,16 +134,14 @@ class RunStore:
         try:
             with _lock:
                 self.directory.mkdir(parents=True, exist_ok=True)
-                tmp = counts_path.with_name(f".{counts_path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-                Counts(Counter(run.counts), pattern=tok.pattern, special_tokens=tuple(tok.special_tokens or ())
-                       ).save(tmp)
-                counts_sum = hashlib.sha256(tmp.read_bytes()).hexdigest()
-                tmp.replace(counts_path)
+                counts = Counts(Counter(run.counts), pattern=tok.pattern,
+                                special_tokens=tuple(tok.special_tokens or ()))
+                write_atomically(counts_path, counts.save)
+                counts_sum = hashlib.sha256(counts_path.read_bytes()).hexdigest()
                 body = _body(h, run, holdout=holdout, counts_sum=counts_sum,
                              texts=text_hashes if corpus_kept else None)
-                tmp = record.with_name(f".{record.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-                tmp.write_text(json.dumps({**body, "sha256": _checksum(body)}), encoding="utf-8")
-                tmp.replace(record)
+                text = json.dumps({**body, "sha256": _checksum(body)})
+                write_atomically(record, lambda tmp: tmp.write_text(text, encoding="utf-8"))
                 self._evict(keep=h)
         except (OSError, ValueError):
             return RunKept(False, corpus_kept)
@@ -235,6 +234,7 @@ class RunStore:
         return tuple(t for t in texts if t is not None), True
 
     def _evict(self, *, keep: str) -> None:
+        sweep_partial(self.directory)
         sizes: dict[str, int] = {}
         used: dict[str, float] = {}
         for path in self.directory.iterdir():

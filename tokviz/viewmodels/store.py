@@ -85,6 +85,50 @@ def least_recently_used(entries: Iterable[tuple[float, str, int]], *, max_bytes:
     return out
 
 
+#: Seconds after which a partial file (``*.tmp``) that a failed or killed write left behind is swept; younger ones
+#: may be another thread's or process's write in progress.
+PARTIAL_AGE = 60.0
+
+
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """``write(tmp)`` to a temporary file beside ``path``, then rename it over ``path``; if anything fails (a full
+    disk, a read-only folder) the temporary file is removed and the error raised, so no partial file stays."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        write(tmp)
+        tmp.replace(path)
+    except BaseException:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass  # the folder itself refuses: nothing was left in it either
+        raise
+
+
+def sweep_partial(directory: Path, *, older_than: float = PARTIAL_AGE) -> int:
+    """Remove the ``*.tmp`` files in ``directory`` older than ``older_than`` seconds (left by a write that was killed
+    before it could clean up); how many went. Run at start-up and at every eviction.
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp()); _ = (d / ".x.json.1.2.tmp").write_text("half")
+    >>> sweep_partial(d, older_than=0), list(d.iterdir())
+    (1, [])
+    """
+    now, n = time.time(), 0
+    try:
+        partial = list(directory.glob("*.tmp"))
+    except OSError:
+        return 0
+    for p in partial:
+        try:
+            if now - p.stat().st_mtime >= older_than:
+                p.unlink()
+                n += 1
+        except OSError:
+            pass  # gone already, or the folder is read-only
+    return n
+
+
 def is_hash(text: str) -> bool:
     """True for a store name: 64 lowercase hex digits (nothing else is ever used as a path).
 
@@ -102,6 +146,7 @@ class TokenizerStore:
         env = os.environ.get(MAX_MB_ENV, "")
         self.max_bytes = max_bytes if max_bytes is not None else (
             int(env) * 1024 * 1024 if env.isdigit() else DEFAULT_MAX_BYTES)
+        sweep_partial(self.directory)  # what a server killed mid-write left
 
     def _paths(self, h: str) -> tuple[Path, Path]:
         return self.directory / f"{h}.json", self.directory / f"{h}.meta.json"
@@ -116,13 +161,11 @@ class TokenizerStore:
             self.directory.mkdir(parents=True, exist_ok=True)
             damaged = body.is_file() and not _sound(body, h)
             if damaged or not body.is_file():
-                tmp = body.with_name(f".{body.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-                tmp.write_bytes(data)
-                tmp.replace(body)
+                write_atomically(body, lambda tmp: tmp.write_bytes(data))
             if damaged and notice is not None:
                 notice(f"The server's stored copy of {name} was damaged (its content no longer matched its hash); "
                        "it was written again.")
-            _write_record(meta, name=name, source=source)
+            write_atomically(meta, lambda tmp: _write_record(tmp, name=name, source=source))
             self._evict(keep=h)
         return h
 
@@ -171,6 +214,7 @@ class TokenizerStore:
             p.unlink(missing_ok=True)
 
     def _evict(self, *, keep: str) -> None:
+        sweep_partial(self.directory)
         entries = []
         for body in self.directory.glob("*.json"):
             h = body.name.removesuffix(".json")

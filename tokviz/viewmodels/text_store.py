@@ -30,7 +30,7 @@ import urllib.parse
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
-from tokviz.viewmodels.store import is_hash, least_recently_used
+from tokviz.viewmodels.store import is_hash, least_recently_used, sweep_partial, write_atomically
 
 #: Longest text (in URL-encoded bytes) a link carries itself. The link holds a few texts (the page's text and the
 #: text settings of the pages); at this bound all of them stay well under the 64 KB a request may take, with the
@@ -74,6 +74,7 @@ class TextStore:
         env = os.environ.get(MAX_MB_ENV, "")
         self.max_bytes = max_bytes if max_bytes is not None else (
             int(env) * 1024 * 1024 if env.isdigit() else DEFAULT_MAX_BYTES)
+        sweep_partial(self.directory)  # what a server killed mid-write left
 
     def _path(self, h: str) -> Path:
         return self.directory / f"{h}.txt"
@@ -92,9 +93,7 @@ class TextStore:
                     os.utime(path)  # used now: the last to go
                     return h
                 self.directory.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-                tmp.write_bytes(data)
-                tmp.replace(path)
+                write_atomically(path, lambda tmp: tmp.write_bytes(data))
                 self._evict(keep=h)
         except OSError:
             return None
@@ -119,6 +118,7 @@ class TextStore:
         return data.decode("utf-8", "replace")
 
     def _evict(self, *, keep: str) -> None:
+        sweep_partial(self.directory)
         entries = []
         for path in self.directory.glob("*.txt"):
             h = path.name.removesuffix(".txt")
