@@ -12,6 +12,7 @@ import streamlit as st
 
 from tokviz.core.protocol import TokenizerLike
 from tokviz.pages.state import PERSIST, keep
+from tokviz.pages.widgets import wrapping_columns
 from tokviz.viewmodels.family_views import family_label
 from tokviz.viewmodels.keys import tokenizer_key
 from tokviz.viewmodels.markdown import escape_markdown
@@ -39,7 +40,8 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
         st.caption(f"Other families than byte-level BPE: {others}. Their verdicts say what the family does: "
                    "SentencePiece's ▁ for a space, WordPiece's dropped spaces and ## continuations, byte fallback "
                    "(`<0xNN>` pieces) or an unknown token for a character outside the vocabulary.")
-    for obs, col in zip(OBSERVATIONS, st.columns(len(OBSERVATIONS), border=True)):
+    # Rows of two where four cards would be under ~280 px (at 1024 px they were 95-px walls of text).
+    for obs, col in zip(OBSERVATIONS, wrapping_columns(len(OBSERVATIONS), "observations", border=True)):
         with col:
             st.markdown(f"**{obs.title}**")
             st.caption(obs.question)

@@ -63,7 +63,7 @@ def stacking_pair(key: str, *, below_px: int = STACK_BELOW_PX) -> tuple[DeltaGen
 MAX_WRAPPING = 4
 
 
-def wrapping_columns(n: int, key: str) -> list[DeltaGenerator]:
+def wrapping_columns(n: int, key: str, *, border: bool = False) -> list[DeltaGenerator]:
     """``n`` equal columns (1 to 4) in one row while each is at least ~280 px wide; else in rows of two, and one
     below two such widths.
 
@@ -78,4 +78,4 @@ def wrapping_columns(n: int, key: str) -> list[DeltaGenerator]:
     if not 1 <= n <= MAX_WRAPPING:
         raise ValueError(f"wrapping_columns lays out 1 to {MAX_WRAPPING} columns, got {n}; draw more in rows.")
     with st.container(key=f"tvwrap{n}_{key}"):
-        return list(st.columns(n, gap="small"))
+        return list(st.columns(n, gap="small", border=border))
