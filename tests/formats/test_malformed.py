@@ -472,3 +472,68 @@ def test_a_backtracking_split_is_stopped_with_a_message(good: dict[str, Any], tm
     err = capsys.readouterr().err
     assert code == 2, err
     assert err.count("\n") == 1 and err.startswith("tokviz: error: The Split pattern"), err
+
+
+# -- files that are not files, marks, and what a terminal would take as commands ----------------------------------
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_fifo_or_a_device_is_refused_by_type(kind: str, tmp_path: Path, cli_files: dict[str, str],
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    # Before: a FIFO as tokenizer blocked forever (library and CLI); encode -f /dev/zero said "no such file".
+    import os
+
+    if kind == "fifo":
+        path = str(tmp_path / "tokenizer.json")
+        os.mkfifo(path)
+        message = r"a FIFO \(named pipe\), not a regular file"
+    else:
+        path, message = "/dev/zero", r"/dev/zero: a character device, not a regular file"
+    with pytest.raises(ValueError, match=message):
+        load_tokenizer(path)
+    for argv in (["encode", "hi", "-t", path], ["encode", "-f", path, "-t", cli_files["tok"]]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert re.search(message, err) and err.count("\n") == 1, err
+
+
+def test_a_byte_order_mark_is_accepted(good: dict[str, Any], tmp_path: Path) -> None:
+    # Before: a BOM at the start of a tokviz .json was "not a tokenizer file", of a vocab.json "invalid JSON".
+    ours = tmp_path / "t.json"
+    ours.write_bytes(b"\xef\xbb\xbf" + json.dumps(good["ours"]).encode("utf-8"))
+    gpt2 = tmp_path / "gpt2"
+    gpt2.mkdir()
+    (gpt2 / "vocab.json").write_bytes(b"\xef\xbb\xbf" + good["vocab.json"].encode("utf-8"))
+    (gpt2 / "merges.txt").write_text(good["merges.txt"], encoding="utf-8")
+    hf = tmp_path / "tokenizer.json"
+    hf.write_bytes(b"\xef\xbb\xbf" + json.dumps(good["hf"]).encode("utf-8"))
+    ids = [load_tokenizer(p).encode("lowest low") for p in (ours, gpt2, hf)]
+    assert ids[0] == ids[1] == ids[2]
+
+
+def test_the_command_line_escapes_control_characters_it_shows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    # A vocabulary whose tokens are terminal commands (ESC [ 2 J clears the screen; U+009B is the one-byte CSI).
+    import io
+    import sys
+
+    from tokviz.formats import save
+
+    hostile = "\x1b[2J\x1b]0;owned\x07\u009b31m"
+    tok = train_bpe([hostile * 50], vocab_size=270)
+    save(tok, tmp_path / "t.json", format="tokviz")
+    ids = [str(i) for i in tok.encode(hostile)]
+    assert main(["encode", hostile, "-t", str(tmp_path / "t.json"), "--show-tokens"]) == 0
+    shown = capsys.readouterr().out
+    assert not set(shown) & {"\x1b", "\x07", "\u009b"}, shown
+    assert "\\x9b" in shown or "\\u009b" in shown
+    # decode to a pipe writes the text exactly (it is the output); to a terminal, escaped.
+    assert main(["decode", *ids, "-t", str(tmp_path / "t.json")]) == 0
+    assert capsys.readouterr().out == hostile + "\n"
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stdout", screen)
+    assert main(["decode", *ids, "-t", str(tmp_path / "t.json")]) == 0
+    assert screen.getvalue() == "\\x1b[2J\\x1b]0;owned\\x07\\x9b31m\n"

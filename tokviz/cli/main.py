@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -37,7 +38,7 @@ from tokviz.cli.common import ProgressBar, resolve_tokenizer
 from tokviz.cli.scale import add_errors_argument, add_scale_commands, load_counts
 from tokviz.cli.tokens import add_tokens_command
 from tokviz.core.protocol import TokenizerLike
-from tokviz.core.textfile import read_utf8
+from tokviz.core.textfile import read_utf8, refuse_special_file
 from tokviz.corpus.sources import iter_file
 from tokviz.formats import FORMATS, save
 from tokviz.formats.dispatch import Loaded
@@ -67,11 +68,26 @@ def _read_text_file(path: str) -> str:
 
 
 def _show(token: bytes) -> str:
-    """A token for display: its text quoted, or its bytes where it holds only part of a character."""
+    """A token for display: its text quoted (control characters escaped), or its bytes where it holds only part of a
+    character."""
     try:
-        return json.dumps(token.decode("utf-8"), ensure_ascii=False)
+        return terminal_safe(json.dumps(token.decode("utf-8"), ensure_ascii=False))
     except UnicodeDecodeError:
         return repr(token)
+
+
+# C0 controls but tab and newline, DEL and C1 controls: a terminal takes them as commands (ESC [ or U+009B moves the
+# cursor, recolours, retitles the window), so a hostile vocabulary's tokens could rewrite what the user sees.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with control characters as ``\\xNN``, for a terminal.
+
+    >>> terminal_safe("red\\x1b[31m\\x9b2J ok\\n")
+    'red\\\\x1b[31m\\\\x9b2J ok\\n'
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 # -- commands ---------------------------------------------------------------------------------------------------
@@ -128,6 +144,7 @@ def _input_text(args: argparse.Namespace) -> str:
 
 def _write_ids_streamed(tok: TokenizerLike, path: str, out: TextIO, *, batch: int = 1 << 16) -> None:
     """Encode a file block by block and write its ids as they come, so memory does not grow with the file."""
+    refuse_special_file(path)
     if not Path(path).is_file():
         raise ValueError(f"{path}: no such file.")
     sep = ""
@@ -181,7 +198,9 @@ def _parse_ids(items: Sequence[str]) -> list[int]:
 def cmd_decode(args: argparse.Namespace) -> int:
     tok = resolve_tokenizer(args.tokenizer, pattern=args.pattern, special_tokens=args.special_token)
     ids = _parse_ids(args.ids if args.ids else [sys.stdin.read()])
-    sys.stdout.write(tok.decode(ids) + "\n")
+    text = tok.decode(ids)
+    # To a terminal, control characters are shown escaped; to a pipe or a file, the text is written exactly.
+    sys.stdout.write((terminal_safe(text) if sys.stdout.isatty() else text) + "\n")
     return 0
 
 

@@ -110,6 +110,8 @@ def parse_json(text: str, *, source: str, unique_keys: bool = False) -> Any:
     ...
     ValueError: t.json, line 2: duplicate key 'a' (the same object has it twice); keep one of them.
     """
+    # A byte-order mark (Windows editors save one) carries nothing in UTF-8: accepted rather than refused as bad JSON.
+    text = text.removeprefix("\ufeff")
     try:
         return json.loads(text, parse_constant=_constant, parse_int=_integer, parse_float=_float,
                           object_pairs_hook=_unique_pairs if unique_keys else None)

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 NEWLINE = b"\n"
@@ -39,6 +40,28 @@ def bad_utf8(name: str, data: bytes, err: UnicodeDecodeError, *, offset: int = 0
     return f"{name} is not valid UTF-8: the first bad byte is 0x{data[err.start]:02x} at byte {at}{where}"
 
 
+_SPECIAL_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+                  (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def refuse_special_file(path: str | os.PathLike[str]) -> None:
+    """ValueError when ``path`` is a FIFO, a device or a socket: reading one blocks forever (a FIFO nobody writes)
+    or never ends (``/dev/zero``). Regular files, folders and missing paths pass (their readers say the rest).
+
+    >>> refuse_special_file("/dev/null")
+    Traceback (most recent call last):
+    ...
+    ValueError: /dev/null: a character device, not a regular file; save what it holds to a file and give that.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    for test, kind in _SPECIAL_KINDS:
+        if test(mode):
+            raise ValueError(f"{path}: {kind}, not a regular file; save what it holds to a file and give that.")
+
+
 def read_utf8(path: str | os.PathLike[str]) -> str:
     """The text of a UTF-8 file; ValueError naming the file when it is missing, unreadable or not UTF-8.
 
@@ -48,6 +71,7 @@ def read_utf8(path: str | os.PathLike[str]) -> str:
     ValueError: no/such/file.txt: no such file.
     """
     p = Path(path)
+    refuse_special_file(p)
     try:
         data = p.read_bytes()
     except FileNotFoundError as e:

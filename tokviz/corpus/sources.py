@@ -24,7 +24,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from tokviz.core.textfile import bad_utf8
+from tokviz.core.textfile import bad_utf8, refuse_special_file
 
 # cut_ranges is the cutter behind file_ranges, given a window reader: a remote file is cut by the same rule.
 from tokviz.corpus.ranges import cut_ranges, file_ranges
@@ -124,6 +124,7 @@ def iter_file(path: str | os.PathLike[str], *, errors: str = "strict", block: in
 
     ``errors="replace"`` reads bad bytes as U+FFFD instead.
     """
+    refuse_special_file(path)
     with open(path, "rb") as f:
         data_offset = 0
         line = 1

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tokviz.core.jsonfile import parse_json
+from tokviz.core.textfile import refuse_special_file
 from tokviz.formats.bert_vocab import looks_like_bert_vocab
 from tokviz.formats.clip import looks_like_clip_merges
 from tokviz.formats.file_checks import read_text
@@ -36,6 +37,7 @@ def detect_format(*paths: str | os.PathLike[str]) -> tuple[str, list[Path], Any]
     for p in ps:
         if not p.exists():
             raise ValueError(f"{p}: no such file or directory.")
+        refuse_special_file(p)
     if len(ps) == 1 and ps[0].is_dir():
         return _detect_dir(ps[0])
     for p in ps:
@@ -113,7 +115,7 @@ def _sniff(path: Path) -> tuple[str, Any]:
         return "sentencepiece", None
     if looks_like_clip_merges(head):  # OpenCLIP's merges, read alone (gzip-compressed as it ships, or not)
         return "clip-merges", None
-    stripped = head.lstrip()
+    stripped = head.removeprefix(b"\xef\xbb\xbf").lstrip()  # a UTF-8 BOM (some editors write one) is accepted
     if stripped.startswith(b"[") and not looks_like_bert_vocab(head):  # a vocab.txt starts with [PAD] too
         return "json", None
     if stripped.startswith(b"{"):
