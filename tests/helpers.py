@@ -269,11 +269,14 @@ def _png_size(path: Path) -> tuple[int, int]:
 
 
 def _full_page_screenshot(page, path: Path) -> None:
-    # Streamlit scrolls inside its main container, so grow the viewport to the content before the screenshot.
+    # A laptop window's width (1280, as the README says); Streamlit scrolls inside its main container, so the
+    # viewport then grows to the content's height at that width before the screenshot.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.wait_for_timeout(500)
     height = page.evaluate(
         "() => Math.max(...['[data-testid=\"stMain\"]', '[data-testid=\"stAppViewContainer\"]', 'body']"
         ".map(s => document.querySelector(s)).filter(Boolean).map(e => e.scrollHeight))")
-    page.set_viewport_size({"width": 1500, "height": min(max(int(height), 800), 4000)})
+    page.set_viewport_size({"width": 1280, "height": min(max(int(height), 800), 4000)})  # a laptop window
     page.wait_for_timeout(500)
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)

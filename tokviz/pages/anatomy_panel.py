@@ -70,7 +70,7 @@ def panel(tokenizers: Mapping[str, TokenizerLike]) -> None:
         return
     name, token_id, char, view = picked
     # The sidebar widens while the panel is open, where the window has room for it: its tables need the room, but in
-    # a laptop window a wider sidebar squeezed the page and pushed the clicked token out of view.
+    # a laptop window a wider sidebar squeezed the page and pushed the clicked token out of view (at 1280 px too).
     st.html("<style>@media (min-width:1360px){section[data-testid='stSidebar']{width:420px !important;"
             "min-width:420px !important}}</style>")
     with st.sidebar.container(border=True):
