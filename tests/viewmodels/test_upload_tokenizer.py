@@ -222,3 +222,38 @@ def test_a_hostile_zip_is_refused_or_flattened(tmp_path):
     assert "evil.json" in str(e.value) and "/etc" not in str(e.value)  # read by its base name, in a temp folder
     with pytest.raises(ValueError, match="not a readable zip"):
         load_uploaded([("x.zip", b"not a zip")])
+
+
+def test_a_zip_bomb_is_refused_before_it_expands():
+    # The report's case: 196 KB expanding to 190 MB was accepted (18 s, 1.1 GB more memory). Refused from the zip's
+    # directory now; tracemalloc shows nothing near the expanded size was allocated.
+    import io
+    import tracemalloc
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("vocab.json", b"{" + b" " * 150_000_000 + b"}")
+    data = buf.getvalue()
+    assert len(data) < 400_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"vocab\.json would expand 150\.0 MB from .* over 100 times its size"):
+            load_uploaded([("bomb.zip", data)])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000, peak
+
+
+def test_the_expanded_bound_is_a_server_setting(monkeypatch):
+    import importlib
+
+    from tokviz.viewmodels import upload_tokenizer
+
+    monkeypatch.setenv("TOKVIZ_MAX_TOKENIZER_MB", "7")
+    try:
+        assert importlib.reload(upload_tokenizer).DEFAULT_MAX_BYTES == 7 * 1024 * 1024
+    finally:
+        monkeypatch.delenv("TOKVIZ_MAX_TOKENIZER_MB")
+        importlib.reload(upload_tokenizer)

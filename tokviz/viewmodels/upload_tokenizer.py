@@ -39,8 +39,14 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from tokviz.formats import SpecialTokens, load_tokenizer, special_tokens_arg, split_special_tokens
 from tokviz.formats.dispatch import Loaded
 
-#: Largest upload accepted per file; o200k's tokenizer.json, the biggest common one, is well under it.
-DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+#: Largest upload accepted per file, and largest a zip may expand to in all (a server setting: the
+#: ``TOKVIZ_MAX_TOKENIZER_MB`` environment variable, in MB); o200k's tokenizer.json, the biggest common one, is well
+#: under the default.
+MAX_MB_ENV = "TOKVIZ_MAX_TOKENIZER_MB"
+DEFAULT_MAX_BYTES = (int(os.environ[MAX_MB_ENV]) if os.environ.get(MAX_MB_ENV, "").isdigit() else 200) * 1024 * 1024
+#: How many times its compressed size a zip member may expand to: tokenizer files compress 3 to 10 times; a zip
+#: bomb (196 KB expanding to 190 MB, a thousand times) is refused from its directory, before anything expands.
+MAX_ZIP_RATIO = 100
 #: A tokenizer is one file, or GPT-2's two (vocab.json + merges.txt).
 MAX_FILES = 2
 #: File stems that say nothing about the tokenizer: the name falls back to something more telling.
@@ -70,9 +76,16 @@ def _unzip(name: str, data: bytes, *, max_bytes: int) -> list[tuple[str, bytes]]
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             members = [m for m in z.infolist() if not m.is_dir()]
+            # The sizes the zip's directory states are checked before expanding; zipfile then reads no more than the
+            # stated size of a member (a member that lies about it fails its CRC check).
             if len(members) > MAX_FILES or sum(m.file_size for m in members) > max_bytes:
                 raise ValueError(f"{name}: a zip of a tokenizer holds at most {MAX_FILES} files and "
                                  f"{max_bytes / 1e6:.0f} MB; this one holds more.")
+            for m in members:
+                if m.file_size > MAX_ZIP_RATIO * max(m.compress_size, 1024):
+                    raise ValueError(f"{name}: {safe_filename(m.filename)} would expand {m.file_size / 1e6:,.1f} MB "
+                                     f"from {m.compress_size / 1e3:,.1f} KB, over {MAX_ZIP_RATIO} times its size; no "
+                                     "tokenizer file compresses that well: upload the files themselves.")
             return [(safe_filename(m.filename), z.read(m)) for m in members]
     except zipfile.BadZipFile as e:
         raise ValueError(f"{name}: not a readable zip file ({e}).") from e
