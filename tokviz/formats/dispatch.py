@@ -14,6 +14,8 @@ Example:
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import Any
 
 from tokviz.core.protocol import TokenizerLike
 from tokviz.formats.bert_vocab import load_bert_vocab
@@ -27,6 +29,7 @@ from tokviz.formats.hub import HubFiles, fetch_tokenizer_files, parse_hub_ref
 from tokviz.formats.minbpe import load_minbpe, save_minbpe
 from tokviz.formats.model_names import close_names, encoding_name_for_model
 from tokviz.formats.ours import Saveable, save_ours, tokenizer_from_dict
+from tokviz.formats.pretrained import NAMED_ENCODINGS, is_encoding_name, load_encoding
 from tokviz.formats.tekken import tekken_from_dict
 from tokviz.formats.tiktoken_file import load_tiktoken, save_tiktoken
 from tokviz.models.bpe import Tokenizer
@@ -63,72 +66,16 @@ def load_tokenizer(
     ValueError: no/such/tokenizer.json: no such file or directory.
     """
     if len(paths) == 1 and not os.path.exists(paths[0]):
-        # Imported when needed: tokviz.formats.pretrained builds on this package, so importing it at the top would make
-        # the two modules import each other.
-        from tokviz.formats.pretrained import NAMED_ENCODINGS, is_encoding_name, load_encoding
-
-        spec = os.fspath(paths[0])
-        if spec.startswith("hf:"):
-            return load_hub_tokenizer(spec, pattern=pattern, special_tokens=special_tokens, name=name)[0]
-        encoding = spec if is_encoding_name(spec) else encoding_name_for_model(spec)
-        if encoding is not None:
-            if pattern is not None or special_tokens is not None:
-                raise ValueError(f"{spec} has its own pattern and special tokens; drop the pattern/"
-                                 "special-token options.")
-            if encoding == "o200k_harmony":
-                raise ValueError(f"{spec} uses the o200k_harmony encoding (o200k_base with gpt-oss's special tokens): "
-                                 "build it with tokviz.chat.o200k_harmony(); the command line and the app take the "
-                                 "name directly.")
-            if not is_encoding_name(encoding):
-                raise ValueError(f"{spec} uses the {encoding} encoding, which this version of tokviz does not build; "
-                                 "load its tokenizer file instead.")
-            tok: Loaded = load_encoding(encoding)
-            if name is not None or encoding != spec:
-                tok.name = name or spec
-            return tok
-        if not os.path.dirname(spec) and (near := close_names(spec, extra=tuple(e.name for e in NAMED_ENCODINGS))):
-            raise ValueError(f"{spec}: no such file, encoding or model name; did you mean {', '.join(near)}?")
+        named = _load_named(os.fspath(paths[0]), pattern=pattern, special_tokens=special_tokens, name=name)
+        if named is not None:
+            return named
     kind, files, payload = detect_format(*paths)
-    own_rules = ("tokviz", "hf", "minbpe", "tekken", "bert-vocab", "clip-merges")
-    if kind in own_rules and (pattern is not None or special_tokens is not None):
+    if kind in _OWN_RULES and (pattern is not None or special_tokens is not None):
         raise ValueError(
             f"{files[0]}: a {kind} file carries its own pattern and special tokens; drop the pattern/special-token "
             "options (they are for GPT-2 and tiktoken files)."
         )
-    if kind == "tokviz":
-        tok = tokenizer_from_dict(payload, source=str(files[0]))
-    elif kind == "hf" and is_clip_json(payload):  # CLIP-style BPE: an end-of-word suffix
-        tok = clip_from_dict(payload, source=str(files[0]))
-    elif kind == "hf":
-        # The file's text only names the line in a message: read again for an error, not held (a 65 MB file is
-        # about 90 MB of text) while a large vocabulary is built.
-        failed = False
-        try:
-            tok = hf_from_dict(payload, source=str(files[0]))
-        except ValueError:
-            failed = True
-        if failed:  # outside the handler, so the message with its line is not chained to the first one
-            tok = hf_from_dict(payload, source=str(files[0]), text=read_text(files[0]))
-    elif kind == "minbpe":
-        tok = load_minbpe(files[0])
-    elif kind == "tekken":
-        tok = tekken_from_dict(payload, source=str(files[0]))
-    elif kind == "bert-vocab":
-        tok = load_bert_vocab(files[0])
-    elif kind == "clip-merges":
-        tok = load_clip_merges(files[0])
-    elif kind == "sentencepiece":
-        # Imported here: the reader needs the optional sentencepiece package only when such a file is loaded.
-        from tokviz.formats.sentencepiece_model import load_sentencepiece
-
-        if pattern is not None or special_tokens is not None:
-            raise ValueError(f"{files[0]}: a SentencePiece model carries its own rules; drop the pattern/special-"
-                             "token options.")
-        tok = load_sentencepiece(files[0])
-    elif kind == "tiktoken":
-        tok = load_tiktoken(files[0], pattern=pattern, special_tokens=special_tokens)
-    else:
-        tok = load_gpt2(files[0], files[1], pattern=pattern, special_tokens=special_tokens)
+    tok = _read_file(kind, files, payload, pattern=pattern, special_tokens=special_tokens)
     if name is not None:
         tok.name = name
     if len(paths) == 1 and os.path.isdir(paths[0]):
@@ -137,6 +84,75 @@ def load_tokenizer(
         if chat is not None:
             attach_chat_config(tok, chat)
     return tok
+
+
+#: Formats whose files carry their own pattern and special tokens.
+_OWN_RULES = ("tokviz", "hf", "minbpe", "tekken", "bert-vocab", "clip-merges", "sentencepiece")
+
+
+def _load_named(spec: str, *, pattern: str | None, special_tokens: SpecialTokens | None,
+                name: str | None) -> Loaded | None:
+    """What a name that is not a path stands for: a Hub id (``hf:``), an encoding or a model name; None when it
+    is none of them and nothing is close (the caller then reports the missing file)."""
+    if spec.startswith("hf:"):
+        return load_hub_tokenizer(spec, pattern=pattern, special_tokens=special_tokens, name=name)[0]
+    encoding = spec if is_encoding_name(spec) else encoding_name_for_model(spec)
+    if encoding is None:
+        if not os.path.dirname(spec) and (near := close_names(spec, extra=tuple(e.name for e in NAMED_ENCODINGS))):
+            raise ValueError(f"{spec}: no such file, encoding or model name; did you mean {', '.join(near)}?")
+        return None
+    if pattern is not None or special_tokens is not None:
+        raise ValueError(f"{spec} has its own pattern and special tokens; drop the pattern/special-token options.")
+    if encoding == "o200k_harmony":
+        raise ValueError(f"{spec} uses the o200k_harmony encoding (o200k_base with gpt-oss's special tokens): "
+                         "build it with tokviz.chat.o200k_harmony(); the command line and the app take the "
+                         "name directly.")
+    if not is_encoding_name(encoding):
+        raise ValueError(f"{spec} uses the {encoding} encoding, which this version of tokviz does not build; "
+                         "load its tokenizer file instead.")
+    tok: Loaded = load_encoding(encoding)
+    if name is not None or encoding != spec:
+        tok.name = name or spec
+    return tok
+
+
+def _read_file(kind: str, files: list[Path], payload: Any, *, pattern: str | None,
+               special_tokens: SpecialTokens | None) -> Loaded:
+    """The tokenizer in ``files``, read by the reader of its ``kind`` (as :func:`detect_format` found it)."""
+    source = str(files[0])
+    if kind == "tokviz":
+        return tokenizer_from_dict(payload, source=source)
+    if kind == "hf":
+        if is_clip_json(payload):  # CLIP-style BPE: an end-of-word suffix
+            return clip_from_dict(payload, source=source)
+        return _read_hf(payload, files[0])
+    if kind == "minbpe":
+        return load_minbpe(files[0])
+    if kind == "tekken":
+        return tekken_from_dict(payload, source=source)
+    if kind == "bert-vocab":
+        return load_bert_vocab(files[0])
+    if kind == "clip-merges":
+        return load_clip_merges(files[0])
+    if kind == "sentencepiece":
+        # Imported here: the reader needs the optional sentencepiece package only when such a file is loaded.
+        from tokviz.formats.sentencepiece_model import load_sentencepiece
+
+        return load_sentencepiece(files[0])
+    if kind == "tiktoken":
+        return load_tiktoken(files[0], pattern=pattern, special_tokens=special_tokens)
+    return load_gpt2(files[0], files[1], pattern=pattern, special_tokens=special_tokens)
+
+
+def _read_hf(payload: Any, path: Path) -> Loaded:
+    # The file's text only names the line in a message: read again for an error, not held (a 65 MB file is about
+    # 90 MB of text) while a large vocabulary is built.
+    try:
+        return hf_from_dict(payload, source=str(path))
+    except ValueError:
+        pass
+    # Outside the handler, so the message with its line is not chained to the first one.
+    return hf_from_dict(payload, source=str(path), text=read_text(path))
 
 
 def load_hub_tokenizer(
