@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from tokviz.core.encoding import Encoding
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tokviz.core.encoding import Encoding, EncodingBuilder
+from tokviz.formats.pretrained import load_encoding
+
+_CL100K = load_encoding("cl100k_base")
 
 
 def make() -> Encoding:
@@ -35,3 +41,19 @@ def test_two_split_characters_side_by_side_are_two_groups() -> None:
 def test_empty_encoding() -> None:
     enc = Encoding([], [], [], [], [])
     assert len(enc) == 0 and enc.n_bytes == 0 and enc.groups() == []
+
+
+
+@given(st.text(max_size=80))
+@settings(max_examples=150, deadline=None)
+def test_byte_level_fast_path_gives_the_builders_encoding(text: str) -> None:
+    # Byte-level BPE builds its Encoding in one pass of its own (the hot path of encode_with_offsets); it must be
+    # the Encoding the EncodingBuilder of every pipeline makes from the same tokens, each marked cut when it holds
+    # fewer bytes than the characters it spans.
+    fast = _CL100K.encode_with_offsets(text)
+    built = EncodingBuilder()
+    for i, t, (s, e), special in zip(fast.ids, fast.tokens, fast.char_spans, fast.special):
+        built.add(i, t, (s, e), cut=len(t) < len(text[s:e].encode("utf-8")), special=special)
+    for piece in fast.pieces:
+        built.add_piece(piece)
+    assert built.build() == fast
