@@ -340,3 +340,59 @@ def test_costly_regexes_are_refused_while_the_server_answers(page, browser, serv
     assert_no_exception(page)
     assert health.failures == []
     assert health.slowest < bound, f"/_stcore/health took {health.slowest:.2f} s; over 0.3 s: {health.slow}"
+
+
+# -- tokenizer names that are markup: shown as typed on every page ------------------------------------------------
+def markup_names(rec: Recorder) -> list[str]:
+    """The report's names: bold and italic, and a live link to the recorder (it travels in own=)."""
+    return ["<b>B</b><i>I</i>", f'<a href="//{rec.base}/a">L</a>']
+
+
+#: Elements a name's markup would have made: HTML tags, Markdown's, and plotly's SVG (bold/italic tspans, links).
+MARKUP_FROM_NAMES = """base => [...document.querySelectorAll(
+    'b, i, strong, em, a, tspan[style*="bold"], tspan[style*="italic"]')].filter(e =>
+    ['B', 'I', 'L'].includes(e.textContent.trim()) || (e.getAttribute('href') || e.getAttribute('xlink:href') || ''
+    ).includes(base)).map(e => e.outerHTML)"""
+
+
+def test_markup_in_tokenizer_names_is_drawn_as_typed_on_every_page(page, server, recorder, tmp_path):
+    from playwright.sync_api import expect
+
+    from tokviz import train_bpe
+
+    tok_file = tmp_path / "tok.json"
+    save_tokenizer(train_bpe([CORPUS], vocab_size=270), tok_file)
+    names = markup_names(recorder)
+    page.goto(f"{server.url}/compare")
+    for name in names:
+        box = page.get_by_role("textbox", name="Name")
+        if not box.is_visible():
+            page.get_by_text("Options: pattern, special tokens, name").click()
+        box.fill(name)
+        box.press("Enter")
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files([str(tok_file)])
+        page.get_by_role("button", name="Load uploaded files").click()
+        shown_literally(page, ALERT, f"Loaded {name}")
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    visits = [("Tokenize", None), ("Observations", None), ("Vocab sizes", ".js-plotly-plot"), ("Train", None),
+              ("Load & diff", None), ("Inspect", None), ("Files", None)]
+    for title, ready in visits:
+        sidebar.get_by_text(title, exact=True).click()
+        page.wait_for_timeout(1500)
+        if ready:
+            page.wait_for_selector(ready, timeout=120_000)
+        page.wait_for_timeout(1500)
+        assert page.evaluate(MARKUP_FROM_NAMES, recorder.base) == [], title
+        assert_no_exception(page)
+    # Inspect's charts with the names in legends: Languages and Measures (Zipf).
+    sidebar.get_by_text("Inspect", exact=True).click()
+    for tab in ("Languages", "Measures"):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_selector(".js-plotly-plot .legendtext", timeout=120_000)
+        legend = page.eval_on_selector_all(".js-plotly-plot .legendtext", "els => els.map(e => e.textContent)")
+        for name in names:
+            assert any(name[:20] in t for t in legend), (tab, legend)  # the name, as typed (cut at 24 characters)
+        assert page.evaluate(MARKUP_FROM_NAMES, recorder.base) == [], tab
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    settle(page, recorder)
+    assert recorder.requests == []
