@@ -143,3 +143,23 @@ def test_every_code_point_against_tiktoken(tokenizers: dict[str, Tokenizer], tok
         for i in range(0, len(texts), 50_000):
             joined = "\n".join(texts[i:i + 50_000])
             assert eng.encode_ordinary(joined) == ref.encode_ordinary(joined), (ctx, i)
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=TEXT, pattern=st.sampled_from(["gpt2", "gpt4", "o200k"]), parts=st.integers(2, 5))
+def test_parts_for_cores_encode_like_the_whole(text: str, pattern: str, parts: int) -> None:
+    from tokviz.engines.native import split_for_cores
+    from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
+
+    pt = PreTokenizer.create(pattern)
+    cut = split_for_cores(text * 3, pt, parts=parts)
+    assert "".join(cut) == text * 3
+    assert [p for part in cut for p in pt.findall(part)] == pt.findall(text * 3)
+
+
+@pytest.mark.skipif("fastokens" not in ENGINE_NAMES, reason="fastokens is not installed")
+def test_a_long_text_on_all_cores(tokenizers: dict[str, Tokenizer], cs336_dir: Path) -> None:
+    eng = _engine(tokenizers, "o200k_base", "fastokens")
+    text = (cs336_dir / "tinystories_sample.txt").read_text(encoding="utf-8")
+    text = text * (1_100_000 // len(text) + 1)
+    assert len(text) >= 1 << 20 and eng.encode_ordinary(text) == _pure(tokenizers["o200k_base"], text)

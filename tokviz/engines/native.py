@@ -13,17 +13,23 @@ from __future__ import annotations
 
 import base64
 import os
+import sys
 import tempfile
+from array import array
 from collections.abc import Callable
 from typing import Any
 
 from tokviz.engines.plan import RankPlan
+from tokviz.pre_tokenizers.patterns import resolve_pattern
+from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 
 # Whitespace runs at least this long go to the pure engine (which is linear on them); shorter ones stay native.
 LONG_SPACE_RUN = 1 << 15
 # Texts with a run this long without a space or newline (long pieces) go to tiktoken, which merges long pieces
 # several times faster than fastokens (docs/engines.md); both give the same ids.
 LONG_PIECE_RUN = 1 << 12
+# Texts this long are encoded in parts on all cores (fastokens' encode_batch_flat).
+PARALLEL_AT = 1 << 20
 
 
 def has_long_space_run(text: str, *, limit: int = LONG_SPACE_RUN) -> bool:
@@ -110,7 +116,44 @@ class FastokensEngine:
             os.unlink(path)
         encode = self.native.encode_ordinary
         encode("warm up")  # its first call sets up tables (about a second for o200k): paid here, off the user's text
-        self.encode_ordinary = _declining(lambda text: encode(text).ids, odd=FASTOKENS_ODD)
+        # A long text is cut where one pass would cut (named patterns only) and its parts encoded on all cores.
+        self.cutter = PreTokenizer.create(plan.pattern) if resolve_pattern(plan.pattern)[1] else None
+        self.encode_ordinary = _declining(self._encode, odd=FASTOKENS_ODD)
+
+    def _encode(self, text: str) -> list[int]:
+        parts = split_for_cores(text, self.cutter) if self.cutter is not None and len(text) >= PARALLEL_AT else []
+        if len(parts) < 2:
+            return list(self.native.encode_ordinary(text).ids)
+        flat, _ = self.native.encode_batch_flat(parts)  # every part's ids, little-endian uint32, in order
+        ids = array("I")
+        ids.frombytes(flat)
+        if sys.byteorder == "big":
+            ids.byteswap()
+        return ids.tolist()
+
+
+def split_for_cores(text: str, cutter: PreTokenizer, *, parts: int | None = None) -> list[str]:
+    """``text`` cut into about ``parts`` (default: the CPU count) pieces at positions where one pass of the pattern
+    cuts too (:meth:`~tokviz.pre_tokenizers.pretokenizer.PreTokenizer.safe_cut`), so their ids joined are the ids of
+    the whole; fewer where no such position is found.
+
+    >>> from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
+    >>> split_for_cores("hello world " * 4, PreTokenizer.create("gpt2"), parts=2)
+    ['hello world hello world', ' hello world hello world ']
+    """
+    n = parts or os.cpu_count() or 1
+    out: list[str] = []
+    start = 0
+    for k in range(1, n):
+        target = len(text) * k // n
+        if target <= start:
+            continue
+        cut = start + cutter.safe_cut(text[start:target], final_margin=0)
+        if cut > start:
+            out.append(text[start:cut])
+            start = cut
+    out.append(text[start:])
+    return out
 
 
 ENGINES: dict[str, Callable[[RankPlan], Any]] = {"fastokens": FastokensEngine, "tiktoken": TiktokenEngine}
