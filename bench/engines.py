@@ -229,6 +229,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--quick", action="store_true", help="1 MB texts, 1 process per library")
     ap.add_argument("--repeats", type=int, help="fresh processes per library and encoding (default 3)")
     ap.add_argument("--offsets", action="store_true", help="time encode_with_offsets too")
+    ap.add_argument("--libs", default=",".join(LIBS), help=f"comma-separated subset of: {', '.join(LIBS)}")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -236,7 +237,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     size = 1_000_000 if args.quick else 5_000_000
     repeats = args.repeats or (1 if args.quick else 3)
-    table = bench_engines(size=size, repeats=repeats, offsets=args.offsets)
+    libs = tuple(lib for lib in LIBS if lib in args.libs.split(","))
+    table = bench_engines(size=size, repeats=repeats, offsets=args.offsets, libs=libs)
     header = (f"## Engines ({size / 1e6:g} MB texts, {repeats} fresh processes per library, medians; "
               f"load average {os.getloadavg()[0]:.1f} at the end)\n\nFirst encode of each text; in brackets the "
               "multiple of tiktoken's speed (higher is better).\n")

@@ -32,6 +32,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.corpus import SEPARATOR, ensure_corpus  # noqa: E402
+from bench.engines import bench_engines  # noqa: E402
 
 WORKERS = ROOT / "bench" / "workers.py"
 LONG_WORKERS = ROOT / "bench" / "long_workers.py"
@@ -344,6 +345,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help=f"{QUICK_SIZE / 1e6:g} MB and 2 repeats: a smoke run")
     ap.add_argument("--repeats", type=int, help="fresh processes per measurement (default: 5, or 2 with --quick)")
+    ap.add_argument("--engines", action="store_true",
+                    help="append the engine rows of bench/engines.py (tokviz with and without engine, tiktoken, ...)")
     ap.add_argument("--size", type=int, help="corpus size in bytes (default: 5,000,000, or 1,000,000 with --quick)")
     args = ap.parse_args(argv)
     args.size = args.size or (QUICK_SIZE if args.quick else FULL_SIZE)
@@ -378,6 +381,10 @@ def main(argv: list[str] | None = None) -> None:
               f"{environment()}; load average {load_before} at the start, {load_average()} at the end. "
               "Ratio = ours / peer: for seconds lower is better, for MB/s higher is better.")
     text = report(train_rows + small_rows + enc_rows, checks, header)
+    if args.engines:
+        log("engines: tokviz with and without engine, tiktoken, fastokens, tokenizers")
+        text += "\n\n## Engines (first encode; in brackets the multiple of tiktoken's speed)\n\n" + bench_engines(
+            size=args.size, repeats=min(args.repeats, 3), offsets=False)
     print(text)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     (OUT_DIR / "results.md").write_text(text, encoding="utf-8")
