@@ -6,6 +6,7 @@ Pages never build tokenizers themselves: they call :func:`all_tokenizers`, and t
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 
 import streamlit as st
@@ -146,12 +147,26 @@ def note_cache(text: str) -> None:
 
 
 def cache_notices() -> list[str]:
-    """The notices to show now: the session's own, and once per session those of the built-ins' cache files."""
+    """The notices to show now: the session's own, and those of the built-ins' cache files to the one session that
+    met them (the first after a start): the files were rebuilt then, and later sessions have nothing to be told."""
     notes = list(st.session_state.pop(CACHE_NOTICES, []))
     if not st.session_state.get("_defaults_noticed"):
         st.session_state["_defaults_noticed"] = True
-        notes += load_defaults().notices
+        told = _told_default_notices()
+        with _NOTICE_LOCK:
+            fresh = [n for n in load_defaults().notices if n not in told]
+            told.update(fresh)
+        notes += fresh
     return notes
+
+
+_NOTICE_LOCK = threading.Lock()
+
+
+@st.cache_resource(show_spinner=False)
+def _told_default_notices() -> set[str]:
+    """The built-ins' cache notices some session has been shown since the server started."""
+    return set()
 
 
 def own_hashes() -> tuple[str, ...]:
