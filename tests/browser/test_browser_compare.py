@@ -89,7 +89,7 @@ def test_upload_use_in_tokenize_and_diff(page, server, cs336_dir, gpt2_tokenizer
     expect(marked.locator(":scope > .tv-card")).to_contain_text("changed cut differently")
     page.screenshot(path=str(SHOTS / "screenshot-compare.png"), full_page=True)
     w, h = _png_size(SHOTS / "screenshot-compare.png")
-    assert w >= 1400 and h >= 900, (w, h)
+    assert w >= 1280 and h >= 900, (w, h)  # a laptop window's width
     assert_no_exception(page)
 
 

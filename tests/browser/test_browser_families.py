@@ -116,5 +116,5 @@ def test_families_drawn_in_the_browser(page, server, files):
     assert "rule WordPiece · continuation of a word (##)" in card.inner_text()
     page.screenshot(path=str(SHOTS / "screenshot-families.png"), full_page=True)
     w, h = _png_size(SHOTS / "screenshot-families.png")
-    assert w >= 1400 and h >= 700
+    assert w >= 1280 and h >= 700  # a laptop window's width
     assert_no_exception(page)
