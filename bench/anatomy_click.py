@@ -41,7 +41,7 @@ def clicks(n: int, *, wait_s: float) -> list[float]:
     from playwright.sync_api import sync_playwright
 
     out: list[float] = []
-    with tempfile.TemporaryDirectory() as d, streamlit_server(env={"TOKVIZ_CACHE_DIR": d},
+    with tempfile.TemporaryDirectory() as d, streamlit_server(env={"TOKVIZ_CACHE_DIR": d, "TOKVIZ_WARM_MERGES": "1"},
                                                               log=Path(d) / "streamlit.log") as srv, \
             sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

@@ -116,6 +116,11 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         pass
 
 
+# Rank files' merge lists are derived in a child process by the app once their tokens are drawn; in the tests (AppTest
+# runs and the servers started here) that would spend a core on lists no test reads. bench/anatomy_click.py turns it on.
+os.environ.setdefault("TOKVIZ_WARM_MERGES", "0")
+
+
 # -- browser tests --------------------------------------------------------------------------------------------------
 # Screenshots go to a temporary folder (the test run writes nothing into the checkout); TOKVIZ_SCREENSHOT_DIR=docs
 # retakes README's.

@@ -9,6 +9,7 @@ to the tokenizer when done. A click before then derives it as before.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from threading import Lock
@@ -56,8 +57,15 @@ def _warmer() -> _Warmer:
     return _Warmer()
 
 
+#: Set to 0 to derive merge lists only when a click needs them (the test suite does: its servers and AppTest runs
+#: would each spend a core's seconds on lists no test reads).
+WARM_ENV = "TOKVIZ_WARM_MERGES"
+
+
 def warm(tokenizers: Mapping[str, TokenizerLike], names: Iterable[str]) -> None:
     """Start deriving the merge lists of the named rank-rule tokenizers that are loaded and have none yet."""
+    if os.environ.get(WARM_ENV, "1") == "0":
+        return
     is_loaded = getattr(tokenizers, "is_loaded", None)
     for name in names:
         if is_loaded is not None and not is_loaded(name):
