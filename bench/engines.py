@@ -97,7 +97,9 @@ def _load(lib: str, enc: str) -> tuple[Any, Any]:
 
     tok = load_tokenizer(enc)
     if lib == "tokviz+engine":
-        accelerate(tok, background=False)
+        # As a tokenizer gets it by default (tiktoken, then fastokens; tiktoken kept for long pieces), built at once.
+        accelerate(tok, start_at=0)
+        tok.engine.wait()  # type: ignore[union-attr]
         return (lambda t: tok.encode(t, allowed_special=set())), tok.encode_with_offsets
     if lib == "tokviz pure":
         tok.engine = None
