@@ -232,3 +232,23 @@ def test_cli_writes_bin_and_shards(tmp_path: Path, capsys: pytest.CaptureFixture
     assert _read_manifest(tmp_path / "s.manifest.json") == want
     assert main(["encode-corpus", *paths, "-t", "gpt2", "-o", str(tmp_path / "ids.txt")]) == 2
     assert "name the output X.bin" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_bad_bytes_are_named_first_or_read_as_errors_says(tmp_path: Path, workers: int,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from tokviz.cli.main import main
+
+    good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
+    good.write_text("Hello world " * 300, encoding="utf-8")
+    bad.write_bytes(b"caf\xe9 ok " * 300)
+    gpt2 = load_tokenizer("gpt2")
+    out = str(tmp_path / "ids.bin")
+    assert main(["encode-corpus", str(good), str(bad), "-t", "gpt2", "-o", out, "-q", "--workers", str(workers)]) == 2
+    assert "1 of 2 files cannot be read as UTF-8" in capsys.readouterr().err
+    assert not (tmp_path / "ids.bin").exists()
+    for errors in ("replace", "ignore"):
+        assert main(["encode-corpus", str(good), str(bad), "-t", "gpt2", "-o", out, "-q", "--workers", str(workers),
+                     "--errors", errors]) == 0
+        texts = [good.read_text(encoding="utf-8"), bad.read_bytes().decode("utf-8", errors)]
+        assert np.memmap(out, dtype=np.uint16, mode="r").tolist() == _expected(gpt2, texts, None)

@@ -92,10 +92,10 @@ def cmd_encode_corpus(args: argparse.Namespace) -> int:
                 raise ValueError(f"{tok.name}: --dask encodes tokviz BPE tokenizers only; drop --dask.")
             with connect(args.dask) as client:
                 result = encode_on_dask(args.files, tok, args.output, client=client, eot=args.eot,
-                                        shard_tokens=args.shard_tokens, on_progress=update)
+                                        shard_tokens=args.shard_tokens, errors=args.errors, on_progress=update)
         else:
             result = encode_corpus(args.files, tok, args.output, eot=args.eot, workers=args.workers,
-                                   shard_tokens=args.shard_tokens, on_progress=update)
+                                   shard_tokens=args.shard_tokens, errors=args.errors, on_progress=update)
     finally:
         bar.close()
     shards = f" in {len(result.shards)} shard(s) listed" if result.path.suffix == ".json" else ""
@@ -120,7 +120,7 @@ ERRORS_CHOICES = ("strict", "replace", "ignore")
 def add_errors_argument(parser: argparse.ArgumentParser) -> None:
     """``--errors strict|replace|ignore``: how bytes that are not UTF-8 are read."""
     parser.add_argument("--errors", choices=ERRORS_CHOICES, default="strict",
-                        help="bytes that are not UTF-8: strict stops before counting and names every bad file "
+                        help="bytes that are not UTF-8: strict stops before any work and names every bad file "
                              "(default), replace reads them as U+FFFD, ignore drops them")
 
 
@@ -160,4 +160,5 @@ def add_scale_commands(sub: argparse._SubParsersAction[Any],
     e.add_argument("--workers", type=_positive, default=min(2, os.cpu_count() or 1), metavar="N",
                    help="local processes without --dask (default: this machine's cores, at most 2)")
     e.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_errors_argument(e)
     e.set_defaults(func=cmd_encode_corpus)

@@ -123,11 +123,13 @@ def plan_jobs(sources: Sequence[Source], *, special_tokens: Sequence[str],
             for a, b in source_ranges(s, target=range_bytes, special_tokens=specials)]
 
 
-def encode_range(tokenizer: TokenizerLike, source: Source, start: int, end: int, dtype: str) -> Any:
-    """The ids of bytes ``[start, end)`` of a source as a numpy array of ``dtype`` (a job's result)."""
+def encode_range(tokenizer: TokenizerLike, source: Source, start: int, end: int, dtype: str, *,
+                 errors: str = "strict") -> Any:
+    """The ids of bytes ``[start, end)`` of a source as a numpy array of ``dtype`` (a job's result); ``errors`` reads
+    bytes that are not UTF-8 as ``bytes.decode`` does."""
     import numpy as np
 
-    ids = np.array(tokenizer.encode(read_range(source, start, end)), dtype=np.int64)
+    ids = np.array(tokenizer.encode(read_range(source, start, end, errors=errors)), dtype=np.int64)
     if ids.size and int(ids.max()) > np.iinfo(dtype).max:
         raise ValueError(f"token id {int(ids.max())} does not fit {dtype}.")
     return ids.astype(dtype)
@@ -178,8 +180,8 @@ def _init_worker(tokenizer: TokenizerLike) -> None:
     _WORKER_TOKENIZER[:] = [tokenizer]
 
 
-def _encode_job(job: Job, dtype: str) -> Any:
-    return encode_range(_WORKER_TOKENIZER[0], job.source, job.start, job.end, dtype)
+def _encode_job(job: Job, dtype: str, errors: str) -> Any:
+    return encode_range(_WORKER_TOKENIZER[0], job.source, job.start, job.end, dtype, errors=errors)
 
 
 def encode_corpus(
@@ -191,21 +193,24 @@ def encode_corpus(
     workers: int = 1,
     range_bytes: int = ENCODE_RANGE_BYTES,
     shard_tokens: int | None = None,
+    errors: str = "strict",
     on_progress: Progress | None = None,
 ) -> CorpusIds:
     """Encode ``sources`` (paths or fsspec URLs, one document each) to one flat array of ids at ``output``: ``X.bin``
     (raw little-endian, nanoGPT's layout, with ``X.bin.json``) or ``X.npy``; with ``shard_tokens`` in shards of at
     most that many ids and a manifest (:mod:`tokviz.corpus.id_files`).
 
-    ``eot`` names a special token whose id goes between documents. ``workers > 1`` encodes ranges on that many
-    local processes (see the module docstring for which tokenizers). ``on_progress(done, total)`` gets bytes.
+    ``eot`` names a special token whose id goes between documents. ``errors="replace"`` (or ``"ignore"``) reads
+    bytes that are not UTF-8 as U+FFFD (or drops them); by default every bad file is named before any encoding.
+    ``workers > 1`` encodes ranges on that many local processes (see the module docstring for which tokenizers).
+    ``on_progress(done, total)`` gets bytes.
     """
     out = check_output(output)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}.")
     sep = eot_id(tokenizer, eot) if eot is not None else None
     dtype = ids_dtype(max_id(tokenizer))
-    require_utf8(sources, workers=workers)  # every bad file named at once, before any encoding
+    require_utf8(sources, errors=errors, workers=workers)  # every bad file named at once, before any encoding
     writer = IdsOutput(out, dtype, shard_tokens=shard_tokens)
     try:
         if workers > 1 and can_cut(tokenizer):
@@ -218,12 +223,12 @@ def encode_corpus(
                                      initargs=(tokenizer,)) as pool:
 
                 def submit(job: Job) -> Future[Any]:
-                    return pool.submit(_encode_job, job, dtype)
+                    return pool.submit(_encode_job, job, dtype, errors)
 
                 results = windowed(submit, lambda f: f.result(), jobs, 2 * workers)
                 write_in_order(jobs, results, writer, eot=sep, n_documents=len(sources), on_progress=on_progress)
         else:
-            stream_documents(sources, tokenizer, writer, eot=sep, on_progress=on_progress)
+            stream_documents(sources, tokenizer, writer, eot=sep, errors=errors, on_progress=on_progress)
     except BaseException:
         writer.abort()
         raise
@@ -237,6 +242,7 @@ def finish(writer: IdsOutput, tokenizer: TokenizerLike, *, n_documents: int, eot
 
 
 def stream_documents(sources: Sequence[Source], tokenizer: TokenizerLike, writer: IdsOutput, *, eot: int | None,
+                     errors: str = "strict",
                      on_progress: Progress | None = None) -> None:
     """Encode each source with ``encode_iterable`` in this process, appending ids in batches."""
     import numpy as np
@@ -246,7 +252,7 @@ def stream_documents(sources: Sequence[Source], tokenizer: TokenizerLike, writer
 
     def chunks(source: Source) -> Iterator[str]:
         nonlocal done
-        for chunk in iter_source(source):
+        for chunk in iter_source(source, errors=errors):
             yield chunk
             done += len(chunk) if chunk.isascii() else len(chunk.encode("utf-8"))
             if on_progress is not None:

@@ -47,8 +47,8 @@ from tokviz.scale.dask_count import check_on_dask
 IN_FLIGHT_PER_WORKER = 3
 
 
-def _encode(tokenizer: Tokenizer, job: Job, dtype: str) -> Any:
-    return encode_range(tokenizer, job.source, job.start, job.end, dtype)
+def _encode(tokenizer: Tokenizer, job: Job, dtype: str, errors: str) -> Any:
+    return encode_range(tokenizer, job.source, job.start, job.end, dtype, errors=errors)
 
 
 def encode_on_dask(
@@ -60,6 +60,7 @@ def encode_on_dask(
     eot: str | None = None,
     range_bytes: int = ENCODE_RANGE_BYTES,
     shard_tokens: int | None = None,
+    errors: str = "strict",
     on_progress: Progress | None = None,
 ) -> CorpusIds:
     """Encode ``sources`` (paths the workers can read, or fsspec URLs) to ``output`` as
@@ -71,14 +72,14 @@ def encode_on_dask(
                          "can be encoded in ranges on Dask; encode this one without --dask.")
     sep = eot_id(tokenizer, eot) if eot is not None else None
     dtype = ids_dtype(max_id(tokenizer))
-    check_on_dask(sources, client=client)  # every bad file named at once, before any encoding
+    check_on_dask(sources, client=client, errors=errors)  # every bad file named at once, before any encoding
     jobs = client.submit(plan_jobs, list(sources), special_tokens=tokenizer.pretokenizer.special_tokens,
                          range_bytes=range_bytes, pure=False).result()
     shared = client.scatter(tokenizer, broadcast=True)  # sent to each worker once, not with every job
     n_workers = max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
     writer = IdsOutput(out, dtype, shard_tokens=shard_tokens)
     try:
-        results = windowed(lambda job: client.submit(_encode, shared, job, dtype, pure=False),
+        results = windowed(lambda job: client.submit(_encode, shared, job, dtype, errors, pure=False),
                            lambda f: f.result(), jobs, IN_FLIGHT_PER_WORKER * n_workers)
         write_in_order(jobs, results, writer, eot=sep, n_documents=len(sources), on_progress=on_progress)
     except distributed.KilledWorker as e:
