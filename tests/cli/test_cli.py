@@ -15,6 +15,7 @@ from tokviz import Tokenizer, load_tokenizer, train_bpe
 from tokviz.cli.common import ProgressBar
 from tokviz.cli.main import main
 from tokviz.formats import save
+from tokviz.formats.ours import load_ours_tokenizer
 from tokviz.formats.pretrained import NAMED_ENCODINGS
 
 CORPUS = ("the quick brown fox jumps over the lazy dog; the dog sleeps. it's 2024!\n"
@@ -65,7 +66,7 @@ def test_train_in_other_formats(fmt: str, target: str, files: dict[str, Path], t
 
 def test_encode_text_file_and_stdin(files: dict[str, Path], capsys: pytest.CaptureFixture[str],
                                     monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    tok = Tokenizer.load(files["tok"])
+    tok = load_ours_tokenizer(files["tok"])
     expected = " ".join(map(str, tok.encode(SAMPLE)))
     assert run(capsys, "encode", SAMPLE, "-t", files["tok"])[:2] == (0, expected + "\n")
     (tmp_path / "s.txt").write_text(SAMPLE, encoding="utf-8")
@@ -75,7 +76,7 @@ def test_encode_text_file_and_stdin(files: dict[str, Path], capsys: pytest.Captu
 
 
 def test_encode_json_and_show_tokens(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    tok = Tokenizer.load(files["tok"])
+    tok = load_ours_tokenizer(files["tok"])
     enc = tok.encode_with_offsets(SAMPLE)
     code, out, _ = run(capsys, "encode", SAMPLE, "-t", files["tok"], "--json", "--show-tokens")
     data = json.loads(out)
@@ -90,7 +91,7 @@ def test_encode_json_and_show_tokens(files: dict[str, Path], capsys: pytest.Capt
 
 def test_decode_round_trip(files: dict[str, Path], capsys: pytest.CaptureFixture[str],
                            monkeypatch: pytest.MonkeyPatch) -> None:
-    ids = Tokenizer.load(files["tok"]).encode(SAMPLE)
+    ids = load_ours_tokenizer(files["tok"]).encode(SAMPLE)
     assert run(capsys, "decode", *ids, "-t", files["tok"])[:2] == (0, SAMPLE + "\n")
     monkeypatch.setattr(sys, "stdin", io.StringIO(",".join(map(str, ids))))
     assert run(capsys, "decode", "-t", files["tok"])[:2] == (0, SAMPLE + "\n")
@@ -111,7 +112,7 @@ def test_convert_then_encode_the_same(files: dict[str, Path], tmp_path: Path,
     code, out, _ = run(capsys, "encode", SAMPLE, "-t", tmp_path / "t.tiktoken", "--special-token", "<|endoftext|>")
     got = list(map(int, out.split()))
     # the rank file keeps every other id; a listed special is appended after the ranks (the trainer put it first)
-    original = Tokenizer.load(files["tok"])
+    original = load_ours_tokenizer(files["tok"])
     converted = load_tokenizer(tmp_path / "t.tiktoken", special_tokens=["<|endoftext|>"])
     assert code == 0 and got == converted.encode(SAMPLE)
     old_sid, new_sid = original.special_ids["<|endoftext|>"], converted.special_ids["<|endoftext|>"]
@@ -233,7 +234,7 @@ def test_installed_command(files: dict[str, Path]) -> None:
     ok = subprocess.run([exe, "encode", "-t", str(files["tok"])], input=SAMPLE.encode("utf-8"), capture_output=True,
                         timeout=60)
     assert ok.returncode == 0
-    assert list(map(int, ok.stdout.split())) == Tokenizer.load(files["tok"]).encode(SAMPLE)
+    assert list(map(int, ok.stdout.split())) == load_ours_tokenizer(files["tok"]).encode(SAMPLE)
     bad = subprocess.run([exe, "encode", "hi", "-t", str(files["dir"] / "missing.json")], capture_output=True,
                          timeout=60)
     assert bad.returncode == 2 and bad.stdout == b""
