@@ -9,6 +9,7 @@ classes the original (:mod:`tokviz.pre_tokenizers.unicode_pins_data`, made by ``
 and returns the pieces of the original text. A character is replaced by one character, so spans do not move.
 
 Example:
+    >>> import regex
     >>> p = PinnedPattern(regex.compile(r"\\p{L}+|[^\\p{L}]+"))
     >>> p.findall("ab\\u0c5ccd"), regex.findall(r"\\p{L}+|[^\\p{L}]+", "ab\\u0c5ccd")
     (['ab', '\\u0c5c', 'cd'], ['ab\\u0c5ccd'])
