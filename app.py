@@ -6,4 +6,7 @@ this file is only the entry point Streamlit runs.
 
 from tokviz.pages.app import main
 
-main()
+# Streamlit runs this file as __main__; a child process started with spawn (the chat-template sandbox, the anatomy
+# warmer) imports it as __mp_main__ and must not start the app again.
+if __name__ == "__main__":
+    main()

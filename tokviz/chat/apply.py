@@ -19,11 +19,11 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tokviz.chat.jinja_render import render_template
+from tokviz.chat.jinja_render import TemplateError, render_jobs, render_template
 from tokviz.chat.openai_formats import CHATML_TEMPLATE, harmony_parts, render_harmony
 from tokviz.core.encoding import Encoding
 from tokviz.formats.chat_config import ChatConfig
@@ -178,26 +178,39 @@ class ChatBreakdown:
         return self.total - sum(self.content_tokens)
 
 
+#: Renders a jinja template once per variable set, a failure in place (:func:`render_jobs`'s shape); the app passes
+#: one that runs in a separate process under a time limit.
+Renderer = Callable[[str, list[dict[str, Any]]], list[str | TemplateError]]
+
+
 def chat_breakdown(tok: Any, messages: Sequence[Message], *, add_generation_prompt: bool = False,
                    chat_template: str | None = None, tools: Sequence[Mapping[str, Any]] | None = None,
-                   **kwargs: Any) -> ChatBreakdown:
-    """The rendered conversation, its encoding, and the tokens per message (see :class:`ChatBreakdown`)."""
+                   renderer: Renderer = render_jobs, **kwargs: Any) -> ChatBreakdown:
+    """The rendered conversation, its encoding, and the tokens per message (see :class:`ChatBreakdown`).
+
+    A model's jinja template is rendered through ``renderer`` (in this process by default)."""
     msgs = _check_messages(messages)
     chosen = choose_template(tok, chat_template=chat_template, tools=tools)
-
-    def render(part: Sequence[Message], gen: bool) -> str:
-        return render_chat(tok, part, chat_template=chat_template, add_generation_prompt=gen, tools=tools, **kwargs)
-
-    text = render(msgs, add_generation_prompt)
+    # The whole conversation, then each shorter one without the generation prompt.
+    parts = [(msgs, add_generation_prompt)] + [(msgs[:k], False) for k in range(1, len(msgs) + 1)]
+    if chosen.kind == "harmony":
+        rendered: list[str | TemplateError] = [render_harmony(m, add_generation_prompt=g) for m, g in parts]
+    else:
+        jobs = [{**chosen.special_tokens, **kwargs, "messages": m, "tools": None if tools is None else list(tools),
+                 "documents": None, "add_generation_prompt": g} for m, g in parts]
+        rendered = renderer(chosen.text, jobs)
+    first = rendered[0]
+    if isinstance(first, TemplateError):
+        raise first
+    text = first
     enc: Encoding = tok.encode_with_offsets(text)
     # Message k's text is what the conversation up to it adds to the one before it, when each shorter conversation
     # renders as the start of the longer one; a template that refuses a partial conversation (one that must end
     # with a user turn...) or rewrites earlier turns leaves the split unknown.
     owners: list[int | None] = []
     spans: list[tuple[int, int]] = []
-    try:
-        prefixes = [render(msgs[:k], False) for k in range(1, len(msgs))] + [render(msgs, False)]
-    except ValueError:  # TemplateError included
+    prefixes = [r for r in rendered[1:] if isinstance(r, str)]
+    if len(prefixes) != len(msgs):
         prefixes = []
     if prefixes and all(text.startswith(p) for p in prefixes):
         bounds = [0] + [len(p) for p in prefixes]

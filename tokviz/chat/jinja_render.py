@@ -27,6 +27,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+#: Longer than any real conversation's rendering: a template that writes more is stopped (a bound, not a rule).
+MAX_OUTPUT_CHARS = 2_000_000
+
 
 class TemplateError(ValueError):
     """A chat template that does not compile or render: one line for the user."""
@@ -133,7 +136,14 @@ def render_template(template: str, **variables: Any) -> str:
     import jinja2
 
     try:
-        return str(compiled.render(**{k: _plain(v) for k, v in variables.items()}))
+        out: list[str] = []
+        size = 0
+        for chunk in compiled.generate(**{k: _plain(v) for k, v in variables.items()}):
+            out.append(chunk)
+            size += len(chunk)
+            if size > MAX_OUTPUT_CHARS:
+                raise TemplateError(f"chat template error: it writes more than {MAX_OUTPUT_CHARS:,} characters.")
+        return "".join(out)
     except jinja2.exceptions.TemplateError as e:  # raise_exception, undefined values, sandbox refusals
         line = _line_of(e)
         where = f" (line {line})" if line else ""
@@ -151,3 +161,16 @@ def _line_of(e: BaseException) -> int | None:
             line = tb.tb_lineno
         tb = tb.tb_next
     return line
+
+
+def render_jobs(template: str, jobs: list[dict[str, Any]]) -> list[str | TemplateError]:
+    """``template`` rendered once per variable set in ``jobs``; each failure is its :class:`TemplateError`, in place
+    (a module-level function of plain data, so another process can run it: see
+    :mod:`tokviz.viewmodels.chat_sandbox`)."""
+    out: list[str | TemplateError] = []
+    for variables in jobs:
+        try:
+            out.append(render_template(template, **variables))
+        except TemplateError as e:
+            out.append(e)
+    return out

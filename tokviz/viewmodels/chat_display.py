@@ -20,6 +20,7 @@ from typing import Any
 from tokviz.chat.apply import ChatBreakdown, builtin_format, chat_breakdown, chat_config_of
 from tokviz.chat.openai_formats import cl100k_im, o200k_harmony
 from tokviz.formats.model_names import encoding_name_for_model
+from tokviz.viewmodels.chat_sandbox import render_in_sandbox
 
 ROLES = ("system", "user", "assistant", "tool")
 DEFAULT_MESSAGES: tuple[dict[str, str], ...] = (
@@ -90,7 +91,8 @@ def chat_result(name: str, tok: object, messages: Sequence[Mapping[str, Any]], *
     if used is None:
         return ChatResult(tok, None, None, note)
     try:
-        b = chat_breakdown(used, clean_messages(messages), add_generation_prompt=add_generation_prompt)
+        b = chat_breakdown(used, clean_messages(messages), add_generation_prompt=add_generation_prompt,
+                           renderer=render_in_sandbox)  # a template from a model's files runs under a time limit
     except ValueError as e:  # the template's own errors included (TemplateError)
         return ChatResult(used, None, note, str(e).splitlines()[0] if str(e) else type(e).__name__)
     return ChatResult(used, b, note, None)
