@@ -97,7 +97,7 @@ def _load(lib: str, enc: str) -> tuple[Any, Any]:
 
     tok = load_tokenizer(enc)
     if lib == "tokviz+engine":
-        # As a tokenizer gets it by default (tiktoken, then fastokens; tiktoken kept for long pieces), built at once.
+        # As a tokenizer gets it by default (tiktoken, then fastokens, which replaces it), built before the clock.
         accelerate(tok, start_at=0)
         tok.engine.wait()  # type: ignore[union-attr]
         return (lambda t: tok.encode(t, allowed_special=set())), tok.encode_with_offsets

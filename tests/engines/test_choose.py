@@ -122,22 +122,6 @@ def test_encode_corpus_goes_through_the_engine(o200k_pair: tuple[Tokenizer, Toke
 
 
 @pytest.mark.skipif(installed_engines() != ["fastokens", "tiktoken"], reason="needs fastokens and tiktoken")
-def test_long_pieces_go_to_tiktoken_once_fastokens_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    tok = load_tokenizer("cl100k_base")
-    engine = BackgroundEngine(tok, ["fastokens", "tiktoken"])
-    assert engine.wait(300) and engine.name == "fastokens" and engine._long_pieces is not None
-    used: list[str] = []
-    for name, eng in (("fastokens", engine._engine), ("tiktoken", engine._long_pieces)):
-        monkeypatch.setattr(eng, "encode_ordinary", lambda t, name=name, f=eng.encode_ordinary: used.append(name)
-                            or f(t))
-    pure = copy.copy(tok)
-    pure.engine = None
-    for text in ("aA" * 5_000, "word " * 5_000):
-        assert engine.encode_ordinary(text) == pure.encode(text, allowed_special=set())
-    assert used == ["tiktoken", "fastokens"]
-
-
-@pytest.mark.skipif(installed_engines() != ["fastokens", "tiktoken"], reason="needs fastokens and tiktoken")
 def test_a_file_fastokens_cannot_load_runs_on_tiktoken(cs336_dir: Path) -> None:
     # Whisper's rank file has an empty token, which fastokens refuses; its own pattern is one tiktoken runs.
     tok = load_tokenizer(cs336_dir.parent / "pretrained" / "whisper-multilingual.tiktoken")

@@ -21,7 +21,7 @@ import weakref
 from typing import Any
 
 from tokviz.core.engine import set_engine_factory
-from tokviz.engines.native import ENGINES, LOAD_ORDER, LONG_PIECE_RUN, PREFERENCE, has_long_unspaced_run
+from tokviz.engines.native import ENGINES, LOAD_ORDER, PREFERENCE
 from tokviz.engines.plan import rank_plan
 from tokviz.models.bpe import Tokenizer
 
@@ -58,7 +58,6 @@ class BackgroundEngine:
         self.name = "pure"
         self.note = ""
         self._engine: Any = None
-        self._long_pieces: Any = None  # tiktoken, kept for texts with long pieces once fastokens runs
         # The tokenizer is held weakly: it holds this engine, and a cycle would keep a dropped one alive.
         self._pending: tuple[weakref.ref[Tokenizer], list[str]] | None = (weakref.ref(tok), names)
         self._asked = 0
@@ -87,10 +86,7 @@ class BackgroundEngine:
                 return
             for name in sorted(names, key=LOAD_ORDER.index):
                 try:
-                    engine = ENGINES[name](plan)
-                    if self._engine is not None and self.name == "tiktoken":
-                        self._long_pieces = self._engine
-                    self._engine, self.name = engine, name
+                    self._engine, self.name = ENGINES[name](plan), name
                     self.first.set()
                 except Exception as e:  # a failed engine leaves the one before it (or pure Python) running
                     self.note = f"{name} failed to load: {e}"
@@ -115,9 +111,6 @@ class BackgroundEngine:
             if len(text) < self.wait_at or not self.first.wait(self.max_wait) or self._engine is None:
                 return None
             engine = self._engine
-        long_pieces = self._long_pieces
-        if long_pieces is not None and len(text) >= LONG_PIECE_RUN and has_long_unspaced_run(text):
-            return long_pieces.encode_ordinary(text)
         return engine.encode_ordinary(text)
 
 

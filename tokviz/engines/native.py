@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import base64
 import os
-import sys
 import tempfile
-from array import array
 from collections.abc import Callable
 from typing import Any
 
@@ -25,10 +23,7 @@ from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 
 # Whitespace runs at least this long go to the pure engine (which is linear on them); shorter ones stay native.
 LONG_SPACE_RUN = 1 << 15
-# Texts with a run this long without a space or newline (long pieces) go to tiktoken, which merges long pieces
-# several times faster than fastokens (docs/engines.md); both give the same ids.
-LONG_PIECE_RUN = 1 << 12
-# Texts this long are encoded in parts on all cores (fastokens' encode_batch_flat).
+# Texts this long are encoded in parts on all cores (fastokens' encode_batch).
 PARALLEL_AT = 1 << 20
 
 
@@ -39,21 +34,6 @@ def has_long_space_run(text: str, *, limit: int = LONG_SPACE_RUN) -> bool:
     half = max(1, limit // 2)
     for i in range(0, len(text) - half + 1, half):
         if text[i].isspace() and text[i:i + half].isspace():
-            return True
-    return False
-
-
-def has_long_unspaced_run(text: str, *, limit: int = LONG_PIECE_RUN) -> bool:
-    """Whether ``text`` may hold a run of ``limit`` characters without a space or newline (a long piece: one word of
-    a million letters, a quarter million emoji): probed on aligned blocks of ``limit // 2``, as above.
-
-    >>> has_long_unspaced_run("ab" * 5_000, limit=4_096), has_long_unspaced_run("ab " * 5_000, limit=4_096)
-    (True, False)
-    """
-    half = max(1, limit // 2)
-    find = text.find
-    for i in range(0, len(text) - half + 1, half):
-        if find(" ", i, i + half) == -1 and find("\n", i, i + half) == -1:
             return True
     return False
 
@@ -124,12 +104,10 @@ class FastokensEngine:
         parts = split_for_cores(text, self.cutter) if self.cutter is not None and len(text) >= PARALLEL_AT else []
         if len(parts) < 2:
             return list(self.native.encode_ordinary(text).ids)
-        flat, _ = self.native.encode_batch_flat(parts)  # every part's ids, little-endian uint32, in order
-        ids = array("I")
-        ids.frombytes(flat)
-        if sys.byteorder == "big":
-            ids.byteswap()
-        return ids.tolist()
+        ids: list[int] = []
+        for enc in self.native.encode_batch(parts):  # on all cores; the parts' ids in order
+            ids += enc.ids
+        return ids
 
 
 def split_for_cores(text: str, cutter: PreTokenizer, *, parts: int | None = None) -> list[str]:
