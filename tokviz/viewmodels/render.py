@@ -21,7 +21,7 @@ import html
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from tokviz.core.encoding import Encoding
 from tokviz.viewmodels.display import (
@@ -157,11 +157,22 @@ def _token_span(
     )
 
 
+class _Changed(NamedTuple):
+    """Token indices marked as changed, and the card line that says what the mark means in this view."""
+
+    indices: Collection[int] = frozenset()
+    row: tuple[str, str] | None = None
+
+
+_NOTHING_CHANGED = _Changed()
+
+
 def _group_html(
     enc: Encoding, group: list[int], text: str, *, tokenizer: str, options: RenderOptions, unknown_id: int | None,
-    changed: Collection[int] = (), changed_row: tuple[str, str] | None = None, describe: FamilyDescriber | None = None,
+    marks: _Changed = _NOTHING_CHANGED, describe: FamilyDescriber | None = None,
 ) -> str:
-    row = changed_row or _CHANGED_ROW
+    changed = marks.indices
+    row = marks.row or _CHANGED_ROW
     first = group[0]
     if len(group) == 1 and not enc.partial[first]:
         token_text = enc.text_of(first) or ""
@@ -262,8 +273,7 @@ def render_tokens(
     """
     options = options or RenderOptions()
     # A set, so the per-token membership test stays O(1) whatever collection the caller passes.
-    changed = frozenset(changed)
-    changed_row = None if changed_note is None else (_CHANGED_ROW[0], changed_note)
+    marks = _Changed(frozenset(changed), None if changed_note is None else (_CHANGED_ROW[0], changed_note))
     groups = grapheme_groups(encoding, text)
     pieces = encoding.pieces if options.show_chunks else []
     out: list[str] = []
@@ -271,7 +281,7 @@ def render_tokens(
     covered = 0  # another family may drop characters (WordPiece: spaces); they are drawn between its tokens
     for group in groups:
         html_ = _group_html(encoding, group, text, tokenizer=tokenizer, options=options, unknown_id=unknown_id,
-                            changed=changed, changed_row=changed_row, describe=describe)
+                            marks=marks, describe=describe)
         if describe is not None:
             start = min(encoding.char_spans[i][0] for i in group)
             if start > covered:
