@@ -42,13 +42,16 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from tokviz.core.protocol import TokenizerLike
 from tokviz.corpus.checks import require_utf8
 from tokviz.corpus.id_files import IdsOutput, check_output
 from tokviz.corpus.sources import Source, iter_source, read_range, source_ranges, source_size
 from tokviz.models.bpe import Tokenizer
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 #: Bytes of text per parallel job: enough to amortise sending the ids back, small enough to bound memory.
 ENCODE_RANGE_BYTES = 1 << 20
@@ -184,17 +187,23 @@ def _encode_job(job: Job, dtype: str, errors: str) -> Any:
     return encode_range(_WORKER_TOKENIZER[0], job.source, job.start, job.end, dtype, errors=errors)
 
 
+class EncodeCorpusOptions(TypedDict, total=False):
+    """Options of :func:`encode_corpus` and :func:`tokviz.scale.encode_on_dask`, each optional."""
+
+    eot: str | None  # a special token written after each document [none]
+    range_bytes: int  # bytes per task [ENCODE_RANGE_BYTES]
+    shard_tokens: int | None  # at most this many ids per shard, with a manifest [one file]
+    errors: str  # undecodable bytes: 'strict', 'replace' or 'ignore' ['strict']
+    on_progress: Progress | None  # (bytes done, total bytes)
+
+
 def encode_corpus(
     sources: Sequence[Source],
     tokenizer: TokenizerLike,
     output: str | os.PathLike[str],
     *,
-    eot: str | None = None,
     workers: int = 1,
-    range_bytes: int = ENCODE_RANGE_BYTES,
-    shard_tokens: int | None = None,
-    errors: str = "strict",
-    on_progress: Progress | None = None,
+    **options: Unpack[EncodeCorpusOptions],
 ) -> CorpusIds:
     """Encode ``sources`` (paths or fsspec URLs, one document each) to one flat array of ids at ``output``: ``X.bin``
     (raw little-endian, nanoGPT's layout, with ``X.bin.json``) or ``X.npy``; with ``shard_tokens`` in shards of at
@@ -205,6 +214,9 @@ def encode_corpus(
     ``workers > 1`` encodes ranges on that many local processes (see the module docstring for which tokenizers).
     ``on_progress(done, total)`` gets bytes.
     """
+    eot, range_bytes = options.get("eot"), options.get("range_bytes", ENCODE_RANGE_BYTES)
+    shard_tokens, errors, on_progress = options.get("shard_tokens"), options.get("errors", "strict"), \
+        options.get("on_progress")
     out = check_output(output)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}.")

@@ -32,11 +32,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import getitem
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from tokviz.corpus.checks import bad_sources_error, check_range, first_bad_bytes, plan_checks
 from tokviz.corpus.sources import Source, iter_source, source_ranges, source_size
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 from tokviz.scale.cluster import import_distributed
 from tokviz.training.counting import count_chunks
 from tokviz.training.counts_shards import save_shard, split_counts, write_manifest
@@ -170,6 +174,17 @@ def _worker_lost(e: BaseException) -> WorkerLost:
     )
 
 
+class DaskCountOptions(TypedDict, total=False):
+    """Options of :func:`count_shards_on_dask` (as :func:`count_on_dask` takes them), each optional."""
+
+    pattern: str  # the pre-tokenizer pattern ['gpt2']
+    special_tokens: Sequence[str]  # split off and not counted [none]
+    errors: str  # undecodable bytes: 'strict', 'replace' or 'ignore' ['strict']
+    range_bytes: int | None  # bytes per map task [about four ranges per worker]
+    split_every: int  # tables summed at a time in the tree [SPLIT_EVERY]
+    on_progress: Callable[[int, int], object] | None  # (bytes counted, total bytes)
+
+
 def count_on_dask(
     sources: Sequence[Source],
     *,
@@ -231,12 +246,7 @@ def count_shards_on_dask(
     *,
     client: Any,
     shards: int,
-    pattern: str = "gpt2",
-    special_tokens: Sequence[str] = (),
-    errors: str = "strict",
-    range_bytes: int | None = None,
-    split_every: int = SPLIT_EVERY,
-    on_progress: Callable[[int, int], object] | None = None,
+    **options: Unpack[DaskCountOptions],
 ) -> Path:
     """Count like :func:`count_on_dask`, but sum and write the table in ``shards`` parts
     (:mod:`tokviz.training.counts_shards`), so no worker and not the client ever holds more than about one shard.
@@ -246,20 +256,22 @@ def count_shards_on_dask(
     a time and writes each into the folder ``output`` as it arrives, then ``manifest.json``; returns the manifest's
     path. ``train_bpe(load_shards(path), ...)`` or ``tokviz train --counts FOLDER`` trains from it.
     """
+    pattern, split_every = options.get("pattern", "gpt2"), options.get("split_every", SPLIT_EVERY)
     distributed = import_distributed()
     if isinstance(shards, bool) or not isinstance(shards, int) or shards < 1:
         raise ValueError(f"shards must be a positive integer, got {shards!r}.")
     folder = Path(output)
     if not folder.parent.is_dir():
         raise ValueError(f"{folder.parent}: the output folder does not exist; create it or choose another.")
-    maps = _start_maps(sources, client, pattern=pattern, special_tokens=special_tokens, errors=errors,
-                       range_bytes=range_bytes, split_every=split_every)
+    maps = _start_maps(sources, client, pattern=pattern, special_tokens=options.get("special_tokens", ()),
+                       errors=options.get("errors", "strict"), range_bytes=options.get("range_bytes"),
+                       split_every=split_every)
     futures = maps.futures or [client.submit(Counter, key=f"tokviz-count-empty-{maps.run}")]
     cut = [client.submit(_sum_split, shards, *futures[i:i + split_every], key=f"tokviz-count-cut-{maps.run}-{i}")
            for i in range(0, len(futures), split_every)]
     entries: list[dict[str, object]] = [{} for _ in range(shards)]
     try:
-        _wait_maps(maps, on_progress)
+        _wait_maps(maps, options.get("on_progress"))
         maps.futures.clear()
         tops = _shard_trees(client, cut, shards, split_every, f"tokviz-count-shard-{maps.run}")
         del cut

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tokviz.corpus.id_files import IdsOutput, check_output
 from tokviz.corpus.ids import (
     ENCODE_RANGE_BYTES,
     CorpusIds,
     Job,
-    Progress,
     can_cut,
     encode_range,
     eot_id,
@@ -43,6 +42,11 @@ from tokviz.models.bpe import Tokenizer
 from tokviz.scale.cluster import import_distributed
 from tokviz.scale.dask_count import check_on_dask
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from tokviz.corpus.ids import EncodeCorpusOptions
+
 #: Jobs in flight per worker: enough to keep each busy while the client writes, few enough to bound memory.
 IN_FLIGHT_PER_WORKER = 3
 
@@ -57,14 +61,13 @@ def encode_on_dask(
     output: str | os.PathLike[str],
     *,
     client: Any,
-    eot: str | None = None,
-    range_bytes: int = ENCODE_RANGE_BYTES,
-    shard_tokens: int | None = None,
-    errors: str = "strict",
-    on_progress: Progress | None = None,
+    **options: Unpack[EncodeCorpusOptions],
 ) -> CorpusIds:
     """Encode ``sources`` (paths the workers can read, or fsspec URLs) to ``output`` as
     :func:`tokviz.corpus.ids.encode_corpus` does (``.bin`` or ``.npy``, sharded with ``shard_tokens``)."""
+    eot, range_bytes = options.get("eot"), options.get("range_bytes", ENCODE_RANGE_BYTES)
+    shard_tokens, errors, on_progress = options.get("shard_tokens"), options.get("errors", "strict"), \
+        options.get("on_progress")
     distributed = import_distributed()
     out = check_output(output)
     if not can_cut(tokenizer):
