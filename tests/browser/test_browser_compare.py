@@ -45,8 +45,9 @@ def ids(page, name: str, scope: str = ".tv-tokens") -> list[int]:
 
 
 def pick(page, index: int, option: str) -> None:
-    """Choose ``option`` in the index-th selectbox of the page."""
-    page.locator('[data-testid="stSelectbox"]').nth(index).click()
+    """Choose ``option`` in the index-th selectbox of the page's main area (the sidebar has its own, the model box's
+    gallery)."""
+    page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').nth(index).click()
     page.get_by_role("option", name=option, exact=True).click()
 
 
