@@ -12,7 +12,6 @@ import pytest
 from reference import write_gpt2_files
 
 from tokviz import Tokenizer, load_tokenizer, save_tokenizer, train_bpe
-from tokviz.core.protocol import encode_as_shown
 from tokviz.formats import (
     KNOWN_RANK_FILES,
     WHOLE_TEXT_PATTERN,
@@ -138,8 +137,7 @@ def test_rank_file_of_unknown_size_takes_pattern_and_specials(tmp_path: Path) ->
     theirs = tiktoken.Encoding("small", pat_str=NAMED_PATTERNS["gpt4"], mergeable_ranks=ranks,
                                special_tokens=trained.special_ids)
     for text in VARIED + [TRAIN_TEXT, "<|pad|><|endoftext|>x"]:
-        assert (encode_as_shown(tok, text) == encode_as_shown(trained, text)
-                == theirs.encode(text, allowed_special="all")), text[:40]
+        assert tok.encode(text) == trained.encode(text) == theirs.encode(text, allowed_special="all"), text[:40]
     # a list of specials is appended after the highest rank, tiktoken's convention
     appended = load_tokenizer(tmp_path / "small.tiktoken", special_tokens=["<|x|>"])
     assert appended.special_ids == {"<|x|>": max(ranks.values()) + 1}
@@ -226,7 +224,7 @@ def test_hf_tokenizer_json_ids_equal_tokenizers(kind: str, tmp_path: Path) -> No
     assert isinstance(ours, PrefixSpaceTokenizer) == (kind == "prefix-space")
     assert ours.special_ids == {"<|endoftext|>": 0, "<pad>": 1}
     for text in HF_TEXTS:
-        assert encode_as_shown(ours, text) == theirs.encode(text, add_special_tokens=False).ids, (kind, text[:40])
+        assert ours.encode(text) == theirs.encode(text, add_special_tokens=False).ids, (kind, text[:40])
     if kind == "onig-interval":
         assert "12345678901" in ours.pretokenizer.findall(" 12345678901")
 
@@ -244,13 +242,13 @@ def test_hf_merges_in_string_and_list_form(tmp_path: Path) -> None:
     a, b = load_tokenizer(strings), load_tokenizer(lists)
     assert a.merges == b.merges and len(a.merges) == len(as_lists) > 100
     for text in HF_TEXTS:
-        assert encode_as_shown(a, text) == encode_as_shown(b, text) == _hf_ids(lists, text)
+        assert a.encode(text) == b.encode(text) == _hf_ids(lists, text)
 
 
 def test_prefix_space_streaming_and_offsets(tmp_path: Path) -> None:
     tok = load_tokenizer(_hf_train(tmp_path, _pre("prefix-space")))
     text = "Once upon<pad>a time\n\nthere<|endoftext|> was 你好 🌍"
-    ids = encode_as_shown(tok, text)
+    ids = tok.encode(text)
     assert list(tok.encode_iterable(iter(text[i : i + 3] for i in range(0, len(text), 3)), chunk_chars=4)) == ids
     enc = tok.encode_with_offsets(text)
     assert enc.ids == ids
@@ -271,8 +269,7 @@ def test_saved_tokenizer_json_loads_in_tokenizers_with_equal_ids(pattern: str, t
     assert back.vocab == ours.vocab and back.merges == ours.merges and back.special_ids == ours.special_ids
     assert resolve_pattern(back.pattern)[1] == resolve_pattern(pattern)[1]
     for text in HF_TEXTS + ["a<|é|>b"]:
-        ids = theirs.encode(text, add_special_tokens=False).ids
-        assert ids == encode_as_shown(ours, text) == encode_as_shown(back, text)
+        assert theirs.encode(text, add_special_tokens=False).ids == ours.encode(text) == back.encode(text)
 
 
 def test_gpt2_saved_as_tokenizer_json_equals_tokenizers(gpt2_tokenizer: Tokenizer, tmp_path: Path,
@@ -402,9 +399,9 @@ def test_minbpe_round_trip_and_ids_equal_minbpe_rule(pattern: str, tmp_path: Pat
     tok = load_tokenizer(tmp_path / "tok.model")
     assert tok.merges == trained.merges and tok.special_ids == {"<|endoftext|>": 256 + len(trained.merges)}
     for text in VARIED + [TRAIN_TEXT]:
-        ids = encode_as_shown(tok, text)
+        ids = tok.encode(text)
         assert ids == _minbpe_reference_encode(tmp_path / "tok.model", text), text[:40]
-        assert tok.decode_bytes(ids) == trained.decode_bytes(encode_as_shown(trained, text))
+        assert tok.decode_bytes(ids) == trained.decode_bytes(trained.encode(text))
 
 
 def test_minbpe_file_written_by_hand(tmp_path: Path) -> None:
@@ -412,10 +409,8 @@ def test_minbpe_file_written_by_hand(tmp_path: Path) -> None:
     path = tmp_path / "hand.model"
     path.write_text(f"minbpe v1\n{NAMED_PATTERNS['gpt2']}\n1\n<s> 1000\n104 105\n32 256\n", encoding="utf-8")
     tok = load_tokenizer(path)
-    assert (tok.pretokenizer.name
-            == "gpt2")
-    expected = _minbpe_reference_encode(path, "hi hi!<s>hi")
-    assert encode_as_shown(tok, "hi hi!<s>hi") == [256, 257, 33, 1000, 256] == expected
+    assert tok.pretokenizer.name == "gpt2"
+    assert tok.encode("hi hi!<s>hi") == [256, 257, 33, 1000, 256] == _minbpe_reference_encode(path, "hi hi!<s>hi")
     save(tok, tmp_path / "again.model", format="minbpe")
     assert (tmp_path / "again.model").read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
 
@@ -432,10 +427,9 @@ def test_every_format_loads_back_with_the_same_encoding(tmp_path: Path) -> None:
         back = load_tokenizer(tmp_path / target, special_tokens=specials)
         assert back.merges == trained.merges, fmt
         for text in VARIED:
-            shown = back.decode_bytes(encode_as_shown(back, text))
-            assert shown == trained.decode_bytes(encode_as_shown(trained, text)), fmt
+            assert back.decode_bytes(back.encode(text)) == trained.decode_bytes(trained.encode(text)), fmt
             if fmt != "minbpe":  # the one format that renumbers ids
-                assert encode_as_shown(back, text) == encode_as_shown(trained, text), fmt
+                assert back.encode(text) == trained.encode(text), fmt
     assert detect_format(tmp_path / "gpt2dir")[0] == "gpt2"
     assert sorted(p.name for p in (tmp_path / "gpt2dir").iterdir()) == ["merges.txt", "vocab.json"]
 
@@ -456,7 +450,7 @@ def test_gpt2_directory_keeps_non_ascii_special_tokens(tmp_path: Path) -> None:
     save(trained, tmp_path / "d", format="gpt2")
     back = load_tokenizer(tmp_path / "d")
     assert back.special_ids == trained.special_ids
-    assert encode_as_shown(back, "a<|é ü|>b") == encode_as_shown(trained, "a<|é ü|>b")
+    assert back.encode("a<|é ü|>b") == trained.encode("a<|é ü|>b")
 
 
 def test_gpt2_specials_are_guessed_only_where_merges_cover_the_rest(tmp_path: Path) -> None:
@@ -470,7 +464,7 @@ def test_gpt2_specials_are_guessed_only_where_merges_cover_the_rest(tmp_path: Pa
     write_gpt2_files({i: t for i, t in vocab.items() if i != 259}, merges, tmp_path / "vocab.json",
                      tmp_path / "merges.txt")
     tok = load_tokenizer(tmp_path / "vocab.json", tmp_path / "merges.txt")
-    assert tok.special_ids == {"<s>": 257} and encode_as_shown(tok, "x<s>") == [120, 257]
+    assert tok.special_ids == {"<s>": 257} and tok.encode("x<s>") == [120, 257]
     # Named special tokens: nothing is guessed, so nothing is refused.
     write_gpt2_files(vocab, merges, tmp_path / "vocab.json", tmp_path / "merges.txt")
     named = load_tokenizer(tmp_path / "vocab.json", tmp_path / "merges.txt", special_tokens=["<s>"])

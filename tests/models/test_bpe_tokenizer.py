@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, save_tokenizer, train_bpe
-from tokviz.core.protocol import encode_as_shown
 from tokviz.formats.gpt2 import load_gpt2
 from tokviz.formats.ours import load_ours_tokenizer
 from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer
@@ -64,7 +63,7 @@ def test_gpt2_without_specials_splits_the_marker(cs336_dir: Path, tiktoken_gpt2)
 def test_longest_special_token_wins(small_tok: Tokenizer) -> None:
     double = small_tok.special_ids["<|endoftext|><|endoftext|>"]
     single = small_tok.special_ids["<|endoftext|>"]
-    ids = encode_as_shown(small_tok, "a<|endoftext|><|endoftext|><|endoftext|>b")
+    ids = small_tok.encode("a<|endoftext|><|endoftext|><|endoftext|>b")
     assert ids[1:3] == [double, single]
     assert small_tok.decode(ids) == "a<|endoftext|><|endoftext|><|endoftext|>b"
 
@@ -86,19 +85,19 @@ def test_roundtrip_every_tokenizer(text: str, small_tok: Tokenizer, gpt2_tokeniz
 def test_encode_iterable_ignores_chunk_boundaries(text: str, cuts: list[int], small_tok: Tokenizer) -> None:
     bounds = sorted({min(c, len(text)) for c in cuts})
     parts = [text[a:b] for a, b in zip([0, *bounds], [*bounds, len(text)])]
-    assert list(small_tok.encode_iterable(parts, chunk_chars=8)) == encode_as_shown(small_tok, text)
+    assert list(small_tok.encode_iterable(parts, chunk_chars=8)) == small_tok.encode(text)
 
 
 def test_encode_iterable_streams_a_file_object(small_tok: Tokenizer) -> None:
     text = SPECIAL_TEXT * 500
-    assert list(small_tok.encode_iterable(io.StringIO(text), chunk_chars=256)) == encode_as_shown(small_tok, text)
+    assert list(small_tok.encode_iterable(io.StringIO(text), chunk_chars=256)) == small_tok.encode(text)
 
 
 @settings(max_examples=200, deadline=None)
 @given(text=ALL_TEXT)
 def test_offsets_cover_the_text(text: str, small_tok: Tokenizer) -> None:
     enc = small_tok.encode_with_offsets(text)
-    assert enc.ids == encode_as_shown(small_tok, text)
+    assert enc.ids == small_tok.encode(text)
     assert b"".join(enc.tokens) == text.encode("utf-8")
     pos = 0
     for (bs, be), t in zip(enc.byte_spans, enc.tokens):
@@ -142,7 +141,7 @@ def test_save_load_roundtrip(small_tok: Tokenizer, tmp_path: Path) -> None:
     loaded = load_ours_tokenizer(path)
     assert loaded.vocab == small_tok.vocab and loaded.merges == small_tok.merges
     assert loaded.special_tokens == small_tok.special_tokens and loaded.pattern == small_tok.pattern
-    assert encode_as_shown(loaded, SPECIAL_TEXT) == encode_as_shown(small_tok, SPECIAL_TEXT)
+    assert loaded.encode(SPECIAL_TEXT) == small_tok.encode(SPECIAL_TEXT)
 
 
 def test_save_load_keeps_any_bytes(tmp_path: Path) -> None:

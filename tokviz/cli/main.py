@@ -37,7 +37,7 @@ from tokviz.analysis.health import DuplicateGroups, vocab_health
 from tokviz.cli.common import ProgressBar, resolve_tokenizer
 from tokviz.cli.scale import add_errors_argument, add_scale_commands, load_counts
 from tokviz.cli.tokens import add_tokens_command
-from tokviz.core.protocol import TokenizerLike, encode_as_shown
+from tokviz.core.protocol import TokenizerLike
 from tokviz.core.textfile import read_utf8, refuse_special_file
 from tokviz.corpus.sources import iter_file
 from tokviz.formats import FORMATS, save
@@ -166,7 +166,7 @@ def cmd_encode(args: argparse.Namespace) -> int:
         return 0
     text = _input_text(args)
     if not args.show_tokens and not args.json:
-        print(" ".join(map(str, encode_as_shown(tok, text))))
+        print(" ".join(map(str, tok.encode(text))))
         return 0
     enc = tok.encode_with_offsets(text)
     if args.json:

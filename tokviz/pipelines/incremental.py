@@ -46,7 +46,7 @@ from typing import TypeVar
 import regex
 
 from tokviz.core.encoding import Encoding, Piece
-from tokviz.core.protocol import TokenizerLike, encode_as_shown
+from tokviz.core.protocol import TokenizerLike
 from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.models.bpe import Tokenizer
 from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
@@ -335,7 +335,7 @@ class SegmentCache:
         hit = self._get("ids", key, segment)
         if isinstance(hit, list):
             return hit
-        out = encode_as_shown(tok, segment)
+        out = tok.encode(segment)
         self._put("ids", key, segment, out)
         return out
 
