@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,11 @@ SAMPLES = ["Hello, World!", "unaffable Hellos", "北京大学的学生在图书�
            "  spaces\tand\nlines ", "[CLS] a [SEP] b [MASK]", "ＡＢＣ１２３", "x" * 120, "", "emoji 🌍 ☃"]
 # The Basic Multilingual Plane: tokenizers' punctuation table is older than Python's (it takes ADLAM INITIAL EXCLAMATION
 # MARK, U+1E95E, for a letter), and that is not what these tests are about.
-TEXT = (st.text(alphabet=st.characters(max_codepoint=0xFFFF, blacklist_categories=("Cs",)), max_size=40)
+# Characters Unicode 3.2 already had: the Rust crates class characters by older tables than Python's, so a character
+# assigned since (U+0898, a mark in Unicode 14) is classed differently by the two (a known, documented difference).
+_OLD = st.characters(max_codepoint=0xFFFF, blacklist_categories=("Cs",)).filter(
+    lambda c: unicodedata.ucd_3_2_0.category(c) != "Cn")
+TEXT = (st.text(alphabet=_OLD, max_size=40)
         | st.text(alphabet="HhEeLlOoSs, !é北京\t\n[]CLS", max_size=30))
 WORDS = ["hello", "##s", "world", "un", "##aff", "##able", "caf", "##é", "cafe", ",", "!", "北", "京", "x", "##x"]
 
