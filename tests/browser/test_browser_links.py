@@ -121,7 +121,8 @@ def on_tokenize(page) -> None:
 
 
 def on_observations(page) -> None:
-    box = page.locator('[data-testid="stTextInput"] input').first
+    # The main area's: the sidebar has a text box of its own (the Hub model id), hidden when the sidebar is folded.
+    box = page.locator('[data-testid="stMain"] [data-testid="stTextInput"] input').first
     box.wait_for()
     commit(box, "a link travels the world")
 
