@@ -1,10 +1,8 @@
 """OpenAI's chat formats, built in: ``o200k_harmony`` with the harmony format (gpt-oss), and ChatML over
 ``cl100k_base`` (the GPT-3.5/GPT-4-era chat models).
 
-``o200k_harmony`` is tiktoken's: o200k_base's ranks and pattern with gpt-oss's special tokens (``<|start|>``
-200006, ``<|message|>`` 200008, ``<|end|>`` 200007, ``<|channel|>``, ``<|return|>``, ``<|call|>``, ...,
-``<|reserved_200013|>``..``<|reserved_201087|>``). tiktoken also keeps o200k_base's ``<|endofprompt|>`` at 200018,
-the id it gives ``<|reserved_200018|>``; tokviz keeps one token per id, the reserved one.
+The two encodings, ``o200k_harmony`` and ``cl100k_im``, are built in :mod:`tokviz.formats.chat_encodings` (so
+:func:`tokviz.load_tokenizer` opens them by name) and re-exported here.
 
 The harmony format (as ``openai-harmony`` renders a conversation): each message is ``<|start|>{author}`` (the role,
 or for a tool its name), `` to={recipient}`` when it is addressed, ``<|channel|>{channel}`` when it has one,
@@ -12,8 +10,7 @@ or for a tool its name), `` to={recipient}`` when it is addressed, ``<|channel|>
 prompt is ``<|start|>assistant``. Messages are dicts: ``role`` (system, developer, user, assistant, tool),
 ``content`` (text), and optionally ``channel`` (analysis, commentary, final), ``recipient`` and, for a tool, ``name``.
 
-``cl100k_im`` is cl100k_base with ``<|im_start|>`` 100264 and ``<|im_end|>`` 100265 (tiktoken's own example of
-extending an encoding), and ChatML renders ``<|im_start|>{role}\\n{content}<|im_end|>\\n`` per message, then
+ChatML renders ``<|im_start|>{role}\\n{content}<|im_end|>\\n`` per message, then
 ``<|im_start|>assistant\\n`` as the generation prompt.
 
 Example:
@@ -23,56 +20,20 @@ Example:
 
 from __future__ import annotations
 
-import copy
-import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tokviz.formats.file_checks import build_tokenizer
-from tokviz.formats.pretrained import load_encoding
-from tokviz.models.bpe import DeferredMerges, Tokenizer
+# The encodings live with the other formats (load_tokenizer builds them by name); kept importable from here.
+from tokviz.formats.chat_encodings import CHATML_SPECIALS, HARMONY_SPECIALS, cl100k_im, o200k_harmony
 
-HARMONY_SPECIALS: dict[str, int] = {
-    "<|startoftext|>": 199998, "<|endoftext|>": 199999, "<|reserved_200000|>": 200000, "<|reserved_200001|>": 200001,
-    "<|return|>": 200002, "<|constrain|>": 200003, "<|reserved_200004|>": 200004, "<|channel|>": 200005,
-    "<|start|>": 200006, "<|end|>": 200007, "<|message|>": 200008, "<|reserved_200009|>": 200009,
-    "<|reserved_200010|>": 200010, "<|reserved_200011|>": 200011, "<|call|>": 200012,
-} | {f"<|reserved_{i}|>": i for i in range(200013, 201088)}
-CHATML_SPECIALS = {"<|im_start|>": 100264, "<|im_end|>": 100265}
+__all__ = ["CHATML_SPECIALS", "CHATML_TEMPLATE", "HARMONY_ROLES", "HARMONY_SPECIALS", "cl100k_im", "harmony_parts",
+           "o200k_harmony", "render_harmony"]
+
 #: ChatML as a jinja template (the Qwen/ChatML shape), so it renders like any model's template.
 CHATML_TEMPLATE = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] "
                    "+ '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}"
                    "{% endif %}")
 HARMONY_ROLES = ("system", "developer", "user", "assistant", "tool")
-
-_lock = threading.Lock()
-_built: dict[str, Tokenizer] = {}
-
-
-def _extended(base_name: str, name: str, specials: Mapping[str, int]) -> Tokenizer:
-    with _lock:
-        tok = _built.get(name)
-        if tok is None:
-            base = load_encoding(base_name)
-            taken = set(base.special_ids.values())
-            vocab = {i: t for i, t in base.vocab.items() if i not in taken}
-            merges = DeferredMerges(lambda: list(base.merges))
-            tok = build_tokenizer(vocab, merges, dict(specials), base.pattern, name=name,  # type: ignore[arg-type]
-                                  source=name, rule="ranks")
-            _built[name] = tok
-    return copy.copy(tok)
-
-
-def o200k_harmony() -> Tokenizer:
-    """gpt-oss's encoding (see the module docstring); built once, then shared (each call gets a shallow copy)."""
-    return _extended("o200k_base", "o200k_harmony", HARMONY_SPECIALS)
-
-
-def cl100k_im() -> Tokenizer:
-    """cl100k_base with ChatML's two tokens (see the module docstring)."""
-    base_specials = {"<|endoftext|>": 100257, "<|fim_prefix|>": 100258, "<|fim_middle|>": 100259,
-                     "<|fim_suffix|>": 100260, "<|endofprompt|>": 100276}
-    return _extended("cl100k_base", "cl100k_im", base_specials | CHATML_SPECIALS)
 
 
 def harmony_parts(messages: Sequence[Mapping[str, Any]], *, add_generation_prompt: bool = False
