@@ -22,11 +22,20 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tokviz.core.regex_budget import deadline_left
+import regex
+
+from tokviz.core.regex_budget import deadline_left, stopped_with_message
 
 #: Rust ``regex``'s Unicode ``\w`` and ``\s`` (also ``char::is_whitespace``) as ``regex`` classes.
 RUST_WORD = r"[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]"
 RUST_SPACE = r"\p{White_Space}"
+
+# Oniguruma (which `tokenizers` uses) reads "X{n,m}+" as "(X{n,m})+", a repetition, where Python's `regex` reads a
+# possessive interval; rewriting keeps the meaning `tokenizers` gives a file's pattern. Run by `regex` under the
+# budget: a file's pattern is user data, and many unclosed [ make this scan quadratic.
+_ONIG_REPEATED_INTERVAL = regex.compile(r"(\\p\{\w+\}|\\[A-Za-z]|\[(?:\\.|[^\]\\])*\]|\((?:\\.|[^()\\])*\)"
+                                        r"|[^\\()\[\]{}])"
+                                        r"(\{\d+(?:,\d*)?\})\+")
 
 
 def onig_spans(compiled: Any, text: str, *, timeout: float | None = None) -> list[tuple[int, int]]:
@@ -59,3 +68,13 @@ def _onig_walk(compiled: Any, text: str, pos: int, last_end: int | None,
         last_end = e
         pos = e
     return out
+
+
+def onig_to_python(pattern: str) -> str:
+    """A `tokenizers` (Oniguruma) regex in Python ``regex`` terms: ``X{n,m}+`` becomes ``(?:X{n,m})+``.
+
+    >>> onig_to_python(r"\\p{N}{1,3}+|\\s+")
+    '(?:\\\\p{N}{1,3})+|\\\\s+'
+    """
+    with stopped_with_message(pattern, what="pattern (while reading it as Oniguruma does)", length=len(pattern)) as b:
+        return str(_ONIG_REPEATED_INTERVAL.sub(r"(?:\1\2)+", pattern, timeout=b))

@@ -20,22 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import regex
-
-from tokviz.core.regex_budget import stopped_with_message
+from tokviz.core.onig import onig_to_python
 from tokviz.normalizers import components as nz
 from tokviz.normalizers.nmt import Nmt
 from tokviz.normalizers.precompiled import Precompiled
 from tokviz.pipelines.byte_level_tokenizer import ByteLevelStep
 from tokviz.pre_tokenizers import splits as hp
 from tokviz.pre_tokenizers.byte_level import ByteLevel
-
-# Oniguruma (which `tokenizers` uses) reads "X{n,m}+" as "(X{n,m})+", a repetition, where Python's `regex` reads a
-# possessive interval; rewriting keeps the meaning `tokenizers` gives a file's pattern. Run by `regex` under the
-# budget: a file's pattern is user data, and many unclosed [ make this scan quadratic.
-_ONIG_REPEATED_INTERVAL = regex.compile(r"(\\p\{\w+\}|\\[A-Za-z]|\[(?:\\.|[^\]\\])*\]|\((?:\\.|[^()\\])*\)"
-                                        r"|[^\\()\[\]{}])"
-                                        r"(\{\d+(?:,\d*)?\})\+")
 
 C = TypeVar("C")
 #: The key of a Sequence's list of components.
@@ -50,16 +41,6 @@ _UNSUPPORTED_PRE = {
     "Metaspace": "it belongs to SentencePiece-style models (▁ for spaces), which tokviz does not read yet",
     "BertPreTokenizer": "it belongs to WordPiece (BERT) models, which tokviz does not read",
 }
-
-
-def onig_to_python(pattern: str) -> str:
-    """A `tokenizers` (Oniguruma) regex in Python ``regex`` terms: ``X{n,m}+`` becomes ``(?:X{n,m})+``.
-
-    >>> onig_to_python(r"\\p{N}{1,3}+|\\s+")
-    '(?:\\\\p{N}{1,3})+|\\\\s+'
-    """
-    with stopped_with_message(pattern, what="pattern (while reading it as Oniguruma does)", length=len(pattern)) as b:
-        return str(_ONIG_REPEATED_INTERVAL.sub(r"(?:\1\2)+", pattern, timeout=b))
 
 
 def _pattern(obj: Any, what: str, where: str) -> tuple[str, bool]:

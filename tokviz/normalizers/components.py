@@ -36,6 +36,7 @@ Example:
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ from typing import Any, Literal, Protocol
 import regex
 
 from tokviz.core.onig import RUST_SPACE, onig_spans
-from tokviz.core.regex_budget import compile_budgeted, stopped_with_message
+from tokviz.core.regex_budget import compile_budgeted, deadline_left, stopped_with_message
 
 #: For each character of a normalized text, the ``[start, end)`` characters of the input it came from.
 Alignment = list[tuple[int, int]]
@@ -67,6 +68,21 @@ def identity_alignment(n: int) -> Alignment:
     [(0, 1), (1, 2)]
     """
     return [(i, i + 1) for i in range(n)]
+
+
+def normalize_at(normalizer: Normalizer | None, text: str, start: int, end: int) -> tuple[str, Alignment]:
+    """``text[start:end]`` normalized, with the alignment of each output character given as spans of ``text``
+    itself (no normalizer: the stretch unchanged, each character its own span).
+
+    >>> normalize_at(None, "abcd", 1, 3)
+    ('bc', [(1, 2), (2, 3)])
+    >>> normalize_at(Lowercase(), "xAB", 1, 3)
+    ('ab', [(1, 2), (2, 3)])
+    """
+    if normalizer is None:
+        return text[start:end], [(i, i + 1) for i in range(start, end)]
+    seg, align = normalizer.normalize(text[start:end])
+    return seg, [(a + start, b + start) for a, b in align]
 
 
 def compose(outer: Alignment, inner: Alignment, n_input: int) -> Alignment:
@@ -277,16 +293,19 @@ class Strip:
 # -- Replace, Prepend ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Replace:
-    """Replace every match of a string or regex (``tokenizers``' Oniguruma semantics) by ``content``."""
+    """Replace every match of a string or regex (``tokenizers``' Oniguruma semantics) by ``content``; the same
+    step is ``tokenizers``' Replace decoder (:class:`tokviz.pipelines.decoders.ReplaceDecoder`), named ``what`` in
+    messages."""
 
     pattern: str
     content: str
     is_regex: bool = False
+    what: str = field(default="Replace pattern", repr=False, compare=False)
     _compiled: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.is_regex:
-            compiled = compile_budgeted(self.pattern, what="Replace pattern")
+            compiled = compile_budgeted(self.pattern, what=self.what)
         else:
             compiled = regex.compile(regex.escape(self.pattern))  # a literal: no repeats, nothing to budget
         object.__setattr__(self, "_compiled", compiled)
@@ -295,11 +314,14 @@ class Replace:
         if not self.is_regex:
             # An empty string pattern matches nothing in `tokenizers`; a literal is found in linear time.
             return onig_spans(self._compiled, text) if self.pattern else []
-        with stopped_with_message(self.pattern, what="Replace pattern", length=len(text)) as budget:
+        with stopped_with_message(self.pattern, what=self.what, length=len(text)) as budget:
             return onig_spans(self._compiled, text, timeout=budget)
 
     def normalize_text(self, text: str) -> str:
-        spans = self._spans(text)
+        return self.replaced(text, self._spans(text))
+
+    def replaced(self, text: str, spans: list[tuple[int, int]]) -> str:
+        """``text`` with each of ``spans`` (matches, in order) replaced by ``content``."""
         if not spans:
             return text
         out: list[str] = []
@@ -310,6 +332,18 @@ class Replace:
             pos = e
         out.append(text[pos:])
         return "".join(out)
+
+    def replaced_all(self, texts: Seq[str]) -> list[str]:
+        """Each of ``texts`` replaced, the regex matching under one budget for all of them (a decoder's pieces).
+
+        >>> Replace("▁", " ").replaced_all(["▁a", "b▁"])
+        [' a', 'b ']
+        """
+        if not self.is_regex:
+            return [self.replaced(t, onig_spans(self._compiled, t)) if self.pattern else t for t in texts]
+        with stopped_with_message(self.pattern, what=self.what, length=sum(map(len, texts))) as budget:
+            deadline = time.monotonic() + budget
+            return [self.replaced(t, onig_spans(self._compiled, t, timeout=deadline_left(deadline))) for t in texts]
 
     def normalize(self, text: str) -> tuple[str, Alignment]:
         spans = self._spans(text)

@@ -43,7 +43,7 @@ from typing import Any
 from tokviz.core.encoding import Encoding, EncodingBuilder, Piece, join_token_bytes
 from tokviz.models.bpe import Tokenizer
 from tokviz.models.piece_cache import PieceCache
-from tokviz.normalizers.components import Alignment, Normalizer
+from tokviz.normalizers.components import Alignment, Normalizer, normalize_at
 from tokviz.pipelines.added_tokens import AddedToken, AddedTokenMatcher
 from tokviz.pre_tokenizers.byte_level import ByteLevel, BytePiece, decode_token
 from tokviz.pre_tokenizers.splits import PieceSplitter
@@ -237,12 +237,7 @@ class PipelineTokenizer:
                 out.add(tid, vocab[tid], (s, e), special=self._special_flag[tid])
                 out.add_piece(Piece(text[s:e], s, e, True))
                 continue
-            if self.normalizer is not None:
-                seg, align = self.normalizer.normalize(text[s:e])
-                align = [(a + s, b + s) for a, b in align]
-            else:
-                seg = text[s:e]
-                align = [(i, i + 1) for i in range(s, e)]
+            seg, align = normalize_at(self.normalizer, text, s, e)
             for tid2, a, b in self._normed.find(seg):
                 span = _span_of(align, a, b, s)
                 if tid2 is not None:

@@ -16,12 +16,11 @@ Example:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from tokviz.core.regex_budget import compile_budgeted, deadline_left, stopped_with_message
+from tokviz.core.onig import onig_to_python
 from tokviz.normalizers import components as nz
 from tokviz.normalizers.components import Normalizer
 from tokviz.pre_tokenizers.metaspace import SPACE_MARK, Metaspace
@@ -102,28 +101,21 @@ class MetaspaceDecoder:
 
 @dataclass(frozen=True)
 class ReplaceDecoder:
-    """``Replace``: a string or regex replaced in every piece."""
+    """``Replace``: a string or regex (Python ``regex`` terms) replaced in every piece, as ``tokenizers`` runs its
+    Replace normalizer as a decoder (Oniguruma's matching, one budget for all the pieces)."""
 
     pattern: str
     content: str
     is_regex: bool = False
-    _compiled: Any = field(default=None, repr=False, compare=False)
+    _replace: nz.Replace = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Compiled once, under the budget: a pattern that does not compile is an error naming it, at load time.
-        if self.is_regex:
-            object.__setattr__(self, "_compiled", compile_budgeted(self.pattern, what="Replace decoder pattern"))
+        object.__setattr__(self, "_replace", nz.Replace(self.pattern, self.content, self.is_regex,
+                                                        what="Replace decoder pattern"))
 
     def chain(self, pieces: list[str]) -> list[str]:
-        if self.is_regex:
-            sub, content = self._compiled.sub, self.content.replace("\\", "\\\\")
-            with stopped_with_message(self.pattern, what="Replace decoder pattern",
-                                      length=sum(map(len, pieces))) as budget:
-                deadline = time.monotonic() + budget
-                return [sub(content, p, timeout=deadline_left(deadline)) for p in pieces]
-        if not self.pattern:
-            return list(pieces)
-        return [p.replace(self.pattern, self.content) for p in pieces]
+        return self._replace.replaced_all(pieces)
 
     def decode(self, pieces: list[str]) -> str:
         return "".join(self.chain(pieces))
@@ -265,7 +257,7 @@ def _steps(obj: Any, where: str) -> list[Any]:
             return [ReplaceDecoder(pat["String"], str(obj.get("content", "")))]
         if isinstance(pat, dict) and isinstance(pat.get("Regex"), str):
             try:
-                return [ReplaceDecoder(pat["Regex"], str(obj.get("content", "")), is_regex=True)]
+                return [ReplaceDecoder(onig_to_python(pat["Regex"]), str(obj.get("content", "")), is_regex=True)]
             except ValueError as e:
                 raise ValueError(f"{where}: {e}") from e
         raise ValueError(f"{where}: Replace decoder pattern must be {{\"String\": ...}} or {{\"Regex\": ...}}.")

@@ -49,7 +49,7 @@ from tokviz.core.encoding import Encoding, EncodingBuilder, Piece
 from tokviz.core.surrogates import repair_surrogates
 from tokviz.models.piece_cache import PieceCache
 from tokviz.models.piece_model import PieceModel, TokenCut, piece_bytes
-from tokviz.normalizers.components import Alignment, Normalizer
+from tokviz.normalizers.components import Normalizer, normalize_at
 from tokviz.pipelines.added_tokens import AddedToken, AddedTokenMatcher
 from tokviz.pipelines.decoders import Decoder
 from tokviz.pre_tokenizers.steps import PieceState, PreTokenizerStep, Span
@@ -134,12 +134,7 @@ class PiecePipeline:
                 add(tid, self._bytes[tid], (s, e), special=self._special.get(tid, False))
                 out.add_piece(Piece(text[s:e], s, e, True))
                 continue
-            align: Alignment
-            if self.normalizer is not None:
-                seg, align = self.normalizer.normalize(text[s:e])
-                align = [(x + s, y + s) for x, y in align]
-            else:
-                seg, align = text[s:e], [(i, i + 1) for i in range(s, e)]
+            seg, align = normalize_at(self.normalizer, text, s, e)
             for tid2, a, b in self._normed.find(seg):
                 if tid2 is not None:
                     span = _span_of(align[a:b], align[a][0] if a < len(align) else e)
