@@ -16,7 +16,7 @@ import streamlit as st
 
 from tokviz.analysis.anatomy import EncodeTrace, TokenAnatomy, anatomy, occurrences, trace, trace_text
 from tokviz.core.protocol import TokenizerLike
-from tokviz.pages.state import PICKED_PAGE
+from tokviz.pages.state import PICKED_PAGE, REPAIRED
 from tokviz.viewmodels.anatomy_display import (
     candidate_rows,
     card_rows,
@@ -38,8 +38,10 @@ _click = st.components.v2.component(
 
 def listen() -> None:
     """Mount the click listener (drawing nothing); a click on a token opens its anatomy on the next run, a click on a
-    band of the strip the page it stands for."""
-    result = _click(key="tv_token_click", on_clicked_change=lambda: None, on_page_change=lambda: None)
+    band of the strip the page it stands for; a text box's repaired lone surrogates are kept for its page's note."""
+    result = _click(key="tv_token_click", on_clicked_change=lambda: None, on_page_change=lambda: None,
+                    on_repaired_change=lambda: None)
+    st.session_state[REPAIRED] = getattr(result, "repaired", None)  # lone surrogates replaced in a box, if any
     page = getattr(result, "page", None)
     if isinstance(page, int) and page >= 1:  # a band of the bytes-per-token strip: the page draws it
         st.session_state[PICKED_PAGE] = page

@@ -21,6 +21,9 @@ GOTO = "_goto_page"
 #: Session state key the click listener sets to a page number (from 1) when a band of a page's strip is clicked; the
 #: page with the strip opens it on that run.
 PICKED_PAGE = "_picked_text_page"
+#: Session state key the click listener sets to its last repair of lone surrogates in a text box (the box's key, how
+#: many, the box's length then): the page with that box says so (``tokviz.viewmodels.pasted.repaired_note``).
+REPAIRED = "_repaired_paste"
 
 
 def keep(key: str, default: object, *, valid: Callable[[object], bool] | None = None) -> None:

@@ -5,9 +5,15 @@
 // removed when the component mounts again.
 // Milliseconds after the last keystroke in the Text box before its tokens are drawn again.
 const TYPE_DEBOUNCE_MS = 150;
+// A high surrogate with no low one after it, or a low one with no high one before it.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const NATIVE_VALUE = {
+  textarea: Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, "value").set,
+  input: Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set,
+};
 
 export default function (component) {
-  const { setTriggerValue } = component;
+  const { setTriggerValue, setStateValue } = component;
   if (window.__tokvizClick) document.removeEventListener("click", window.__tokvizClick, true);
   const onClick = (event) => {
     const band = event.target.closest && event.target.closest("[data-tv-page]");
@@ -38,6 +44,29 @@ export default function (component) {
   };
   window.__tokvizHover = onHover;
   document.addEventListener("mouseover", onHover, true);
+  // A lone UTF-16 surrogate (half of an emoji's pair, as a cut paste or a script can leave in a box) has no UTF-8
+  // form: Streamlit's message carrying it was refused by the server whole, so the box showed the new text and the
+  // tokens the old. Each one becomes U+FFFD in the box itself, before Streamlit reads the value (this listener runs
+  // first, in the capture phase on the document), and Python is told how many, in which box, at what length, so
+  // the page can say so while the box holds that text.
+  if (window.__tokvizRepair) document.removeEventListener("input", window.__tokvizRepair, true);
+  const onRepair = (event) => {
+    const box = event.target;
+    if (!(box instanceof HTMLTextAreaElement || box instanceof HTMLInputElement) || event.isComposing) return;
+    const lone = box.value.match(LONE_SURROGATE);
+    if (!lone) return;
+    const [start, end] = [box.selectionStart, box.selectionEnd];
+    // The prototype's setter, not the element's own: React's value tracker then still sees a change to report.
+    NATIVE_VALUE[box instanceof HTMLTextAreaElement ? "textarea" : "input"].call(
+      box, box.value.replace(LONE_SURROGATE, "\uFFFD"));
+    if (start !== null) box.setSelectionRange(start, end);  // one code unit for one: the caret stays put
+    const holder = box.closest("[class*='st-key-']");
+    const key = holder ? [...holder.classList].find((c) => c.startsWith("st-key-")).slice(7) : "";
+    window.__tokvizRepairs = (window.__tokvizRepairs || 0) + 1;  // a second repair at the same length is news too
+    setStateValue("repaired", { key, count: lone.length, units: box.value.length, seq: window.__tokvizRepairs });
+  };
+  window.__tokvizRepair = onRepair;
+  document.addEventListener("input", onRepair, true);
   // Tokens as you type: the page's Text box commits its value, as Ctrl+Enter does, a moment after the last
   // keystroke (not during an IME composition). Only an event is sent: no text goes through this script.
   if (window.__tokvizType) document.removeEventListener("input", window.__tokvizType, true);
@@ -60,5 +89,6 @@ export default function (component) {
     document.removeEventListener("click", onClick, true);
     document.removeEventListener("mouseover", onHover, true);
     document.removeEventListener("input", onType, true);
+    document.removeEventListener("input", onRepair, true);
   };
 }

@@ -17,7 +17,7 @@ from streamlit.delta_generator import DeltaGenerator
 from tokviz.core.protocol import TokenizerLike
 from tokviz.models.baselines import WordTokenizer
 from tokviz.pages.chat_mode import chat_view
-from tokviz.pages.state import PERSIST, PICKED_PAGE, keep
+from tokviz.pages.state import PERSIST, PICKED_PAGE, REPAIRED, keep
 from tokviz.pages.widgets import wrapping_columns
 from tokviz.pipelines.incremental import SegmentCache, find_anchors
 from tokviz.viewmodels.family_views import describer, family_label, render_round_trip, round_trip
@@ -30,6 +30,7 @@ from tokviz.viewmodels.paging import (
     plan_panel,
     strip_points,
 )
+from tokviz.viewmodels.pasted import repaired_note
 from tokviz.viewmodels.render import RenderOptions, render_header, render_tokens, token_rows
 from tokviz.viewmodels.samples import SAMPLES
 from tokviz.viewmodels.share import TEXT_LIMIT
@@ -120,6 +121,9 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
                              placeholder="Type or paste any text…",
                              help=f"Texts up to {TEXT_LIMIT:,} characters are kept in the link, so you can share "
                              "the view.")
+    repaired = repaired_note(st.session_state.get(REPAIRED), key="text", text=text)
+    if repaired is not None:  # the page's script replaced lone surrogates in the box before sending it: said here
+        st.caption(f"🩹 {repaired}")
     sample = next((s for s in SAMPLES.values() if s.text == text), None)
     if sample is not None:  # what this sample is for, in one line, while it is the text
         st.caption(sample.shows)
