@@ -145,15 +145,42 @@ def on_inspect(page) -> None:
     page.wait_for_selector(".js-plotly-plot", timeout=90_000)
 
 
+def type_message(page, k: int, text: str) -> None:
+    """Type ``text`` into the chat's message ``k`` (from 1) and commit it; returns once the link carries it (as a
+    JSON string inside the conversation's value, not as a value of its own)."""
+    box = page.get_by_label(f"Message {k}", exact=True)
+    with link_changes(page):
+        box.fill(text, timeout=90_000)
+        box.press("Control+Enter")
+    page.wait_for_function("t => (new URLSearchParams(location.search).get('chat_msgs') || '')"
+                           ".includes(JSON.stringify(t).slice(1, -1))", arg=text, timeout=TIMEOUT)
+
+
+def on_chat(page) -> None:
+    # Opened in Chat mode with GPT-4 and GPT-4o chosen (see START): a message typed, one added and typed, another's
+    # role changed, one removed, and the generation prompt off.
+    page.wait_for_selector(".tv-tokens .tok", timeout=90_000)
+    type_message(page, 2, "Links carry whole conversations, héllo 👋🏽 \"quoted\" & [brackets]")
+    with link_changes(page):
+        page.get_by_role("button", name="+ tool").click()
+    type_message(page, 5, '{"temperature": 22}')
+    with link_changes(page):
+        page.get_by_role("button", name="✕").nth(2).click()  # the third message (the assistant's) goes
+    with link_changes(page):
+        page.get_by_text("Add generation prompt", exact=True).click()
+
+
 PAGES: dict[str, Callable[[Any], None]] = {
     "tokenize": on_tokenize, "observations": on_observations, "sizes": on_sizes, "compare": on_compare,
-    "inspect": on_inspect,
+    "inspect": on_inspect, "chat": on_chat,
 }
+#: Where a case starts when not at its page's own path.
+START = {"tokenize": "", "chat": "?tok_mode=Chat&tok=GPT-4+%C2%B7+cl100k_base&tok=GPT-4o+%C2%B7+o200k_base"}
 
 
 @pytest.mark.parametrize("path", list(PAGES))
 def test_a_copied_link_draws_the_same_view_in_a_fresh_context(browser, server, path):
-    ctx_a, a = fresh_page(browser, f"{server.url}/{'' if path == 'tokenize' else path}")
+    ctx_a, a = fresh_page(browser, f"{server.url}/{START.get(path, path)}")
     ctx_b = None
     try:
         PAGES[path](a)

@@ -130,3 +130,48 @@ def test_the_mode_and_the_generation_switch_travel_in_the_link() -> None:
     assert ids_of(at, "GPT-4 · cl100k_base") == want
     ok(at.segmented_control(key="tok_mode").set_value("Text").run())
     assert at.query_params.get("tok_mode") in ("Text", ["Text"], None)  # the default may be left out of the link
+
+
+def test_the_conversation_travels_in_the_link() -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.query_params.update({"tok_mode": "Chat", "tok": ["GPT-4 · cl100k_base"]})
+    ok(at.run())
+    # Edited as a user does: a role changed, a text typed, a message added and one removed.
+    first, second = (m["id"] for m in at.session_state["chat_messages"][:2])
+    ok(at.selectbox(key=f"chat_role_{second}").set_value("assistant").run())
+    ok(at.text_area(key=f"chat_text_{second}").set_value("Héllo 👋🏽 \"quoted\", [brackets] & <|im_end|>").run())
+    ok(at.button(key="chat_add_tool").click().run())
+    ok(at.button(key=f"chat_del_{first}").click().run())
+    messages = [{"role": m["role"], "content": m["content"]} for m in at.session_state["chat_messages"]]
+    assert [m["role"] for m in messages] == ["assistant", "assistant", "user", "tool"]
+    drawn = ids_of(at, "GPT-4 · cl100k_base")
+    assert drawn == apply_chat_template(cl100k_im(), messages, add_generation_prompt=True)
+
+    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)  # a fresh session opening the link
+    again.query_params.update(dict(at.query_params))
+    ok(again.run())
+    assert [{"role": m["role"], "content": m["content"]} for m in again.session_state["chat_messages"]] == messages
+    assert ids_of(again, "GPT-4 · cl100k_base") == drawn
+
+
+def test_a_long_conversation_travels_by_hash() -> None:
+    long = "".join(f"line {i}: a message far too long for a link, héllo 👋🏽\n" for i in range(300))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.query_params.update({"tok_mode": "Chat", "tok": ["GPT-4 · cl100k_base"]})
+    ok(at.run())
+    last = at.session_state["chat_messages"][-1]["id"]
+    ok(at.text_area(key=f"chat_text_{last}").set_value(long).run())
+    params = dict(at.query_params)
+    assert "chat_msgs" not in params and len(params["chat_msgs.ref"]) == 64
+    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    again.query_params.update(params)
+    ok(again.run())
+    assert again.session_state["chat_messages"][-1]["content"] == long
+    assert ids_of(again, "GPT-4 · cl100k_base") == ids_of(at, "GPT-4 · cl100k_base")
+
+
+def test_a_hand_edited_conversation_in_a_link_falls_back_to_the_default() -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.query_params.update({"tok_mode": "Chat", "tok": ["GPT-4 · cl100k_base"], "chat_msgs": '[["wizard","x"]]'})
+    ok(at.run())
+    assert [m["content"] for m in at.session_state["chat_messages"]] == [m["content"] for m in DEFAULT_MESSAGES]

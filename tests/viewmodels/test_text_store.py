@@ -83,6 +83,18 @@ def test_link_by_ref_and_back(tmp_path):
     assert texts_from_refs({"text": "mine", "text.ref": params["text.ref"]}, store, keys={"text"}) == ({}, ())
 
 
+def test_a_text_the_link_left_out_goes_by_hash_even_if_its_bytes_would_fit(tmp_path):
+    # Over the link's character bound (share.TEXT_LIMIT, so to_params leaves it out) yet under its byte bound: it
+    # travelled in no link at all before.
+    from tokviz.viewmodels.share import TEXT_LIMIT, ShareState, to_params
+
+    text = "a" * (TEXT_LIMIT + 1)
+    assert fits_in_link(text)
+    store = TextStore(tmp_path)
+    params, left = link_by_ref(to_params(ShareState(text=text, tokenizers=("byte",))), {"text": text}, store)
+    assert left == () and "text" not in params and store.get(str(params["text.ref"])) == text
+
+
 def test_too_long_to_keep_is_said(tmp_path):
     params, left = link_by_ref({"tok": ["byte"]}, {"text": "x" * 5000}, TextStore(tmp_path, max_bytes=100))
     assert params == {"tok": ["byte"]} and left == ("text",)

@@ -17,23 +17,28 @@ from tokviz.pages.state import PERSIST, keep
 from tokviz.pages.widgets import metric_row
 from tokviz.viewmodels.chat_display import (
     DEFAULT_MESSAGES,
+    LINK_KEY,
+    MAX_MESSAGES,
     ROLES,
     chat_result,
     error_html,
     message_rows,
+    messages_from_link,
+    messages_to_link,
     summary_metrics,
 )
 from tokviz.viewmodels.render import RenderOptions, render_tokens
 
-#: Messages a conversation may hold (each is a text box and a role picker).
-MAX_MESSAGES = 24
 _KEY = "chat_messages"
 
 
 def _messages() -> list[dict[str, str]]:
-    """The conversation kept for the session: each message has an id that names its widgets."""
+    """The conversation kept for the session: each message has an id that names its widgets. A session starts
+    from the conversation its link carries, else from the default one."""
     if _KEY not in st.session_state:
-        st.session_state[_KEY] = [dict(m, id=uuid.uuid4().hex[:8]) for m in DEFAULT_MESSAGES]
+        linked = messages_from_link(st.session_state.get(LINK_KEY))
+        start = DEFAULT_MESSAGES if linked is None else linked
+        st.session_state[_KEY] = [dict(m, id=uuid.uuid4().hex[:8]) for m in start]
     msgs: list[dict[str, str]] = st.session_state[_KEY]
     return msgs
 
@@ -62,6 +67,7 @@ def _editor() -> list[dict[str, str]]:
             st.button("✕", key=f"chat_del_{mid}", on_click=_remove, args=(mid,), help="Remove this message",
                       width="content")
         m["role"], m["content"] = role, content
+    st.session_state[LINK_KEY] = messages_to_link(msgs)  # the link carries the conversation (app.sync_url)
     with st.container(horizontal=True, vertical_alignment="center", gap="small"):
         for role in ROLES:
             st.button(f"+ {role}", key=f"chat_add_{role}", on_click=_add, args=(role,),

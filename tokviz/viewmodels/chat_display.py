@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,11 @@ DEFAULT_MESSAGES: tuple[dict[str, str], ...] = (
     {"role": "assistant", "content": "Paris."},
     {"role": "user", "content": "And its population?"},
 )
+#: The setting that carries the conversation in a link: a JSON list of ``[role, content]`` pairs (see
+#: :func:`messages_to_link`); a long one travels by its hash in the server's text store, as long texts do.
+LINK_KEY = "chat_msgs"
+#: Messages a conversation may hold (each is a text box and a role picker on the page).
+MAX_MESSAGES = 24
 #: OpenAI encodings whose chat models used a format with tokens the plain encoding lacks.
 _CHAT_ENCODING = {
     "cl100k_base": (cl100k_im, "ChatML over cl100k_im (cl100k_base with <|im_start|> and <|im_end|>)"),
@@ -80,6 +86,41 @@ def clean_messages(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, str]
         if role == "tool":
             msg["name"] = str(m.get("name") or "functions.tool")
         out.append(msg)
+    return out
+
+
+def messages_to_link(messages: Sequence[Mapping[str, Any]]) -> str:
+    """The conversation as the link carries it: compact JSON, ``[[role, content], ...]``.
+
+    >>> messages_to_link([{"role": "user", "content": "Héllo"}])
+    '[["user","Héllo"]]'
+    """
+    return json.dumps([[str(m.get("role", "")), str(m.get("content", ""))] for m in messages], ensure_ascii=False,
+                      separators=(",", ":"))
+
+
+def messages_from_link(value: object) -> list[dict[str, str]] | None:
+    """The conversation :func:`messages_to_link` wrote, or None for a value that is not one (a hand-edited or cut
+    link): a list of at most :data:`MAX_MESSAGES` ``[role, content]`` pairs, each role one of :data:`ROLES`.
+
+    >>> messages_from_link('[["system","Be brief."],["user","Hi"]]')
+    [{'role': 'system', 'content': 'Be brief.'}, {'role': 'user', 'content': 'Hi'}]
+    >>> messages_from_link('[["wizard","Hi"]]'), messages_from_link('[["user",'), messages_from_link('[]')
+    (None, None, [])
+    """
+    if not isinstance(value, str):
+        return None
+    try:
+        pairs = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(pairs, list) or len(pairs) > MAX_MESSAGES:
+        return None
+    out = []
+    for pair in pairs:
+        if not (isinstance(pair, list) and len(pair) == 2 and pair[0] in ROLES and isinstance(pair[1], str)):
+            return None
+        out.append({"role": pair[0], "content": pair[1]})
     return out
 
 

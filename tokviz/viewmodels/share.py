@@ -113,7 +113,7 @@ def legacy_view(params: Mapping[str, str | Sequence[str]], *, views: Sequence[st
 SETTINGS: dict[str, str] = {
     # Tokenize
     "color_by": "str", "show_ws": "bool", "show_chunks": "bool", "show_table": "bool", "tok_page": "int",
-    "tok_mode": "str", "chat_gen": "bool",  # Text or Chat; the chat's generation prompt (its messages stay here)
+    "tok_mode": "str", "chat_gen": "bool", "chat_msgs": "str",  # Text or Chat; the generation prompt; the messages
     # Observations (the four examples)
     "obs_leading_space": "str", "obs_repetition": "str", "obs_digits": "str", "obs_byte_fallback": "str",
     # Vocab sizes

@@ -133,8 +133,8 @@ class TextStore:
 def link_by_ref(params: dict[str, str | list[str]], texts: Mapping[str, str], store: TextStore
                 ) -> tuple[dict[str, str | list[str]], tuple[str, ...]]:
     """``params`` with each text of ``texts`` (setting key -> text) that does not fit in a link replaced by its
-    hash in ``store`` (``<key>.ref``), and the keys of those too long to keep at all (their link carries the other
-    settings only).
+    hash in ``store`` (``<key>.ref``), as is each one ``params`` left out, and the keys of those too long to keep at
+    all (their link carries the other settings only).
 
     >>> import tempfile
     >>> s = TextStore(tempfile.mkdtemp())
@@ -145,7 +145,9 @@ def link_by_ref(params: dict[str, str | list[str]], texts: Mapping[str, str], st
     out = dict(params)
     left: list[str] = []
     for key, text in texts.items():
-        if fits_in_link(text):
+        # Carried as it is only when ``params`` has it: a text over the link's character bound (left out of
+        # ``params``) that would still fit in its bytes goes by hash too, rather than in no link at all.
+        if key in params and fits_in_link(text):
             continue
         out.pop(key, None)
         h = store.put(text)
