@@ -14,8 +14,12 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
+from operator import or_, sub
+from typing import overload
 
 Span = tuple[int, int]
 
@@ -39,7 +43,7 @@ class Encoding:
     byte_spans: list[tuple[int, int]]
     char_spans: list[tuple[int, int]]
     partial: list[bool]
-    pieces: list[Piece] = field(default_factory=list)
+    pieces: Sequence[Piece] = field(default_factory=list)
     special: list[bool] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -142,6 +146,125 @@ class EncodingBuilder:
             pos += len(data)
         partial = [c or s for c, s in zip(self.cuts, shared_chars(self.char_spans), strict=True)]
         return Encoding(self.ids, self.tokens, byte_spans, self.char_spans, partial, self.pieces, self.special)
+
+
+class LazyPieces(Sequence[Piece]):
+    """Pieces computed on first use: an encoding made from an engine's ids has its offsets at once, while its
+    pre-token pieces (a regex pass and one object per piece, most of the cost) wait until a view reads them.
+
+    It compares equal to the list of the same pieces, and pickles as that list.
+
+    >>> lazy = LazyPieces(lambda: [Piece("a", 0, 1)])
+    >>> lazy == [Piece("a", 0, 1)], len(lazy), lazy[0].text
+    (True, 1, 'a')
+    """
+
+    __slots__ = ("_make", "_items", "_lock")
+
+    def __init__(self, make: Callable[[], list[Piece]]) -> None:
+        self._make: Callable[[], list[Piece]] | None = make
+        self._items: list[Piece] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def items(self) -> list[Piece]:
+        """The pieces as a list (computed once)."""
+        items = self._items
+        if items is None:
+            with self._lock:
+                if self._items is None:
+                    assert self._make is not None
+                    self._items, self._make = self._make(), None
+                items = self._items
+        return items
+
+    @overload
+    def __getitem__(self, i: int) -> Piece: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Piece]: ...
+
+    def __getitem__(self, i: int | slice) -> Piece | list[Piece]:
+        return self.items[i]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[Piece]:
+        return iter(self.items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyPieces):
+            other = other.items
+        return self.items == other if isinstance(other, list) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self.items)
+
+    def __reduce__(self) -> tuple[type[list[Piece]], tuple[list[Piece]]]:
+        return (list, (self.items,))
+
+
+@dataclass(frozen=True)
+class ByteTables:
+    """Per id, what offsets need from a token's bytes: its length, how many characters start in it, and whether
+    its first byte continues a character begun in the token before (a UTF-8 continuation byte, 0x80–0xBF).
+
+    >>> t = ByteTables.of({0: b"a", 1: b"\\xc3", 2: b"\\xa9!"})
+    >>> t.lengths, t.starts, t.continues
+    ([1, 1, 2], [1, 1, 1], [False, False, True])
+    """
+
+    lengths: list[int]
+    starts: list[int]
+    continues: list[bool]
+
+    @classmethod
+    def of(cls, vocab: Mapping[int, bytes]) -> ByteTables:
+        size = max(vocab, default=-1) + 1
+        lengths, starts, continues = [0] * size, [0] * size, [False] * size
+        for i, t in vocab.items():
+            lengths[i] = len(t)
+            starts[i] = len(t.translate(None, _CONTINUATION))
+            continues[i] = bool(t) and 0x80 <= t[0] < 0xC0
+        return cls(lengths, starts, continues)
+
+
+_CONTINUATION = bytes(range(0x80, 0xC0))
+
+
+def encoding_from_ids(
+    ids: list[int],
+    vocab: Mapping[int, bytes],
+    tables: ByteTables,
+    *,
+    ascii_text: bool,
+    special: list[bool],
+    pieces: Sequence[Piece],
+) -> Encoding:
+    """The :class:`Encoding` of ``ids`` whose bytes concatenate to the UTF-8 of a text (``ascii_text``: that text is
+    ASCII), with the spans and partial marks :func:`tokviz.models.bpe.encoding_from_pieces` gives, computed from the
+    tokens' bytes alone: a token's character span starts at the character holding its first byte and ends after the
+    one holding its last; it is partial when it starts or ends inside a character.
+
+    >>> vocab = {0: b"a", 1: b"\\xc3", 2: b"\\xa9", 3: b"!"}
+    >>> enc = encoding_from_ids([0, 1, 2, 3], vocab, ByteTables.of(vocab), ascii_text=False, special=[False] * 4,
+    ...                         pieces=[])
+    >>> enc.char_spans, enc.partial
+    ([(0, 1), (1, 2), (1, 2), (2, 3)], [False, True, True, False])
+    """
+    tokens = list(map(vocab.__getitem__, ids))
+    ends = list(accumulate(map(tables.lengths.__getitem__, ids)))
+    byte_spans = list(zip([0, *ends[:-1]], ends, strict=True)) if ends else []
+    if ascii_text:
+        return Encoding(ids, tokens, byte_spans, list(byte_spans), [False] * len(ids), pieces, special)
+    chars = list(accumulate(map(tables.starts.__getitem__, ids), initial=0))
+    cont = list(map(tables.continues.__getitem__, ids))
+    char_spans = list(zip(map(sub, chars[:-1], cont), chars[1:], strict=True))
+    partial = list(map(or_, cont, [*cont[1:], False]))
+    return Encoding(ids, tokens, byte_spans, char_spans, partial, pieces, special)
 
 
 def join_token_bytes(table: Mapping[int, bytes], ids: Iterable[int]) -> bytes:
