@@ -21,6 +21,7 @@ from tokviz.models.baselines import ByteTokenizer
 from tokviz.pages.sizes import DEFAULT_TEXT, builtin_runs
 from tokviz.viewmodels.defaults import GPT2_NAME, default_corpus, gpt2_files_dir
 from tokviz.viewmodels.samples import SAMPLES
+from tokviz.viewmodels.size_curves import DEFAULT_MAX_SIZE
 from tokviz.viewmodels.size_runs import PatternRuns, compare_on_text, pattern_runs
 
 # Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
@@ -42,7 +43,7 @@ def at(cache_dir) -> AppTest:
 def runs(cache_dir) -> PatternRuns:
     """The view's runs, read back from the same cache folder (so they are the very merges the app used)."""
     corpus = default_corpus()
-    return pattern_runs(corpus.text, source=corpus.source, max_size=8192, directory=cache_dir)
+    return pattern_runs(corpus.text, source=corpus.source, max_size=DEFAULT_MAX_SIZE, directory=cache_dir)
 
 
 def ok(app: AppTest) -> AppTest:
@@ -132,7 +133,7 @@ def test_reruns_never_retrain(at, cache_dir, monkeypatch):
     monkeypatch.setattr(tokviz.viewmodels.size_runs, "load_or_train", counting)
     builtin_runs.clear()  # the view's runs must come back from the disk cache (once per pattern) ...
     ok(at.run())
-    assert sorted(calls) == [("gpt2", 8192), ("gpt4", 8192), ("o200k", 8192)]
+    assert sorted(calls) == [("gpt2", 65536), ("gpt4", 65536), ("o200k", 65536)]
     # ... and no widget of the view asks for them again.
     ok(at.multiselect(key="sizes_pick").set_value([256, 3072]).run())
     ok(at.segmented_control(key="sizes_run").set_value("o200k").run())
@@ -151,7 +152,7 @@ def test_reruns_never_retrain(at, cache_dir, monkeypatch):
         if name.startswith("bpe "):
             assert max(trace["x"]) == 2048
     assert {n for n, _, _ in spans(at)} == {f"bpe o200k@{s}" for s in (256, 512, 1024, 2048)}
-    ok(at.selectbox(key="sizes_max").set_value(8192).run())
+    ok(at.selectbox(key="sizes_max").set_value(65536).run())
     assert len(calls) == 6  # back to a size seen before: from memory
 
 
@@ -213,7 +214,7 @@ def test_uploaded_corpus_and_its_problems(at):
     upload("mine.txt", lines.encode())
     assert any("`mine.txt` (uploaded)" in c.value for c in at.caption)
     assert [n for n in traces(figures(at)[0]) if n.startswith("bpe ")] == ["bpe gpt2", "bpe gpt4", "bpe o200k"]
-    assert any("Not every run reaches 8,192" in plain(i.value) for i in at.info)  # a small corpus runs out of pairs
+    assert any("Not every run reaches 65,536" in plain(i.value) for i in at.info)  # a small corpus runs out of pairs
     upload("flat.txt", b"one line, no break")
     assert any("Cannot train on flat.txt" in plain(e.value) and "line break" in plain(e.value) for e in at.error)
     assert len(figures(at)) == 3 and any("(built in)" in c.value for c in at.caption)
@@ -272,7 +273,7 @@ def test_an_upload_trains_in_child_processes_with_progress_then_draws(at, monkey
     assert any("`big.txt` (uploaded)" in c.value for c in at.caption) and len(figures(at)) == 3
     # The same merges as one training in this process would give.
     monkeypatch.undo()
-    want = pattern_runs(data.decode(), source="big.txt", max_size=8192)
+    want = pattern_runs(data.decode(), source="big.txt", max_size=DEFAULT_MAX_SIZE)
     got = at.session_state["_sizes_corpus"]
     assert got.name == "big.txt"
     shown = traces(figures(at)[0])
@@ -302,3 +303,33 @@ def test_an_upload_can_be_cancelled_and_a_killed_child_ends_with_a_message(at):
     assert any("Cannot train on slow.txt: The training process ended unexpectedly" in e and "killed by signal 9" in e
                and "Using the built-in corpus instead" in e for e in errors), errors
     assert len(figures(at)) == 3
+
+
+def test_the_openai_tokenizers_are_curves_to_their_full_size_and_the_character_sits_apart(at, runs):
+    """GPT-2, GPT-4 and GPT-4o are drawn over every size from 256 to their full size (their first k ranks), with the
+    counts of tiktoken's rule cut at k; the character baseline's 1.1M sits in a panel of its own, so the curves use
+    the axis; one legend for the two charts; each curve named at its end; and the page says where our runs stop."""
+    from tokviz.analysis.rank_prefix import prefix_curve
+    from tokviz.formats.pretrained import load_encoding
+    from tokviz.viewmodels.menu import BUILTIN_ENCODINGS
+
+    ok(at.run())
+    assert set(at.multiselect(key="sizes_extras").value) >= set(BUILTIN_ENCODINGS)
+    held, counted = figures(at)[:2]
+    for shown_name, encoding in BUILTIN_ENCODINGS.items():
+        tok = load_encoding(encoding)
+        trace = traces(held)[shown_name]
+        assert trace["mode"] == "lines" and trace["x"][0] == 256 and trace["x"][-1] == max(tok.vocab.keys() - set(
+            tok.special_ids.values())) + 1
+        assert trace["customdata"] == list(prefix_curve(tok, runs.heldout, sizes=trace["x"]).tokens)
+        assert traces(counted)[shown_name]["y"] == list(prefix_curve(tok, DEFAULT_TEXT, sizes=trace["x"]).tokens)
+    for fig in (held, counted):
+        character = traces(fig)["character"]
+        assert character.get("xaxis") == "x2" and fig["layout"]["xaxis2"]["ticktext"] == ["1.1M"]
+        # the main axis ends near the largest tokenizer, not at 1.1M
+        assert 10 ** fig["layout"]["xaxis"]["range"][1] < 400_000
+        labels = [html.unescape(a["text"]) for a in fig["layout"]["annotations"]]
+        for name in [n for n in traces(fig) if n != "character"]:
+            assert name.split(" · ")[0] in labels, name
+    assert held["layout"].get("showlegend", True) is True and counted["layout"]["showlegend"] is False
+    assert any("Not every run reaches 65,536 tokens on this corpus" in plain(i.value) for i in at.info)

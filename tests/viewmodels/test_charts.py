@@ -18,7 +18,16 @@ from tokviz.analysis.sweep import (
     train_patterns,
 )
 from tokviz.training.holdout import split_holdout
-from tokviz.viewmodels.charts import BYTE_LINE_NOTE, compression_figure, length_figure, token_count_figure
+from tokviz.viewmodels.charts import (
+    BYTE_LINE_NOTE,
+    PLOT_PX,
+    PLOT_PX_NO_LEGEND,
+    LabelSpot,
+    compression_figure,
+    length_figure,
+    place_labels,
+    token_count_figure,
+)
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +61,13 @@ def test_compression_figure_traces_equal_the_sweep(comparison: SizeComparison) -
         assert point.label in trace.name and point.kind in trace.hovertemplate
     byte_lines = [s for s in fig.layout.shapes if s.y0 == 1.0 and s.y1 == 1.0]
     assert len(byte_lines) == 1
-    assert [a.text for a in fig.layout.annotations] == [BYTE_LINE_NOTE]
+    notes = [a.text for a in fig.layout.annotations]
+    assert notes.count(BYTE_LINE_NOTE) == 1
     bare = compression_figure(comparison, byte_line=False)
-    assert not bare.layout.shapes and not bare.layout.annotations
+    assert not bare.layout.shapes and BYTE_LINE_NOTE not in [a.text for a in bare.layout.annotations]
+    # every curve's end and every point is named on the chart (the character baseline in its own panel)
+    assert sorted(n for n in notes if n != BYTE_LINE_NOTE and n != "//") == sorted(
+        [c.label for c in comparison.curves] + [p.label for p in comparison.points])
     json.loads(fig.to_json())  # serialisable for the app
 
 
@@ -148,24 +161,67 @@ def test_other_families_are_points_on_the_size_charts(tmp_path):
         assert (p.vocab_size, p.tokens) == (tok.vocab_size, len(tok.encode(text)))
         assert p.ratio == pytest.approx(len(text.encode("utf-8")) / p.tokens)
     fig = compression_figure(out.comparison)
-    drawn = {t.text[0]: (t.x[0], t.y[0]) for t in fig.data if t.mode == "markers+text"}
+    drawn = {t.name: (t.x[0], t.y[0]) for t in fig.data if t.mode == "markers"}
     assert drawn == {n: (p.vocab_size, p.ratio) for n, p in points.items()}
+    assert {a.text for a in fig.layout.annotations} >= set(points)
 
 
-def test_point_labels_are_short_and_neighbours_take_opposite_sides() -> None:
-    from tokviz.analysis.sweep import SizeComparison, SizePoint
-    from tokviz.viewmodels.charts import compression_figure
+def _label_boxes(fig) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """Each label annotation's box in the plot's estimated pixels (as the placer sees them)."""
+    from tokviz.viewmodels.charts import _MAIN_DOMAIN, _text_px
 
-    names = ["GPT-4o · o200k_base", "GPT-2 · r50k_base", "GPT-4 · cl100k_base"]
-    sizes = [200_019, 50_257, 100_277]
-    points = tuple(SizePoint(label=n, vocab_size=v, tokens=10, n_bytes=40, kind="pretrained")
-                   for n, v in zip(names, sizes, strict=True))
-    fig = compression_figure(SizeComparison(curves=(), points=points))
-    drawn = {t.text[0]: (t.x[0], t.textposition) for t in fig.data if t.mode == "markers+text"}
-    # GPT-4o's label shares GPT-2's side less than a decade away: it starts at its marker instead of centred on it.
-    assert drawn == {"GPT-2": (50_257, "top center"), "GPT-4": (100_277, "bottom center"),
-                     "GPT-4o": (200_019, "top right")}
-    assert {t.name for t in fig.data} == set(names)  # the legend keeps the whole name
+    xa, ya = fig.layout.xaxis, fig.layout.yaxis
+    plot = PLOT_PX if fig.layout.showlegend else PLOT_PX_NO_LEGEND
+    width = plot[0] * (_MAIN_DOMAIN[1] if fig.layout.xaxis2.domain else 1.0)
+    out = []
+    for a in fig.layout.annotations:
+        if a.xref != "x" or a.yref != "y":
+            continue
+        dx, dy = (a.ax, a.ay) if a.showarrow else (a.xshift or 0, -(a.yshift or 0))
+        px = (a.x - xa.range[0]) / (xa.range[1] - xa.range[0]) * width + dx
+        py = plot[1] * (1 - a.y / ya.range[1]) + dy
+        w = _text_px(a.text)
+        x0 = px if a.xanchor == "left" else px - w if a.xanchor == "right" else px - w / 2
+        out.append((a.text, (x0, py - 8, x0 + w, py + 8)))
+    return out
+
+
+def test_labels_of_curves_ending_together_and_of_close_points_never_overlap() -> None:
+    """The three OpenAI curves end at 50k, 100k and 200k (a third of a decade apart on the log axis) and our three
+    runs end together: every end is named, and no two names (nor a name and a marker) are drawn over each other."""
+    from tokviz.analysis.sweep import SizeComparison, SizeCurve, SizePoint
+
+    def curve(name: str, top: int, end: int) -> SizeCurve:
+        sizes = tuple(sorted({256, *(s for s in (512, 1024, 4096, 8192, 32768) if s < top), top}))
+        return SizeCurve(name, "gpt2", sizes, tuple(max(end, 1000 - 40 * i) for i in range(len(sizes))), 4000)
+
+    curves = (curve("bpe gpt2", 8827, 990), curve("bpe gpt4", 9584, 985), curve("bpe o200k", 9514, 988),
+              curve("GPT-2 · r50k_base", 50256, 900), curve("GPT-4 · cl100k_base", 100256, 880),
+              curve("GPT-4o · o200k_base", 199998, 875))
+    points = (SizePoint("byte", "baseline", 256, 4000, 4000), SizePoint("word", "baseline", 5000, 900, 4000),
+              SizePoint("character", "baseline", 1_114_112, 3900, 4000))
+    for make, legend in ((compression_figure, True), (token_count_figure, False)):
+        fig = make(SizeComparison(curves, points), legend=legend)
+        boxes = _label_boxes(fig)
+        assert {t for t, _ in boxes} == {"bpe gpt2", "bpe gpt4", "bpe o200k", "GPT-2", "GPT-4", "GPT-4o", "byte",
+                                         "word"}
+        for i, (a, ba) in enumerate(boxes):
+            plot = PLOT_PX if legend else PLOT_PX_NO_LEGEND
+            assert ba[0] >= 0 and ba[2] <= plot[0] and 0 <= ba[1] and ba[3] <= plot[1], a  # inside the plot
+            for b, bb in boxes[i + 1:]:
+                apart = min(ba[2], bb[2]) <= max(ba[0], bb[0]) or min(ba[3], bb[3]) <= max(ba[1], bb[1])
+                assert apart, (a, b)
+        # the character point sits right of a break, on an axis of its own; the main axis stops short of it
+        char = next(t for t in fig.data if t.name == "character")
+        assert char.xaxis == "x2" and fig.layout.xaxis2.ticktext == ("1.1M",)
+        assert 10 ** fig.layout.xaxis.range[1] < 300_000
+
+
+def test_place_labels_moves_a_label_off_a_taken_box_and_keeps_it_in_the_plot() -> None:
+    spots = place_labels([(290, 100, "GPT-4o", True)], size=(300, 300))
+    assert spots == [LabelSpot("left", 0)]  # no room on the right: the name goes left of the end
+    spots = place_labels([(100, 100, "byte", False)], taken=[(60, 70, 140, 100)])
+    assert spots[0] == LabelSpot("center", 16)  # above is taken: below
 
 
 def test_long_names_are_cut_in_the_legend_and_beside_the_point_but_not_in_the_hover_card() -> None:
@@ -180,19 +236,19 @@ def test_long_names_are_cut_in_the_legend_and_beside_the_point_but_not_in_the_ho
         names = [t.name for t in fig.data]
         assert names == [curve.label[: LEGEND_CHARS - 1] + "…", long[: LEGEND_CHARS - 1] + "…"]
         assert all(len(n) == LEGEND_CHARS for n in names)
-        star = fig.data[1]
-        assert star.text == ("meta-llama/Ll…",) and long in star.hovertemplate
+        assert "meta-llama/Ll…" in [a.text for a in fig.layout.annotations]
+        assert long in fig.data[1].hovertemplate
         assert curve.label in fig.data[0].hovertemplate
 
 
-def test_labels_far_apart_are_centred_and_a_subtitle_makes_room_above_the_plot() -> None:
+def test_a_subtitle_makes_room_above_the_plot_and_the_legend_can_be_left_to_the_chart_beside() -> None:
     from tokviz.analysis.sweep import SizeComparison, SizePoint
-    from tokviz.viewmodels.charts import compression_figure, label_positions
+    from tokviz.viewmodels.charts import compression_figure
 
-    assert label_positions([256, 5_000, 1_000_000]) == ["top center", "bottom center", "top center"]
-    assert label_positions([]) == []
     point = SizePoint(label="byte", vocab_size=256, tokens=40, n_bytes=40, kind="baseline")
     plain = compression_figure(SizeComparison(curves=(), points=(point,)), title="T")
     sub = compression_figure(SizeComparison(curves=(), points=(point,)), title="T", subtitle="46,502 characters")
     assert (sub.layout.title.text, sub.layout.title.subtitle.text) == ("T", "46,502 characters")
     assert sub.layout.margin.t > plain.layout.margin.t
+    assert plain.layout.showlegend is True
+    assert token_count_figure(SizeComparison(curves=(), points=(point,)), legend=False).layout.showlegend is False

@@ -42,6 +42,13 @@ from tokviz.training.holdout import check_text
 LONG_PIECE = 256
 
 
+def _require_rank_rule(tok: object) -> None:
+    if not isinstance(tok, Tokenizer) or tok.rule != "ranks":
+        kind = type(tok).__name__ if not isinstance(tok, Tokenizer) else f"a Tokenizer with rule={tok.rule!r}"
+        raise ValueError(f"Expected a rank-rule Tokenizer (a tiktoken rank file, e.g. load_encoding('gpt2')), got "
+                         f"{kind}; a trained BPE's sizes come from tokviz.analysis.sweep.token_count_curve.")
+
+
 def rank_table(tok: Tokenizer) -> dict[bytes, int]:
     """A rank-rule tokenizer's regular (non-special) tokens and their ranks (its ids), as tiktoken's
     ``mergeable_ranks``; ValueError for any other tokenizer.
@@ -51,10 +58,7 @@ def rank_table(tok: Tokenizer) -> dict[bytes, int]:
     >>> len(table), b"<s>" in table
     (256, False)
     """
-    if not isinstance(tok, Tokenizer) or tok.rule != "ranks":
-        kind = type(tok).__name__ if not isinstance(tok, Tokenizer) else f"a Tokenizer with rule={tok.rule!r}"
-        raise ValueError(f"Expected a rank-rule Tokenizer (a tiktoken rank file, e.g. load_encoding('gpt2')), got "
-                         f"{kind}; a trained BPE's sizes come from tokviz.analysis.sweep.token_count_curve.")
+    _require_rank_rule(tok)
     special = set(tok.special_ids.values())
     return {b: i for i, b in tok.vocab.items() if i not in special}
 
@@ -69,6 +73,7 @@ def prefix_range(tok: Tokenizer, *, ranks: Mapping[bytes, int] | None = None) ->
 
     ``ranks`` is :func:`rank_table`'s answer when the caller has it already.
     """
+    _require_rank_rule(tok)
     ranks = rank_table(tok) if ranks is None else ranks
     lo = 1 + max(ranks[bytes([b])] for b in range(256))
     return lo, 1 + max(ranks.values())
@@ -143,11 +148,12 @@ def rank_steps(piece: bytes, ranks: Mapping[bytes, int]) -> list[int]:
 
 
 def prefix_curve(tok: Tokenizer, text: str, *, sizes: Iterable[int] | None = None, n_points: int = 200,
-                 label: str | None = None) -> SizeCurve:
+                 label: str | None = None, ranks: Mapping[bytes, int] | None = None) -> SizeCurve:
     """Token counts of ``text`` under ``tok``'s first ``k`` ranks, for each ``k`` in ``sizes`` (about ``n_points``
     log-spaced sizes over :func:`prefix_range` by default), from one pass; each equals ``len(prefix_encode(...))``.
 
-    Special tokens in the text count one token at every size. ``label`` names the curve (``tok.name`` by default).
+    Special tokens in the text count one token at every size. ``label`` names the curve (``tok.name`` by default);
+    ``ranks`` is :func:`rank_table`'s answer when the caller keeps it (building it takes a moment on o200k).
 
     >>> from tokviz.models.bpe import Tokenizer
     >>> vocab = {i: bytes([i]) for i in range(256)} | {256: b"aa", 257: b"aaaa"}
@@ -155,7 +161,7 @@ def prefix_curve(tok: Tokenizer, text: str, *, sizes: Iterable[int] | None = Non
     >>> curve.sizes, curve.tokens
     ((256, 257, 258), (4, 2, 1))
     """
-    ranks = rank_table(tok)
+    ranks = rank_table(tok) if ranks is None else ranks
     lo, hi = prefix_range(tok, ranks=ranks)
     check_text(text)
     wanted = (log_spaced_sizes(lo, hi, n=n_points) if sizes is None

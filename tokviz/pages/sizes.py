@@ -59,18 +59,22 @@ from tokviz.viewmodels.render import (
     render_tokens,
 )
 from tokviz.viewmodels.samples import SAMPLES
-from tokviz.viewmodels.size_runs import (
+from tokviz.viewmodels.size_curves import (
     DEFAULT_MAX_SIZE,
     MAX_SIZES,
+    NICE_SIZES,
+    chart_kinds,
+    compare_all,
+    kind_text,
+)
+from tokviz.viewmodels.size_runs import (
     PATTERNS,
     PatternRuns,
     SizeJob,
     SizeJobSnapshot,
-    compare_on_text,
     default_sizes,
     offered_sizes,
     pattern_runs,
-    series_kinds,
     size_text,
     upload_key,
 )
@@ -144,8 +148,8 @@ def baselines(_runs: PatternRuns, key: str) -> tuple[Any, ...]:
 def compare(_runs: PatternRuns, key: str, _extras: dict[str, TokenizerLike], extras_key: str, text: str | None,
             own: dict[str, str]) -> tuple[SizeComparison, tuple[str, ...]]:
     """``text`` None means the runs' held-out text (and each extra curve's own held-out text when there is one)."""
-    out = compare_on_text(_runs.heldout if text is None else text, _runs.runs, baselines=baselines(_runs, key),
-                          extras=_extras, own_texts=own if text is None else None)
+    out = compare_all(_runs.heldout if text is None else text, _runs.runs, baselines=baselines(_runs, key),
+                      extras=_extras, own_texts=own if text is None else None)
     return out.comparison, out.problems
 
 
@@ -261,13 +265,15 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
     # The session's own tokenizers and the OpenAI encodings (read here if no page has needed them yet).
     candidates = {n: tokenizers[n] for n in tokenizers
                   if n in st.session_state.get("user_tokenizers", {}) or n in BUILTIN_ENCODINGS}
-    kinds = series_kinds(candidates)
+    kinds = chart_kinds(candidates)
     keep_choice("sizes_extras", list(kinds), list(kinds), multi=True)
     st.multiselect("Also on the charts", list(kinds), key="sizes_extras", persist_state=PERSIST,
-                   format_func=lambda n: f"{n} ({'every size' if kinds[n] == 'curve' else 'one point'})",
+                   format_func=lambda n: f"{n} ({kind_text(kinds[n])})",
                    placeholder="Train or load a tokenizer in another view to add it here",
                    help="Tokenizers from this session: a BPE trained here is a curve (every smaller size is a "
-                        "prefix of it), any other tokenizer one point at its vocabulary size.")
+                        "prefix of it), and so is a rank file (GPT-2, GPT-4, GPT-4o: its first k ranks are a "
+                        "tokenizer of k tokens, as tiktoken encodes with them); any other tokenizer is one point "
+                        "at its vocabulary size.")
     extras = {n: candidates[n] for n in st.session_state["sizes_extras"] if n in candidates}
     own = {n: t for n, t in st.session_state.get(HELDOUT, {}).items() if isinstance(t, str) and t}
     key = runs.key
@@ -292,7 +298,9 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
     with right:
         if text:
             counted, _ = compare(runs, key, extras, tokenizers_key(extras), text, {})
-            fig = token_count_figure(counted, title="Tokens in your text", subtitle=f"{len(text):,} characters")
+            # one legend for the two charts: this one's curves are named at their ends
+            fig = token_count_figure(counted, title="Tokens in your text", subtitle=f"{len(text):,} characters",
+                                     legend=False)
             st.plotly_chart(half_page(fig), key="sizes_fig_tokens", theme=None, config=PLOT_CONFIG)
             download("Token counts CSV", counted.to_csv(), "tokviz-token-counts.csv", "sizes_csv_tokens")
         else:
@@ -326,7 +334,7 @@ def controls() -> PatternRuns | None:
         return None
     corpus: CorpusText | None = st.session_state.get("_sizes_corpus")
     if corpus is not None and not corpus.ok:
-        st.error(f"{escape_markdown(corpus.problem)} Using the built-in corpus instead.", icon="🚫")
+        st.error(f"{escape_markdown(corpus.problem or '')} Using the built-in corpus instead.", icon="🚫")
         corpus = None
     runs: PatternRuns | None = None
     if corpus is not None:
@@ -375,7 +383,7 @@ def at_chosen_sizes(runs: PatternRuns, key: str, text: str) -> None:
     # required=True never gives None; the fallback only satisfies the type.
     pattern: str = row.segmented_control("Run", runs.patterns, key="sizes_run", required=True, persist_state=PERSIST,
                                         help="Which pattern's run to look into.") or runs.patterns[0]
-    options = list(offered_sizes(reached))
+    options = list(offered_sizes(reached, nice=NICE_SIZES))
     if "sizes_pick" in st.session_state:
         # After a smaller run, sizes above it become its largest size (as the defaults are clipped).
         st.session_state["sizes_pick"] = sorted({min(s, reached) for s in st.session_state["sizes_pick"]})

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
@@ -46,7 +47,9 @@ def _layout(fig: go.Figure, *, title: str, x_title: str, y_title: str, log_x: bo
         legend={"title": {"text": ""}, "bgcolor": "rgba(255,255,255,0.8)"},
         margin={"l": 60, "r": 20, "t": 80 if subtitle else 60, "b": 60},
     )
-    fig.update_xaxes(title_text=x_title, type="log" if log_x else "linear", showgrid=True, gridcolor="#e5e7eb")
+    # the main x axis only: a far point's panel (xaxis2) has its own settings and no title
+    fig.update_layout(xaxis={"title": {"text": x_title}, "type": "log" if log_x else "linear", "showgrid": True,
+                             "gridcolor": "#e5e7eb"})
     fig.update_yaxes(title_text=y_title, showgrid=True, gridcolor="#e5e7eb", rangemode="tozero")
     return fig
 
@@ -93,8 +96,10 @@ def short_label(label: str, *, width: int = 14) -> str:
 LEGEND_CHARS = 24
 #: What the marker shapes mean, for a note beside the size charts, so that legend entries can be the names alone (a
 #: legend title saying it ran past the edge of a half-page chart).
-POINT_KINDS_NOTE = ("Lines: BPE runs trained here, one value per vocabulary size. ◆ a baseline (character, byte, "
-                    "word). ★ a tokenizer of one size (pretrained or loaded).")
+POINT_KINDS_NOTE = ("Lines: BPE runs trained here, and rank files (GPT-2, GPT-4, GPT-4o) from 256 tokens to their full "
+                    "size: their first k ranks are a tokenizer of k tokens. ◆ a baseline (character, byte, word); "
+                    "the character baseline's 1.1M code points sit apart, right of the break. ★ a tokenizer of one "
+                    "size (pretrained or loaded). One legend, under the left chart; every line is named at its end.")
 
 
 #: The legend's font size, and the width of one entry's text: the longest name at about 0.57 em a character (the
@@ -131,14 +136,13 @@ def legend_name(name: str, *, width: int = LEGEND_CHARS) -> str:
     return name if len(name) <= width else name[: width - 1].rstrip() + "…"
 
 
-def _point_trace(point: SizePoint, y: float | int, color: str, *, position: str = "top center") -> go.Scatter:
+def _point_trace(point: SizePoint, y: float | int, color: str, *, xaxis: str = "x") -> go.Scatter:
     return go.Scatter(
         x=[point.vocab_size],
         y=[y],
-        mode="markers+text",
+        mode="markers",
         name=plot_text(legend_name(point.label)),
-        text=[plot_text(short_label(point.label))],
-        textposition=position,
+        xaxis=xaxis,
         marker={"color": color, "size": 13, "symbol": _POINT_SYMBOLS.get(point.kind, "circle"),
                 "line": {"color": "white", "width": 1}},
         customdata=[[point.tokens, point.n_bytes, point.ratio]],
@@ -149,25 +153,73 @@ def _point_trace(point: SizePoint, y: float | int, color: str, *, position: str 
     )
 
 
-def label_positions(sizes: Sequence[int]) -> list[str]:
-    """Where each point's label goes, for points at these vocabulary sizes on a log axis.
+#: The plot area a half-page chart gets at the narrowest (a 1280-pixel window, the charts side by side; narrower
+#: windows stack them at full width), for placing labels; gaps only grow in a bigger plot. Measured in Chromium: 350
+#: px wide at 1280 (1024: 576, stacked; 1500: 460), 222 px high with the legend under it (298 at 1024 and 1500) and
+#: 403 without one.
+PLOT_PX = (300, 220)
+PLOT_PX_NO_LEGEND = (300, 400)
+_LABEL_FONT_PX = 12
+_LABEL_H = 16
+#: Where a label may go around its anchor, in pixels (label box left edge or centre, and its middle's offset).
+_STEPS = (0, -16, 16, -32, 32, -48, 48, -64, 64, -80, 80, -96, 96)
 
-    In order of size the labels go above and below in turn, so that two neighbours never share a side. A label
-    whose side's previous label is less than a decade away (GPT-2 at 50k, GPT-4o at 200k, both above GPT-4 at 100k)
-    starts at its marker and runs right instead of being centred on it: centred, the two ran into each other in a
-    narrow window.
 
-    >>> label_positions([200_019, 50_257, 100_277])  # GPT-4o, GPT-2, GPT-4
-    ['top right', 'top center', 'bottom center']
+@dataclass(frozen=True)
+class LabelSpot:
+    """Where one label goes: ``side`` "right" (its box starts right of the anchor), "left" or "center" (centred
+    above or below), and how many pixels its middle sits above (negative) or below the anchor."""
+
+    side: str
+    dy: int
+
+
+def _text_px(text: str) -> float:
+    return len(text) * _LABEL_FONT_PX * 0.6 + 4
+
+
+def _box(px: float, py: float, width: float, spot: LabelSpot) -> tuple[float, float, float, float]:
+    x0 = px + 7 if spot.side == "right" else px - 7 - width if spot.side == "left" else px - width / 2
+    y0 = py + spot.dy - _LABEL_H / 2
+    return x0, y0, x0 + width, y0 + _LABEL_H
+
+
+Box = tuple[float, float, float, float]
+
+
+def _clear(box: Box, taken: list[Box], size: tuple[float, float]) -> bool:
+    x0, y0, x1, y1 = box
+    if x0 < 2 or y0 < 0 or x1 > size[0] or y1 > size[1]:
+        return False
+    return all(min(x1, b[2]) - max(x0, b[0]) <= -2 or min(y1, b[3]) - max(y0, b[1]) <= -1 for b in taken)
+
+
+def place_labels(anchors: Sequence[tuple[float, float, str, bool]], *, size: tuple[float, float] = PLOT_PX,
+                 taken: Sequence[tuple[float, float, float, float]] = ()) -> list[LabelSpot]:
+    """A spot for each label so that no two overlap, none covers a taken box and all stay in the plot.
+
+    ``anchors`` are ``(x px, y px, text, at_end)`` in the plot area (y downwards): a curve's end (``at_end``) is
+    labelled to its right first, then left, nudged up or down in steps of a line; a point above or below first.
+    Labels are placed in order, each where it first fits; one that fits nowhere takes its first spot.
+
+    >>> place_labels([(200, 100, "GPT-2", True), (200, 104, "GPT-4", True)])  # two curves ending together
+    [LabelSpot(side='right', dy=-16), LabelSpot(side='right', dy=16)]
     """
-    order = sorted(range(len(sizes)), key=lambda k: sizes[k])
-    out = [""] * len(sizes)
-    last: dict[str, int] = {}  # side -> size of the last label put there
-    for n, k in enumerate(order):
-        side = "bottom" if n % 2 else "top"
-        near = side in last and sizes[k] < 10 * last[side]
-        out[k] = f"{side} {'right' if near else 'center'}"
-        last[side] = sizes[k]
+    placed: list[tuple[float, float, float, float]] = list(taken)
+    # every marker and line end is kept clear of the labels around it
+    placed += [(x - 6, y - 6, x + 6, y + 6) for x, y, _, _ in anchors]
+    out: list[LabelSpot] = []
+    for x, y, text, at_end in anchors:
+        width = _text_px(text)
+        mine = (x - 6, y - 6, x + 6, y + 6)
+        others = [b for b in placed if b != mine]
+        sides = ("right", "left") if at_end else ("center",)
+        spots = [LabelSpot(side, dy) for dy in _STEPS for side in sides if side != "center" or abs(dy) >= 16]
+        if not at_end:
+            spots += [LabelSpot(side, dy) for dy in _STEPS for side in ("right", "left")]
+        spot = next((sp for sp in spots if _clear(_box(x, y, width, sp), others, size)), spots[0])
+        out.append(spot)
+        placed.append(_box(x, y, width, spot))
     return out
 
 
@@ -175,15 +227,94 @@ def _colors(n: int) -> list[str]:
     return [PALETTE[i % len(PALETTE)] for i in range(n)]
 
 
-def _comparison_figure(comparison: SizeComparison, *, y_is_ratio: bool) -> go.Figure:
-    """Curves (one color and dash each) then points (the next colors), as bytes per token or as token counts."""
+#: A point above FAR_SIZE and this many times beyond every other series (the character baseline's 1.1M code points
+#: beside vocabularies of 256-200k) is drawn in a narrow panel of its own at the right, so that it does not squash
+#: the axis; a real tokenizer's point stays on the axis, however far from short curves.
+FAR = 3
+FAR_SIZE = 500_000
+#: The main plot's and the far panel's shares of the width.
+_MAIN_DOMAIN, _FAR_DOMAIN = (0.0, 0.8), (0.88, 1.0)
+
+
+def _size_text(n: int) -> str:
+    return f"{n / 1e6:.1f}M" if n >= 1_000_000 else f"{n / 1e3:.0f}k" if n >= 10_000 else f"{n:,}"
+
+
+def _comparison_figure(comparison: SizeComparison, *, y_is_ratio: bool, legend: bool = True) -> go.Figure:
+    """Curves (one color and dash each) then points (the next colors), as bytes per token or as token counts; each
+    curve's end and each point labelled beside it, no two labels over each other."""
     fig = go.Figure()
     colors = _colors(len(comparison.curves) + len(comparison.points))
-    for i, (curve, color) in enumerate(zip(comparison.curves, colors)):
+    curve_colors, point_colors = colors[: len(comparison.curves)], colors[len(comparison.curves):]
+    for i, (curve, color) in enumerate(zip(comparison.curves, curve_colors)):
         fig.add_trace(_curve_trace(curve, color, _DASHES[i % len(_DASHES)], y_is_ratio=y_is_ratio))
-    positions = label_positions([p.vocab_size for p in comparison.points])
-    for k, (point, color) in enumerate(zip(comparison.points, colors[len(comparison.curves):])):
-        fig.add_trace(_point_trace(point, point.ratio if y_is_ratio else point.tokens, color, position=positions[k]))
+    near_sizes = [s for c in comparison.curves for s in (c.sizes[0], c.sizes[-1])]
+    near_sizes += [p.vocab_size for p in comparison.points]
+    far = {k for k, p in enumerate(comparison.points)
+           if len(near_sizes) > 1 and p.vocab_size > max(FAR_SIZE, FAR * sorted(near_sizes)[-2])
+           and p.vocab_size == max(near_sizes)}
+    for k, (point, color) in enumerate(zip(comparison.points, point_colors)):
+        y = point.ratio if y_is_ratio else point.tokens
+        fig.add_trace(_point_trace(point, y, color, xaxis="x2" if k in far else "x"))
+    fig.update_layout(showlegend=legend)
+    ys = [v for c in comparison.curves for v in (c.ratios if y_is_ratio else c.tokens)]
+    ys += [p.ratio if y_is_ratio else p.tokens for p in comparison.points]
+    if not ys:
+        return fig
+    xs = [s for c in comparison.curves for s in c.sizes] + [p.vocab_size for k, p in enumerate(comparison.points)
+                                                             if k not in far]
+    lo, hi = math.log10(min(xs)), math.log10(max(xs))
+    x_range = (lo - 0.08, hi + max(0.12, (hi - lo) * 0.06))
+    y_top = max(ys) * 1.15 or 1.0
+    fig.update_yaxes(range=[0, y_top])
+    fig.update_layout(xaxis={"range": list(x_range)})
+    if far:
+        (far_k,) = far
+        v = comparison.points[far_k].vocab_size
+        fig.update_layout(
+            xaxis={"domain": list(_MAIN_DOMAIN)},
+            xaxis2={"domain": list(_FAR_DOMAIN), "type": "log", "anchor": "y",
+                    "range": [math.log10(v) - 0.5, math.log10(v) + 0.5], "tickvals": [v], "ticktext": [_size_text(v)],
+                    "showgrid": False, "zeroline": False, "showline": False},
+        )
+        # the gap between the two: a break in the axis, said where the eye looks for it
+        fig.add_annotation(text="//", showarrow=False, xref="paper", x=(_MAIN_DOMAIN[1] + _FAR_DOMAIN[0]) / 2,
+                           yref="y domain", y=0, yanchor="middle", font={"size": 14, "color": "#6b7280"})
+    plot_px = PLOT_PX if legend else PLOT_PX_NO_LEGEND
+    width_px = plot_px[0] * (_MAIN_DOMAIN[1] if far else 1.0)
+    height_px = plot_px[1]
+
+    def to_px(x: float, y: float) -> tuple[float, float]:
+        return ((math.log10(x) - x_range[0]) / (x_range[1] - x_range[0]) * width_px, height_px * (1 - y / y_top))
+
+    anchors: list[tuple[float, float, str, bool]] = []
+    owners: list[tuple[float, float, str, str]] = []  # data x, y, text, colour
+    for curve, color in zip(comparison.curves, curve_colors):
+        y = (curve.ratios if y_is_ratio else curve.tokens)[-1]
+        anchors.append((*to_px(curve.sizes[-1], y), short_label(curve.label), True))
+        owners.append((curve.sizes[-1], y, short_label(curve.label), color))
+    for k, (point, color) in enumerate(zip(comparison.points, point_colors)):
+        y = point.ratio if y_is_ratio else point.tokens
+        if k in far:
+            # alone in its panel: the name above it, centred
+            fig.add_annotation(x=math.log10(point.vocab_size), y=y, xref="x2", yref="y", text=plot_text(
+                short_label(point.label, width=10)), showarrow=False, yshift=14, font={"size": 12, "color": color})
+            continue
+        anchors.append((*to_px(point.vocab_size, y), short_label(point.label), False))
+        owners.append((point.vocab_size, y, short_label(point.label), color))
+    # the byte line's note, at the foot of the plot on the left
+    taken = [(0.0, height_px - 18, _text_px(BYTE_LINE_NOTE) * 11 / 12, height_px)] if y_is_ratio else []
+    for (x, y, text, color), spot in zip(owners, place_labels(anchors, size=(width_px, height_px), taken=taken)):
+        shift = 7 if spot.side == "right" else -7 if spot.side == "left" else 0
+        # a label moved off its line's end or its point gets a thin leader to it, in the line's colour
+        lead = abs(spot.dy) >= _LABEL_H and spot.side != "center" or abs(spot.dy) > _LABEL_H
+        fig.add_annotation(
+            x=math.log10(x), y=y, xref="x", yref="y", text=plot_text(text), showarrow=lead,
+            xanchor={"right": "left", "left": "right", "center": "center"}[spot.side], yanchor="middle",
+            font={"size": _LABEL_FONT_PX, "color": color}, bgcolor="rgba(255,255,255,0.7)",
+            **({"ax": shift, "ay": spot.dy, "axref": "pixel", "ayref": "pixel", "arrowhead": 0, "arrowwidth": 1,
+                "arrowcolor": color, "standoff": 2} if lead else {"xshift": shift, "yshift": -spot.dy}),
+        )
     return fig
 
 
@@ -194,13 +325,14 @@ BYTE_LINE_NOTE = "dotted line: 1 byte per token"
 
 def compression_figure(
     comparison: SizeComparison, *, title: str = "Compression against vocabulary size", subtitle: str = "",
-    byte_line: bool = True,
+    byte_line: bool = True, legend: bool = True,
 ) -> go.Figure:
     """Bytes per token (higher is better compression) against vocabulary size on a log axis.
 
-    ``byte_line`` draws the byte baseline, exactly 1.0 byte per token, across the chart.
+    ``byte_line`` draws the byte baseline, exactly 1.0 byte per token, across the chart; ``legend`` False leaves the
+    legend to a chart beside it (the labels at the curves' ends name them).
     """
-    fig = _comparison_figure(comparison, y_is_ratio=True)
+    fig = _comparison_figure(comparison, y_is_ratio=True, legend=legend)
     if byte_line:
         # A layout line, not a trace, so it spans the whole x range whatever the data. Its note sits at the foot of
         # the plot, left: on the line it ran into the character baseline's label in a narrow window, while the band
@@ -214,10 +346,11 @@ def compression_figure(
 
 
 def token_count_figure(
-    comparison: SizeComparison, *, title: str = "Tokens in this text by vocabulary size", subtitle: str = ""
+    comparison: SizeComparison, *, title: str = "Tokens in this text by vocabulary size", subtitle: str = "",
+    legend: bool = True,
 ) -> go.Figure:
     """The token count of the measured text (fewer is better) against vocabulary size on a log axis."""
-    fig = _comparison_figure(comparison, y_is_ratio=False)
+    fig = _comparison_figure(comparison, y_is_ratio=False, legend=legend)
     return _layout(fig, title=title, x_title="vocabulary size (log scale)", y_title="tokens", log_x=True,
                    subtitle=subtitle)
 
