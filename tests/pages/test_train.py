@@ -447,3 +447,97 @@ def test_a_linked_step_past_the_last_merge_is_the_last_step(at):
     link = {**link_of(at), "train_tab_1": "Merge replay", "train_step_1": "999"}
     b = fresh_session(link)
     assert b.slider(key="train_step_1").value == len(runs(b)[name].merges) == 270 - 256 - 1
+
+
+# -- a run the server cannot write: said on the page, and the link says what it carries ----------------------------
+def _writes_fail(monkeypatch, errno_: int, *modules: str) -> None:
+    """Every file the named store modules write puts half its bytes down, then fails with ``errno_`` (a full disk, a
+    read-only file system), as the disk would; root, as these tests may run, writes into a chmod-ed folder anyway."""
+    import os
+
+    from tokviz.viewmodels import store as store_module
+
+    real = store_module.write_atomically
+
+    def fail(tmp: Path) -> None:
+        tmp.write_bytes(b"half of it")
+        raise OSError(errno_, os.strerror(errno_))
+
+    for name in modules:
+        monkeypatch.setattr(f"tokviz.viewmodels.{name}.write_atomically", lambda path, write: real(path, fail))
+
+
+def _train_unique(app: AppTest, tag: str, vocab: int) -> str:
+    """Train a tokenizer (``vocab`` no other test trains) on a corpus no other test uses: the stores keep one copy
+    of a text, a tokenizer and its run, so what another test kept already would need no write."""
+    upload(app, ("small.txt", (CORPUS[:20_000] + f"{tag} only here\n").encode()))
+    app.number_input(key="train_vocab").set_value(vocab)
+    ok(app.run())
+    train(app)
+    return next(iter(runs(app)))
+
+
+def _said(app: AppTest) -> str:
+    return " ".join(texts([*app.success, *app.warning, *app.info]))
+
+
+@pytest.mark.parametrize("errno_name", ["EROFS", "ENOSPC"])
+def test_a_tokenizer_the_server_cannot_write_is_said_to_be_for_this_session_only(at, cache_dir, monkeypatch,
+                                                                                  errno_name):
+    import errno
+    import os
+
+    _writes_fail(monkeypatch, getattr(errno, errno_name), "store", "run_store", "text_store")
+    name = _train_unique(at, errno_name, 271 if errno_name == "EROFS" else 272)
+    said = _said(at)
+    why = os.strerror(getattr(errno, errno_name))
+    assert f"{name} is kept for this session only (the server could not write it: {why})" in said, said
+    assert "a link to this view carries the settings only" in said
+    assert name in at.session_state["user_tokenizers"]  # usable now, in every view
+    assert "own" not in at.query_params  # the link names no stored tokenizer it does not have
+    assert [p.name for p in cache_dir.rglob("*.tmp")] == []  # and the half-written files went
+
+
+def test_a_cache_path_that_is_a_file_is_said(at, tmp_path, monkeypatch):
+    from tokviz.pages import registry
+    from tokviz.viewmodels.run_store import RunStore
+    from tokviz.viewmodels.store import TokenizerStore
+    from tokviz.viewmodels.text_store import TextStore
+
+    blocked = tmp_path / "cache"
+    blocked.write_text("a file where the cache folder should be", encoding="utf-8")
+    monkeypatch.setattr(registry, "store", lambda: TokenizerStore(blocked / "store"))
+    monkeypatch.setattr(registry, "run_store", lambda: RunStore(blocked / "runs", texts=TextStore(blocked / "texts")))
+    name = _train_unique(at, "blocked", 273)
+    said = _said(at)
+    assert f"{name} is kept for this session only (the server could not write it: Not a directory)" in said, said
+    assert "a link to this view carries the settings only" in said
+    assert "own" not in at.query_params
+    assert blocked.read_text(encoding="utf-8") == "a file where the cache folder should be"
+
+
+def test_a_run_record_the_disk_refuses_is_said_and_the_tokenizer_still_comes_back(at, cache_dir, monkeypatch):
+    import errno
+
+    _writes_fail(monkeypatch, errno.ENOSPC, "run_store", "text_store")  # the tokenizer fits, its record does not
+    name = _train_unique(at, "no record", 274)
+    said = _said(at)
+    assert "The record of its run could not be written on the server" in said, said
+    assert "kept for this session only" not in said
+    assert [p.name for p in cache_dir.rglob("*.tmp")] == []
+    monkeypatch.undo()
+    b = fresh_session(link_of(at))
+    assert name in b.session_state["user_tokenizers"] and name not in runs(b)  # as the message said
+
+
+def test_a_corpus_the_disk_refuses_is_said(at, cache_dir, monkeypatch):
+    import errno
+
+    _writes_fail(monkeypatch, errno.ENOSPC, "text_store")  # the tokenizer and its record fit, the corpus does not
+    name = _train_unique(at, "no corpus", 275)
+    said = _said(at)
+    assert "Its corpus is too big to keep on the server (or the server could not write it)" in said, said
+    assert [p.name for p in cache_dir.rglob("*.tmp")] == []
+    monkeypatch.undo()
+    b = fresh_session(link_of(at))
+    assert not runs(b)[name].texts_kept and runs(b)[name].merges == runs(at)[name].merges
