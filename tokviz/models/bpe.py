@@ -20,11 +20,11 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, partial
 from itertools import chain
 from typing import Any, Literal
 
-from tokviz.core.encoding import Encoding, Piece, join_token_bytes
+from tokviz.core.encoding import ByteTables, Encoding, LazyPieces, Piece, encoding_from_ids, join_token_bytes
 from tokviz.core.engine import Engine, engine_for
 from tokviz.core.surrogates import SURROGATE, original_positions, repair_surrogates, repaired_stream
 from tokviz.models.bpe_rules import NO_RANK, encode_pairs, encode_ranks, merge_by_pairs
@@ -171,6 +171,7 @@ class Tokenizer:
         state.pop("_cache", None)
         state.pop("_piece_ids_of", None)
         state.pop("engine", None)  # native state stays in this process; the other side gets its own
+        state.pop("_byte_tables", None)  # rebuilt on first use
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -392,12 +393,13 @@ class Tokenizer:
         """
         if not isinstance(text, str):
             raise ValueError(f"encode_with_offsets expects str, got {type(text).__name__}.")
-        if text.isascii() or not SURROGATE.search(text):
-            return encoding_from_pieces(self.pretokenizer.split(text), self._piece_ids, self.vocab)
+        fine = text.isascii() or not SURROGATE.search(text)
         # Lone surrogates are repaired as encode repairs them; spans still index ``text`` (a joined surrogate pair
         # is one character of the repaired text but two of ``text``), while pieces hold the repaired characters.
-        repaired = repair_surrogates(text)
-        enc = encoding_from_pieces(self.pretokenizer.split(repaired), self._piece_ids, self.vocab)
+        repaired = text if fine else repair_surrogates(text)
+        enc = self._offsets_by_engine(repaired)
+        if enc is None:
+            enc = encoding_from_pieces(self.pretokenizer.split(repaired), self._piece_ids, self.vocab)
         if len(repaired) == len(text):
             return enc
         at = original_positions(text)
@@ -406,6 +408,33 @@ class Tokenizer:
             char_spans=[(at[a], at[b]) for a, b in enc.char_spans],
             pieces=[replace(p, start=at[p.start], end=at[p.end]) for p in enc.pieces],
         )
+
+    @cached_property
+    def _byte_tables(self) -> ByteTables:
+        return ByteTables.of(self.vocab)
+
+    def _offsets_by_engine(self, text: str) -> Encoding | None:
+        """The encoding of ``text`` from the engine's ids (None without an engine, or when it declines a stretch):
+        spans and partial marks follow from the tokens' bytes (:func:`~tokviz.core.encoding.encoding_from_ids`),
+        and the pieces are cut only when a view reads them."""
+        engine = self.engine
+        if engine is None:
+            return None
+        pt = self.pretokenizer
+        ids: list[int] = []
+        special: list[bool] = []
+        for seg, is_special in pt.segments(text):
+            if is_special:
+                ids.append(self._special_ids[seg])
+                special.append(True)
+                continue
+            seg_ids = engine.encode_ordinary(seg)
+            if seg_ids is None:
+                return None
+            ids += seg_ids
+            special += [False] * len(seg_ids)
+        return encoding_from_ids(ids, self.vocab, self._byte_tables, ascii_text=text.isascii(), special=special,
+                                 pieces=LazyPieces(partial(pt.split, text)))
 
     def _piece_ids(self, piece: Piece) -> Sequence[int]:
         if piece.special:
