@@ -248,11 +248,7 @@ def _comparison_figure(comparison: SizeComparison, *, y_is_ratio: bool, legend: 
     curve_colors, point_colors = colors[: len(comparison.curves)], colors[len(comparison.curves):]
     for i, (curve, color) in enumerate(zip(comparison.curves, curve_colors)):
         fig.add_trace(_curve_trace(curve, color, _DASHES[i % len(_DASHES)], y_is_ratio=y_is_ratio))
-    near_sizes = [s for c in comparison.curves for s in (c.sizes[0], c.sizes[-1])]
-    near_sizes += [p.vocab_size for p in comparison.points]
-    far = {k for k, p in enumerate(comparison.points)
-           if len(near_sizes) > 1 and p.vocab_size > max(FAR_SIZE, FAR * sorted(near_sizes)[-2])
-           and p.vocab_size == max(near_sizes)}
+    far = _far_points(comparison)
     for k, (point, color) in enumerate(zip(comparison.points, point_colors)):
         y = point.ratio if y_is_ratio else point.tokens
         fig.add_trace(_point_trace(point, y, color, xaxis="x2" if k in far else "x"))
@@ -269,30 +265,61 @@ def _comparison_figure(comparison: SizeComparison, *, y_is_ratio: bool, legend: 
     fig.update_yaxes(range=[0, y_top])
     fig.update_layout(xaxis={"range": list(x_range)})
     if far:
-        (far_k,) = far
-        v = comparison.points[far_k].vocab_size
-        fig.update_layout(
-            xaxis={"domain": list(_MAIN_DOMAIN)},
-            xaxis2={"domain": list(_FAR_DOMAIN), "type": "log", "anchor": "y",
-                    "range": [math.log10(v) - 0.5, math.log10(v) + 0.5], "tickvals": [v], "ticktext": [_size_text(v)],
-                    "showgrid": False, "zeroline": False, "showline": False},
-        )
-        # the gap between the two: a break in the axis, said where the eye looks for it
-        fig.add_annotation(text="//", showarrow=False, xref="paper", x=(_MAIN_DOMAIN[1] + _FAR_DOMAIN[0]) / 2,
-                           yref="y domain", y=0, yanchor="middle", font={"size": 14, "color": "#6b7280"})
+        _add_far_panel(fig, comparison.points[next(iter(far))].vocab_size)
     plot_px = PLOT_PX if legend else PLOT_PX_NO_LEGEND
-    width_px = plot_px[0] * (_MAIN_DOMAIN[1] if far else 1.0)
-    height_px = plot_px[1]
+    frame = _Frame(x_range, y_top, plot_px[0] * (_MAIN_DOMAIN[1] if far else 1.0), plot_px[1])
+    owners = _label_owners(comparison, curve_colors, point_colors, far=far, y_is_ratio=y_is_ratio, fig=fig)
+    _add_labels(fig, owners, frame, y_is_ratio=y_is_ratio)
+    return fig
 
-    def to_px(x: float, y: float) -> tuple[float, float]:
-        return ((math.log10(x) - x_range[0]) / (x_range[1] - x_range[0]) * width_px, height_px * (1 - y / y_top))
 
-    anchors: list[tuple[float, float, str, bool]] = []
-    owners: list[tuple[float, float, str, str]] = []  # data x, y, text, colour
+def _far_points(comparison: SizeComparison) -> set[int]:
+    """The index of the one point drawn in the far panel (far beyond every other size), or none."""
+    near_sizes = [s for c in comparison.curves for s in (c.sizes[0], c.sizes[-1])]
+    near_sizes += [p.vocab_size for p in comparison.points]
+    return {k for k, p in enumerate(comparison.points)
+            if len(near_sizes) > 1 and p.vocab_size > max(FAR_SIZE, FAR * sorted(near_sizes)[-2])
+            and p.vocab_size == max(near_sizes)}
+
+
+def _add_far_panel(fig: go.Figure, v: int) -> None:
+    """The narrow right-hand panel for a point of vocabulary size ``v``, and the break mark between the panels."""
+    fig.update_layout(
+        xaxis={"domain": list(_MAIN_DOMAIN)},
+        xaxis2={"domain": list(_FAR_DOMAIN), "type": "log", "anchor": "y",
+                "range": [math.log10(v) - 0.5, math.log10(v) + 0.5], "tickvals": [v], "ticktext": [_size_text(v)],
+                "showgrid": False, "zeroline": False, "showline": False},
+    )
+    # the gap between the two: a break in the axis, said where the eye looks for it
+    fig.add_annotation(text="//", showarrow=False, xref="paper", x=(_MAIN_DOMAIN[1] + _FAR_DOMAIN[0]) / 2,
+                       yref="y domain", y=0, yanchor="middle", font={"size": 14, "color": "#6b7280"})
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """The main plot's data ranges and its size in pixels, to place labels in pixels."""
+
+    x_range: tuple[float, float]
+    y_top: float
+    width_px: float
+    height_px: float
+
+    def to_px(self, x: float, y: float) -> tuple[float, float]:
+        lo, hi = self.x_range
+        return (math.log10(x) - lo) / (hi - lo) * self.width_px, self.height_px * (1 - y / self.y_top)
+
+
+#: A label to place: the data x and y it names, its text, its colour, and whether it ends a line.
+_Owner = tuple[float, float, str, str, bool]
+
+
+def _label_owners(comparison: SizeComparison, curve_colors: list[str], point_colors: list[str], *, far: set[int],
+                  y_is_ratio: bool, fig: go.Figure) -> list[_Owner]:
+    """Each curve's end and each point on the main plot, to be labelled; the far point is named in its panel here."""
+    owners: list[_Owner] = []
     for curve, color in zip(comparison.curves, curve_colors):
         y = (curve.ratios if y_is_ratio else curve.tokens)[-1]
-        anchors.append((*to_px(curve.sizes[-1], y), short_label(curve.label), True))
-        owners.append((curve.sizes[-1], y, short_label(curve.label), color))
+        owners.append((curve.sizes[-1], y, short_label(curve.label), color, True))
     for k, (point, color) in enumerate(zip(comparison.points, point_colors)):
         y = point.ratio if y_is_ratio else point.tokens
         if k in far:
@@ -300,11 +327,17 @@ def _comparison_figure(comparison: SizeComparison, *, y_is_ratio: bool, legend: 
             fig.add_annotation(x=math.log10(point.vocab_size), y=y, xref="x2", yref="y", text=plot_text(
                 short_label(point.label, width=10)), showarrow=False, yshift=14, font={"size": 12, "color": color})
             continue
-        anchors.append((*to_px(point.vocab_size, y), short_label(point.label), False))
-        owners.append((point.vocab_size, y, short_label(point.label), color))
+        owners.append((point.vocab_size, y, short_label(point.label), color, False))
+    return owners
+
+
+def _add_labels(fig: go.Figure, owners: list[_Owner], frame: _Frame, *, y_is_ratio: bool) -> None:
+    """The labels placed off each other (and off the byte line's note), with a thin leader where one moved."""
+    anchors = [(*frame.to_px(x, y), text, is_end) for x, y, text, _, is_end in owners]
     # the byte line's note, at the foot of the plot on the left
-    taken = [(0.0, height_px - 18, _text_px(BYTE_LINE_NOTE) * 11 / 12, height_px)] if y_is_ratio else []
-    for (x, y, text, color), spot in zip(owners, place_labels(anchors, size=(width_px, height_px), taken=taken)):
+    h = frame.height_px
+    taken = [(0.0, h - 18, _text_px(BYTE_LINE_NOTE) * 11 / 12, h)] if y_is_ratio else []
+    for (x, y, text, color, _), spot in zip(owners, place_labels(anchors, size=(frame.width_px, h), taken=taken)):
         shift = 7 if spot.side == "right" else -7 if spot.side == "left" else 0
         # a label moved off its line's end or its point gets a thin leader to it, in the line's colour
         lead = abs(spot.dy) >= _LABEL_H and spot.side != "center" or abs(spot.dy) > _LABEL_H
@@ -315,7 +348,6 @@ def _comparison_figure(comparison: SizeComparison, *, y_is_ratio: bool, legend: 
             **({"ax": shift, "ay": spot.dy, "axref": "pixel", "ayref": "pixel", "arrowhead": 0, "arrowwidth": 1,
                 "arrowcolor": color, "standoff": 2} if lead else {"xshift": shift, "yshift": -spot.dy}),
         )
-    return fig
 
 
 #: The byte baseline's line across the compression chart, and what its note says.
