@@ -17,9 +17,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tokviz.core.jsonfile import parse_json
 from tokviz.core.protocol import TokenizerLike
 from tokviz.formats.bert_vocab import load_bert_vocab
 from tokviz.formats.chat_config import attach_chat_config, read_chat_config
+from tokviz.formats.chat_encodings import CHAT_ENCODINGS
 from tokviz.formats.clip import clip_from_dict, is_clip_json, load_clip_merges
 from tokviz.formats.detect import detect_format
 from tokviz.formats.file_checks import SaveResult, SpecialTokens, read_text
@@ -52,7 +54,9 @@ def load_tokenizer(
     name: str | None = None,
 ) -> Loaded:
     """Load a tokenizer from one file, a pair of GPT-2 files, or a directory, recognising the format by content; or
-    one of OpenAI's named encodings (``"cl100k_base"``, ``"o200k_base"``, ``"gpt2"``...: built in, offline).
+    one of OpenAI's named encodings (``"cl100k_base"``, ``"o200k_base"``, ``"gpt2"``...: built in, offline; also
+    ``"o200k_harmony"`` and ``"cl100k_im"``, extended with chat tokens), or a model name as tiktoken maps it
+    (``"gpt-4o"``, ``"gpt-oss-120b"``).
 
     ``pattern`` and ``special_tokens`` fill in what GPT-2 and tiktoken files lack (given for a format that carries
     its own, they raise ValueError). Malformed files raise ValueError naming the file and line. A file whose name
@@ -96,21 +100,22 @@ def _load_named(spec: str, *, pattern: str | None, special_tokens: SpecialTokens
     is none of them and nothing is close (the caller then reports the missing file)."""
     if spec.startswith("hf:"):
         return load_hub_tokenizer(spec, pattern=pattern, special_tokens=special_tokens, name=name)[0]
-    encoding = spec if is_encoding_name(spec) else encoding_name_for_model(spec)
+    encoding = spec if is_encoding_name(spec) or spec in CHAT_ENCODINGS else encoding_name_for_model(spec)
     if encoding is None:
-        if not os.path.dirname(spec) and (near := close_names(spec, extra=tuple(e.name for e in NAMED_ENCODINGS))):
+        names = (*(e.name for e in NAMED_ENCODINGS), *CHAT_ENCODINGS)
+        if not os.path.dirname(spec) and (near := close_names(spec, extra=names)):
             raise ValueError(f"{spec}: no such file, encoding or model name; did you mean {', '.join(near)}?")
         return None
     if pattern is not None or special_tokens is not None:
         raise ValueError(f"{spec} has its own pattern and special tokens; drop the pattern/special-token options.")
-    if encoding == "o200k_harmony":
-        raise ValueError(f"{spec} uses the o200k_harmony encoding (o200k_base with gpt-oss's special tokens): "
-                         "build it with tokviz.chat.o200k_harmony(); the command line and the app take the "
-                         "name directly.")
-    if not is_encoding_name(encoding):
+    tok: Loaded
+    if encoding in CHAT_ENCODINGS:  # gpt-oss's o200k_harmony (tiktoken's), ChatML's cl100k_im
+        tok = CHAT_ENCODINGS[encoding]()
+    elif not is_encoding_name(encoding):
         raise ValueError(f"{spec} uses the {encoding} encoding, which this version of tokviz does not build; "
                          "load its tokenizer file instead.")
-    tok: Loaded = load_encoding(encoding)
+    else:
+        tok = load_encoding(encoding)
     if name is not None or encoding != spec:
         tok.name = name or spec
     return tok
@@ -146,13 +151,16 @@ def _read_file(kind: str, files: list[Path], payload: Any, *, pattern: str | Non
 
 def _read_hf(payload: Any, path: Path) -> Loaded:
     # The file's text only names the line in a message: read again for an error, not held (a 65 MB file is about
-    # 90 MB of text) while a large vocabulary is built.
+    # 90 MB of text) while a large vocabulary is built. The parsed file is held for nothing else, so the reader may
+    # take its vocabulary and merges out once read (consume); an error reads the file anew, whole.
     try:
-        return hf_from_dict(payload, source=str(path))
+        return hf_from_dict(payload, source=str(path), consume=True)
     except ValueError:
         pass
+    del payload
     # Outside the handler, so the message with its line is not chained to the first one.
-    return hf_from_dict(payload, source=str(path), text=read_text(path))
+    text = read_text(path)
+    return hf_from_dict(parse_json(text, source=str(path)), source=str(path), text=text)
 
 
 def load_hub_tokenizer(

@@ -94,13 +94,20 @@ def _pattern_label(steps: list[ByteLevelStep]) -> str:
     return WHOLE_TEXT_PATTERN
 
 
-def hf_from_dict(data: Mapping[str, Any], *, source: str = "<dict>", text: str | None = None) -> HFTokenizer:
+def hf_from_dict(data: Mapping[str, Any], *, source: str = "<dict>", text: str | None = None,
+                 consume: bool = False) -> HFTokenizer:
     """A Hugging Face ``tokenizer.json`` for a byte-level BPE model; other models are refused saying why.
 
     ``text`` (the file's text) lets errors name the line of the offending entry. Ids equal `tokenizers`'
     ``encode(text, add_special_tokens=False)``: a post-processor's template (BOS/EOS around the text) is not applied.
     WordPiece, Unigram and SentencePiece-style (character) BPE are read by
     :func:`tokviz.formats.hf_families.family_from_dict`.
+
+    ``consume`` (for a dict parsed from the file ``source`` that the caller holds for nothing else) lets the reader
+    take the model's vocabulary and merges out of ``data`` once they are read, so the parsed JSON is not held while
+    the tokenizer's tables are built (on a 2M-merge file that was a third of the peak); ``data`` is then not to be
+    used again. Only a file read as a plain pattern-and-ranks tokenizer is consumed; should that tokenizer not
+    build after all, the file is parsed again for the pipeline, which keeps it.
     """
     # Imported here: hf_families builds on this package's components, and only non-byte-level files need it.
     from tokviz.formats.hf_families import family_from_dict
@@ -109,7 +116,7 @@ def hf_from_dict(data: Mapping[str, Any], *, source: str = "<dict>", text: str |
     if family is not None:
         return family  # type: ignore[return-value]  # a TokenizerLike of another family, not byte-level BPE
     try:
-        return _hf_from_dict(data, source=source, text=text)
+        return _hf_from_dict(data, source=source, text=text, consume=consume)
     except (AttributeError, TypeError, KeyError) as e:  # a value of the wrong JSON type somewhere
         raise ValueError(f"{source}: malformed tokenizer.json ({type(e).__name__}: {e}).") from e
 
@@ -168,7 +175,7 @@ def _check_decoder_regexes(decoder: Any, source: str) -> None:
             _check_decoder_regexes(inner, source)
 
 
-def _hf_from_dict(data: Mapping[str, Any], *, source: str, text: str | None) -> HFTokenizer:
+def _hf_from_dict(data: Mapping[str, Any], *, source: str, text: str | None, consume: bool) -> HFTokenizer:
     model = _checked_model(data, source, text)
     normalizer = normalizer_from_json(data.get("normalizer"), where=where_in(source, text, _NORMALIZER))
     steps = _byte_level_steps(data.get("pre_tokenizer"), source, text)
@@ -184,11 +191,18 @@ def _hf_from_dict(data: Mapping[str, Any], *, source: str, text: str | None) -> 
     ignore_merges = model.get("ignore_merges") or False
     if not isinstance(ignore_merges, bool):
         raise ValueError(f"{source}: model.ignore_merges is {type_name(ignore_merges)}; it must be true or false.")
-    if normalizer is None and not missing and not literal and _plain_added(tokens):
-        plain = _as_plain_tokenizer(steps, vocab, raw_vocab, merges, tokens, ignore_merges=ignore_merges,
+    if normalizer is None and not missing and not literal and _plain_added(tokens) and _plain_pattern(steps):
+        in_vocab = {t.content: raw_vocab.get(t.content) for t in tokens}  # all the plain reader needs of it
+        if consume:  # read: the file's vocabulary and merges go before the tables are built, not after
+            del raw_vocab
+            model.pop("vocab", None)
+            model.pop("merges", None)
+        plain = _as_plain_tokenizer(steps, vocab, in_vocab, merges, tokens, ignore_merges=ignore_merges,
                                     name=name, source=source)
         if plain is not None:
             return plain
+        if consume:  # the pipeline keeps the file (to save it), whose parts went above: read it again
+            data = parse_json(read_text(Path(source)), source=source)
     # Ids for the missing never-UTF-8 bytes, past every id in use: the model needs all 256, text never reaches them.
     top = max([*vocab, *literal, *(t.id for t in tokens)], default=-1) + 1
     hidden = list(range(top, top + len(missing)))
@@ -275,10 +289,11 @@ def _missing_bytes(vocab: Mapping[int, bytes], source: str) -> list[int]:
     return missing
 
 
-def _as_plain_tokenizer(steps: list[ByteLevelStep], vocab: dict[int, bytes], raw_vocab: Mapping[str, Any],
+def _as_plain_tokenizer(steps: list[ByteLevelStep], vocab: dict[int, bytes], in_vocab: Mapping[str, Any],
                         merges: list[tuple[bytes, bytes]], tokens: list[AddedToken], *, ignore_merges: bool,
                         name: str, source: str) -> Tokenizer | None:
-    """The file as a plain :class:`Tokenizer` when its pipeline is a pattern and ranks alone, else None."""
+    """The file as a plain :class:`Tokenizer` when its pipeline is a pattern and ranks alone, else None;
+    ``in_vocab`` is the id the file's model vocabulary gives each added token's text (None: not in it)."""
     plain = _plain_pattern(steps)
     if plain is None:
         return None
@@ -289,7 +304,7 @@ def _as_plain_tokenizer(steps: list[ByteLevelStep], vocab: dict[int, bytes], raw
     plain_vocab = vocab  # copied only when an entry changes: a copy of a large vocabulary costs its size again
     for t in tokens:
         b = plain_vocab.get(t.id)
-        if b is not None and b != t.content.encode("utf-8") and raw_vocab.get(t.content) == t.id:
+        if b is not None and b != t.content.encode("utf-8") and in_vocab.get(t.content) == t.id:
             if plain_vocab is vocab:
                 plain_vocab = dict(vocab)
             plain_vocab[t.id] = t.content.encode("utf-8")
