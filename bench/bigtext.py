@@ -58,7 +58,7 @@ for p in (ROOT, ROOT / "tests", ROOT / "bench"):
 
 from corpus import ensure_corpus  # noqa: E402
 
-from tokviz.core.protocol import TokenizerLike  # noqa: E402
+from tokviz.core.protocol import TokenizerLike, encode_as_shown  # noqa: E402
 from tokviz.pipelines.incremental import SegmentCache, find_anchors  # noqa: E402
 from tokviz.viewmodels.paging import (  # noqa: E402
     draw_page,
@@ -116,7 +116,7 @@ def old_redraw(text: str, toks: Mapping[str, TokenizerLike]) -> int:
     cut = preview_length(text, limit=PAGE_CHARS)
     size = 0
     for name, tok in toks.items():
-        n = len(tok.encode(text))
+        n = len(encode_as_shown(tok, text))
         enc = tok.encode_with_offsets(text[:cut])
         size += len(render_header(name, count_tokens(text, range(n))) + render_tokens(enc, text[:cut], tokenizer=name))
     return size
@@ -172,9 +172,9 @@ def view_model(repeats: int, toks: Mapping[str, TokenizerLike]) -> dict[str, lis
         samples["paste_all"].append(whole)
         # Exact, not only quick: the segments' ids equal a fresh encode of the edited text.
         for name, tok in toks.items():
-            assert encode_panel(tok, edited, key=name, cache=cache).segments.ids == tok.encode(edited)
+            assert encode_panel(tok, edited, key=name, cache=cache).segments.ids == encode_as_shown(tok, edited)
             if name in refs:
-                assert tok.encode(edited) == refs[name].encode(edited, allowed_special="all")
+                assert encode_as_shown(tok, edited) == refs[name].encode(edited, allowed_special="all")
     return samples
 
 

@@ -100,10 +100,10 @@ def _load(lib: str, enc: str) -> tuple[Any, Any]:
         # As a tokenizer gets it by default (tiktoken, then fastokens, which replaces it), built before the clock.
         accelerate(tok, start_at=0)
         tok.engine.wait()  # type: ignore[union-attr]
-        return (lambda t: tok.encode(t, allowed_special=set())), tok.encode_with_offsets
+        return (lambda t: tok.encode_ordinary(t)), tok.encode_with_offsets
     if lib == "tokviz pure":
         tok.engine = None
-        return (lambda t: tok.encode(t, allowed_special=set())), tok.encode_with_offsets
+        return (lambda t: tok.encode_ordinary(t)), tok.encode_with_offsets
     if lib == "tiktoken":
         import tiktoken
 

@@ -12,6 +12,7 @@ import time
 
 from tokviz import load_tokenizer
 from tokviz.analysis.health import vocab_health
+from tokviz.core.protocol import encode_as_shown
 from tokviz.viewmodels.defaults import default_corpus
 
 
@@ -34,7 +35,7 @@ def main() -> None:
         enc = []
         for _ in range(args.runs):
             t = time.perf_counter()
-            tok.encode(corpus)
+            encode_as_shown(tok, corpus)
             enc.append(time.perf_counter() - t)
         med, med_enc = statistics.median(runs), statistics.median(enc)
         print(f"{name:12} {tok.vocab_size:>7,} tokens  first {first:5.2f} s  median {med:5.2f} s  "

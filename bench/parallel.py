@@ -24,13 +24,14 @@ from types import TracebackType
 from typing import Any
 
 from tokviz.core.lifeline import die_with_parent
+from tokviz.core.protocol import encode_as_shown
 
 # Set in the parent just before forking; each worker inherits it (with its warm cache) instead of unpickling it.
 _TOKENIZER: Any = None
 
 
 def _encode_part(text: str) -> bytes:
-    return array("q", _TOKENIZER.encode(text)).tobytes()
+    return array("q", encode_as_shown(_TOKENIZER, text)).tobytes()
 
 
 def split_safely(text: str, pretokenizer: Any, parts: int) -> list[str]:
@@ -77,7 +78,7 @@ class ParallelEncoder:
     def encode(self, text: str) -> list[int]:
         """The same ids as ``tokenizer.encode(text)``, computed on the pool's workers."""
         if self._pool is None or len(text) < 10_000:
-            return self.tokenizer.encode(text)
+            return encode_as_shown(self.tokenizer, text)
         parts = split_safely(text, self.tokenizer.pretokenizer, self.workers)
         ids = array("q")
         for packed in self._pool.map(_encode_part, parts, chunksize=1):

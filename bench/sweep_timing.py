@@ -16,6 +16,7 @@ import time
 
 from tokviz import train_bpe
 from tokviz.analysis.sweep import log_spaced_sizes, size_range, token_count_curve
+from tokviz.core.protocol import encode_as_shown
 from tokviz.training.holdout import split_holdout
 
 
@@ -42,7 +43,7 @@ def main() -> None:
         curve = token_count_curve(tok, heldout)
         a_times.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        counts = [len(tok.prefix(k).encode(heldout)) for k in sizes20]
+        counts = [len(encode_as_shown(tok.prefix(k), heldout)) for k in sizes20]
         b_times.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         token_count_curve(tok, heldout, sizes=sizes20)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from tokviz.core.protocol import encode_as_shown
 from tokviz.formats.gpt2 import load_gpt2
 
 EOT = "<|endoftext|>"
@@ -182,7 +183,7 @@ def encode_pool(lib: str, vocab: str, merges: str, text_path: str) -> Result:
 
     text = Path(text_path).read_text(encoding="utf-8")
     _, tok = load_encoder(lib, vocab, merges)
-    whole = tok.encode(text)  # warms the tokenizer's cache before the fork
+    whole = encode_as_shown(tok, text)  # warms the tokenizer's cache before the fork
     with ParallelEncoder(tok, workers=2) as pe:
         # One untimed pass: forked workers first touch the inherited cache, which copies those pages (copy-on-write
         # of the refcounts); "once the cache is warm" means after that, as for every later call.

@@ -6,6 +6,7 @@ import pytest
 
 from bench.parallel import ParallelEncoder, split_safely
 from tokviz import Tokenizer, train_bpe
+from tokviz.core.protocol import encode_as_shown
 
 TEXT = ("Hello  world!\n\n  It's 2024<|endoftext|>   spaces \t\ttabs naïve café 🙃 1234567 don't\r\n" * 400)
 
@@ -18,14 +19,14 @@ def tok() -> Tokenizer:
 @pytest.mark.parametrize("workers", [1, 2, 3])
 def test_parallel_equals_serial(tok: Tokenizer, workers: int) -> None:
     with ParallelEncoder(tok, workers=workers) as pe:
-        assert pe.encode(TEXT) == tok.encode(TEXT)
+        assert encode_as_shown(pe, TEXT) == encode_as_shown(tok, TEXT)
         assert pe.encode("short") == tok.encode("short")
 
 
 def test_split_is_safe_and_complete(tok: Tokenizer) -> None:
     parts = split_safely(TEXT, tok.pretokenizer, 4)
     assert "".join(parts) == TEXT and len(parts) == 4
-    assert [i for p in parts for i in tok.encode(p)] == tok.encode(TEXT)
+    assert [i for p in parts for i in encode_as_shown(tok, p)] == encode_as_shown(tok, TEXT)
 
 
 def test_workers_must_be_positive(tok: Tokenizer) -> None:

@@ -18,6 +18,7 @@ never reaches up into the file formats.
 from tokviz.core.encoding import Encoding, Piece
 from tokviz.engines import choose as _engines  # noqa: F401  (registers the native engines' factory)
 from tokviz.formats import load_tokenizer
+from tokviz.formats.cs336 import CS336Tokenizer
 from tokviz.formats.dispatch import save as save_tokenizer
 from tokviz.models.bpe import Tokenizer, TrainingReport
 from tokviz.pre_tokenizers.patterns import NAMED_PATTERNS
@@ -26,7 +27,7 @@ from tokviz.training.merge_loop import Merge
 from tokviz.training.trainer import train_bpe
 
 __all__ = [
-    "Encoding", "Merge", "NAMED_PATTERNS", "Piece", "PreTokenizer", "Tokenizer", "TrainingReport", "load_tokenizer",
-    "save_tokenizer", "train_bpe",
+    "CS336Tokenizer", "Encoding", "Merge", "NAMED_PATTERNS", "Piece", "PreTokenizer", "Tokenizer", "TrainingReport",
+    "load_tokenizer", "save_tokenizer", "train_bpe",
 ]
 __version__ = "0.1.0"

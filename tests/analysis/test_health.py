@@ -6,6 +6,7 @@ import pytest
 
 from tokviz import Tokenizer, load_tokenizer
 from tokviz.analysis.health import round_trip_ids, vocab_health
+from tokviz.core.protocol import encode_as_shown
 from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer
 from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
 
@@ -79,9 +80,10 @@ def test_rank_files_and_o200k_sized_vocabularies() -> None:
 
 def test_round_trip_ids_equals_encode_on_every_kind_of_text(gpt2_tokenizer: Tokenizer) -> None:
     texts = ["hello", " world", "a<|endoftext|>b", "<|endoftext|>", "  x", "\ufffd", "日本語", "", "a b c"]
-    assert [list(x) for x in round_trip_ids(gpt2_tokenizer, texts)] == [gpt2_tokenizer.encode(t) for t in texts]
+    assert [list(x) for x in round_trip_ids(gpt2_tokenizer, texts)] == [
+        encode_as_shown(gpt2_tokenizer, t) for t in texts]
     prefixed = PrefixSpaceTokenizer(gpt2_tokenizer.vocab, gpt2_tokenizer.merges, ["<|endoftext|>"])
-    assert [list(x) for x in round_trip_ids(prefixed, texts)] == [prefixed.encode(t) for t in texts]
+    assert [list(x) for x in round_trip_ids(prefixed, texts)] == [encode_as_shown(prefixed, t) for t in texts]
 
 
 def test_a_tokenizer_without_a_vocabulary_list() -> None:

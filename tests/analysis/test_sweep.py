@@ -28,6 +28,7 @@ from tokviz.analysis.sweep import (
     train_patterns,
 )
 from tokviz.core.encoding import Encoding
+from tokviz.core.protocol import encode_as_shown
 from tokviz.core.ratios import compression_ratio
 from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.training.holdout import split_holdout
@@ -53,7 +54,7 @@ def trained(request: pytest.FixtureRequest, split: tuple[str, str]) -> Tokenizer
 
 
 def prefix_count(tok: Tokenizer, text: str, size: int) -> int:
-    return len(tok.prefix(size).encode(text))
+    return len(encode_as_shown(tok.prefix(size), text))
 
 
 # -- token_count_curve -----------------------------------------------------------------------------------------
@@ -241,7 +242,7 @@ def test_length_distribution_weighted_by_usage(trained: Tokenizer, split: tuple[
     assert dist.kind == "usage"
     for s in (400, 1500):
         sub = trained.prefix(s)
-        ids = [i for i in sub.encode(text) if i not in set(sub.special_ids.values())]
+        ids = [i for i in encode_as_shown(sub, text) if i not in set(sub.special_ids.values())]
         assert dist.histogram(s) == length_histogram(sub.vocab[i] for i in ids)
         # lengths times counts cover every byte of the text outside special tokens
         assert sum(n * c for n, c in dist.histogram(s).items()) == len(text.encode()) - 2 * len(SPECIAL)
@@ -267,7 +268,7 @@ def test_sizes_side_by_side(trained: Tokenizer, split: tuple[str, str]) -> None:
     assert [v.vocab_size for v in views] == [257, 512, 1024, 2000]
     assert views[0].n_changed == 0
     for prev, view in zip(views, views[1:]):
-        assert view.encoding.ids == trained.prefix(view.vocab_size).encode(text)
+        assert view.encoding.ids == encode_as_shown(trained.prefix(view.vocab_size), text)
         before = set(prev.encoding.byte_spans)
         starts = {s for s, _ in prev.encoding.byte_spans}
         for span, flag in zip(view.encoding.byte_spans, view.changed):

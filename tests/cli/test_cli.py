@@ -14,6 +14,7 @@ import pytest
 from tokviz import Tokenizer, load_tokenizer, train_bpe
 from tokviz.cli.common import ProgressBar
 from tokviz.cli.main import main
+from tokviz.core.protocol import encode_as_shown
 from tokviz.formats import save
 from tokviz.formats.ours import load_ours_tokenizer
 from tokviz.formats.pretrained import NAMED_ENCODINGS
@@ -67,7 +68,7 @@ def test_train_in_other_formats(fmt: str, target: str, files: dict[str, Path], t
 def test_encode_text_file_and_stdin(files: dict[str, Path], capsys: pytest.CaptureFixture[str],
                                     monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     tok = load_ours_tokenizer(files["tok"])
-    expected = " ".join(map(str, tok.encode(SAMPLE)))
+    expected = " ".join(map(str, encode_as_shown(tok, SAMPLE)))
     assert run(capsys, "encode", SAMPLE, "-t", files["tok"])[:2] == (0, expected + "\n")
     (tmp_path / "s.txt").write_text(SAMPLE, encoding="utf-8")
     assert run(capsys, "encode", "-f", tmp_path / "s.txt", "-t", files["tok"])[:2] == (0, expected + "\n")
@@ -91,7 +92,7 @@ def test_encode_json_and_show_tokens(files: dict[str, Path], capsys: pytest.Capt
 
 def test_decode_round_trip(files: dict[str, Path], capsys: pytest.CaptureFixture[str],
                            monkeypatch: pytest.MonkeyPatch) -> None:
-    ids = load_ours_tokenizer(files["tok"]).encode(SAMPLE)
+    ids = encode_as_shown(load_ours_tokenizer(files["tok"]), SAMPLE)
     assert run(capsys, "decode", *ids, "-t", files["tok"])[:2] == (0, SAMPLE + "\n")
     monkeypatch.setattr(sys, "stdin", io.StringIO(",".join(map(str, ids))))
     assert run(capsys, "decode", "-t", files["tok"])[:2] == (0, SAMPLE + "\n")
@@ -114,9 +115,9 @@ def test_convert_then_encode_the_same(files: dict[str, Path], tmp_path: Path,
     # the rank file keeps every other id; a listed special is appended after the ranks (the trainer put it first)
     original = load_ours_tokenizer(files["tok"])
     converted = load_tokenizer(tmp_path / "t.tiktoken", special_tokens=["<|endoftext|>"])
-    assert code == 0 and got == converted.encode(SAMPLE)
+    assert code == 0 and got == encode_as_shown(converted, SAMPLE)
     old_sid, new_sid = original.special_ids["<|endoftext|>"], converted.special_ids["<|endoftext|>"]
-    assert [i if i != new_sid else old_sid for i in got] == original.encode(SAMPLE)
+    assert [i if i != new_sid else old_sid for i in got] == encode_as_shown(original, SAMPLE)
     assert run(capsys, "convert", files["tok"], "-o", tmp_path / "h.json", "--format", "hf")[0] == 0
     assert run(capsys, "encode", SAMPLE, "-t", tmp_path / "h.json")[1] == expected
 
@@ -234,7 +235,7 @@ def test_installed_command(files: dict[str, Path]) -> None:
     ok = subprocess.run([exe, "encode", "-t", str(files["tok"])], input=SAMPLE.encode("utf-8"), capture_output=True,
                         timeout=60)
     assert ok.returncode == 0
-    assert list(map(int, ok.stdout.split())) == load_ours_tokenizer(files["tok"]).encode(SAMPLE)
+    assert list(map(int, ok.stdout.split())) == encode_as_shown(load_ours_tokenizer(files["tok"]), SAMPLE)
     bad = subprocess.run([exe, "encode", "hi", "-t", str(files["dir"] / "missing.json")], capture_output=True,
                          timeout=60)
     assert bad.returncode == 2 and bad.stdout == b""

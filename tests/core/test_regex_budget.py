@@ -10,9 +10,8 @@ import pytest
 import regex
 
 from tokviz.core import regex_budget
-from tokviz.core.onig import onig_spans
+from tokviz.core.onig import onig_spans, onig_to_python
 from tokviz.core.regex_budget import compile_bound, compile_budgeted, stopped_with_message
-from tokviz.core.onig import onig_to_python
 from tokviz.normalizers.components import Replace
 from tokviz.pipelines.decoders import ReplaceDecoder
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer

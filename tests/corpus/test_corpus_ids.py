@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, load_tokenizer, train_bpe
+from tokviz.core.protocol import encode_as_shown
 from tokviz.corpus.id_files import IdsOutput
 from tokviz.corpus.ids import encode_corpus, ids_dtype, windowed
 
@@ -36,7 +37,7 @@ def _expected(tok: Any, texts: list[str], eot: int | None) -> list[int]:
     for i, t in enumerate(texts):
         if i and eot is not None:
             out.append(eot)
-        out += tok.encode(t)
+        out += encode_as_shown(tok, t)
     return out
 
 

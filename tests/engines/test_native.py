@@ -72,7 +72,7 @@ def _engine(tokenizers: dict[str, Tokenizer], tok_name: str, engine: str) -> Any
 
 
 def _pure(tok: Tokenizer, text: str) -> list[int]:
-    return tok.encode(text, allowed_special=set())
+    return tok.encode_ordinary(text)
 
 
 @pytest.mark.parametrize("engine", ENGINE_NAMES)

@@ -12,6 +12,7 @@ import pytest
 from reference import write_gpt2_files
 
 from tokviz import Tokenizer, load_tokenizer, save_tokenizer, train_bpe
+from tokviz.core.protocol import encode_as_shown
 from tokviz.formats import (
     KNOWN_RANK_FILES,
     WHOLE_TEXT_PATTERN,
@@ -98,7 +99,7 @@ def test_gpt2_files_load_in_any_order_and_from_a_directory(gpt2_files: tuple[Pat
 def test_gpt2_files_ids_equal_tiktoken(gpt2_files: tuple[Path, Path], tiktoken_gpt2, cs336_dir: Path) -> None:
     tok = load_tokenizer(*gpt2_files)
     for text in _texts(cs336_dir):
-        assert tok.encode(text) == tiktoken_gpt2.encode(text, allowed_special="all"), text[:40]
+        assert tok.encode(text, allowed_special="all") == tiktoken_gpt2.encode(text, allowed_special="all"), text[:40]
 
 
 def test_saved_rank_file_is_byte_for_byte_openais_r50k(rank_file: Path) -> None:
@@ -121,7 +122,7 @@ def test_rank_file_ids_equal_tiktoken(rank_file: Path, rank_tok: Tokenizer, cs33
     theirs = tiktoken.Encoding("r50k-local", pat_str=NAMED_PATTERNS["gpt2"], mergeable_ranks=read_rank_file(rank_file),
                                special_tokens={"<|endoftext|>": 50256})
     for text in _texts(cs336_dir):
-        assert ours.encode(text) == theirs.encode(text, allowed_special="all"), text[:40]
+        assert ours.encode(text, allowed_special="all") == theirs.encode(text, allowed_special="all"), text[:40]
 
 
 def test_rank_file_of_unknown_size_takes_pattern_and_specials(tmp_path: Path) -> None:
@@ -137,7 +138,8 @@ def test_rank_file_of_unknown_size_takes_pattern_and_specials(tmp_path: Path) ->
     theirs = tiktoken.Encoding("small", pat_str=NAMED_PATTERNS["gpt4"], mergeable_ranks=ranks,
                                special_tokens=trained.special_ids)
     for text in VARIED + [TRAIN_TEXT, "<|pad|><|endoftext|>x"]:
-        assert tok.encode(text) == trained.encode(text) == theirs.encode(text, allowed_special="all"), text[:40]
+        assert (encode_as_shown(tok, text) == encode_as_shown(trained, text)
+                == theirs.encode(text, allowed_special="all")), text[:40]
     # a list of specials is appended after the highest rank, tiktoken's convention
     appended = load_tokenizer(tmp_path / "small.tiktoken", special_tokens=["<|x|>"])
     assert appended.special_ids == {"<|x|>": max(ranks.values()) + 1}
@@ -224,7 +226,7 @@ def test_hf_tokenizer_json_ids_equal_tokenizers(kind: str, tmp_path: Path) -> No
     assert isinstance(ours, PrefixSpaceTokenizer) == (kind == "prefix-space")
     assert ours.special_ids == {"<|endoftext|>": 0, "<pad>": 1}
     for text in HF_TEXTS:
-        assert ours.encode(text) == theirs.encode(text, add_special_tokens=False).ids, (kind, text[:40])
+        assert encode_as_shown(ours, text) == theirs.encode(text, add_special_tokens=False).ids, (kind, text[:40])
     if kind == "onig-interval":
         assert "12345678901" in ours.pretokenizer.findall(" 12345678901")
 
@@ -242,13 +244,13 @@ def test_hf_merges_in_string_and_list_form(tmp_path: Path) -> None:
     a, b = load_tokenizer(strings), load_tokenizer(lists)
     assert a.merges == b.merges and len(a.merges) == len(as_lists) > 100
     for text in HF_TEXTS:
-        assert a.encode(text) == b.encode(text) == _hf_ids(lists, text)
+        assert encode_as_shown(a, text) == encode_as_shown(b, text) == _hf_ids(lists, text)
 
 
 def test_prefix_space_streaming_and_offsets(tmp_path: Path) -> None:
     tok = load_tokenizer(_hf_train(tmp_path, _pre("prefix-space")))
     text = "Once upon<pad>a time\n\nthere<|endoftext|> was 你好 🌍"
-    ids = tok.encode(text)
+    ids = encode_as_shown(tok, text)
     assert list(tok.encode_iterable(iter(text[i : i + 3] for i in range(0, len(text), 3)), chunk_chars=4)) == ids
     enc = tok.encode_with_offsets(text)
     assert enc.ids == ids
@@ -269,7 +271,8 @@ def test_saved_tokenizer_json_loads_in_tokenizers_with_equal_ids(pattern: str, t
     assert back.vocab == ours.vocab and back.merges == ours.merges and back.special_ids == ours.special_ids
     assert resolve_pattern(back.pattern)[1] == resolve_pattern(pattern)[1]
     for text in HF_TEXTS + ["a<|é|>b"]:
-        assert theirs.encode(text, add_special_tokens=False).ids == ours.encode(text) == back.encode(text)
+        ids = theirs.encode(text, add_special_tokens=False).ids
+        assert ids == encode_as_shown(ours, text) == encode_as_shown(back, text)
 
 
 def test_gpt2_saved_as_tokenizer_json_equals_tokenizers(gpt2_tokenizer: Tokenizer, tmp_path: Path,
@@ -279,7 +282,7 @@ def test_gpt2_saved_as_tokenizer_json_equals_tokenizers(gpt2_tokenizer: Tokenize
     save(gpt2_tokenizer, tmp_path / "tokenizer.json", format="hf")
     theirs = HFTokenizer.from_file(str(tmp_path / "tokenizer.json"))
     for text in _texts(cs336_dir):
-        assert theirs.encode(text, add_special_tokens=False).ids == gpt2_tokenizer.encode(text), text[:40]
+        assert theirs.encode(text, add_special_tokens=False).ids == encode_as_shown(gpt2_tokenizer, text), text[:40]
 
 
 def _hf_json(tmp_path: Path, **changes) -> Path:
@@ -399,9 +402,9 @@ def test_minbpe_round_trip_and_ids_equal_minbpe_rule(pattern: str, tmp_path: Pat
     tok = load_tokenizer(tmp_path / "tok.model")
     assert tok.merges == trained.merges and tok.special_ids == {"<|endoftext|>": 256 + len(trained.merges)}
     for text in VARIED + [TRAIN_TEXT]:
-        ids = tok.encode(text)
+        ids = encode_as_shown(tok, text)
         assert ids == _minbpe_reference_encode(tmp_path / "tok.model", text), text[:40]
-        assert tok.decode_bytes(ids) == trained.decode_bytes(trained.encode(text))
+        assert tok.decode_bytes(ids) == trained.decode_bytes(encode_as_shown(trained, text))
 
 
 def test_minbpe_file_written_by_hand(tmp_path: Path) -> None:
@@ -410,7 +413,8 @@ def test_minbpe_file_written_by_hand(tmp_path: Path) -> None:
     path.write_text(f"minbpe v1\n{NAMED_PATTERNS['gpt2']}\n1\n<s> 1000\n104 105\n32 256\n", encoding="utf-8")
     tok = load_tokenizer(path)
     assert tok.pretokenizer.name == "gpt2"
-    assert tok.encode("hi hi!<s>hi") == [256, 257, 33, 1000, 256] == _minbpe_reference_encode(path, "hi hi!<s>hi")
+    expected = _minbpe_reference_encode(path, "hi hi!<s>hi")
+    assert encode_as_shown(tok, "hi hi!<s>hi") == [256, 257, 33, 1000, 256] == expected
     save(tok, tmp_path / "again.model", format="minbpe")
     assert (tmp_path / "again.model").read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
 
@@ -427,9 +431,10 @@ def test_every_format_loads_back_with_the_same_encoding(tmp_path: Path) -> None:
         back = load_tokenizer(tmp_path / target, special_tokens=specials)
         assert back.merges == trained.merges, fmt
         for text in VARIED:
-            assert back.decode_bytes(back.encode(text)) == trained.decode_bytes(trained.encode(text)), fmt
+            shown = back.decode_bytes(encode_as_shown(back, text))
+            assert shown == trained.decode_bytes(encode_as_shown(trained, text)), fmt
             if fmt != "minbpe":  # the one format that renumbers ids
-                assert back.encode(text) == trained.encode(text), fmt
+                assert encode_as_shown(back, text) == encode_as_shown(trained, text), fmt
     assert detect_format(tmp_path / "gpt2dir")[0] == "gpt2"
     assert sorted(p.name for p in (tmp_path / "gpt2dir").iterdir()) == ["merges.txt", "vocab.json"]
 
@@ -450,7 +455,7 @@ def test_gpt2_directory_keeps_non_ascii_special_tokens(tmp_path: Path) -> None:
     save(trained, tmp_path / "d", format="gpt2")
     back = load_tokenizer(tmp_path / "d")
     assert back.special_ids == trained.special_ids
-    assert back.encode("a<|é ü|>b") == trained.encode("a<|é ü|>b")
+    assert encode_as_shown(back, "a<|é ü|>b") == encode_as_shown(trained, "a<|é ü|>b")
 
 
 def test_gpt2_specials_are_guessed_only_where_merges_cover_the_rest(tmp_path: Path) -> None:
@@ -464,7 +469,7 @@ def test_gpt2_specials_are_guessed_only_where_merges_cover_the_rest(tmp_path: Pa
     write_gpt2_files({i: t for i, t in vocab.items() if i != 259}, merges, tmp_path / "vocab.json",
                      tmp_path / "merges.txt")
     tok = load_tokenizer(tmp_path / "vocab.json", tmp_path / "merges.txt")
-    assert tok.special_ids == {"<s>": 257} and tok.encode("x<s>") == [120, 257]
+    assert tok.special_ids == {"<s>": 257} and encode_as_shown(tok, "x<s>") == [120, 257]
     # Named special tokens: nothing is guessed, so nothing is refused.
     write_gpt2_files(vocab, merges, tmp_path / "vocab.json", tmp_path / "merges.txt")
     named = load_tokenizer(tmp_path / "vocab.json", tmp_path / "merges.txt", special_tokens=["<s>"])

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tokviz.core.protocol import encode_as_shown
 from tokviz.formats.dispatch import load_tokenizer
 from tokviz.formats.tekken import DEFAULT_CONTROL_TOKENS, load_tekken, tekken_from_dict
 
@@ -43,10 +44,10 @@ def test_the_shipped_file_has_mistral_commons_ids(shipped) -> None:
     assert ours.special_ids["[INST]"] == ref.get_special_token("[INST]") == 3
     assert ours.special_ids["<SPECIAL_999>"] == 999 and len(ours.special_ids) == ref.num_special_tokens == 1000
     for text in SAMPLES:
-        assert ours.encode(text, allowed_special=set()) == ref.encode(text, bos=False, eos=False), text
+        assert ours.encode_ordinary(text) == ref.encode(text, bos=False, eos=False), text
         assert ours.decode(ours.encode(text)) == text or "\ufffd" in text or "\x00" in text
     # A control token typed in the text is its id (as the Hub's tokenizer.json has it); Tekkenizer reads it as text.
-    assert ours.encode("[INST] hi [/INST]") == [3, *ref.encode(" hi ", bos=False, eos=False), 4]
+    assert encode_as_shown(ours, "[INST] hi [/INST]") == [3, *ref.encode(" hi ", bos=False, eos=False), 4]
 
 
 def test_the_shipped_file_on_fixtures(shipped, cs336_dir: Path) -> None:
@@ -54,7 +55,7 @@ def test_the_shipped_file_on_fixtures(shipped, cs336_dir: Path) -> None:
     for name in FIXTURES:
         text = (cs336_dir / name).read_text(encoding="utf-8")
         want = ref.encode(text, bos=False, eos=False)
-        assert ours.encode(text, allowed_special=set()) == want, name
+        assert ours.encode_ordinary(text) == want, name
         assert ours.encode_with_offsets(text).ids == want, name  # none of these texts holds a control token
 
 
@@ -62,7 +63,7 @@ def test_the_shipped_file_on_fixtures(shipped, cs336_dir: Path) -> None:
 @given(text=TEXT)
 def test_the_shipped_file_on_hypothesis_text(shipped, text: str) -> None:
     ours, ref = shipped
-    assert ours.encode(text, allowed_special=set()) == ref.encode(text, bos=False, eos=False)
+    assert ours.encode_ordinary(text) == ref.encode(text, bos=False, eos=False)
 
 
 # -- small files the tests write ---------------------------------------------------------------------------------
@@ -94,7 +95,7 @@ def test_small_files_equal_tekkenizer(tmp_path: Path, specials: list[str] | None
     for i, s in enumerate(names):
         assert ours.special_ids[s] == ref.get_special_token(s) == i
     for text in ["hello world", "hello  world\n", "héllo wörld 42", "", "[INST]x"]:
-        assert ours.encode(text, allowed_special=set()) == ref.encode(text, bos=False, eos=False), text
+        assert ours.encode_ordinary(text) == ref.encode(text, bos=False, eos=False), text
 
 
 def test_a_folder_with_tekken_json_loads_it(tmp_path: Path) -> None:

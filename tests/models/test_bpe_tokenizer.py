@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, save_tokenizer, train_bpe
+from tokviz.core.protocol import encode_as_shown
 from tokviz.formats.gpt2 import load_gpt2
 from tokviz.formats.ours import load_ours_tokenizer
 from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer
@@ -28,7 +29,7 @@ def small_tok() -> Tokenizer:
 
 @pytest.mark.parametrize("text", SAMPLES)
 def test_gpt2_ids_equal_tiktoken_on_samples(text: str, gpt2_tokenizer: Tokenizer, tiktoken_gpt2) -> None:
-    ids = gpt2_tokenizer.encode(text)
+    ids = gpt2_tokenizer.encode(text, allowed_special="all")
     assert ids == tiktoken_gpt2.encode(text, allowed_special={"<|endoftext|>"})
     assert gpt2_tokenizer.decode(ids) == text
 
@@ -38,7 +39,7 @@ def test_gpt2_ids_equal_tiktoken_on_files(name: str, cs336_dir: Path, gpt2_token
                                           tiktoken_gpt2) -> None:
     text = (cs336_dir / name).read_text(encoding="utf-8")
     expected = tiktoken_gpt2.encode(text, allowed_special={"<|endoftext|>"})
-    assert gpt2_tokenizer.encode(text) == expected
+    assert gpt2_tokenizer.encode(text, allowed_special="all") == expected
     with open(cs336_dir / name, encoding="utf-8") as f:
         assert list(gpt2_tokenizer.encode_iterable(f)) == expected
     assert gpt2_tokenizer.decode(expected) == text
@@ -52,7 +53,8 @@ def test_gpt2_ids_equal_tiktoken_on_files(name: str, cs336_dir: Path, gpt2_token
 def test_gpt2_special_token_fixtures(name: str, expected: list[int], cs336_dir: Path, gpt2_tokenizer: Tokenizer,
                                      tiktoken_gpt2) -> None:
     text = (cs336_dir / name).read_text(encoding="utf-8")
-    assert gpt2_tokenizer.encode(text) == expected == tiktoken_gpt2.encode(text, allowed_special="all")
+    ours = gpt2_tokenizer.encode(text, allowed_special="all")
+    assert ours == expected == tiktoken_gpt2.encode(text, allowed_special="all")
 
 
 def test_gpt2_without_specials_splits_the_marker(cs336_dir: Path, tiktoken_gpt2) -> None:
@@ -63,7 +65,7 @@ def test_gpt2_without_specials_splits_the_marker(cs336_dir: Path, tiktoken_gpt2)
 def test_longest_special_token_wins(small_tok: Tokenizer) -> None:
     double = small_tok.special_ids["<|endoftext|><|endoftext|>"]
     single = small_tok.special_ids["<|endoftext|>"]
-    ids = small_tok.encode("a<|endoftext|><|endoftext|><|endoftext|>b")
+    ids = encode_as_shown(small_tok, "a<|endoftext|><|endoftext|><|endoftext|>b")
     assert ids[1:3] == [double, single]
     assert small_tok.decode(ids) == "a<|endoftext|><|endoftext|><|endoftext|>b"
 
@@ -77,7 +79,7 @@ ALL_TEXT = st.text(st.characters(codec="utf-8")) | st.lists(
 @given(text=ALL_TEXT)
 def test_roundtrip_every_tokenizer(text: str, small_tok: Tokenizer, gpt2_tokenizer: Tokenizer) -> None:
     for tok in (small_tok, gpt2_tokenizer, ByteTokenizer(), CharacterTokenizer()):
-        assert tok.decode(tok.encode(text)) == text
+        assert tok.decode(encode_as_shown(tok, text)) == text
 
 
 @settings(max_examples=150, deadline=None)
@@ -85,19 +87,19 @@ def test_roundtrip_every_tokenizer(text: str, small_tok: Tokenizer, gpt2_tokeniz
 def test_encode_iterable_ignores_chunk_boundaries(text: str, cuts: list[int], small_tok: Tokenizer) -> None:
     bounds = sorted({min(c, len(text)) for c in cuts})
     parts = [text[a:b] for a, b in zip([0, *bounds], [*bounds, len(text)])]
-    assert list(small_tok.encode_iterable(parts, chunk_chars=8)) == small_tok.encode(text)
+    assert list(small_tok.encode_iterable(parts, chunk_chars=8)) == encode_as_shown(small_tok, text)
 
 
 def test_encode_iterable_streams_a_file_object(small_tok: Tokenizer) -> None:
     text = SPECIAL_TEXT * 500
-    assert list(small_tok.encode_iterable(io.StringIO(text), chunk_chars=256)) == small_tok.encode(text)
+    assert list(small_tok.encode_iterable(io.StringIO(text), chunk_chars=256)) == encode_as_shown(small_tok, text)
 
 
 @settings(max_examples=200, deadline=None)
 @given(text=ALL_TEXT)
 def test_offsets_cover_the_text(text: str, small_tok: Tokenizer) -> None:
     enc = small_tok.encode_with_offsets(text)
-    assert enc.ids == small_tok.encode(text)
+    assert enc.ids == encode_as_shown(small_tok, text)
     assert b"".join(enc.tokens) == text.encode("utf-8")
     pos = 0
     for (bs, be), t in zip(enc.byte_spans, enc.tokens):
@@ -141,7 +143,7 @@ def test_save_load_roundtrip(small_tok: Tokenizer, tmp_path: Path) -> None:
     loaded = load_ours_tokenizer(path)
     assert loaded.vocab == small_tok.vocab and loaded.merges == small_tok.merges
     assert loaded.special_tokens == small_tok.special_tokens and loaded.pattern == small_tok.pattern
-    assert loaded.encode(SPECIAL_TEXT) == small_tok.encode(SPECIAL_TEXT)
+    assert encode_as_shown(loaded, SPECIAL_TEXT) == encode_as_shown(small_tok, SPECIAL_TEXT)
 
 
 def test_save_load_keeps_any_bytes(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, train_bpe
+from tokviz.core.protocol import encode_as_shown
 from tokviz.core.surrogates import repair_surrogates
 from tokviz.pre_tokenizers.patterns import GPT2_PATTERN
 
@@ -47,11 +48,9 @@ TEXTS = ["a<|endoftext|>b", "x<|pad|>y<|endoftext|> <|endoftext|>z", "<|pad|>", 
 @pytest.mark.parametrize("text", TEXTS)
 def test_special_options_behave_as_tiktoken(pair, options: dict, text: str) -> None:
     tok, enc = pair
-    # tiktoken's default is to refuse every special; ours keeps the former default (all allowed), so compare with
-    # tiktoken given the same keywords explicitly, filling in ours where one is missing.
-    theirs = {"allowed_special": "all", "disallowed_special": ()} | options
+    # Ours has tiktoken's keywords and tiktoken's defaults (every special refused unless allowed): the same call.
     try:
-        expected = enc.encode(text, **theirs)  # type: ignore[attr-defined]
+        expected = enc.encode(text, **options)  # type: ignore[attr-defined]
     except ValueError:
         with pytest.raises(ValueError, match="disallowed special token"):
             tok.encode(text, **options)
@@ -62,14 +61,23 @@ def test_special_options_behave_as_tiktoken(pair, options: dict, text: str) -> N
 def test_overlapping_specials_longest_allowed_one_wins(pair) -> None:
     tok, _ = pair
     eot, double = tok.special_ids["<|endoftext|>"], tok.special_ids["<|endoftext|><|endoftext|>"]
-    assert tok.encode("<|endoftext|><|endoftext|>") == [double]
-    assert tok.encode("<|endoftext|><|endoftext|>", allowed_special={"<|endoftext|>"}) == [eot, eot]
+    assert encode_as_shown(tok, "<|endoftext|><|endoftext|>") == [double]
+    allowed = tok.encode("<|endoftext|><|endoftext|>", allowed_special={"<|endoftext|>"}, disallowed_special=())
+    assert allowed == [eot, eot]
 
 
-def test_default_makes_every_special_its_id(pair) -> None:
+def test_default_refuses_a_special_token_as_tiktoken_does(pair) -> None:
     tok, enc = pair
     text = "a<|endoftext|><|endoftext|><|pad|><|endoftext|>"
-    assert tok.encode(text) == enc.encode(text, allowed_special="all")
+    with pytest.raises(ValueError, match="disallowed special token"):
+        enc.encode(text)
+    with pytest.raises(ValueError, match="disallowed special token"):
+        tok.encode(text)
+    assert tok.encode("plain text") == enc.encode("plain text")
+    # What the views draw: every special token its id (tiktoken's allowed_special="all").
+    assert (encode_as_shown(tok, text) == tok.encode(text, allowed_special="all")
+            == enc.encode(text, allowed_special="all"))
+    assert tok.encode_ordinary(text) == enc.encode_ordinary(text)
 
 
 def test_disallowed_message_says_how_to_allow(pair) -> None:

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, save_tokenizer, train_bpe
+from tokviz.core.protocol import encode_as_shown
 from tokviz.formats.ours import load_ours_tokenizer
 from tokviz.training.holdout import split_holdout
 
@@ -30,7 +31,7 @@ def assert_same_tokenizer(prefix: Tokenizer, direct: Tokenizer, probe: str) -> N
     assert prefix.vocab == direct.vocab
     assert prefix.special_tokens == direct.special_tokens
     assert prefix.vocab_size == direct.vocab_size
-    assert prefix.encode(probe) == direct.encode(probe)
+    assert encode_as_shown(prefix, probe) == encode_as_shown(direct, probe)
 
 
 @pytest.mark.parametrize("pattern", ["gpt2", "gpt4"])

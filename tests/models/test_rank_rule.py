@@ -104,7 +104,7 @@ def test_rank_files_give_tiktokens_ids_on_fixtures(name: str, cs336_dir: Path) -
     assert ours.rule == "ranks"
     for text in _fixtures() + VARIED:
         expected = theirs.encode(text, allowed_special="all")  # type: ignore[attr-defined]
-        assert ours.encode(text) == expected, text[:60]
+        assert ours.encode(text, allowed_special="all") == expected, text[:60]
         assert ours.encode_with_offsets(text).ids == expected
         assert list(ours.encode_iterable([text[: len(text) // 3], text[len(text) // 3:]], chunk_chars=64)) == expected
 
@@ -140,7 +140,7 @@ def test_gpt2_merge_list_gives_tiktokens_ids_on_long_pieces(cs336_dir: Path) -> 
 @given(text=TEXT)
 def test_rank_files_give_tiktokens_ids_on_any_text(name: str, text: str) -> None:
     ours, theirs = _pair(name)
-    assert ours.encode(text) == theirs.encode(text, allowed_special="all")  # type: ignore[attr-defined]
+    assert ours.encode(text, allowed_special="all") == theirs.encode(text, allowed_special="all")  # type: ignore[attr-defined]
     assert ours.encode(text, allowed_special=set()) == theirs.encode_ordinary(text)  # type: ignore[attr-defined]
 
 
@@ -169,7 +169,7 @@ def test_synthetic_rank_file_with_unbuildable_tokens_equals_tiktoken(tmp_path: P
     assert {b"xyz", b"bcd", b"aaaa", b"    x"} <= unbuildable and b"ab" not in unbuildable
     texts = ["abc abcd bcd xyz xyzxyz aaaa aaaaaaaa aaaaaaaaa    x", "aaaa" * 999, "    x" * 50, "xyz<|endoftext|>"]
     for text in texts:
-        assert ours.encode(text) == theirs.encode(text, allowed_special="all"), text[:40]
+        assert ours.encode(text, allowed_special="all") == theirs.encode(text, allowed_special="all"), text[:40]
     assert ours.encode("xyz") == [ours.token_to_id(b"xyz")]  # the whole-token shortcut
     assert ours.encode(" xyzxyz")[-1] == ours.token_to_id(b"xyz")  # reached by rank, not by any merge
 
@@ -181,7 +181,7 @@ def test_rules_agree_on_tokenizers_trained_here(text: str, size: int, probe: str
     merges_rule = train_bpe([text * 4], vocab_size=size, special_tokens=["<s>"])
     ranks_rule = Tokenizer(merges_rule.vocab, merges_rule.merges, ["<s>"], merges_rule.pattern, rule="ranks")
     for t in (probe, text, text * 3 + "<s>" + probe):
-        assert ranks_rule.encode(t) == merges_rule.encode(t), t
+        assert ranks_rule.encode(t, allowed_special="all") == merges_rule.encode(t, allowed_special="all"), t
     assert ranks_rule.unbuildable_ids == []
 
 

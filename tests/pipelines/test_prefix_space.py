@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, train_bpe
+from tokviz.core.protocol import encode_as_shown
 from tokviz.formats import load_tokenizer, save
 from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
 
@@ -22,11 +23,12 @@ def pair() -> tuple[Tokenizer, PrefixSpaceTokenizer]:
 def test_space_before_each_stretch_that_lacks_one(pair: tuple[Tokenizer, PrefixSpaceTokenizer]) -> None:
     plain, tok = pair
     # stretches: "Once upon a time" (gets one), "there was" (gets one), " a cat..." (has one already)
-    expected = plain.encode(" Once upon a time") + plain.encode("<s>") + plain.encode(" there was") + \
-        plain.encode("<s> a cat.\n\nThe end 🌍 你好")
-    assert tok.encode(TEXT) == expected
-    assert tok.decode(tok.encode(TEXT)) == " Once upon a time<s> there was<s> a cat.\n\nThe end 🌍 你好"
-    assert tok.encode("") == [] and tok.encode("<s>") == plain.encode("<s>")
+    shown = encode_as_shown
+    expected = (shown(plain, " Once upon a time") + shown(plain, "<s>") + shown(plain, " there was")
+                + shown(plain, "<s> a cat.\n\nThe end 🌍 你好"))
+    assert shown(tok, TEXT) == expected
+    assert tok.decode(shown(tok, TEXT)) == " Once upon a time<s> there was<s> a cat.\n\nThe end 🌍 你好"
+    assert tok.encode("") == [] and shown(tok, "<s>") == shown(plain, "<s>")
 
 
 @settings(max_examples=40, deadline=None)
@@ -35,13 +37,13 @@ def test_streaming_equals_encode(pair: tuple[Tokenizer, PrefixSpaceTokenizer], c
     _, tok = pair
     bounds = sorted({0, len(TEXT), *cuts})
     chunks = [TEXT[a:b] for a, b in zip(bounds, bounds[1:])]
-    assert list(tok.encode_iterable(chunks, chunk_chars=5)) == tok.encode(TEXT)
+    assert list(tok.encode_iterable(chunks, chunk_chars=5)) == encode_as_shown(tok, TEXT)
 
 
 def test_offsets_point_into_the_original_text(pair: tuple[Tokenizer, PrefixSpaceTokenizer]) -> None:
     _, tok = pair
     enc = tok.encode_with_offsets(TEXT)
-    assert enc.ids == tok.encode(TEXT)
+    assert enc.ids == encode_as_shown(tok, TEXT)
     raw = TEXT.encode("utf-8")
     rebuilt = b""
     for token, (s, e) in zip(enc.tokens, enc.byte_spans):
@@ -61,14 +63,14 @@ def test_prefix_and_round_trip_keep_the_flag(pair: tuple[Tokenizer, PrefixSpaceT
     assert isinstance(small, PrefixSpaceTokenizer) and small.encode("Once")[0] == small.encode(" Once")[0]
     save(tok, tmp_path / "t.json", format="tokviz")
     back = load_tokenizer(tmp_path / "t.json")
-    assert isinstance(back, PrefixSpaceTokenizer) and back.encode(TEXT) == tok.encode(TEXT)
+    assert isinstance(back, PrefixSpaceTokenizer) and encode_as_shown(back, TEXT) == encode_as_shown(tok, TEXT)
 
 
 def test_special_keywords_as_in_tokenizer(pair: tuple[Tokenizer, PrefixSpaceTokenizer]) -> None:
     plain, tok = pair
     # "<s>" as ordinary text: one stretch, so only the start of the text gets the space.
-    assert tok.encode(TEXT, allowed_special=set()) == plain.encode(" " + TEXT, allowed_special=set())
-    assert tok.encode(TEXT, allowed_special={"<s>"}) == tok.encode(TEXT)
+    assert tok.encode_ordinary(TEXT) == plain.encode_ordinary(" " + TEXT)
+    assert tok.encode(TEXT, allowed_special={"<s>"}) == tok.encode(TEXT, allowed_special="all")
     with pytest.raises(ValueError, match="disallowed special token"):
         tok.encode(TEXT, allowed_special=set(), disallowed_special="all")
 
@@ -80,8 +82,8 @@ def test_lone_surrogates_are_repaired_everywhere(pair: tuple[Tokenizer, PrefixSp
     from tokviz.core.surrogates import repair_surrogates
 
     _, tok = pair
-    ids = tok.encode(text)
-    assert ids == tok.encode(repair_surrogates(text))
+    ids = encode_as_shown(tok, text)
+    assert ids == encode_as_shown(tok, repair_surrogates(text))
     enc = tok.encode_with_offsets(text)
     assert enc.ids == ids and all(0 <= s <= e <= len(text) for s, e in enc.char_spans)
     assert list(tok.encode_iterable([text[:3], text[3:]], chunk_chars=2)) == ids

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tokviz import Tokenizer, train_bpe
+from tokviz import CS336Tokenizer, Tokenizer, train_bpe
 from tokviz.pre_tokenizers.byte_level import UNICODE_TO_BYTE
 
 
@@ -27,7 +27,7 @@ def run_train_bpe(
 def get_tokenizer(
     vocab: dict[int, bytes], merges: list[tuple[bytes, bytes]], special_tokens: list[str] | None = None
 ) -> Tokenizer:
-    return Tokenizer(vocab, merges, special_tokens)
+    return CS336Tokenizer(vocab, merges, special_tokens)
 
 
 # -- how the course's tests read the GPT-2 files (their byte-to-unicode decoding, specials appended) -------------

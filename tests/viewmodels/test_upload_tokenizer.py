@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tokviz import train_bpe
+from tokviz.core.protocol import encode_as_shown
 from tokviz.formats import save
 from tokviz.viewmodels.upload_tokenizer import (
     load_path,
@@ -43,7 +44,7 @@ def private_tmp(tmp_path, monkeypatch) -> Path:
 
 
 def _pieces(tok, text: str) -> list[bytes]:
-    return [tok.decode_bytes([i]) for i in tok.encode(text)]
+    return [tok.decode_bytes([i]) for i in encode_as_shown(tok, text)]
 
 
 def _files(*paths: Path) -> list[tuple[str, bytes]]:

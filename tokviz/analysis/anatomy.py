@@ -29,7 +29,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tokviz.core.protocol import TokenizerLike
+from tokviz.core.protocol import TokenizerLike, encode_as_shown
 from tokviz.core.surrogates import repair_surrogates
 from tokviz.models.bpe import Tokenizer
 
@@ -330,7 +330,7 @@ def occurrences(tokenizer: TokenizerLike, token_id: int, text: str) -> int:
     >>> occurrences(ByteTokenizer(), ord("l"), "hello")
     2
     """
-    return tokenizer.encode(text).count(token_id)
+    return encode_as_shown(tokenizer, text).count(token_id)
 
 
 # -- the encode trace ---------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from tokviz.core.protocol import TokenizerLike
+from tokviz.core.protocol import TokenizerLike, encode_as_shown
 
 Boundary = Literal["token", "sentence", "paragraph"]
 CutKind = Literal["token", "sentence", "paragraph", "character", "end"]
@@ -113,7 +113,7 @@ def chunk_by_tokens(
         ends = []
 
     def count(a: int, b: int) -> int:
-        return len(tokenizer.encode(text[a:b]))
+        return len(encode_as_shown(tokenizer, text[a:b]))
 
     chunks: list[Chunk] = []
     start, j0 = 0, 0  # the chunk's start and its index in ``positions``

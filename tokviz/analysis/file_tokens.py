@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Literal
 
-from tokviz.core.protocol import TokenizerLike
+from tokviz.core.protocol import TokenizerLike, encode_as_shown
 
 Kind = Literal["text", "jsonl", "csv"]
 #: Bytes read at a time from a text file.
@@ -230,7 +230,7 @@ def count_file(stream: BinaryIO, tok: TokenizerLike, *, kind: Kind = "text", col
     tokens = records = 0
     for text in _records(stream, kind=kind, column=column, name=name, on_progress=on_progress):
         tally.reset_word()
-        tokens += len(tok.encode(tally.see(text)))
+        tokens += len(encode_as_shown(tok, tally.see(text)))
         records += 1
     return TextCount(tokens, tally.bytes, tally.chars, tally.words, records)
 
@@ -246,6 +246,6 @@ def count_texts(texts: Iterable[str], tok: TokenizerLike) -> TextCount:
     tokens = records = 0
     for text in texts:
         tally.reset_word()
-        tokens += len(tok.encode(tally.see(text)))
+        tokens += len(encode_as_shown(tok, tally.see(text)))
         records += 1
     return TextCount(tokens, tally.bytes, tally.chars, tally.words, records)

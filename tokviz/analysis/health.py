@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 
 from tokviz.analysis.anatomy import bpe_model, merge_index
-from tokviz.core.protocol import TokenizerLike
+from tokviz.core.protocol import TokenizerLike, encode_as_shown
 from tokviz.models.bpe import Tokenizer
 from tokviz.pre_tokenizers.specials import compile_special
 
@@ -152,7 +152,7 @@ def round_trip_ids(tokenizer: TokenizerLike, texts: Sequence[str]) -> list[Seque
     [[256], [97, 257], [97, 32, 98]]
     """
     if not isinstance(tokenizer, Tokenizer) or type(tokenizer) is not Tokenizer:
-        return [tokenizer.encode(t) for t in texts]
+        return [encode_as_shown(tokenizer, t) for t in texts]
     findall = tokenizer.pretokenizer.findall
     lookup = tokenizer._cache.__getitem__  # the encoder's own piece cache: BPE once per piece, as encode does
     special_re = compile_special(tokenizer.special_tokens or [])
@@ -160,7 +160,7 @@ def round_trip_ids(tokenizer: TokenizerLike, texts: Sequence[str]) -> list[Seque
     append = out.append
     for text in texts:
         if special_re is not None and special_re.search(text):
-            append(tokenizer.encode(text))
+            append(tokenizer.encode(text, allowed_special="all"))
             continue
         pieces = findall(text)
         append(lookup(pieces[0]) if len(pieces) == 1 else list(chain.from_iterable(map(lookup, pieces))))
@@ -216,7 +216,7 @@ def vocab_health(
     never = part = None
     n_corpus: int | None = None
     if corpus is not None:
-        ids = tokenizer.encode(corpus)
+        ids = encode_as_shown(tokenizer, corpus)
         n_corpus = len(ids)
         produced = Counter(ids)
         never = make("never_produced", [i for i in regular if i not in produced])

@@ -29,7 +29,7 @@ from itertools import accumulate
 from typing import Any, Protocol
 
 from tokviz.core.encoding import Encoding
-from tokviz.core.protocol import TokenizerLike
+from tokviz.core.protocol import TokenizerLike, encode_as_shown
 from tokviz.core.ratios import bytes_per_token
 from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.models.bpe import Tokenizer
@@ -289,7 +289,7 @@ def measure_point(tokenizer: Countable, text: str, *, kind: str) -> SizePoint:
     for attr in ("encode", "vocab_size", "name"):
         if not hasattr(tokenizer, attr):
             raise ValueError(f"{type(tokenizer).__name__} has no {attr!r}; pass a tokenizer such as ByteTokenizer().")
-    return SizePoint(str(tokenizer.name), kind, int(tokenizer.vocab_size), len(tokenizer.encode(text)),
+    return SizePoint(str(tokenizer.name), kind, int(tokenizer.vocab_size), len(encode_as_shown(tokenizer, text)),
                      len(text.encode("utf-8")))
 
 
@@ -420,7 +420,7 @@ def length_distribution(tok: Tokenizer, sizes: Iterable[int], *, text: str | Non
         if text is None:
             hists.append(Counter(len(b) for i, b in sub.vocab.items() if i not in special_ids))
         else:
-            ids = sub.encode(check_text(text))
+            ids = encode_as_shown(sub, check_text(text))
             hists.append(Counter(len(sub.vocab[i]) for i in ids if i not in special_ids))
     lengths = tuple(sorted(set().union(*hists)))
     counts = tuple(tuple(h.get(n, 0) for n in lengths) for h in hists)

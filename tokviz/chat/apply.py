@@ -26,6 +26,7 @@ from typing import Any
 from tokviz.chat.jinja_render import TemplateError, render_jobs, render_template
 from tokviz.chat.openai_formats import CHATML_TEMPLATE, harmony_parts, render_harmony
 from tokviz.core.encoding import Encoding
+from tokviz.core.protocol import encode_as_shown
 from tokviz.formats.chat_config import ChatConfig
 
 Message = Mapping[str, Any]
@@ -137,13 +138,13 @@ def apply_chat_template(tok: Any, messages: Sequence[Message], *, add_generation
     if tokenize and choose_template(tok, chat_template=chat_template, tools=tools).kind == "harmony":
         ids: list[int] = []
         for part, is_content in harmony_parts(_check_messages(messages), add_generation_prompt=add_generation_prompt):
-            ids.extend(tok.encode(part, allowed_special=set()) if is_content else tok.encode(part))
+            ids.extend(tok.encode_ordinary(part) if is_content else encode_as_shown(tok, part))
         return ids
     text = render_chat(tok, messages, chat_template=chat_template, add_generation_prompt=add_generation_prompt,
                        tools=tools, documents=documents, **kwargs)
     if not tokenize:
         return text
-    encoded: list[int] = tok.encode(text)
+    encoded: list[int] = encode_as_shown(tok, text)
     return encoded
 
 
@@ -221,7 +222,7 @@ def chat_breakdown(tok: Any, messages: Sequence[Message], *, add_generation_prom
                 owners.append(None)
                 spans.append((bounds[-1], len(text)))
     tokens = [sum(1 for s, _ in enc.char_spans if a <= s < b) for a, b in spans]
-    content_tokens = [len(tok.encode(_content_text(m))) for m in msgs]
+    content_tokens = [len(encode_as_shown(tok, _content_text(m))) for m in msgs]
     return ChatBreakdown(text, enc, owners, spans, tokens, content_tokens, chosen.name)
 
 

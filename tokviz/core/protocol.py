@@ -16,8 +16,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Protocol, runtime_checkable
+from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Set as AbstractSet
+from typing import Literal, Protocol, runtime_checkable
 
 from tokviz.core.encoding import Encoding
 
@@ -40,3 +41,34 @@ class TokenizerLike(Protocol):
     def decode(self, ids: Iterable[int]) -> str: ...
 
     def decode_bytes(self, ids: Iterable[int]) -> bytes: ...
+
+
+@runtime_checkable
+class SpecialKeywords(Protocol):
+    """An encoder with tiktoken's special-token keywords (byte-level BPE): its plain ``encode`` refuses a special
+    token in the text, as tiktoken's does, and ``encode_ordinary`` reads it as text."""
+
+    def encode(self, text: str, *, allowed_special: Literal["all"] | AbstractSet[str] = ...,
+               disallowed_special: Literal["all"] | Collection[str] = ...) -> list[int]: ...
+
+    def encode_ordinary(self, text: str) -> list[int]: ...
+
+
+class Encodes(Protocol):
+    """Anything that encodes text to ids."""
+
+    def encode(self, text: str) -> list[int]: ...
+
+
+def encode_as_shown(tok: Encodes, text: str) -> list[int]:
+    """Ids of ``text`` as the views draw it: every special token the tokenizer knows is its one id (an encoder with
+    tiktoken's keywords is asked for that; the other families always cut their added tokens out).
+
+    >>> from tokviz import Tokenizer
+    >>> tok = Tokenizer({i: bytes([i]) for i in range(256)}, [], special_tokens=["<s>"])
+    >>> encode_as_shown(tok, "a<s>")
+    [97, 256]
+    """
+    if isinstance(tok, SpecialKeywords):
+        return tok.encode(text, allowed_special="all")
+    return tok.encode(text)

@@ -11,7 +11,7 @@ Example:
 
 from __future__ import annotations
 
-from tokviz.core.protocol import TokenizerLike
+from tokviz.core.protocol import TokenizerLike, encode_as_shown
 
 
 def bytes_per_token(n_bytes: int, n_tokens: int) -> float:
@@ -21,4 +21,4 @@ def bytes_per_token(n_bytes: int, n_tokens: int) -> float:
 
 def compression_ratio(text: str, tokenizer: TokenizerLike) -> float:
     """UTF-8 bytes per token of ``text`` under ``tokenizer`` (0.0 for empty text, which has no tokens)."""
-    return bytes_per_token(len(text.encode("utf-8")), len(tokenizer.encode(text)))
+    return bytes_per_token(len(text.encode("utf-8")), len(encode_as_shown(tokenizer, text)))

@@ -44,7 +44,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
-from tokviz.core.protocol import TokenizerLike
+from tokviz.core.protocol import TokenizerLike, encode_as_shown
 from tokviz.corpus.checks import require_utf8
 from tokviz.corpus.id_files import IdsOutput, check_output
 from tokviz.corpus.sources import Source, iter_source, read_range, source_ranges, source_size
@@ -132,7 +132,7 @@ def encode_range(tokenizer: TokenizerLike, source: Source, start: int, end: int,
     bytes that are not UTF-8 as ``bytes.decode`` does."""
     import numpy as np
 
-    ids = np.array(tokenizer.encode(read_range(source, start, end, errors=errors)), dtype=np.int64)
+    ids = np.array(encode_as_shown(tokenizer, read_range(source, start, end, errors=errors)), dtype=np.int64)
     if ids.size and int(ids.max()) > np.iinfo(dtype).max:
         raise ValueError(f"token id {int(ids.max())} does not fit {dtype}.")
     return ids.astype(dtype)

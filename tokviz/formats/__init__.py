@@ -41,6 +41,7 @@ The package has one module per idea (the common entry points are importable from
 | ``bert_vocab``        | a BERT ``vocab.txt`` alone (WordPiece with BERT's defaults)                          |
 | ``clip``              | CLIP-style BPE with an end-of-word suffix (``</w>``), from OpenCLIP's merges file     |
 | ``minbpe``            | :func:`load_minbpe`, :func:`save_minbpe`                                             |
+| ``cs336``             | :class:`CS336Tokenizer`: CS336 assignment 1's interface (specials as ids, ``from_files``) |
 | ``hub``               | ``hf:owner/name[@revision]``: tokenizer files of a Hub model through huggingface_hub |
 | ``hub_gallery``       | popular open models by family: Hub id, gated or not, licence                         |
 | ``chat_config``       | a model's chat templates and context length from ``tokenizer_config.json``          |

@@ -22,7 +22,7 @@ Example:
     ...         "special_tokens": [{"rank": 0, "token_str": "<unk>", "is_control": True},
     ...                            {"rank": 1, "token_str": "<s>", "is_control": True}]}
     >>> tok = tekken_from_dict(data, source="tekken.json")
-    >>> tok.encode("hi<s>"), tok.special_ids
+    >>> tok.encode("hi<s>", allowed_special="all"), tok.special_ids
     ([259, 1], {'<unk>': 0, '<s>': 1, '<SPECIAL_2>': 2})
 """
 

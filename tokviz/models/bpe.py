@@ -299,24 +299,30 @@ class Tokenizer:
         self,
         text: str,
         *,
-        allowed_special: Literal["all"] | AbstractSet[str] = "all",
-        disallowed_special: Literal["all"] | Collection[str] = (),
+        allowed_special: Literal["all"] | AbstractSet[str] = frozenset(),
+        disallowed_special: Literal["all"] | Collection[str] = "all",
     ) -> list[int]:
-        """Token ids of ``text``; special tokens in the text become their single ids (by default, all of them).
+        """Token ids of ``text``, with tiktoken's keywords and tiktoken's defaults.
 
-        The keywords are tiktoken's: a special token in ``allowed_special`` becomes its id, one in
-        ``disallowed_special`` (``"all"``: every special not allowed) makes encoding raise ValueError, and one that
-        is neither is encoded as ordinary text. Lone surrogates, which UTF-8 cannot hold, are first replaced by
-        U+FFFD (and surrogate pairs joined), as tiktoken does (:func:`repair_surrogates`).
+        A special token in ``allowed_special`` (``"all"``: every one) becomes its single id; one in
+        ``disallowed_special`` (``"all"``, the default: every special not allowed) makes encoding raise ValueError,
+        so a special token typed into ordinary text is never silently taken for the control token; one that is
+        neither is encoded as ordinary text (:meth:`encode_ordinary` reads every special token so). Lone surrogates,
+        which UTF-8 cannot hold, are first replaced by U+FFFD (and surrogate pairs joined), as tiktoken does
+        (:func:`repair_surrogates`).
 
         >>> tok = Tokenizer({i: bytes([i]) for i in range(256)}, [], special_tokens=["<s>"])
-        >>> tok.encode("hi<s>"), tok.encode("hi<s>", allowed_special=set())
-        ([104, 105, 256], [104, 105, 60, 115, 62])
+        >>> tok.encode("hi"), tok.encode("hi<s>", allowed_special="all"), tok.encode("hi<s>", disallowed_special=())
+        ([104, 105], [104, 105, 256], [104, 105, 60, 115, 62])
+        >>> tok.encode("hi<s>")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: The text holds '<s>', a disallowed special token. ...
         """
         if not isinstance(text, str):
             raise ValueError(f"encode expects str, got {type(text).__name__}; decode bytes as UTF-8 first.")
         if allowed_special == "all" and not disallowed_special:
-            pt = self.pretokenizer  # the default: every special token is one, as before the keywords existed
+            pt = self.pretokenizer  # every special token is its one id
         else:
             pt = self._pretokenizer_allowing(allowed_special, disallowed_special, text)
         try:
@@ -324,6 +330,14 @@ class Tokenizer:
         except UnicodeEncodeError:
             # Only text with lone surrogates gets here, so ordinary text pays nothing for the check.
             return self._encode_with(repair_surrogates(text), pt)
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        """Token ids of ``text`` with special tokens read as ordinary text, as tiktoken's ``encode_ordinary``.
+
+        >>> Tokenizer({i: bytes([i]) for i in range(256)}, [], special_tokens=["<s>"]).encode_ordinary("<s>")
+        [60, 115, 62]
+        """
+        return self.encode(text, allowed_special=frozenset(), disallowed_special=())
 
     def _pretokenizer_allowing(
         self,
@@ -337,7 +351,8 @@ class Tokenizer:
         disallowed = specials - allowed if disallowed_special == "all" else _str_set(
             disallowed_special, "disallowed_special")
         if disallowed:
-            found = _search_specials(disallowed, text)
+            every = self.pretokenizer.special_re if disallowed == specials else None  # compiled once, reused
+            found = every.search(text) if every is not None else _search_specials(disallowed, text)
             if found is not None:
                 t = found.group()
                 raise ValueError(
@@ -372,7 +387,8 @@ class Tokenizer:
         return out
 
     def encode_iterable(self, chunks: Iterable[str], *, chunk_chars: int = 1 << 16) -> Iterator[int]:
-        """Stream ids for an iterable of text chunks (e.g. an open file) with bounded memory.
+        """Stream ids for an iterable of text chunks (e.g. an open file) with bounded memory; every special token
+        is its one id (a corpus's ``<|endoftext|>`` separators), as ``encode(..., allowed_special="all")``.
 
         Chunks are re-cut at safe positions, so the ids equal ``encode("".join(chunks))`` whatever the boundaries;
         lone surrogates are repaired as :meth:`encode` repairs them, across chunk boundaries too.
@@ -382,10 +398,11 @@ class Tokenizer:
         True
         """
         for chunk in chunk_text(repaired_stream(chunks), self.pretokenizer, target=chunk_chars):
-            yield from self.encode(chunk)
+            yield from self.encode(chunk, allowed_special="all")
 
     def encode_with_offsets(self, text: str) -> Encoding:
-        """Ids with each token's bytes, byte span and character span (see :class:`tokviz.core.encoding.Encoding`).
+        """Ids with each token's bytes, byte span and character span (see :class:`tokviz.core.encoding.Encoding`);
+        every special token is its one id, marked special, as the views draw it.
 
         >>> enc = Tokenizer({i: bytes([i]) for i in range(256)}, []).encode_with_offsets("é!")
         >>> enc.char_spans, enc.partial

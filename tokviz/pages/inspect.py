@@ -17,7 +17,7 @@ import streamlit as st
 from tokviz.analysis.budget import BOUNDARIES, chunk_by_tokens
 from tokviz.analysis.health import DEFINITIONS, VocabHealth, vocab_health
 from tokviz.analysis.measures import MEASURES, TextMeasures, measure_text, zipf_by_tokenizer
-from tokviz.core.protocol import TokenizerLike
+from tokviz.core.protocol import TokenizerLike, encode_as_shown
 from tokviz.pages.state import PERSIST, keep, keep_choice
 from tokviz.pages.widgets import metric_row
 from tokviz.viewmodels.budget_display import JSONL_MIME, chunk_rows, chunks_jsonl
@@ -58,7 +58,7 @@ def _measures(_tok: TokenizerLike, key: str, text: str) -> TextMeasures:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _ids(_tok: TokenizerLike, key: str, text: str) -> list[int]:
-    return list(_tok.encode(text))
+    return list(encode_as_shown(_tok, text))
 
 
 def _pick(tokenizers: Mapping[str, TokenizerLike], chosen: list[str], key: str, label: str) -> str | None:

@@ -46,7 +46,7 @@ from typing import TypeVar
 import regex
 
 from tokviz.core.encoding import Encoding, Piece
-from tokviz.core.protocol import TokenizerLike
+from tokviz.core.protocol import TokenizerLike, encode_as_shown
 from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.models.bpe import Tokenizer
 from tokviz.pipelines.prefix_space import PrefixSpaceTokenizer
@@ -335,7 +335,7 @@ class SegmentCache:
         hit = self._get("ids", key, segment)
         if isinstance(hit, list):
             return hit
-        out = tok.encode(segment)
+        out = encode_as_shown(tok, segment)
         self._put("ids", key, segment, out)
         return out
 
@@ -385,55 +385,13 @@ class SegmentedIds:
         return sum(map(len, self.ids_by_segment))
 
 
-def encode_segments(tok: TokenizerLike, text: str, *, key: Hashable, cache: SegmentCache,
-                    anchors: Sequence[int] | None = None, target: int = DEFAULT_TARGET) -> SegmentedIds:
-    """``tok``'s ids of ``text`` by segment, each segment looked up in ``cache`` first.
-
-    >>> from tokviz.models.baselines import WordTokenizer
-    >>> w, text = WordTokenizer.from_corpus(["a b c"]), "a b c d " * 30
-    >>> seg = encode_segments(w, text, key="w", cache=SegmentCache(), target=16)
-    >>> seg.ids == w.encode(text), len(seg.spans) > 1
-    (True, True)
-    """
-    spans = segment_spans(tok, text, anchors=anchors, target=target)
-    return SegmentedIds(text, spans, [cache.ids(tok, key, text[s:e]) for s, e in spans])
-
-
-def tokens_before(seg: SegmentedIds, pos: int, *, tok: TokenizerLike, key: Hashable, cache: SegmentCache) -> int:
-    """How many tokens start before character ``pos`` (a token cut by ``pos`` counts on the side it starts on).
-
-    At a segment boundary this is a sum of counts; inside a segment, that segment's offsets are looked at.
-    """
-    if pos <= 0 or not seg.spans:
-        return 0
-    if pos >= len(seg.text):
-        return seg.n_tokens
-    starts = [s for s, _ in seg.spans]
-    k = bisect_right(starts, pos) - 1
-    before = sum(len(seg.ids_by_segment[j]) for j in range(k))
-    s, e = seg.spans[k]
-    if pos == s:
-        return before
-    enc = cache.encoding(tok, key, seg.text[s:e])
-    return before + bisect_left([a for a, _ in enc.char_spans], pos - s)
-
-
-def encoding_between(seg: SegmentedIds, start: int, end: int, *, tok: TokenizerLike, key: Hashable,
-                     cache: SegmentCache) -> tuple[int, Encoding]:
-    """The tokens that start in characters ``[start, end)``, as ``(index of the first, encoding)``.
-
-    The encoding's character spans (and pieces) are relative to ``start``; its byte spans to the first token's
-    first byte. A token that starts before ``end`` may reach past it (where ``end`` is not a cut for ``tok``).
-    """
-    k, lo, page = slice_segments(seg.text, seg.spans, start, end, tok=tok, key=key, cache=cache)
-    return sum(len(ids) for ids in seg.ids_by_segment[:k]) + lo, page
-
-
 def slice_segments(text: str, spans: Sequence[tuple[int, int]], start: int, end: int, *, tok: TokenizerLike,
                    key: Hashable, cache: SegmentCache) -> tuple[int, int, Encoding]:
-    """As :func:`encoding_between`, from the segment spans alone (no ids of the other segments needed, so a page can
-    be drawn before the rest of the text is encoded): ``(index of the first segment overlapping [start, end),
-    index of the first token in it, encoding)``.
+    """The tokens that start in characters ``[start, end)`` of ``text`` cut at ``spans``, from the segment spans
+    alone (no ids of the other segments needed, so a page can be drawn before the rest of the text is encoded):
+    ``(index of the first segment overlapping [start, end), index of the first token in it, encoding)``. The
+    encoding's character spans (and pieces) are relative to ``start``; its byte spans to the first token's first
+    byte. A token that starts before ``end`` may reach past it (where ``end`` is not a cut for ``tok``).
 
     >>> from tokviz.models.baselines import ByteTokenizer
     >>> k, lo, enc = slice_segments("ab cd ef", [(0, 2), (2, 5), (5, 8)], 3, 6, tok=ByteTokenizer(), key="b",

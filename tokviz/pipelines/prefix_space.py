@@ -83,13 +83,13 @@ class PrefixSpaceTokenizer(Tokenizer):
         self,
         text: str,
         *,
-        allowed_special: Literal["all"] | AbstractSet[str] = "all",
-        disallowed_special: Literal["all"] | Collection[str] = (),
+        allowed_special: Literal["all"] | AbstractSet[str] = frozenset(),
+        disallowed_special: Literal["all"] | Collection[str] = "all",
     ) -> list[int]:
         """Token ids of ``text`` with the prefix space added where `tokenizers` adds it.
 
-        The keywords and the repair of lone surrogates are :meth:`Tokenizer.encode`'s; a special token encoded as
-        ordinary text does not start a new stretch, so it gets no space after it.
+        The keywords, their defaults and the repair of lone surrogates are :meth:`Tokenizer.encode`'s; a special
+        token encoded as ordinary text does not start a new stretch, so it gets no space after it.
         """
         if not isinstance(text, str):
             raise ValueError(f"encode expects str, got {type(text).__name__}; decode bytes as UTF-8 first.")

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from tokviz.analysis.measures import fertility, word_spans
-from tokviz.core.protocol import TokenizerLike
+from tokviz.core.protocol import TokenizerLike, encode_as_shown
 from tokviz.core.ratios import bytes_per_token
 
 DATA_FILE = "parallel_text.json"
@@ -211,7 +211,7 @@ def language_costs(tokenizers: Iterable[TokenizerLike], parallel: ParallelText) 
     """Every tokenizer on every language of ``parallel``, tokenizer by tokenizer, languages in the text's order."""
     out: list[LanguageCost] = []
     for tok in tokenizers:
-        counts = {t.name: len(tok.encode(t.text)) for t in parallel.languages}
+        counts = {t.name: len(encode_as_shown(tok, t.text)) for t in parallel.languages}
         ref = counts[parallel.reference]
         for t in parallel.languages:
             n = counts[t.name]

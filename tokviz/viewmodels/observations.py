@@ -31,7 +31,7 @@ from typing import Literal
 import regex
 
 from tokviz.core.encoding import Encoding
-from tokviz.core.protocol import TokenizerLike
+from tokviz.core.protocol import TokenizerLike, encode_as_shown
 from tokviz.pre_tokenizers.metaspace import SPACE_MARK
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.viewmodels.display import TokenView, mixed_label
@@ -265,8 +265,8 @@ def leading_space(tokenizer: TokenizerLike, text: str = "hello world", *, word: 
     covering = _covering(enc, start - 1, end)
     word_views = _views(enc, covering)
     fam = _family(tokenizer)
-    alone = tuple(tokenizer.encode(word))
-    spaced = tuple(tokenizer.encode(" " + word))
+    alone = tuple(encode_as_shown(tokenizer, word))
+    spaced = tuple(encode_as_shown(tokenizer, " " + word))
     with_space = repr(" " + word)
     if len(covering) == 1 and enc.char_spans[covering[0]][0] == start - 1 and not enc.partial[covering[0]]:
         result = SpaceResult.ATTACHED

@@ -39,7 +39,7 @@ from tokviz.analysis.sweep import (
     size_range,
     token_count_curve,
 )
-from tokviz.core.protocol import TokenizerLike
+from tokviz.core.protocol import TokenizerLike, encode_as_shown
 from tokviz.models.bpe import Tokenizer
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.training.holdout import split_holdout
@@ -424,4 +424,4 @@ class _Named:
         self.vocab_size = tok.vocab_size
 
     def encode(self, text: str) -> list[int]:
-        return list(self._tok.encode(text))
+        return list(encode_as_shown(self._tok, text))
