@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import tiktoken.model
 
+from tokviz.core.protocol import encode_as_shown
 from tokviz.formats.dispatch import load_tokenizer
 from tokviz.formats.model_names import MODEL_PREFIX_TO_ENCODING, MODEL_TO_ENCODING, close_names, encoding_name_for_model
 from tokviz.formats.pretrained import load_encoding
@@ -41,7 +42,7 @@ def test_load_by_model_name_gives_its_encodings_ids(name):
     ref = load_encoding(tiktoken.model.encoding_name_for_model(name))
     text = "Hello world! 12345 héllo  wörld\n\tcafé 🙂 <|endoftext|>"
     assert tok.name == name
-    assert tok.encode(text) == ref.encode(text)
+    assert encode_as_shown(tok, text) == encode_as_shown(ref, text)
     assert tok.vocab_size == ref.vocab_size
 
 
@@ -61,9 +62,21 @@ def test_a_name_whose_encoding_is_not_built_says_so():
         load_tokenizer("text-davinci-edit-001")
 
 
-def test_gpt_oss_names_its_encoding_and_where_it_is_built():
-    with pytest.raises(ValueError, match=r"o200k_harmony encoding .* tokviz.chat.o200k_harmony\(\)"):
-        load_tokenizer("gpt-oss-120b")
+@pytest.mark.parametrize("name", ["gpt-oss-120b", "gpt-oss-20b", "o200k_harmony"])
+def test_gpt_oss_opens_its_encoding_by_name(name):
+    from tokviz.chat import o200k_harmony
+
+    tok = load_tokenizer(name)
+    text = "<|start|>user<|message|>Héllo wörld<|end|><|start|>assistant"
+    assert tok.name == name and tok.vocab_size == 201088
+    assert tok.special_ids == o200k_harmony().special_ids and tok.special_ids["<|start|>"] == 200006
+    assert tok.encode(text, allowed_special="all") == o200k_harmony().encode(text, allowed_special="all")
+
+
+def test_chatml_cl100k_im_opens_by_name_and_near_names_include_the_chat_encodings():
+    assert load_tokenizer("cl100k_im").special_ids["<|im_start|>"] == 100264
+    with pytest.raises(ValueError, match="did you mean .*o200k_harmony"):
+        load_tokenizer("o200k_harmoni")
 
 
 def test_the_cli_and_the_app_build_gpt_oss_encoding(capsys):
@@ -72,12 +85,12 @@ def test_the_cli_and_the_app_build_gpt_oss_encoding(capsys):
     from tokviz.viewmodels.hub_picker import load_model, model_spec
 
     text = "<|start|>user<|message|>Hello<|end|>"
-    want = o200k_harmony().encode(text)
+    want = encode_as_shown(o200k_harmony(), text)
     assert want[0] == 200006 and want[2] == 200008  # gpt-oss's <|start|> and <|message|>, as tiktoken has them
     assert main(["encode", text, "-t", "gpt-oss-20b"]) == 0
     assert capsys.readouterr().out.split() == [str(i) for i in want]
     loaded = load_model(model_spec("gpt-oss-120b"))
-    assert loaded.name == loaded.tokenizer.name == "gpt-oss-120b" and loaded.tokenizer.encode(text) == want
+    assert loaded.name == loaded.tokenizer.name == "gpt-oss-120b" and encode_as_shown(loaded.tokenizer, text) == want
 
 
 def test_a_path_keeps_its_plain_message():

@@ -19,10 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from tokviz.chat.openai_formats import cl100k_im, o200k_harmony
 from tokviz.formats import PatternGuessWarning, load_tokenizer, special_tokens_arg
 from tokviz.formats.dispatch import Loaded
-from tokviz.formats.model_names import encoding_name_for_model
 from tokviz.formats.pretrained import is_encoding_name, load_encoding
 
 
@@ -67,25 +65,6 @@ class ProgressBar:
 
 
 # -- loading ----------------------------------------------------------------------------------------------------
-def chat_encoding(name: str) -> Loaded | None:
-    """The chat encodings built on OpenAI's (``o200k_harmony``, ``cl100k_im``) by their name, and gpt-oss's models
-    by theirs (tiktoken maps ``gpt-oss-*`` to ``o200k_harmony``); None for any other name. They live with the chat
-    formats, above the formats layer, so :func:`tokviz.load_tokenizer` itself does not build them.
-
-    >>> chat_encoding("gpt-oss-120b").name, chat_encoding("gpt-4o")
-    ('gpt-oss-120b', None)
-    """
-    encoding = name if name in ("o200k_harmony", "cl100k_im") else encoding_name_for_model(name)
-    if encoding == "o200k_harmony":
-        tok = o200k_harmony()
-    elif encoding == "cl100k_im":
-        tok = cl100k_im()
-    else:
-        return None
-    tok.name = name
-    return tok
-
-
 def resolve_tokenizer(specs: Sequence[str], *, pattern: str | None = None,
                       special_tokens: Sequence[str] | None = None) -> Loaded:
     """A tokenizer from file paths, or from one of OpenAI's named encodings (built in).
@@ -96,8 +75,6 @@ def resolve_tokenizer(specs: Sequence[str], *, pattern: str | None = None,
         if pattern is not None or special_tokens:
             raise ValueError(f"{specs[0]} has its own pattern and special tokens; drop --pattern/--special-token.")
         return load_encoding(specs[0])
-    if len(specs) == 1 and not Path(specs[0]).exists() and (chat := chat_encoding(specs[0])) is not None:
-        return chat
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PatternGuessWarning)
         tok = load_tokenizer(*specs, pattern=pattern, special_tokens=special_tokens_arg(special_tokens))

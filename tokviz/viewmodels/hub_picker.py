@@ -15,8 +15,8 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from tokviz.chat.openai_formats import o200k_harmony
 from tokviz.core.protocol import TokenizerLike
+from tokviz.formats.chat_encodings import CHAT_ENCODINGS
 from tokviz.formats.dispatch import load_tokenizer
 from tokviz.formats.hub import HubRef, fetch_tokenizer_files, parse_hub_ref
 from tokviz.formats.hub_gallery import GALLERY
@@ -48,7 +48,7 @@ def model_spec(text: str) -> str:
     if s.startswith("hf:"):
         parse_hub_ref(s)  # raises for a malformed id
         return s
-    if encoding_name_for_model(s) is not None or is_encoding_name(s) or s == "o200k_harmony":
+    if encoding_name_for_model(s) is not None or is_encoding_name(s) or s in CHAT_ENCODINGS:
         return s
     if "/" in s:
         parse_hub_ref("hf:" + s)
@@ -136,11 +136,6 @@ def load_model(spec: str, *, commit: str | None = None) -> LoadedModel:
     ValueError (one line) when it cannot be loaded."""
     ref = parse_hub_ref(spec)
     if ref is None:
-        # gpt-oss's encoding is built with the chat formats (a layer above load_tokenizer's).
-        if encoding_name_for_model(spec) == "o200k_harmony" or spec == "o200k_harmony":
-            harmony = o200k_harmony()
-            harmony.name = spec
-            return LoadedModel(spec, harmony, None)
         return LoadedModel(spec, load_tokenizer(spec), None)
     if commit is not None:
         ref = HubRef(ref.repo_id, commit)
