@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,6 +135,25 @@ def _unavailable(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{reason} (CI=true: browser tests must run)")
     pytest.skip(reason)
+
+
+@contextmanager
+def new_page(browser, *, width: int = 1500, height: int = 1000, timeout: int = TIMEOUT) -> Iterator[Any]:
+    """A page in a fresh browser context (no cookies, light colours) with a window of ``width`` x ``height``, and
+    ``timeout`` (ms) as its default wait; the context is closed after the block."""
+    ctx = browser.new_context(viewport={"width": width, "height": height}, color_scheme="light")
+    page = ctx.new_page()
+    page.set_default_timeout(timeout)
+    try:
+        yield page
+    finally:
+        ctx.close()
+
+
+def token_ids(page, name: str, scope: str = ".tv-tokens") -> list[int]:
+    """The ids of tokenizer ``name``'s token chips drawn inside ``scope``, in order."""
+    return page.eval_on_selector_all(f'{scope} .tok[data-tokenizer="{name}"]',
+                                     "els => els.map(e => Number(e.dataset.tokenId))")
 
 
 def assert_no_exception(page) -> None:

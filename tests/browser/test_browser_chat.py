@@ -8,7 +8,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
-from helpers import SHOTS, _full_page_screenshot, assert_no_exception, laptop_faults
+from helpers import SHOTS, _full_page_screenshot, assert_no_exception, laptop_faults, new_page, token_ids
 
 from tokviz.chat import apply_chat_template, cl100k_im, o200k_harmony
 from tokviz.viewmodels.chat_display import DEFAULT_MESSAGES
@@ -21,16 +21,8 @@ GPT4, GPT4O = "GPT-4 · cl100k_base", "GPT-4o · o200k_base"
 
 @pytest.fixture
 def page(browser, server):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
-    pg = ctx.new_page()
-    pg.set_default_timeout(TIMEOUT)
-    yield pg
-    ctx.close()
-
-
-def ids(page, name: str) -> list[int]:
-    return page.eval_on_selector_all(f'.tv-tokens .tok[data-tokenizer="{name}"]',
-                                     "els => els.map(e => Number(e.dataset.tokenId))")
+    with new_page(browser, width=1280, height=900, timeout=TIMEOUT) as pg:
+        yield pg
 
 
 def test_chat_mode_in_a_browser(page, server, tmp_path) -> None:
@@ -40,8 +32,8 @@ def test_chat_mode_in_a_browser(page, server, tmp_path) -> None:
     page.wait_for_function(f"() => document.querySelectorAll('.tv-tokens .tok[data-tokenizer=\"{GPT4O}\"]').length"
                            f" > 20")  # the panel drawn whole, not a run in progress
     messages = [dict(m) for m in DEFAULT_MESSAGES]
-    assert ids(page, GPT4) == apply_chat_template(cl100k_im(), messages, add_generation_prompt=True)
-    assert ids(page, GPT4O) == apply_chat_template(o200k_harmony(), messages, add_generation_prompt=True)
+    assert token_ids(page, GPT4) == apply_chat_template(cl100k_im(), messages, add_generation_prompt=True)
+    assert token_ids(page, GPT4O) == apply_chat_template(o200k_harmony(), messages, add_generation_prompt=True)
     specials = page.eval_on_selector_all(f'.tv-tokens .tok.tv-special[data-tokenizer="{GPT4}"]', "els => els.length")
     assert specials == 2 * len(messages) + 1
     assert_no_exception(page)

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, _full_page_screenshot, _png_size, assert_no_exception, streamlit_server
+from helpers import ROOT, _full_page_screenshot, _png_size, assert_no_exception, new_page, streamlit_server, token_ids
 
 from tokviz.viewmodels.samples import DEFAULT_SAMPLE, SAMPLES
 
@@ -32,16 +32,8 @@ def server(browser, tmp_path_factory):
 
 @pytest.fixture
 def page(browser, server):
-    ctx = browser.new_context(viewport={"width": 1500, "height": 1000}, color_scheme="light")
-    pg = ctx.new_page()
-    pg.set_default_timeout(TIMEOUT)
-    yield pg
-    ctx.close()
-
-
-def ids(page, name: str, scope: str = ".tv-tokens") -> list[int]:
-    return page.eval_on_selector_all(f'{scope} .tok[data-tokenizer="{name}"]',
-                                     "els => els.map(e => Number(e.dataset.tokenId))")
+    with new_page(browser, width=1500, height=1000, timeout=TIMEOUT) as pg:
+        yield pg
 
 
 def pick(page, index: int, option: str) -> None:
@@ -67,7 +59,7 @@ def test_upload_use_in_tokenize_and_diff(page, server, cs336_dir, gpt2_tokenizer
     # Used in the Tokenize view next to ours.
     page.locator('[data-testid="stSidebar"]').get_by_text("Tokenize", exact=True).click()
     page.wait_for_selector('.tv-tokens .tok[data-tokenizer="gpt2"]')
-    assert ids(page, "gpt2") == gpt2_tokenizer.encode(SAMPLES[DEFAULT_SAMPLE].text)
+    assert token_ids(page, "gpt2") == gpt2_tokenizer.encode(SAMPLES[DEFAULT_SAMPLE].text)
     assert_no_exception(page)
 
     # The diff: ours against the uploaded GPT-2, both sides drawn with their differences marked.
@@ -76,7 +68,7 @@ def test_upload_use_in_tokenize_and_diff(page, server, cs336_dir, gpt2_tokenizer
     page.wait_for_selector('.tv-tokens[data-tokenizer="gpt2"]')
     expect(page.locator('.tv-tokens[data-tokenizer="bpe-gpt2-8k"]')).to_be_visible()
     for name in ("bpe-gpt2-8k", "gpt2"):
-        assert len(ids(page, name)) > 10, name
+        assert len(token_ids(page, name)) > 10, name
         assert page.locator(f'.tv-tokens[data-tokenizer="{name}"] .tok.tv-changed').count() > 0, name
     expect(page.get_by_text("not a tie", exact=False)).to_be_visible()
     assert "\ufffd" not in page.inner_text('.tv-tokens[data-tokenizer="gpt2"]')

@@ -17,7 +17,9 @@ from helpers import (
     _full_page_screenshot,
     _png_size,
     assert_no_exception,
+    new_page,
     streamlit_server,
+    token_ids,
     train_family_json,
 )
 
@@ -51,16 +53,8 @@ def server(browser, files, tmp_path_factory):
 
 @pytest.fixture
 def page(browser, server):
-    ctx = browser.new_context(viewport={"width": 1500, "height": 1000}, color_scheme="light")
-    pg = ctx.new_page()
-    pg.set_default_timeout(TIMEOUT)
-    yield pg
-    ctx.close()
-
-
-def ids(page, name: str) -> list[int]:
-    return page.eval_on_selector_all(f'.tv-tokens .tok[data-tokenizer="{name}"]',
-                                     "els => els.map(e => Number(e.dataset.tokenId))")
+    with new_page(browser, width=1500, height=1000, timeout=TIMEOUT) as pg:
+        yield pg
 
 
 def test_families_drawn_in_the_browser(page, server, files):
@@ -95,7 +89,7 @@ def test_families_drawn_in_the_browser(page, server, files):
         page.wait_for_function(
             "([n, k]) => document.querySelectorAll(`.tv-tokens .tok[data-tokenizer=\"${n}\"]`).length === k",
             arg=[name, len(tok.encode(TEXT))])
-        assert ids(page, name) == tok.encode(TEXT), family
+        assert token_ids(page, name) == tok.encode(TEXT), family
     expect(page.locator(f'.tv-tokens[data-tokenizer="{GPT2_NAME}"]')).to_be_visible()
     expect(page.locator('.tv-roundtrip.tv-lossy[data-tokenizer="bert-wordpiece"]')).to_contain_text(
         "WordPiece does not keep the text")

@@ -10,7 +10,7 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-from helpers import SHOTS, _full_page_screenshot, assert_no_exception, streamlit_server
+from helpers import SHOTS, _full_page_screenshot, assert_no_exception, new_page, streamlit_server, token_ids
 from hub_server import Repo, hub_server
 
 from tokviz.viewmodels.samples import DEFAULT_SAMPLE, SAMPLES
@@ -42,16 +42,8 @@ def server(browser, hub, tmp_path_factory):
 
 @pytest.fixture
 def page(browser, server):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
-    pg = ctx.new_page()
-    pg.set_default_timeout(TIMEOUT)
-    yield pg
-    ctx.close()
-
-
-def ids(page, name: str) -> list[int]:
-    return page.eval_on_selector_all(f'.tv-tokens .tok[data-tokenizer="{name}"]',
-                                     "els => els.map(e => Number(e.dataset.tokenId))")
+    with new_page(browser, width=1280, height=900, timeout=TIMEOUT) as pg:
+        yield pg
 
 
 def test_model_box_loads_a_hub_model_that_survives_a_refresh(page, server, hub, gpt2_tokenizer, tmp_path):
@@ -67,7 +59,7 @@ def test_model_box_loads_a_hub_model_that_survives_a_refresh(page, server, hub, 
     expect(sidebar.locator('[data-testid="stAlert"]', has_text="Loaded")).to_contain_text("context 1,024 tokens")
     page.wait_for_selector(f'.tv-tokens .tok[data-tokenizer="{NAME}"]')
     text = SAMPLES[DEFAULT_SAMPLE].text
-    assert ids(page, NAME) == gpt2_tokenizer.encode(text)
+    assert token_ids(page, NAME) == gpt2_tokenizer.encode(text)
     assert not any("safetensors" in p for _, p in hub.requests)  # tokenizer files only
     assert_no_exception(page)
     page.wait_for_function("() => location.search.includes('model=')")
@@ -82,7 +74,7 @@ def test_model_box_loads_a_hub_model_that_survives_a_refresh(page, server, hub, 
     # A refresh: the link brings the model back (from the Hub client's cache), drawn the same.
     page.reload()
     page.wait_for_selector(f'.tv-tokens .tok[data-tokenizer="{NAME}"]')
-    assert ids(page, NAME) == gpt2_tokenizer.encode(text)
+    assert token_ids(page, NAME) == gpt2_tokenizer.encode(text)
     assert_no_exception(page)
 
 
