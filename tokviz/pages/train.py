@@ -12,6 +12,7 @@ tokenizer (:func:`tokviz.pages.registry.keep_run`), so that a refresh, a restart
 tokenizer back brings the run back too (:func:`tokviz.pages.runs.restore_run`). Earlier runs are never replaced; a
 failed run adds nothing and removes nothing.
 A run's tabs are drawn only when opened, so the replay's counts and the download files are made on first use.
+Its Slow motion tab plays the merges back at a chosen pace (with "Slow motion" on, a finished run opens on it).
 A run goes on while another view is shown: that view's sidebar follows it (:func:`sidebar_status`).
 
 Like app.py, this module only lays out widgets and calls :mod:`tokviz`.
@@ -19,8 +20,9 @@ Like app.py, this module only lays out widgets and calls :mod:`tokviz`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import streamlit as st
 
@@ -30,7 +32,7 @@ from tokviz.models.bpe import Tokenizer
 from tokviz.pages.registry import keep_own, keep_run, session_only
 from tokviz.pages.runs import COUNTER, HELDOUT, RUNS
 from tokviz.pages.state import GOTO, PERSIST, keep
-from tokviz.pages.widgets import metric_row
+from tokviz.pages.widgets import metric_row, stacking_pair
 from tokviz.training.live import JobSnapshot, TrainingJob, TrainSpec, prewarm
 from tokviz.viewmodels.charts import merge_count_figure
 from tokviz.viewmodels.defaults import DefaultCorpus, default_corpus
@@ -38,6 +40,20 @@ from tokviz.viewmodels.display import token_label
 from tokviz.viewmodels.export import Download, ExportFailure, downloads
 from tokviz.viewmodels.markdown import code_span, escape_markdown
 from tokviz.viewmodels.replay_display import candidate_rows, render_step_effect, sample_for_step
+from tokviz.viewmodels.slow_motion import (
+    DEFAULT_PACE,
+    PACES,
+    TICK_SECONDS,
+    WATCH_TEXT,
+    PlayState,
+    advance,
+    frame,
+    render_frame,
+    start,
+    step,
+    toggle,
+    with_pace,
+)
 from tokviz.viewmodels.training_input import (
     PATTERN_CHOICES,
     CorpusBatch,
@@ -71,17 +87,20 @@ FINISHED_MERGES_SHOWN = 2_000
 REPLAY_CACHE = 64
 PATTERN_LABELS = {"gpt2": "gpt2", "gpt4": "gpt4", "o200k": "o200k", "custom": "custom regex"}
 SOURCE_LABELS = {"upload": "Upload text files", "builtin": "Built-in corpus"}
+SLOW_TAB = "Slow motion"
 OWN_SAMPLE = "The lowest, newest and widest tokens: 1885 people said héllo 👋"
 
 # Session keys of this view (widget keys start with "train_" too).
 JOB, JOB_META, OUTCOME = "train_job", "train_job_meta", "train_outcome"
+WATCH_TEXT_KEY, PACE_KEY = "train_watch_text", "train_watch_pace"
 KEPT_UPLOADS, USING_KEPT = "_train_uploads", "_train_uploads_kept"  # the last upload, kept across other views
 ANNOUNCE = "_train_announce"  # a run was filed while another view was shown: toast its outcome once
 OUTCOME_ICONS = {"success": "✅", "warning": "⚠️", "info": "ℹ️", "error": "🛑"}
 #: First values of the widgets kept for the whole session (see :mod:`tokviz.pages.state`).
 KEPT: dict[str, Any] = {"train_source": "upload", "train_vocab": DEFAULT_VOCAB, "train_specials": DEFAULT_SPECIALS,
                         "train_pattern": "gpt2", "train_regex": r"\w+|\s+|[^\w\s]+", "train_replace": False,
-                        "train_sample_kind": "corpus", "train_sample": OWN_SAMPLE, "train_holdout": True}
+                        "train_sample_kind": "corpus", "train_sample": OWN_SAMPLE, "train_holdout": True,
+                        "train_slow": False}
 #: The share of the corpus held out (when asked) to measure compression on text the run did not see.
 HOLDOUT = 0.1
 
@@ -180,6 +199,9 @@ def _settings() -> tuple[int | None, tuple[str, ...] | None, str]:
     st.toggle("Hold out a tenth", key="train_holdout", persist_state=PERSIST,
               help="Keep the last 10% of the corpus out of training to measure compression on text the run did not "
                    "see. Turn it off to train on all of it (to match a reference run, such as CS336's merges).")
+    st.toggle("Slow motion", key="train_slow", persist_state=PERSIST,
+              help="When the run is done, play its merges one by one at a pace you choose (merges per second), "
+                   "with pause and step: the Slow motion tab. Training itself takes a second or two.")
     regex = ""
     if choice == "custom":
         regex = st.text_input("Custom regex", key="train_regex", persist_state=PERSIST,
@@ -262,6 +284,9 @@ def _file(job: TrainingJob, snap: JobSnapshot) -> None:
         id=index, tokenizer=tok, counts=snap.counts, merges=snap.merges, summary=summary,
         texts=tuple(meta.get("texts", ())), described=meta.get("described", ""))
     st.session_state["train_run"] = tok.name  # show the newest run
+    if st.session_state.get("train_slow") and tok.merges:
+        st.session_state[f"train_tab_{run.id}"] = SLOW_TAB  # open on the player, playing from the first merge
+        _play_from_start(run)
     kept = keep_run(tok.name, run, holdout=job.spec.holdout)  # its summary, merges and replay come back with it
     where = "It is now in the sidebar's tokenizer list, for every view."
     if not_kept:
@@ -300,14 +325,14 @@ def _live_panel() -> None:
     _merge_table(snap.merges, live=True)
 
 
-def _merge_table(merges: tuple[Any, ...], *, live: bool) -> None:
+def _merge_table(merges: tuple[Any, ...], *, live: bool, done: bool = False) -> None:
     import pandas as pd  # imported on first use, as app.py does (it costs a cold start ~0.3 s)
 
     columns = ["rank", "left", "right", "new token", "bytes", "count"]
     if live:
         rows = merge_rows(merges)
-        st.caption(f"**{len(merges):,}** merges learned so far; the newest {len(rows):,} first. Labels show spaces "
-                   "as ·, newlines as ↵, and bytes that are not whole characters in hex ⟨e4 bd⟩.")
+        st.caption(f"**{len(merges):,}** merges learned{'' if done else ' so far'}; the newest {len(rows):,} first. "
+                   "Labels show spaces as ·, newlines as ↵, and bytes that are not whole characters in hex ⟨e4 bd⟩.")
     else:
         rows = list(reversed(merge_rows(merges[:FINISHED_MERGES_SHOWN], last=FINISHED_MERGES_SHOWN)))
         more = f" (the first {len(rows):,} of {len(merges):,})" if len(merges) > len(rows) else ""
@@ -367,15 +392,27 @@ def _summary(run: TrainedRun) -> None:
         fig = length_figure(s.lengths, title="Token lengths in the vocabulary", share=False)
         fig.update_layout(showlegend=False, height=300, margin={"t": 40, "b": 10, "l": 10, "r": 10})
         st.plotly_chart(fig, config={"displayModeBar": False}, key=f"train_lengths_{run.id}")
+    if run.merges:
+        # What the live panel showed while the run trained, kept: the pair counts falling, and the newest merges.
+        # Side by side only where the table's six columns fit beside the chart (a narrower place stacks them).
+        chart, table = stacking_pair(f"train_counts_pair_{run.id}")
+        with chart:
+            st.plotly_chart(merge_count_figure([m.count for m in run.merges],
+                                               title=f"Count of each merged pair: {len(run.merges):,} merges"),
+                            key=f"train_counts_{run.id}", theme=None, config={"displayModeBar": False})
+        with table:
+            _merge_table(run.merges, live=True, done=True)
 
 
 def _replay_step(run: TrainedRun, step: int) -> tuple[ReplayStep, str]:
     """The candidate pairs before ``step`` and a corpus stretch where the step applies (kept per run)."""
-    cache: dict[int, tuple[ReplayStep, str]] = run.replay
+    cache = cast(dict[int, tuple[ReplayStep, str]], run.replay)
     if step not in cache:
         if len(cache) >= REPLAY_CACHE:
             cache.pop(next(iter(cache)))
         tok = run.tokenizer
+        if run.counts is None:  # the tab says so before asking for a step
+            raise ValueError("This run kept no pre-token counts, so its steps cannot be replayed.")
         cache[step] = (candidates_at(tok, run.counts, step=step, top=10),
                        sample_for_step(tok, run.texts, step=step))
     return cache[step]
@@ -449,6 +486,93 @@ def _replay(run: TrainedRun) -> None:
                        "and the pre-tokenizer have cut it.")
 
 
+# -- slow motion: a finished run's merges played back at a chosen pace, with pause and step -------------------------
+# The player (:mod:`tokviz.viewmodels.slow_motion`) lives in ``st.session_state`` per run. While it plays, a fragment
+# redraws itself every TICK_SECONDS; paused, the same drawing runs in a fragment without a timer, so a paused page
+# costs nothing. Play and pause swap the two with one full rerun. A frame (progress, headline, sample, chart, table)
+# is one piece of HTML drawn from one position: a plotly chart and a data grid redraw after the rest in the browser,
+# so they could show another count than the progress line.
+def _player_key(run: TrainedRun) -> str:
+    return f"train_watch_{run.id}"
+
+
+def _player(run: TrainedRun) -> PlayState:
+    key = _player_key(run)
+    state: PlayState | None = st.session_state.get(key)
+    if state is None:
+        state = st.session_state[key] = start(pace=st.session_state.get(PACE_KEY, DEFAULT_PACE))
+    return state
+
+
+def _play_from_start(run: TrainedRun) -> None:
+    """Start the run's player from its first merge; its clock starts with the first frame drawn, not while the rest
+    of the page is still being laid out."""
+    st.session_state[_player_key(run)] = start(pace=st.session_state.get(PACE_KEY, DEFAULT_PACE))
+
+
+def _on_toggle(key: str, n: int) -> None:
+    st.session_state[key] = toggle(st.session_state[key], n=n, now=time.monotonic())
+
+
+def _on_step(key: str, n: int, by: int) -> None:
+    st.session_state[key] = step(st.session_state[key], by=by, n=n, now=time.monotonic())
+
+
+def _on_pace(key: str) -> None:
+    st.session_state[key] = with_pace(st.session_state[key], st.session_state[PACE_KEY], now=time.monotonic())
+
+
+def _watch(run: TrainedRun) -> None:
+    """The Slow motion tab: the player, playing on a timer or paused without one."""
+    if not run.merges:
+        st.info("This run learned no merges, so there is nothing to play.")
+        return
+    st.caption("The run's merges one by one, at the pace you choose: the pair, how often it was seen, the text it "
+               "cuts, and the chart and table growing with it. Pause at any time, or step through one merge at a "
+               "time.")
+    st.session_state.setdefault(WATCH_TEXT_KEY, WATCH_TEXT)
+    st.text_input("Text to watch", key=WATCH_TEXT_KEY, persist_state=PERSIST,
+                  help="Cut at every step by the merges learned so far; the tokens the newest merge made are outlined.")
+    if _player(run).playing:
+        _playing(run)
+    else:
+        _paused(run)
+
+
+@st.fragment(run_every=TICK_SECONDS)
+def _playing(run: TrainedRun) -> None:
+    _draw_frame(run, playing=True)
+
+
+@st.fragment
+def _paused(run: TrainedRun) -> None:
+    _draw_frame(run, playing=False)
+
+
+def _draw_frame(run: TrainedRun, *, playing: bool) -> None:
+    key, n = _player_key(run), len(run.merges)
+    state = advance(_player(run), now=time.monotonic(), n=n)
+    st.session_state[key] = state
+    if state.playing != playing:
+        st.rerun()  # play or pause was pressed, or the end was reached: the other fragment takes over
+    controls = st.container(horizontal=True, vertical_alignment="bottom", gap="small")
+    controls.button("Pause" if state.playing else ("Play again" if state.shown >= n else "Play"),
+                    key=f"{key}_toggle", icon=":material/pause:" if state.playing else ":material/play_arrow:",
+                    type="primary", on_click=_on_toggle, args=(key, n))
+    controls.button("Back", key=f"{key}_back", icon=":material/skip_previous:", on_click=_on_step, args=(key, n, -1),
+                    disabled=state.shown == 0, help="One merge back (pauses).")
+    controls.button("Step", key=f"{key}_step", icon=":material/skip_next:", on_click=_on_step, args=(key, n, 1),
+                    disabled=state.shown >= n, help="One merge forward (pauses).")
+    st.session_state.setdefault(PACE_KEY, DEFAULT_PACE)
+    controls.segmented_control("Merges per second", PACES, key=PACE_KEY, on_change=_on_pace, args=(key,),
+                               format_func=lambda p: f"{p:g}", required=True)
+    text = st.session_state.get(WATCH_TEXT_KEY) or WATCH_TEXT
+    f = frame(run.tokenizer, run.merges, text, shown=state.shown)
+    counts = [m.count for m in run.merges]
+    # One piece of HTML: progress, headline, sample, chart and table are drawn together, never at two counts.
+    st.html(render_frame(f, tokenizer=f"{run.tokenizer.name}@{f.shown}", lo=min(counts), hi=max(counts)))
+
+
 def _downloads(run: TrainedRun) -> None:
     st.caption("Each file loads back to the same ids, with `tokviz encode`/`convert` or `tokviz.load_tokenizer`; "
                "the command under each button does it.")
@@ -460,7 +584,7 @@ def _downloads(run: TrainedRun) -> None:
                 st.markdown(f"**{item.label}**")
                 st.warning(escape_markdown(item.message))
                 continue
-            d: Download = item
+            d = cast(Download, item)
             st.download_button(d.label, data=d.data, file_name=d.file_name, mime=d.mime, on_click="ignore",
                                key=f"train_dl_{d.format}_{run.id}", icon="⬇️", width="stretch")
             st.caption(f"`{d.file_name}`, {len(d.data):,} bytes." + "".join(f" Note: {n}" for n in d.notes))
@@ -483,9 +607,10 @@ def _results() -> None:
                f"· special tokens: {specials}")
     # Only the open tab is drawn (each switch reruns the page): the replay's pair counts, the long merge table and
     # the three download files cost nothing until asked for, so a finished run shows up sooner.
-    tabs = st.tabs(["Summary", "Merges", "Merge replay", "Download"], key=f"train_tab_{run.id}",
+    tabs = st.tabs(["Summary", SLOW_TAB, "Merges", "Merge replay", "Download"], key=f"train_tab_{run.id}",
                    on_change="rerun")
-    for tab, draw in zip(tabs, (_summary, lambda r: _merge_table(r.merges, live=False), _replay, _downloads)):
+    for tab, draw in zip(tabs, (_summary, _watch, lambda r: _merge_table(r.merges, live=False), _replay,
+                                _downloads)):
         if tab.open:
             with tab:
                 draw(run)
