@@ -21,7 +21,7 @@ GPT4, GPT4O = "GPT-4 · cl100k_base", "GPT-4o · o200k_base"
 
 @pytest.fixture
 def page(browser, server):
-    with new_page(browser, width=1280, height=900, timeout=TIMEOUT) as pg:
+    with new_page(browser, width=1280, height=800, timeout=TIMEOUT) as pg:
         yield pg
 
 

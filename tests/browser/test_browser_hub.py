@@ -42,7 +42,7 @@ def server(browser, hub, tmp_path_factory):
 
 @pytest.fixture
 def page(browser, server):
-    with new_page(browser, width=1280, height=900, timeout=TIMEOUT) as pg:
+    with new_page(browser, width=1280, height=800, timeout=TIMEOUT) as pg:
         yield pg
 
 
