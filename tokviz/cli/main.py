@@ -35,9 +35,9 @@ from tokviz.analysis.budget import BOUNDARIES, chunk_by_tokens, chunks_jsonl
 from tokviz.analysis.diff import TokenizerDiff, diff_tokenizers
 from tokviz.analysis.health import DuplicateGroups, vocab_health
 from tokviz.cli.common import ProgressBar, resolve_tokenizer
-from tokviz.cli.scale import add_errors_argument, add_scale_commands, load_counts
+from tokviz.cli.scale import add_errors_argument, add_merge_argument, add_scale_commands, load_counts
 from tokviz.cli.tokens import add_tokens_command
-from tokviz.core.protocol import TokenizerLike
+from tokviz.core.protocol import TokenizerLike, encode_as_shown
 from tokviz.core.textfile import read_utf8, refuse_special_file
 from tokviz.corpus.sources import iter_file
 from tokviz.formats import FORMATS, save
@@ -97,7 +97,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise ValueError(f"{out.parent}: the output folder does not exist; create it or choose another -o.")
     if bool(args.corpus) == (args.counts is not None):
         raise ValueError("give CORPUS file(s) to train on, or --counts FILE made by `tokviz count`, not both.")
-    counts = load_counts(args.counts) if args.counts is not None else None
+    counts = load_counts(args.counts, merge=args.merge) if args.counts is not None else None
     specials = list(dict.fromkeys(args.special_token or (counts.special_tokens if counts is not None else [])))
     n_merges = args.vocab_size - 256 - len(specials)
     # Bytes: close enough for a progress bar. Missing files are named all at once by train_bpe's check.
@@ -115,7 +115,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         tok = train_bpe(counts if counts is not None else [Path(c) for c in args.corpus], vocab_size=args.vocab_size,
                         special_tokens=specials, pattern=counts.pattern if counts is not None else args.pattern,
-                        progress=on_merge, count_progress=on_count, errors=args.errors, name=out.stem)
+                        progress=on_merge, count_progress=on_count, errors=args.errors, name=out.stem,
+                        merge=args.merge)
     finally:
         bar.close()
     result = save(tok, out, format=args.format)
@@ -166,7 +167,7 @@ def cmd_encode(args: argparse.Namespace) -> int:
         return 0
     text = _input_text(args)
     if not args.show_tokens and not args.json:
-        print(" ".join(map(str, tok.encode(text))))
+        print(" ".join(map(str, encode_as_shown(tok, text))))
         return 0
     enc = tok.encode_with_offsets(text)
     if args.json:
@@ -442,6 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--format", choices=FORMATS, default="tokviz", help="file format (default: tokviz)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_errors_argument(t)
+    add_merge_argument(t)
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("encode", parents=[loading], help="text to token ids")

@@ -20,8 +20,10 @@ from typing import Any
 from tokviz.cli.common import ProgressBar, resolve_tokenizer
 from tokviz.corpus.ids import CorpusIds, encode_corpus
 from tokviz.corpus.sources import source_size
+from tokviz.training.compact_merge import CountsArrays, load_counts_arrays
 from tokviz.training.counts_shards import is_shards, load_shards, read_manifest, save_shards, split_counts
 from tokviz.training.counts_table import Counts, count_files
+from tokviz.training.trainer import MERGE_LOOPS, choose_merge_loop
 
 
 def _bar(args: argparse.Namespace, label: str) -> tuple[ProgressBar, Callable[[int, int], None]]:
@@ -70,13 +72,36 @@ def cmd_count(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_counts(path: str) -> Counts:
-    """``tokviz train --counts FILE``: the counts, or a ValueError naming the file."""
-    if is_shards(path):
-        return load_shards(path)
-    if not os.path.isfile(path):
+def load_counts(path: str, *, merge: str = "python") -> Counts | CountsArrays:
+    """``tokviz train --counts FILE``: the counts, or a ValueError naming the file. When ``merge`` picks the compact
+    loop (``compact``, or ``auto`` on a large table) the file is read straight into its arrays, never into a
+    ``dict`` of the table."""
+    shards = is_shards(path)
+    if not shards and not os.path.isfile(path):
         raise ValueError(f"{path}: no such counts file; make one with `tokviz count FILES -o {path}`.")
-    return Counts.load(path)
+    if choose_merge_loop(merge, _distinct(path, shards)) == "compact":
+        return load_counts_arrays(path)
+    return load_shards(path) if shards else Counts.load(path)
+
+
+def _distinct(path: str, shards: bool) -> int:
+    """How many distinct pre-tokens a counts file holds: the manifest's figure, or a TSV's lines (its few header
+    lines included: close enough to choose a loop)."""
+    if shards:
+        return int(str(read_manifest(path)[1].get("distinct", 0)))
+    lines = 0
+    with open(path, "rb") as f:
+        while block := f.read(1 << 24):
+            lines += block.count(b"\n")
+    return lines
+
+
+def add_merge_argument(parser: argparse.ArgumentParser) -> None:
+    """``--merge auto|python|compact``: which merge loop ``tokviz train`` runs."""
+    parser.add_argument("--merge", choices=MERGE_LOOPS, default="auto",
+                        help="the merge loop: python (fastest), compact (numpy arrays: about a quarter of the "
+                             "memory, the same merges; counts files are read straight into them), "
+                             "auto (compact from a million distinct pre-tokens when numpy is installed; default)")
 
 
 def cmd_encode_corpus(args: argparse.Namespace) -> int:

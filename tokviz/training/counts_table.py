@@ -135,38 +135,57 @@ class Counts(Mapping[str, int]):
         """Read a file written by :meth:`save`; a malformed line raises ValueError naming the file and line."""
         header: dict[str, object] = {}
         counts: Counter[str] = Counter()
-        with open(path, encoding="utf-8", newline="\n") as f:
-            for n, line in enumerate(f, start=1):
-                piece, tab, value = line.rstrip("\n").partition("\t")
-                where = f"{path}, line {n}"
-                if n == 1:
-                    if piece != MAGIC:
-                        raise ValueError(f"{where}: not a tokviz counts file (it should start with {MAGIC!r}); "
-                                         "make one with `tokviz count`.")
-                    if value != str(VERSION):
-                        raise ValueError(f"{where}: counts file version {value!r}; this tokviz reads {VERSION}.")
-                    continue
-                if not tab:
-                    raise ValueError(f"{where}: expected piece<TAB>count, found no tab.")
-                if not counts and piece.startswith("#") and not value.isdigit():
-                    try:
-                        header[piece[1:]] = json.loads(value)
-                    except json.JSONDecodeError as e:
-                        raise ValueError(f"{where}: the header value of {piece!r} is not JSON ({e}).") from e
-                    continue
-                if not value.isdigit() or not value.isascii():
-                    raise ValueError(f"{where}: the count {value!r} is not a non-negative integer.")
-                key = piece.translate(_FROM_PRINTABLE)
-                if not piece or not all(ord(c) < 256 for c in key) or key in counts:
-                    why = "empty" if not piece else "repeated" if key in counts else "not GPT-2 byte characters"
-                    raise ValueError(f"{where}: the piece {piece!r} is {why}; was the file edited by hand?")
-                counts[key] = int(value)
-        pattern = header.get("pattern", "gpt2")
-        specials = header.get("special_tokens", [])
-        if not isinstance(pattern, str) or not isinstance(specials, list) or not all(
-                isinstance(s, str) for s in specials):
-            raise ValueError(f"{path}: the header's pattern must be a string and special_tokens a list of strings.")
-        return cls(counts, pattern=pattern, special_tokens=tuple(specials))
+        for n, piece, key, value in iter_counts_file(path, header):
+            if key in counts:
+                raise ValueError(f"{path}, line {n}: the piece {piece!r} is repeated; was the file edited by hand?")
+            counts[key] = value
+        pattern, specials = header_settings(path, header)
+        return cls(counts, pattern=pattern, special_tokens=specials)
+
+
+def iter_counts_file(path: str | os.PathLike[str], header: dict[str, object]) -> Iterator[tuple[int, str, str, int]]:
+    """The data lines of a counts file, checked, one at a time: (line number, piece as written, pre-token as a latin-1
+    ``str``, count). ``header`` gets the header's values as they are read (before the first data line). A repeated
+    piece is left to the caller (it takes a table of what was read).
+    """
+    with open(path, encoding="utf-8", newline="\n") as f:
+        seen_data = False
+        for n, line in enumerate(f, start=1):
+            piece, tab, value = line.rstrip("\n").partition("\t")
+            where = f"{path}, line {n}"
+            if n == 1:
+                if piece != MAGIC:
+                    raise ValueError(f"{where}: not a tokviz counts file (it should start with {MAGIC!r}); "
+                                     "make one with `tokviz count`.")
+                if value != str(VERSION):
+                    raise ValueError(f"{where}: counts file version {value!r}; this tokviz reads {VERSION}.")
+                continue
+            if not tab:
+                raise ValueError(f"{where}: expected piece<TAB>count, found no tab.")
+            if not seen_data and piece.startswith("#") and not value.isdigit():
+                try:
+                    header[piece[1:]] = json.loads(value)
+                except json.JSONDecodeError as e:
+                    raise ValueError(f"{where}: the header value of {piece!r} is not JSON ({e}).") from e
+                continue
+            if not value.isdigit() or not value.isascii():
+                raise ValueError(f"{where}: the count {value!r} is not a non-negative integer.")
+            key = piece.translate(_FROM_PRINTABLE)
+            if not piece or not all(ord(c) < 256 for c in key):
+                why = "empty" if not piece else "not GPT-2 byte characters"
+                raise ValueError(f"{where}: the piece {piece!r} is {why}; was the file edited by hand?")
+            seen_data = True
+            yield n, piece, key, int(value)
+
+
+def header_settings(path: str | os.PathLike[str], header: Mapping[str, object]) -> tuple[str, tuple[str, ...]]:
+    """The pattern and special tokens a counts file's header gives (``gpt2`` and none when it gives none)."""
+    pattern = header.get("pattern", "gpt2")
+    specials = header.get("special_tokens", [])
+    if not isinstance(pattern, str) or not isinstance(specials, list) or not all(
+            isinstance(s, str) for s in specials):
+        raise ValueError(f"{path}: the header's pattern must be a string and special_tokens a list of strings.")
+    return pattern, tuple(specials)
 
 
 def count_files(

@@ -29,9 +29,10 @@ from tokviz.corpus.sources import iter_file
 from tokviz.models.bpe import Tokenizer, TrainingReport
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.pre_tokenizers.specials import validate_special_tokens
+from tokviz.training.compact_merge import CountsArrays, WordArrays, merge_counts_compact, numpy_available
 from tokviz.training.counting import count_chunks, count_file, count_large_text
 from tokviz.training.counts_table import Counts
-from tokviz.training.merge_loop import CancelCheck, Merge, merge_counts
+from tokviz.training.merge_loop import CancelCheck, Merge, MergeResult, merge_counts
 
 Corpus = str | os.PathLike[str] | Iterable[str] | Iterable[os.PathLike[str]]
 
@@ -180,8 +181,31 @@ def _text_item(item: object) -> str:
     return item
 
 
+#: The merge loops: ``python`` (:mod:`tokviz.training.merge_loop`, objects per pre-token, fastest on small tables),
+#: ``compact`` (:mod:`tokviz.training.compact_merge`: numpy arrays, about a quarter of the memory, the same merges,
+#: slower) and ``auto``: compact from :data:`COMPACT_MIN_DISTINCT` distinct pre-tokens when numpy is installed (below
+#: that the Python loop needs under about 0.7 GB, so its speed matters more than its memory).
+MERGE_LOOPS = ("auto", "python", "compact")
+COMPACT_MIN_DISTINCT = 1_000_000
+
+
+def choose_merge_loop(merge: object, distinct: int) -> str:
+    """``python`` or ``compact`` for ``merge`` (one of :data:`MERGE_LOOPS`) on a table of ``distinct`` pre-tokens.
+
+    >>> choose_merge_loop("auto", 10), choose_merge_loop("python", 10**9)
+    ('python', 'python')
+    """
+    if merge not in MERGE_LOOPS:
+        raise ValueError(f"merge={merge!r:.40} is not a merge loop; use one of {', '.join(map(repr, MERGE_LOOPS))}.")
+    if merge == "compact" and not numpy_available():
+        raise ValueError("merge='compact' needs numpy: pip install 'tokviz[scale]', or use merge='python'.")
+    if merge == "auto":
+        return "compact" if distinct >= COMPACT_MIN_DISTINCT and numpy_available() else "python"
+    return str(merge)
+
+
 def train_from_counts(
-    counts: Mapping[str, int],
+    counts: Mapping[str, int] | WordArrays,
     *,
     vocab_size: int,
     special_tokens: Sequence[str] | None = None,
@@ -190,12 +214,25 @@ def train_from_counts(
     should_stop: CancelCheck | None = None,
     name: str = "bpe",
     counting_seconds: float = 0.0,
+    merge: str = "auto",
 ) -> Tokenizer:
-    """Run the merge loop on pre-token counts and lay out the vocabulary: specials, 256 bytes, merges."""
+    """Run the merge loop on pre-token counts and lay out the vocabulary: specials, 256 bytes, merges. ``merge``
+    picks the loop (:data:`MERGE_LOOPS`); ``counts`` may be :class:`~tokviz.training.compact_merge.WordArrays` read
+    from files."""
     specials = list(dict.fromkeys(validate_special_tokens(special_tokens)))
     validate_vocab_size(vocab_size, len(specials))
     t0 = time.perf_counter()
-    result = merge_counts(counts, n_merges=vocab_size - 256 - len(specials), on_merge=progress, should_stop=should_stop)
+    if isinstance(counts, WordArrays):
+        n_pretokens, n_distinct = counts.total, counts.distinct
+    else:
+        n_pretokens, n_distinct = sum(counts.values()), len(counts)
+    n_merges = vocab_size - 256 - len(specials)
+    result: MergeResult
+    if choose_merge_loop(merge, n_distinct) == "compact":
+        result = merge_counts_compact(counts, n_merges=n_merges, on_merge=progress, should_stop=should_stop)
+    else:
+        table = counts.to_dict() if isinstance(counts, WordArrays) else counts
+        result = merge_counts(table, n_merges=n_merges, on_merge=progress, should_stop=should_stop)
     vocab: dict[int, bytes] = {i: s.encode("utf-8") for i, s in enumerate(specials)}
     base = len(specials)
     vocab.update({base + b: bytes([b]) for b in range(256)})
@@ -210,8 +247,8 @@ def train_from_counts(
         stopped_early=result.stopped_early,
         message=result.message,
         counting_seconds=counting_seconds,
-        n_pretokens=sum(counts.values()),
-        n_distinct_pretokens=len(counts),
+        n_pretokens=n_pretokens,
+        n_distinct_pretokens=n_distinct,
     )
     return tok
 
@@ -227,9 +264,10 @@ class TrainOptions(TypedDict, total=False):
     errors: str  # undecodable bytes in files: 'strict', 'replace' or 'ignore' ['strict']
     count_progress: Callable[[int], object] | None  # gets the characters counted so far
     name: str  # the tokenizer's name ['bpe']
+    merge: str  # the merge loop: 'auto', 'python' or 'compact' (numpy arrays, far less memory) ['auto']
 
 
-def train_bpe(corpus: Corpus, *, vocab_size: int, **options: Unpack[TrainOptions]) -> Tokenizer:
+def train_bpe(corpus: Corpus | CountsArrays, *, vocab_size: int, **options: Unpack[TrainOptions]) -> Tokenizer:
     """Train a byte-level BPE tokenizer of ``vocab_size`` tokens (specials + 256 bytes + merges); the options are
     :class:`TrainOptions`.
 
@@ -238,8 +276,10 @@ def train_bpe(corpus: Corpus, *, vocab_size: int, **options: Unpack[TrainOptions
     ends training early; ``count_progress`` gets the number of characters counted so far. If the corpus runs out of
     pairs first, training stops early and ``tok.training.message`` says so. ``corpus`` may also be
     :class:`~tokviz.training.counts_table.Counts` counted before: only the merge loop runs (``special_tokens`` default
-    to theirs). Each path in ``corpus`` is one document: a file's end ends a pre-token (a whitespace run at the end of
-    one file does not join the next file's), as in ``tokviz count`` and on Dask (:func:`corpus_documents`).
+    to theirs), or :class:`~tokviz.training.compact_merge.CountsArrays` read from a counts file for the compact loop.
+    ``merge`` picks the merge loop (:data:`MERGE_LOOPS`; both learn the same merges). Each path in ``corpus`` is one
+    document: a file's end ends a pre-token (a whitespace run at the end of one file does not join the next file's),
+    as in ``tokviz count`` and on Dask (:func:`corpus_documents`).
     """
     unknown = set(options) - set(TrainOptions.__annotations__)
     if unknown:
@@ -249,12 +289,15 @@ def train_bpe(corpus: Corpus, *, vocab_size: int, **options: Unpack[TrainOptions
     pattern = options.get("pattern", "gpt2")
     progress, should_stop = options.get("progress"), options.get("should_stop")
     name = options.get("name", "bpe")
+    merge = options.get("merge", "auto")
+    choose_merge_loop(merge, 0)  # a wrong name is refused before any counting
     validate_special_tokens(special_tokens)  # a str would pass below as a list of one-character tokens
-    if isinstance(corpus, Counts):
+    if isinstance(corpus, (Counts, CountsArrays)):
         specials = list(corpus.special_tokens if special_tokens is None else dict.fromkeys(special_tokens))
         corpus.check_same_settings(pattern, specials)
-        return train_from_counts(corpus.counts, vocab_size=vocab_size, special_tokens=specials, pattern=pattern,
-                                 progress=progress, should_stop=should_stop, name=name)
+        table = corpus.counts if isinstance(corpus, Counts) else corpus.words
+        return train_from_counts(table, vocab_size=vocab_size, special_tokens=specials, pattern=pattern,
+                                 progress=progress, should_stop=should_stop, name=name, merge=merge)
     validate_corpus(corpus)
     errors = validate_errors(options.get("errors", "strict"))
     specials = list(dict.fromkeys(validate_special_tokens(special_tokens)))
@@ -264,4 +307,4 @@ def train_bpe(corpus: Corpus, *, vocab_size: int, **options: Unpack[TrainOptions
                           errors=errors, count_progress=options.get("count_progress"))
     return train_from_counts(counts, vocab_size=vocab_size, special_tokens=specials, pattern=pattern,
                              progress=progress, should_stop=should_stop, name=name,
-                             counting_seconds=time.perf_counter() - t0)
+                             counting_seconds=time.perf_counter() - t0, merge=merge)

@@ -1,0 +1,118 @@
+"""The merge phase's memory and time, per distinct pre-token: the Python loop (``Counts.load``, then
+``merge_counts``) against the compact loop (``load_counts_arrays``, then ``merge_counts_compact``), from the same
+counts file (a TSV or a shards folder made by ``tokviz count``), each in a fresh process.
+
+Printed per loop and vocabulary: wall and CPU seconds of the loop, the load's seconds, peak RSS, and peak RSS beyond
+the process before loading, per distinct pre-token (what the merge phase costs a machine, file to merges), and a
+digest of the merges (equal digests: the same merges); ``--trace`` adds compact runs under ``tracemalloc`` for its
+peak of the load and the loop (numpy's arrays are traced too).
+
+Usage::
+
+    python bench/merge_memory.py COUNTS --vocab 16000,32000
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EOT = "<|endoftext|>"
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _current_rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def measure(loop: str, counts: str, vocab: int, traced: bool) -> dict[str, object]:
+    """One run in this process: load, merge, figures."""
+    import tracemalloc
+
+    sys.path.insert(0, str(ROOT))
+    from tokviz.training.compact_merge import load_counts_arrays, merge_counts_compact
+    from tokviz.training.counts_table import Counts
+    from tokviz.training.merge_loop import merge_counts
+
+    base = _current_rss_mb()
+    if traced:
+        tracemalloc.start()
+    t0 = time.perf_counter()
+    if loop == "compact":
+        loaded = load_counts_arrays(counts)
+        distinct, table = loaded.words.distinct, loaded.words
+    else:
+        c = Counts.load(counts) if not Path(counts).is_dir() else None
+        if c is None:
+            from tokviz.training.counts_shards import load_shards
+
+            c = load_shards(counts)
+        distinct, table = len(c), c.counts
+    load_s = time.perf_counter() - t0
+    loaded_rss = _current_rss_mb()
+    n_merges = vocab - 256 - 1
+    cpu0, t0 = _cpu(), time.perf_counter()
+    if loop == "compact":
+        result = merge_counts_compact(table, n_merges=n_merges)
+    else:
+        result = merge_counts(table, n_merges=n_merges)
+    seconds, cpu = time.perf_counter() - t0, _cpu() - cpu0
+    traced_peak = tracemalloc.get_traced_memory()[1] if traced else 0
+    peak = _rss_mb()
+    digest = hashlib.sha256(json.dumps([[a.hex(), b.hex()] for a, b in result.merges]).encode()).hexdigest()[:16]
+    return {"loop": loop, "vocab": vocab, "distinct": distinct, "load_s": load_s, "seconds": seconds, "cpu": cpu,
+            "base_mb": base, "loaded_mb": loaded_rss, "peak_mb": peak,
+            "bytes_per_distinct": (peak - base) * 2**20 / distinct,
+            "traced_bytes_per_distinct": traced_peak / distinct if traced else None,
+            "merges": len(result.merges), "digest": digest}
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("counts", help="a counts TSV or shards folder")
+    p.add_argument("--vocab", default="16000,32000", help="vocabulary sizes, comma-separated")
+    p.add_argument("--loops", default="python,compact")
+    p.add_argument("--trace", action="store_true", help="also run the compact loop under tracemalloc")
+    p.add_argument("--measure", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.measure:
+        loop, vocab, traced = args.measure.split(":")
+        print(json.dumps(measure(loop, args.counts, int(vocab), traced == "1")))
+        return
+    rows = []
+    runs = [(loop, int(v), False) for v in args.vocab.split(",") for loop in args.loops.split(",")]
+    if args.trace:
+        runs += [("compact", int(v), True) for v in args.vocab.split(",")]
+    for loop, vocab, traced in runs:
+        out = subprocess.run([sys.executable, __file__, args.counts, "--measure", f"{loop}:{vocab}:{int(traced)}"],
+                             check=True, capture_output=True, text=True).stdout
+        r = json.loads(out.strip().splitlines()[-1])
+        rows.append(r)
+        print(json.dumps(r), file=sys.stderr)
+    print("| loop | vocab | distinct | load s | merge wall s | merge CPU s | peak RSS MB | B per distinct (RSS) | "
+          "B per distinct (tracemalloc) | merges digest |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for r in rows:
+        traced = f"{r['traced_bytes_per_distinct']:.0f}" if r["traced_bytes_per_distinct"] is not None else ""
+        print(f"| {r['loop']} | {r['vocab']:,} | {r['distinct']:,} | {r['load_s']:.1f} | {r['seconds']:.1f} | "
+              f"{r['cpu']:.1f} | {r['peak_mb']:.0f} | {r['bytes_per_distinct']:.0f} | {traced} | {r['digest']} |")
+
+
+if __name__ == "__main__":
+    main()
