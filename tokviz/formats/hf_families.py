@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tokviz.engines.hf import attach
 from tokviz.formats.hf_components import components, compose_normalizers, normalizer_step, pre_tokenizer_step
 from tokviz.formats.json_floats import score_as_tokenizers_reads_it
 from tokviz.models.sentencepiece_bpe import CharBPEModel
@@ -85,9 +86,10 @@ def family_from_dict(data: Mapping[str, Any], *, source: str = "<dict>") -> Fami
     if kind not in ("WordPiece", "Unigram", "BPE"):
         return None
     try:
-        return _build(data, model, str(kind), source)
+        tok = _build(data, model, str(kind), source)
     except (AttributeError, TypeError, KeyError) as e:  # a value of the wrong JSON type somewhere
         raise ValueError(f"{source}: malformed tokenizer.json ({type(e).__name__}: {e}).") from e
+    return attach(tok, data)  # ids through `tokenizers` where it is proven to give these (tokviz.engines.hf)
 
 
 def _mentions_byte_level(data: Mapping[str, Any]) -> bool:

@@ -43,7 +43,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tokviz.core.encoding import Encoding, EncodingBuilder, Piece
 from tokviz.core.surrogates import repair_surrogates
@@ -89,6 +89,9 @@ class PiecePipeline:
         self._normed = AddedTokenMatcher(normed, patterns)
         self._special = {t.id: t.special for t in self.added}
         self._cache: PieceCache[tuple[TokenCut, ...]] = PieceCache(lambda p: tuple(model.tokenize(p)))
+        # An engine proven to give these ids (tokviz.engines.hf attaches one to files it can read): ``encode(text)``
+        # gives the ids, or None to leave the text to this pipeline.
+        self.engine: Any = None
 
     def _pieces(self, text: str, spans: list[Span] | None, first: bool) -> list[PieceState]:
         pieces: list[PieceState] = [(text, spans, first)]
@@ -100,6 +103,15 @@ class PiecePipeline:
         """Token ids, equal to ``tokenizers``' ``encode(text, add_special_tokens=False).ids``."""
         if not isinstance(text, str):
             raise ValueError(f"encode expects str, got {type(text).__name__}; decode bytes as UTF-8 first.")
+        engine = self.engine
+        if engine is not None:
+            ids = engine.encode(repair_surrogates(text))
+            if ids is not None:
+                return ids
+        return self.pure_ids(text)
+
+    def pure_ids(self, text: str) -> list[int]:
+        """:meth:`encode` by this pipeline alone, never the engine (the reference an engine is checked against)."""
         text = repair_surrogates(text)
         out: list[int] = []
         normalize = self.normalizer.normalize_text if self.normalizer is not None else None

@@ -1,0 +1,210 @@
+"""The ``tokenizers`` engine of the character-level tokenizer.json families: attached at load, checked per tokenizer,
+its ids equal the pure pipeline's on the fixtures, hypothesis text (any character: newer ones are declined) and a
+real BERT vocabulary; every Unicode 3.2 code point in three contexts (slow)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tokviz.engines import hf
+from tokviz.formats.hf_families import family_from_dict
+
+tokenizers = pytest.importorskip("tokenizers")
+from tokenizers import Tokenizer as HFTokenizer  # noqa: E402
+from tokenizers import decoders, models, normalizers, pre_tokenizers, trainers  # noqa: E402
+
+FIXTURES = ("corpus.en", "german.txt", "address.txt", "tinystories_sample.txt")
+SAMPLES = ["", " ", "  two  spaces  ", "naïve café ÉCOLE e\u0301 ΣΑΣ ﬁne ß", "你好，世界！日本語。한국어",
+           "emoji 🌍🚀 family 👨‍👩‍👧 ☃", "tabs\tand\nnewlines\r\n\x00\x0b\u200b", "[CLS] a [SEP] <s> b </s> <unk>",
+           "x" * 250, "a\u166d's \u1885"]
+PACKAGES = Path(__file__).resolve().parents[1] / "_data" / "packages"
+BERT_CHINESE = PACKAGES / "cn_clip" / "clip" / "vocab.txt"
+#: A real Unigram model's pieces and scores (k2/icefall; Chinese, Japanese, Cantonese, English, Korean).
+UNIGRAM_VOCAB = PACKAGES / "ssentencepiece" / "resources" / "chn_jpn_yue_eng_ko_spectok.bpe.vocab"
+
+
+def _texts(cs336: Path) -> list[str]:
+    return [(cs336 / f).read_text(encoding="utf-8") for f in FIXTURES]
+
+
+def _data(tok: HFTokenizer, edit: Any = None) -> dict[str, Any]:
+    data = json.loads(tok.to_str())
+    if edit is not None:
+        edit(data)
+    return data
+
+
+def _wordpiece(texts: list[str], **norm: Any) -> dict[str, Any]:
+    tok = HFTokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(**norm)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece()
+    tok.train_from_iterator(texts, trainer=trainers.WordPieceTrainer(
+        vocab_size=700, special_tokens=["[UNK]", "[CLS]", "[SEP]"], show_progress=False))
+    return _data(tok)
+
+
+def _unigram(texts: list[str]) -> dict[str, Any]:
+    tok = HFTokenizer(models.Unigram())
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok.decoder = decoders.Metaspace()
+    tok.train_from_iterator(texts, trainer=trainers.UnigramTrainer(
+        vocab_size=600, special_tokens=["<unk>", "<s>", "</s>"], unk_token="<unk>", show_progress=False))
+    return _data(tok)
+
+
+def _spbpe(texts: list[str], *, llama: bool) -> dict[str, Any]:
+    tok = HFTokenizer(models.BPE(unk_token="<unk>", fuse_unk=True, byte_fallback=True))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok.decoder = decoders.Metaspace()
+    tok.train_from_iterator(texts, trainer=trainers.BpeTrainer(
+        vocab_size=700, special_tokens=["<unk>", "<s>", "</s>"], show_progress=False))
+
+    def edit(d: dict[str, Any]) -> None:
+        vocab = d["model"]["vocab"]
+        vocab.update({f"<0x{b:02X}>": len(vocab) + b for b in range(256)})
+        if llama:  # Llama 2's pipeline: the ▁ put in by normalizers, no pre-tokenizer
+            d["normalizer"] = {"type": "Sequence", "normalizers": [
+                {"type": "Prepend", "prepend": "▁"}, {"type": "Replace", "pattern": {"String": " "}, "content": "▁"}]}
+            d["pre_tokenizer"] = None
+    return _data(tok, edit)
+
+
+@pytest.fixture(scope="module")
+def files(cs336_dir: Path) -> dict[str, dict[str, Any]]:
+    texts = _texts(cs336_dir)
+    return {"bert-uncased": _wordpiece(texts, lowercase=True),
+            "bert-cased-strip": _wordpiece(texts, lowercase=False, strip_accents=True),
+            "unigram": _unigram(texts), "bpe-sp": _spbpe(texts, llama=False), "bpe-llama2": _spbpe(texts, llama=True)}
+
+
+def _pair(data: dict[str, Any]) -> Any:
+    tok = hf.attach(family_from_dict(data, source="t/tokenizer.json"), data, start_at=0)
+    assert tok.engine is not None and tok.engine.name == "tokenizers", tok.engine.note
+    return tok
+
+
+@pytest.mark.parametrize("name", ["bert-uncased", "bert-cased-strip", "unigram", "bpe-sp", "bpe-llama2"])
+def test_ids_equal_the_pure_pipeline(files: dict[str, dict[str, Any]], cs336_dir: Path, name: str,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    tok = _pair(files[name])
+    ran: list[int] = []
+    native = tok.engine._engine
+    encode = native.encode
+    monkeypatch.setattr(native, "encode", lambda text: ran.append(1) or encode(text))
+    for text in _texts(cs336_dir) + SAMPLES:
+        assert tok.encode(text) == tok.pure_ids(text), text[:60]
+    assert len(ran) == len(FIXTURES) + len(SAMPLES)
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.text(max_size=80))
+    def check(text: str) -> None:
+        assert tok.encode(text) == tok.pure_ids(text)
+
+    check()
+
+
+def test_newer_characters_are_declined(files: dict[str, dict[str, Any]]) -> None:
+    tok = _pair(files["bert-uncased"])
+    assert tok.engine.encode("plain café 你好") is not None
+    for text in ("a 🌍", "a\u0898", "x\u166d", "\u08a0"):
+        assert tok.engine.encode(text) is None, text
+
+
+def test_a_tokenizer_the_library_reads_otherwise_stays_pure(files: dict[str, dict[str, Any]]) -> None:
+    data = files["unigram"]
+    tok = family_from_dict(data, source="t/tokenizer.json")
+    assert tok is not None
+    tok.pure_ids = lambda text: [0] * len(text)  # type: ignore[method-assign]  # as if the two read it otherwise
+    hf.attach(tok, data, start_at=0)
+    assert tok.engine.name == "pure" and "other ids" in tok.engine.note
+    assert tok.engine.encode("hello") is None
+
+
+def test_built_on_first_need_and_copied_without_it(files: dict[str, dict[str, Any]]) -> None:
+    data = files["bpe-sp"]
+    tok = hf.attach(family_from_dict(data, source="t/tokenizer.json"), data, start_at=1000)
+    assert tok.engine.name == "pure" and tok.encode("hello world") == tok.pure_ids("hello world")
+    long = "hello world " * 100
+    assert tok.encode(long) == tok.pure_ids(long) and tok.engine.name == "tokenizers"
+    twin = copy.deepcopy(tok)  # the native tokenizer stays with the original
+    assert twin.engine is None and twin.encode(long) == tok.encode(long)
+
+
+def _need(path: Path) -> None:
+    if not path.is_file():
+        msg = f"{path} not found: run python3 scripts/fetch_test_data.py"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+
+def test_real_bert_vocabulary(cs336_dir: Path, tmp_path: Path) -> None:
+    _need(BERT_CHINESE)
+    from tokenizers.implementations import BertWordPieceTokenizer
+
+    path = tmp_path / "tokenizer.json"
+    BertWordPieceTokenizer(str(BERT_CHINESE), lowercase=True).save(str(path))
+    tok = _pair(json.loads(path.read_text(encoding="utf-8")))
+    real = ["北京大学的学生在图书馆里学习自然语言处理。", "ＡＢＣ１２３ ﬁ ² ½ Ⅻ ㈱ 〇"]
+    for text in _texts(cs336_dir) + SAMPLES + real:
+        assert tok.encode(text) == tok.pure_ids(text), text[:60]
+
+
+REAL_ALPHABET = "的一是不了人我在有他这中大来上国个到说们あいうえおカタナ한국어 \t\nab.,!🌍"
+
+
+def test_real_unigram_vocabulary(cs336_dir: Path) -> None:
+    """25,055 real pieces and scores, read as a Metaspace Unigram tokenizer.json (as tests/pipelines/test_real_unigram
+    builds it): the engine's ids are the pure pipeline's, whole and streamed."""
+    _need(UNIGRAM_VOCAB)
+    pieces = [line.split("\t") for line in UNIGRAM_VOCAB.read_text(encoding="utf-8").splitlines()]
+    data = {"version": "1.0", "added_tokens": [], "normalizer": None,
+            "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": True},
+            "model": {"type": "Unigram", "unk_id": next(i for i, (p, _) in enumerate(pieces) if p == "<unk>"),
+                      "vocab": [[p, float(v)] for p, v in pieces], "byte_fallback": False}}
+    tok = _pair(data)
+    real = ["北京大学的学生在图书馆里学习自然语言处理。", "東京の大学で自然言語処理を学んでいます", "我哋今日去饮茶啦",
+            "한국어 자연어 처리를 공부합니다", "MIXED 中文 English 한국어 にほんご"]
+    texts = _texts(cs336_dir) + SAMPLES + real
+    for text in texts:
+        assert tok.encode(text) == tok.pure_ids(text), text[:60]
+    whole = " ".join(texts)
+    assert list(tok.encode_iterable([whole])) == tok.pure_ids(whole)
+
+    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.text(alphabet=st.sampled_from(list(REAL_ALPHABET)), max_size=60) | st.text(max_size=40))
+    def check(text: str) -> None:
+        assert tok.encode(text) == tok.pure_ids(text)
+
+    check()
+
+
+def _unicode_3_2() -> list[str]:
+    """Every code point Unicode 3.2 assigned, less the private-use planes 15 and 16."""
+    old = unicodedata.ucd_3_2_0
+    return [chr(c) for c in range(0xF0000) if not 0xD800 <= c < 0xE000 and old.category(chr(c)) != "Cn"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["bert-uncased", "bert-cased-strip", "unigram", "bpe-sp"])
+def test_every_unicode_3_2_code_point(files: dict[str, dict[str, Any]], name: str) -> None:
+    tok = _pair(files[name])
+    native = tok.engine._engine
+    for context in ("a{c}'s", " {c}{c}", "1{c}!"):
+        texts = [context.format(c=c) for c in _unicode_3_2()]
+        kept = [t for t in texts if not hf.newer_than_unicode_3_2(t)]
+        assert len(kept) >= len(texts) - 4
+        got = native.native.encode_batch(kept, add_special_tokens=False)
+        bad = [t for t, g in zip(kept, got, strict=True) if g.ids != tok.pure_ids(t)]
+        assert not bad, [hex(ord(t[1])) for t in bad[:10]]
+

@@ -1,0 +1,172 @@
+"""Hugging Face ``tokenizers`` as the engine of the character-level ``tokenizer.json`` families (WordPiece, Unigram,
+SentencePiece-style BPE), used only where it is proven to give the pure pipeline's ids.
+
+The pure pipeline (:class:`~tokviz.pipelines.vocab_pipeline.PiecePipeline`) follows ``tokenizers``, but the two class
+characters by different Unicode tables (Python's and ``regex``'s against the Rust crates'), and a component the pure
+reader understands may be read otherwise by the library. So, per tokenizer:
+
+- the engine is built from the very file the tokenizer was read from (truncation and padding off, no post-processor
+  template: ``add_special_tokens=False``);
+- at build, both encode a probe set (English, accents and decomposed marks, CJK, emoji, every kind of space and
+  control, long words, the added tokens' own text); one difference and the tokenizer stays pure, with the reason;
+- a text holding a character that Unicode 3.2 had not assigned is declined (the pure pipeline encodes it): the
+  tables of both sides agree on those older characters (``tests/engines/test_hf.py`` sweeps every one of them in
+  three contexts per family), not on newer ones; so is a text holding one of the four older characters whose class
+  changed since (:data:`CLASSED_OTHERWISE`).
+
+The engine is built on first need: once the tokenizer has been asked for ``start_at`` characters (a typed sentence
+never pays for loading it). Only ids come from it; ``encode_with_offsets`` stays the pure pipeline's.
+
+Example:
+    >>> newer_than_unicode_3_2("plain text, café, 你好"), newer_than_unicode_3_2("a\\U0001F30D")
+    (False, True)
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import threading
+import unicodedata
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from tokviz.pipelines.vocab_pipeline import PiecePipeline
+
+NAME = "tokenizers"
+P = TypeVar("P", bound=PiecePipeline)
+# Characters of Unicode 3.2 that the two sides class otherwise (their category changed in a later version: U+166D
+# Po -> So, U+1734 Mc -> Mn, U+1885 and U+1886 Lo -> Mn), found by the sweep of every code point in
+# tests/engines/test_hf.py: WordPiece's punctuation and accent rules read them differently. Texts holding one are
+# declined too.
+CLASSED_OTHERWISE = "\u166d\u1734\u1885\u1886"
+# Characters a tokenizer must be asked for before the engine is built.
+START_AT = 1 << 16
+PROBES = (
+    "Hello, World! It's 2024. The quick brown fox jumps over the lazy dog.",
+    "  leading and trailing  ", "tabs\tand\nnewlines\r\n\x00\x0b\x0c\x1f\x7f\x85\xa0\u2028\u3000\u200b\xad",
+    "naïve café ÉCOLE Ünïcödé e\u0301 A\u030a \u0130stanbul ΣΑΣ ﬁne ß ǅ ǈ Ⅻ ½ ²",
+    "你好，世界！日本語のテキスト。한국어 텍스트 ｆｕｌｌｗｉｄｔｈ",
+    "Привет, мир! مرحبا بالعالم שלום עולם नमस्ते दुनिया ภาษาไทย",
+    "emoji ☃ ♥ ✓ ★ © ® ™ € £ ¥ § ¶ † ‡ • … ‰ ′ ″ ‹ › « » “ ” ‘ ’ — –",
+    "Supercalifragilisticexpialidociousnessesesesesesesesesesesesesesesesesesesesesess " * 2,
+    "1234567890 3.14159 1,000,000 0x1F 1e-9 ########## ---- ____ .... !!!! ???? (((( ))))",
+    "[CLS] a [SEP] <s> b </s> <unk> [UNK] <pad> [MASK] <mask>", "x" * 250, "\u0301\u0308 \u200d\u200c \ufeff",
+)
+
+
+def _newer(c: str) -> bool:
+    """Whether the character ``c`` is one the engine declines (see :func:`newer_than_unicode_3_2`)."""
+    return (unicodedata.ucd_3_2_0.category(c) == "Cn" or "\ud800" <= c <= "\udfff"
+            or c in CLASSED_OTHERWISE)
+
+
+def newer_than_unicode_3_2(text: str) -> bool:
+    """Whether ``text`` holds a character Unicode 3.2 had not assigned, or one of :data:`CLASSED_OTHERWISE` (the
+    engine declines such a text)."""
+    # Each distinct character once: a set of a megabyte is milliseconds, a regex of the unassigned ranges seconds.
+    return not text.isascii() and any(_newer(c) for c in set(text) if c > "\x7f")
+
+
+def installed() -> bool:
+    """Whether ``tokenizers`` is installed and ``$TOKVIZ_ENGINE`` (if set) allows it."""
+    wanted = os.environ.get("TOKVIZ_ENGINE", "").strip()
+    if wanted and NAME not in [w.strip() for w in wanted.split(",")]:
+        return False
+    return importlib.util.find_spec(NAME) is not None
+
+
+class TokenizersEngine:
+    """``tokenizers.Tokenizer`` over a file's data, checked against ``tok`` on the probe set at construction (raises
+    ValueError naming the first text where the ids differ)."""
+
+    name = NAME
+
+    def __init__(self, tok: PiecePipeline, data: Mapping[str, Any]) -> None:
+        from tokenizers import Tokenizer as HFTokenizer
+
+        native = HFTokenizer.from_str(json.dumps(data))
+        native.no_truncation()
+        native.no_padding()
+        self.native: Any = native
+        added = [t.content for t in tok.added]
+        for text in (*PROBES, " ".join(added), "x".join(added)):
+            want = tok.pure_ids(text)
+            got = self.encode(text)
+            if got is not None and got != want:
+                raise ValueError(f"tokenizers gives other ids than tokviz on {text[:40]!r}")
+
+    def encode(self, text: str) -> list[int] | None:
+        if newer_than_unicode_3_2(text):
+            return None
+        return list(self.native.encode(text, add_special_tokens=False).ids)
+
+
+class LazyTokenizersEngine:
+    """The engine of one tokenizer, built (and checked) once the tokenizer has been asked for ``start_at``
+    characters; until then, or if the check fails (``note`` says why), every text is declined."""
+
+    name = "pure"
+
+    def __init__(self, tok: PiecePipeline, data: Mapping[str, Any], *, start_at: int = START_AT) -> None:
+        self.note = ""
+        self._tok: PiecePipeline | None = tok
+        self._data: Mapping[str, Any] | None = data
+        self._asked = 0
+        self.start_at = start_at
+        self._engine: TokenizersEngine | None = None
+        self._lock = threading.Lock()
+
+    def __reduce__(self) -> tuple[Any, tuple[()]]:
+        return (type(None), ())  # a copy runs pure (the native tokenizer stays with the original)
+
+    def build(self) -> bool:
+        """Build and check now (once); True if the engine runs."""
+        with self._lock:
+            tok, data, self._tok, self._data = self._tok, self._data, None, None
+            if tok is not None and data is not None:
+                try:
+                    self._engine = TokenizersEngine(tok, data)
+                    self.name = NAME
+                except Exception as e:  # a file the library reads otherwise (or not at all) stays pure
+                    self.note = f"{NAME}: {e}"
+        return self._engine is not None
+
+    def encode(self, text: str) -> list[int] | None:
+        engine = self._engine
+        if engine is None:
+            if self._tok is None:
+                return None
+            self._asked += len(text)
+            if self._asked < self.start_at or not self.build():
+                return None
+            engine = self._engine
+            assert engine is not None
+        return engine.encode(text)
+
+
+def attach(tok: P, data: Mapping[str, Any], *, start_at: int = START_AT) -> P:
+    """Give ``tok`` (read from ``data``) the ``tokenizers`` engine when it is installed, built on first need;
+    returned for chaining. ``start_at=0`` builds it at once.
+
+    >>> from tokviz.formats.hf_families import family_from_dict
+    >>> data = {"model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
+    ...                   "max_input_chars_per_word": 100, "vocab": {"[UNK]": 0, "hi": 1, "##s": 2}},
+    ...         "normalizer": {"type": "BertNormalizer", "lowercase": True, "clean_text": True,
+    ...                        "handle_chinese_chars": True, "strip_accents": None},
+    ...         "pre_tokenizer": {"type": "BertPreTokenizer"}}
+    >>> tok = attach(family_from_dict(data, source="t.json"), data, start_at=0)
+    >>> tok.engine.name, tok.encode("His hi"), tok.engine.note
+    ('tokenizers', [1, 2, 1], '')
+    >>> del data["model"]["continuing_subword_prefix"]  # a file tokenizers cannot read stays pure
+    >>> tok = attach(family_from_dict(data, source="t.json"), data, start_at=0)
+    >>> tok.engine.name, tok.engine.note  # doctest: +ELLIPSIS
+    ('pure', 'tokenizers: missing field `continuing_subword_prefix` ...')
+    """
+    if installed():
+        engine = LazyTokenizersEngine(tok, data, start_at=start_at)
+        tok.engine = engine
+        if start_at <= 0:
+            engine.build()
+    return tok
