@@ -236,7 +236,7 @@ def test_gpt2_offered_when_its_files_are_found(tmp_path, cs336_dir, gpt2_tokeniz
     assert toks.is_loaded(GPT2_NAME)  # from the folder given, not the package data
     gpt2 = toks[GPT2_NAME]
     text = "hello world <|endoftext|> 🌍"
-    assert gpt2.encode(text) == gpt2_tokenizer.encode(text)
+    assert gpt2.encode(text, allowed_special="all") == gpt2_tokenizer.encode(text, allowed_special="all")
     assert gpt2.special_tokens == ["<|endoftext|>"]
 
 
