@@ -17,6 +17,7 @@ import streamlit as st
 from tokviz.analysis.anatomy import EncodeTrace, TokenAnatomy, anatomy, occurrences, trace, trace_text
 from tokviz.core.protocol import TokenizerLike
 from tokviz.pages.state import PICKED_PAGE, REPAIRED
+from tokviz.viewmodels import state_keys
 from tokviz.viewmodels.anatomy_display import (
     candidate_rows,
     card_rows,
@@ -31,7 +32,7 @@ from tokviz.viewmodels.keys import tokenizer_key
 from tokviz.viewmodels.markdown import code_span, escape_markdown
 
 #: Session state key of the token being inspected: (tokenizer name, id, first character, page it was clicked on).
-INSPECT = "_inspect_token"
+INSPECT = state_keys.INSPECT_TOKEN
 _click = st.components.v2.component(
     "tokviz_token_click", js=(Path(__file__).with_name("token_click.js")).read_text(encoding="utf-8"))
 
@@ -39,7 +40,7 @@ _click = st.components.v2.component(
 def listen() -> None:
     """Mount the click listener (drawing nothing); a click on a token opens its anatomy on the next run, a click on a
     band of the strip the page it stands for; a text box's repaired lone surrogates are kept for its page's note."""
-    result = _click(key="tv_token_click", on_clicked_change=lambda: None, on_page_change=lambda: None,
+    result = _click(key=state_keys.TV_TOKEN_CLICK, on_clicked_change=lambda: None, on_page_change=lambda: None,
                     on_repaired_change=lambda: None)
     st.session_state[REPAIRED] = getattr(result, "repaired", None)  # lone surrogates replaced in a box, if any
     page = getattr(result, "page", None)
@@ -48,7 +49,7 @@ def listen() -> None:
     clicked = getattr(result, "clicked", None)
     if isinstance(clicked, Mapping) and isinstance(clicked.get("tokenizer"), str):
         st.session_state[INSPECT] = (clicked["tokenizer"], int(clicked.get("id", -1)), int(clicked.get("char", -1)),
-                                     st.session_state.get("view", ""))
+                                     st.session_state.get(state_keys.VIEW, ""))
 
 
 @st.cache_data(max_entries=64, show_spinner="Reading the token's anatomy…")
@@ -78,7 +79,7 @@ def panel(tokenizers: Mapping[str, TokenizerLike]) -> None:
     with st.sidebar.container(border=True):
         top, close = st.columns([4, 1], vertical_alignment="center")
         top.markdown(f"**Token {token_id:,}** of {code_span(name)}")
-        close.button("", icon=":material/close:", key="inspect_close", on_click=_close,
+        close.button("", icon=":material/close:", key=state_keys.INSPECT_CLOSE, on_click=_close,
                      help="Close the token's anatomy.")
         if name not in tokenizers:
             st.info("That tokenizer is no longer in the list.")
@@ -90,7 +91,7 @@ def panel(tokenizers: Mapping[str, TokenizerLike]) -> None:
         except ValueError as e:  # a baseline, WordPiece, Unigram: no merges to show
             st.info(escape_markdown(str(e)), icon="ℹ️")
             return
-        text = st.session_state.get("text", "") if view == "tokenize" and char >= 0 else ""
+        text = st.session_state.get(state_keys.TEXT, "") if view == "tokenize" and char >= 0 else ""
         count = occurrences(tok, token_id, text) if text else None
         cluster = cluster_at(text, char) if text else ""
         if cluster and not cluster.isascii() and (a.text is None or cluster not in a.text):
@@ -113,7 +114,7 @@ def panel(tokenizers: Mapping[str, TokenizerLike]) -> None:
             rows = trace_rows(t, getattr(tok, "vocab", {}))
             if rows:
                 st.dataframe(rows, hide_index=True)
-                step = st.number_input("Candidates at step", 1, len(rows), 1, key="inspect_step",
+                step = st.number_input("Candidates at step", 1, len(rows), 1, key=state_keys.INSPECT_STEP,
                                        help="Every adjacent pair at that step with its rank; the lowest rank wins, "
                                             "the leftmost on a tie.")
                 st.dataframe(candidate_rows(t.steps[int(step) - 1]), hide_index=True)

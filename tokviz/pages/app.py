@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from tokviz.viewmodels import state_keys
+
 if TYPE_CHECKING:  # imported when first used: a cold start stays quick
     from tokviz.viewmodels.text_store import TextStore
 
@@ -55,21 +57,21 @@ def init_state(names: list[str]) -> None:
     from tokviz.viewmodels.share import read_state, settings_from_params
     from tokviz.viewmodels.text_store import texts_from_refs
 
-    if st.session_state.get("_from_url"):
+    if st.session_state.get(state_keys.FROM_URL):
         # Tokenizers can disappear from the session registry: keep the choice to those that still exist.
-        st.session_state["chosen"] = [n for n in st.session_state.get("chosen", []) if n in names]
+        st.session_state[state_keys.CHOSEN] = [n for n in st.session_state.get(state_keys.CHOSEN, []) if n in names]
         return
     params = {k: st.query_params.get_all(k) for k in st.query_params}
     first = read_state(params, tokenizers=names, default_tokenizers=default_selection(names))
     missing = restore_own(first.own)  # the session's own tokenizers, from the store: now their names exist
     if missing:
-        st.session_state["_missing_own"] = len(missing)
+        st.session_state[state_keys.MISSING_OWN] = len(missing)
     # Tokenizers loaded by model name or Hub id come back from that name (the Hub client's cache first).
-    st.session_state["_model_failures"] = restore_models(first.models)
+    st.session_state[state_keys.MODEL_FAILURES] = restore_models(first.models)
     names = list(all_tokenizers())
     state = read_state(params, tokenizers=names, default_tokenizers=default_selection(names))
-    st.session_state["chosen"] = list(state.tokenizers)
-    st.session_state["text"] = state.text if state.text is not None else SAMPLES[DEFAULT_SAMPLE].text
+    st.session_state[state_keys.CHOSEN] = list(state.tokenizers)
+    st.session_state[state_keys.TEXT] = state.text if state.text is not None else SAMPLES[DEFAULT_SAMPLE].text
     # Every other setting the link carries; each page checks its own values when it draws (a value it does not
     # offer falls back to its default).
     st.session_state.update(settings_from_params(params))
@@ -77,8 +79,8 @@ def init_state(names: list[str]) -> None:
     found, missing_texts = texts_from_refs(params, _text_store(), keys=_text_keys())
     st.session_state.update(found)
     if missing_texts:
-        st.session_state["_missing_texts"] = len(missing_texts)
-    st.session_state["_from_url"] = True
+        st.session_state[state_keys.MISSING_TEXTS] = len(missing_texts)
+    st.session_state[state_keys.FROM_URL] = True
 
 
 def _text_store() -> TextStore:
@@ -101,16 +103,17 @@ def sync_url() -> None:
     from tokviz.viewmodels.share import ShareState, settings_to_params, to_params
     from tokviz.viewmodels.text_store import link_by_ref
 
-    state = ShareState(text=st.session_state.get("text", ""), tokenizers=tuple(st.session_state.get("chosen", [])),
-                       own=own_hashes(), models=model_specs())
+    chosen = tuple(st.session_state.get(state_keys.CHOSEN, []))
+    state = ShareState(text=st.session_state.get(state_keys.TEXT, ""), tokenizers=chosen, own=own_hashes(),
+                       models=model_specs())
     wanted = {**to_params(state), **settings_to_params(
         {k: st.session_state[k] for k in st.session_state if isinstance(k, str) and not k.startswith("_")})}
     texts = {k: v for k in _text_keys() if isinstance(v := st.session_state.get(k), str)}
     wanted, left_out = link_by_ref(wanted, texts, _text_store())
-    if left_out and st.session_state.get("_left_out") != left_out:
+    if left_out and st.session_state.get(state_keys.LEFT_OUT) != left_out:
         st.toast("The text is too long to travel in a link, even by its hash on this server: the link carries the "
                  "settings only.", icon="🔗")
-    st.session_state["_left_out"] = left_out
+    st.session_state[state_keys.LEFT_OUT] = left_out
     current = {k: st.query_params.get_all(k) for k in st.query_params}
     normal = {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}
     if current != normal:
@@ -124,10 +127,10 @@ def sidebar(names: list[str]) -> None:
 
     defaults = load_defaults()
     with st.sidebar:
-        st.multiselect("Tokenizers", names, key="chosen", persist_state=PERSIST,
+        st.multiselect("Tokenizers", names, key=state_keys.CHOSEN, persist_state=PERSIST,
                        help="Shown side by side, in this order.")
         model_box()
-        if st.session_state.get("view") != "train":
+        if st.session_state.get(state_keys.VIEW) != "train":
             train.sidebar_status()  # a training run started in the Train page goes on while others are shown
         # No timings here: the caption stays the same from run to run (and in the README's screenshots).
         how = "read from the cache folder" if defaults.from_cache else "trained at this start and cached"
@@ -141,20 +144,20 @@ def _load_model() -> None:
     from tokviz.pages.registry import keep_model
     from tokviz.viewmodels.hub_picker import gallery_choices, load_model, model_spec
 
-    typed = st.session_state.get("_model_box", "").strip()
-    picked = gallery_choices().get(st.session_state.get("_model_pick") or "")
+    typed = st.session_state.get(state_keys.MODEL_BOX, "").strip()
+    picked = gallery_choices().get(st.session_state.get(state_keys.MODEL_PICK) or "")
     try:
         loaded = load_model(model_spec(typed) if typed else picked or model_spec(""))
     except ValueError as e:
-        st.session_state["_model_message"] = ("error", str(e))
+        st.session_state[state_keys.MODEL_MESSAGE] = ("error", str(e))
         return
     keep_model(loaded)
-    chosen = [n for n in st.session_state.get("chosen", []) if n != loaded.name]
-    st.session_state["chosen"] = [*chosen, loaded.name]
+    chosen = [n for n in st.session_state.get(state_keys.CHOSEN, []) if n != loaded.name]
+    st.session_state[state_keys.CHOSEN] = [*chosen, loaded.name]
     context = f"; context {loaded.context:,} tokens" if loaded.context else ""
-    st.session_state["_model_message"] = ("success", f"Loaded {loaded.name} ({loaded.tokenizer.vocab_size:,} tokens"
-                                                     f"{context}).")
-    st.session_state["_model_box"] = ""
+    st.session_state[state_keys.MODEL_MESSAGE] = (
+        "success", f"Loaded {loaded.name} ({loaded.tokenizer.vocab_size:,} tokens{context}).")
+    st.session_state[state_keys.MODEL_BOX] = ""
 
 
 def model_box() -> None:
@@ -163,15 +166,16 @@ def model_box() -> None:
     from tokviz.viewmodels.markdown import escape_markdown
 
     with st.expander("Add a model (Hub id or name)", expanded=False):
-        st.text_input("Hub model id or OpenAI model name", key="_model_box", placeholder="Qwen/Qwen3-8B or gpt-4o",
+        st.text_input("Hub model id or OpenAI model name", key=state_keys.MODEL_BOX,
+                      placeholder="Qwen/Qwen3-8B or gpt-4o",
                       help="owner/name as in the model page's address (optionally @revision), a huggingface.co "
                            "address, or an OpenAI model name (gpt-4o, gpt-3.5-turbo, o3...). Only the tokenizer "
                            "files are downloaded, once; then the model opens offline. Gated models need the "
                            "server's HF_TOKEN and the licence accepted on the model page.")
-        st.selectbox("…or a popular open model", list(gallery_choices()), index=None, key="_model_pick",
+        st.selectbox("…or a popular open model", list(gallery_choices()), index=None, key=state_keys.MODEL_PICK,
                      placeholder="Llama, Mistral, Qwen, Gemma, DeepSeek…")
-        st.button("Load", key="_model_load", on_click=_load_model, type="primary")
-        kind, text = st.session_state.pop("_model_message", (None, ""))
+        st.button("Load", key=state_keys.MODEL_LOAD, on_click=_load_model, type="primary")
+        kind, text = st.session_state.pop(state_keys.MODEL_MESSAGE, (None, ""))
         if kind == "error":
             st.error(escape_markdown(text), icon="⚠️")
         elif kind == "success":
@@ -217,17 +221,17 @@ def main() -> None:
     train.file_if_finished()  # before the list is built, so a run that ended on another page is in it
     names = list(all_tokenizers())
     init_state(names)
-    st.session_state["view"] = next(s.path for s in PAGES if pages[s.path] is current)
-    n_missing = st.session_state.pop("_missing_own", 0)
+    st.session_state[state_keys.VIEW] = next(s.path for s in PAGES if pages[s.path] is current)
+    n_missing = st.session_state.pop(state_keys.MISSING_OWN, 0)
     if n_missing:
         st.warning(f"This link names {n_missing} tokenizer{'s' if n_missing != 1 else ''} that this server does not "
                    "have (links carry tokenizers by their hash in the server's store: another server, or one whose "
                    "store was cleared, cannot show them). The rest of the view is restored.", icon="🔗")
-    for failure in st.session_state.pop("_model_failures", []):
+    for failure in st.session_state.pop(state_keys.MODEL_FAILURES, []):
         st.warning(f"This link names a model that could not be loaded here: {escape_markdown(failure)}", icon="🔗")
     for note in cache_notices():  # damaged cache entries, discarded and rebuilt: said, never an exception box
         st.warning(escape_markdown(note), icon="🧹")
-    n_texts = st.session_state.pop("_missing_texts", 0)
+    n_texts = st.session_state.pop(state_keys.MISSING_TEXTS, 0)
     if n_texts:
         st.warning(f"This link names {'a text' if n_texts == 1 else f'{n_texts} texts'} by hash, and this server does "
                    "not have that text (texts too long for a link are kept on the server that made the link, for a "
@@ -239,7 +243,7 @@ def main() -> None:
     current.run()
     # The rank files the page drew get their merge lists derived in a child process: a click's anatomy then waits
     # for none.
-    anatomy_warm.warm(all_tokenizers(), st.session_state.get("chosen", []))
+    anatomy_warm.warm(all_tokenizers(), st.session_state.get(state_keys.CHOSEN, []))
     sync_url()
 
 

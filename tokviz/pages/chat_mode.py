@@ -15,6 +15,7 @@ import streamlit as st
 from tokviz.core.protocol import TokenizerLike
 from tokviz.pages.state import PERSIST, keep
 from tokviz.pages.widgets import metric_row
+from tokviz.viewmodels import state_keys
 from tokviz.viewmodels.chat_display import (
     DEFAULT_MESSAGES,
     LINK_KEY,
@@ -29,7 +30,7 @@ from tokviz.viewmodels.chat_display import (
 )
 from tokviz.viewmodels.render import RenderOptions, render_tokens
 
-_KEY = "chat_messages"
+_KEY = state_keys.CHAT_MESSAGES
 
 
 def _messages() -> list[dict[str, str]]:
@@ -60,17 +61,17 @@ def _editor() -> list[dict[str, str]]:
         mid = m["id"]
         with st.container(horizontal=True, vertical_alignment="top", gap="small"):
             role = st.selectbox(f"Role of message {k + 1}", ROLES, index=ROLES.index(m["role"])
-                                if m["role"] in ROLES else 1, key=f"chat_role_{mid}", label_visibility="collapsed",
-                                width=130)
-            content = st.text_area(f"Message {k + 1}", value=m["content"], key=f"chat_text_{mid}", height=68,
-                                   label_visibility="collapsed", placeholder=f"{role} message…")
-            st.button("✕", key=f"chat_del_{mid}", on_click=_remove, args=(mid,), help="Remove this message",
-                      width="content")
+                                if m["role"] in ROLES else 1, key=f"{state_keys.CHAT_ROLE_PREFIX}{mid}",
+                                label_visibility="collapsed", width=130)
+            content = st.text_area(f"Message {k + 1}", value=m["content"], key=f"{state_keys.CHAT_TEXT_PREFIX}{mid}",
+                                   height=68, label_visibility="collapsed", placeholder=f"{role} message…")
+            st.button("✕", key=f"{state_keys.CHAT_DEL_PREFIX}{mid}", on_click=_remove, args=(mid,),
+                      help="Remove this message", width="content")
         m["role"], m["content"] = role, content
     st.session_state[LINK_KEY] = messages_to_link(msgs)  # the link carries the conversation (app.sync_url)
     with st.container(horizontal=True, vertical_alignment="center", gap="small"):
         for role in ROLES:
-            st.button(f"+ {role}", key=f"chat_add_{role}", on_click=_add, args=(role,),
+            st.button(f"+ {role}", key=f"{state_keys.CHAT_ADD_PREFIX}{role}", on_click=_add, args=(role,),
                       disabled=len(msgs) >= MAX_MESSAGES, help=f"Add a {role} message at the end")
     return [{"role": m["role"], "content": m["content"]} for m in msgs]
 
@@ -81,8 +82,8 @@ def chat_view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> Non
                "tokenizer_config.json) or, for OpenAI's encodings, ChatML (cl100k) and harmony (o200k, gpt-oss). "
                "Special tokens are the framed chips.")
     messages = _editor()
-    keep("chat_gen", True)
-    add_gen = st.toggle("Add generation prompt", key="chat_gen", persist_state=PERSIST,
+    keep(state_keys.CHAT_GEN, True)
+    add_gen = st.toggle("Add generation prompt", key=state_keys.CHAT_GEN, persist_state=PERSIST,
                         help="End with the header that asks the model for the next assistant message.")
     if not messages:
         st.info("Add a message to see the conversation's tokens.", icon="💬")
@@ -108,10 +109,24 @@ def chat_view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> Non
                                       unknown_id=getattr(result.tokenizer, "unk_id", None)))
                 import pandas as pd  # imported on first use, as on the text mode's table
 
-                st.dataframe(pd.DataFrame(message_rows(result, messages)), hide_index=True)
+                st.dataframe(pd.DataFrame(message_rows(result, messages)), hide_index=True,
+                             column_config=_MESSAGE_COLUMNS, width="stretch")
                 if not b.spans:
                     st.caption("This template does not write each message after the ones before it, so only the "
                                "totals are known.")
+
+
+#: The per-message table's columns, narrow enough for half the page at 1024-1280 px (the default widths cut the
+#: last two columns there); the full names are each header's help.
+_MESSAGE_COLUMNS = {
+    "#": st.column_config.TextColumn("#", width=26),
+    "role": st.column_config.TextColumn("role", width=70),
+    "message": st.column_config.TextColumn("message", width=140),
+    "tokens in chat": st.column_config.NumberColumn(
+        "in chat", width=58, help="Tokens this message brought to the rendered conversation"),
+    "content alone": st.column_config.NumberColumn("alone", width=50, help="Its content's tokens, encoded alone"),
+    "template adds": st.column_config.NumberColumn("added", width=54, help="What the template added around it"),
+}
 
 
 def _md_escape(text: str) -> str:

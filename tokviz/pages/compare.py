@@ -1,7 +1,8 @@
 """The "Load & diff" view: bring in tokenizer files (upload, local path, tiktoken's cached encodings) for every view,
 and diff two tokenizers: vocabularies, the first merge where they part, and a text drawn side by side.
 
-Loaded tokenizers go into ``st.session_state["user_tokenizers"]``, which app.py merges into every view's choices.
+Loaded tokenizers go into ``st.session_state[state_keys.USER_TOKENIZERS]``, which app.py merges into every view's
+choices.
 Loading runs in button callbacks, before the script draws the sidebar, so a new tokenizer is in the sidebar's
 choice (and chosen) in the same run. All parsing, naming and comparing is in :mod:`tokviz`.
 """
@@ -22,6 +23,7 @@ from tokviz.formats.pretrained import list_encodings, load_encoding
 from tokviz.pages.registry import forget_own, keep_own, session_only
 from tokviz.pages.state import PERSIST, keep
 from tokviz.pages.widgets import metric_row
+from tokviz.viewmodels import state_keys
 from tokviz.viewmodels.compare import (
     DIFF_SAMPLE,
     Comparison,
@@ -58,8 +60,8 @@ from tokviz.viewmodels.upload_tokenizer import (
 )
 from tokviz.viewmodels.uploads import read_corpus
 
-USER = "user_tokenizers"
-MESSAGE = "_cmp_message"
+USER = state_keys.USER_TOKENIZERS
+MESSAGE = state_keys.CMP_MESSAGE
 #: Characters of the sample drawn per side (the diff covers the same drawn part).
 DIFF_CHARS = 5000
 #: A corpus for the merge counts is pre-tokenized in full; beyond this it would keep the page waiting too long.
@@ -80,7 +82,7 @@ def _say(kind: str, text: str) -> None:
 
 def _add(tok: TokenizerLike, base: str, taken: list[str], *, source: str, own: bool = True, note: str = "") -> None:
     """Register ``tok`` under a free name and choose it in the sidebar (callbacks run before the sidebar)."""
-    typed = st.session_state.get("cmp_name", "").strip()
+    typed = st.session_state.get(state_keys.CMP_NAME, "").strip()
     name = unique_name(typed or base, set(taken) | set(_user()))
     if own:  # a shared (cached) tokenizer keeps its name; the session knows it by the key
         tok.name = name
@@ -89,8 +91,8 @@ def _add(tok: TokenizerLike, base: str, taken: list[str], *, source: str, own: b
         not_kept = keep_own(tok, name, source=source)
     else:
         _user()[name] = tok
-    st.session_state["chosen"] = [*st.session_state.get("chosen", []), name]
-    st.session_state["cmp_name"] = ""
+    st.session_state[state_keys.CHOSEN] = [*st.session_state.get(state_keys.CHOSEN, []), name]
+    st.session_state[state_keys.CMP_NAME] = ""
     if not_kept:
         note += session_only(name, not_kept)
     _say("warning" if note else "success",
@@ -99,8 +101,8 @@ def _add(tok: TokenizerLike, base: str, taken: list[str], *, source: str, own: b
 
 
 def _options() -> tuple[str | None, list[str] | dict[str, int] | None]:
-    return (parse_pattern(st.session_state.get("cmp_pattern", "")),
-            parse_special_tokens(st.session_state.get("cmp_specials", "")))
+    return (parse_pattern(st.session_state.get(state_keys.CMP_PATTERN, "")),
+            parse_special_tokens(st.session_state.get(state_keys.CMP_SPECIALS, "")))
 
 
 def _loaded_with_guess(load: Callable[[], TokenizerLike]) -> tuple[TokenizerLike, str]:
@@ -118,7 +120,7 @@ def _loaded_with_guess(load: Callable[[], TokenizerLike]) -> tuple[TokenizerLike
 
 
 def _load_upload(taken: list[str]) -> None:
-    key = f"cmp_files_{st.session_state.get('_cmp_upload_n', 0)}"
+    key = f"{state_keys.CMP_FILES_PREFIX}{st.session_state.get(state_keys.CMP_UPLOAD_N, 0)}"
     files = st.session_state.get(key) or []
     pattern, specials = _options()
     names = [f.name for f in files]
@@ -132,11 +134,11 @@ def _load_upload(taken: list[str]) -> None:
         _add(tok, base, taken, source=" + ".join(names), note=note)
     # A new key empties the uploader (a refused file too), so the next pick starts afresh and a second click cannot
     # load the same files twice.
-    st.session_state["_cmp_upload_n"] = st.session_state.get("_cmp_upload_n", 0) + 1
+    st.session_state[state_keys.CMP_UPLOAD_N] = st.session_state.get(state_keys.CMP_UPLOAD_N, 0) + 1
 
 
 def _load_path(taken: list[str]) -> None:
-    text = st.session_state.get("cmp_path", "")
+    text = st.session_state.get(state_keys.CMP_PATH, "")
     pattern, specials = _options()
     try:
         tok, note = _loaded_with_guess(lambda: load_path(text, pattern=pattern, special_tokens=specials))
@@ -145,7 +147,7 @@ def _load_path(taken: list[str]) -> None:
         _say("error", escape_markdown(str(e)))
         return
     _add(tok, base, taken, source=text.strip(), note=note)
-    st.session_state["cmp_path"] = ""
+    st.session_state[state_keys.CMP_PATH] = ""
 
 
 @st.cache_resource(max_entries=5, show_spinner=False)
@@ -166,14 +168,14 @@ def _load_named(name: str, where: str, taken: list[str]) -> None:
 
 
 def _choose(name: str) -> None:
-    chosen = [n for n in st.session_state.get("chosen", []) if n != name]
-    st.session_state["chosen"] = [*chosen, name]
+    chosen = [n for n in st.session_state.get(state_keys.CHOSEN, []) if n != name]
+    st.session_state[state_keys.CHOSEN] = [*chosen, name]
     _say("success", f"**{escape_markdown(name)}** is chosen in the sidebar.")
 
 
 def _remove(name: str) -> None:
     forget_own(name)  # from the list and from the server's store
-    st.session_state["chosen"] = [n for n in st.session_state.get("chosen", []) if n != name]
+    st.session_state[state_keys.CHOSEN] = [n for n in st.session_state.get(state_keys.CHOSEN, []) if n != name]
     _say("info", f"Removed **{escape_markdown(name)}**.")
 
 
@@ -200,7 +202,7 @@ def _load_section(tokenizers: Mapping[str, TokenizerLike]) -> None:
     st.markdown("##### Load a tokenizer")
     upload, path, named = st.tabs(["Upload files", "Local path", "OpenAI encodings"])
     with upload:
-        key = f"cmp_files_{st.session_state.get('_cmp_upload_n', 0)}"
+        key = f"{state_keys.CMP_FILES_PREFIX}{st.session_state.get(state_keys.CMP_UPLOAD_N, 0)}"
         files = st.file_uploader(
             "Tokenizer file(s)", accept_multiple_files=True, key=key,
             help="One tokenizer.json, tiktoken rank file, minbpe .model or tokviz .json; or a GPT-2 vocab.json and "
@@ -213,7 +215,7 @@ def _load_section(tokenizers: Mapping[str, TokenizerLike]) -> None:
             st.info(f"Loading from a path on the server is off, as it should be on a shared server. To read your own "
                     f"folders, start the app with `{LOCAL_PATHS_ENV}` naming them (see the README).", icon="🔒")
         else:
-            st.text_input("Path on the machine running the app", key="cmp_path",
+            st.text_input("Path on the machine running the app", key=state_keys.CMP_PATH,
                           placeholder=f"{roots[0] / 'tokenizer.json'}   or   a folder in {roots[0]}",
                           help="A tokenizer file, a folder holding one (or GPT-2's two files), or two files separated "
                                f"by ';', inside {', '.join(map(str, roots))}.")
@@ -226,25 +228,26 @@ def _load_section(tokenizers: Mapping[str, TokenizerLike]) -> None:
             c1, c2 = st.columns([1, 4], vertical_alignment="top")
             c1.markdown(f"**{escape_markdown(s.title)}**")
             if s.name in in_menu and in_menu[s.name] in tokenizers:
-                c2.button(f"Choose it · {s.description}", key=f"cmp_named_{s.name}", on_click=_choose,
+                c2.button(f"Choose it · {s.description}", key=f"{state_keys.CMP_NAMED_PREFIX}{s.name}",
+                          on_click=_choose,
                           args=(in_menu[s.name],), help="Built in: already in every page's list.")
             elif s.available:
                 where = ";".join(map(str, s.paths)) if s.source == "cache" else ""
-                c2.button(f"Load · {s.description}", key=f"cmp_named_{s.name}", on_click=_load_named,
+                c2.button(f"Load · {s.description}", key=f"{state_keys.CMP_NAMED_PREFIX}{s.name}", on_click=_load_named,
                           args=(s.name, where, taken))
             else:
                 c2.caption(f"{s.description} · **unavailable**")
                 with c2.expander("How to provide it"):
                     st.caption(escape_markdown(s.hint))
     with st.expander("Options: pattern, special tokens, name"):
-        st.text_input("Pre-tokenizer pattern (GPT-2 and tiktoken files only)", key="cmp_pattern",
+        st.text_input("Pre-tokenizer pattern (GPT-2 and tiktoken files only)", key=state_keys.CMP_PATTERN,
                       placeholder="gpt2 (default), gpt4, o200k, or a regex",
                       help="These formats store no pattern. OpenAI's own rank files are recognised and need none.")
-        st.text_input("Special tokens (GPT-2 and tiktoken files only)", key="cmp_specials",
+        st.text_input("Special tokens (GPT-2 and tiktoken files only)", key=state_keys.CMP_SPECIALS,
                       placeholder="<|endoftext|>",
                       help="Separated by commas or spaces; TOKEN=ID gives a token its saved id. Blank: the format's "
                            "own choice.")
-        st.text_input("Name", key="cmp_name", placeholder="from the file names",
+        st.text_input("Name", key=state_keys.CMP_NAME, placeholder="from the file names",
                       help="How the tokenizer is listed in the sidebar; a number is added if the name is taken.")
     message = st.session_state.pop(MESSAGE, None)
     if message is not None:
@@ -256,12 +259,12 @@ def _load_section(tokenizers: Mapping[str, TokenizerLike]) -> None:
         for name, tok in user.items():
             c1, c2 = st.columns([5, 1], vertical_alignment="center")
             c1.markdown(f"**{escape_markdown(name)}** · {getattr(tok, 'vocab_size', 0):,} tokens")
-            c2.button("Remove", key=f"cmp_rm_{name}", on_click=_remove, args=(name,))
+            c2.button("Remove", key=f"{state_keys.CMP_RM_PREFIX}{name}", on_click=_remove, args=(name,))
 
 
 def _corpus() -> str | None:
     source = st.radio("Corpus for the merge counts", list(CORPUS_CHOICES), format_func=CORPUS_CHOICES.__getitem__,
-                      key="cmp_corpus", persist_state=PERSIST, horizontal=True,
+                      key=state_keys.CMP_CORPUS, persist_state=PERSIST, horizontal=True,
                       help="Both merge pairs are counted on it where the lists part, to tell a tie from a real "
                            "difference. The built-in corpus is the one our BPE tokenizers were trained on.")
     if source == "builtin":
@@ -269,7 +272,7 @@ def _corpus() -> str | None:
         st.caption(f"{code_span(corpus.source)}: {len(corpus.text):,} characters.")
         return corpus.text
     if source == "upload":
-        f = st.file_uploader("Corpus (UTF-8 text)", key="cmp_corpus_file")
+        f = st.file_uploader("Corpus (UTF-8 text)", key=state_keys.CMP_CORPUS_FILE)
         if f is None:
             st.caption("Upload a text file to count the pairs on it.")
             return None
@@ -360,15 +363,15 @@ def _diff_section(tokenizers: Mapping[str, TokenizerLike]) -> None:
         st.info("There is no tokenizer to compare yet.")
         return
     first, second = default_pair(names)
-    keep("cmp_a", first, valid=lambda v: v in tokenizers)
-    keep("cmp_b", second, valid=lambda v: v in tokenizers)
-    keep("cmp_corpus", "builtin", valid=lambda v: v in CORPUS_CHOICES)
-    keep("cmp_text", DIFF_SAMPLE, valid=lambda v: isinstance(v, str))
+    keep(state_keys.CMP_A, first, valid=lambda v: v in tokenizers)
+    keep(state_keys.CMP_B, second, valid=lambda v: v in tokenizers)
+    keep(state_keys.CMP_CORPUS, "builtin", valid=lambda v: v in CORPUS_CHOICES)
+    keep(state_keys.CMP_TEXT, DIFF_SAMPLE, valid=lambda v: isinstance(v, str))
     c1, c2 = st.columns(2)
-    name_a: str = c1.selectbox("A", names, key="cmp_a", persist_state=PERSIST)
-    name_b: str = c2.selectbox("B", names, key="cmp_b", persist_state=PERSIST)
+    name_a: str = c1.selectbox("A", names, key=state_keys.CMP_A, persist_state=PERSIST)
+    name_b: str = c2.selectbox("B", names, key=state_keys.CMP_B, persist_state=PERSIST)
     corpus = _corpus()
-    text: str = st.text_area("Sample text", key="cmp_text", persist_state=PERSIST, height=110,
+    text: str = st.text_area("Sample text", key=state_keys.CMP_TEXT, persist_state=PERSIST, height=110,
                              help="Drawn for both tokenizers, with the stretches they cut differently marked.")
     shown = text[:preview_length(text, limit=DIFF_CHARS)] if text else ""
     if len(shown) < len(text):

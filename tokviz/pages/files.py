@@ -17,10 +17,11 @@ from tokviz.analysis.file_tokens import columns, detect_kind
 from tokviz.core.protocol import TokenizerLike
 from tokviz.pages.registry import model_context
 from tokviz.pages.state import PERSIST, keep
+from tokviz.viewmodels import state_keys
 from tokviz.viewmodels.file_table import CountTable, FileInput, count_table_in_child
 from tokviz.viewmodels.markdown import escape_markdown
 
-RESULT = "_files_result"
+RESULT = state_keys.FILES_RESULT
 
 
 def _rewound(f: Any) -> Any:
@@ -32,15 +33,16 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
     st.subheader("Token counts of whole files")
     bound = int(st.get_option("server.maxUploadSize"))
     uploads = st.file_uploader(
-        "Files (UTF-8 text, Markdown, code, .jsonl, .csv, .tsv)", accept_multiple_files=True, key="files_upload",
+        "Files (UTF-8 text, Markdown, code, .jsonl, .csv, .tsv)", accept_multiple_files=True,
+        key=state_keys.FILES_UPLOAD,
         help=f"Up to {bound:,} MB each (the server's upload bound). Each file is read as a stream from its upload, "
              "once per tokenizer; a text file counts as one document, each JSONL/CSV record as one.")
     if not chosen:
         st.info("Pick tokenizers in the sidebar: the table has one row per file and tokenizer.", icon="👈")
         return
-    keep("files_context", 8192)
+    keep(state_keys.FILES_CONTEXT, 8192)
     st.number_input("Context window (tokens), for tokenizers whose model does not state one", min_value=1,
-                    step=1024, key="files_context", persist_state=PERSIST,
+                    step=1024, key=state_keys.FILES_CONTEXT, persist_state=PERSIST,
                     help="Hub models bring their own (model_max_length in tokenizer_config.json, else "
                          "max_position_embeddings in config.json).")
     if not uploads:
@@ -63,10 +65,10 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
             guess = next((c for c in offered if c.lower() in ("text", "content", "body", "prompt")), offered[0])
             # A widget label is Markdown: the file's name is escaped (a name can hold an image link).
             column = st.selectbox(escape_markdown(f"Column of {f.name} that holds the text"), offered,
-                                  index=offered.index(guess), key=f"files_column_{i}")
+                                  index=offered.index(guess), key=f"{state_keys.FILES_COLUMN_PREFIX}{i}")
         inputs.append(FileInput(f.name, lambda f=f: _rewound(f), f.size, column))
         ids.append((f.file_id, column))
-    typed = int(st.session_state["files_context"])
+    typed = int(st.session_state[state_keys.FILES_CONTEXT])
     contexts = {n: model_context(n) or typed for n in chosen}
     # Counted again only when a file, a column, the tokenizers or a context change (an upload's id names its content).
     signature = (tuple(ids), tuple(chosen), tuple(contexts.items()))

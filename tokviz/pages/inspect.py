@@ -20,6 +20,7 @@ from tokviz.analysis.measures import MEASURES, TextMeasures, measure_text, zipf_
 from tokviz.core.protocol import TokenizerLike, encode_as_shown
 from tokviz.pages.state import PERSIST, keep, keep_choice
 from tokviz.pages.widgets import metric_row
+from tokviz.viewmodels import state_keys
 from tokviz.viewmodels.budget_display import JSONL_MIME, chunk_rows, chunks_jsonl
 from tokviz.viewmodels.defaults import default_corpus
 from tokviz.viewmodels.health_display import check_rows, summary_rows
@@ -72,7 +73,7 @@ def _pick(tokenizers: Mapping[str, TokenizerLike], chosen: list[str], key: str, 
 
 
 def _health_tab(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
-    name = _pick(tokenizers, chosen, "inspect_health_tok", "Tokenizer")
+    name = _pick(tokenizers, chosen, state_keys.INSPECT_HEALTH_TOK, "Tokenizer")
     if name is None:
         return
     tok = tokenizers[name]
@@ -93,8 +94,9 @@ def _health_tab(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> N
     for note in h.notes:
         st.caption(escape_markdown(note))
     keys = [str(r["key"]) for r in summary]
-    keep_choice("inspect_health_check", keys, keys[0], multi=False)
-    key = st.segmented_control("Browse", keys, key="inspect_health_check", persist_state=PERSIST, required=True,
+    keep_choice(state_keys.INSPECT_HEALTH_CHECK, keys, keys[0], multi=False)
+    key = st.segmented_control("Browse", keys, key=state_keys.INSPECT_HEALTH_CHECK, persist_state=PERSIST,
+                               required=True,
                                format_func=lambda k: DEFINITIONS.get(k, (k, ""))[0])
     st.caption(escape_markdown(DEFINITIONS.get(str(key), ("", ""))[1].format(share=0.9, min_count=5)))
     rows = check_rows(h, str(key), getattr(tok, "vocab", {}))
@@ -102,7 +104,7 @@ def _health_tab(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> N
 
 
 def _parallel() -> ParallelText | None:
-    source = st.radio("Texts", ["builtin", "files", "tsv"], key="inspect_lang_source", persist_state=PERSIST,
+    source = st.radio("Texts", ["builtin", "files", "tsv"], key=state_keys.INSPECT_LANG_SOURCE, persist_state=PERSIST,
                       horizontal=True, format_func={"builtin": "Built-in parallel passage",
                                                     "files": "Your own (one file per language)",
                                                     "tsv": "Your own (TSV, a column per language)"}.__getitem__)
@@ -112,7 +114,7 @@ def _parallel() -> ParallelText | None:
         return par
     if source == "files":
         files = st.file_uploader("One UTF-8 text file per language, named after it (English.txt, Thai.txt, …)",
-                                 type=["txt"], accept_multiple_files=True, key="inspect_lang_files")
+                                 type=["txt"], accept_multiple_files=True, key=state_keys.INSPECT_LANG_FILES)
         if not files:
             st.info("Upload the same text in several languages, one file each, or use the built-in passage.",
                     icon="📄")
@@ -129,7 +131,7 @@ def _parallel() -> ParallelText | None:
             st.error(escape_markdown(str(e)), icon="🛑")
             return None
     f = st.file_uploader("TSV file: a header row of language names, then the same text in each column",
-                         type=["tsv", "txt"], key="inspect_lang_tsv")
+                         type=["tsv", "txt"], key=state_keys.INSPECT_LANG_TSV)
     if f is None:
         st.info("Upload a TSV file, or use the built-in passage.", icon="📄")
         return None
@@ -148,20 +150,20 @@ def _languages_tab(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -
     costs = language_costs([tokenizers[n] for n in names], par)
     measures = {"premium": "Tokens relative to English", "bytes_per_token": "Bytes per token",
                 "fertility": "Tokens per word"}
-    keep("inspect_lang_measure", "premium")
-    measure = st.segmented_control("Chart", list(measures), key="inspect_lang_measure", persist_state=PERSIST,
+    keep(state_keys.INSPECT_LANG_MEASURE, "premium")
+    measure = st.segmented_control("Chart", list(measures), key=state_keys.INSPECT_LANG_MEASURE, persist_state=PERSIST,
                                    required=True, format_func=measures.__getitem__,
                                    help="The premium (Petrov et al. 2023): how many times more tokens the same "
                                         "content costs than in the reference language.")
-    st.plotly_chart(language_cost_figure(costs, measure=str(measure)), key="inspect_lang_fig", theme=None,
+    st.plotly_chart(language_cost_figure(costs, measure=str(measure)), key=state_keys.INSPECT_LANG_FIG, theme=None,
                     config=PLOT_CONFIG)
     st.dataframe(cost_rows(costs), hide_index=True, width="stretch")
     st.download_button("Table as CSV", costs_csv(costs), file_name="tokviz-language-cost.csv", mime="text/csv",
-                       icon="⬇️", key="inspect_lang_csv")
+                       icon="⬇️", key=state_keys.INSPECT_LANG_CSV)
 
 
 def _measures_tab(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
-    text = st.session_state.get("text", "")
+    text = st.session_state.get(state_keys.TEXT, "")
     if not text or not chosen:
         st.info("Type a text in the Tokenize page and choose tokenizers in the sidebar to measure them.", icon="✍️")
         return
@@ -176,22 +178,22 @@ def _measures_tab(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) ->
             st.markdown(f"**{escape_markdown(m.name)}**: {escape_markdown(m.definition)}  \n"
                         f"{code_span(m.formula)} · {escape_markdown(m.caveat)}")
     ids = {n: _ids(tokenizers[n], tokenizer_key(n, tokenizers[n]), text) for n in chosen}
-    st.plotly_chart(zipf_figure(zipf_by_tokenizer(ids)), key="inspect_zipf", theme=None, config=PLOT_CONFIG)
+    st.plotly_chart(zipf_figure(zipf_by_tokenizer(ids)), key=state_keys.INSPECT_ZIPF, theme=None, config=PLOT_CONFIG)
 
 
 def _budget_tab(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
-    name = _pick(tokenizers, chosen, "inspect_budget_tok", "Tokenizer")
-    text = st.session_state.get("text", "")
+    name = _pick(tokenizers, chosen, state_keys.INSPECT_BUDGET_TOK, "Tokenizer")
+    text = st.session_state.get(state_keys.TEXT, "")
     if name is None or not text:
         if not text:
             st.info("Type a text in the Tokenize page to cut it into chunks.", icon="✍️")
         return
     c1, c2 = st.columns(2)
-    keep("inspect_budget_n", 256)
+    keep(state_keys.INSPECT_BUDGET_N, 256)
     n = c1.number_input("Tokens per chunk at most", min_value=1, max_value=1_000_000, step=64,
-                        key="inspect_budget_n", persist_state=PERSIST)
-    keep("inspect_budget_at", "token")
-    at = c2.segmented_control("Cut at", list(BOUNDARIES), key="inspect_budget_at", persist_state=PERSIST,
+                        key=state_keys.INSPECT_BUDGET_N, persist_state=PERSIST)
+    keep(state_keys.INSPECT_BUDGET_AT, "token")
+    at = c2.segmented_control("Cut at", list(BOUNDARIES), key=state_keys.INSPECT_BUDGET_AT, persist_state=PERSIST,
                               required=True, help="At the last sentence or paragraph end that fits, or at any "
                                                   "token boundary; a sentence longer than the budget is cut at tokens.")
     try:
@@ -203,7 +205,7 @@ def _budget_tab(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> N
                "joined, they give the text back exactly.")
     st.dataframe(chunk_rows(chunks), hide_index=True, width="stretch", height=320)
     st.download_button("Chunks as JSONL", chunks_jsonl(chunks, tokenizer=name), file_name="tokviz-chunks.jsonl",
-                       mime=JSONL_MIME, icon="⬇️", key="inspect_budget_jsonl")
+                       mime=JSONL_MIME, icon="⬇️", key=state_keys.INSPECT_BUDGET_JSONL)
 
 
 def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
@@ -212,7 +214,7 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
     st.caption("Look inside the chosen tokenizers: which tokens are junk, what the same passage costs in each "
                "language, how the current text measures up, and how it splits into token budgets. Click any token "
                "on any page for its anatomy in the sidebar.")
-    tabs = st.tabs(TABS, key="inspect_tab", on_change="rerun")
+    tabs = st.tabs(TABS, key=state_keys.INSPECT_TAB, on_change="rerun")
     for tab, draw in zip(tabs, (_health_tab, _languages_tab, _measures_tab, _budget_tab)):
         if tab.open:
             with tab:

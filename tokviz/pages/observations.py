@@ -13,6 +13,7 @@ import streamlit as st
 from tokviz.core.protocol import TokenizerLike
 from tokviz.pages.state import PERSIST, keep
 from tokviz.pages.widgets import wrapping_columns
+from tokviz.viewmodels import state_keys
 from tokviz.viewmodels.family_views import family_label
 from tokviz.viewmodels.keys import tokenizer_key
 from tokviz.viewmodels.markdown import escape_markdown
@@ -45,8 +46,8 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
         with col:
             st.markdown(f"**{obs.title}**")
             st.caption(obs.question)
-            keep(f"obs_{obs.key}", obs.default_example)
-            example = st.text_input("Example", key=f"obs_{obs.key}", persist_state=PERSIST)
+            keep(f"{state_keys.OBS_PREFIX}{obs.key}", obs.default_example)
+            example = st.text_input("Example", key=f"{state_keys.OBS_PREFIX}{obs.key}", persist_state=PERSIST)
             try:
                 results = [observe(tokenizers[n], tokenizer_key(n, tokenizers[n]), obs.key, example, n)
                            for n in chosen]

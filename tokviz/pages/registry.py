@@ -14,6 +14,7 @@ import streamlit as st
 from tokviz.core.protocol import TokenizerLike
 from tokviz.models.bpe import Tokenizer
 from tokviz.pages.runs import forget_run, restore_run
+from tokviz.viewmodels import state_keys
 from tokviz.viewmodels.defaults import Defaults, build_defaults, cache_dir
 from tokviz.viewmodels.hub_picker import LoadedModel, from_link_value, link_value, load_model
 from tokviz.viewmodels.menu import TokenizerMenu
@@ -23,7 +24,7 @@ from tokviz.viewmodels.text_store import TextStore
 from tokviz.viewmodels.training_summary import TrainedRun
 
 #: Session state key of the session's own tokenizers (name -> tokenizer), which win over built-ins on a name clash.
-USER = "user_tokenizers"
+USER = state_keys.USER_TOKENIZERS
 
 
 @st.cache_resource(show_spinner="Preparing the built-in tokenizers (trained once, then cached on disk)…")
@@ -46,7 +47,7 @@ def all_tokenizers() -> TokenizerMenu:
 
 def chosen() -> list[str]:
     """The tokenizers picked in the sidebar, in order."""
-    return list(st.session_state.get("chosen", []))
+    return list(st.session_state.get(state_keys.CHOSEN, []))
 
 
 def run_page(view: Callable[[Mapping[str, TokenizerLike], list[str]], None]) -> None:
@@ -55,7 +56,7 @@ def run_page(view: Callable[[Mapping[str, TokenizerLike], list[str]], None]) -> 
 
 
 #: Session state key: name -> store hash of the session's own tokenizers that are kept on the server.
-OWN_HASHES = "_own_hashes"
+OWN_HASHES = state_keys.OWN_HASHES
 
 
 @st.cache_resource(show_spinner=False)
@@ -138,7 +139,7 @@ def restore_own(hashes: tuple[str, ...]) -> list[str]:
 
 
 #: Session state key: what was found damaged in the cache folder or the store and repaired, not yet shown.
-CACHE_NOTICES = "_cache_notices"
+CACHE_NOTICES = state_keys.CACHE_NOTICES
 
 
 def note_cache(text: str) -> None:
@@ -150,8 +151,8 @@ def cache_notices() -> list[str]:
     """The notices to show now: the session's own, and those of the built-ins' cache files to the one session that
     met them (the first after a start): the files were rebuilt then, and later sessions have nothing to be told."""
     notes = list(st.session_state.pop(CACHE_NOTICES, []))
-    if not st.session_state.get("_defaults_noticed"):
-        st.session_state["_defaults_noticed"] = True
+    if not st.session_state.get(state_keys.DEFAULTS_NOTICED):
+        st.session_state[state_keys.DEFAULTS_NOTICED] = True
         told = _told_default_notices()
         with _NOTICE_LOCK:
             fresh = [n for n in load_defaults().notices if n not in told]
@@ -176,7 +177,7 @@ def own_hashes() -> tuple[str, ...]:
 
 
 # -- tokenizers loaded by model name or Hub id: kept by that name, loaded again from it (links, refresh) -----------
-MODELS = "_models"
+MODELS = state_keys.MODELS
 
 
 def keep_model(loaded: LoadedModel) -> None:

@@ -9,14 +9,15 @@ from __future__ import annotations
 import streamlit as st
 
 from tokviz.models.bpe import Tokenizer
+from tokviz.viewmodels import state_keys
 from tokviz.viewmodels.run_store import StoredRun
 from tokviz.viewmodels.training_input import heldout_text
 from tokviz.viewmodels.training_summary import TrainedRun
 
 #: Session state keys: name -> TrainedRun of every run, and the last run id given out.
-RUNS, COUNTER = "train_runs", "train_counter"
+RUNS, COUNTER = state_keys.TRAIN_RUNS, state_keys.TRAIN_COUNTER
 #: Session state key: name -> the held-out text of a run (the Vocab sizes view measures on it).
-HELDOUT = "user_heldout"
+HELDOUT = state_keys.USER_HELDOUT
 
 
 def restore_run(name: str, stored: StoredRun, tok: Tokenizer) -> None:

@@ -41,6 +41,7 @@ from tokviz.core.protocol import TokenizerLike
 from tokviz.pages.runs import HELDOUT
 from tokviz.pages.state import PERSIST, keep_choice
 from tokviz.pages.widgets import stacking_pair
+from tokviz.viewmodels import state_keys
 from tokviz.viewmodels.charts import (
     POINT_KINDS_NOTE,
     compression_figure,
@@ -167,17 +168,17 @@ def side_by_side(_runs: PatternRuns, key: str, pattern: str, sizes: tuple[int, .
 
 
 def on_upload() -> None:
-    f = st.session_state.get("sizes_upload")
+    f = st.session_state.get(state_keys.SIZES_UPLOAD)
     _drop_job()
     st.session_state.pop(ENDED, None)  # the same file again: a new try
     # Bytes that are not UTF-8 become U+FFFD (with a warning) rather than refusing the whole file.
-    st.session_state["_sizes_corpus"] = (
+    st.session_state[state_keys.SIZES_CORPUS] = (
         None if f is None else read_corpus(f.getvalue(), name=f.name, max_bytes=UPLOAD_LIMIT, replace=True))
 
 
 def use_builtin_corpus() -> None:
     _drop_job()
-    st.session_state["_sizes_corpus"] = None
+    st.session_state[state_keys.SIZES_CORPUS] = None
 
 
 class _Stopped(ValueError):
@@ -235,17 +236,17 @@ def _live_progress() -> None:
         st.rerun()
     bar, cancel = st.columns([6, 1], vertical_alignment="bottom")
     bar.progress(snap.fraction, text=snap.text)
-    cancel.button("Cancel", key="sizes_cancel", on_click=job.cancel, icon="⏹️", width="stretch",
+    cancel.button("Cancel", key=state_keys.SIZES_CANCEL, on_click=job.cancel, icon="⏹️", width="stretch",
                   help="Stop training on this corpus and go back to the built-in one.")
     st.caption("Training runs in a separate process, one pattern after the other; the charts follow when it is done. "
                "Other views (and other users) stay responsive meanwhile.")
 
 
 def use_sample() -> None:
-    key = st.session_state.get("sizes_sample")
+    key = st.session_state.get(state_keys.SIZES_SAMPLE)
     if key:
-        st.session_state["sizes_text"] = SAMPLES[key].text
-    st.session_state["sizes_sample"] = None  # a pill is an action here, not a lasting choice
+        st.session_state[state_keys.SIZES_TEXT] = SAMPLES[key].text
+    st.session_state[state_keys.SIZES_SAMPLE] = None  # a pill is an action here, not a lasting choice
 
 
 def download(label: str, csv: str, file_name: str, key: str) -> None:
@@ -264,26 +265,26 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
         return
     # The session's own tokenizers and the OpenAI encodings (read here if no page has needed them yet).
     candidates = {n: tokenizers[n] for n in tokenizers
-                  if n in st.session_state.get("user_tokenizers", {}) or n in BUILTIN_ENCODINGS}
+                  if n in st.session_state.get(state_keys.USER_TOKENIZERS, {}) or n in BUILTIN_ENCODINGS}
     kinds = chart_kinds(candidates)
-    keep_choice("sizes_extras", list(kinds), list(kinds), multi=True)
-    st.multiselect("Also on the charts", list(kinds), key="sizes_extras", persist_state=PERSIST,
+    keep_choice(state_keys.SIZES_EXTRAS, list(kinds), list(kinds), multi=True)
+    st.multiselect("Also on the charts", list(kinds), key=state_keys.SIZES_EXTRAS, persist_state=PERSIST,
                    format_func=lambda n: f"{n} ({kind_text(kinds[n])})",
                    placeholder="Train or load a tokenizer in another view to add it here",
                    help="Tokenizers from this session: a BPE trained here is a curve (every smaller size is a "
                         "prefix of it), and so is a rank file (GPT-2, GPT-4, GPT-4o: its first k ranks are a "
                         "tokenizer of k tokens, as tiktoken encodes with them); any other tokenizer is one point "
                         "at its vocabulary size.")
-    extras = {n: candidates[n] for n in st.session_state["sizes_extras"] if n in candidates}
+    extras = {n: candidates[n] for n in st.session_state[state_keys.SIZES_EXTRAS] if n in candidates}
     own = {n: t for n, t in st.session_state.get(HELDOUT, {}).items() if isinstance(t, str) and t}
     key = runs.key
 
     st.markdown("##### Your text", help="Counted at every size in the right-hand chart and drawn at the chosen "
                                          "sizes further down.")
-    st.pills("Samples", list(SAMPLES), format_func=lambda k: SAMPLES[k].label, key="sizes_sample",
+    st.pills("Samples", list(SAMPLES), format_func=lambda k: SAMPLES[k].label, key=state_keys.SIZES_SAMPLE,
              on_change=use_sample, label_visibility="collapsed")
-    st.session_state.setdefault("sizes_text", DEFAULT_TEXT)
-    text: str = st.text_area("Text", key="sizes_text", height=90, persist_state=PERSIST,
+    st.session_state.setdefault(state_keys.SIZES_TEXT, DEFAULT_TEXT)
+    text: str = st.text_area("Text", key=state_keys.SIZES_TEXT, height=90, persist_state=PERSIST,
                              label_visibility="collapsed", placeholder="Type or paste any text…")
 
     left, right = stacking_pair("sizes_charts")
@@ -293,7 +294,7 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
             st.warning(escape_markdown(p), icon="⚠️")
         fig = compression_figure(held, title="Compression on held-out text",
                                  subtitle=f"{len(runs.heldout):,} characters")
-        st.plotly_chart(half_page(fig), key="sizes_fig_compression", theme=None, config=PLOT_CONFIG)
+        st.plotly_chart(half_page(fig), key=state_keys.SIZES_FIG_COMPRESSION, theme=None, config=PLOT_CONFIG)
         download("Compression CSV", held.to_csv(), "tokviz-compression-heldout.csv", "sizes_csv_compression")
     with right:
         if text:
@@ -301,7 +302,7 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
             # one legend for the two charts: this one's curves are named at their ends
             fig = token_count_figure(counted, title="Tokens in your text", subtitle=f"{len(text):,} characters",
                                      legend=False)
-            st.plotly_chart(half_page(fig), key="sizes_fig_tokens", theme=None, config=PLOT_CONFIG)
+            st.plotly_chart(half_page(fig), key=state_keys.SIZES_FIG_TOKENS, theme=None, config=PLOT_CONFIG)
             download("Token counts CSV", counted.to_csv(), "tokviz-token-counts.csv", "sizes_csv_tokens")
         else:
             st.info("Type or paste some text above, or pick a sample, to count its tokens at every size.",
@@ -316,23 +317,23 @@ def controls() -> PatternRuns | None:
     # The size and the corpus at their own widths, the patterns in the rest: in fixed columns a 1024-pixel window
     # drew the third pattern's chip under the clear button.
     row = st.container(horizontal=True, vertical_alignment="bottom", gap="small")
-    keep_choice("sizes_max", list(MAX_SIZES), DEFAULT_MAX_SIZE, multi=False)
-    max_size: int = row.selectbox("Largest size", MAX_SIZES, key="sizes_max", format_func=size_text,
+    keep_choice(state_keys.SIZES_MAX, list(MAX_SIZES), DEFAULT_MAX_SIZE, multi=False)
+    max_size: int = row.selectbox("Largest size", MAX_SIZES, key=state_keys.SIZES_MAX, format_func=size_text,
                                   persist_state=PERSIST, width=140,
                                   help="Each pattern is trained once to this size; every smaller size is a prefix.")
-    keep_choice("sizes_patterns", list(PATTERNS), list(PATTERNS), multi=True)
+    keep_choice(state_keys.SIZES_PATTERNS, list(PATTERNS), list(PATTERNS), multi=True)
     patterns: list[str] = row.multiselect(
-        "Pre-tokenizer patterns", PATTERNS, key="sizes_patterns", persist_state=PERSIST, width="stretch",
+        "Pre-tokenizer patterns", PATTERNS, key=state_keys.SIZES_PATTERNS, persist_state=PERSIST, width="stretch",
         help="Same corpus, same sizes, different pre-tokenizer: gpt2 splits numbers anywhere and contractions "
              "after the apostrophe; gpt4 and o200k keep at most 3 digits together and handle whitespace differently.")
     with row.popover("Corpus", icon=":material/upload_file:", width="content"):
-        st.file_uploader("A UTF-8 text file to train and measure on", key="sizes_upload", on_change=on_upload,
+        st.file_uploader("A UTF-8 text file to train and measure on", key=state_keys.SIZES_UPLOAD, on_change=on_upload,
                          help=f"Up to {UPLOAD_LIMIT // 2**20} MB; the last 10% is held out. It stays in memory.")
         st.button("Use the built-in corpus", on_click=use_builtin_corpus, icon=":material/undo:")
     if not patterns:
         st.info("Pick at least one pre-tokenizer pattern.", icon="👆")
         return None
-    corpus: CorpusText | None = st.session_state.get("_sizes_corpus")
+    corpus: CorpusText | None = st.session_state.get(state_keys.SIZES_CORPUS)
     if corpus is not None and not corpus.ok:
         st.error(f"{escape_markdown(corpus.problem or '')} Using the built-in corpus instead.", icon="🚫")
         corpus = None
@@ -345,7 +346,7 @@ def controls() -> PatternRuns | None:
         except _Stopped:
             st.info(f"Training on {code_span(corpus.name)} was cancelled; showing the built-in corpus. Upload it "
                     "again or press Train again.", icon="⏹️")
-            st.button("Train again", key="sizes_retrain", icon=":material/replay:",
+            st.button("Train again", key=state_keys.SIZES_RETRAIN, icon=":material/replay:",
                       on_click=lambda: st.session_state.pop(ENDED, None))
             corpus = None
         except ValueError as e:  # e.g. no line break to hold out at: say why, and go on with the built-in corpus
@@ -379,21 +380,24 @@ def at_chosen_sizes(runs: PatternRuns, key: str, text: str) -> None:
     # The two choices at their own widths in a row that wraps, the sizes below at full width: in fixed columns a
     # 1024-pixel window cut "o200k" and "held-out text" short and drew the last size's chip under the clear button.
     row = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
-    keep_choice("sizes_run", list(runs.patterns), runs.patterns[0], multi=False)
+    keep_choice(state_keys.SIZES_RUN, list(runs.patterns), runs.patterns[0], multi=False)
     # required=True never gives None; the fallback only satisfies the type.
-    pattern: str = row.segmented_control("Run", runs.patterns, key="sizes_run", required=True, persist_state=PERSIST,
+    pattern: str = row.segmented_control("Run", runs.patterns, key=state_keys.SIZES_RUN, required=True,
+                                         persist_state=PERSIST,
                                         help="Which pattern's run to look into.") or runs.patterns[0]
     options = list(offered_sizes(reached, nice=NICE_SIZES))
-    if "sizes_pick" in st.session_state:
+    if state_keys.SIZES_PICK in st.session_state:
         # After a smaller run, sizes above it become its largest size (as the defaults are clipped).
-        st.session_state["sizes_pick"] = sorted({min(s, reached) for s in st.session_state["sizes_pick"]})
-    keep_choice("sizes_pick", options, list(default_sizes(reached)), multi=True)
-    sizes = tuple(sorted(st.multiselect("Sizes", options, key="sizes_pick", format_func=lambda s: f"{s:,}",
+        picked = st.session_state[state_keys.SIZES_PICK]
+        st.session_state[state_keys.SIZES_PICK] = sorted({min(s, reached) for s in picked})
+    keep_choice(state_keys.SIZES_PICK, options, list(default_sizes(reached)), multi=True)
+    sizes = tuple(sorted(st.multiselect("Sizes", options, key=state_keys.SIZES_PICK, format_func=lambda s: f"{s:,}",
                                         persist_state=PERSIST,
                                         help="Each size is the first (size - 256) merges of the same run.")))
-    keep_choice("sizes_lengths", list(LENGTH_KINDS), "vocabulary", multi=False)
+    keep_choice(state_keys.SIZES_LENGTHS, list(LENGTH_KINDS), "vocabulary", multi=False)
     kind: str = row.segmented_control(
-        "Lengths of", list(LENGTH_KINDS), key="sizes_lengths", required=True, format_func=LENGTH_KINDS.__getitem__,
+        "Lengths of", list(LENGTH_KINDS), key=state_keys.SIZES_LENGTHS, required=True,
+        format_func=LENGTH_KINDS.__getitem__,
         persist_state=PERSIST, help="Each token of the vocabulary once, or each token of the held-out text.",
     ) or "vocabulary"
     if not sizes:
@@ -404,7 +408,7 @@ def at_chosen_sizes(runs: PatternRuns, key: str, text: str) -> None:
     with left:
         dist = lengths(runs, key, pattern, sizes, kind)
         fig = length_figure(dist, title="Token lengths", subtitle=f"{tok.name}, {LENGTH_KINDS[kind]}")
-        st.plotly_chart(half_page(fig), key="sizes_fig_lengths", theme=None, config=PLOT_CONFIG)
+        st.plotly_chart(half_page(fig), key=state_keys.SIZES_FIG_LENGTHS, theme=None, config=PLOT_CONFIG)
         download("Lengths CSV", dist.to_csv(), "tokviz-token-lengths.csv", "sizes_csv_lengths")
     with right:
         if not text:

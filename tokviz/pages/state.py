@@ -13,17 +13,19 @@ from typing import Literal
 
 import streamlit as st
 
+from tokviz.viewmodels import state_keys
+
 #: Passed to every widget whose value should survive a visit to another page.
 PERSIST: Literal["session"] = "session"
 #: Session state key a widget callback sets to a page's path to open that page on the next run (callbacks cannot
 #: call ``st.switch_page`` themselves).
-GOTO = "_goto_page"
+GOTO = state_keys.GOTO_PAGE
 #: Session state key the click listener sets to a page number (from 1) when a band of a page's strip is clicked; the
 #: page with the strip opens it on that run.
-PICKED_PAGE = "_picked_text_page"
+PICKED_PAGE = state_keys.PICKED_TEXT_PAGE
 #: Session state key the click listener sets to its last repair of lone surrogates in a text box (the box's key, how
 #: many, the box's length then): the page with that box says so (``tokviz.viewmodels.pasted.repaired_note``).
-REPAIRED = "_repaired_paste"
+REPAIRED = state_keys.REPAIRED_PASTE
 
 
 def keep(key: str, default: object, *, valid: Callable[[object], bool] | None = None) -> None:

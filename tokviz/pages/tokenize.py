@@ -20,6 +20,7 @@ from tokviz.pages.chat_mode import chat_view
 from tokviz.pages.state import PERSIST, PICKED_PAGE, REPAIRED, keep
 from tokviz.pages.widgets import wrapping_columns
 from tokviz.pipelines.incremental import SegmentCache, find_anchors
+from tokviz.viewmodels import state_keys
 from tokviz.viewmodels.family_views import describer, family_label, render_round_trip, round_trip
 from tokviz.viewmodels.keys import tokenizer_key
 from tokviz.viewmodels.markdown import escape_markdown
@@ -98,10 +99,10 @@ def _round_trip_html(tok: TokenizerLike, text: str, panel: Panel, cache: Segment
 
 
 def use_sample() -> None:
-    key = st.session_state.get("sample")
+    key = st.session_state.get(state_keys.SAMPLE)
     if key:
-        st.session_state["text"] = SAMPLES[key].text
-    st.session_state["sample"] = None  # a pill is an action here, not a lasting choice
+        st.session_state[state_keys.TEXT] = SAMPLES[key].text
+    st.session_state[state_keys.SAMPLE] = None  # a pill is an action here, not a lasting choice
 
 
 def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
@@ -109,19 +110,20 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
     st.subheader("Tokenize", anchor=False)
     st.caption("Every chosen tokenizer cuts the same text. Hover a token for its id and bytes; characters cut into "
                "byte pieces stay grouped under the character.")
-    keep("tok_mode", "Text")
-    mode = st.segmented_control("Mode", ["Text", "Chat"], key="tok_mode", persist_state=PERSIST, required=True,
+    keep(state_keys.TOK_MODE, "Text")
+    mode = st.segmented_control("Mode", ["Text", "Chat"], key=state_keys.TOK_MODE, persist_state=PERSIST, required=True,
                                 help="Chat: a conversation rendered with each model's chat template.")
     if mode == "Chat":
         chat_view(tokenizers, chosen)
         return
-    st.pills("Samples", list(SAMPLES), format_func=lambda k: SAMPLES[k].label, key="sample", on_change=use_sample,
+    st.pills("Samples", list(SAMPLES), format_func=lambda k: SAMPLES[k].label, key=state_keys.SAMPLE,
+             on_change=use_sample,
              help="Each sample shows one thing tokenizers do; pick one to replace the text.")
-    text: str = st.text_area("Text", key="text", persist_state=PERSIST, height=130,
+    text: str = st.text_area("Text", key=state_keys.TEXT, persist_state=PERSIST, height=130,
                              placeholder="Type or paste any text…",
                              help=f"Texts up to {TEXT_LIMIT:,} characters are kept in the link, so you can share "
                              "the view.")
-    repaired = repaired_note(st.session_state.get(REPAIRED), key="text", text=text)
+    repaired = repaired_note(st.session_state.get(REPAIRED), key=state_keys.TEXT, text=text)
     if repaired is not None:  # the page's script replaced lone surrogates in the box before sending it: said here
         st.caption(f"🩹 {repaired}")
     sample = next((s for s in SAMPLES.values() if s.text == text), None)
@@ -133,13 +135,13 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
     # cut the labels short ("Pre-tokenizer c…", "same id, sa").
     with st.container(horizontal=True, vertical_alignment="center", gap="medium", wrap=False):
         color_by = st.segmented_control("Colors", list(COLOR_LABELS), format_func=lambda k: COLOR_LABELS[k],
-                                        key="color_by", persist_state=PERSIST, required=True, width="content")
+                                        key=state_keys.COLOR_BY, persist_state=PERSIST, required=True, width="content")
         with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-            show_ws = st.toggle("Show whitespace", key="show_ws", persist_state=PERSIST,
+            show_ws = st.toggle("Show whitespace", key=state_keys.SHOW_WS, persist_state=PERSIST,
                                 help="space ·  tab →  newline ↵")
-            show_chunks = st.toggle("Pre-tokenizer chunks", key="show_chunks", persist_state=PERSIST,
+            show_chunks = st.toggle("Pre-tokenizer chunks", key=state_keys.SHOW_CHUNKS, persist_state=PERSIST,
                                     help="Brackets under the tokens mark the pieces the pattern cut before merging.")
-            show_table = st.toggle("Table and ids", key="show_table", persist_state=PERSIST,
+            show_table = st.toggle("Table and ids", key=state_keys.SHOW_TABLE, persist_state=PERSIST,
                                    help="Each token in a table, and the ids to copy.")
     if not text:
         st.info("Type or paste some text above, or pick a sample, to see its tokens.", icon="✍️")
@@ -223,7 +225,7 @@ def _plan(tokenizers: Mapping[str, TokenizerLike], name: str, text: str, *, cach
     return plan_panel(tok, text, key=tokenizer_key(name, tok), cache=cache, anchors=anchors)
 
 
-PAGE_KEY = "tok_page"
+PAGE_KEY = state_keys.TOK_PAGE
 
 
 def _page_picker(text: str, pages: list[tuple[int, int]]) -> tuple[int, DeltaGenerator]:

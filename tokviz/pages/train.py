@@ -5,9 +5,9 @@ neither
 this page nor other sessions of the server stall. The job lives in ``st.session_state``; a fragment that re-runs every
 :data:`POLL_SECONDS` polls it and redraws only the progress bar and the merge table. When the run ends, the fragment
 asks for one full run, which files the result (:func:`file_if_finished`, before anything is drawn) and draws it: the
-tokenizer joins ``st.session_state["user_tokenizers"]`` (so the sidebar offers it to every view), its held-out text
-joins ``st.session_state["user_heldout"]`` (for the vocab-sizes view), and the run's record (pre-token counts for
-the replay, summary, downloads) joins ``st.session_state["train_runs"]`` and is kept on the server beside the
+tokenizer joins the session's user tokenizers (so the sidebar offers it to every view), its held-out text joins the
+session's held-out texts (for the vocab-sizes view), and the run's record (pre-token counts for
+the replay, summary, downloads) joins ``st.session_state[state_keys.TRAIN_RUNS]`` and is kept on the server beside the
 tokenizer (:func:`tokviz.pages.registry.keep_run`), so that a refresh, a restart or a link that brings the
 tokenizer back brings the run back too (:func:`tokviz.pages.runs.restore_run`). Earlier runs are never replaced; a
 failed run adds nothing and removes nothing.
@@ -34,6 +34,7 @@ from tokviz.pages.runs import COUNTER, HELDOUT, RUNS
 from tokviz.pages.state import GOTO, PERSIST, keep
 from tokviz.pages.widgets import metric_row, stacking_pair
 from tokviz.training.live import JobSnapshot, TrainingJob, TrainSpec, prewarm
+from tokviz.viewmodels import state_keys
 from tokviz.viewmodels.charts import merge_count_figure
 from tokviz.viewmodels.defaults import DefaultCorpus, default_corpus
 from tokviz.viewmodels.display import token_label
@@ -91,16 +92,20 @@ SLOW_TAB = "Slow motion"
 OWN_SAMPLE = "The lowest, newest and widest tokens: 1885 people said héllo 👋"
 
 # Session keys of this view (widget keys start with "train_" too).
-JOB, JOB_META, OUTCOME = "train_job", "train_job_meta", "train_outcome"
-WATCH_TEXT_KEY, PACE_KEY = "train_watch_text", "train_watch_pace"
-KEPT_UPLOADS, USING_KEPT = "_train_uploads", "_train_uploads_kept"  # the last upload, kept across other views
-ANNOUNCE = "_train_announce"  # a run was filed while another view was shown: toast its outcome once
+JOB, JOB_META, OUTCOME = state_keys.TRAIN_JOB, state_keys.TRAIN_JOB_META, state_keys.TRAIN_OUTCOME
+WATCH_TEXT_KEY, PACE_KEY = state_keys.TRAIN_WATCH_TEXT, state_keys.TRAIN_WATCH_PACE
+# the last upload, kept across other views
+KEPT_UPLOADS, USING_KEPT = state_keys.TRAIN_UPLOADS, state_keys.TRAIN_UPLOADS_KEPT
+ANNOUNCE = state_keys.TRAIN_ANNOUNCE  # a run was filed while another view was shown: toast its outcome once
 OUTCOME_ICONS = {"success": "✅", "warning": "⚠️", "info": "ℹ️", "error": "🛑"}
 #: First values of the widgets kept for the whole session (see :mod:`tokviz.pages.state`).
-KEPT: dict[str, Any] = {"train_source": "upload", "train_vocab": DEFAULT_VOCAB, "train_specials": DEFAULT_SPECIALS,
-                        "train_pattern": "gpt2", "train_regex": r"\w+|\s+|[^\w\s]+", "train_replace": False,
-                        "train_sample_kind": "corpus", "train_sample": OWN_SAMPLE, "train_holdout": True,
-                        "train_slow": False}
+KEPT: dict[str, Any] = {
+    state_keys.TRAIN_SOURCE: "upload", state_keys.TRAIN_VOCAB: DEFAULT_VOCAB,
+    state_keys.TRAIN_SPECIALS: DEFAULT_SPECIALS,
+    state_keys.TRAIN_PATTERN: "gpt2", state_keys.TRAIN_REGEX: r"\w+|\s+|[^\w\s]+", state_keys.TRAIN_REPLACE: False,
+    state_keys.TRAIN_SAMPLE_KIND: "corpus", state_keys.TRAIN_SAMPLE: OWN_SAMPLE, state_keys.TRAIN_HOLDOUT: True,
+    state_keys.TRAIN_SLOW: False,
+}
 #: The share of the corpus held out (when asked) to measure compression on text the run did not see.
 HOLDOUT = 0.1
 
@@ -114,7 +119,7 @@ def builtin_corpus() -> DefaultCorpus:
 # -- inputs --------------------------------------------------------------------------------------------------------
 def _corpus_input() -> tuple[tuple[str, ...], str] | None:
     """The training texts and a short description of them, or None (with the reason shown) when not ready."""
-    source = st.radio("Corpus", list(SOURCE_LABELS), format_func=SOURCE_LABELS.__getitem__, key="train_source",
+    source = st.radio("Corpus", list(SOURCE_LABELS), format_func=SOURCE_LABELS.__getitem__, key=state_keys.TRAIN_SOURCE,
                       persist_state=PERSIST, horizontal=True)
     if source == "builtin":
         corpus = builtin_corpus()
@@ -128,7 +133,7 @@ def _corpus_input() -> tuple[tuple[str, ...], str] | None:
         return None
     batch = gather_corpus(uploads, max_bytes=limit)
     if batch.n_fixable:
-        replace = st.checkbox("Train with replacement characters", key="train_replace", persist_state=PERSIST,
+        replace = st.checkbox("Train with replacement characters", key=state_keys.TRAIN_REPLACE, persist_state=PERSIST,
                               help="Each byte that is not valid UTF-8 becomes U+FFFD (�) in the training text.")
         if replace:
             batch = gather_corpus(uploads, max_bytes=limit, replace=True)
@@ -141,8 +146,8 @@ def _uploads(limit: int) -> list[tuple[str, bytes]] | None:
     Streamlit empties a file uploader that a run does not draw, so after a look at another view the uploader comes
     back empty. Its widget state is gone then too, which tells that case apart from the user removing the files.
     """
-    returning = "train_files" not in st.session_state
-    files = st.file_uploader("Text files (UTF-8)", accept_multiple_files=True, key="train_files",
+    returning = state_keys.TRAIN_FILES not in st.session_state
+    files = st.file_uploader("Text files (UTF-8)", accept_multiple_files=True, key=state_keys.TRAIN_FILES,
                              help=f"One or more text files, up to {limit / 1e6:g} MB each; they are joined with a "
                                   "line break. The last tenth is held out to measure compression.")
     if files:
@@ -156,7 +161,7 @@ def _uploads(limit: int) -> list[tuple[str, bytes]] | None:
         note, forget = st.columns([3, 1], vertical_alignment="center")
         note.caption(f"Using the files uploaded before: {', '.join(code_span(n) for n, _ in kept)}. Upload others to "
                      "replace them.")
-        forget.button("Forget", key="train_forget", icon="🗑️", on_click=_forget_uploads, width="stretch",
+        forget.button("Forget", key=state_keys.TRAIN_FORGET, icon="🗑️", on_click=_forget_uploads, width="stretch",
                       help="Drop the files uploaded before.")
         return kept
     _forget_uploads()  # the user removed them from the uploader
@@ -186,25 +191,25 @@ def _settings() -> tuple[int | None, tuple[str, ...] | None, str]:
     typed (the trainer validates the rest when starting)."""
     # No min_value or max_value: out of range, Streamlit's box would keep its old value with no more than a red
     # outline, and Train would then run with a size the user did not ask for. Every value is taken and checked below.
-    vocab = st.number_input("Vocabulary size", step=1000, key="train_vocab", persist_state=PERSIST,
+    vocab = st.number_input("Vocabulary size", step=1000, key=state_keys.TRAIN_VOCAB, persist_state=PERSIST,
                             help="256 single bytes + the special tokens + the merges to learn. If the corpus runs "
                                  "out of pairs first, training stops early and keeps what it learned.")
-    specials = st.text_input("Special tokens", key="train_specials", persist_state=PERSIST,
+    specials = st.text_input("Special tokens", key=state_keys.TRAIN_SPECIALS, persist_state=PERSIST,
                              help="Separated by commas or spaces. Each is one token of its own and never merged; "
                                   "the text is split at them before counting.")
     choice = st.segmented_control("Pre-tokenizer", PATTERN_CHOICES, format_func=PATTERN_LABELS.__getitem__,
-                                  key="train_pattern", persist_state=PERSIST, required=True,
+                                  key=state_keys.TRAIN_PATTERN, persist_state=PERSIST, required=True,
                                   help="The regex that cuts text into pieces before merging: merges never cross a "
                                        "piece boundary.")
-    st.toggle("Hold out a tenth", key="train_holdout", persist_state=PERSIST,
+    st.toggle("Hold out a tenth", key=state_keys.TRAIN_HOLDOUT, persist_state=PERSIST,
               help="Keep the last 10% of the corpus out of training to measure compression on text the run did not "
                    "see. Turn it off to train on all of it (to match a reference run, such as CS336's merges).")
-    st.toggle("Slow motion", key="train_slow", persist_state=PERSIST,
+    st.toggle("Slow motion", key=state_keys.TRAIN_SLOW, persist_state=PERSIST,
               help="When the run is done, play its merges one by one at a pace you choose (merges per second), "
                    "with pause and step: the Slow motion tab. Training itself takes a second or two.")
     regex = ""
     if choice == "custom":
-        regex = st.text_input("Custom regex", key="train_regex", persist_state=PERSIST,
+        regex = st.text_input("Custom regex", key=state_keys.TRAIN_REGEX, persist_state=PERSIST,
                               help="Python `regex` syntax; every match is a piece.")
     try:
         parsed: tuple[str, ...] | None = training_special_tokens(specials)
@@ -243,7 +248,7 @@ def vocab_size_or_problem(value: object, *, n_special: int) -> int | str:
 
 # -- running -------------------------------------------------------------------------------------------------------
 def _start(texts: tuple[str, ...], described: str, vocab: int, specials: tuple[str, ...], pattern: str) -> None:
-    holdout = HOLDOUT if st.session_state.get("train_holdout", True) else 0.0
+    holdout = HOLDOUT if st.session_state.get(state_keys.TRAIN_HOLDOUT, True) else 0.0
     spec = TrainSpec(texts=texts, vocab_size=vocab, special_tokens=specials, pattern=pattern, holdout=holdout)
     try:
         job = TrainingJob.start(spec)
@@ -270,7 +275,7 @@ def _file(job: TrainingJob, snap: JobSnapshot) -> None:
         st.session_state[OUTCOME] = ("info", "Cancelled before the first merge; nothing was added.")
         return
     index = st.session_state[COUNTER] = st.session_state.get(COUNTER, 0) + 1
-    user = st.session_state.setdefault("user_tokenizers", {})
+    user = st.session_state.setdefault(state_keys.USER_TOKENIZERS, {})
     tok.name = trained_name(index, pattern=job.spec.pattern, vocab_size=tok.vocab_size,
                             cancelled=snap.status == "cancelled", taken=user)
     # Kept on the server, so a refresh brings it back; else why not, said below.
@@ -283,9 +288,10 @@ def _file(job: TrainingJob, snap: JobSnapshot) -> None:
     run = st.session_state.setdefault(RUNS, {})[tok.name] = TrainedRun(
         id=index, tokenizer=tok, counts=snap.counts, merges=snap.merges, summary=summary,
         texts=tuple(meta.get("texts", ())), described=meta.get("described", ""))
-    st.session_state["train_run"] = tok.name  # show the newest run
-    if st.session_state.get("train_slow") and tok.merges:
-        st.session_state[f"train_tab_{run.id}"] = SLOW_TAB  # open on the player, playing from the first merge
+    st.session_state[state_keys.TRAIN_RUN] = tok.name  # show the newest run
+    if st.session_state.get(state_keys.TRAIN_SLOW) and tok.merges:
+        # open on the player, playing from the first merge
+        st.session_state[f"{state_keys.TRAIN_TAB_PREFIX}{run.id}"] = SLOW_TAB
         _play_from_start(run)
     kept = keep_run(tok.name, run, holdout=job.spec.holdout)  # its summary, merges and replay come back with it
     where = "It is now in the sidebar's tokenizer list, for every view."
@@ -316,12 +322,12 @@ def _live_panel() -> None:
     snap = _running_snapshot(job)
     bar, cancel = st.columns([6, 1], vertical_alignment="bottom")
     bar.progress(snap.fraction, text=progress_text(snap))
-    cancel.button("Cancel", key="train_cancel", on_click=job.cancel, icon="⏹️", width="stretch",
+    cancel.button("Cancel", key=state_keys.TRAIN_CANCEL, on_click=job.cancel, icon="⏹️", width="stretch",
                   help="Stop now and keep the merges learned so far.")
     if snap.merges:
         # The fall of these counts is the lesson: the first merges join the commonest pairs, later ones rare pairs.
-        st.plotly_chart(merge_count_figure([m.count for m in snap.merges]), key="train_live_counts", theme=None,
-                        config={"displayModeBar": False})
+        st.plotly_chart(merge_count_figure([m.count for m in snap.merges]), key=state_keys.TRAIN_LIVE_COUNTS,
+                        theme=None, config={"displayModeBar": False})
     _merge_table(snap.merges, live=True)
 
 
@@ -354,8 +360,8 @@ def _outcome() -> None:
 
 # -- results -------------------------------------------------------------------------------------------------------
 def _show_in_tokenize(name: str) -> None:
-    chosen = [n for n in st.session_state.get("chosen", []) if n != name]
-    st.session_state["chosen"] = [*chosen, name]
+    chosen = [n for n in st.session_state.get(state_keys.CHOSEN, []) if n != name]
+    st.session_state[state_keys.CHOSEN] = [*chosen, name]
     st.session_state[GOTO] = "tokenize"  # a callback cannot switch pages: the frame does it at the top of the run
 
 
@@ -386,20 +392,22 @@ def _summary(run: TrainedRun) -> None:
                      column_config={"id": st.column_config.NumberColumn(width="small"),
                                     "bytes": st.column_config.NumberColumn(width="small"),
                                     "token": st.column_config.TextColumn(width="large")})
-        st.button("Compare it in Tokenize", key=f"train_compare_{run.id}", on_click=_show_in_tokenize,
-                  args=(s.name,), icon="🔤", help="Adds it to the chosen tokenizers and opens the Tokenize view.")
+        st.button("Compare it in Tokenize", key=f"{state_keys.TRAIN_COMPARE_PREFIX}{run.id}",
+                  on_click=_show_in_tokenize, args=(s.name,), icon="🔤",
+                  help="Adds it to the chosen tokenizers and opens the Tokenize view.")
     with right:
         fig = length_figure(s.lengths, title="Token lengths in the vocabulary", share=False)
         fig.update_layout(showlegend=False, height=300, margin={"t": 40, "b": 10, "l": 10, "r": 10})
-        st.plotly_chart(fig, config={"displayModeBar": False}, key=f"train_lengths_{run.id}")
+        st.plotly_chart(fig, config={"displayModeBar": False}, key=f"{state_keys.TRAIN_LENGTHS_PREFIX}{run.id}")
     if run.merges:
         # What the live panel showed while the run trained, kept: the pair counts falling, and the newest merges.
         # Side by side only where the table's six columns fit beside the chart (a narrower place stacks them).
-        chart, table = stacking_pair(f"train_counts_pair_{run.id}")
+        chart, table = stacking_pair(f"{state_keys.TRAIN_COUNTS_PAIR_PREFIX}{run.id}")
         with chart:
             st.plotly_chart(merge_count_figure([m.count for m in run.merges],
                                                title=f"Count of each merged pair: {len(run.merges):,} merges"),
-                            key=f"train_counts_{run.id}", theme=None, config={"displayModeBar": False})
+                            key=f"{state_keys.TRAIN_COUNTS_PREFIX}{run.id}", theme=None,
+                            config={"displayModeBar": False})
         with table:
             _merge_table(run.merges, live=True, done=True)
 
@@ -432,15 +440,15 @@ def _replay(run: TrainedRun) -> None:
         return
     k = 1
     if n > 1:
-        slider_key = f"train_step_{run.id}"
+        slider_key = f"{state_keys.TRAIN_STEP_PREFIX}{run.id}"
         linked = st.session_state.get(slider_key)
         if isinstance(linked, int) and not 1 <= linked <= n:  # a link's step past this run's merges
             st.session_state[slider_key] = min(max(linked, 1), n)
         c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
         k = c1.slider("Merge step", 1, n, key=slider_key, help="Step k learns merge k.")
         # A step typed here moves the slider: reaching step 65 takes one entry, not 64 key presses.
-        c2.number_input("Go to step", 1, n, value=k, key=f"train_step_go_{run.id}", on_change=_go_to_step,
-                        args=(slider_key, f"train_step_go_{run.id}"))
+        go_key = f"{state_keys.TRAIN_STEP_GO_PREFIX}{run.id}"
+        c2.number_input("Go to step", 1, n, value=k, key=go_key, on_change=_go_to_step, args=(slider_key, go_key))
     step = k - 1
     try:
         cands, corpus_sample = _replay_step(run, step)
@@ -460,7 +468,7 @@ def _replay(run: TrainedRun) -> None:
                                     "note": st.column_config.TextColumn(width="medium")})
     with right:
         if run.texts_kept:
-            kind = st.segmented_control("Sample text", ["corpus", "own"], key="train_sample_kind",
+            kind = st.segmented_control("Sample text", ["corpus", "own"], key=state_keys.TRAIN_SAMPLE_KIND,
                                         persist_state=PERSIST, required=True,
                                         format_func={"corpus": "A corpus line with this pair",
                                                      "own": "Your own text"}.__getitem__)
@@ -469,7 +477,7 @@ def _replay(run: TrainedRun) -> None:
             st.caption("This run's corpus is not kept on the server (too big to keep, or dropped since), so no corpus "
                        "line can be shown: try the step on your own text.")
         if kind == "own":
-            text = st.text_input("Your text", key="train_sample", persist_state=PERSIST)
+            text = st.text_input("Your text", key=state_keys.TRAIN_SAMPLE, persist_state=PERSIST)
         else:
             text = corpus_sample
         if not text:
@@ -493,7 +501,7 @@ def _replay(run: TrainedRun) -> None:
 # is one piece of HTML drawn from one position: a plotly chart and a data grid redraw after the rest in the browser,
 # so they could show another count than the progress line.
 def _player_key(run: TrainedRun) -> str:
-    return f"train_watch_{run.id}"
+    return f"{state_keys.TRAIN_WATCH_PREFIX}{run.id}"
 
 
 def _player(run: TrainedRun) -> PlayState:
@@ -586,7 +594,7 @@ def _downloads(run: TrainedRun) -> None:
                 continue
             d = cast(Download, item)
             st.download_button(d.label, data=d.data, file_name=d.file_name, mime=d.mime, on_click="ignore",
-                               key=f"train_dl_{d.format}_{run.id}", icon="⬇️", width="stretch")
+                               key=f"{state_keys.TRAIN_DL_PREFIX}{d.format}_{run.id}", icon="⬇️", width="stretch")
             st.caption(f"`{d.file_name}`, {len(d.data):,} bytes." + "".join(f" Note: {n}" for n in d.notes))
             st.code(d.load_command, language="bash", wrap_lines=True)
 
@@ -597,9 +605,9 @@ def _results() -> None:
         return
     st.divider()
     names = list(runs)[::-1]  # newest first
-    if st.session_state.get("train_run") not in runs:
-        st.session_state["train_run"] = names[0]
-    name = st.selectbox("Trained tokenizer", names, key="train_run",
+    if st.session_state.get(state_keys.TRAIN_RUN) not in runs:
+        st.session_state[state_keys.TRAIN_RUN] = names[0]
+    name = st.selectbox("Trained tokenizer", names, key=state_keys.TRAIN_RUN,
                         help="Every tokenizer trained in this session; each is also in the sidebar's list.")
     run = runs[name]
     specials = ", ".join(map(code_span, run.tokenizer.special_tokens or [])) or "none"
@@ -607,8 +615,8 @@ def _results() -> None:
                f"· special tokens: {specials}")
     # Only the open tab is drawn (each switch reruns the page): the replay's pair counts, the long merge table and
     # the three download files cost nothing until asked for, so a finished run shows up sooner.
-    tabs = st.tabs(["Summary", SLOW_TAB, "Merges", "Merge replay", "Download"], key=f"train_tab_{run.id}",
-                   on_change="rerun")
+    tabs = st.tabs(["Summary", SLOW_TAB, "Merges", "Merge replay", "Download"],
+                   key=f"{state_keys.TRAIN_TAB_PREFIX}{run.id}", on_change="rerun")
     for tab, draw in zip(tabs, (_summary, _watch, lambda r: _merge_table(r.merges, live=False), _replay,
                                 _downloads)):
         if tab.open:
@@ -629,7 +637,7 @@ def file_if_finished() -> None:
     snap = job.poll()
     if snap.finished:
         _file(job, snap)
-        if st.session_state.get("view") != "train":
+        if st.session_state.get(state_keys.VIEW) != "train":
             st.session_state[ANNOUNCE] = True
 
 
@@ -680,7 +688,7 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
     running = job is not None
     if not running:
         prewarm()  # a training process waits, started, for the next press of Train
-    go = st.button("Train", type="primary", icon="▶️", key="train_start",
+    go = st.button("Train", type="primary", icon="▶️", key=state_keys.TRAIN_START,
                    disabled=running or corpus is None or specials is None or vocab is None,
                    help="Training is running; cancel it to start another." if running else None)
     if go and corpus is not None and specials is not None and vocab is not None and not running:

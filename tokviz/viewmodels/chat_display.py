@@ -21,6 +21,7 @@ from typing import Any
 from tokviz.chat.apply import ChatBreakdown, builtin_format, chat_breakdown, chat_config_of
 from tokviz.chat.openai_formats import cl100k_im, o200k_harmony
 from tokviz.formats.model_names import encoding_name_for_model
+from tokviz.viewmodels import state_keys
 from tokviz.viewmodels.chat_sandbox import render_in_sandbox
 
 ROLES = ("system", "user", "assistant", "tool")
@@ -32,7 +33,7 @@ DEFAULT_MESSAGES: tuple[dict[str, str], ...] = (
 )
 #: The setting that carries the conversation in a link: a JSON list of ``[role, content]`` pairs (see
 #: :func:`messages_to_link`); a long one travels by its hash in the server's text store, as long texts do.
-LINK_KEY = "chat_msgs"
+LINK_KEY = state_keys.CHAT_MSGS
 #: Messages a conversation may hold (each is a text box and a role picker on the page).
 MAX_MESSAGES = 24
 #: OpenAI encodings whose chat models used a format with tokens the plain encoding lacks.
@@ -155,12 +156,12 @@ def message_rows(result: ChatResult, messages: Sequence[Mapping[str, Any]]) -> l
                      "content alone": b.content_tokens[k],
                      "template adds": (in_chat - b.content_tokens[k]) if in_chat is not None else None})
     if None in by_owner:
-        rows.append({"#": "", "role": "(generation prompt)", "message": "", "tokens in chat": by_owner[None],
+        rows.append({"#": "", "role": "", "message": "(generation prompt)", "tokens in chat": by_owner[None],
                      "content alone": 0, "template adds": by_owner[None]})
     return rows
 
 
-def _preview(text: str, n: int = 28) -> str:
+def _preview(text: str, n: int = 22) -> str:
     one = " ".join(text.split())
     return one if len(one) <= n else one[: n - 1] + "…"
 

@@ -23,6 +23,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from tokviz.viewmodels import state_keys
+
 _HASH = re.compile(r"[0-9a-f]{64}")
 # A model name or Hub id as a link may carry it (checked again when loaded): no spaces, no markup, bounded.
 _MODEL = re.compile(r"[A-Za-z0-9:._/@-]{1,300}(?:#[0-9a-f]{40})?")
@@ -111,29 +113,34 @@ def legacy_view(params: Mapping[str, str | Sequence[str]], *, views: Sequence[st
 #: The settings a link carries besides the text and tokenizers: widget key -> kind of value. Every setting a user
 #: can change on a page is here, so a link reproduces the whole view.
 SETTINGS: dict[str, str] = {
-    # Tokenize
-    "color_by": "str", "show_ws": "bool", "show_chunks": "bool", "show_table": "bool", "tok_page": "int",
-    "tok_mode": "str", "chat_gen": "bool", "chat_msgs": "str",  # Text or Chat; the generation prompt; the messages
+    # Tokenize: Text or Chat; the generation prompt; the messages
+    state_keys.COLOR_BY: "str", state_keys.SHOW_WS: "bool", state_keys.SHOW_CHUNKS: "bool",
+    state_keys.SHOW_TABLE: "bool",
+    state_keys.TOK_PAGE: "int", state_keys.TOK_MODE: "str", state_keys.CHAT_GEN: "bool", state_keys.CHAT_MSGS: "str",
     # Observations (the four examples)
-    "obs_leading_space": "str", "obs_repetition": "str", "obs_digits": "str", "obs_byte_fallback": "str",
+    state_keys.OBS_LEADING_SPACE: "str", state_keys.OBS_REPETITION: "str", state_keys.OBS_DIGITS: "str",
+    state_keys.OBS_BYTE_FALLBACK: "str",
     # Vocab sizes
-    "sizes_max": "int", "sizes_patterns": "strs", "sizes_run": "str", "sizes_pick": "ints", "sizes_lengths": "str",
-    "sizes_extras": "strs", "sizes_text": "str",
+    state_keys.SIZES_MAX: "int", state_keys.SIZES_PATTERNS: "strs", state_keys.SIZES_RUN: "str",
+    state_keys.SIZES_PICK: "ints",
+    state_keys.SIZES_LENGTHS: "str", state_keys.SIZES_EXTRAS: "strs", state_keys.SIZES_TEXT: "str",
     # Train
-    "train_source": "str", "train_vocab": "int", "train_specials": "str", "train_pattern": "str",
-    "train_regex": "str", "train_holdout": "bool", "train_sample_kind": "str",
-    "train_sample": "str", "train_run": "str",
+    state_keys.TRAIN_SOURCE: "str", state_keys.TRAIN_VOCAB: "int", state_keys.TRAIN_SPECIALS: "str",
+    state_keys.TRAIN_PATTERN: "str",
+    state_keys.TRAIN_REGEX: "str", state_keys.TRAIN_HOLDOUT: "bool", state_keys.TRAIN_SAMPLE_KIND: "str",
+    state_keys.TRAIN_SAMPLE: "str", state_keys.TRAIN_RUN: "str",
     # Load & diff
-    "cmp_a": "str", "cmp_b": "str", "cmp_corpus": "str", "cmp_text": "str",
+    state_keys.CMP_A: "str", state_keys.CMP_B: "str", state_keys.CMP_CORPUS: "str", state_keys.CMP_TEXT: "str",
     # Inspect
-    "inspect_tab": "str", "inspect_health_tok": "str", "inspect_health_check": "str", "inspect_lang_source": "str",
-    "inspect_lang_measure": "str", "inspect_budget_tok": "str", "inspect_budget_n": "int", "inspect_budget_at": "str",
+    state_keys.INSPECT_TAB: "str", state_keys.INSPECT_HEALTH_TOK: "str", state_keys.INSPECT_HEALTH_CHECK: "str",
+    state_keys.INSPECT_LANG_SOURCE: "str", state_keys.INSPECT_LANG_MEASURE: "str", state_keys.INSPECT_BUDGET_TOK: "str",
+    state_keys.INSPECT_BUDGET_N: "int", state_keys.INSPECT_BUDGET_AT: "str",
     # Files
-    "files_context": "int",
+    state_keys.FILES_CONTEXT: "int",
 }
 #: Keys whose name starts with one of these carry the replay step and the open tab of a training run (one key per
 #: run).
-SETTING_PREFIXES: dict[str, str] = {"train_step_": "int", "train_tab_": "str"}
+SETTING_PREFIXES: dict[str, str] = {state_keys.TRAIN_STEP_PREFIX: "int", state_keys.TRAIN_TAB_PREFIX: "str"}
 
 
 def _kind(key: str) -> str | None:
