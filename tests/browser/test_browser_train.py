@@ -61,7 +61,7 @@ def server(browser, tmp_path_factory):
 
 
 def new_page(browser, server, query: str = "?view=train"):
-    ctx = browser.new_context(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
     page = ctx.new_page()
     page.set_default_timeout(TIMEOUT)
     page.goto(f"{server.url}/{query}")
@@ -138,7 +138,7 @@ def test_upload_train_watch_download_and_load_back(browser, server, tmp_path):
             if not seen or n != seen[-1][1]:
                 seen.append((time.monotonic(), n))
             if len(seen) == 2:
-                page.set_viewport_size({"width": 1500, "height": 1125})  # the live panel's height, for the README
+                page.set_viewport_size({"width": 1280, "height": 1125})  # the live panel's height, for the README
             if len(seen) >= 3 and not shot:
                 expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
                 # The live panel draws each merged pair's count as it is learned (a plotly line, log scale).

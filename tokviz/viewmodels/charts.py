@@ -459,5 +459,5 @@ def merge_count_figure(counts: Sequence[int], *, title: str = "Count of each mer
                                hovertemplate="merge %{x:,}: pair seen %{y:,} times<extra></extra>"))
     fig.update_layout(title=title, height=260, margin={"l": 50, "r": 20, "t": 40, "b": 40}, template="plotly_white",
                       xaxis_title="merge", yaxis_title="pair count", showlegend=False)
-    fig.update_yaxes(type="log")
+    fig.update_yaxes(type="log", dtick=1)  # powers of ten only: the 2 and 5 between crowd a short chart
     return fig
