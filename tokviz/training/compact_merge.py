@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from tokviz.training.counts_shards import is_shards, read_manifest
 from tokviz.training.counts_table import Counts, header_settings, iter_counts_file
-from tokviz.training.merge_loop import CancelCheck, Merge, MergeResult
+from tokviz.training.merge_loop import CancelCheck, Merge, MergeResult, cancelled_message, exhausted_message
 
 if TYPE_CHECKING:
     import numpy as np
@@ -202,15 +202,12 @@ def merge_counts_compact(
     while len(merges) < n_merges:
         if should_stop is not None and should_stop():
             stopped_early = True
-            message = f"Cancelled after {len(merges)} of {n_merges} merges; the merges learned so far are kept."
+            message = cancelled_message(len(merges), n_merges)
             break
         found = loop.pop_best()
         if found is None:
             stopped_early = True
-            message = (
-                f"Stopped after {len(merges)} of {n_merges} merges: no pair of adjacent tokens is left in the "
-                "corpus (every pre-token is a single token). Use a larger corpus or a smaller vocabulary size."
-            )
+            message = exhausted_message(len(merges), n_merges)
             break
         key, count = found
         a, b = unpack(key)

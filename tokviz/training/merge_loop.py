@@ -74,6 +74,20 @@ class CancelCheck(Protocol):
     def __call__(self) -> bool: ...
 
 
+def cancelled_message(done: int, n_merges: int) -> str:
+    """What a run cancelled after ``done`` of ``n_merges`` merges says (both merge loops).
+
+    >>> cancelled_message(3, 10)
+    'Cancelled after 3 of 10 merges; the merges learned so far are kept.'
+    """
+    return f"Cancelled after {done} of {n_merges} merges; the merges learned so far are kept."
+
+
+def exhausted_message(done: int, n_merges: int) -> str:
+    """What a run that ran out of pairs after ``done`` of ``n_merges`` merges says (both merge loops)."""
+    return (f"Stopped after {done} of {n_merges} merges: no pair of adjacent tokens is left in the corpus (every "
+            "pre-token is a single token). Use a larger corpus or a smaller vocabulary size.")
+
 def merge_counts(
     word_counts: Mapping[str, int] | Mapping[bytes, int],
     *,
@@ -126,15 +140,12 @@ def _merge_loop(
     while len(merges) < n_merges:
         if should_stop is not None and should_stop():
             stopped_early = True
-            message = f"Cancelled after {len(merges)} of {n_merges} merges; the merges learned so far are kept."
+            message = cancelled_message(len(merges), n_merges)
             break
         found = candidates.pop_best()
         if found is None:
             stopped_early = True
-            message = (
-                f"Stopped after {len(merges)} of {n_merges} merges: no pair of adjacent tokens is left in the "
-                "corpus (every pre-token is a single token). Use a larger corpus or a smaller vocabulary size."
-            )
+            message = exhausted_message(len(merges), n_merges)
             break
         best, count = found
         a, b = ord(best[0]), ord(best[1])
