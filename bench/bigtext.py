@@ -278,9 +278,12 @@ def browser(repeats: int, *, typed_only: bool = False) -> dict[str, list[float]]
                 area.evaluate("el => el.setSelectionRange(0, 0)")
                 t0 = time.perf_counter()
                 page.keyboard.type("Z")
-                stats = page.locator(".tv-stats")
-                for i in range(len(NAMES)):
-                    expect(stats.nth(i)).to_contain_text(f"{len(text) + 1:,} chars", timeout=120_000)
+                # Checked on every animation frame: expect()'s retries back off to a second apart, which the
+                # first version of this row measured instead of the page.
+                page.wait_for_function(
+                    "([n, want]) => { const s = [...document.querySelectorAll('.tv-stats')];"
+                    " return s.length >= n && s.every(e => e.textContent.includes(want)); }",
+                    arg=[len(NAMES), f"{len(text) + 1:,} chars"], polling="raf", timeout=120_000)
                 samples[f"browser_typed_{name}"].append(time.perf_counter() - t0)
 
             for _ in range(repeats):
