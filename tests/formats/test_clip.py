@@ -141,3 +141,34 @@ def openclip_pair(openclip: Path) -> tuple[object, Tokenizer]:
 @given(text=TEXT)
 def test_openclips_merges_file_on_hypothesis_text(openclip_pair, text: str) -> None:
     _check(*openclip_pair, text)
+
+
+STREAM_TEXT = st.lists(st.sampled_from(["a ", "  ", "\t", "photo", " of", "It's", " <|endoftext|> ", "<|startoftext|>",
+                                        "<start_of_text>", "x  y", "Ünï ", "2024! ", "\u0600 ", "e\u0301 "]) | TEXT,
+                       max_size=8).map("".join)
+
+
+@pytest.mark.parametrize("which", ["clip_pair", "openclip_pair"])
+def test_a_stream_is_encoded_in_parts_with_the_whole_texts_ids(request: pytest.FixtureRequest, which: str) -> None:
+    """encode_iterable cuts before spaces (CLIP's words hold none; its normalizer works character by character):
+    the ids are tokenizers' on the whole text, and a long text goes through in parts."""
+    ours, ref = request.getfixturevalue(which)
+    assert ours.cut_at_spaces
+
+    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(text=STREAM_TEXT, cuts=st.lists(st.integers(0, 200), max_size=4), target=st.integers(1, 10))
+    def check(text: str, cuts: list[int], target: int) -> None:
+        bounds = sorted({min(c, len(text)) for c in cuts})
+        chunks = [text[a:b] for a, b in zip([0, *bounds], [*bounds, len(text)], strict=True)]
+        assert list(ours.encode_iterable(chunks, chunk_chars=target)) == ref.encode(text, add_special_tokens=False).ids
+
+    check()
+    parts: list[str] = []
+    encode = ours.encode
+    long = "A photo of a cat, it's 2024! " * 400
+    try:
+        ours.encode = lambda part: parts.append(part) or encode(part)
+        assert list(ours.encode_iterable([long], chunk_chars=500)) == ref.encode(long, add_special_tokens=False).ids
+    finally:
+        del ours.encode
+    assert len(parts) >= 20 and max(map(len, parts)) < 1000

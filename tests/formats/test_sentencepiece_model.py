@@ -207,3 +207,44 @@ def test_mistral_models_give_sentencepiece_ids(member: str, cs336_dir: Path) -> 
         assert tok.encode_with_offsets(text).ids == ref.encode(text)
 
     check()
+
+
+# -- streaming ------------------------------------------------------------------------------------------------------
+STREAM_TEXT = st.lists(st.sampled_from([" ", "  ", "a ", "x  y", "ﬁ ", "ｈ ", "\u0600 ", "e\u0301 ", "\t", "\n", ". ",
+                                        "你好 ", "🌍 "]) | TEXT, max_size=8).map("".join)
+
+
+def _stream_check(tok: SentencePieceTokenizer, ref: object) -> None:
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(text=STREAM_TEXT, cuts=st.lists(st.integers(0, 200), max_size=4), target=st.integers(1, 10))
+    def check(text: str, cuts: list[int], target: int) -> None:
+        bounds = sorted({min(c, len(text)) for c in cuts})
+        chunks = [text[a:b] for a, b in zip([0, *bounds], [*bounds, len(text)], strict=True)]
+        assert list(tok.encode_iterable(chunks, chunk_chars=target)) == ref.encode(text)  # type: ignore[attr-defined]
+
+    check()
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_a_stream_is_cut_before_spaces_with_the_whole_texts_ids(models: dict[str, Path], config: str) -> None:
+    """The models trained here (spaces squeezed and ▁ put first; or neither) are cut before spaces; the ids are
+    sentencepiece's on the whole text."""
+    tok = load_sentencepiece(models[config])
+    assert tok.cuts_at_spaces
+    _stream_check(tok, spm.SentencePieceProcessor(model_file=str(models[config])))
+
+
+@pytest.mark.parametrize("member", MISTRAL)
+def test_mistral_models_stream_with_the_whole_texts_ids(member: str) -> None:
+    path = _real(member)
+    tok = load_sentencepiece(path)
+    assert tok.cuts_at_spaces  # a ▁ put first, spaces kept: each later part's first space is dropped
+    _stream_check(tok, spm.SentencePieceProcessor(model_file=str(path)))
+
+
+def test_a_model_that_squeezes_spaces_without_putting_one_first_is_encoded_whole(models: dict[str, Path]) -> None:
+    from dataclasses import replace
+
+    tok = load_sentencepiece(models["unigram"])
+    odd = SentencePieceTokenizer(tok.processor, replace(tok.options, add_dummy_prefix=False))
+    assert not odd.cuts_at_spaces

@@ -173,3 +173,21 @@ def test_files_with_these_normalizers_load_and_equal_tokenizers(files, kind: str
 def test_files_with_these_normalizers_equal_tokenizers_on_hypothesis_text(files, text: str, kind: str) -> None:
     path = files[kind]
     _check_file(load_tokenizer(path), tokenizers.Tokenizer.from_file(str(path)), text)
+
+
+STREAM_POOL = [*POOL, " ", "a ", "x  y", ". ", "\u0600 ", "ｈ "]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.lists(st.sampled_from(STREAM_POOL) | st.text(max_size=6), max_size=14).map("".join),
+       cuts=st.lists(st.integers(0, 80), max_size=4), target=st.integers(1, 10), kind=st.sampled_from(["t5", "nmt"]))
+def test_these_files_stream_in_parts_with_the_whole_texts_ids(files, text: str, cuts: list[int], target: int,
+                                                              kind: str) -> None:
+    """encode_iterable cuts the text before spaces (these normalizers work character by character, Metaspace splits
+    first): the ids are tokenizers' on the whole text."""
+    ours = load_tokenizer(files[kind])
+    assert ours._streams  # type: ignore[union-attr]
+    bounds = sorted({min(c, len(text)) for c in cuts})
+    chunks = [text[a:b] for a, b in zip([0, *bounds], [*bounds, len(text)], strict=True)]
+    want = tokenizers.Tokenizer.from_file(str(files[kind])).encode(text, add_special_tokens=False).ids
+    assert list(ours.encode_iterable(chunks, chunk_chars=target)) == want  # type: ignore[call-arg]

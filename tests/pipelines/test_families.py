@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokviz.analysis.anatomy import bpe_model
-from tokviz.core.protocol import TokenizerLike
+from tokviz.core.protocol import TokenizerLike, encode_as_shown
 from tokviz.formats.hf_families import family_from_dict
 from tokviz.models.piece_model import piece_bytes
 
@@ -153,6 +153,7 @@ def trained(cs336_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
 def _ours(path: Path):
     tok = family_from_dict(json.loads(path.read_text(encoding="utf-8")), source=str(path))
     assert tok is not None
+    tok.engine = None  # the pure pipeline is what these tests compare with tokenizers (its engine: tests/engines)
     return tok
 
 
@@ -172,7 +173,7 @@ def test_ids_equal_tokenizers_on_fixtures(pairs, cs336_dir: Path, config: str) -
     assert isinstance(ours, TokenizerLike)
     assert ours.family == _family_of(config)
     for text in _texts(cs336_dir):
-        assert ours.encode(text) == ref.encode(text, add_special_tokens=False).ids, text[:60]
+        assert encode_as_shown(ours, text) == ref.encode(text, add_special_tokens=False).ids, text[:60]
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -182,7 +183,7 @@ def test_ids_equal_tokenizers_on_drawn_text(pairs, config: str) -> None:
     @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(TEXT)
     def check(text: str) -> None:
-        assert ours.encode(text) == ref.encode(text, add_special_tokens=False).ids
+        assert encode_as_shown(ours, text) == ref.encode(text, add_special_tokens=False).ids
 
     check()
 
@@ -352,7 +353,7 @@ def test_unigram_ties_fall_as_tokenizers_reads_the_scores() -> None:
     assert ours is not None
     assert hf.encode("ab", add_special_tokens=False).ids == [1, 2]  # the case decides: not "ab" (id 3)
     for text in ("ab", "abab", "aab", "abb", "ba"):
-        assert ours.encode(text) == hf.encode(text, add_special_tokens=False).ids, text
+        assert encode_as_shown(ours, text) == hf.encode(text, add_special_tokens=False).ids, text
 
 
 # -- refusals -------------------------------------------------------------------------------------------------------
@@ -428,7 +429,98 @@ def test_real_bert_vocabulary_on_drawn_text(bert_chinese) -> None:
     @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(TEXT)
     def check(text: str) -> None:
-        assert ours.encode(text) == ref.encode(text, add_special_tokens=False).ids
+        assert encode_as_shown(ours, text) == ref.encode(text, add_special_tokens=False).ids
         _check_offsets(ours, ref, text)
 
     check()
+
+
+# -- streaming: encode_iterable in parts cut before spaces ----------------------------------------------------------
+def _t5_like(data: dict) -> None:
+    """T5's normalizer shape (a local step, then runs of spaces to one) and added tokens that eat spaces or hold one,
+    unnormalized and normalized."""
+    data["normalizer"] = {"type": "Sequence", "normalizers": [
+        {"type": "NFKC"}, {"type": "Lowercase"}, {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "}]}
+    n = len(data["model"]["vocab"])
+    for k, (content, opts) in enumerate([
+            ("<mask>", {"lstrip": True}), ("[SEP]", {"rstrip": True}), ("hello world", {}),
+            ("<b>", {"single_word": True}), ("zz", {"normalized": True, "special": False})]):
+        data["added_tokens"].append({"id": n + k, "content": content, "single_word": False, "lstrip": False,
+                                     "rstrip": False, "normalized": False, "special": True} | opts)
+
+
+def _stripped(data: dict) -> None:
+    data["normalizer"] = {"type": "Strip", "strip_left": True, "strip_right": True}
+
+
+def _space_mark(data: dict) -> None:
+    """Spaces become Metaspace's ``▁`` in the normalizer already: Metaspace still splits there."""
+    data["normalizer"] = {"type": "Sequence", "normalizers": [
+        {"type": "NFKC"}, {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]}
+
+
+def _space_mark_token(data: dict) -> None:
+    """As :func:`_space_mark`, with a normalized added token holding a space: in the normalized text it holds a ``▁``
+    (no whitespace), and a cut before that space would part it."""
+    _space_mark(data)
+    data["added_tokens"].append({"id": len(data["model"]["vocab"]), "content": "o t", "single_word": False,
+                                 "lstrip": False, "rstrip": False, "normalized": True, "special": False})
+
+
+def _space_dropped(data: dict) -> None:
+    """BERT with spaces removed by the normalizer: the words on either side of a space become one."""
+    data["normalizer"] = {"type": "Sequence", "normalizers": [
+        data["normalizer"], {"type": "Replace", "pattern": {"String": " "}, "content": ""}]}
+
+
+@pytest.fixture(scope="module")
+def stream_pairs(pairs, trained, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[object, HFTokenizer]]:
+    d = tmp_path_factory.mktemp("streams")
+    out = dict(pairs)
+    for name, base, edit in (("unigram-t5-like", "unigram-always", _t5_like),
+                             ("unigram-strip", "unigram-always", _stripped),
+                             ("unigram-space-mark", "unigram-always", _space_mark),
+                             ("unigram-space-mark-token", "unigram-always", _space_mark_token),
+                             ("bert-space-dropped", "bert-uncased", _space_dropped)):
+        path, ref = _save(HFTokenizer.from_file(str(trained[base][0])), d / f"{name}.json", edit)
+        out[name] = (_ours(path), ref)
+    return out
+
+
+#: The configurations whose text is cut (the others are encoded whole: no whitespace split first, or a normalizer
+#: that looks at where the text starts).
+STREAMED = {*BERT_VARIANTS, "bert-short-words", "unigram-always", "unigram-first", "unigram-never", "unigram-bytes",
+            "unigram-bytes-never", "bpe-always", "bpe-first", "bpe-never", "unigram-t5-like", "unigram-space-mark"}
+PIECES = st.sampled_from(["[CLS]", "[SEP]", "<s>", "</s>", "<unk>", "<mask>", " <mask> ", "hello world", "<b>",
+                          "zz", "ZZ", "  ", " ", "a ", " a", "x  y", "ΣΑΣ ", "e\u0301 ", "\r\n", "\u0600 ", "o t",
+                          "\u2581"])
+STREAM_TEXT = st.lists(st.one_of(TEXT, PIECES), max_size=10).map("".join)
+
+
+@pytest.mark.parametrize("config", [*CONFIGS, "unigram-t5-like", "unigram-strip", "unigram-space-mark",
+                                    "unigram-space-mark-token", "bert-space-dropped"])
+def test_streamed_ids_equal_tokenizers_on_the_whole_text(stream_pairs, config: str) -> None:
+    ours, ref = stream_pairs[config]
+    assert ours._streams == (config in STREAMED)  # type: ignore[attr-defined]
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(text=STREAM_TEXT, cuts=st.lists(st.integers(0, 300), max_size=5), target=st.integers(1, 12))
+    def check(text: str, cuts: list[int], target: int) -> None:
+        bounds = sorted({min(c, len(text)) for c in cuts})
+        chunks = [text[a:b] for a, b in zip([0, *bounds], [*bounds, len(text)], strict=True)]
+        got = list(ours.encode_iterable(chunks, chunk_chars=target))  # type: ignore[attr-defined]
+        assert got == ref.encode(text, add_special_tokens=False).ids
+
+    check()
+
+
+@pytest.mark.parametrize("config", ["bert-uncased", "unigram-first", "unigram-t5-like"])
+def test_a_long_text_is_encoded_in_parts(stream_pairs, cs336_dir: Path, config: str,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    ours, ref = stream_pairs[config]
+    text = (cs336_dir / "corpus.en").read_text(encoding="utf-8")[:40_000]
+    sizes: list[int] = []
+    encode = ours._encode  # type: ignore[attr-defined]
+    monkeypatch.setattr(ours, "_encode", lambda part, *, first: sizes.append(len(part)) or encode(part, first=first))
+    assert list(ours.encode_iterable([text], chunk_chars=2000)) == ref.encode(text, add_special_tokens=False).ids
+    assert len(sizes) >= 15 and max(sizes) < 4000 and sum(sizes) == len(text)

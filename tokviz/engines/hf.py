@@ -10,9 +10,9 @@ reader understands may be read otherwise by the library. So, per tokenizer:
 - at build, both encode a probe set (English, accents and decomposed marks, CJK, emoji, every kind of space and
   control, long words, the added tokens' own text); one difference and the tokenizer stays pure, with the reason;
 - a text holding a character that Unicode 3.2 had not assigned is declined (the pure pipeline encodes it): the
-  tables of both sides agree on those older characters (``tests/engines/test_hf.py`` sweeps every one of them in
-  three contexts per family), not on newer ones; so is a text holding one of the four older characters whose class
-  changed since (:data:`CLASSED_OTHERWISE`).
+  tables of both sides agree on those older characters (``tests/engines/test_tokenizers_engine.py`` sweeps every
+  one of them in three contexts per family), not on newer ones; so is a text holding one of the four older
+  characters whose class changed since (:data:`CLASSED_OTHERWISE`).
 
 The engine is built on first need: once the tokenizer has been asked for ``start_at`` characters (a typed sentence
 never pays for loading it). Only ids come from it; ``encode_with_offsets`` stays the pure pipeline's.
@@ -38,8 +38,8 @@ NAME = "tokenizers"
 P = TypeVar("P", bound=PiecePipeline)
 # Characters of Unicode 3.2 that the two sides class otherwise (their category changed in a later version: U+166D
 # Po -> So, U+1734 Mc -> Mn, U+1885 and U+1886 Lo -> Mn), found by the sweep of every code point in
-# tests/engines/test_hf.py: WordPiece's punctuation and accent rules read them differently. Texts holding one are
-# declined too.
+# tests/engines/test_tokenizers_engine.py: WordPiece's punctuation and accent rules read them differently. Texts
+# holding one are declined too.
 CLASSED_OTHERWISE = "\u166d\u1734\u1885\u1886"
 # Characters a tokenizer must be asked for before the engine is built.
 START_AT = 1 << 16

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -51,6 +52,25 @@ class _Splits:
         for step in self.steps:
             spans = [(a + x, a + y) for a, b in spans for x, y in step.split(text[a:b])]
         return spans
+
+
+#: CLIP's word alternatives after its special names: none can match whitespace, none looks around.
+_CLIP_TAIL = frozenset(CLIP_WORDS.split("|")[2:])
+
+
+def _words_hold_no_space(split: hp.PatternSplit) -> bool:
+    """Whether ``split`` keeps CLIP's words and drops what lies between (whitespace): its pattern is CLIP's, with
+    special names that are plain literals without whitespace, so a stream can be cut before a space.
+
+    >>> _words_hold_no_space(hp.Split(CLIP_WORDS, behavior="Removed", invert=True))
+    True
+    >>> _words_hold_no_space(hp.Split("[a-z]+(?= )", behavior="Removed", invert=True))
+    False
+    """
+    if split.behavior != "Removed" or not split.invert:
+        return False
+    alternatives = re.split(r"(?<!\\)\|", split.source)
+    return all(a in _CLIP_TAIL or re.fullmatch(r"(?:[A-Za-z0-9_<>/]|\\[|.])+", a) for a in alternatives)
 
 
 def is_clip_json(data: Mapping[str, Any]) -> bool:
@@ -102,7 +122,8 @@ def clip_from_dict(data: Mapping[str, Any], *, source: str) -> ClipBPETokenizer:
     try:
         return ClipBPETokenizer(vocab, merges, suffix=suffix, normalizer=normalizer,
                                 splitter=_Splits(splits) if splits else None, special_tokens=specials,
-                                unk_id=unk_id, name=name or "clip")
+                                unk_id=unk_id, name=name or "clip",
+                                cut_at_spaces=bool(splits) and all(map(_words_hold_no_space, splits)))
     except ValueError as e:
         raise ValueError(f"{source}: {e}") from e
 
@@ -159,6 +180,6 @@ def load_clip_merges(path: str | os.PathLike[str], *, name: str | None = None) -
     stem = p.name.removesuffix(".gz").removesuffix(".txt")
     try:
         return ClipBPETokenizer(vocab, merges, normalizer=normalizer, splitter=splitter, special_tokens=specials,
-                                name=name or stem)
+                                name=name or stem, cut_at_spaces=True)
     except ValueError as e:
         raise ValueError(f"{p}: {e}") from e

@@ -22,18 +22,27 @@ Example:
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from tokviz.core.encoding import Encoding, EncodingBuilder, Piece
 from tokviz.core.surrogates import repair_surrogates
 from tokviz.models.piece_model import piece_bytes
+from tokviz.pipelines.space_cuts import stream_parts
 from tokviz.pipelines.vocab_pipeline import as_ids
 
 _MODEL_TYPES = {1: "unigram", 2: "bpe", 3: "word", 4: "char"}
 _INSTALL = "pip install sentencepiece"
+
+
+#: SentencePiece's built-in normalization rules (a custom rule table may map any sequence, spaces included).
+_BUILTIN_RULES = frozenset({"nmt_nfkc", "nfkc", "nmt_nfkc_cf", "nfkc_cf", "identity"})
+#: A ``▁`` after another character: a piece that would hold a cut before a space.
+_SPACE_INSIDE = re.compile("[^\u2581]\u2581")
 
 
 @dataclass(frozen=True)
@@ -174,9 +183,31 @@ class SentencePieceTokenizer:
             raise ValueError(f"encode expects str, got {type(text).__name__}; decode bytes as UTF-8 first.")
         return list(self.processor.encode(repair_surrogates(text), out_type=int))
 
-    def encode_iterable(self, chunks: Iterable[str]) -> Iterator[int]:
-        """Ids of the joined chunks (SentencePiece normalizes the whole text, so it is encoded whole)."""
-        yield from self.encode("".join(chunks))
+    def encode_iterable(self, chunks: Iterable[str], *, chunk_chars: int = 1 << 16) -> Iterator[int]:
+        """Ids of the joined chunks, equal to ``encode("".join(chunks))``.
+
+        When a cut before a space changes nothing (:attr:`cuts_at_spaces`), the text is encoded in parts of about
+        ``chunk_chars`` characters cut there (:mod:`tokviz.pipelines.space_cuts`); otherwise whole.
+        """
+        if not self.cuts_at_spaces:
+            yield from self.encode("".join(chunks))
+            return
+        # A ``▁`` put first and spaces kept (Llama 2, Mistral): a later part's first space is the one the ``▁`` put
+        # first stands for, so it goes (a margin keeps text after it, which gets that ``▁``).
+        drop = self.options.add_dummy_prefix and not self.options.remove_extra_whitespaces
+        for part, first in stream_parts(chunks, target=chunk_chars, margin=1):
+            yield from self.encode(part if first or not drop else part[1:])
+
+    @cached_property
+    def cuts_at_spaces(self) -> bool:
+        """Whether a text may be encoded in parts cut before a space that follows a printable ASCII character: a
+        built-in normalization rule (character by character); a part that starts with a space reads as it does
+        inside the whole (one ``▁``: squeezed and put first, kept and not put first, or kept and put first with the
+        part's space dropped); and no piece holding ``▁`` after another character, so no piece reaches across the
+        cut."""
+        o = self.options
+        return (o.normalizer in _BUILTIN_RULES and (o.add_dummy_prefix or not o.remove_extra_whitespaces)
+                and not any(_SPACE_INSIDE.search(p) for p in self._pieces))
 
     def encode_with_offsets(self, text: str) -> Encoding:
         """Ids with tokens, character spans over ``text`` and partial marks (byte pieces of one character)."""

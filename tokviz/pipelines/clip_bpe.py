@@ -30,6 +30,7 @@ import regex
 from tokviz.core.encoding import Encoding, EncodingBuilder, Piece
 from tokviz.models.bpe_rules import merge_by_pairs
 from tokviz.normalizers.components import Normalizer
+from tokviz.pipelines.space_cuts import local_normalizer, stream_parts
 from tokviz.pre_tokenizers.byte_level import BYTE_TO_UNICODE, UNICODE_TO_BYTE
 from tokviz.pre_tokenizers.splits import PieceSplitter
 
@@ -44,10 +45,13 @@ class ClipBPETokenizer:
     def __init__(self, vocab: Mapping[str, int], merges: Sequence[tuple[str, str]], *, suffix: str = "</w>",
                  normalizer: Normalizer | None = None, splitter: PieceSplitter | None = None,
                  special_tokens: Mapping[str, int] | None = None, unk_id: int | None = None,
-                 name: str = "clip") -> None:
+                 name: str = "clip", cut_at_spaces: bool = False) -> None:
         if not suffix:
             raise ValueError("end_of_word_suffix must be a non-empty string (e.g. \"</w>\").")
         self.name = name
+        #: The caller's word: ``splitter`` never puts whitespace in a word (CLIP's pattern), so a stream may be cut
+        #: before a space (see :meth:`encode_iterable`).
+        self.cut_at_spaces = cut_at_spaces
         self.suffix = suffix
         self.normalizer = normalizer
         self.splitter = splitter
@@ -88,9 +92,25 @@ class ClipBPETokenizer:
     def encode(self, text: str) -> list[int]:
         return self.encode_with_offsets(text).ids
 
-    def encode_iterable(self, chunks: Iterable[str]) -> Iterator[int]:
-        """Ids of the joined chunks (the normalizer joins whitespace across a boundary, so the text is whole)."""
-        yield from self.encode("".join(chunks))
+    def encode_iterable(self, chunks: Iterable[str], *, chunk_chars: int = 1 << 16) -> Iterator[int]:
+        """Ids of the joined chunks, equal to ``encode("".join(chunks))``.
+
+        With ``cut_at_spaces`` (CLIP's word pattern, which never puts whitespace in a word, behind a normalizer
+        that works character by character) the text is encoded in parts of about ``chunk_chars`` characters cut
+        before a space, away from special tokens (:mod:`tokviz.pipelines.space_cuts`); otherwise whole (the
+        normalizer may join whitespace across a boundary).
+        """
+        if not (self.cut_at_spaces and local_normalizer(self.normalizer)):
+            yield from self.encode("".join(chunks))
+            return
+        margin = max(map(len, self._special_ids), default=0) + 1
+        for part, _ in stream_parts(chunks, target=chunk_chars, margin=margin,
+                                    allowed=self._away_from_specials if self._special_re else None):
+            yield from self.encode(part)
+
+    def _away_from_specials(self, buf: str, p: int) -> bool:
+        w = max(map(len, self._special_ids)) + 1
+        return self._special_re is None or self._special_re.search(buf, max(0, p - w), p + w + 1) is None
 
     def encode_with_offsets(self, text: str) -> Encoding:
         if not isinstance(text, str):

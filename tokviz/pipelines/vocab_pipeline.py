@@ -43,7 +43,10 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import cached_property
 from typing import Any, TypeVar
+
+import regex
 
 from tokviz.core.encoding import Encoding, EncodingBuilder, Piece
 from tokviz.core.surrogates import repair_surrogates
@@ -52,6 +55,8 @@ from tokviz.models.piece_model import PieceModel, TokenCut, piece_bytes
 from tokviz.normalizers.components import Normalizer, normalize_at
 from tokviz.pipelines.added_tokens import AddedToken, AddedTokenMatcher
 from tokviz.pipelines.decoders import Decoder
+from tokviz.pipelines.space_cuts import cuts_at_spaces, split_marks, stream_parts
+from tokviz.pre_tokenizers.metaspace import Metaspace
 from tokviz.pre_tokenizers.steps import PieceState, PreTokenizerStep, Span
 
 V = TypeVar("V")
@@ -87,6 +92,7 @@ class PiecePipeline:
         normed = [t for t in self.added if t.normalized]
         patterns = {(normalizer.normalize_text(t.content) if normalizer else t.content): t for t in normed}
         self._normed = AddedTokenMatcher(normed, patterns)
+        self._normed_patterns = patterns
         self._special = {t.id: t.special for t in self.added}
         self._cache: PieceCache[tuple[TokenCut, ...]] = PieceCache(lambda p: tuple(model.tokenize(p)))
         # An engine proven to give these ids (tokviz.engines.hf attaches one to files it can read): ``encode(text)``
@@ -112,6 +118,10 @@ class PiecePipeline:
 
     def pure_ids(self, text: str) -> list[int]:
         """:meth:`encode` by this pipeline alone, never the engine (the reference an engine is checked against)."""
+        return self._encode(text, first=True)
+
+    def _encode(self, text: str, *, first: bool) -> list[int]:
+        """:meth:`encode`; ``first`` False for a part that continues a text (no Metaspace ``first`` prepend)."""
         text = repair_surrogates(text)
         out: list[int] = []
         normalize = self.normalizer.normalize_text if self.normalizer is not None else None
@@ -125,14 +135,64 @@ class PiecePipeline:
                 if tid2 is not None:
                     out.append(tid2)
                     continue
-                for ptext, _, _ in self._pieces(seg[a:b], None, s == 0 and a == 0):
+                for ptext, _, _ in self._pieces(seg[a:b], None, first and s == 0 and a == 0):
                     out.extend(c[0] for c in cache[ptext])
         return out
 
-    def encode_iterable(self, chunks: Iterable[str]) -> Iterator[int]:
-        """Ids of the joined chunks: a normalizer or Metaspace looks at where a stretch starts, so the text is
-        encoded whole to stay exact."""
-        yield from self.encode("".join(chunks))
+    def encode_iterable(self, chunks: Iterable[str], *, chunk_chars: int = 1 << 16) -> Iterator[int]:
+        """Ids of the joined chunks, equal to ``encode("".join(chunks))``.
+
+        Where the normalizer works character by character and the first pre-tokenizer step splits at whitespace
+        (BERT, T5, XLM-R, most Unigram and Metaspace files), the text is encoded in parts of about ``chunk_chars``
+        characters, cut before a space (:mod:`tokviz.pipelines.space_cuts`, away from added tokens), so a file of
+        any size is never held whole; otherwise (a normalizer that prepends, as Llama 2's does) it is encoded whole.
+        Each part goes through the engine when one is attached (a later part too, unless a Metaspace step prepends
+        to the first piece only).
+
+        >>> from tokviz.formats.hf_families import family_from_dict
+        >>> tok = family_from_dict({"model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix":
+        ...     "##", "max_input_chars_per_word": 100, "vocab": {"[UNK]": 0, "hi": 1, "##s": 2}},
+        ...     "pre_tokenizer": {"type": "BertPreTokenizer"}})
+        >>> list(tok.encode_iterable(["hi his h", "is hi"], chunk_chars=4)) == tok.encode("hi his his hi")
+        True
+        """
+        if not self._streams:
+            yield from self.encode("".join(chunks))
+            return
+        for part, first in stream_parts(chunks, target=chunk_chars, margin=self._raw.max_len + 1,
+                                        allowed=self._away_from_added if self._raw_re is not None else None):
+            # A later part goes through the engine too when no step asks whether a piece starts the text.
+            yield from self.encode(part) if first or not self._asks_first else self._encode(part, first=False)
+
+    @cached_property
+    def _streams(self) -> bool:
+        """Whether :meth:`encode_iterable` may cut the text (see there)."""
+        step = self.pre_tokenizers[0] if self.pre_tokenizers else None
+        if not cuts_at_spaces(self.normalizer, step):
+            return False
+        # A normalized added token that eats spaces, or holds what a space at the cut becomes (whitespace, or a
+        # Metaspace ``▁`` put there by a Replace), could reach across a cut.
+        marks = split_marks(step) or ""
+        return not any(t.lstrip or t.rstrip or any(c.isspace() or c in marks for c in p)
+                       for p, t in self._normed_patterns.items())
+
+    @cached_property
+    def _asks_first(self) -> bool:
+        """Whether a step reads the ``first`` mark (Metaspace's ``prepend_scheme: first``): only then does a later part
+        need :meth:`_encode` with ``first=False`` rather than :meth:`encode`."""
+        return any(isinstance(s, Metaspace) and s.prepend_scheme == "first" for s in self.pre_tokenizers)
+
+    @cached_property
+    def _raw_re(self) -> regex.Pattern[str] | None:
+        """Any unnormalized added token's content, anywhere (not only where the matcher would take it)."""
+        contents = sorted({t.content for t in self.added if not t.normalized and t.content}, key=len, reverse=True)
+        return regex.compile("|".join(map(regex.escape, contents))) if contents else None
+
+    def _away_from_added(self, buf: str, p: int) -> bool:
+        """No unnormalized added token's content within its length of position ``p``: a cut there cannot touch one
+        (looking for any occurrence, not the matcher's choice, keeps this true whatever precedes the window)."""
+        w = self._raw.max_len + 1
+        return self._raw_re is None or self._raw_re.search(buf, max(0, p - w), p + w + 1) is None
 
     def encode_with_offsets(self, text: str) -> Encoding:
         """Ids with token bytes, spans in ``text`` and partial marks (see the module docstring)."""

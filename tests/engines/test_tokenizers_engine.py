@@ -179,7 +179,7 @@ def test_real_unigram_vocabulary(cs336_dir: Path) -> None:
     for text in texts:
         assert tok.encode(text) == tok.pure_ids(text), text[:60]
     whole = " ".join(texts)
-    assert list(tok.encode_iterable([whole])) == tok.pure_ids(whole)
+    assert list(tok.encode_iterable([whole], chunk_chars=3000)) == tok.pure_ids(whole)
 
     @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.text(alphabet=st.sampled_from(list(REAL_ALPHABET)), max_size=60) | st.text(max_size=40))
@@ -208,3 +208,45 @@ def test_every_unicode_3_2_code_point(files: dict[str, dict[str, Any]], name: st
         bad = [t for t, g in zip(kept, got, strict=True) if g.ids != tok.pure_ids(t)]
         assert not bad, [hex(ord(t[1])) for t in bad[:10]]
 
+
+STREAM_TEXT = st.lists(st.sampled_from(["a ", "  ", "x  y", "It's ", "e\u0301 ", "你好 ", "🌍 ", "[SEP] ", "<s>", "\n"])
+                       | st.text(max_size=12), max_size=12).map("".join)
+
+
+@pytest.mark.parametrize("name", ["bert-uncased", "unigram", "bpe-sp"])
+def test_a_stream_goes_through_the_engine_with_the_whole_texts_ids(files: dict[str, dict[str, Any]], cs336_dir: Path,
+                                                                   name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """encode_iterable cuts before spaces and hands every part to the engine (no step here reads whether a piece
+    starts the text): the ids are the pure pipeline's on the joined text."""
+    tok = _pair(files[name])
+    assert tok._streams and not tok._asks_first
+    parts: list[str] = []
+    native = tok.engine._engine
+    encode = native.encode
+    monkeypatch.setattr(native, "encode", lambda text: parts.append(text) or encode(text))
+    text = (cs336_dir / "corpus.en").read_text(encoding="utf-8")[:30_000]
+    assert list(tok.encode_iterable([text[:7000], text[7000:]], chunk_chars=2000)) == tok.pure_ids(text)
+    assert len(parts) >= 10 and "".join(parts) == text
+
+    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(text=STREAM_TEXT, cuts=st.lists(st.integers(0, 150), max_size=4), target=st.integers(1, 10))
+    def check(text: str, cuts: list[int], target: int) -> None:
+        bounds = sorted({min(c, len(text)) for c in cuts})
+        chunks = [text[a:b] for a, b in zip([0, *bounds], [*bounds, len(text)], strict=True)]
+        assert list(tok.encode_iterable(chunks, chunk_chars=target)) == tok.pure_ids(text)
+
+    check()
+
+
+def test_without_tokenizers_nothing_is_attached(files: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch,
+                                                 cs336_dir: Path) -> None:
+    """tokenizers is optional: when it cannot be found the tokenizer loads, runs pure and gives the same ids."""
+    data = files["bert-uncased"]
+    text = _texts(cs336_dir)[0][:20_000]
+    want = _pair(data).encode(text)
+    real_find = hf.importlib.util.find_spec
+    monkeypatch.setattr(hf.importlib.util, "find_spec", lambda name, *a: None if name == hf.NAME else real_find(name))
+    assert not hf.installed()
+    tok = family_from_dict(data, source="t/tokenizer.json")
+    assert tok is not None and tok.engine is None
+    assert tok.encode(text) == want
