@@ -42,7 +42,7 @@ def _load(lib: str, path: Path) -> tuple[Any, Any, str]:
         hf = Tokenizer.from_str(json.dumps(data))
         return (lambda t: hf.encode(t, add_special_tokens=False).ids), (
             lambda t: hf.encode(t, add_special_tokens=False).offsets), "tokenizers"
-    from tokviz.engines.hf import attach
+    from tokviz.engines.tokenizers_engine import attach
     from tokviz.formats.hf_families import family_from_dict
 
     tok = family_from_dict(data, source=str(path))

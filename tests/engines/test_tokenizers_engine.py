@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tokviz.engines import hf
+from tokviz.engines import tokenizers_engine as hf
 from tokviz.formats.hf_families import family_from_dict
 
 tokenizers = pytest.importorskip("tokenizers")

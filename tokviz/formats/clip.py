@@ -46,6 +46,8 @@ class _Splits:
 
     def __init__(self, steps: list[hp.PatternSplit]) -> None:
         self.steps = steps
+        #: No piece kept holds whitespace (CLIP's word pattern), so a stream may be cut before a space.
+        self.keeps_no_space = bool(steps) and all(map(_words_hold_no_space, steps))
 
     def split(self, text: str) -> list[tuple[int, int]]:
         spans = [(0, len(text))]
@@ -82,6 +84,27 @@ def is_clip_json(data: Mapping[str, Any]) -> bool:
 def clip_from_dict(data: Mapping[str, Any], *, source: str) -> ClipBPETokenizer:
     """The tokenizer of a CLIP-style ``tokenizer.json`` (ValueError naming ``source`` and what it cannot read)."""
     model = data["model"]
+    suffix, vocab = _checked_model(model, source)
+    merges = _merges(model.get("merges") or [], source)
+    normalizer = normalizer_from_json(data.get("normalizer"), where=source)
+    splits = _splits(data.get("pre_tokenizer"), source)
+    specials = {}
+    for e in data.get("added_tokens") or []:
+        if isinstance(e, dict) and isinstance(e.get("content"), str) and isinstance(e.get("id"), int):
+            specials[e["content"]] = e["id"]
+    unk = model.get("unk_token")
+    unk_id = vocab.get(unk) if isinstance(unk, str) else None
+    name = Path(source).parent.name if Path(source).name == "tokenizer.json" else Path(source).stem
+    try:
+        return ClipBPETokenizer(vocab, merges, suffix=suffix, normalizer=normalizer,
+                                splitter=_Splits(splits) if splits else None, special_tokens=specials,
+                                unk_id=unk_id, name=name or "clip")
+    except ValueError as e:
+        raise ValueError(f"{source}: {e}") from e
+
+
+def _checked_model(model: Mapping[str, Any], source: str) -> tuple[str, dict[str, int]]:
+    """The BPE model's suffix and vocabulary, after refusing what tokviz does not read with a suffix."""
     suffix = model.get("end_of_word_suffix")
     if not isinstance(suffix, str):
         raise ValueError(f"{source}: end_of_word_suffix must be a string.")
@@ -93,15 +116,24 @@ def clip_from_dict(data: Mapping[str, Any], *, source: str) -> ClipBPETokenizer:
     vocab = model.get("vocab")
     if not isinstance(vocab, dict) or not all(isinstance(i, int) for i in vocab.values()):
         raise ValueError(f"{source}: the BPE model's \"vocab\" must be an object {{token: id}}.")
+    return suffix, vocab
+
+
+def _merges(entries: list[Any], source: str) -> list[tuple[str, str]]:
+    """The merges, from "a b" strings or ["a", "b"] pairs."""
     merges = []
-    for k, m in enumerate(model.get("merges") or []):
+    for k, m in enumerate(entries):
         parts = m.split(" ") if isinstance(m, str) else m
         if not isinstance(parts, list) or len(parts) != 2 or not all(isinstance(x, str) and x for x in parts):
             raise ValueError(f"{source}: merge {k + 1} must be \"a b\" or [\"a\", \"b\"], got {m!r:.80}.")
         merges.append((parts[0], parts[1]))
-    normalizer = normalizer_from_json(data.get("normalizer"), where=source)
+    return merges
+
+
+def _splits(pre_tokenizer: Any, source: str) -> list[hp.PatternSplit]:
+    """The Split steps of the pre-tokenizer (a ByteLevel without regex or prefix space is read as no step)."""
     splits: list[hp.PatternSplit] = []
-    for step in pre_tokenizers_from_json(data.get("pre_tokenizer"), where=source):
+    for step in pre_tokenizers_from_json(pre_tokenizer, where=source):
         if isinstance(step, ByteLevel):
             if step.use_regex or step.add_prefix_space:
                 raise ValueError(f"{source}: with an end_of_word_suffix, tokviz reads a ByteLevel pre-tokenizer "
@@ -112,20 +144,7 @@ def clip_from_dict(data: Mapping[str, Any], *, source: str) -> ClipBPETokenizer:
         else:
             raise ValueError(f"{source}: pre-tokenizer {type(step).__name__} is not supported with an "
                              "end_of_word_suffix; tokviz reads Split and ByteLevel there.")
-    specials = {}
-    for e in data.get("added_tokens") or []:
-        if isinstance(e, dict) and isinstance(e.get("content"), str) and isinstance(e.get("id"), int):
-            specials[e["content"]] = e["id"]
-    unk = model.get("unk_token")
-    unk_id = vocab.get(unk) if isinstance(unk, str) else None
-    name = Path(source).parent.name if Path(source).name == "tokenizer.json" else Path(source).stem
-    try:
-        return ClipBPETokenizer(vocab, merges, suffix=suffix, normalizer=normalizer,
-                                splitter=_Splits(splits) if splits else None, special_tokens=specials,
-                                unk_id=unk_id, name=name or "clip",
-                                cut_at_spaces=bool(splits) and all(map(_words_hold_no_space, splits)))
-    except ValueError as e:
-        raise ValueError(f"{source}: {e}") from e
+    return splits
 
 
 def looks_like_clip_merges(head: bytes) -> bool:
@@ -180,6 +199,6 @@ def load_clip_merges(path: str | os.PathLike[str], *, name: str | None = None) -
     stem = p.name.removesuffix(".gz").removesuffix(".txt")
     try:
         return ClipBPETokenizer(vocab, merges, normalizer=normalizer, splitter=splitter, special_tokens=specials,
-                                name=name or stem, cut_at_spaces=True)
+                                name=name or stem)
     except ValueError as e:
         raise ValueError(f"{p}: {e}") from e

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tokviz.engines.hf import attach
+from tokviz.engines.tokenizers_engine import attach
 from tokviz.formats.hf_components import components, compose_normalizers, normalizer_step, pre_tokenizer_step
 from tokviz.formats.json_floats import score_as_tokenizers_reads_it
 from tokviz.models.sentencepiece_bpe import CharBPEModel
@@ -89,7 +89,8 @@ def family_from_dict(data: Mapping[str, Any], *, source: str = "<dict>") -> Fami
         tok = _build(data, model, str(kind), source)
     except (AttributeError, TypeError, KeyError) as e:  # a value of the wrong JSON type somewhere
         raise ValueError(f"{source}: malformed tokenizer.json ({type(e).__name__}: {e}).") from e
-    return attach(tok, data)  # ids through `tokenizers` where it is proven to give these (tokviz.engines.hf)
+    # ids through `tokenizers` where it is proven to give these (tokviz.engines.tokenizers_engine)
+    return attach(tok, data)
 
 
 def _mentions_byte_level(data: Mapping[str, Any]) -> bool:

@@ -45,13 +45,13 @@ class ClipBPETokenizer:
     def __init__(self, vocab: Mapping[str, int], merges: Sequence[tuple[str, str]], *, suffix: str = "</w>",
                  normalizer: Normalizer | None = None, splitter: PieceSplitter | None = None,
                  special_tokens: Mapping[str, int] | None = None, unk_id: int | None = None,
-                 name: str = "clip", cut_at_spaces: bool = False) -> None:
+                 name: str = "clip") -> None:
         if not suffix:
             raise ValueError("end_of_word_suffix must be a non-empty string (e.g. \"</w>\").")
         self.name = name
-        #: The caller's word: ``splitter`` never puts whitespace in a word (CLIP's pattern), so a stream may be cut
-        #: before a space (see :meth:`encode_iterable`).
-        self.cut_at_spaces = cut_at_spaces
+        #: The splitter's word (its ``keeps_no_space``, as formats.clip's says of CLIP's pattern): no word it keeps
+        #: holds whitespace, so a stream may be cut before a space (see :meth:`encode_iterable`).
+        self.cut_at_spaces = bool(getattr(splitter, "keeps_no_space", False))
         self.suffix = suffix
         self.normalizer = normalizer
         self.splitter = splitter

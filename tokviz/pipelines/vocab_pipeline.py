@@ -95,8 +95,8 @@ class PiecePipeline:
         self._normed_patterns = patterns
         self._special = {t.id: t.special for t in self.added}
         self._cache: PieceCache[tuple[TokenCut, ...]] = PieceCache(lambda p: tuple(model.tokenize(p)))
-        # An engine proven to give these ids (tokviz.engines.hf attaches one to files it can read): ``encode(text)``
-        # gives the ids, or None to leave the text to this pipeline.
+        # An engine proven to give these ids (tokviz.engines.tokenizers_engine attaches one to files it can read):
+        # ``encode(text)`` gives the ids, or None to leave the text to this pipeline.
         self.engine: Any = None
 
     def _pieces(self, text: str, spans: list[Span] | None, first: bool) -> list[PieceState]:

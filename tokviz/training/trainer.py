@@ -204,21 +204,35 @@ def choose_merge_loop(merge: object, distinct: int) -> str:
     return str(merge)
 
 
-def train_from_counts(
-    counts: Mapping[str, int] | WordArrays,
-    *,
-    vocab_size: int,
-    special_tokens: Sequence[str] | None = None,
-    pattern: str = "gpt2",
-    progress: Callable[[Merge], object] | None = None,
-    should_stop: CancelCheck | None = None,
-    name: str = "bpe",
-    counting_seconds: float = 0.0,
-    merge: str = "auto",
-) -> Tokenizer:
-    """Run the merge loop on pre-token counts and lay out the vocabulary: specials, 256 bytes, merges. ``merge``
-    picks the loop (:data:`MERGE_LOOPS`); ``counts`` may be :class:`~tokviz.training.compact_merge.WordArrays` read
-    from files."""
+class MergeOptions(TypedDict, total=False):
+    """The keyword options of :func:`train_from_counts`, each optional; the defaults are in brackets."""
+
+    special_tokens: Sequence[str] | None  # [none]
+    pattern: str  # the pattern the counts were made with, kept by the tokenizer ['gpt2']
+    progress: Callable[[Merge], object] | None  # gets every merge as it is learned
+    should_stop: CancelCheck | None  # polled every merge; True ends training early
+    name: str  # the tokenizer's name ['bpe']
+    counting_seconds: float  # the counting's time, for the training report [0.0]
+    merge: str  # the merge loop: 'auto', 'python' or 'compact' ['auto']
+
+
+def train_from_counts(counts: Mapping[str, int] | WordArrays, *, vocab_size: int,
+                      **options: Unpack[MergeOptions]) -> Tokenizer:
+    """Run the merge loop on pre-token counts and lay out the vocabulary: specials, 256 bytes, merges. The options
+    are :class:`MergeOptions`; ``merge`` picks the loop (:data:`MERGE_LOOPS`); ``counts`` may be
+    :class:`~tokviz.training.compact_merge.WordArrays` read from files.
+
+    >>> train_from_counts({"aa": 3}, vocab_size=257).merges
+    [(b'a', b'a')]
+    """
+    unknown = set(options) - set(MergeOptions.__annotations__)
+    if unknown:
+        raise TypeError(f"train_from_counts() got unexpected keyword arguments {sorted(unknown)}; the options are "
+                        f"{sorted(MergeOptions.__annotations__)}.")
+    special_tokens, pattern = options.get("special_tokens"), options.get("pattern", "gpt2")
+    progress, should_stop = options.get("progress"), options.get("should_stop")
+    name, counting_seconds = options.get("name", "bpe"), options.get("counting_seconds", 0.0)
+    merge = options.get("merge", "auto")
     specials = list(dict.fromkeys(validate_special_tokens(special_tokens)))
     validate_vocab_size(vocab_size, len(specials))
     t0 = time.perf_counter()
