@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from helpers import ROOT, _full_page_screenshot, _png_size, assert_no_exception, new_page, streamlit_server, token_ids
 
+from tokviz.core.protocol import encode_as_shown
 from tokviz.viewmodels.samples import DEFAULT_SAMPLE, SAMPLES
 
 pytestmark = pytest.mark.browser
@@ -59,7 +60,7 @@ def test_upload_use_in_tokenize_and_diff(page, server, cs336_dir, gpt2_tokenizer
     # Used in the Tokenize view next to ours.
     page.locator('[data-testid="stSidebar"]').get_by_text("Tokenize", exact=True).click()
     page.wait_for_selector('.tv-tokens .tok[data-tokenizer="gpt2"]')
-    assert token_ids(page, "gpt2") == gpt2_tokenizer.encode(SAMPLES[DEFAULT_SAMPLE].text)
+    assert token_ids(page, "gpt2") == encode_as_shown(gpt2_tokenizer, SAMPLES[DEFAULT_SAMPLE].text)
     assert_no_exception(page)
 
     # The diff: ours against the uploaded GPT-2, both sides drawn with their differences marked.

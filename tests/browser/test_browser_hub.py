@@ -13,6 +13,7 @@ import pytest
 from helpers import SHOTS, _full_page_screenshot, assert_no_exception, new_page, streamlit_server, token_ids
 from hub_server import Repo, hub_server
 
+from tokviz.core.protocol import encode_as_shown
 from tokviz.viewmodels.samples import DEFAULT_SAMPLE, SAMPLES
 
 pytestmark = pytest.mark.browser
@@ -59,7 +60,7 @@ def test_model_box_loads_a_hub_model_that_survives_a_refresh(page, server, hub, 
     expect(sidebar.locator('[data-testid="stAlert"]', has_text="Loaded")).to_contain_text("context 1,024 tokens")
     page.wait_for_selector(f'.tv-tokens .tok[data-tokenizer="{NAME}"]')
     text = SAMPLES[DEFAULT_SAMPLE].text
-    assert token_ids(page, NAME) == gpt2_tokenizer.encode(text)
+    assert token_ids(page, NAME) == encode_as_shown(gpt2_tokenizer, text)
     assert not any("safetensors" in p for _, p in hub.requests)  # tokenizer files only
     assert_no_exception(page)
     page.wait_for_function("() => location.search.includes('model=')")
@@ -74,7 +75,7 @@ def test_model_box_loads_a_hub_model_that_survives_a_refresh(page, server, hub, 
     # A refresh: the link brings the model back (from the Hub client's cache), drawn the same.
     page.reload()
     page.wait_for_selector(f'.tv-tokens .tok[data-tokenizer="{NAME}"]')
-    assert token_ids(page, NAME) == gpt2_tokenizer.encode(text)
+    assert token_ids(page, NAME) == encode_as_shown(gpt2_tokenizer, text)
     assert_no_exception(page)
 
 
