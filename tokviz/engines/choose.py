@@ -35,13 +35,22 @@ def installed_engines() -> list[str]:
     return [n for n in PREFERENCE if importlib.util.find_spec(n) is not None]
 
 
-def chosen_engines() -> list[str]:
-    """The installed engines, or only those ``$TOKVIZ_ENGINE`` names (``pure``: none), comma-separated."""
+def wanted_engines() -> list[str] | None:
+    """The engine names ``$TOKVIZ_ENGINE`` lists (``pure``: none), comma-separated; None when it is not set.
+
+    >>> import os; os.environ["TOKVIZ_ENGINE"] = "tiktoken, pure"; wanted_engines()
+    ['tiktoken', 'pure']
+    >>> del os.environ["TOKVIZ_ENGINE"]; wanted_engines() is None
+    True
+    """
     wanted = os.environ.get("TOKVIZ_ENGINE", "").strip()
-    if not wanted:
-        return installed_engines()
-    names = [w.strip() for w in wanted.split(",")]
-    return [n for n in installed_engines() if n in names]
+    return [w.strip() for w in wanted.split(",")] if wanted else None
+
+
+def chosen_engines() -> list[str]:
+    """The installed engines, or only those ``$TOKVIZ_ENGINE`` names (:func:`wanted_engines`)."""
+    names = wanted_engines()
+    return installed_engines() if names is None else [n for n in installed_engines() if n in names]
 
 
 class BackgroundEngine:

@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import threading
 import unicodedata
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+from tokviz.engines.choose import START_AT, wanted_engines
 from tokviz.pipelines.vocab_pipeline import PiecePipeline
 
 NAME = "tokenizers"
@@ -41,8 +41,6 @@ P = TypeVar("P", bound=PiecePipeline)
 # tests/engines/test_tokenizers_engine.py: WordPiece's punctuation and accent rules read them differently. Texts
 # holding one are declined too.
 CLASSED_OTHERWISE = "\u166d\u1734\u1885\u1886"
-# Characters a tokenizer must be asked for before the engine is built.
-START_AT = 1 << 16
 PROBES = (
     "Hello, World! It's 2024. The quick brown fox jumps over the lazy dog.",
     "  leading and trailing  ", "tabs\tand\nnewlines\r\n\x00\x0b\x0c\x1f\x7f\x85\xa0\u2028\u3000\u200b\xad",
@@ -71,10 +69,8 @@ def newer_than_unicode_3_2(text: str) -> bool:
 
 def installed() -> bool:
     """Whether ``tokenizers`` is installed and ``$TOKVIZ_ENGINE`` (if set) allows it."""
-    wanted = os.environ.get("TOKVIZ_ENGINE", "").strip()
-    if wanted and NAME not in [w.strip() for w in wanted.split(",")]:
-        return False
-    return importlib.util.find_spec(NAME) is not None
+    wanted = wanted_engines()
+    return (wanted is None or NAME in wanted) and importlib.util.find_spec(NAME) is not None
 
 
 class TokenizersEngine:

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from tokviz.training.counts_shards import is_shards, read_manifest
 from tokviz.training.counts_table import Counts, header_settings, iter_counts_file
-from tokviz.training.merge_loop import CancelCheck, Merge, MergeResult, cancelled_message, exhausted_message
+from tokviz.training.merge_loop import CancelCheck, Merge, MergeResult, run_merges
 
 if TYPE_CHECKING:
     import numpy as np
@@ -195,29 +195,17 @@ def merge_counts_compact(
         raise ValueError(f"n_merges must be >= 0, got {n_merges}.")
     words = word_counts if isinstance(word_counts, WordArrays) else WordArrays.from_mapping(word_counts)
     loop = _CompactLoop(words, 256 + n_merges)
-    merges: list[tuple[bytes, bytes]] = []
-    counts: list[int] = []
-    message = f"Learned all {n_merges} merges."
-    stopped_early = False
-    while len(merges) < n_merges:
-        if should_stop is not None and should_stop():
-            stopped_early = True
-            message = cancelled_message(len(merges), n_merges)
-            break
+    def step() -> tuple[bytes, bytes, int] | None:
         found = loop.pop_best()
         if found is None:
-            stopped_early = True
-            message = exhausted_message(len(merges), n_merges)
-            break
+            return None
         key, count = found
         a, b = unpack(key)
         left, right = loop.tokens[a], loop.tokens[b]
         loop.merge(key, a, b)
-        merges.append((left, right))
-        counts.append(count)
-        if on_merge is not None:
-            on_merge(Merge(len(merges) - 1, left, right, count))
-    return MergeResult(merges, counts, stopped_early, message)
+        return left, right, count
+
+    return run_merges(step, n_merges=n_merges, on_merge=on_merge, should_stop=should_stop)
 
 
 # -- LEB128 gaps: sorted word numbers, each list as its gaps from -1 ----------------------------------------------

@@ -88,6 +88,39 @@ def exhausted_message(done: int, n_merges: int) -> str:
     return (f"Stopped after {done} of {n_merges} merges: no pair of adjacent tokens is left in the corpus (every "
             "pre-token is a single token). Use a larger corpus or a smaller vocabulary size.")
 
+
+def run_merges(step: Callable[[], tuple[bytes, bytes, int] | None], *, n_merges: int,
+               on_merge: Callable[[Merge], object] | None = None,
+               should_stop: CancelCheck | None = None) -> MergeResult:
+    """The loop both merge loops share: ``step()`` learns the next merge and gives its two tokens and count (None
+    when no pair is left); this asks ``should_stop`` before each, reports each to ``on_merge`` and says how it ended.
+
+    >>> pairs = iter([(b"a", b"b", 3)])
+    >>> r = run_merges(lambda: next(pairs, None), n_merges=2)
+    >>> r.merges, r.counts, r.stopped_early
+    ([(b'a', b'b')], [3], True)
+    """
+    merges: list[tuple[bytes, bytes]] = []
+    counts: list[int] = []
+    message = f"Learned all {n_merges} merges."
+    stopped_early = False
+    while len(merges) < n_merges:
+        if should_stop is not None and should_stop():
+            stopped_early = True
+            message = cancelled_message(len(merges), n_merges)
+            break
+        found = step()
+        if found is None:
+            stopped_early = True
+            message = exhausted_message(len(merges), n_merges)
+            break
+        left, right, count = found
+        merges.append((left, right))
+        counts.append(count)
+        if on_merge is not None:
+            on_merge(Merge(len(merges) - 1, left, right, count))
+    return MergeResult(merges, counts, stopped_early, message)
+
 def merge_counts(
     word_counts: Mapping[str, int] | Mapping[bytes, int],
     *,
@@ -133,27 +166,15 @@ def _merge_loop(
     long_words = _LongWords(words, LONG_WORD)
     candidates = _Candidates(pair_counts)
 
-    merges: list[tuple[bytes, bytes]] = []
-    counts: list[int] = []
-    message = f"Learned all {n_merges} merges."
-    stopped_early = False
-    while len(merges) < n_merges:
-        if should_stop is not None and should_stop():
-            stopped_early = True
-            message = cancelled_message(len(merges), n_merges)
-            break
+    def step() -> tuple[bytes, bytes, int] | None:
         found = candidates.pop_best()
         if found is None:
-            stopped_early = True
-            message = exhausted_message(len(merges), n_merges)
-            break
+            return None
         best, count = found
         a, b = ord(best[0]), ord(best[1])
         x = chr(len(tokens))
         tokens.append(tokens[a] + tokens[b])
         candidates.add_token(a, b)
-        merges.append((tokens[a], tokens[b]))
-        counts.append(count)
         new = _merge_words(best, x, words, freqs, index.pop(best, ()), pair_counts)
         if long_words.index:
             long_words.merge(best, x, freqs, pair_counts, new)
@@ -163,9 +184,9 @@ def _merge_loop(
             pair_counts[q] = c
             index[q] = lst
             candidates.push(q, c)
-        if on_merge is not None:
-            on_merge(Merge(len(merges) - 1, tokens[a], tokens[b], count))
-    return MergeResult(merges, counts, stopped_early, message)
+        return tokens[a], tokens[b], count
+
+    return run_merges(step, n_merges=n_merges, on_merge=on_merge, should_stop=should_stop)
 
 
 def _words_and_freqs(word_counts: Mapping[str, int] | Mapping[bytes, int]) -> tuple[list[str], list[int]]:
