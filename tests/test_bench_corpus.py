@@ -29,6 +29,7 @@ def _generate(hash_seed: str) -> list[str]:
     return out.stdout.split()
 
 
+@pytest.mark.slow  # 0.4 s measured: the full run has it, the quick loop does not
 @pytest.mark.timeout(30)
 def test_corpus_is_deterministic_and_exact_size() -> None:
     first, second = _generate("1"), _generate("2")  # different string hashing must not change the text
@@ -51,6 +52,7 @@ def test_repeats_short_input_and_cuts_at_character_boundary(monkeypatch: pytest.
         build_corpus(0)
 
 
+@pytest.mark.slow  # 1.8 s measured: the full run has it, the quick loop does not
 def test_distinct_corpus_never_repeats_and_refuses_to(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(ROOT))
     from bench.corpus import SEPARATOR, build_corpus, iter_source_texts

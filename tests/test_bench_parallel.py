@@ -16,6 +16,7 @@ def tok() -> Tokenizer:
     return train_bpe([TEXT], vocab_size=400, special_tokens=["<|endoftext|>"])
 
 
+@pytest.mark.slow  # 0.7 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("workers", [1, 2, 3])
 def test_parallel_equals_serial(tok: Tokenizer, workers: int) -> None:
     with ParallelEncoder(tok, workers=workers) as pe:

@@ -43,11 +43,13 @@ def _too_many_parameters(source: str) -> list[str]:
     return out
 
 
+@pytest.mark.slow  # 1.0 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_function_above_grade_d(path: Path) -> None:
     assert _too_complex(path.read_text(encoding="utf-8")) == []
 
 
+@pytest.mark.slow  # 0.7 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_function_takes_more_than_eight_parameters(path: Path) -> None:
     assert _too_many_parameters(path.read_text(encoding="utf-8")) == []

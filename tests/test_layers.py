@@ -68,6 +68,7 @@ def _violations(path: Path, source: str | None = None) -> list[str]:
     return bad
 
 
+@pytest.mark.slow  # 0.7 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_arrow_points_up(path):
     assert _violations(path) == []
@@ -90,6 +91,7 @@ def test_the_three_floors_exist():
     assert {"tokenize", "observations", "sizes", "train", "compare", "app"} <= names
 
 
+@pytest.mark.slow  # 0.6 s measured: the full run has it, the quick loop does not
 def test_library_imports_without_the_app_packages(tmp_path):
     # A fresh interpreter where streamlit, plotly and pandas cannot be imported: the whole library must still load.
     blocker = tmp_path / "sitecustomize.py"
@@ -129,6 +131,7 @@ def _sideways(path: Path) -> list[str]:
             for mod in named if mod.startswith("tokviz.pages.") and mod not in SHARED_PAGE_MODULES and mod != me]
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("path", PAGE_MODULES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_page_imports_another(path):
     assert _sideways(path) == []
@@ -178,6 +181,7 @@ def test_every_library_module_is_in_a_group():
     assert folders <= set(GROUPS), folders - set(GROUPS)
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("path", [p for p in _modules() if _floor(p) == "library"],
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_groups_import_only_downwards(path):
@@ -254,6 +258,7 @@ def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
+@pytest.mark.slow  # 2.1 s measured: the full run has it, the quick loop does not
 def test_no_import_circle_anywhere():
     # The package's __init__ files re-export names, so a package imports its modules; a module importing its own
     # package back would be a circle too. Every module of every floor is in the graph.
@@ -281,6 +286,7 @@ def _private_imports(path: Path, source: str | None = None) -> list[str]:
             for a in n.names if a.name.startswith("_")]
 
 
+@pytest.mark.slow  # 1.1 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_private_name_crosses_a_module(path):
     assert _private_imports(path) == []

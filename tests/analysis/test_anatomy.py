@@ -46,6 +46,7 @@ def _check_trace(tok: Tokenizer, text: str) -> None:
         assert b"".join(t.tokens) == t.piece_bytes
 
 
+@pytest.mark.slow  # 0.6 s measured: the full run has it, the quick loop does not
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXT)
 def test_trace_gives_the_encoders_ids_on_gpt2(gpt2_tokenizer: Tokenizer, text: str) -> None:
@@ -100,6 +101,7 @@ def test_whole_token_shortcut_is_traced() -> None:
     assert t.whole_token and "takes it whole" in t.stop_reason
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 def test_trace_rejects_several_pieces_and_traces_special_tokens(gpt2_tokenizer: Tokenizer) -> None:
     with pytest.raises(ValueError, match="2 pre-tokens.*trace_text"):
         trace(gpt2_tokenizer, "hello world")

@@ -41,12 +41,14 @@ def _check(tok: object, text: str, n: int, mode: str) -> None:
     assert not chunks or chunks[-1].cut == "end"
 
 
+@pytest.mark.slow  # 0.4 s measured: the full run has it, the quick loop does not
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXT, n=BUDGET, mode=MODE)
 def test_chunks_rejoin_and_fit_on_gpt2(gpt2_tokenizer: Tokenizer, text: str, n: int, mode: str) -> None:
     _check(gpt2_tokenizer, text, n, mode)
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXT, n=BUDGET, mode=MODE)
 def test_chunks_rejoin_and_fit_on_a_trained_tokenizer(trained: Tokenizer, text: str, n: int, mode: str) -> None:

@@ -18,6 +18,7 @@ def _regular(tok: Tokenizer) -> list[int]:
     return [i for i in tok.vocab if i not in tok.special_ids.values()]
 
 
+@pytest.mark.slow  # 1.4 s measured: the full run has it, the quick loop does not
 def test_checks_match_their_definitions_on_gpt2(gpt2_tokenizer: Tokenizer) -> None:
     h = vocab_health(gpt2_tokenizer, corpus=CORPUS)
     regular = _regular(gpt2_tokenizer)

@@ -32,6 +32,7 @@ def openai(request) -> Tokenizer:
     return load_encoding(request.param)
 
 
+@pytest.mark.slow  # 1.7 s measured: the full run has it, the quick loop does not
 def test_openai_rank_files_cut_at_k_equal_tiktoken(openai: Tokenizer) -> None:
     lo, hi = prefix_range(openai)
     assert lo == 256 and hi == max(rank_table(openai).values()) + 1
@@ -47,6 +48,7 @@ def test_openai_rank_files_cut_at_k_equal_tiktoken(openai: Tokenizer) -> None:
     assert len(set(curve.tokens)) == len(sizes)  # every one of these sizes cuts this text differently
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 def test_the_default_curve_is_log_spaced_over_the_whole_range_and_never_rises(openai: Tokenizer) -> None:
     curve = prefix_curve(openai, TEXT[:3000], n_points=40)
     lo, hi = prefix_range(openai)
@@ -56,6 +58,7 @@ def test_the_default_curve_is_log_spaced_over_the_whole_range_and_never_rises(op
     assert curve.label == openai.name and curve.pattern == openai.pretokenizer.label
 
 
+@pytest.mark.slow  # 1.0 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("seed", range(12))
 def test_random_rank_tables_at_every_size_equal_tiktoken(seed: int) -> None:
     """Tokens in random order, many of them not buildable by merges (the whole-piece shortcut), so the rank rule's

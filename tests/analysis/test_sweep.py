@@ -70,6 +70,7 @@ def test_curve_equals_prefix_encodes_on_heldout_text(trained: Tokenizer, split: 
     assert curve.tokens[0] == len(text.encode("utf-8")) - EXTRA.count(SPECIAL) * (len(SPECIAL) - 1)
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 def test_curve_at_chosen_sizes_equals_full_curve(trained: Tokenizer, split: tuple[str, str]) -> None:
     full = token_count_curve(trained, split[1])
     chosen = token_count_curve(trained, split[1], sizes=[1999, 300, 300, 257])
@@ -105,6 +106,7 @@ def test_curve_follows_merges_not_the_whole_token_shortcut() -> None:
     assert token_count_curve(tok, "abcc", sizes=[259]).tokens == (prefix_count(tok, "abcc", 259),)
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 def test_curve_on_pretrained_gpt2_equals_prefix_encodes(gpt2_tokenizer: Tokenizer, cs336_dir) -> None:
     text = (cs336_dir / "corpus.en").read_text(encoding="utf-8")[:12_000]
     curve = token_count_curve(gpt2_tokenizer, text)

@@ -243,6 +243,7 @@ def _theirs(ref, messages, **kw) -> tuple[str, list[int]]:
     return text, list(ids)
 
 
+@pytest.mark.slow  # 0.9 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("family", list(FAMILIES))
 @pytest.mark.parametrize("gen", [False, True])
 def test_six_families_equal_transformers(models, family: str, gen: bool) -> None:
@@ -258,6 +259,7 @@ def test_six_families_equal_transformers(models, family: str, gen: bool) -> None
         assert any(i in want_ids for i in ours.special_ids.values()), (family, name)
 
 
+@pytest.mark.slow  # 0.6 s measured: the full run has it, the quick loop does not
 def test_template_variables_given_as_keywords_reach_the_template(models) -> None:
     ours, ref = models["llama3"]
     messages = CONVERSATIONS["plain"]
@@ -269,6 +271,7 @@ def test_template_variables_given_as_keywords_reach_the_template(models) -> None
 MESSAGE_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(texts=st.lists(MESSAGE_TEXT, min_size=1, max_size=4), family=st.sampled_from(["qwen", "llama3", "phi4"]),
        gen=st.booleans())

@@ -59,6 +59,7 @@ CONVERSATION = [
 ]
 
 
+@pytest.mark.slow  # 0.9 s measured: the full run has it, the quick loop does not
 def test_o200k_harmony_equals_tiktoken(encodings) -> None:
     ours, _ = encodings
     ref = tiktoken.Encoding(name="o200k_harmony_test", pat_str=resolve_pattern(ours.pattern)[0], mergeable_ranks={
@@ -68,6 +69,7 @@ def test_o200k_harmony_equals_tiktoken(encodings) -> None:
     assert ours.special_ids["<|start|>"] == 200006 and ours.vocab_size == 201088
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("gen", [False, True])
 def test_harmony_conversation_equals_openai_harmony(encodings, gen: bool) -> None:
     ours, enc = encodings
@@ -81,6 +83,7 @@ ROLES = st.sampled_from(["system", "developer", "user", "assistant", "tool"])
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="<|>"), max_size=30)
 
 
+@pytest.mark.slow  # 0.6 s measured: the full run has it, the quick loop does not
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(turns=st.lists(st.tuples(ROLES, TEXT, st.sampled_from([None, "final", "commentary"])), min_size=1, max_size=5))
 def test_drawn_harmony_conversations_equal_openai_harmony(encodings, turns) -> None:
@@ -97,6 +100,7 @@ def test_drawn_harmony_conversations_equal_openai_harmony(encodings, turns) -> N
     assert apply_chat_template(ours, messages) == list(enc.render_conversation(conv))
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 def test_chatml_over_cl100k_im_equals_tiktoken() -> None:
     ours = cl100k_im()
     ranks = {t: i for i, t in ours.vocab.items() if i not in set(ours.special_ids.values())}

@@ -98,6 +98,7 @@ def test_decode_round_trip(files: dict[str, Path], capsys: pytest.CaptureFixture
     assert run(capsys, "decode", "-t", files["tok"])[:2] == (0, SAMPLE + "\n")
 
 
+@pytest.mark.slow  # 0.6 s measured: the full run has it, the quick loop does not
 def test_gpt2_files_encode_like_tiktoken(cs336_dir: Path, tiktoken_gpt2, capsys: pytest.CaptureFixture[str]) -> None:
     text = (cs336_dir / "german.txt").read_text(encoding="utf-8")
     code, out, _ = run(capsys, "encode", "-f", cs336_dir / "german.txt", "-t", cs336_dir / "gpt2_vocab.json",
@@ -228,6 +229,7 @@ def test_progress_bar_is_throttled() -> None:
     assert out.getvalue().count("\r") == 2 and out.getvalue().endswith("1,000/1,000\n")
 
 
+@pytest.mark.slow  # 0.7 s measured: the full run has it, the quick loop does not
 def test_installed_command(files: dict[str, Path]) -> None:
     exe = shutil.which("tokviz")
     if exe is None:

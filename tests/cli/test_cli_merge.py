@@ -29,6 +29,7 @@ def _train(tmp_path: Path, name: str, *argv: str) -> Tokenizer:
     return tok
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 def test_both_loops_learn_the_reference_merges(cs336_dir: Path, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     reference = read_reference_merges(cs336_dir / "train-bpe-reference-merges.txt")
@@ -38,6 +39,7 @@ def test_both_loops_learn_the_reference_merges(cs336_dir: Path, tmp_path: Path,
     capsys.readouterr()
 
 
+@pytest.mark.slow  # 0.8 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("shards", [0, 2, 3])
 def test_counts_file_or_shards_read_into_arrays(cs336_dir: Path, tmp_path: Path, shards: int,
                                                 capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -44,6 +45,7 @@ def test_empty_encoding() -> None:
 
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 @given(st.text(max_size=80))
 @settings(max_examples=150, deadline=None)
 def test_byte_level_fast_path_gives_the_builders_encoding(text: str) -> None:

@@ -40,6 +40,7 @@ def _middle(w: int, kernel: bool) -> None:
     time.sleep(120)
 
 
+@pytest.mark.slow  # 0.9 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("kernel", [True, False])
 def test_a_worker_ends_when_its_parent_is_killed(kernel: bool) -> None:
     r, w = os.pipe()

@@ -28,6 +28,7 @@ def quick_matches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(regex_budget, "MATCH_SECONDS", 0.2)
 
 
+@pytest.mark.slow  # 2.1 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("pattern", [SLOW_COMPILE, HUGE_COMPILE, r"(?:(?:a{100}){100}){100}"])
 def test_a_costly_compile_is_refused_naming_the_pattern(pattern: str) -> None:
     start = time.monotonic()
@@ -107,6 +108,7 @@ def test_onig_spans_stops_at_its_deadline() -> None:
     lambda: ReplaceDecoder(BACKTRACKS, "x", is_regex=True).decode(["a", "a" * 40 + "!"]),
     lambda: PreTokenizer.create(r"(x|x)+y|.", timeout=0.2).findall("x" * 40),
 ], ids=["Split", "Replace normalizer", "Replace normalizer with offsets", "Replace decoder", "custom pre-tokenizer"])
+@pytest.mark.slow  # 1.0 s measured: the full run has it, the quick loop does not
 def test_every_user_regex_is_stopped_with_a_message(make: object, quick_matches: None) -> None:
     start = time.monotonic()
     with pytest.raises(ValueError, match=r"took over .* characters and was stopped \(catastrophic backtracking\)"):
@@ -120,6 +122,7 @@ def test_every_user_regex_is_stopped_with_a_message(make: object, quick_matches:
     lambda: ReplaceDecoder(SLOW_COMPILE, "x", is_regex=True),
     lambda: PreTokenizer.create(SLOW_COMPILE),
 ], ids=["Split", "Replace normalizer", "Replace decoder", "custom pre-tokenizer"])
+@pytest.mark.slow  # 1.1 s measured: the full run has it, the quick loop does not
 def test_every_user_regex_is_compiled_under_the_budget(make: object) -> None:
     with pytest.raises(ValueError, match=r"too costly to compile"):
         make()  # type: ignore[operator]

@@ -28,6 +28,7 @@ def assert_covers(ranges: list[tuple[int, int]], n: int) -> None:
     assert all(a < b for a, b in ranges)
 
 
+@pytest.mark.slow  # 0.8 s measured: the full run has it, the quick loop does not
 @settings(max_examples=300, deadline=None)
 @given(text=TEXTS, target=st.integers(1, 40), pattern=st.sampled_from(["gpt2", "gpt4", "o200k"]))
 def test_counting_range_by_range_equals_one_pass(text: str, target: int, pattern: str) -> None:
@@ -40,6 +41,7 @@ def test_counting_range_by_range_equals_one_pass(text: str, target: int, pattern
     assert total == count_text(text, pt)
 
 
+@pytest.mark.slow  # 0.4 s measured: the full run has it, the quick loop does not
 @settings(max_examples=150, deadline=None)
 @given(text=TEXTS, target=st.integers(1, 40))
 def test_file_ranges_decode_alone_and_match_the_text_cuts(tmp_path_factory: pytest.TempPathFactory, text: str,

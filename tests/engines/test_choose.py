@@ -77,6 +77,7 @@ TEXTS = ["", "Hello, 🌍! It's<|endoftext|> 2024.\n\n  x\u0c5c's", "<|endoftext
          "tab\tsep<|endofprompt|>end " * 50, " " * 40_000 + "x<|endoftext|>" + "y" * 10]
 
 
+@pytest.mark.slow  # 3.6 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("text", TEXTS)
 def test_encode_goes_through_the_engine_with_the_same_ids(o200k_pair: tuple[Tokenizer, Tokenizer], text: str) -> None:
     fast, pure = o200k_pair
@@ -88,6 +89,7 @@ def test_encode_goes_through_the_engine_with_the_same_ids(o200k_pair: tuple[Toke
             fast.encode(text, allowed_special=set(), disallowed_special="all")
 
 
+@pytest.mark.slow  # 3.9 s measured: the full run has it, the quick loop does not
 def test_the_engine_is_used(o200k_pair: tuple[Tokenizer, Tokenizer], monkeypatch: pytest.MonkeyPatch) -> None:
     fast, _ = o200k_pair
     calls: list[str] = []
@@ -107,6 +109,7 @@ def test_every_new_tokenizer_gets_an_engine_and_pickles(monkeypatch: pytest.Monk
     assert Tokenizer(BYTES, []).engine is None
 
 
+@pytest.mark.slow  # 3.7 s measured: the full run has it, the quick loop does not
 def test_encode_corpus_goes_through_the_engine(o200k_pair: tuple[Tokenizer, Tokenizer], cs336_dir: Path,
                                                tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     np = pytest.importorskip("numpy")
@@ -122,6 +125,7 @@ def test_encode_corpus_goes_through_the_engine(o200k_pair: tuple[Tokenizer, Toke
     assert ids == encode_as_shown(pure, source.read_text(encoding="utf-8")) and sum(calls) > 0
 
 
+@pytest.mark.slow  # 0.7 s measured: the full run has it, the quick loop does not
 @pytest.mark.skipif(installed_engines() != ["fastokens", "tiktoken"], reason="needs fastokens and tiktoken")
 def test_a_file_fastokens_cannot_load_runs_on_tiktoken(cs336_dir: Path) -> None:
     # Whisper's rank file has an empty token, which fastokens refuses; its own pattern is one tiktoken runs.

@@ -75,6 +75,7 @@ def _pure(tok: Tokenizer, text: str) -> list[int]:
     return tok.encode_ordinary(text)
 
 
+@pytest.mark.slow  # 23.0 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("engine", ENGINE_NAMES)
 @pytest.mark.parametrize("tok_name", [*BUILTINS, "gpt2-merges", "trained-gpt2", "trained-gpt4", "trained-o200k",
                                       *RANK_FILES])
@@ -92,6 +93,7 @@ def test_fixtures_and_odd_characters(tokenizers: dict[str, Tokenizer], tok_name:
             assert ids is None and c in FASTOKENS_ODD and engine == "fastokens" or ids == _pure(tok, text), text
 
 
+@pytest.mark.slow  # 1.2 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("engine", ENGINE_NAMES)
 def test_hypothesis_text(tokenizers: dict[str, Tokenizer], engine: str) -> None:
     names = ["o200k_base", "cl100k_base", "gpt2-merges", "trained-gpt4"]
@@ -108,6 +110,7 @@ def test_hypothesis_text(tokenizers: dict[str, Tokenizer], engine: str) -> None:
     check()
 
 
+@pytest.mark.slow  # 5.3 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("engine", ENGINE_NAMES)
 def test_long_whitespace_runs_are_declined(tokenizers: dict[str, Tokenizer], engine: str) -> None:
     eng = _engine(tokenizers, "o200k_base", engine)
@@ -116,6 +119,7 @@ def test_long_whitespace_runs_are_declined(tokenizers: dict[str, Tokenizer], eng
     assert eng.encode_ordinary("word " * 20_000) == _pure(tokenizers["o200k_base"], "word " * 20_000)
 
 
+@pytest.mark.slow  # 0.4 s measured: the full run has it, the quick loop does not
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 70), st.booleans()), max_size=12))
 def test_space_run_probe(runs: list[tuple[int, bool]]) -> None:
@@ -157,6 +161,7 @@ def test_parts_for_cores_encode_like_the_whole(text: str, pattern: str, parts: i
     assert [p for part in cut for p in pt.findall(part)] == pt.findall(text * 3)
 
 
+@pytest.mark.slow  # 5.2 s measured: the full run has it, the quick loop does not
 @pytest.mark.skipif("fastokens" not in ENGINE_NAMES, reason="fastokens is not installed")
 def test_a_long_text_on_all_cores(tokenizers: dict[str, Tokenizer], cs336_dir: Path) -> None:
     eng = _engine(tokenizers, "o200k_base", "fastokens")

@@ -50,6 +50,7 @@ def _same(fast: Tokenizer, pure: Tokenizer, text: str) -> None:
     assert list(got.pieces) == list(want.pieces) and got == want
 
 
+@pytest.mark.slow  # 7.0 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("engine", ENGINE_NAMES)
 @pytest.mark.parametrize("name", ["cl100k_base", "o200k_base", "r50k_base", "trained-gpt4"])
 def test_fixtures(cs336_dir: Path, name: str, engine: str) -> None:
@@ -60,6 +61,7 @@ def test_fixtures(cs336_dir: Path, name: str, engine: str) -> None:
         _same(fast, pure, text[:5000] + "<|endoftext|>" + text[5000:6000])
 
 
+@pytest.mark.slow  # 0.8 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("engine", ENGINE_NAMES)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXT)
@@ -69,6 +71,7 @@ def test_hypothesis_text(cs336_dir: Path, engine: str, text: str) -> None:
         _same(fast, pure, text)
 
 
+@pytest.mark.slow  # 2.9 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("engine", ENGINE_NAMES)
 def test_the_engine_builds_it(cs336_dir: Path, engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
     fast, _ = _pair("o200k_base", engine, cs336_dir)

@@ -39,6 +39,7 @@ def test_custom_pattern_is_refused_named_alias_is_not() -> None:
     assert rank_plan(Tokenizer(BYTES, [], pattern="cl100k_base")).ok
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 def test_gpt2_merges_and_builtin_rank_files_are_accepted(gpt2_tokenizer: Tokenizer) -> None:
     assert rank_plan(gpt2_tokenizer).ok
     for name in ("r50k_base", "p50k_base", "cl100k_base", "o200k_base"):

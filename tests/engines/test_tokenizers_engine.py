@@ -93,6 +93,7 @@ def _pair(data: dict[str, Any]) -> Any:
     return tok
 
 
+@pytest.mark.slow  # 3.5 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("name", ["bert-uncased", "bert-cased-strip", "unigram", "bpe-sp", "bpe-llama2"])
 def test_ids_equal_the_pure_pipeline(files: dict[str, dict[str, Any]], cs336_dir: Path, name: str,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
@@ -113,6 +114,7 @@ def test_ids_equal_the_pure_pipeline(files: dict[str, dict[str, Any]], cs336_dir
     check()
 
 
+@pytest.mark.slow  # 0.8 s measured: the full run has it, the quick loop does not
 def test_newer_characters_are_declined(files: dict[str, dict[str, Any]]) -> None:
     tok = _pair(files["bert-uncased"])
     assert tok.engine.encode("plain café 你好") is not None
@@ -120,6 +122,7 @@ def test_newer_characters_are_declined(files: dict[str, dict[str, Any]]) -> None
         assert tok.engine.encode(text) is None, text
 
 
+@pytest.mark.slow  # 0.9 s measured: the full run has it, the quick loop does not
 def test_a_tokenizer_the_library_reads_otherwise_stays_pure(files: dict[str, dict[str, Any]]) -> None:
     data = files["unigram"]
     tok = family_from_dict(data, source="t/tokenizer.json")
@@ -148,6 +151,7 @@ def _need(path: Path) -> None:
         pytest.skip(msg)
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 def test_real_bert_vocabulary(cs336_dir: Path, tmp_path: Path) -> None:
     _need(BERT_CHINESE)
     from tokenizers.implementations import BertWordPieceTokenizer
@@ -163,6 +167,7 @@ def test_real_bert_vocabulary(cs336_dir: Path, tmp_path: Path) -> None:
 REAL_ALPHABET = "的一是不了人我在有他这中大来上国个到说们あいうえおカタナ한국어 \t\nab.,!🌍"
 
 
+@pytest.mark.slow  # 1.0 s measured: the full run has it, the quick loop does not
 def test_real_unigram_vocabulary(cs336_dir: Path) -> None:
     """25,055 real pieces and scores, read as a Metaspace Unigram tokenizer.json (as tests/pipelines/test_real_unigram
     builds it): the engine's ids are the pure pipeline's, whole and streamed."""
@@ -213,6 +218,7 @@ STREAM_TEXT = st.lists(st.sampled_from(["a ", "  ", "x  y", "It's ", "e\u0301 ",
                        | st.text(max_size=12), max_size=12).map("".join)
 
 
+@pytest.mark.slow  # 1.5 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("name", ["bert-uncased", "unigram", "bpe-sp"])
 def test_a_stream_goes_through_the_engine_with_the_whole_texts_ids(files: dict[str, dict[str, Any]], cs336_dir: Path,
                                                                    name: str, monkeypatch: pytest.MonkeyPatch) -> None:

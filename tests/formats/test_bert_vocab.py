@@ -65,6 +65,7 @@ def test_written_vocabularies_equal_bert_pipeline(tmp_path: Path, cased: bool) -
         _check(ours, ref, text)
 
 
+@pytest.mark.slow  # 0.4 s measured: the full run has it, the quick loop does not
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXT, cased=st.booleans())
 def test_written_vocabularies_on_hypothesis_text(tmp_path: Path, text: str, cased: bool) -> None:
@@ -111,6 +112,7 @@ def test_the_real_vocabulary_is_read_uncased_and_equals_tokenizers(real: Path, c
         _check(ours, ref, text)
 
 
+@pytest.mark.slow  # 3.6 s measured: the full run has it, the quick loop does not
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXT)
 def test_the_real_vocabulary_on_hypothesis_text(real: Path, text: str) -> None:

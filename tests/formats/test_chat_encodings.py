@@ -36,6 +36,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory):
     return enc
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 def test_the_specials_are_tiktokens(reference) -> None:
     theirs = dict(reference._special_tokens)
     # tiktoken also keeps o200k_base's <|endofprompt|> at 200018, the id of <|reserved_200018|>: one name per id here.
@@ -51,6 +52,7 @@ PIECES = st.one_of(st.text(st.characters(blacklist_categories=("Cs",)), max_size
                    st.sampled_from([" ", "\n\n", "  x", "'s", "123456", "héllo wörld", "🌍🌍"]))
 
 
+@pytest.mark.slow  # 0.4 s measured: the full run has it, the quick loop does not
 @settings(max_examples=150, deadline=None)
 @given(pieces=st.lists(PIECES, max_size=8))
 def test_ids_equal_tiktokens_o200k_harmony(reference, pieces: list[str]) -> None:

@@ -80,6 +80,7 @@ def clip_pair(clip_json: Path) -> tuple[object, Tokenizer]:
     return load_tokenizer(clip_json), Tokenizer.from_file(str(clip_json))
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXT)
 def test_a_clip_tokenizer_json_on_hypothesis_text(clip_pair, text: str) -> None:
@@ -117,6 +118,7 @@ def _openclip_reference(path: Path) -> Tokenizer:
     return tk
 
 
+@pytest.mark.slow  # 0.7 s measured: the full run has it, the quick loop does not
 def test_openclips_merges_file_alone_equals_tokenizers(openclip: Path, openclip_pair, cs336_dir: Path) -> None:
     ours, ref = load_tokenizer(openclip), openclip_pair[1]
     assert ours.vocab_size == ref.get_vocab_size() == 49408
@@ -137,6 +139,7 @@ def openclip_pair(openclip: Path) -> tuple[object, Tokenizer]:
     return load_clip_merges(openclip), _openclip_reference(openclip)
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXT)
 def test_openclips_merges_file_on_hypothesis_text(openclip_pair, text: str) -> None:
@@ -148,6 +151,7 @@ STREAM_TEXT = st.lists(st.sampled_from(["a ", "  ", "\t", "photo", " of", "It's"
                        max_size=8).map("".join)
 
 
+@pytest.mark.slow  # 0.8 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("which", ["clip_pair", "openclip_pair"])
 def test_a_stream_is_encoded_in_parts_with_the_whole_texts_ids(request: pytest.FixtureRequest, which: str) -> None:
     """encode_iterable cuts before spaces (CLIP's words hold none; its normalizer works character by character):

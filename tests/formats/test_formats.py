@@ -83,6 +83,7 @@ def rank_tok(rank_file: Path) -> Tokenizer:
     return load_tokenizer(rank_file)
 
 
+@pytest.mark.slow  # 0.4 s measured: the full run has it, the quick loop does not
 def test_gpt2_files_load_in_any_order_and_from_a_directory(gpt2_files: tuple[Path, Path], tmp_path: Path,
                                                            gpt2_tokenizer: Tokenizer) -> None:
     vocab, merges = gpt2_files
@@ -96,12 +97,14 @@ def test_gpt2_files_load_in_any_order_and_from_a_directory(gpt2_files: tuple[Pat
     assert tok.name == tmp_path.name
 
 
+@pytest.mark.slow  # 0.4 s measured: the full run has it, the quick loop does not
 def test_gpt2_files_ids_equal_tiktoken(gpt2_files: tuple[Path, Path], tiktoken_gpt2, cs336_dir: Path) -> None:
     tok = load_tokenizer(*gpt2_files)
     for text in _texts(cs336_dir):
         assert tok.encode(text, allowed_special="all") == tiktoken_gpt2.encode(text, allowed_special="all"), text[:40]
 
 
+@pytest.mark.slow  # 0.4 s measured: the full run has it, the quick loop does not
 def test_saved_rank_file_is_byte_for_byte_openais_r50k(rank_file: Path) -> None:
     # The published r50k_base.tiktoken is GPT-2's vocabulary as ranks; writing it from the GPT-2 files must give
     # exactly that file (tiktoken checks this hash when it downloads it).
@@ -109,6 +112,7 @@ def test_saved_rank_file_is_byte_for_byte_openais_r50k(rank_file: Path) -> None:
     assert hashlib.sha256(rank_file.read_bytes()).hexdigest() == r50k.sha256
 
 
+@pytest.mark.slow  # 0.6 s measured: the full run has it, the quick loop does not
 def test_rank_file_merges_are_derived_exactly(rank_tok: Tokenizer, gpt2_tokenizer: Tokenizer) -> None:
     tok = rank_tok
     assert tok.merges == gpt2_tokenizer.merges  # all 50,000, in order, recovered from the ranks alone
@@ -275,6 +279,7 @@ def test_saved_tokenizer_json_loads_in_tokenizers_with_equal_ids(pattern: str, t
         assert ids == encode_as_shown(ours, text) == encode_as_shown(back, text)
 
 
+@pytest.mark.slow  # 0.4 s measured: the full run has it, the quick loop does not
 def test_gpt2_saved_as_tokenizer_json_equals_tokenizers(gpt2_tokenizer: Tokenizer, tmp_path: Path,
                                                         cs336_dir: Path) -> None:
     from tokenizers import Tokenizer as HFTokenizer

@@ -107,6 +107,7 @@ def _file_requests(server: HubServer) -> list[str]:
 
 
 # -- loads ---------------------------------------------------------------------------------------------------------
+@pytest.mark.slow  # 0.6 s measured: the full run has it, the quick loop does not
 def test_byte_level_bpe_by_id_gives_tokenizers_ids(hub: HubServer, files: dict[str, bytes]) -> None:
     ref = HfTokenizer.from_str(files["bpe"].decode())
     tok, got = load_hub_tokenizer("hf:acme/tiny-bpe")
@@ -120,6 +121,7 @@ def test_byte_level_bpe_by_id_gives_tokenizers_ids(hub: HubServer, files: dict[s
     assert set(got.files) == {"tokenizer.json", "tokenizer_config.json", "config.json"}
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 def test_sentencepiece_model_by_id_gives_sentencepieces_ids(hub: HubServer, files: dict[str, bytes],
                                                             tmp_path: Path) -> None:
     (tmp_path / "ref.model").write_bytes(files["sp"])
@@ -130,6 +132,7 @@ def test_sentencepiece_model_by_id_gives_sentencepieces_ids(hub: HubServer, file
     assert not any(".bin" in p for p in _file_requests(hub))
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 def test_wordpiece_by_id_gives_tokenizers_ids(hub: HubServer, files: dict[str, bytes]) -> None:
     ref = HfTokenizer.from_str(files["wp_json"].decode())
     tok, got = load_hub_tokenizer("hf:acme/tiny-bert")
@@ -139,6 +142,7 @@ def test_wordpiece_by_id_gives_tokenizers_ids(hub: HubServer, files: dict[str, b
         assert tok.encode(text) == ref.encode(text).ids
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 def test_tekken_by_id_gives_mistral_commons_ids(hub: HubServer, files: dict[str, bytes], tmp_path: Path) -> None:
     tekken = pytest.importorskip("mistral_common.tokens.tokenizers.tekken")
     (tmp_path / "tekken.json").write_bytes(files["tekken"])
@@ -150,6 +154,7 @@ def test_tekken_by_id_gives_mistral_commons_ids(hub: HubServer, files: dict[str,
     assert not any("safetensors" in p for p in _file_requests(hub))
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 def test_a_bert_vocab_txt_alone_by_id_gives_tokenizers_ids(hub: HubServer, files: dict[str, bytes],
                                                            tmp_path: Path) -> None:
     (tmp_path / "vocab.txt").write_bytes(files["vocab_txt"])
@@ -160,6 +165,7 @@ def test_a_bert_vocab_txt_alone_by_id_gives_tokenizers_ids(hub: HubServer, files
         assert encode_as_shown(tok, text) == ref.encode(text, add_special_tokens=False).ids
 
 
+@pytest.mark.slow  # 0.6 s measured: the full run has it, the quick loop does not
 def test_a_repo_without_an_owner_and_a_revision(hub: HubServer, files: dict[str, bytes]) -> None:
     ref = HfTokenizer.from_str(files["bpe"].decode())
     assert load_tokenizer("hf:solo").encode("hello world") == ref.encode("hello world").ids
@@ -169,6 +175,7 @@ def test_a_repo_without_an_owner_and_a_revision(hub: HubServer, files: dict[str,
         assert tok.name == f"hf:acme/tiny-bpe@{revision}" and got.commit == sha
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 def test_the_cli_takes_a_hub_id(hub: HubServer, files: dict[str, bytes], capsys: pytest.CaptureFixture[str]) -> None:
     ref = HfTokenizer.from_str(files["bpe"].decode())
     assert cli_main(["encode", "hello world", "-t", "hf:acme/tiny-bpe"]) == 0
@@ -178,6 +185,7 @@ def test_the_cli_takes_a_hub_id(hub: HubServer, files: dict[str, bytes], capsys:
 
 
 # -- the cache: a second load needs no network --------------------------------------------------------------------
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 def test_a_second_load_works_offline_from_the_cache(hub: HubServer, monkeypatch: pytest.MonkeyPatch) -> None:
     first = load_tokenizer("hf:acme/tiny-bpe").encode("hello world")
     load_tokenizer("hf:acme/tiny-sp")
@@ -192,6 +200,7 @@ def test_a_second_load_works_offline_from_the_cache(hub: HubServer, monkeypatch:
     assert e.value.kind == "offline"
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 def test_an_unreachable_hub_falls_back_on_the_cache(hub: HubServer, monkeypatch: pytest.MonkeyPatch) -> None:
     first = load_tokenizer("hf:acme/tiny-bpe").encode("hello world")
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{_closed_port()}")
@@ -217,6 +226,7 @@ def _closed_port() -> int:
                                r"and give a token of that account \(set HF_TOKEN"),
     ("hf:acme/weights-only", "no_tokenizer", r"^hf:acme/weights-only has no tokenizer files"),
 ])
+@pytest.mark.slow  # 1.5 s measured: the full run has it, the quick loop does not
 def test_each_failure_is_one_line(hub: HubServer, spec: str, kind: str, message: str) -> None:
     with pytest.raises(HubError, match=message) as e:
         load_tokenizer(spec)
@@ -225,6 +235,7 @@ def test_each_failure_is_one_line(hub: HubServer, spec: str, kind: str, message:
     assert not any(WEIGHTS in p for p in _file_requests(hub))
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 def test_an_unknown_id_answered_401_as_the_hub_does(hub: HubServer) -> None:
     hub.unknown_status = 401
     with pytest.raises(HubError, match=r"^hf:acme/private: no such model, or it is private or gated: check the id on "
@@ -233,6 +244,7 @@ def test_an_unknown_id_answered_401_as_the_hub_does(hub: HubServer) -> None:
     assert e.value.kind == "gated" and "\n" not in str(e.value)
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 def test_a_gated_repo_opens_with_a_token(hub: HubServer, files: dict[str, bytes],
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_TOKEN", "hf_wrong")
@@ -243,6 +255,7 @@ def test_a_gated_repo_opens_with_a_token(hub: HubServer, files: dict[str, bytes]
     assert load_tokenizer("hf:acme/gated").encode("hello world") == ref.encode("hello world").ids
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 def test_a_file_over_the_bound_is_refused_before_download(hub: HubServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TOKVIZ_HUB_MAX_MB", "0.001")  # 1,000 bytes: every test tokenizer.json is larger
     size = len(hub.repos["acme/tiny-bpe"].files["tokenizer.json"])
@@ -253,6 +266,7 @@ def test_a_file_over_the_bound_is_refused_before_download(hub: HubServer, monkey
     assert not any("/resolve/" in p for p in _file_requests(hub))  # refused from the listing, nothing fetched
 
 
+@pytest.mark.slow  # 1.0 s measured: the full run has it, the quick loop does not
 def test_a_slow_hub_is_a_timeout(hub: HubServer) -> None:
     hub.delay = 2.0
     with pytest.raises(HubError, match=r"did not answer within 0.5 s") as e:

@@ -73,6 +73,7 @@ LIBRARY_ROWS: list[tuple[str, Callable[[], object], str]] = [
 ]
 
 
+@pytest.mark.slow  # 0.8 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize(("call", "message"), [pytest.param(c, m, id=name) for name, c, m in LIBRARY_ROWS])
 def test_library_refuses(call: Callable[[], object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -441,6 +442,7 @@ def _file_cases() -> list[Any]:
     return cases
 
 
+@pytest.mark.slow  # 1.3 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize(("files", "options", "message"), _file_cases())
 def test_command_line_refuses_a_malformed_file_in_one_line(files: Callable[[dict[str, Any]], dict[str, str]],
                                                             options: list[str], message: str, good: dict[str, Any],
@@ -459,6 +461,7 @@ def test_command_line_refuses_a_malformed_file_in_one_line(files: Callable[[dict
 
 
 # -- a regex that backtracks on the text, not on load --------------------------------------------------------------
+@pytest.mark.slow  # 8.0 s measured: the full run has it, the quick loop does not
 def test_a_backtracking_split_is_stopped_with_a_message(good: dict[str, Any], tmp_path: Path,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     # Before the budget, the Split's matches ran without a timeout: this text never came back (library and CLI).

@@ -84,6 +84,7 @@ def test_load_gives_back_the_same_class_and_fields(kind: str, saved: dict[str, t
         assert getattr(back, "rule", "merges") == getattr(tok, "rule", "merges")
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("kind", sorted(KINDS))
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXT)
@@ -176,6 +177,7 @@ def test_from_files_and_load_tokenizer_give_the_same_gpt2(gpt2_pair: tuple[Token
         assert a.encode(text, allowed_special="all") == b.encode(text, allowed_special="all") == expected, name
 
 
+@pytest.mark.slow  # 0.8 s measured: the full run has it, the quick loop does not
 @settings(max_examples=60, deadline=None)
 @given(text=TEXT)
 def test_from_files_and_load_tokenizer_agree_on_any_text(text: str, gpt2_pair: tuple[Tokenizer, Tokenizer],
@@ -185,6 +187,7 @@ def test_from_files_and_load_tokenizer_agree_on_any_text(text: str, gpt2_pair: t
     assert a.encode(text, allowed_special="all") == b.encode(text, allowed_special="all") == expected
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 def test_from_files_takes_explicit_specials(cs336_dir: Path) -> None:
     none = load_gpt2(cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt", special_tokens=[], pattern="gpt2")
     assert none.special_ids == {} and len(none.encode(SPECIAL)) > 1
@@ -232,6 +235,7 @@ def test_no_module_level_import_cycle_in_the_library() -> None:
 _B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\n \x00é-_"
 
 
+@pytest.mark.slow  # 0.4 s measured: the full run has it, the quick loop does not
 @settings(max_examples=400, deadline=None)
 @given(text=st.text(alphabet=_B64_ALPHABET, max_size=12)
        | st.binary(max_size=9).map(lambda b: base64.b64encode(b).decode()))
@@ -269,6 +273,7 @@ _SOUND = st.lists(st.tuples(st.integers(0, 10**6), st.binary(min_size=1, max_siz
     lambda b: base64.b64encode(b).decode())).map(list), min_size=1, max_size=12)
 
 
+@pytest.mark.slow  # 1.3 s measured: the full run has it, the quick loop does not
 @settings(max_examples=300, deadline=None)
 @given(entries=st.lists(_ENTRY, max_size=12) | _SOUND, specials=st.sampled_from([[], ["a"], ["<s>"]]))
 def test_a_vocabulary_reads_as_the_entry_by_entry_reader_reads_it(entries: list[object], specials: list[str]) -> None:
@@ -276,6 +281,7 @@ def test_a_vocabulary_reads_as_the_entry_by_entry_reader_reads_it(entries: list[
     assert _outcome(_vocab, entries, specials, source="f") == _outcome(_checked_vocab, entries, specials, source="f")
 
 
+@pytest.mark.slow  # 1.4 s measured: the full run has it, the quick loop does not
 @settings(max_examples=300, deadline=None)
 @given(merges=st.lists(st.tuples(_TOKEN_TEXT, _TOKEN_TEXT).map(list) | _ENTRY, max_size=12)
        | _SOUND.map(lambda pairs: [[base64.b64encode(str(i).encode()).decode(), t] for i, t in pairs]))

@@ -135,6 +135,7 @@ def test_damaged_package_data_is_refused_with_what_to_do(monkeypatch: pytest.Mon
         read_builtin("cl100k_base")
 
 
+@pytest.mark.slow  # 0.4 s measured: the full run has it, the quick loop does not
 def test_listing_and_importing_read_no_rank_file(tmp_path: Path) -> None:
     # A fresh interpreter: importing tokviz and listing the encodings decompress nothing and build no tokenizer.
     code = (
@@ -170,6 +171,7 @@ def test_builtin_encodings_have_tiktokens_specials_and_ids(name: str, ours: dict
         assert tok.decode(ids) == text
 
 
+@pytest.mark.slow  # 1.0 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("name", BUILTIN)
 @settings(max_examples=60, deadline=None)
 @given(text=TEXT)
@@ -178,6 +180,7 @@ def test_builtin_encodings_equal_tiktoken_on_any_text(name: str, text: str, ours
     assert ours[name].encode(text, allowed_special="all") == references[name].encode(text, allowed_special="all")
 
 
+@pytest.mark.slow  # 0.7 s measured: the full run has it, the quick loop does not
 def test_gpt2_is_r50k_base_under_its_own_name(ours: dict[str, Tokenizer], references: dict[str, Any]) -> None:
     gpt2 = load_encoding("gpt2")
     assert gpt2.name == "gpt2" and ours["r50k_base"].name == "r50k_base"  # renaming the copy kept the other
@@ -210,6 +213,7 @@ def test_built_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # -- listing --------------------------------------------------------------------------------------------------------
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 def test_listing_says_built_in_and_cached(cache: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
     listed = list_encodings()
@@ -269,6 +273,7 @@ def test_without_package_data_an_empty_cache_lists_all_unavailable_with_hints(
     assert "turned off" in status("cl100k_base").hint
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 def test_without_package_data_cached_encodings_load_with_tiktoken_ids(
         no_builtins: None, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(cache))
@@ -288,6 +293,7 @@ def test_without_package_data_cached_encodings_load_with_tiktoken_ids(
             assert tok.encode(text, allowed_special="all") == reference.encode(text, allowed_special="all")
 
 
+@pytest.mark.slow  # 0.6 s measured: the full run has it, the quick loop does not
 def test_damaged_cache_file_is_reported(no_builtins: None, cache: Path, tmp_path: Path) -> None:
     damaged = tmp_path / "cache"
     damaged.mkdir()

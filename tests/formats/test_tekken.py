@@ -38,6 +38,7 @@ def shipped() -> tuple[object, object]:
     return load_tokenizer(path), Tekkenizer.from_file(path)
 
 
+@pytest.mark.slow  # 1.4 s measured: the full run has it, the quick loop does not
 def test_the_shipped_file_has_mistral_commons_ids(shipped) -> None:
     ours, ref = shipped
     assert ours.vocab_size == ref.n_words == 131072
@@ -50,6 +51,7 @@ def test_the_shipped_file_has_mistral_commons_ids(shipped) -> None:
     assert encode_as_shown(ours, "[INST] hi [/INST]") == [3, *ref.encode(" hi ", bos=False, eos=False), 4]
 
 
+@pytest.mark.slow  # 0.7 s measured: the full run has it, the quick loop does not
 def test_the_shipped_file_on_fixtures(shipped, cs336_dir: Path) -> None:
     ours, ref = shipped
     for name in FIXTURES:
@@ -59,6 +61,7 @@ def test_the_shipped_file_on_fixtures(shipped, cs336_dir: Path) -> None:
         assert ours.encode_with_offsets(text).ids == want, name  # none of these texts holds a control token
 
 
+@pytest.mark.slow  # 1.7 s measured: the full run has it, the quick loop does not
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXT)
 def test_the_shipped_file_on_hypothesis_text(shipped, text: str) -> None:

@@ -70,6 +70,7 @@ def test_bad_files_are_refused_with_the_line(content: bytes, message: str) -> No
         parse_rank_file(content, source="t.tiktoken")
 
 
+@pytest.mark.slow  # 1.3 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("known", [k for k in OPENAI_RANK_FILES if k.builtin], ids=lambda k: k.name)
 def test_known_files_read_without_checks_give_the_checked_ranks(known: KnownRankFile) -> None:
     # The unchecked reader is used only for these files' exact bytes (by SHA-256), so it must agree on each.

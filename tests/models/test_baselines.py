@@ -29,6 +29,7 @@ WORD = WordTokenizer.from_corpus(CORPUS)
 ALNUM = [w for w in WORD.words[1:] if w.isalnum()]
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 @settings(max_examples=200, deadline=None)
 @given(words=st.lists(st.sampled_from(ALNUM), max_size=30), end=st.sampled_from(["", ".", "!\n"]))
 def test_word_roundtrip_on_known_words(words: list[str], end: str) -> None:

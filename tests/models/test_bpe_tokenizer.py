@@ -27,6 +27,7 @@ def small_tok() -> Tokenizer:
     return train_bpe([text], vocab_size=330, special_tokens=["<|endoftext|>", "<|endoftext|><|endoftext|>"])
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("text", SAMPLES)
 def test_gpt2_ids_equal_tiktoken_on_samples(text: str, gpt2_tokenizer: Tokenizer, tiktoken_gpt2) -> None:
     ids = gpt2_tokenizer.encode(text, allowed_special="all")
@@ -57,6 +58,7 @@ def test_gpt2_special_token_fixtures(name: str, expected: list[int], cs336_dir: 
     assert ours == expected == tiktoken_gpt2.encode(text, allowed_special="all")
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 def test_gpt2_without_specials_splits_the_marker(cs336_dir: Path, tiktoken_gpt2) -> None:
     tok = load_gpt2(cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt", special_tokens=[], pattern="gpt2")
     assert tok.encode("<|endoftext|>") == tiktoken_gpt2.encode_ordinary("<|endoftext|>")
@@ -75,6 +77,7 @@ ALL_TEXT = st.text(st.characters(codec="utf-8")) | st.lists(
 ).map("".join)
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 @settings(max_examples=200, deadline=None)
 @given(text=ALL_TEXT)
 def test_roundtrip_every_tokenizer(text: str, small_tok: Tokenizer, gpt2_tokenizer: Tokenizer) -> None:
@@ -82,6 +85,7 @@ def test_roundtrip_every_tokenizer(text: str, small_tok: Tokenizer, gpt2_tokeniz
         assert tok.decode(encode_as_shown(tok, text)) == text
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 @settings(max_examples=150, deadline=None)
 @given(text=ALL_TEXT, cuts=st.lists(st.integers(0, 60), max_size=5))
 def test_encode_iterable_ignores_chunk_boundaries(text: str, cuts: list[int], small_tok: Tokenizer) -> None:
@@ -95,6 +99,7 @@ def test_encode_iterable_streams_a_file_object(small_tok: Tokenizer) -> None:
     assert list(small_tok.encode_iterable(io.StringIO(text), chunk_chars=256)) == encode_as_shown(small_tok, text)
 
 
+@pytest.mark.slow  # 0.4 s measured: the full run has it, the quick loop does not
 @settings(max_examples=200, deadline=None)
 @given(text=ALL_TEXT)
 def test_offsets_cover_the_text(text: str, small_tok: Tokenizer) -> None:

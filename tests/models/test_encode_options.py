@@ -97,6 +97,7 @@ SURROGATE_TEXT = st.text(st.one_of(st.characters(), st.sampled_from(["\ud83d", "
                          max_size=60)
 
 
+@pytest.mark.slow  # 1.0 s measured: the full run has it, the quick loop does not
 @settings(max_examples=300, deadline=None)
 @given(text=SURROGATE_TEXT, cut=st.integers(0, 60))
 def test_lone_surrogates_are_repaired_as_tiktoken_does(pair, text: str, cut: int) -> None:

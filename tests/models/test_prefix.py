@@ -34,6 +34,7 @@ def assert_same_tokenizer(prefix: Tokenizer, direct: Tokenizer, probe: str) -> N
     assert encode_as_shown(prefix, probe) == encode_as_shown(direct, probe)
 
 
+@pytest.mark.slow  # 0.8 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("pattern", ["gpt2", "gpt4"])
 def test_prefix_equals_direct_training_at_several_sizes(pydoc_text: str, pattern: str) -> None:
     train, heldout = split_holdout(pydoc_text)

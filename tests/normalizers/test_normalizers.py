@@ -36,6 +36,7 @@ def test_reordered_marks_are_aligned_as_tokenizers_aligns_them(form: str) -> Non
         assert align == hf_offsets, text
 
 
+@pytest.mark.slow  # 0.7 s measured: the full run has it, the quick loop does not
 @settings(max_examples=150, deadline=None)
 @given(text=TEXT, form=st.sampled_from(["NFD", "NFKD"]))
 def test_decompositions_align_like_tokenizers(text: str, form: str) -> None:

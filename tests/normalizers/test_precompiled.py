@@ -73,6 +73,7 @@ def test_a_real_charsmap_normalizes_and_aligns_as_tokenizers(spm_model) -> None:
     assert ours.normalize_text("ｈｅｌｌｏ ™") == "hello TM"
 
 
+@pytest.mark.slow  # 0.7 s measured: the full run has it, the quick loop does not
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXT)
 def test_precompiled_equals_tokenizers_on_hypothesis_text(spm_model, text: str) -> None:
@@ -80,6 +81,7 @@ def test_precompiled_equals_tokenizers_on_hypothesis_text(spm_model, text: str) 
     _check_alignment(Precompiled.from_bytes(charsmap), _per_char(tokenizers.normalizers.Precompiled(charsmap)), text)
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 @settings(max_examples=200, deadline=None)
 @given(text=TEXT)
 def test_nmt_equals_tokenizers_on_hypothesis_text(text: str) -> None:
@@ -168,6 +170,7 @@ def test_files_with_these_normalizers_load_and_equal_tokenizers(files, kind: str
         _check_file(ours, ref, text)
 
 
+@pytest.mark.slow  # 1.0 s measured: the full run has it, the quick loop does not
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXT, kind=st.sampled_from(["t5", "nmt"]))
 def test_files_with_these_normalizers_equal_tokenizers_on_hypothesis_text(files, text: str, kind: str) -> None:
@@ -178,6 +181,7 @@ def test_files_with_these_normalizers_equal_tokenizers_on_hypothesis_text(files,
 STREAM_POOL = [*POOL, " ", "a ", "x  y", ". ", "\u0600 ", "ｈ "]
 
 
+@pytest.mark.slow  # 1.0 s measured: the full run has it, the quick loop does not
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.lists(st.sampled_from(STREAM_POOL) | st.text(max_size=6), max_size=14).map("".join),
        cuts=st.lists(st.integers(0, 80), max_size=4), target=st.integers(1, 10), kind=st.sampled_from(["t5", "nmt"]))

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tokviz import train_bpe
 from tokviz.formats.tiktoken_file import load_tiktoken, save_tiktoken
 from tokviz.pages.anatomy_warm import _Warmer
 
 
+@pytest.mark.slow  # 0.4 s measured: the full run has it, the quick loop does not
 def test_the_child_derives_the_same_merges(tmp_path):
     trained = train_bpe(["the cat sat on the mat; the bat ate the hat. " * 40], vocab_size=300, pattern="gpt2")
     path = tmp_path / "small.tiktoken"

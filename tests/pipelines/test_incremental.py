@@ -148,6 +148,7 @@ NAMES = ["bpe-gpt2", "bpe-gpt4", "bpe-o200k", "bpe-custom", "bpe-lookahead", "bp
          "prefix-space-custom", "byte", "character", "word"]
 
 
+@pytest.mark.slow  # 0.8 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("name", NAMES)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXTS, target=TARGETS)
@@ -156,6 +157,7 @@ def test_joined_segments_equal_the_whole_text(ours: dict[str, TokenizerLike], na
     _check_exact(ours[name], text, target)
 
 
+@pytest.mark.slow  # 0.4 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("name", [n for n in NAMES if n.startswith(("bpe", "prefix"))])
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXTS_WITH_SURROGATES, target=TARGETS)
@@ -168,6 +170,7 @@ def test_surrogates_are_repaired_as_in_one_pass(ours: dict[str, TokenizerLike], 
 LOCAL = ["bpe-gpt2", "bpe-gpt4", "bpe-o200k", "bpe-prefix-space", "byte", "character", "word"]
 
 
+@pytest.mark.slow  # 0.9 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("name", LOCAL + ["bpe-custom", "bpe-lookahead"])
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXTS, data=st.data(), target=TARGETS)
@@ -222,6 +225,7 @@ def test_a_repeating_text_is_cut_too(ours: dict[str, TokenizerLike]) -> None:
     assert cache.misses["ids"] - misses <= 3
 
 
+@pytest.mark.slow  # 0.7 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("name", NAMES)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXTS, data=st.data(), target=TARGETS)

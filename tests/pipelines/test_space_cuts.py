@@ -3,6 +3,7 @@ refused position is never cut, and a long text is cut into bounded parts however
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,7 @@ def _chunked(text: str, cuts: list[int]) -> list[str]:
     return [text[a:b] for a, b in zip([0, *bounds], [*bounds, len(text)], strict=True)]
 
 
+@pytest.mark.slow  # 0.7 s measured: the full run has it, the quick loop does not
 @settings(max_examples=300, deadline=None)
 @given(text=TEXT, cuts=st.lists(st.integers(0, 400), max_size=6), target=st.integers(1, 20),
        margin=st.integers(3, 6))

@@ -32,6 +32,7 @@ def test_write_then_read_roundtrip(tmp_path: Path) -> None:
     assert read_gpt2_files(tmp_path / "vocab.json", tmp_path / "merges.txt") == (vocab, merges)
 
 
+@pytest.mark.slow  # 0.9 s measured: the full run has it, the quick loop does not
 def test_shared_gpt2_files_parse(cs336_dir: Path) -> None:
     vocab, merges = read_gpt2_files(cs336_dir / "gpt2_vocab.json", cs336_dir / "gpt2_merges.txt")
     assert len(vocab) == 50257 and len(merges) == 50000

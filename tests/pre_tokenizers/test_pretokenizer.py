@@ -20,6 +20,7 @@ ASCII_ALPHABET = "".join(chr(c) for c in range(128))
 TRICKY = "ab Z9'sllvetdmre\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f  .,!?/-_\"0123"
 
 
+@pytest.mark.slow  # 1.2 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("name", list(NAMED_PATTERNS))
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(alphabet=st.sampled_from(list(TRICKY)), max_size=60) | st.text(alphabet=ASCII_ALPHABET))
@@ -28,6 +29,7 @@ def test_ascii_twin_equals_regex(name: str, text: str) -> None:
     assert pt.ascii_twin.findall(text) == regex.findall(NAMED_PATTERNS[name], text)
 
 
+@pytest.mark.slow  # 0.6 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("name", list(NAMED_PATTERNS))
 @settings(max_examples=150, deadline=None)
 @given(text=st.text())
@@ -87,6 +89,7 @@ TEXT_STRATEGY = st.lists(
 ).map("".join)
 
 
+@pytest.mark.slow  # 1.8 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("name", [*NAMED_PATTERNS, r"\w+|\s+|[^\w\s]+"])
 @settings(max_examples=150, deadline=None)
 @given(text=TEXT_STRATEGY, cuts=st.lists(st.integers(0, 120), max_size=6), target=st.integers(1, 30))
@@ -179,6 +182,7 @@ def test_encode_iterable_equals_encode_for_any_pattern(pattern: str, text: str, 
     assert list(tok.encode_iterable(_parts(text, cuts), chunk_chars=chunk_chars)) == want
 
 
+@pytest.mark.slow  # 0.7 s measured: the full run has it, the quick loop does not
 def test_the_lookahead_example_streams_exactly() -> None:
     tok = Tokenizer({i: bytes([i]) for i in range(256)} | {256: b"ab"}, [(b"a", b"b")], pattern=r"\w+(?=\s)|\w|\s|.")
     s = "xab xab xab xab"

@@ -59,6 +59,7 @@ def _first_difference(ours, theirs, texts: list[str]) -> str | None:  # noqa: AN
     return texts[lo] if not same(texts[lo:hi]) else "(only when joined)"
 
 
+@pytest.mark.slow  # 2.9 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("name", ["o200k_base", *RANK_FILES])
 def test_pinned_characters_get_tiktokens_ids(name: str) -> None:
     """The o200k example from the issue, and every pinned character in the three contexts (fast)."""

@@ -37,6 +37,7 @@ def test_cs336_reference_merges(cs336_dir: Path) -> None:
     assert tok.vocab == python.vocab
 
 
+@pytest.mark.slow  # 7.3 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize(("chunk", "batch"), [(1, 1), (7, 50), (1 << 16, 1 << 19)])
 def test_built_and_merged_in_batches_gives_the_same_merges(cs336_dir: Path, chunk: int, batch: int) -> None:
     # The byte pairs' word lists are built a chunk of words at a time, each list continuing across chunks, and a
@@ -99,6 +100,7 @@ def test_runs_of_one_byte_merge_left_to_right() -> None:
     assert result.stopped_early and "no pair" in result.message
 
 
+@pytest.mark.slow  # 0.7 s measured: the full run has it, the quick loop does not
 def test_wide_symbols_when_the_vocabulary_passes_65535() -> None:
     # 70,000 merges asked: symbols are int32 (padding -1) instead of uint16; the corpus runs out of pairs first.
     words = {bytes([i % 251, (i * 7) % 256, 3]) * 3: 1 + i % 17 for i in range(400)}
@@ -123,6 +125,7 @@ def test_pack_orders_pairs_by_their_newer_token() -> None:
     assert pack(255, 255) < pack(256, 0) < pack(0, 256) < pack(256, 256) < pack(0, 257)
 
 
+@pytest.mark.slow  # 2.1 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("n_shards", [0, 1, 2, 3])
 def test_counts_files_read_into_arrays(cs336_dir: Path, tmp_path: Path, n_shards: int) -> None:
     # A counts TSV (0) or a folder of 1, 2 or 3 shards, read straight into arrays, holds what the loaders read.
@@ -177,6 +180,7 @@ def test_merge_option_is_checked_and_auto_switches_on_size(monkeypatch: pytest.M
     assert calls == ["compact"] and tok.merges == train_bpe(["ab cd ef"], vocab_size=260, merge="python").merges
 
 
+@pytest.mark.slow  # 0.4 s measured: the full run has it, the quick loop does not
 def test_the_library_trains_without_numpy() -> None:
     # numpy is the scale extra's: with it unimportable, importing tokviz (and its CLI) and training still work
     # (auto takes the Python loop), and only merge='compact' is refused, saying how to get it.

@@ -20,6 +20,7 @@ TEXT = (
 ) * 300
 
 
+@pytest.mark.slow  # 0.6 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("pattern", ["gpt2", "gpt4", "o200k"])
 @pytest.mark.parametrize("workers", [1, 2])
 def test_chunked_counting_equals_one_pass(pattern: str, workers: int, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -80,6 +81,7 @@ def small_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(counting, "RANGE_BYTES", 700)
 
 
+@pytest.mark.slow  # 0.6 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("pattern", ["gpt2", "gpt4", "o200k"])
 def test_file_counted_by_range_workers_equals_one_pass(
     pattern: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -94,6 +96,7 @@ def test_file_counted_by_range_workers_equals_one_pass(
     assert len(progress) > 10 and progress[-1] == len(TEXT)  # many ranges, every character counted once
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("pattern", ["gpt2", "gpt4"])
 def test_text_counted_by_range_workers_equals_one_pass(pattern: str, monkeypatch: pytest.MonkeyPatch) -> None:
     pt = PreTokenizer.create(pattern, special_tokens=["<|endoftext|>", "<|endoftext|><|endoftext|>"])
@@ -121,6 +124,7 @@ def test_range_workers_are_other_processes(tmp_path: Path, monkeypatch: pytest.M
     assert f"__pid{os.getpid()}" not in pids and len(pids) == 2
 
 
+@pytest.mark.slow  # 0.4 s measured: the full run has it, the quick loop does not
 def test_range_workers_report_the_files_first_bad_byte(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     good = TEXT.encode("utf-8")
     path = tmp_path / "bad.txt"
@@ -200,6 +204,7 @@ def test_counting_equals_one_pass_for_any_pattern(pattern: str, text: str, chunk
         assert count_chunks(iter(text), pt, workers=1, chunk_chars=chunk_chars) == expected
 
 
+@pytest.mark.slow  # 0.9 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("pattern", [r"\w+(?=\s)|\w|\s|.", r"a+b|a|\s|."])
 def test_parallel_counting_equals_one_pass_for_a_context_pattern(pattern: str, tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:

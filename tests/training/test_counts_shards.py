@@ -31,6 +31,7 @@ def test_shards_are_disjoint_and_their_union_is_the_table(n_shards: int) -> None
         assert all(parts)  # the hash spreads pieces over every shard
 
 
+@pytest.mark.slow  # 0.7 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("n_shards", [1, 2, 3])
 def test_training_from_shards_learns_the_one_process_merges(cs336_dir: Path, tmp_path: Path, n_shards: int) -> None:
     paths = [cs336_dir / "corpus.en", cs336_dir / "tinystories_sample.txt"]

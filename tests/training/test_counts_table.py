@@ -36,6 +36,7 @@ texts = st.lists(st.sampled_from(list("ab cé\n\t 1!") + ["<s>", "🌍", "  ", "
                  max_size=120).map("".join)
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(docs=st.lists(texts, min_size=1, max_size=4), pattern=st.sampled_from(["gpt2", "gpt4", "o200k"]))
 def test_merges_from_counts_equal_merges_from_text(docs: list[str], pattern: str) -> None:
@@ -48,6 +49,7 @@ def test_merges_from_counts_equal_merges_from_text(docs: list[str], pattern: str
     assert from_counts.training.merge_counts == from_text.training.merge_counts
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 @settings(max_examples=80, deadline=None)
 @given(table=st.dictionaries(st.binary(min_size=1, max_size=12), st.integers(0, 10**15), max_size=40),
        pattern=st.sampled_from(["gpt2", "o200k", r"\w+|\s+|[^\w\s\t]+", "a\tb\nc"]),

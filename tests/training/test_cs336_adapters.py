@@ -71,6 +71,7 @@ def cs336_gpt2(cs336_dir: Path) -> Tokenizer:
 SAMPLES = ["", "s", "🙃", "Héllò hôw are ü? 🙃", "Héllò hôw <|endoftext|> are ü? <|endoftext|>"]
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("text", SAMPLES)
 def test_roundtrip_and_tiktoken_ids(text: str, cs336_gpt2: Tokenizer, tiktoken_gpt2) -> None:
     ids = cs336_gpt2.encode(text)
@@ -96,6 +97,7 @@ def cs336_gpt2_more(cs336_dir: Path) -> Tokenizer:
     return tokenizer_from_gpt2_files(cs336_dir, ["<|endoftext|>", "<|endoftext|><|endoftext|>", "<|new|>"])
 
 
+@pytest.mark.slow  # 0.4 s measured: the full run has it, the quick loop does not
 def test_overlapping_special_tokens(cs336_gpt2_more: Tokenizer) -> None:
     tok = cs336_gpt2_more
     text = "Hello, how <|endoftext|><|endoftext|> are you?<|endoftext|>"

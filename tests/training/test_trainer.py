@@ -26,6 +26,7 @@ def test_reproduces_cs336_reference_merges_in_order(cs336_dir: Path) -> None:
     assert not tok.training.stopped_early
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 def test_parallel_counting_gives_the_same_merges(cs336_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import tokviz.training.counting as counting
 
@@ -98,6 +99,7 @@ def _files_ending_in_whitespace(folder: Path, *, big: bool = False) -> list[Path
     return paths
 
 
+@pytest.mark.slow  # 7.4 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("big", [False, True])
 def test_a_list_of_files_is_a_list_of_documents(tmp_path: Path, big: bool) -> None:
     # One meaning for a list of files: train_bpe([paths]) counts what count_files counts, each file one document,

@@ -58,6 +58,7 @@ def test_trace_rows(html_tok: Tokenizer) -> None:
     assert "2 merges leave 2 tokens" in trace_summary(t)
 
 
+@pytest.mark.slow  # 0.7 s measured: the full run has it, the quick loop does not
 def test_health_tables(gpt2_tokenizer: Tokenizer) -> None:
     h = vocab_health(gpt2_tokenizer, corpus="The cat sat on the mat.")
     summary = summary_rows(h)

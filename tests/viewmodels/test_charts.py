@@ -44,6 +44,7 @@ def comparison(texts: tuple[str, str]) -> SizeComparison:
     return compression_curves(heldout, runs, baselines=default_baselines(train), pretrained=[pretrained])
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 def test_compression_figure_traces_equal_the_sweep(comparison: SizeComparison) -> None:
     fig = compression_figure(comparison)
     assert fig.layout.xaxis.type == "log"
@@ -109,6 +110,7 @@ def tok900(texts: tuple[str, str]) -> Tokenizer:
     return train_bpe([texts[0]], vocab_size=900)
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("share", [True, False])
 def test_length_figure(texts: tuple[str, str], tok900: Tokenizer, share: bool) -> None:
     dist = length_distribution(tok900, [256, 500, 900], text=texts[1])
@@ -186,6 +188,7 @@ def _label_boxes(fig) -> list[tuple[str, tuple[float, float, float, float]]]:
     return out
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 def test_labels_of_curves_ending_together_and_of_close_points_never_overlap() -> None:
     """The three OpenAI curves end at 50k, 100k and 200k (a third of a decade apart on the log axis) and our three
     runs end together: every end is named, and no two names (nor a name and a marker) are drawn over each other."""

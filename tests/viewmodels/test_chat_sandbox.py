@@ -18,12 +18,14 @@ JOBS = [{"messages": [{"role": "user", "content": "hi"}], "add_generation_prompt
 TEMPLATE = "{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}{% if add_generation_prompt %}>{% endif %}"
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 def test_the_sandbox_renders_what_this_process_renders() -> None:
     assert chat_sandbox.render_in_sandbox(TEMPLATE, JOBS) == render_jobs(TEMPLATE, JOBS) == ["<user>hi", "<user>hi>"]
     failed = chat_sandbox.render_in_sandbox("{{ raise_exception('nope') }}", JOBS[:1])
     assert isinstance(failed[0], TemplateError) and "nope" in str(failed[0])
 
 
+@pytest.mark.slow  # 1.3 s measured: the full run has it, the quick loop does not
 def test_a_template_that_loops_is_stopped_and_the_next_render_works() -> None:
     start = time.monotonic()
     out = chat_sandbox.render_in_sandbox(LOOP, JOBS, time_limit=1.0)
@@ -32,6 +34,7 @@ def test_a_template_that_loops_is_stopped_and_the_next_render_works() -> None:
     assert chat_sandbox.render_in_sandbox(TEMPLATE, JOBS) == ["<user>hi", "<user>hi>"]
 
 
+@pytest.mark.slow  # 1.0 s measured: the full run has it, the quick loop does not
 def test_the_chat_view_shows_the_stop_as_a_message(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setattr(chat_sandbox, "TIME_LIMIT", 1.0)
     from tokviz.formats.chat_config import ChatConfig, attach_chat_config
@@ -42,6 +45,7 @@ def test_the_chat_view_shows_the_stop_as_a_message(monkeypatch: pytest.MonkeyPat
     assert result.breakdown is None and "ran longer than 1 s and was stopped" in (result.error or "")
 
 
+@pytest.mark.slow  # 0.8 s measured: the full run has it, the quick loop does not
 def test_a_worker_killed_from_outside_is_replaced() -> None:
     assert chat_sandbox.render_in_sandbox(TEMPLATE, JOBS[:1]) == ["<user>hi"]
     worker = chat_sandbox._worker

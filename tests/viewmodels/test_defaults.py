@@ -40,6 +40,7 @@ def built(tmp_path_factory):
     return build_defaults(directory=tmp_path_factory.mktemp("cache"), gpt2_files=None)
 
 
+@pytest.mark.slow  # 0.7 s measured: the full run has it, the quick loop does not
 def test_names_in_display_order(built):
     assert list(built.tokenizers) == [
         "bpe-gpt2-512", "bpe-gpt2-2k", "bpe-gpt2-8k", "bpe-gpt4-512", "bpe-gpt4-2k", "bpe-gpt4-8k",
@@ -49,6 +50,7 @@ def test_names_in_display_order(built):
         assert tok.name == name
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 def test_sizes_are_prefixes_of_one_run_per_pattern(built):
     toks = built.tokenizers
     for pattern in ("gpt2", "gpt4"):
@@ -230,6 +232,7 @@ def test_gpt2_files_dir(tmp_path, cs336_dir):
     assert gpt2_files_dir({"TOKVIZ_GPT2_DIR": str(cs336_dir)}) == cs336_dir
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 def test_gpt2_offered_when_its_files_are_found(tmp_path, cs336_dir, gpt2_tokenizer):
     toks = default_tokenizers(directory=tmp_path, sizes=(300,), corpus=SMALL, gpt2_files=cs336_dir)
     assert list(toks)[:2] == ["bpe-gpt2-300", "bpe-gpt4-300"] and GPT2_NAME in toks

@@ -22,6 +22,7 @@ def _inputs() -> list[FileInput]:
             FileInput("bad.txt", lambda: io.BytesIO(b"\xff"), 1)]
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 def test_cells_totals_and_csv() -> None:
     gpt4 = load_encoding("cl100k_base")
     t = count_table(_inputs(), {"gpt4": gpt4, "byte": ByteTokenizer()}, contexts={"gpt4": 1000})

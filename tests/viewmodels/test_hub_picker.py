@@ -77,6 +77,7 @@ def test_a_hub_model_travels_with_its_commit() -> None:
     assert link_value(LoadedModel("gpt-4o", ByteTokenizer(), None, None)) == "gpt-4o"
 
 
+@pytest.mark.slow  # 0.8 s measured: the full run has it, the quick loop does not
 def test_sessions_share_one_copy_of_a_hub_tokenizer(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     hf = Tokenizer(models.BPE(vocab={"a": 0, "b": 1, "ab": 2}, merges=[("a", "b")]))
     hf.pre_tokenizer = pre_tokenizers.Whitespace()

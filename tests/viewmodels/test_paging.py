@@ -72,6 +72,7 @@ def test_pages_end_at_segment_cuts_where_they_can() -> None:
         page_bounds(text, page_chars=0)
 
 
+@pytest.mark.slow  # 1.4 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("name", ["bpe-gpt2", "bpe-custom", "byte", "character", "word"])
 def test_pages_together_are_the_whole_encoding(toks: dict[str, TokenizerLike], name: str) -> None:
     tok = toks[name]

@@ -53,6 +53,7 @@ def test_plot_text_escapes_what_plotly_draws() -> None:
     assert plot_text("plain · name") == "plain · name"
 
 
+@pytest.mark.slow  # 0.8 s measured: the full run has it, the quick loop does not
 def test_size_charts_escape_names_and_patterns() -> None:
     curves = tuple(SizeCurve(name, name, (256, 300), (10, 8), 10) for name in HOSTILE)
     points = tuple(SizePoint(name, "pretrained", 1000, 7, 10) for name in HOSTILE)

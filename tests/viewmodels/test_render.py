@@ -234,6 +234,7 @@ def test_unknown_words_and_special_tokens_are_marked(gpt2_tokenizer):
     assert [("tv-special" in s.classes) for s in spans] == enc.special
 
 
+@pytest.mark.slow  # 0.4 s measured: the full run has it, the quick loop does not
 def test_long_text_scrolls():
     short = "a" * SCROLL_AFTER_CHARS
     long = short + "a"

@@ -180,6 +180,7 @@ DAMAGES: dict[str, Callable[[Path, str], None]] = {
 }
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 @pytest.mark.parametrize("damage", list(DAMAGES))
 def test_a_damaged_record_is_dropped_with_a_notice_and_the_tokenizer_stays(tmp_path: Path, damage: str) -> None:
     run = trained()

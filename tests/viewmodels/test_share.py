@@ -16,6 +16,7 @@ def read(params):
     return read_state(params, tokenizers=NAMES, default_tokenizers=["byte"])
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 @given(st.text(max_size=TEXT_LIMIT), st.lists(st.sampled_from(NAMES), min_size=1, unique=True))
 def test_round_trip(text, chosen):
     state = ShareState(text=text, tokenizers=tuple(chosen))

@@ -30,6 +30,7 @@ def test_the_hash_names_the_content(tmp_path):
     assert json.loads((tmp_path / f"{h}.meta.json").read_text())["name"] == "again"
 
 
+@pytest.mark.slow  # 0.3 s measured: the full run has it, the quick loop does not
 @settings(max_examples=25, deadline=None)
 @given(st.text(max_size=200))
 def test_what_comes_back_encodes_alike(tmp_path_factory, text):
@@ -268,6 +269,7 @@ def test_the_text_and_run_stores_leave_nothing_partial_on_a_full_disk(tmp_path, 
     assert [p.name for p in tmp_path.rglob("*.tmp")] == []
 
 
+@pytest.mark.slow  # 3.4 s measured: the full run has it, the quick loop does not
 def test_the_page_says_a_tokenizer_it_could_not_keep_is_for_this_session_only(cache_dir, tmp_path, monkeypatch):
     import errno
 

@@ -51,6 +51,7 @@ def _files(*paths: Path) -> list[tuple[str, bytes]]:
     return [(p.name, p.read_bytes()) for p in paths]
 
 
+@pytest.mark.slow  # 0.7 s measured: the full run has it, the quick loop does not
 def test_gpt2_files_and_folder_removed(cs336_dir, gpt2_tokenizer, private_tmp):
     tok = load_uploaded(_files(cs336_dir / "gpt2_merges.txt", cs336_dir / "gpt2_vocab.json"))
     assert tok.vocab_size == 50257
@@ -123,6 +124,7 @@ def test_safe_filename_keeps_only_the_last_component():
             safe_filename(bad)
 
 
+@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
 def test_load_path_file_pair_folder_and_errors(cs336_dir, gpt2_tokenizer, tmp_path, small):
     roots = (cs336_dir.resolve(), tmp_path.resolve())
     pair = load_path(f'"{cs336_dir / "gpt2_merges.txt"}" ; {cs336_dir / "gpt2_vocab.json"}', roots=roots)
@@ -225,6 +227,7 @@ def test_a_hostile_zip_is_refused_or_flattened(tmp_path):
         load_uploaded([("x.zip", b"not a zip")])
 
 
+@pytest.mark.slow  # 1.1 s measured: the full run has it, the quick loop does not
 def test_a_zip_bomb_is_refused_before_it_expands():
     # The report's case: 196 KB expanding to 190 MB was accepted (18 s, 1.1 GB more memory). Refused from the zip's
     # directory now; tracemalloc shows nothing near the expanded size was allocated.
