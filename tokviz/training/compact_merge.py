@@ -554,7 +554,7 @@ def _sum_by_key(keys: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 class _Heap:
-    """The pairs that may be merged next (:class:`tokviz.training.merge_loop._Candidates`' scheme on table keys): a
+    """The pairs that may be merged next (:class:`tokviz.training.merge_loop.Candidates`' scheme on table keys): a
     heap of ``(-count, inv(left), inv(right), key)``, and rare new pairs waiting in buckets by
     ``count.bit_length()`` until the best count falls to their level."""
 

@@ -125,15 +125,33 @@ def read_manifest(path: str | os.PathLike[str]) -> tuple[Path, dict[str, object]
     return manifest.parent, data
 
 
+def manifest_entries(path: str | os.PathLike[str]) -> list[dict[str, object]]:
+    """The manifest's entries, each with ``path`` made absolute: what a process that reads one shard needs.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     m = save_shards([Counts(Counter({"ab": 2}))], Path(folder) / "c")
+    ...     [(Path(str(e["path"])).name, e["distinct"], e["total"]) for e in manifest_entries(m)]
+    [('counts-00000.tsv', 1, 2)]
+    """
+    folder, data = read_manifest(path)
+    return [{**entry, "path": str((folder / str(entry["path"])).resolve())}
+            for entry in cast(list[dict[str, object]], data["files"])]
+
+
+def load_shard(entry: Mapping[str, object]) -> Counts:
+    """One shard, from its manifest entry (as :func:`manifest_entries` gives it), checked against the entry."""
+    shard = Counts.load(str(entry["path"]))
+    if len(shard) != entry["distinct"] or shard.total != entry["total"]:
+        raise ValueError(f"{entry['path']}: holds {len(shard)} pieces and {shard.total} pre-tokens, "
+                         f"the manifest says {entry['distinct']} and {entry['total']}; count again.")
+    return shard
+
+
 def iter_shards(path: str | os.PathLike[str]) -> Iterable[Counts]:
     """Each shard of a dataset in turn (one in memory at a time), checked against the manifest."""
-    folder, data = read_manifest(path)
-    for entry in cast(list[dict[str, object]], data["files"]):
-        shard = Counts.load(folder / str(entry["path"]))
-        if len(shard) != entry["distinct"] or shard.total != entry["total"]:
-            raise ValueError(f"{folder / str(entry['path'])}: holds {len(shard)} pieces and {shard.total} pre-tokens, "
-                             f"the manifest says {entry['distinct']} and {entry['total']}; count again.")
-        yield shard
+    for entry in manifest_entries(path):
+        yield load_shard(entry)
 
 
 def load_shards(path: str | os.PathLike[str]) -> Counts:

@@ -158,13 +158,10 @@ def _merge_loop(
     on_merge: Callable[[Merge], object] | None,
     should_stop: CancelCheck | None,
 ) -> MergeResult:
-    words, freqs = _words_and_freqs(word_counts)
+    table = WordTable(word_counts)
     tokens: list[bytes] = [bytes([b]) for b in range(256)]
-    index = _pair_index(words)
-    freq_of = freqs.__getitem__
-    pair_counts: dict[str, int] = {p: sum(map(freq_of, lst)) for p, lst in index.items()}
-    long_words = _LongWords(words, LONG_WORD)
-    candidates = _Candidates(pair_counts)
+    pair_counts = table.pair_counts()
+    candidates = Candidates(pair_counts)
 
     def step() -> tuple[bytes, bytes, int] | None:
         found = candidates.pop_best()
@@ -175,18 +172,54 @@ def _merge_loop(
         x = chr(len(tokens))
         tokens.append(tokens[a] + tokens[b])
         candidates.add_token(a, b)
-        new = _merge_words(best, x, words, freqs, index.pop(best, ()), pair_counts)
-        if long_words.index:
-            long_words.merge(best, x, freqs, pair_counts, new)
+        new = table.merge(best, x, pair_counts)
         pair_counts.pop(best, None)
-        for q, lst in new.items():
-            c = sum(map(freq_of, lst))
+        for q, c in new.items():
             pair_counts[q] = c
-            index[q] = lst
             candidates.push(q, c)
         return tokens[a], tokens[b], count
 
     return run_merges(step, n_merges=n_merges, on_merge=on_merge, should_stop=should_stop)
+
+
+class WordTable:
+    """The distinct pre-tokens a merge rewrites: each as a ``str`` of token characters with its count, and an index
+    from each pair to the words holding it (long words as :class:`_LongWords`). The one-process loop holds one; the
+    sharded merge (:mod:`tokviz.training.sharded_merge`) holds one per shard, each over its own pre-tokens.
+
+    >>> table = WordTable({"abab": 2, "ab": 1})
+    >>> table.pair_counts()
+    {'ab': 5, 'ba': 2}
+    >>> from collections import defaultdict
+    >>> deltas: defaultdict[str, int] = defaultdict(int)
+    >>> table.merge("ab", chr(256), deltas), dict(deltas)  # the new pairs' counts; the old neighbours' fall
+    ({'ĀĀ': 2}, {'ba': -2})
+    """
+
+    def __init__(self, word_counts: Mapping[str, int] | Mapping[bytes, int]) -> None:
+        self.words, self.freqs = _words_and_freqs(word_counts)
+        self.index = _pair_index(self.words)
+        self.long_words = _LongWords(self.words, LONG_WORD)
+
+    def pair_counts(self) -> dict[str, int]:
+        """Each adjacent pair's count: the sum of the counts of the words holding it, once per occurrence."""
+        freq_of = self.freqs.__getitem__
+        return {p: sum(map(freq_of, lst)) for p, lst in self.index.items()}
+
+    def merge(self, best: str, x: str, pair_counts: dict[str, int]) -> dict[str, int]:
+        """Replace pair ``best`` by the new token ``x`` in every word, take the count of each word that loses a
+        neighbour pair from ``pair_counts`` (a ``defaultdict(int)`` collects these as negative deltas), and return
+        the pairs the merge made (each holds ``x``, so none was in ``pair_counts``) with their counts."""
+        new = _merge_words(best, x, self.words, self.freqs, self.index.pop(best, ()), pair_counts)
+        if self.long_words.index:
+            self.long_words.merge(best, x, self.freqs, pair_counts, new)
+        freq_of = self.freqs.__getitem__
+        index = self.index
+        counts: dict[str, int] = {}
+        for q, lst in new.items():
+            counts[q] = sum(map(freq_of, lst))
+            index[q] = lst
+        return counts
 
 
 def _words_and_freqs(word_counts: Mapping[str, int] | Mapping[bytes, int]) -> tuple[list[str], list[int]]:
@@ -220,8 +253,9 @@ def _pair_index(words: list[str]) -> dict[str, list[int]]:
     return index
 
 
-class _Candidates:
-    """The pairs that may be merged next: a heap keyed by the tie rule, plus buckets of rare new pairs.
+class Candidates:
+    """The pairs that may be merged next: a heap keyed by the tie rule, plus buckets of rare new pairs. Both the
+    one-process loop and the sharded merge's coordinator pick each merge here, so they share one tie rule.
 
     New pairs counted below ``limit`` wait in ``low``, bucketed by ``count.bit_length()``; ``limit`` halves whenever
     the best count in the heap falls below it, and the bucket just under it joins the heap. So every pair that could

@@ -1,0 +1,94 @@
+"""The merge over shards (coordinator + shards, all in this process) learns exactly the one-process loop's merges and
+counts: CS336's reference, a corpus where ties decide most merges, hypothesis-drawn tables with runs and long words,
+each cut into 1, 2 and 3 shards by the counts shards' own hash. The Dask actors run the same code
+(tests/scale/test_dask_merge.py)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from helpers import read_reference_merges
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tokviz.training.counts_shards import split_counts
+from tokviz.training.counts_table import count_files, count_texts
+from tokviz.training.merge_loop import LONG_WORD, Merge, merge_counts
+from tokviz.training.sharded_merge import WordShard, merge_in_shards, merge_shards, sum_pair_counts
+
+EOT = "<|endoftext|>"
+TIES = " ".join(a + b for a in "abcdefgh" for b in "ijklmnop") * 3 + " ab ba" * 7
+
+
+def _as_str(words: dict[bytes, int]) -> dict[str, int]:
+    return {w.decode("latin-1"): c for w, c in words.items()}
+
+
+@pytest.mark.slow  # 1.1 s measured: the full run has it, the quick loop does not
+def test_cs336_reference_merges_in_1_2_and_3_shards(cs336_dir: Path) -> None:
+    counts = count_files([cs336_dir / "corpus.en"], special_tokens=[EOT]).counts
+    reference = read_reference_merges(cs336_dir / "train-bpe-reference-merges.txt")
+    one = merge_counts(counts, n_merges=500 - 257)
+    assert one.merges == reference
+    for n in (1, 2, 3):
+        parts = split_counts(counts, n)
+        assert all(parts) and sum(map(len, parts)) == len(counts)
+        assert merge_in_shards(parts, n_merges=500 - 257) == one
+
+
+def test_a_corpus_where_ties_decide_most_merges() -> None:
+    counts = count_texts([TIES]).counts
+    one = merge_counts(counts, n_merges=60)
+    assert Counter(one.counts).most_common(1)[0][1] >= 20  # the tie rule orders many merges of one count
+    for n in (1, 2, 3):
+        assert merge_in_shards(split_counts(counts, n), n_merges=60) == one
+    # A cut that puts the tied words of one pair in different shards: each shard alone would rank the pairs
+    # otherwise, so only the summed counts give the one-process order.
+    words = sorted(counts)
+    assert merge_in_shards([{w: counts[w]} for w in words], n_merges=60) == one
+
+
+WORDS = st.dictionaries(
+    st.binary(min_size=1, max_size=10).map(lambda b: bytes(x % 4 + 97 for x in b)) | st.binary(min_size=1, max_size=6)
+    | st.tuples(st.sampled_from([b"a", b"ab", b"aab", b"\xff"]), st.integers(1, 40)).map(lambda t: t[0] * t[1]),
+    st.integers(1, 5000) | st.integers(1, 3),
+    max_size=30,
+)
+
+
+@pytest.mark.slow  # 2.5 s measured: the full run has it, the quick loop does not
+@settings(max_examples=200, deadline=None)
+@given(words=WORDS, n=st.integers(0, 60), n_shards=st.integers(1, 3))
+def test_equals_the_one_process_loop_on_drawn_tables(words: dict[bytes, int], n: int, n_shards: int) -> None:
+    table = _as_str(words)
+    assert merge_in_shards(split_counts(table, n_shards), n_merges=n) == merge_counts(table, n_merges=n)
+
+
+def test_long_words_take_the_linked_list_path_in_a_shard() -> None:
+    table = {"ab" * LONG_WORD: 3, "ba" * (LONG_WORD // 2 + 1): 2, "abc": 7, "a" * (LONG_WORD + 5): 1}
+    one = merge_counts(table, n_merges=40)
+    for n in (1, 2, 3):
+        assert merge_in_shards(split_counts(table, n), n_merges=40) == one
+
+
+def test_a_shard_answers_with_its_deltas() -> None:
+    shard = WordShard({"abab": 2, "xab": 1})
+    assert shard.pair_counts() == {"ab": 5, "ba": 2, "xa": 1}
+    fallen, made = shard.merge("ab", chr(256))
+    assert fallen == {"ba": -2, "xa": -1}  # each neighbour pair of a merged "ab" loses its word's count
+    assert made == {chr(256) * 2: 2, "x" + chr(256): 1}  # the new pairs, with their counts
+    assert shard.merge("zz", chr(257)) == ({}, {})  # a pair this shard does not hold
+
+
+def test_callback_cancel_and_empty_input() -> None:
+    seen: list[Merge] = []
+    parts = split_counts({"abcdefgh": 2, "abd": 1}, 2)
+    result = merge_in_shards(parts, n_merges=5, on_merge=seen.append, should_stop=lambda: len(seen) >= 2)
+    assert [(m.left, m.right) for m in seen] == result.merges and len(seen) == 2
+    assert result.stopped_early and "Cancelled after 2" in result.message
+    assert merge_in_shards([{}, {}], n_merges=3) == merge_counts({}, n_merges=3)
+    assert merge_in_shards([{"a": 5}, {"bc": 0}], n_merges=3) == merge_counts({"a": 5, "bc": 0}, n_merges=3)
+    with pytest.raises(ValueError, match=">= 0"):
+        merge_shards(sum_pair_counts([]), lambda p, x: [], n_merges=-1)
