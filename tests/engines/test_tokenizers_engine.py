@@ -1,6 +1,7 @@
 """The ``tokenizers`` engine of the character-level tokenizer.json families: attached at load, checked per tokenizer,
 its ids equal the pure pipeline's on the fixtures, hypothesis text (any character: newer ones are declined) and a
-real BERT vocabulary; every Unicode 3.2 code point in three contexts (slow)."""
+real BERT vocabulary; every Unicode 3.2 code point in three contexts (slow). Its Encodings (encode_with_offsets)
+equal the pure pipeline's on the same files and texts."""
 
 from __future__ import annotations
 
@@ -114,6 +115,44 @@ def test_ids_equal_the_pure_pipeline(files: dict[str, dict[str, Any]], cs336_dir
     check()
 
 
+def _same_encoding(tok: Any, text: str) -> bool:
+    """Whether the engine built ``text``'s Encoding (False: it declined) and it is the pure pipeline's, every field."""
+    got = tok.engine._engine.encode_with_offsets(text)
+    want = tok.pure_encoding(text)
+    if got is None:
+        assert tok.encode_with_offsets(text) == want
+        return False
+    for f in ("ids", "tokens", "byte_spans", "char_spans", "partial", "special"):
+        assert getattr(got, f) == getattr(want, f), (f, text[:60])
+    assert list(got.pieces) == list(want.pieces) and got == want and tok.encode_with_offsets(text) == want
+    return True
+
+
+OFFSET_TEXT = st.text(max_size=60) | st.lists(st.sampled_from(
+    [" ", "  ", "a", "Hello", "e\u0301", "\u00a8", "\u00a0", "½", "ﬁ", "你好", "▁", "<0xE3>", "<s>", "[SEP]", "[UNK]",
+     "\t", "\n", "\x00", "ΣΑΣ", "İ", "x" * 120]), max_size=12).map("".join)
+
+
+@pytest.mark.slow  # 5.2 s measured: the full run has it, the quick loop does not
+@pytest.mark.parametrize("name", ["bert-uncased", "bert-cased-strip", "unigram", "bpe-sp", "bpe-llama2"])
+def test_offsets_equal_the_pure_pipeline(files: dict[str, dict[str, Any]], cs336_dir: Path, name: str) -> None:
+    """The engine's Encoding (ids, bytes, spans, partial and special marks, pieces) is the pure pipeline's on the
+    fixtures, the samples and the offset probes; only texts with newer characters are declined there."""
+    tok = _pair(files[name])
+    assert tok.engine._engine.tables is not None, tok.engine._engine.offsets_note
+    for text in _texts(cs336_dir) + SAMPLES + list(hf.OFFSET_PROBES):
+        assert _same_encoding(tok, text) or hf.newer_than_unicode_3_2(text), text[:60]
+    built: list[bool] = []
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(OFFSET_TEXT)
+    def check(text: str) -> None:
+        built.append(_same_encoding(tok, text))
+
+    check()
+    assert sum(built) > len(built) // 2  # most drawn texts go through the engine
+
+
 @pytest.mark.slow  # 0.8 s measured: the full run has it, the quick loop does not
 def test_newer_characters_are_declined(files: dict[str, dict[str, Any]]) -> None:
     tok = _pair(files["bert-uncased"])
@@ -151,7 +190,7 @@ def _need(path: Path) -> None:
         pytest.skip(msg)
 
 
-@pytest.mark.slow  # 0.5 s measured: the full run has it, the quick loop does not
+@pytest.mark.slow  # 5.5 s measured: the full run has it, the quick loop does not
 def test_real_bert_vocabulary(cs336_dir: Path, tmp_path: Path) -> None:
     _need(BERT_CHINESE)
     from tokenizers.implementations import BertWordPieceTokenizer
@@ -162,12 +201,13 @@ def test_real_bert_vocabulary(cs336_dir: Path, tmp_path: Path) -> None:
     real = ["北京大学的学生在图书馆里学习自然语言处理。", "ＡＢＣ１２３ ﬁ ² ½ Ⅻ ㈱ 〇"]
     for text in _texts(cs336_dir) + SAMPLES + real:
         assert tok.encode(text) == tok.pure_ids(text), text[:60]
+        assert _same_encoding(tok, text) or hf.newer_than_unicode_3_2(text), text[:60]
 
 
 REAL_ALPHABET = "的一是不了人我在有他这中大来上国个到说们あいうえおカタナ한국어 \t\nab.,!🌍"
 
 
-@pytest.mark.slow  # 1.0 s measured: the full run has it, the quick loop does not
+@pytest.mark.slow  # 2.8 s measured: the full run has it, the quick loop does not
 def test_real_unigram_vocabulary(cs336_dir: Path) -> None:
     """25,055 real pieces and scores, read as a Metaspace Unigram tokenizer.json (as tests/pipelines/test_real_unigram
     builds it): the engine's ids are the pure pipeline's, whole and streamed."""
@@ -183,6 +223,7 @@ def test_real_unigram_vocabulary(cs336_dir: Path) -> None:
     texts = _texts(cs336_dir) + SAMPLES + real
     for text in texts:
         assert tok.encode(text) == tok.pure_ids(text), text[:60]
+        assert _same_encoding(tok, text) or hf.newer_than_unicode_3_2(text), text[:60]
     whole = " ".join(texts)
     assert list(tok.encode_iterable([whole], chunk_chars=3000)) == tok.pure_ids(whole)
 
@@ -190,6 +231,7 @@ def test_real_unigram_vocabulary(cs336_dir: Path) -> None:
     @given(st.text(alphabet=st.sampled_from(list(REAL_ALPHABET)), max_size=60) | st.text(max_size=40))
     def check(text: str) -> None:
         assert tok.encode(text) == tok.pure_ids(text)
+        _same_encoding(tok, text)
 
     check()
 

@@ -15,7 +15,9 @@ reader understands may be read otherwise by the library. So, per tokenizer:
   characters whose class changed since (:data:`CLASSED_OTHERWISE`).
 
 The engine is built on first need: once the tokenizer has been asked for ``start_at`` characters (a typed sentence
-never pays for loading it). Only ids come from it; ``encode_with_offsets`` stays the pure pipeline's.
+never pays for loading it). ``encode_with_offsets`` builds its Encoding from the engine's offsets
+(:mod:`tokviz.engines.piece_offsets`) where that is checked at build on the probe texts and shown per text to be the
+pure pipeline's; otherwise that text (or, when the check fails, every text) runs pure.
 
 Example:
     >>> newer_than_unicode_3_2("plain text, café, 你好"), newer_than_unicode_3_2("a\\U0001F30D")
@@ -31,7 +33,9 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+from tokviz.core.encoding import Encoding
 from tokviz.engines.choose import START_AT, wanted_engines
+from tokviz.engines.piece_offsets import OffsetTables
 from tokviz.pipelines.vocab_pipeline import PiecePipeline
 
 NAME = "tokenizers"
@@ -51,6 +55,12 @@ PROBES = (
     "Supercalifragilisticexpialidociousnessesesesesesesesesesesesesesesesesesesesesess " * 2,
     "1234567890 3.14159 1,000,000 0x1F 1e-9 ########## ---- ____ .... !!!! ???? (((( ))))",
     "[CLS] a [SEP] <s> b </s> <unk> [UNK] <pad> [MASK] <mask>", "x" * 250, "\u0301\u0308 \u200d\u200c \ufeff",
+)
+# Texts whose spans are settled token by token (piece_offsets): marks put before a word, spaces before one, at the
+# start and after an added token, characters that normalize to a space and more, byte pieces spelled in the text.
+OFFSET_PROBES = (
+    "hello", " hello", "  hello", "a  b   c", "\u00a8x \u00a8 \u00a0y \u3000z", "½ ﬁ ² Ⅻ", "<0xE3> <0x41>",
+    "▁ ▁a a▁", "你 好", "é e\u0301 x\u0301\u0302", "<s>hello</s> world", "[CLS]hi[SEP] [UNK]",
 )
 
 
@@ -92,11 +102,33 @@ class TokenizersEngine:
             got = self.encode(text)
             if got is not None and got != want:
                 raise ValueError(f"tokenizers gives other ids than tokviz on {text[:40]!r}")
+        self.offsets_note = ""
+        self.tables: OffsetTables | None = None
+        try:
+            tables = OffsetTables.of(tok)
+        except ValueError as e:
+            self.offsets_note = str(e)
+            return
+        for text in (*PROBES, *OFFSET_PROBES, " ".join(added), "x".join(added)):
+            if newer_than_unicode_3_2(text):
+                continue
+            enc = tables.encoding(text, native.encode(text, add_special_tokens=False))
+            if enc is not None and enc != tok.pure_encoding(text):
+                self.offsets_note = f"offsets stay the pure pipeline's: tokenizers spans differ on {text[:40]!r}"
+                return
+        self.tables = tables
 
     def encode(self, text: str) -> list[int] | None:
         if newer_than_unicode_3_2(text):
             return None
         return list(self.native.encode(text, add_special_tokens=False).ids)
+
+    def encode_with_offsets(self, text: str) -> Encoding | None:
+        """The pure pipeline's Encoding of ``text`` built from ``tokenizers``' offsets, or None (the pipeline runs)."""
+        tables = self.tables
+        if tables is None or newer_than_unicode_3_2(text):
+            return None
+        return tables.encoding(text, self.native.encode(text, add_special_tokens=False))
 
 
 class LazyTokenizersEngine:
@@ -129,7 +161,8 @@ class LazyTokenizersEngine:
                     self.note = f"{NAME}: {e}"
         return self._engine is not None
 
-    def encode(self, text: str) -> list[int] | None:
+    def _ready(self, text: str) -> TokenizersEngine | None:
+        """The engine, built once ``start_at`` characters have been asked for (``text`` counts); None until then."""
         engine = self._engine
         if engine is None:
             if self._tok is None:
@@ -138,8 +171,15 @@ class LazyTokenizersEngine:
             if self._asked < self.start_at or not self.build():
                 return None
             engine = self._engine
-            assert engine is not None
-        return engine.encode(text)
+        return engine
+
+    def encode(self, text: str) -> list[int] | None:
+        engine = self._ready(text)
+        return None if engine is None else engine.encode(text)
+
+    def encode_with_offsets(self, text: str) -> Encoding | None:
+        engine = self._ready(text)
+        return None if engine is None else engine.encode_with_offsets(text)
 
 
 def attach(tok: P, data: Mapping[str, Any], *, start_at: int = START_AT) -> P:

@@ -96,7 +96,8 @@ class PiecePipeline:
         self._special = {t.id: t.special for t in self.added}
         self._cache: PieceCache[tuple[TokenCut, ...]] = PieceCache(lambda p: tuple(model.tokenize(p)))
         # An engine proven to give these ids (tokviz.engines.tokenizers_engine attaches one to files it can read):
-        # ``encode(text)`` gives the ids, or None to leave the text to this pipeline.
+        # ``encode(text)`` gives the ids and ``encode_with_offsets(text)`` the Encoding, or None to leave the text
+        # to this pipeline.
         self.engine: Any = None
 
     def _pieces(self, text: str, spans: list[Span] | None, first: bool) -> list[PieceState]:
@@ -195,12 +196,41 @@ class PiecePipeline:
         return self._raw_re is None or self._raw_re.search(buf, max(0, p - w), p + w + 1) is None
 
     def encode_with_offsets(self, text: str) -> Encoding:
-        """Ids with token bytes, spans in ``text`` and partial marks (see the module docstring)."""
+        """Ids with token bytes, spans in ``text`` and partial marks (see the module docstring); through the engine
+        where one is attached and proves this text (its Encoding equals :meth:`pure_encoding`'s), else this pipeline."""
         if not isinstance(text, str):
             raise ValueError(f"encode_with_offsets expects str, got {type(text).__name__}.")
         text = repair_surrogates(text)
+        engine = self.engine
+        if engine is not None:
+            enc = engine.encode_with_offsets(text)
+            if enc is not None:
+                return enc
+        return self.pure_encoding(text)
+
+    def pure_encoding(self, text: str) -> Encoding:
+        """:meth:`encode_with_offsets` by this pipeline alone, never the engine (the reference engines are checked
+        against)."""
         out = EncodingBuilder()
-        add = out.add
+        self._walk(repair_surrogates(text), out, tokens=True)
+        return out.build()
+
+    def pieces_of(self, text: str) -> list[Piece]:
+        """The pre-token pieces (and added tokens) :meth:`encode_with_offsets` gives, without running the model
+        (an engine's Encoding reads them only when a view asks)."""
+        out = EncodingBuilder()
+        self._walk(repair_surrogates(text), out, tokens=False)
+        return out.pieces
+
+    def find_added(self, text: str) -> list[tuple[int | None, int, int]]:
+        """The unnormalized added tokens in ``text`` as ``(id, start, end)`` and the stretches between as
+        ``(None, start, end)``, as this pipeline cuts them first."""
+        return self._raw.find(text)
+
+    def _walk(self, text: str, out: EncodingBuilder, *, tokens: bool) -> None:
+        """Added tokens, normalization and pre-tokenization over ``text`` into ``out``: pieces always, the model's
+        tokens when ``tokens``."""
+        add = out.add if tokens else _skip
         for tid, s, e in self._raw.find(text):
             if tid is not None:
                 add(tid, self._bytes[tid], (s, e), special=self._special.get(tid, False))
@@ -215,11 +245,11 @@ class PiecePipeline:
                     continue
                 for ptext, pspans, _ in self._pieces(seg[a:b], align[a:b], s == 0 and a == 0):
                     assert pspans is not None  # the offsets path always carries spans
-                    self._add_piece(ptext, pspans, out)
+                    if tokens:
+                        self._add_piece(ptext, pspans, out)
                     p0 = min(x[0] for x in pspans)
                     p1 = max(x[1] for x in pspans)
                     out.add_piece(Piece(text[p0:p1], p0, p1, False))
-        return out.build()
 
     def _add_piece(self, ptext: str, pspans: list[Span], out: EncodingBuilder) -> None:
         data = ptext.encode("utf-8")
@@ -314,6 +344,10 @@ def as_ids(ids: Iterable[int]) -> list[int]:
         return list(ids)
     except TypeError as e:
         raise ValueError(f"ids must be an iterable of integers: {e}") from e
+
+
+def _skip(*args: Any, **kwargs: Any) -> None:
+    """Adds nothing (:meth:`PiecePipeline._walk` for pieces only)."""
 
 
 def _span_of(spans: Sequence[Span], at: int) -> Span:

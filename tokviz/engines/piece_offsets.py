@@ -1,0 +1,229 @@
+"""The :class:`~tokviz.core.encoding.Encoding` of a character-level ``tokenizer.json`` pipeline (WordPiece, Unigram,
+SentencePiece-style BPE) built from Hugging Face ``tokenizers``' own Encoding (ids and character offsets into the
+text), equal to the one the pure pipeline builds, or None where that cannot be shown for the text.
+
+``tokenizers`` maps each token to the original characters its normalized characters came from, as the pure pipeline
+does (:func:`tokviz.pipelines.vocab_pipeline.PiecePipeline.pure_encoding`), with these differences, each settled
+here token by token:
+
+- a mark the pipeline *inserted* (Metaspace's prepended ``▁``, a ``Prepend`` normalizer's) has no characters of its
+  own in the pure pipeline, a point span ``(s, s)``; ``tokenizers`` gives it the span of the character after it.
+  Only a token that is that one mark alone is affected (a longer token's span starts at that character anyway). It
+  is told from a ``▁`` that a space became by its span: an inserted mark shares its character with the next token,
+  a replaced space owns its character. A character that normalizes to several characters, one of them a space or
+  the mark (NFKC's ``¨`` is a space and a combining diaeresis), could do both: a text where such a character is
+  under a lone mark is declined;
+- a byte-fallback token (``<0xE3>``) holds one byte of its character: partial, as the pure pipeline marks it; the
+  same piece matched as the six characters ``<0xE3>`` of the text would not be, so such a text is declined;
+- the unknown token shows, in the pure pipeline, the normalized text it replaced, which ``tokenizers`` does not
+  give: it is computed from the characters under the token (normalized, spaces as the mark) where that is the same
+  text: a normalizer that works character by character (:func:`~tokviz.pipelines.space_cuts.local_normalizer`), a
+  token that shares no character with its neighbours, and no mark that could be inside it (every mark is a
+  vocabulary piece of its own, and the model is not WordPiece, whose unknown token is a whole word); with a first
+  step that drops whitespace the spaces BertNormalizer puts around CJK characters are dropped too. Otherwise a
+  text whose ids hold the unknown id is declined;
+- added tokens are marked special as the pure pipeline marks them, found with its own matcher; a tokenizer with
+  added tokens matched in normalized text is not converted at all (:func:`offsets_refusal`).
+
+Pieces (pre-tokens) are computed only when a view reads them (:class:`~tokviz.core.encoding.LazyPieces`), by the
+pure pipeline without its model.
+
+Example:
+    >>> from tokviz.formats.hf_families import family_from_dict
+    >>> from tokenizers import Tokenizer as HF
+    >>> import json
+    >>> data = {"model": {"type": "Unigram", "unk_id": 0, "byte_fallback": False,
+    ...                   "vocab": [["<unk>", 0.0], ["▁", -2.0], ["a", -1.0], ["b", -1.0], ["▁a", -1.0]]},
+    ...         "pre_tokenizer": {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always",
+    ...                           "split": True}}
+    >>> tok = family_from_dict(data, source="t.json"); tok.engine = None
+    >>> native = HF.from_str(json.dumps(data))
+    >>> tables = OffsetTables.of(tok)
+    >>> enc = tables.encoding("a b", native.encode("a b", add_special_tokens=False))
+    >>> enc.char_spans, enc == tok.pure_encoding("a b")
+    ([(0, 1), (1, 2), (2, 3)], True)
+    >>> tables.encoding("b", native.encode("b", add_special_tokens=False)).char_spans  # the inserted ▁
+    [(0, 0), (0, 1)]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tokviz.core.encoding import Encoding, LazyPieces, shared_chars
+from tokviz.normalizers.components import Prepend, Sequence
+from tokviz.pipelines.space_cuts import local_normalizer, split_marks
+from tokviz.pipelines.vocab_pipeline import PiecePipeline
+from tokviz.pre_tokenizers.metaspace import Metaspace
+
+_BYTE_PIECE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
+
+
+def _marks(tok: PiecePipeline) -> str:
+    """The characters the pipeline may insert: a prepending Metaspace's replacement, a Prepend normalizer's."""
+    marks = {s.replacement for s in tok.pre_tokenizers if isinstance(s, Metaspace) and s.prepend_scheme != "never"}
+    return "".join(sorted(marks | {c for p in _prepends(tok.normalizer) for c in p.prepend}))
+
+
+def _prepends(normalizer: object) -> list[Prepend]:
+    if isinstance(normalizer, Prepend):
+        return [normalizer]
+    if isinstance(normalizer, Sequence):
+        return [p for s in normalizer.steps for p in _prepends(s)]
+    return []
+
+
+def _without_prepend(normalizer: Any) -> Any:
+    """The normalizer with its Prepend steps left out (what one character becomes, without the mark put first)."""
+    if isinstance(normalizer, Prepend):
+        return None
+    if isinstance(normalizer, Sequence):
+        return Sequence([n for n in map(_without_prepend, normalizer.steps) if n is not None])
+    return normalizer
+
+
+def offsets_refusal(tok: PiecePipeline) -> str:
+    """Why ``tok``'s Encodings cannot be built from ``tokenizers``' offsets ('' when they can)."""
+    if any(t.normalized for t in tok.added):
+        return "added tokens matched in normalized text (their spans need the normalized text)"
+    if any(len(p.prepend) != 1 for p in _prepends(tok.normalizer)):
+        return "a Prepend normalizer of other than one character"
+    if not hasattr(tok, "piece"):
+        return "no vocabulary strings to tell byte pieces and marks by"
+    return ""
+
+
+@dataclass
+class OffsetTables:
+    """Per id, what the conversion needs from the pipeline ``tok`` (see :meth:`encoding`)."""
+
+    tok: PiecePipeline
+    shown: list[bytes]
+    byte_pieces: dict[int, str]  # byte-fallback pieces of a byte >= 0x80 (part of a character): id -> "<0xE3>"
+    mark_ids: frozenset[int]  # pieces that are one insertable mark alone
+    marks: str
+    spaced: Callable[[str], str]  # what some characters of the text become (normalizer without Prepend, marks)
+    specials: dict[int, bool]
+    has_added: bool
+    unk_shown: bool  # whether an unknown token's text can be computed (see the module docstring)
+    strip: bool  # the first step drops whitespace: BertNormalizer's spaces around CJK characters go too
+
+    @classmethod
+    def of(cls, tok: Any) -> OffsetTables:
+        """The tables of ``tok`` (a :class:`~tokviz.pipelines.vocab_pipeline.VocabPipeline`); ValueError with
+        :func:`offsets_refusal`'s reason when it cannot be converted."""
+        reason = offsets_refusal(tok)
+        if reason:
+            raise ValueError(f"offsets stay the pure pipeline's: {reason}")
+        vocab: dict[int, bytes] = tok.vocab
+        shown = [b""] * (max(vocab, default=-1) + 1)
+        for i, b in vocab.items():
+            shown[i] = b
+        marks = _marks(tok)
+        byte_pieces: dict[int, str] = {}
+        mark_ids: set[int] = set()
+        for i in vocab:
+            piece = tok.piece(i)
+            m = _BYTE_PIECE.fullmatch(piece)
+            if m and int(m.group(1), 16) >= 0x80:
+                byte_pieces[i] = piece
+            if len(piece) == 1 and piece in marks:
+                mark_ids.add(i)
+        norm = _without_prepend(tok.normalizer)
+        rep = next((s.replacement for s in tok.pre_tokenizers if isinstance(s, Metaspace)), None)
+
+        def spaced(text: str) -> str:
+            out = norm.normalize_text(text) if norm is not None else text
+            return out.replace(" ", rep) if rep is not None else out
+
+        first = tok.pre_tokenizers[0] if tok.pre_tokenizers else None
+        unk_shown = local_normalizer(norm) and (not marks or getattr(tok, "family", "") != "wordpiece" and all(
+            any(tok.piece(i) == m for i in mark_ids) for m in marks))
+        return cls(tok, shown, byte_pieces, frozenset(mark_ids), marks, spaced,
+                   {t.id: t.special for t in tok.added}, bool(tok.added), unk_shown, split_marks(first) == "")
+
+    def encoding(self, text: str, native: Any) -> Encoding | None:
+        """The Encoding of ``text`` from ``native`` (``tokenizers``' Encoding of that text), or None when one of its
+        tokens cannot be shown to get the pure pipeline's span, bytes or marks (see the module docstring)."""
+        ids: list[int] = native.ids
+        spans: list[tuple[int, int]] = native.offsets
+        n = len(ids)
+        cut = [False] * n
+        byte_ids, mark_ids = self.byte_pieces, self.mark_ids
+        tokens = [self.shown[i] for i in ids]
+        added = self._added(text, ids, spans)
+        if added is None:
+            return None
+        unk = self.tok.unk_id
+        for i, tid in enumerate(ids):
+            if tid == unk and i not in added:
+                shown = self._unk_text(text, spans, i)
+                if shown is None:
+                    return None
+                tokens[i] = shown
+            elif tid in byte_ids:
+                s, e = spans[i]
+                if e - s > 1 and text[s:e] == self.byte_pieces[tid]:
+                    return None  # the piece's six characters in the text: not a byte of a character
+                cut[i] = True
+            elif tid in mark_ids:
+                span = self._mark_span(text, spans, i)
+                if span is None:
+                    return None
+                spans[i] = span
+        special = [False] * n
+        for i in added:
+            special[i] = self.specials.get(ids[i], False)
+        byte_spans, pos = [], 0
+        for t in tokens:
+            byte_spans.append((pos, pos + len(t)))
+            pos += len(t)
+        partial = [c or s for c, s in zip(cut, shared_chars(spans), strict=True)]
+        tok = self.tok
+        return Encoding(ids, tokens, byte_spans, spans, partial, LazyPieces(lambda: tok.pieces_of(text)), special)
+
+    def _mark_span(self, text: str, spans: list[tuple[int, int]], i: int) -> tuple[int, int] | None:
+        """The pure span of a lone mark token ``i``: ``(s, s)`` when inserted, its own when a space became it,
+        None when the text cannot tell."""
+        s, e = spans[i]
+        if e <= s:
+            return s, e
+        becomes = self.spaced(text[s:e])
+        shares = i + 1 < len(spans) and spans[i + 1][0] < e and spans[i + 1][1] > spans[i + 1][0]
+        if not shares:
+            # It owns its characters: they must become this mark and nothing else.
+            return (s, e) if len(becomes) == 1 and becomes in self.marks else None
+        if len(becomes) > 1 and any(c.isspace() or c in self.marks for c in becomes):
+            return None  # a character that becomes a space and more: inserted or its own, the text cannot tell
+        return s, s
+
+    def _unk_text(self, text: str, spans: list[tuple[int, int]], i: int) -> bytes | None:
+        """The normalized text unknown token ``i`` replaced, or None when it cannot be told from its characters."""
+        s, e = spans[i]
+        if not self.unk_shown or e <= s:
+            return None
+        if i > 0 and spans[i - 1][1] > s and spans[i - 1][1] > spans[i - 1][0]:
+            return None
+        if i + 1 < len(spans) and spans[i + 1][0] < e and spans[i + 1][1] > spans[i + 1][0]:
+            return None
+        shown = self.spaced(text[s:e])
+        if self.strip:
+            shown = shown.strip(" ")
+        return shown.encode("utf-8") or None
+
+    def _added(self, text: str, ids: list[int], spans: list[tuple[int, int]]) -> set[int] | None:
+        """The indices of the tokens that are added tokens the pure pipeline cuts out of the text; None when they are
+        not where the engine's tokens put them."""
+        if not self.has_added:
+            return set()
+        found = [(tid, s, e) for tid, s, e in self.tok.find_added(text) if tid is not None]
+        out: set[int] = set()
+        k = 0
+        for i, tid in enumerate(ids):
+            if k < len(found) and tid == found[k][0] and spans[i] == found[k][1:]:
+                out.add(i)
+                k += 1
+        return out if k == len(found) else None
