@@ -48,18 +48,35 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
-from tokviz.core.encoding import Encoding, LazyPieces, shared_chars
+from tokviz.core.encoding import Encoding, LazyPieces
 from tokviz.normalizers.components import Prepend, Sequence
 from tokviz.pipelines.space_cuts import local_normalizer, split_marks
 from tokviz.pipelines.vocab_pipeline import PiecePipeline
 from tokviz.pre_tokenizers.metaspace import Metaspace
 
 _BYTE_PIECE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
+
+
+def _partial(cut: list[bool], spans: list[tuple[int, int]]) -> list[bool]:
+    """``cut`` or sharing a character with a neighbour, as :class:`~tokviz.core.encoding.EncodingBuilder` marks it
+    (:func:`~tokviz.core.encoding.shared_chars`), in list comprehensions.
+
+    >>> _partial([False, False, False, True], [(0, 1), (0, 1), (1, 2), (2, 3)])
+    [True, True, False, True]
+    """
+    if not spans:
+        return []
+    shares = [s0 < e0 and s1 < e1 and s1 < e0 for (s0, e0), (s1, e1) in zip(spans, spans[1:])]
+    after = [*shares, False]
+    before = [False, *shares]
+    return [c or a or b for c, a, b in zip(cut, after, before, strict=True)]
 
 
 def _marks(tok: PiecePipeline) -> str:
@@ -135,6 +152,7 @@ class OffsetTables:
         norm = _without_prepend(tok.normalizer)
         rep = next((s.replacement for s in tok.pre_tokenizers if isinstance(s, Metaspace)), None)
 
+        @functools.lru_cache(maxsize=1 << 16)  # unknown words repeat: normalize each once
         def spaced(text: str) -> str:
             out = norm.normalize_text(text) if norm is not None else text
             return out.replace(" ", rep) if rep is not None else out
@@ -152,21 +170,24 @@ class OffsetTables:
         spans: list[tuple[int, int]] = native.offsets
         n = len(ids)
         cut = [False] * n
-        byte_ids, mark_ids = self.byte_pieces, self.mark_ids
-        tokens = [self.shown[i] for i in ids]
+        byte_ids, mark_ids, unk = self.byte_pieces, self.mark_ids, self.tok.unk_id
+        shown = self.shown
+        tokens = [shown[i] for i in ids]
         added = self._added(text, ids, spans)
         if added is None:
             return None
-        unk = self.tok.unk_id
-        for i, tid in enumerate(ids):
+        # Only the few tokens a rule is about are visited (a list comprehension finds them at C speed).
+        watched = byte_ids.keys() | mark_ids | ({unk} if unk is not None else set())
+        for i in [i for i, t in enumerate(ids) if t in watched] if watched & set(ids) else []:
+            tid = ids[i]
             if tid == unk and i not in added:
-                shown = self._unk_text(text, spans, i)
-                if shown is None:
+                unk_text = self._unk_text(text, spans, i)
+                if unk_text is None:
                     return None
-                tokens[i] = shown
+                tokens[i] = unk_text
             elif tid in byte_ids:
                 s, e = spans[i]
-                if e - s > 1 and text[s:e] == self.byte_pieces[tid]:
+                if e - s > 1 and text[s:e] == byte_ids[tid]:
                     return None  # the piece's six characters in the text: not a byte of a character
                 cut[i] = True
             elif tid in mark_ids:
@@ -177,13 +198,11 @@ class OffsetTables:
         special = [False] * n
         for i in added:
             special[i] = self.specials.get(ids[i], False)
-        byte_spans, pos = [], 0
-        for t in tokens:
-            byte_spans.append((pos, pos + len(t)))
-            pos += len(t)
-        partial = [c or s for c, s in zip(cut, shared_chars(spans), strict=True)]
+        ends = list(accumulate(map(len, tokens)))
+        byte_spans = list(zip([0, *ends[:-1]], ends, strict=True)) if ends else []
         tok = self.tok
-        return Encoding(ids, tokens, byte_spans, spans, partial, LazyPieces(lambda: tok.pieces_of(text)), special)
+        return Encoding(ids, tokens, byte_spans, spans, _partial(cut, spans), LazyPieces(lambda: tok.pieces_of(text)),
+                        special)
 
     def _mark_span(self, text: str, spans: list[tuple[int, int]], i: int) -> tuple[int, int] | None:
         """The pure span of a lone mark token ``i``: ``(s, s)`` when inserted, its own when a space became it,
