@@ -182,6 +182,20 @@ def test_built_on_first_need_and_copied_without_it(files: dict[str, dict[str, An
     assert twin.engine is None and twin.encode(long) == tok.encode(long)
 
 
+@pytest.mark.slow  # 0.9 s measured: the full run has it, the quick loop does not
+def test_a_repetitive_long_text_runs_pure_except_for_wordpiece(files: dict[str, dict[str, Any]]) -> None:
+    """Ids route per text: a long text of few distinct words goes to the pure pipeline (its piece cache makes it the
+    faster), except for WordPiece; ordinary text and short text go to the engine; the ids are the same."""
+    looped = "the cat sat on the mat. " * 3000  # 72K characters, 6 distinct words
+    varied = " ".join(f"w{i}" for i in range(13_000))
+    for name, routes in (("unigram", True), ("bpe-sp", True), ("bert-uncased", False)):
+        tok = _pair(files[name])
+        native = tok.engine._engine
+        assert (native.encode(looped) is None) == routes, name
+        assert native.encode(varied) is not None and native.encode(looped[:5000]) is not None
+        assert tok.encode(looped) == tok.pure_ids(looped)
+
+
 def _need(path: Path) -> None:
     if not path.is_file():
         msg = f"{path} not found: run python3 scripts/fetch_test_data.py"
