@@ -476,3 +476,35 @@ def random_words(n_lines: int, *, seed: int = 0) -> str:
     letters = "abcdefghijklmnopqrstuvwxyz"
     return "".join(" ".join("".join(rng.choice(letters) for _ in range(rng.randint(2, 9))) for _ in range(12)) + "\n"
                    for _ in range(n_lines))
+
+
+class _Drawn:
+    """An element's markup with the ``proto.body`` that ``st.html`` elements have, for tests that read either."""
+
+    def __init__(self, body: str) -> None:
+        self.proto = type("Proto", (), {"body": body})()
+
+
+def drawn_markup(app: Any) -> list[_Drawn]:
+    """Every piece of markup an AppTest run drew, in page order: ``st.html`` bodies and the token panels drawn by
+    :func:`tokviz.pages.widgets.draw_markup` (a component, whose markup travels as its data). Each item has
+    ``.proto.body``.
+    """
+    import json
+
+    out: list[_Drawn] = []
+
+    def walk(node: Any) -> None:
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            for child in children.values():
+                walk(child)
+            return
+        kind = getattr(node, "type", "")
+        if kind == "html":
+            out.append(_Drawn(node.proto.body))
+        elif kind == "bidi_component" and node.proto.component_name.endswith("tokviz_markup"):
+            out.append(_Drawn(json.loads(node.proto.json).get("html", "")))
+
+    walk(app._tree)
+    return out

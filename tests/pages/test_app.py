@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import drawn_markup
 from streamlit.testing.v1 import AppTest
 
 from tokviz.models.baselines import ByteTokenizer
@@ -38,7 +39,7 @@ def tokenizers(cache_dir):
 def tokens(app: AppTest) -> list[tuple[str, int, str]]:
     """(tokenizer, id, classes) of every token span the app drew, in order."""
     out = []
-    for el in app.html:
+    for el in drawn_markup(app):
         for classes, tid, name in TOKEN_RE.findall(el.proto.body):
             out.append((html.unescape(name), int(tid), classes))
     return out
@@ -50,7 +51,7 @@ def ids_of(app: AppTest, name: str) -> list[int]:
 
 def bodies(app: AppTest) -> str:
     """The drawn markup, without the page's one <style> element."""
-    return "\n".join(el.proto.body for el in app.html if not el.proto.body.startswith("<style>"))
+    return "\n".join(el.proto.body for el in drawn_markup(app) if not el.proto.body.startswith("<style>"))
 
 
 def ok(app: AppTest) -> AppTest:
@@ -99,7 +100,7 @@ def test_toggles(at, tokenizers):
     body = bodies(at)
     assert "tv-tokens tv-chunks" in body
     pieces = tokenizers["bpe-gpt2-8k"].pretokenizer.findall(SAMPLES[DEFAULT_SAMPLE].text)
-    gpt2_panel = [el.proto.body for el in at.html if 'class="tv-tokens tv-chunks" data-tokenizer="bpe-gpt2-8k"'
+    gpt2_panel = [el.proto.body for el in drawn_markup(at) if 'class="tv-tokens tv-chunks" data-tokenizer="bpe-gpt2-8k"'
                   in el.proto.body]
     assert gpt2_panel and gpt2_panel[0].count('class="tv-chunk') == len(pieces)
 

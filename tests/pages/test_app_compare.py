@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import plain
+from helpers import drawn_markup, plain
 from streamlit.testing.v1 import AppTest
 
 from tokviz import save_tokenizer
@@ -62,7 +62,7 @@ unescape = plain
 
 def spans(app: AppTest) -> list[tuple[str, int, str]]:
     """(tokenizer, id, classes) of every token span drawn."""
-    return [(html.unescape(n), int(i), c) for el in app.html for c, i, n in TOKEN_RE.findall(el.proto.body)]
+    return [(html.unescape(n), int(i), c) for el in drawn_markup(app) for c, i, n in TOKEN_RE.findall(el.proto.body)]
 
 
 def button(app: AppTest, label: str):
@@ -85,7 +85,7 @@ def test_load_gpt2_by_path_and_use_it_in_tokenize(at, cs336_dir, gpt2_tokenizer,
     text = SAMPLES[DEFAULT_SAMPLE].text
     assert [i for n, i, _ in spans(at) if n == "gpt2"] == gpt2_tokenizer.encode(text)
     ok(at.switch_page("tokviz/pages/observations.py").run())
-    assert any('data-tokenizer="gpt2"' in el.proto.body for el in at.html)
+    assert any('data-tokenizer="gpt2"' in el.proto.body for el in drawn_markup(at))
     # A second tokenizer asking for a taken name gets a distinct one; Remove takes one out of every choice.
     ok(at.switch_page("tokviz/pages/compare.py").run())
     at.text_input(key="cmp_name").set_value("gpt2")
@@ -114,7 +114,7 @@ def test_bad_paths_and_files_are_messages(at, tmp_path, cs336_dir):
         assert len(errors) == 1 and expected in errors[0], (path, errors)
         assert at.text_input(key="cmp_path").value == path  # kept, to fix it
     assert list(at.multiselect(key="chosen").options) == before
-    assert any(el.proto.body.count('class="tv-tokens') == 1 for el in at.html)  # the diff is still drawn
+    assert any(el.proto.body.count('class="tv-tokens') == 1 for el in drawn_markup(at))  # the diff is still drawn
 
 
 def test_diff_of_the_default_pair_matches_tokviz(at, tokenizers):
@@ -158,7 +158,7 @@ def test_hostile_name_is_escaped(at, small_file):
     load_by_path(at, str(small_file))
     assert XSS in at.multiselect(key="chosen").options
     ok(at.selectbox(key="cmp_b").set_value(XSS).run())
-    body = "".join(el.proto.body for el in at.html)
+    body = "".join(el.proto.body for el in drawn_markup(at))
     assert "<script" not in body and html.escape(XSS) in body
 
 

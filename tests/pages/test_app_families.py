@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import train_family_json
+from helpers import drawn_markup, train_family_json
 from streamlit.testing.v1 import AppTest
 
 from tokviz import load_tokenizer
@@ -46,7 +46,7 @@ def ok(app: AppTest) -> AppTest:
 
 
 def bodies(app: AppTest) -> str:
-    return "".join(el.proto.body for el in app.html)
+    return "".join(el.proto.body for el in drawn_markup(app))
 
 
 def load_all(app: AppTest, files: dict[str, Path]) -> dict[str, str]:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import drawn_markup
 from hub_server import HubServer, Repo, hub_server, point_client_at
 from streamlit.testing.v1 import AppTest
 from tokenizers import Tokenizer as HfTokenizer
@@ -46,7 +47,8 @@ def hub(cache_dir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 
 def ids_of(app: AppTest, name: str) -> list[int]:
-    return [int(tid) for el in app.html for _, tid, n in TOKEN_RE.findall(el.proto.body) if html.unescape(n) == name]
+    return [int(tid) for el in drawn_markup(app) for _, tid, n in TOKEN_RE.findall(el.proto.body)
+            if html.unescape(n) == name]
 
 
 def plain(markdown: str) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import drawn_markup
 from hub_server import HubServer, Repo, hub_server
 from streamlit.testing.v1 import AppTest
 from tokenizers import Tokenizer as HfTokenizer
@@ -58,11 +59,12 @@ def hub(cache_dir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 
 def ids_of(app: AppTest, name: str) -> list[int]:
-    return [int(tid) for el in app.html for _, tid, n in TOKEN_RE.findall(el.proto.body) if html.unescape(n) == name]
+    return [int(tid) for el in drawn_markup(app) for _, tid, n in TOKEN_RE.findall(el.proto.body)
+            if html.unescape(n) == name]
 
 
 def specials_of(app: AppTest, name: str) -> int:
-    return sum("tv-special" in cls for el in app.html for cls, _, n in TOKEN_RE.findall(el.proto.body)
+    return sum("tv-special" in cls for el in drawn_markup(app) for cls, _, n in TOKEN_RE.findall(el.proto.body)
                if html.unescape(n) == name)
 
 
@@ -115,7 +117,7 @@ def test_a_template_that_refuses_the_conversation_is_a_message(hub: HubServer) -
     _load(at, "acme/strict-chat")
     at.session_state["chosen"] = ["hf:acme/strict-chat", "GPT-2 · r50k_base"]
     ok(at.segmented_control(key="tok_mode").set_value("Chat").run())
-    bodies = " ".join(el.proto.body for el in at.html)
+    bodies = " ".join(el.proto.body for el in drawn_markup(at))
     assert "chat template error: System role not supported" in bodies
     assert "GPT-2 · r50k_base has no chat template" in html.unescape(bodies)
 

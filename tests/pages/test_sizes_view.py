@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import plain, random_words
+from helpers import drawn_markup, plain, random_words
 from streamlit.testing.v1 import AppTest
 
 import tokviz.viewmodels.size_runs
@@ -72,7 +72,7 @@ def traces(fig: dict) -> dict[str, dict]:
 
 def spans(app: AppTest) -> list[tuple[str, int, str]]:
     """(tokenizer, id, classes) of every token span drawn, in order."""
-    return [(html.unescape(n), int(i), c) for el in app.html for c, i, n in TOKEN_RE.findall(el.proto.body)]
+    return [(html.unescape(n), int(i), c) for el in drawn_markup(app) for c, i, n in TOKEN_RE.findall(el.proto.body)]
 
 
 def test_three_charts_carry_the_librarys_numbers(at, runs, cache_dir):
@@ -110,7 +110,7 @@ def test_side_by_side_draws_each_prefix_and_marks_the_changes(at, runs):
         assert [i for i, _ in mine] == tok.prefix(v.vocab_size).encode(DEFAULT_TEXT)
         assert [("tv-changed" in c.split()) for _, c in mine] == list(v.changed)
     assert sum(v.n_changed for v in views) > 0
-    body = "".join(el.proto.body for el in at.html)
+    body = "".join(el.proto.body for el in drawn_markup(at))
     assert "tv-legend" in body and f"<b>{views[1].n_changed:,}</b> changed" in body
     # Another run and other sizes: the same checks hold for gpt4.
     ok(at.segmented_control(key="sizes_run").set_value("gpt4").run())
@@ -180,7 +180,7 @@ def test_text_edits_samples_empty_and_hostile(at, runs):
     assert spans(at) == []
 
     ok(at.text_area(key="sizes_text").set_value(XSS).run())
-    body = "".join(el.proto.body for el in at.html if not el.proto.body.startswith("<style>"))
+    body = "".join(el.proto.body for el in drawn_markup(at) if not el.proto.body.startswith("<style>"))
     assert "<script" not in body and "<img" not in body
     # At 256 every byte is a token: the drawn token texts spell the input, escaped.
     first = body[body.index('data-tokenizer="bpe gpt2@256"'):]

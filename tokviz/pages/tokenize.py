@@ -18,7 +18,7 @@ from tokviz.core.protocol import TokenizerLike
 from tokviz.models.baselines import WordTokenizer
 from tokviz.pages.chat_mode import chat_view
 from tokviz.pages.state import PERSIST, PICKED_PAGE, REPAIRED, keep
-from tokviz.pages.widgets import wrapping_columns
+from tokviz.pages.widgets import draw_markup, wrapping_columns
 from tokviz.pipelines.incremental import SegmentCache, find_anchors
 from tokviz.viewmodels import state_keys
 from tokviz.viewmodels.family_views import describer, family_label, render_round_trip, round_trip
@@ -161,7 +161,7 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
     current, strip_slot = 0, None
     if len(pages) > 1:
         st.info(f"Long text: counts and the strip cover all {len(text):,} characters; tokens are drawn a page "
-                f"(up to {page_chars:,} characters) at a time, to keep the page quick.", icon="✂️")
+                f"(up to {page_chars:,} characters) at a time, to keep the page quick.", icon=":material/content_cut:")
         current, strip_slot = _page_picker(text, pages)
     options = RenderOptions(color_by="id" if color_by == "id" else "position", show_whitespace=bool(show_ws),
                             show_chunks=bool(show_chunks))
@@ -170,7 +170,7 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
         names = chosen[row:row + PER_ROW]
         # Rows of two (one in a narrow window) where four panels would be under ~280 px each.
         n_cols = len(names) if len(chosen) <= PER_ROW else PER_ROW
-        for col, name in zip(wrapping_columns(n_cols, f"tok_panels_{row}"), names):
+        for i, (col, name) in enumerate(zip(wrapping_columns(n_cols, f"tok_panels_{row}"), names), start=row):
             try:
                 panel = _plan(tokenizers, name, text, cache=cache, anchors=anchors, where=col)
                 page = draw_page(panel, pages[current])
@@ -189,7 +189,7 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
                 markup = cache.memo(("html", name, numbered, page.source[0]), page.source[1], partial(
                     render_tokens, enc, page.text, tokenizer=name, options=numbered,
                     unknown_id=getattr(tok, "unk_id", None), describe=describer(tok)))
-                st.html(markup + _round_trip_note(tok, text, panel, cache))
+                draw_markup(markup + _round_trip_note(tok, text, panel, cache), key=f"tv_tokens_{i}")
                 if show_table:
                     import pandas as pd  # imported on first use: it costs ~0.3 s of a cold start otherwise
 

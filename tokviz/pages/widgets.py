@@ -5,14 +5,38 @@ the labels and numbers short ("Not round-…", "45,4…"); wrapped, a card that 
 Two charts side by side sit one above the other when their place is narrow (a CSS container query on a keyed
 container: Streamlit's own columns stack only below 640 px of window, and two charts of 260 px read poorly); panels
 side by side wrap to rows of two, then one, so that none is narrower than a line of tokens reads.
+
+Big markup (the token panels of a long text) is drawn by a small component instead of ``st.html``, which ran the
+string through DOMPurify and React on every rerun: for four panels of about 100 KB of markup each (a 2,000-character
+page of a text) that was a third of the browser's time between a keystroke and its tokens (Chromium traces of
+``bench/bigtext.py``'s typed key: 717 ms of the renderer's CPU before, 419 ms with this and the stylesheet's
+hover-only positioning). The markup comes from :mod:`tokviz.viewmodels.render`, which escapes every character of
+the user's text and every name; ``tests/browser/test_browser.py`` types hostile text and checks that none of it runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
+
+_markup = st.components.v2.component(
+    "tokviz_markup", js=Path(__file__).with_name("markup.js").read_text(encoding="utf-8"), isolate_styles=False)
+
+
+def draw_markup(markup: str, *, key: str) -> None:
+    """Draw ``markup`` (made by the view models, every user string in it already escaped) where the page is.
+
+    ``key`` must be unique on the page and hold no user text (Streamlit makes it a CSS class).
+
+    Example (inside a page)::
+
+        draw_markup(render_tokens(enc, text, tokenizer="gpt2"), key="tv_tokens_0")
+    """
+    _markup(data={"html": markup}, key=key)
+
 
 #: One metric card: its label, its value, and the help shown on its (?) mark (None: no mark).
 Metric = tuple[str, str, str | None]
