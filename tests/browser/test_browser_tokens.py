@@ -106,3 +106,39 @@ def test_tokens_follow_typing_without_ctrl_enter(page, server):
     assert got == want
     assert page.locator(".tv-tokens b").count() == 0 and page.dialogs == []
     assert_no_exception(page)
+
+
+# Every commit of the Text box (the synthetic Ctrl+Enter the page's script sends), with its time, and every input.
+_WATCH_COMMITS = """() => { window.__commits = []; window.__inputs = [];
+  document.addEventListener('input', e => { if (e.target.closest('.st-key-text'))
+    window.__inputs.push(performance.now()); }, true);
+  document.addEventListener('keydown', e => { if (e.ctrlKey && e.key === 'Enter' && e.target.closest('.st-key-text'))
+    window.__commits.push(performance.now()); }, true); }"""
+
+
+def test_one_key_is_committed_at_once_and_a_burst_once_more(page, server):
+    from playwright.sync_api import expect
+
+    page.goto(f"{server.url}/?text=x&tok=byte")
+    expect(page.locator('.tv-tokens .tok[data-tokenizer="byte"]')).to_have_count(1, timeout=120_000)
+    wait_for_token_listeners(page)
+    area = page.locator('[data-testid="stTextArea"] textarea')
+    area.click()
+    area.press("End")
+    page.evaluate(_WATCH_COMMITS)
+    # One key after a pause: committed as soon as its input event is done, not after the burst pause (150 ms).
+    page.keyboard.type("a")
+    expect(page.locator('.tv-tokens .tok[data-tokenizer="byte"]')).to_have_count(2, timeout=TIMEOUT)
+    inputs, commits = page.evaluate("[window.__inputs, window.__commits]")
+    assert len(inputs) == 1 and len(commits) == 1, (inputs, commits)
+    assert commits[0] - inputs[0] < 120, (inputs, commits)
+    page.wait_for_timeout(600)  # a pause: the next key starts a new burst
+    # A burst of keys 30 ms apart: its first key at once, the rest once, after the last key and the pause.
+    page.evaluate("window.__commits = []; window.__inputs = []")
+    page.keyboard.type("bcdefg", delay=30)
+    expect(page.locator('.tv-tokens .tok[data-tokenizer="byte"]')).to_have_count(8, timeout=TIMEOUT)
+    inputs, commits = page.evaluate("[window.__inputs, window.__commits]")
+    assert len(inputs) == 6 and len(commits) == 2, (inputs, commits)
+    assert commits[1] - inputs[-1] >= 140, (inputs, commits)
+    assert area.input_value() == "xabcdefg"
+    assert_no_exception(page)

@@ -3,8 +3,10 @@
 // page's Text box redraws its tokens after a pause, without Ctrl+Enter.
 // One listener on the document, so tokens drawn after this mounted are clickable too; the previous listener is
 // removed when the component mounts again.
-// Milliseconds after the last keystroke in the Text box before its tokens are drawn again.
+// Milliseconds after the last keystroke of a burst in the Text box before its tokens are drawn again.
 const TYPE_DEBOUNCE_MS = 150;
+// A keystroke after this long without one is committed at once: a single edit need not wait for the pause.
+const TYPE_IDLE_MS = 400;
 // A high surrogate with no low one after it, or a low one with no high one before it.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const NATIVE_VALUE = {
@@ -67,20 +69,28 @@ export default function (component) {
   };
   window.__tokvizRepair = onRepair;
   document.addEventListener("input", onRepair, true);
-  // Tokens as you type: the page's Text box commits its value, as Ctrl+Enter does, a moment after the last
-  // keystroke (not during an IME composition). Only an event is sent: no text goes through this script.
+  // Tokens as you type: the page's Text box commits its value, as Ctrl+Enter does (not during an IME composition).
+  // The first keystroke after a pause is committed at once; the keys of a burst after it, a moment after the last
+  // one, so that fast typing reruns the page once per pause, not once per key. Only an event is sent: no text goes
+  // through this script.
   if (window.__tokvizType) document.removeEventListener("input", window.__tokvizType, true);
   let typing = null;
+  let lastKey = -Infinity;
   const onType = (event) => {
     const area = event.target;
     if (!(area instanceof HTMLTextAreaElement) || !area.closest(".st-key-text") || event.isComposing) return;
+    const now = performance.now();
+    const idle = now - lastKey > TYPE_IDLE_MS;
+    lastKey = now;
     clearTimeout(typing);
+    // Even "at once" waits for this event to finish: this listener runs before the box's own, which must see the
+    // new value first.
     typing = setTimeout(() => {
       if (!area.isConnected) return;
       area.dispatchEvent(new KeyboardEvent("keydown", {
         key: "Enter", code: "Enter", keyCode: 13, which: 13, ctrlKey: true, bubbles: true, cancelable: true,
       }));
-    }, TYPE_DEBOUNCE_MS);
+    }, idle ? 0 : TYPE_DEBOUNCE_MS);
   };
   window.__tokvizType = onType;
   document.addEventListener("input", onType, true);
