@@ -24,8 +24,9 @@ Measured, as wall time, medians of ``--repeats`` runs:
   all four panels show its character count; paste 100 KB, then insert one character (again the whole value set, as a
   keystroke leaves it) until all four panels show the new count, once at a random place and once on the page in view
   (whose tokens are then drawn again); and the same for a 200-character text, Streamlit's own round trip; and one
-  key typed at the start of a 10 KB and a 100 KB text with no Ctrl+Enter (the page commits the box 150 ms after
-  the last key), until all four panels count it: keystroke to tokens. The
+  key typed at the start of a 10 KB and a 100 KB text with no Ctrl+Enter (the page commits the first key after a
+  pause at once), until all four panels count it: keystroke to tokens; and five keys typed 60 ms apart, from the last
+  key (the page commits a burst 150 ms after its last key). The
   server's caches are warm from the first load; each run's time inside the server is logged, to tell it from the
   browser's.
 
@@ -293,9 +294,28 @@ def browser(repeats: int, *, typed_only: bool = False) -> dict[str, list[float]]
                     samples.setdefault(f"{kind}_typed_{name}", []).append(sum(r.get(kind, 0.0) for r in runs))
                 samples.setdefault(f"runs_typed_{name}", []).append(sum("run" in r for r in runs))
 
+            def burst(text: str, name: str) -> None:
+                # Five keys 60 ms apart (fast typing) at the start of the text: timed from the last key until all
+                # four panels count all five, which waits for the pause after a burst.
+                commit(text)
+                area.focus()
+                area.evaluate("el => el.setSelectionRange(0, 0)")
+                time.sleep(0.6)
+                page.keyboard.type("Zebr", delay=60)
+                page.wait_for_timeout(60)
+                t0 = time.perf_counter()
+                page.keyboard.type("a")
+                page.wait_for_function(
+                    "([n, want]) => { const s = [...document.querySelectorAll('.tv-stats')];"
+                    " return s.length >= n && s.every(e => e.textContent.includes(want)); }",
+                    arg=[len(NAMES), f"{len(text) + 5:,} chars"], polling="raf", timeout=120_000)
+                samples.setdefault(f"browser_burst_{name}", []).append(time.perf_counter() - t0)
+
             for _ in range(repeats):
                 typed(fresh(small[:10_000], rng), "10kb")
                 typed(fresh(small, rng), "100kb")
+                burst(fresh(small[:10_000], rng), "10kb")
+                burst(fresh(small, rng), "100kb")
                 if typed_only:
                     continue
                 commit("warm up " * 10)
@@ -347,6 +367,8 @@ def main() -> None:
          "target < 0.6 s"),
         ("  of which the server's script run (the page's view alone)", "run_typed_100kb", ""),
         ("  the server's run until the page's view starts", "before_view_typed_100kb", ""),
+        ("10 KB, five keys 60 ms apart, last key to tokens (waits the 150 ms pause)", "browser_burst_10kb", ""),
+        ("100 KB, five keys 60 ms apart, last key to tokens (waits the 150 ms pause)", "browser_burst_100kb", ""),
         ("  of which the server's script run (the page's view alone)", "server_edit_short", ""),
     ]
     for label, key, target in rows:
