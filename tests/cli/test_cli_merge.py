@@ -85,4 +85,23 @@ def test_without_numpy(cs336_dir: Path, tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_an_unknown_loop_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "x.txt", "--vocab-size", "300", "--merge", "fast", "-o", str(tmp_path / "t.json")]) == 2
-    assert "--merge: invalid choice: 'fast' (choose from 'auto', 'python', 'compact')" in capsys.readouterr().err
+    assert "--merge: invalid choice: 'fast' (choose from 'auto', 'python', 'compact', 'sharded')" in \
+        capsys.readouterr().err
+
+
+def test_sharded_needs_dask_and_a_shards_folder(cs336_dir: Path, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # Refused before any cluster starts (tests/scale/test_dask_merge.py trains with it).
+    counts = tmp_path / "counts.tsv"
+    assert main(["count", str(cs336_dir / "address.txt"), "-o", str(counts), "-q"]) == 0
+    out = str(tmp_path / "t.json")
+    cases = [
+        (["--counts", str(counts), "--merge", "sharded"], "add --dask tcp://SCHEDULER:8786"),
+        (["--counts", str(counts), "--merge", "sharded", "--dask", "local:1"], "folder of counts shards"),
+        (["--counts", str(counts), "--dask", "local:1"], "folder of counts shards"),
+        (["--counts", str(counts), "--merge", "python", "--dask", "local:1"], "not --merge python"),
+    ]
+    capsys.readouterr()
+    for argv, message in cases:
+        assert main(["train", *argv, "--vocab-size", "300", "-o", out, "-q"]) == 2
+        assert message in capsys.readouterr().err

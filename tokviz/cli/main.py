@@ -35,7 +35,15 @@ from tokviz.analysis.budget import BOUNDARIES, chunk_by_tokens, chunks_jsonl
 from tokviz.analysis.diff import TokenizerDiff, diff_tokenizers
 from tokviz.analysis.health import DuplicateGroups, vocab_health
 from tokviz.cli.common import ProgressBar, resolve_tokenizer
-from tokviz.cli.scale import add_errors_argument, add_merge_argument, add_scale_commands, load_counts
+from tokviz.cli.scale import (
+    add_errors_argument,
+    add_merge_argument,
+    add_scale_commands,
+    load_counts,
+    sharded_special_tokens,
+    train_is_sharded,
+    train_sharded,
+)
 from tokviz.cli.tokens import add_tokens_command
 from tokviz.core.protocol import TokenizerLike, encode_as_shown
 from tokviz.core.textfile import read_utf8, refuse_special_file
@@ -97,8 +105,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise ValueError(f"{out.parent}: the output folder does not exist; create it or choose another -o.")
     if bool(args.corpus) == (args.counts is not None):
         raise ValueError("give CORPUS file(s) to train on, or --counts FILE made by `tokviz count`, not both.")
-    counts = load_counts(args.counts, merge=args.merge) if args.counts is not None else None
+    sharded = train_is_sharded(args)
+    counts = load_counts(args.counts, merge=args.merge) if args.counts is not None and not sharded else None
     specials = list(dict.fromkeys(args.special_token or (counts.special_tokens if counts is not None else [])))
+    if sharded:
+        specials = sharded_special_tokens(args)
     n_merges = args.vocab_size - 256 - len(specials)
     # Bytes: close enough for a progress bar. Missing files are named all at once by train_bpe's check.
     total_chars = sum(Path(c).stat().st_size for c in args.corpus if Path(c).is_file())
@@ -113,10 +124,13 @@ def cmd_train(args: argparse.Namespace) -> int:
             bar.update("merging ", m.rank + 1, n_merges, unit=" merges", force=m.rank + 1 == n_merges)
 
     try:
-        tok = train_bpe(counts if counts is not None else [Path(c) for c in args.corpus], vocab_size=args.vocab_size,
-                        special_tokens=specials, pattern=counts.pattern if counts is not None else args.pattern,
-                        progress=on_merge, count_progress=on_count, errors=args.errors, name=out.stem,
-                        merge=args.merge)
+        if sharded:
+            tok = train_sharded(args, on_merge)
+        else:
+            tok = train_bpe(counts if counts is not None else [Path(c) for c in args.corpus],
+                            vocab_size=args.vocab_size, special_tokens=specials,
+                            pattern=counts.pattern if counts is not None else args.pattern, progress=on_merge,
+                            count_progress=on_count, errors=args.errors, name=out.stem, merge=args.merge)
     finally:
         bar.close()
     result = save(tok, out, format=args.format)

@@ -1,10 +1,13 @@
 """The corpus-scale commands of ``tokviz``: ``count`` (pre-token counts to a file) and ``encode-corpus`` (a corpus to
 one flat ``.bin`` or ``.npy`` of ids, or shards), on this machine's cores or on a Dask cluster with ``--dask ADDRESS``
-(``local:N`` starts N local worker processes). ``tokviz train --counts FILE`` trains from a counts file.
+(``local:N`` starts N local worker processes). ``tokviz train --counts FILE`` trains from a counts file;
+``--merge sharded --dask ADDRESS`` splits the merge of a shards folder across the Dask workers.
 
 Example:
     $ tokviz count data/*.txt --special-token '<|endoftext|>' -o counts.tsv --dask local:2
     $ tokviz train --counts counts.tsv --vocab-size 10000 -o tok.json
+    $ tokviz count data/*.txt -o counts/ --shards 8 --dask local:2
+    $ tokviz train --counts counts/ --vocab-size 10000 -o tok.json --merge sharded --dask local:2
     $ tokviz encode-corpus data/*.txt -t tok.json -o train.bin --eot --workers 2   # + train.bin.json
     $ tokviz count s3://bucket/part-*.txt -o counts.tsv --dask tcp://scheduler:8786
 """
@@ -15,14 +18,17 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 from tokviz.cli.common import ProgressBar, resolve_tokenizer
 from tokviz.corpus.ids import CorpusIds, encode_corpus
 from tokviz.corpus.sources import source_size
+from tokviz.models.bpe import Tokenizer
 from tokviz.training.compact_merge import CountsArrays, load_counts_arrays
 from tokviz.training.counts_shards import is_shards, load_shards, read_manifest, save_shards, split_counts
 from tokviz.training.counts_table import Counts, count_files
+from tokviz.training.merge_loop import Merge
 from tokviz.training.trainer import MERGE_LOOPS, choose_merge_loop
 
 
@@ -96,12 +102,57 @@ def _distinct(path: str, shards: bool) -> int:
     return lines
 
 
+#: What ``tokviz train --merge`` offers: the one-process loops, and ``sharded`` (on Dask workers, with ``--dask``).
+TRAIN_MERGES = (*MERGE_LOOPS, "sharded")
+
+
 def add_merge_argument(parser: argparse.ArgumentParser) -> None:
-    """``--merge auto|python|compact``: which merge loop ``tokviz train`` runs."""
-    parser.add_argument("--merge", choices=MERGE_LOOPS, default="auto",
+    """``--merge auto|python|compact|sharded`` and ``--dask ADDRESS``: which merge loop ``tokviz train`` runs, and
+    where the sharded one runs."""
+    parser.add_argument("--merge", choices=TRAIN_MERGES, default="auto",
                         help="the merge loop: python (fastest), compact (numpy arrays: about a quarter of the "
                              "memory, the same merges; counts files are read straight into them), "
-                             "auto (compact from a million distinct pre-tokens when numpy is installed; default)")
+                             "auto (compact from a million distinct pre-tokens when numpy is installed; default), "
+                             "sharded (--counts FOLDER of shards split across the --dask workers, each holding only "
+                             "its shards' pre-tokens: the same merges)")
+    parser.add_argument("--dask", metavar="ADDRESS",
+                        help="with --merge sharded (which --dask implies): the Dask scheduler's address "
+                             "(tcp://HOST:8786), or local:N for N local workers; the workers read the shard files")
+
+
+def train_is_sharded(args: argparse.Namespace) -> bool:
+    """Whether ``tokviz train`` merges on Dask (``--merge sharded``, or ``--dask`` with the default ``auto``);
+    ValueError for a combination that cannot be run."""
+    if args.dask and args.merge in ("python", "compact"):
+        raise ValueError(f"--dask trains with --merge sharded, not --merge {args.merge}; drop one of them.")
+    if args.merge != "sharded" and not args.dask:
+        return False
+    if not args.dask:
+        raise ValueError("--merge sharded runs on a Dask cluster: add --dask tcp://SCHEDULER:8786 (or local:N).")
+    if args.counts is None or not is_shards(args.counts):
+        raise ValueError("--merge sharded trains from a folder of counts shards: make one with `tokviz count FILES "
+                         "-o counts/ --shards N` and give --counts counts/.")
+    return True
+
+
+def sharded_special_tokens(args: argparse.Namespace) -> list[str]:
+    """The special tokens of a sharded training run: the shards' (``--special-token`` may only repeat them)."""
+    _, data = read_manifest(args.counts)
+    specials = [str(t) for t in cast(list[str], data.get("special_tokens", []))]
+    if args.special_token and list(dict.fromkeys(args.special_token)) != specials:
+        raise ValueError(f"{args.counts}: the counts were made with special tokens {specials}; --special-token must "
+                         "repeat them or be left out.")
+    return specials
+
+
+def train_sharded(args: argparse.Namespace, progress: Callable[[Merge], object]) -> Tokenizer:
+    """``tokviz train --counts FOLDER --merge sharded --dask ADDRESS``: the merge on the Dask workers."""
+    from tokviz.scale import connect
+    from tokviz.scale.dask_merge import train_on_dask
+
+    with connect(args.dask) as client:
+        return train_on_dask(args.counts, client=client, vocab_size=args.vocab_size, name=Path(args.output).stem,
+                             progress=progress)
 
 
 def cmd_encode_corpus(args: argparse.Namespace) -> int:
