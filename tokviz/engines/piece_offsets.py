@@ -52,7 +52,8 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, compress
+from operator import itemgetter, lt
 from typing import Any
 
 from tokviz.core.encoding import Encoding, LazyPieces
@@ -66,17 +67,21 @@ _BYTE_PIECE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
 
 def _partial(cut: list[bool], spans: list[tuple[int, int]]) -> list[bool]:
     """``cut`` or sharing a character with a neighbour, as :class:`~tokviz.core.encoding.EncodingBuilder` marks it
-    (:func:`~tokviz.core.encoding.shared_chars`), in list comprehensions.
+    (:func:`~tokviz.core.encoding.shared_chars`); neighbours that may share are found at C speed first.
 
     >>> _partial([False, False, False, True], [(0, 1), (0, 1), (1, 2), (2, 3)])
     [True, True, False, True]
     """
-    if not spans:
-        return []
-    shares = [s0 < e0 and s1 < e1 and s1 < e0 for (s0, e0), (s1, e1) in zip(spans, spans[1:])]
-    after = [*shares, False]
-    before = [False, *shares]
-    return [c or a or b for c, a, b in zip(cut, after, before, strict=True)]
+    starts = list(map(itemgetter(0), spans))
+    ends = list(map(itemgetter(1), spans))
+    out = list(cut)
+    # Token i + 1 starts before token i ends: the only places a character can be shared.
+    for i in compress(range(len(spans) - 1), map(lt, starts[1:], ends)):
+        s0, e0 = spans[i]
+        s1, e1 = spans[i + 1]
+        if s0 < e0 and s1 < e1:
+            out[i] = out[i + 1] = True
+    return out
 
 
 def _marks(tok: PiecePipeline) -> str:
@@ -240,6 +245,8 @@ class OffsetTables:
             return set()
         found = [(tid, s, e) for tid, s, e in self.tok.find_added(text) if tid is not None]
         out: set[int] = set()
+        if not found:
+            return out
         k = 0
         for i, tid in enumerate(ids):
             if k < len(found) and tid == found[k][0] and spans[i] == found[k][1:]:
