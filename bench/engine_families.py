@@ -8,7 +8,9 @@ Usage::
 
 The files are those of ``bench/families.py`` (trained by ``tokenizers`` on the bench corpus, 8,000 pieces, cached).
 Each (library, family) runs in a fresh process that builds the tokenizer (and, for tokviz+engine, its engine and the
-engine's check) before the clock starts, then encodes each text once for ids and once with offsets; medians.
+engine's check) before the clock starts, then encodes each text once for ids and once with offsets; medians. After
+the clock, tokviz+engine asks its engine again whether it takes each text (ids and offsets: it may leave a text to
+the pure pipeline, see ``tokviz.engines.tokenizers_engine.repeated``), and the table's last line says which path ran.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ TEXTS = ("english", "multilingual")
 
 
 def _load(lib: str, path: Path) -> tuple[Any, Any, str]:
-    """(ids of a text, offsets of a text, the engine that runs) for a library."""
+    """(a tokenizer, or a function giving a text's ids; offsets of a text; the engine that runs) for a library."""
     data = json.loads(path.read_text(encoding="utf-8"))
     if lib == "tokenizers":
         from tokenizers import Tokenizer
@@ -51,11 +53,13 @@ def _load(lib: str, path: Path) -> tuple[Any, Any, str]:
     if lib == "tokviz+engine":
         attach(tok, data, start_at=0)
     name = "pure" if tok.engine is None else str(tok.engine.name)
-    return tok.encode, tok.encode_with_offsets, name
+    return tok, tok.encode_with_offsets, name
 
 
 def worker(args: dict[str, Any]) -> dict[str, Any]:
-    encode, offsets, engine = _load(args["lib"], Path(args["path"]))
+    tok, offsets, engine = _load(args["lib"], Path(args["path"]))
+    encode = tok if callable(tok) else tok.encode
+    native = getattr(getattr(tok, "engine", None), "_engine", None)
     out: dict[str, Any] = {"engine": engine, "texts": {}}
     for name, path in args["texts"].items():
         text = Path(path).read_text(encoding="utf-8")
@@ -67,6 +71,9 @@ def worker(args: dict[str, Any]) -> dict[str, Any]:
         t = time.perf_counter()
         offsets(text)
         row["offsets"] = time.perf_counter() - t
+        if native is not None:  # which path ran each call (asked again after the clock: the engine is deterministic)
+            row["routed"] = {"ids": "pure" if native.encode(text) is None else "engine",
+                             "offsets": "pure" if native.encode_with_offsets(text) is None else "engine"}
         out["texts"][name] = row
     return out
 
@@ -121,9 +128,19 @@ def bench_engine_families(*, size: int, repeats: int) -> str:
                     x["texts"][text]["digest"] for x in samples.get((lib, family), [])} <= ref]
                 lines.append(f"| {family} | {text} | {key} | " + " | ".join(cells) + f" | {', '.join(same) or '—'} |")
     ran = {family: sorted({s["engine"] for s in samples.get(("tokviz+engine", family), [])}) for family in FAMILIES}
-    lines += ["", "Engine that ran tokviz+engine: " + "; ".join(f"{f}: {', '.join(e) or '—'}" for f, e in ran.items())
-              + " (ids only: offsets are the pure pipeline's in both tokviz columns)."]
+    lines += ["", "Engine attached in tokviz+engine: "
+              + "; ".join(f"{f}: {', '.join(e) or '—'}" for f, e in ran.items())
+              + ". Path each call took there (ids / offsets): " + "; ".join(
+                  f"{f} {t}: {_paths(samples.get(('tokviz+engine', f), []), t)}" for f in FAMILIES for t in TEXTS)
+              + "."]
     return "\n".join(lines)
+
+
+def _paths(runs: list[dict[str, Any]], text: str) -> str:
+    """'engine / pure' and the like: the path the ids and the offsets calls took on ``text`` (every run agrees, as
+    routing depends on the text only)."""
+    return " / ".join(",".join(sorted({r["texts"][text].get("routed", {}).get(k, "?") for r in runs})) or "?"
+                      for k in ("ids", "offsets"))
 
 
 def main(argv: list[str] | None = None) -> None:
