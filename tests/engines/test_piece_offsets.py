@@ -104,3 +104,15 @@ def test_a_failed_offsets_check_leaves_the_ids_to_the_engine(monkeypatch: pytest
     assert engine.tables is None and "spans differ" in engine.offsets_note
     assert tok.engine.name == "tokenizers" and engine.encode("ab") == tok.pure_ids("ab")
     assert engine.encode_with_offsets("ab") is None
+
+
+def test_characters_that_compose_are_declined_under_a_normalization_form() -> None:
+    # tokenizers gives NFC's é (from e and U+0301) the span of the e, the pure pipeline both characters.
+    tok, tables, native = _both(_unigram(["▁", "a", "\u00e9", "\uac00"], normalizer={"type": "NFC"}))
+    for text in ("a e\u0301", "a \u1100\u1161", "x\u0301\u0302"):
+        assert not tables.takes(text) and _enc(tables, native, text) is None, text
+    for text in ("a \u00e9", "a \uac00 a"):
+        enc = _enc(tables, native, text)
+        assert tables.takes(text) and enc is not None and enc == tok.pure_encoding(text), text
+    _, plain, _ = _both(_unigram(["▁", "a"]))
+    assert plain.takes("a e\u0301")  # no normalization form: nothing composes

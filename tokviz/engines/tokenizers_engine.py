@@ -159,7 +159,7 @@ class TokenizersEngine:
     def encode_with_offsets(self, text: str) -> Encoding | None:
         """The pure pipeline's Encoding of ``text`` built from ``tokenizers``' offsets, or None (the pipeline runs)."""
         tables = self.tables
-        if tables is None or newer_than_unicode_3_2(text):
+        if tables is None or newer_than_unicode_3_2(text) or not tables.takes(text):
             return None
         return tables.encoding(text, self.native.encode(text, add_special_tokens=False))
 
