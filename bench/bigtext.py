@@ -271,9 +271,17 @@ def browser(repeats: int, *, typed_only: bool = False) -> dict[str, list[float]]
                 drawn = [r["to_page_drawn"] for r in runs if "to_page_drawn" in r]
                 samples.setdefault(f"page_drawn_{name}", []).append(max(drawn) if drawn else 0.0)
 
+            def counted(n_chars: int) -> None:
+                # Checked on every animation frame: expect()'s retries back off to a second apart, which the
+                # first version of the typed rows measured instead of the page.
+                page.wait_for_function(
+                    "([n, want]) => { const s = [...document.querySelectorAll('.tv-stats')];"
+                    " return s.length >= n && s.every(e => e.textContent.includes(want)); }",
+                    arg=[len(NAMES), f"{n_chars:,} chars"], polling="raf", timeout=120_000)
+
             def typed(text: str, name: str) -> None:
                 # One key typed at the start of the text (the page in view changes), no Ctrl+Enter: the page
-                # commits the box itself after a pause; timed until all four panels count the new character.
+                # commits a key after a pause at once; timed until all four panels count the new character.
                 commit(text)
                 area.focus()
                 area.evaluate("el => el.setSelectionRange(0, 0)")
@@ -281,12 +289,7 @@ def browser(repeats: int, *, typed_only: bool = False) -> dict[str, list[float]]
                 before = len(log.read_text().splitlines())
                 t0 = time.perf_counter()
                 page.keyboard.type("Z")
-                # Checked on every animation frame: expect()'s retries back off to a second apart, which the
-                # first version of this row measured instead of the page.
-                page.wait_for_function(
-                    "([n, want]) => { const s = [...document.querySelectorAll('.tv-stats')];"
-                    " return s.length >= n && s.every(e => e.textContent.includes(want)); }",
-                    arg=[len(NAMES), f"{len(text) + 1:,} chars"], polling="raf", timeout=120_000)
+                counted(len(text) + 1)
                 samples[f"browser_typed_{name}"].append(time.perf_counter() - t0)
                 time.sleep(0.5)  # let the run's log line land
                 runs = [json.loads(x) for x in log.read_text().splitlines()[before:]]
@@ -305,10 +308,7 @@ def browser(repeats: int, *, typed_only: bool = False) -> dict[str, list[float]]
                 page.wait_for_timeout(60)
                 t0 = time.perf_counter()
                 page.keyboard.type("a")
-                page.wait_for_function(
-                    "([n, want]) => { const s = [...document.querySelectorAll('.tv-stats')];"
-                    " return s.length >= n && s.every(e => e.textContent.includes(want)); }",
-                    arg=[len(NAMES), f"{len(text) + 5:,} chars"], polling="raf", timeout=120_000)
+                counted(len(text) + 5)
                 samples.setdefault(f"browser_burst_{name}", []).append(time.perf_counter() - t0)
 
             for _ in range(repeats):

@@ -508,3 +508,16 @@ def drawn_markup(app: Any) -> list[_Drawn]:
 
     walk(app._tree)
     return out
+
+
+def distributed_or_skip() -> Any:
+    """``dask.distributed``, or a skip naming the extra to install (a failure under ``CI=true``, where the scale
+    tests must run)."""
+    try:
+        import distributed
+    except ImportError:
+        msg = "dask[distributed] is not installed: pip install 'tokviz[scale]'"
+        if IN_CI:
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return distributed

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import ROOT, read_reference_merges
+from helpers import ROOT, distributed_or_skip, read_reference_merges
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -33,25 +33,14 @@ from tokviz.training.merge_loop import merge_counts
 # Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
 pytestmark = pytest.mark.slow
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 EOT = "<|endoftext|>"
 TIES = " ".join(a + b for a in "abcdefgh" for b in "ijklmnop") * 3 + " ab ba" * 7
 
 
-def _distributed() -> Any:
-    try:
-        import distributed
-    except ImportError:
-        msg = "dask[distributed] is not installed: pip install 'tokviz[scale]'"
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return distributed
-
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
-    distributed = _distributed()
+    distributed = distributed_or_skip()
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                   dashboard_address=None) as c:
         yield c
@@ -59,7 +48,7 @@ def cluster() -> Iterator[Any]:
 
 @pytest.fixture
 def client(cluster: Any) -> Iterator[Any]:
-    distributed = _distributed()
+    distributed = distributed_or_skip()
     with distributed.Client(cluster) as c:
         c.wait_for_workers(2, timeout=60)
         yield c
@@ -137,7 +126,7 @@ def test_more_actors_than_shard_files_is_refused(client: Any, tmp_path: Path) ->
 
 def test_cli_trains_sharded_on_a_local_cluster(cs336_dir: Path, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    _distributed()
+    distributed_or_skip()
     from tokviz.cli.main import main
 
     shards = tmp_path / "shards"
@@ -162,7 +151,7 @@ def test_on_a_separately_started_scheduler_and_workers(cs336_dir: Path, tmp_path
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     # As on a cluster: `dask scheduler` and two `dask worker` processes started from the command line, the client
     # (here `tokviz train --dask tcp://...`) connecting by address; the workers read the shard files themselves.
-    _distributed()
+    distributed_or_skip()
     from tokviz.cli.main import main
 
     sched_file = tmp_path / "scheduler.json"
@@ -178,7 +167,7 @@ def test_on_a_separately_started_scheduler_and_workers(cs336_dir: Path, tmp_path
         import json
 
         address = json.loads(sched_file.read_text(encoding="utf-8"))["address"]
-        distributed = _distributed()
+        distributed = distributed_or_skip()
         with distributed.Client(address, timeout="30s") as c:
             c.wait_for_workers(2, timeout=120)
         shards = tmp_path / "shards"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import ROOT, read_reference_merges
+from helpers import ROOT, distributed_or_skip, read_reference_merges
 
 from tokviz import train_bpe
 from tokviz.training.counts_table import count_files
@@ -23,7 +23,6 @@ from tokviz.training.counts_table import count_files
 # Slow: the quick loop (-m 'not browser and not slow') stays under a minute; CI runs these too.
 pytestmark = pytest.mark.slow
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 EOT = "<|endoftext|>"
 OPTIONAL = ("dask", "distributed", "fsspec", "numpy", "pyarrow")
 
@@ -58,20 +57,10 @@ def test_the_library_imports_without_the_scale_packages(tmp_path: Path) -> None:
     assert "pip install 'tokviz[scale]'" in out.stdout
 
 
-def _distributed() -> Any:
-    try:
-        import distributed
-    except ImportError:
-        msg = "dask[distributed] is not installed: pip install 'tokviz[scale]'"
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return distributed
-
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
-    distributed = _distributed()
+    distributed = distributed_or_skip()
     import cloudpickle
 
     # The worker plugin below is defined here; send it by value, so workers need not import this test module.
@@ -83,7 +72,7 @@ def cluster() -> Iterator[Any]:
 
 @pytest.fixture
 def client(cluster: Any) -> Iterator[Any]:
-    distributed = _distributed()
+    distributed = distributed_or_skip()
     with distributed.Client(cluster) as c:
         c.wait_for_workers(2, timeout=60)
         yield c
@@ -306,7 +295,7 @@ def test_encode_on_dask_gives_the_ids_of_encode_per_document(client: Any, gpt2_t
 
 @pytest.mark.slow
 def test_cli_dask_local_cluster(cs336_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _distributed()
+    distributed_or_skip()
     np = pytest.importorskip("numpy")
     from tokviz import load_tokenizer
     from tokviz.cli.main import main

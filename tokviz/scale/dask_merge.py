@@ -43,7 +43,7 @@ from tokviz.scale.merge_channel import LineBroken, Lines, listen, serve
 from tokviz.training.counts_shards import load_shard, manifest_entries, read_manifest
 from tokviz.training.merge_loop import CancelCheck, Merge, MergeResult
 from tokviz.training.sharded_merge import Deltas, WordShard, merge_shards, sum_pair_counts
-from tokviz.training.trainer import validate_vocab_size
+from tokviz.training.trainer import validate_vocab_size, vocab_of
 
 #: Seconds between looks at the actors' state while waiting for an answer (a lost worker is noticed this late).
 POLL_SECONDS = 1.0
@@ -285,11 +285,7 @@ def train_on_dask(
     validate_vocab_size(vocab_size, len(specials))
     result, report = merge_on_dask(counts, client=client, n_merges=vocab_size - 256 - len(specials), actors=actors,
                                    on_merge=progress, should_stop=should_stop)
-    vocab: dict[int, bytes] = {i: s.encode("utf-8") for i, s in enumerate(specials)}
-    base = len(specials)
-    vocab.update({base + b: bytes([b]) for b in range(256)})
-    for k, (a, b) in enumerate(result.merges):
-        vocab[base + 256 + k] = a + b
+    vocab = vocab_of(specials, result.merges)
     tok = Tokenizer(vocab, result.merges, specials, pattern, name=name)
     tok.training = TrainingReport(requested_vocab_size=vocab_size, vocab_size=len(vocab), merge_counts=result.counts,
                                   seconds=report.load_seconds + report.merge_seconds,

@@ -164,20 +164,16 @@ def _merge_loop(
     candidates = Candidates(pair_counts)
 
     def step() -> tuple[bytes, bytes, int] | None:
-        found = candidates.pop_best()
-        if found is None:
+        taken = candidates.take(tokens)
+        if taken is None:
             return None
-        best, count = found
-        a, b = ord(best[0]), ord(best[1])
-        x = chr(len(tokens))
-        tokens.append(tokens[a] + tokens[b])
-        candidates.add_token(a, b)
+        best, x, count = taken
         new = table.merge(best, x, pair_counts)
         pair_counts.pop(best, None)
         for q, c in new.items():
             pair_counts[q] = c
             candidates.push(q, c)
-        return tokens[a], tokens[b], count
+        return tokens[ord(best[0])], tokens[ord(best[1])], count
 
     return run_merges(step, n_merges=n_merges, on_merge=on_merge, should_stop=should_stop)
 
@@ -272,6 +268,18 @@ class Candidates:
         self.limit = 1 << max(0, (max(pair_counts.values(), default=0) >> 4).bit_length() - 1)
         self.low: dict[int, list[str]] = {}
         self.get = pair_counts.get
+
+    def take(self, tokens: list[bytes]) -> tuple[str, str, int] | None:
+        """Pop the best pair and make its token (appended to ``tokens``, its sort key recorded): the pair, the new
+        token's character and the pair's count; None when no pair is left."""
+        found = self.pop_best()
+        if found is None:
+            return None
+        best, count = found
+        a, b = ord(best[0]), ord(best[1])
+        tokens.append(tokens[a] + tokens[b])
+        self.add_token(a, b)
+        return best, chr(len(tokens) - 1), count
 
     def add_token(self, a: int, b: int) -> None:
         """Record the sort key of the token just made from tokens ``a`` and ``b``."""

@@ -114,14 +114,10 @@ def merge_shards(
     get = pair_counts.get
 
     def step() -> tuple[bytes, bytes, int] | None:
-        found = candidates.pop_best()
-        if found is None:
+        taken = candidates.take(tokens)
+        if taken is None:
             return None
-        best, count = found
-        a, b = ord(best[0]), ord(best[1])
-        x = chr(len(tokens))
-        tokens.append(tokens[a] + tokens[b])
-        candidates.add_token(a, b)
+        best, x, count = taken
         made: dict[str, int] = {}
         made_get = made.get
         for fallen, new in broadcast(best, x):
@@ -134,7 +130,7 @@ def merge_shards(
         for q, c in made.items():
             pair_counts[q] = c
             candidates.push(q, c)
-        return tokens[a], tokens[b], count
+        return tokens[ord(best[0])], tokens[ord(best[1])], count
 
     return run_merges(step, n_merges=n_merges, on_merge=on_merge, should_stop=should_stop)
 

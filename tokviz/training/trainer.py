@@ -216,6 +216,21 @@ class MergeOptions(TypedDict, total=False):
     merge: str  # the merge loop: 'auto', 'python' or 'compact' ['auto']
 
 
+def vocab_of(specials: Sequence[str], merges: Sequence[tuple[bytes, bytes]]) -> dict[int, bytes]:
+    """A trained vocabulary's ids: the special tokens first, then the 256 bytes, then one token per merge.
+
+    >>> vocab = vocab_of(["<|endoftext|>"], [(b"t", b"h")])
+    >>> vocab[0], vocab[1 + 104], vocab[257]
+    (b'<|endoftext|>', b'h', b'th')
+    """
+    vocab: dict[int, bytes] = {i: s.encode("utf-8") for i, s in enumerate(specials)}
+    base = len(specials)
+    vocab.update({base + b: bytes([b]) for b in range(256)})
+    for k, (a, b) in enumerate(merges):
+        vocab[base + 256 + k] = a + b
+    return vocab
+
+
 def train_from_counts(counts: Mapping[str, int] | WordArrays, *, vocab_size: int,
                       **options: Unpack[MergeOptions]) -> Tokenizer:
     """Run the merge loop on pre-token counts and lay out the vocabulary: specials, 256 bytes, merges. The options
@@ -247,11 +262,7 @@ def train_from_counts(counts: Mapping[str, int] | WordArrays, *, vocab_size: int
     else:
         table = counts.to_dict() if isinstance(counts, WordArrays) else counts
         result = merge_counts(table, n_merges=n_merges, on_merge=progress, should_stop=should_stop)
-    vocab: dict[int, bytes] = {i: s.encode("utf-8") for i, s in enumerate(specials)}
-    base = len(specials)
-    vocab.update({base + b: bytes([b]) for b in range(256)})
-    for k, (a, b) in enumerate(result.merges):
-        vocab[base + 256 + k] = a + b
+    vocab = vocab_of(specials, result.merges)
     tok = Tokenizer(vocab, result.merges, specials, pattern, name=name)
     tok.training = TrainingReport(
         requested_vocab_size=vocab_size,
