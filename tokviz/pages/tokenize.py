@@ -166,6 +166,9 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
     options = RenderOptions(color_by="id" if color_by == "id" else "position", show_whitespace=bool(show_ws),
                             show_chunks=bool(show_chunks))
     headers: dict[str, DeltaGenerator] = {}
+    # Each panel's header as last drawn: shown again while this run counts, so that a keystroke does not empty the
+    # headers (the panels jumped up and back on every key) before the new counts replace them.
+    heads: dict[str, str] = st.session_state.setdefault(state_keys.TOK_HEADS, {})
     for row in range(0, len(chosen), PER_ROW):
         names = chosen[row:row + PER_ROW]
         # Rows of two (one in a narrow window) where four panels would be under ~280 px each.
@@ -185,11 +188,14 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
                 # The header is its own element: an edit on another page changes the counts only, and the
                 # browser then redraws the header, not the page's tokens.
                 headers[name] = st.empty()
+                if name in heads:
+                    headers[name].html(heads[name])
                 # The page's markup is kept with the page: an edit elsewhere redraws nothing of it.
                 markup = cache.memo(("html", name, numbered, page.source[0]), page.source[1], partial(
                     render_tokens, enc, page.text, tokenizer=name, options=numbered,
                     unknown_id=getattr(tok, "unk_id", None), describe=describer(tok)))
-                draw_markup(markup + _round_trip_note(tok, text, panel, cache), key=f"tv_tokens_{i}")
+                draw_markup(markup + _round_trip_note(tok, text, panel, cache),
+                            key=f"{state_keys.TOK_PANEL_PREFIX}{i}")
                 if show_table:
                     import pandas as pd  # imported on first use: it costs ~0.3 s of a cold start otherwise
 
@@ -201,15 +207,22 @@ def view(tokenizers: Mapping[str, TokenizerLike], chosen: list[str]) -> None:
                                                        f"{page.first + len(enc) - 1:,} of the text)")
                     st.caption(f"Token ids{more}: use the copy button to copy them.")
                     st.code(json.dumps(enc.ids), language=None, wrap_lines=True)
+    counted: set[str] = set()
     try:
         for name, slot in headers.items():
             tok = panels[name].tokenizer
-            slot.html(render_header(name, count_tokens(text, range(panels[name].n_tokens)),
-                                    vocab_size=getattr(tok, "vocab_size", None), extra=panel_facts(tok, text)))
+            heads[name] = render_header(name, count_tokens(text, range(panels[name].n_tokens)),
+                                        vocab_size=getattr(tok, "vocab_size", None), extra=panel_facts(tok, text))
+            slot.html(heads[name])
+            counted.add(name)
         if strip_slot is not None:
             _strip(strip_slot, pages, current, panels)
     except ValueError as e:  # a page not in view, which the counts need, stopped a tokenizer's regex
         st.error(escape_markdown(str(e)), icon="🛑")
+    for name in set(heads) - counted:  # a header kept only while its counts are current
+        del heads[name]
+        if name in headers:
+            headers[name].empty()
 
 
 def _plan(tokenizers: Mapping[str, TokenizerLike], name: str, text: str, *, cache: SegmentCache,
