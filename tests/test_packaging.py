@@ -70,7 +70,8 @@ def test_the_installed_app_runs(installed, tmp_path):
         "from streamlit.testing.v1 import AppTest\n"
         f"at = AppTest.from_file({str(installed / 'tokviz' / 'pages' / 'app.py')!r}, default_timeout=120).run()\n"
         "assert not at.exception, [e.value for e in at.exception]\n"
-        "print(sum('data-token-id' in h.proto.body for h in at.html))\n"
+        # The token panels are components (pages/widgets.draw_markup): their markup travels as the component's data.
+        "print(sum('data-token-id' in c.proto.json for c in at.get('bidi_component')))\n"
     )
     env_cache = tmp_path / "cache"
     env = {**os.environ, "PYTHONPATH": str(installed), "TOKVIZ_CACHE_DIR": str(env_cache)}
