@@ -272,11 +272,16 @@ def browser(repeats: int, *, typed_only: bool = False) -> dict[str, list[float]]
                 samples.setdefault(f"page_drawn_{name}", []).append(max(drawn) if drawn else 0.0)
 
             def counted(n_chars: int) -> None:
-                # Checked on every animation frame: expect()'s retries back off to a second apart, which the
-                # first version of the typed rows measured instead of the page.
+                # Every header counts the new text and every panel's first token starts with the "Z" typed at the
+                # start (a panel's markup is set by its component a moment after the headers' update). Checked on
+                # every animation frame: expect()'s retries back off to a second apart, which the first version of
+                # the typed rows measured instead of the page.
                 page.wait_for_function(
                     "([n, want]) => { const s = [...document.querySelectorAll('.tv-stats')];"
-                    " return s.length >= n && s.every(e => e.textContent.includes(want)); }",
+                    " const p = [...document.querySelectorAll('.tv-tokens')];"
+                    " return s.length >= n && s.every(e => e.textContent.includes(want)) && p.length >= n"
+                    " && p.every(e => (e.querySelector('.tok .tv-text') || {textContent: ''}).textContent"
+                    ".startsWith('Z')); }",
                     arg=[len(NAMES), f"{n_chars:,} chars"], polling="raf", timeout=120_000)
 
             def typed(text: str, name: str) -> None:

@@ -33,6 +33,20 @@ def _ids(page, name: str) -> list[int]:
     return page.eval_on_selector_all(sel, "els => els.map(e => Number(e.dataset.tokenId))")
 
 
+def _drawn(page, name: str, fresh: list[int], *, from_end: bool = False) -> list[int]:
+    """The ids a panel draws, once they are a page of ``fresh`` (its first page, or with ``from_end`` its last): a
+    panel's markup is set by its component a moment after the header that counts the new text. A panel that never
+    draws them fails here, after the timeout."""
+    sel = f'.tv-tokens .tok[data-tokenizer="{name}"]'
+    page.wait_for_function(
+        "([sel, want, fromEnd]) => { const ids = [...document.querySelectorAll(sel)]"
+        ".map(e => Number(e.dataset.tokenId)); if (!ids.length || ids.length >= want.length) return false;"
+        " const part = fromEnd ? want.slice(want.length - ids.length) : want.slice(0, ids.length);"
+        " return ids.every((x, i) => x === part[i]); }",
+        arg=[sel, fresh, from_end], timeout=60_000)
+    return _ids(page, name)
+
+
 def _commit(page, text: str) -> None:
     from playwright.sync_api import expect
 
@@ -71,7 +85,7 @@ def test_paste_edit_and_page_to_the_end(page, server, tokenizers):
     _commit(page, edited)
     for name, tok in tokenizers.items():
         fresh = encode_as_shown(tok, edited)
-        drawn = _ids(page, name)
+        drawn = _drawn(page, name, fresh)
         assert 100 < len(drawn) < len(fresh)
         assert drawn == fresh[:len(drawn)], name
         # The header counts the whole edited text.
@@ -93,7 +107,7 @@ def test_paste_edit_and_page_to_the_end(page, server, tokenizers):
         arg=[names[0], first_page[names[0]]], timeout=60_000)
     for name, tok in tokenizers.items():
         fresh = encode_as_shown(tok, edited)
-        drawn = _ids(page, name)
+        drawn = _drawn(page, name, fresh, from_end=True)
         assert 0 < len(drawn) < len(fresh)
         assert drawn == fresh[-len(drawn):], name
     assert page.locator(".tv-strip").count() == 1  # the bytes-per-token strip
