@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,22 +35,6 @@ pytestmark = pytest.mark.slow
 EOT = "<|endoftext|>"
 TIES = " ".join(a + b for a in "abcdefgh" for b in "ijklmnop") * 3 + " ab ba" * 7
 
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Any]:
-    distributed = distributed_or_skip()
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as c:
-        yield c
-
-
-@pytest.fixture
-def client(cluster: Any) -> Iterator[Any]:
-    distributed = distributed_or_skip()
-    with distributed.Client(cluster) as c:
-        c.wait_for_workers(2, timeout=60)
-        yield c
 
 
 def _shards(counts: Counts | dict[str, int], folder: Path, n: int) -> Path:

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,24 +57,12 @@ def test_the_library_imports_without_the_scale_packages(tmp_path: Path) -> None:
 
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Any]:
-    distributed = distributed_or_skip()
+@pytest.fixture(scope="module", autouse=True)
+def _plugin_by_value() -> None:
     import cloudpickle
 
     # The worker plugin below is defined here; send it by value, so workers need not import this test module.
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as c:
-        yield c
-
-
-@pytest.fixture
-def client(cluster: Any) -> Iterator[Any]:
-    distributed = distributed_or_skip()
-    with distributed.Client(cluster) as c:
-        c.wait_for_workers(2, timeout=60)
-        yield c
 
 
 def test_counts_on_dask_train_the_cs336_reference_merges(client: Any, cs336_dir: Path) -> None:
