@@ -206,13 +206,17 @@ class PiecePipeline:
             enc = engine.encode_with_offsets(text)
             if enc is not None:
                 return enc
-        return self.pure_encoding(text)
+        return self._pure(text)
 
     def pure_encoding(self, text: str) -> Encoding:
         """:meth:`encode_with_offsets` by this pipeline alone, never the engine (the reference engines are checked
         against)."""
+        return self._pure(repair_surrogates(text))
+
+    def _pure(self, text: str) -> Encoding:
+        # ``text`` already repaired: encode_with_offsets did it before asking the engine.
         out = EncodingBuilder()
-        self._walk(repair_surrogates(text), out, tokens=True)
+        self._walk(text, out, tokens=True)
         return out.build()
 
     def pieces_of(self, text: str) -> list[Piece]:
