@@ -12,8 +12,10 @@ import pytest
 from helpers import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    IN_CI,
     INSTALL_HINT,
     _unavailable,
+    shared_data_dir,
     streamlit_server,
 )
 from helpers import (
@@ -24,7 +26,6 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from tokviz.formats.gpt2 import load_gpt2
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 # The test run writes nothing into the checkout: no bytecode caches (here and in every subprocess, which inherits the
 # environment), no hypothesis example database (pytest's cache is off in pyproject.toml).
 sys.dont_write_bytecode = True
@@ -34,13 +35,6 @@ settings.load_profile("tokviz")
 set_hypothesis_home_dir(str(Path(tempfile.gettempdir()) / "tokviz-hypothesis"))  # its Unicode tables' cache
 # scripts/fetch_test_data.py puts third-party packages here; their modules are data for the tests, not tests.
 collect_ignore = ["_data"]
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def shared_data_dir() -> Path:
-    """``../shared/data`` beside the repository, or ``$TOKVIZ_SHARED_DATA``."""
-    env = os.environ.get("TOKVIZ_SHARED_DATA")
-    return Path(env) if env else ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")

@@ -50,6 +50,12 @@ except ImportError:  # the browser tests skip (or fail under CI) on their own wh
     pass
 
 
+def shared_data_dir() -> Path:
+    """``../shared/data`` beside the repository, or ``$TOKVIZ_SHARED_DATA``."""
+    env = os.environ.get("TOKVIZ_SHARED_DATA")
+    return Path(env) if env else ROOT.parent / "shared" / "data"
+
+
 def free_port() -> int:
     """A TCP port that was free a moment ago on 127.0.0.1."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

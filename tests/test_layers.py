@@ -295,3 +295,19 @@ def test_no_private_name_crosses_a_module(path):
 def test_the_private_checker_sees_one():
     probe = "from tokviz.formats.file_checks import _read_text, load\n"
     assert len(_private_imports(PACKAGE / "_probe.py", probe)) == 1
+
+
+def _conftest_imports(path: Path, source: str | None = None) -> list[int]:
+    return [line for line, mod in _imports(path, source) if mod.split(".")[0] == "conftest"]
+
+
+def test_no_test_imports_a_conftest():
+    # With a conftest.py in more than one folder, ``from conftest import x`` reads whichever pytest loaded last
+    # (CI once found tests/scale/conftest.py there); shared test code lives in helpers.py.
+    hits = [f"{p.relative_to(ROOT)}:{n}" for p in sorted((ROOT / "tests").rglob("*.py")) for n in _conftest_imports(p)]
+    assert hits == []
+
+
+def test_the_conftest_checker_sees_one():
+    probe = ROOT / "tests" / "_probe.py"
+    assert _conftest_imports(probe, "def f():\n    from conftest import IN_CI\n") == [2]

@@ -8,7 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import IN_CI, shared_data_dir
+from helpers import IN_CI, shared_data_dir
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -329,7 +329,7 @@ def llama3(shared_llama3: Path) -> tuple[Any, Any]:
 
 @pytest.fixture(scope="module")
 def shared_llama3() -> Path:
-    from conftest import IN_CI, shared_data_dir
+    from helpers import IN_CI, shared_data_dir
 
     path = shared_data_dir() / "pretrained" / "llama3-tokenizer.json"
     if not path.is_file():

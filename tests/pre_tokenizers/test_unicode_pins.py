@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import shared_data_dir
+from helpers import shared_data_dir
 
 from tokviz import load_tokenizer
 from tokviz.pre_tokenizers.patterns import NAMED_PATTERNS, RANK_FILE_PATTERNS
