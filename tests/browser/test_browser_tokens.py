@@ -142,3 +142,38 @@ def test_one_key_is_committed_at_once_and_a_burst_once_more(page, server):
     assert commits[1] - inputs[-1] >= 140, (inputs, commits)
     assert area.input_value() == "xabcdefg"
     assert_no_exception(page)
+
+
+# Each token's place on the page, in page coordinates.
+_PLACES = """() => [...document.querySelectorAll('.tv-tokens .tok')].map(t => { const r = t.getBoundingClientRect();
+  return [Math.round(r.left), Math.round(r.top + window.scrollY), Math.round(r.width)]; })"""
+# Whether what is drawn at the middle of a token's card is the card (no later block painted over it).
+_CARD_ON_TOP = """t => { const c = t.querySelector(':scope > .tv-card').getBoundingClientRect();
+  const hit = document.elementFromPoint(c.left + c.width / 2, Math.min(c.top + c.height / 2, innerHeight - 2));
+  return !!hit && !!hit.closest('.tv-card') && hit.closest('.tok') === t; }"""
+
+
+def test_a_long_page_is_drawn_in_line_blocks_that_change_nothing_seen(page, server):
+    from playwright.sync_api import expect
+
+    # Blocks of lines far from the screen are not laid out until scrolled near; drawn, every token is where it is
+    # without blocks, and a hovered token's card is drawn over the next block, not under it.
+    text = "".join(f"line {i}: tokens are drawn in blocks of whole lines, 🌍 and 你好 too\n" for i in range(25))  # one page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{server.url}/?text={quote(text)}&tok={quote('GPT-4o · o200k_base')}")
+    expect(page.locator(".tv-tokens .tv-lines").first).to_be_attached(timeout=120_000)
+    wait_for_token_listeners(page)
+    blocks = page.locator(".tv-tokens .tv-lines")
+    assert blocks.count() >= 3
+    # The first block's last token before its line break, hovered: its card reaches over the second block.
+    last = blocks.first.locator(":scope > .tok:not(.tv-nl)").last
+    last.scroll_into_view_if_needed()
+    last.hover()
+    expect(last.locator(":scope > .tv-card")).to_be_visible(timeout=TIMEOUT)
+    assert last.evaluate(_CARD_ON_TOP)
+    page.mouse.move(0, 0)
+    with_blocks = page.evaluate(_PLACES)
+    page.add_style_tag(content=".tv-lines{display:contents !important}")
+    assert page.evaluate(_PLACES) == with_blocks
+    assert len(with_blocks) == len(encode_as_shown(load_encoding("o200k_base"), text))
+    assert_no_exception(page)

@@ -15,6 +15,7 @@ from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordToken
 from tokviz.viewmodels.display import TokenView
 from tokviz.viewmodels.render import (
     CSS,
+    LINE_BLOCK_CHARS,
     PALETTE,
     SCROLL_AFTER_CHARS,
     RenderOptions,
@@ -375,3 +376,26 @@ def test_stylesheet_survives_the_pages_html_sanitizer():
     import re
 
     assert re.search(r"<[/\w]", CSS) is None
+
+
+def test_a_long_page_is_cut_into_blocks_of_whole_lines(any_tok):
+    # Each block ends after a line break and holds at least LINE_BLOCK_CHARS characters (the last may hold fewer);
+    # the blocks' tokens, read in order, are every token once, and their text spells the input.
+    text = "".join(f"line {i}: héllo wörld, 你好 🌍\n" for i in range(120))
+    enc = any_tok.encode_with_offsets(text)
+    root = parse(render_tokens(enc, text, tokenizer="t"))
+    container = root.first("tv-tokens")
+    blocks = [c for c in container.children if isinstance(c, Node)]
+    assert len(blocks) >= 3 and all("tv-lines" in b.classes for b in blocks)
+    shown = [(c.first("tv-glyph").text() if "tv-group" in c.classes else token_text(c))
+             for b in blocks for c in b.children if isinstance(c, Node)]
+    assert "".join(shown) == text
+    texts = ["".join(c.first("tv-glyph").text() if "tv-group" in c.classes else token_text(c)
+                     for c in b.children if isinstance(c, Node)) for b in blocks]
+    assert all(t.endswith("\n") for t in texts[:-1])
+    assert all(len(t) >= LINE_BLOCK_CHARS for t in texts[:-1])
+    assert [int(s.attrs["data-token-id"]) for s in root.find_all("tok")] == enc.ids
+    # A page shorter than a block, or drawn with its pre-tokenizer chunks, is not cut.
+    assert "tv-lines" not in render_tokens(enc, text, tokenizer="t", options=RenderOptions(show_chunks=True))
+    short = text[:LINE_BLOCK_CHARS - 1]
+    assert "tv-lines" not in render_tokens(any_tok.encode_with_offsets(short), short, tokenizer="t")

@@ -242,6 +242,42 @@ def _group_span(chars: str, parts: str) -> str:
     )
 
 
+#: A long page is drawn in blocks of whole lines of at least this many characters: the browser lays out and paints
+#: only the blocks near the screen (``content-visibility:auto``), so a keystroke redraws what is seen, not every line.
+LINE_BLOCK_CHARS = 400
+#: Height of a drawn line (the token area's 15 px font at line-height 2.1) and the characters one holds in a
+#: half-width panel: a block not yet drawn reserves about its height.
+_LINE_PX, _LINE_CHARS = 31.5, 52
+
+
+def _line_blocks(parts: list[str], ends: list[int], text: str) -> list[str]:
+    """``parts`` (one per group, ending at character ``ends[i]``) cut after line breaks into ``.tv-lines`` blocks of
+    at least :data:`LINE_BLOCK_CHARS` characters; unchanged when the text is too short to cut.
+
+    >>> _line_blocks(["<a>", "<b>"], [2, 4], "a\\nb\\n")
+    ['<a>', '<b>']
+    >>> blocks = _line_blocks(["<a>", "<b>"], [401, 403], "a" * 400 + "\\nb\\n")
+    >>> [b.count("tv-lines") for b in blocks], blocks[0].endswith("<a></div>")
+    ([1, 1], True)
+    """
+    out: list[str] = []
+    start = begin = 0
+    for i, end in enumerate(ends):
+        if end - begin >= LINE_BLOCK_CHARS and text[end - 1 : end] == "\n" and i + 1 < len(ends):
+            out.append(_line_block(parts[start : i + 1], text[begin:end]))
+            start, begin = i + 1, end
+    if not out:
+        return parts
+    out.append(_line_block(parts[start:], text[begin:]))
+    return out
+
+
+def _line_block(parts: list[str], text: str) -> str:
+    lines = sum(max(1, -(-len(line) // _LINE_CHARS)) for line in text.rstrip("\n").split("\n"))
+    size = round(lines * _LINE_PX)
+    return f'<div class="tv-lines" style="contain-intrinsic-size:auto {size}px">{"".join(parts)}</div>'
+
+
 def render_tokens(
     encoding: Encoding,
     text: str,
@@ -305,6 +341,8 @@ def render_tokens(
         out.append(_gap(text[covered:], options))
     if piece_i >= 0:
         out.append("</span>")
+    elif not pieces:
+        out = _line_blocks(out, [encoding.char_spans[g[-1]][1] for g in groups], text)
     classes = "tv-tokens" + (" tv-chunks" if options.show_chunks else "") + (
         " tv-long" if len(text) > SCROLL_AFTER_CHARS else "")
     return f'<div class="{classes}" data-tokenizer="{_esc(tokenizer)}">{"".join(out)}</div>'
