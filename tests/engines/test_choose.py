@@ -136,3 +136,33 @@ def test_a_file_fastokens_cannot_load_runs_on_tiktoken(cs336_dir: Path) -> None:
     pure = copy.copy(tok)
     pure.engine = None
     assert engine.encode_ordinary(text) == pure.encode(text, allowed_special=set())
+
+
+def test_the_build_is_not_killed_by_the_process_ending(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A process that ended while a native engine was being built died with "FATAL: exception not rethrown" (exit
+    # code 134): the interpreter kills daemon threads that come back from code run without the GIL. The build runs
+    # in a thread the exit waits for.
+    import threading
+
+    from tokviz.engines import choose
+
+    seen: list[threading.Thread] = []
+    release = threading.Event()
+
+    def slow(plan: object) -> object:
+        seen.append(threading.current_thread())
+        release.wait(10)
+        raise RuntimeError("stopped by the test")
+
+    monkeypatch.setitem(choose.ENGINES, "slow", slow)
+    monkeypatch.setattr(choose, "LOAD_ORDER", [*choose.LOAD_ORDER, "slow"])
+    engine = BackgroundEngine(Tokenizer(BYTES, []), ["slow"])
+    try:
+        for _ in range(200):
+            if seen:
+                break
+            threading.Event().wait(0.05)
+        assert seen and seen[0].name.startswith("tokviz-engine-") and not seen[0].daemon
+    finally:
+        release.set()
+        assert engine.wait(10) is False

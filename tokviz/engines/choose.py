@@ -84,8 +84,10 @@ class BackgroundEngine:
         tok = None if pending is None else pending[0]()
         if pending is not None and tok is not None:
             names = pending[1]
-            threading.Thread(target=self._build, args=(tok, names), daemon=True,
-                             name=f"tokviz-engine-{tok.name}").start()
+            # Not a daemon: a process ending while a native engine is being built (its code running without the
+            # GIL) was killed by the interpreter's exit ("FATAL: exception not rethrown", exit code 134); exit now
+            # waits for the build, a few seconds at most.
+            threading.Thread(target=self._build, args=(tok, names), name=f"tokviz-engine-{tok.name}").start()
 
     def _build(self, tok: Tokenizer, names: list[str]) -> None:
         try:
