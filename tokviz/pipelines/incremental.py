@@ -40,12 +40,13 @@ from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial as partial_fn
 from itertools import accumulate
 from typing import TypeVar
 
 import regex
 
-from tokviz.core.encoding import Encoding, Piece
+from tokviz.core.encoding import Encoding, LazyPieces, Piece
 from tokviz.core.protocol import TokenizerLike, encode_as_shown
 from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer, WordTokenizer
 from tokviz.models.bpe import Tokenizer
@@ -264,19 +265,24 @@ def join_encodings(parts: Iterable[tuple[int, Encoding]]) -> Encoding:
     byte_spans: list[tuple[int, int]] = []
     char_spans: list[tuple[int, int]] = []
     partial: list[bool] = []
-    pieces: list[Piece] = []
     special: list[bool] = []
     byte_pos = 0
+    parts = list(parts)
     for start, enc in parts:
         ids += enc.ids
         tokens += enc.tokens
         byte_spans += [(s + byte_pos, e + byte_pos) for s, e in enc.byte_spans]
         char_spans += [(s + start, e + start) for s, e in enc.char_spans]
         partial += enc.partial
-        pieces += [Piece(p.text, p.start + start, p.end + start, p.special) for p in enc.pieces]
         special += enc.special
         byte_pos += enc.n_bytes
-    return Encoding(ids, tokens, byte_spans, char_spans, partial, pieces, special)
+    # Pieces only when a view reads them (the pre-tokenizer's chunks): an engine's encoding has none made yet.
+    return Encoding(ids, tokens, byte_spans, char_spans, partial, LazyPieces(partial_fn(_moved_pieces, parts)),
+                    special)
+
+
+def _moved_pieces(parts: list[tuple[int, Encoding]]) -> list[Piece]:
+    return [Piece(p.text, p.start + start, p.end + start, p.special) for start, enc in parts for p in enc.pieces]
 
 
 # -- the cache -------------------------------------------------------------------------------------------------------
@@ -409,8 +415,7 @@ def slice_segments(text: str, spans: Sequence[tuple[int, int]], start: int, end:
         return first, lo, Encoding([], [], [], [], [], [], [])
     b0 = whole.byte_spans[lo][0]
     last = whole.char_spans[hi - 1][1]
-    pieces = [Piece(p.text, max(p.start, start) - start, p.end - start, p.special)
-              for p in whole.pieces if p.end > start and p.start < last]
+    pieces = LazyPieces(partial_fn(_page_pieces, whole.pieces, start, last))
     page = Encoding(
         whole.ids[lo:hi], whole.tokens[lo:hi],
         [(a - b0, b - b0) for a, b in whole.byte_spans[lo:hi]],
@@ -418,3 +423,8 @@ def slice_segments(text: str, spans: Sequence[tuple[int, int]], start: int, end:
         whole.partial[lo:hi], pieces, whole.special[lo:hi] if whole.special else [],
     )
     return first, lo, page
+
+
+def _page_pieces(pieces: Sequence[Piece], start: int, last: int) -> list[Piece]:
+    return [Piece(p.text, max(p.start, start) - start, p.end - start, p.special)
+            for p in pieces if p.end > start and p.start < last]
