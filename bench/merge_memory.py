@@ -10,8 +10,10 @@ peak of the load and the loop (numpy's arrays are traced too).
 ``sharded`` (``--loops sharded --actors 1,2``; COUNTS must be a shards folder) merges on Dask actors
 (:mod:`tokviz.scale.dask_merge`): a ``dask scheduler`` and one ``dask worker`` process per actor are started for
 the run, so the measuring process is the coordinator alone. Its row gives the coordinator's peak RSS (and beyond its
-RSS once connected, per distinct pre-token), each worker's peak RSS and its growth from before its shard was read,
-and milliseconds per merge: the merge's wall time over the merges learned, against the one-process loops' rows.
+RSS once connected, per distinct pre-token, and per pair it counted: the bytes' pairs and every merge's new ones),
+each worker's peak RSS and its growth from before its shard was read, and milliseconds per merge: the merge's wall
+time over the merges learned, against the one-process loops' rows. "merge CPU s" is the measuring process's: for
+``sharded``, the coordinator's, loading included.
 
 Usage::
 
@@ -146,6 +148,7 @@ def measure_sharded(counts: str, vocab: int, actors: int) -> dict[str, object]:
             "seconds": report.merge_seconds, "cpu": cpu, "base_mb": base, "loaded_mb": base, "peak_mb": peak,
             "bytes_per_distinct": (peak - base) * 2**20 / report.distinct, "traced_bytes_per_distinct": None,
             "merges": len(result.merges), "digest": digest, "ms_per_merge": 1000 * report.merge_seconds / n,
+            "pairs": report.pairs, "bytes_per_pair": (peak - base) * 2**20 / max(1, report.pairs),
             "wall_with_start_s": seconds, "files_per_actor": report.files_per_actor,
             "worker_mb": [[round(b / 2**20), round(now / 2**20), round(p / 2**20)] for b, now, p in
                           report.worker_memory]}
@@ -180,15 +183,17 @@ def main(argv: list[str] | None = None) -> None:
         rows.append(r)
         print(json.dumps(r), file=sys.stderr)
     print("| loop | vocab | distinct | load s | merge wall s | ms per merge | merge CPU s | peak RSS MB | "
-          "B per distinct (RSS) | B per distinct (tracemalloc) | workers: RSS before, peak MB | merges digest |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+          "B per distinct (RSS) | B per distinct (tracemalloc) | coordinator: pairs, B per pair | "
+          "workers: RSS before, peak MB | merges digest |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|")
     for r in rows:
         traced = f"{r['traced_bytes_per_distinct']:.0f}" if r["traced_bytes_per_distinct"] is not None else ""
         ms = 1000 * float(r["seconds"]) / max(1, int(r["merges"]))
         workers = "; ".join(f"{b}, {p}" for b, _, p in r.get("worker_mb", []))
+        pairs = f"{r['pairs']:,}, {r['bytes_per_pair']:.0f}" if r.get("pairs") else ""
         print(f"| {r['loop']} | {r['vocab']:,} | {r['distinct']:,} | {r['load_s']:.1f} | {r['seconds']:.1f} | "
               f"{ms:.2f} | {r['cpu']:.1f} | {r['peak_mb']:.0f} | {r['bytes_per_distinct']:.0f} | {traced} | "
-              f"{workers} | {r['digest']} |")
+              f"{pairs} | {workers} | {r['digest']} |")
 
 
 if __name__ == "__main__":

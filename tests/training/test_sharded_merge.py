@@ -1,7 +1,8 @@
 """The merge over shards (coordinator + shards, all in this process) learns exactly the one-process loop's merges and
 counts: CS336's reference, a corpus where ties decide most merges, hypothesis-drawn tables with runs and long words,
-each cut into 1, 2 and 3 shards by the counts shards' own hash. The Dask actors run the same code
-(tests/scale/test_dask_merge.py)."""
+each cut into 1, 2 and 3 shards by the counts shards' own hash. The coordinator's packed pair counts equal a plain
+``dict`` of them updated as the one-process loop updates its own, at every merge, and its heap picks what the
+one-process loop's heap picks. The Dask actors run the same code (tests/scale/test_dask_merge.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,20 @@ from helpers import read_reference_merges
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tokviz.training.compact_merge import PairHeap, pack, unpack
 from tokviz.training.counts_shards import split_counts
 from tokviz.training.counts_table import count_files, count_texts
-from tokviz.training.merge_loop import LONG_WORD, Merge, merge_counts
-from tokviz.training.sharded_merge import WordShard, merge_in_shards, merge_shards, sum_pair_counts
+from tokviz.training.merge_loop import LONG_WORD, Candidates, Merge, merge_counts
+from tokviz.training.sharded_merge import (
+    PairCounts,
+    WordShard,
+    merge_in_shards,
+    merge_shards,
+    pack_pairs,
+    sum_pair_counts,
+)
+
+pytest.importorskip("numpy")
 
 EOT = "<|endoftext|>"
 TIES = " ".join(a + b for a in "abcdefgh" for b in "ijklmnop") * 3 + " ab ba" * 7
@@ -92,3 +103,62 @@ def test_callback_cancel_and_empty_input() -> None:
     assert merge_in_shards([{"a": 5}, {"bc": 0}], n_merges=3) == merge_counts({"a": 5, "bc": 0}, n_merges=3)
     with pytest.raises(ValueError, match=">= 0"):
         merge_shards(sum_pair_counts([]), lambda p, x: [], n_merges=-1)
+
+
+@pytest.mark.slow  # 1.1 s measured: the full run has it, the quick loop does not
+@settings(max_examples=150, deadline=None)
+@given(words=WORDS, n=st.integers(0, 60), n_shards=st.integers(1, 3), compact_from=st.sampled_from([0, 1 << 16]))
+def test_packed_counts_equal_a_dict_of_them_at_every_merge(words: dict[bytes, int], n: int, n_shards: int,
+                                                          compact_from: int) -> None:
+    # The reference is the coordinator as it was before the counts were packed: a dict of 2-character pairs and
+    # the one-process loop's Candidates heap, updated from the same shards' answers.
+    shards = [WordShard(t) for t in split_counts(_as_str(words), n_shards)]
+    ref = sum_pair_counts(s.pair_counts() for s in shards)
+    packed = PairCounts(ref, compact_from=compact_from)  # 0: rows whose count is 0 are dropped as soon as they can
+    heap, candidates = PairHeap(packed), Candidates(ref)
+    tokens = [bytes([b]) for b in range(256)]
+    for _ in range(n):
+        taken, found = candidates.take(tokens), heap.pop_best()
+        assert (taken is None) == (found is None)
+        if taken is None or found is None:
+            break
+        best, x, count = taken
+        assert found == (packed.key_of(best), count) and unpack(found[0]) == (ord(best[0]), ord(best[1]))
+        heap.add_token(*unpack(found[0]))
+        answers = [s.merge(best, x) for s in shards]
+        made: dict[str, int] = {}
+        for fallen, new in answers:
+            for q, d in fallen.items():
+                ref[q] += d
+            for q, c in new.items():
+                made[q] = made.get(q, 0) + c
+        ref.pop(best)
+        for q, c in made.items():
+            ref[q] = c
+            candidates.push(q, c)
+        keys, counts = packed.apply(found[0], ord(x), answers)
+        heap.push_new(keys, counts)
+        assert dict(zip(keys.tolist(), counts.tolist())) == {packed.key_of(q): c for q, c in made.items()}
+        assert packed.as_dict() == {q: c for q, c in ref.items() if c}
+        assert list(packed.key[: packed.n]) == sorted(packed.key[: packed.n])
+
+
+def test_pairs_pack_past_16_bits_and_through_surrogate_code_points() -> None:
+    pairs = ["ab", chr(0xD800) + chr(0xDFFF), chr(70000) + "a", "a" + chr(70000)]
+    expected = [pack(97, 98), pack(0xD800, 0xDFFF), pack(70000, 97), pack(97, 70000)]
+    assert pack_pairs(pairs).tolist() == expected
+    assert pack_pairs([]).tolist() == []
+    with pytest.raises(ValueError, match="two token characters"):
+        pack_pairs(["abc", "d"])
+    with pytest.raises(ValueError, match="two token characters"):
+        PairCounts({"a": 1})
+
+
+def test_answers_the_coordinator_cannot_have_are_refused() -> None:
+    table = PairCounts({"ab": 3, "bc": 1})
+    with pytest.raises(ValueError, match="never counted"):
+        table.apply(table.key_of("ab"), 256, [({"zz": -1}, {})])
+    with pytest.raises(ValueError, match="never counted"):
+        table.apply(table.key_of("ab"), 256, [({}, {"ca": 1})])  # a made pair must hold the new token
+    with pytest.raises(ValueError, match="newer than 256"):
+        table.apply(table.key_of("ab"), 256, [({}, {"a" + chr(257): 1})])

@@ -5,12 +5,12 @@ A sharded counts dataset (``tokviz count --shards N``, :mod:`tokviz.training.cou
 ``actors`` Dask actors (:class:`MergeShard`), each pinned to a worker and reading its own shard files there (the
 client sends only their paths, so the workers must see the folder: a shared disk, or the same machine). Each actor
 holds its words as :class:`~tokviz.training.sharded_merge.WordShard`; the client runs
-:func:`~tokviz.training.sharded_merge.merge_shards`: the global pair counts and the heap with the one-process loop's
-tie rule. For each merge it sends every shard (pair, new token), two characters, and waits for every shard's
-pair-count deltas, on a direct line to each (:mod:`tokviz.scale.merge_channel`: a socket answered by a thread of the
-worker, measured at a tenth or less of an actor call's cost), or, where the client cannot reach a worker's host on a
-new port, as Dask actor calls (straight to the worker, not through the scheduler). Everything else (reading the
-shards, the initial pair counts, memory figures) is an actor call.
+:func:`~tokviz.training.sharded_merge.merge_shards`: the global pair counts, packed (16 to 20 B a pair), and the
+heap with the one-process loops' tie rule. For each merge it sends every shard (pair, new token), two characters,
+and waits for every shard's pair-count deltas, on a direct line to each (:mod:`tokviz.scale.merge_channel`: a socket
+answered by a thread of the worker, measured at a tenth or less of an actor call's cost), or, where the client
+cannot reach a worker's host on a new port, as Dask actor calls (straight to the worker, not through the scheduler).
+Everything else (reading the shards, the initial pair counts, memory figures) is an actor call.
 
 An actor lives only as long as its worker: a worker that dies takes its shard with it and the merge stops with
 :class:`ShardLost` (nothing is retried; run it again).
@@ -42,7 +42,7 @@ from tokviz.scale.cluster import import_distributed
 from tokviz.scale.merge_channel import LineBroken, Lines, listen, serve
 from tokviz.training.counts_shards import load_shard, manifest_entries, read_manifest
 from tokviz.training.merge_loop import CancelCheck, Merge, MergeResult
-from tokviz.training.sharded_merge import Deltas, WordShard, merge_shards, sum_pair_counts
+from tokviz.training.sharded_merge import Deltas, PairCounts, WordShard, merge_shards, sum_pair_counts
 from tokviz.training.trainer import validate_vocab_size, vocab_of
 
 #: Seconds between looks at the actors' state while waiting for an answer (a lost worker is noticed this late).
@@ -123,6 +123,8 @@ class ShardedMergeReport:
     channel: str  # how merges reached the shards: 'lines' (direct sockets) or 'actor calls'
     #: Per actor, bytes: its worker process's resident memory before reading the shard, at the end, and at its peak.
     worker_memory: list[tuple[int, int, int]] = field(default_factory=list)
+    #: Pairs the coordinator counted, from the bytes' to the last merge's (its table's size, zero rows included).
+    pairs: int = 0
 
 
 def _workers(client: Any) -> list[str]:
@@ -232,7 +234,7 @@ def merge_on_dask(
         line: Lines | None = None
         try:
             sizes = _call_all(shards, futures, "sizes")
-            pair_counts = sum_pair_counts(_call_all(shards, futures, "pair_counts"))
+            pair_counts = PairCounts(sum_pair_counts(_call_all(shards, futures, "pair_counts")))
             line = _open_lines(shards, futures, hosts) if lines else None
             t1 = time.perf_counter()
             result = merge_shards(pair_counts, _broadcast(shards, futures, line), n_merges=n_merges, on_merge=on_merge,
@@ -249,7 +251,8 @@ def merge_on_dask(
             direct.cancel(futures)
     n, n_files = len(shards), len(manifest_entries(counts))
     report = ShardedMergeReport([len(range(i, n_files, n)) for i in range(n)], sum(d for d, _ in sizes),
-                                sum(t for _, t in sizes), t1 - t0, t2 - t1, channel, [tuple(m) for m in memory])
+                                sum(t for _, t in sizes), t1 - t0, t2 - t1, channel, [tuple(m) for m in memory],
+                                pair_counts.counted)
     return result, report
 
 

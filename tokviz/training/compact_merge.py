@@ -32,10 +32,10 @@ import heapq
 import os
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from tokviz.training.counts_shards import is_shards, read_manifest
 from tokviz.training.counts_table import Counts, header_settings, iter_counts_file
@@ -303,7 +303,7 @@ class _CompactLoop:
         self.blocks: dict[int, np.ndarray] = {}
         self.live: dict[int, int] = {}  # pairs with a count > 0 in each block
         self._build_byte_pairs()
-        self.candidates = _Heap(self)
+        self.candidates = PairHeap(self)
 
     # The table ---------------------------------------------------------------------------------------------------
     def _append(self, keys: np.ndarray, counts: np.ndarray, at: np.ndarray, stop: np.ndarray) -> None:
@@ -435,10 +435,10 @@ class _CompactLoop:
         for lo, hi in zip(cuts, cuts[1:]):
             if hi > lo:
                 keys, weights, others, holders = self._merge_batch(words[lo:hi], a, b, x)
-                sums.append(_sum_by_key(keys, weights))
+                sums.append(sum_by_key(keys, weights))
                 made.append((others, holders))
         if sums:
-            keys, weights = _sum_by_key(np.concatenate([k for k, _ in sums]),
+            keys, weights = sum_by_key(np.concatenate([k for k, _ in sums]),
                                         np.concatenate([w for _, w in sums]))
             others, holders = np.concatenate([o for o, _ in made]), np.concatenate([h for _, h in made])
         else:
@@ -539,7 +539,7 @@ class _CompactLoop:
             self._compact_table()
 
 
-def _sum_by_key(keys: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def sum_by_key(keys: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct keys (sorted) and the sum of the weights of each."""
     import numpy as np
 
@@ -553,12 +553,42 @@ def _sum_by_key(keys: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.n
     return keys[starts], np.add.reduceat(weights, starts)
 
 
-class _Heap:
+class PairRows(Protocol):
+    """What :class:`PairHeap` reads of a pair table: ``key[:n]`` sorted (:func:`pack`'s keys) with ``count[:n]``, the
+    rows of keys (``find``, as ``searchsorted``) and one key's count (0 if absent). The compact loop's table is one;
+    the sharded merge's coordinator (:class:`tokviz.training.sharded_merge.PairCounts`) is another."""
+
+    @property
+    def np(self) -> Any: ...  # the numpy module
+
+    @property
+    def n(self) -> int: ...
+
+    @property
+    def key(self) -> ndarray: ...
+
+    @property
+    def count(self) -> ndarray: ...
+
+    def find(self, keys: ndarray) -> ndarray: ...
+
+    def count_of(self, key: int) -> int: ...
+
+
+class PairHeap:
     """The pairs that may be merged next (:class:`tokviz.training.merge_loop.Candidates`' scheme on table keys): a
     heap of ``(-count, inv(left), inv(right), key)``, and rare new pairs waiting in buckets by
-    ``count.bit_length()`` until the best count falls to their level."""
+    ``count.bit_length()`` (as ``numpy`` arrays of keys, 8 B a pair) until the best count falls to their level. The
+    compact loop and the sharded merge's coordinator pick each merge here, so they share one tie rule.
 
-    def __init__(self, loop: _CompactLoop) -> None:
+    >>> from tokviz.training.sharded_merge import PairCounts
+    >>> heap = PairHeap(PairCounts({"ab": 3, "ba": 3, "bb": 1}))
+    >>> key, count = heap.pop_best()
+    >>> unpack(key), count  # ties go to the greatest pair of byte strings
+    ((98, 97), 3)
+    """
+
+    def __init__(self, loop: PairRows) -> None:
         self.loop = loop
         self.inv: list[str] = [chr(256 - b) + "\u0101" for b in range(256)]
         n = loop.n
@@ -567,7 +597,9 @@ class _Heap:
         heapq.heapify(self.heap)
         top = max(counts, default=0)
         self.limit = 1 << max(0, (top >> 4).bit_length() - 1)
-        self.low: dict[int, list[np.ndarray]] = {}
+        # One growing array of keys a level: an array per merge and level would cost its header (about 100 B) for
+        # a few keys each.
+        self.low: dict[int, array[int]] = {}
 
     def _inv(self, key: int) -> tuple[str, str]:
         a, b = unpack(key)
@@ -585,7 +617,7 @@ class _Heap:
         if len(rare):
             bits = np.frexp(rare_counts.astype(np.float64))[1]
             for level in np.unique(bits).tolist():
-                self.low.setdefault(level, []).append(rare[bits == level])
+                self.low.setdefault(level, array("q")).frombytes(rare[bits == level].astype(np.int64).tobytes())
 
     def pop_best(self) -> tuple[int, int] | None:
         heap, count_of = self.heap, self.loop.count_of
@@ -606,14 +638,13 @@ class _Heap:
             if best is not None:
                 heappush(heap, (negc, il, ir, best))
             self.limit >>= 1
-            self._let_in(self.low.pop(self.limit.bit_length(), []))
+            self._let_in(self.low.pop(self.limit.bit_length(), array("q")))
 
-    def _let_in(self, waiting: Iterable[np.ndarray]) -> None:
+    def _let_in(self, waiting: array[int]) -> None:
         np = self.loop.np
-        parts = list(waiting)
-        if not parts:
+        if not waiting:
             return
-        keys = np.concatenate(parts)
+        keys = np.frombuffer(waiting, dtype=np.int64)
         loop = self.loop
         rows = np.minimum(loop.find(keys), max(0, loop.n - 1))
         counts = np.where(loop.key[rows] == keys, loop.count[rows], 0)
