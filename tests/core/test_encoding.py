@@ -59,3 +59,37 @@ def test_byte_level_fast_path_gives_the_builders_encoding(text: str) -> None:
     for piece in fast.pieces:
         built.add_piece(piece)
     assert built.build() == fast
+
+
+class _Watching(dict):
+    """A vocabulary that notes whether the garbage collector ran on while it was read."""
+
+    seen: list[bool]
+
+    def __getitem__(self, key: int) -> bytes:
+        import gc
+
+        self.seen.append(gc.isenabled())
+        return super().__getitem__(key)
+
+
+def test_spans_are_built_with_the_collector_paused_and_left_on():
+    import gc
+
+    from tokviz.core.encoding import ByteTables, encoding_from_ids
+
+    vocab = _Watching({0: b"a", 1: b"\xc3", 2: b"\xa9"})
+    vocab.seen = []
+    assert gc.isenabled()
+    enc = encoding_from_ids([0, 1, 2], vocab, ByteTables.of(vocab), ascii_text=False, special=[False] * 3, pieces=[])
+    assert enc.char_spans == [(0, 1), (1, 2), (1, 2)] and vocab.seen == [False] * 3 and gc.isenabled()
+    # An error inside leaves it on; a collector the caller turned off stays off.
+    with pytest.raises(KeyError):
+        encoding_from_ids([7], vocab, ByteTables.of(vocab), ascii_text=True, special=[False], pieces=[])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        encoding_from_ids([0], vocab, ByteTables.of(vocab), ascii_text=True, special=[False], pieces=[])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

