@@ -175,6 +175,18 @@ def test_on_a_separately_started_scheduler_and_workers(cs336_dir: Path, tmp_path
                 proc.wait()
 
 
+def test_shards_of_python_words_learn_the_same_merges(client: Any, tmp_path: Path) -> None:
+    # compact_shards=False: the actors hold WordShards (the Python loop's words) instead of the compact arrays.
+    from tokviz.scale.dask_merge import merge_on_dask
+
+    counts = count_texts([TIES])
+    one = merge_counts(counts.counts, n_merges=60)
+    for n in (1, 2):
+        result, _ = merge_on_dask(_shards(counts, tmp_path / f"w{n}", n).parent, client=client, n_merges=60, actors=n,
+                                  compact_shards=False)
+        assert result == one
+
+
 @pytest.mark.parametrize("lines", [True, False])
 def test_a_killed_worker_stops_the_merge_with_one_clear_error(client: Any, cs336_dir: Path, tmp_path: Path,
                                                               lines: bool) -> None:
@@ -192,3 +204,4 @@ def test_a_killed_worker_stops_the_merge_with_one_clear_error(client: Any, cs336
 
     with pytest.raises(ShardLost, match="a Dask worker holding a shard of the merge is gone"):
         merge_on_dask(manifest, client=client, n_merges=200, actors=2, lines=lines, on_merge=kill_one)
+

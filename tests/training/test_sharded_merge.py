@@ -2,7 +2,8 @@
 counts: CS336's reference, a corpus where ties decide most merges, hypothesis-drawn tables with runs and long words,
 each cut into 1, 2 and 3 shards by the counts shards' own hash. The coordinator's packed pair counts equal a plain
 ``dict`` of them updated as the one-process loop updates its own, at every merge, and its heap picks what the
-one-process loop's heap picks. The Dask actors run the same code (tests/scale/test_dask_merge.py)."""
+one-process loop's heap picks. Shards in the compact loop's arrays answer as the shards of Python words do, and learn
+the same merges. The Dask actors run the same code (tests/scale/test_dask_merge.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tokviz.training.counts_shards import split_counts
 from tokviz.training.counts_table import count_files, count_texts
 from tokviz.training.merge_loop import LONG_WORD, Candidates, Merge, merge_counts
 from tokviz.training.sharded_merge import (
+    CompactShard,
     PairCounts,
     WordShard,
     merge_in_shards,
@@ -105,7 +107,7 @@ def test_callback_cancel_and_empty_input() -> None:
         merge_shards(sum_pair_counts([]), lambda p, x: [], n_merges=-1)
 
 
-@pytest.mark.slow  # 1.1 s measured: the full run has it, the quick loop does not
+@pytest.mark.slow  # 0.9 s measured: the full run has it, the quick loop does not
 @settings(max_examples=150, deadline=None)
 @given(words=WORDS, n=st.integers(0, 60), n_shards=st.integers(1, 3), compact_from=st.sampled_from([0, 1 << 16]))
 def test_packed_counts_equal_a_dict_of_them_at_every_merge(words: dict[bytes, int], n: int, n_shards: int,
@@ -162,3 +164,65 @@ def test_answers_the_coordinator_cannot_have_are_refused() -> None:
         table.apply(table.key_of("ab"), 256, [({}, {"ca": 1})])  # a made pair must hold the new token
     with pytest.raises(ValueError, match="newer than 256"):
         table.apply(table.key_of("ab"), 256, [({}, {"a" + chr(257): 1})])
+
+
+def _answers_agree(table: dict[str, int], n: int, vocab: int) -> None:
+    """A CompactShard answers each of the one-process loop's merges as a WordShard of the same table does (without
+    the merged pair's own fall, which the coordinator drops)."""
+    merges = merge_counts(table, n_merges=n).merges
+    word, compact = WordShard(table), CompactShard(table, vocab=vocab)
+    assert compact.pair_counts() == word.pair_counts()
+    ids = {bytes([b]): b for b in range(256)}
+    for k, (left, right) in enumerate(merges):
+        best, x = chr(ids[left]) + chr(ids[right]), chr(256 + k)
+        ids[left + right] = 256 + k
+        fallen, made = word.merge(best, x)
+        fallen.pop(best, None)
+        assert compact.merge(best, x) == (fallen, made)
+
+
+@pytest.mark.slow  # 1.0 s measured: the full run has it, the quick loop does not
+@settings(max_examples=100, deadline=None)
+@given(words=WORDS, n=st.integers(0, 40))
+def test_a_compact_shard_answers_as_a_word_shard_does(words: dict[bytes, int], n: int) -> None:
+    _answers_agree(_as_str(words), n, 256 + n)
+
+
+def test_a_compact_shard_with_32_bit_symbols_and_long_words() -> None:
+    table = {"ab" * LONG_WORD: 3, "abc": 7, "a" * (LONG_WORD + 5): 1, "xyzzy": 2}
+    _answers_agree(table, 30, 70_000)
+
+
+def test_a_compact_shard_refuses_a_merge_out_of_order_and_skips_a_pair_it_lacks() -> None:
+    shard = CompactShard({"abab": 2})
+    assert shard.merge("zz", chr(256)) == ({}, {})  # no word here holds it; its token is made all the same
+    with pytest.raises(ValueError, match="next token is 257, not 300"):
+        shard.merge("ab", chr(300))
+    assert shard.merge("ab", chr(257)) == ({"ba": -2}, {chr(257) * 2: 2})
+
+
+@pytest.mark.slow  # 1.0 s measured: the full run has it, the quick loop does not
+def test_compact_shards_learn_the_cs336_reference_in_1_2_and_3_shards(cs336_dir: Path) -> None:
+    counts = count_files([cs336_dir / "corpus.en"], special_tokens=[EOT]).counts
+    one = merge_counts(counts, n_merges=500 - 257)
+    assert one.merges == read_reference_merges(cs336_dir / "train-bpe-reference-merges.txt")
+    for n in (1, 2, 3):
+        assert merge_in_shards(split_counts(counts, n), n_merges=500 - 257, compact=True) == one
+
+
+@pytest.mark.slow  # 0.25 s measured: the full run has it, the quick loop does not
+def test_compact_shards_where_ties_decide_and_one_word_a_shard() -> None:
+    counts = count_texts([TIES]).counts
+    one = merge_counts(counts, n_merges=60)
+    for n in (1, 2, 3):
+        assert merge_in_shards(split_counts(counts, n), n_merges=60, compact=True) == one
+    assert merge_in_shards([{w: counts[w]} for w in sorted(counts)], n_merges=60, compact=True) == one
+
+
+@pytest.mark.slow  # 1.5 s measured: the full run has it, the quick loop does not
+@settings(max_examples=150, deadline=None)
+@given(words=WORDS, n=st.integers(0, 60), n_shards=st.integers(1, 3))
+def test_compact_shards_equal_the_one_process_loop_on_drawn_tables(words: dict[bytes, int], n: int,
+                                                                   n_shards: int) -> None:
+    table = _as_str(words)
+    assert merge_in_shards(split_counts(table, n_shards), n_merges=n, compact=True) == merge_counts(table, n_merges=n)

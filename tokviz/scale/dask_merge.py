@@ -4,7 +4,7 @@ the pair counts, and the merges are exactly those of one process.
 A sharded counts dataset (``tokviz count --shards N``, :mod:`tokviz.training.counts_shards`) is split among
 ``actors`` Dask actors (:class:`MergeShard`), each pinned to a worker and reading its own shard files there (the
 client sends only their paths, so the workers must see the folder: a shared disk, or the same machine). Each actor
-holds its words as :class:`~tokviz.training.sharded_merge.WordShard`; the client runs
+holds its words in the compact loop's arrays (:class:`~tokviz.training.sharded_merge.CompactShard`); the client runs
 :func:`~tokviz.training.sharded_merge.merge_shards`: the global pair counts, packed (16 to 20 B a pair), and the
 heap with the one-process loops' tie rule. For each merge it sends every shard (pair, new token), two characters,
 and waits for every shard's pair-count deltas, on a direct line to each (:mod:`tokviz.scale.merge_channel`: a socket
@@ -31,18 +31,27 @@ import resource
 import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 from tokviz.models.bpe import Tokenizer, TrainingReport
 from tokviz.scale.cluster import import_distributed
 from tokviz.scale.merge_channel import LineBroken, Lines, listen, serve
-from tokviz.training.counts_shards import load_shard, manifest_entries, read_manifest
+from tokviz.training.compact_merge import read_counts_files
+from tokviz.training.counts_shards import manifest_entries, read_manifest
 from tokviz.training.merge_loop import CancelCheck, Merge, MergeResult
-from tokviz.training.sharded_merge import Deltas, PairCounts, WordShard, merge_shards, sum_pair_counts
+from tokviz.training.sharded_merge import (
+    CompactShard,
+    Deltas,
+    PairCounts,
+    Shard,
+    WordShard,
+    merge_shards,
+    sum_pair_counts,
+)
 from tokviz.training.trainer import validate_vocab_size, vocab_of
 
 #: Seconds between looks at the actors' state while waiting for an answer (a lost worker is noticed this late).
@@ -54,24 +63,22 @@ class ShardLost(RuntimeError):
 
 
 class MergeShard:
-    """A Dask actor: the pre-tokens of some counts shards, read on its worker, merged as the client says."""
+    """A Dask actor: the pre-tokens of some counts shards, read on its worker, merged as the client says; held in the
+    compact loop's arrays (:class:`~tokviz.training.sharded_merge.CompactShard`), or with ``compact=False`` as the
+    Python loop holds them (:class:`~tokviz.training.sharded_merge.WordShard`: about five times the memory, less
+    time a merge on small shards)."""
 
-    def __init__(self, entries: Sequence[Mapping[str, object]]) -> None:
+    def __init__(self, entries: Sequence[Mapping[str, object]], vocab: int, compact: bool = True) -> None:
         self.rss_before = _rss()
         self.thread: threading.Thread | None = None
         self.line: tuple[tuple[str, int], bytes] = (("", 0), b"")
-        table: Counter[str] = Counter()
-        self.settings: tuple[str, tuple[str, ...]] | None = None
-        for entry in entries:
-            counts = load_shard(entry)
-            if self.settings is None:
-                self.settings = (counts.pattern, counts.special_tokens)
-            counts.check_same_settings(*self.settings)
-            table.update(counts.counts)  # the shards' keys never overlap: a union
-            del counts
-        self.distinct, self.total = len(table), table.total()
-        self.shard = WordShard(table)
-        del table  # the words now live in the shard's table only
+        # Read a line at a time into the compact arrays (the shards' keys never overlap: a union), never a dict.
+        loaded = read_counts_files([(Path(str(e["path"])), e) for e in entries])
+        self.settings = (loaded.pattern, loaded.special_tokens)
+        self.distinct, self.total = loaded.words.distinct, loaded.words.total
+        self.shard: Shard = (CompactShard(loaded.words, vocab=vocab) if compact else
+                             WordShard(loaded.words.to_dict()))
+        del loaded  # the words now live in the shard only
 
     def pair_counts(self) -> dict[str, int]:
         return self.shard.pair_counts()
@@ -134,10 +141,11 @@ def _workers(client: Any) -> list[str]:
     return workers
 
 
-def start_shards(counts: str | os.PathLike[str], *, client: Any,
-                 actors: int | None = None) -> tuple[list[Any], list[Any], list[str]]:
+def start_shards(counts: str | os.PathLike[str], *, client: Any, actors: int | None = None,
+                 vocab: int = 1 << 31, compact: bool = True) -> tuple[list[Any], list[Any], list[str]]:
     """Start one :class:`MergeShard` actor per worker (or ``actors`` of them, round robin over the workers), each
-    given every ``actors``-th shard file of the dataset at ``counts``; returns the actors, their futures (keep them:
+    given every ``actors``-th shard file of the dataset at ``counts`` (``vocab``: the largest vocabulary its merges
+    will reach; ``compact``: as :class:`MergeShard`); returns the actors, their futures (keep them:
     an actor lives as long as its future) and the host of each one's worker."""
     entries = manifest_entries(counts)
     workers = _workers(client)
@@ -149,8 +157,8 @@ def start_shards(counts: str | os.PathLike[str], *, client: Any,
                          f"`tokviz count --shards {n}` or more, or use fewer actors.")
     run = uuid.uuid4().hex[:12]
     placed = [workers[i % len(workers)] for i in range(n)]
-    futures = [client.submit(MergeShard, entries[i::n], actor=True, workers=[placed[i]], allow_other_workers=False,
-                             key=f"tokviz-merge-shard-{run}-{i}") for i in range(n)]
+    futures = [client.submit(MergeShard, entries[i::n], vocab, compact, actor=True, workers=[placed[i]],
+                             allow_other_workers=False, key=f"tokviz-merge-shard-{run}-{i}") for i in range(n)]
     return [f.result() for f in futures], futures, [_host(w) for w in placed]
 
 
@@ -217,6 +225,7 @@ def merge_on_dask(
     n_merges: int,
     actors: int | None = None,
     lines: bool = True,
+    compact_shards: bool = True,
     on_merge: Callable[[Merge], object] | None = None,
     should_stop: CancelCheck | None = None,
 ) -> tuple[MergeResult, ShardedMergeReport]:
@@ -225,12 +234,14 @@ def merge_on_dask(
     :func:`~tokviz.training.merge_loop.merge_counts` on the whole table, with each worker holding only its shards'
     pre-tokens and the client only the pair counts. ``actors`` defaults to one per worker (at most one per shard
     file). Each merge goes to the shards on a direct line (:mod:`tokviz.scale.merge_channel`) when ``lines`` is
-    true and every worker's host answers on a new port, else as Dask actor calls."""
+    true and every worker's host answers on a new port, else as Dask actor calls. The shards hold their words in the
+    compact loop's arrays unless ``compact_shards`` is false (:class:`MergeShard`)."""
     if n_merges < 0:
         raise ValueError(f"n_merges must be >= 0, got {n_merges}.")
     t0 = time.perf_counter()
     with _direct_client(client) as direct:
-        shards, futures, hosts = start_shards(counts, client=direct, actors=actors)
+        shards, futures, hosts = start_shards(counts, client=direct, actors=actors, vocab=256 + n_merges,
+                                              compact=compact_shards)
         line: Lines | None = None
         try:
             sizes = _call_all(shards, futures, "sizes")

@@ -155,13 +155,20 @@ def load_counts_arrays(path: str | os.PathLike[str]) -> CountsArrays:
     >>> len(loaded.words), loaded.words.distinct, loaded.words.total, loaded.pattern
     (3, 3, 3, 'gpt2')
     """
-    words = WordArrays()
-    files: list[tuple[Path, dict[str, object] | None]]
+    files: list[tuple[Path, Mapping[str, object] | None]]
     if is_shards(path):
         folder, manifest = read_manifest(path)
         files = [(folder / str(e["path"]), e) for e in cast(list[dict[str, object]], manifest["files"])]
     else:
         files = [(Path(path), None)]
+    return read_counts_files(files)
+
+
+def read_counts_files(files: Sequence[tuple[Path, Mapping[str, object] | None]]) -> CountsArrays:
+    """Counts TSVs read a line at a time into one :class:`CountsArrays` (their keys must not overlap, as a shards
+    folder's never do), each checked against its manifest entry when it has one (``distinct``, ``total``): what
+    :func:`load_counts_arrays` does with a folder's files, for any subset of them (a merge shard's)."""
+    words = WordArrays()
     settings: tuple[str, tuple[str, ...]] | None = None
     for file, entry in files:
         header: dict[str, object] = {}
@@ -194,7 +201,7 @@ def merge_counts_compact(
     if n_merges < 0:
         raise ValueError(f"n_merges must be >= 0, got {n_merges}.")
     words = word_counts if isinstance(word_counts, WordArrays) else WordArrays.from_mapping(word_counts)
-    loop = _CompactLoop(words, 256 + n_merges)
+    loop = CompactLoop(words, 256 + n_merges)
     def step() -> tuple[bytes, bytes, int] | None:
         found = loop.pop_best()
         if found is None:
@@ -275,8 +282,17 @@ def _keep_last(last: np.ndarray, groups: np.ndarray, words: np.ndarray) -> None:
 
 
 # -- the loop -----------------------------------------------------------------------------------------------------
-class _CompactLoop:
-    def __init__(self, words: WordArrays, vocab: int) -> None:
+class CompactLoop:
+    """The compact loop's arrays and merge step (:func:`merge_counts_compact` runs it with its heap; a merge shard,
+    :class:`tokviz.training.sharded_merge.CompactShard`, without: ``candidates=False``, the coordinator picks).
+
+    >>> loop = CompactLoop(WordArrays.from_mapping({"abab": 2}), 300, candidates=False)
+    >>> keys, sums = loop.merge(pack(97, 98), 97, 98)
+    >>> sorted((unpack(k), s) for k, s in zip(keys.tolist(), sums.tolist()))
+    [((97, 98), -4), ((98, 97), -2), ((256, 256), 2)]
+    """
+
+    def __init__(self, words: WordArrays, vocab: int, *, candidates: bool = True) -> None:
         import numpy as np
 
         self.np = np
@@ -303,7 +319,7 @@ class _CompactLoop:
         self.blocks: dict[int, np.ndarray] = {}
         self.live: dict[int, int] = {}  # pairs with a count > 0 in each block
         self._build_byte_pairs()
-        self.candidates = PairHeap(self)
+        self.candidates = PairHeap(self) if candidates else None
 
     # The table ---------------------------------------------------------------------------------------------------
     def _append(self, keys: np.ndarray, counts: np.ndarray, at: np.ndarray, stop: np.ndarray) -> None:
@@ -414,16 +430,19 @@ class _CompactLoop:
 
     # Merging -----------------------------------------------------------------------------------------------------
     def pop_best(self) -> tuple[int, int] | None:
+        assert self.candidates is not None, "made with candidates=False: the caller picks each merge"
         return self.candidates.pop_best()
 
-    def merge(self, key: int, a: int, b: int) -> None:
-        """Merge pair ``key`` = (a, b) into a new token in every word that holds it, and update the table. The words
-        go a batch of about :data:`BATCH_SYMBOLS` symbols at a time, so what a merge holds besides the table is
-        bounded; the pairs with the new token wait as 8 bytes an occurrence until their lists are written."""
+    def merge(self, key: int, a: int, b: int) -> tuple[ndarray, ndarray]:
+        """Merge pair ``key`` = (a, b) (counted above 0 here) into a new token in every word that holds it, and update
+        the table; returns the pairs whose counts changed (keys sorted, each once) and by how much. The words go a
+        batch of about :data:`BATCH_SYMBOLS` symbols at a time, so what a merge holds besides the table is bounded;
+        the pairs with the new token wait as 8 bytes an occurrence until their lists are written."""
         np = self.np
         x = len(self.tokens)
         self.tokens.append(self.tokens[a] + self.tokens[b])
-        self.candidates.add_token(a, b)
+        if self.candidates is not None:
+            self.candidates.add_token(a, b)
         row = int(self.find(np.array([key]))[0])
         words = self._words_of(row)
         ends = np.cumsum(self.start[words + 1].astype(np.int64) - self.start[words])
@@ -444,6 +463,7 @@ class _CompactLoop:
         else:
             keys = weights = others = holders = np.zeros(0, dtype=np.int64)
         self._update_counts(x, keys, weights, others, holders, row)
+        return keys, weights
 
     def _merge_batch(self, words: np.ndarray, a: int, b: int, x: int) -> tuple[np.ndarray, ...]:
         """Merge (a, b) into x in ``words`` and write them back; returns the changed pairs' keys with their count
@@ -534,7 +554,8 @@ class _CompactLoop:
             self.blocks[block_id] = data
             self.live[block_id] = len(made)
             self._append(made, made_counts, stop - sizes, stop)
-            self.candidates.push_new(made, made_counts)
+            if self.candidates is not None:
+                self.candidates.push_new(made, made_counts)
         if self.n > 1 << 16 and int((self.count[: self.n] == 0).sum()) * 2 > self.n:
             self._compact_table()
 

@@ -36,6 +36,8 @@ from tokviz.training.merge_loop import CancelCheck, Merge, MergeResult, WordTabl
 if TYPE_CHECKING:
     from numpy import ndarray
 
+    from tokviz.training.compact_merge import WordArrays
+
 #: What a shard answers to one merge: the pairs whose counts fell (negative deltas), and the pairs the merge made
 #: with their counts (each holds the new token, so none is in the first).
 Deltas = tuple[dict[str, int], dict[str, int]]
@@ -64,6 +66,63 @@ class WordShard:
         fallen: defaultdict[str, int] = defaultdict(int)
         made = self.table.merge(best, x, fallen)
         return dict(fallen), made
+
+
+class CompactShard:
+    """One shard's pre-tokens in the compact loop's arrays (:class:`~tokviz.training.compact_merge.CompactLoop`
+    without its heap: about 110 B a distinct pre-token against :class:`WordShard`'s 560), merged as the coordinator
+    says; needs numpy. Its answers are :class:`WordShard`'s for the same pre-tokens, except that the merged pair's
+    own fall is left out (the coordinator drops that pair whatever its count). ``vocab`` is the largest vocabulary
+    the merges will reach (symbols take 2 bytes below 65,535 tokens, else 4).
+
+    >>> shard = CompactShard({"abab": 2, "ab": 1})
+    >>> shard.pair_counts() == WordShard({"abab": 2, "ab": 1}).pair_counts() == {"ab": 5, "ba": 2}
+    True
+    >>> shard.merge("ab", chr(256))
+    ({'ba': -2}, {'ĀĀ': 2})
+    """
+
+    def __init__(self, word_counts: Mapping[str, int] | Mapping[bytes, int] | WordArrays, *,
+                 vocab: int = 1 << 31) -> None:
+        from tokviz.training.compact_merge import CompactLoop, WordArrays
+
+        words = word_counts if isinstance(word_counts, WordArrays) else WordArrays.from_mapping(word_counts)
+        self.loop = CompactLoop(words, vocab, candidates=False)
+
+    def pair_counts(self) -> dict[str, int]:
+        """This shard's count of each adjacent pair."""
+        from tokviz.training.compact_merge import unpack
+
+        loop = self.loop
+        out: dict[str, int] = {}
+        for k, c in zip(loop.key[: loop.n].tolist(), loop.count[: loop.n].tolist()):
+            if c > 0:
+                a, b = unpack(k)
+                out[chr(a) + chr(b)] = c
+        return out
+
+    def merge(self, best: str, x: str) -> Deltas:
+        """Merge pair ``best`` into token ``x`` (the next token: every shard is sent every merge) in this shard's
+        words; returns its :data:`Deltas`."""
+        from tokviz.training.compact_merge import pack, unpack
+
+        loop = self.loop
+        a, b, xc = ord(best[0]), ord(best[1]), ord(x)
+        if xc != len(loop.tokens):
+            raise ValueError(f"this shard's next token is {len(loop.tokens)}, not {xc}: send every shard every "
+                             "merge, in order.")
+        key = pack(a, b)
+        if loop.count_of(key) <= 0:  # none of this shard's words holds the pair
+            loop.tokens.append(loop.tokens[a] + loop.tokens[b])
+            return {}, {}
+        keys, sums = loop.merge(key, a, b)
+        fallen: dict[str, int] = {}
+        made: dict[str, int] = {}
+        for k, d in zip(keys.tolist(), sums.tolist()):
+            if d and k != key:
+                left, right = unpack(k)
+                (made if xc in (left, right) else fallen)[chr(left) + chr(right)] = d
+        return fallen, made
 
 
 class Shard(Protocol):
@@ -278,11 +337,12 @@ def merge_in_shards(
     n_merges: int,
     on_merge: Callable[[Merge], object] | None = None,
     should_stop: CancelCheck | None = None,
+    compact: bool = False,
 ) -> MergeResult:
-    """:func:`merge_shards` over a :class:`WordShard` per table, all in this process: the same merges as
-    :func:`~tokviz.training.merge_loop.merge_counts` on the tables' union (their keys must not overlap, as a
-    sharded counts dataset's never do)."""
-    shards = [WordShard(t) for t in tables]
+    """:func:`merge_shards` over a :class:`WordShard` per table (a :class:`CompactShard` with ``compact``), all in
+    this process: the same merges as :func:`~tokviz.training.merge_loop.merge_counts` on the tables' union (their
+    keys must not overlap, as a sharded counts dataset's never do)."""
+    shards: list[Shard] = [CompactShard(t, vocab=256 + n_merges) if compact else WordShard(t) for t in tables]
     pair_counts = sum_pair_counts(s.pair_counts() for s in shards)
     return merge_shards(pair_counts, lambda best, x: [s.merge(best, x) for s in shards], n_merges=n_merges,
                         on_merge=on_merge, should_stop=should_stop)
