@@ -201,6 +201,14 @@ def test_a_compact_shard_refuses_a_merge_out_of_order_and_skips_a_pair_it_lacks(
     assert shard.merge("ab", chr(257)) == ({"ba": -2}, {chr(257) * 2: 2})
 
 
+def test_compact_shards_of_empty_and_one_byte_tables() -> None:
+    assert CompactShard({}).pair_counts() == {} and CompactShard({}).merge("ab", chr(256)) == ({}, {})
+    assert merge_in_shards([{}, {}], n_merges=3, compact=True) == merge_counts({}, n_merges=3)
+    assert merge_in_shards([{"a": 5}, {"bc": 0}], n_merges=3, compact=True) == merge_counts({"a": 5, "bc": 0},
+                                                                                            n_merges=3)
+    assert merge_in_shards([{}, {"abc": 2}], n_merges=5, compact=True) == merge_counts({"abc": 2}, n_merges=5)
+
+
 @pytest.mark.slow  # 1.0 s measured: the full run has it, the quick loop does not
 def test_compact_shards_learn_the_cs336_reference_in_1_2_and_3_shards(cs336_dir: Path) -> None:
     counts = count_files([cs336_dir / "corpus.en"], special_tokens=[EOT]).counts
