@@ -78,10 +78,20 @@ def pack(left: Any, right: Any) -> Any:
     return (np.maximum(left, right) << 32) | (np.minimum(left, right) << 1) | (left < right)
 
 
-def unpack(key: int) -> tuple[int, int]:
-    """The pair (left, right) of a table key."""
+def unpack(key: Any) -> Any:
+    """The pair (left, right) of a table key; of an array of keys, the array of lefts and the array of rights.
+
+    >>> import numpy as np
+    >>> [a.tolist() for a in unpack(np.array([pack(300, 7), pack(7, 300)]))]
+    [[300, 7], [7, 300]]
+    """
     hi, lo = key >> 32, (key >> 1) & _LO_MASK
-    return (lo, hi) if key & 1 else (hi, lo)
+    if isinstance(key, int):
+        return (lo, hi) if key & 1 else (hi, lo)
+    import numpy as np
+
+    newer_right = (key & 1).astype(bool)
+    return np.where(newer_right, lo, hi), np.where(newer_right, hi, lo)
 
 
 class WordArrays:

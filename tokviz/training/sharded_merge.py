@@ -116,12 +116,14 @@ class CompactShard:
             loop.tokens.append(loop.tokens[a] + loop.tokens[b])
             return {}, {}
         keys, sums = loop.merge(key, a, b)
+        keep = (sums != 0) & (keys != key)
+        keys, sums = keys[keep], sums[keep]
+        pairs = pair_strings(*unpack(keys))
+        new = ((keys >> 32) == xc).tolist()  # the new token is the newer of any pair holding it
         fallen: dict[str, int] = {}
         made: dict[str, int] = {}
-        for k, d in zip(keys.tolist(), sums.tolist()):
-            if d and k != key:
-                left, right = unpack(k)
-                (made if xc in (left, right) else fallen)[chr(left) + chr(right)] = d
+        for q, d, is_new in zip(pairs, sums.tolist(), new):
+            (made if is_new else fallen)[q] = d
         return fallen, made
 
 
@@ -321,6 +323,21 @@ def pack_pairs(pairs: Iterable[str]) -> ndarray:
     # surrogatepass: tokens 55,296 to 57,343 are lone surrogates as characters, still one code point each.
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
     return pack(codes[0::2], codes[1::2])
+
+
+def pair_strings(left: ndarray, right: ndarray) -> list[str]:
+    """Pairs of token ids as 2-character strings (the inverse of :func:`pack_pairs`' reading), in one decode.
+
+    >>> import numpy as np
+    >>> pair_strings(np.array([97, 300]), np.array([98, 97]))
+    ['ab', 'Ĭa']
+    """
+    import numpy as np
+
+    codes = np.empty(2 * len(left), dtype="<u4")
+    codes[0::2], codes[1::2] = left, right
+    text = codes.tobytes().decode("utf-32-le", "surrogatepass")
+    return [text[i : i + 2] for i in range(0, len(text), 2)]
 
 
 def _packed(np: Any, tables: Sequence[Mapping[str, int]]) -> tuple[ndarray, ndarray]:
