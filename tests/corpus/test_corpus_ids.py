@@ -253,3 +253,29 @@ def test_bad_bytes_are_named_first_or_read_as_errors_says(tmp_path: Path, worker
                      "--errors", errors]) == 0
         texts = [good.read_text(encoding="utf-8"), bad.read_bytes().decode("utf-8", errors)]
         assert np.memmap(out, dtype=np.uint16, mode="r").tolist() == _expected(gpt2, texts, None)
+
+
+def test_a_large_corpus_waits_for_the_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before the first text: otherwise the first megabytes run in pure Python while the engine builds, and forked
+    # workers (which cannot see a build thread) never get it.
+    import tokviz.corpus.ids as ids_module
+
+    waited: list[float | None] = []
+
+    class Engine:
+        def wait(self, timeout: float | None = None) -> bool:
+            waited.append(timeout)
+            return False
+
+        def encode_ordinary(self, text: str) -> None:
+            return None  # the pure path encodes
+
+    tok = Tokenizer({i: bytes([i]) for i in range(256)}, [])
+    monkeypatch.setattr(tok, "engine", Engine())
+    src = tmp_path / "a.txt"
+    src.write_text("hello world " * 10, encoding="utf-8")
+    encode_corpus([str(src)], tok, tmp_path / "small.npy")
+    assert waited == []  # a small corpus does not wait
+    monkeypatch.setattr(ids_module, "ENGINE_WAIT_BYTES", 100)
+    out = encode_corpus([str(src)], tok, tmp_path / "big.npy")
+    assert waited == [60.0] and out.n_ids == 120

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokviz import Tokenizer, save_tokenizer, train_bpe
-from tokviz.core.protocol import encode_as_shown
+from tokviz.core.protocol import encode_as_shown, id_batches
 from tokviz.formats.gpt2 import load_gpt2
 from tokviz.formats.ours import load_ours_tokenizer
 from tokviz.models.baselines import ByteTokenizer, CharacterTokenizer
@@ -92,6 +92,18 @@ def test_encode_iterable_ignores_chunk_boundaries(text: str, cuts: list[int], sm
     bounds = sorted({min(c, len(text)) for c in cuts})
     parts = [text[a:b] for a, b in zip([0, *bounds], [*bounds, len(text)])]
     assert list(small_tok.encode_iterable(parts, chunk_chars=8)) == encode_as_shown(small_tok, text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(alphabet="ab \n1é🌍", max_size=200), cuts=st.lists(st.integers(0, 200), max_size=6))
+def test_encode_batches_are_encode_iterable_in_lists(text: str, cuts: list[int], small_tok: Tokenizer) -> None:
+    # The bulk consumers (a corpus written to disk, a file's count) read these lists instead of one id at a time.
+    bounds = sorted({0, len(text), *(min(c, len(text)) for c in cuts)})
+    parts = [text[a:b] for a, b in zip(bounds, bounds[1:])]
+    batches = list(small_tok.encode_batches(parts, chunk_chars=8))
+    assert [i for b in batches for i in b] == list(small_tok.encode_iterable(parts, chunk_chars=8))
+    assert all(isinstance(b, list) for b in batches)
+    assert [i for b in id_batches(ByteTokenizer(), parts, size=3) for i in b] == list(text.encode())
 
 
 def test_encode_iterable_streams_a_file_object(small_tok: Tokenizer) -> None:

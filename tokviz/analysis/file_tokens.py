@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Literal
 
-from tokviz.core.protocol import TokenizerLike, encode_as_shown
+from tokviz.core.protocol import TokenizerLike, encode_as_shown, id_batches
 
 Kind = Literal["text", "jsonl", "csv"]
 #: Bytes read at a time from a text file.
@@ -223,7 +223,7 @@ def count_file(stream: BinaryIO, tok: TokenizerLike, *, kind: Kind = "text", col
     tally = _Tally()
     if kind == "text":
         chunks = (tally.see(c) for c in _decoded(stream, name=name, on_progress=on_progress))
-        tokens = sum(1 for _ in tok.encode_iterable(chunks))
+        tokens = sum(map(len, id_batches(tok, chunks)))
         return TextCount(tokens, tally.bytes, tally.chars, tally.words)
     if column is None:
         raise ValueError(f"{name}: choose the {'field' if kind == 'jsonl' else 'column'} that holds the text.")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
 from collections.abc import Set as AbstractSet
+from itertools import islice
 from typing import Literal, Protocol, runtime_checkable
 
 from tokviz.core.encoding import Encoding
@@ -72,3 +73,26 @@ def encode_as_shown(tok: Encodes, text: str) -> list[int]:
     if isinstance(tok, SpecialKeywords):
         return tok.encode(text, allowed_special="all")
     return tok.encode(text)
+
+
+@runtime_checkable
+class BatchEncoder(Protocol):
+    """A streaming encoder that also gives its ids a list at a time (:meth:`tokviz.Tokenizer.encode_batches`)."""
+
+    def encode_batches(self, chunks: Iterable[str]) -> Iterator[list[int]]: ...
+
+
+def id_batches(tok: TokenizerLike, chunks: Iterable[str], *, size: int = 1 << 16) -> Iterator[list[int]]:
+    """``tok.encode_iterable(chunks)``'s ids in lists: the tokenizer's own batches where it gives them, else lists
+    of at most ``size`` ids.
+
+    >>> from tokviz.models.baselines import ByteTokenizer
+    >>> list(id_batches(ByteTokenizer(), ["ab", "c"], size=2))
+    [[97, 98], [99]]
+    """
+    if isinstance(tok, BatchEncoder):
+        yield from tok.encode_batches(chunks)
+        return
+    ids = tok.encode_iterable(chunks)
+    while batch := list(islice(ids, size)):
+        yield batch

@@ -42,9 +42,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, cast, runtime_checkable
 
-from tokviz.core.protocol import TokenizerLike, encode_as_shown
+from tokviz.core.protocol import TokenizerLike, encode_as_shown, id_batches
 from tokviz.corpus.checks import require_utf8
 from tokviz.corpus.id_files import IdsOutput, check_output
 from tokviz.corpus.sources import Source, iter_source, read_range, source_ranges, source_size
@@ -224,6 +224,8 @@ def encode_corpus(
     dtype = ids_dtype(max_id(tokenizer))
     require_utf8(sources, errors=errors, workers=workers)  # every bad file named at once, before any encoding
     writer = IdsOutput(out, dtype, shard_tokens=shard_tokens)
+    if sum(source_size(s) for s in sources) >= ENGINE_WAIT_BYTES:
+        engine_ready(tokenizer)
     try:
         if workers > 1 and can_cut(tokenizer):
             specials = cast(Tokenizer, tokenizer).pretokenizer.special_tokens
@@ -245,6 +247,28 @@ def encode_corpus(
         writer.abort()
         raise
     return finish(writer, tokenizer, n_documents=len(sources), eot=sep)
+
+
+#: A corpus of at least this many bytes waits for the tokenizer's native engine before encoding (its build takes
+#: 0.3-0.6 s for GPT-2's ranks): 5 MB of Python source was encoded in 0.9 s without it, 0.26-0.39 s with it.
+ENGINE_WAIT_BYTES = 1 << 20
+
+
+@runtime_checkable
+class _BuildsEngine(Protocol):
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+def engine_ready(tokenizer: TokenizerLike, *, timeout: float = 60.0) -> bool:
+    """Build ``tokenizer``'s native engine now, if it has one being built in the background (the first texts
+    would run in pure Python meanwhile, and forked workers would never get it); True if an engine runs.
+
+    >>> from tokviz.models.baselines import ByteTokenizer
+    >>> engine_ready(ByteTokenizer())
+    False
+    """
+    engine = getattr(tokenizer, "engine", None)
+    return isinstance(engine, _BuildsEngine) and engine.wait(timeout)
 
 
 def finish(writer: IdsOutput, tokenizer: TokenizerLike, *, n_documents: int, eot: int | None) -> CorpusIds:
@@ -273,9 +297,5 @@ def stream_documents(sources: Sequence[Source], tokenizer: TokenizerLike, writer
     for d, source in enumerate(sources):
         if d and eot is not None:
             writer.append([eot])
-        ids = tokenizer.encode_iterable(chunks(source))
-        while True:
-            batch = np.fromiter(islice(ids, BATCH_IDS), dtype=np.int64)
-            if batch.size == 0:
-                break
-            writer.append(batch)
+        for batch in id_batches(tokenizer, chunks(source), size=BATCH_IDS):
+            writer.append(np.asarray(batch, dtype=np.int64))
