@@ -70,7 +70,7 @@ class WordShard:
 
 class CompactShard:
     """One shard's pre-tokens in the compact loop's arrays (:class:`~tokviz.training.compact_merge.CompactLoop`
-    without its heap: about 110 B a distinct pre-token against :class:`WordShard`'s 560), merged as the coordinator
+    without its heap: about 160 B a distinct pre-token against :class:`WordShard`'s 560), merged as the coordinator
     says; needs numpy. Its answers are :class:`WordShard`'s for the same pre-tokens, except that the merged pair's
     own fall is left out (the coordinator drops that pair whatever its count). ``vocab`` is the largest vocabulary
     the merges will reach (symbols take 2 bytes below 65,535 tokens, else 4).
