@@ -19,6 +19,7 @@ Usage::
     python bench/scale.py --sizes 5,200,1000 # add 1 GB (a 1 GB corpus needs that much distinct .py text)
     python bench/scale.py --phases --sizes 5,200   # per phase: count whole / in 4 shards, merge 16k and 32k
     python bench/scale.py --phases --mixed --sizes 1000   # + man pages, docs, other text files: 1 GB of distinct text
+    python bench/scale.py --phases --separate --sizes 200  # on `dask scheduler` + `dask worker` processes
 """
 
 from __future__ import annotations
@@ -28,13 +29,17 @@ import hashlib
 import json
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT / "bench" / "_data"
@@ -159,7 +164,7 @@ def _gpt2():  # noqa: ANN202 - a Tokenizer; imported late so the parent process 
     return load_tokenizer("gpt2")
 
 
-def measure(kind: str, corpus: Path, workers: int) -> dict[str, object]:
+def measure(kind: str, corpus: Path, workers: int, *, separate: bool = False) -> dict[str, object]:
     if kind == "count-local":
         from tokviz.training.counts_table import count_files
 
@@ -224,7 +229,9 @@ def measure(kind: str, corpus: Path, workers: int) -> dict[str, object]:
     if kind == "reduce":
         return measure_reduce(corpus)
     if kind in ("phase-count", "phase-shards"):
-        return measure_count_phase(corpus, workers, shards=4 if kind == "phase-shards" else None)
+        return measure_count_phase(corpus, workers, shards=4 if kind == "phase-shards" else None, separate=separate)
+    if kind == "phase-merge-sharded":
+        return measure_sharded_merge_phase(corpus, workers, separate=separate)
     if kind == "phase-merge":
         return measure_merge_phase()
     raise SystemExit(f"unknown measurement {kind!r}")
@@ -244,21 +251,59 @@ def _worker_phase_stats(dask_worker=None) -> dict[str, float]:  # noqa: ANN001 -
     return {"rss": use.ru_maxrss / 1024, "cpu": use.ru_utime + use.ru_stime, "sent": sent}
 
 
-def measure_count_phase(corpus: Path, workers: int, *, shards: int | None) -> dict[str, object]:
-    """Count on a 2-worker LocalCluster, whole (one root sums the table) or in shards (each shard its own root);
-    wall and CPU seconds (client + workers), peak RSS per process, bytes moved between workers and to the client."""
-    import shutil
-
+@contextmanager
+def dask_client(workers: int, *, separate: bool) -> Iterator[Any]:
+    """A client of ``workers`` one-thread worker processes: a ``LocalCluster``, or (``separate``) a ``dask scheduler``
+    and ``dask worker`` processes started as on a cluster, the client connecting by address."""
     import distributed
+
+    if not separate:
+        with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                      dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+            client.wait_for_workers(workers)
+            yield client
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        sched = Path(tmp) / "scheduler.json"
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        cmd = [sys.executable, "-m"]
+        procs = [subprocess.Popen([*cmd, "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
+                                   "--no-dashboard", "--scheduler-file", str(sched)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+        try:
+            deadline = time.monotonic() + 60
+            while not sched.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            procs += [subprocess.Popen([*cmd, "distributed.cli.dask_worker", "--scheduler-file", str(sched),
+                                        "--nthreads", "1", "--no-dashboard"], env=env, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL) for _ in range(workers)]
+            address = json.loads(sched.read_text(encoding="utf-8"))["address"]
+            with distributed.Client(address, timeout="60s") as client:
+                client.wait_for_workers(workers, timeout=120)
+                yield client
+        finally:
+            for proc in reversed(procs):
+                proc.send_signal(signal.SIGINT)
+            for proc in procs:
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+
+def measure_count_phase(corpus: Path, workers: int, *, shards: int | None, separate: bool = False,
+                        ) -> dict[str, object]:
+    """Count on 2 workers (a LocalCluster, or separately started processes), whole (one root sums the table) or in
+    shards (each shard its own root); wall and CPU seconds (client + workers), peak RSS per process, bytes moved
+    between workers and to the client."""
+    import shutil
 
     from tokviz.scale import count_on_dask, count_shards_on_dask
     from tokviz.training.counts_shards import iter_shards
 
     out = DATA_DIR / f"phase-shards-{corpus.stem}"
     shutil.rmtree(out, ignore_errors=True)
-    with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
-        client.wait_for_workers(workers)
+    with dask_client(workers, separate=separate) as client:
         before = client.run(_worker_phase_stats)
         cpu0 = _cpu_seconds()
         t0 = time.perf_counter()
@@ -311,7 +356,31 @@ def measure_merge_phase() -> dict[str, object]:
     return res
 
 
-def phases(sizes: list[int], *, mixed: bool) -> None:
+def measure_sharded_merge_phase(corpus: Path, workers: int, *, separate: bool) -> dict[str, object]:
+    """The merge sharded across the workers (``merge_on_dask``) at vocabularies 16k and 32k, on the shards the
+    "count, 4 shards" phase left: wall and CPU (client + workers), the client's (coordinator's) and each worker's
+    peak RSS, per vocabulary in a fresh cluster."""
+    from tokviz.scale.dask_merge import merge_on_dask
+
+    shards = DATA_DIR / f"phase-shards-{corpus.stem}"
+    res: dict[str, object] = {}
+    for vocab in (16_000, 32_000):
+        with dask_client(workers, separate=separate) as client:
+            before = client.run(_worker_phase_stats)
+            cpu0 = _cpu_seconds()
+            t0 = time.perf_counter()
+            result, report = merge_on_dask(shards, client=client, n_merges=vocab - 257)
+            res[f"seconds_{vocab}"] = time.perf_counter() - t0
+            after = client.run(_worker_phase_stats)
+        res[f"cpu_{vocab}"] = _cpu_seconds() - cpu0 + sum(after[w]["cpu"] - before[w]["cpu"] for w in after)
+        res[f"merges_{vocab}"] = len(result.merges)
+        res[f"worker_rss_{vocab}"] = sorted(a["rss"] for a in after.values())
+        res[f"rss_{vocab}"] = _rss_mb()  # the coordinator: peak so far, the 32k run includes the 16k one's
+        res["distinct"] = report.distinct
+    return res
+
+
+def phases(sizes: list[int], *, mixed: bool, separate: bool = False) -> None:
     """``--phases``: per-phase figures for the 100 GB projection (docs/scale.md)."""
     lines = ["| corpus | phase | wall s | CPU s | client peak RSS MB | worker peak RSS MB | moved between workers "
              "MB | to client MB | distinct pre-tokens |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
@@ -319,8 +388,10 @@ def phases(sizes: list[int], *, mixed: bool) -> None:
     for mb in sizes:
         corpus = ensure_corpus(mb, mixed=mixed)
         print(f"# {mb} MB corpus: {corpus.name} sha256 {sha256_of(corpus)[:16]}...", file=sys.stderr)
-        for label, kind in (("count, one root", "phase-count"), ("count, 4 shards", "phase-shards")):
-            r = run(kind, corpus, 2)
+        where = "separate scheduler + 2 workers" if separate else "LocalCluster 2 workers"
+        for label, kind in ((f"count, one root, {where}", "phase-count"), (f"count, 4 shards, {where}",
+                                                                             "phase-shards")):
+            r = run(kind, corpus, 2, separate=separate)
             results[f"{mb}MB {label}"] = r
             wr = ", ".join(f"{x:.0f}" for x in r["worker_rss"])  # type: ignore[attr-defined]
             lines.append(f"| {mb} MB | {label} | {r['seconds']:.1f} | {r['cpu']:.1f} | {r['client_rss']:.0f} | {wr} | "
@@ -332,6 +403,12 @@ def phases(sizes: list[int], *, mixed: bool) -> None:
                          f"{m[f'cpu_{vocab}']:.1f} | {m[f'rss_{vocab}']:.0f} |  |  |  | {m['distinct']:,} |")
         lines.append(f"| {mb} MB | merge: peak RSS beyond the loaded counts, per distinct pre-token |  |  | "
                      f"{m['bytes_per_distinct']:.0f} B |  |  |  |  |")
+        sm = run("phase-merge-sharded", corpus, 2, separate=separate)
+        results[f"{mb}MB merge sharded"] = sm
+        for vocab in (16_000, 32_000):
+            wr = ", ".join(f"{x:.0f}" for x in sm[f"worker_rss_{vocab}"])  # type: ignore[attr-defined]
+            lines.append(f"| {mb} MB | merge {vocab // 1000}k sharded, {where} | {sm[f'seconds_{vocab}']:.1f} | "
+                         f"{sm[f'cpu_{vocab}']:.1f} | {sm[f'rss_{vocab}']:.0f} | {wr} |  |  | {sm['distinct']:,} |")
         for f in DATA_DIR.glob("phase-counts-*.tsv"):
             f.unlink()
         print("\n".join(lines), file=sys.stderr)
@@ -370,9 +447,10 @@ def measure_reduce(corpus: Path) -> dict[str, object]:
 
 
 # -- the table -----------------------------------------------------------------------------------------------------
-def run(kind: str, corpus: Path, workers: int) -> dict[str, object]:
+def run(kind: str, corpus: Path, workers: int, *, separate: bool = False) -> dict[str, object]:
     out = subprocess.run([sys.executable, __file__, "--measure", kind, "--corpus", str(corpus), "--workers",
-                          str(workers)], capture_output=True, text=True, cwd=ROOT,
+                          str(workers), *(["--separate"] if separate else [])], capture_output=True, text=True,
+                         cwd=ROOT,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     if out.returncode != 0:
         raise SystemExit(f"{kind} failed:\n{out.stderr[-3000:]}")
@@ -402,12 +480,14 @@ def main(argv: list[str] | None = None) -> None:
                                                          ": wall, CPU, peak RSS, bytes moved")
     p.add_argument("--mixed", action="store_true", help="with --phases: Python source, then man pages, /usr/share/doc "
                                                         "and other text files (for corpora past the .py text here)")
+    p.add_argument("--separate", action="store_true", help="with --phases: a separately started `dask scheduler` and "
+                                                           "`dask worker` processes instead of a LocalCluster")
     args = p.parse_args(argv)
     if args.phases and not args.measure:
-        phases([int(s) for s in args.sizes.split(",")], mixed=args.mixed)
+        phases([int(s) for s in args.sizes.split(",")], mixed=args.mixed, separate=args.separate)
         return
     if args.measure:
-        print(json.dumps(measure(args.measure, args.corpus, args.workers)))
+        print(json.dumps(measure(args.measure, args.corpus, args.workers, separate=args.separate)))
         return
     lines = ["| corpus | what | median s | MB/s | ratio | client peak RSS MB | worker peak RSS MB | note |",
              "|---|---|---:|---:|---:|---:|---:|---|"]
