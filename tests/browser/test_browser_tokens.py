@@ -158,7 +158,8 @@ def test_a_long_page_is_drawn_in_line_blocks_that_change_nothing_seen(page, serv
 
     # Blocks of lines far from the screen are not laid out until scrolled near; drawn, every token is where it is
     # without blocks, and a hovered token's card is drawn over the next block, not under it.
-    text = "".join(f"line {i}: tokens are drawn in blocks of whole lines, 🌍 and 你好 too\n" for i in range(25))  # one page
+    line = "tokens are drawn in blocks of whole lines, 🌍 and 你好 too\n"
+    text = "".join(f"line {i}: {line}" for i in range(25))  # one page of text
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(f"{server.url}/?text={quote(text)}&tok={quote('GPT-4o · o200k_base')}")
     expect(page.locator(".tv-tokens .tv-lines").first).to_be_attached(timeout=120_000)
