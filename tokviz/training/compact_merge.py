@@ -35,7 +35,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from tokviz.training.counts_shards import is_shards, read_manifest
 from tokviz.training.counts_table import Counts, header_settings, iter_counts_file
@@ -92,6 +92,22 @@ def unpack(key: Any) -> Any:
 
     newer_right = (key & 1).astype(bool)
     return np.where(newer_right, lo, hi), np.where(newer_right, hi, lo)
+
+
+def pair_strings(left: ndarray, right: ndarray) -> list[str]:
+    """Pairs of token ids as 2-character strings, in one decode (the inverse of
+    :func:`tokviz.training.sharded_merge.pack_pairs`).
+
+    >>> import numpy as np
+    >>> pair_strings(np.array([97, 300]), np.array([98, 97]))
+    ['ab', 'Ĭa']
+    """
+    import numpy as np
+
+    codes = np.empty(2 * len(left), dtype="<u4")
+    codes[0::2], codes[1::2] = left, right
+    text = codes.tobytes().decode("utf-32-le", "surrogatepass")
+    return [text[i : i + 2] for i in range(0, len(text), 2)]
 
 
 class WordArrays:
@@ -291,8 +307,33 @@ def _keep_last(last: np.ndarray, groups: np.ndarray, words: np.ndarray) -> None:
         last[groups[-1]] = words[-1]
 
 
+class SortedPairs:
+    """A pair table held as ``key[:n]`` sorted (:func:`pack`'s keys) beside ``count[:n]``: the compact loop's table
+    (:class:`CompactLoop`) and the sharded merge's coordinator (:class:`tokviz.training.sharded_merge.PairCounts`)
+    are two; :class:`PairHeap` picks merges from either."""
+
+    np: Any  # the numpy module
+    key: ndarray
+    count: ndarray
+    n: int
+
+    def find(self, keys: ndarray) -> ndarray:
+        """The rows of ``keys`` (``searchsorted``: a key not in the table gets the row it would take)."""
+        return self.np.searchsorted(self.key[: self.n], keys)
+
+    def count_of(self, key: int) -> int:
+        """The count of one pair, 0 if it is not in the table."""
+        i = int(self.np.searchsorted(self.key[: self.n], key))
+        return int(self.count[i]) if i < self.n and int(self.key[i]) == key else 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The pairs counted above 0, as 2-character strings (token ``i`` is ``chr(i)``)."""
+        live = self.count[: self.n] > 0
+        return dict(zip(pair_strings(*unpack(self.key[: self.n][live])), self.count[: self.n][live].tolist()))
+
+
 # -- the loop -----------------------------------------------------------------------------------------------------
-class CompactLoop:
+class CompactLoop(SortedPairs):
     """The compact loop's arrays and merge step (:func:`merge_counts_compact` runs it with its heap; a merge shard,
     :class:`tokviz.training.sharded_merge.CompactShard`, without: ``candidates=False``, the coordinator picks).
 
@@ -346,14 +387,6 @@ class CompactLoop:
         self.at[self.n : need] = at
         self.stop[self.n : need] = stop
         self.n = need
-
-    def find(self, keys: np.ndarray) -> np.ndarray:
-        """Rows of ``keys`` in the table (each must be there)."""
-        return self.np.searchsorted(self.key[: self.n], keys)
-
-    def count_of(self, key: int) -> int:
-        i = int(self.np.searchsorted(self.key[: self.n], key))
-        return int(self.count[i]) if i < self.n and int(self.key[i]) == key else 0
 
     def _words_of(self, row: int) -> np.ndarray:
         block = self.blocks[max(0, (int(self.key[row]) >> 32) - 255)]
@@ -584,28 +617,6 @@ def sum_by_key(keys: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.nd
     return keys[starts], np.add.reduceat(weights, starts)
 
 
-class PairRows(Protocol):
-    """What :class:`PairHeap` reads of a pair table: ``key[:n]`` sorted (:func:`pack`'s keys) with ``count[:n]``, the
-    rows of keys (``find``, as ``searchsorted``) and one key's count (0 if absent). The compact loop's table is one;
-    the sharded merge's coordinator (:class:`tokviz.training.sharded_merge.PairCounts`) is another."""
-
-    @property
-    def np(self) -> Any: ...  # the numpy module
-
-    @property
-    def n(self) -> int: ...
-
-    @property
-    def key(self) -> ndarray: ...
-
-    @property
-    def count(self) -> ndarray: ...
-
-    def find(self, keys: ndarray) -> ndarray: ...
-
-    def count_of(self, key: int) -> int: ...
-
-
 class PairHeap:
     """The pairs that may be merged next (:class:`tokviz.training.merge_loop.Candidates`' scheme on table keys): a
     heap of ``(-count, inv(left), inv(right), key)``, and rare new pairs waiting in buckets by
@@ -619,7 +630,7 @@ class PairHeap:
     ((98, 97), 3)
     """
 
-    def __init__(self, loop: PairRows) -> None:
+    def __init__(self, loop: SortedPairs) -> None:
         self.loop = loop
         self.inv: list[str] = [chr(256 - b) + "\u0101" for b in range(256)]
         n = loop.n

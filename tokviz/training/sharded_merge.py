@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import chain
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tokviz.training.compact_merge import SortedPairs
 from tokviz.training.merge_loop import CancelCheck, Merge, MergeResult, WordTable, run_merges
 
 if TYPE_CHECKING:
@@ -91,20 +92,12 @@ class CompactShard:
 
     def pair_counts(self) -> dict[str, int]:
         """This shard's count of each adjacent pair."""
-        from tokviz.training.compact_merge import unpack
-
-        loop = self.loop
-        out: dict[str, int] = {}
-        for k, c in zip(loop.key[: loop.n].tolist(), loop.count[: loop.n].tolist()):
-            if c > 0:
-                a, b = unpack(k)
-                out[chr(a) + chr(b)] = c
-        return out
+        return self.loop.as_dict()
 
     def merge(self, best: str, x: str) -> Deltas:
         """Merge pair ``best`` into token ``x`` (the next token: every shard is sent every merge) in this shard's
         words; returns its :data:`Deltas`."""
-        from tokviz.training.compact_merge import pack, unpack
+        from tokviz.training.compact_merge import pack, pair_strings, unpack
 
         loop = self.loop
         a, b, xc = ord(best[0]), ord(best[1]), ord(x)
@@ -193,7 +186,7 @@ def merge_shards(
     return run_merges(step, n_merges=n_merges, on_merge=on_merge, should_stop=should_stop)
 
 
-class PairCounts:
+class PairCounts(SortedPairs):
     """The coordinator's global pair counts, packed: two ``int64`` arrays, the pairs' keys
     (:func:`~tokviz.training.compact_merge.pack` of their two token ids) sorted, and their counts, 16 B a pair (20 B
     at most with the room kept for growth) where a ``dict`` of 2-character strings and the heap entry of each cost
@@ -227,26 +220,6 @@ class PairCounts:
         from tokviz.training.compact_merge import pack
 
         return int(pack(ord(pair[0]), ord(pair[1])))
-
-    def find(self, keys: ndarray) -> ndarray:
-        """The rows of ``keys`` (``searchsorted``: a key not in the table gets the row it would take)."""
-        return self.np.searchsorted(self.key[: self.n], keys)
-
-    def count_of(self, key: int) -> int:
-        """The count of one pair, 0 if it is not in the table."""
-        i = int(self.np.searchsorted(self.key[: self.n], key))
-        return int(self.count[i]) if i < self.n and int(self.key[i]) == key else 0
-
-    def as_dict(self) -> dict[str, int]:
-        """The pairs counted above 0, as 2-character strings (for tests and small tables)."""
-        from tokviz.training.compact_merge import unpack
-
-        out = {}
-        for k, c in zip(self.key[: self.n].tolist(), self.count[: self.n].tolist()):
-            if c:
-                a, b = unpack(k)
-                out[chr(a) + chr(b)] = c
-        return out
 
     def apply(self, best: int, x: int, answers: Sequence[Deltas]) -> tuple[ndarray, ndarray]:
         """The merge of pair ``best`` into token ``x`` done in every shard, whose :data:`Deltas` are ``answers``: add
@@ -323,21 +296,6 @@ def pack_pairs(pairs: Iterable[str]) -> ndarray:
     # surrogatepass: tokens 55,296 to 57,343 are lone surrogates as characters, still one code point each.
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
     return pack(codes[0::2], codes[1::2])
-
-
-def pair_strings(left: ndarray, right: ndarray) -> list[str]:
-    """Pairs of token ids as 2-character strings (the inverse of :func:`pack_pairs`' reading), in one decode.
-
-    >>> import numpy as np
-    >>> pair_strings(np.array([97, 300]), np.array([98, 97]))
-    ['ab', 'Ĭa']
-    """
-    import numpy as np
-
-    codes = np.empty(2 * len(left), dtype="<u4")
-    codes[0::2], codes[1::2] = left, right
-    text = codes.tobytes().decode("utf-32-le", "surrogatepass")
-    return [text[i : i + 2] for i in range(0, len(text), 2)]
 
 
 def _packed(np: Any, tables: Sequence[Mapping[str, int]]) -> tuple[ndarray, ndarray]:
