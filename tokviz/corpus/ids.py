@@ -224,7 +224,8 @@ def encode_corpus(
     dtype = ids_dtype(max_id(tokenizer))
     require_utf8(sources, errors=errors, workers=workers)  # every bad file named at once, before any encoding
     writer = IdsOutput(out, dtype, shard_tokens=shard_tokens)
-    if sum(source_size(s) for s in sources) >= ENGINE_WAIT_BYTES:
+    total = sum(source_size(s) for s in sources)  # one stat of each source (a request, on object storage)
+    if total >= ENGINE_WAIT_BYTES:
         engine_ready(tokenizer)
     try:
         if workers > 1 and can_cut(tokenizer):
@@ -242,7 +243,8 @@ def encode_corpus(
                 results = windowed(submit, lambda f: f.result(), jobs, 2 * workers)
                 write_in_order(jobs, results, writer, eot=sep, n_documents=len(sources), on_progress=on_progress)
         else:
-            stream_documents(sources, tokenizer, writer, eot=sep, errors=errors, on_progress=on_progress)
+            stream_documents(sources, tokenizer, writer, eot=sep, errors=errors, on_progress=on_progress,
+                             total=total)
     except BaseException:
         writer.abort()
         raise
@@ -278,12 +280,14 @@ def finish(writer: IdsOutput, tokenizer: TokenizerLike, *, n_documents: int, eot
 
 
 def stream_documents(sources: Sequence[Source], tokenizer: TokenizerLike, writer: IdsOutput, *, eot: int | None,
-                     errors: str = "strict",
-                     on_progress: Progress | None = None) -> None:
-    """Encode each source with ``encode_iterable`` in this process, appending ids in batches."""
+                     errors: str = "strict", on_progress: Progress | None = None,
+                     total: int | None = None) -> None:
+    """Encode each source with ``encode_iterable`` in this process, appending ids in batches; ``total`` is the
+    sources' bytes when the caller has them (else each is looked up)."""
     import numpy as np
 
-    total = sum(source_size(s) for s in sources)
+    if total is None:
+        total = sum(source_size(s) for s in sources)
     done = 0
 
     def chunks(source: Source) -> Iterator[str]:
