@@ -87,6 +87,23 @@ def test_against_tiktoken(tiktoken_gpt2: Any, gpt2_tokenizer: Tokenizer, cs336_d
     assert np.load(out.path).tolist() == tiktoken_gpt2.encode(text, allowed_special="all")
 
 
+@pytest.mark.slow  # 1.1 s measured: the full run has it, the quick loop does not
+def test_forked_workers_encode_through_the_waited_engine(tiktoken_gpt2: Any, gpt2_tokenizer: Tokenizer,
+                                                         cs336_dir: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # The engine is built before the workers fork, so they encode through it: its ids must be tiktoken's.
+    import tokviz.corpus.ids as ids_module
+    from tokviz.engines.choose import engine_name, installed_engines
+
+    if not installed_engines():
+        pytest.skip("no native engine installed")
+    monkeypatch.setattr(ids_module, "ENGINE_WAIT_BYTES", 0)
+    text = (cs336_dir / "tinystories_sample.txt").read_text(encoding="utf-8")
+    out = encode_corpus(_docs(tmp_path, [text]), gpt2_tokenizer, tmp_path / "ids.npy", workers=2, range_bytes=999)
+    assert engine_name(gpt2_tokenizer) != "pure"
+    assert np.load(out.path).tolist() == tiktoken_gpt2.encode(text, allowed_special="all")
+
+
 small = train_bpe(["the cat sat on the mat, 12345 times\n\n  over  and over<s>é🌍 " * 10], vocab_size=300,
                   special_tokens=["<s>"])
 
