@@ -20,6 +20,17 @@ Usage::
     python bench/scale.py --phases --sizes 5,200   # per phase: count whole / in 4 shards, merge 16k and 32k
     python bench/scale.py --phases --mixed --sizes 1000   # + man pages, docs, other text files: 1 GB of distinct text
     python bench/scale.py --phases --separate --sizes 200  # on `dask scheduler` + `dask worker` processes
+    python bench/scale.py --phases --separate --mixed --variants --sizes 5000   # 1 GB mixed, then rot-k copies of it
+    python bench/scale.py --phases --separate --mixed --variants --sizes 5000 --only count,shards   # some phases
+    python bench/scale.py --peers --mixed --sizes 1000     # tokenizers' and sentencepiece's BPE trainers, 16k and 32k
+
+Past the machine's distinct text (``--variants``, for sizes above 1,000 MB): the 1 GB ``--mixed`` corpus, then copy
+k = 1, 2, ... of it with every ASCII letter rotated by k places (rot-k: case, digits, punctuation, whitespace,
+non-ASCII bytes and the ``<|endoftext|>`` separators kept), each after a separator, cut to the size asked. A copy adds
+its own words (``the`` becomes ``uif``, ``vjg``, ...) with the same lengths, case and pair structure as the machine's
+text, so the distinct pre-token count keeps growing about in proportion to the bytes: an upper bound on the growth
+of real text (Heaps' law: sublinear), where repeating the text would freeze it and flatter the merge phase.
+Corpora of 1,000 MB and less are the same bytes with or without ``--variants``.
 """
 
 from __future__ import annotations
@@ -127,9 +138,89 @@ def build_corpus(target: int, out: Path, *, mixed: bool = False) -> Path:
     return out
 
 
-def ensure_corpus(megabytes: int, *, mixed: bool = False) -> Path:
+#: With ``--variants``, corpora past this many MB are the ``--mixed`` corpus of this size, then rot-k copies of it.
+VARIANT_BASE_MB = 1000
+_EOT_BYTES = EOT.encode()
+_LOWER = b"abcdefghijklmnopqrstuvwxyz"
+_UPPER = _LOWER.upper()
+
+
+def rotate_letters(data: bytes, k: int) -> bytes:
+    r"""``data`` with every ASCII letter moved ``k`` places along the alphabet (case kept) and every other byte, the
+    ``<|endoftext|>`` separators included, as it was. Valid UTF-8 stays valid (no byte of a multi-byte character is
+    ASCII).
+
+    >>> rotate_letters(b"The cat, 42 caf\xc3\xa9s<|endoftext|>Zz", 1)
+    b'Uif dbu, 42 dbg\xc3\xa9t<|endoftext|>Aa'
+    """
+    k %= 26
+    table = bytes.maketrans(_LOWER + _UPPER, _LOWER[k:] + _LOWER[:k] + _UPPER[k:] + _UPPER[:k])
+    return _EOT_BYTES.join(part.translate(table) for part in data.split(_EOT_BYTES))
+
+
+def write_rotated(src: Path, out: Any, k: int, limit: int, *, block: int = 16 * MB) -> int:
+    """Write at most ``limit`` bytes of ``rotate_letters(src's bytes, k)`` to the binary file ``out``, read
+    ``block`` bytes at a time (the writer stays small), cut at a UTF-8 character boundary; the bytes written.
+
+    A block is rotated up to its last separator, so no separator is split between blocks; a block without one keeps
+    its last ``len(EOT) - 1`` bytes (and the start of a character cut there) for the next, where a separator could
+    begin. Every piece written is whole characters, so the cut at ``limit`` drops at most the last one's start."""
+    written = 0
+    carry = b""
+    with open(src, "rb") as f:
+        while written < limit:
+            data = f.read(block)
+            buf = carry + data
+            if not data:
+                cut = len(buf)
+            elif (last := buf.rfind(_EOT_BYTES)) >= 0:
+                cut = last + len(_EOT_BYTES)
+            else:
+                cut = max(0, len(buf) - len(_EOT_BYTES) + 1)
+                while 0 < cut < len(buf) and 0x80 <= buf[cut] < 0xC0:  # a piece ends between characters
+                    cut -= 1
+            piece, carry = rotate_letters(buf[:cut], k), buf[cut:]
+            if written + len(piece) >= limit:
+                piece = piece[: limit - written].decode("utf-8", "ignore").encode("utf-8")
+                limit = written + len(piece)  # stop here: a character was cut
+            out.write(piece)
+            written += len(piece)
+            if not data:
+                break
+    return written
+
+
+def build_variant_corpus(target: int, out: Path, base: Path) -> Path:
+    """Write ``target`` bytes to ``out``: ``base``, then its rot-1, rot-2, ... copies (:func:`rotate_letters`), each
+    after a separator, the last cut at a character boundary."""
+    written = 0
+    with open(out, "wb") as f:
+        for k in range(26):
+            if k:
+                if written + len(_EOT_BYTES) > target:
+                    break
+                f.write(_EOT_BYTES)
+                written += len(_EOT_BYTES)
+            n = write_rotated(base, f, k, target - written)
+            written += n
+            if written >= target or n < base.stat().st_size:
+                break
+    if written < target - 4:  # the cut at a character boundary may leave up to 3 bytes short
+        raise SystemExit(f"only {written / MB:.0f} MB from 26 rotations of {base.name}; ask for a smaller size.")
+    return out
+
+
+def ensure_corpus(megabytes: int, *, mixed: bool = False, variants: bool = False) -> Path:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    kind = "mixed" if mixed else "pysource"
+    if variants and megabytes > VARIANT_BASE_MB:
+        base = ensure_corpus(VARIANT_BASE_MB, mixed=True)
+        path = DATA_DIR / f"mixed-rot-g{GENERATOR_VERSION}-{base.stem.split('-')[2]}-{megabytes}MB.txt"
+        if not path.exists():
+            tmp = path.with_suffix(".tmp")
+            build_variant_corpus(megabytes * MB, tmp, base)
+            tmp.replace(path)
+        return path
+    kind = "mixed" if mixed or variants else "pysource"
     path = DATA_DIR / f"{kind}-g{GENERATOR_VERSION}-py{sys.version_info[0]}{sys.version_info[1]}-{megabytes}MB.txt"
     if not path.exists():
         tmp = path.with_suffix(".tmp")
@@ -164,7 +255,8 @@ def _gpt2():  # noqa: ANN202 - a Tokenizer; imported late so the parent process 
     return load_tokenizer("gpt2")
 
 
-def measure(kind: str, corpus: Path, workers: int, *, separate: bool = False) -> dict[str, object]:
+def measure(kind: str, corpus: Path, workers: int, *, separate: bool = False, vocab_size: int = 0,
+            sentences: int = 0) -> dict[str, object]:
     if kind == "count-local":
         from tokviz.training.counts_table import count_files
 
@@ -234,6 +326,8 @@ def measure(kind: str, corpus: Path, workers: int, *, separate: bool = False) ->
         return measure_sharded_merge_phase(corpus, workers, separate=separate)
     if kind == "phase-merge":
         return measure_merge_phase()
+    if kind.startswith("peer-"):
+        return measure_peer(kind.removeprefix("peer-"), corpus, vocab_size, sentences=sentences)
     raise SystemExit(f"unknown measurement {kind!r}")
 
 
@@ -380,42 +474,135 @@ def measure_sharded_merge_phase(corpus: Path, workers: int, *, separate: bool) -
     return res
 
 
-def phases(sizes: list[int], *, mixed: bool, separate: bool = False) -> None:
-    """``--phases``: per-phase figures for the 100 GB projection (docs/scale.md)."""
+PHASES = ("count", "shards", "merge", "sharded")
+
+
+def corpus_label(mb: int, *, mixed: bool, variants: bool) -> str:
+    """How the tables name a corpus: ``200 MB``, ``1000 MB (mixed)``, ``5000 MB (mixed + rot-1..4)``."""
+    if variants and mb > VARIANT_BASE_MB:
+        return f"{mb} MB (mixed + rot-1..{-(-mb // VARIANT_BASE_MB) - 1})"
+    return f"{mb} MB (mixed)" if mixed or variants else f"{mb} MB"
+
+
+def phases(sizes: list[int], *, mixed: bool, separate: bool = False, variants: bool = False,
+           only: tuple[str, ...] = PHASES) -> None:
+    """``--phases``: per-phase figures for the 100 GB projection (docs/scale.md); each row is printed to stderr as
+    it is measured. ``merge`` needs the counts ``count`` saves, ``sharded`` the shards ``shards`` writes."""
     lines = ["| corpus | phase | wall s | CPU s | client peak RSS MB | worker peak RSS MB | moved between workers "
              "MB | to client MB | distinct pre-tokens |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     results: dict[str, object] = {}
+
+    def add(line: str) -> None:
+        lines.append(line)
+        print(line, file=sys.stderr, flush=True)
+
     for mb in sizes:
-        corpus = ensure_corpus(mb, mixed=mixed)
-        print(f"# {mb} MB corpus: {corpus.name} sha256 {sha256_of(corpus)[:16]}...", file=sys.stderr)
+        corpus = ensure_corpus(mb, mixed=mixed, variants=variants)
+        name = corpus_label(mb, mixed=mixed, variants=variants)
+        print(f"# {name}: {corpus.name} sha256 {sha256_of(corpus)}", file=sys.stderr, flush=True)
         where = "separate scheduler + 2 workers" if separate else "LocalCluster 2 workers"
-        for label, kind in ((f"count, one root, {where}", "phase-count"), (f"count, 4 shards, {where}",
-                                                                             "phase-shards")):
-            r = run(kind, corpus, 2, separate=separate)
+        for label, kind in ((f"count, one root, {where}", "count"), (f"count, 4 shards, {where}", "shards")):
+            if kind not in only:
+                continue
+            r = run(f"phase-{'count' if kind == 'count' else 'shards'}", corpus, 2, separate=separate)
             results[f"{mb}MB {label}"] = r
             wr = ", ".join(f"{x:.0f}" for x in r["worker_rss"])  # type: ignore[attr-defined]
-            lines.append(f"| {mb} MB | {label} | {r['seconds']:.1f} | {r['cpu']:.1f} | {r['client_rss']:.0f} | {wr} | "
-                         f"{r['between_workers_mb']:.1f} | {r['to_client_mb']:.1f} | {r['distinct']:,} |")
-        m = run("phase-merge", corpus, 1)
-        results[f"{mb}MB merge"] = m
-        for vocab in (16_000, 32_000):
-            lines.append(f"| {mb} MB | merge {vocab // 1000}k, one process | {m[f'seconds_{vocab}']:.1f} | "
-                         f"{m[f'cpu_{vocab}']:.1f} | {m[f'rss_{vocab}']:.0f} |  |  |  | {m['distinct']:,} |")
-        lines.append(f"| {mb} MB | merge: peak RSS beyond the loaded counts, per distinct pre-token |  |  | "
-                     f"{m['bytes_per_distinct']:.0f} B |  |  |  |  |")
-        sm = run("phase-merge-sharded", corpus, 2, separate=separate)
-        results[f"{mb}MB merge sharded"] = sm
-        for vocab in (16_000, 32_000):
-            wr = ", ".join(f"{x:.0f}" for x in sm[f"worker_rss_{vocab}"])  # type: ignore[attr-defined]
-            lines.append(f"| {mb} MB | merge {vocab // 1000}k sharded, {where} | {sm[f'seconds_{vocab}']:.1f} | "
-                         f"{sm[f'cpu_{vocab}']:.1f} | {sm[f'rss_{vocab}']:.0f} | {wr} |  |  | {sm['distinct']:,} |")
+            add(f"| {name} | {label} | {r['seconds']:.1f} | {r['cpu']:.1f} | {r['client_rss']:.0f} | {wr} | "
+                f"{r['between_workers_mb']:.1f} | {r['to_client_mb']:.1f} | {r['distinct']:,} |")
+        if "merge" in only:
+            m = run("phase-merge", corpus, 1)
+            results[f"{mb}MB merge"] = m
+            for vocab in (16_000, 32_000):
+                add(f"| {name} | merge {vocab // 1000}k, one process | {m[f'seconds_{vocab}']:.1f} | "
+                    f"{m[f'cpu_{vocab}']:.1f} | {m[f'rss_{vocab}']:.0f} |  |  |  | {m['distinct']:,} |")
+            add(f"| {name} | merge: peak RSS beyond the loaded counts, per distinct pre-token |  |  | "
+                f"{m['bytes_per_distinct']:.0f} B |  |  |  |  |")
+        if "sharded" in only:
+            sm = run("phase-merge-sharded", corpus, 2, separate=separate)
+            results[f"{mb}MB merge sharded"] = sm
+            for vocab in (16_000, 32_000):
+                wr = ", ".join(f"{x:.0f}" for x in sm[f"worker_rss_{vocab}"])  # type: ignore[attr-defined]
+                add(f"| {name} | merge {vocab // 1000}k sharded, {where} | {sm[f'seconds_{vocab}']:.1f} | "
+                    f"{sm[f'cpu_{vocab}']:.1f} | {sm[f'rss_{vocab}']:.0f} | {wr} |  |  | {sm['distinct']:,} |")
         for f in DATA_DIR.glob("phase-counts-*.tsv"):
             f.unlink()
-        print("\n".join(lines), file=sys.stderr)
     print("\n".join(lines))
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     (OUT_DIR / "scale-phases.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
     (OUT_DIR / "scale-phases.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+# -- tokenizers' and sentencepiece's trainers at the same sizes ---------------------------------------------------
+def measure_peer(lib: str, corpus: Path, vocab: int, *, sentences: int = 0) -> dict[str, object]:
+    """Train ``lib``'s BPE on ``corpus`` at ``vocab`` in this (fresh) process: wall and CPU seconds of the training
+    call (every thread of the process), and the process's peak RSS, which includes the import (tens of MB).
+
+    ``tokenizers``: ``BpeTrainer`` over the ``ByteLevel`` pre-tokenizer (GPT-2's pattern and bytes), the 256 bytes as
+    initial alphabet and ``<|endoftext|>`` as special token, as ``bench/workers.py`` trains it; its threads are
+    rayon's, one per core. ``sentencepiece``: ``model_type=bpe`` on as many threads as cores, its defaults otherwise
+    (a line is a sentence; lines over 4,192 bytes are skipped); ``sentences`` > 0 samples that many lines
+    (``input_sentence_size``), 0 loads every line (its default)."""
+    ticks = {"t": time.perf_counter(), "cpu": _cpu_seconds()}
+    res: dict[str, object] = {"lib": lib, "vocab": vocab, "import_rss": _rss_mb()}
+    if lib == "tokenizers":
+        import tokenizers
+        from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+        tok = Tokenizer(models.BPE())
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        tok.decoder = decoders.ByteLevel()
+        trainer = trainers.BpeTrainer(vocab_size=vocab, special_tokens=[EOT], show_progress=False,
+                                      initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+        res["version"] = tokenizers.__version__
+        res["import_rss"] = _rss_mb()
+        ticks = {"t": time.perf_counter(), "cpu": _cpu_seconds()}
+        tok.train([str(corpus)], trainer)
+        res["vocab_learned"] = tok.get_vocab_size()
+    elif lib == "sentencepiece":
+        import sentencepiece as spm
+
+        res["version"] = spm.__version__
+        res["import_rss"] = _rss_mb()
+        with tempfile.TemporaryDirectory() as tmp:
+            ticks = {"t": time.perf_counter(), "cpu": _cpu_seconds()}
+            spm.SentencePieceTrainer.train(input=str(corpus), model_prefix=str(Path(tmp) / "m"), model_type="bpe",
+                                           vocab_size=vocab, num_threads=os.cpu_count() or 1,
+                                           input_sentence_size=sentences, shuffle_input_sentence=True,
+                                           minloglevel=1)
+            res["vocab_learned"] = spm.SentencePieceProcessor(model_file=str(Path(tmp) / "m.model")).vocab_size()
+        res["sentences"] = sentences or "all"
+    else:
+        raise SystemExit(f"unknown trainer {lib!r}: tokenizers or sentencepiece")
+    res["seconds"] = time.perf_counter() - ticks["t"]
+    res["cpu"] = _cpu_seconds() - ticks["cpu"]
+    res["client_rss"] = _rss_mb()
+    res["worker_rss"] = []
+    return res
+
+
+def peers(sizes: list[int], *, mixed: bool, variants: bool, vocabs: list[int], libs: list[str],
+          sentences: int) -> None:
+    """``--peers``: ``tokenizers`` and ``sentencepiece`` BPE training at the corpus sizes and vocabularies asked, each
+    in a fresh process; rows printed to stderr as they are measured."""
+    lines = ["| corpus | trainer | vocab | wall s | CPU s | peak RSS MB | note |", "|---|---|---:|---:|---:|---:|---|"]
+    results: dict[str, object] = {}
+    for mb in sizes:
+        corpus = ensure_corpus(mb, mixed=mixed, variants=variants)
+        name = corpus_label(mb, mixed=mixed, variants=variants)
+        print(f"# {name}: {corpus.name} sha256 {sha256_of(corpus)}", file=sys.stderr, flush=True)
+        for lib in libs:
+            for vocab in vocabs:
+                r = run(f"peer-{lib}", corpus, 1, vocab=vocab, sentences=sentences)
+                results[f"{mb}MB {lib} {vocab}"] = r
+                note = f"{lib} {r['version']}, {r['vocab_learned']:,} pieces learned"
+                if lib == "sentencepiece":
+                    note += f", sentences: {r['sentences']}"
+                lines.append(f"| {name} | {lib} BPE | {vocab:,} | {r['seconds']:.1f} | {r['cpu']:.1f} | "
+                             f"{r['client_rss']:.0f} | {note} |")
+                print(lines[-1], file=sys.stderr, flush=True)
+    print("\n".join(lines))
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    (OUT_DIR / "scale-peers.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
 
 
 def measure_reduce(corpus: Path) -> dict[str, object]:
@@ -447,9 +634,11 @@ def measure_reduce(corpus: Path) -> dict[str, object]:
 
 
 # -- the table -----------------------------------------------------------------------------------------------------
-def run(kind: str, corpus: Path, workers: int, *, separate: bool = False) -> dict[str, object]:
+def run(kind: str, corpus: Path, workers: int, *, separate: bool = False, vocab: int = 0, sentences: int = 0,
+        ) -> dict[str, object]:
     out = subprocess.run([sys.executable, __file__, "--measure", kind, "--corpus", str(corpus), "--workers",
-                          str(workers), *(["--separate"] if separate else [])], capture_output=True, text=True,
+                          str(workers), *(["--separate"] if separate else []), "--vocab", str(vocab),
+                          "--sentences", str(sentences)], capture_output=True, text=True,
                          cwd=ROOT,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     if out.returncode != 0:
@@ -482,12 +671,34 @@ def main(argv: list[str] | None = None) -> None:
                                                         "and other text files (for corpora past the .py text here)")
     p.add_argument("--separate", action="store_true", help="with --phases: a separately started `dask scheduler` and "
                                                            "`dask worker` processes instead of a LocalCluster")
+    p.add_argument("--variants", action="store_true", help="with --mixed: sizes past 1000 MB go on with rot-1, rot-2, "
+                                                           "... copies of the 1 GB mixed corpus (module docstring)")
+    p.add_argument("--only", default=",".join(PHASES), help="with --phases: which phases, comma-separated, of "
+                                                            f"{','.join(PHASES)} (default all)")
+    p.add_argument("--peers", action="store_true", help="tokenizers' and sentencepiece's BPE trainers instead: wall, "
+                                                        "CPU, peak RSS, each run in a fresh process")
+    p.add_argument("--vocabs", default="16000,32000", help="with --peers: vocabulary sizes (default 16000,32000)")
+    p.add_argument("--libs", default="tokenizers,sentencepiece", help="with --peers: trainers (default both)")
+    p.add_argument("--sentences", type=int, default=0, help="with --peers: sentencepiece's input_sentence_size (lines "
+                                                            "sampled; default 0, every line, its own default)")
+    p.add_argument("--vocab", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    if args.phases and not args.measure:
-        phases([int(s) for s in args.sizes.split(",")], mixed=args.mixed, separate=args.separate)
-        return
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.variants and not args.mixed:
+        raise SystemExit("--variants extends the --mixed corpus: add --mixed.")
     if args.measure:
-        print(json.dumps(measure(args.measure, args.corpus, args.workers, separate=args.separate)))
+        print(json.dumps(measure(args.measure, args.corpus, args.workers, separate=args.separate, vocab_size=args.vocab,
+                                 sentences=args.sentences)))
+        return
+    if args.peers:
+        peers(sizes, mixed=args.mixed, variants=args.variants, vocabs=[int(v) for v in args.vocabs.split(",")],
+              libs=args.libs.split(","), sentences=args.sentences)
+        return
+    if args.phases:
+        only = tuple(args.only.split(","))
+        if unknown := set(only) - set(PHASES):
+            raise SystemExit(f"--only: unknown phase(s) {sorted(unknown)}; choose from {','.join(PHASES)}.")
+        phases(sizes, mixed=args.mixed, separate=args.separate, variants=args.variants, only=only)
         return
     lines = ["| corpus | what | median s | MB/s | ratio | client peak RSS MB | worker peak RSS MB | note |",
              "|---|---|---:|---:|---:|---:|---:|---|"]
