@@ -323,7 +323,8 @@ def measure(kind: str, corpus: Path, workers: int, *, separate: bool = False, vo
     if kind in ("phase-count", "phase-shards"):
         return measure_count_phase(corpus, workers, shards=4 if kind == "phase-shards" else None, separate=separate)
     if kind == "phase-merge-sharded":
-        return measure_sharded_merge_phase(corpus, workers, separate=separate)
+        return measure_sharded_merge_phase(corpus, workers, separate=separate,
+                                           vocabs=(vocab_size,) if vocab_size else (16_000, 32_000))
     if kind == "phase-merge":
         return measure_merge_phase()
     if kind.startswith("peer-"):
@@ -450,15 +451,16 @@ def measure_merge_phase() -> dict[str, object]:
     return res
 
 
-def measure_sharded_merge_phase(corpus: Path, workers: int, *, separate: bool) -> dict[str, object]:
-    """The merge sharded across the workers (``merge_on_dask``) at vocabularies 16k and 32k, on the shards the
-    "count, 4 shards" phase left: wall and CPU (client + workers), the client's (coordinator's) and each worker's
-    peak RSS, per vocabulary in a fresh cluster."""
+def measure_sharded_merge_phase(corpus: Path, workers: int, *, separate: bool,
+                                vocabs: tuple[int, ...] = (16_000, 32_000)) -> dict[str, object]:
+    """The merge sharded across the workers (``merge_on_dask``) at ``vocabs``, on the shards the "count, 4 shards"
+    phase left: wall and CPU (client + workers), the client's (coordinator's) and each worker's peak RSS, per
+    vocabulary in a fresh cluster (the coordinator's peak: the largest so far in this process)."""
     from tokviz.scale.dask_merge import merge_on_dask
 
     shards = DATA_DIR / f"phase-shards-{corpus.stem}"
     res: dict[str, object] = {}
-    for vocab in (16_000, 32_000):
+    for vocab in vocabs:
         with dask_client(workers, separate=separate) as client:
             before = client.run(_worker_phase_stats)
             cpu0 = _cpu_seconds()
@@ -517,13 +519,13 @@ def phases(sizes: list[int], *, mixed: bool, separate: bool = False, variants: b
                     f"{m[f'cpu_{vocab}']:.1f} | {m[f'rss_{vocab}']:.0f} |  |  |  | {m['distinct']:,} |")
             add(f"| {name} | merge: peak RSS beyond the loaded counts, per distinct pre-token |  |  | "
                 f"{m['bytes_per_distinct']:.0f} B |  |  |  |  |")
-        if "sharded" in only:
-            sm = run("phase-merge-sharded", corpus, 2, separate=separate)
-            results[f"{mb}MB merge sharded"] = sm
-            for vocab in (16_000, 32_000):
-                wr = ", ".join(f"{x:.0f}" for x in sm[f"worker_rss_{vocab}"])  # type: ignore[attr-defined]
-                add(f"| {name} | merge {vocab // 1000}k sharded, {where} | {sm[f'seconds_{vocab}']:.1f} | "
-                    f"{sm[f'cpu_{vocab}']:.1f} | {sm[f'rss_{vocab}']:.0f} | {wr} |  |  | {sm['distinct']:,} |")
+        for vocab in (16_000, 32_000) if "sharded" in only else ():
+            # one run a vocabulary: a row is printed before the next starts (the coordinator's peak is its own)
+            sm = run("phase-merge-sharded", corpus, 2, separate=separate, vocab=vocab)
+            results[f"{mb}MB merge {vocab} sharded"] = sm
+            wr = ", ".join(f"{x:.0f}" for x in sm[f"worker_rss_{vocab}"])  # type: ignore[attr-defined]
+            add(f"| {name} | merge {vocab // 1000}k sharded, {where} | {sm[f'seconds_{vocab}']:.1f} | "
+                f"{sm[f'cpu_{vocab}']:.1f} | {sm[f'rss_{vocab}']:.0f} | {wr} |  |  | {sm['distinct']:,} |")
         for f in DATA_DIR.glob("phase-counts-*.tsv"):
             f.unlink()
     print("\n".join(lines))
