@@ -61,12 +61,12 @@ def test_byte_level_fast_path_gives_the_builders_encoding(text: str) -> None:
     assert built.build() == fast
 
 
-class _Watching(dict):
-    """A vocabulary that notes whether the garbage collector ran on while it was read."""
+class _Watching(list):
+    """A table of token lengths that notes whether the garbage collector ran on while it was read."""
 
     seen: list[bool]
 
-    def __getitem__(self, key: int) -> bytes:
+    def __getitem__(self, key):  # type: ignore[no-untyped-def]
         import gc
 
         self.seen.append(gc.isenabled())
@@ -74,18 +74,21 @@ class _Watching(dict):
 
 
 def test_spans_are_built_with_the_collector_paused_and_left_on():
+    import dataclasses
     import gc
 
     from tokviz.core.encoding import ByteTables, encoding_from_ids
 
-    vocab = _Watching({0: b"a", 1: b"\xc3", 2: b"\xa9"})
-    vocab.seen = []
+    vocab = {0: b"a", 1: b"\xc3", 2: b"\xa9"}
+    lengths = _Watching(ByteTables.of(vocab).lengths)
+    lengths.seen = []
+    tables = dataclasses.replace(ByteTables.of(vocab), lengths=lengths)
     assert gc.isenabled()
-    enc = encoding_from_ids([0, 1, 2], vocab, ByteTables.of(vocab), ascii_text=False, special=[False] * 3, pieces=[])
-    assert enc.char_spans == [(0, 1), (1, 2), (1, 2)] and vocab.seen == [False] * 3 and gc.isenabled()
+    enc = encoding_from_ids([0, 1, 2], vocab, tables, ascii_text=False, special=[False] * 3, pieces=[])
+    assert enc.char_spans == [(0, 1), (1, 2), (1, 2)] and lengths.seen == [False] * 3 and gc.isenabled()
     # An error inside leaves it on; a collector the caller turned off stays off.
-    with pytest.raises(KeyError):
-        encoding_from_ids([7], vocab, ByteTables.of(vocab), ascii_text=True, special=[False], pieces=[])
+    with pytest.raises(IndexError):
+        encoding_from_ids([7], vocab, tables, ascii_text=True, special=[False], pieces=[])
     assert gc.isenabled()
     gc.disable()
     try:
@@ -93,3 +96,43 @@ def test_spans_are_built_with_the_collector_paused_and_left_on():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 50)), max_size=12))
+def test_spans_read_as_the_list_of_their_tuples(pairs: list[tuple[int, int]]) -> None:
+    import pickle
+
+    from tokviz.core.encoding import Spans
+
+    spans = Spans([a for a, _ in pairs], [b for _, b in pairs])
+    assert spans == pairs and pairs == spans and list(spans) == pairs and len(spans) == len(pairs)
+    assert spans[1:-1] == pairs[1:-1] and spans[::2] == pairs[::2]
+    assert all(spans[i] == pairs[i] for i in range(-len(pairs), len(pairs)))
+    assert pickle.loads(pickle.dumps(spans)) == pairs and type(pickle.loads(pickle.dumps(spans))) is list
+    assert repr(spans) == repr(pairs)
+    assert spans != [*pairs, (0, 0)] and spans != [(p[0], p[1] + 1) for p in pairs] or not pairs
+
+
+def test_spans_refuse_columns_of_different_lengths_and_are_not_hashable() -> None:
+    from tokviz.core.encoding import Spans
+
+    with pytest.raises(ValueError, match="as many starts as ends"):
+        Spans([0, 1], [1])
+    with pytest.raises(TypeError):
+        hash(Spans([0], [1]))
+    assert Spans([0], [1]) != ((0, 1),)  # a tuple is not the list an Encoding's field stands for
+
+
+@given(st.lists(st.integers(0, 3), max_size=10))
+def test_token_bytes_read_each_ids_bytes(ids: list[int]) -> None:
+    import pickle
+
+    from tokviz.core.encoding import TokenBytes
+
+    vocab = {0: b"a", 1: b"\xc3", 2: b"\xa9", 3: b"<|x|>"}
+    expected = [vocab[i] for i in ids]
+    tokens = TokenBytes(ids, vocab)
+    assert tokens == expected and expected == tokens and list(tokens) == expected and tokens[1:] == expected[1:]
+    assert all(tokens[i] == expected[i] for i in range(-len(ids), len(ids)))
+    assert pickle.loads(pickle.dumps(tokens)) == expected and repr(tokens) == repr(expected)
+    assert tokens != [*expected, b"a"] and (not ids or tokens != [b"z", *expected[1:]])

@@ -19,8 +19,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import accumulate
-from operator import or_, sub
+from itertools import accumulate, compress
 from typing import overload
 
 Span = tuple[int, int]
@@ -41,9 +40,9 @@ class Encoding:
     """Ids with their bytes and spans; ``partial[i]`` is True when token i holds only part of a character."""
 
     ids: list[int]
-    tokens: list[bytes]
-    byte_spans: list[tuple[int, int]]
-    char_spans: list[tuple[int, int]]
+    tokens: Sequence[bytes]
+    byte_spans: Sequence[Span]
+    char_spans: Sequence[Span]
     partial: list[bool]
     pieces: Sequence[Piece] = field(default_factory=list)
     special: list[bool] = field(default_factory=list)
@@ -141,13 +140,10 @@ class EncodingBuilder:
         self.pieces.append(piece)
 
     def build(self) -> Encoding:
-        byte_spans: list[Span] = []
-        pos = 0
-        for data in self.tokens:
-            byte_spans.append((pos, pos + len(data)))
-            pos += len(data)
+        bounds = list(accumulate(map(len, self.tokens), initial=0))
         partial = [c or s for c, s in zip(self.cuts, shared_chars(self.char_spans), strict=True)]
-        return Encoding(self.ids, self.tokens, byte_spans, self.char_spans, partial, self.pieces, self.special)
+        return Encoding(self.ids, self.tokens, Spans(bounds[:-1], bounds[1:]), self.char_spans, partial, self.pieces,
+                        self.special)
 
 
 class LazyPieces(Sequence[Piece]):
@@ -207,6 +203,107 @@ class LazyPieces(Sequence[Piece]):
 
     def __reduce__(self) -> tuple[type[list[Piece]], tuple[list[Piece]]]:
         return (list, (self.items,))
+
+
+class Spans(Sequence[Span]):
+    """Spans held as two columns, ``starts`` and ``ends``: a tuple is made only when a span is read. An encoding of
+    megabytes made from an engine's ids has a million tokens; a list of a million tuples took most of its time (and
+    the garbage collector's, which walks every tuple), while the views read one page of them.
+
+    It compares equal to the list of the same tuples, slices to a list, and pickles as a list.
+
+    >>> spans = Spans([0, 1, 1], [1, 2, 3])
+    >>> spans == [(0, 1), (1, 2), (1, 3)], spans[1], spans[1:], len(spans)
+    (True, (1, 2), [(1, 2), (1, 3)], 3)
+    """
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self, starts: list[int], ends: list[int]) -> None:
+        if len(starts) != len(ends):
+            raise ValueError(f"Spans need as many starts as ends (got {len(starts)} and {len(ends)}).")
+        self.starts = starts
+        self.ends = ends
+
+    @overload
+    def __getitem__(self, i: int) -> Span: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Span]: ...
+
+    def __getitem__(self, i: int | slice) -> Span | list[Span]:
+        if isinstance(i, slice):
+            return list(zip(self.starts[i], self.ends[i]))
+        return self.starts[i], self.ends[i]
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __iter__(self) -> Iterator[Span]:
+        return zip(self.starts, self.ends)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Spans):
+            return self.starts == other.starts and self.ends == other.ends
+        if isinstance(other, list):
+            return len(other) == len(self.starts) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+    def __reduce__(self) -> tuple[type[list[Span]], tuple[list[Span]]]:
+        return (list, (list(self),))
+
+
+class TokenBytes(Sequence[bytes]):
+    """Each id's bytes, read from the vocabulary when asked: a view of ``ids`` instead of a second list of a million
+    references made at once.
+
+    It compares equal to the list of the same bytes, slices to a list, and pickles as a list.
+
+    >>> tokens = TokenBytes([1, 0], {0: b"a", 1: b"b"})
+    >>> tokens == [b"b", b"a"], tokens[0], tokens[:1], len(tokens)
+    (True, b'b', [b'b'], 2)
+    """
+
+    __slots__ = ("ids", "vocab")
+
+    def __init__(self, ids: list[int], vocab: Mapping[int, bytes]) -> None:
+        self.ids = ids
+        self.vocab = vocab
+
+    @overload
+    def __getitem__(self, i: int) -> bytes: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[bytes]: ...
+
+    def __getitem__(self, i: int | slice) -> bytes | list[bytes]:
+        if isinstance(i, slice):
+            return list(map(self.vocab.__getitem__, self.ids[i]))
+        return self.vocab[self.ids[i]]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return map(self.vocab.__getitem__, self.ids)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (TokenBytes, list)):
+            return len(other) == len(self.ids) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+    def __reduce__(self) -> tuple[type[list[bytes]], tuple[list[bytes]]]:
+        return (list, (list(self),))
 
 
 @dataclass(frozen=True)
@@ -278,16 +375,20 @@ def _collector_paused() -> Iterator[None]:
 
 def _encoding_from_ids(ids: list[int], vocab: Mapping[int, bytes], tables: ByteTables, *, ascii_text: bool,
                        special: list[bool], pieces: Sequence[Piece]) -> Encoding:
-    tokens = list(map(vocab.__getitem__, ids))
-    ends = list(accumulate(map(tables.lengths.__getitem__, ids)))
-    byte_spans = list(zip([0, *ends[:-1]], ends, strict=True)) if ends else []
+    tokens = TokenBytes(ids, vocab)
+    bounds = list(accumulate(map(tables.lengths.__getitem__, ids), initial=0))
+    byte_spans = Spans(bounds[:-1], bounds[1:])
     if ascii_text:
-        return Encoding(ids, tokens, byte_spans, list(byte_spans), [False] * len(ids), pieces, special)
+        return Encoding(ids, tokens, byte_spans, byte_spans, [False] * len(ids), pieces, special)
     chars = list(accumulate(map(tables.starts.__getitem__, ids), initial=0))
-    cont = list(map(tables.continues.__getitem__, ids))
-    char_spans = list(zip(map(sub, chars[:-1], cont), chars[1:], strict=True))
-    partial = list(map(or_, cont, [*cont[1:], False]))
-    return Encoding(ids, tokens, byte_spans, char_spans, partial, pieces, special)
+    # Tokens that begin inside a character are few (byte pieces of rare characters): fix those alone.
+    starts, partial = chars[:-1], [False] * len(ids)
+    for i in compress(range(len(ids)), map(tables.continues.__getitem__, ids)):
+        starts[i] -= 1
+        partial[i] = True
+        if i:
+            partial[i - 1] = True
+    return Encoding(ids, tokens, byte_spans, Spans(starts, chars[1:]), partial, pieces, special)
 
 
 def join_token_bytes(table: Mapping[int, bytes], ids: Iterable[int]) -> bytes:

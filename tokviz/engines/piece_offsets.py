@@ -61,7 +61,7 @@ from itertools import accumulate, compress
 from operator import itemgetter, lt
 from typing import Any
 
-from tokviz.core.encoding import Encoding, LazyPieces
+from tokviz.core.encoding import Encoding, LazyPieces, Spans
 from tokviz.normalizers.components import Prepend, Sequence
 from tokviz.pipelines.space_cuts import local_normalizer, split_marks
 from tokviz.pipelines.vocab_pipeline import PiecePipeline
@@ -243,8 +243,8 @@ class OffsetTables:
         special = [False] * n
         for i in added:
             special[i] = self.specials.get(ids[i], False)
-        ends = list(accumulate(map(len, tokens)))
-        byte_spans = list(zip([0, *ends[:-1]], ends, strict=True)) if ends else []
+        bounds = list(accumulate(map(len, tokens), initial=0))
+        byte_spans = Spans(bounds[:-1], bounds[1:])
         tok = self.tok
         return Encoding(ids, tokens, byte_spans, spans, _partial(cut, spans), LazyPieces(lambda: tok.pieces_of(text)),
                         special)
