@@ -332,6 +332,40 @@ def test_a_stream_goes_through_the_engine_with_the_whole_texts_ids(files: dict[s
     check()
 
 
+@pytest.mark.slow  # 2.5 s measured: the full run has it, the quick loop does not
+@pytest.mark.parametrize("name", ["bert-uncased", "unigram", "bpe-sp", "bpe-llama2"])
+@pytest.mark.parametrize("cores", [2, 3])
+def test_a_long_text_goes_to_the_engine_in_parts_with_the_whole_texts_encoding(
+        files: dict[str, dict[str, Any]], cs336_dir: Path, name: str, cores: int,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """From PARALLEL_AT characters (lowered here) a text goes to tokenizers in one part per core, encoded as one batch:
+    ids and every field of the Encoding are the pure pipeline's on the whole text. Llama 2's normalizer
+    prepends to the text's start, so its texts stay whole."""
+    from tokviz.pipelines import vocab_pipeline
+
+    monkeypatch.setattr(vocab_pipeline, "PARALLEL_AT", 8)
+    monkeypatch.setattr(vocab_pipeline.os, "cpu_count", lambda: cores)
+    tok = _pair(files[name])
+    native = tok.engine._engine
+    natives = native._natives
+    seen: list[int] = []
+    monkeypatch.setattr(native, "_natives", lambda parts: seen.append(len(parts)) or natives(parts))
+    text = (cs336_dir / "corpus.en").read_text(encoding="utf-8")[:40_000]
+    assert tok.encode(text) == tok.pure_ids(text)
+    assert _same_encoding(tok, text) or _declined(tok, text)
+    assert seen and set(seen) == ({1} if name == "bpe-llama2" else {cores}), seen
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(STREAM_TEXT | OFFSET_TEXT)
+    def check(text: str) -> None:
+        assert tok.encode(text) == tok.pure_ids(text)
+        assert _same_encoding(tok, text) or _declined(tok, text)
+
+    check()
+    if name != "bpe-llama2":
+        assert max(seen) == cores  # drawn texts were cut too
+
+
 def test_without_tokenizers_nothing_is_attached(files: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch,
                                                  cs336_dir: Path) -> None:
     """tokenizers is optional: when it cannot be found the tokenizer loads, runs pure and gives the same ids."""

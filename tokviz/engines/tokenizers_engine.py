@@ -31,6 +31,8 @@ import json
 import threading
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
+from itertools import chain
 from typing import Any, TypeVar
 
 from tokviz.core.encoding import Encoding
@@ -121,6 +123,7 @@ class TokenizersEngine:
         native.no_truncation()
         native.no_padding()
         self.native: Any = native
+        self._parts = tok.engine_parts
         # Whether a repetitive text runs pure (see ROUTE_AT): not WordPiece, whose pure pipeline is the slower one.
         self.routes = getattr(tok, "family", "") != "wordpiece"
         added = [t.content for t in tok.added]
@@ -154,14 +157,44 @@ class TokenizersEngine:
         long text that repeats its words so much that the pipeline is faster (:func:`repeated`)."""
         if newer_than_unicode_3_2(text) or (self.routes and len(text) >= ROUTE_AT and repeated(text)):
             return None
-        return list(self.native.encode(text, add_special_tokens=False).ids)
+        natives = self._natives(self._parts(text))
+        return list(chain.from_iterable(n.ids for n in natives)) if len(natives) > 1 else list(natives[0].ids)
 
     def encode_with_offsets(self, text: str) -> Encoding | None:
         """The pure pipeline's Encoding of ``text`` built from ``tokenizers``' offsets, or None (the pipeline runs)."""
         tables = self.tables
         if tables is None or newer_than_unicode_3_2(text) or not tables.takes(text):
             return None
-        return tables.encoding(text, self.native.encode(text, add_special_tokens=False))
+        parts = self._parts(text)
+        natives = self._natives(parts)
+        return tables.encoding(text, natives[0] if len(natives) == 1 else _Joined.of(parts, natives))
+
+    def _natives(self, parts: list[str]) -> list[Any]:
+        """``tokenizers``' Encoding of each part: several parts through its ``encode_batch``, which encodes them on
+        its own thread pool (its ``encode`` holds the GIL: two threads measured no faster than one). A process
+        forked after that pool ran gets tokenizers' warning that the child encodes its batches on one core."""
+        if len(parts) == 1:
+            return [self.native.encode(parts[0], add_special_tokens=False)]
+        return list(self.native.encode_batch(parts, add_special_tokens=False))
+
+
+@dataclass(frozen=True)
+class _Joined:
+    """The ids and character offsets of consecutive parts' Encodings as one text's (what piece_offsets reads)."""
+
+    ids: list[int]
+    offsets: list[tuple[int, int]]
+
+    @classmethod
+    def of(cls, parts: list[str], natives: list[Any]) -> _Joined:
+        ids: list[int] = []
+        offsets: list[tuple[int, int]] = []
+        at = 0
+        for part, native in zip(parts, natives, strict=True):
+            ids += native.ids
+            offsets += [(s + at, e + at) for s, e in native.offsets]
+            at += len(part)
+        return cls(ids, offsets)
 
 
 class LazyTokenizersEngine:

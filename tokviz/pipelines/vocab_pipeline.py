@@ -42,6 +42,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import Any, TypeVar
@@ -60,6 +61,9 @@ from tokviz.pre_tokenizers.metaspace import Metaspace
 from tokviz.pre_tokenizers.steps import PieceState, PreTokenizerStep, Span
 
 V = TypeVar("V")
+#: A text at least this long goes to an engine in one part per core, cut where a cut changes nothing
+#: (:meth:`PiecePipeline.engine_parts`), so a long text is encoded on every core.
+PARALLEL_AT = 1 << 18
 
 
 class PiecePipeline:
@@ -164,6 +168,32 @@ class PiecePipeline:
                                         allowed=self._away_from_added if self._raw_re is not None else None):
             # A later part goes through the engine too when no step asks whether a piece starts the text.
             yield from self.encode(part) if first or not self._asks_first else self._encode(part, first=False)
+
+    def engine_parts(self, text: str, *, cores: int | None = None) -> list[str]:
+        """``text`` cut into about one part per core (``cores``, this machine's by default) for an engine to encode
+        at once, cut only before a space where a cut changes nothing (:mod:`tokviz.pipelines.space_cuts`); ``[text]``
+        when it is shorter than :data:`PARALLEL_AT`, when this pipeline may not be cut, or when a step asks whether
+        a piece starts the text (an engine would take every part for a start).
+
+        >>> from tokviz.formats.hf_families import family_from_dict
+        >>> tok = family_from_dict({"model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix":
+        ...     "##", "max_input_chars_per_word": 100, "vocab": {"[UNK]": 0, "hi": 1}},
+        ...     "pre_tokenizer": {"type": "BertPreTokenizer"}})
+        >>> text = "hi " * 100_000
+        >>> parts = tok.engine_parts(text, cores=2)
+        >>> len(parts), "".join(parts) == text, tok.engine_parts("hi hi", cores=2)
+        (2, True, ['hi hi'])
+        >>> len(tok.engine_parts("h" * 300_000, cores=2))  # no place to cut
+        1
+        """
+        cores = cores or os.cpu_count() or 1
+        if cores < 2 or len(text) < PARALLEL_AT or not self._streams or self._asks_first:
+            return [text]
+        parts = [p for p, _ in stream_parts([text], target=-(-len(text) // cores), margin=self._raw.max_len + 1,
+                                            allowed=self._away_from_added if self._raw_re is not None else None)]
+        if len(parts) > cores:  # a short rest after the last full part joins it (dropping a cut is always exact)
+            parts[cores - 1 :] = ["".join(parts[cores - 1 :])]
+        return parts
 
     @cached_property
     def _streams(self) -> bool:
