@@ -192,7 +192,7 @@ class _Joined:
         at = 0
         for part, native in zip(parts, natives, strict=True):
             ids += native.ids
-            offsets += [(s + at, e + at) for s, e in native.offsets]
+            offsets += [(s + at, e + at) for s, e in native.offsets] if at else native.offsets
             at += len(part)
         return cls(ids, offsets)
 
