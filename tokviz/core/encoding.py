@@ -20,9 +20,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import accumulate, compress
-from typing import overload
+from typing import TypeVar, overload
 
 Span = tuple[int, int]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -146,11 +147,40 @@ class EncodingBuilder:
                         self.special)
 
 
-class LazyPieces(Sequence[Piece]):
+class ListView(Sequence[T]):
+    """A sequence that stands for a list: equal to the list of the same items (either way round), not hashable, and
+    shown and pickled as that list. Subclasses give ``__getitem__``, ``__len__`` and ``__iter__``.
+
+    >>> import pickle
+    >>> class Squares(ListView[int]):
+    ...     def __getitem__(self, i): return i * i
+    ...     def __len__(self): return 3
+    ...     def __iter__(self): return iter([0, 1, 4])
+    >>> Squares() == [0, 1, 4], [0, 1, 4] == Squares(), Squares(), pickle.loads(pickle.dumps(Squares()))
+    (True, True, [0, 1, 4], [0, 1, 4])
+    """
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, ListView)):
+            return len(other) == len(self) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+    def __reduce__(self) -> tuple[type[list[T]], tuple[list[T]]]:
+        return (list, (list(self),))
+
+
+class LazyPieces(ListView[Piece]):
     """Pieces computed on first use: an encoding made from an engine's ids has its offsets at once, while its
     pre-token pieces (a regex pass and one object per piece, most of the cost) wait until a view reads them.
 
-    It compares equal to the list of the same pieces, and pickles as that list.
+    A :class:`ListView` of the pieces.
 
     >>> lazy = LazyPieces(lambda: [Piece("a", 0, 1)])
     >>> lazy == [Piece("a", 0, 1)], len(lazy), lazy[0].text
@@ -191,26 +221,14 @@ class LazyPieces(Sequence[Piece]):
     def __iter__(self) -> Iterator[Piece]:
         return iter(self.items)
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, LazyPieces):
-            other = other.items
-        return self.items == other if isinstance(other, list) else NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return repr(self.items)
-
-    def __reduce__(self) -> tuple[type[list[Piece]], tuple[list[Piece]]]:
-        return (list, (self.items,))
 
 
-class Spans(Sequence[Span]):
+class Spans(ListView[Span]):
     """Spans held as two columns, ``starts`` and ``ends``: a tuple is made only when a span is read. An encoding of
     megabytes made from an engine's ids has a million tokens; a list of a million tuples took most of its time (and
     the garbage collector's, which walks every tuple), while the views read one page of them.
 
-    It compares equal to the list of the same tuples, slices to a list, and pickles as a list.
+    A :class:`ListView` of the tuples; a slice is a list.
 
     >>> spans = Spans([0, 1, 1], [1, 2, 3])
     >>> spans == [(0, 1), (1, 2), (1, 3)], spans[1], spans[1:], len(spans)
@@ -245,24 +263,16 @@ class Spans(Sequence[Span]):
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Spans):
             return self.starts == other.starts and self.ends == other.ends
-        if isinstance(other, list):
-            return len(other) == len(self.starts) and all(a == b for a, b in zip(self, other))
-        return NotImplemented
+        return super().__eq__(other)
 
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return repr(list(self))
-
-    def __reduce__(self) -> tuple[type[list[Span]], tuple[list[Span]]]:
-        return (list, (list(self),))
+    __hash__ = None
 
 
-class TokenBytes(Sequence[bytes]):
+class TokenBytes(ListView[bytes]):
     """Each id's bytes, read from the vocabulary when asked: a view of ``ids`` instead of a second list of a million
     references made at once.
 
-    It compares equal to the list of the same bytes, slices to a list, and pickles as a list.
+    A :class:`ListView` of the bytes; a slice is a list.
 
     >>> tokens = TokenBytes([1, 0], {0: b"a", 1: b"b"})
     >>> tokens == [b"b", b"a"], tokens[0], tokens[:1], len(tokens)
@@ -292,18 +302,6 @@ class TokenBytes(Sequence[bytes]):
     def __iter__(self) -> Iterator[bytes]:
         return map(self.vocab.__getitem__, self.ids)
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, (TokenBytes, list)):
-            return len(other) == len(self.ids) and all(a == b for a, b in zip(self, other))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return repr(list(self))
-
-    def __reduce__(self) -> tuple[type[list[bytes]], tuple[list[bytes]]]:
-        return (list, (list(self),))
 
 
 @dataclass(frozen=True)
