@@ -1,7 +1,7 @@
 """Training against the fastest BPE trainers: tokviz (CS336's merges), HF ``tokenizers``, ``sentencepiece``, and,
 when installed, ``rustbpe`` and ``gigabpe`` (``pip install rustbpe gigabpe``; not in the requirements: they are
 peers here, not engines, since neither learns CS336's merges: gigabpe's contract is ``tokenizers``' merges, and
-both break ties between equal counts otherwise).
+both break ties between equal counts otherwise than CS336).
 
 Each trainer learns a byte-level BPE of ``--vocab`` tokens (GPT-2's pattern where it takes one; sentencepiece splits
 its own way) on distinct text of each size: the ``--mixed`` corpus of ``bench/scale.py`` (Python source, then man
