@@ -399,3 +399,25 @@ def test_a_long_page_is_cut_into_blocks_of_whole_lines(any_tok):
     assert "tv-lines" not in render_tokens(enc, text, tokenizer="t", options=RenderOptions(show_chunks=True))
     short = text[:LINE_BLOCK_CHARS - 1]
     assert "tv-lines" not in render_tokens(any_tok.encode_with_offsets(short), short, tokenizer="t")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=60) | st.sampled_from(TEXTS))
+def test_an_encoding_of_columns_draws_as_one_of_lists(text: str) -> None:
+    # An engine's Encoding holds its spans as columns and its tokens as a view of the ids (core.encoding): the
+    # page must be the one drawn from plain lists of the same values.
+    from dataclasses import replace
+
+    from tokviz.core.encoding import ByteTables, Spans, TokenBytes, encoding_from_ids
+
+    tok = ByteTokenizer()
+    vocab = {i: bytes([i]) for i in range(256)}
+    ids = list(text.encode("utf-8"))
+    plain = tok.encode_with_offsets(text)
+    columns = encoding_from_ids(ids, vocab, ByteTables.of(vocab), ascii_text=text.isascii(),
+                                special=[False] * len(ids), pieces=plain.pieces)
+    assert isinstance(columns.char_spans, Spans) and isinstance(columns.tokens, TokenBytes)
+    lists = replace(columns, tokens=list(columns.tokens), byte_spans=list(columns.byte_spans),
+                    char_spans=list(columns.char_spans))
+    assert columns == lists == plain
+    assert render_tokens(columns, text, tokenizer="byte") == render_tokens(lists, text, tokenizer="byte")
