@@ -1,4 +1,4 @@
-"""The result of encoding with offsets: parallel lists, one entry per token.
+"""The result of encoding with offsets: parallel sequences, one entry per token (lists, or columns that read as lists).
 
 Modelled on Hugging Face ``tokenizers``' ``Encoding``: ids, the bytes of each token, and where each token sits in the
 input, both in UTF-8 bytes and in characters. A byte-level tokenizer can cut a multi-byte character (an emoji, a rare
