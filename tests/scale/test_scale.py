@@ -146,6 +146,36 @@ def test_sharded_sum_equals_one_process(client: Any, cs336_dir: Path, tmp_path: 
         assert train_bpe(got, vocab_size=vocab).merges == train_bpe(want, vocab_size=vocab).merges
 
 
+@pytest.mark.parametrize("shards", [None, 2])
+def test_the_client_lets_go_of_each_range_as_it_is_counted(client: Any, cs336_dir: Path, tmp_path: Path,
+                                                          shards: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A range's table stays in a worker's memory while anything refers to it: the client must not hold the map
+    # futures while it waits (only the sums that take them do), and the sums must outrank the ranges still to count.
+    from tokviz.scale import count_on_dask, count_shards_on_dask, dask_count
+    from tokviz.training.counts_shards import load_shards
+
+    kept: list[Any] = []
+    held: list[int] = []
+    priorities: set[int] = set()
+    start = dask_count._start_maps
+    monkeypatch.setattr(dask_count, "_start_maps", lambda *a, **k: kept.append(start(*a, **k)) or kept[-1])
+
+    def progress(done: int, total: int) -> None:
+        held.append(len(kept[0].futures))
+        priorities.update(client.run_on_scheduler(lambda dask_scheduler: [
+            ts.priority[0] for key, ts in dask_scheduler.tasks.items()
+            if "tokviz-count-cut" in str(key) or "tokviz-count-sum" in str(key)]))
+
+    paths = [str(cs336_dir / "corpus.en")]
+    options: dict[str, Any] = {"special_tokens": [EOT], "range_bytes": 20_000, "split_every": 3,
+                               "on_progress": progress}
+    got = (count_on_dask(paths, client=client, **options) if shards is None else
+           load_shards(count_shards_on_dask(paths, tmp_path / "s", client=client, shards=shards, **options)))
+    assert got == count_files([cs336_dir / "corpus.en"], special_tokens=[EOT])
+    assert len(held) > 3 and set(held) == {0}, held
+    assert priorities == {-dask_count.SUM_PRIORITY}, priorities
+
+
 def test_a_custom_pattern_is_counted_one_file_a_task(client: Any, tmp_path: Path) -> None:
     from tokviz.scale import count_on_dask
 

@@ -56,6 +56,9 @@ MIN_RANGE_BYTES = 1 << 20
 SPLIT_EVERY = 8
 #: Key prefix of the map tasks (a test, or a Dask dashboard, can tell them apart from the plan and reduce tasks).
 MAP_KEY = "tokviz-count-range"
+#: Sums run before the ranges still waiting to be counted (Dask runs the higher priority first), so a range's table
+#: is summed, and freed, soon after it is made rather than after every range is counted.
+SUM_PRIORITY = 1
 
 
 class WorkerLost(RuntimeError):
@@ -149,7 +152,11 @@ def _wait_maps(maps: _Maps, on_progress: Callable[[int, int], object] | None) ->
     """Wait for the map tasks, reporting progress; a task's error (a bad byte, a missing file) is raised here."""
     distributed = import_distributed()
     done = 0
-    for f in distributed.as_completed(maps.futures):
+    # Only the sums that take a range's table need it now: a future the client kept would hold every table in
+    # worker memory until the last range is counted.
+    finished = distributed.as_completed(maps.futures)
+    maps.futures.clear()
+    for f in finished:
         if f.status == "error":  # only an error crosses to the client here, never a partial table
             f.result()  # raises the task's own error with its message
         done += maps.sizes[f.key]
@@ -162,7 +169,7 @@ def _tree(client: Any, level: list[Any], split_every: int, name: str) -> Any:
     depth = 0
     while len(level) > 1:
         depth += 1
-        level = [client.submit(_sum, *level[i:i + split_every], key=f"{name}-{depth}-{i}")
+        level = [client.submit(_sum, *level[i:i + split_every], key=f"{name}-{depth}-{i}", priority=SUM_PRIORITY)
                  for i in range(0, len(level), split_every)]
     return level[0]
 
@@ -212,7 +219,6 @@ def count_on_dask(
     root = _tree(client, list(maps.futures), split_every, f"tokviz-count-sum-{maps.run}")
     try:
         _wait_maps(maps, on_progress)
-        maps.futures.clear()  # only the tree's root is needed now; the workers may free the partial tables
         counts: Counter[str] = root.result()
     except distributed.KilledWorker as e:
         raise _worker_lost(e) from e
@@ -236,7 +242,7 @@ def _shard_trees(client: Any, cut: list[Any], shards: int, split_every: int, nam
         holders = list(client.who_has([f]).get(f.key, ()))
         for k in range(shards):
             per_shard[k].append(client.submit(getitem, f, k, key=f"{name}-part-{k}-{f.key}", workers=holders or None,
-                                              allow_other_workers=True))
+                                              allow_other_workers=True, priority=SUM_PRIORITY))
     return {_tree(client, parts, split_every, f"{name}-{k}"): k for k, parts in enumerate(per_shard)}
 
 
@@ -267,12 +273,12 @@ def count_shards_on_dask(
                        errors=options.get("errors", "strict"), range_bytes=options.get("range_bytes"),
                        split_every=split_every)
     futures = maps.futures or [client.submit(Counter, key=f"tokviz-count-empty-{maps.run}")]
-    cut = [client.submit(_sum_split, shards, *futures[i:i + split_every], key=f"tokviz-count-cut-{maps.run}-{i}")
-           for i in range(0, len(futures), split_every)]
+    cut = [client.submit(_sum_split, shards, *futures[i:i + split_every], key=f"tokviz-count-cut-{maps.run}-{i}",
+                         priority=SUM_PRIORITY) for i in range(0, len(futures), split_every)]
+    del futures
     entries: list[dict[str, object]] = [{} for _ in range(shards)]
     try:
         _wait_maps(maps, options.get("on_progress"))
-        maps.futures.clear()
         tops = _shard_trees(client, cut, shards, split_every, f"tokviz-count-shard-{maps.run}")
         del cut
         for f in distributed.as_completed(list(tops)):
