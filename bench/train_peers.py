@@ -5,8 +5,9 @@ both break ties between equal counts otherwise than CS336).
 
 Each trainer learns a byte-level BPE of ``--vocab`` tokens (GPT-2's pattern where it takes one; sentencepiece splits
 its own way) on distinct text of each size: the ``--mixed`` corpus of ``bench/scale.py`` (Python source, then man
-pages and docs), in a fresh process per run, timed from import to the merges (corpus reading included). Printed:
-medians of wall and CPU seconds (the process and its children), peak RSS, and tokviz's time over each peer's.
+pages and docs), in a fresh process per run, corpus reading included. Printed:
+medians of wall and CPU seconds of the training (the process and its children; imports before the clock), peak
+RSS, and tokviz's time over each peer's.
 
 Usage::
 
@@ -17,6 +18,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.util
 import json
 import resource
@@ -35,7 +37,7 @@ EOT = "<|endoftext|>"
 
 
 def train(lib: str, corpus: Path, vocab: int) -> dict[str, object]:
-    """Train ``lib`` on ``corpus`` in this process; what was learned, for the table's check column."""
+    """Train ``lib`` (tokviz, rustbpe or gigabpe; imported already) on ``corpus``; what was learned."""
     if lib == "tokviz":
         from tokviz.training.trainer import train_bpe
 
@@ -43,25 +45,6 @@ def train(lib: str, corpus: Path, vocab: int) -> dict[str, object]:
         report = tok.training
         assert report is not None
         return {"merges": len(tok.merges), "distinct": report.n_distinct_pretokens}
-    if lib == "tokenizers":
-        from tokenizers import Tokenizer, models, pre_tokenizers, trainers
-
-        tk = Tokenizer(models.BPE())
-        tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-        tk.train([str(corpus)], trainers.BpeTrainer(vocab_size=vocab, special_tokens=[EOT], show_progress=False,
-                                                    initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-        return {"merges": len(json.loads(tk.to_str())["model"]["merges"])}
-    if lib == "sentencepiece":
-        import io
-        import os
-
-        import sentencepiece as spm
-
-        model = io.BytesIO()
-        spm.SentencePieceTrainer.train(input=str(corpus), model_writer=model, model_type="bpe", vocab_size=vocab,
-                                       num_threads=os.cpu_count() or 1, byte_fallback=True, minloglevel=2,
-                                       max_sentence_length=1 << 16, train_extremely_large_corpus=False)
-        return {"model_bytes": len(model.getvalue())}
     if lib == "rustbpe":
         import rustbpe
 
@@ -82,12 +65,24 @@ def train(lib: str, corpus: Path, vocab: int) -> dict[str, object]:
 
 
 def measure(lib: str, corpus: Path, vocab: int) -> dict[str, object]:
-    t0 = time.perf_counter()
+    """Wall and CPU seconds of the training alone (imports before the clock), and the process's peak RSS.
+    ``tokenizers`` and ``sentencepiece`` train as ``bench/scale.py --peers`` trains them."""
+    if lib in ("tokenizers", "sentencepiece"):
+        from bench.scale import measure_peer
+
+        r = measure_peer(lib, corpus, vocab)
+        return {"wall": r["seconds"], "cpu": r["cpu"], "rss_mb": r["client_rss"], "vocab": r["vocab_learned"]}
+    importlib.import_module("tokviz.training.trainer" if lib == "tokviz" else lib)
+    t0, c0 = time.perf_counter(), _cpu()
     learned = train(lib, corpus, vocab)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, _cpu() - c0
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
     return {"wall": wall, "cpu": cpu, "rss_mb": max(me.ru_maxrss, kids.ru_maxrss) / 1024, **learned}
+
+
+def _cpu() -> float:
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def run(lib: str, corpus: Path, vocab: int) -> dict[str, object]:
