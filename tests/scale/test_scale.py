@@ -176,6 +176,71 @@ def test_the_client_lets_go_of_each_range_as_it_is_counted(client: Any, cs336_di
     assert priorities == {-dask_count.SUM_PRIORITY}, priorities
 
 
+GATE = "tokviz-test-first-range"
+
+
+def _count_after_the_gate(source: Any, start: int, *rest: Any) -> Any:
+    """The counting task, except that the range at byte 0 waits for the test's Dask event first."""
+    import distributed
+
+    from tokviz.scale import dask_count
+
+    if start == 0:
+        distributed.Event(GATE).wait(120)
+    return dask_count._count(source, start, *rest)
+
+
+def test_a_cut_sum_goes_up_its_shards_before_every_range_is_counted(client: Any, cs336_dir: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each cut sum must be summed into the shards' sums, and freed, as it finishes: a count that waits for every
+    # range first holds every cut sum in worker memory meanwhile, which grows with the corpus. The first range is
+    # held back; every other cut sum must be gone from the workers before it is let go.
+    import threading
+    import time
+
+    from tokviz.scale import count_shards_on_dask, dask_count
+    from tokviz.training.counts_shards import load_shards
+
+    distributed = distributed_or_skip()
+    gate = distributed.Event(GATE, client=client)
+    gate.clear()
+    monkeypatch.setattr(dask_count, "_count", _count_after_the_gate)
+    out: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            out["path"] = count_shards_on_dask([str(cs336_dir / "corpus.en")], tmp_path / "s", client=client,
+                                               shards=2, special_tokens=[EOT], range_bytes=12_000, split_every=2)
+        except BaseException as e:  # shown by the assertion below
+            out["error"] = e
+
+    def cut_sums_in_memory() -> tuple[list[str], list[str]]:
+        states = client.run_on_scheduler(lambda dask_scheduler: {
+            str(k): ts.state for k, ts in dask_scheduler.tasks.items() if str(k).startswith("tokviz-count-")})
+        cut = sorted(k for k, v in states.items() if k.startswith("tokviz-count-cut-") and v == "memory")
+        running = sorted(k for k, v in states.items() if "-running-" in k and v == "memory")
+        return cut, running
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    try:
+        seen: tuple[list[str], list[str]] = ([], [])
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            seen = cut_sums_in_memory()
+            cut, running = seen
+            if running and all(k.rsplit("-", 1)[1] == "0" for k in cut):
+                break
+            time.sleep(0.2)
+        assert not worker.is_alive() or "path" not in out  # the first range is still waiting
+        assert seen[1] and all(k.rsplit("-", 1)[1] == "0" for k in seen[0]), seen
+    finally:
+        gate.set()
+        worker.join(120)
+    assert "error" not in out, out.get("error")
+    assert load_shards(out["path"]) == count_files([cs336_dir / "corpus.en"], special_tokens=[EOT])
+
+
 def test_a_custom_pattern_is_counted_one_file_a_task(client: Any, tmp_path: Path) -> None:
     from tokviz.scale import count_on_dask
 

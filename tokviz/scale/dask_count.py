@@ -229,21 +229,42 @@ def _sum_split(n_shards: int, *parts: Counter[str]) -> list[Counter[str]]:
     return split_counts(_sum(*parts), n_shards)
 
 
-def _shard_trees(client: Any, cut: list[Any], shards: int, split_every: int, name: str) -> dict[Any, int]:
-    """Shard ``k``'s tree of sums over part ``k`` of every cut sum; returns each tree's root with its shard.
+def _shard_sums(client: Any, maps: _Maps, cut: list[Any], shards: int, split_every: int, name: str,
+                on_progress: Callable[[int, int], object] | None) -> dict[Any, int]:
+    """Wait for the map tasks (as :func:`_wait_maps`) and, as each cut sum finishes, send its parts up the shards'
+    sums; returns each shard's last sum with its shard.
 
     Part ``k`` is taken out of a cut sum on the worker that holds it (``workers=``, a preference the scheduler may
     overrule if that worker is gone), so only the part, not the whole list of parts, crosses to the worker that sums
-    it: submitted as each cut finishes, when its holder is known.
+    it. A shard's parts are summed ``split_every`` at a time as they come, the sum joining the next group, so a cut
+    sum is freed soon after it is made: waiting for every range first kept every cut sum in worker memory, which
+    grew with the corpus.
     """
     distributed = import_distributed()
-    per_shard: list[list[Any]] = [[] for _ in range(shards)]
-    for f in distributed.as_completed(cut):
+    cut_keys = {f.key for f in cut}
+    finished = distributed.as_completed([*maps.futures, *cut])
+    maps.futures.clear()  # only the tasks that take a table hold it now (see _wait_maps)
+    cut.clear()
+    pending: list[list[Any]] = [[] for _ in range(shards)]
+    sums = done = 0
+    for f in finished:
+        if f.status == "error":  # only an error crosses to the client here, never a table
+            f.result()  # raises the task's own error with its message
+        if f.key not in cut_keys:
+            done += maps.sizes[f.key]
+            if on_progress is not None:
+                on_progress(done, maps.total_bytes)
+            continue
         holders = list(client.who_has([f]).get(f.key, ()))
         for k in range(shards):
-            per_shard[k].append(client.submit(getitem, f, k, key=f"{name}-part-{k}-{f.key}", workers=holders or None,
-                                              allow_other_workers=True, priority=SUM_PRIORITY))
-    return {_tree(client, parts, split_every, f"{name}-{k}"): k for k, parts in enumerate(per_shard)}
+            pending[k].append(client.submit(getitem, f, k, key=f"{name}-part-{k}-{f.key}", workers=holders or None,
+                                            allow_other_workers=True, priority=SUM_PRIORITY))
+            if len(pending[k]) >= split_every:
+                sums += 1
+                pending[k] = [client.submit(_sum, *pending[k], key=f"{name}-{k}-running-{sums}",
+                                            priority=SUM_PRIORITY)]
+        del f
+    return {_tree(client, parts, split_every, f"{name}-{k}"): k for k, parts in enumerate(pending)}
 
 
 def count_shards_on_dask(
@@ -278,9 +299,8 @@ def count_shards_on_dask(
     del futures
     entries: list[dict[str, object]] = [{} for _ in range(shards)]
     try:
-        _wait_maps(maps, options.get("on_progress"))
-        tops = _shard_trees(client, cut, shards, split_every, f"tokviz-count-shard-{maps.run}")
-        del cut
+        tops = _shard_sums(client, maps, cut, shards, split_every, f"tokviz-count-shard-{maps.run}",
+                           options.get("on_progress"))
         for f in distributed.as_completed(list(tops)):
             k = tops.pop(f)
             entries[k] = save_shard(Counts(f.result(), pattern=pattern, special_tokens=maps.specials), folder, k)
