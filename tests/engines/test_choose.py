@@ -61,6 +61,16 @@ def test_built_on_demand_and_a_long_text_waits_for_it() -> None:
     assert engine.name == "tiktoken" and engine.wait(60)
 
 
+@pytest.mark.skipif("tiktoken" not in installed_engines(), reason="tiktoken is not installed")
+def test_a_batch_waits_for_the_engine_as_a_text_of_its_length_would() -> None:
+    tok = Tokenizer(BYTES, [])
+    engine = BackgroundEngine(tok, ["tiktoken"], start_at=100, wait_at=1_000)
+    assert engine.encode_ordinary_batch(["x" * 30, "y" * 30]) == [None, None] and engine._pending is not None
+    assert engine.encode_ordinary_batch(["x" * 30, "y" * 30]) == [None, None] and engine._pending is None
+    parts = ["héllo " * 100, "", "wörld " * 100]  # short each, long together: waits, then every part runs
+    assert engine.encode_ordinary_batch(parts) == [list(p.encode()) for p in parts]
+
+
 @pytest.fixture(scope="module")
 def o200k_pair() -> tuple[Tokenizer, Tokenizer]:
     """o200k with an engine attached at once, and a pure copy of the same tables."""
@@ -92,11 +102,22 @@ def test_encode_goes_through_the_engine_with_the_same_ids(o200k_pair: tuple[Toke
 @pytest.mark.slow  # 3.9 s measured: the full run has it, the quick loop does not
 def test_the_engine_is_used(o200k_pair: tuple[Tokenizer, Tokenizer], monkeypatch: pytest.MonkeyPatch) -> None:
     fast, _ = o200k_pair
-    calls: list[str] = []
-    real = fast.engine.encode_ordinary  # type: ignore[union-attr]
-    monkeypatch.setattr(fast.engine, "encode_ordinary", lambda t: calls.append(t) or real(t))
+    calls = _watch(fast, monkeypatch)
     encode_as_shown(fast, "a<|endoftext|>b")
     assert calls == ["a", "b"]
+
+
+def _watch(tok: Tokenizer, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts ``tok``'s engine is asked for from now on, alone or in a batch (the stretches between special
+    tokens, where the engine takes batches)."""
+    calls: list[str] = []
+    engine = tok.engine
+    real = engine.encode_ordinary  # type: ignore[union-attr]
+    monkeypatch.setattr(engine, "encode_ordinary", lambda t: calls.append(t) or real(t))
+    if hasattr(engine, "encode_ordinary_batch"):
+        batch = engine.encode_ordinary_batch
+        monkeypatch.setattr(engine, "encode_ordinary_batch", lambda ts: calls.extend(ts) or batch(ts))
+    return calls
 
 
 def test_every_new_tokenizer_gets_an_engine_and_pickles(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -117,12 +138,10 @@ def test_encode_corpus_goes_through_the_engine(o200k_pair: tuple[Tokenizer, Toke
 
     fast, pure = o200k_pair
     source = cs336_dir / "tinystories_sample.txt"
-    calls: list[int] = []
-    real = fast.engine.encode_ordinary  # type: ignore[union-attr]
-    monkeypatch.setattr(fast.engine, "encode_ordinary", lambda t: calls.append(len(t)) or real(t))
+    calls = _watch(fast, monkeypatch)
     encode_corpus([str(source)], fast, tmp_path / "ids.npy")
     ids = np.load(tmp_path / "ids.npy").tolist()
-    assert ids == encode_as_shown(pure, source.read_text(encoding="utf-8")) and sum(calls) > 0
+    assert ids == encode_as_shown(pure, source.read_text(encoding="utf-8")) and sum(map(len, calls)) > 0
 
 
 @pytest.mark.slow  # 0.7 s measured: the full run has it, the quick loop does not

@@ -168,3 +168,47 @@ def test_a_long_text_on_all_cores(tokenizers: dict[str, Tokenizer], cs336_dir: P
     text = (cs336_dir / "tinystories_sample.txt").read_text(encoding="utf-8")
     text = text * (1_100_000 // len(text) + 1)
     assert len(text) >= 1 << 20 and eng.encode_ordinary(text) == _pure(tokenizers["o200k_base"], text)
+
+
+@pytest.mark.slow  # 2.1 s measured: the full run has it, the quick loop does not
+@pytest.mark.skipif("fastokens" not in ENGINE_NAMES, reason="fastokens is not installed")
+def test_a_batch_of_stretches_gives_each_ones_ids(tokenizers: dict[str, Tokenizer], cs336_dir: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # The stretches between special tokens go to fastokens in one batch: each gets its own ids, one it declines
+    # (a long whitespace run, a character its tables class otherwise) gets None and the others still run, and a
+    # stretch long enough to cut for the cores is cut and joined again.
+    import tokviz.engines.native as native
+
+    tok, eng = tokenizers["o200k_base"], _engine(tokenizers, "o200k_base", "fastokens")
+    story = (cs336_dir / "tinystories_sample.txt").read_text(encoding="utf-8")
+    texts = [story[:5000], "", " " * 40_000, "a\u180eb", story[5000:9000], "Hello 🌍 x\u0c5c's"]
+    monkeypatch.setattr(native, "PARALLEL_AT", 1000)  # so the first and fifth are cut in parts
+    got = eng.encode_ordinary_batch(texts)
+    assert got[2] is None and got[3] is None
+    assert [g for k, g in enumerate(got) if k not in (2, 3)] == [_pure(tok, t) for k, t in enumerate(texts)
+                                                                  if k not in (2, 3)]
+    assert eng.encode_ordinary_batch([]) == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(["ab", "", "x!", "1234"]), max_size=6), st.booleans())
+def test_stretches_go_in_one_batch_where_the_engine_takes_batches(texts: list[str], batches: bool) -> None:
+    from tokviz.core.engine import encode_stretches
+
+    asked: list[list[str]] = []
+
+    class Plain:
+        name = "plain"
+
+        def encode_ordinary(self, text: str) -> list[int] | None:
+            asked.append([text])
+            return None if "!" in text else list(text.encode())
+
+    class Batching(Plain):
+        def encode_ordinary_batch(self, texts: list[str]) -> list[list[int] | None]:
+            asked.append(list(texts))
+            return [None if "!" in t else list(t.encode()) for t in texts]
+
+    got = encode_stretches(Batching() if batches else Plain(), texts)
+    assert got == [None if "!" in t else list(t.encode()) for t in texts]
+    assert asked == ([texts] if batches and len(texts) > 1 else [[t] for t in texts])

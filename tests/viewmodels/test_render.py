@@ -7,7 +7,7 @@ from itertools import pairwise
 
 import pytest
 from helpers import Node, parse, token_text
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokviz import train_bpe
@@ -401,14 +401,22 @@ def test_a_long_page_is_cut_into_blocks_of_whole_lines(any_tok):
     assert "tv-lines" not in render_tokens(any_tok.encode_with_offsets(short), short, tokenizer="t")
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.text(max_size=60) | st.sampled_from(TEXTS))
-def test_an_encoding_of_columns_draws_as_one_of_lists(text: str) -> None:
-    # An engine's Encoding holds its spans as columns and its tokens as a view of the ids (core.encoding): the
-    # page must be the one drawn from plain lists of the same values.
+@pytest.mark.parametrize("sums", ["numpy", "python"])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=60) | st.sampled_from(TEXTS))
+def test_an_encoding_of_columns_draws_as_one_of_lists(text: str, sums: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An engine's Encoding holds its spans as columns (lists, or numpy's for long texts) and its tokens as a view
+    # of the ids (core.encoding): the page must be the one drawn from plain lists of the same values.
     from dataclasses import replace
 
+    import tokviz.core.encoding as encoding
     from tokviz.core.encoding import ByteTables, Spans, TokenBytes, encoding_from_ids
+
+    if sums == "numpy":
+        pytest.importorskip("numpy")
+        from tokviz.core.array_offsets import ArraySpans
+
+    monkeypatch.setattr(encoding, "ARRAY_AT", 0 if sums == "numpy" else 1 << 62)
 
     tok = ByteTokenizer()
     vocab = {i: bytes([i]) for i in range(256)}
@@ -416,7 +424,8 @@ def test_an_encoding_of_columns_draws_as_one_of_lists(text: str) -> None:
     plain = tok.encode_with_offsets(text)
     columns = encoding_from_ids(ids, vocab, ByteTables.of(vocab), ascii_text=text.isascii(),
                                 special=[False] * len(ids), pieces=plain.pieces)
-    assert isinstance(columns.char_spans, Spans) and isinstance(columns.tokens, TokenBytes)
+    assert isinstance(columns.char_spans, ArraySpans if sums == "numpy" else Spans)
+    assert isinstance(columns.tokens, TokenBytes)
     lists = replace(columns, tokens=list(columns.tokens), byte_spans=list(columns.byte_spans),
                     char_spans=list(columns.char_spans))
     assert columns == lists == plain

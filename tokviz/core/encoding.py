@@ -19,8 +19,13 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import accumulate, compress
-from typing import TypeVar, overload
+from types import ModuleType
+from typing import TYPE_CHECKING, TypeVar, overload
+
+if TYPE_CHECKING:
+    from tokviz.core.array_offsets import ArrayTables
 
 Span = tuple[int, int]
 T = TypeVar("T")
@@ -328,6 +333,24 @@ class ByteTables:
             continues[i] = bool(t) and 0x80 <= t[0] < 0xC0
         return cls(lengths, starts, continues)
 
+    @cached_property
+    def arrays(self) -> ArrayTables | None:
+        """These tables as numpy arrays, or None without numpy (made on first use, once per vocabulary)."""
+        arrays = _array_offsets()
+        return None if arrays is None else arrays.ArrayTables.of(self)
+
+
+def _array_offsets() -> ModuleType | None:
+    try:
+        from tokviz.core import array_offsets
+    except ImportError:  # numpy is an extra
+        return None
+    return array_offsets
+
+
+# Encodings of at least this many tokens sum their offsets with numpy when it is installed (a few microseconds of
+# set-up each; on a million tokens 0.02 s against 0.18 s).
+ARRAY_AT = 1 << 12
 
 _CONTINUATION = bytes(range(0x80, 0xC0))
 
@@ -352,6 +375,10 @@ def encoding_from_ids(
     >>> enc.char_spans, enc.partial
     ([(0, 1), (1, 2), (1, 2), (2, 3)], [False, True, True, False])
     """
+    if len(ids) >= ARRAY_AT and (arrays := tables.arrays) is not None:
+        from tokviz.core.array_offsets import encoding_from_id_array
+
+        return encoding_from_id_array(ids, vocab, arrays, ascii_text=ascii_text, special=special, pieces=pieces)
     with _collector_paused():
         return _encoding_from_ids(ids, vocab, tables, ascii_text=ascii_text, special=special, pieces=pieces)
 

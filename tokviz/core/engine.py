@@ -30,6 +30,28 @@ class Engine(Protocol):
     def encode_ordinary(self, text: str) -> list[int] | None: ...
 
 
+@runtime_checkable
+class BatchEngine(Engine, Protocol):
+    """An engine that also encodes many texts in one call (on every core): the stretches between special tokens."""
+
+    def encode_ordinary_batch(self, texts: list[str]) -> list[list[int] | None]: ...
+
+
+def encode_stretches(engine: Engine, texts: list[str]) -> list[list[int] | None]:
+    """The engine's ids of each text, or None where it declines one; in one batch where the engine takes batches.
+
+    >>> class Bytes:
+    ...     name = "bytes"
+    ...     def encode_ordinary(self, text: str) -> list[int] | None:
+    ...         return None if "!" in text else list(text.encode("utf-8"))
+    >>> encode_stretches(Bytes(), ["hi", "!"])
+    [[104, 105], None]
+    """
+    if len(texts) > 1 and isinstance(engine, BatchEngine):
+        return engine.encode_ordinary_batch(texts)
+    return [engine.encode_ordinary(t) for t in texts]
+
+
 EngineFactory = Callable[[Any], "Engine | None"]
 _FACTORY: list[EngineFactory] = []
 

@@ -20,7 +20,7 @@ import threading
 import weakref
 from typing import Any
 
-from tokviz.core.engine import set_engine_factory
+from tokviz.core.engine import encode_stretches, set_engine_factory
 from tokviz.engines.native import ENGINES, LOAD_ORDER, PREFERENCE
 from tokviz.engines.plan import rank_plan
 from tokviz.models.bpe import Tokenizer
@@ -101,6 +101,8 @@ class BackgroundEngine:
                     self.first.set()
                 except Exception as e:  # a failed engine leaves the one before it (or pure Python) running
                     self.note = f"{name} failed to load: {e}"
+                if self._engine is not None:
+                    tok.prepare_offsets()
         finally:
             self.first.set()
             self.ready.set()
@@ -111,18 +113,27 @@ class BackgroundEngine:
         self.ready.wait(timeout)
         return self._engine is not None
 
-    def encode_ordinary(self, text: str) -> list[int] | None:
+    def _running(self, n_chars: int) -> Any:
+        """The engine that runs now, after waiting for it if ``n_chars`` is long enough (None: encode it pure)."""
         engine = self._engine
         if engine is None:
             if self.ready.is_set() or os.getpid() != self._pid:  # a forked child has no build thread to wait for
                 return None
-            self._asked += len(text)
+            self._asked += n_chars
             if self._asked >= self.start_at:
                 self.start()
-            if len(text) < self.wait_at or not self.first.wait(self.max_wait) or self._engine is None:
+            if n_chars < self.wait_at or not self.first.wait(self.max_wait) or self._engine is None:
                 return None
             engine = self._engine
-        return engine.encode_ordinary(text)
+        return engine
+
+    def encode_ordinary(self, text: str) -> list[int] | None:
+        engine = self._running(len(text))
+        return None if engine is None else engine.encode_ordinary(text)
+
+    def encode_ordinary_batch(self, texts: list[str]) -> list[list[int] | None]:
+        engine = self._running(sum(map(len, texts)))
+        return [None] * len(texts) if engine is None else encode_stretches(engine, texts)
 
 
 def _build(tok: Tokenizer, names: list[str]) -> tuple[Any, str]:
@@ -133,7 +144,9 @@ def _build(tok: Tokenizer, names: list[str]) -> tuple[Any, str]:
         return None, "pure"
     for name in names:
         try:
-            return ENGINES[name](plan), name
+            engine = ENGINES[name](plan)
+            tok.prepare_offsets()
+            return engine, name
         except Exception as e:  # an engine that fails to build leaves the next one (or pure Python) to run
             tok.engine_note = f"{name} failed to load: {e}"
     return None, "pure"

@@ -40,16 +40,24 @@ def has_long_space_run(text: str, *, limit: int = LONG_SPACE_RUN) -> bool:
     return False
 
 
+def declines(text: str, *, odd: str = "") -> bool:
+    """Whether an engine leaves ``text`` to the pure engine: it holds a long whitespace run or a character of
+    ``odd`` (one the engine's tables class otherwise)."""
+    return (len(text) >= LONG_SPACE_RUN and has_long_space_run(text)) or (bool(odd) and any(c in text for c in odd))
+
+
+def _is_panic(e: BaseException) -> bool:
+    return type(e).__name__ == "PanicException"  # a Rust panic is a BaseException; anything else is a real error
+
+
 def _declining(encode: Callable[[str], list[int]], *, odd: str = "") -> Callable[[str], list[int] | None]:
     def run(text: str) -> list[int] | None:
-        if len(text) >= LONG_SPACE_RUN and has_long_space_run(text):
-            return None
-        if odd and any(c in text for c in odd):
+        if declines(text, odd=odd):
             return None
         try:
             return encode(text)
-        except BaseException as e:  # a Rust panic is a BaseException; anything else is a real error
-            if type(e).__name__ == "PanicException":
+        except BaseException as e:
+            if _is_panic(e):
                 return None
             raise
     return run
@@ -102,14 +110,43 @@ class FastokensEngine:
         self.cutter = PreTokenizer.create(plan.pattern) if resolve_pattern(plan.pattern)[1] else None
         self.encode_ordinary = _declining(self._encode, odd=FASTOKENS_ODD)
 
+    def _parts(self, text: str) -> list[str]:
+        if self.cutter is not None and len(text) >= PARALLEL_AT:
+            return split_for_cores(text, self.cutter)
+        return [text]
+
     def _encode(self, text: str) -> list[int]:
-        parts = split_for_cores(text, self.cutter) if self.cutter is not None and len(text) >= PARALLEL_AT else []
+        parts = self._parts(text)
         if len(parts) < 2:
             return list(self.native.encode_ordinary(text).ids)
         ids: list[int] = []
         for enc in self.native.encode_batch(parts):  # on all cores; the parts' ids in order
             ids += enc.ids
         return ids
+
+    def encode_ordinary_batch(self, texts: list[str]) -> list[list[int] | None]:
+        """The ids of each text (None for one it declines), all in one ``encode_batch`` on every core: a text of
+        many documents between special tokens is many short stretches, each too short to cut for the cores."""
+        out: list[list[int] | None] = [None] * len(texts)
+        parts: list[str] = []
+        owners: list[int] = []
+        for k, text in enumerate(texts):
+            if not declines(text, odd=FASTOKENS_ODD):
+                out[k] = []
+                cut = self._parts(text)
+                parts += cut
+                owners += [k] * len(cut)
+        try:
+            encodings = self.native.encode_batch(parts) if parts else []
+        except BaseException as e:
+            if _is_panic(e):
+                return [None] * len(texts)
+            raise
+        for k, enc in zip(owners, encodings):
+            ids = out[k]
+            assert ids is not None
+            ids += enc.ids
+        return out
 
 
 def split_for_cores(text: str, cutter: PreTokenizer, *, parts: int | None = None) -> list[str]:

@@ -25,8 +25,8 @@ from itertools import chain
 from typing import Any, Literal
 
 from tokviz.core.encoding import ByteTables, Encoding, LazyPieces, Piece, encoding_from_ids, join_token_bytes
-from tokviz.core.engine import Engine, engine_for
-from tokviz.core.surrogates import SURROGATE, original_positions, repair_surrogates, repaired_stream
+from tokviz.core.engine import Engine, encode_stretches, engine_for
+from tokviz.core.surrogates import has_surrogates, original_positions, repair_surrogates, repaired_stream
 from tokviz.models.bpe_rules import NO_RANK, encode_pairs, encode_ranks, merge_by_pairs
 from tokviz.models.piece_cache import BytePieceCache
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
@@ -377,12 +377,15 @@ class Tokenizer:
         if not pt.special_tokens:
             ids = None if engine is None else engine.encode_ordinary(text)
             return ids if ids is not None else list(chain.from_iterable(map(lookup, pt.findall(text))))
+        segments = list(pt.segments(text))
+        stretches = [seg for seg, is_special in segments if not is_special]
+        by_engine = iter([None] * len(stretches) if engine is None else encode_stretches(engine, stretches))
         out: list[int] = []
-        for seg, is_special in pt.segments(text):
+        for seg, is_special in segments:
             if is_special:
                 out.append(self._special_ids[seg])
             else:
-                ids = None if engine is None else engine.encode_ordinary(seg)
+                ids = next(by_engine)
                 out.extend(ids if ids is not None else chain.from_iterable(map(lookup, pt.findall(seg))))
         return out
 
@@ -422,7 +425,7 @@ class Tokenizer:
         """
         if not isinstance(text, str):
             raise ValueError(f"encode_with_offsets expects str, got {type(text).__name__}.")
-        fine = text.isascii() or not SURROGATE.search(text)
+        fine = not has_surrogates(text)
         # Lone surrogates are repaired as encode repairs them; spans still index ``text`` (a joined surrogate pair
         # is one character of the repaired text but two of ``text``), while pieces hold the repaired characters.
         repaired = text if fine else repair_surrogates(text)
@@ -442,6 +445,11 @@ class Tokenizer:
     def _byte_tables(self) -> ByteTables:
         return ByteTables.of(self.vocab)
 
+    def prepare_offsets(self) -> None:
+        """Make the tables that offsets from an engine's ids read (once per tokenizer; a tenth of a second for
+        o200k): an engine's build calls this, so a user's first text does not wait for them."""
+        _ = self._byte_tables.arrays
+
     def _offsets_by_engine(self, text: str) -> Encoding | None:
         """The encoding of ``text`` from the engine's ids (None without an engine, or when it declines a stretch):
         spans and partial marks follow from the tokens' bytes (:func:`~tokviz.core.encoding.encoding_from_ids`),
@@ -450,16 +458,20 @@ class Tokenizer:
         if engine is None:
             return None
         pt = self.pretokenizer
+        segments = list(pt.segments(text))
+        by_engine = encode_stretches(engine, [seg for seg, is_special in segments if not is_special])
+        if None in by_engine:
+            return None
+        stretches = iter(by_engine)
         ids: list[int] = []
         special: list[bool] = []
-        for seg, is_special in pt.segments(text):
+        for seg, is_special in segments:
             if is_special:
                 ids.append(self._special_ids[seg])
                 special.append(True)
                 continue
-            seg_ids = engine.encode_ordinary(seg)
-            if seg_ids is None:
-                return None
+            seg_ids = next(stretches)
+            assert seg_ids is not None
             ids += seg_ids
             special += [False] * len(seg_ids)
         return encoding_from_ids(ids, self.vocab, self._byte_tables, ascii_text=text.isascii(), special=special,
