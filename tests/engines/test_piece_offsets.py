@@ -15,6 +15,19 @@ from tokviz.formats.hf_families import family_from_dict
 
 tokenizers = pytest.importorskip("tokenizers")
 
+
+
+@pytest.fixture(autouse=True, params=["numpy", "python"])
+def sums(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every rule both ways: with numpy's masks (tokviz.engines.piece_arrays, long texts) and token by token."""
+    import tokviz.core.encoding as encoding
+
+    if request.param == "numpy":
+        pytest.importorskip("numpy")
+    monkeypatch.setattr(encoding, "ARRAY_AT", 0 if request.param == "numpy" else 1 << 62)
+    return str(request.param)
+
+
 METASPACE = {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": True}
 
 

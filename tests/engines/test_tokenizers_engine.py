@@ -142,12 +142,25 @@ OFFSET_TEXT = st.text(max_size=60) | st.lists(st.sampled_from(
      "\t", "\n", "\x00", "ΣΑΣ", "İ", "x" * 120]), max_size=12).map("".join)
 
 
+def _sums(sums: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settle the offsets rules with numpy masks at every length ("numpy"), or token by token ("python")."""
+    import tokviz.core.encoding as encoding
+
+    if sums == "numpy":
+        pytest.importorskip("numpy")
+    monkeypatch.setattr(encoding, "ARRAY_AT", 0 if sums == "numpy" else 1 << 62)
+
+
 @pytest.mark.slow  # 5.2 s measured: the full run has it, the quick loop does not
+@pytest.mark.parametrize("sums", ["numpy", "python"])
 @pytest.mark.parametrize("name", ["bert-uncased", "bert-cased-strip", "unigram", "bpe-sp", "bpe-llama2",
                                   "unigram-nfkc"])
-def test_offsets_equal_the_pure_pipeline(files: dict[str, dict[str, Any]], cs336_dir: Path, name: str) -> None:
+def test_offsets_equal_the_pure_pipeline(files: dict[str, dict[str, Any]], cs336_dir: Path, name: str, sums: str,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """The engine's Encoding (ids, bytes, spans, partial and special marks, pieces) is the pure pipeline's on the
-    fixtures, the samples and the offset probes; only texts with newer characters are declined there."""
+    fixtures, the samples and the offset probes; only texts with newer characters are declined there. Long texts
+    settle the rules with numpy masks (tokviz.engines.piece_arrays), short ones token by token: both, everywhere."""
+    _sums(sums, monkeypatch)
     tok = _pair(files[name])
     assert tok.engine._engine.tables is not None, tok.engine._engine.offsets_note
     for text in _texts(cs336_dir):
@@ -333,16 +346,19 @@ def test_a_stream_goes_through_the_engine_with_the_whole_texts_ids(files: dict[s
 
 
 @pytest.mark.slow  # 2.5 s measured: the full run has it, the quick loop does not
+@pytest.mark.parametrize("sums", ["numpy", "python"])
 @pytest.mark.parametrize("name", ["bert-uncased", "unigram", "bpe-sp", "bpe-llama2"])
 @pytest.mark.parametrize("cores", [2, 3])
 def test_a_long_text_goes_to_the_engine_in_parts_with_the_whole_texts_encoding(
-        files: dict[str, dict[str, Any]], cs336_dir: Path, name: str, cores: int,
+        files: dict[str, dict[str, Any]], cs336_dir: Path, name: str, cores: int, sums: str,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """From PARALLEL_AT characters (lowered here) a text goes to tokenizers in one part per core, encoded as one batch:
-    ids and every field of the Encoding are the pure pipeline's on the whole text. Llama 2's normalizer
-    prepends to the text's start, so its texts stay whole."""
+    ids and every field of the Encoding are the pure pipeline's on the whole text (the parts' offsets shifted as
+    tuples, or as arrays by the numpy rules). Llama 2's normalizer prepends to the text's start, so its texts stay
+    whole."""
     from tokviz.pipelines import vocab_pipeline
 
+    _sums(sums, monkeypatch)
     monkeypatch.setattr(vocab_pipeline, "PARALLEL_AT", 8)
     monkeypatch.setattr(vocab_pipeline.os, "cpu_count", lambda: cores)
     tok = _pair(files[name])

@@ -56,11 +56,13 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable
+from collections.abc import Sequence as CSequence
 from dataclasses import dataclass
 from itertools import accumulate, compress
 from operator import itemgetter, lt
 from typing import Any
 
+from tokviz.core import encoding as encoding_module
 from tokviz.core.encoding import Encoding, LazyPieces, Spans
 from tokviz.normalizers.components import Prepend, Sequence
 from tokviz.pipelines.space_cuts import local_normalizer, split_marks
@@ -68,6 +70,7 @@ from tokviz.pipelines.vocab_pipeline import PiecePipeline
 from tokviz.pre_tokenizers.metaspace import Metaspace
 
 _BYTE_PIECE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
+SpanList = CSequence[tuple[int, int]]  # a list of spans, or columns that read as one
 
 
 @functools.cache
@@ -212,6 +215,10 @@ class OffsetTables:
         if not self.takes(text):
             return None
         ids: list[int] = native.ids
+        if len(ids) >= encoding_module.ARRAY_AT and self.arrays is not None:
+            from tokviz.engines.piece_arrays import encoding_from_arrays
+
+            return encoding_from_arrays(self, text, native)
         spans: list[tuple[int, int]] = native.offsets
         n = len(ids)
         cut = [False] * n
@@ -249,7 +256,16 @@ class OffsetTables:
         return Encoding(ids, tokens, byte_spans, spans, _partial(cut, spans), LazyPieces(lambda: tok.pieces_of(text)),
                         special)
 
-    def _mark_span(self, text: str, spans: list[tuple[int, int]], i: int) -> tuple[int, int] | None:
+    @functools.cached_property
+    def arrays(self) -> Any:
+        """Per-id arrays for long texts (:mod:`tokviz.engines.piece_arrays`), or None without numpy."""
+        try:
+            from tokviz.engines.piece_arrays import PieceArrays
+        except ImportError:  # numpy is an extra: the rules run token by token
+            return None
+        return PieceArrays.of(self)
+
+    def _mark_span(self, text: str, spans: SpanList, i: int) -> tuple[int, int] | None:
         """The pure span of a lone mark token ``i``: ``(s, s)`` when inserted, its own when a space became it,
         None when the text cannot tell."""
         s, e = spans[i]
@@ -264,7 +280,7 @@ class OffsetTables:
             return None  # a character that becomes a space and more: inserted or its own, the text cannot tell
         return s, s
 
-    def _unk_text(self, text: str, spans: list[tuple[int, int]], i: int) -> bytes | None:
+    def _unk_text(self, text: str, spans: SpanList, i: int) -> bytes | None:
         """The normalized text unknown token ``i`` replaced, or None when it cannot be told from its characters."""
         s, e = spans[i]
         if not self.unk_shown or e <= s:

@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import threading
@@ -180,21 +181,30 @@ class TokenizersEngine:
 
 @dataclass(frozen=True)
 class _Joined:
-    """The ids and character offsets of consecutive parts' Encodings as one text's (what piece_offsets reads)."""
+    """The ids and character offsets of consecutive parts' Encodings as one text's (what piece_offsets reads):
+    ``shifted`` holds each part's Encoding with the characters before it; the offsets are shifted when read (the
+    array rules, :mod:`tokviz.engines.piece_arrays`, shift them as arrays instead)."""
 
     ids: list[int]
-    offsets: list[tuple[int, int]]
+    shifted: list[tuple[int, Any]]
 
     @classmethod
     def of(cls, parts: list[str], natives: list[Any]) -> _Joined:
         ids: list[int] = []
-        offsets: list[tuple[int, int]] = []
+        shifted: list[tuple[int, Any]] = []
         at = 0
         for part, native in zip(parts, natives, strict=True):
             ids += native.ids
-            offsets += [(s + at, e + at) for s, e in native.offsets] if at else native.offsets
+            shifted.append((at, native))
             at += len(part)
-        return cls(ids, offsets)
+        return cls(ids, shifted)
+
+    @functools.cached_property
+    def offsets(self) -> list[tuple[int, int]]:
+        offsets: list[tuple[int, int]] = []
+        for at, native in self.shifted:
+            offsets += [(s + at, e + at) for s, e in native.offsets] if at else native.offsets
+        return offsets
 
 
 class LazyTokenizersEngine:
