@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tokviz.engines import tokenizers_engine as hf
 from tokviz.engines.piece_offsets import OffsetTables
@@ -28,6 +30,7 @@ def sums(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     return str(request.param)
 
 
+_FILES: dict[str, Any] = {}
 METASPACE = {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": True}
 
 
@@ -129,3 +132,29 @@ def test_characters_that_compose_are_declined_under_a_normalization_form() -> No
         assert tables.takes(text) and enc is not None and enc == tok.pure_encoding(text), text
     _, plain, _ = _both(_unigram(["▁", "a"]))
     assert plain.takes("a e\u0301")  # no normalization form: nothing composes
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(["a", " ", "  ", "QZ", "Q", "▁", "\u00a8", "ab", "\u3042", "<0xE3>", "x"]),
+                max_size=14).map("".join))
+def test_the_masks_give_the_token_by_token_encoding(sums: str, text: str) -> None:
+    # Lone marks beside unknown tokens and byte pieces: an unknown token reads the span of the mark before it as
+    # settled and the one after it as it was; the masks must give the same Encoding, or decline the same texts.
+    pytest.importorskip("numpy")
+    import tokviz.core.encoding as encoding
+    from tokviz.engines.piece_arrays import encoding_from_arrays
+
+    pieces = ["▁", "a", "b", "x", "▁a", "ab"] + [f"<0x{b:02X}>" for b in range(256)]
+    tok, tables, native = _FILES.setdefault("masks", _both(_unigram(pieces, normalizer={"type": "Lowercase"},
+                                                                      byte_fallback=True)))
+    if not tables.takes(text):
+        return
+    enc = native.encode(text, add_special_tokens=False)
+    masks = encoding_from_arrays(tables, text, enc)
+    limit, encoding.ARRAY_AT = encoding.ARRAY_AT, 1 << 62
+    try:
+        by_token = tables.encoding(text, enc)
+    finally:
+        encoding.ARRAY_AT = limit
+    assert masks == by_token
+    assert by_token is None or by_token == tok.pure_encoding(text)

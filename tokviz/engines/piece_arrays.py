@@ -1,12 +1,12 @@
 """The rules of :meth:`~tokviz.engines.piece_offsets.OffsetTables.encoding` for long texts, as array operations.
 
 On a megabyte of multilingual text a SentencePiece BPE with byte fallback gives about 900,000 tokens, most of them
-byte pieces; settling each in Python (a byte piece is partial, unless the text spells the piece out; neighbours that
+byte pieces; settling each in Python (a byte piece is partial; neighbours that
 share a character are partial) took half of ``encode_with_offsets``. Here those rules are masks over the ids and
-their spans (numpy comes with the engines extra); the rules that need the text (a lone mark, the unknown token, a
-byte piece whose span is wider than one character, added tokens) still run one token at a time, on those tokens
-only. The result equals the token-by-token one field for field (``tests/engines/test_piece_offsets.py`` and
-``test_tokenizers_engine.py`` run every rule both ways).
+their spans (numpy comes with the engines extra); what needs the text (the characters under a lone mark, the
+unknown token's text, added tokens) is read one token at a time, for those tokens only. The result equals the
+token-by-token one field for field (``tests/engines/test_piece_offsets.py`` and ``test_tokenizers_engine.py`` run
+every rule both ways).
 
 Example:
     >>> import json
@@ -47,18 +47,21 @@ class PieceArrays:
 
     lengths: NDArray[np.int64]
     byte: NDArray[np.bool_]
+    any_byte: NDArray[np.bool_]
     watched: NDArray[np.bool_]
 
     @classmethod
     def of(cls, tables: OffsetTables) -> PieceArrays:
         size = len(tables.shown)
         byte = np.zeros(size, dtype=np.bool_)
-        byte[list(tables.byte_pieces)] = True
+        byte[[i for i, b in tables.byte_pieces.items() if b >= 0x80]] = True
+        any_byte = np.zeros(size, dtype=np.bool_)
+        any_byte[list(tables.byte_pieces)] = True
         watched = np.zeros(size, dtype=np.bool_)
         watched[list(tables.mark_ids)] = True
         if tables.tok.unk_id is not None:
             watched[tables.tok.unk_id] = True
-        return cls(np.fromiter(map(len, tables.shown), dtype=np.int64, count=size), byte, watched)
+        return cls(np.fromiter(map(len, tables.shown), dtype=np.int64, count=size), byte, any_byte, watched)
 
 
 def offset_array(native: Any) -> NDArray[np.int64]:
@@ -80,34 +83,19 @@ def encoding_from_arrays(tables: OffsetTables, text: str, native: Any) -> Encodi
     n = len(ids)
     at = np.fromiter(ids, dtype=np.int64, count=n)
     flat = offset_array(native)
-    spans = ArraySpans(flat[:, 0], flat[:, 1])  # views: a mark's span set in ``flat`` is read by the next rule
     added = _added(tables, text, ids, at, flat)
     if added is None:
         return None
+    # A byte piece spanning more than one character: the piece spelled in the text, or a byte of a fused run.
+    if np.any(arrays.any_byte[at] & (flat[:, 1] - flat[:, 0] > 1)):
+        return None
     cut = arrays.byte[at]
-    # A byte piece spanning more than one character may be the piece's own characters spelled in the text.
-    for i in np.flatnonzero(cut & (flat[:, 1] - flat[:, 0] > 1)).tolist():
-        s, e = spans[i]
-        if text[s:e] == tables.byte_pieces[ids[i]]:
-            return None
     shown = tables.shown
     tokens = list(map(shown.__getitem__, ids))
     lengths = arrays.lengths[at]
-    unk = tables.tok.unk_id
-    for i in np.flatnonzero(arrays.watched[at]).tolist():
-        tid = ids[i]
-        if tid == unk:
-            if i in added:
-                continue
-            unk_text = tables._unk_text(text, spans, i)
-            if unk_text is None:
-                return None
-            tokens[i], lengths[i] = unk_text, len(unk_text)
-        elif tid in tables.mark_ids:
-            span = tables._mark_span(text, spans, i)
-            if span is None:
-                return None
-            flat[i] = span
+    watched = np.flatnonzero(arrays.watched[at]).tolist()
+    if watched and not _settle_watched(tables, text, ids, flat, watched, added, tokens, lengths):
+        return None
     special = [False] * n
     for i in added:
         special[i] = tables.specials.get(ids[i], False)
@@ -140,3 +128,49 @@ def _added(tables: OffsetTables, text: str, ids: list[int], at: NDArray[np.int64
             out.add(i)
             k += 1
     return out if k == len(found) else None
+
+
+def _settle_watched(tables: OffsetTables, text: str, ids: list[int], flat: NDArray[np.int64], watched: list[int],
+                    added: set[int], tokens: list[bytes], lengths: NDArray[np.int64]) -> bool:
+    """The lone-mark and unknown-token rules on the tokens ``watched``, with the results the token-by-token
+    encoding gets: spans set in ``flat``, the unknown tokens' text in ``tokens`` and ``lengths``; False where a
+    rule declines the text.
+
+    A mark reads only its own span and the next token's, which no rule has changed yet when the tokens are settled
+    in order, so all marks are settled at once (a multilingual megabyte has tens of thousands); an unknown token
+    reads the span before it as settled and the one after it as it was."""
+    at = np.array(watched, dtype=np.int64)
+    is_mark = np.isin(np.array([ids[i] for i in watched], dtype=np.int64), list(tables.mark_ids))
+    marks = at[is_mark]
+    unk = tables.tok.unk_id
+    unks = np.array([i for i in at[~is_mark].tolist() if ids[i] == unk and i not in added], dtype=np.int64)
+    if len(unks) and not tables.unk_shown:
+        return False
+    last = len(flat) - 1
+    after_unk = flat[np.minimum(unks + 1, last)].copy()  # as it was, before any mark is settled
+    if len(marks):
+        s, e = flat[marks, 0], flat[marks, 1]
+        nxt = flat[np.minimum(marks + 1, last)]
+        shares = (marks < last) & (nxt[:, 0] < e) & (nxt[:, 1] > nxt[:, 0])
+        rules = [tables.mark_rule(text[a:b]) for a, b in zip(s.tolist(), e.tolist())]
+        owned = np.array([r[0] for r in rules], dtype=np.bool_)
+        inserted = np.array([r[1] for r in rules], dtype=np.bool_)
+        live = e > s  # an empty mark keeps its span
+        if np.any(live & ((shares & ~inserted) | (~shares & ~owned))):
+            return False
+        flat[marks[live & shares], 1] = s[live & shares]
+    if not len(unks):
+        return True
+    # As OffsetTables._unk_text: a token over characters it shares with neither neighbour.
+    s, e = flat[unks, 0], flat[unks, 1]
+    before = flat[np.maximum(unks - 1, 0)]
+    shares_before = (unks > 0) & (before[:, 1] > s) & (before[:, 1] > before[:, 0])
+    shares_after = (unks < last) & (after_unk[:, 0] < e) & (after_unk[:, 1] > after_unk[:, 0])
+    if np.any((e <= s) | shares_before | shares_after):
+        return False
+    for i, a, b in zip(unks.tolist(), s.tolist(), e.tolist()):
+        shown = tables.unk_shown_text(text[a:b])
+        if shown is None:
+            return False
+        tokens[i], lengths[i] = shown, len(shown)
+    return True

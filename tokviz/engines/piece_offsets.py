@@ -13,8 +13,10 @@ here token by token:
   a replaced space owns its character. A character that normalizes to several characters, one of them a space or
   the mark (NFKC's ``¨`` is a space and a combining diaeresis), could do both: a text where such a character is
   under a lone mark is declined;
-- a byte-fallback token (``<0xE3>``) holds one byte of its character: partial, as the pure pipeline marks it; the
-  same piece matched as the six characters ``<0xE3>`` of the text would not be, so such a text is declined;
+- a byte-fallback token (``<0xE3>``) holds one byte of its character: partial (a byte >= 0x80), as the pure
+  pipeline marks it. A byte piece whose span covers more than one character is declined: the same piece matched as
+  the six characters ``<0xE3>`` of the text, or the bytes of a run of unknown characters that Unigram fused into
+  one unknown piece (``tokenizers`` gives each byte the whole run's span, the pure pipeline its own character's);
 - the unknown token shows, in the pure pipeline, the normalized text it replaced, which ``tokenizers`` does not
   give: it is computed from the characters under the token (normalized, spaces as the mark) where that is the same
   text: a normalizer that works character by character (:func:`~tokviz.pipelines.space_cuts.local_normalizer`), a
@@ -57,7 +59,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from collections.abc import Sequence as CSequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import accumulate, compress
 from operator import itemgetter, lt
 from typing import Any
@@ -158,7 +160,7 @@ class OffsetTables:
 
     tok: PiecePipeline
     shown: list[bytes]
-    byte_pieces: dict[int, str]  # byte-fallback pieces of a byte >= 0x80 (part of a character): id -> "<0xE3>"
+    byte_pieces: dict[int, int]  # byte-fallback pieces: id -> the byte (one >= 0x80 is part of a character)
     mark_ids: frozenset[int]  # pieces that are one insertable mark alone
     marks: str
     spaced: Callable[[str], str]  # what some characters of the text become (normalizer without Prepend, marks)
@@ -167,6 +169,7 @@ class OffsetTables:
     unk_shown: bool  # whether an unknown token's text can be computed (see the module docstring)
     composes: bool  # a normalization form in the normalizer: texts with characters that compose are declined
     strip: bool  # the first step drops whitespace: BertNormalizer's spaces around CJK characters go too
+    mark_rules: dict[str, tuple[bool, bool]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def of(cls, tok: Any) -> OffsetTables:
@@ -180,13 +183,13 @@ class OffsetTables:
         for i, b in vocab.items():
             shown[i] = b
         marks = _marks(tok)
-        byte_pieces: dict[int, str] = {}
+        byte_pieces: dict[int, int] = {}
         mark_ids: set[int] = set()
         for i in vocab:
             piece = tok.piece(i)
             m = _BYTE_PIECE.fullmatch(piece)
-            if m and int(m.group(1), 16) >= 0x80:
-                byte_pieces[i] = piece
+            if m:
+                byte_pieces[i] = int(m.group(1), 16)
             if len(piece) == 1 and piece in marks:
                 mark_ids.add(i)
         norm = _without_prepend(tok.normalizer)
@@ -215,7 +218,8 @@ class OffsetTables:
         if not self.takes(text):
             return None
         ids: list[int] = native.ids
-        if len(ids) >= encoding_module.ARRAY_AT and self.arrays is not None:
+        # Masks pay where many tokens need a rule (byte pieces, lone marks); a WordPiece file has neither.
+        if len(ids) >= encoding_module.ARRAY_AT and (self.byte_pieces or self.mark_ids) and self.arrays is not None:
             from tokviz.engines.piece_arrays import encoding_from_arrays
 
             return encoding_from_arrays(self, text, native)
@@ -239,9 +243,9 @@ class OffsetTables:
                 tokens[i] = unk_text
             elif tid in byte_ids:
                 s, e = spans[i]
-                if e - s > 1 and text[s:e] == byte_ids[tid]:
-                    return None  # the piece's six characters in the text: not a byte of a character
-                cut[i] = True
+                if e - s > 1:
+                    return None  # the piece spelled in the text, or a byte of a fused unknown run
+                cut[i] = byte_ids[tid] >= 0x80
             elif tid in mark_ids:
                 span = self._mark_span(text, spans, i)
                 if span is None:
@@ -271,14 +275,24 @@ class OffsetTables:
         s, e = spans[i]
         if e <= s:
             return s, e
-        becomes = self.spaced(text[s:e])
         shares = i + 1 < len(spans) and spans[i + 1][0] < e and spans[i + 1][1] > spans[i + 1][0]
+        owned, inserted = self.mark_rule(text[s:e])
         if not shares:
-            # It owns its characters: they must become this mark and nothing else.
-            return (s, e) if len(becomes) == 1 and becomes in self.marks else None
-        if len(becomes) > 1 and any(c.isspace() or c in self.marks for c in becomes):
-            return None  # a character that becomes a space and more: inserted or its own, the text cannot tell
-        return s, s
+            return (s, e) if owned else None
+        return (s, s) if inserted else None
+
+    def mark_rule(self, chars: str) -> tuple[bool, bool]:
+        """For a lone mark token over ``chars``: whether it may own them (they become this mark and nothing else),
+        and whether it may be inserted before them (they do not become a space and more: with a character that
+        does, the text cannot tell the two apart). Kept per ``chars``: a text has few distinct ones."""
+        rule = self.mark_rules.get(chars)
+        if rule is None:
+            becomes = self.spaced(chars)
+            owned = len(becomes) == 1 and becomes in self.marks
+            rule = owned, not (len(becomes) > 1 and any(c.isspace() or c in self.marks for c in becomes))
+            if len(self.mark_rules) < 1 << 12:
+                self.mark_rules[chars] = rule
+        return rule
 
     def _unk_text(self, text: str, spans: SpanList, i: int) -> bytes | None:
         """The normalized text unknown token ``i`` replaced, or None when it cannot be told from its characters."""
@@ -289,7 +303,12 @@ class OffsetTables:
             return None
         if i + 1 < len(spans) and spans[i + 1][0] < e and spans[i + 1][1] > spans[i + 1][0]:
             return None
-        shown = self.spaced(text[s:e])
+        return self.unk_shown_text(text[s:e])
+
+    def unk_shown_text(self, chars: str) -> bytes | None:
+        """What an unknown token over ``chars`` (sharing none of them) shows: their normalized text, spaces as the
+        mark (without the spaces BertNormalizer puts around CJK characters where the first step drops them)."""
+        shown = self.spaced(chars)
         if self.strip:
             shown = shown.strip(" ")
         return shown.encode("utf-8") or None
