@@ -446,8 +446,8 @@ class Tokenizer:
         return ByteTables.of(self.vocab)
 
     def prepare_offsets(self) -> None:
-        """Make the tables that offsets from an engine's ids read (once per tokenizer; a tenth of a second for
-        o200k): an engine's build calls this, so a user's first text does not wait for them."""
+        """Make the tables that offsets from an engine's ids read (once per tokenizer): an engine's build calls
+        this, so a user's first long text does not wait for them."""
         _ = self._byte_tables.arrays
 
     def _offsets_by_engine(self, text: str) -> Encoding | None:
