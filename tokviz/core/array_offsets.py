@@ -18,46 +18,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import cast, overload
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
 
-from tokviz.core.encoding import ByteTables, Encoding, ListView, Piece, Span, TokenBytes
+from tokviz.core.encoding import ByteTables, ColumnSpans, Encoding, Piece, Span, TokenBytes
 
 Column = NDArray[np.signedinteger]
 
 
-class ArraySpans(ListView[Span]):
-    """Spans held as two int64 columns (``starts``, ``ends``); a span is a tuple of Python ints when read, and a
-    slice is a list of them. A :class:`~tokviz.core.encoding.ListView` of the tuples.
+class ArraySpans(ColumnSpans[Column]):
+    """Spans held as two int64 (or int32) columns; a span is a tuple of Python ints when read, and a slice is a
+    list of them. A :class:`~tokviz.core.encoding.ListView` of the tuples.
 
     >>> spans = ArraySpans(np.array([0, 1]), np.array([1, 3]))
     >>> spans == [(0, 1), (1, 3)], spans[-1], spans[:1], type(spans[0][0]).__name__
     (True, (1, 3), [(0, 1)], 'int')
     """
 
-    __slots__ = ("starts", "ends")
+    __slots__ = ()
 
-    def __init__(self, starts: Column, ends: Column) -> None:
-        if len(starts) != len(ends):
-            raise ValueError(f"Spans need as many starts as ends (got {len(starts)} and {len(ends)}).")
-        self.starts = starts
-        self.ends = ends
-
-    @overload
-    def __getitem__(self, i: int) -> Span: ...
-
-    @overload
-    def __getitem__(self, i: slice) -> list[Span]: ...
-
-    def __getitem__(self, i: int | slice) -> Span | list[Span]:
-        if isinstance(i, slice):
-            return list(zip(self.starts[i].tolist(), self.ends[i].tolist()))
+    def _one(self, i: int) -> Span:
         return int(self.starts[i]), int(self.ends[i])
 
-    def __len__(self) -> int:
-        return len(self.starts)
+    def _many(self, s: slice) -> list[Span]:
+        return list(zip(self.starts[s].tolist(), self.ends[s].tolist()))
 
     def __iter__(self) -> Iterator[Span]:
         return zip(self.starts.tolist(), self.ends.tolist())

@@ -16,19 +16,20 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import accumulate, compress
 from types import ModuleType
-from typing import TYPE_CHECKING, TypeVar, overload
+from typing import TYPE_CHECKING, Generic, TypeVar, overload
 
 if TYPE_CHECKING:
     from tokviz.core.array_offsets import ArrayTables
 
 Span = tuple[int, int]
 T = TypeVar("T")
+C = TypeVar("C", bound=Sized)
 
 
 @dataclass(frozen=True)
@@ -228,21 +229,14 @@ class LazyPieces(ListView[Piece]):
 
 
 
-class Spans(ListView[Span]):
-    """Spans held as two columns, ``starts`` and ``ends``: a tuple is made only when a span is read. An encoding of
-    megabytes made from an engine's ids has a million tokens; a list of a million tuples took most of its time (and
-    the garbage collector's, which walks every tuple), while the views read one page of them.
-
-    A :class:`ListView` of the tuples; a slice is a list.
-
-    >>> spans = Spans([0, 1, 1], [1, 2, 3])
-    >>> spans == [(0, 1), (1, 2), (1, 3)], spans[1], spans[1:], len(spans)
-    (True, (1, 2), [(1, 2), (1, 3)], 3)
-    """
+class ColumnSpans(ListView[Span], Generic[C]):
+    """Spans held as two columns, ``starts`` and ``ends``, of one kind ``C`` (lists in :class:`Spans`, numpy arrays
+    in :class:`~tokviz.core.array_offsets.ArraySpans`): a tuple is made only when a span is read. Subclasses give
+    ``_one`` (the span at an index), ``_many`` (a slice's spans) and ``__iter__``."""
 
     __slots__ = ("starts", "ends")
 
-    def __init__(self, starts: list[int], ends: list[int]) -> None:
+    def __init__(self, starts: C, ends: C) -> None:
         if len(starts) != len(ends):
             raise ValueError(f"Spans need as many starts as ends (got {len(starts)} and {len(ends)}).")
         self.starts = starts
@@ -255,12 +249,39 @@ class Spans(ListView[Span]):
     def __getitem__(self, i: slice) -> list[Span]: ...
 
     def __getitem__(self, i: int | slice) -> Span | list[Span]:
-        if isinstance(i, slice):
-            return list(zip(self.starts[i], self.ends[i]))
-        return self.starts[i], self.ends[i]
+        return self._many(i) if isinstance(i, slice) else self._one(i)
+
+    def _one(self, i: int) -> Span:
+        raise NotImplementedError
+
+    def _many(self, s: slice) -> list[Span]:
+        raise NotImplementedError
 
     def __len__(self) -> int:
         return len(self.starts)
+
+    __hash__ = None
+
+
+class Spans(ColumnSpans[list[int]]):
+    """Spans held as two lists of ints. An encoding of megabytes made from an engine's ids has a million tokens; a
+    list of a million tuples took most of its time (and the garbage collector's, which walks every tuple), while the
+    views read one page of them.
+
+    A :class:`ListView` of the tuples; a slice is a list.
+
+    >>> spans = Spans([0, 1, 1], [1, 2, 3])
+    >>> spans == [(0, 1), (1, 2), (1, 3)], spans[1], spans[1:], len(spans)
+    (True, (1, 2), [(1, 2), (1, 3)], 3)
+    """
+
+    __slots__ = ()
+
+    def _one(self, i: int) -> Span:
+        return self.starts[i], self.ends[i]
+
+    def _many(self, s: slice) -> list[Span]:
+        return list(zip(self.starts[s], self.ends[s]))
 
     def __iter__(self) -> Iterator[Span]:
         return zip(self.starts, self.ends)

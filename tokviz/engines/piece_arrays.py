@@ -83,7 +83,8 @@ def encoding_from_arrays(tables: OffsetTables, text: str, native: Any) -> Encodi
     n = len(ids)
     at = np.fromiter(ids, dtype=np.int64, count=n)
     flat = offset_array(native)
-    added = _added(tables, text, ids, at, flat)
+    added = tables._added(text, ids, ArraySpans(flat[:, 0], flat[:, 1]),
+                          among=lambda found: np.flatnonzero(np.isin(at, found)).tolist())
     if added is None:
         return None
     # A byte piece spanning more than one character: the piece spelled in the text, or a byte of a fused run.
@@ -110,24 +111,6 @@ def encoding_from_arrays(tables: OffsetTables, text: str, native: Any) -> Encodi
     tok = tables.tok
     return Encoding(ids, tokens, ArraySpans(bounds[:-1], bounds[1:]), ArraySpans(starts, ends), partial.tolist(),
                     LazyPieces(lambda: tok.pieces_of(text)), special)
-
-
-def _added(tables: OffsetTables, text: str, ids: list[int], at: NDArray[np.int64],
-           flat: NDArray[np.int64]) -> set[int] | None:
-    """As :meth:`~tokviz.engines.piece_offsets.OffsetTables._added`, looking only at the tokens whose id is one of
-    the added tokens found (the others never match)."""
-    if not tables.has_added:
-        return set()
-    found = [(tid, s, e) for tid, s, e in tables.tok.find_added(text) if tid is not None]
-    out: set[int] = set()
-    if not found:
-        return out
-    k = 0
-    for i in np.flatnonzero(np.isin(at, [tid for tid, _, _ in found])).tolist():
-        if k < len(found) and ids[i] == found[k][0] and (int(flat[i, 0]), int(flat[i, 1])) == found[k][1:]:
-            out.add(i)
-            k += 1
-    return out if k == len(found) else None
 
 
 def _settle_watched(tables: OffsetTables, text: str, ids: list[int], flat: NDArray[np.int64], watched: list[int],

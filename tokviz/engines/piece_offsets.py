@@ -57,7 +57,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from collections.abc import Sequence as CSequence
 from dataclasses import dataclass, field
 from itertools import accumulate, compress
@@ -313,9 +313,11 @@ class OffsetTables:
             shown = shown.strip(" ")
         return shown.encode("utf-8") or None
 
-    def _added(self, text: str, ids: list[int], spans: list[tuple[int, int]]) -> set[int] | None:
+    def _added(self, text: str, ids: list[int], spans: SpanList, *,
+               among: Callable[[list[int]], Iterable[int]] | None = None) -> set[int] | None:
         """The indices of the tokens that are added tokens the pure pipeline cuts out of the text; None when they are
-        not where the engine's tokens put them."""
+        not where the engine's tokens put them. ``among(ids of the added tokens found)``, when given, names the
+        indices worth looking at (the tokens with those ids: no other can match)."""
         if not self.has_added:
             return set()
         found = [(tid, s, e) for tid, s, e in self.tok.find_added(text) if tid is not None]
@@ -323,8 +325,8 @@ class OffsetTables:
         if not found:
             return out
         k = 0
-        for i, tid in enumerate(ids):
-            if k < len(found) and tid == found[k][0] and spans[i] == found[k][1:]:
+        for i in range(len(ids)) if among is None else among([tid for tid, _, _ in found]):
+            if k < len(found) and ids[i] == found[k][0] and spans[i] == found[k][1:]:
                 out.add(i)
                 k += 1
         return out if k == len(found) else None
