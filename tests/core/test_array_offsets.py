@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 np = pytest.importorskip("numpy")
 
 from tokviz.core.array_offsets import ArraySpans, ArrayTables, encoding_from_id_array  # noqa: E402
-from tokviz.core.encoding import ByteTables, Piece, Spans, _encoding_from_ids, encoding_from_ids  # noqa: E402
+from tokviz.core.encoding import Piece, Spans  # noqa: E402
+from tokviz.core.id_offsets import ByteTables, _encoding_from_ids, encoding_from_ids  # noqa: E402
 
 # Whole characters, pieces of characters (leads and continuation bytes) and an empty token.
 VOCAB = {0: b"a", 1: b" the", 2: b"\xc3", 3: b"\xa9", 4: b"\xf0\x9f", 5: b"\x8c\x8d", 6: b"\xe4\xb8\xad", 7: b"",
@@ -34,15 +35,15 @@ def test_the_array_sums_give_the_pure_encoding(ids: list[int], ascii_text: bool)
 
 
 def test_long_encodings_take_the_array_sums_and_short_ones_the_pure(monkeypatch: pytest.MonkeyPatch) -> None:
-    import tokviz.core.encoding as encoding
+    import tokviz.core.id_offsets as id_offsets
 
     ids = [0, 2, 3, 4, 5] * 4
     short = encoding_from_ids(ids, VOCAB, ByteTables.of(VOCAB), ascii_text=False, special=[False] * 20, pieces=[])
-    monkeypatch.setattr(encoding, "ARRAY_AT", 20)
+    monkeypatch.setattr(id_offsets, "ARRAY_AT", 20)
     long = encoding_from_ids(ids, VOCAB, ByteTables.of(VOCAB), ascii_text=False, special=[False] * 20, pieces=[])
     assert isinstance(short.char_spans, Spans) and isinstance(long.char_spans, ArraySpans) and short == long
     # Without numpy the tables have no arrays and the pure sums run at any length.
-    monkeypatch.setattr(encoding, "_array_offsets", lambda: None)
+    monkeypatch.setattr(id_offsets, "_array_offsets", lambda: None)
     pure = encoding_from_ids(ids, VOCAB, ByteTables.of(VOCAB), ascii_text=False, special=[False] * 20, pieces=[])
     assert isinstance(pure.char_spans, Spans) and pure == long
 

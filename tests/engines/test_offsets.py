@@ -68,11 +68,11 @@ def test_fixtures(cs336_dir: Path, name: str, engine: str) -> None:
 @given(text=TEXT)
 def test_hypothesis_text(cs336_dir: Path, engine: str, sums: str, text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # Short texts sum their offsets in Python; numpy (when installed) takes long ones: both, at every length.
-    import tokviz.core.encoding as encoding
+    import tokviz.core.id_offsets as id_offsets
 
     if sums == "numpy":
         pytest.importorskip("numpy")
-    monkeypatch.setattr(encoding, "ARRAY_AT", 0 if sums == "numpy" else 1 << 62)
+    monkeypatch.setattr(id_offsets, "ARRAY_AT", 0 if sums == "numpy" else 1 << 62)
     for name in ("o200k_base", "cl100k_base", "trained-gpt2"):
         fast, pure = _pair(name, engine, cs336_dir)
         _same(fast, pure, text)

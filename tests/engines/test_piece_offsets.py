@@ -22,11 +22,11 @@ tokenizers = pytest.importorskip("tokenizers")
 @pytest.fixture(autouse=True, params=["numpy", "python"])
 def sums(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Every rule both ways: with numpy's masks (tokviz.engines.piece_arrays, long texts) and token by token."""
-    import tokviz.core.encoding as encoding
+    import tokviz.core.id_offsets as id_offsets
 
     if request.param == "numpy":
         pytest.importorskip("numpy")
-    monkeypatch.setattr(encoding, "ARRAY_AT", 0 if request.param == "numpy" else 1 << 62)
+    monkeypatch.setattr(id_offsets, "ARRAY_AT", 0 if request.param == "numpy" else 1 << 62)
     return str(request.param)
 
 
@@ -141,7 +141,7 @@ def test_the_masks_give_the_token_by_token_encoding(sums: str, text: str) -> Non
     # Lone marks beside unknown tokens and byte pieces: an unknown token reads the span of the mark before it as
     # settled and the one after it as it was; the masks must give the same Encoding, or decline the same texts.
     pytest.importorskip("numpy")
-    import tokviz.core.encoding as encoding
+    import tokviz.core.id_offsets as id_offsets
     from tokviz.engines.piece_arrays import encoding_from_arrays
 
     pieces = ["▁", "a", "b", "x", "▁a", "ab"] + [f"<0x{b:02X}>" for b in range(256)]
@@ -151,10 +151,10 @@ def test_the_masks_give_the_token_by_token_encoding(sums: str, text: str) -> Non
         return
     enc = native.encode(text, add_special_tokens=False)
     masks = encoding_from_arrays(tables, text, enc)
-    limit, encoding.ARRAY_AT = encoding.ARRAY_AT, 1 << 62
+    limit, id_offsets.ARRAY_AT = id_offsets.ARRAY_AT, 1 << 62
     try:
         by_token = tables.encoding(text, enc)
     finally:
-        encoding.ARRAY_AT = limit
+        id_offsets.ARRAY_AT = limit
     assert masks == by_token
     assert by_token is None or by_token == tok.pure_encoding(text)

@@ -144,11 +144,11 @@ OFFSET_TEXT = st.text(max_size=60) | st.lists(st.sampled_from(
 
 def _sums(sums: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Settle the offsets rules with numpy masks at every length ("numpy"), or token by token ("python")."""
-    import tokviz.core.encoding as encoding
+    import tokviz.core.id_offsets as id_offsets
 
     if sums == "numpy":
         pytest.importorskip("numpy")
-    monkeypatch.setattr(encoding, "ARRAY_AT", 0 if sums == "numpy" else 1 << 62)
+    monkeypatch.setattr(id_offsets, "ARRAY_AT", 0 if sums == "numpy" else 1 << 62)
 
 
 @pytest.mark.slow  # 5.2 s measured: the full run has it, the quick loop does not

@@ -409,14 +409,15 @@ def test_an_encoding_of_columns_draws_as_one_of_lists(text: str, sums: str, monk
     # of the ids (core.encoding): the page must be the one drawn from plain lists of the same values.
     from dataclasses import replace
 
-    import tokviz.core.encoding as encoding
-    from tokviz.core.encoding import ByteTables, Spans, TokenBytes, encoding_from_ids
+    import tokviz.core.id_offsets as id_offsets
+    from tokviz.core.encoding import Spans, TokenBytes
+    from tokviz.core.id_offsets import ByteTables, encoding_from_ids
 
     if sums == "numpy":
         pytest.importorskip("numpy")
         from tokviz.core.array_offsets import ArraySpans
 
-    monkeypatch.setattr(encoding, "ARRAY_AT", 0 if sums == "numpy" else 1 << 62)
+    monkeypatch.setattr(id_offsets, "ARRAY_AT", 0 if sums == "numpy" else 1 << 62)
 
     tok = ByteTokenizer()
     vocab = {i: bytes([i]) for i in range(256)}

@@ -1,4 +1,4 @@
-"""Offsets from ids as array sums: :func:`tokviz.core.encoding.encoding_from_ids` for long encodings, with numpy.
+"""Offsets from ids as array sums: :func:`tokviz.core.id_offsets.encoding_from_ids` for long encodings, with numpy.
 
 An engine hands back a million ids for 5 MB of text in 0.03-0.1 s; building their spans in Python (two running sums
 over the ids, one of bytes and one of characters) took 0.18 s of that call more. Here each sum is one ``cumsum``
@@ -6,7 +6,7 @@ over the ids' lengths, and the spans stay the two int64 columns it made (:class:
 tuples they stand for. numpy comes with the engines extra; without it the pure sums run, with the same results.
 
 Example:
-    >>> from tokviz.core.encoding import ByteTables
+    >>> from tokviz.core.id_offsets import ByteTables
     >>> vocab = {0: b"a", 1: b"\\xc3", 2: b"\\xa9", 3: b"!"}
     >>> enc = encoding_from_id_array([0, 1, 2, 3], vocab, ArrayTables.of(ByteTables.of(vocab)), ascii_text=False,
     ...                              special=[False] * 4, pieces=[])
@@ -18,12 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
-from tokviz.core.encoding import ByteTables, ColumnSpans, Encoding, Piece, Span, TokenBytes
+from tokviz.core.encoding import ColumnSpans, Encoding, Piece, Span, TokenBytes
+
+if TYPE_CHECKING:
+    from tokviz.core.id_offsets import ByteTables
 
 Column = NDArray[np.signedinteger]
 
@@ -58,7 +61,7 @@ class ArraySpans(ColumnSpans[Column]):
 
 @dataclass(frozen=True)
 class ArrayTables:
-    """:class:`~tokviz.core.encoding.ByteTables` as arrays indexed by id (made once per vocabulary), in int32 and
+    """:class:`~tokviz.core.id_offsets.ByteTables` as arrays indexed by id (made once per vocabulary), in int32 and
     int64: int32 halves the memory each sum touches (fresh pages cost more than the arithmetic here), int64 is for
     encodings whose byte count could pass 2**31."""
 
@@ -75,7 +78,7 @@ class ArrayTables:
 
 def encoding_from_id_array(ids: list[int], vocab: Mapping[int, bytes], tables: ArrayTables, *, ascii_text: bool,
                            special: list[bool], pieces: Sequence[Piece]) -> Encoding:
-    """The :class:`~tokviz.core.encoding.Encoding` :func:`~tokviz.core.encoding.encoding_from_ids` gives, with its
+    """The :class:`~tokviz.core.encoding.Encoding` :func:`~tokviz.core.id_offsets.encoding_from_ids` gives, with its
     spans as :class:`ArraySpans`; IndexError (as the pure sums raise) for an id outside the vocabulary's tables."""
     n = len(ids)
     at = np.fromiter(ids, dtype=np.int64, count=n)

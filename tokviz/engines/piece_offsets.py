@@ -64,7 +64,7 @@ from itertools import accumulate, compress
 from operator import itemgetter, lt
 from typing import Any
 
-from tokviz.core import encoding as encoding_module
+from tokviz.core import id_offsets
 from tokviz.core.encoding import Encoding, LazyPieces, Spans
 from tokviz.normalizers.components import Prepend, Sequence
 from tokviz.pipelines.space_cuts import local_normalizer, split_marks
@@ -219,7 +219,7 @@ class OffsetTables:
             return None
         ids: list[int] = native.ids
         # Masks pay where many tokens need a rule (byte pieces, lone marks); a WordPiece file has neither.
-        if len(ids) >= encoding_module.ARRAY_AT and (self.byte_pieces or self.mark_ids) and self.arrays is not None:
+        if len(ids) >= id_offsets.ARRAY_AT and (self.byte_pieces or self.mark_ids) and self.arrays is not None:
             from tokviz.engines.piece_arrays import encoding_from_arrays
 
             return encoding_from_arrays(self, text, native)

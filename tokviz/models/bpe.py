@@ -24,8 +24,9 @@ from functools import cached_property, partial
 from itertools import chain
 from typing import Any, Literal
 
-from tokviz.core.encoding import ByteTables, Encoding, LazyPieces, Piece, encoding_from_ids, join_token_bytes
+from tokviz.core.encoding import Encoding, LazyPieces, Piece, join_token_bytes
 from tokviz.core.engine import Engine, encode_stretches, engine_for
+from tokviz.core.id_offsets import ByteTables, encoding_from_ids
 from tokviz.core.surrogates import has_surrogates, original_positions, repair_surrogates, repaired_stream
 from tokviz.models.bpe_rules import NO_RANK, encode_pairs, encode_ranks, merge_by_pairs
 from tokviz.models.piece_cache import BytePieceCache
@@ -452,7 +453,7 @@ class Tokenizer:
 
     def _offsets_by_engine(self, text: str) -> Encoding | None:
         """The encoding of ``text`` from the engine's ids (None without an engine, or when it declines a stretch):
-        spans and partial marks follow from the tokens' bytes (:func:`~tokviz.core.encoding.encoding_from_ids`),
+        spans and partial marks follow from the tokens' bytes (:func:`~tokviz.core.id_offsets.encoding_from_ids`),
         and the pieces are cut only when a view reads them."""
         engine = self.engine
         if engine is None:
