@@ -12,9 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 HIGH_SURROGATE = re.compile("[\ud800-\udbff]")
 
 
@@ -51,7 +48,7 @@ def repaired_stream(chunks: Iterable[str]) -> Iterator[str]:
     keeps it back for the next chunk, which may start with its low half."""
     held = ""
     for chunk in chunks:
-        if not isinstance(chunk, str) or (not held and (chunk.isascii() or not SURROGATE.search(chunk))):
+        if not isinstance(chunk, str) or (not held and not has_surrogates(chunk)):
             yield chunk  # the common case costs one flag check; chunk_text reports a non-str chunk
             continue
         chunk = held + chunk

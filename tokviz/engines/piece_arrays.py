@@ -78,13 +78,14 @@ def _flat(offsets: list[tuple[int, int]]) -> NDArray[np.int64]:
 def encoding_from_arrays(tables: OffsetTables, text: str, native: Any) -> Encoding | None:
     """What ``tables.encoding(text, native)`` gives (the caller has checked ``tables.takes(text)``), built with
     masks: None where a rule declines the text."""
-    arrays: PieceArrays = tables.arrays
+    arrays = tables.arrays
+    assert arrays is not None  # the caller takes this path only with numpy's tables
     ids: list[int] = native.ids
     n = len(ids)
     at = np.fromiter(ids, dtype=np.int64, count=n)
     flat = offset_array(native)
-    added = tables._added(text, ids, ArraySpans(flat[:, 0], flat[:, 1]),
-                          among=lambda found: np.flatnonzero(np.isin(at, found)).tolist())
+    added = tables.added_indices(text, ids, ArraySpans(flat[:, 0], flat[:, 1]),
+                                 among=lambda found: np.flatnonzero(np.isin(at, found)).tolist())
     if added is None:
         return None
     # A byte piece spanning more than one character: the piece spelled in the text, or a byte of a fused run.

@@ -62,7 +62,7 @@ from collections.abc import Sequence as CSequence
 from dataclasses import dataclass, field
 from itertools import accumulate, compress
 from operator import itemgetter, lt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tokviz.core import id_offsets
 from tokviz.core.encoding import Encoding, LazyPieces, Spans
@@ -70,6 +70,9 @@ from tokviz.normalizers.components import Prepend, Sequence
 from tokviz.pipelines.space_cuts import local_normalizer, split_marks
 from tokviz.pipelines.vocab_pipeline import PiecePipeline
 from tokviz.pre_tokenizers.metaspace import Metaspace
+
+if TYPE_CHECKING:
+    from tokviz.engines.piece_arrays import PieceArrays
 
 _BYTE_PIECE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
 SpanList = CSequence[tuple[int, int]]  # a list of spans, or columns that read as one
@@ -229,7 +232,7 @@ class OffsetTables:
         byte_ids, mark_ids, unk = self.byte_pieces, self.mark_ids, self.tok.unk_id
         shown = self.shown
         tokens = [shown[i] for i in ids]
-        added = self._added(text, ids, spans)
+        added = self.added_indices(text, ids, spans)
         if added is None:
             return None
         # Only the few tokens a rule is about are visited (a list comprehension finds them at C speed).
@@ -261,7 +264,7 @@ class OffsetTables:
                         special)
 
     @functools.cached_property
-    def arrays(self) -> Any:
+    def arrays(self) -> PieceArrays | None:
         """Per-id arrays for long texts (:mod:`tokviz.engines.piece_arrays`), or None without numpy."""
         try:
             from tokviz.engines.piece_arrays import PieceArrays
@@ -313,8 +316,8 @@ class OffsetTables:
             shown = shown.strip(" ")
         return shown.encode("utf-8") or None
 
-    def _added(self, text: str, ids: list[int], spans: SpanList, *,
-               among: Callable[[list[int]], Iterable[int]] | None = None) -> set[int] | None:
+    def added_indices(self, text: str, ids: list[int], spans: SpanList, *,
+                      among: Callable[[list[int]], Iterable[int]] | None = None) -> set[int] | None:
         """The indices of the tokens that are added tokens the pure pipeline cuts out of the text; None when they are
         not where the engine's tokens put them. ``among(ids of the added tokens found)``, when given, names the
         indices worth looking at (the tokens with those ids: no other can match)."""

@@ -25,7 +25,7 @@ from itertools import chain
 from typing import Literal
 
 from tokviz.core.encoding import Encoding, Piece
-from tokviz.core.surrogates import SURROGATE, original_positions, repair_surrogates, repaired_stream
+from tokviz.core.surrogates import has_surrogates, original_positions, repair_surrogates, repaired_stream
 from tokviz.models.bpe import DeferredMerges, Tokenizer, TrainingReport, encoding_from_pieces
 from tokviz.pre_tokenizers.pretokenizer import PreTokenizer
 from tokviz.pre_tokenizers.stream_cuts import chunk_text
@@ -112,7 +112,7 @@ class PrefixSpaceTokenizer(Tokenizer):
         """Offsets in ``text`` itself; each added space is a token with an empty span where it was inserted."""
         if not isinstance(text, str):
             raise ValueError(f"encode_with_offsets expects str, got {type(text).__name__}.")
-        if not text.isascii() and SURROGATE.search(text):
+        if has_surrogates(text):
             # As Tokenizer.encode_with_offsets: encode the repaired text, then index spans into ``text`` itself.
             repaired = repair_surrogates(text)
             enc = self.encode_with_offsets(repaired)
